@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* config.c — reading the daemon's settings; see config.h. */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rw_error.h"
+
+void config_defaults(struct rw_config *c)
+{
+	const char *db = getenv("RUNWARDEN_DB");
+	memset(c, 0, sizeof(*c));
+	snprintf(c->db_path, sizeof(c->db_path), "%s", db && *db ? db : RW_DEFAULT_DB);
+	config_set_listen(c, RW_DEFAULT_LISTEN, NULL, 0);
+	c->log_level = RW_LOG_INFO;
+	c->max_concurrency = 4096;
+}
+
+void config_deinit(struct rw_config *c)
+{
+	for (size_t i = 0; i < c->n_allow_cidrs; i++)
+		free(c->allow_cidrs[i]);
+	c->n_allow_cidrs = 0;
+}
+
+int config_set_listen(struct rw_config *c, const char *s, char *err, size_t errlen)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+	size_t hl;
+
+	if (!colon || colon == s)
+		goto bad;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535 || end == colon + 1)
+		goto bad;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(c->listen_host))
+		goto bad;
+	memcpy(c->listen_host, s, hl);
+	c->listen_host[hl] = '\0';
+	c->listen_port = (int)port;
+	return 0;
+bad:
+	if (err)
+		snprintf(err, errlen, "listen: \"%s\" is not ADDR:PORT (e.g. 127.0.0.1:8470, [::1]:8470)",
+			 s);
+	return RW_EINVAL;
+}
+
+int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t errlen)
+{
+	if (c->n_allow_cidrs == GUARD_MAX_CIDRS) {
+		snprintf(err, errlen, "allow_cidrs: at most %d entries", GUARD_MAX_CIDRS);
+		return RW_ERANGE;
+	}
+	c->allow_cidrs[c->n_allow_cidrs] = strdup(cidr);
+	if (!c->allow_cidrs[c->n_allow_cidrs])
+		return RW_ENOMEM;
+	c->n_allow_cidrs++;
+	return 0;
+}
+
+static int copy_str(const cJSON *v, const char *key, char *dst, size_t n, const char *path,
+		    char *err, size_t errlen)
+{
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= n) {
+		snprintf(err, errlen, "%s: %s: must be a string shorter than %zu bytes", path, key, n);
+		return RW_EINVAL;
+	}
+	snprintf(dst, n, "%s", v->valuestring);
+	return 0;
+}
+
+int config_load_file(struct rw_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	long len;
+	cJSON *doc = NULL, *v;
+	int rc = RW_EINVAL;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open the config file", path);
+		return RW_ENOENT;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && len <= 1 << 20 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)len + 1)) &&
+	    fread(text, 1, (size_t)len, f) == (size_t)len) {
+		text[len] = '\0';
+		doc = cJSON_ParseWithLength(text, (size_t)len);
+	}
+	fclose(f);
+	free(text);
+	if (!cJSON_IsObject(doc)) {
+		snprintf(err, errlen, "%s: not a JSON object (or larger than 1 MiB)", path);
+		goto out;
+	}
+	cJSON_ArrayForEach(v, doc)
+	{
+		const char *k = v->string;
+		if (strcmp(k, "listen") == 0) {
+			if (!cJSON_IsString(v) ||
+			    config_set_listen(c, v->valuestring, err, errlen) < 0) {
+				if (!cJSON_IsString(v))
+					snprintf(err, errlen, "%s: listen: must be a string", path);
+				goto out;
+			}
+		} else if (strcmp(k, "allow_cidrs") == 0) {
+			const cJSON *e;
+			if (!cJSON_IsArray(v)) {
+				snprintf(err, errlen, "%s: allow_cidrs: must be an array of strings",
+					 path);
+				goto out;
+			}
+			cJSON_ArrayForEach(e, v)
+			{
+				if (!cJSON_IsString(e)) {
+					snprintf(err, errlen,
+						 "%s: allow_cidrs: must be an array of strings", path);
+					goto out;
+				}
+				if (config_add_cidr(c, e->valuestring, err, errlen) < 0)
+					goto out;
+			}
+		} else if (strcmp(k, "log_level") == 0) {
+			if (!cJSON_IsString(v) || log_parse_level(v->valuestring, &c->log_level) < 0) {
+				snprintf(err, errlen,
+					 "%s: log_level: must be one of debug, info, warn, error", path);
+				goto out;
+			}
+		} else if (strcmp(k, "max_concurrency") == 0) {
+			if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 100000 ||
+			    v->valuedouble != (double)(long)v->valuedouble) {
+				snprintf(err, errlen,
+					 "%s: max_concurrency: must be a whole number in [1, 100000]",
+					 path);
+				goto out;
+			}
+			c->max_concurrency = (size_t)v->valuedouble;
+		} else if (strcmp(k, "policy") == 0) {
+			if (copy_str(v, k, c->policy_path, sizeof(c->policy_path), path, err, errlen))
+				goto out;
+		} else if (strcmp(k, "db") == 0) {
+			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen))
+				goto out;
+		} else {
+			snprintf(err, errlen,
+				 "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
+				 " max_concurrency, policy, db)",
+				 path, k);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	cJSON_Delete(doc);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h — the daemon's own settings: command-line flags, then the
+ * optional --config JSON file, then defaults. (Runtime code and config
+ * parsing live apart: this file only reads settings.)
+ *
+ * Config file keys (all optional): "listen": "ADDR:PORT", "allow_cidrs":
+ * ["CIDR", ...], "log_level": "debug|info|warn|error", "max_concurrency": N,
+ * "policy": "FILE", "db": "FILE". Flags win over the file.
+ */
+#ifndef RW_CONFIG_H
+#define RW_CONFIG_H
+
+#include <stddef.h>
+
+#include "guard.h"
+#include "log.h"
+
+#define RW_DEFAULT_LISTEN "127.0.0.1:8470"
+#define RW_DEFAULT_DB "runwarden.db"
+
+struct rw_config {
+	char db_path[1024];
+	char policy_path[1024]; /* empty: the built-in defaults */
+	char listen_host[256];
+	int listen_port;
+	char *allow_cidrs[GUARD_MAX_CIDRS];
+	size_t n_allow_cidrs;
+	enum rw_log_level log_level;
+	size_t max_concurrency;
+};
+
+/** Fills the defaults (db from $RUNWARDEN_DB when set). */
+void config_defaults(struct rw_config *c);
+
+/** Reads a --config file over @p c. err gets "FILE: key: problem". */
+int config_load_file(struct rw_config *c, const char *path, char *err, size_t errlen);
+
+/** Parses "ADDR:PORT" (IPv6 as "[::1]:8470") into the listen fields. */
+int config_set_listen(struct rw_config *c, const char *s, char *err, size_t errlen);
+
+/** Adds an allowlisted CIDR (validated later by the guard). */
+int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t errlen);
+
+/** Frees what config_* allocated. */
+void config_deinit(struct rw_config *c);
+
+#endif

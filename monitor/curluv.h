@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * curluv.h — all of the libcurl ↔ libuv glue (after curl's
+ * docs/examples/multi-uv.c): one uv_poll_t per socket curl asks about, one
+ * uv_timer_t for the multi handle's timeout, and curl_multi_info_read drained
+ * after every curl_multi_socket_action.
+ *
+ * Contract: if curluv_add() returns an error, done_cb never runs for that
+ * easy handle; if it returns 0, done_cb runs exactly once for it, on the
+ * loop, after the handle has been removed from the multi handle (so the
+ * callee may reuse or clean it up at once). curl 7.88 cannot list the easy
+ * handles of a multi handle, so the owner tracks its transfers and aborts
+ * each with curluv_abort() before curluv_close().
+ */
+#ifndef RW_CURLUV_H
+#define RW_CURLUV_H
+
+#include <curl/curl.h>
+#include <uv.h>
+
+struct curluv;
+
+/** A transfer finished; @p easy is already out of the multi handle. */
+typedef void (*curluv_done_cb)(struct curluv *cu, CURL *easy, CURLcode result);
+typedef void (*curluv_closed_cb)(struct curluv *cu);
+
+struct curluv {
+	uv_loop_t *loop;
+	CURLM *multi;
+	uv_timer_t timer;
+	curluv_done_cb done_cb;
+	curluv_closed_cb closed_cb;
+	int pending_closes; /* handles (timer, polls) not yet closed */
+	int closing;
+	unsigned running; /* transfers in the multi handle */
+	void *data;       /* the owner's */
+};
+
+/**
+ * Initialises @p cu on @p loop. @p max_conns bounds curl's
+ * connection cache (keep them small: probes do not reuse connections).
+ * @return 0 or RW_ENOMEM.
+ */
+int curluv_init(struct curluv *cu, uv_loop_t *loop, curluv_done_cb done_cb, long max_conns);
+
+/** Starts a transfer. @return 0, RW_EINVAL or RW_ENOMEM. */
+int curluv_add(struct curluv *cu, CURL *easy);
+
+/** Aborts a running transfer: done_cb runs for it with
+ *  CURLE_ABORTED_BY_CALLBACK before this returns. */
+void curluv_abort(struct curluv *cu, CURL *easy);
+
+/**
+ * Closes the multi handle (every transfer must have been aborted or be done)
+ * and its uv handles; when the last one is closed, calls @p cb, after which
+ * @p cu may be freed.
+ */
+void curluv_close(struct curluv *cu, curluv_closed_cb cb);
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h — `runwarden serve`: one loop, one struct rw_daemon.
+ *
+ * The daemon owns the loop's modules and wires them: the scheduler asks the
+ * prober to start probes, the prober's results go to the fleet (state
+ * machine) and through the writer to SQLite; the API answers from the fleet.
+ * A one-second tick records that the monitor is alive, applies staleness,
+ * turns its own gaps into blindness, and picks up registry changes.
+ *
+ * Shutdown (SIGTERM/SIGINT): stop the scheduler, cancel probes, close the
+ * API, write a last tick, flush and stop the writer, close every handle and
+ * return; the loop must then close cleanly.
+ */
+#ifndef RW_DAEMON_H
+#define RW_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "clock.h"
+#include "config.h"
+#include "fleet.h"
+#include "guard.h"
+#include "metrics.h"
+#include "policy.h"
+#include "probe.h"
+#include "scheduler.h"
+#include "store.h"
+#include "writer.h"
+
+struct api;
+
+/** A tick gap longer than this is blindness: the daemon did not see. */
+#define DAEMON_TICK_MS 1000
+#define DAEMON_BLIND_GAP_MS 5000
+
+struct rw_daemon {
+	uv_loop_t *loop;
+	struct rw_config cfg;
+
+	struct rw_policy policy;
+	char policy_sha256[65];
+
+	struct guard guard;
+	struct rw_clock clock;
+	struct store *st; /* the loop thread's connection: reads only */
+	struct writer *writer;
+	struct prober prober;
+	struct scheduler sched;
+	struct fleet fleet;
+	struct metrics m;
+	struct api *api;
+
+	uv_timer_t tick;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	int64_t run_id;
+	int64_t started_ms;
+	int64_t last_tick_ms;
+	uint64_t last_tick_loop;  /* uv_now at the last tick */
+	uint64_t last_minute;     /* uv_now of the last once-a-minute job */
+	struct runner **graveyard; /* removed runners waiting for their probe */
+	size_t n_graveyard;
+
+	int pending_closes;
+	bool stopping;
+	int exit_code;
+};
+
+/**
+ * Runs the daemon on @p loop (created by main) until SIGTERM or SIGINT.
+ * @return the process exit status: 0 after a clean stop, 1 when start-up
+ *         failed (the reason is logged as one line).
+ */
+int daemon_run(uv_loop_t *loop, const struct rw_config *cfg);
+
+/** Renders /metrics into @p b. */
+void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b);
+
+#endif

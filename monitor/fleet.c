@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fleet.c — the in-memory registry and the path from a probe result to a
+ * stored state change; see fleet.h.
+ *
+ * Invariants: v[] is sorted by id; every runner in v[] is in the pool of
+ * each of its targets and nowhere else; only runners with status approved
+ * are scheduled (the daemon enforces that), but pending runners are kept so
+ * that the route query can name them.
+ */
+#include "fleet.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard.h"
+#include "log.h"
+#include "rw_error.h"
+
+void fleet_init(struct fleet *f, struct writer *w, struct metrics *m)
+{
+	memset(f, 0, sizeof(*f));
+	f->writer = w;
+	f->m = m;
+}
+
+void runner_free(struct runner *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->operator_name);
+	free(r->url);
+	for (size_t i = 0; i < r->n_targets; i++)
+		free(r->targets[i]);
+	free(r->targets);
+	free(r->hist);
+	free(r);
+}
+
+int fleet_hist_append(struct runner *r, int64_t start_ms, enum rw_state state)
+{
+	if (r->n_hist > 0 && r->hist[r->n_hist - 1].start_ms >= start_ms) {
+		/* Same start: the later change wins, as INSERT OR REPLACE does. */
+		r->hist[r->n_hist - 1].start_ms = start_ms;
+		r->hist[r->n_hist - 1].state = state;
+		return 0;
+	}
+	if (r->n_hist == r->cap_hist) {
+		size_t ncap = r->cap_hist ? r->cap_hist * 2 : 4;
+		struct rw_interval *nh = realloc(r->hist, ncap * sizeof(*nh));
+		if (!nh)
+			return RW_ENOMEM;
+		r->hist = nh;
+		r->cap_hist = ncap;
+	}
+	r->hist[r->n_hist].start_ms = start_ms;
+	r->hist[r->n_hist].state = state;
+	r->n_hist++;
+	return 0;
+}
+
+void fleet_hist_trim(struct runner *r, int64_t cutoff_ms)
+{
+	size_t keep = 0;
+	/* Keep the last change at or before the cutoff: it holds into the window. */
+	while (keep + 1 < r->n_hist && r->hist[keep + 1].start_ms <= cutoff_ms)
+		keep++;
+	if (keep == 0)
+		return;
+	memmove(r->hist, r->hist + keep, (r->n_hist - keep) * sizeof(*r->hist));
+	r->n_hist -= keep;
+}
+
+void fleet_deinit(struct fleet *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		runner_free(f->v[i]);
+	free(f->v);
+	for (size_t i = 0; i < f->n_pools; i++) {
+		free(f->pools[i].triple);
+		free(f->pools[i].v);
+	}
+	free(f->pools);
+	fleet_init(f, f->writer, f->m);
+}
+
+static size_t lower_bound(const struct fleet *f, int64_t id)
+{
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->v[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct runner *fleet_find(const struct fleet *f, int64_t id)
+{
+	size_t i = lower_bound(f, id);
+	return i < f->n && f->v[i]->id == id ? f->v[i] : NULL;
+}
+
+const struct target_pool *fleet_pool(const struct fleet *f, const char *triple)
+{
+	for (size_t i = 0; i < f->n_pools; i++)
+		if (strcmp(f->pools[i].triple, triple) == 0)
+			return &f->pools[i];
+	return NULL;
+}
+
+static int pool_add(struct fleet *f, const char *triple, struct runner *r)
+{
+	struct target_pool *p = (struct target_pool *)fleet_pool(f, triple);
+
+	if (!p) {
+		struct target_pool *np = realloc(f->pools, (f->n_pools + 1) * sizeof(*np));
+		if (!np)
+			return RW_ENOMEM;
+		f->pools = np;
+		p = &np[f->n_pools];
+		memset(p, 0, sizeof(*p));
+		p->triple = strdup(triple);
+		if (!p->triple)
+			return RW_ENOMEM;
+		f->n_pools++;
+	}
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 8;
+		struct runner **nv = realloc(p->v, ncap * sizeof(*nv));
+		if (!nv)
+			return RW_ENOMEM;
+		p->v = nv;
+		p->cap = ncap;
+	}
+	p->v[p->n++] = r;
+	return 0;
+}
+
+static void pools_remove(struct fleet *f, struct runner *r)
+{
+	for (size_t i = 0; i < f->n_pools; i++) {
+		struct target_pool *p = &f->pools[i];
+		for (size_t j = 0; j < p->n; j++) {
+			if (p->v[j] == r) {
+				memmove(&p->v[j], &p->v[j + 1], (p->n - j - 1) * sizeof(*p->v));
+				p->n--;
+				break;
+			}
+		}
+	}
+}
+
+static void apply_settings(struct runner *r, const struct rw_policy *pol)
+{
+	uint32_t iv = r->own_interval_s ? r->own_interval_s : pol->probe.interval_s;
+	uint32_t to = r->own_timeout_ms ? r->own_timeout_ms : pol->probe.timeout_ms;
+
+	r->params.interval_ms = (int64_t)iv * 1000;
+	r->params.failures_to_down = pol->probe.failures_to_down;
+	r->params.successes_to_up = pol->probe.successes_to_up;
+	/* A probe never outlives its slot: at most the interval. */
+	r->timeout_ms = to < iv * 1000 ? to : iv * 1000;
+	r->floor_ppm = policy_floor_ppm(pol, (const char *const *)r->targets, r->n_targets);
+}
+
+static int fill_registry(struct runner *r, const struct store_runner *sr)
+{
+	char host[256], err[160];
+	int port = 0, https = 0;
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (!sr->url || guard_parse_url(sr->url, host, sizeof(host), &port, &https, err,
+					sizeof(err)) < 0)
+		return RW_EINVAL;
+	r->name = strdup(sr->name);
+	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
+	r->url = strdup(sr->url);
+	r->targets = calloc(sr->n_targets ? sr->n_targets : 1, sizeof(char *));
+	if (!r->name || !r->operator_name || !r->url || !r->targets)
+		return RW_ENOMEM;
+	for (size_t i = 0; i < sr->n_targets; i++) {
+		r->targets[i] = strdup(sr->targets[i]);
+		if (!r->targets[i])
+			return RW_ENOMEM;
+		r->n_targets++;
+	}
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	r->port = port ? port : (https ? 443 : 80);
+	r->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+	return 0;
+}
+
+int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw_policy *pol,
+		 int64_t since_ms, struct runner **out, bool *is_new)
+{
+	struct runner *r = fleet_find(f, sr->id);
+	size_t at;
+	int rc;
+
+	*is_new = false;
+	if (r) {
+		/* Status and settings may change; URL and targets are fixed at
+		 * registration in this version. */
+		r->status = sr->status;
+		r->gen = sr->gen;
+		r->own_interval_s = sr->interval_s;
+		r->own_timeout_ms = sr->timeout_ms;
+		apply_settings(r, pol);
+		*out = r;
+		return 0;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return RW_ENOMEM;
+	r->id = sr->id;
+	r->status = sr->status;
+	r->gen = sr->gen;
+	r->heap_idx = SIZE_MAX;
+	r->last_latency_us = -1;
+	rc = fill_registry(r, sr);
+	if (rc < 0) {
+		runner_free(r);
+		return rc;
+	}
+	r->own_interval_s = sr->interval_s;
+	r->own_timeout_ms = sr->timeout_ms;
+	apply_settings(r, pol);
+	runstate_init(&r->rs, RW_STATE_UNKNOWN, since_ms);
+	rc = fleet_hist_append(r, since_ms, RW_STATE_UNKNOWN);
+	if (rc < 0) {
+		runner_free(r);
+		return rc;
+	}
+
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 256;
+		struct runner **nv = realloc(f->v, ncap * sizeof(*nv));
+		if (!nv) {
+			runner_free(r);
+			return RW_ENOMEM;
+		}
+		f->v = nv;
+		f->cap = ncap;
+	}
+	at = lower_bound(f, r->id);
+	memmove(&f->v[at + 1], &f->v[at], (f->n - at) * sizeof(*f->v));
+	f->v[at] = r;
+	f->n++;
+	for (size_t i = 0; i < r->n_targets; i++) {
+		rc = pool_add(f, r->targets[i], r);
+		if (rc < 0) {
+			fleet_remove(f, r);
+			runner_free(r);
+			return rc;
+		}
+	}
+	*is_new = true;
+	*out = r;
+	return 0;
+}
+
+void fleet_remove(struct fleet *f, struct runner *r)
+{
+	size_t i = lower_bound(f, r->id);
+
+	pools_remove(f, r);
+	if (i < f->n && f->v[i] == r) {
+		memmove(&f->v[i], &f->v[i + 1], (f->n - i - 1) * sizeof(*f->v));
+		f->n--;
+	}
+	r->removed = true;
+}
+
+void fleet_apply_policy(struct fleet *f, const struct rw_policy *pol)
+{
+	for (size_t i = 0; i < f->n; i++)
+		apply_settings(f->v[i], pol);
+}
+
+/* Logs, counts and queues the changes the state machine produced. */
+static void emit_changes(struct fleet *f, struct runner *r, const struct runstate_change *c,
+			 int n, const char *cause)
+{
+	for (int i = 0; i < n; i++) {
+		struct store_rec rec = {.kind = STORE_REC_CHANGE};
+		struct logline l;
+
+		rec.u.change.runner_id = r->id;
+		rec.u.change.start_ms = c[i].at_ms;
+		rec.u.change.state = (uint8_t)c[i].to;
+		writer_push(f->writer, &rec);
+		if (fleet_hist_append(r, c[i].at_ms, c[i].to) < 0)
+			log_msg(RW_LOG_ERROR, "out of memory for history", "runner", r->name);
+		f->m->state_changes[c[i].to]++;
+		if (log_begin(&l, RW_LOG_INFO, "state change")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "runner", r->name);
+			log_str(&l, "from", rw_state_name(c[i].from));
+			log_str(&l, "to", rw_state_name(c[i].to));
+			log_int(&l, "at_ms", c[i].at_ms);
+			log_str(&l, "cause", cause);
+			log_end(&l);
+		}
+	}
+}
+
+void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res)
+{
+	struct store_rec rec = {.kind = STORE_REC_SAMPLE};
+	struct runstate_change c[RUNSTATE_MAX_CHANGES];
+	uint64_t blips = r->rs.blips;
+	int n;
+
+	rec.u.sample.runner_id = r->id;
+	rec.u.sample.ts_ms = res->t_ms;
+	rec.u.sample.errclass = (uint8_t)res->cls;
+	rec.u.sample.http_status = (int16_t)res->http_status;
+	rec.u.sample.latency_us = res->latency_us;
+	writer_push(f->writer, &rec);
+
+	r->last_probe_ms = res->t_ms;
+	r->last_class = (uint8_t)res->cls;
+	r->last_http = (uint16_t)res->http_status;
+	r->last_latency_us = res->latency_us;
+	r->busy = res->busy;
+	f->m->probes[res->cls]++;
+	if (res->latency_us >= 0)
+		histogram_observe(&f->m->probe_latency, res->latency_us / 1e6);
+
+	n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
+	emit_changes(f, r, c, n, res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
+	if (r->rs.blips > blips) {
+		struct logline l;
+		f->m->blips++;
+		if (log_begin(&l, RW_LOG_INFO, "blip")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "runner", r->name);
+			log_end(&l);
+		}
+	}
+	if (res->cls != RW_ERRCLASS_NONE) {
+		struct logline l;
+		if (log_begin(&l, RW_LOG_DEBUG, "probe failed")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "class", rw_errclass_name(res->cls));
+			log_str(&l, "detail", res->detail);
+			log_end(&l);
+		}
+	}
+}
+
+void fleet_advance(struct fleet *f, int64_t now_ms)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct runstate_change c[1];
+		struct runner *r = f->v[i];
+		int n = runstate_advance(&r->rs, &r->params, now_ms, c);
+		emit_changes(f, r, c, n, "stale");
+	}
+}
+
+void fleet_blind(struct fleet *f, int64_t from_ms)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct runstate_change c[1];
+		struct runner *r = f->v[i];
+		int n = runstate_blind(&r->rs, from_ms, c);
+		emit_changes(f, r, c, n, "blind");
+	}
+}
+
+const char *fleet_exclusion(const struct runner *r)
+{
+	if (r->status == STORE_RUNNER_RETIRED || r->removed)
+		return "retired";
+	if (r->status == STORE_RUNNER_PENDING)
+		return "pending";
+	if (r->rs.state == RW_STATE_DOWN)
+		return "down";
+	if (r->rs.state != RW_STATE_UP)
+		return "unknown";
+	return NULL;
+}
+
+void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT])
+{
+	memset(counts, 0, sizeof(uint64_t) * RW_STATE_COUNT);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i]->status == STORE_RUNNER_APPROVED)
+			counts[f->v[i]->rs.state]++;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fleet.h — the runners the daemon watches, in memory, and what their probe
+ * results do to them.
+ *
+ * The fleet mirrors the store's registry (synced by registry generation),
+ * indexes runners by id (a sorted array: ids only grow) and by target (one
+ * pool per target triple), and applies each probe result to the runner's
+ * state machine. Every state change is logged, counted and queued to the
+ * writer in the order the machine produced it; hot queries (route, status,
+ * metrics) read only this memory, never SQLite.
+ */
+#ifndef RW_FLEET_H
+#define RW_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "policy.h"
+#include "probe.h"
+#include "runner.h"
+#include "store.h"
+#include "writer.h"
+
+/** Runners serving one target. */
+struct target_pool {
+	char *triple;
+	struct runner **v;
+	size_t n, cap;
+};
+
+struct fleet {
+	struct runner **v; /* sorted by id */
+	size_t n, cap;
+	struct target_pool *pools;
+	size_t n_pools;
+	int64_t gen; /* the highest registry generation applied */
+
+	/* Where results go; set by the owner before use. */
+	struct writer *writer;
+	struct metrics *m;
+};
+
+/** An empty fleet. */
+void fleet_init(struct fleet *f, struct writer *w, struct metrics *m);
+
+/** Frees every runner (none may have a probe in flight). */
+void fleet_deinit(struct fleet *f);
+
+/** The runner with @p id, or NULL. */
+struct runner *fleet_find(const struct fleet *f, int64_t id);
+
+/** The pool of @p triple, or NULL when no runner serves it. */
+const struct target_pool *fleet_pool(const struct fleet *f, const char *triple);
+
+/**
+ * Adds or updates a runner from its stored record, with the settings the
+ * policy gives it. A new runner starts UNKNOWN since @p since_ms (its last
+ * stored change, or the monitor's restart).
+ * @param out     receives the runner.
+ * @param is_new  set when the runner was not in the fleet before.
+ * @return 0, RW_EINVAL (a URL the fleet cannot probe), RW_ENOMEM.
+ */
+int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw_policy *pol,
+		 int64_t since_ms, struct runner **out, bool *is_new);
+
+/** Takes @p r out of the indexes; the caller frees it with runner_free()
+ *  once no probe is in flight. */
+void fleet_remove(struct fleet *f, struct runner *r);
+
+/**
+ * Appends a change to r's in-memory history; a change at or before the last
+ * one's start replaces it (the machine never goes back in time, so this only
+ * happens for equal starts). @return 0 or RW_ENOMEM.
+ */
+int fleet_hist_append(struct runner *r, int64_t start_ms, enum rw_state state);
+
+/** Drops history that ended before @p cutoff_ms. */
+void fleet_hist_trim(struct runner *r, int64_t cutoff_ms);
+
+/** Frees a runner that is out of the fleet. Accepts NULL. */
+void runner_free(struct runner *r);
+
+/** Recomputes every runner's effective settings under @p pol. */
+void fleet_apply_policy(struct fleet *f, const struct rw_policy *pol);
+
+/** Records one probe result of @p r: sample, state machine, changes. */
+void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res);
+
+/** Applies staleness at @p now_ms to every runner. */
+void fleet_advance(struct fleet *f, int64_t now_ms);
+
+/** The monitor was blind from @p from_ms: every runner becomes unknown. */
+void fleet_blind(struct fleet *f, int64_t from_ms);
+
+/**
+ * Why @p r may not take a job now, as a reason code ("pending", "down",
+ * "unknown", "retired"), or NULL when it is eligible.
+ */
+const char *fleet_exclusion(const struct runner *r);
+
+/** Counts approved runners by current state into @p counts. */
+void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT]);
+
+#endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c — the `runwarden` command: dispatches to the subcommands. The only
+ * place that creates the libuv loop and sets process-wide state (the log
+ * level, libcurl's global init).
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+static const char usage[] =
+	"usage: runwarden COMMAND [ARGS]\n"
+	"\n"
+	"runwarden watches CI runners, measures their availability against an uptime\n"
+	"policy, and tells CI scheduling which runners may take jobs.\n"
+	"\n"
+	"commands:\n"
+	"  serve                 run the daemon (probes, storage, HTTP API)\n"
+	"  operator add|list     manage runner operators\n"
+	"  runner add|list|show|approve|retire|import\n"
+	"                        manage runners\n"
+	"  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
+	"  policy check FILE     validate a policy file\n"
+	"  backup FILE           online copy of the database\n"
+	"\n"
+	"`runwarden COMMAND --help` documents each command. The database is --db FILE,\n"
+	"else $RUNWARDEN_DB, else ./runwarden.db.\n";
+
+static const char serve_usage[] =
+	"usage: runwarden serve [--db FILE] [--policy FILE] [--config FILE]\n"
+	"                       [--listen ADDR:PORT] [--allow-cidr CIDR]...\n"
+	"                       [--log-level debug|info|warn|error] [--max-concurrency N]\n"
+	"\n"
+	"Runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads\n"
+	"the policy (an invalid file keeps the old one). Listens on " RW_DEFAULT_LISTEN "\n"
+	"by default (port 0 picks a free port; the line \"listening on URL\" on stdout\n"
+	"says which). Probes refuse loopback, private, link-local and other internal\n"
+	"addresses unless --allow-cidr (repeatable) allows them.\n";
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},         {"policy", required_argument, NULL, 'p'},
+		{"config", required_argument, NULL, 'c'},     {"listen", required_argument, NULL, 'l'},
+		{"allow-cidr", required_argument, NULL, 'a'}, {"log-level", required_argument, NULL, 'L'},
+		{"max-concurrency", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+	struct rw_config cfg;
+	const char *db = NULL, *policy = NULL, *config = NULL, *listen = NULL, *level = NULL;
+	const char *cidrs[GUARD_MAX_CIDRS];
+	size_t n_cidrs = 0;
+	long maxc = 0;
+	char err[512], *end;
+	uv_loop_t loop;
+	int c, code;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'p': policy = optarg; break;
+		case 'c': config = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'a':
+			if (n_cidrs == GUARD_MAX_CIDRS)
+				return cli_error(CLI_USAGE, "--allow-cidr: at most %d", GUARD_MAX_CIDRS);
+			cidrs[n_cidrs++] = optarg;
+			break;
+		case 'L': level = optarg; break;
+		case 'm':
+			maxc = strtol(optarg, &end, 10);
+			if (*end || maxc < 1 || maxc > 100000)
+				return cli_error(CLI_USAGE,
+						 "--max-concurrency: \"%s\" is not in [1, 100000]",
+						 optarg);
+			break;
+		case 'h': fputs(serve_usage, stdout); return CLI_OK;
+		default: fputs(serve_usage, stderr); return CLI_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_error(CLI_USAGE, "serve: unexpected argument \"%s\" (see --help)",
+				 argv[optind]);
+	config_defaults(&cfg);
+	if (config && config_load_file(&cfg, config, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
+	if (db)
+		snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", db);
+	if (policy)
+		snprintf(cfg.policy_path, sizeof(cfg.policy_path), "%s", policy);
+	if (listen && config_set_listen(&cfg, listen, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "--%s", err);
+	if (level && log_parse_level(level, &cfg.log_level) < 0)
+		return cli_error(CLI_USAGE,
+				 "--log-level: \"%s\" is not one of debug, info, warn, error", level);
+	if (maxc)
+		cfg.max_concurrency = (size_t)maxc;
+	for (size_t i = 0; i < n_cidrs; i++)
+		if (config_add_cidr(&cfg, cidrs[i], err, sizeof(err)) < 0)
+			return cli_error(CLI_USAGE, "--allow-cidr: %s", err);
+	log_set_level(cfg.log_level);
+	/* getaddrinfo runs on libuv's thread pool: give slow resolvers room. */
+	setenv("UV_THREADPOOL_SIZE", "16", 0);
+	if (uv_loop_init(&loop) != 0)
+		return cli_error(CLI_FAIL, "cannot create the event loop");
+	code = daemon_run(&loop, &cfg);
+	if (uv_loop_close(&loop) != 0)
+		log_msg(RW_LOG_WARN, "event loop closed with handles still open", NULL, NULL);
+	config_deinit(&cfg);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	int code;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return CLI_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return CLI_OK;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("runwarden %s\n", RW_VERSION);
+		return CLI_OK;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return cli_error(CLI_FAIL, "libcurl failed to initialise");
+	if (strcmp(cmd, "serve") == 0)
+		code = cmd_serve(argc - 1, argv + 1);
+	else if (strcmp(cmd, "operator") == 0)
+		code = cli_operator(argc - 1, argv + 1);
+	else if (strcmp(cmd, "runner") == 0)
+		code = cli_runner(argc - 1, argv + 1);
+	else if (strcmp(cmd, "route") == 0)
+		code = cli_route(argc - 1, argv + 1);
+	else if (strcmp(cmd, "policy") == 0)
+		code = cli_policy(argc - 1, argv + 1);
+	else if (strcmp(cmd, "backup") == 0)
+		code = cli_backup(argc - 1, argv + 1);
+	else
+		code = cli_error(CLI_USAGE, "unknown command \"%s\" (see runwarden --help)", cmd);
+	curl_global_cleanup();
+	return code;
+}

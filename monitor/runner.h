@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runner.h — a runner as the daemon holds it in memory.
+ *
+ * The struct gathers what several modules keep per runner, each field group
+ * owned by one module: the registry fields by fleet.c, `due`/`heap_idx` by
+ * scheduler.c, `inflight` and the address cache by probe.c, the state machine
+ * and last result by fleet.c. Only the loop thread touches a runner.
+ * A runner is freed by fleet.c only when no probe is in flight for it.
+ */
+#ifndef RW_RUNNER_H
+#define RW_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "account.h"
+#include "runstate.h"
+
+struct probe;
+
+struct runner {
+	/* Registry (fleet.c), from the store. */
+	int64_t id;
+	char *name;
+	char *operator_name;
+	char *url;
+	char host[256]; /* the URL's host, brackets removed */
+	int port;
+	bool host_is_ip;
+	char **targets;
+	size_t n_targets;
+	int status; /* enum store_runner_status */
+	int64_t gen;
+
+	/* The runner's own settings (0: the policy's) and the effective ones. */
+	uint32_t own_interval_s;
+	uint32_t own_timeout_ms;
+	struct runstate_params params;
+	uint32_t timeout_ms;
+	uint32_t floor_ppm;
+
+	/* Availability (fleet.c). */
+	struct runstate rs;
+	int64_t last_probe_ms; /* wall time of the last result; 0: none */
+	uint8_t last_class;    /* enum rw_errclass */
+	uint16_t last_http;
+	int32_t last_latency_us; /* -1: no answer */
+	bool busy;               /* the runner said {"busy": true} */
+	/* Its state changes over the rolling window (and the one before it),
+	 * sorted, so that route and availability answers come from memory. */
+	struct rw_interval *hist;
+	size_t n_hist, cap_hist;
+
+	/* Scheduling (scheduler.c). */
+	uint64_t due;    /* loop time (ms) the next probe is due */
+	size_t heap_idx; /* SIZE_MAX when not scheduled */
+	bool removed;    /* retired or deleted: free once idle */
+
+	/* Probing (probe.c). */
+	struct probe *inflight;
+	struct sockaddr_storage addr; /* cached resolution of host */
+	uint64_t addr_expires;        /* loop time; 0: none */
+};
+
+#endif

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h — runwarden's memory: one SQLite file in WAL mode.
+ *
+ * The store is synchronous and single-connection: a `struct store` is used by
+ * one thread at a time. The daemon opens two: the writer thread's (samples,
+ * state changes, ticks, in batched transactions) and the loop thread's
+ * (registry reloads and history queries, which WAL lets run beside the
+ * writer). Times are UTC wall-clock milliseconds. SQLite result codes are
+ * converted to RW_E* here and never leave this module.
+ *
+ * Schema (migrations by PRAGMA user_version, see store.c):
+ *   operators, tokens, runners, runner_targets, samples, intervals,
+ *   monitor_runs, blind_periods, policy_versions, error_classes, states.
+ * `intervals` holds one row per state change, (runner_id, start_ms) unique;
+ * a row holds until the next row of the same runner.
+ */
+#ifndef RW_STORE_H
+#define RW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "account.h"
+#include "policy.h"
+
+struct store;
+
+enum store_open_flags {
+	STORE_CREATE = 1,   /* create the file and migrate it if needed */
+	STORE_READONLY = 2, /* open read-only; never migrates */
+};
+
+/**
+ * Opens (and with STORE_CREATE creates and migrates) the database at @p path.
+ * @param out    receives the store; the caller frees it with store_close().
+ * @param err    receives one line naming the file and the cause on failure.
+ * @return 0, RW_ENOENT (no file and no STORE_CREATE), RW_ESCHEMA (written by
+ *         a newer runwarden), RW_EIO, RW_ENOMEM.
+ */
+int store_open(struct store **out, const char *path, unsigned flags, char *err, size_t errlen);
+
+/** Closes the store. Accepts NULL. */
+void store_close(struct store *st);
+
+/** The last SQLite error message of this connection (for logs). */
+const char *store_errmsg(const struct store *st);
+
+/** Transactions. store_begin() takes the write lock at once (IMMEDIATE). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* ---- the writer's records -------------------------------------------- */
+
+enum store_rec_kind {
+	STORE_REC_SAMPLE = 1, /* one probe result */
+	STORE_REC_CHANGE = 2, /* one state change of one runner */
+	STORE_REC_TICK = 3,   /* the monitor was alive at ts_ms */
+	STORE_REC_BLIND = 4,  /* the monitor was blind over [start, end) */
+};
+
+/** Why the monitor was blind; stored as text in blind_periods.cause. */
+enum store_blind_cause {
+	STORE_BLIND_DOWNTIME = 1, /* the daemon was not running */
+	STORE_BLIND_TICK_GAP = 2, /* the daemon's loop did not tick */
+};
+
+struct store_rec {
+	uint8_t kind; /* enum store_rec_kind */
+	union {
+		struct {
+			int64_t runner_id;
+			int64_t ts_ms;
+			int32_t latency_us;  /* -1 when no answer */
+			int16_t http_status; /* 0 when no answer */
+			uint8_t errclass;    /* enum rw_errclass */
+		} sample;
+		struct {
+			int64_t runner_id;
+			int64_t start_ms;
+			uint8_t state; /* enum rw_state */
+		} change;
+		struct {
+			int64_t run_id;
+			int64_t ts_ms;
+		} tick;
+		struct {
+			int64_t start_ms;
+			int64_t end_ms;
+			uint8_t cause; /* enum store_blind_cause */
+		} blind;
+	} u;
+};
+
+/**
+ * Writes @p n records in one transaction; all or nothing.
+ * @return 0, RW_EBUSY, RW_EIO.
+ */
+int store_write_batch(struct store *st, const struct store_rec *recs, size_t n);
+
+/* ---- the monitor's own runs ------------------------------------------ */
+
+/**
+ * Records that a daemon run starts at @p now_ms.
+ * @param run_id        receives the new run's id.
+ * @param prev_tick_ms  receives the last tick of the previous run, or -1.
+ */
+int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *prev_tick_ms);
+
+/** The latest tick of any run, or -1 when the monitor never ran. */
+int store_last_tick(struct store *st, int64_t *tick_ms);
+
+/* ---- history ----------------------------------------------------------- */
+
+/**
+ * Reads the changes of @p runner_id that matter for [from_ms, to_ms): the
+ * last one starting at or before from_ms, and every one starting before
+ * to_ms, sorted by start.
+ * @param out  receives a malloc'd array the caller frees (NULL when n is 0).
+ */
+int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
+		    struct rw_interval **out, size_t *n);
+
+/** Counts the samples of @p runner_id (tests and `runner show`). */
+int store_sample_count(struct store *st, int64_t runner_id, int64_t *count);
+
+/** Deletes at most @p limit samples older than @p before_ms. */
+int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *deleted);
+
+/* ---- policy versions ------------------------------------------------- */
+
+/**
+ * Records that the policy with @p sha256_hex took effect at @p now_ms, unless
+ * it is already the latest recorded one (then nothing is written).
+ */
+int store_record_policy(struct store *st, const char *sha256_hex, int version, const char *body,
+			int64_t now_ms);
+
+/* ---- backup ------------------------------------------------------------ */
+
+/**
+ * Copies the live database to @p dest_path with the SQLite online backup
+ * API, then checks the copy with PRAGMA integrity_check.
+ * @return 0, RW_EEXIST (dest exists), RW_EIO.
+ */
+int store_backup(struct store *st, const char *dest_path, char *err, size_t errlen);
+
+/** Runs PRAGMA integrity_check; 0 when it answers "ok". */
+int store_integrity_check(struct store *st, char *err, size_t errlen);
+
+/* ---- registry (store_registry.c) --------------------------------------- */
+
+enum store_runner_status {
+	STORE_RUNNER_PENDING = 0,
+	STORE_RUNNER_APPROVED = 1,
+	STORE_RUNNER_RETIRED = 2,
+};
+
+/** Returns "pending", "approved" or "retired". */
+const char *store_runner_status_name(int status);
+
+struct store_operator {
+	int64_t id;
+	char *name;
+	char *email;
+	int64_t created_ms;
+};
+
+/** A runner as stored; strings and the targets array are owned by it. */
+struct store_runner {
+	int64_t id;
+	int64_t operator_id;
+	char *operator_name;
+	char *name;
+	char *kind; /* "http" (also "push", "github" later) */
+	char *url;  /* NULL unless kind is "http" */
+	char **targets;
+	size_t n_targets;
+	int status;         /* enum store_runner_status */
+	uint32_t interval_s; /* 0: the policy's default */
+	uint32_t timeout_ms; /* 0: the policy's default */
+	int64_t created_ms;
+	int64_t retired_ms; /* 0 unless retired */
+	int64_t gen;        /* registry generation of the last change */
+	int last_state;     /* enum rw_state of the latest stored change */
+	int64_t last_state_ms;
+};
+
+/**
+ * Adds an operator. The token is stored only as its SHA-256.
+ * @return 0, RW_EEXIST (name taken), RW_EIO.
+ */
+int store_operator_add(struct store *st, const char *name, const char *email,
+		       const uint8_t token_sha256[32], int64_t now_ms, int64_t *id);
+
+/** Looks an operator up by name. @return 0 or RW_ENOENT. */
+int store_operator_find(struct store *st, const char *name, int64_t *id);
+
+/** Lists every operator by name; free with store_operators_free(). */
+int store_operator_list(struct store *st, struct store_operator **out, size_t *n);
+void store_operators_free(struct store_operator *ops, size_t n);
+
+/**
+ * Adds a runner (fields of @p r: operator_id, name, kind, url, targets,
+ * status, interval_s, timeout_ms) and its first interval, UNKNOWN from
+ * @p now_ms. Sets r->id, r->gen and r->created_ms.
+ * @return 0, RW_EEXIST (name taken), RW_ENOENT (no such operator), RW_EIO.
+ */
+int store_runner_add(struct store *st, struct store_runner *r, int64_t now_ms);
+
+/** store_runner_add() inside the caller's transaction (store_begin()). */
+int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms);
+
+/**
+ * Lists runners whose registry generation is above @p after_gen (0: all),
+ * ordered by id. Free with store_runners_free().
+ */
+int store_runner_list(struct store *st, int64_t after_gen, struct store_runner **out, size_t *n);
+
+/** Reads one runner by name (or, when @p name is NULL, by @p id). */
+int store_runner_get(struct store *st, const char *name, int64_t id, struct store_runner *out);
+
+/** Changes a runner's status (and retired_ms when retiring); bumps its gen. */
+int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms);
+
+/** The highest registry generation, 0 when there are no runners. */
+int store_registry_gen(struct store *st, int64_t *gen);
+
+void store_runner_deinit(struct store_runner *r);
+void store_runners_free(struct store_runner *rs, size_t n);
+
+#endif

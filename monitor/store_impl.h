@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_impl.h — private to store.c and store_registry.c: the connection
+ * struct and the SQLite → RW_E* conversion. Nothing else includes this.
+ */
+#ifndef RW_STORE_IMPL_H
+#define RW_STORE_IMPL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store {
+	sqlite3 *db;
+	/* Statements of the writer's hot path, prepared once. */
+	sqlite3_stmt *ins_sample;
+	sqlite3_stmt *ins_change;
+	sqlite3_stmt *upd_last_state;
+	sqlite3_stmt *upd_tick;
+	sqlite3_stmt *ins_blind;
+};
+
+/** Converts an SQLite result code to RW_E*. */
+int store_rc(int sqlite_rc);
+
+/** Prepares @p sql, or returns the converted error. */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
+
+/** Runs a statement with no result rows. */
+int store_exec(struct store *st, const char *sql);
+
+/** Duplicates a column's text (NULL stays NULL); sets *oom on failure. */
+char *store_col_strdup(sqlite3_stmt *s, int col, int *oom);
+
+#endif

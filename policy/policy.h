@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h — the uptime policy as a plain struct, its defaults, its parser.
+ *
+ * A policy is immutable once parsed: the daemon swaps whole policies on
+ * SIGHUP and never edits one in place. Everything here is pure (libc and
+ * cJSON only); the SHA-256 of the file is computed by the caller (monitor/),
+ * because policy/ does not link libcrypto.
+ *
+ * Ratios (floors, coverage, margins) are kept both as the double the file
+ * gave and as integer parts per million (ppm), and every comparison in the
+ * accounting uses the ppm form, so that no verdict depends on floating-point
+ * rounding. A ratio therefore has six decimal digits of precision.
+ */
+#ifndef RW_POLICY_H
+#define RW_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** The states a runner's time can be in (DESIGN.md "Availability accounting").
+ *  The numeric values are stored in SQLite: never renumber. */
+enum rw_state {
+	RW_STATE_UNKNOWN = 0,
+	RW_STATE_UP = 1,
+	RW_STATE_DOWN = 2,
+	RW_STATE_MAINTENANCE = 3,
+	RW_STATE_OUTSIDE_WINDOW = 4,
+};
+#define RW_STATE_COUNT 5
+
+/** Returns "unknown", "up", "down", "maintenance" or "outside_window". */
+const char *rw_state_name(enum rw_state s);
+
+/** Error class of a failed probe (DESIGN.md "Heartbeat sources").
+ *  The numeric values are stored in SQLite: never renumber. */
+enum rw_errclass {
+	RW_ERRCLASS_NONE = 0, /* the probe succeeded */
+	RW_ERRCLASS_DNS = 1,
+	RW_ERRCLASS_CONNECT = 2,
+	RW_ERRCLASS_TLS = 3,
+	RW_ERRCLASS_TIMEOUT = 4,
+	RW_ERRCLASS_HTTP_STATUS = 5,
+	RW_ERRCLASS_BODY = 6,
+	RW_ERRCLASS_TOO_LARGE = 7,
+	RW_ERRCLASS_REFUSED_BY_GUARD = 8,
+};
+#define RW_ERRCLASS_COUNT 9
+
+/** Returns "ok", "dns", "connect", "tls", "timeout", "http_status", "body",
+ *  "too_large" or "refused_by_guard". */
+const char *rw_errclass_name(enum rw_errclass c);
+
+/** One floor per tier: "tiers": { "2": { "uptime_floor": 0.99 } }. */
+struct rw_policy_tier {
+	int tier;              /* 1..9 */
+	double uptime_floor;   /* [0, 1] */
+	uint32_t floor_ppm;    /* uptime_floor in parts per million */
+};
+
+/** "targets": { "riscv64gc-unknown-linux-gnu": 2 }. */
+struct rw_policy_target {
+	char *triple; /* owned by the policy */
+	int tier;
+};
+
+/** One span of the weekly service window, in UTC. */
+struct rw_policy_span {
+	uint8_t days;       /* bit 0 = Monday … bit 6 = Sunday */
+	uint16_t from_min;  /* minutes after midnight, 0..1439 */
+	uint16_t to_min;    /* minutes after midnight, 1..1440; > from_min */
+};
+
+struct rw_policy {
+	int version; /* the required "version" field, >= 1 */
+
+	double uptime_floor; /* default floor, [0, 1]; default 0.99 */
+	uint32_t floor_ppm;
+
+	struct rw_policy_tier *tiers; /* owned */
+	size_t n_tiers;
+	struct rw_policy_target *targets; /* owned */
+	size_t n_targets;
+
+	struct {
+		uint32_t interval_s;       /* 1..86400; default 60 */
+		uint32_t timeout_ms;       /* 100..interval_s*1000; default 10000 */
+		uint32_t failures_to_down; /* 1..100; default 3 */
+		uint32_t successes_to_up;  /* 1..100; default 1 */
+	} probe;
+
+	struct {
+		uint32_t grace_s; /* 0..86400; default 120 */
+	} push;
+
+	struct {
+		uint32_t rolling_days; /* 1..366; default 30 */
+		double min_coverage;   /* [0, 1]; default 0.9 */
+		uint32_t min_coverage_ppm;
+	} window;
+
+	struct {
+		double restore_margin; /* [0, 1]; default 0.005 */
+		uint32_t restore_margin_ppm;
+		uint32_t probation_days; /* 0..366; default 7 */
+	} flagging;
+
+	struct {
+		uint32_t min_notice_h;    /* 0..8760; default 24 */
+		uint32_t max_h_per_month; /* 0..744; default 8 */
+	} maintenance;
+
+	/* Weekly service window; n_service_spans == 0 means always in service. */
+	struct rw_policy_span *service_spans; /* owned */
+	size_t n_service_spans;
+
+	struct {
+		double fraction; /* (0, 1]; default 0.5 */
+		uint32_t fraction_ppm;
+		uint32_t min_runners; /* 1..1000000; default 4 */
+		char **canaries;      /* owned; http(s) URLs */
+		size_t n_canaries;
+	} blindness;
+};
+
+/**
+ * Fills @p p with the documented defaults (version 1, no tiers, no targets,
+ * no service window, no canaries). The result owns nothing; deinit is still
+ * allowed.
+ */
+void policy_defaults(struct rw_policy *p);
+
+/**
+ * Parses a policy document. Every field is optional except "version"; absent
+ * fields take the defaults of policy_defaults(). Unknown keys are errors.
+ *
+ * @param out      filled on success; on failure left as policy_defaults()
+ *                 (nothing to free, but policy_deinit() is allowed).
+ * @param text     the file's bytes, need not be NUL-terminated.
+ * @param len      their length.
+ * @param filename used in messages ("policy.json"); may be NULL.
+ * @param err      on failure receives one line, e.g.
+ *                 "policy.json:12: uptime_floor: 1.5 is not in [0, 1]".
+ * @return 0, RW_EINVAL (bad document) or RW_ENOMEM.
+ */
+int policy_parse(struct rw_policy *out, const char *text, size_t len,
+		 const char *filename, char *err, size_t errlen);
+
+/** Frees what @p p owns and resets it to defaults. Accepts NULL. */
+void policy_deinit(struct rw_policy *p);
+
+/**
+ * Renders @p p as normalized JSON (every field, defaults included, keys in a
+ * fixed order, two-space indent, trailing newline).
+ * @return a malloc'd string the caller frees, or NULL on allocation failure.
+ */
+char *policy_to_json(const struct rw_policy *p);
+
+/** The tier of @p triple in the policy's target map, or 0 when not mapped. */
+int policy_target_tier(const struct rw_policy *p, const char *triple);
+
+/**
+ * The floor (ppm) that applies to a runner serving @p targets: the strictest
+ * (highest) floor among its targets' tiers; a target without a tier, or a
+ * tier without its own floor, uses the default floor.
+ */
+uint32_t policy_floor_ppm(const struct rw_policy *p, const char *const *targets, size_t n);
+
+#endif

@@ -1,0 +1,1134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy_parse.c — policy_parse(): from the bytes of a policy file to a
+ * struct rw_policy, or to one line naming the file, the line, the field, the
+ * bad value and what is allowed. policy_to_json() is in policy_json.c.
+ *
+ * Three passes over the text:
+ *
+ *   1. scan_bytes() rejects NUL bytes and invalid UTF-8 (overlong forms,
+ *      surrogates, truncated sequences): cJSON would stop at a NUL and pass
+ *      bad bytes through.
+ *   2. scan_json() is a strict RFC 8259 recognizer: no allocation, recursion
+ *      bounded by MAX_DEPTH. It reports syntax errors with their exact line,
+ *      nesting deeper than MAX_DEPTH (before cJSON, whose own limit is 1000),
+ *      raw control characters in strings, "\u0000", unpaired surrogates and
+ *      numbers longer than cJSON 1.7.15 reads (63 characters). What it
+ *      accepts is a subset of what cJSON accepts, so once it has passed, a
+ *      NULL from cJSON can only mean that cJSON ran out of memory: that is how
+ *      RW_ENOMEM is told apart from a bad document.
+ *   3. cJSON builds the tree and the apply_*() functions check every field
+ *      against the ranges documented in policy.h.
+ *
+ * Line numbers of semantic errors. cJSON keeps no positions, so the line of
+ * an offending value is found again in the raw text, along its path: find the
+ * parent member, then the child member inside it, and so on down. Members are
+ * matched by position, not by name: cJSON keeps the members of an object and
+ * the elements of an array in document order, and pass 2 has proved the text
+ * well formed, so the k-th child in the tree is the k-th member in the text.
+ * That is exact even for duplicate keys, keys written with escapes, or a key
+ * name that also appears as a string elsewhere (where a search for the quoted
+ * name could land on the wrong occurrence). Limits: the line reported is that
+ * of the member's key (or, inside an array, of the element's first byte), not
+ * of a token deeper inside a value that spans lines; a missing field is
+ * reported at the line of the enclosing object's key, or of the opening '{'
+ * for a top-level field; the file is re-walked from the root for each error,
+ * which is fine because there is only one error.
+ *
+ * Invariants: *out is policy_defaults() until the very end, and is assigned
+ * a complete policy only on success. Every allocation of the policy under
+ * construction is reachable from it at every moment (counts are bumped only
+ * after the element is complete), so one policy_deinit() frees a partial
+ * policy on any failure. No clock, no I/O, no global state; cJSON's hooks
+ * belong to the caller.
+ */
+#include "policy.h"
+#include "rw_error.h"
+#include "target.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH  32 /* containers, the top-level object being level 1 */
+#define MAX_NUMBER 63 /* cJSON 1.7.15 reads at most 63 characters of a number */
+#define MAX_URL	   2048
+#define INT_MAX_D  2147483647.0
+#define PATH_LEN   192
+#define KEYS(a)	   a, sizeof(a) / sizeof((a)[0])
+
+/* ---- passes 1 and 2: bytes and syntax ------------------------------------ */
+
+struct scan {
+	const unsigned char *s;
+	size_t n, pos;	 /* on failure, pos is where the error is */
+	const char *why; /* on failure, what is wrong */
+	bool show_found; /* append ", found X" describing s[pos] */
+	char buf[64];	 /* storage for a formatted why */
+};
+
+static bool sfail(struct scan *sc, const char *why, bool show_found)
+{
+	sc->why = why;
+	sc->show_found = show_found;
+	return false;
+}
+
+static int peek(const struct scan *sc)
+{
+	return sc->pos < sc->n ? sc->s[sc->pos] : -1;
+}
+
+static bool is_ws(int ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static bool is_digit(int ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static void sc_ws(struct scan *sc)
+{
+	while (is_ws(peek(sc)))
+		sc->pos++;
+}
+
+static bool scan_bytes(struct scan *sc)
+{
+	const unsigned char *s = sc->s;
+
+	for (size_t i = 0; i < sc->n;) {
+		unsigned char b = s[i], lo = 0x80, hi = 0xBF;
+		size_t need;
+
+		sc->pos = i;
+		if (b == 0)
+			return sfail(sc, "NUL byte (a policy file is UTF-8 text)", false);
+		if (b < 0x80) {
+			i++;
+			continue;
+		}
+		if (b >= 0xC2 && b <= 0xDF) {
+			need = 1;
+		} else if (b >= 0xE0 && b <= 0xEF) {
+			need = 2;
+			lo = b == 0xE0 ? 0xA0 : 0x80;
+			hi = b == 0xED ? 0x9F : 0xBF;
+		} else if (b >= 0xF0 && b <= 0xF4) {
+			need = 3;
+			lo = b == 0xF0 ? 0x90 : 0x80;
+			hi = b == 0xF4 ? 0x8F : 0xBF;
+		} else {
+			need = 0;
+		}
+		bool ok = need > 0 && sc->n - i > need && s[i + 1] >= lo && s[i + 1] <= hi;
+		for (size_t k = 2; ok && k <= need; k++)
+			ok = s[i + k] >= 0x80 && s[i + k] <= 0xBF;
+		if (!ok) {
+			snprintf(sc->buf, sizeof(sc->buf),
+				 "invalid UTF-8 at byte 0x%02x (a policy file is UTF-8 text)", b);
+			return sfail(sc, sc->buf, false);
+		}
+		i += need + 1;
+	}
+	return true;
+}
+
+static long hex4(const struct scan *sc, size_t at)
+{
+	long v = 0;
+
+	if (at > sc->n || sc->n - at < 4)
+		return -1;
+	for (size_t i = at; i < at + 4; i++) {
+		int ch = sc->s[i], d;
+		if (is_digit(ch))
+			d = ch - '0';
+		else if (ch >= 'a' && ch <= 'f')
+			d = ch - 'a' + 10;
+		else if (ch >= 'A' && ch <= 'F')
+			d = ch - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+static bool sc_string(struct scan *sc)
+{
+	size_t start = sc->pos++;
+
+	for (;;) {
+		int ch = peek(sc);
+		if (ch < 0) {
+			sc->pos = start;
+			return sfail(sc, "syntax error: string not terminated", false);
+		}
+		if (ch == '"') {
+			sc->pos++;
+			return true;
+		}
+		if (ch < 0x20)
+			return sfail(sc, "syntax error: control character in a string", true);
+		if (ch != '\\') {
+			sc->pos++;
+			continue;
+		}
+		ch = sc->pos + 1 < sc->n ? sc->s[sc->pos + 1] : -1;
+		if (ch > 0 && strchr("\"\\/bfnrt", ch)) {
+			sc->pos += 2;
+			continue;
+		}
+		if (ch != 'u')
+			return sfail(sc, "syntax error: bad escape in a string", false);
+		long u = hex4(sc, sc->pos + 2);
+		if (u < 0)
+			return sfail(sc, "syntax error: \\u needs four hex digits", false);
+		if (u == 0)
+			return sfail(sc, "\\u0000 is not allowed in a policy file", false);
+		if (u >= 0xDC00 && u <= 0xDFFF)
+			return sfail(sc, "syntax error: unpaired UTF-16 surrogate", false);
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			long lo = sc->n - sc->pos >= 12 && sc->s[sc->pos + 6] == '\\' &&
+						  sc->s[sc->pos + 7] == 'u'
+					  ? hex4(sc, sc->pos + 8)
+					  : -1;
+			if (lo < 0xDC00 || lo > 0xDFFF)
+				return sfail(sc, "syntax error: unpaired UTF-16 surrogate", false);
+			sc->pos += 6;
+		}
+		sc->pos += 6;
+	}
+}
+
+static bool sc_number(struct scan *sc)
+{
+	size_t start = sc->pos;
+	int ch;
+
+	if (peek(sc) == '-')
+		sc->pos++;
+	if (peek(sc) == '0') {
+		sc->pos++;
+	} else if (is_digit(peek(sc))) {
+		while (is_digit(peek(sc)))
+			sc->pos++;
+	} else {
+		goto bad;
+	}
+	if (peek(sc) == '.') {
+		sc->pos++;
+		if (!is_digit(peek(sc)))
+			goto bad;
+		while (is_digit(peek(sc)))
+			sc->pos++;
+	}
+	if (peek(sc) == 'e' || peek(sc) == 'E') {
+		sc->pos++;
+		if (peek(sc) == '+' || peek(sc) == '-')
+			sc->pos++;
+		if (!is_digit(peek(sc)))
+			goto bad;
+		while (is_digit(peek(sc)))
+			sc->pos++;
+	}
+	ch = peek(sc);
+	if (is_digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '.' ||
+	    ch == '+' || ch == '-')
+		goto bad;
+	if (sc->pos - start > MAX_NUMBER) {
+		sc->pos = start;
+		return sfail(sc, "number longer than 63 characters", false);
+	}
+	return true;
+bad:
+	sc->pos = start;
+	return sfail(sc, "syntax error: malformed number", false);
+}
+
+static bool sc_literal(struct scan *sc, const char *word)
+{
+	size_t len = strlen(word);
+	int ch;
+
+	if (sc->n - sc->pos < len || memcmp(sc->s + sc->pos, word, len) != 0)
+		return sfail(sc, "syntax error: expected a value", true);
+	ch = sc->pos + len < sc->n ? sc->s[sc->pos + len] : -1;
+	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch))
+		return sfail(sc, "syntax error: expected a value", true);
+	sc->pos += len;
+	return true;
+}
+
+static bool sc_value(struct scan *sc, int depth);
+
+static bool sc_container(struct scan *sc, int depth)
+{
+	bool obj = sc->s[sc->pos] == '{';
+	int close = obj ? '}' : ']';
+
+	if (depth > MAX_DEPTH)
+		return sfail(sc, "nesting deeper than 32 levels", false);
+	sc->pos++;
+	sc_ws(sc);
+	if (peek(sc) == close) {
+		sc->pos++;
+		return true;
+	}
+	for (;;) {
+		if (obj) {
+			if (peek(sc) != '"')
+				return sfail(sc, "syntax error: expected a key in double quotes",
+					     true);
+			if (!sc_string(sc))
+				return false;
+			sc_ws(sc);
+			if (peek(sc) != ':')
+				return sfail(sc, "syntax error: expected ':' after the key", true);
+			sc->pos++;
+			sc_ws(sc);
+		}
+		if (!sc_value(sc, depth))
+			return false;
+		sc_ws(sc);
+		if (peek(sc) == close) {
+			sc->pos++;
+			return true;
+		}
+		if (peek(sc) != ',')
+			return sfail(sc,
+				     obj ? "syntax error: expected ',' or '}' after a member"
+					 : "syntax error: expected ',' or ']' after an element",
+				     true);
+		size_t comma = sc->pos++;
+		sc_ws(sc);
+		if (peek(sc) == close) {
+			sc->pos = comma;
+			return sfail(sc, "syntax error: trailing comma", false);
+		}
+	}
+}
+
+static bool sc_value(struct scan *sc, int depth)
+{
+	int ch = peek(sc);
+
+	switch (ch) {
+	case '{':
+	case '[': return sc_container(sc, depth + 1);
+	case '"': return sc_string(sc);
+	case 't': return sc_literal(sc, "true");
+	case 'f': return sc_literal(sc, "false");
+	case 'n': return sc_literal(sc, "null");
+	}
+	if (ch == '-' || is_digit(ch))
+		return sc_number(sc);
+	return sfail(sc, "syntax error: expected a value", true);
+}
+
+/* Passes 1 and 2. On success *root_off is the offset of the top-level '{'. */
+static bool scan_json(struct scan *sc, size_t *root_off)
+{
+	if (!scan_bytes(sc))
+		return false;
+	sc->pos = 0;
+	if (sc->n >= 3 && memcmp(sc->s, "\xEF\xBB\xBF", 3) == 0)
+		sc->pos = 3; /* a UTF-8 byte order mark, which cJSON skips too */
+	sc_ws(sc);
+	if (peek(sc) < 0) {
+		sc->pos = 0;
+		return sfail(sc, "empty file (a policy is a JSON object)", false);
+	}
+	if (peek(sc) != '{')
+		return sfail(sc, "top level: expected a JSON object", true);
+	*root_off = sc->pos;
+	if (!sc_value(sc, 0))
+		return false;
+	sc_ws(sc);
+	if (peek(sc) >= 0)
+		return sfail(sc, "syntax error: text after the closing '}'", true);
+	return true;
+}
+
+/* ---- reporting ----------------------------------------------------------- */
+
+struct pctx {
+	const char *text;
+	size_t len;
+	size_t root_off;
+	const char *file;
+	const cJSON *root;
+	char *err;
+	size_t errlen;
+};
+
+/* Where a tree item is in the text: its key (the item itself in an array). */
+struct where {
+	size_t key, val;
+};
+
+static size_t line_of(const struct pctx *c, size_t off)
+{
+	size_t line = 1;
+
+	for (size_t i = 0; i < off && i < c->len; i++)
+		line += c->text[i] == '\n';
+	return line;
+}
+
+/* Writes "FILE:LINE: PATH: MSG" on one line: control bytes become '?'. */
+static void report(const struct pctx *c, size_t line, const char *path, const char *msg)
+{
+	if (!c->err || c->errlen == 0)
+		return;
+	if (line)
+		snprintf(c->err, c->errlen, "%s:%zu: %s%s%s", c->file, line, path ? path : "",
+			 path ? ": " : "", msg);
+	else
+		snprintf(c->err, c->errlen, "%s: %s", c->file, msg);
+	for (char *q = c->err; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
+}
+
+static size_t skip_ws(const struct pctx *c, size_t p)
+{
+	while (p < c->len && is_ws((unsigned char)c->text[p]))
+		p++;
+	return p;
+}
+
+static size_t skip_string(const struct pctx *c, size_t p)
+{
+	for (p++; p < c->len && c->text[p] != '"'; p++)
+		if (c->text[p] == '\\')
+			p++;
+	return p + 1;
+}
+
+/* Skips one value of the (validated) text starting at p. */
+static size_t skip_value(const struct pctx *c, size_t p)
+{
+	int depth = 0;
+
+	if (p >= c->len)
+		return p;
+	if (c->text[p] == '"')
+		return skip_string(c, p);
+	if (c->text[p] != '{' && c->text[p] != '[') {
+		while (p < c->len && !is_ws((unsigned char)c->text[p]) &&
+		       !strchr(",]}", c->text[p]))
+			p++;
+		return p;
+	}
+	for (; p < c->len; p++) {
+		char ch = c->text[p];
+		if (ch == '"')
+			p = skip_string(c, p) - 1;
+		else if (ch == '{' || ch == '[')
+			depth++;
+		else if ((ch == '}' || ch == ']') && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
+/* The child indices leading from @p node to @p want; false if not below. */
+static bool find_path(const cJSON *node, const cJSON *want, int *idx, int d, int *len)
+{
+	int i = 0;
+
+	if (d >= MAX_DEPTH)
+		return false;
+	for (const cJSON *ch = node->child; ch; ch = ch->next, i++) {
+		idx[d] = i;
+		if (ch == want) {
+			*len = d + 1;
+			return true;
+		}
+		if (ch->child && find_path(ch, want, idx, d + 1, len))
+			return true;
+	}
+	return false;
+}
+
+static struct where locate(const struct pctx *c, const cJSON *item)
+{
+	struct where w = {c->root_off, c->root_off};
+	int idx[MAX_DEPTH], depth = 0;
+	size_t p = c->root_off;
+
+	if (!item || item == c->root || !find_path(c->root, item, idx, 0, &depth))
+		return w;
+	for (int d = 0; d < depth && p < c->len; d++) {
+		bool obj = c->text[p] == '{';
+		p = skip_ws(c, p + 1);
+		for (int i = 0;; i++) {
+			w.key = p;
+			if (obj)
+				p = skip_ws(c, skip_ws(c, skip_string(c, p)) + 1);
+			w.val = p;
+			if (i == idx[d] || p >= c->len)
+				break;
+			p = skip_ws(c, skip_ws(c, skip_value(c, p)) + 1);
+		}
+	}
+	return w;
+}
+
+/*
+ * The item as the file wrote it, for messages: "1.5", "\"60\"", or with
+ * @p kind "\"60\" (a string)", for type errors.
+ */
+static void describe(const struct pctx *c, const cJSON *it, bool kind, char *buf, size_t n)
+{
+	const char *what = kind && cJSON_IsString(it) ? " (a string)" : "";
+	size_t start, len;
+
+	if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+		snprintf(buf, n, "%s", cJSON_IsObject(it) ? "an object" : "an array");
+		return;
+	}
+	start = locate(c, it).val;
+	len = skip_value(c, start) - start;
+	if (len > 48)
+		snprintf(buf, n, "%.45s...%s", c->text + start, what);
+	else
+		snprintf(buf, n, "%.*s%s", (int)len, c->text + start, what);
+}
+
+/* Reports an error at @p at (NULL: the top-level object). */
+static int fail(const struct pctx *c, const cJSON *at, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(const struct pctx *c, const cJSON *at, const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(c, line_of(c, locate(c, at).key), path, msg);
+	return RW_EINVAL;
+}
+
+/* ---- fields -------------------------------------------------------------- */
+
+/* "parent.key" in buf[PATH_LEN], the key cut at 64 bytes, the whole at PATH_LEN - 1. */
+static void join(char *buf, const char *parent, const char *key)
+{
+	size_t used = 0, k = 0;
+
+	if (parent && *parent) {
+		used = strlen(parent);
+		used = used > PATH_LEN - 2 ? PATH_LEN - 2 : used;
+		memcpy(buf, parent, used);
+		buf[used++] = '.';
+	}
+	while (key[k] && k < 64 && used + k < PATH_LEN - 1)
+		k++;
+	memcpy(buf + used, key, k);
+	buf[used + k] = '\0';
+}
+
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+/*
+ * Checks that @p obj is an object without duplicate keys and, when @p keys is
+ * not NULL, without keys outside that list.
+ */
+static int check_object(const struct pctx *c, const cJSON *obj, const char *path,
+			const char *const *keys, size_t nkeys)
+{
+	char sub[PATH_LEN], got[96], allowed[256] = "";
+
+	if (!cJSON_IsObject(obj)) {
+		describe(c, obj, true, got, sizeof(got));
+		return fail(c, obj, path, "expected an object, got %s", got);
+	}
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		bool known = !keys;
+		join(sub, path, m->string);
+		for (const cJSON *p = obj->child; p != m; p = p->next)
+			if (strcmp(p->string, m->string) == 0)
+				return fail(c, m, sub, "duplicate key (first on line %zu)",
+					    line_of(c, locate(c, p).key));
+		for (size_t i = 0; !known && i < nkeys; i++)
+			known = strcmp(m->string, keys[i]) == 0;
+		if (known)
+			continue;
+		for (size_t i = 0; i < nkeys; i++) {
+			size_t used = strlen(allowed);
+			snprintf(allowed + used, sizeof(allowed) - used, "%s%s", i ? ", " : "",
+				 keys[i]);
+		}
+		return fail(c, m, sub, "unknown key (allowed: %s)", allowed);
+	}
+	return 0;
+}
+
+/* True when @p v is a whole number; every double beyond 2^53 is. */
+static bool is_integral(double v)
+{
+	if (!(v > -9007199254740992.0 && v < 9007199254740992.0))
+		return true; /* huge, infinite or NaN: left to the range check */
+	return v == (double)(long long)v;
+}
+
+/* llround(v * 1e6) for v in [0, 1], without libm (rw_policy links no -lm). */
+static uint32_t to_ppm(double v)
+{
+	double y = v * 1e6;
+	uint32_t whole = (uint32_t)y;
+
+	return whole + (y - whole >= 0.5);
+}
+
+/* An integral number in [lo, hi]; @p note is appended to a range error. */
+static int get_int(const struct pctx *c, const cJSON *it, const char *path, double lo, double hi,
+		   const char *note, long *out)
+{
+	char got[96], range[64];
+	double v;
+
+	snprintf(range, sizeof(range), "in [%.0f, %.0f]", lo, hi);
+	describe(c, it, true, got, sizeof(got));
+	if (!cJSON_IsNumber(it))
+		return fail(c, it, path, "expected an integer %s, got %s", range, got);
+	v = it->valuedouble;
+	if (!is_integral(v))
+		return fail(c, it, path, "%s is not an integer (allowed: an integer %s)", got,
+			    range);
+	if (!(v >= lo && v <= hi))
+		return fail(c, it, path, "%s is not %s%s", got, range, v > hi ? note : "");
+	*out = (long)v;
+	return 0;
+}
+
+/* Optional unsigned field @p key of @p obj; left alone when absent. */
+static int opt_uint(const struct pctx *c, const cJSON *obj, const char *parent, const char *key,
+		    double lo, double hi, const char *note, uint32_t *out)
+{
+	const cJSON *it = member(obj, key);
+	char path[PATH_LEN];
+	long v;
+	int rc;
+
+	if (!it)
+		return 0;
+	join(path, parent, key);
+	rc = get_int(c, it, path, lo, hi, note, &v);
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+/* A ratio in [0, 1], or in (0, 1] when @p open_low. */
+static int get_ratio(const struct pctx *c, const cJSON *it, const char *path, bool open_low,
+		     double *out, uint32_t *ppm)
+{
+	const char *range = open_low ? "(0, 1]" : "[0, 1]";
+	char got[96];
+	double v;
+
+	describe(c, it, true, got, sizeof(got));
+	if (!cJSON_IsNumber(it))
+		return fail(c, it, path, "expected a number in %s, got %s", range, got);
+	v = it->valuedouble;
+	if (!(v >= 0 && v <= 1) || (open_low && v == 0))
+		return fail(c, it, path, "%s is not in %s", got, range);
+	if (open_low && to_ppm(v) == 0)
+		return fail(c, it, path, "%s rounds to 0 ppm (allowed: (0, 1], at least 0.000001)",
+			    got);
+	*out = v;
+	*ppm = to_ppm(v);
+	return 0;
+}
+
+static int opt_ratio(const struct pctx *c, const cJSON *obj, const char *parent, const char *key,
+		     bool open_low, double *out, uint32_t *ppm)
+{
+	const cJSON *it = member(obj, key);
+	char path[PATH_LEN];
+
+	if (!it)
+		return 0;
+	join(path, parent, key);
+	return get_ratio(c, it, path, open_low, out, ppm);
+}
+
+/* Required string field: *out is the item. */
+static int need_string(const struct pctx *c, const cJSON *obj, const char *parent, const char *key,
+		       const char *what, const cJSON **out)
+{
+	char path[PATH_LEN], got[96];
+
+	join(path, parent, key);
+	*out = member(obj, key);
+	if (!*out)
+		return fail(c, obj, path, "missing (required: %s)", what);
+	if (!cJSON_IsString(*out)) {
+		describe(c, *out, true, got, sizeof(got));
+		return fail(c, *out, path, "expected %s, got %s", what, got);
+	}
+	return 0;
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static const char *const top_keys[] = {"version",     "uptime_floor",	"tiers",    "targets",
+				       "probe",	      "push",		"window",   "flagging",
+				       "maintenance", "service_window", "blindness"};
+static const char *const tier_keys[] = {"uptime_floor"};
+static const char *const probe_keys[] = {"interval_s", "timeout_ms", "failures_to_down",
+					 "successes_to_up"};
+static const char *const push_keys[] = {"grace_s"};
+static const char *const window_keys[] = {"rolling_days", "min_coverage"};
+static const char *const flagging_keys[] = {"restore_margin", "probation_days"};
+static const char *const maintenance_keys[] = {"min_notice_h", "max_h_per_month"};
+static const char *const service_keys[] = {"weekly"};
+static const char *const span_keys[] = {"days", "from", "to"};
+static const char *const blindness_keys[] = {"fraction", "min_runners", "canaries"};
+static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static int cmp_tier(const void *a, const void *b)
+{
+	int x = ((const struct rw_policy_tier *)a)->tier,
+	    y = ((const struct rw_policy_tier *)b)->tier;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_target(const void *a, const void *b)
+{
+	return strcmp(((const struct rw_policy_target *)a)->triple,
+		      ((const struct rw_policy_target *)b)->triple);
+}
+
+static int apply_tiers(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
+{
+	size_t n = (size_t)cJSON_GetArraySize(obj);
+	char path[PATH_LEN], sub[PATH_LEN];
+	int rc = check_object(c, obj, "tiers", NULL, 0);
+
+	if (rc < 0 || n == 0)
+		return rc;
+	p->tiers = calloc(n, sizeof(*p->tiers));
+	if (!p->tiers)
+		return RW_ENOMEM;
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		struct rw_policy_tier *t = &p->tiers[p->n_tiers];
+		const cJSON *fl;
+
+		join(path, "tiers", m->string);
+		if (strlen(m->string) != 1 || m->string[0] < '1' || m->string[0] > '9')
+			return fail(c, m, path, "\"%.64s\" is not a tier (allowed: \"1\" to \"9\")",
+				    m->string);
+		rc = check_object(c, m, path, KEYS(tier_keys));
+		if (rc < 0)
+			return rc;
+		fl = member(m, "uptime_floor");
+		join(sub, path, "uptime_floor");
+		if (!fl)
+			return fail(c, m, sub, "missing (required: a number in [0, 1])");
+		rc = get_ratio(c, fl, sub, false, &t->uptime_floor, &t->floor_ppm);
+		if (rc < 0)
+			return rc;
+		t->tier = m->string[0] - '0';
+		p->n_tiers++;
+	}
+	qsort(p->tiers, p->n_tiers, sizeof(*p->tiers), cmp_tier);
+	return 0;
+}
+
+static int apply_targets(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
+{
+	size_t n = (size_t)cJSON_GetArraySize(obj);
+	char path[PATH_LEN];
+	int rc = check_object(c, obj, "targets", NULL, 0);
+
+	if (rc < 0 || n == 0)
+		return rc;
+	p->targets = calloc(n, sizeof(*p->targets));
+	if (!p->targets)
+		return RW_ENOMEM;
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		struct rw_policy_target *t = &p->targets[p->n_targets];
+		long tier;
+
+		join(path, "targets", m->string);
+		if (!target_is_valid(m->string))
+			return fail(
+				c, m, path,
+				"\"%.64s\" is not a target triple (allowed: 2 to 4 parts joined "
+				"by '-', of [a-z0-9_.], at most 64 bytes)",
+				m->string);
+		rc = get_int(c, m, path, 1, 9, "", &tier);
+		if (rc < 0)
+			return rc;
+		t->triple = dup_str(m->string);
+		if (!t->triple)
+			return RW_ENOMEM;
+		t->tier = (int)tier;
+		p->n_targets++;
+	}
+	qsort(p->targets, p->n_targets, sizeof(*p->targets), cmp_target);
+	return 0;
+}
+
+static int apply_probe(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
+{
+	int rc = check_object(c, obj, "probe", KEYS(probe_keys));
+	uint32_t max_timeout;
+
+	if (rc == 0)
+		rc = opt_uint(c, obj, "probe", "interval_s", 1, 86400, "", &p->probe.interval_s);
+	if (rc < 0)
+		return rc;
+	/* The default timeout (10 s) shrinks to fit a shorter interval. */
+	max_timeout = p->probe.interval_s * 1000;
+	if (p->probe.timeout_ms > max_timeout)
+		p->probe.timeout_ms = max_timeout;
+	rc = opt_uint(c, obj, "probe", "timeout_ms", 100, max_timeout,
+		      " (at most probe.interval_s * 1000)", &p->probe.timeout_ms);
+	if (rc == 0)
+		rc = opt_uint(c, obj, "probe", "failures_to_down", 1, 100, "",
+			      &p->probe.failures_to_down);
+	if (rc == 0)
+		rc = opt_uint(c, obj, "probe", "successes_to_up", 1, 100, "",
+			      &p->probe.successes_to_up);
+	return rc;
+}
+
+/* "mon-fri", "sat,sun", "mon-wed,fri": ranges go forward, mon..sun. */
+static bool parse_days(const char *s, uint8_t *out)
+{
+	unsigned mask = 0;
+
+	for (;;) {
+		int a = -1, b;
+		for (int d = 0; d < 7; d++)
+			if (strncmp(s, day_names[d], 3) == 0)
+				a = d;
+		if (a < 0)
+			return false;
+		s += 3;
+		b = a;
+		if (*s == '-') {
+			b = -1;
+			for (int d = 0; d < 7; d++)
+				if (strncmp(s + 1, day_names[d], 3) == 0)
+					b = d;
+			if (b < a)
+				return false;
+			s += 4;
+		}
+		for (int d = a; d <= b; d++)
+			mask |= 1u << d;
+		if (*s == '\0')
+			break;
+		if (*s++ != ',')
+			return false;
+	}
+	*out = (uint8_t)mask;
+	return true;
+}
+
+/* "HH:MM" in 00:00..23:59, or "24:00" when @p end_of_day is allowed. */
+static bool parse_hhmm(const char *s, bool end_of_day, uint16_t *out)
+{
+	int h, m;
+
+	if (strlen(s) != 5 || !is_digit(s[0]) || !is_digit(s[1]) || s[2] != ':' ||
+	    !is_digit(s[3]) || !is_digit(s[4]))
+		return false;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (m > 59 || h > 24 || (h == 24 && (m != 0 || !end_of_day)))
+		return false;
+	*out = (uint16_t)(h * 60 + m);
+	return true;
+}
+
+static int apply_span(const struct pctx *c, const cJSON *el, const char *path,
+		      struct rw_policy_span *span)
+{
+	const cJSON *days, *from, *to;
+	char sub[PATH_LEN], got[96];
+	int rc = check_object(c, el, path, KEYS(span_keys));
+
+	if (rc == 0)
+		rc = need_string(c, el, path, "days", "a string of days like \"mon-fri\"", &days);
+	if (rc == 0)
+		rc = need_string(c, el, path, "from", "a string \"HH:MM\"", &from);
+	if (rc == 0)
+		rc = need_string(c, el, path, "to", "a string \"HH:MM\"", &to);
+	if (rc < 0)
+		return rc;
+	if (!parse_days(days->valuestring, &span->days)) {
+		join(sub, path, "days");
+		describe(c, days, false, got, sizeof(got));
+		return fail(
+			c, days, sub,
+			"%s is not a list of days (allowed: mon, tue, wed, thu, fri, sat, sun and "
+			"forward ranges like mon-fri, joined by commas: \"mon-wed,fri\")",
+			got);
+	}
+	if (!parse_hhmm(from->valuestring, false, &span->from_min)) {
+		join(sub, path, "from");
+		describe(c, from, false, got, sizeof(got));
+		return fail(c, from, sub, "%s is not a time (allowed: \"00:00\" to \"23:59\")",
+			    got);
+	}
+	join(sub, path, "to");
+	describe(c, to, false, got, sizeof(got));
+	if (!parse_hhmm(to->valuestring, true, &span->to_min))
+		return fail(c, to, sub, "%s is not a time (allowed: \"00:00\" to \"24:00\")", got);
+	if (span->to_min <= span->from_min)
+		return fail(c, to, sub,
+			    "%s is not after from \"%s\" (split a span that crosses midnight in "
+			    "two, ending at \"24:00\")",
+			    got, from->valuestring);
+	return 0;
+}
+
+static int apply_service_window(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
+{
+	const cJSON *weekly;
+	char path[PATH_LEN], got[96];
+	size_t n;
+	int rc = check_object(c, obj, "service_window", KEYS(service_keys));
+
+	if (rc < 0 || !(weekly = member(obj, "weekly")))
+		return rc;
+	if (!cJSON_IsArray(weekly)) {
+		describe(c, weekly, true, got, sizeof(got));
+		return fail(c, weekly, "service_window.weekly",
+			    "expected an array of {\"days\", \"from\", \"to\"} objects, got %s",
+			    got);
+	}
+	n = (size_t)cJSON_GetArraySize(weekly);
+	if (n == 0)
+		return 0;
+	p->service_spans = calloc(n, sizeof(*p->service_spans));
+	if (!p->service_spans)
+		return RW_ENOMEM;
+	for (const cJSON *el = weekly->child; el; el = el->next) {
+		snprintf(path, sizeof(path), "service_window.weekly[%zu]", p->n_service_spans);
+		rc = apply_span(c, el, path, &p->service_spans[p->n_service_spans]);
+		if (rc < 0)
+			return rc;
+		p->n_service_spans++;
+	}
+	return 0;
+}
+
+static bool has_prefix_ci(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++)
+		if (*s != *prefix && !(*s >= 'A' && *s <= 'Z' && *s - 'A' + 'a' == *prefix))
+			return false;
+	return true;
+}
+
+/* What is wrong with a canary URL, or NULL. */
+static const char *canary_problem(const char *u)
+{
+	const char *host;
+
+	if (strlen(u) > MAX_URL)
+		return "is longer than 2048 bytes";
+	if (has_prefix_ci(u, "http://"))
+		host = u + 7;
+	else if (has_prefix_ci(u, "https://"))
+		host = u + 8;
+	else
+		return "is not an http:// or https:// URL";
+	if (*host == '\0' || *host == '/')
+		return "has no host";
+	for (; *u; u++)
+		if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7f)
+			return "has a space, control or non-ASCII byte (percent-encode it)";
+	return NULL;
+}
+
+static int apply_blindness(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
+{
+	const cJSON *list;
+	char path[PATH_LEN], got[96];
+	size_t n;
+	int rc = check_object(c, obj, "blindness", KEYS(blindness_keys));
+
+	if (rc == 0)
+		rc = opt_ratio(c, obj, "blindness", "fraction", true, &p->blindness.fraction,
+			       &p->blindness.fraction_ppm);
+	if (rc == 0)
+		rc = opt_uint(c, obj, "blindness", "min_runners", 1, 1000000, "",
+			      &p->blindness.min_runners);
+	if (rc < 0 || !(list = member(obj, "canaries")))
+		return rc;
+	if (!cJSON_IsArray(list)) {
+		describe(c, list, true, got, sizeof(got));
+		return fail(c, list, "blindness.canaries",
+			    "expected an array of http(s) URL strings, got %s", got);
+	}
+	n = (size_t)cJSON_GetArraySize(list);
+	if (n == 0)
+		return 0;
+	p->blindness.canaries = calloc(n, sizeof(*p->blindness.canaries));
+	if (!p->blindness.canaries)
+		return RW_ENOMEM;
+	for (const cJSON *el = list->child; el; el = el->next) {
+		const char *why = "is not a string (allowed: an http:// or https:// URL)";
+		char **slot = &p->blindness.canaries[p->blindness.n_canaries];
+
+		snprintf(path, sizeof(path), "blindness.canaries[%zu]", p->blindness.n_canaries);
+		if (cJSON_IsString(el))
+			why = canary_problem(el->valuestring);
+		if (why) {
+			describe(c, el, false, got, sizeof(got));
+			return fail(c, el, path, "%s %s", got, why);
+		}
+		*slot = dup_str(el->valuestring);
+		if (!*slot)
+			return RW_ENOMEM;
+		p->blindness.n_canaries++;
+	}
+	return 0;
+}
+
+static int apply(const struct pctx *c, struct rw_policy *p)
+{
+	const cJSON *root = c->root, *it;
+	long version;
+	int rc = check_object(c, root, "", KEYS(top_keys));
+
+	if (rc < 0)
+		return rc;
+	it = member(root, "version");
+	if (!it)
+		return fail(c, NULL, "version", "missing (required: an integer >= 1)");
+	rc = get_int(c, it, "version", 1, INT_MAX_D, "", &version);
+	if (rc < 0)
+		return rc;
+	p->version = (int)version;
+	rc = opt_ratio(c, root, "", "uptime_floor", false, &p->uptime_floor, &p->floor_ppm);
+	if (rc == 0 && (it = member(root, "tiers")))
+		rc = apply_tiers(c, it, p);
+	if (rc == 0 && (it = member(root, "targets")))
+		rc = apply_targets(c, it, p);
+	if (rc == 0 && (it = member(root, "probe")))
+		rc = apply_probe(c, it, p);
+	if (rc == 0 && (it = member(root, "push"))) {
+		rc = check_object(c, it, "push", KEYS(push_keys));
+		if (rc == 0)
+			rc = opt_uint(c, it, "push", "grace_s", 0, 86400, "", &p->push.grace_s);
+	}
+	if (rc == 0 && (it = member(root, "window"))) {
+		rc = check_object(c, it, "window", KEYS(window_keys));
+		if (rc == 0)
+			rc = opt_uint(c, it, "window", "rolling_days", 1, 366, "",
+				      &p->window.rolling_days);
+		if (rc == 0)
+			rc = opt_ratio(c, it, "window", "min_coverage", false,
+				       &p->window.min_coverage, &p->window.min_coverage_ppm);
+	}
+	if (rc == 0 && (it = member(root, "flagging"))) {
+		rc = check_object(c, it, "flagging", KEYS(flagging_keys));
+		if (rc == 0)
+			rc = opt_ratio(c, it, "flagging", "restore_margin", false,
+				       &p->flagging.restore_margin,
+				       &p->flagging.restore_margin_ppm);
+		if (rc == 0)
+			rc = opt_uint(c, it, "flagging", "probation_days", 0, 366, "",
+				      &p->flagging.probation_days);
+	}
+	if (rc == 0 && (it = member(root, "maintenance"))) {
+		rc = check_object(c, it, "maintenance", KEYS(maintenance_keys));
+		if (rc == 0)
+			rc = opt_uint(c, it, "maintenance", "min_notice_h", 0, 8760, "",
+				      &p->maintenance.min_notice_h);
+		if (rc == 0)
+			rc = opt_uint(c, it, "maintenance", "max_h_per_month", 0, 744, "",
+				      &p->maintenance.max_h_per_month);
+	}
+	if (rc == 0 && (it = member(root, "service_window")))
+		rc = apply_service_window(c, it, p);
+	if (rc == 0 && (it = member(root, "blindness")))
+		rc = apply_blindness(c, it, p);
+	return rc;
+}
+
+int policy_parse(struct rw_policy *out, const char *text, size_t len, const char *filename,
+		 char *err, size_t errlen)
+{
+	struct pctx c = {.text = text ? text : "",
+			 .len = text ? len : 0,
+			 .file = filename ? filename : "policy",
+			 .err = err,
+			 .errlen = errlen};
+	struct scan sc = {.s = (const unsigned char *)c.text, .n = c.len};
+	struct rw_policy p;
+	cJSON *root;
+	int rc;
+
+	policy_defaults(out);
+	if (err && errlen)
+		err[0] = '\0';
+	if (!scan_json(&sc, &c.root_off)) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", sc.why);
+		if (sc.show_found) {
+			size_t used = strlen(msg);
+			int ch = peek(&sc);
+			if (ch < 0)
+				snprintf(msg + used, sizeof(msg) - used,
+					 ", found the end of the file");
+			else if (ch > 0x20 && ch < 0x7f)
+				snprintf(msg + used, sizeof(msg) - used, ", found '%c'", ch);
+			else
+				snprintf(msg + used, sizeof(msg) - used, ", found byte 0x%02x", ch);
+		}
+		report(&c, line_of(&c, sc.pos), NULL, msg);
+		return RW_EINVAL;
+	}
+	/* Pass 2 accepted the text, so a NULL here means cJSON's malloc failed. */
+	root = cJSON_ParseWithLengthOpts(c.text, c.len, NULL, 0);
+	if (!root || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		report(&c, 0, NULL, "out of memory while parsing");
+		return RW_ENOMEM;
+	}
+	c.root = root;
+	policy_defaults(&p);
+	rc = apply(&c, &p);
+	cJSON_Delete(root);
+	if (rc < 0) {
+		if (rc == RW_ENOMEM)
+			report(&c, 0, NULL, "out of memory while parsing");
+		policy_deinit(&p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
