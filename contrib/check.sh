@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# check.sh — everything CI checks, from a clean clone on Debian 12:
+#   1. installs missing packages;
+#   2. builds with warnings as errors and runs every ctest test;
+#   3. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+#      the unit and integration tests again;
+#   4. checks formatting with clang-format.
+# Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. contrib/deps.sh
+rw_install_deps clang-format
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== build (warnings are errors)"
+cmake -S . -B build/check -DRW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/check -j "$jobs"
+echo "== tests"
+ctest --test-dir build/check --output-on-failure -j 2
+
+echo "== tests under address;undefined sanitizers"
+cmake -S . -B build/asan -DRW_WERROR=ON -DRW_SANITIZE="address;undefined" \
+	-DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir build/asan -L "unit|integration" --output-on-failure -j 2
+
+echo "== clang-format"
+git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run -Werror
+
+echo "check: all passed"
