@@ -17,6 +17,7 @@ void config_defaults(struct rw_config *c)
 	config_set_listen(c, RW_DEFAULT_LISTEN, NULL, 0);
 	c->log_level = RW_LOG_INFO;
 	c->max_concurrency = 4096;
+	c->retention_days = 90;
 }
 
 void config_deinit(struct rw_config *c)
@@ -146,6 +147,15 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 				goto out;
 			}
 			c->max_concurrency = (size_t)v->valuedouble;
+		} else if (strcmp(k, "retention_days") == 0) {
+			if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 36600 ||
+			    v->valuedouble != (double)(long)v->valuedouble) {
+				snprintf(err, errlen,
+					 "%s: retention_days: must be a whole number in [1, 36600]",
+					 path);
+				goto out;
+			}
+			c->retention_days = (int)v->valuedouble;
 		} else if (strcmp(k, "policy") == 0) {
 			if (copy_str(v, k, c->policy_path, sizeof(c->policy_path), path, err, errlen))
 				goto out;
@@ -155,7 +165,7 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 		} else {
 			snprintf(err, errlen,
 				 "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
-				 " max_concurrency, policy, db)",
+				 " max_concurrency, retention_days, policy, db)",
 				 path, k);
 			goto out;
 		}

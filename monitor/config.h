@@ -6,7 +6,8 @@
  *
  * Config file keys (all optional): "listen": "ADDR:PORT", "allow_cidrs":
  * ["CIDR", ...], "log_level": "debug|info|warn|error", "max_concurrency": N,
- * "policy": "FILE", "db": "FILE". Flags win over the file.
+ * "policy": "FILE", "db": "FILE", "retention_days": N (raw samples; the
+ * intervals are kept forever). Flags win over the file.
  */
 #ifndef RW_CONFIG_H
 #define RW_CONFIG_H
@@ -28,6 +29,7 @@ struct rw_config {
 	size_t n_allow_cidrs;
 	enum rw_log_level log_level;
 	size_t max_concurrency;
+	int retention_days; /* raw samples are kept this long; default 90 */
 };
 
 /** Fills the defaults (db from $RUNWARDEN_DB when set). */

@@ -482,7 +482,9 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: %s: %s\n", d->cfg.db_path, store_errmsg(d->st));
 		return rc;
 	}
-	rc = writer_start(&d->writer, d->loop, d->cfg.db_path, writer_status, d, err, sizeof(err));
+	rc = writer_start(&d->writer, d->loop, d->cfg.db_path,
+			  (int64_t)d->cfg.retention_days * 86400000, writer_status, d, err,
+			  sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;

@@ -369,7 +369,7 @@ void fleet_blind(struct fleet *f, int64_t from_ms)
 	for (size_t i = 0; i < f->n; i++) {
 		struct runstate_change c[1];
 		struct runner *r = f->v[i];
-		int n = runstate_blind(&r->rs, from_ms, c);
+		int n = runstate_blind(&r->rs, &r->params, from_ms, c);
 		emit_changes(f, r, c, n, "blind");
 	}
 }

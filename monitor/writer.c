@@ -13,7 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "rw_error.h"
+
+/* Raw samples older than the retention are deleted by the writer, a few
+ * thousand rows per minute, so that the purge never holds the lock long. */
+#define WRITER_PURGE_EVERY_MS 60000
+#define WRITER_PURGE_ROWS 5000
 
 struct recvec {
 	struct store_rec *v;
@@ -39,6 +45,8 @@ struct writer {
 
 	/* Thread only. */
 	struct recvec batch;
+	int64_t retention_ms;
+	uint64_t next_purge; /* uv_hrtime() in ms */
 
 	writer_status_cb status_cb;
 	writer_stopped_cb stopped_cb;
@@ -115,6 +123,20 @@ static void report(struct writer *w, int rc, const char *msg)
 	uv_async_send(&w->async);
 }
 
+static void purge(struct writer *w)
+{
+	uint64_t now = uv_hrtime() / 1000000;
+	int deleted = 0;
+
+	if (w->retention_ms <= 0 || now < w->next_purge)
+		return;
+	w->next_purge = now + WRITER_PURGE_EVERY_MS;
+	if (store_purge_samples(w->st, clock_wall_ms() - w->retention_ms, WRITER_PURGE_ROWS,
+				&deleted) == 0 &&
+	    deleted == WRITER_PURGE_ROWS)
+		w->next_purge = now; /* more to do: again at the next idle moment */
+}
+
 static void writer_thread(void *arg)
 {
 	struct writer *w = arg;
@@ -136,6 +158,7 @@ static void writer_thread(void *arg)
 		if (w->batch.len == 0) {
 			if (stop)
 				break;
+			purge(w);
 			continue;
 		}
 		t0 = uv_hrtime();
@@ -190,7 +213,8 @@ static void async_cb(uv_async_t *h)
 }
 
 int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path,
-		 writer_status_cb status_cb, void *data, char *err, size_t errlen)
+		 int64_t retention_ms, writer_status_cb status_cb, void *data, char *err,
+		 size_t errlen)
 {
 	struct writer *w;
 	int rc;
@@ -202,6 +226,7 @@ int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path,
 		return RW_ENOMEM;
 	}
 	w->loop = loop;
+	w->retention_ms = retention_ms;
 	w->status_cb = status_cb;
 	w->data = data;
 	rc = store_open(&w->st, db_path, STORE_CREATE, err, errlen);

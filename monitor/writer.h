@@ -50,11 +50,14 @@ struct writer_stats {
 
 /**
  * Opens its own connection to @p db_path and starts the thread.
+ * @param retention_ms  raw samples older than this are purged while idle
+ *                      (0: keep them forever).
  * @param status_cb may be NULL.
  * @return 0, or RW_E* with @p err filled (nothing to free then).
  */
 int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path,
-		 writer_status_cb status_cb, void *data, char *err, size_t errlen);
+		 int64_t retention_ms, writer_status_cb status_cb, void *data, char *err,
+		 size_t errlen);
 
 /** Queues one record (copied). Never blocks on I/O. */
 void writer_push(struct writer *w, const struct store_rec *rec);

@@ -32,8 +32,8 @@
  * of the member's key (or, inside an array, of the element's first byte), not
  * of a token deeper inside a value that spans lines; a missing field is
  * reported at the line of the enclosing object's key, or of the opening '{'
- * for a top-level field; the file is re-walked from the root for each error,
- * which is fine because there is only one error.
+ * for a top-level field. The walk costs one pass over the file and is made
+ * only to report an error.
  *
  * Invariants: *out is policy_defaults() until the very end, and is assigned
  * a complete policy only on success. Every allocation of the policy under
@@ -397,48 +397,6 @@ static void report(const struct pctx *c, size_t line, const char *path, const ch
 			*q = '?';
 }
 
-static size_t skip_ws(const struct pctx *c, size_t p)
-{
-	while (p < c->len && is_ws((unsigned char)c->text[p]))
-		p++;
-	return p;
-}
-
-static size_t skip_string(const struct pctx *c, size_t p)
-{
-	for (p++; p < c->len && c->text[p] != '"'; p++)
-		if (c->text[p] == '\\')
-			p++;
-	return p + 1;
-}
-
-/* Skips one value of the (validated) text starting at p. */
-static size_t skip_value(const struct pctx *c, size_t p)
-{
-	int depth = 0;
-
-	if (p >= c->len)
-		return p;
-	if (c->text[p] == '"')
-		return skip_string(c, p);
-	if (c->text[p] != '{' && c->text[p] != '[') {
-		while (p < c->len && !is_ws((unsigned char)c->text[p]) &&
-		       !strchr(",]}", c->text[p]))
-			p++;
-		return p;
-	}
-	for (; p < c->len; p++) {
-		char ch = c->text[p];
-		if (ch == '"')
-			p = skip_string(c, p) - 1;
-		else if (ch == '{' || ch == '[')
-			depth++;
-		else if ((ch == '}' || ch == ']') && --depth == 0)
-			return p + 1;
-	}
-	return p;
-}
-
 /* The child indices leading from @p node to @p want; false if not below. */
 static bool find_path(const cJSON *node, const cJSON *want, int *idx, int d, int *len)
 {
@@ -458,25 +416,36 @@ static bool find_path(const cJSON *node, const cJSON *want, int *idx, int d, int
 	return false;
 }
 
+/*
+ * Walks the text down the path of @p item. The text has passed scan_json(),
+ * so the scanner's functions only advance here; they cannot fail.
+ */
 static struct where locate(const struct pctx *c, const cJSON *item)
 {
+	struct scan sc = {.s = (const unsigned char *)c->text, .n = c->len, .pos = c->root_off};
 	struct where w = {c->root_off, c->root_off};
 	int idx[MAX_DEPTH], depth = 0;
-	size_t p = c->root_off;
 
 	if (!item || item == c->root || !find_path(c->root, item, idx, 0, &depth))
 		return w;
-	for (int d = 0; d < depth && p < c->len; d++) {
-		bool obj = c->text[p] == '{';
-		p = skip_ws(c, p + 1);
+	for (int d = 0; d < depth && peek(&sc) >= 0; d++) {
+		bool obj = peek(&sc) == '{';
+		sc.pos++;
+		sc_ws(&sc);
 		for (int i = 0;; i++) {
-			w.key = p;
-			if (obj)
-				p = skip_ws(c, skip_ws(c, skip_string(c, p)) + 1);
-			w.val = p;
-			if (i == idx[d] || p >= c->len)
+			w.key = sc.pos;
+			if (obj) {
+				sc_string(&sc);
+				sc_ws(&sc);
+				sc.pos++; /* ':' */
+				sc_ws(&sc);
+			}
+			w.val = sc.pos;
+			if (i == idx[d] || !sc_value(&sc, 0))
 				break;
-			p = skip_ws(c, skip_ws(c, skip_value(c, p)) + 1);
+			sc_ws(&sc);
+			sc.pos++; /* ',' */
+			sc_ws(&sc);
 		}
 	}
 	return w;
@@ -489,18 +458,24 @@ static struct where locate(const struct pctx *c, const cJSON *item)
 static void describe(const struct pctx *c, const cJSON *it, bool kind, char *buf, size_t n)
 {
 	const char *what = kind && cJSON_IsString(it) ? " (a string)" : "";
+	struct scan sc = {.s = (const unsigned char *)c->text, .n = c->len};
 	size_t start, len;
 
 	if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
 		snprintf(buf, n, "%s", cJSON_IsObject(it) ? "an object" : "an array");
 		return;
 	}
-	start = locate(c, it).val;
-	len = skip_value(c, start) - start;
-	if (len > 48)
-		snprintf(buf, n, "%.45s...%s", c->text + start, what);
-	else
+	sc.pos = start = locate(c, it).val;
+	sc_value(&sc, 0);
+	len = sc.pos - start;
+	if (len > 48) {
+		len = 45;
+		while (len > 0 && ((unsigned char)c->text[start + len] & 0xC0) == 0x80)
+			len--; /* never cut a UTF-8 sequence */
+		snprintf(buf, n, "%.*s...%s", (int)len, c->text + start, what);
+	} else {
 		snprintf(buf, n, "%.*s%s", (int)len, c->text + start, what);
+	}
 }
 
 /* Reports an error at @p at (NULL: the top-level object). */
@@ -534,6 +509,8 @@ static void join(char *buf, const char *parent, const char *key)
 	}
 	while (key[k] && k < 64 && used + k < PATH_LEN - 1)
 		k++;
+	while (key[k] && k > 0 && ((unsigned char)key[k] & 0xC0) == 0x80)
+		k--; /* never cut a UTF-8 sequence */
 	memcpy(buf + used, key, k);
 	buf[used + k] = '\0';
 }
@@ -601,18 +578,19 @@ static int get_int(const struct pctx *c, const cJSON *it, const char *path, doub
 	char got[96], range[64];
 	double v;
 
+	v = cJSON_IsNumber(it) ? it->valuedouble : 0;
+	if (cJSON_IsNumber(it) && is_integral(v) && v >= lo && v <= hi) {
+		*out = (long)v;
+		return 0;
+	}
 	snprintf(range, sizeof(range), "in [%.0f, %.0f]", lo, hi);
 	describe(c, it, true, got, sizeof(got));
 	if (!cJSON_IsNumber(it))
 		return fail(c, it, path, "expected an integer %s, got %s", range, got);
-	v = it->valuedouble;
 	if (!is_integral(v))
 		return fail(c, it, path, "%s is not an integer (allowed: an integer %s)", got,
 			    range);
-	if (!(v >= lo && v <= hi))
-		return fail(c, it, path, "%s is not %s%s", got, range, v > hi ? note : "");
-	*out = (long)v;
-	return 0;
+	return fail(c, it, path, "%s is not %s%s", got, range, v > hi ? note : "");
 }
 
 /* Optional unsigned field @p key of @p obj; left alone when absent. */
@@ -641,18 +619,18 @@ static int get_ratio(const struct pctx *c, const cJSON *it, const char *path, bo
 	char got[96];
 	double v;
 
+	v = cJSON_IsNumber(it) ? it->valuedouble : 0;
+	if (cJSON_IsNumber(it) && v >= 0 && v <= 1 && !(open_low && to_ppm(v) == 0)) {
+		*out = v;
+		*ppm = to_ppm(v);
+		return 0;
+	}
 	describe(c, it, true, got, sizeof(got));
 	if (!cJSON_IsNumber(it))
 		return fail(c, it, path, "expected a number in %s, got %s", range, got);
-	v = it->valuedouble;
-	if (!(v >= 0 && v <= 1) || (open_low && v == 0))
+	if (!(v >= 0 && v <= 1) || v == 0)
 		return fail(c, it, path, "%s is not in %s", got, range);
-	if (open_low && to_ppm(v) == 0)
-		return fail(c, it, path, "%s rounds to 0 ppm (allowed: (0, 1], at least 0.000001)",
-			    got);
-	*out = v;
-	*ppm = to_ppm(v);
-	return 0;
+	return fail(c, it, path, "%s rounds to 0 ppm (allowed: (0, 1], at least 0.000001)", got);
 }
 
 static int opt_ratio(const struct pctx *c, const cJSON *obj, const char *parent, const char *key,
@@ -875,6 +853,7 @@ static int apply_span(const struct pctx *c, const cJSON *el, const char *path,
 {
 	const cJSON *days, *from, *to;
 	char sub[PATH_LEN], got[96];
+	bool is_time;
 	int rc = check_object(c, el, path, KEYS(span_keys));
 
 	if (rc == 0)
@@ -900,16 +879,17 @@ static int apply_span(const struct pctx *c, const cJSON *el, const char *path,
 		return fail(c, from, sub, "%s is not a time (allowed: \"00:00\" to \"23:59\")",
 			    got);
 	}
+	is_time = parse_hhmm(to->valuestring, true, &span->to_min);
+	if (is_time && span->to_min > span->from_min)
+		return 0;
 	join(sub, path, "to");
 	describe(c, to, false, got, sizeof(got));
-	if (!parse_hhmm(to->valuestring, true, &span->to_min))
+	if (!is_time)
 		return fail(c, to, sub, "%s is not a time (allowed: \"00:00\" to \"24:00\")", got);
-	if (span->to_min <= span->from_min)
-		return fail(c, to, sub,
-			    "%s is not after from \"%s\" (split a span that crosses midnight in "
-			    "two, ending at \"24:00\")",
-			    got, from->valuestring);
-	return 0;
+	return fail(c, to, sub,
+		    "%s is not after from \"%s\" (split a span that crosses midnight in two, "
+		    "ending at \"24:00\")",
+		    got, from->valuestring);
 }
 
 static int apply_service_window(const struct pctx *c, const cJSON *obj, struct rw_policy *p)

@@ -16,7 +16,7 @@ void runstate_init(struct runstate *rs, enum rw_state state, int64_t since_ms)
 {
 	rs->state = state;
 	rs->since_ms = since_ms;
-	rs->last_sample_ms = -1;
+	rs->last_sample_ms = state == RW_STATE_UNKNOWN ? -1 : since_ms;
 	rs->fail_run_start_ms = since_ms;
 	rs->succ_run_start_ms = since_ms;
 	rs->blips = 0;
@@ -53,11 +53,18 @@ int runstate_advance(struct runstate *rs, const struct runstate_params *p, int64
 	return set_state(rs, RW_STATE_UNKNOWN, stale_at, out);
 }
 
-int runstate_blind(struct runstate *rs, int64_t from_ms, struct runstate_change out[1])
+int runstate_blind(struct runstate *rs, const struct runstate_params *p, int64_t from_ms,
+		   struct runstate_change out[1])
 {
+	int n = runstate_advance(rs, p, from_ms, out);
+
 	reset_runs(rs);
 	rs->last_sample_ms = -1;
-	return set_state(rs, RW_STATE_UNKNOWN, from_ms, out);
+	if (n == 0)
+		n = set_state(rs, RW_STATE_UNKNOWN, from_ms, out);
+	if (from_ms > rs->since_ms)
+		rs->since_ms = from_ms; /* already UNKNOWN: the blind period starts a new epoch */
+	return n;
 }
 
 int runstate_sample(struct runstate *rs, const struct runstate_params *p, int64_t t_ms,

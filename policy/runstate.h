@@ -45,14 +45,21 @@
  *     (if it was not) and both runs are reset: evidence across a gap does
  *     not join into one run.
  *  5. Blindness. runstate_blind(from) says the monitor could not see from
- *     `from` on (its own tick gap, a restart): the state becomes UNKNOWN at
- *     `from` (clamped to `since`, history before the current interval is
- *     never rewritten), runs are reset and there is no evidence left.
+ *     `from` on (its own tick gap, a restart). Rule 4 is applied at `from`
+ *     first (evidence that went stale before the blind period is unknown
+ *     from its stale time, not from `from`). Then the state becomes UNKNOWN
+ *     at `from` (clamped to `since`: history before the current interval is
+ *     never rewritten), runs are reset, there is no evidence left, and
+ *     `since` moves to `from` even when the state was already UNKNOWN, so
+ *     that no sample taken before the blind period can later confirm a
+ *     state across it (rule 6).
  *  6. Order. Samples must be given in time order. A sample earlier than the
  *     current interval's start (`since`) is evidence from before a blind
  *     period: it is ignored (runstate_sample returns 0 and changes nothing).
  *     A sample earlier than the previous sample is treated as taken at the
- *     previous sample's time (the wall clock went backwards).
+ *     previous sample's time (the wall clock went backwards). After rule 4 or
+ *     5 reset the evidence there is no previous sample, and only `since`
+ *     bounds a sample from below.
  *
  * Change times never decrease: every change returned is at or after `since`
  * and the changes of one call are in order. Two changes may share a time
@@ -93,7 +100,11 @@ struct runstate_change {
 /** Most changes one call can return. */
 #define RUNSTATE_MAX_CHANGES 2
 
-/** Starts a machine in state @p state since @p since_ms, with no evidence. */
+/**
+ * Starts a machine in state @p state since @p since_ms. A machine restored in
+ * UP or DOWN counts @p since_ms as its last evidence, so it goes stale by
+ * rule 4 like any other; one started UNKNOWN has no evidence.
+ */
 void runstate_init(struct runstate *rs, enum rw_state state, int64_t since_ms);
 
 /**
@@ -114,6 +125,7 @@ int runstate_advance(struct runstate *rs, const struct runstate_params *p, int64
  * Applies rule 5 (blindness) from @p from_ms.
  * @return the number of changes written to @p out (0 or 1).
  */
-int runstate_blind(struct runstate *rs, int64_t from_ms, struct runstate_change out[1]);
+int runstate_blind(struct runstate *rs, const struct runstate_params *p, int64_t from_ms,
+		   struct runstate_change out[1]);
 
 #endif

@@ -130,6 +130,31 @@ static void parse_ok(struct rw_policy *p, const char *doc)
 		fail_msg("unexpected failure %d: %s\n--- document:\n%s", rc, err, doc);
 }
 
+#define EURO10                                                                                     \
+	"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"                             \
+	"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+
+/* True when every lead byte of @p s is followed by its continuation bytes. */
+static bool utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int need = *p < 0x80		      ? 0
+			   : *p >= 0xC2 && *p <= 0xDF ? 1
+			   : *p >= 0xE0 && *p <= 0xEF ? 2
+			   : *p >= 0xF0 && *p <= 0xF4 ? 3
+						      : -1;
+		if (need < 0)
+			return false;
+		for (int i = 1; i <= need; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+		p += need + 1;
+	}
+	return true;
+}
+
 /* ---- the table of bad documents ------------------------------------------ */
 
 struct bad {
@@ -162,6 +187,11 @@ static const struct bad bad_docs[] = {
 	 ": duplicate key (first on line 2)"},
 	{TOP("\"\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87\": 1"), 0, 3, "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87",
 	 ": unknown key"},
+	{TOP("\"" EURO10 EURO10 EURO10 "\": 1"), 0, 3, EURO10 EURO10 "\xe2\x82\xac",
+	 ": unknown key"},
+	{TOP("\"uptime_floor\": \"" EURO10 EURO10 EURO10 "\""), 0, 3, "uptime_floor",
+	 ": expected a number in [0, 1], got \"" EURO10
+	 "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac... (a string)"},
 	/* version */
 	{"{\n  \"uptime_floor\": 0.9\n}\n", 0, 1, "version",
 	 ": missing (required: an integer >= 1)"},
@@ -481,7 +511,8 @@ static void test_bad_documents(void **state)
 
 		snprintf(want, sizeof(want), "policy.json:%d: %s", b->line, b->field);
 		if (rc != RW_EINVAL || strncmp(err, want, strlen(want)) != 0 ||
-		    !strstr(err + strlen(want), b->says) || strchr(err, '\n') || !is_defaults(&p))
+		    !strstr(err + strlen(want), b->says) || strchr(err, '\n') || !utf8_ok(err) ||
+		    !is_defaults(&p))
 			fail_msg("case %zu: rc %d\n  got:  %s\n  want: %s%s\n--- document:\n%.*s",
 				 i, rc, err, want, b->says, (int)len, b->doc);
 		policy_deinit(&p);
@@ -656,10 +687,11 @@ static void test_defaults_when_absent(void **state)
 {
 	static const char *const docs[] = {
 		"{\"version\": 1}",
-		"{\"version\": 1, \"tiers\": {}, \"targets\": {}, \"probe\": {}, \"push\": {}, "
-		"\"window\": {}, \"flagging\": {}, \"maintenance\": {}, \"service_window\": {}, "
-		"\"blindness\": {}}",
-		"{\"version\": 1, \"service_window\": {\"weekly\": []}, \"blindness\": {\"canaries\": []}}",
+		("{\"version\": 1, \"tiers\": {}, \"targets\": {}, \"probe\": {}, \"push\": {}, "
+		 "\"window\": {}, \"flagging\": {}, \"maintenance\": {}, \"service_window\": {}, "
+		 "\"blindness\": {}}"),
+		("{\"version\": 1, \"service_window\": {\"weekly\": []}, "
+		 "\"blindness\": {\"canaries\": []}}"),
 		"\xef\xbb\xbf{\"version\": 1}\n",
 		" \r\n\t{\"version\":1}\r\n",
 	};

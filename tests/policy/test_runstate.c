@@ -126,7 +126,7 @@ static int apply_op(struct runstate *rs, const struct runstate_params *p, enum o
 	switch (kind) {
 	case OP_SAMPLE: return runstate_sample(rs, p, t, ok, out);
 	case OP_ADVANCE: return runstate_advance(rs, p, t, out);
-	case OP_BLIND: return runstate_blind(rs, t, out);
+	case OP_BLIND: return runstate_blind(rs, p, t, out);
 	case OP_END: break;
 	}
 	fail_msg("bad op kind %d", (int)kind);
@@ -148,42 +148,19 @@ struct op {
 	int nret; /* expected return value */
 };
 
-#define OK(t, n)                                                                                   \
-	{                                                                                          \
-		OP_SAMPLE, SEC(t), true, (n)                                                       \
-	}
-#define KO(t, n)                                                                                   \
-	{                                                                                          \
-		OP_SAMPLE, SEC(t), false, (n)                                                      \
-	}
-#define OKMS(t, n)                                                                                 \
-	{                                                                                          \
-		OP_SAMPLE, (t), true, (n)                                                          \
-	}
-#define KOMS(t, n)                                                                                 \
-	{                                                                                          \
-		OP_SAMPLE, (t), false, (n)                                                         \
-	}
-#define ADV(t, n)                                                                                  \
-	{                                                                                          \
-		OP_ADVANCE, SEC(t), false, (n)                                                     \
-	}
-#define ADVMS(t, n)                                                                                \
-	{                                                                                          \
-		OP_ADVANCE, (t), false, (n)                                                        \
-	}
-#define BLIND(t, n)                                                                                \
-	{                                                                                          \
-		OP_BLIND, SEC(t), false, (n)                                                       \
-	}
-#define CH(t, f, g)                                                                                \
-	{                                                                                          \
-		SEC(t), RW_STATE_##f, RW_STATE_##g                                                 \
-	}
-#define CHMS(t, f, g)                                                                              \
-	{                                                                                          \
-		(t), RW_STATE_##f, RW_STATE_##g                                                    \
-	}
+/* clang-format off */
+#define OK(t, n)      {OP_SAMPLE, SEC(t), true, (n)}
+#define KO(t, n)      {OP_SAMPLE, SEC(t), false, (n)}
+#define OKMS(t, n)    {OP_SAMPLE, (t), true, (n)}
+#define KOMS(t, n)    {OP_SAMPLE, (t), false, (n)}
+#define ADV(t, n)     {OP_ADVANCE, SEC(t), false, (n)}
+#define ADVMS(t, n)   {OP_ADVANCE, (t), false, (n)}
+#define BLIND(t, n)   {OP_BLIND, SEC(t), false, (n)}
+#define BLINDMS(t, n) {OP_BLIND, (t), false, (n)}
+#define CH(t, f, g)   {SEC(t), RW_STATE_##f, RW_STATE_##g}
+#define CHMS(t, f, g) {(t), RW_STATE_##f, RW_STATE_##g}
+#define NONE          {{0}}
+/* clang-format on */
 
 #define UNKNOWN RW_STATE_UNKNOWN
 #define UP	RW_STATE_UP
@@ -201,533 +178,317 @@ struct rcase {
 	enum rw_state final;
 };
 
+/*
+ * Each case: name; interval (s), F, S, initial state, initial since (s);
+ * the calls, each with the number of changes it must return; all the
+ * changes, in order; the blip count; the final state. Times are seconds
+ * (…MS: milliseconds).
+ */
+/* clang-format off */
 static const struct rcase rcases[] = {
 	/* Rule 2: confirmation, backdated to the first sample of the run. */
 	{"S=1: a success confirms UP at its own time",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(5, 1)},
-	 {CH(5, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(5, UNKNOWN, UP)}, 0, UP},
 	{"S=3: UP backdated to the first success of the run",
-	 10,
-	 3,
-	 3,
-	 UNKNOWN,
-	 0,
+	 10, 3, 3, UNKNOWN, 0,
 	 {OK(5, 0), OK(15, 0), OK(25, 1)},
-	 {CH(5, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(5, UNKNOWN, UP)}, 0, UP},
 	{"S=3: a failure restarts the success run",
-	 10,
-	 3,
-	 3,
-	 UNKNOWN,
-	 0,
+	 10, 3, 3, UNKNOWN, 0,
 	 {OK(0, 0), OK(10, 0), KO(20, 0), OK(30, 0), OK(40, 0), OK(50, 1)},
-	 {CH(30, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(30, UNKNOWN, UP)}, 0, UP},
 	{"F=3: DOWN from UNKNOWN backdated to the first failure",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {KO(5, 0), KO(15, 0), KO(25, 1)},
-	 {CH(5, UNKNOWN, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(5, UNKNOWN, DOWN)}, 0, DOWN},
 	{"F=3: a success restarts the failure run (no blip outside UP)",
-	 10,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 3, 2, UNKNOWN, 0,
 	 {KO(0, 0), KO(10, 0), OK(20, 0), KO(30, 0), KO(40, 0), KO(50, 1)},
-	 {CH(30, UNKNOWN, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(30, UNKNOWN, DOWN)}, 0, DOWN},
 	{"UP to DOWN backdated to the first failure of the run",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), OK(10, 0), KO(20, 0), KO(30, 0), KO(40, 1)},
-	 {CH(0, UNKNOWN, UP), CH(20, UP, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, DOWN)}, 0, DOWN},
 	{"DOWN to UP backdated to the first success of the run",
-	 10,
-	 3,
-	 2,
-	 DOWN,
-	 0,
+	 10, 3, 2, DOWN, 0,
 	 {KO(0, 0), OK(10, 0), OK(20, 1)},
-	 {CH(10, DOWN, UP)},
-	 0,
-	 UP},
+	 {CH(10, DOWN, UP)}, 0, UP},
 	{"a failure run longer than F changes nothing more",
-	 10,
-	 2,
-	 1,
-	 UP,
-	 0,
+	 10, 2, 1, UP, 0,
 	 {KO(10, 0), KO(20, 1), KO(30, 0), KO(40, 0), KO(50, 0)},
-	 {CH(10, UP, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(10, UP, DOWN)}, 0, DOWN},
 	{"a success run longer than S changes nothing more",
-	 10,
-	 2,
-	 2,
-	 DOWN,
-	 0,
+	 10, 2, 2, DOWN, 0,
 	 {OK(10, 0), OK(20, 1), OK(30, 0), OK(40, 0)},
-	 {CH(10, DOWN, UP)},
-	 0,
-	 UP},
+	 {CH(10, DOWN, UP)}, 0, UP},
 	{"UP, DOWN, UP, DOWN with F=2 S=2",
-	 10,
-	 2,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 2, 2, UNKNOWN, 0,
 	 {OK(0, 0), OK(10, 1), KO(20, 0), KO(30, 1), OK(40, 0), OK(50, 1), KO(60, 0), KO(70, 1)},
-	 {CH(0, UNKNOWN, UP), CH(20, UP, DOWN), CH(40, DOWN, UP), CH(60, UP, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, DOWN), CH(40, DOWN, UP), CH(60, UP, DOWN)}, 0, DOWN},
 	{"two samples at the same time form a run",
-	 10,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 3, 2, UNKNOWN, 0,
 	 {OK(10, 0), OK(10, 1)},
-	 {CH(10, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(10, UNKNOWN, UP)}, 0, UP},
 
 	/* Rule 3: blips. */
 	{"blip: a run shorter than F ended by a success in UP",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 10, 3, 1, UP, 0,
 	 {KO(10, 0), KO(20, 0), OK(30, 0)},
-	 {{0}},
-	 1,
-	 UP},
+	 NONE, 1, UP},
 	{"each short run in UP is one blip",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 10, 3, 1, UP, 0,
 	 {KO(10, 0), OK(20, 0), KO(30, 0), KO(40, 0), OK(50, 0), OK(55, 0), KO(60, 0), OK(70, 0)},
-	 {{0}},
-	 3,
-	 UP},
+	 NONE, 3, UP},
 	{"blip in UP when S > 1: the success need not reach S",
-	 10,
-	 3,
-	 3,
-	 UP,
-	 0,
+	 10, 3, 3, UP, 0,
 	 {KO(10, 0), OK(20, 0), KO(30, 0), OK(40, 0)},
-	 {{0}},
-	 2,
-	 UP},
+	 NONE, 2, UP},
 	{"a run that reaches F is not a blip",
-	 10,
-	 2,
-	 1,
-	 UP,
-	 0,
+	 10, 2, 1, UP, 0,
 	 {KO(10, 0), KO(20, 1), OK(30, 1)},
-	 {CH(10, UP, DOWN), CH(30, DOWN, UP)},
-	 0,
-	 UP},
+	 {CH(10, UP, DOWN), CH(30, DOWN, UP)}, 0, UP},
 	{"a short run not (yet) ended by a success is not a blip",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 10, 3, 1, UP, 0,
 	 {KO(10, 0), KO(20, 0)},
-	 {{0}},
-	 0,
-	 UP},
+	 NONE, 0, UP},
 	{"short failure runs in UNKNOWN count nothing",
-	 10,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 3, 2, UNKNOWN, 0,
 	 {KO(0, 0), OK(10, 0), KO(20, 0), KO(30, 0), OK(40, 0)},
-	 {{0}},
-	 0,
-	 UNKNOWN},
+	 NONE, 0, UNKNOWN},
 	{"short runs in DOWN count nothing",
-	 10,
-	 3,
-	 3,
-	 DOWN,
-	 0,
+	 10, 3, 3, DOWN, 0,
 	 {OK(10, 0), KO(20, 0), OK(30, 0), OK(40, 0), KO(50, 0), KO(60, 0)},
-	 {{0}},
-	 0,
-	 DOWN},
+	 NONE, 0, DOWN},
 	{"a short run ended by staleness is not a blip",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 10, 3, 1, UP, 0,
 	 {OK(0, 0), KO(10, 0), OK(100, 2)},
-	 {CH(30, UP, UNKNOWN), CH(100, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(30, UP, UNKNOWN), CH(100, UNKNOWN, UP)}, 0, UP},
 	{"a short run ended by blindness is not a blip",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 10, 3, 1, UP, 0,
 	 {KO(10, 0), BLIND(15, 1), OK(20, 1)},
-	 {CH(15, UP, UNKNOWN), CH(20, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(15, UP, UNKNOWN), CH(20, UNKNOWN, UP)}, 0, UP},
 	{"a short run in UP right after a confirmation is a blip",
-	 10,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 3, 2, UNKNOWN, 0,
 	 {OK(0, 0), OK(10, 1), KO(20, 0), OK(30, 0)},
-	 {CH(0, UNKNOWN, UP)},
-	 1,
-	 UP},
+	 {CH(0, UNKNOWN, UP)}, 1, UP},
 
 	/* Rule 4: staleness. */
 	{"a sample at exactly last + 2I is not stale: the run continues",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), KO(20, 0), KO(40, 0), KO(60, 1)},
-	 {CH(0, UNKNOWN, UP), CH(20, UP, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, DOWN)}, 0, DOWN},
 	{"a sample 1 ms after last + 2I: UNKNOWN at last + 2I",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), OKMS(20001, 2)},
-	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CHMS(20001, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CHMS(20001, UNKNOWN, UP)}, 0, UP},
 	{"staleness resets the failure run",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 10, 3, 1, UP, 0,
 	 {OK(0, 0), KO(10, 0), KO(20, 0), KO(50, 1), KO(60, 0), KO(70, 1)},
-	 {CH(40, UP, UNKNOWN), CH(50, UNKNOWN, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(40, UP, UNKNOWN), CH(50, UNKNOWN, DOWN)}, 0, DOWN},
 	{"staleness resets the success run",
-	 10,
-	 3,
-	 2,
-	 DOWN,
-	 0,
+	 10, 3, 2, DOWN, 0,
 	 {OK(0, 0), OK(21, 1), OK(30, 1)},
-	 {CH(20, DOWN, UNKNOWN), CH(21, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(20, DOWN, UNKNOWN), CH(21, UNKNOWN, UP)}, 0, UP},
 	{"staleness in UNKNOWN: no change, but the run is reset",
-	 10,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 3, 2, UNKNOWN, 0,
 	 {OK(0, 0), OK(100, 0), OK(110, 1)},
-	 {CH(100, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(100, UNKNOWN, UP)}, 0, UP},
 	{"advance: not stale at exactly last + 2I, stale 1 ms later",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), ADV(20, 0), ADVMS(20001, 1), ADV(100, 0), ADV(1000, 0)},
-	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN)}, 0, UNKNOWN},
 	{"advance resets runs",
-	 10,
-	 2,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 2, 2, UNKNOWN, 0,
 	 {KO(0, 0), ADV(21, 0), KO(25, 0), KO(30, 1)},
-	 {CH(25, UNKNOWN, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(25, UNKNOWN, DOWN)}, 0, DOWN},
 	{"a sample after advance-made staleness does not repeat it",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), ADV(30, 1), OK(40, 1)},
-	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CH(40, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CH(40, UNKNOWN, UP)}, 0, UP},
 	{"advance earlier than the last sample does nothing",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(50, 1), ADV(10, 0), ADV(70, 0)},
-	 {CH(50, UNKNOWN, UP)},
-	 0,
-	 UP},
-	{"advance with no sample since init does nothing",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 {CH(50, UNKNOWN, UP)}, 0, UP},
+	/* Restored machines (runstate_init): UP or DOWN counts since as the last
+	 * evidence; UNKNOWN has none. */
+	{"restored UP, no sample: stale at since + 2I",
+	 10, 3, 1, UP, 0,
+	 {ADV(20, 0), ADVMS(20001, 1), ADV(1000, 0), ADV(100000, 0)},
+	 {CH(20, UP, UNKNOWN)}, 0, UNKNOWN},
+	{"restored DOWN at a later since: stale at since + 2I",
+	 10, 3, 1, DOWN, 100,
+	 {ADV(1000, 1)},
+	 {CH(120, DOWN, UNKNOWN)}, 0, UNKNOWN},
+	{"restored UNKNOWN has no evidence: advance does nothing",
+	 10, 3, 1, UNKNOWN, 0,
 	 {ADV(1000, 0), ADV(100000, 0)},
-	 {{0}},
-	 0,
-	 UP},
+	 NONE, 0, UNKNOWN},
+	{"restored UP: a sample at exactly since + 2I is not stale",
+	 10, 2, 1, UP, 0,
+	 {KO(20, 0), KO(30, 1)},
+	 {CH(20, UP, DOWN)}, 0, DOWN},
+	{"restored DOWN: a sample after since + 2I finds it stale first",
+	 10, 3, 1, DOWN, 0,
+	 {OKMS(20001, 2)},
+	 {CH(20, DOWN, UNKNOWN), CHMS(20001, UNKNOWN, UP)}, 0, UP},
+	{"restored UP: a failure after since + 2I is no blip",
+	 10, 2, 1, UP, 0,
+	 {KO(25, 1), OK(30, 1)},
+	 {CH(20, UP, UNKNOWN), CH(30, UNKNOWN, UP)}, 0, UP},
+	{"restored UP: a sample in time renews the evidence",
+	 10, 3, 1, UP, 0,
+	 {OK(15, 0), ADV(35, 0), ADVMS(35001, 1)},
+	 {CH(35, UP, UNKNOWN)}, 0, UNKNOWN},
 	{"interval 1 s, F=S=1: every gap over 2 s is unknown",
-	 1,
-	 1,
-	 1,
-	 UNKNOWN,
-	 0,
+	 1, 1, 1, UNKNOWN, 0,
 	 {OK(0, 1), OK(2, 0), KO(5, 2), KO(7, 0), OK(9, 1), OK(12, 2)},
 	 {CH(0, UNKNOWN, UP), CH(4, UP, UNKNOWN), CH(5, UNKNOWN, DOWN), CH(9, DOWN, UP),
-	  CH(11, UP, UNKNOWN), CH(12, UNKNOWN, UP)},
-	 0,
-	 UP},
+	  CH(11, UP, UNKNOWN), CH(12, UNKNOWN, UP)}, 0, UP},
 
 	/* Rule 5: blindness. */
 	{"blind: UNKNOWN at from, and the runs are reset",
-	 10,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 3, 2, UNKNOWN, 0,
 	 {OK(0, 0), OK(10, 1), KO(20, 0), KO(30, 0), BLIND(35, 1), KO(40, 0), KO(50, 0), KO(60, 1)},
-	 {CH(0, UNKNOWN, UP), CH(35, UP, UNKNOWN), CH(40, UNKNOWN, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(0, UNKNOWN, UP), CH(35, UP, UNKNOWN), CH(40, UNKNOWN, DOWN)}, 0, DOWN},
 	{"blind is clamped to since",
-	 10,
-	 1,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 1, 1, UNKNOWN, 0,
 	 {OK(0, 1), KO(10, 1), BLIND(5, 1)},
-	 {CH(0, UNKNOWN, UP), CH(10, UP, DOWN), CH(10, DOWN, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(0, UNKNOWN, UP), CH(10, UP, DOWN), CH(10, DOWN, UNKNOWN)}, 0, UNKNOWN},
 	{"blind at since makes a zero-length interval",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), BLIND(0, 1)},
-	 {CH(0, UNKNOWN, UP), CH(0, UP, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(0, UNKNOWN, UP), CH(0, UP, UNKNOWN)}, 0, UNKNOWN},
 	{"blind before the initial since is clamped to it",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 50,
+	 10, 3, 1, UP, 50,
 	 {BLIND(0, 1)},
-	 {CH(50, UP, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(50, UP, UNKNOWN)}, 0, UNKNOWN},
 	{"blind in UNKNOWN: no change, but the runs are reset",
-	 10,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 10, 3, 2, UNKNOWN, 0,
 	 {OK(0, 0), BLIND(5, 0), OK(10, 0), OK(20, 1)},
-	 {CH(10, UNKNOWN, UP)},
-	 0,
-	 UP},
-	/* Literal rules 5-6: blindness in UNKNOWN changes nothing, so since stays
-	 * where it was and a later sample before `from` is still taken. */
-	{"blind in UNKNOWN keeps since: a later sample before from is taken",
-	 60,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
-	 {OK(0, 1), BLIND(0, 1), BLIND(50, 0), OK(40, 1)},
-	 {CH(0, UNKNOWN, UP), CH(0, UP, UNKNOWN), CH(40, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(10, UNKNOWN, UP)}, 0, UP},
+	/* Rules 5-6: blindness moves since to from even in UNKNOWN, so a sample
+	 * before from is ignored afterwards. */
+	{"blind in UNKNOWN moves since: a later sample before from is ignored",
+	 60, 3, 1, UNKNOWN, 0,
+	 {OK(0, 1), BLIND(0, 1), BLIND(50, 0), OK(40, 0), OK(50, 1)},
+	 {CH(0, UNKNOWN, UP), CH(0, UP, UNKNOWN), CH(50, UNKNOWN, UP)}, 0, UP},
+	{"blind in UNKNOWN: no sample before from confirms a state across it",
+	 60, 3, 2, UNKNOWN, 0,
+	 {OK(10, 0), BLIND(50, 0), OK(40, 0), OK(45, 0), OK(50, 0), OK(60, 1)},
+	 {CH(50, UNKNOWN, UP)}, 0, UP},
+	{"blind in UNKNOWN: failures before from cannot confirm DOWN",
+	 60, 2, 1, UNKNOWN, 0,
+	 {KO(10, 0), BLIND(30, 0), KO(20, 0), KO(29, 0), KO(30, 0), KO(31, 1)},
+	 {CH(30, UNKNOWN, DOWN)}, 0, DOWN},
+	{"blind in UNKNOWN before since does not move since back",
+	 10, 3, 1, UNKNOWN, 30,
+	 {BLIND(10, 0), OK(20, 0), OK(30, 1)},
+	 {CH(30, UNKNOWN, UP)}, 0, UP},
+	{"blind in UNKNOWN after staleness moves since to from",
+	 10, 3, 2, UNKNOWN, 0,
+	 {OK(0, 0), ADV(100, 0), BLIND(100, 0), OK(50, 0), OK(99, 0), OK(100, 0), OK(110, 1)},
+	 {CH(100, UNKNOWN, UP)}, 0, UP},
+	/* Literal rules 4 and 6: staleness in UNKNOWN changes nothing, so since
+	 * stays, and with no previous sample only since bounds a sample. */
+	{"staleness in UNKNOWN keeps since: a later, earlier sample is taken",
+	 10, 3, 1, UNKNOWN, 0,
+	 {KO(10, 0), ADV(100, 0), OK(5, 1)},
+	 {CH(5, UNKNOWN, UP)}, 0, UP},
+	/* Rule 5 applies rule 4 at from first. */
+	{"blind long after the last sample: UNKNOWN at its stale time",
+	 10, 3, 1, UNKNOWN, 0,
+	 {OK(0, 1), BLIND(100, 1)},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN)}, 0, UNKNOWN},
+	{"blind at exactly last + 2I: not stale, UNKNOWN at from",
+	 10, 3, 1, UNKNOWN, 0,
+	 {OK(0, 1), BLIND(20, 1)},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN)}, 0, UNKNOWN},
+	{"blind 1 ms after last + 2I: UNKNOWN at last + 2I",
+	 10, 3, 1, UNKNOWN, 0,
+	 {OK(0, 1), BLINDMS(20001, 1), OKMS(20000, 0), OKMS(20001, 1)},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CHMS(20001, UNKNOWN, UP)}, 0, UP},
+	{"blind long after DOWN: stale time, then since moves to from",
+	 10, 2, 1, UNKNOWN, 0,
+	 {KO(0, 0), KO(10, 1), BLIND(100, 1), OK(50, 0), OK(99, 0), OK(100, 1)},
+	 {CH(0, UNKNOWN, DOWN), CH(30, DOWN, UNKNOWN), CH(100, UNKNOWN, UP)}, 0, UP},
+	{"blind long after a short run in UP: stale, no blip",
+	 10, 3, 1, UP, 0,
+	 {OK(0, 0), KO(10, 0), BLIND(100, 1), OK(100, 1)},
+	 {CH(30, UP, UNKNOWN), CH(100, UNKNOWN, UP)}, 0, UP},
+	{"blind long after a restored UP: stale at since + 2I",
+	 10, 3, 1, UP, 0,
+	 {BLIND(100, 1), OK(50, 0), OK(100, 1)},
+	 {CH(20, UP, UNKNOWN), CH(100, UNKNOWN, UP)}, 0, UP},
+	{"blind long after a restored DOWN, from before its stale time",
+	 10, 3, 1, DOWN, 0,
+	 {BLIND(15, 1), ADV(1000, 0)},
+	 {CH(15, DOWN, UNKNOWN)}, 0, UNKNOWN},
+	{"blind after advance-made staleness changes nothing more",
+	 10, 3, 1, UNKNOWN, 0,
+	 {OK(0, 1), ADV(50, 1), BLIND(100, 0), OK(60, 0), OK(100, 1)},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CH(100, UNKNOWN, UP)}, 0, UP},
 	{"blind leaves no evidence: advance finds nothing stale",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), BLIND(5, 1), ADV(100, 0)},
-	 {CH(0, UNKNOWN, UP), CH(5, UP, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(0, UNKNOWN, UP), CH(5, UP, UNKNOWN)}, 0, UNKNOWN},
 	{"blind twice: the second changes nothing",
-	 10,
-	 3,
-	 1,
-	 DOWN,
-	 0,
+	 10, 3, 1, DOWN, 0,
 	 {BLIND(5, 1), BLIND(8, 0)},
-	 {CH(5, DOWN, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(5, DOWN, UNKNOWN)}, 0, UNKNOWN},
 	{"blind within the evidence of the last sample, then samples",
-	 10,
-	 2,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 2, 1, UNKNOWN, 0,
 	 {OK(0, 1), BLIND(15, 1), KO(16, 0), KO(17, 1)},
-	 {CH(0, UNKNOWN, UP), CH(15, UP, UNKNOWN), CH(16, UNKNOWN, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(0, UNKNOWN, UP), CH(15, UP, UNKNOWN), CH(16, UNKNOWN, DOWN)}, 0, DOWN},
 
 	/* Rule 6: order. */
 	{"a sample before since (after blind) is ignored and starts no run",
-	 60,
-	 3,
-	 2,
-	 UNKNOWN,
-	 0,
+	 60, 3, 2, UNKNOWN, 0,
 	 {OK(0, 0), OK(10, 1), BLIND(50, 1), OK(40, 0), OK(60, 0), OK(70, 1)},
-	 {CH(0, UNKNOWN, UP), CH(50, UP, UNKNOWN), CH(60, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(0, UNKNOWN, UP), CH(50, UP, UNKNOWN), CH(60, UNKNOWN, UP)}, 0, UP},
 	{"a sample before the initial since is ignored; one at since is not",
-	 10,
-	 3,
-	 1,
-	 DOWN,
-	 100,
+	 10, 3, 1, DOWN, 100,
 	 {OK(50, 0), OK(99, 0), OK(100, 1)},
-	 {CH(100, DOWN, UP)},
-	 0,
-	 UP},
+	 {CH(100, DOWN, UP)}, 0, UP},
 	{"a sample before since (after staleness) is ignored",
-	 10,
-	 3,
-	 1,
-	 UP,
-	 0,
+	 10, 3, 1, UP, 0,
 	 {OK(0, 0), ADV(100, 1), OK(10, 0), KO(30, 0)},
-	 {CH(20, UP, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(20, UP, UNKNOWN)}, 0, UNKNOWN},
 	{"a sample earlier than the previous one is taken at its time",
-	 60,
-	 2,
-	 1,
-	 UNKNOWN,
-	 0,
+	 60, 2, 1, UNKNOWN, 0,
 	 {OK(0, 1), KO(50, 0), KO(40, 1)},
-	 {CH(0, UNKNOWN, UP), CH(50, UP, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(0, UNKNOWN, UP), CH(50, UP, DOWN)}, 0, DOWN},
 	{"a backward success confirms UP at the previous sample's time",
-	 60,
-	 2,
-	 1,
-	 DOWN,
-	 0,
+	 60, 2, 1, DOWN, 0,
 	 {KO(30, 0), OK(20, 1)},
-	 {CH(30, DOWN, UP)},
-	 0,
-	 UP},
+	 {CH(30, DOWN, UP)}, 0, UP},
+	/* Literal rule 6: "earlier than since: ignored" comes first. */
 	{"a backward sample before since is ignored, not clamped",
-	 60,
-	 1,
-	 2,
-	 UNKNOWN,
-	 0,
+	 60, 1, 2, UNKNOWN, 0,
 	 {OK(10, 0), OK(20, 1), KO(5, 0)},
-	 {CH(10, UNKNOWN, UP)},
-	 0,
-	 UP},
+	 {CH(10, UNKNOWN, UP)}, 0, UP},
 	{"staleness counts from the clamped time of a backward sample",
-	 60,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 60, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), OK(100, 0), OK(10, 0), ADV(220, 0), ADVMS(220001, 1)},
-	 {CH(0, UNKNOWN, UP), CH(220, UP, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(0, UNKNOWN, UP), CH(220, UP, UNKNOWN)}, 0, UNKNOWN},
 	{"a backward sample is never stale",
-	 10,
-	 3,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 3, 1, UNKNOWN, 0,
 	 {OK(0, 1), OK(15, 0), OK(0, 0), OK(35, 0), ADV(55, 0), ADVMS(55001, 1)},
-	 {CH(0, UNKNOWN, UP), CH(55, UP, UNKNOWN)},
-	 0,
-	 UNKNOWN},
+	 {CH(0, UNKNOWN, UP), CH(55, UP, UNKNOWN)}, 0, UNKNOWN},
 
 	/* F=1 and S=1. */
 	{"F=1 S=1: every sample of the other kind flips the state, no blips",
-	 10,
-	 1,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 1, 1, UNKNOWN, 0,
 	 {KO(0, 1), OK(10, 1), KO(20, 1), KO(30, 0), OK(40, 1), OK(50, 0), KO(60, 1)},
 	 {CH(0, UNKNOWN, DOWN), CH(10, DOWN, UP), CH(20, UP, DOWN), CH(40, DOWN, UP),
-	  CH(60, UP, DOWN)},
-	 0,
-	 DOWN},
+	  CH(60, UP, DOWN)}, 0, DOWN},
 	{"F=1: a staleness and a confirmation in one call",
-	 10,
-	 1,
-	 1,
-	 UNKNOWN,
-	 0,
+	 10, 1, 1, UNKNOWN, 0,
 	 {OK(0, 1), KO(30, 2)},
-	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CH(30, UNKNOWN, DOWN)},
-	 0,
-	 DOWN},
+	 {CH(0, UNKNOWN, UP), CH(20, UP, UNKNOWN), CH(30, UNKNOWN, DOWN)}, 0, DOWN},
 };
+/* clang-format on */
 
 static void run_rcase(const struct rcase *c, int64_t base)
 {
@@ -795,9 +556,16 @@ static void test_init(void **state)
 	runstate_init(&rs, RW_STATE_DOWN, REAL_EPOCH);
 	assert_int_equal(rs.state, RW_STATE_DOWN);
 	assert_int_equal(rs.since_ms, REAL_EPOCH);
+	assert_int_equal(rs.last_sample_ms, REAL_EPOCH); /* restored: since is evidence */
 	assert_int_equal(rs.fail_run, 0);
 	assert_int_equal(rs.succ_run, 0);
 	assert_int_equal(rs.blips, 0);
+	runstate_init(&rs, RW_STATE_UP, 0);
+	assert_int_equal(rs.last_sample_ms, 0);
+	runstate_init(&rs, RW_STATE_UNKNOWN, REAL_EPOCH);
+	assert_int_equal(rs.state, RW_STATE_UNKNOWN);
+	assert_int_equal(rs.since_ms, REAL_EPOCH);
+	assert_int_equal(rs.last_sample_ms, -1); /* no evidence */
 }
 
 static bool same_machine(const struct runstate *a, const struct runstate *b)
@@ -821,7 +589,7 @@ static void test_ignored_sample_changes_nothing(void **state)
 	assert_int_equal(runstate_sample(&rs, &p, SEC(0), true, out), 0);
 	assert_int_equal(runstate_sample(&rs, &p, SEC(10), true, out), 1);
 	assert_int_equal(runstate_sample(&rs, &p, SEC(20), false, out), 0);
-	assert_int_equal(runstate_blind(&rs, SEC(25), out), 1);
+	assert_int_equal(runstate_blind(&rs, &p, SEC(25), out), 1);
 	before = rs;
 	assert_int_equal(runstate_sample(&rs, &p, SEC(24), false, out), 0);
 	assert_true(same_machine(&rs, &before));
@@ -838,6 +606,18 @@ static void test_ignored_sample_changes_nothing(void **state)
 	assert_int_equal(runstate_sample(&rs, &p, SEC(9), true, out), 0);
 	assert_true(same_machine(&rs, &before));
 	assert_int_equal(rs.blips, 0);
+
+	/* Blind while UNKNOWN: since moves to from, so a sample in [the old
+	 * since, from) is ignored too. */
+	runstate_init(&rs, RW_STATE_UNKNOWN, 0);
+	assert_int_equal(runstate_sample(&rs, &p, SEC(5), true, out), 0);
+	assert_int_equal(runstate_blind(&rs, &p, SEC(25), out), 0);
+	assert_int_equal(rs.since_ms, SEC(25));
+	before = rs;
+	assert_int_equal(runstate_sample(&rs, &p, SEC(10), true, out), 0);
+	assert_true(same_machine(&rs, &before));
+	assert_int_equal(runstate_sample(&rs, &p, SEC(24), false, out), 0);
+	assert_true(same_machine(&rs, &before));
 }
 
 /* Large F and S, and F = S = UINT32_MAX (never reached). */
@@ -930,7 +710,8 @@ struct oepoch {
 struct ostats {
 	unsigned long ignored, clamped, at_exactly_2i, stale_by_sample, stale_by_advance,
 		blind_clamped, blind_noop, two_changes, zero_length, blips, confirm_up,
-		confirm_down, f1, s1;
+		confirm_down, f1, s1, blind_stale, restored_stale, ignored_by_blind,
+		back_after_reset;
 };
 
 static struct ostats stats;
@@ -940,6 +721,7 @@ struct oracle {
 	struct runstate_params p;
 	enum rw_state init;
 	int64_t since0;
+	int64_t blind_from; /* the latest blindness `from` (rule 5); since0 if none */
 	struct osample *s;
 	size_t ns;
 	struct oepoch *e;
@@ -1010,12 +792,15 @@ static void oracle_analyze(const struct oracle *o, struct oresult *r)
 	}
 }
 
-static int64_t oracle_since(const struct oracle *o)
+/* Since: the time of the last change, or later if blindness moved it. */
+static int64_t oracle_since(const struct oracle *o, int64_t *changed)
 {
 	struct oresult r = {0};
 
 	oracle_analyze(o, &r);
-	return r.since;
+	if (changed)
+		*changed = r.since;
+	return r.since > o->blind_from ? r.since : o->blind_from;
 }
 
 static void o_close(struct oracle *o, int64_t end)
@@ -1033,13 +818,16 @@ static void o_close(struct oracle *o, int64_t end)
 /*
  * Rules 4-6: splits the events into epochs of effective samples. `since`
  * (the start of the current interval) is needed only to ignore samples and
- * clamp blindness; it is derived from the epochs so far, and only when the
- * time in question is below an upper bound of it.
+ * clamp blindness; it is derived from the epochs so far and the latest
+ * blindness, and only when the time in question is below an upper bound of
+ * it. A machine restored in UP or DOWN starts with evidence at since0 but no
+ * sample: the first epoch then has a last evidence time before any sample.
  */
 static void oracle_build(struct oracle *o, const struct ev *ev, size_t nev)
 {
 	int64_t two_i = 2 * o->p.interval_ms;
 	int64_t ubound = o->since0; /* >= since, always */
+	int64_t max_taken = INT64_MIN;
 
 	o->s = calloc(nev + 1, sizeof(*o->s));
 	o->e = calloc(nev + 2, sizeof(*o->e));
@@ -1047,56 +835,83 @@ static void oracle_build(struct oracle *o, const struct ev *ev, size_t nev)
 	assert_non_null(o->e);
 	o->ns = 0;
 	o->ne = 1;
+	o->blind_from = o->since0;
 	for (size_t i = 0; i < nev; i++) {
 		struct oepoch *cur = &o->e[o->ne - 1];
-		bool has_last = cur->n > 0;
-		int64_t last = has_last ? o->s[o->ns - 1].t : 0;
+		bool restored = o->ne == 1 && o->init != RW_STATE_UNKNOWN;
+		bool has_last = cur->n > 0 || restored;
+		int64_t last = cur->n > 0 ? o->s[o->ns - 1].t : o->since0;
 		int64_t t = ev[i].t;
+		int64_t changed;
 
 		switch (ev[i].kind) {
 		case OP_SAMPLE:
-			if (t < ubound && t < oracle_since(o)) {
-				if (o->st)
+			if (t < ubound && t < oracle_since(o, &changed)) {
+				if (o->st) {
 					o->st->ignored++;
+					if (t >= changed)
+						o->st->ignored_by_blind++;
+				}
 				break; /* evidence from before the current interval */
 			}
-			if (has_last && t < last) {
+			if (cur->n > 0 && t < last) {
 				t = last; /* the clock went back */
 				if (o->st)
 					o->st->clamped++;
 			} else if (has_last && t > last + two_i) {
 				o_close(o, last + two_i);
-				if (o->st)
+				if (o->st) {
 					o->st->stale_by_sample++;
+					o->st->restored_stale += cur->n == 0;
+				}
 			} else if (has_last && t == last + two_i && o->st) {
 				o->st->at_exactly_2i++;
 			}
+			if (o->st && o->e[o->ne - 1].n == 0 && t < max_taken)
+				o->st->back_after_reset++;
 			o->s[o->ns].t = t;
 			o->s[o->ns].ok = ev[i].ok;
 			o->ns++;
 			o->e[o->ne - 1].n++;
 			if (t > ubound)
 				ubound = t;
+			if (t > max_taken)
+				max_taken = t;
 			break;
 		case OP_ADVANCE:
 			if (has_last && t > last + two_i) {
 				o_close(o, last + two_i);
-				if (o->st)
+				if (o->st) {
 					o->st->stale_by_advance++;
+					o->st->restored_stale += cur->n == 0;
+				}
 				if (last + two_i > ubound)
 					ubound = last + two_i;
 			}
 			break;
 		case OP_BLIND:
-			if (t < ubound) {
-				int64_t since = oracle_since(o);
-				if (t < since) {
-					t = since;
-					if (o->st)
-						o->st->blind_clamped++;
+			if (has_last && t > last + two_i) {
+				/* Rule 4 first: unknown from the stale time; then
+				 * the state is already UNKNOWN with no evidence. */
+				o_close(o, last + two_i);
+				if (o->st) {
+					o->st->blind_stale++;
+					o->st->restored_stale += cur->n == 0;
 				}
+			} else {
+				if (t < ubound) {
+					int64_t since = oracle_since(o, NULL);
+					if (t < since) {
+						t = since;
+						if (o->st)
+							o->st->blind_clamped++;
+					}
+				}
+				o_close(o, t);
 			}
-			o_close(o, t);
+			/* Since moves to from (never back), whatever the state. */
+			if (t > o->blind_from)
+				o->blind_from = t;
 			if (t > ubound)
 				ubound = t;
 			break;
@@ -1154,14 +969,10 @@ static void tl_push(struct timeline *tl, size_t cap, enum op_kind k, int64_t t, 
 /*
  * Mostly regular samples with jitter; sometimes gaps beyond 2I, samples at
  * exactly last + 2I (or 1 s later), samples going back in time, advance
- * calls, blind calls (from before the last sample, after it, before since);
- * results come in bursts (healthy, flaky, outage).
- *
- * Two cases the header leaves open are kept out (see the report):
- * blindness from beyond last + 2I is preceded by an advance to it (rule 5
- * has no interval to apply rule 4 with), and a sample never goes back past
- * a sample given before an advance or blind call (rule 6's "previous
- * sample" across a reset).
+ * calls, blind calls (from before the last sample, after it, long after it,
+ * before since; mostly with no advance first, so that rule 5 applies rule 4
+ * itself); samples going back past a sample given before an advance or blind
+ * call; results come in bursts (healthy, flaky, outage).
  */
 static void tl_generate(struct timeline *tl, uint64_t seed)
 {
@@ -1170,7 +981,6 @@ static void tl_generate(struct timeline *tl, uint64_t seed)
 	size_t nev = (size_t)(20 + rng_below(&x, 230)), cap = 2 * nev + 4;
 	int64_t base = SEC(1600000000 + rng_below(&x, 400000000));
 	int64_t nominal, last_raw = 0, max_sample = INT64_MIN, clock;
-	bool prev_sample = false;
 	int mode = 0;
 	static const int pfail[3] = {3, 45, 93};
 	int r;
@@ -1197,7 +1007,7 @@ static void tl_generate(struct timeline *tl, uint64_t seed)
 			if (rng_pct(&x, 6))
 				mode = (int)rng_below(&x, 3);
 			ok = !rng_pct(&x, pfail[mode]);
-			if (q < 4 && prev_sample) {
+			if (q < 4 && max_sample != INT64_MIN) {
 				t = last_raw - SEC(rng_below(&x, 3 * i_s + 1));
 			} else if (q < 9) {
 				t = nominal + SEC(2 * i_s + rng_below(&x, 6 * i_s + 1));
@@ -1207,8 +1017,6 @@ static void tl_generate(struct timeline *tl, uint64_t seed)
 				int64_t jit = rng_below(&x, i_s / 2 + 1) - i_s / 4;
 				t = nominal + I + SEC(jit);
 			}
-			if (!prev_sample && max_sample != INT64_MIN && t < max_sample)
-				t = max_sample;
 			tl_push(tl, cap, OP_SAMPLE, t, ok);
 			if (t > nominal)
 				nominal = t;
@@ -1217,34 +1025,33 @@ static void tl_generate(struct timeline *tl, uint64_t seed)
 				max_sample = t;
 			if (t > clock)
 				clock = t;
-			prev_sample = true;
 		} else if (r < 88) {
 			int64_t now = rng_pct(&x, 15) ? clock - SEC(rng_below(&x, i_s + 1))
 						      : clock + SEC(rng_below(&x, 4 * i_s + 1));
 			tl_push(tl, cap, OP_ADVANCE, now, false);
 			if (now > clock)
 				clock = now;
-			prev_sample = false;
 		} else if (r < 95) {
 			int64_t from;
 			int q = (int)rng_below(&x, 100);
 
-			if (q < 40 || max_sample == INT64_MIN)
+			if (q < 35 || max_sample == INT64_MIN)
 				from = clock + SEC(rng_below(&x, 3 * i_s + 1));
-			else if (q < 70)
+			else if (q < 60)
 				from = max_sample - SEC(rng_below(&x, 2 * i_s + 1));
+			else if (q < 80)
+				from = max_sample + SEC(rng_below(&x, 2 * i_s + 2));
 			else if (q < 90)
-				from = max_sample + SEC(rng_below(&x, 2 * i_s + 1));
+				from = max_sample + SEC(rng_below(&x, 8 * i_s + 1));
 			else
 				from = base - SEC(rng_below(&x, i_s + 1));
-			if (max_sample == INT64_MIN || from > max_sample)
+			if (rng_pct(&x, 20))
 				tl_push(tl, cap, OP_ADVANCE, from, false);
 			tl_push(tl, cap, OP_BLIND, from, false);
 			if (from > clock)
 				clock = from;
 			if (rng_pct(&x, 50) && from > nominal)
 				nominal = from;
-			prev_sample = false;
 		} else {
 			nominal += SEC(rng_below(&x, 5 * i_s + 1)); /* a quiet spell */
 		}
@@ -1452,11 +1259,14 @@ static void test_random_timelines(void **state)
 		fail_msg("%d randomized timeline(s) failed; seeds printed above", failed);
 	print_message("%d timelines: %lu ignored, %lu clamped back, %lu at exactly 2I, %lu "
 		      "stale by sample, %lu by advance, %lu blind clamped, %lu blind no-op, "
-		      "%lu two-change calls, %lu zero-length, %lu blips, %lu up, %lu down\n",
+		      "%lu two-change calls, %lu zero-length, %lu blips, %lu up, %lu down, %lu "
+		      "blind stale first, %lu restored stale, %lu ignored after blind, %lu back "
+		      "after reset\n",
 		      N_TIMELINES, stats.ignored, stats.clamped, stats.at_exactly_2i,
 		      stats.stale_by_sample, stats.stale_by_advance, stats.blind_clamped,
 		      stats.blind_noop, stats.two_changes, stats.zero_length, stats.blips,
-		      stats.confirm_up, stats.confirm_down);
+		      stats.confirm_up, stats.confirm_down, stats.blind_stale, stats.restored_stale,
+		      stats.ignored_by_blind, stats.back_after_reset);
 	assert_true(stats.ignored >= 100);
 	assert_true(stats.clamped >= 100);
 	assert_true(stats.at_exactly_2i >= 100);
@@ -1468,12 +1278,46 @@ static void test_random_timelines(void **state)
 	assert_true(stats.zero_length >= 100);
 	assert_true(stats.blips >= 100);
 	assert_true(stats.f1 >= 100 && stats.s1 >= 100);
+	assert_true(stats.blind_stale >= 100);
+	assert_true(stats.restored_stale >= 100);
+	assert_true(stats.ignored_by_blind >= 100);
+	assert_true(stats.back_after_reset >= 100);
+}
+
+/* Runs the oracle alone on a hand-computed timeline. */
+static void check_oracle(const struct ev *ev, size_t nev, int64_t interval_s, uint32_t f,
+			 uint32_t s, enum rw_state init, const struct runstate_change *exp,
+			 size_t nexp, uint64_t blips, enum rw_state final)
+{
+	struct oracle o = {0};
+	struct oresult r = {0};
+
+	o.p.interval_ms = SEC(interval_s);
+	o.p.failures_to_down = f;
+	o.p.successes_to_up = s;
+	o.init = init;
+	o.since0 = 0;
+	oracle_build(&o, ev, nev);
+	r.ch = calloc(2 * nev + 2, sizeof(*r.ch));
+	assert_non_null(r.ch);
+	oracle_analyze(&o, &r);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(r.nch, nexp);
+	for (size_t i = 0; i < r.nch; i++) {
+		assert_int_equal(r.ch[i].at_ms, exp[i].at_ms);
+		assert_int_equal(r.ch[i].from, exp[i].from);
+		assert_int_equal(r.ch[i].to, exp[i].to);
+	}
+	assert_int_equal(r.blips, blips);
+	assert_int_equal(r.state, final);
+	free(r.ch);
+	oracle_free(&o);
 }
 
 /*
  * The oracle itself must be able to fail: a machine that forgot to backdate
- * would disagree with it. This checks the oracle against a hand-computed
- * timeline, so that a broken oracle cannot silently agree with anything.
+ * would disagree with it. This checks the oracle against hand-computed
+ * timelines, so that a broken oracle cannot silently agree with anything.
  */
 static void test_oracle_sanity(void **state)
 {
@@ -1492,30 +1336,30 @@ static void test_oracle_sanity(void **state)
 		{SEC(120), RW_STATE_UNKNOWN, RW_STATE_UP},
 		{SEC(125), RW_STATE_UP, RW_STATE_UNKNOWN},
 	};
-	struct oracle o = {0};
-	struct oresult r = {0};
+	/* Restored UP at 0, I = 10 s, F = S = 2: blind at 50 finds the restored
+	 * evidence stale at 20 and moves since to 50 (40 is ignored); UP at 50;
+	 * blind at 200 finds the last sample (65) stale at 85; blind at 215 in
+	 * UNKNOWN moves since to 215, so 212 cannot join 210 into a run. */
+	const struct ev ev2[] = {
+		{OP_BLIND, SEC(50), false},  {OP_SAMPLE, SEC(40), true},
+		{OP_SAMPLE, SEC(50), true},  {OP_SAMPLE, SEC(60), true},
+		{OP_SAMPLE, SEC(65), false}, {OP_BLIND, SEC(200), false},
+		{OP_SAMPLE, SEC(150), true}, {OP_SAMPLE, SEC(210), true},
+		{OP_BLIND, SEC(215), false}, {OP_SAMPLE, SEC(212), true},
+		{OP_SAMPLE, SEC(220), true}, {OP_SAMPLE, SEC(230), true},
+	};
+	const struct runstate_change exp2[] = {
+		{SEC(20), RW_STATE_UP, RW_STATE_UNKNOWN},
+		{SEC(50), RW_STATE_UNKNOWN, RW_STATE_UP},
+		{SEC(85), RW_STATE_UP, RW_STATE_UNKNOWN},
+		{SEC(220), RW_STATE_UNKNOWN, RW_STATE_UP},
+	};
 
 	(void)state;
-	o.p.interval_ms = SEC(10);
-	o.p.failures_to_down = 3;
-	o.p.successes_to_up = 2;
-	o.init = RW_STATE_UNKNOWN;
-	o.since0 = 0;
-	oracle_build(&o, ev, sizeof(ev) / sizeof(ev[0]));
-	r.ch = calloc(16, sizeof(*r.ch));
-	assert_non_null(r.ch);
-	oracle_analyze(&o, &r);
-	assert_int_equal(r.bad, 0);
-	assert_int_equal(r.nch, sizeof(exp) / sizeof(exp[0]));
-	for (size_t i = 0; i < r.nch; i++) {
-		assert_int_equal(r.ch[i].at_ms, exp[i].at_ms);
-		assert_int_equal(r.ch[i].from, exp[i].from);
-		assert_int_equal(r.ch[i].to, exp[i].to);
-	}
-	assert_int_equal(r.blips, 1);
-	assert_int_equal(r.state, RW_STATE_UNKNOWN);
-	free(r.ch);
-	oracle_free(&o);
+	check_oracle(ev, sizeof(ev) / sizeof(ev[0]), 10, 3, 2, RW_STATE_UNKNOWN, exp,
+		     sizeof(exp) / sizeof(exp[0]), 1, RW_STATE_UNKNOWN);
+	check_oracle(ev2, sizeof(ev2) / sizeof(ev2[0]), 10, 2, 2, RW_STATE_UP, exp2,
+		     sizeof(exp2) / sizeof(exp2[0]), 0, RW_STATE_UP);
 }
 
 int main(void)

@@ -1,0 +1,1156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_serve.c — `runwarden serve` end to end: the real binaries, real
+ * sockets, a real database.
+ *
+ * Each test gets a fresh temporary directory (database, policy, logs), starts
+ * rw-demo-runner with the fixture listeners it needs, registers runners with
+ * the CLI, starts `runwarden serve --listen 127.0.0.1:0` and learns its port
+ * from the "listening on http://ADDR:PORT" line on the daemon's stdout. The
+ * policy probes every second and calls a runner down after two failures, so
+ * each test converges in a few seconds. Every wait is a poll loop with a
+ * generous deadline; nothing asserts a precise time. Processes are stopped by
+ * PID and always reaped (the teardown kills what a failed test left running,
+ * and the children die with the test process through PR_SET_PDEATHSIG).
+ *
+ * When a test fails, the teardown prints the daemon's, the fixtures' and the
+ * CLI's stderr logs; RW_KEEP_TMP=1 keeps the directory of a failed test.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+#define DEADLINE_MS 20000 /* the bound of every wait that should take seconds */
+#define STOP_MS	    5000  /* SIGTERM to exit, as the README promises */
+#define MAX_FIXTURES 8
+
+#define T1 "riscv64gc-unknown-linux-gnu"
+#define T2 "s390x-unknown-linux-gnu"
+
+static const char policy_json[] = "{\n"
+				  "  \"version\": 1,\n"
+				  "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+				  "             \"failures_to_down\": 2, \"successes_to_up\": 1 }\n"
+				  "}\n";
+
+struct fx {
+	char dir[256];
+	char db[320], policy[320], daemon_log[320], fixture_log[320], cli_log[320];
+	pid_t daemon;
+	int daemon_out;
+	char url[128]; /* http://127.0.0.1:PORT */
+	pid_t fixtures;
+	int fixtures_out;
+	char addr[MAX_FIXTURES][64]; /* "127.0.0.1:PORT" of each fixture listener */
+	size_t n_addr;
+	int64_t t0; /* wall-clock ms when the test began (before any registration) */
+	bool passed;
+};
+
+/* ---- time ------------------------------------------------------------------ */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- processes ------------------------------------------------------------- */
+
+/* Starts argv[0] with stdin from /dev/null, stdout into a pipe (*out_fd) and
+ * stderr appended to log_path. The child dies if the test process does. */
+static pid_t spawn(const char *const argv[], const char *log_path, int *out_fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		fail_msg("pipe2: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int lf = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		sigset_t none;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (lf < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(p[1], 1) < 0 || dup2(lf, 2) < 0)
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	*out_fd = p[0];
+	return pid;
+}
+
+/* Waits for pid until the monotonic deadline. Returns 0 with *status, or -1
+ * (still running). */
+static int reap_by(pid_t pid, int64_t deadline, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			fail_msg("waitpid(%d): %s", (int)pid, strerror(errno));
+		if (mono_ms() >= deadline)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+/* Sends sig to *pid and reaps it within timeout_ms, else SIGKILLs and reaps it.
+ * Returns the wait status, or -1 when it had to be killed. Clears *pid. */
+static int stop_proc(pid_t *pid, int sig, int64_t timeout_ms)
+{
+	int status = 0;
+
+	if (*pid <= 0)
+		return 0;
+	kill(*pid, sig);
+	if (reap_by(*pid, mono_ms() + timeout_ms, &status) == 0) {
+		*pid = 0;
+		return status;
+	}
+	kill(*pid, SIGKILL);
+	while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
+		;
+	*pid = 0;
+	return -1;
+}
+
+/* Reads one line (without the newline) before the deadline. 0, or -1 on
+ * timeout, EOF or a line longer than len. */
+static int read_line(int fd, char *buf, size_t len, int64_t deadline)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int64_t left = deadline - mono_ms();
+		ssize_t k;
+		char c;
+		int r;
+
+		if (left <= 0)
+			return -1;
+		r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		k = read(fd, &c, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		if (c == '\n') {
+			buf[n] = '\0';
+			return 0;
+		}
+		buf[n++] = c;
+	}
+	return -1;
+}
+
+/* Runs `runwarden ARGS... NULL` to completion; stdout goes into out. Returns
+ * the exit status; fails the test if it crashed or did not finish in time. */
+static int run_cli(struct fx *f, char *out, size_t outlen, ...)
+{
+	const char *argv[40];
+	size_t n = 0, got = 0;
+	int64_t deadline = mono_ms() + DEADLINE_MS;
+	int fd, status;
+	pid_t pid;
+	va_list ap;
+
+	argv[n++] = RW_BIN;
+	va_start(ap, outlen);
+	while (n < 39 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	pid = spawn(argv, f->cli_log, &fd);
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		char tmp[4096];
+		int64_t left = deadline - mono_ms();
+		ssize_t k;
+
+		int r;
+
+		if (left <= 0)
+			break;
+		r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		k = read(fd, tmp, sizeof(tmp));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		if (out && got + 1 < outlen) {
+			size_t c = (size_t)k < outlen - got - 1 ? (size_t)k : outlen - got - 1;
+			memcpy(out + got, tmp, c);
+			got += c;
+		}
+	}
+	close(fd);
+	if (out && outlen)
+		out[got] = '\0';
+	if (reap_by(pid, deadline, &status) < 0) {
+		stop_proc(&pid, SIGKILL, 1000);
+		fail_msg("runwarden %s %s: did not finish within %d ms", argv[1], argv[2],
+			 DEADLINE_MS);
+	}
+	if (!WIFEXITED(status))
+		fail_msg("runwarden %s %s: died of signal %d", argv[1], argv[2], WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+/* ---- HTTP and JSON ---------------------------------------------------------- */
+
+struct buf {
+	char *data;
+	size_t len;
+};
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct buf *b = userp;
+	size_t n = size * nmemb;
+	char *nd = realloc(b->data, b->len + n + 1);
+
+	if (!nd)
+		return 0;
+	memcpy(nd + b->len, data, n);
+	b->data = nd;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+/* GETs url; returns the HTTP status (-1 when no answer) and the body in *body
+ * (malloc'd, NUL-terminated, never NULL). One connection per request, closed
+ * after it, so the daemon's shutdown never waits on us. */
+static long http_get(const char *url, char **body)
+{
+	struct buf b = {calloc(1, 1), 0};
+	CURL *h = curl_easy_init();
+	long code = -1;
+
+	assert_non_null(h);
+	assert_non_null(b.data);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	*body = b.data;
+	return code;
+}
+
+/* GETs the daemon's path, requires 200 and a JSON body; the caller deletes. */
+static cJSON *get_json(struct fx *f, const char *path)
+{
+	char url[512], *body;
+	cJSON *doc;
+	long code;
+
+	snprintf(url, sizeof(url), "%s%s", f->url, path);
+	code = http_get(url, &body);
+	if (code != 200) {
+		char copy[300];
+		snprintf(copy, sizeof(copy), "%s", body);
+		free(body);
+		fail_msg("GET %s: HTTP %ld: %s", path, code, copy);
+	}
+	doc = cJSON_Parse(body);
+	free(body);
+	if (!doc)
+		fail_msg("GET %s: the answer is not JSON", path);
+	return doc;
+}
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(v))
+		fail_msg("\"%s\" is missing or not a number", key);
+	return (int64_t)v->valuedouble;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+	if (!s)
+		fail_msg("\"%s\" is missing or not a string", key);
+	return s;
+}
+
+/* Where a route answer puts runner `name`: "eligible", the exclusion reason,
+ * or "absent". Also copies the exclusion's detail (or "") when asked. */
+static void route_place(const cJSON *doc, const char *name, char *out, size_t outlen,
+			char *detail, size_t dlen)
+{
+	const cJSON *e;
+
+	if (detail)
+		detail[0] = '\0';
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "eligible"))
+	{
+		if (strcmp(json_str(e, "name"), name) == 0) {
+			snprintf(out, outlen, "eligible");
+			return;
+		}
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "excluded"))
+	{
+		if (strcmp(json_str(e, "name"), name) == 0) {
+			const char *d = cJSON_GetStringValue(
+				cJSON_GetObjectItemCaseSensitive(e, "detail"));
+			snprintf(out, outlen, "%s", json_str(e, "reason"));
+			if (detail && d)
+				snprintf(detail, dlen, "%s", d);
+			return;
+		}
+	}
+	snprintf(out, outlen, "absent");
+}
+
+static cJSON *get_route(struct fx *f, const char *target)
+{
+	char path[200];
+	cJSON *doc;
+
+	snprintf(path, sizeof(path), "/v1/route?target=%s", target);
+	doc = get_json(f, path);
+	assert_string_equal(json_str(doc, "target"), target);
+	assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "eligible")));
+	assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "excluded")));
+	return doc;
+}
+
+/* Polls the route answer until runner `name` is at `want` ("eligible", a
+ * reason, "absent"); fails the test with what it last saw after timeout_ms. */
+static void wait_route(struct fx *f, const char *target, const char *name, const char *want,
+		       int64_t timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+	char got[64];
+
+	for (;;) {
+		cJSON *doc = get_route(f, target);
+		route_place(doc, name, got, sizeof(got), NULL, 0);
+		cJSON_Delete(doc);
+		if (strcmp(got, want) == 0)
+			return;
+		if (mono_ms() >= deadline)
+			fail_msg("route %s: runner %s is %s, not %s, after %" PRId64 " ms", target,
+				 name, got, want, timeout_ms);
+		sleep_ms(100);
+	}
+}
+
+/* The route answer's placement of `name` now, for one-snapshot checks. */
+static void expect_place(const cJSON *doc, const char *name, const char *want,
+			 const char *want_detail)
+{
+	char got[64], detail[128];
+
+	route_place(doc, name, got, sizeof(got), detail, sizeof(detail));
+	if (strcmp(got, want) != 0)
+		fail_msg("runner %s is %s in the route answer, not %s", name, got, want);
+	if (want_detail && strcmp(detail, want_detail) != 0)
+		fail_msg("runner %s: detail \"%s\", not \"%s\"", name, detail, want_detail);
+}
+
+struct avail {
+	int64_t up, down, maint, unknown, outside;
+};
+
+/* GET /v1/runners/{id}/availability over [from, to); checks that the five
+ * states sum exactly to the period. */
+static void get_avail(struct fx *f, int64_t id, int64_t from, int64_t to, struct avail *a)
+{
+	char path[256], tf[40], tt[40];
+	cJSON *doc;
+
+	clock_format_rfc3339(from, tf, sizeof(tf));
+	clock_format_rfc3339(to, tt, sizeof(tt));
+	snprintf(path, sizeof(path), "/v1/runners/%" PRId64 "/availability?from=%s&to=%s", id, tf,
+		 tt);
+	doc = get_json(f, path);
+	assert_int_equal(json_int(doc, "id"), id);
+	a->up = json_int(doc, "up_ms");
+	a->down = json_int(doc, "down_ms");
+	a->maint = json_int(doc, "maintenance_ms");
+	a->unknown = json_int(doc, "unknown_ms");
+	a->outside = json_int(doc, "outside_window_ms");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(doc, "verdict"));
+	cJSON_Delete(doc);
+	if (a->up < 0 || a->down < 0 || a->maint < 0 || a->unknown < 0 || a->outside < 0 ||
+	    a->up + a->down + a->maint + a->unknown + a->outside != to - from)
+		fail_msg("runner %" PRId64 ": up %" PRId64 " + down %" PRId64 " + maintenance %" PRId64
+			 " + unknown %" PRId64 " + outside %" PRId64 " != %" PRId64 " ms",
+			 id, a->up, a->down, a->maint, a->unknown, a->outside, to - from);
+}
+
+/* The value of the first /metrics sample line that starts with `prefix`
+ * followed by a space; -1 when there is none. */
+static double metric_value(const char *text, const char *prefix, char *line, size_t linelen)
+{
+	size_t pl = strlen(prefix);
+	const char *p = text;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > pl && strncmp(p, prefix, pl) == 0 && p[pl] == ' ') {
+			if (line)
+				snprintf(line, linelen, "%.*s", (int)len, p);
+			return strtod(p + pl + 1, NULL);
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return -1;
+}
+
+/* Copies the runwarden_policy_info sample line ("" when there is none). */
+static void policy_info_line(const char *text, char *out, size_t outlen)
+{
+	const char *p = strstr(text, "\nrunwarden_policy_info{");
+
+	out[0] = '\0';
+	if (p)
+		snprintf(out, outlen, "%.*s", (int)strcspn(p + 1, "\n"), p + 1);
+}
+
+static char *get_metrics(struct fx *f)
+{
+	char url[200], *body;
+	long code;
+
+	snprintf(url, sizeof(url), "%s/metrics", f->url);
+	code = http_get(url, &body);
+	if (code != 200) {
+		free(body);
+		fail_msg("GET /metrics: HTTP %ld", code);
+	}
+	return body;
+}
+
+/* ---- the daemon, fixtures, registry ----------------------------------------- */
+
+static void start_daemon(struct fx *f, bool allow_loopback)
+{
+	const char *argv[] = {RW_BIN,	    "serve",	      "--db",	     f->db,
+			      "--policy",   f->policy,	      "--listen",    "127.0.0.1:0",
+			      "--allow-cidr", "127.0.0.0/8", NULL};
+	int64_t deadline = mono_ms() + DEADLINE_MS;
+	char line[256];
+
+	if (!allow_loopback)
+		argv[8] = NULL;
+	f->daemon = spawn(argv, f->daemon_log, &f->daemon_out);
+	for (;;) {
+		if (read_line(f->daemon_out, line, sizeof(line), deadline) < 0)
+			fail_msg("runwarden serve printed no \"listening on\" line (see its log)");
+		if (strncmp(line, "listening on http://", 20) == 0)
+			break;
+	}
+	snprintf(f->url, sizeof(f->url), "%s", line + 13);
+}
+
+/* SIGTERM; the daemon must exit 0 within STOP_MS. */
+static void stop_daemon(struct fx *f)
+{
+	int status = stop_proc(&f->daemon, SIGTERM, STOP_MS);
+
+	close(f->daemon_out);
+	f->daemon_out = -1;
+	if (status < 0)
+		fail_msg("runwarden serve did not exit within %d ms of SIGTERM", STOP_MS);
+	if (!WIFEXITED(status))
+		fail_msg("runwarden serve died of signal %d", WTERMSIG(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void start_fixtures(struct fx *f, const char *const *modes, size_t n)
+{
+	const char *argv[3 * MAX_FIXTURES + 2];
+	size_t k = 0;
+	char line[1024];
+	cJSON *arr, *e;
+
+	assert_true(n <= MAX_FIXTURES);
+	argv[k++] = RW_DEMO_RUNNER;
+	for (size_t i = 0; i < n; i++) {
+		argv[k++] = "--listen";
+		argv[k++] = "127.0.0.1:0";
+		argv[k++] = modes[i];
+	}
+	argv[k] = NULL;
+	f->fixtures = spawn(argv, f->fixture_log, &f->fixtures_out);
+	if (read_line(f->fixtures_out, line, sizeof(line), mono_ms() + DEADLINE_MS) < 0)
+		fail_msg("rw-demo-runner printed no address line (see its log)");
+	arr = cJSON_Parse(line);
+	if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != n)
+		fail_msg("rw-demo-runner: unexpected address line: %s", line);
+	f->n_addr = 0;
+	cJSON_ArrayForEach(e, arr)
+	{
+		assert_true(cJSON_IsString(e));
+		snprintf(f->addr[f->n_addr++], sizeof(f->addr[0]), "%s", e->valuestring);
+	}
+	cJSON_Delete(arr);
+}
+
+/* Switches a fixture listener's mode with its control endpoint. */
+static void set_mode(const char *addr, const char *mode)
+{
+	char url[200], *body;
+	long code;
+
+	snprintf(url, sizeof(url), "http://%s/_control/mode?m=%s", addr, mode);
+	code = http_get(url, &body);
+	free(body);
+	if (code != 200)
+		fail_msg("%s: switching to %s: HTTP %ld", addr, mode, code);
+}
+
+static void add_operator(struct fx *f)
+{
+	char out[512];
+	assert_int_equal(run_cli(f, out, sizeof(out), "operator", "add", "acme", "--email",
+				 "ops@example.org", "--db", f->db, NULL),
+			 0);
+	assert_non_null(strstr(out, "token rw_"));
+}
+
+/* `runner add` with interval 1 s (and a timeout when given); returns the id. */
+static int64_t add_runner(struct fx *f, const char *name, const char *target, const char *url,
+			  const char *timeout_ms)
+{
+	char out[512];
+	long long id = 0;
+	int rc = run_cli(f, out, sizeof(out), "runner", "add", "--db", f->db, "--operator", "acme",
+			 "--name", name, "--target", target, "--url", url, "--interval", "1",
+			 timeout_ms ? "--timeout" : NULL, timeout_ms, NULL);
+
+	if (rc != 0)
+		fail_msg("runner add %s: exit %d", name, rc);
+	if (sscanf(out, "runner %*s id %lld approved", &id) != 1 || id <= 0)
+		fail_msg("runner add %s: unexpected output: %s", name, out);
+	return id;
+}
+
+/* add_runner() for fixture listener i, at http://ADDR/health. */
+static int64_t add_fixture_runner(struct fx *f, const char *name, const char *target, size_t i,
+				  const char *timeout_ms)
+{
+	char url[128];
+	assert_true(i < f->n_addr);
+	snprintf(url, sizeof(url), "http://%s/health", f->addr[i]);
+	return add_runner(f, name, target, url, timeout_ms);
+}
+
+/* ---- the database ------------------------------------------------------------ */
+
+static sqlite3 *open_db(struct fx *f)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", f->db, db ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* Runs a query of one integer with up to two int64 parameters. */
+static int64_t q_int(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		fail_msg("%s: no row: %s", sql, sqlite3_errmsg(db));
+	}
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void check_integrity(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+}
+
+/* ---- fixture setup ------------------------------------------------------------ */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void dump_file(const char *label, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char line[1024];
+
+	if (!fp)
+		return;
+	fprintf(stderr, "---- %s (%s)\n", label, path);
+	while (fgets(line, sizeof(line), fp))
+		fputs(line, stderr);
+	fclose(fp);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/rw-serve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->db, sizeof(f->db), "%s/runwarden.db", f->dir);
+	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
+	snprintf(f->daemon_log, sizeof(f->daemon_log), "%s/daemon.log", f->dir);
+	snprintf(f->fixture_log, sizeof(f->fixture_log), "%s/fixtures.log", f->dir);
+	snprintf(f->cli_log, sizeof(f->cli_log), "%s/cli.log", f->dir);
+	write_file(f->policy, policy_json);
+	f->daemon_out = f->fixtures_out = -1;
+	f->t0 = clock_wall_ms();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	stop_proc(&f->daemon, SIGTERM, STOP_MS);
+	stop_proc(&f->fixtures, SIGTERM, STOP_MS);
+	if (f->daemon_out >= 0)
+		close(f->daemon_out);
+	if (f->fixtures_out >= 0)
+		close(f->fixtures_out);
+	if (!f->passed) {
+		dump_file("runwarden serve stderr", f->daemon_log);
+		dump_file("rw-demo-runner stderr", f->fixture_log);
+		dump_file("runwarden CLI stderr", f->cli_log);
+	}
+	if (f->passed || !getenv("RW_KEEP_TMP"))
+		nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		fprintf(stderr, "kept %s\n", f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- tests --------------------------------------------------------------------- */
+
+/* Route and availability against fixtures in ok, fail, hang, refuse; one
+ * fixture switched ok -> fail -> ok with its control endpoint. */
+static void test_route_and_availability(void **state)
+{
+	static const char *const modes[] = {"ok", "fail", "hang", "refuse", "ok"};
+	struct fx *f = *state;
+	int64_t id_ok, id_fail, id_hang, id_refuse, id_flip, from, to;
+	struct avail a;
+	cJSON *doc;
+
+	start_fixtures(f, modes, 5);
+	add_operator(f);
+	id_ok = add_fixture_runner(f, "fx-ok", T1, 0, NULL);
+	id_fail = add_fixture_runner(f, "fx-fail", T1, 1, NULL);
+	id_hang = add_fixture_runner(f, "fx-hang", T1, 2, "300");
+	id_refuse = add_fixture_runner(f, "fx-refuse", T1, 3, NULL);
+	id_flip = add_fixture_runner(f, "fx-flip", T1, 4, NULL);
+	start_daemon(f, true);
+
+	wait_route(f, T1, "fx-ok", "eligible", DEADLINE_MS);
+	wait_route(f, T1, "fx-flip", "eligible", DEADLINE_MS);
+	wait_route(f, T1, "fx-fail", "down", DEADLINE_MS);
+	wait_route(f, T1, "fx-hang", "down", DEADLINE_MS);
+	wait_route(f, T1, "fx-refuse", "down", DEADLINE_MS);
+	/* One snapshot agrees with all of it, with each failure's class. */
+	doc = get_route(f, T1);
+	expect_place(doc, "fx-ok", "eligible", NULL);
+	expect_place(doc, "fx-flip", "eligible", NULL);
+	expect_place(doc, "fx-fail", "down", "last probe: http_status");
+	expect_place(doc, "fx-hang", "down", "last probe: timeout");
+	expect_place(doc, "fx-refuse", "down", "last probe: connect");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "eligible")), 2);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "excluded")), 3);
+	cJSON_Delete(doc);
+	/* A target nobody serves: an empty answer, not an error. */
+	doc = get_route(f, T2);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "eligible")), 0);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "excluded")), 0);
+	cJSON_Delete(doc);
+
+	/* Availability from before registration to now: exact sums. */
+	from = f->t0 - 5000;
+	to = clock_wall_ms();
+	get_avail(f, id_ok, from, to, &a);
+	assert_true(a.up > 0);
+	assert_int_equal(a.down, 0);
+	assert_true(a.unknown > 0); /* before registration and before the first probe */
+	for (int i = 0; i < 3; i++) {
+		int64_t id = i == 0 ? id_fail : i == 1 ? id_hang : id_refuse;
+		get_avail(f, id, from, to, &a);
+		if (a.down <= 0 || a.up != 0)
+			fail_msg("runner %" PRId64 ": down %" PRId64 " ms, up %" PRId64 " ms", id,
+				 a.down, a.up);
+	}
+	/* A period entirely in the future of the daemon is unknown. */
+	get_avail(f, id_ok, to + 3600000, to + 7200000, &a);
+	assert_int_equal(a.unknown, 3600000);
+
+	/* ok -> fail: excluded within a few intervals; fail -> ok: back. */
+	set_mode(f->addr[4], "fail");
+	wait_route(f, T1, "fx-flip", "down", 10000);
+	set_mode(f->addr[4], "ok");
+	wait_route(f, T1, "fx-flip", "eligible", 10000);
+	wait_route(f, T1, "fx-ok", "eligible", 1);
+	to = clock_wall_ms();
+	get_avail(f, id_flip, from, to, &a);
+	if (a.up <= 0 || a.down <= 0)
+		fail_msg("fx-flip: up %" PRId64 " ms, down %" PRId64 " ms", a.up, a.down);
+	f->passed = true;
+}
+
+/* `runwarden route`: exit 0 with an eligible runner, 3 with none, --json. */
+static void test_route_cli(void **state)
+{
+	static const char *const modes[] = {"ok", "fail"};
+	struct fx *f = *state;
+	char out[8192];
+	cJSON *doc;
+
+	start_fixtures(f, modes, 2);
+	add_operator(f);
+	add_fixture_runner(f, "good", T1, 0, NULL);
+	add_fixture_runner(f, "bad", T2, 1, NULL);
+	start_daemon(f, true);
+	wait_route(f, T1, "good", "eligible", DEADLINE_MS);
+	wait_route(f, T2, "bad", "down", DEADLINE_MS);
+
+	assert_int_equal(run_cli(f, out, sizeof(out), "route", T1, "--server", f->url, NULL), 0);
+	assert_non_null(strstr(out, "good"));
+	assert_int_equal(run_cli(f, out, sizeof(out), "route", T2, "--server", f->url, NULL), 3);
+	assert_non_null(strstr(out, "bad"));
+
+	assert_int_equal(
+		run_cli(f, out, sizeof(out), "route", T1, "--json", "--server", f->url, NULL), 0);
+	doc = cJSON_Parse(out);
+	if (!doc)
+		fail_msg("route --json printed no JSON: %s", out);
+	assert_string_equal(json_str(doc, "target"), T1);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "eligible")), 1);
+	expect_place(doc, "good", "eligible", NULL);
+	cJSON_Delete(doc);
+
+	assert_int_equal(
+		run_cli(f, out, sizeof(out), "route", T2, "--json", "--server", f->url, NULL), 3);
+	doc = cJSON_Parse(out);
+	if (!doc)
+		fail_msg("route --json printed no JSON: %s", out);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "eligible")), 0);
+	expect_place(doc, "bad", "down", NULL);
+	cJSON_Delete(doc);
+
+	/* A daemon that cannot be asked: exit 1. The URL is the stopped one's. */
+	stop_daemon(f);
+	assert_int_equal(run_cli(f, out, sizeof(out), "route", T1, "--server", f->url, NULL), 1);
+	f->passed = true;
+}
+
+/* SIGTERM: exit 0 within STOP_MS; the database is whole and holds the run. */
+static void test_sigterm_flushes(void **state)
+{
+	static const char *const modes[] = {"ok", "fail"};
+	struct fx *f = *state;
+	int64_t id_ok, id_bad, t_stop;
+	sqlite3 *db;
+
+	start_fixtures(f, modes, 2);
+	add_operator(f);
+	id_ok = add_fixture_runner(f, "up-one", T1, 0, NULL);
+	id_bad = add_fixture_runner(f, "down-one", T1, 1, NULL);
+	start_daemon(f, true);
+	wait_route(f, T1, "up-one", "eligible", DEADLINE_MS);
+	wait_route(f, T1, "down-one", "down", DEADLINE_MS);
+	t_stop = clock_wall_ms();
+	stop_daemon(f);
+
+	db = open_db(f);
+	check_integrity(db);
+	assert_true(q_int(db, "SELECT count(*) FROM samples WHERE runner_id = ?1 AND errclass = 0",
+			  id_ok, 0) >= 1);
+	assert_true(q_int(db, "SELECT count(*) FROM samples WHERE runner_id = ?1 AND errclass = 5",
+			  id_bad, 0) >= 2);
+	/* Registration's unknown, then the confirmed state. */
+	assert_true(q_int(db, "SELECT count(*) FROM intervals WHERE runner_id = ?1", id_ok, 0) >=
+		    2);
+	assert_true(q_int(db, "SELECT count(*) FROM intervals WHERE runner_id = ?1", id_bad, 0) >=
+		    2);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM intervals WHERE runner_id = ?1 AND state = 1",
+			       id_ok, 0),
+			 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM intervals WHERE runner_id = ?1 AND state = 2",
+			       id_ok, 0),
+			 0);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM intervals WHERE runner_id = ?1 AND state = 2",
+			       id_bad, 0),
+			 1);
+	/* The last tick was written at shutdown, after we asked. */
+	assert_true(q_int(db, "SELECT max(last_tick_ms) FROM monitor_runs", 0, 0) >= t_stop);
+	sqlite3_close(db);
+	f->passed = true;
+}
+
+/* A restart: the time the daemon was away is a "downtime" blind period and
+ * unknown in availability, never down. */
+static void test_restart_gap_is_unknown(void **state)
+{
+	static const char *const modes[] = {"ok", "fail"};
+	struct fx *f = *state;
+	int64_t id_ok, id_bad, t_stop, t_restart, now;
+	struct avail a;
+	sqlite3 *db;
+
+	start_fixtures(f, modes, 2);
+	add_operator(f);
+	id_ok = add_fixture_runner(f, "steady", T1, 0, NULL);
+	id_bad = add_fixture_runner(f, "broken", T1, 1, NULL);
+	start_daemon(f, true);
+	wait_route(f, T1, "steady", "eligible", DEADLINE_MS);
+	wait_route(f, T1, "broken", "down", DEADLINE_MS);
+	stop_daemon(f);
+	t_stop = clock_wall_ms();
+	sleep_ms(3000);
+	t_restart = clock_wall_ms();
+	start_daemon(f, true);
+	wait_route(f, T1, "steady", "eligible", DEADLINE_MS);
+	wait_route(f, T1, "broken", "down", DEADLINE_MS);
+
+	/* The gap itself: all unknown, for the up runner and the down one. */
+	get_avail(f, id_ok, t_stop, t_restart, &a);
+	assert_int_equal(a.unknown, t_restart - t_stop);
+	get_avail(f, id_bad, t_stop, t_restart, &a);
+	assert_int_equal(a.unknown, t_restart - t_stop);
+	assert_int_equal(a.down, 0);
+	/* The whole test: both runs' evidence, and the gap as unknown. */
+	now = clock_wall_ms();
+	get_avail(f, id_bad, f->t0 - 1000, now, &a);
+	assert_true(a.down > 0);
+	assert_true(a.unknown >= t_restart - t_stop);
+	get_avail(f, id_ok, f->t0 - 1000, now, &a);
+	assert_true(a.up > 0);
+	assert_int_equal(a.down, 0);
+	assert_true(a.unknown >= t_restart - t_stop);
+	stop_daemon(f);
+
+	db = open_db(f);
+	check_integrity(db);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM monitor_runs", 0, 0), 2);
+	assert_int_equal(q_int(db,
+			       "SELECT count(*) FROM blind_periods WHERE cause = 'downtime'"
+			       " AND start_ms <= ?1 AND end_ms >= ?2",
+			       t_stop, t_restart),
+			 1);
+	/* No down interval starts inside the gap. */
+	assert_int_equal(q_int(db,
+			       "SELECT count(*) FROM intervals WHERE state = 2"
+			       " AND start_ms >= ?1 AND start_ms < ?2",
+			       t_stop, t_restart),
+			 0);
+	sqlite3_close(db);
+	f->passed = true;
+}
+
+/* The address guard: without --allow-cidr, probes never reach loopback. */
+static void test_guard_refuses_loopback(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	int64_t id_ip, id_name, deadline;
+	char url[128];
+	int s, accepted = 0;
+	sqlite3 *db;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 16), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+
+	add_operator(f);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/health", ntohs(sa.sin_port));
+	id_ip = add_runner(f, "sneaky-ip", T1, url, NULL);
+	/* A name is checked at connect time too, not by its spelling. */
+	snprintf(url, sizeof(url), "http://localhost:%d/health", ntohs(sa.sin_port));
+	id_name = add_runner(f, "sneaky-name", T1, url, NULL);
+	start_daemon(f, false);
+
+	/* Several intervals with no connection, until both are seen down. */
+	deadline = mono_ms() + 4000;
+	for (;;) {
+		int c = accept(s, NULL, NULL);
+		if (c >= 0) {
+			accepted++;
+			close(c);
+		}
+		if (mono_ms() >= deadline)
+			break;
+		sleep_ms(20);
+	}
+	wait_route(f, T1, "sneaky-ip", "down", DEADLINE_MS);
+	wait_route(f, T1, "sneaky-name", "down", DEADLINE_MS);
+	for (int c; (c = accept(s, NULL, NULL)) >= 0; close(c))
+		accepted++;
+	close(s);
+	stop_daemon(f);
+	assert_int_equal(accepted, 0);
+
+	db = open_db(f);
+	for (int i = 0; i < 2; i++) {
+		int64_t id = i ? id_name : id_ip;
+		int64_t all = q_int(db, "SELECT count(*) FROM samples WHERE runner_id = ?1", id, 0);
+		int64_t refused = q_int(
+			db, "SELECT count(*) FROM samples WHERE runner_id = ?1 AND errclass = 8", id, 0);
+		if (all < 2 || refused != all)
+			fail_msg("runner %" PRId64 ": %" PRId64 " samples, %" PRId64
+				 " refused_by_guard",
+				 id, all, refused);
+	}
+	sqlite3_close(db);
+	f->passed = true;
+}
+
+/* /metrics names the families the README promises, with live values. */
+static void test_metrics(void **state)
+{
+	static const char *const modes[] = {"ok", "fail"};
+	static const char *const names[] = {
+		"runwarden_probes_total{result=\"ok\"}",
+		"runwarden_probes_total{result=\"http_status\"}",
+		"runwarden_probe_latency_seconds_bucket",
+		"runwarden_runners{state=",
+		"runwarden_writer_queue_depth ",
+		"runwarden_loop_lag_seconds_bucket",
+		"runwarden_loop_lag_seconds_count",
+		"runwarden_policy_info{sha256=\"",
+		"runwarden_policy_reload_failures_total ",
+	};
+	struct fx *f = *state;
+	char *m;
+
+	start_fixtures(f, modes, 2);
+	add_operator(f);
+	add_fixture_runner(f, "m-up", T1, 0, NULL);
+	add_fixture_runner(f, "m-down", T1, 1, NULL);
+	start_daemon(f, true);
+	wait_route(f, T1, "m-up", "eligible", DEADLINE_MS);
+	wait_route(f, T1, "m-down", "down", DEADLINE_MS);
+	m = get_metrics(f);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strstr(m, names[i])) {
+			free(m);
+			fail_msg("/metrics has no %s", names[i]);
+		}
+	assert_true(metric_value(m, "runwarden_probes_total{result=\"ok\"}", NULL, 0) >= 1);
+	assert_true(metric_value(m, "runwarden_probes_total{result=\"http_status\"}", NULL, 0) >=
+		    2);
+	assert_true(metric_value(m, "runwarden_runners{state=\"up\"}", NULL, 0) == 1);
+	assert_true(metric_value(m, "runwarden_runners{state=\"down\"}", NULL, 0) == 1);
+	assert_true(metric_value(m, "runwarden_writer_queue_depth", NULL, 0) >= 0);
+	assert_true(metric_value(m, "runwarden_loop_lag_seconds_count", NULL, 0) >= 1);
+	free(m);
+	f->passed = true;
+}
+
+/* The registry is live: add and retire with the CLI while the daemon runs. */
+static void test_registry_live(void **state)
+{
+	static const char *const modes[] = {"ok", "ok"};
+	struct fx *f = *state;
+	char out[512];
+	cJSON *doc;
+
+	start_fixtures(f, modes, 2);
+	add_operator(f);
+	add_fixture_runner(f, "first", T1, 0, NULL);
+	start_daemon(f, true);
+	wait_route(f, T1, "first", "eligible", DEADLINE_MS);
+	wait_route(f, T1, "late", "absent", 1);
+
+	add_fixture_runner(f, "late", T1, 1, NULL);
+	wait_route(f, T1, "late", "eligible", 10000);
+
+	assert_int_equal(run_cli(f, out, sizeof(out), "runner", "retire", "late", "--db", f->db,
+				 NULL),
+			 0);
+	wait_route(f, T1, "late", "absent", 10000);
+	doc = get_route(f, T1);
+	expect_place(doc, "first", "eligible", NULL);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "eligible")), 1);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "excluded")), 0);
+	cJSON_Delete(doc);
+	stop_daemon(f);
+	f->passed = true;
+}
+
+/* SIGHUP with a broken policy: keeps serving with the old policy. */
+static void test_sighup_broken_policy(void **state)
+{
+	static const char *const modes[] = {"ok"};
+	struct fx *f = *state;
+	char before[256], after[256], *m;
+	int64_t deadline;
+	double fails = -1;
+	int status;
+
+	start_fixtures(f, modes, 1);
+	add_operator(f);
+	add_fixture_runner(f, "hup", T1, 0, NULL);
+	start_daemon(f, true);
+	wait_route(f, T1, "hup", "eligible", DEADLINE_MS);
+	m = get_metrics(f);
+	assert_true(metric_value(m, "runwarden_policy_reload_failures_total", NULL, 0) == 0);
+	policy_info_line(m, before, sizeof(before));
+	free(m);
+	assert_true(strlen(before) > 64);
+
+	write_file(f->policy, "{ \"version\": 1, \"probe\": { \"interval_s\": ");
+	assert_int_equal(kill(f->daemon, SIGHUP), 0);
+	deadline = mono_ms() + DEADLINE_MS;
+	for (;;) {
+		m = get_metrics(f);
+		fails = metric_value(m, "runwarden_policy_reload_failures_total", NULL, 0);
+		policy_info_line(m, after, sizeof(after));
+		assert_true(metric_value(m, "runwarden_policy_reloads_total", NULL, 0) == 0);
+		free(m);
+		if (fails != 0 || mono_ms() >= deadline)
+			break;
+		sleep_ms(100);
+	}
+	assert_true(fails == 1);
+	assert_string_equal(after, before);
+	/* Still alive, still probing with the old policy. */
+	assert_int_equal(waitpid(f->daemon, &status, WNOHANG), 0);
+	sleep_ms(1500);
+	wait_route(f, T1, "hup", "eligible", 1);
+	stop_daemon(f);
+	f->passed = true;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	curl_global_cleanup();
+	return 0;
+}
+
+/* An optional argument runs the tests whose names match it (cmocka pattern). */
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_route_and_availability, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_cli, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_gap_is_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guard_refuses_loopback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry_live, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_broken_policy, setup, teardown),
+	};
+
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
