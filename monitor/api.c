@@ -23,7 +23,7 @@
 #include "rw_error.h"
 #include "strbuf.h"
 
-#define API_IDLE_MS 1500
+#define API_IDLE_MS      1500
 #define API_MAX_RANGE_MS (3660LL * 86400 * 1000)
 
 struct api_handler {
@@ -56,14 +56,14 @@ struct api {
 /* ---- answers ----------------------------------------------------------- */
 
 static void send_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
-		      const char *body, size_t len)
+                      const char *body, size_t len)
 {
 	req->res.status = status;
 	req->res.reason = reason;
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
-		       strlen(ctype));
+	               strlen(ctype));
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-		       H2O_STRLIT("no-store"));
+	               H2O_STRLIT("no-store"));
 	h2o_send_inline(req, body, len);
 }
 
@@ -71,10 +71,10 @@ static int send_strbuf(struct api *api, h2o_req_t *req, struct strbuf *b, const 
 {
 	if (strbuf_failed(b)) {
 		static const char oom[] = "{\"type\":\"about:blank\",\"title\":\"out of memory\","
-					  "\"status\":503}\n";
+		                          "\"status\":503}\n";
 		api->d->m.http_errors++;
 		send_body(req, 503, "Service Unavailable", "application/problem+json", oom,
-			  sizeof(oom) - 1);
+		          sizeof(oom) - 1);
 	} else {
 		send_body(req, 200, "OK", ctype, b->data ? b->data : "", b->len);
 	}
@@ -84,13 +84,13 @@ static int send_strbuf(struct api *api, h2o_req_t *req, struct strbuf *b, const 
 
 /* An RFC 7807 problem naming the offending parameter. */
 static int send_problem(struct api *api, h2o_req_t *req, int status, const char *reason,
-			const char *param, const char *detail)
+                        const char *param, const char *detail)
 {
 	struct strbuf b;
 
 	strbuf_init(&b);
 	strbuf_printf(&b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
-		      reason, status);
+	              reason, status);
 	strbuf_json_str(&b, detail);
 	if (param) {
 		strbuf_puts(&b, ",\"param\":");
@@ -99,7 +99,7 @@ static int send_problem(struct api *api, h2o_req_t *req, int status, const char 
 	strbuf_puts(&b, "}\n");
 	api->d->m.http_errors++;
 	send_body(req, status, reason, "application/problem+json", b.data ? b.data : "{}\n",
-		  b.data ? b.len : 3);
+	          b.data ? b.len : 3);
 	strbuf_free(&b);
 	return 0;
 }
@@ -119,8 +119,10 @@ static bool query_param(h2o_req_t *req, const char *name, char *out, size_t outl
 		const char *pe = amp ? amp : end;
 		if ((size_t)(pe - q) > nl && memcmp(q, name, nl) == 0 && q[nl] == '=') {
 			int olen = 0;
-			char *dec = curl_easy_unescape(NULL, q + nl + 1, (int)(pe - q - nl - 1), &olen);
-			bool ok = dec && (size_t)olen < outlen && memchr(dec, '\0', (size_t)olen) == NULL;
+			char *dec =
+			        curl_easy_unescape(NULL, q + nl + 1, (int)(pe - q - nl - 1), &olen);
+			bool ok = dec && (size_t)olen < outlen &&
+			          memchr(dec, '\0', (size_t)olen) == NULL;
 			if (ok)
 				memcpy(out, dec, (size_t)olen + 1);
 			curl_free(dec);
@@ -149,7 +151,7 @@ static void json_ratio(struct strbuf *b, bool has, double v)
 /* Availability of r over [from, to): stored intervals before its in-memory
  * history, the in-memory history (authoritative from its first entry) after. */
 static int availability(struct rw_daemon *d, struct runner *r, int64_t from, int64_t to,
-			int64_t now, struct rw_availability *out)
+                        int64_t now, struct rw_availability *out)
 {
 	struct rw_interval *iv = NULL, *all;
 	size_t n = 0, keep = 0;
@@ -194,19 +196,19 @@ static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
 	to = now;
 	if (query_param(req, "to", v, sizeof(v)) && clock_parse_rfc3339(v, &to) < 0)
 		return send_problem(api, req, 400, "Bad Request", "to",
-				    "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
+		                    "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
 	from = to - (int64_t)d->policy.window.rolling_days * 86400000;
 	if (query_param(req, "from", v, sizeof(v)) && clock_parse_rfc3339(v, &from) < 0)
 		return send_problem(api, req, 400, "Bad Request", "from",
-				    "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
+		                    "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
 	if (from >= to)
 		return send_problem(api, req, 400, "Bad Request", "from", "must be before to");
 	if (to - from > API_MAX_RANGE_MS)
 		return send_problem(api, req, 400, "Bad Request", "from",
-				    "the period may be at most 3660 days");
+		                    "the period may be at most 3660 days");
 	if (availability(d, r, from, to, now, &a) < 0)
 		return send_problem(api, req, 503, "Service Unavailable", NULL,
-				    "the history could not be read; try again");
+		                    "the history could not be read; try again");
 	strbuf_init(&b);
 	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", r->id);
 	strbuf_json_str(&b, r->name);
@@ -215,16 +217,16 @@ static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
 	strbuf_puts(&b, ",\"to\":");
 	json_time(&b, to);
 	strbuf_printf(&b,
-		      ",\"up_ms\":%" PRId64 ",\"down_ms\":%" PRId64 ",\"maintenance_ms\":%" PRId64
-		      ",\"unknown_ms\":%" PRId64 ",\"outside_window_ms\":%" PRId64 ",\"uptime\":",
-		      a.totals.ms[RW_STATE_UP], a.totals.ms[RW_STATE_DOWN],
-		      a.totals.ms[RW_STATE_MAINTENANCE], a.totals.ms[RW_STATE_UNKNOWN],
-		      a.totals.ms[RW_STATE_OUTSIDE_WINDOW]);
+	              ",\"up_ms\":%" PRId64 ",\"down_ms\":%" PRId64 ",\"maintenance_ms\":%" PRId64
+	              ",\"unknown_ms\":%" PRId64 ",\"outside_window_ms\":%" PRId64 ",\"uptime\":",
+	              a.totals.ms[RW_STATE_UP], a.totals.ms[RW_STATE_DOWN],
+	              a.totals.ms[RW_STATE_MAINTENANCE], a.totals.ms[RW_STATE_UNKNOWN],
+	              a.totals.ms[RW_STATE_OUTSIDE_WINDOW]);
 	json_ratio(&b, a.has_uptime, a.uptime);
 	strbuf_puts(&b, ",\"coverage\":");
 	json_ratio(&b, a.has_coverage, a.coverage);
 	strbuf_printf(&b, ",\"verdict\":\"%s\",\"floor\":%.6f}\n", rw_verdict_name(a.verdict),
-		      a.floor_ppm / 1e6);
+	              a.floor_ppm / 1e6);
 	return send_strbuf(api, req, &b, "application/json");
 }
 
@@ -263,14 +265,15 @@ static int handle_route(struct api *api, h2o_req_t *req)
 	bool first = true;
 
 	if (!query_param(req, "target", target, sizeof(target)) || !target[0])
-		return send_problem(api, req, 400, "Bad Request", "target",
-				    "give the target triple, e.g. ?target=riscv64gc-unknown-linux-gnu");
+		return send_problem(
+		        api, req, 400, "Bad Request", "target",
+		        "give the target triple, e.g. ?target=riscv64gc-unknown-linux-gnu");
 	pool = fleet_pool(&d->fleet, target);
 	if (pool && pool->n) {
 		rk = calloc(pool->n, sizeof(*rk));
 		if (!rk)
 			return send_problem(api, req, 503, "Service Unavailable", NULL,
-					    "out of memory");
+			                    "out of memory");
 		for (size_t i = 0; i < pool->n; i++) {
 			struct runner *r = pool->v[i];
 			struct rw_totals t;
@@ -279,7 +282,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 			rk[n_ok].r = r;
 			account_totals(r->hist, r->n_hist, now, from, now, &t);
 			account_evaluate(&t, r->floor_ppm, d->policy.window.min_coverage_ppm,
-					 &rk[n_ok].a);
+			                 &rk[n_ok].a);
 			n_ok++;
 		}
 		qsort(rk, n_ok, sizeof(*rk), rank_cmp);
@@ -317,7 +320,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 		json_time(&b, r->rs.since_ms);
 		if (r->last_probe_ms && r->last_class != RW_ERRCLASS_NONE)
 			strbuf_printf(&b, ",\"detail\":\"last probe: %s\"",
-				      rw_errclass_name(r->last_class));
+			              rw_errclass_name(r->last_class));
 		strbuf_puts(&b, "}");
 	}
 	strbuf_puts(&b, "]}\n");
@@ -336,7 +339,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
 	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
 		return send_problem(api, req, 405, "Method Not Allowed", NULL,
-				    "this endpoint answers GET only");
+		                    "this endpoint answers GET only");
 	if (h2o_memis(p, n, H2O_STRLIT("/healthz"))) {
 		static const char ok[] = "{\"status\":\"ok\"}\n";
 		send_body(req, 200, "OK", "application/json", ok, sizeof(ok) - 1);
@@ -366,7 +369,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		id = strtoll(idbuf, &end, 10);
 		if (*end || id <= 0)
 			return send_problem(api, req, 400, "Bad Request", "id",
-					    "a runner id is a positive integer");
+			                    "a runner id is a positive integer");
 		return handle_availability(api, req, id);
 	}
 not_found:
@@ -442,7 +445,7 @@ int api_start(struct api **out, struct rw_daemon *d, char *err, size_t errlen)
 		rc = uv_listen((uv_stream_t *)&api->listener, 1024, on_accept);
 	if (rc < 0) {
 		snprintf(err, errlen, "listen: cannot listen on %s:%d: %s", d->cfg.listen_host,
-			 d->cfg.listen_port, uv_strerror(rc));
+		         d->cfg.listen_port, uv_strerror(rc));
 		uv_close((uv_handle_t *)&api->listener, NULL);
 		uv_run(d->loop, UV_RUN_NOWAIT);
 		free(api);
@@ -450,7 +453,7 @@ int api_start(struct api **out, struct rw_daemon *d, char *err, size_t errlen)
 	}
 	uv_tcp_getsockname(&api->listener, (struct sockaddr *)&ss, &len);
 	api->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						   : ((struct sockaddr_in *)&ss)->sin_port);
+	                                           : ((struct sockaddr_in *)&ss)->sin_port);
 
 	h2o_config_init(&api->config);
 	api->config.server_name = h2o_iovec_init(H2O_STRLIT("runwarden"));

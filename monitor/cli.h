@@ -14,9 +14,9 @@
 
 #include "store.h"
 
-#define CLI_OK 0
-#define CLI_FAIL 1
-#define CLI_USAGE 2
+#define CLI_OK            0
+#define CLI_FAIL          1
+#define CLI_USAGE         2
 #define CLI_NONE_ELIGIBLE 3
 
 /* Entry points: argv[0] is the subcommand's name ("operator", …). */

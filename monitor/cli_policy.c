@@ -12,11 +12,11 @@
 #include "rw_error.h"
 
 static const char policy_usage[] =
-	"usage: runwarden policy check FILE\n"
-	"\n"
-	"Validates a policy file. On success prints the normalized policy (every\n"
-	"field, defaults included) and the SHA-256 of the file, and exits 0; on\n"
-	"the first error prints FILE:LINE: FIELD: problem, and exits 2.\n";
+        "usage: runwarden policy check FILE\n"
+        "\n"
+        "Validates a policy file. On success prints the normalized policy (every\n"
+        "field, defaults included) and the SHA-256 of the file, and exits 0; on\n"
+        "the first error prints FILE:LINE: FIELD: problem, and exits 2.\n";
 
 int cli_policy(int argc, char **argv)
 {
@@ -47,17 +47,17 @@ int cli_policy(int argc, char **argv)
 }
 
 static const char backup_usage[] =
-	"usage: runwarden backup FILE [--db FILE]\n"
-	"\n"
-	"Copies the database to FILE (which must not exist) while the daemon may\n"
-	"keep running (SQLite online backup), then checks the copy with\n"
-	"PRAGMA integrity_check.\n";
+        "usage: runwarden backup FILE [--db FILE]\n"
+        "\n"
+        "Copies the database to FILE (which must not exist) while the daemon may\n"
+        "keep running (SQLite online backup), then checks the copy with\n"
+        "PRAGMA integrity_check.\n";
 
 int cli_backup(int argc, char **argv)
 {
 	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *db = NULL;
 	struct store *st;
 	char err[512];

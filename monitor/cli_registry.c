@@ -23,12 +23,12 @@
 /* ---- operator ---------------------------------------------------------- */
 
 static const char operator_usage[] =
-	"usage: runwarden operator add NAME --email EMAIL [--db FILE]\n"
-	"       runwarden operator list [--json] [--db FILE]\n"
-	"\n"
-	"add    creates an operator and prints its id and API token. The token is\n"
-	"       shown once: only its SHA-256 is stored.\n"
-	"list   lists operators.\n";
+        "usage: runwarden operator add NAME --email EMAIL [--db FILE]\n"
+        "       runwarden operator list [--json] [--db FILE]\n"
+        "\n"
+        "add    creates an operator and prints its id and API token. The token is\n"
+        "       shown once: only its SHA-256 is stored.\n"
+        "list   lists operators.\n";
 
 static int operator_add(const char *db, const char *name, const char *email)
 {
@@ -100,10 +100,10 @@ static int operator_list(const char *db, bool json)
 int cli_operator(int argc, char **argv)
 {
 	static const struct option opts[] = {{"email", required_argument, NULL, 'e'},
-					     {"db", required_argument, NULL, 'd'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"db", required_argument, NULL, 'd'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *email = NULL, *db = NULL;
 	bool json = false;
 	int c;
@@ -134,22 +134,23 @@ int cli_operator(int argc, char **argv)
 /* ---- runner -------------------------------------------------------------- */
 
 static const char runner_usage[] =
-	"usage: runwarden runner add --operator NAME --name NAME --target TRIPLE [--target ...]\n"
-	"                            --url URL [--interval SECONDS] [--timeout MS] [--db FILE]\n"
-	"       runwarden runner list [--json] [--db FILE]\n"
-	"       runwarden runner show NAME|ID [--json] [--db FILE]\n"
-	"       runwarden runner approve NAME|ID [--db FILE]\n"
-	"       runwarden runner retire NAME|ID [--db FILE]\n"
-	"       runwarden runner import FILE [--db FILE]\n"
-	"\n"
-	"add      registers an http runner, approved at once (the CLI is the admin).\n"
-	"         --push and --github runners come with the operator API.\n"
-	"list     lists runners with their status and last known state.\n"
-	"show     shows one runner.\n"
-	"approve  approves a pending runner; retire stops watching one (history is kept).\n"
-	"import   adds runners from a JSON array of {\"operator\", \"name\", \"targets\", \"url\"};\n"
-	"         every entry is checked before any is written.\n"
-	"A running daemon picks changes up within a second.\n";
+        "usage: runwarden runner add --operator NAME --name NAME --target TRIPLE [--target ...]\n"
+        "                            --url URL [--interval SECONDS] [--timeout MS] [--db FILE]\n"
+        "       runwarden runner list [--json] [--db FILE]\n"
+        "       runwarden runner show NAME|ID [--json] [--db FILE]\n"
+        "       runwarden runner approve NAME|ID [--db FILE]\n"
+        "       runwarden runner retire NAME|ID [--db FILE]\n"
+        "       runwarden runner import FILE [--db FILE]\n"
+        "\n"
+        "add      registers an http runner, approved at once (the CLI is the admin).\n"
+        "         --push and --github runners come with the operator API.\n"
+        "list     lists runners with their status and last known state.\n"
+        "show     shows one runner.\n"
+        "approve  approves a pending runner; retire stops watching one (history is kept).\n"
+        "import   adds runners from a JSON array of {\"operator\", \"name\", \"targets\", "
+        "\"url\"};\n"
+        "         every entry is checked before any is written.\n"
+        "A running daemon picks changes up within a second.\n";
 
 struct runner_opts {
 	const char *db, *operator_name, *name, *url;
@@ -161,8 +162,8 @@ struct runner_opts {
 
 /* Checks one runner's fields; on success fills sr (borrowing the strings). */
 static int check_runner(struct store *st, const char *operator_name, const char *name,
-			const char *const *targets, size_t n_targets, const char *url,
-			struct store_runner *sr, char *err, size_t errlen)
+                        const char *const *targets, size_t n_targets, const char *url,
+                        struct store_runner *sr, char *err, size_t errlen)
 {
 	struct store_runner existing;
 	int rc;
@@ -176,8 +177,8 @@ static int check_runner(struct store *st, const char *operator_name, const char 
 	rc = store_operator_find(st, operator_name, &sr->operator_id);
 	if (rc == RW_ENOENT) {
 		snprintf(err, errlen,
-			 "operator: \"%s\" does not exist (add it with `runwarden operator add`)",
-			 operator_name);
+		         "operator: \"%s\" does not exist (add it with `runwarden operator add`)",
+		         operator_name);
 		return RW_EINVAL;
 	}
 	if (rc < 0) {
@@ -207,9 +208,10 @@ static int runner_add(struct runner_opts *o)
 	int rc;
 
 	if (o->push || o->github)
-		return cli_error(CLI_USAGE, "%s: only --url (http) runners are supported in this "
-					    "version; push and github runners come with the operator API",
-				 o->push ? "--push" : "--github");
+		return cli_error(CLI_USAGE,
+		                 "%s: only --url (http) runners are supported in this "
+		                 "version; push and github runners come with the operator API",
+		                 o->push ? "--push" : "--github");
 	if (!o->operator_name)
 		return cli_error(CLI_USAGE, "operator: --operator is required");
 	if (!o->name)
@@ -218,16 +220,15 @@ static int runner_add(struct runner_opts *o)
 		return cli_error(CLI_USAGE, "url: --url is required");
 	if (o->interval_s < 0 || o->interval_s > 86400)
 		return cli_error(CLI_USAGE, "interval: %ld is not in [1, 86400] seconds",
-				 o->interval_s);
-	if (o->timeout_ms < 0 || (o->timeout_ms && o->timeout_ms < 100) ||
-	    o->timeout_ms > 86400000)
+		                 o->interval_s);
+	if (o->timeout_ms < 0 || (o->timeout_ms && o->timeout_ms < 100) || o->timeout_ms > 86400000)
 		return cli_error(CLI_USAGE, "timeout: %ld is not in [100, 86400000] ms",
-				 o->timeout_ms);
+		                 o->timeout_ms);
 	rc = cli_open_store(cli_db_path(o->db), true, &st);
 	if (rc)
 		return rc;
 	rc = check_runner(st, o->operator_name, o->name, o->targets, o->n_targets, o->url, &sr, err,
-			  sizeof(err));
+	                  sizeof(err));
 	if (rc < 0) {
 		store_close(st);
 		return cli_error(rc == RW_EINVAL ? CLI_USAGE : CLI_FAIL, "%s", err);
@@ -482,20 +483,22 @@ static int runner_import(struct runner_opts *o, const char *file)
 			}
 		}
 		if (field) {
-			fprintf(stderr, "runwarden: %s: entry %d: %s: missing or of the wrong type\n",
-				file, i, field);
+			fprintf(stderr,
+			        "runwarden: %s: entry %d: %s: missing or of the wrong type\n", file,
+			        i, field);
 			bad++;
 		} else if (check_runner(st, op->valuestring, nm->valuestring, tgts + first,
-					ti - first, url->valuestring, &srs[i], err,
-					sizeof(err)) < 0) {
+		                        ti - first, url->valuestring, &srs[i], err,
+		                        sizeof(err)) < 0) {
 			fprintf(stderr, "runwarden: %s: entry %d: %s\n", file, i, err);
 			bad++;
 		} else {
 			for (int j = 0; j < i; j++) {
 				if (srs[j].name && strcmp(srs[j].name, nm->valuestring) == 0) {
 					fprintf(stderr,
-						"runwarden: %s: entry %d: name: \"%s\" is also entry %d\n",
-						file, i, nm->valuestring, j);
+					        "runwarden: %s: entry %d: name: \"%s\" is also "
+					        "entry %d\n",
+					        file, i, nm->valuestring, j);
 					bad++;
 					break;
 				}
@@ -505,7 +508,7 @@ static int runner_import(struct runner_opts *o, const char *file)
 	}
 	if (bad) {
 		rc = cli_error(CLI_USAGE, "%s: %d bad entr%s; nothing was imported", file, bad,
-			       bad == 1 ? "y" : "ies");
+		               bad == 1 ? "y" : "ies");
 		goto out;
 	}
 	rc = store_begin(st);
@@ -515,7 +518,8 @@ static int runner_import(struct runner_opts *o, const char *file)
 		rc = store_commit(st);
 	if (rc < 0) {
 		store_rollback(st);
-		rc = cli_error(CLI_FAIL, "import failed, nothing was imported: %s", rw_strerror(rc));
+		rc = cli_error(CLI_FAIL, "import failed, nothing was imported: %s",
+		               rw_strerror(rc));
 		goto out;
 	}
 	printf("imported %zu runner%s\n", n, n == 1 ? "" : "s");
@@ -530,14 +534,20 @@ out:
 
 int cli_runner(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"operator", required_argument, NULL, 'o'}, {"name", required_argument, NULL, 'n'},
-		{"target", required_argument, NULL, 't'},   {"url", required_argument, NULL, 'u'},
-		{"interval", required_argument, NULL, 'i'}, {"timeout", required_argument, NULL, 'T'},
-		{"push", no_argument, NULL, 'p'},           {"github", required_argument, NULL, 'g'},
-		{"labels", required_argument, NULL, 'l'},   {"min-online", required_argument, NULL, 'm'},
-		{"db", required_argument, NULL, 'd'},       {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"operator", required_argument, NULL, 'o'},
+	                                     {"name", required_argument, NULL, 'n'},
+	                                     {"target", required_argument, NULL, 't'},
+	                                     {"url", required_argument, NULL, 'u'},
+	                                     {"interval", required_argument, NULL, 'i'},
+	                                     {"timeout", required_argument, NULL, 'T'},
+	                                     {"push", no_argument, NULL, 'p'},
+	                                     {"github", required_argument, NULL, 'g'},
+	                                     {"labels", required_argument, NULL, 'l'},
+	                                     {"min-online", required_argument, NULL, 'm'},
+	                                     {"db", required_argument, NULL, 'd'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	struct runner_opts o;
 	const char *sub;
 	char *end;
@@ -552,22 +562,24 @@ int cli_runner(int argc, char **argv)
 		case 't':
 			if (o.n_targets > RUNNER_SPEC_MAX_TARGETS)
 				return cli_error(CLI_USAGE, "target: at most %d targets",
-						 RUNNER_SPEC_MAX_TARGETS);
+				                 RUNNER_SPEC_MAX_TARGETS);
 			o.targets[o.n_targets++] = optarg;
 			break;
 		case 'u': o.url = optarg; break;
 		case 'i':
 			o.interval_s = strtol(optarg, &end, 10);
 			if (*end || !*optarg || o.interval_s < 1)
-				return cli_error(CLI_USAGE, "interval: \"%s\" is not a whole number "
-							    "of seconds in [1, 86400]",
-						 optarg);
+				return cli_error(CLI_USAGE,
+				                 "interval: \"%s\" is not a whole number "
+				                 "of seconds in [1, 86400]",
+				                 optarg);
 			break;
 		case 'T':
 			o.timeout_ms = strtol(optarg, &end, 10);
 			if (*end || !*optarg || o.timeout_ms < 1)
 				return cli_error(CLI_USAGE,
-						 "timeout: \"%s\" is not a whole number of ms", optarg);
+				                 "timeout: \"%s\" is not a whole number of ms",
+				                 optarg);
 			break;
 		case 'p': o.push = true; break;
 		case 'g': o.github = true; break;

@@ -18,12 +18,12 @@
 #include "target.h"
 
 static const char route_usage[] =
-	"usage: runwarden route TARGET [--json] [--server URL]\n"
-	"\n"
-	"Prints the runners eligible for TARGET, best first, and the excluded ones\n"
-	"with their reason. --server defaults to $RUNWARDEN_SERVER, else\n"
-	"http://" RW_DEFAULT_LISTEN ". Exit status: 0 when a runner is eligible,\n"
-	"3 when none is, 1 when the daemon cannot be reached.\n";
+        "usage: runwarden route TARGET [--json] [--server URL]\n"
+        "\n"
+        "Prints the runners eligible for TARGET, best first, and the excluded ones\n"
+        "with their reason. --server defaults to $RUNWARDEN_SERVER, else\n"
+        "http://" RW_DEFAULT_LISTEN ". Exit status: 0 when a runner is eligible,\n"
+        "3 when none is, 1 when the daemon cannot be reached.\n";
 
 static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -67,9 +67,9 @@ static void print_table(const cJSON *doc)
 int cli_route(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"server", required_argument, NULL, 's'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"server", required_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *server = getenv("RUNWARDEN_SERVER"), *target;
 	bool json = false;
 	struct strbuf url, body;
@@ -95,9 +95,10 @@ int cli_route(int argc, char **argv)
 	}
 	target = argv[optind];
 	if (!target_is_valid(target))
-		return cli_error(CLI_USAGE,
-				 "target: \"%s\" is not a target triple (e.g. riscv64gc-unknown-linux-gnu)",
-				 target);
+		return cli_error(
+		        CLI_USAGE,
+		        "target: \"%s\" is not a target triple (e.g. riscv64gc-unknown-linux-gnu)",
+		        target);
 	if (!server || !*server)
 		server = "http://" RW_DEFAULT_LISTEN;
 	h = curl_easy_init();
@@ -120,8 +121,9 @@ int cli_route(int argc, char **argv)
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(h);
 	if (cc != CURLE_OK) {
-		rc = cli_error(CLI_FAIL, "cannot ask %s: %s (is `runwarden serve` running? see --server)",
-			       url.data, curl_easy_strerror(cc));
+		rc = cli_error(CLI_FAIL,
+		               "cannot ask %s: %s (is `runwarden serve` running? see --server)",
+		               url.data, curl_easy_strerror(cc));
 		goto out;
 	}
 	doc = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
@@ -129,7 +131,7 @@ int cli_route(int argc, char **argv)
 	if (code != 200 || !cJSON_IsArray(elig)) {
 		cJSON_Delete(doc);
 		rc = cli_error(CLI_FAIL, "%s answered HTTP %ld: %.300s", url.data, code,
-			       body.data ? body.data : "");
+		               body.data ? body.data : "");
 		goto out;
 	}
 	if (json)

@@ -52,8 +52,8 @@ int config_set_listen(struct rw_config *c, const char *s, char *err, size_t errl
 	return 0;
 bad:
 	if (err)
-		snprintf(err, errlen, "listen: \"%s\" is not ADDR:PORT (e.g. 127.0.0.1:8470, [::1]:8470)",
-			 s);
+		snprintf(err, errlen,
+		         "listen: \"%s\" is not ADDR:PORT (e.g. 127.0.0.1:8470, [::1]:8470)", s);
 	return RW_EINVAL;
 }
 
@@ -71,10 +71,11 @@ int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t err
 }
 
 static int copy_str(const cJSON *v, const char *key, char *dst, size_t n, const char *path,
-		    char *err, size_t errlen)
+                    char *err, size_t errlen)
 {
 	if (!cJSON_IsString(v) || strlen(v->valuestring) >= n) {
-		snprintf(err, errlen, "%s: %s: must be a string shorter than %zu bytes", path, key, n);
+		snprintf(err, errlen, "%s: %s: must be a string shorter than %zu bytes", path, key,
+		         n);
 		return RW_EINVAL;
 	}
 	snprintf(dst, n, "%s", v->valuestring);
@@ -118,32 +119,36 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 		} else if (strcmp(k, "allow_cidrs") == 0) {
 			const cJSON *e;
 			if (!cJSON_IsArray(v)) {
-				snprintf(err, errlen, "%s: allow_cidrs: must be an array of strings",
-					 path);
+				snprintf(err, errlen,
+				         "%s: allow_cidrs: must be an array of strings", path);
 				goto out;
 			}
 			cJSON_ArrayForEach(e, v)
 			{
 				if (!cJSON_IsString(e)) {
 					snprintf(err, errlen,
-						 "%s: allow_cidrs: must be an array of strings", path);
+					         "%s: allow_cidrs: must be an array of strings",
+					         path);
 					goto out;
 				}
 				if (config_add_cidr(c, e->valuestring, err, errlen) < 0)
 					goto out;
 			}
 		} else if (strcmp(k, "log_level") == 0) {
-			if (!cJSON_IsString(v) || log_parse_level(v->valuestring, &c->log_level) < 0) {
+			if (!cJSON_IsString(v) ||
+			    log_parse_level(v->valuestring, &c->log_level) < 0) {
 				snprintf(err, errlen,
-					 "%s: log_level: must be one of debug, info, warn, error", path);
+				         "%s: log_level: must be one of debug, info, warn, error",
+				         path);
 				goto out;
 			}
 		} else if (strcmp(k, "max_concurrency") == 0) {
 			if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 100000 ||
 			    v->valuedouble != (double)(long)v->valuedouble) {
 				snprintf(err, errlen,
-					 "%s: max_concurrency: must be a whole number in [1, 100000]",
-					 path);
+				         "%s: max_concurrency: must be a whole number in [1, "
+				         "100000]",
+				         path);
 				goto out;
 			}
 			c->max_concurrency = (size_t)v->valuedouble;
@@ -151,22 +156,23 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 36600 ||
 			    v->valuedouble != (double)(long)v->valuedouble) {
 				snprintf(err, errlen,
-					 "%s: retention_days: must be a whole number in [1, 36600]",
-					 path);
+				         "%s: retention_days: must be a whole number in [1, 36600]",
+				         path);
 				goto out;
 			}
 			c->retention_days = (int)v->valuedouble;
 		} else if (strcmp(k, "policy") == 0) {
-			if (copy_str(v, k, c->policy_path, sizeof(c->policy_path), path, err, errlen))
+			if (copy_str(v, k, c->policy_path, sizeof(c->policy_path), path, err,
+			             errlen))
 				goto out;
 		} else if (strcmp(k, "db") == 0) {
 			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen))
 				goto out;
 		} else {
 			snprintf(err, errlen,
-				 "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
-				 " max_concurrency, retention_days, policy, db)",
-				 path, k);
+			         "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
+			         " max_concurrency, retention_days, policy, db)",
+			         path, k);
 			goto out;
 		}
 	}

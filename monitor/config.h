@@ -18,7 +18,7 @@
 #include "log.h"
 
 #define RW_DEFAULT_LISTEN "127.0.0.1:8470"
-#define RW_DEFAULT_DB "runwarden.db"
+#define RW_DEFAULT_DB     "runwarden.db"
 
 struct rw_config {
 	char db_path[1024];

@@ -96,7 +96,7 @@ static void push_blind(struct rw_daemon *d, int64_t from, int64_t to, int cause)
 
 /* Brings the fleet in line with one stored runner. */
 static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int64_t since_ms,
-			bool load_history)
+                        bool load_history)
 {
 	struct runner *r = fleet_find(&d->fleet, sr->id);
 	bool is_new;
@@ -166,7 +166,7 @@ static void sync_registry(struct rw_daemon *d, bool force)
 		return;
 	if (store_runner_list(d->st, d->fleet.gen, &rs, &n) < 0) {
 		log_msg(RW_LOG_WARN, "registry read failed; retrying next tick", "error",
-			store_errmsg(d->st));
+		        store_errmsg(d->st));
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -262,8 +262,8 @@ static int load_policy(struct rw_daemon *d, bool reload)
 	if (rc < 0) {
 		if (reload) {
 			d->m.policy_reload_failures++;
-			log_msg(RW_LOG_ERROR, "policy reload failed; keeping the old policy", "error",
-				err);
+			log_msg(RW_LOG_ERROR, "policy reload failed; keeping the old policy",
+			        "error", err);
 		} else {
 			fprintf(stderr, "runwarden: %s\n", err);
 		}
@@ -274,7 +274,7 @@ static int load_policy(struct rw_daemon *d, bool reload)
 	memcpy(d->policy_sha256, sha, sizeof(sha));
 	if (d->st && store_record_policy(d->st, sha, p.version, body, clock_now_ms(&d->clock)) < 0)
 		log_msg(RW_LOG_WARN, "could not record the policy version", "error",
-			store_errmsg(d->st));
+		        store_errmsg(d->st));
 	free(body);
 	if (reload) {
 		d->m.policy_reloads++;
@@ -379,77 +379,77 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	uint64_t states[RW_STATE_COUNT];
 
 	strbuf_puts(b, "# HELP runwarden_probes_total Probes finished, by result (ok or error "
-		       "class).\n# TYPE runwarden_probes_total counter\n");
+	               "class).\n# TYPE runwarden_probes_total counter\n");
 	for (int c = 0; c < RW_ERRCLASS_COUNT; c++)
 		strbuf_printf(b, "runwarden_probes_total{result=\"%s\"} %llu\n",
-			      rw_errclass_name(c), (unsigned long long)d->m.probes[c]);
+		              rw_errclass_name(c), (unsigned long long)d->m.probes[c]);
 	metrics_histogram(b, "runwarden_probe_latency_seconds",
-			  "Time to a probe's answer (answered probes).", &d->m.probe_latency);
+	                  "Time to a probe's answer (answered probes).", &d->m.probe_latency);
 	metrics_histogram(b, "runwarden_probe_lateness_seconds",
-			  "How late probes started after their slot.", &d->m.lateness);
+	                  "How late probes started after their slot.", &d->m.lateness);
 	metrics_scalar(b, "runwarden_probes_skipped_total", "counter",
-		       "Slots skipped because the previous probe was still in flight.",
-		       (double)d->sched.skipped);
+	               "Slots skipped because the previous probe was still in flight.",
+	               (double)d->sched.skipped);
 	metrics_scalar(b, "runwarden_probes_deferred_total", "counter",
-		       "Probe starts deferred at the concurrency cap.",
-		       (double)d->m.probes_deferred);
+	               "Probe starts deferred at the concurrency cap.",
+	               (double)d->m.probes_deferred);
 	metrics_scalar(b, "runwarden_probes_in_flight", "gauge", "Probes running now.",
-		       (double)d->prober.in_flight);
+	               (double)d->prober.in_flight);
 	fleet_count_states(&d->fleet, states);
 	strbuf_puts(b, "# HELP runwarden_runners Approved runners by current state.\n"
-		       "# TYPE runwarden_runners gauge\n");
+	               "# TYPE runwarden_runners gauge\n");
 	for (int s = 0; s <= RW_STATE_DOWN; s++)
 		strbuf_printf(b, "runwarden_runners{state=\"%s\"} %llu\n", rw_state_name(s),
-			      (unsigned long long)states[s]);
+		              (unsigned long long)states[s]);
 	strbuf_puts(b, "# HELP runwarden_state_changes_total State changes, by new state.\n"
-		       "# TYPE runwarden_state_changes_total counter\n");
+	               "# TYPE runwarden_state_changes_total counter\n");
 	for (int s = 0; s <= RW_STATE_DOWN; s++)
 		strbuf_printf(b, "runwarden_state_changes_total{state=\"%s\"} %llu\n",
-			      rw_state_name(s), (unsigned long long)d->m.state_changes[s]);
+		              rw_state_name(s), (unsigned long long)d->m.state_changes[s]);
 	metrics_scalar(b, "runwarden_blips_total", "counter",
-		       "Failure runs shorter than failures_to_down.", (double)d->m.blips);
+	               "Failure runs shorter than failures_to_down.", (double)d->m.blips);
 	metrics_scalar(b, "runwarden_blind_periods_total", "counter",
-		       "Periods the monitor could not see (downtime, tick gaps).",
-		       (double)d->m.blind_periods);
+	               "Periods the monitor could not see (downtime, tick gaps).",
+	               (double)d->m.blind_periods);
 	metrics_scalar(b, "runwarden_blind_seconds_total", "counter",
-		       "Seconds the monitor could not see.", (double)d->m.blind_ms / 1000.0);
+	               "Seconds the monitor could not see.", (double)d->m.blind_ms / 1000.0);
 	writer_get_stats(d->writer, &ws);
 	metrics_scalar(b, "runwarden_writer_queue_depth", "gauge",
-		       "Records waiting for the SQLite writer.", (double)ws.queued);
+	               "Records waiting for the SQLite writer.", (double)ws.queued);
 	metrics_scalar(b, "runwarden_writer_rows_total", "counter", "Records committed.",
-		       (double)ws.rows_written);
+	               (double)ws.rows_written);
 	metrics_scalar(b, "runwarden_writer_batches_total", "counter", "Transactions committed.",
-		       (double)ws.batches);
+	               (double)ws.batches);
 	metrics_scalar(b, "runwarden_writer_failures_total", "counter",
-		       "Transactions that failed (retried).", (double)ws.failures);
+	               "Transactions that failed (retried).", (double)ws.failures);
 	metrics_scalar(b, "runwarden_writer_dropped_total", "counter",
-		       "Samples dropped because the queue was full.", (double)ws.dropped);
+	               "Samples dropped because the queue was full.", (double)ws.dropped);
 	metrics_scalar(b, "runwarden_writer_last_batch_seconds", "gauge",
-		       "Duration of the last commit.", (double)ws.last_batch_us / 1e6);
+	               "Duration of the last commit.", (double)ws.last_batch_us / 1e6);
 	metrics_histogram(b, "runwarden_loop_lag_seconds",
-			  "How late the one-second tick ran (event loop lag).", &d->m.loop_lag);
+	                  "How late the one-second tick ran (event loop lag).", &d->m.loop_lag);
 	metrics_scalar(b, "runwarden_loop_lag_max_seconds", "gauge",
-		       "The largest loop lag seen since start.", d->m.loop_lag_max_s);
+	               "The largest loop lag seen since start.", d->m.loop_lag_max_s);
 	metrics_scalar(b, "runwarden_clock_back_jumps_total", "counter",
-		       "Times the wall clock went backwards.", (double)d->m.clock_back_jumps);
+	               "Times the wall clock went backwards.", (double)d->m.clock_back_jumps);
 	strbuf_printf(b,
-		      "# HELP runwarden_policy_info The policy in force.\n"
-		      "# TYPE runwarden_policy_info gauge\n"
-		      "runwarden_policy_info{sha256=\"%s\",version=\"%d\"} 1\n",
-		      d->policy_sha256, d->policy.version);
+	              "# HELP runwarden_policy_info The policy in force.\n"
+	              "# TYPE runwarden_policy_info gauge\n"
+	              "runwarden_policy_info{sha256=\"%s\",version=\"%d\"} 1\n",
+	              d->policy_sha256, d->policy.version);
 	metrics_scalar(b, "runwarden_policy_reloads_total", "counter", "Successful policy reloads.",
-		       (double)d->m.policy_reloads);
+	               (double)d->m.policy_reloads);
 	metrics_scalar(b, "runwarden_policy_reload_failures_total", "counter",
-		       "Policy reloads refused (the old policy stayed).",
-		       (double)d->m.policy_reload_failures);
+	               "Policy reloads refused (the old policy stayed).",
+	               (double)d->m.policy_reload_failures);
 	metrics_scalar(b, "runwarden_storage_failures_total", "counter",
-		       "Times storage writes started failing.", (double)d->m.storage_failures);
+	               "Times storage writes started failing.", (double)d->m.storage_failures);
 	metrics_scalar(b, "runwarden_http_requests_total", "counter", "API requests.",
-		       (double)d->m.http_requests);
+	               (double)d->m.http_requests);
 	metrics_scalar(b, "runwarden_http_errors_total", "counter", "API answers >= 400.",
-		       (double)d->m.http_errors);
+	               (double)d->m.http_errors);
 	metrics_scalar(b, "runwarden_start_time_seconds", "gauge", "When the daemon started.",
-		       (double)d->started_ms / 1000.0);
+	               (double)d->started_ms / 1000.0);
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -483,15 +483,15 @@ static int start(struct rw_daemon *d)
 		return rc;
 	}
 	rc = writer_start(&d->writer, d->loop, d->cfg.db_path,
-			  (int64_t)d->cfg.retention_days * 86400000, writer_status, d, err,
-			  sizeof(err));
+	                  (int64_t)d->cfg.retention_days * 86400000, writer_status, d, err,
+	                  sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
 	}
 	fleet_init(&d->fleet, d->writer, &d->m);
 	if (prober_init(&d->prober, d->loop, &d->guard, &d->clock, d->cfg.max_concurrency,
-			probe_done) < 0 ||
+	                probe_done) < 0 ||
 	    sched_init(&d->sched, d->loop, sched_start) < 0) {
 		fprintf(stderr, "runwarden: out of memory\n");
 		return RW_ENOMEM;

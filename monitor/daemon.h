@@ -33,7 +33,7 @@
 struct api;
 
 /** A tick gap longer than this is blindness: the daemon did not see. */
-#define DAEMON_TICK_MS 1000
+#define DAEMON_TICK_MS      1000
 #define DAEMON_BLIND_GAP_MS 5000
 
 struct rw_daemon {
@@ -58,8 +58,8 @@ struct rw_daemon {
 	int64_t run_id;
 	int64_t started_ms;
 	int64_t last_tick_ms;
-	uint64_t last_tick_loop;  /* uv_now at the last tick */
-	uint64_t last_minute;     /* uv_now of the last once-a-minute job */
+	uint64_t last_tick_loop;   /* uv_now at the last tick */
+	uint64_t last_minute;      /* uv_now of the last once-a-minute job */
 	struct runner **graveyard; /* removed runners waiting for their probe */
 	size_t n_graveyard;
 

@@ -174,8 +174,8 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	int port = 0, https = 0;
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (!sr->url || guard_parse_url(sr->url, host, sizeof(host), &port, &https, err,
-					sizeof(err)) < 0)
+	if (!sr->url ||
+	    guard_parse_url(sr->url, host, sizeof(host), &port, &https, err, sizeof(err)) < 0)
 		return RW_EINVAL;
 	r->name = strdup(sr->name);
 	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
@@ -196,7 +196,7 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 }
 
 int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw_policy *pol,
-		 int64_t since_ms, struct runner **out, bool *is_new)
+                 int64_t since_ms, struct runner **out, bool *is_new)
 {
 	struct runner *r = fleet_find(f, sr->id);
 	size_t at;
@@ -283,8 +283,8 @@ void fleet_apply_policy(struct fleet *f, const struct rw_policy *pol)
 }
 
 /* Logs, counts and queues the changes the state machine produced. */
-static void emit_changes(struct fleet *f, struct runner *r, const struct runstate_change *c,
-			 int n, const char *cause)
+static void emit_changes(struct fleet *f, struct runner *r, const struct runstate_change *c, int n,
+                         const char *cause)
 {
 	for (int i = 0; i < n; i++) {
 		struct store_rec rec = {.kind = STORE_REC_CHANGE};
@@ -333,7 +333,8 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 		histogram_observe(&f->m->probe_latency, res->latency_us / 1e6);
 
 	n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
-	emit_changes(f, r, c, n, res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
+	emit_changes(f, r, c, n,
+	             res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
 	if (r->rs.blips > blips) {
 		struct logline l;
 		f->m->blips++;

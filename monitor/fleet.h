@@ -64,7 +64,7 @@ const struct target_pool *fleet_pool(const struct fleet *f, const char *triple);
  * @return 0, RW_EINVAL (a URL the fleet cannot probe), RW_ENOMEM.
  */
 int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw_policy *pol,
-		 int64_t since_ms, struct runner **out, bool *is_new);
+                 int64_t since_ms, struct runner **out, bool *is_new);
 
 /** Takes @p r out of the indexes; the caller frees it with runner_free()
  *  once no probe is in flight. */

@@ -17,42 +17,45 @@
 #include "log.h"
 
 static const char usage[] =
-	"usage: runwarden COMMAND [ARGS]\n"
-	"\n"
-	"runwarden watches CI runners, measures their availability against an uptime\n"
-	"policy, and tells CI scheduling which runners may take jobs.\n"
-	"\n"
-	"commands:\n"
-	"  serve                 run the daemon (probes, storage, HTTP API)\n"
-	"  operator add|list     manage runner operators\n"
-	"  runner add|list|show|approve|retire|import\n"
-	"                        manage runners\n"
-	"  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
-	"  policy check FILE     validate a policy file\n"
-	"  backup FILE           online copy of the database\n"
-	"\n"
-	"`runwarden COMMAND --help` documents each command. The database is --db FILE,\n"
-	"else $RUNWARDEN_DB, else ./runwarden.db.\n";
+        "usage: runwarden COMMAND [ARGS]\n"
+        "\n"
+        "runwarden watches CI runners, measures their availability against an uptime\n"
+        "policy, and tells CI scheduling which runners may take jobs.\n"
+        "\n"
+        "commands:\n"
+        "  serve                 run the daemon (probes, storage, HTTP API)\n"
+        "  operator add|list     manage runner operators\n"
+        "  runner add|list|show|approve|retire|import\n"
+        "                        manage runners\n"
+        "  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
+        "  policy check FILE     validate a policy file\n"
+        "  backup FILE           online copy of the database\n"
+        "\n"
+        "`runwarden COMMAND --help` documents each command. The database is --db FILE,\n"
+        "else $RUNWARDEN_DB, else ./runwarden.db.\n";
 
 static const char serve_usage[] =
-	"usage: runwarden serve [--db FILE] [--policy FILE] [--config FILE]\n"
-	"                       [--listen ADDR:PORT] [--allow-cidr CIDR]...\n"
-	"                       [--log-level debug|info|warn|error] [--max-concurrency N]\n"
-	"\n"
-	"Runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads\n"
-	"the policy (an invalid file keeps the old one). Listens on " RW_DEFAULT_LISTEN "\n"
-	"by default (port 0 picks a free port; the line \"listening on URL\" on stdout\n"
-	"says which). Probes refuse loopback, private, link-local and other internal\n"
-	"addresses unless --allow-cidr (repeatable) allows them.\n";
+        "usage: runwarden serve [--db FILE] [--policy FILE] [--config FILE]\n"
+        "                       [--listen ADDR:PORT] [--allow-cidr CIDR]...\n"
+        "                       [--log-level debug|info|warn|error] [--max-concurrency N]\n"
+        "\n"
+        "Runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads\n"
+        "the policy (an invalid file keeps the old one). Listens on " RW_DEFAULT_LISTEN "\n"
+        "by default (port 0 picks a free port; the line \"listening on URL\" on stdout\n"
+        "says which). Probes refuse loopback, private, link-local and other internal\n"
+        "addresses unless --allow-cidr (repeatable) allows them.\n";
 
 static int cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},         {"policy", required_argument, NULL, 'p'},
-		{"config", required_argument, NULL, 'c'},     {"listen", required_argument, NULL, 'l'},
-		{"allow-cidr", required_argument, NULL, 'a'}, {"log-level", required_argument, NULL, 'L'},
-		{"max-concurrency", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+	                                     {"policy", required_argument, NULL, 'p'},
+	                                     {"config", required_argument, NULL, 'c'},
+	                                     {"listen", required_argument, NULL, 'l'},
+	                                     {"allow-cidr", required_argument, NULL, 'a'},
+	                                     {"log-level", required_argument, NULL, 'L'},
+	                                     {"max-concurrency", required_argument, NULL, 'm'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	struct rw_config cfg;
 	const char *db = NULL, *policy = NULL, *config = NULL, *listen = NULL, *level = NULL;
 	const char *cidrs[GUARD_MAX_CIDRS];
@@ -71,7 +74,8 @@ static int cmd_serve(int argc, char **argv)
 		case 'l': listen = optarg; break;
 		case 'a':
 			if (n_cidrs == GUARD_MAX_CIDRS)
-				return cli_error(CLI_USAGE, "--allow-cidr: at most %d", GUARD_MAX_CIDRS);
+				return cli_error(CLI_USAGE, "--allow-cidr: at most %d",
+				                 GUARD_MAX_CIDRS);
 			cidrs[n_cidrs++] = optarg;
 			break;
 		case 'L': level = optarg; break;
@@ -79,8 +83,8 @@ static int cmd_serve(int argc, char **argv)
 			maxc = strtol(optarg, &end, 10);
 			if (*end || maxc < 1 || maxc > 100000)
 				return cli_error(CLI_USAGE,
-						 "--max-concurrency: \"%s\" is not in [1, 100000]",
-						 optarg);
+				                 "--max-concurrency: \"%s\" is not in [1, 100000]",
+				                 optarg);
 			break;
 		case 'h': fputs(serve_usage, stdout); return CLI_OK;
 		default: fputs(serve_usage, stderr); return CLI_USAGE;
@@ -88,7 +92,7 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_error(CLI_USAGE, "serve: unexpected argument \"%s\" (see --help)",
-				 argv[optind]);
+		                 argv[optind]);
 	config_defaults(&cfg);
 	if (config && config_load_file(&cfg, config, err, sizeof(err)) < 0)
 		return cli_error(CLI_USAGE, "%s", err);
@@ -100,7 +104,8 @@ static int cmd_serve(int argc, char **argv)
 		return cli_error(CLI_USAGE, "--%s", err);
 	if (level && log_parse_level(level, &cfg.log_level) < 0)
 		return cli_error(CLI_USAGE,
-				 "--log-level: \"%s\" is not one of debug, info, warn, error", level);
+		                 "--log-level: \"%s\" is not one of debug, info, warn, error",
+		                 level);
 	if (maxc)
 		cfg.max_concurrency = (size_t)maxc;
 	for (size_t i = 0; i < n_cidrs; i++)

@@ -32,12 +32,12 @@ void histogram_observe(struct histogram *h, double seconds);
 double histogram_quantile(const struct histogram *h, double q);
 
 struct metrics {
-	uint64_t probes[RW_ERRCLASS_COUNT]; /* by result: ok or error class */
-	struct histogram probe_latency;     /* answered probes */
-	struct histogram lateness;          /* start time minus due time */
-	struct histogram loop_lag;          /* tick timer lateness */
-	uint64_t probes_skipped;            /* slot skipped: previous in flight */
-	uint64_t probes_deferred;           /* at the concurrency cap */
+	uint64_t probes[RW_ERRCLASS_COUNT];     /* by result: ok or error class */
+	struct histogram probe_latency;         /* answered probes */
+	struct histogram lateness;              /* start time minus due time */
+	struct histogram loop_lag;              /* tick timer lateness */
+	uint64_t probes_skipped;                /* slot skipped: previous in flight */
+	uint64_t probes_deferred;               /* at the concurrency cap */
 	uint64_t state_changes[RW_STATE_COUNT]; /* changes into each state */
 	uint64_t blips;
 	uint64_t blind_periods;
@@ -54,10 +54,10 @@ struct metrics {
 
 /** Appends `# HELP`, `# TYPE` and one sample line of a counter or gauge. */
 void metrics_scalar(struct strbuf *b, const char *name, const char *type, const char *help,
-		    double value);
+                    double value);
 
 /** Appends a histogram with its _bucket, _sum and _count lines. */
 void metrics_histogram(struct strbuf *b, const char *name, const char *help,
-		       const struct histogram *h);
+                       const struct histogram *h);
 
 #endif

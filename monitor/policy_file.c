@@ -41,7 +41,7 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 	n = fread(buf, 1, POLICY_MAX_BYTES + 1, f);
 	if (ferror(f) || n > POLICY_MAX_BYTES) {
 		snprintf(err, errlen, "%s: %s", path,
-			 ferror(f) ? "read error" : "larger than 1 MiB; a policy is a small file");
+		         ferror(f) ? "read error" : "larger than 1 MiB; a policy is a small file");
 		fclose(f);
 		free(buf);
 		return RW_EIO;
@@ -54,7 +54,7 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 }
 
 int policy_file_load(const char *path, struct rw_policy *out, char sha256_hex[65], char **body,
-		     char *err, size_t errlen)
+                     char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;

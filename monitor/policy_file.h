@@ -21,7 +21,7 @@
  *         untouched apart from being reset to defaults.
  */
 int policy_file_load(const char *path, struct rw_policy *out, char sha256_hex[65], char **body,
-		     char *err, size_t errlen);
+                     char *err, size_t errlen);
 
 /** SHA-256 of @p len bytes as lowercase hex. */
 void policy_file_sha256_hex(const void *data, size_t len, char out[65]);

@@ -32,17 +32,17 @@
 #include "policy.h"
 #include "runner.h"
 
-#define PROBE_BODY_MAX (64 * 1024)
+#define PROBE_BODY_MAX   (64 * 1024)
 #define PROBE_DNS_TTL_MS 60000
 
 struct probe_result {
-	int64_t t_ms;           /* wall time the probe started: its evidence time */
-	enum rw_errclass cls;   /* RW_ERRCLASS_NONE on success */
-	int http_status;        /* 0 when there was no answer */
-	int32_t latency_us;     /* -1 when there was no answer */
-	bool busy;              /* the body said {"busy": true} */
-	bool canceled;          /* shutdown: not a result, do not record */
-	char detail[128];       /* curl's message or the guard's reason */
+	int64_t t_ms;         /* wall time the probe started: its evidence time */
+	enum rw_errclass cls; /* RW_ERRCLASS_NONE on success */
+	int http_status;      /* 0 when there was no answer */
+	int32_t latency_us;   /* -1 when there was no answer */
+	bool busy;            /* the body said {"busy": true} */
+	bool canceled;        /* shutdown: not a result, do not record */
+	char detail[128];     /* curl's message or the guard's reason */
 };
 
 struct prober;
@@ -65,7 +65,7 @@ struct prober {
 	size_t n_alloc;     /* handles allocated */
 	size_t max;         /* concurrency cap */
 	size_t in_flight;
-	int resolving;      /* getaddrinfo requests outstanding */
+	int resolving; /* getaddrinfo requests outstanding */
 	bool closing;
 };
 
@@ -75,7 +75,7 @@ struct prober {
  * @return 0 or RW_ENOMEM.
  */
 int prober_init(struct prober *pr, uv_loop_t *loop, const struct guard *guard,
-		struct rw_clock *clock, size_t max, probe_done_cb done_cb);
+                struct rw_clock *clock, size_t max, probe_done_cb done_cb);
 
 /**
  * Starts a probe of @p r (which must have none in flight).

@@ -31,7 +31,7 @@ int spec_check_name(const char *field, const char *name, char *err, size_t errle
 
 	if (len == 0 || len > RUNNER_SPEC_NAME_MAX) {
 		snprintf(err, errlen, "%s: \"%s\" must be 1 to %d characters", field,
-			 shown(name ? name : "", buf, sizeof(buf)), RUNNER_SPEC_NAME_MAX);
+		         shown(name ? name : "", buf, sizeof(buf)), RUNNER_SPEC_NAME_MAX);
 		return RW_EINVAL;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -39,9 +39,9 @@ int spec_check_name(const char *field, const char *name, char *err, size_t errle
 		if (isalnum(c) || (i > 0 && (c == '.' || c == '_' || c == '-')))
 			continue;
 		snprintf(err, errlen,
-			 "%s: \"%s\" may use only letters, digits, '.', '_' and '-', starting "
-			 "with a letter or digit",
-			 field, shown(name, buf, sizeof(buf)));
+		         "%s: \"%s\" may use only letters, digits, '.', '_' and '-', starting "
+		         "with a letter or digit",
+		         field, shown(name, buf, sizeof(buf)));
 		return RW_EINVAL;
 	}
 	return 0;
@@ -62,7 +62,7 @@ int spec_check_email(const char *email, char *err, size_t errlen)
 	return 0;
 bad:
 	snprintf(err, errlen, "email: \"%s\" is not an address like ops@example.org",
-		 shown(email ? email : "", buf, sizeof(buf)));
+	         shown(email ? email : "", buf, sizeof(buf)));
 	return RW_EINVAL;
 }
 
@@ -71,21 +71,23 @@ int spec_check_targets(const char *const *targets, size_t n, char *err, size_t e
 	char buf[96];
 
 	if (n == 0) {
-		snprintf(err, errlen, "target: at least one target is required, e.g. --target "
-				      "riscv64gc-unknown-linux-gnu");
+		snprintf(err, errlen,
+		         "target: at least one target is required, e.g. --target "
+		         "riscv64gc-unknown-linux-gnu");
 		return RW_EINVAL;
 	}
 	if (n > RUNNER_SPEC_MAX_TARGETS) {
 		snprintf(err, errlen, "target: %zu targets given; at most %d", n,
-			 RUNNER_SPEC_MAX_TARGETS);
+		         RUNNER_SPEC_MAX_TARGETS);
 		return RW_EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!target_is_valid(targets[i])) {
 			snprintf(err, errlen,
-				 "target: \"%s\" is not a target triple (lowercase arch-vendor-os[-env], "
-				 "e.g. riscv64gc-unknown-linux-gnu)",
-				 shown(targets[i], buf, sizeof(buf)));
+			         "target: \"%s\" is not a target triple (lowercase "
+			         "arch-vendor-os[-env], "
+			         "e.g. riscv64gc-unknown-linux-gnu)",
+			         shown(targets[i], buf, sizeof(buf)));
 			return RW_EINVAL;
 		}
 		for (size_t j = 0; j < i; j++) {
@@ -105,7 +107,7 @@ int spec_check_url(const char *url, char *err, size_t errlen)
 
 	if (!url || guard_parse_url(url, host, sizeof(host), &port, &https, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "url: \"%s\": %s", shown(url ? url : "", buf, sizeof(buf)),
-			 url ? why : "missing");
+		         url ? why : "missing");
 		return RW_EINVAL;
 	}
 	return 0;

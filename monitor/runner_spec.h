@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #define RUNNER_SPEC_MAX_TARGETS 16
-#define RUNNER_SPEC_NAME_MAX 64
+#define RUNNER_SPEC_NAME_MAX    64
 
 /** A name: 1..64 bytes of [A-Za-z0-9._-], starting with a letter or digit. */
 int spec_check_name(const char *field, const char *name, char *err, size_t errlen);

@@ -23,73 +23,73 @@
 
 /* Each entry is one migration; never edit one that has shipped. */
 static const char *const migrations[] = {
-	/* 0 → 1: the first schema. */
-	"CREATE TABLE operators ("
-	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  email TEXT NOT NULL,"
-	"  created_ms INTEGER NOT NULL);"
-	"CREATE TABLE tokens ("
-	"  id INTEGER PRIMARY KEY,"
-	"  operator_id INTEGER NOT NULL REFERENCES operators(id),"
-	"  sha256 BLOB NOT NULL UNIQUE,"
-	"  created_ms INTEGER NOT NULL,"
-	"  expires_ms INTEGER,"
-	"  revoked_ms INTEGER);"
-	"CREATE TABLE runners ("
-	"  id INTEGER PRIMARY KEY,"
-	"  operator_id INTEGER NOT NULL REFERENCES operators(id),"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  kind TEXT NOT NULL CHECK (kind IN ('http', 'push', 'github')),"
-	"  url TEXT,"
-	"  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
-	"  interval_s INTEGER NOT NULL DEFAULT 0,"
-	"  timeout_ms INTEGER NOT NULL DEFAULT 0,"
-	"  created_ms INTEGER NOT NULL,"
-	"  retired_ms INTEGER NOT NULL DEFAULT 0,"
-	"  gen INTEGER NOT NULL,"
-	"  last_state INTEGER NOT NULL DEFAULT 0,"
-	"  last_state_ms INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX runners_gen ON runners(gen);"
-	"CREATE TABLE runner_targets ("
-	"  runner_id INTEGER NOT NULL REFERENCES runners(id),"
-	"  target TEXT NOT NULL,"
-	"  PRIMARY KEY (runner_id, target)) WITHOUT ROWID;"
-	"CREATE INDEX runner_targets_target ON runner_targets(target);"
-	"CREATE TABLE states (code INTEGER PRIMARY KEY, name TEXT NOT NULL);"
-	"INSERT INTO states VALUES (0,'unknown'),(1,'up'),(2,'down'),(3,'maintenance'),"
-	"  (4,'outside_window');"
-	"CREATE TABLE error_classes (code INTEGER PRIMARY KEY, name TEXT NOT NULL);"
-	"INSERT INTO error_classes VALUES (0,'ok'),(1,'dns'),(2,'connect'),(3,'tls'),"
-	"  (4,'timeout'),(5,'http_status'),(6,'body'),(7,'too_large'),(8,'refused_by_guard');"
-	"CREATE TABLE samples ("
-	"  runner_id INTEGER NOT NULL,"
-	"  ts_ms INTEGER NOT NULL,"
-	"  errclass INTEGER NOT NULL,"
-	"  http_status INTEGER NOT NULL,"
-	"  latency_us INTEGER NOT NULL);"
-	"CREATE INDEX samples_runner_ts ON samples(runner_id, ts_ms);"
-	"CREATE INDEX samples_ts ON samples(ts_ms);"
-	"CREATE TABLE intervals ("
-	"  runner_id INTEGER NOT NULL,"
-	"  start_ms INTEGER NOT NULL,"
-	"  state INTEGER NOT NULL,"
-	"  PRIMARY KEY (runner_id, start_ms)) WITHOUT ROWID;"
-	"CREATE TABLE monitor_runs ("
-	"  id INTEGER PRIMARY KEY,"
-	"  started_ms INTEGER NOT NULL,"
-	"  last_tick_ms INTEGER NOT NULL);"
-	"CREATE TABLE blind_periods ("
-	"  id INTEGER PRIMARY KEY,"
-	"  start_ms INTEGER NOT NULL,"
-	"  end_ms INTEGER NOT NULL,"
-	"  cause TEXT NOT NULL);"
-	"CREATE TABLE policy_versions ("
-	"  id INTEGER PRIMARY KEY,"
-	"  sha256 TEXT NOT NULL,"
-	"  version INTEGER NOT NULL,"
-	"  body TEXT NOT NULL,"
-	"  effective_ms INTEGER NOT NULL);",
+        /* 0 → 1: the first schema. */
+        "CREATE TABLE operators ("
+        "  id INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  email TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL);"
+        "CREATE TABLE tokens ("
+        "  id INTEGER PRIMARY KEY,"
+        "  operator_id INTEGER NOT NULL REFERENCES operators(id),"
+        "  sha256 BLOB NOT NULL UNIQUE,"
+        "  created_ms INTEGER NOT NULL,"
+        "  expires_ms INTEGER,"
+        "  revoked_ms INTEGER);"
+        "CREATE TABLE runners ("
+        "  id INTEGER PRIMARY KEY,"
+        "  operator_id INTEGER NOT NULL REFERENCES operators(id),"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  kind TEXT NOT NULL CHECK (kind IN ('http', 'push', 'github')),"
+        "  url TEXT,"
+        "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+        "  interval_s INTEGER NOT NULL DEFAULT 0,"
+        "  timeout_ms INTEGER NOT NULL DEFAULT 0,"
+        "  created_ms INTEGER NOT NULL,"
+        "  retired_ms INTEGER NOT NULL DEFAULT 0,"
+        "  gen INTEGER NOT NULL,"
+        "  last_state INTEGER NOT NULL DEFAULT 0,"
+        "  last_state_ms INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX runners_gen ON runners(gen);"
+        "CREATE TABLE runner_targets ("
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  target TEXT NOT NULL,"
+        "  PRIMARY KEY (runner_id, target)) WITHOUT ROWID;"
+        "CREATE INDEX runner_targets_target ON runner_targets(target);"
+        "CREATE TABLE states (code INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+        "INSERT INTO states VALUES (0,'unknown'),(1,'up'),(2,'down'),(3,'maintenance'),"
+        "  (4,'outside_window');"
+        "CREATE TABLE error_classes (code INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+        "INSERT INTO error_classes VALUES (0,'ok'),(1,'dns'),(2,'connect'),(3,'tls'),"
+        "  (4,'timeout'),(5,'http_status'),(6,'body'),(7,'too_large'),(8,'refused_by_guard');"
+        "CREATE TABLE samples ("
+        "  runner_id INTEGER NOT NULL,"
+        "  ts_ms INTEGER NOT NULL,"
+        "  errclass INTEGER NOT NULL,"
+        "  http_status INTEGER NOT NULL,"
+        "  latency_us INTEGER NOT NULL);"
+        "CREATE INDEX samples_runner_ts ON samples(runner_id, ts_ms);"
+        "CREATE INDEX samples_ts ON samples(ts_ms);"
+        "CREATE TABLE intervals ("
+        "  runner_id INTEGER NOT NULL,"
+        "  start_ms INTEGER NOT NULL,"
+        "  state INTEGER NOT NULL,"
+        "  PRIMARY KEY (runner_id, start_ms)) WITHOUT ROWID;"
+        "CREATE TABLE monitor_runs ("
+        "  id INTEGER PRIMARY KEY,"
+        "  started_ms INTEGER NOT NULL,"
+        "  last_tick_ms INTEGER NOT NULL);"
+        "CREATE TABLE blind_periods ("
+        "  id INTEGER PRIMARY KEY,"
+        "  start_ms INTEGER NOT NULL,"
+        "  end_ms INTEGER NOT NULL,"
+        "  cause TEXT NOT NULL);"
+        "CREATE TABLE policy_versions ("
+        "  id INTEGER PRIMARY KEY,"
+        "  sha256 TEXT NOT NULL,"
+        "  version INTEGER NOT NULL,"
+        "  body TEXT NOT NULL,"
+        "  effective_ms INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -184,8 +184,9 @@ static int migrate(struct store *st, char *err, size_t errlen)
 	if (v > N_MIGRATIONS) {
 		store_rollback(st);
 		snprintf(err, errlen,
-			 "schema version %d is newer than this runwarden knows (%d); upgrade runwarden",
-			 v, N_MIGRATIONS);
+		         "schema version %d is newer than this runwarden knows (%d); upgrade "
+		         "runwarden",
+		         v, N_MIGRATIONS);
 		return RW_ESCHEMA;
 	}
 	for (; v < N_MIGRATIONS; v++) {
@@ -211,29 +212,30 @@ static int prepare_hot(struct store *st)
 {
 	int rc;
 
-	rc = store_prepare(st,
-			   "INSERT INTO samples (runner_id, ts_ms, errclass, http_status, latency_us)"
-			   " VALUES (?, ?, ?, ?, ?)",
-			   &st->ins_sample);
+	rc = store_prepare(
+	        st,
+	        "INSERT INTO samples (runner_id, ts_ms, errclass, http_status, latency_us)"
+	        " VALUES (?, ?, ?, ?, ?)",
+	        &st->ins_sample);
 	if (rc == 0)
 		rc = store_prepare(st,
-				   "INSERT OR REPLACE INTO intervals (runner_id, start_ms, state)"
-				   " VALUES (?, ?, ?)",
-				   &st->ins_change);
+		                   "INSERT OR REPLACE INTO intervals (runner_id, start_ms, state)"
+		                   " VALUES (?, ?, ?)",
+		                   &st->ins_change);
 	if (rc == 0)
 		rc = store_prepare(st,
-				   "UPDATE runners SET last_state = ?2, last_state_ms = ?3"
-				   " WHERE id = ?1 AND last_state_ms <= ?3",
-				   &st->upd_last_state);
+		                   "UPDATE runners SET last_state = ?2, last_state_ms = ?3"
+		                   " WHERE id = ?1 AND last_state_ms <= ?3",
+		                   &st->upd_last_state);
 	if (rc == 0)
 		rc = store_prepare(st,
-				   "UPDATE monitor_runs SET last_tick_ms = MAX(last_tick_ms, ?2)"
-				   " WHERE id = ?1",
-				   &st->upd_tick);
+		                   "UPDATE monitor_runs SET last_tick_ms = MAX(last_tick_ms, ?2)"
+		                   " WHERE id = ?1",
+		                   &st->upd_tick);
 	if (rc == 0)
-		rc = store_prepare(st,
-				   "INSERT INTO blind_periods (start_ms, end_ms, cause) VALUES (?, ?, ?)",
-				   &st->ins_blind);
+		rc = store_prepare(
+		        st, "INSERT INTO blind_periods (start_ms, end_ms, cause) VALUES (?, ?, ?)",
+		        &st->ins_blind);
 	return rc;
 }
 
@@ -244,8 +246,8 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 
 	*out = NULL;
 	if (!(flags & STORE_CREATE) && access(path, F_OK) != 0) {
-		snprintf(err, errlen, "%s: no such database (create one with `runwarden operator add`)",
-			 path);
+		snprintf(err, errlen,
+		         "%s: no such database (create one with `runwarden operator add`)", path);
 		return RW_ENOENT;
 	}
 	st = calloc(1, sizeof(*st));
@@ -254,11 +256,11 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		return RW_ENOMEM;
 	}
 	oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
-					  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		         st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		rc = store_rc(rc);
 		goto fail;
 	}
@@ -271,7 +273,7 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		rc = store_exec(st, "PRAGMA synchronous = NORMAL");
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: not a usable SQLite database: %s", path,
-			 sqlite3_errmsg(st->db));
+		         sqlite3_errmsg(st->db));
 		goto fail;
 	}
 	if (!(flags & STORE_READONLY)) {
@@ -285,7 +287,7 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 			rc = v > N_MIGRATIONS ? RW_ESCHEMA : RW_EIO;
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: schema version does not match this runwarden",
-				 path);
+			         path);
 			goto fail;
 		}
 	}
@@ -399,7 +401,7 @@ int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *
 	if (rc < 0)
 		return rc;
 	rc = store_prepare(st, "INSERT INTO monitor_runs (started_ms, last_tick_ms) VALUES (?, ?)",
-			   &s);
+	                   &s);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, now_ms);
@@ -420,15 +422,15 @@ int store_last_tick(struct store *st, int64_t *tick_ms)
 		return rc;
 	rc = sqlite3_step(s);
 	*tick_ms = (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-			   ? sqlite3_column_int64(s, 0)
-			   : -1;
+	                   ? sqlite3_column_int64(s, 0)
+	                   : -1;
 	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
 	sqlite3_finalize(s);
 	return rc;
 }
 
 int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
-		    struct rw_interval **out, size_t *n)
+                    struct rw_interval **out, size_t *n)
 {
 	sqlite3_stmt *s;
 	struct rw_interval *v = NULL;
@@ -437,11 +439,12 @@ int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_
 
 	*out = NULL;
 	*n = 0;
-	rc = store_prepare(st,
-			   "SELECT start_ms, state FROM intervals WHERE runner_id = ?1 AND start_ms >="
-			   " IFNULL((SELECT MAX(start_ms) FROM intervals WHERE runner_id = ?1"
-			   " AND start_ms <= ?2), ?2) AND start_ms < ?3 ORDER BY start_ms",
-			   &s);
+	rc = store_prepare(
+	        st,
+	        "SELECT start_ms, state FROM intervals WHERE runner_id = ?1 AND start_ms >="
+	        " IFNULL((SELECT MAX(start_ms) FROM intervals WHERE runner_id = ?1"
+	        " AND start_ms <= ?2), ?2) AND start_ms < ?3 ORDER BY start_ms",
+	        &s);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, runner_id);
@@ -490,9 +493,9 @@ int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *del
 {
 	sqlite3_stmt *s;
 	int rc = store_prepare(st,
-			       "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples"
-			       " WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
-			       &s);
+	                       "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples"
+	                       " WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
+	                       &s);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, before_ms);
@@ -505,7 +508,7 @@ int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *del
 }
 
 int store_record_policy(struct store *st, const char *sha256_hex, int version, const char *body,
-			int64_t now_ms)
+                        int64_t now_ms)
 {
 	sqlite3_stmt *s;
 	int rc, same = 0;
@@ -521,9 +524,9 @@ int store_record_policy(struct store *st, const char *sha256_hex, int version, c
 	if (same)
 		return 0;
 	rc = store_prepare(st,
-			   "INSERT INTO policy_versions (sha256, version, body, effective_ms)"
-			   " VALUES (?, ?, ?, ?)",
-			   &s);
+	                   "INSERT INTO policy_versions (sha256, version, body, effective_ms)"
+	                   " VALUES (?, ?, ?, ?)",
+	                   &s);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(s, 1, sha256_hex, -1, SQLITE_STATIC);
@@ -571,7 +574,7 @@ int store_backup(struct store *st, const char *dest_path, char *err, size_t errl
 	rc = sqlite3_open_v2(dest_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot create: %s", dest_path,
-			 dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
+		         dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
 		sqlite3_close(dest);
 		return RW_EIO;
 	}

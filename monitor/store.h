@@ -121,7 +121,7 @@ int store_last_tick(struct store *st, int64_t *tick_ms);
  * @param out  receives a malloc'd array the caller frees (NULL when n is 0).
  */
 int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
-		    struct rw_interval **out, size_t *n);
+                    struct rw_interval **out, size_t *n);
 
 /** Counts the samples of @p runner_id (tests and `runner show`). */
 int store_sample_count(struct store *st, int64_t runner_id, int64_t *count);
@@ -136,7 +136,7 @@ int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *del
  * it is already the latest recorded one (then nothing is written).
  */
 int store_record_policy(struct store *st, const char *sha256_hex, int version, const char *body,
-			int64_t now_ms);
+                        int64_t now_ms);
 
 /* ---- backup ------------------------------------------------------------ */
 
@@ -178,7 +178,7 @@ struct store_runner {
 	char *url;  /* NULL unless kind is "http" */
 	char **targets;
 	size_t n_targets;
-	int status;         /* enum store_runner_status */
+	int status;          /* enum store_runner_status */
 	uint32_t interval_s; /* 0: the policy's default */
 	uint32_t timeout_ms; /* 0: the policy's default */
 	int64_t created_ms;
@@ -193,7 +193,7 @@ struct store_runner {
  * @return 0, RW_EEXIST (name taken), RW_EIO.
  */
 int store_operator_add(struct store *st, const char *name, const char *email,
-		       const uint8_t token_sha256[32], int64_t now_ms, int64_t *id);
+                       const uint8_t token_sha256[32], int64_t now_ms, int64_t *id);
 
 /** Looks an operator up by name. @return 0 or RW_ENOENT. */
 int store_operator_find(struct store *st, const char *name, int64_t *id);

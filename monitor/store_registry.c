@@ -26,7 +26,7 @@ const char *store_runner_status_name(int status)
 }
 
 int store_operator_add(struct store *st, const char *name, const char *email,
-		       const uint8_t token_sha256[32], int64_t now_ms, int64_t *id)
+                       const uint8_t token_sha256[32], int64_t now_ms, int64_t *id)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -35,7 +35,7 @@ int store_operator_add(struct store *st, const char *name, const char *email,
 	if (rc < 0)
 		return rc;
 	rc = store_prepare(st, "INSERT INTO operators (name, email, created_ms) VALUES (?, ?, ?)",
-			   &s);
+	                   &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -46,8 +46,8 @@ int store_operator_add(struct store *st, const char *name, const char *email,
 	if (rc < 0)
 		goto out;
 	*id = sqlite3_last_insert_rowid(st->db);
-	rc = store_prepare(st,
-			   "INSERT INTO tokens (operator_id, sha256, created_ms) VALUES (?, ?, ?)", &s);
+	rc = store_prepare(
+	        st, "INSERT INTO tokens (operator_id, sha256, created_ms) VALUES (?, ?, ?)", &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, *id);
@@ -101,7 +101,7 @@ int store_operator_list(struct store *st, struct store_operator **out, size_t *n
 	*out = NULL;
 	*n = 0;
 	rc = store_prepare(st, "SELECT id, name, email, created_ms FROM operators ORDER BY name",
-			   &s);
+	                   &s);
 	if (rc < 0)
 		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -170,10 +170,10 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	if (rc < 0)
 		goto out;
 	rc = store_prepare(st,
-			   "INSERT INTO runners (operator_id, name, kind, url, status, interval_s,"
-			   " timeout_ms, created_ms, gen, last_state, last_state_ms)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?8)",
-			   &s);
+	                   "INSERT INTO runners (operator_id, name, kind, url, status, interval_s,"
+	                   " timeout_ms, created_ms, gen, last_state, last_state_ms)"
+	                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?8)",
+	                   &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, r->operator_id);
@@ -206,8 +206,8 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	if (rc < 0)
 		goto out;
 	/* History starts at registration, unknown until the first probes. */
-	rc = store_prepare(st, "INSERT INTO intervals (runner_id, start_ms, state) VALUES (?, ?, 0)",
-			   &s);
+	rc = store_prepare(
+	        st, "INSERT INTO intervals (runner_id, start_ms, state) VALUES (?, ?, 0)", &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, r->id);
@@ -240,7 +240,7 @@ void store_runners_free(struct store_runner *rs, size_t n)
 }
 
 #define RUNNER_COLUMNS                                                                             \
-	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"               \
+	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"              \
 	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms"
 
 static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
@@ -273,9 +273,9 @@ static int load_targets(struct store *st, struct store_runner *v, size_t n, int6
 	int rc, oom = 0;
 
 	rc = store_prepare(st,
-			   "SELECT t.runner_id, t.target FROM runner_targets t JOIN runners r"
-			   " ON r.id = t.runner_id WHERE r.gen > ? ORDER BY t.runner_id, t.target",
-			   &s);
+	                   "SELECT t.runner_id, t.target FROM runner_targets t JOIN runners r"
+	                   " ON r.id = t.runner_id WHERE r.gen > ? ORDER BY t.runner_id, t.target",
+	                   &s);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, after_gen);
@@ -316,9 +316,9 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 	if (rc < 0)
 		return rc;
 	rc = store_prepare(st,
-			   "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-			   " ON o.id = r.operator_id WHERE r.gen > ? ORDER BY r.id",
-			   &s);
+	                   "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
+	                   " ON o.id = r.operator_id WHERE r.gen > ? ORDER BY r.id",
+	                   &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, after_gen);
@@ -360,11 +360,11 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 
 	memset(out, 0, sizeof(*out));
 	rc = store_prepare(st,
-			   name ? "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-				  " ON o.id = r.operator_id WHERE r.name = ?"
-				: "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-				  " ON o.id = r.operator_id WHERE r.id = ?",
-			   &s);
+	                   name ? "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
+	                          " ON o.id = r.operator_id WHERE r.name = ?"
+	                        : "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
+	                          " ON o.id = r.operator_id WHERE r.id = ?",
+	                   &s);
 	if (rc < 0)
 		return rc;
 	if (name)
@@ -381,8 +381,8 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 		store_runner_deinit(out);
 		return rc;
 	}
-	rc = store_prepare(st, "SELECT target FROM runner_targets WHERE runner_id = ? ORDER BY target",
-			   &s);
+	rc = store_prepare(
+	        st, "SELECT target FROM runner_targets WHERE runner_id = ? ORDER BY target", &s);
 	if (rc < 0)
 		goto fail;
 	sqlite3_bind_int64(s, 1, out->id);
@@ -422,10 +422,11 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
 	rc = next_gen(st, &gen);
 	if (rc < 0)
 		goto out;
-	rc = store_prepare(st,
-			   "UPDATE runners SET status = ?2, gen = ?3,"
-			   " retired_ms = CASE WHEN ?2 = 2 THEN ?4 ELSE retired_ms END WHERE id = ?1",
-			   &s);
+	rc = store_prepare(
+	        st,
+	        "UPDATE runners SET status = ?2, gen = ?3,"
+	        " retired_ms = CASE WHEN ?2 = 2 THEN ?4 ELSE retired_ms END WHERE id = ?1",
+	        &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, id);

@@ -29,7 +29,7 @@
 #include "store.h"
 
 #define WRITER_BATCH_ROWS 1000
-#define WRITER_BATCH_MS 100
+#define WRITER_BATCH_MS   100
 #define WRITER_MAX_QUEUED 2000000
 
 struct writer;
@@ -55,9 +55,8 @@ struct writer_stats {
  * @param status_cb may be NULL.
  * @return 0, or RW_E* with @p err filled (nothing to free then).
  */
-int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path,
-		 int64_t retention_ms, writer_status_cb status_cb, void *data, char *err,
-		 size_t errlen);
+int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
+                 writer_status_cb status_cb, void *data, char *err, size_t errlen);
 
 /** Queues one record (copied). Never blocks on I/O. */
 void writer_push(struct writer *w, const struct store_rec *rec);

@@ -15,7 +15,7 @@ const char *rw_verdict_name(enum rw_verdict v)
 }
 
 static void add_span(struct rw_totals *out, enum rw_state s, int64_t a, int64_t b, int64_t from,
-		     int64_t to)
+                     int64_t to)
 {
 	if (a < from)
 		a = from;
@@ -26,7 +26,7 @@ static void add_span(struct rw_totals *out, enum rw_state s, int64_t a, int64_t 
 }
 
 void account_totals(const struct rw_interval *iv, size_t n, int64_t now_ms, int64_t from_ms,
-		    int64_t to_ms, struct rw_totals *out)
+                    int64_t to_ms, struct rw_totals *out)
 {
 	int64_t covered = 0;
 
@@ -54,7 +54,7 @@ static int ratio_at_least(int64_t a, int64_t b, uint32_t ppm)
 }
 
 void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t min_coverage_ppm,
-		      struct rw_availability *out)
+                      struct rw_availability *out)
 {
 	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
 	int64_t unknown = t->ms[RW_STATE_UNKNOWN];
@@ -77,7 +77,7 @@ void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t mi
 	} else if (ratio_at_least(up, service, floor_ppm)) {
 		out->verdict = RW_VERDICT_PASS; /* passes even in the worst case */
 	} else if (up + down > 0 && ratio_at_least(up + down, service, min_coverage_ppm) &&
-		   ratio_at_least(up, up + down, floor_ppm)) {
+	           ratio_at_least(up, up + down, floor_ppm)) {
 		out->verdict = RW_VERDICT_PASS;
 	} else {
 		out->verdict = RW_VERDICT_INDETERMINATE;

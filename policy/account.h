@@ -59,10 +59,10 @@ struct rw_availability {
  * Requires from_ms <= to_ms. The states of @p out sum to to_ms - from_ms.
  */
 void account_totals(const struct rw_interval *iv, size_t n, int64_t now_ms, int64_t from_ms,
-		    int64_t to_ms, struct rw_totals *out);
+                    int64_t to_ms, struct rw_totals *out);
 
 /** Computes uptime, coverage and the verdict of @p t against the floors. */
 void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t min_coverage_ppm,
-		      struct rw_availability *out);
+                      struct rw_availability *out);
 
 #endif

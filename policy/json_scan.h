@@ -8,10 +8,11 @@
  * not one: cJSON remains the parser, and nothing here builds a value, decodes
  * a string or converts a number. But cJSON 1.7.15 falls short for messages:
  * it keeps no positions in its tree, and cJSON_GetErrorPtr() is global state
- * that points where cJSON gave up, not at the error (it also lets through
- * NUL bytes, invalid UTF-8, "\u0000" and numbers it silently cuts at 63
- * characters). So this module only recognizes syntax and locates positions,
- * so that a policy error can say "policy.json:12: ...".
+ * that points where cJSON stopped, which is not always where the error is
+ * and never gives a line. It would also stop at a NUL byte, pass invalid
+ * UTF-8 through, and it reads at most 63 characters of a number. So this
+ * module only validates syntax (for messages) and locates positions, so that
+ * a policy error can say "policy.json:12: ...".
  *
  * Two parts:
  *
@@ -84,7 +85,7 @@ bool json_scan_check(const char *text, size_t len, size_t *root_off, struct json
  * most one pass over the text.
  */
 struct json_scan_where json_scan_locate(const char *text, size_t len, size_t root_off,
-					const int *idx, int depth);
+                                        const int *idx, int depth);
 
 /**
  * Returns the offset just past the value that starts at @p off in @p text

@@ -53,9 +53,9 @@ const char *rw_errclass_name(enum rw_errclass c);
 
 /** One floor per tier: "tiers": { "2": { "uptime_floor": 0.99 } }. */
 struct rw_policy_tier {
-	int tier;              /* 1..9 */
-	double uptime_floor;   /* [0, 1] */
-	uint32_t floor_ppm;    /* uptime_floor in parts per million */
+	int tier;            /* 1..9 */
+	double uptime_floor; /* [0, 1] */
+	uint32_t floor_ppm;  /* uptime_floor in parts per million */
 };
 
 /** "targets": { "riscv64gc-unknown-linux-gnu": 2 }. */
@@ -66,9 +66,9 @@ struct rw_policy_target {
 
 /** One span of the weekly service window, in UTC. */
 struct rw_policy_span {
-	uint8_t days;       /* bit 0 = Monday … bit 6 = Sunday */
-	uint16_t from_min;  /* minutes after midnight, 0..1439 */
-	uint16_t to_min;    /* minutes after midnight, 1..1440; > from_min */
+	uint8_t days;      /* bit 0 = Monday … bit 6 = Sunday */
+	uint16_t from_min; /* minutes after midnight, 0..1439 */
+	uint16_t to_min;   /* minutes after midnight, 1..1440; > from_min */
 };
 
 struct rw_policy {
@@ -143,8 +143,8 @@ void policy_defaults(struct rw_policy *p);
  *                 "policy.json:12: uptime_floor: 1.5 is not in [0, 1]".
  * @return 0, RW_EINVAL (bad document) or RW_ENOMEM.
  */
-int policy_parse(struct rw_policy *out, const char *text, size_t len,
-		 const char *filename, char *err, size_t errlen);
+int policy_parse(struct rw_policy *out, const char *text, size_t len, const char *filename,
+                 char *err, size_t errlen);
 
 /** Frees what @p p owns and resets it to defaults. Accepts NULL. */
 void policy_deinit(struct rw_policy *p);

@@ -4,36 +4,25 @@
  * struct rw_policy, or to one line naming the file, the line, the field, the
  * bad value and what is allowed. policy_to_json() is in policy_json.c.
  *
- * Three passes over the text:
+ * Two passes over the text:
  *
- *   1. scan_bytes() rejects NUL bytes and invalid UTF-8 (overlong forms,
- *      surrogates, truncated sequences): cJSON would stop at a NUL and pass
- *      bad bytes through.
- *   2. scan_json() is a strict RFC 8259 recognizer: no allocation, recursion
- *      bounded by MAX_DEPTH. It reports syntax errors with their exact line,
- *      nesting deeper than MAX_DEPTH (before cJSON, whose own limit is 1000),
- *      raw control characters in strings, "\u0000", unpaired surrogates and
- *      numbers longer than cJSON 1.7.15 reads (63 characters). What it
- *      accepts is a subset of what cJSON accepts, so once it has passed, a
- *      NULL from cJSON can only mean that cJSON ran out of memory: that is how
- *      RW_ENOMEM is told apart from a bad document.
- *   3. cJSON builds the tree and the apply_*() functions check every field
+ *   1. json_scan_check() (json_scan.c) rejects bad bytes and bad syntax with
+ *      the exact line. What it accepts is a subset of what cJSON accepts, so
+ *      once it has passed, a NULL from cJSON can only mean that cJSON ran out
+ *      of memory: that is how RW_ENOMEM is told apart from a bad document.
+ *   2. cJSON builds the tree and the apply_*() functions check every field
  *      against the ranges documented in policy.h.
  *
  * Line numbers of semantic errors. cJSON keeps no positions, so the line of
- * an offending value is found again in the raw text, along its path: find the
- * parent member, then the child member inside it, and so on down. Members are
- * matched by position, not by name: cJSON keeps the members of an object and
- * the elements of an array in document order, and pass 2 has proved the text
- * well formed, so the k-th child in the tree is the k-th member in the text.
- * That is exact even for duplicate keys, keys written with escapes, or a key
- * name that also appears as a string elsewhere (where a search for the quoted
- * name could land on the wrong occurrence). Limits: the line reported is that
- * of the member's key (or, inside an array, of the element's first byte), not
- * of a token deeper inside a value that spans lines; a missing field is
- * reported at the line of the enclosing object's key, or of the opening '{'
- * for a top-level field. The walk costs one pass over the file and is made
- * only to report an error.
+ * an offending value is found again in the raw text, along its path:
+ * find_path() takes the child indices from the tree and json_scan_locate()
+ * follows them through the text (exact even for duplicate keys and escaped
+ * keys; see json_scan.h). Limits: the line reported is that of the member's
+ * key (or, inside an array, of the element's first byte), not of a token
+ * deeper inside a value that spans lines; a missing field is reported at the
+ * line of the enclosing object's key, or of the opening '{' for a top-level
+ * field. The walk costs one pass over the file and is made only to report an
+ * error.
  *
  * Invariants: *out is policy_defaults() until the very end, and is assigned
  * a complete policy only on success. Every allocation of the policy under
@@ -42,6 +31,7 @@
  * policy on any failure. No clock, no I/O, no global state; cJSON's hooks
  * belong to the caller.
  */
+#include "json_scan.h"
 #include "policy.h"
 #include "rw_error.h"
 #include "target.h"
@@ -53,308 +43,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH  32 /* containers, the top-level object being level 1 */
-#define MAX_NUMBER 63 /* cJSON 1.7.15 reads at most 63 characters of a number */
-#define MAX_URL	   2048
-#define INT_MAX_D  2147483647.0
-#define PATH_LEN   192
-#define KEYS(a)	   a, sizeof(a) / sizeof((a)[0])
-
-/* ---- passes 1 and 2: bytes and syntax ------------------------------------ */
-
-struct scan {
-	const unsigned char *s;
-	size_t n, pos;	 /* on failure, pos is where the error is */
-	const char *why; /* on failure, what is wrong */
-	bool show_found; /* append ", found X" describing s[pos] */
-	char buf[64];	 /* storage for a formatted why */
-};
-
-static bool sfail(struct scan *sc, const char *why, bool show_found)
-{
-	sc->why = why;
-	sc->show_found = show_found;
-	return false;
-}
-
-static int peek(const struct scan *sc)
-{
-	return sc->pos < sc->n ? sc->s[sc->pos] : -1;
-}
-
-static bool is_ws(int ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-static bool is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static void sc_ws(struct scan *sc)
-{
-	while (is_ws(peek(sc)))
-		sc->pos++;
-}
-
-static bool scan_bytes(struct scan *sc)
-{
-	const unsigned char *s = sc->s;
-
-	for (size_t i = 0; i < sc->n;) {
-		unsigned char b = s[i], lo = 0x80, hi = 0xBF;
-		size_t need;
-
-		sc->pos = i;
-		if (b == 0)
-			return sfail(sc, "NUL byte (a policy file is UTF-8 text)", false);
-		if (b < 0x80) {
-			i++;
-			continue;
-		}
-		if (b >= 0xC2 && b <= 0xDF) {
-			need = 1;
-		} else if (b >= 0xE0 && b <= 0xEF) {
-			need = 2;
-			lo = b == 0xE0 ? 0xA0 : 0x80;
-			hi = b == 0xED ? 0x9F : 0xBF;
-		} else if (b >= 0xF0 && b <= 0xF4) {
-			need = 3;
-			lo = b == 0xF0 ? 0x90 : 0x80;
-			hi = b == 0xF4 ? 0x8F : 0xBF;
-		} else {
-			need = 0;
-		}
-		bool ok = need > 0 && sc->n - i > need && s[i + 1] >= lo && s[i + 1] <= hi;
-		for (size_t k = 2; ok && k <= need; k++)
-			ok = s[i + k] >= 0x80 && s[i + k] <= 0xBF;
-		if (!ok) {
-			snprintf(sc->buf, sizeof(sc->buf),
-				 "invalid UTF-8 at byte 0x%02x (a policy file is UTF-8 text)", b);
-			return sfail(sc, sc->buf, false);
-		}
-		i += need + 1;
-	}
-	return true;
-}
-
-static long hex4(const struct scan *sc, size_t at)
-{
-	long v = 0;
-
-	if (at > sc->n || sc->n - at < 4)
-		return -1;
-	for (size_t i = at; i < at + 4; i++) {
-		int ch = sc->s[i], d;
-		if (is_digit(ch))
-			d = ch - '0';
-		else if (ch >= 'a' && ch <= 'f')
-			d = ch - 'a' + 10;
-		else if (ch >= 'A' && ch <= 'F')
-			d = ch - 'A' + 10;
-		else
-			return -1;
-		v = v * 16 + d;
-	}
-	return v;
-}
-
-static bool sc_string(struct scan *sc)
-{
-	size_t start = sc->pos++;
-
-	for (;;) {
-		int ch = peek(sc);
-		if (ch < 0) {
-			sc->pos = start;
-			return sfail(sc, "syntax error: string not terminated", false);
-		}
-		if (ch == '"') {
-			sc->pos++;
-			return true;
-		}
-		if (ch < 0x20)
-			return sfail(sc, "syntax error: control character in a string", true);
-		if (ch != '\\') {
-			sc->pos++;
-			continue;
-		}
-		ch = sc->pos + 1 < sc->n ? sc->s[sc->pos + 1] : -1;
-		if (ch > 0 && strchr("\"\\/bfnrt", ch)) {
-			sc->pos += 2;
-			continue;
-		}
-		if (ch != 'u')
-			return sfail(sc, "syntax error: bad escape in a string", false);
-		long u = hex4(sc, sc->pos + 2);
-		if (u < 0)
-			return sfail(sc, "syntax error: \\u needs four hex digits", false);
-		if (u == 0)
-			return sfail(sc, "\\u0000 is not allowed in a policy file", false);
-		if (u >= 0xDC00 && u <= 0xDFFF)
-			return sfail(sc, "syntax error: unpaired UTF-16 surrogate", false);
-		if (u >= 0xD800 && u <= 0xDBFF) {
-			long lo = sc->n - sc->pos >= 12 && sc->s[sc->pos + 6] == '\\' &&
-						  sc->s[sc->pos + 7] == 'u'
-					  ? hex4(sc, sc->pos + 8)
-					  : -1;
-			if (lo < 0xDC00 || lo > 0xDFFF)
-				return sfail(sc, "syntax error: unpaired UTF-16 surrogate", false);
-			sc->pos += 6;
-		}
-		sc->pos += 6;
-	}
-}
-
-static bool sc_number(struct scan *sc)
-{
-	size_t start = sc->pos;
-	int ch;
-
-	if (peek(sc) == '-')
-		sc->pos++;
-	if (peek(sc) == '0') {
-		sc->pos++;
-	} else if (is_digit(peek(sc))) {
-		while (is_digit(peek(sc)))
-			sc->pos++;
-	} else {
-		goto bad;
-	}
-	if (peek(sc) == '.') {
-		sc->pos++;
-		if (!is_digit(peek(sc)))
-			goto bad;
-		while (is_digit(peek(sc)))
-			sc->pos++;
-	}
-	if (peek(sc) == 'e' || peek(sc) == 'E') {
-		sc->pos++;
-		if (peek(sc) == '+' || peek(sc) == '-')
-			sc->pos++;
-		if (!is_digit(peek(sc)))
-			goto bad;
-		while (is_digit(peek(sc)))
-			sc->pos++;
-	}
-	ch = peek(sc);
-	if (is_digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '.' ||
-	    ch == '+' || ch == '-')
-		goto bad;
-	if (sc->pos - start > MAX_NUMBER) {
-		sc->pos = start;
-		return sfail(sc, "number longer than 63 characters", false);
-	}
-	return true;
-bad:
-	sc->pos = start;
-	return sfail(sc, "syntax error: malformed number", false);
-}
-
-static bool sc_literal(struct scan *sc, const char *word)
-{
-	size_t len = strlen(word);
-	int ch;
-
-	if (sc->n - sc->pos < len || memcmp(sc->s + sc->pos, word, len) != 0)
-		return sfail(sc, "syntax error: expected a value", true);
-	ch = sc->pos + len < sc->n ? sc->s[sc->pos + len] : -1;
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch))
-		return sfail(sc, "syntax error: expected a value", true);
-	sc->pos += len;
-	return true;
-}
-
-static bool sc_value(struct scan *sc, int depth);
-
-static bool sc_container(struct scan *sc, int depth)
-{
-	bool obj = sc->s[sc->pos] == '{';
-	int close = obj ? '}' : ']';
-
-	if (depth > MAX_DEPTH)
-		return sfail(sc, "nesting deeper than 32 levels", false);
-	sc->pos++;
-	sc_ws(sc);
-	if (peek(sc) == close) {
-		sc->pos++;
-		return true;
-	}
-	for (;;) {
-		if (obj) {
-			if (peek(sc) != '"')
-				return sfail(sc, "syntax error: expected a key in double quotes",
-					     true);
-			if (!sc_string(sc))
-				return false;
-			sc_ws(sc);
-			if (peek(sc) != ':')
-				return sfail(sc, "syntax error: expected ':' after the key", true);
-			sc->pos++;
-			sc_ws(sc);
-		}
-		if (!sc_value(sc, depth))
-			return false;
-		sc_ws(sc);
-		if (peek(sc) == close) {
-			sc->pos++;
-			return true;
-		}
-		if (peek(sc) != ',')
-			return sfail(sc,
-				     obj ? "syntax error: expected ',' or '}' after a member"
-					 : "syntax error: expected ',' or ']' after an element",
-				     true);
-		size_t comma = sc->pos++;
-		sc_ws(sc);
-		if (peek(sc) == close) {
-			sc->pos = comma;
-			return sfail(sc, "syntax error: trailing comma", false);
-		}
-	}
-}
-
-static bool sc_value(struct scan *sc, int depth)
-{
-	int ch = peek(sc);
-
-	switch (ch) {
-	case '{':
-	case '[': return sc_container(sc, depth + 1);
-	case '"': return sc_string(sc);
-	case 't': return sc_literal(sc, "true");
-	case 'f': return sc_literal(sc, "false");
-	case 'n': return sc_literal(sc, "null");
-	}
-	if (ch == '-' || is_digit(ch))
-		return sc_number(sc);
-	return sfail(sc, "syntax error: expected a value", true);
-}
-
-/* Passes 1 and 2. On success *root_off is the offset of the top-level '{'. */
-static bool scan_json(struct scan *sc, size_t *root_off)
-{
-	if (!scan_bytes(sc))
-		return false;
-	sc->pos = 0;
-	if (sc->n >= 3 && memcmp(sc->s, "\xEF\xBB\xBF", 3) == 0)
-		sc->pos = 3; /* a UTF-8 byte order mark, which cJSON skips too */
-	sc_ws(sc);
-	if (peek(sc) < 0) {
-		sc->pos = 0;
-		return sfail(sc, "empty file (a policy is a JSON object)", false);
-	}
-	if (peek(sc) != '{')
-		return sfail(sc, "top level: expected a JSON object", true);
-	*root_off = sc->pos;
-	if (!sc_value(sc, 0))
-		return false;
-	sc_ws(sc);
-	if (peek(sc) >= 0)
-		return sfail(sc, "syntax error: text after the closing '}'", true);
-	return true;
-}
+#define MAX_URL   2048
+#define INT_MAX_D 2147483647.0
+#define PATH_LEN  192
+#define KEYS(a)   a, sizeof(a) / sizeof((a)[0])
 
 /* ---- reporting ----------------------------------------------------------- */
 
@@ -368,18 +60,9 @@ struct pctx {
 	size_t errlen;
 };
 
-/* Where a tree item is in the text: its key (the item itself in an array). */
-struct where {
-	size_t key, val;
-};
-
 static size_t line_of(const struct pctx *c, size_t off)
 {
-	size_t line = 1;
-
-	for (size_t i = 0; i < off && i < c->len; i++)
-		line += c->text[i] == '\n';
-	return line;
+	return json_scan_line(c->text, c->len, off);
 }
 
 /* Writes "FILE:LINE: PATH: MSG" on one line: control bytes become '?'. */
@@ -389,7 +72,7 @@ static void report(const struct pctx *c, size_t line, const char *path, const ch
 		return;
 	if (line)
 		snprintf(c->err, c->errlen, "%s:%zu: %s%s%s", c->file, line, path ? path : "",
-			 path ? ": " : "", msg);
+		         path ? ": " : "", msg);
 	else
 		snprintf(c->err, c->errlen, "%s: %s", c->file, msg);
 	for (char *q = c->err; *q; q++)
@@ -402,7 +85,7 @@ static bool find_path(const cJSON *node, const cJSON *want, int *idx, int d, int
 {
 	int i = 0;
 
-	if (d >= MAX_DEPTH)
+	if (d >= JSON_SCAN_MAX_DEPTH)
 		return false;
 	for (const cJSON *ch = node->child; ch; ch = ch->next, i++) {
 		idx[d] = i;
@@ -417,38 +100,16 @@ static bool find_path(const cJSON *node, const cJSON *want, int *idx, int d, int
 }
 
 /*
- * Walks the text down the path of @p item. The text has passed scan_json(),
- * so the scanner's functions only advance here; they cannot fail.
+ * Where a tree item is in the text: its key (the item itself in an array).
+ * The top-level object, NULL, or an item not in the tree: the opening '{'.
  */
-static struct where locate(const struct pctx *c, const cJSON *item)
+static struct json_scan_where locate(const struct pctx *c, const cJSON *item)
 {
-	struct scan sc = {.s = (const unsigned char *)c->text, .n = c->len, .pos = c->root_off};
-	struct where w = {c->root_off, c->root_off};
-	int idx[MAX_DEPTH], depth = 0;
+	int idx[JSON_SCAN_MAX_DEPTH], depth = 0;
 
-	if (!item || item == c->root || !find_path(c->root, item, idx, 0, &depth))
-		return w;
-	for (int d = 0; d < depth && peek(&sc) >= 0; d++) {
-		bool obj = peek(&sc) == '{';
-		sc.pos++;
-		sc_ws(&sc);
-		for (int i = 0;; i++) {
-			w.key = sc.pos;
-			if (obj) {
-				sc_string(&sc);
-				sc_ws(&sc);
-				sc.pos++; /* ':' */
-				sc_ws(&sc);
-			}
-			w.val = sc.pos;
-			if (i == idx[d] || !sc_value(&sc, 0))
-				break;
-			sc_ws(&sc);
-			sc.pos++; /* ',' */
-			sc_ws(&sc);
-		}
-	}
-	return w;
+	if (item && item != c->root)
+		find_path(c->root, item, idx, 0, &depth); /* depth stays 0 if not found */
+	return json_scan_locate(c->text, c->len, c->root_off, idx, depth);
 }
 
 /*
@@ -458,16 +119,14 @@ static struct where locate(const struct pctx *c, const cJSON *item)
 static void describe(const struct pctx *c, const cJSON *it, bool kind, char *buf, size_t n)
 {
 	const char *what = kind && cJSON_IsString(it) ? " (a string)" : "";
-	struct scan sc = {.s = (const unsigned char *)c->text, .n = c->len};
 	size_t start, len;
 
 	if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
 		snprintf(buf, n, "%s", cJSON_IsObject(it) ? "an object" : "an array");
 		return;
 	}
-	sc.pos = start = locate(c, it).val;
-	sc_value(&sc, 0);
-	len = sc.pos - start;
+	start = locate(c, it).val;
+	len = json_scan_value_end(c->text, c->len, start) - start;
 	if (len > 48) {
 		len = 45;
 		while (len > 0 && ((unsigned char)c->text[start + len] & 0xC0) == 0x80)
@@ -480,7 +139,7 @@ static void describe(const struct pctx *c, const cJSON *it, bool kind, char *buf
 
 /* Reports an error at @p at (NULL: the top-level object). */
 static int fail(const struct pctx *c, const cJSON *at, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static int fail(const struct pctx *c, const cJSON *at, const char *path, const char *fmt, ...)
 {
@@ -525,7 +184,7 @@ static const cJSON *member(const cJSON *obj, const char *key)
  * not NULL, without keys outside that list.
  */
 static int check_object(const struct pctx *c, const cJSON *obj, const char *path,
-			const char *const *keys, size_t nkeys)
+                        const char *const *keys, size_t nkeys)
 {
 	char sub[PATH_LEN], got[96], allowed[256] = "";
 
@@ -539,7 +198,7 @@ static int check_object(const struct pctx *c, const cJSON *obj, const char *path
 		for (const cJSON *p = obj->child; p != m; p = p->next)
 			if (strcmp(p->string, m->string) == 0)
 				return fail(c, m, sub, "duplicate key (first on line %zu)",
-					    line_of(c, locate(c, p).key));
+				            line_of(c, locate(c, p).key));
 		for (size_t i = 0; !known && i < nkeys; i++)
 			known = strcmp(m->string, keys[i]) == 0;
 		if (known)
@@ -547,7 +206,7 @@ static int check_object(const struct pctx *c, const cJSON *obj, const char *path
 		for (size_t i = 0; i < nkeys; i++) {
 			size_t used = strlen(allowed);
 			snprintf(allowed + used, sizeof(allowed) - used, "%s%s", i ? ", " : "",
-				 keys[i]);
+			         keys[i]);
 		}
 		return fail(c, m, sub, "unknown key (allowed: %s)", allowed);
 	}
@@ -573,7 +232,7 @@ static uint32_t to_ppm(double v)
 
 /* An integral number in [lo, hi]; @p note is appended to a range error. */
 static int get_int(const struct pctx *c, const cJSON *it, const char *path, double lo, double hi,
-		   const char *note, long *out)
+                   const char *note, long *out)
 {
 	char got[96], range[64];
 	double v;
@@ -589,13 +248,13 @@ static int get_int(const struct pctx *c, const cJSON *it, const char *path, doub
 		return fail(c, it, path, "expected an integer %s, got %s", range, got);
 	if (!is_integral(v))
 		return fail(c, it, path, "%s is not an integer (allowed: an integer %s)", got,
-			    range);
+		            range);
 	return fail(c, it, path, "%s is not %s%s", got, range, v > hi ? note : "");
 }
 
 /* Optional unsigned field @p key of @p obj; left alone when absent. */
 static int opt_uint(const struct pctx *c, const cJSON *obj, const char *parent, const char *key,
-		    double lo, double hi, const char *note, uint32_t *out)
+                    double lo, double hi, const char *note, uint32_t *out)
 {
 	const cJSON *it = member(obj, key);
 	char path[PATH_LEN];
@@ -613,7 +272,7 @@ static int opt_uint(const struct pctx *c, const cJSON *obj, const char *parent, 
 
 /* A ratio in [0, 1], or in (0, 1] when @p open_low. */
 static int get_ratio(const struct pctx *c, const cJSON *it, const char *path, bool open_low,
-		     double *out, uint32_t *ppm)
+                     double *out, uint32_t *ppm)
 {
 	const char *range = open_low ? "(0, 1]" : "[0, 1]";
 	char got[96];
@@ -634,7 +293,7 @@ static int get_ratio(const struct pctx *c, const cJSON *it, const char *path, bo
 }
 
 static int opt_ratio(const struct pctx *c, const cJSON *obj, const char *parent, const char *key,
-		     bool open_low, double *out, uint32_t *ppm)
+                     bool open_low, double *out, uint32_t *ppm)
 {
 	const cJSON *it = member(obj, key);
 	char path[PATH_LEN];
@@ -647,7 +306,7 @@ static int opt_ratio(const struct pctx *c, const cJSON *obj, const char *parent,
 
 /* Required string field: *out is the item. */
 static int need_string(const struct pctx *c, const cJSON *obj, const char *parent, const char *key,
-		       const char *what, const cJSON **out)
+                       const char *what, const cJSON **out)
 {
 	char path[PATH_LEN], got[96];
 
@@ -674,12 +333,12 @@ static char *dup_str(const char *s)
 
 /* ---- sections ------------------------------------------------------------ */
 
-static const char *const top_keys[] = {"version",     "uptime_floor",	"tiers",    "targets",
-				       "probe",	      "push",		"window",   "flagging",
-				       "maintenance", "service_window", "blindness"};
+static const char *const top_keys[] = {"version",     "uptime_floor",   "tiers",    "targets",
+                                       "probe",       "push",           "window",   "flagging",
+                                       "maintenance", "service_window", "blindness"};
 static const char *const tier_keys[] = {"uptime_floor"};
 static const char *const probe_keys[] = {"interval_s", "timeout_ms", "failures_to_down",
-					 "successes_to_up"};
+                                         "successes_to_up"};
 static const char *const push_keys[] = {"grace_s"};
 static const char *const window_keys[] = {"rolling_days", "min_coverage"};
 static const char *const flagging_keys[] = {"restore_margin", "probation_days"};
@@ -700,7 +359,7 @@ static int cmp_tier(const void *a, const void *b)
 static int cmp_target(const void *a, const void *b)
 {
 	return strcmp(((const struct rw_policy_target *)a)->triple,
-		      ((const struct rw_policy_target *)b)->triple);
+	              ((const struct rw_policy_target *)b)->triple);
 }
 
 static int apply_tiers(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
@@ -721,7 +380,7 @@ static int apply_tiers(const struct pctx *c, const cJSON *obj, struct rw_policy 
 		join(path, "tiers", m->string);
 		if (strlen(m->string) != 1 || m->string[0] < '1' || m->string[0] > '9')
 			return fail(c, m, path, "\"%.64s\" is not a tier (allowed: \"1\" to \"9\")",
-				    m->string);
+			            m->string);
 		rc = check_object(c, m, path, KEYS(tier_keys));
 		if (rc < 0)
 			return rc;
@@ -757,10 +416,10 @@ static int apply_targets(const struct pctx *c, const cJSON *obj, struct rw_polic
 		join(path, "targets", m->string);
 		if (!target_is_valid(m->string))
 			return fail(
-				c, m, path,
-				"\"%.64s\" is not a target triple (allowed: 2 to 4 parts joined "
-				"by '-', of [a-z0-9_.], at most 64 bytes)",
-				m->string);
+			        c, m, path,
+			        "\"%.64s\" is not a target triple (allowed: 2 to 4 parts joined "
+			        "by '-', of [a-z0-9_.], at most 64 bytes)",
+			        m->string);
 		rc = get_int(c, m, path, 1, 9, "", &tier);
 		if (rc < 0)
 			return rc;
@@ -788,13 +447,13 @@ static int apply_probe(const struct pctx *c, const cJSON *obj, struct rw_policy 
 	if (p->probe.timeout_ms > max_timeout)
 		p->probe.timeout_ms = max_timeout;
 	rc = opt_uint(c, obj, "probe", "timeout_ms", 100, max_timeout,
-		      " (at most probe.interval_s * 1000)", &p->probe.timeout_ms);
+	              " (at most probe.interval_s * 1000)", &p->probe.timeout_ms);
 	if (rc == 0)
 		rc = opt_uint(c, obj, "probe", "failures_to_down", 1, 100, "",
-			      &p->probe.failures_to_down);
+		              &p->probe.failures_to_down);
 	if (rc == 0)
 		rc = opt_uint(c, obj, "probe", "successes_to_up", 1, 100, "",
-			      &p->probe.successes_to_up);
+		              &p->probe.successes_to_up);
 	return rc;
 }
 
@@ -832,6 +491,11 @@ static bool parse_days(const char *s, uint8_t *out)
 	return true;
 }
 
+static bool is_digit(int ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
 /* "HH:MM" in 00:00..23:59, or "24:00" when @p end_of_day is allowed. */
 static bool parse_hhmm(const char *s, bool end_of_day, uint16_t *out)
 {
@@ -849,7 +513,7 @@ static bool parse_hhmm(const char *s, bool end_of_day, uint16_t *out)
 }
 
 static int apply_span(const struct pctx *c, const cJSON *el, const char *path,
-		      struct rw_policy_span *span)
+                      struct rw_policy_span *span)
 {
 	const cJSON *days, *from, *to;
 	char sub[PATH_LEN], got[96];
@@ -868,16 +532,16 @@ static int apply_span(const struct pctx *c, const cJSON *el, const char *path,
 		join(sub, path, "days");
 		describe(c, days, false, got, sizeof(got));
 		return fail(
-			c, days, sub,
-			"%s is not a list of days (allowed: mon, tue, wed, thu, fri, sat, sun and "
-			"forward ranges like mon-fri, joined by commas: \"mon-wed,fri\")",
-			got);
+		        c, days, sub,
+		        "%s is not a list of days (allowed: mon, tue, wed, thu, fri, sat, sun and "
+		        "forward ranges like mon-fri, joined by commas: \"mon-wed,fri\")",
+		        got);
 	}
 	if (!parse_hhmm(from->valuestring, false, &span->from_min)) {
 		join(sub, path, "from");
 		describe(c, from, false, got, sizeof(got));
 		return fail(c, from, sub, "%s is not a time (allowed: \"00:00\" to \"23:59\")",
-			    got);
+		            got);
 	}
 	is_time = parse_hhmm(to->valuestring, true, &span->to_min);
 	if (is_time && span->to_min > span->from_min)
@@ -887,9 +551,9 @@ static int apply_span(const struct pctx *c, const cJSON *el, const char *path,
 	if (!is_time)
 		return fail(c, to, sub, "%s is not a time (allowed: \"00:00\" to \"24:00\")", got);
 	return fail(c, to, sub,
-		    "%s is not after from \"%s\" (split a span that crosses midnight in two, "
-		    "ending at \"24:00\")",
-		    got, from->valuestring);
+	            "%s is not after from \"%s\" (split a span that crosses midnight in two, "
+	            "ending at \"24:00\")",
+	            got, from->valuestring);
 }
 
 static int apply_service_window(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
@@ -904,8 +568,8 @@ static int apply_service_window(const struct pctx *c, const cJSON *obj, struct r
 	if (!cJSON_IsArray(weekly)) {
 		describe(c, weekly, true, got, sizeof(got));
 		return fail(c, weekly, "service_window.weekly",
-			    "expected an array of {\"days\", \"from\", \"to\"} objects, got %s",
-			    got);
+		            "expected an array of {\"days\", \"from\", \"to\"} objects, got %s",
+		            got);
 	}
 	n = (size_t)cJSON_GetArraySize(weekly);
 	if (n == 0)
@@ -961,16 +625,16 @@ static int apply_blindness(const struct pctx *c, const cJSON *obj, struct rw_pol
 
 	if (rc == 0)
 		rc = opt_ratio(c, obj, "blindness", "fraction", true, &p->blindness.fraction,
-			       &p->blindness.fraction_ppm);
+		               &p->blindness.fraction_ppm);
 	if (rc == 0)
 		rc = opt_uint(c, obj, "blindness", "min_runners", 1, 1000000, "",
-			      &p->blindness.min_runners);
+		              &p->blindness.min_runners);
 	if (rc < 0 || !(list = member(obj, "canaries")))
 		return rc;
 	if (!cJSON_IsArray(list)) {
 		describe(c, list, true, got, sizeof(got));
 		return fail(c, list, "blindness.canaries",
-			    "expected an array of http(s) URL strings, got %s", got);
+		            "expected an array of http(s) URL strings, got %s", got);
 	}
 	n = (size_t)cJSON_GetArraySize(list);
 	if (n == 0)
@@ -1028,29 +692,29 @@ static int apply(const struct pctx *c, struct rw_policy *p)
 		rc = check_object(c, it, "window", KEYS(window_keys));
 		if (rc == 0)
 			rc = opt_uint(c, it, "window", "rolling_days", 1, 366, "",
-				      &p->window.rolling_days);
+			              &p->window.rolling_days);
 		if (rc == 0)
 			rc = opt_ratio(c, it, "window", "min_coverage", false,
-				       &p->window.min_coverage, &p->window.min_coverage_ppm);
+			               &p->window.min_coverage, &p->window.min_coverage_ppm);
 	}
 	if (rc == 0 && (it = member(root, "flagging"))) {
 		rc = check_object(c, it, "flagging", KEYS(flagging_keys));
 		if (rc == 0)
 			rc = opt_ratio(c, it, "flagging", "restore_margin", false,
-				       &p->flagging.restore_margin,
-				       &p->flagging.restore_margin_ppm);
+			               &p->flagging.restore_margin,
+			               &p->flagging.restore_margin_ppm);
 		if (rc == 0)
 			rc = opt_uint(c, it, "flagging", "probation_days", 0, 366, "",
-				      &p->flagging.probation_days);
+			              &p->flagging.probation_days);
 	}
 	if (rc == 0 && (it = member(root, "maintenance"))) {
 		rc = check_object(c, it, "maintenance", KEYS(maintenance_keys));
 		if (rc == 0)
 			rc = opt_uint(c, it, "maintenance", "min_notice_h", 0, 8760, "",
-				      &p->maintenance.min_notice_h);
+			              &p->maintenance.min_notice_h);
 		if (rc == 0)
 			rc = opt_uint(c, it, "maintenance", "max_h_per_month", 0, 744, "",
-				      &p->maintenance.max_h_per_month);
+			              &p->maintenance.max_h_per_month);
 	}
 	if (rc == 0 && (it = member(root, "service_window")))
 		rc = apply_service_window(c, it, p);
@@ -1060,14 +724,14 @@ static int apply(const struct pctx *c, struct rw_policy *p)
 }
 
 int policy_parse(struct rw_policy *out, const char *text, size_t len, const char *filename,
-		 char *err, size_t errlen)
+                 char *err, size_t errlen)
 {
 	struct pctx c = {.text = text ? text : "",
-			 .len = text ? len : 0,
-			 .file = filename ? filename : "policy",
-			 .err = err,
-			 .errlen = errlen};
-	struct scan sc = {.s = (const unsigned char *)c.text, .n = c.len};
+	                 .len = text ? len : 0,
+	                 .file = filename ? filename : "policy",
+	                 .err = err,
+	                 .errlen = errlen};
+	struct json_scan_error syntax;
 	struct rw_policy p;
 	cJSON *root;
 	int rc;
@@ -1075,24 +739,11 @@ int policy_parse(struct rw_policy *out, const char *text, size_t len, const char
 	policy_defaults(out);
 	if (err && errlen)
 		err[0] = '\0';
-	if (!scan_json(&sc, &c.root_off)) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "%s", sc.why);
-		if (sc.show_found) {
-			size_t used = strlen(msg);
-			int ch = peek(&sc);
-			if (ch < 0)
-				snprintf(msg + used, sizeof(msg) - used,
-					 ", found the end of the file");
-			else if (ch > 0x20 && ch < 0x7f)
-				snprintf(msg + used, sizeof(msg) - used, ", found '%c'", ch);
-			else
-				snprintf(msg + used, sizeof(msg) - used, ", found byte 0x%02x", ch);
-		}
-		report(&c, line_of(&c, sc.pos), NULL, msg);
+	if (!json_scan_check(c.text, c.len, &c.root_off, &syntax)) {
+		report(&c, line_of(&c, syntax.pos), NULL, syntax.msg);
 		return RW_EINVAL;
 	}
-	/* Pass 2 accepted the text, so a NULL here means cJSON's malloc failed. */
+	/* Pass 1 accepted the text, so a NULL here means cJSON's malloc failed. */
 	root = cJSON_ParseWithLengthOpts(c.text, c.len, NULL, 0);
 	if (!root || !cJSON_IsObject(root)) {
 		cJSON_Delete(root);

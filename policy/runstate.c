@@ -24,7 +24,8 @@ void runstate_init(struct runstate *rs, enum rw_state state, int64_t since_ms)
 }
 
 /* The one place the state changes. Returns the number of changes written. */
-static int set_state(struct runstate *rs, enum rw_state to, int64_t at_ms, struct runstate_change *out)
+static int set_state(struct runstate *rs, enum rw_state to, int64_t at_ms,
+                     struct runstate_change *out)
 {
 	if (rs->state == to)
 		return 0;
@@ -39,7 +40,7 @@ static int set_state(struct runstate *rs, enum rw_state to, int64_t at_ms, struc
 }
 
 int runstate_advance(struct runstate *rs, const struct runstate_params *p, int64_t now_ms,
-		     struct runstate_change out[1])
+                     struct runstate_change out[1])
 {
 	int64_t stale_at;
 
@@ -54,7 +55,7 @@ int runstate_advance(struct runstate *rs, const struct runstate_params *p, int64
 }
 
 int runstate_blind(struct runstate *rs, const struct runstate_params *p, int64_t from_ms,
-		   struct runstate_change out[1])
+                   struct runstate_change out[1])
 {
 	int n = runstate_advance(rs, p, from_ms, out);
 
@@ -67,8 +68,8 @@ int runstate_blind(struct runstate *rs, const struct runstate_params *p, int64_t
 	return n;
 }
 
-int runstate_sample(struct runstate *rs, const struct runstate_params *p, int64_t t_ms,
-		    bool ok, struct runstate_change out[RUNSTATE_MAX_CHANGES])
+int runstate_sample(struct runstate *rs, const struct runstate_params *p, int64_t t_ms, bool ok,
+                    struct runstate_change out[RUNSTATE_MAX_CHANGES])
 {
 	int n;
 

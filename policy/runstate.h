@@ -80,14 +80,14 @@ struct runstate_params {
 };
 
 struct runstate {
-	enum rw_state state;      /* confirmed state: UNKNOWN, UP or DOWN */
-	int64_t since_ms;         /* start of the current interval */
-	int64_t last_sample_ms;   /* time of the last applied sample; -1: none */
-	uint32_t fail_run;        /* length of the current failure run */
-	uint32_t succ_run;        /* length of the current success run */
+	enum rw_state state;    /* confirmed state: UNKNOWN, UP or DOWN */
+	int64_t since_ms;       /* start of the current interval */
+	int64_t last_sample_ms; /* time of the last applied sample; -1: none */
+	uint32_t fail_run;      /* length of the current failure run */
+	uint32_t succ_run;      /* length of the current success run */
 	int64_t fail_run_start_ms;
 	int64_t succ_run_start_ms;
-	uint64_t blips;           /* failure runs in UP shorter than F */
+	uint64_t blips; /* failure runs in UP shorter than F */
 };
 
 /** One confirmed change: from `at_ms` on, the runner is `to`. */
@@ -111,21 +111,21 @@ void runstate_init(struct runstate *rs, enum rw_state state, int64_t since_ms);
  * Applies one probe result taken at @p t_ms.
  * @return the number of changes written to @p out (0..RUNSTATE_MAX_CHANGES).
  */
-int runstate_sample(struct runstate *rs, const struct runstate_params *p, int64_t t_ms,
-		    bool ok, struct runstate_change out[RUNSTATE_MAX_CHANGES]);
+int runstate_sample(struct runstate *rs, const struct runstate_params *p, int64_t t_ms, bool ok,
+                    struct runstate_change out[RUNSTATE_MAX_CHANGES]);
 
 /**
  * Applies rule 4 (staleness) at @p now_ms, with no new sample.
  * @return the number of changes written to @p out (0 or 1).
  */
 int runstate_advance(struct runstate *rs, const struct runstate_params *p, int64_t now_ms,
-		     struct runstate_change out[1]);
+                     struct runstate_change out[1]);
 
 /**
  * Applies rule 5 (blindness) from @p from_ms.
  * @return the number of changes written to @p out (0 or 1).
  */
 int runstate_blind(struct runstate *rs, const struct runstate_params *p, int64_t from_ms,
-		   struct runstate_change out[1]);
+                   struct runstate_change out[1]);
 
 #endif
