@@ -65,6 +65,7 @@
 #include <uv.h>
 
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -74,21 +75,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define PROG "rw-demo-runner"
 
-#define HEADER_CAP	   8192		 /* request header limit, terminator included */
-#define HEADER_STASH_MIN   512		 /* first size of a connection's header buffer */
-#define READ_BUF_SIZE	   65536	 /* the shared read buffer */
-#define TRICKLE_MS	   200		 /* one byte of a trickle answer per this period */
-#define HUGE_BODY_SIZE	   (1024 * 1024) /* body of the huge answer */
-#define MODE_TEXT_MAX	   63		 /* longest MODE accepted, in bytes */
-#define SLOW_MS_MAX	   86400000u	 /* slow:MS upper bound: one day */
-#define FLIP_S_MAX	   86400.0	 /* flip:SECONDS upper bound: one day */
-#define MANY_MAX	   100000u	 /* --many upper bound */
-#define DEFAULT_SEED	   1u
-#define DEMO_VERSION	   "demo-1"
-#define CONTROL_PREFIX	   "/_control/"
+#define HEADER_CAP         8192          /* request header limit, terminator included */
+#define HEADER_STASH_MIN   512           /* first size of a connection's header buffer */
+#define READ_BUF_SIZE      65536         /* the shared read buffer */
+#define TRICKLE_MS         200           /* one byte of a trickle answer per this period */
+#define HUGE_BODY_SIZE     (1024 * 1024) /* body of the huge answer */
+#define MODE_TEXT_MAX      63            /* longest MODE accepted, in bytes */
+#define SLOW_MS_MAX        86400000u     /* slow:MS upper bound: one day */
+#define FLIP_S_MAX         86400.0       /* flip:SECONDS upper bound: one day */
+#define MANY_MAX           100000u       /* --many upper bound */
+#define DEFAULT_SEED       1u
+#define DEMO_VERSION       "demo-1"
+#define CONTROL_PREFIX     "/_control/"
 #define CONTROL_MODE_PATH  "/_control/mode"
 #define CONTROL_STATS_PATH "/_control/stats"
 
@@ -137,7 +140,7 @@ enum canned {
 enum listener_state {
 	LISTENER_UNUSED,    /* tcp not initialised (start-up failed before it) */
 	LISTENER_LISTENING, /* accepting connections */
-	LISTENER_BOUND,	    /* refuse from the start: bound, never listening */
+	LISTENER_BOUND,     /* refuse from the start: bound, never listening */
 	LISTENER_CLOSED,    /* closed (refuse by control, or shutdown) */
 };
 
@@ -148,7 +151,7 @@ struct listener {
 	struct server *srv;
 	struct mode mode;
 	uint64_t requests; /* requests answered in the listener's mode */
-	uint64_t rng;	   /* splitmix64 state for flaky:P */
+	uint64_t rng;      /* splitmix64 state for flaky:P */
 	enum listener_state state;
 };
 
@@ -168,9 +171,9 @@ struct conn {
 	uv_write_t wreq;  /* at most one write in flight */
 	struct listener *l;
 	struct conn *prev, *next; /* the server's list of live connections */
-	char *hdr;		  /* header bytes while a header spans reads */
-	char *dyn;		  /* a control answer built for this request */
-	const char *out;	  /* the answer a timer sends (slow, trickle) */
+	char *hdr;                /* header bytes while a header spans reads */
+	char *dyn;                /* a control answer built for this request */
+	const char *out;          /* the answer a timer sends (slow, trickle) */
 	size_t out_len, out_off;
 	uint16_t hdr_len, hdr_cap;
 	uint8_t state;
@@ -216,63 +219,63 @@ struct request {
 };
 
 static const char usage_text[] =
-	"Usage: " PROG " [--listen ADDR:PORT MODE]... [--many N [--host ADDR] [--mode MODE]]\n"
-	"                      [--seed S] [--help]\n"
-	"\n"
-	"A scriptable HTTP/1.1 health endpoint for runwarden's quickstart, integration\n"
-	"tests and benchmarks. One process serves every listener from one libuv loop.\n"
-	"\n"
-	"Options:\n"
-	"  --listen ADDR:PORT MODE  open one listener in MODE. PORT 0 picks an ephemeral\n"
-	"                           port. ADDR is an IPv4 address (any 127.x.y.z works on\n"
-	"                           Linux) or an IPv6 one in brackets, e.g. [::1]:0.\n"
-	"  --many N                 open N listeners (1..100000) on ephemeral ports of\n"
-	"                           --host, all in --mode. They take the place of --many\n"
-	"                           among the --listen options. At most one --many.\n"
-	"  --host ADDR              address for --many (default 127.0.0.1)\n"
-	"  --mode MODE              mode for --many (default ok)\n"
-	"  --seed S                 seed of flaky:P, an unsigned integer (default 1).\n"
-	"                           Each listener draws from its own stream, so what one\n"
-	"                           listener answers does not depend on the others.\n"
-	"  --help, -h               print this help and exit 0\n"
-	"\n"
-	"At start the soft RLIMIT_NOFILE is raised to the hard limit. When every\n"
-	"listener is bound, one line is printed on stdout and flushed: a JSON array of\n"
-	"the bound \"ADDR:PORT\" strings in command-line order, e.g.\n"
-	"  [\"127.0.0.1:40001\",\"127.0.0.1:40002\"]\n"
-	"Then it serves until SIGTERM or SIGINT, closes every handle and exits 0.\n"
-	"\n"
-	"Modes (the answer to any path outside /_control/):\n"
-	"  ok            200 application/json {\"busy\":false,\"version\":\"" DEMO_VERSION "\"}\n"
-	"  fail          503 with a small text/plain body\n"
-	"  hang          read the request, never answer; close when the client does\n"
-	"  reset         read the request, then reset the connection (RST)\n"
-	"  refuse        bind the port but never listen: connects are refused; its\n"
-	"                address is printed all the same\n"
-	"  slow:MS       the ok answer after MS milliseconds (0..86400000)\n"
-	"  flaky:P       the fail answer with probability P in [0,1], else the ok one\n"
-	"  flip:SECONDS  ok for SECONDS, then fail for SECONDS, and so on, counted on\n"
-	"                the monotonic clock from start-up (SECONDS > 0, may have a\n"
-	"                fraction, at most 86400)\n"
-	"  huge          200 application/json with a 1 MiB body (valid JSON)\n"
-	"  badjson       200 application/json with a body that is not JSON\n"
-	"  trickle       the ok answer, one byte every 200 ms\n"
-	"\n"
-	"Control (on any listener whatever its mode; a refused port has no listener):\n"
-	"  GET|POST /_control/mode?m=MODE  switch this listener to MODE: 200 \"ok\\n\", or\n"
-	"                                  400 with the reason. m=refuse closes the\n"
-	"                                  listener for good; later control cannot\n"
-	"                                  reopen it. MODE may be percent-encoded.\n"
-	"  GET /_control/stats             200 {\"requests\":N}: the requests this\n"
-	"                                  listener answered in its mode (control\n"
-	"                                  requests are not counted)\n"
-	"\n"
-	"HTTP: the request header may take up to 8 KiB (else 431 and close); only the\n"
-	"request line is parsed. Every answer has Content-Length and Connection: close,\n"
-	"and the connection is closed once the answer is written. HEAD gets the head.\n"
-	"\n"
-	"Exit status: 0 after SIGTERM or SIGINT, 1 if a listener cannot be opened or\n"
-	"stdout cannot be written, 2 for a bad argument.\n";
+        "Usage: " PROG " [--listen ADDR:PORT MODE]... [--many N [--host ADDR] [--mode MODE]]\n"
+        "                      [--seed S] [--help]\n"
+        "\n"
+        "A scriptable HTTP/1.1 health endpoint for runwarden's quickstart, integration\n"
+        "tests and benchmarks. One process serves every listener from one libuv loop.\n"
+        "\n"
+        "Options:\n"
+        "  --listen ADDR:PORT MODE  open one listener in MODE. PORT 0 picks an ephemeral\n"
+        "                           port. ADDR is an IPv4 address (any 127.x.y.z works on\n"
+        "                           Linux) or an IPv6 one in brackets, e.g. [::1]:0.\n"
+        "  --many N                 open N listeners (1..100000) on ephemeral ports of\n"
+        "                           --host, all in --mode. They take the place of --many\n"
+        "                           among the --listen options. At most one --many.\n"
+        "  --host ADDR              address for --many (default 127.0.0.1)\n"
+        "  --mode MODE              mode for --many (default ok)\n"
+        "  --seed S                 seed of flaky:P, an unsigned integer (default 1).\n"
+        "                           Each listener draws from its own stream, so what one\n"
+        "                           listener answers does not depend on the others.\n"
+        "  --help, -h               print this help and exit 0\n"
+        "\n"
+        "At start the soft RLIMIT_NOFILE is raised to the hard limit. When every\n"
+        "listener is bound, one line is printed on stdout and flushed: a JSON array of\n"
+        "the bound \"ADDR:PORT\" strings in command-line order, e.g.\n"
+        "  [\"127.0.0.1:40001\",\"127.0.0.1:40002\"]\n"
+        "Then it serves until SIGTERM or SIGINT, closes every handle and exits 0.\n"
+        "\n"
+        "Modes (the answer to any path outside /_control/):\n"
+        "  ok            200 application/json {\"busy\":false,\"version\":\"" DEMO_VERSION "\"}\n"
+        "  fail          503 with a small text/plain body\n"
+        "  hang          read the request, never answer; close when the client does\n"
+        "  reset         read the request, then reset the connection (RST)\n"
+        "  refuse        bind the port but never listen: connects are refused; its\n"
+        "                address is printed all the same\n"
+        "  slow:MS       the ok answer after MS milliseconds (0..86400000)\n"
+        "  flaky:P       the fail answer with probability P in [0,1], else the ok one\n"
+        "  flip:SECONDS  ok for SECONDS, then fail for SECONDS, and so on, counted on\n"
+        "                the monotonic clock from start-up (SECONDS > 0, may have a\n"
+        "                fraction, at most 86400)\n"
+        "  huge          200 application/json with a 1 MiB body (valid JSON)\n"
+        "  badjson       200 application/json with a body that is not JSON\n"
+        "  trickle       the ok answer, one byte every 200 ms\n"
+        "\n"
+        "Control (on any listener whatever its mode; a refused port has no listener):\n"
+        "  GET|POST /_control/mode?m=MODE  switch this listener to MODE: 200 \"ok\\n\", or\n"
+        "                                  400 with the reason. m=refuse closes the\n"
+        "                                  listener for good; later control cannot\n"
+        "                                  reopen it. MODE may be percent-encoded.\n"
+        "  GET /_control/stats             200 {\"requests\":N}: the requests this\n"
+        "                                  listener answered in its mode (control\n"
+        "                                  requests are not counted)\n"
+        "\n"
+        "HTTP: the request header may take up to 8 KiB (else 431 and close); only the\n"
+        "request line is parsed. Every answer has Content-Length and Connection: close,\n"
+        "and the connection is closed once the answer is written. HEAD gets the head.\n"
+        "\n"
+        "Exit status: 0 after SIGTERM or SIGINT, 1 if a listener cannot be opened or\n"
+        "stdout cannot be written, 2 for a bad argument.\n";
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -354,9 +357,9 @@ static int mode_parse(const char *s, struct mode *m, const char **why)
 		const char *name;
 		enum mode_kind kind;
 	} plain[] = {
-		{"ok", MODE_OK},	   {"fail", MODE_FAIL},	      {"hang", MODE_HANG},
-		{"reset", MODE_RESET},	   {"refuse", MODE_REFUSE},   {"huge", MODE_HUGE},
-		{"badjson", MODE_BADJSON}, {"trickle", MODE_TRICKLE},
+	        {"ok", MODE_OK},           {"fail", MODE_FAIL},       {"hang", MODE_HANG},
+	        {"reset", MODE_RESET},     {"refuse", MODE_REFUSE},   {"huge", MODE_HUGE},
+	        {"badjson", MODE_BADJSON}, {"trickle", MODE_TRICKLE},
 	};
 	uint64_t u;
 	double d;
@@ -480,19 +483,19 @@ static const char *status_reason(int status)
  * Returns 0, or UV_ENOMEM.
  */
 static int response_build(struct response *r, int status, const char *ctype, const char *body,
-			  size_t body_len)
+                          size_t body_len)
 {
 	char head[256];
 	int n;
 
 	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %d %s\r\n"
-		     "Server: " PROG "\r\n"
-		     "Content-Type: %s\r\n"
-		     "Content-Length: %zu\r\n"
-		     "Connection: close\r\n"
-		     "\r\n",
-		     status, status_reason(status), ctype, body_len);
+	             "HTTP/1.1 %d %s\r\n"
+	             "Server: " PROG "\r\n"
+	             "Content-Type: %s\r\n"
+	             "Content-Length: %zu\r\n"
+	             "Connection: close\r\n"
+	             "\r\n",
+	             status, status_reason(status), ctype, body_len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return UV_EINVAL;
 	r->buf = malloc((size_t)n + body_len);
@@ -536,20 +539,20 @@ static int responses_init(struct server *srv)
 	int rc = 0;
 
 	rc = rc ? rc
-		: response_build_text(&r[RESP_OK], 200, json,
-				      "{\"busy\":false,\"version\":\"" DEMO_VERSION "\"}");
+	        : response_build_text(&r[RESP_OK], 200, json,
+	                              "{\"busy\":false,\"version\":\"" DEMO_VERSION "\"}");
 	rc = rc ? rc : response_build_text(&r[RESP_FAIL], 503, text, "demo runner failing\n");
 	rc = rc ? rc : response_build_huge(&r[RESP_HUGE]);
 	rc = rc ? rc
-		: response_build_text(&r[RESP_BADJSON], 200, json,
-				      "{\"busy\": fals, \"version\": \"demo-1\"");
+	        : response_build_text(&r[RESP_BADJSON], 200, json,
+	                              "{\"busy\": fals, \"version\": \"demo-1\"");
 	rc = rc ? rc : response_build_text(&r[RESP_CONTROL_OK], 200, text, "ok\n");
 	rc = rc ? rc : response_build_text(&r[RESP_BAD_REQUEST], 400, text, "bad request line\n");
 	rc = rc ? rc : response_build_text(&r[RESP_NOT_FOUND], 404, text, "unknown control path\n");
 	rc = rc ? rc : response_build_text(&r[RESP_BAD_METHOD], 405, text, "method not allowed\n");
 	rc = rc ? rc
-		: response_build_text(&r[RESP_TOO_LARGE], 431, text,
-				      "request header larger than 8 KiB\n");
+	        : response_build_text(&r[RESP_TOO_LARGE], 431, text,
+	                              "request header larger than 8 KiB\n");
 	return rc;
 }
 
@@ -564,18 +567,19 @@ static void responses_free(struct server *srv)
 static void conn_close(struct conn *c, bool reset);
 
 static const uint8_t conn_transitions[CONN_STATE_COUNT] = {
-	[CONN_READING] = 1u << CONN_WAITING | 1u << CONN_TRICKLING | 1u << CONN_HANGING |
-			 1u << CONN_WRITING | 1u << CONN_CLOSING,
-	[CONN_WAITING] = 1u << CONN_WRITING | 1u << CONN_CLOSING,
-	[CONN_TRICKLING] = 1u << CONN_CLOSING,
-	[CONN_HANGING] = 1u << CONN_CLOSING,
-	[CONN_WRITING] = 1u << CONN_CLOSING,
-	[CONN_CLOSING] = 0,
+        [CONN_READING] = 1u << CONN_WAITING | 1u << CONN_TRICKLING | 1u << CONN_HANGING |
+                         1u << CONN_WRITING | 1u << CONN_CLOSING,
+        [CONN_WAITING] = 1u << CONN_WRITING | 1u << CONN_CLOSING,
+        [CONN_TRICKLING] = 1u << CONN_CLOSING,
+        [CONN_HANGING] = 1u << CONN_CLOSING,
+        [CONN_WRITING] = 1u << CONN_CLOSING,
+        [CONN_CLOSING] = 0,
 };
 
 static void conn_set_state(struct conn *c, enum conn_state to)
 {
 	assert(conn_transitions[c->state] & (1u << to));
+	(void)conn_transitions; /* used only by assert(), gone under NDEBUG */
 	c->state = (uint8_t)to;
 }
 
@@ -654,7 +658,7 @@ static void conn_respond(struct conn *c, enum canned which, bool head)
 
 /* Answers with a per-request body; the answer lives in c->dyn. */
 static void conn_respond_dyn(struct conn *c, int status, const char *ctype, const char *body,
-			     bool head)
+                             bool head)
 {
 	struct response r;
 
@@ -778,7 +782,7 @@ static int hexval(char ch)
  * terminated, at most size - 1 bytes). Returns 0, or -1 with *why set.
  */
 static int query_param(const char *q, size_t n, const char *key, char *out, size_t size,
-		       const char **why)
+                       const char **why)
 {
 	size_t klen = strlen(key);
 	const char *p = q, *end = q + n;
@@ -851,8 +855,8 @@ static void control_mode(struct conn *c, const struct request *rq)
 	}
 	if (l->state != LISTENER_LISTENING) {
 		conn_respond_dyn(c, 409, "text/plain",
-				 "this listener was closed by refuse and cannot be reopened\n",
-				 false);
+		                 "this listener was closed by refuse and cannot be reopened\n",
+		                 false);
 		return;
 	}
 	l->mode = m;
@@ -1128,13 +1132,102 @@ static int signals_start(struct server *srv)
 	return rc; /* on failure server_stop() closes both */
 }
 
-/* Opens listener l on addr in mode m and appends its "ADDR:PORT" to out. */
-static int listener_open(struct server *srv, struct listener *l, const struct sockaddr *addr,
-			 const struct mode *m, char *out, size_t size)
+/*
+ * Port 0 is served by walking the ephemeral port range here instead of
+ * binding port 0: once a few thousand ports of the range are taken, the
+ * kernel's port-0 search costs milliseconds per bind (27 s for 20,000
+ * listeners, measured on Linux 6.x), while trying ports in turn costs one
+ * bind per port. One walk serves every address: after a full turn it hands
+ * out the same ports again on other addresses. Unlike the kernel it does not
+ * skip ip_local_reserved_ports.
+ */
+struct port_walk {
+	uint32_t lo, hi; /* the range, inclusive */
+	uint32_t next;   /* the next port to try */
+};
+
+static void port_walk_init(struct port_walk *w)
 {
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned lo = 32768, hi = 60999, a, b;
+
+	if (f) {
+		if (fscanf(f, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535) {
+			lo = a;
+			hi = b;
+		}
+		fclose(f);
+	}
+	w->lo = lo;
+	w->hi = hi;
+	/* Start anywhere, so that runners started together rarely contend. */
+	w->next = lo + (uint32_t)((uv_hrtime() ^ (uint64_t)getpid() * 0x9E3779B97F4A7C15ull) %
+	                          (hi - lo + 1));
+}
+
+static uint16_t sockaddr_port(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)a)->sin_port);
+}
+
+/* Opens a socket bound to a (and listening, if asked) into *fd; 0 or a UV_E* code. */
+static int socket_open(const struct sockaddr_storage *a, bool listening, int *fd)
+{
+	socklen_t len =
+	        a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int one = 1, err;
+
+	*fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return uv_translate_sys_error(errno);
+	if (setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	    bind(*fd, (const struct sockaddr *)a, len) == 0 &&
+	    (!listening || listen(*fd, SOMAXCONN) == 0))
+		return 0;
+	err = errno;
+	close(*fd);
+	*fd = -1;
+	return uv_translate_sys_error(err);
+}
+
+/*
+ * Opens a socket on addr at the next free port of w. A port held by another
+ * SO_REUSEADDR socket may bind and then fail to listen: both are skipped.
+ */
+static int port_walk_open(struct port_walk *w, const struct sockaddr_storage *addr, bool listening,
+                          int *fd)
+{
+	struct sockaddr_storage a = *addr;
+	uint32_t span = w->hi - w->lo + 1;
+	int rc = UV_EADDRINUSE;
+
+	for (uint32_t i = 0; i < span && rc == UV_EADDRINUSE; i++) {
+		uint16_t port = htons((uint16_t)w->next);
+
+		w->next = w->next == w->hi ? w->lo : w->next + 1;
+		if (a.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&a)->sin6_port = port;
+		else
+			((struct sockaddr_in *)&a)->sin_port = port;
+		rc = socket_open(&a, listening, fd);
+	}
+	return rc;
+}
+
+/*
+ * Opens listener l on addr in mode m, at the next free port of walk when walk
+ * is not NULL (addr has port 0), and formats its bound "ADDR:PORT" into out.
+ */
+static int listener_open(struct server *srv, struct listener *l,
+                         const struct sockaddr_storage *addr, struct port_walk *walk,
+                         const struct mode *m, char *out, size_t size)
+{
+	bool listening = m->kind != MODE_REFUSE;
 	struct sockaddr_storage bound;
 	int len = sizeof(bound);
-	int rc;
+	int rc, fd;
 
 	l->srv = srv;
 	l->mode = *m;
@@ -1143,10 +1236,19 @@ static int listener_open(struct server *srv, struct listener *l, const struct so
 		return rc;
 	l->tcp.data = l;
 	l->state = LISTENER_BOUND;
-	rc = uv_tcp_bind(&l->tcp, addr, 0);
+	if (walk) {
+		rc = port_walk_open(walk, addr, listening, &fd);
+		if (rc == 0) {
+			rc = uv_tcp_open(&l->tcp, fd);
+			if (rc != 0)
+				close(fd);
+		}
+	} else {
+		rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)addr, 0);
+	}
 	if (rc == 0)
 		rc = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len);
-	if (rc == 0 && m->kind != MODE_REFUSE) {
+	if (rc == 0 && listening) {
 		/* libuv defers some bind errors to listen() */
 		rc = uv_listen((uv_stream_t *)&l->tcp, SOMAXCONN, listener_connection_cb);
 		if (rc == 0)
@@ -1174,37 +1276,40 @@ static int server_start(struct server *srv, const struct options *opt)
 {
 	size_t cap = opt->total * 68 + 4, len = 0, k = 0;
 	char *line = malloc(cap);
+	struct port_walk walk;
 	int rc;
 
 	if (!line) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
 	}
+	port_walk_init(&walk);
 	line[len++] = '[';
 	for (size_t s = 0; s < opt->nspecs; s++) {
 		const struct listen_spec *sp = &opt->specs[s];
+		bool ephemeral = sockaddr_port(&sp->addr) == 0;
 
 		for (size_t i = 0; i < sp->count; i++, k++) {
 			char one[64];
 			uint64_t seed = opt->seed ^ (0xD1B54A32D192ED03ull * (k + 1));
 
 			srv->ls[k].rng = splitmix64(&seed);
-			rc = listener_open(srv, &srv->ls[k], (const struct sockaddr *)&sp->addr,
-					   &sp->mode, one, sizeof(one));
+			rc = listener_open(srv, &srv->ls[k], &sp->addr, ephemeral ? &walk : NULL,
+			                   &sp->mode, one, sizeof(one));
 			if (rc != 0) {
 				if (sp->many)
 					fprintf(stderr,
-						PROG ": cannot listen for --many (listener %zu of "
-						     "%zu on %s): %s\n",
-						i + 1, sp->count, sp->arg, uv_strerror(rc));
+					        PROG ": cannot listen for --many (listener %zu of "
+					             "%zu on %s): %s\n",
+					        i + 1, sp->count, sp->arg, uv_strerror(rc));
 				else
 					fprintf(stderr, PROG ": cannot listen on %s: %s\n", sp->arg,
-						uv_strerror(rc));
+					        uv_strerror(rc));
 				free(line);
 				return 1;
 			}
 			len += (size_t)snprintf(line + len, cap - len, "%s\"%s\"", k ? "," : "",
-						one);
+			                        one);
 		}
 	}
 	line[len++] = ']';
@@ -1256,7 +1361,7 @@ static int options_parse(int argc, char **argv, struct options *opt)
 				return bad_arg(a, "needs ADDR:PORT MODE");
 			if (addr_port_parse(argv[i + 1], &sp->addr) < 0)
 				return bad_arg(argv[i + 1], "--listen needs ADDR:PORT, e.g. "
-							    "127.0.0.1:0 or [::1]:8080");
+				                            "127.0.0.1:0 or [::1]:8080");
 			if (mode_parse(argv[i + 2], &sp->mode, &why) < 0)
 				return bad_arg(argv[i + 2], why);
 			sp->arg = argv[i + 1];
@@ -1277,7 +1382,7 @@ static int options_parse(int argc, char **argv, struct options *opt)
 			opt->total += (size_t)u;
 			i++;
 		} else if (strcmp(a, "--host") == 0 || strcmp(a, "--mode") == 0 ||
-			   strcmp(a, "--seed") == 0) {
+		           strcmp(a, "--seed") == 0) {
 			if (i + 1 >= argc)
 				return bad_arg(a, "needs a value");
 			if (a[2] == 'h')
@@ -1285,7 +1390,7 @@ static int options_parse(int argc, char **argv, struct options *opt)
 			else if (a[2] == 'm')
 				mode = argv[i + 1];
 			else if (parse_u64(argv[i + 1], strlen(argv[i + 1]), UINT64_MAX,
-					   &opt->seed) < 0)
+			                   &opt->seed) < 0)
 				return bad_arg(argv[i + 1], "--seed needs an unsigned integer");
 			i++;
 		} else {
@@ -1300,7 +1405,7 @@ static int options_parse(int argc, char **argv, struct options *opt)
 		many->arg = host;
 	} else if (strcmp(host, "127.0.0.1") != 0 || strcmp(mode, "ok") != 0) {
 		return bad_arg(strcmp(mode, "ok") != 0 ? "--mode" : "--host",
-			       "only applies to --many");
+		               "only applies to --many");
 	}
 	if (opt->total == 0) {
 		fprintf(stderr, PROG ": nothing to serve: give --listen or --many (see --help)\n");
