@@ -224,7 +224,7 @@ static int runner_add(struct runner_opts *o)
 	if (o->timeout_ms < 0 || (o->timeout_ms && o->timeout_ms < 100) || o->timeout_ms > 86400000)
 		return cli_error(CLI_USAGE, "timeout: %ld is not in [100, 86400000] ms",
 		                 o->timeout_ms);
-	rc = cli_open_store(cli_db_path(o->db), true, &st);
+	rc = cli_open_store(cli_db_path(o->db), false, &st);
 	if (rc)
 		return rc;
 	rc = check_runner(st, o->operator_name, o->name, o->targets, o->n_targets, o->url, &sr, err,
@@ -379,6 +379,8 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 	if (rc == 0)
 		rc = store_runner_set_status(st, r.id, status, clock_wall_ms());
 	store_close(st);
+	if (rc < 0)
+		store_runner_deinit(&r);
 	if (rc == RW_ENOENT)
 		return cli_error(CLI_USAGE, "runner: \"%s\" does not exist", key);
 	if (rc < 0)
@@ -442,7 +444,7 @@ static int runner_import(struct runner_opts *o, const char *file)
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "targets");
 		n_tgts += cJSON_IsArray(t) ? (size_t)cJSON_GetArraySize(t) : 0;
 	}
-	rc = cli_open_store(cli_db_path(o->db), true, &st);
+	rc = cli_open_store(cli_db_path(o->db), false, &st);
 	if (rc) {
 		cJSON_Delete(doc);
 		return rc;

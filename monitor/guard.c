@@ -41,65 +41,65 @@
 struct guard_range {
 	uint8_t addr[16];
 	uint8_t prefix;
-	bool embeds_v4;	    /* judge by the IPv4 address in addr[12..15] */
+	bool embeds_v4;     /* judge by the IPv4 address in addr[12..15] */
 	const char *reason; /* for an embeds_v4 row, a label only: never returned */
 };
 
 /* IPv4 ranges refused by default (addr[0..3]). */
 static const struct guard_range guard_v4[] = {
-	{{0, 0, 0, 0}, 8, false, "unspecified"},	 /* 0.0.0.0/8 "this network" */
-	{{10, 0, 0, 0}, 8, false, "private"},		 /* 10.0.0.0/8 */
-	{{100, 64, 0, 0}, 10, false, "cgnat"},		 /* 100.64.0.0/10 */
-	{{127, 0, 0, 0}, 8, false, "loopback"},		 /* 127.0.0.0/8 */
-	{{169, 254, 0, 0}, 16, false, "link_local"},	 /* 169.254.0.0/16 */
-	{{169, 254, 169, 254}, 32, false, "metadata"},	 /* cloud instance metadata */
-	{{172, 16, 0, 0}, 12, false, "private"},	 /* 172.16.0.0/12 */
-	{{192, 0, 0, 0}, 24, false, "reserved"},	 /* 192.0.0.0/24 IETF protocol */
-	{{192, 0, 2, 0}, 24, false, "documentation"},	 /* 192.0.2.0/24 TEST-NET-1 */
-	{{192, 168, 0, 0}, 16, false, "private"},	 /* 192.168.0.0/16 */
-	{{198, 18, 0, 0}, 15, false, "reserved"},	 /* 198.18.0.0/15 benchmarking */
-	{{198, 51, 100, 0}, 24, false, "documentation"}, /* 198.51.100.0/24 TEST-NET-2 */
-	{{203, 0, 113, 0}, 24, false, "documentation"},	 /* 203.0.113.0/24 TEST-NET-3 */
-	{{224, 0, 0, 0}, 4, false, "multicast"},	 /* 224.0.0.0/4 */
-	{{240, 0, 0, 0}, 4, false, "reserved"},		 /* 240.0.0.0/4 class E */
-	{{255, 255, 255, 255}, 32, false, "broadcast"},	 /* limited broadcast */
+        {{0, 0, 0, 0}, 8, false, "unspecified"},         /* 0.0.0.0/8 "this network" */
+        {{10, 0, 0, 0}, 8, false, "private"},            /* 10.0.0.0/8 */
+        {{100, 64, 0, 0}, 10, false, "cgnat"},           /* 100.64.0.0/10 */
+        {{127, 0, 0, 0}, 8, false, "loopback"},          /* 127.0.0.0/8 */
+        {{169, 254, 0, 0}, 16, false, "link_local"},     /* 169.254.0.0/16 */
+        {{169, 254, 169, 254}, 32, false, "metadata"},   /* cloud instance metadata */
+        {{172, 16, 0, 0}, 12, false, "private"},         /* 172.16.0.0/12 */
+        {{192, 0, 0, 0}, 24, false, "reserved"},         /* 192.0.0.0/24 IETF protocol */
+        {{192, 0, 2, 0}, 24, false, "documentation"},    /* 192.0.2.0/24 TEST-NET-1 */
+        {{192, 168, 0, 0}, 16, false, "private"},        /* 192.168.0.0/16 */
+        {{198, 18, 0, 0}, 15, false, "reserved"},        /* 198.18.0.0/15 benchmarking */
+        {{198, 51, 100, 0}, 24, false, "documentation"}, /* 198.51.100.0/24 TEST-NET-2 */
+        {{203, 0, 113, 0}, 24, false, "documentation"},  /* 203.0.113.0/24 TEST-NET-3 */
+        {{224, 0, 0, 0}, 4, false, "multicast"},         /* 224.0.0.0/4 */
+        {{240, 0, 0, 0}, 4, false, "reserved"},          /* 240.0.0.0/4 class E */
+        {{255, 255, 255, 255}, 32, false, "broadcast"},  /* limited broadcast */
 };
 
 /* IPv6 ranges refused by default. */
 static const struct guard_range guard_v6[] = {
-	/* ::/128 */
-	{{0}, 128, false, "unspecified"},
-	/* ::1/128 */
-	{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, false, "loopback"},
-	/* ::ffff:0:0/96 IPv4-mapped */
-	{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, true, "ipv4_mapped"},
-	/* ::/96 IPv4-compatible (deprecated) */
-	{{0}, 96, true, "ipv4_mapped"},
-	/* 64:ff9b::/96 NAT64 well-known prefix */
-	{{0x00, 0x64, 0xff, 0x9b}, 96, true, "nat64"},
-	/* 100::/64 discard-only */
-	{{0x01, 0x00}, 64, false, "reserved"},
-	/* 2001:db8::/32 */
-	{{0x20, 0x01, 0x0d, 0xb8}, 32, false, "documentation"},
-	/* fc00::/7 */
-	{{0xfc, 0x00}, 7, false, "unique_local"},
-	/* fd00:ec2::254/128 AWS instance metadata over IPv6 */
-	{{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54},
-	 128,
-	 false,
-	 "metadata"},
-	/* fe80::/10 */
-	{{0xfe, 0x80}, 10, false, "link_local"},
-	/* fec0::/10 site-local (deprecated) */
-	{{0xfe, 0xc0}, 10, false, "reserved"},
-	/* ff00::/8 */
-	{{0xff, 0x00}, 8, false, "multicast"},
+        /* ::/128 */
+        {{0}, 128, false, "unspecified"},
+        /* ::1/128 */
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, false, "loopback"},
+        /* ::ffff:0:0/96 IPv4-mapped */
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, true, "ipv4_mapped"},
+        /* ::/96 IPv4-compatible (deprecated) */
+        {{0}, 96, true, "ipv4_mapped"},
+        /* 64:ff9b::/96 NAT64 well-known prefix */
+        {{0x00, 0x64, 0xff, 0x9b}, 96, true, "nat64"},
+        /* 100::/64 discard-only */
+        {{0x01, 0x00}, 64, false, "reserved"},
+        /* 2001:db8::/32 */
+        {{0x20, 0x01, 0x0d, 0xb8}, 32, false, "documentation"},
+        /* fc00::/7 */
+        {{0xfc, 0x00}, 7, false, "unique_local"},
+        /* fd00:ec2::254/128 AWS instance metadata over IPv6 */
+        {{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54},
+         128,
+         false,
+         "metadata"},
+        /* fe80::/10 */
+        {{0xfe, 0x80}, 10, false, "link_local"},
+        /* fec0::/10 site-local (deprecated) */
+        {{0xfe, 0xc0}, 10, false, "reserved"},
+        /* ff00::/8 */
+        {{0xff, 0x00}, 8, false, "multicast"},
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -157,7 +157,7 @@ static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned prefix)
 
 /* The longest-prefix row of @tab containing @addr, or NULL. */
 static const struct guard_range *range_lookup(const struct guard_range *tab, size_t n,
-					      const uint8_t *addr)
+                                              const uint8_t *addr)
 {
 	const struct guard_range *best = NULL;
 
@@ -229,9 +229,9 @@ int guard_allow(struct guard *g, const char *cidr, char *err, size_t errlen)
 	addrlen = slash != NULL ? (size_t)(slash - cidr) : strlen(cidr);
 	if (addrlen == 0 || addrlen >= sizeof(text)) {
 		set_err(err, errlen,
-			"%s: not an IPv4 or IPv6 address; write it as ADDRESS/PREFIX, e.g. "
-			"127.0.0.0/8 or ::1/128",
-			shown);
+		        "%s: not an IPv4 or IPv6 address; write it as ADDRESS/PREFIX, e.g. "
+		        "127.0.0.0/8 or ::1/128",
+		        shown);
 		return RW_EINVAL;
 	}
 	memcpy(text, cidr, addrlen);
@@ -246,9 +246,9 @@ int guard_allow(struct guard *g, const char *cidr, char *err, size_t errlen)
 	}
 	if (inet_pton(c.family, text, c.addr) != 1) {
 		set_err(err, errlen,
-			"%s: not an IPv4 or IPv6 address; write it as ADDRESS/PREFIX, e.g. "
-			"127.0.0.0/8 or ::1/128 (IPv4 as a dotted quad)",
-			shown);
+		        "%s: not an IPv4 or IPv6 address; write it as ADDRESS/PREFIX, e.g. "
+		        "127.0.0.0/8 or ::1/128 (IPv4 as a dotted quad)",
+		        shown);
 		return RW_EINVAL;
 	}
 
@@ -259,7 +259,7 @@ int guard_allow(struct guard *g, const char *cidr, char *err, size_t errlen)
 		prefix = 0;
 		if (*p == '\0') {
 			set_err(err, errlen, "%s: missing prefix length after '/'; use 0..%u",
-				shown, max);
+			        shown, max);
 			return RW_EINVAL;
 		}
 		for (; *p != '\0'; p++) {
@@ -271,7 +271,7 @@ int guard_allow(struct guard *g, const char *cidr, char *err, size_t errlen)
 		}
 		if (prefix > max) {
 			set_err(err, errlen, "%s: prefix length must be a number 0..%u for %s",
-				shown, max, c.family == AF_INET ? "IPv4" : "IPv6");
+			        shown, max, c.family == AF_INET ? "IPv4" : "IPv6");
 			return RW_EINVAL;
 		}
 	}
@@ -288,14 +288,14 @@ int guard_allow(struct guard *g, const char *cidr, char *err, size_t errlen)
 		if (memcmp(masked, c.addr, sizeof(masked)) != 0) {
 			inet_ntop(c.family, masked, net, sizeof(net));
 			set_err(err, errlen, "%s: host bits set; did you mean %s/%u?", shown, net,
-				prefix);
+			        prefix);
 			return RW_EINVAL;
 		}
 	}
 
 	if (g->n_allow >= GUARD_MAX_CIDRS) {
 		set_err(err, errlen, "%s: too many allowlisted CIDRs (at most %d); merge some",
-			shown, GUARD_MAX_CIDRS);
+		        shown, GUARD_MAX_CIDRS);
 		return RW_ERANGE;
 	}
 	g->allow[g->n_allow++] = c;
@@ -454,7 +454,7 @@ static bool valid_ipv6_literal(const char *lit, size_t n)
 }
 
 int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int *is_https,
-		    char *err, size_t errlen)
+                    char *err, size_t errlen)
 {
 	char shown[80];
 	const char *p, *auth, *auth_end, *h, *h_end, *port_s = NULL;
@@ -481,9 +481,9 @@ int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int 
 
 		if (c <= 0x20 || c >= 0x7f) {
 			set_err(err, errlen,
-				"URL has a whitespace, control or non-ASCII byte (0x%02x) at "
-				"offset %zu; percent-encode it",
-				c, i);
+			        "URL has a whitespace, control or non-ASCII byte (0x%02x) at "
+			        "offset %zu; percent-encode it",
+			        c, i);
 			return RW_EINVAL;
 		}
 	}
@@ -512,8 +512,8 @@ int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int 
 	auth_end = auth + strcspn(auth, "/?#");
 	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL) {
 		set_err(err, errlen,
-			"URL has userinfo (\"user:pass@\"); credentials in probe URLs are not "
-			"allowed");
+		        "URL has userinfo (\"user:pass@\"); credentials in probe URLs are not "
+		        "allowed");
 		return RW_EINVAL;
 	}
 	if (auth == auth_end) {
@@ -551,9 +551,9 @@ int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int 
 			if (!is_name_char(*p)) {
 				escape_value(shown, h, (size_t)(h_end - h));
 				set_err(err, errlen,
-					"host \"%s\" has '%c'; a host name is letters, digits, "
-					"'-', '.' and '_' (IDNs in xn-- form, IPv6 in [brackets])",
-					shown, *p);
+				        "host \"%s\" has '%c'; a host name is letters, digits, "
+				        "'-', '.' and '_' (IDNs in xn-- form, IPv6 in [brackets])",
+				        shown, *p);
 				return RW_EINVAL;
 			}
 		}
@@ -588,7 +588,7 @@ int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int 
 
 	if ((size_t)(h_end - h) >= hostlen) {
 		set_err(err, errlen, "host is %zu bytes; at most %zu fit", (size_t)(h_end - h),
-			hostlen - 1);
+		        hostlen - 1);
 		return RW_EINVAL;
 	}
 	memcpy(host, h, (size_t)(h_end - h));

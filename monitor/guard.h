@@ -37,9 +37,9 @@
 
 /** An allowlisted network. Host bits beyond @c prefix are always zero. */
 struct guard_cidr {
-	int family;	  /* AF_INET or AF_INET6 */
+	int family;       /* AF_INET or AF_INET6 */
 	uint8_t addr[16]; /* network byte order; an IPv4 network uses addr[0..3] */
-	uint8_t prefix;	  /* 0..32 for AF_INET, 0..128 for AF_INET6 */
+	uint8_t prefix;   /* 0..32 for AF_INET, 0..128 for AF_INET6 */
 };
 
 /** The allowlist. Embed it and set it up with guard_init(); no deinit needed. */
@@ -143,6 +143,6 @@ const char *guard_check_host(const struct guard *g, const char *host);
  *         "" (when @p hostlen > 0) and @p port, @p is_https are untouched.
  */
 int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int *is_https,
-		    char *err, size_t errlen);
+                    char *err, size_t errlen);
 
 #endif

@@ -38,6 +38,8 @@ struct probe {
 	char *body; /* grown on demand up to PROBE_BODY_MAX + 1: most are tiny */
 	char guard_reason[48];
 	char errbuf[CURL_ERROR_SIZE];
+	/* "-HOST:PORT" of this handle's previous transfer: see set_resolve(). */
+	char prev_key[sizeof(((struct runner *)0)->host) + 8];
 };
 
 static void live_add(struct prober *pr, struct probe *p)
@@ -297,24 +299,61 @@ static int configure(struct probe *p)
 	return c == CURLE_OK ? 0 : (c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL);
 }
 
-/* Hands the cached address of r->host to curl, so curl does not resolve. */
+/* The CURLOPT_RESOLVE list of a transfer.
+ *
+ * Curl keeps an entry per HOST:PORT in the multi handle's DNS cache, IP
+ * literals included, and with CURLOPT_DNS_CACHE_TIMEOUT -1 it never drops
+ * one: with 10,000 runners the cache holds 10,000 entries in a hash of a few
+ * dozen slots, and every transfer's lookup walks a chain of ~140 of them
+ * (measured: ~9 % of a probe's CPU, tests/bench/probe_bench.sh). So each
+ * handle first removes the entry its previous transfer left ("-HOST:PORT",
+ * libcurl >= 7.42) and the cache holds at most one entry per pooled handle.
+ * An entry another transfer is still using stays alive until that transfer
+ * is done (curl reference-counts them). Curl's removal syntax cannot name an
+ * IPv6 literal (the host ends at the first ':'), so those entries stay:
+ * one per IPv6-literal runner at most.
+ *
+ * Then, for a host name, the address we resolved and cached ourselves, so
+ * curl does not resolve. */
 static int set_resolve(struct probe *p)
 {
 	struct runner *r = p->r;
+	struct curl_slist *list = NULL, *l;
 	char ip[INET6_ADDRSTRLEN], line[sizeof(r->host) + INET6_ADDRSTRLEN + 16];
 	const void *src;
 
-	if (r->addr.ss_family == AF_INET6)
-		src = &((struct sockaddr_in6 *)&r->addr)->sin6_addr;
-	else
-		src = &((struct sockaddr_in *)&r->addr)->sin_addr;
-	if (!inet_ntop(r->addr.ss_family, src, ip, sizeof(ip)))
-		return RW_EINVAL;
-	snprintf(line, sizeof(line), r->addr.ss_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s",
-		 r->host, r->port, ip);
 	curl_slist_free_all(p->resolve);
-	p->resolve = curl_slist_append(NULL, line);
-	return p->resolve ? 0 : RW_ENOMEM;
+	p->resolve = NULL;
+	if (p->prev_key[0]) {
+		list = curl_slist_append(NULL, p->prev_key);
+		if (!list)
+			return RW_ENOMEM;
+	}
+	if (strchr(r->host, ':'))
+		p->prev_key[0] = '\0';
+	else
+		snprintf(p->prev_key, sizeof(p->prev_key), "-%s:%d", r->host, r->port);
+	if (!r->host_is_ip) {
+		if (r->addr.ss_family == AF_INET6)
+			src = &((struct sockaddr_in6 *)&r->addr)->sin6_addr;
+		else
+			src = &((struct sockaddr_in *)&r->addr)->sin_addr;
+		if (!inet_ntop(r->addr.ss_family, src, ip, sizeof(ip))) {
+			curl_slist_free_all(list);
+			return RW_EINVAL;
+		}
+		snprintf(line, sizeof(line),
+			 r->addr.ss_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s", r->host,
+			 r->port, ip);
+		l = curl_slist_append(list, line);
+		if (!l) {
+			curl_slist_free_all(list);
+			return RW_ENOMEM;
+		}
+		list = l;
+	}
+	p->resolve = list;
+	return 0;
 }
 
 /* Configures and adds the transfer; on failure finishes the probe with a
@@ -324,8 +363,7 @@ static void launch(struct probe *p)
 	struct probe_result res;
 	int rc = 0;
 
-	if (!p->r->host_is_ip)
-		rc = set_resolve(p);
+	rc = set_resolve(p);
 	if (rc == 0)
 		rc = configure(p);
 	if (rc == 0)

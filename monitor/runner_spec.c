@@ -54,7 +54,7 @@ int spec_check_email(const char *email, char *err, size_t errlen)
 	size_t len = email ? strlen(email) : 0;
 
 	if (!at || at == email || !at[1] || strchr(at + 1, '@') || len > 254 ||
-	    !strchr(at + 1, '.'))
+	    !strchr(at + 1, '.') || at[1] == '.' || email[len - 1] == '.' || strstr(at, ".."))
 		goto bad;
 	for (const unsigned char *p = (const unsigned char *)email; *p; p++)
 		if (*p <= ' ' || *p == 0x7f)

@@ -242,7 +242,8 @@ static int prepare_hot(struct store *st)
 int store_open(struct store **out, const char *path, unsigned flags, char *err, size_t errlen)
 {
 	struct store *st;
-	int rc, oflags;
+	char why[400];
+	int rc, oflags, v = 0;
 
 	*out = NULL;
 	if (!(flags & STORE_CREATE) && access(path, F_OK) != 0) {
@@ -267,6 +268,18 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, 5000);
 	rc = store_exec(st, "PRAGMA foreign_keys = ON");
+	/* A newer schema is refused before journal_mode = WAL rewrites the
+	 * file's header: such a file is never written. */
+	if (rc == 0)
+		rc = user_version(st, &v);
+	if (rc == 0 && v > N_MIGRATIONS) {
+		snprintf(err, errlen,
+		         "%s: schema version %d is newer than this runwarden knows (%d); upgrade "
+		         "runwarden",
+		         path, v, N_MIGRATIONS);
+		rc = RW_ESCHEMA;
+		goto fail;
+	}
 	if (rc == 0 && !(flags & STORE_READONLY))
 		rc = store_exec(st, "PRAGMA journal_mode = WAL");
 	if (rc == 0)
@@ -277,11 +290,12 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		goto fail;
 	}
 	if (!(flags & STORE_READONLY)) {
-		rc = migrate(st, err, errlen);
-		if (rc < 0)
+		rc = migrate(st, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", path, why);
 			goto fail;
+		}
 	} else {
-		int v;
 		rc = user_version(st, &v);
 		if (rc == 0 && v != N_MIGRATIONS)
 			rc = v > N_MIGRATIONS ? RW_ESCHEMA : RW_EIO;

@@ -20,10 +20,10 @@
 
 struct scan {
 	const unsigned char *s;
-	size_t n, pos;	 /* on failure, pos is where the error is */
+	size_t n, pos;   /* on failure, pos is where the error is */
 	const char *why; /* on failure, what is wrong */
 	bool show_found; /* append ", found X" describing s[pos] */
-	char buf[64];	 /* storage for a formatted why */
+	char buf[64];    /* storage for a formatted why */
 };
 
 static bool sfail(struct scan *sc, const char *why, bool show_found)
@@ -87,7 +87,7 @@ static bool scan_bytes(struct scan *sc)
 			ok = s[i + k] >= 0x80 && s[i + k] <= 0xBF;
 		if (!ok) {
 			snprintf(sc->buf, sizeof(sc->buf),
-				 "invalid UTF-8 at byte 0x%02x (a policy file is UTF-8 text)", b);
+			         "invalid UTF-8 at byte 0x%02x (a policy file is UTF-8 text)", b);
 			return sfail(sc, sc->buf, false);
 		}
 		i += need + 1;
@@ -152,9 +152,9 @@ static bool sc_string(struct scan *sc)
 			return sfail(sc, "syntax error: unpaired UTF-16 surrogate", false);
 		if (u >= 0xD800 && u <= 0xDBFF) {
 			long lo = sc->n - sc->pos >= 12 && sc->s[sc->pos + 6] == '\\' &&
-						  sc->s[sc->pos + 7] == 'u'
-					  ? hex4(sc, sc->pos + 8)
-					  : -1;
+			                          sc->s[sc->pos + 7] == 'u'
+			                  ? hex4(sc, sc->pos + 8)
+			                  : -1;
 			if (lo < 0xDC00 || lo > 0xDFFF)
 				return sfail(sc, "syntax error: unpaired UTF-16 surrogate", false);
 			sc->pos += 6;
@@ -241,7 +241,7 @@ static bool sc_container(struct scan *sc, int depth)
 		if (obj) {
 			if (peek(sc) != '"')
 				return sfail(sc, "syntax error: expected a key in double quotes",
-					     true);
+				             true);
 			if (!sc_string(sc))
 				return false;
 			sc_ws(sc);
@@ -259,9 +259,9 @@ static bool sc_container(struct scan *sc, int depth)
 		}
 		if (peek(sc) != ',')
 			return sfail(sc,
-				     obj ? "syntax error: expected ',' or '}' after a member"
-					 : "syntax error: expected ',' or ']' after an element",
-				     true);
+			             obj ? "syntax error: expected ',' or '}' after a member"
+			                 : "syntax error: expected ',' or ']' after an element",
+			             true);
 		size_t comma = sc->pos++;
 		sc_ws(sc);
 		if (peek(sc) == close) {
@@ -336,7 +336,7 @@ bool json_scan_check(const char *text, size_t len, size_t *root_off, struct json
 }
 
 struct json_scan_where json_scan_locate(const char *text, size_t len, size_t root_off,
-					const int *idx, int depth)
+                                        const int *idx, int depth)
 {
 	struct scan sc = {.s = (const unsigned char *)text, .n = len, .pos = root_off};
 	struct json_scan_where w = {root_off, root_off};

@@ -22,7 +22,7 @@
 # is stopped on exit (also on Ctrl-C or an error).
 set -euo pipefail
 
-runners=10000 interval=10 duration=60 hosts=20 bin=build/release concurrency=
+runners=10000 interval=10 duration=60 hosts=20 port_base=0 bin=build/release concurrency=
 exp_rate= exp_conns=16 exp_duration= exporter=1 keep=0
 
 die() { echo "probe_bench: $*" >&2; exit 2; }
@@ -33,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--interval) interval=${2-}; num "$1" "$interval"; shift 2 ;;
 	--duration) duration=${2-}; num "$1" "$duration"; shift 2 ;;
 	--hosts) hosts=${2-}; num "$1" "$hosts"; shift 2 ;;
+	--port-base) port_base=${2-}; num "$1" "$port_base"; shift 2 ;;
 	--bin) bin=${2:?--bin needs a folder}; shift 2 ;;
 	--concurrency) concurrency=${2-}; num "$1" "$concurrency"; shift 2 ;;
 	--exporter-rate) exp_rate=${2-}; num "$1" "$exp_rate"; shift 2 ;;
@@ -130,7 +131,9 @@ for ((p = 0; p < nprocs; p++)); do
 	args=()
 	from=$((p * per_proc)) to=$(((p + 1) * per_proc))
 	[ $to -le "$runners" ] || to=$runners
-	for ((i = from; i < to; i++)); do args+=(--listen "127.0.0.$((2 + i % hosts)):0" ok); done
+	for ((i = from; i < to; i++)); do
+		args+=(--listen "127.0.0.$((2 + i % hosts)):$((port_base ? port_base + i / hosts : 0))" ok)
+	done
 	"$demo" "${args[@]}" >"$tmp/demo$p.out" 2>"$tmp/demo$p.log" &
 	pids+=($!) demo_pids+=($!)
 done

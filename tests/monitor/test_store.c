@@ -136,16 +136,28 @@ static void raw_exec(const char *path, const char *sql)
 	sqlite3 *db = NULL;
 
 	assert_int_equal(
-		sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-		SQLITE_OK);
+	        sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	        SQLITE_OK);
 
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
 
+/* Reads at most @p cap bytes of @p path; returns how many. */
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, cap, fp);
+	fclose(fp);
+	return n;
+}
+
 static const char *const tables[] = {
-	"operators",	 "tokens", "runners",	      "runner_targets",	 "samples", "intervals",
-	"monitor_runs", "states", "error_classes", "policy_versions", "blind_periods",
+        "operators",    "tokens", "runners",       "runner_targets",  "samples",       "intervals",
+        "monitor_runs", "states", "error_classes", "policy_versions", "blind_periods",
 };
 
 static void assert_schema_v1(const char *path)
@@ -155,8 +167,8 @@ static void assert_schema_v1(const char *path)
 	assert_int_equal(raw_int(path, "PRAGMA user_version"), 1);
 	for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
 		snprintf(sql, sizeof(sql),
-			 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
-			 tables[i]);
+		         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+		         tables[i]);
 		if (raw_int(path, sql) != 1)
 			print_error("table %s is missing\n", tables[i]);
 		assert_int_equal(raw_int(path, sql), 1);
@@ -180,7 +192,8 @@ static int64_t add_operator(struct store *st, const char *name, int64_t now)
 
 static int64_t add_runner(struct store *st, int64_t op, const char *name, int64_t now)
 {
-	char *targets[] = {(char *)"riscv64gc-unknown-linux-gnu", (char *)"s390x-unknown-linux-gnu"};
+	char *targets[] = {(char *)"riscv64gc-unknown-linux-gnu",
+	                   (char *)"s390x-unknown-linux-gnu"};
 	struct store_runner r;
 
 	memset(&r, 0, sizeof(r));
@@ -252,9 +265,9 @@ static void test_reopen_is_idempotent(void **state)
 	assert_int_equal(store_open(&f->st, f->db, STORE_READONLY, err, sizeof(err)), 0);
 	assert_int_equal(store_operator_find(f->st, "acme", &id), 0);
 	assert_int_not_equal(store_operator_add(f->st, "other", "o@example.org",
-						(const uint8_t *)"0123456789abcdef0123456789abcdef",
-						1, &id),
-			     0);
+	                                        (const uint8_t *)"0123456789abcdef0123456789abcdef",
+	                                        1, &id),
+	                     0);
 	store_close(f->st);
 	f->st = NULL;
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM operators"), 1);
@@ -266,17 +279,28 @@ static void test_newer_schema_refused(void **state)
 	char err[512] = "";
 	struct store *st = (struct store *)0x1;
 
+	char before[8192], after[8192], mode[32];
+	size_t nb, na;
+
 	raw_exec(f->db, "CREATE TABLE future (x INTEGER); PRAGMA user_version = 2;");
+	nb = slurp(f->db, before, sizeof(before));
 	assert_int_equal(store_open(&st, f->db, STORE_CREATE, err, sizeof(err)), RW_ESCHEMA);
 	assert_null(st);
 	assert_non_null(strstr(err, "newer"));
+	assert_non_null(strstr(err, f->db));
 	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), RW_ESCHEMA);
 	assert_int_equal(store_open(&st, f->db, STORE_READONLY, err, sizeof(err)), RW_ESCHEMA);
 	assert_null(st);
-	/* Never written: no tables of ours, the version untouched. */
+	/* Never written: the same bytes (not even switched to WAL), no tables
+	 * of ours, the version untouched. */
+	na = slurp(f->db, after, sizeof(after));
+	assert_int_equal(na, nb);
+	assert_memory_equal(before, after, nb);
+	raw_text(f->db, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "delete");
 	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 2);
-	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'runners'"),
-			 0);
+	assert_int_equal(
+	        raw_int(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'runners'"), 0);
 }
 
 static void test_not_a_database(void **state)
@@ -322,7 +346,8 @@ static void test_operators(void **state)
 
 	/* A duplicate name is refused and writes nothing (no stray token). */
 	memset(tok, 0x77, sizeof(tok));
-	assert_int_equal(store_operator_add(st, "acme", "x@example.org", tok, 3000, &id), RW_EEXIST);
+	assert_int_equal(store_operator_add(st, "acme", "x@example.org", tok, 3000, &id),
+	                 RW_EEXIST);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM operators"), 2);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM tokens"), 2);
 
@@ -340,10 +365,12 @@ static void test_operators(void **state)
 
 	/* The token is stored as the 32 bytes given, nothing else. */
 	assert_int_equal(raw_int(f->db, "SELECT LENGTH(sha256) FROM tokens ORDER BY id LIMIT 1"),
-			 32);
-	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM tokens WHERE sha256 = "
-					"X'6161616161616161616161616161616161616161616161616161616161616161'"),
-			 1);
+	                 32);
+	assert_int_equal(
+	        raw_int(f->db,
+	                "SELECT COUNT(*) FROM tokens WHERE sha256 = "
+	                "X'6161616161616161616161616161616161616161616161616161616161616161'"),
+	        1);
 }
 
 /* ---- runners ----------------------------------------------------------- */
@@ -577,16 +604,16 @@ static void test_write_batch(void **state)
 	assert_int_equal(store_run_begin(st, 1000, &run, &prev), 0);
 
 	const struct store_rec batch[] = {
-		sample(a, 2000, 1500, 200, RW_ERRCLASS_NONE),
-		sample(a, 3000, -1, 0, RW_ERRCLASS_TIMEOUT),
-		sample(b, 3000, 900, 503, RW_ERRCLASS_HTTP_STATUS),
-		change(a, 2000, RW_STATE_UP),
-		/* The same (runner, start) twice in one batch: the last one wins. */
-		change(b, 2500, RW_STATE_UP),
-		change(b, 2500, RW_STATE_DOWN),
-		tick(run, 3000),
-		blind(1500, 1900, STORE_BLIND_TICK_GAP),
-		blind(100, 900, STORE_BLIND_DOWNTIME),
+	        sample(a, 2000, 1500, 200, RW_ERRCLASS_NONE),
+	        sample(a, 3000, -1, 0, RW_ERRCLASS_TIMEOUT),
+	        sample(b, 3000, 900, 503, RW_ERRCLASS_HTTP_STATUS),
+	        change(a, 2000, RW_STATE_UP),
+	        /* The same (runner, start) twice in one batch: the last one wins. */
+	        change(b, 2500, RW_STATE_UP),
+	        change(b, 2500, RW_STATE_DOWN),
+	        tick(run, 3000),
+	        blind(1500, 1900, STORE_BLIND_TICK_GAP),
+	        blind(100, 900, STORE_BLIND_DOWNTIME),
 	};
 	assert_int_equal(store_write_batch(st, batch, ARRAY_LEN(batch)), 0);
 
@@ -595,8 +622,8 @@ static void test_write_batch(void **state)
 	assert_int_equal(store_sample_count(st, b, &count), 0);
 	assert_int_equal(count, 1);
 	assert_int_equal(raw_int(f->db, "SELECT latency_us FROM samples WHERE ts_ms = 3000 AND"
-					" errclass = 4"),
-			 -1);
+	                                " errclass = 4"),
+	                 -1);
 	assert_int_equal(raw_int(f->db, "SELECT http_status FROM samples WHERE errclass = 5"), 503);
 
 	assert_int_equal(store_intervals(st, b, 0, 10000, &iv, &n), 0);
@@ -618,12 +645,13 @@ static void test_write_batch(void **state)
 	assert_int_equal(store_last_tick(st, &last), 0);
 	assert_int_equal(last, 3000);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM blind_periods"), 2);
-	raw_text(f->db, "SELECT cause FROM blind_periods WHERE start_ms = 1500", text, sizeof(text));
+	raw_text(f->db, "SELECT cause FROM blind_periods WHERE start_ms = 1500", text,
+	         sizeof(text));
 	assert_string_equal(text, "tick_gap");
 	raw_text(f->db, "SELECT cause FROM blind_periods WHERE start_ms = 100", text, sizeof(text));
 	assert_string_equal(text, "downtime");
 	assert_int_equal(raw_int(f->db, "SELECT end_ms FROM blind_periods WHERE start_ms = 100"),
-			 900);
+	                 900);
 
 	/* A change older than the latest does not move last_state back; a tick
 	 * older than the latest does not move the tick back. */
@@ -654,11 +682,11 @@ static void test_write_batch_all_or_nothing(void **state)
 	bad.kind = 99;
 
 	const struct store_rec batch[] = {
-		sample(a, 2000, 1500, 200, RW_ERRCLASS_NONE),
-		change(a, 2000, RW_STATE_UP),
-		tick(run, 5000),
-		blind(1500, 1900, STORE_BLIND_TICK_GAP),
-		bad,
+	        sample(a, 2000, 1500, 200, RW_ERRCLASS_NONE),
+	        change(a, 2000, RW_STATE_UP),
+	        tick(run, 5000),
+	        blind(1500, 1900, STORE_BLIND_TICK_GAP),
+	        bad,
 	};
 	assert_true(store_write_batch(st, batch, ARRAY_LEN(batch)) < 0);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM samples"), 0);
@@ -697,23 +725,23 @@ static void test_intervals_window(void **state)
 	a = add_runner(st, op, "alpha", 1000); /* UNKNOWN from 1000 */
 	b = add_runner(st, op, "bravo", 1000);
 	const struct store_rec batch[] = {
-		change(a, 2000, RW_STATE_UP),	 change(a, 3000, RW_STATE_DOWN),
-		change(a, 4000, RW_STATE_UP),	 change(b, 2200, RW_STATE_DOWN),
-		change(b, 3500, RW_STATE_UP),
+	        change(a, 2000, RW_STATE_UP), change(a, 3000, RW_STATE_DOWN),
+	        change(a, 4000, RW_STATE_UP), change(b, 2200, RW_STATE_DOWN),
+	        change(b, 3500, RW_STATE_UP),
 	};
 	assert_int_equal(store_write_batch(st, batch, ARRAY_LEN(batch)), 0);
 
 	static const struct window_row rows[] = {
-		{2500, 3500, 2, {2000, 3000}},		   /* the one before from, one inside */
-		{3000, 3500, 1, {3000}},		   /* at from counts as "at or before" */
-		{2999, 3000, 1, {2000}},		   /* to is exclusive */
-		{2000, 3000, 1, {2000}},		   /* both edges */
-		{5000, 6000, 1, {4000}},		   /* after the last: it still holds */
-		{0, 500, 0, {0}},			   /* before registration: nothing */
-		{500, 1500, 1, {1000}},		   /* none at or before from */
-		{0, 100000, 4, {1000, 2000, 3000, 4000}}, /* everything */
-		{1000, 1001, 1, {1000}},
-		{3500, 3500, 1, {3000}}, /* an empty window still names its state */
+	        {2500, 3500, 2, {2000, 3000}},            /* the one before from, one inside */
+	        {3000, 3500, 1, {3000}},                  /* at from counts as "at or before" */
+	        {2999, 3000, 1, {2000}},                  /* to is exclusive */
+	        {2000, 3000, 1, {2000}},                  /* both edges */
+	        {5000, 6000, 1, {4000}},                  /* after the last: it still holds */
+	        {0, 500, 0, {0}},                         /* before registration: nothing */
+	        {500, 1500, 1, {1000}},                   /* none at or before from */
+	        {0, 100000, 4, {1000, 2000, 3000, 4000}}, /* everything */
+	        {1000, 1001, 1, {1000}},
+	        {3500, 3500, 1, {3000}}, /* an empty window still names its state */
 	};
 	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
 		struct rw_interval *iv = NULL;
@@ -728,7 +756,7 @@ static void test_intervals_window(void **state)
 			ok = iv[j - 1].start_ms < iv[j].start_ms;
 		if (!ok) {
 			print_error("[%lld, %lld): got %zu rows:", (long long)rows[i].from,
-				    (long long)rows[i].to, n);
+			            (long long)rows[i].to, n);
 			for (size_t j = 0; j < n; j++)
 				print_error(" %lld", (long long)iv[j].start_ms);
 			print_error(", want %zu\n", rows[i].n);
@@ -814,7 +842,7 @@ static void test_run_begin(void **state)
 	assert_true(run3 > run2);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM monitor_runs"), 3);
 	assert_int_equal(raw_int(f->db, "SELECT started_ms FROM monitor_runs ORDER BY id LIMIT 1"),
-			 10000);
+	                 10000);
 }
 
 /* ---- backup ------------------------------------------------------------ */
@@ -880,6 +908,40 @@ static void test_backup(void **state)
 	assert_int_equal(store_integrity_check(st, err, sizeof(err)), 0);
 }
 
+static void test_integrity_check_finds_damage(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_rec *recs = calloc(3000, sizeof(*recs));
+	char err[512] = "";
+	struct stat sb;
+	FILE *fp;
+
+	assert_non_null(recs);
+	for (int i = 0; i < 3000; i++)
+		recs[i] = sample(1 + i % 5, 1000 + i, i, 200, RW_ERRCLASS_NONE);
+	assert_int_equal(store_write_batch(st, recs, 3000), 0);
+	free(recs);
+	assert_int_equal(store_integrity_check(st, err, sizeof(err)), 0);
+	store_close(f->st); /* the last connection checkpoints the WAL away */
+	f->st = NULL;
+
+	/* Scribble over the middle of a page near the end of the file. */
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_true(sb.st_size > 8 * 4096);
+	fp = fopen(f->db, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (long)(sb.st_size - 2 * 4096 + 64), SEEK_SET), 0);
+	for (int i = 0; i < 1024; i++)
+		fputc(0xa5, fp);
+	fclose(fp);
+
+	st = open_db(f);
+	err[0] = '\0';
+	assert_true(store_integrity_check(st, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "integrity_check"));
+}
+
 /* ---- policy versions --------------------------------------------------- */
 
 static void test_record_policy(void **state)
@@ -901,8 +963,8 @@ static void test_record_policy(void **state)
 	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 4000), 0);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM policy_versions"), 3);
 	assert_int_equal(raw_int(f->db, "SELECT version FROM policy_versions ORDER BY id DESC"), 1);
-	assert_int_equal(raw_int(f->db, "SELECT effective_ms FROM policy_versions ORDER BY id DESC"),
-			 4000);
+	assert_int_equal(
+	        raw_int(f->db, "SELECT effective_ms FROM policy_versions ORDER BY id DESC"), 4000);
 	char body[64];
 	raw_text(f->db, "SELECT body FROM policy_versions WHERE version = 2", body, sizeof(body));
 	assert_string_equal(body, "{\"version\": 2}");
@@ -951,24 +1013,25 @@ static void test_transactions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_missing_without_create, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_new_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_empty_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runners, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runner_add_starts_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_batch_all_or_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_intervals_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_samples_purge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_begin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_record_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_open_missing_without_create, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_new_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_empty_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runners, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_starts_unknown, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_write_batch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_write_batch_all_or_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_intervals_window, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_samples_purge, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_run_begin, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity_check_finds_damage, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_record_policy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

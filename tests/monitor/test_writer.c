@@ -7,8 +7,9 @@
  * test checks what reached the database through a store of its own: every
  * row, in push order; the counters; the flush on stop; the time-based flush
  * (a few records are committed without reaching the 1,000-row threshold);
- * the retention purge; the stopped callback running exactly once; and a
- * loop that closes with no handle left behind.
+ * a failing batch (made to fail by a trigger) reported, retried and written
+ * ahead of newer records, and a stop while failing; the retention purge; the stopped callback
+ * running exactly once; and a loop that closes with no handle left behind.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +31,7 @@
 
 #define N_ROUNDS   5
 #define ROUND_ROWS 1000
-#define N_ROWS	   (N_ROUNDS * ROUND_ROWS)
+#define N_ROWS     (N_ROUNDS * ROUND_ROWS)
 
 /* How long a test waits for the writer before it gives up (generous). */
 #define WAIT_LIMIT_MS 10000
@@ -42,16 +43,16 @@ struct fx {
 	uv_timer_t timer;
 	struct writer *w;
 
-	int round;       /* rounds pushed so far */
-	int next_seq;    /* next latency_us to push: the push order */
-	int stopped;     /* stopped callback runs */
-	int status_cbs;  /* status callback runs */
-	int stop_rc;     /* what writer_stop() returned */
-	uint64_t t0;     /* loop time when waiting started */
-	int timed_out;   /* a wait hit WAIT_LIMIT_MS */
+	int round;                /* rounds pushed so far */
+	int next_seq;             /* next latency_us to push: the push order */
+	int stopped;              /* stopped callback runs */
+	int status_cbs;           /* status callback runs */
+	int stop_rc;              /* what writer_stop() returned */
+	uint64_t t0;              /* loop time when waiting started */
+	int timed_out;            /* a wait hit WAIT_LIMIT_MS */
 	struct writer_stats seen; /* stats when a round was complete */
 	struct writer_stats at_stop;
-	int64_t now_ms;  /* wall time for the purge test */
+	int64_t now_ms; /* wall time for the purge test */
 };
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -148,8 +149,8 @@ static int *read_seqs(const char *db, size_t *n)
 	assert_non_null(v);
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "SELECT latency_us FROM samples ORDER BY rowid", -1,
-					    &s, NULL),
-			 SQLITE_OK);
+	                                    &s, NULL),
+	                 SQLITE_OK);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		assert_true(len < N_ROWS + 16);
 		v[len++] = sqlite3_column_int(s, 0);
@@ -199,7 +200,7 @@ static void test_rows_in_order(void **state)
 	int *seqs, bad = 0;
 
 	assert_int_equal(writer_start(&f->w, &f->loop, f->db, 0, status_cb, f, err, sizeof(err)),
-			 0);
+	                 0);
 	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
 	f->timer.data = f;
 	assert_int_equal(uv_timer_start(&f->timer, rounds_timer_cb, 1, 1), 0);
@@ -301,7 +302,7 @@ static void test_stop_flushes(void **state)
 	int64_t last = 0, count = 0;
 
 	assert_int_equal(writer_start(&f->w, &f->loop, f->db, 0, status_cb, f, err, sizeof(err)),
-			 0);
+	                 0);
 	/* Straight from the test, before the loop ever runs: nothing can have
 	 * been committed by time yet unless the thread raced ahead, and either
 	 * way every record must be there after the stop. */
@@ -388,9 +389,8 @@ static void test_retention_purge(void **state)
 	char err[512] = "";
 
 	f->now_ms = clock_wall_ms();
-	assert_int_equal(writer_start(&f->w, &f->loop, f->db, 86400000, NULL, NULL, err,
-				      sizeof(err)),
-			 0);
+	assert_int_equal(
+	        writer_start(&f->w, &f->loop, f->db, 86400000, NULL, NULL, err, sizeof(err)), 0);
 	/* Queued before the thread's first wake-up, so that they are written
 	 * before its first idle moment, when the first purge runs. */
 	push_samples(f, 20, f->now_ms - 3 * 86400000LL); /* older than a day */
@@ -402,6 +402,219 @@ static void test_retention_purge(void **state)
 	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(f->timed_out, 0);
 	assert_int_equal(f->stopped, 1);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
+/* ---- a failing batch is retried, ahead of newer records ---------------- */
+
+/* Makes every insert of the sample whose latency_us is @p seq fail, from a
+ * connection of the test's own (a schema change the writer picks up). */
+static void inject_failure(const char *db, int seq, int on)
+{
+	sqlite3 *h = NULL;
+	char sql[256];
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	if (on)
+		snprintf(sql, sizeof(sql),
+		         "CREATE TRIGGER inject BEFORE INSERT ON samples WHEN NEW.latency_us = %d"
+		         " BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+		         seq);
+	else
+		snprintf(sql, sizeof(sql), "DROP TRIGGER inject");
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+struct fail_fx {
+	struct fx *f;
+	int failed_rc;    /* rc of the first status: the failure */
+	int recovered_rc; /* rc of the second: writes succeed again */
+	int keep_failing; /* stop while still failing */
+};
+
+static void fail_status_cb(struct writer *w, int rc, const char *message, void *data)
+{
+	struct fail_fx *ff = data;
+	struct fx *f = ff->f;
+
+	(void)w;
+	(void)message;
+	f->status_cbs++;
+	if (f->status_cbs == 1) {
+		ff->failed_rc = rc;
+		writer_get_stats(f->w, &f->seen);
+		/* Newer records, pushed while the failed batch waits. */
+		push_samples(f, 100, 0);
+		if (ff->keep_failing) {
+			stop_all(f);
+			return;
+		}
+		inject_failure(f->db, 50, 0);
+	} else if (f->status_cbs == 2) {
+		ff->recovered_rc = rc;
+		stop_all(f);
+	}
+}
+
+static void fail_timer_cb(uv_timer_t *t)
+{
+	struct fx *f = t->data;
+
+	if (f->round == 0) {
+		push_samples(f, 100, 0);
+		f->round = 1;
+		f->t0 = uv_now(&f->loop);
+	} else if (uv_now(&f->loop) - f->t0 > WAIT_LIMIT_MS) {
+		f->timed_out = 1;
+		stop_all(f);
+	}
+}
+
+static void test_failure_retried_in_order(void **state)
+{
+	struct fx *f = *state;
+	struct fail_fx ff = {.f = f};
+	struct writer_stats st;
+	char err[512] = "";
+	size_t n = 0;
+	int *seqs, bad = 0;
+
+	assert_int_equal(
+	        writer_start(&f->w, &f->loop, f->db, 0, fail_status_cb, &ff, err, sizeof(err)), 0);
+	inject_failure(f->db, 50, 1);
+	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
+	f->timer.data = f;
+	assert_int_equal(uv_timer_start(&f->timer, fail_timer_cb, 1, 10), 0);
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+
+	assert_int_equal(f->timed_out, 0);
+	assert_int_equal(f->status_cbs, 2);
+	assert_true(ff.failed_rc < 0);
+	assert_int_equal(ff.recovered_rc, 0);
+	assert_int_equal(f->seen.rows_written, 0);
+	assert_true(f->seen.failures >= 1);
+	assert_int_equal(f->seen.queued, 100); /* the failed batch still waits */
+	assert_int_equal(f->stop_rc, 0);
+	assert_int_equal(f->stopped, 1);
+	writer_get_stats(f->w, &st);
+	assert_int_equal(st.rows_written, 200);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.dropped, 0);
+
+	seqs = read_seqs(f->db, &n);
+	assert_int_equal(n, 200);
+	for (size_t i = 0; i < n; i++)
+		bad += seqs[i] != (int)i;
+	free(seqs);
+	assert_int_equal(bad, 0);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
+static void test_stop_while_failing(void **state)
+{
+	struct fx *f = *state;
+	struct fail_fx ff = {.f = f, .keep_failing = 1};
+	size_t n = 0;
+	char err[512] = "";
+	int *seqs;
+
+	assert_int_equal(
+	        writer_start(&f->w, &f->loop, f->db, 0, fail_status_cb, &ff, err, sizeof(err)), 0);
+	inject_failure(f->db, 50, 1);
+	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
+	f->timer.data = f;
+	assert_int_equal(uv_timer_start(&f->timer, fail_timer_cb, 1, 10), 0);
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+
+	/* The final flush failed and says so; the writer still stops cleanly. */
+	assert_int_equal(f->timed_out, 0);
+	assert_int_equal(f->status_cbs, 1);
+	assert_true(ff.failed_rc < 0);
+	assert_true(f->stop_rc < 0);
+	assert_int_equal(f->stopped, 1);
+	seqs = read_seqs(f->db, &n);
+	assert_int_equal(n, 0);
+	free(seqs);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
+/* ---- the backoff holds when 1,000 records are waiting ------------------- */
+
+struct backoff_fx {
+	struct fx *f;
+	uv_timer_t check;
+	uint64_t failures_in_window;
+	int recovered;
+};
+
+static void backoff_check_cb(uv_timer_t *t)
+{
+	struct backoff_fx *bf = t->data;
+	struct writer_stats st;
+
+	writer_get_stats(bf->f->w, &st);
+	bf->failures_in_window = st.failures;
+	inject_failure(bf->f->db, 50, 0);
+	uv_close((uv_handle_t *)&bf->check, NULL);
+}
+
+static void backoff_status_cb(struct writer *w, int rc, const char *message, void *data)
+{
+	struct backoff_fx *bf = data;
+	struct fx *f = bf->f;
+
+	(void)w;
+	(void)message;
+	f->status_cbs++;
+	if (f->status_cbs == 1 && rc < 0) {
+		/* Well over the 1,000-row threshold while the batch keeps failing. */
+		push_samples(f, 3 * WRITER_BATCH_ROWS, 0);
+		assert_int_equal(uv_timer_init(&f->loop, &bf->check), 0);
+		bf->check.data = bf;
+		assert_int_equal(uv_timer_start(&bf->check, backoff_check_cb, 700, 0), 0);
+	} else if (f->status_cbs == 2 && rc == 0) {
+		bf->recovered = 1;
+		stop_all(f);
+	}
+}
+
+static void test_backoff_with_full_queue(void **state)
+{
+	struct fx *f = *state;
+	struct backoff_fx bf = {.f = f};
+	struct writer_stats st;
+	char err[512] = "";
+	size_t n = 0;
+	int *seqs, bad = 0;
+
+	assert_int_equal(
+	        writer_start(&f->w, &f->loop, f->db, 0, backoff_status_cb, &bf, err, sizeof(err)),
+	        0);
+	inject_failure(f->db, 50, 1);
+	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
+	f->timer.data = f;
+	assert_int_equal(uv_timer_start(&f->timer, fail_timer_cb, 1, 10), 0);
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+
+	assert_int_equal(f->timed_out, 0);
+	assert_int_equal(bf.recovered, 1);
+	/* Backoff from 200 ms, doubling: a handful of tries in 700 ms, not a
+	 * retry loop as fast as SQLite can fail. */
+	if (bf.failures_in_window > 10)
+		print_error("%llu failed tries in 700 ms\n",
+		            (unsigned long long)bf.failures_in_window);
+	assert_true(bf.failures_in_window >= 1);
+	assert_true(bf.failures_in_window <= 10);
+	writer_get_stats(f->w, &st);
+	assert_int_equal(st.rows_written, 100 + 3 * WRITER_BATCH_ROWS);
+	seqs = read_seqs(f->db, &n);
+	assert_int_equal(n, 100 + 3 * WRITER_BATCH_ROWS);
+	for (size_t i = 0; i < n; i++)
+		bad += seqs[i] != (int)i;
+	free(seqs);
+	assert_int_equal(bad, 0);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 }
 
@@ -425,11 +638,14 @@ static void test_start_fails_cleanly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rows_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_on_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_start_fails_cleanly, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rows_in_order, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_flush_on_time, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_failure_retried_in_order, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_stop_while_failing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backoff_with_full_queue, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_start_fails_cleanly, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@
 #include "account.h"
 
 #define MS_PER_DAY ((int64_t)86400000)
-#define HOUR	   ((int64_t)3600000)
+#define HOUR       ((int64_t)3600000)
 #define REAL_EPOCH ((int64_t)1700000000000)
 
 #define UNK RW_STATE_UNKNOWN
@@ -43,8 +43,8 @@ static int64_t sum_totals(const struct rw_totals *t)
 static void print_totals(const char *who, const int64_t ms[RW_STATE_COUNT])
 {
 	print_error("  %s: unknown %" PRId64 " up %" PRId64 " down %" PRId64 " maintenance %" PRId64
-		    " outside %" PRId64 "\n",
-		    who, ms[UNK], ms[UP], ms[DWN], ms[MNT], ms[OUT]);
+	            " outside %" PRId64 "\n",
+	            who, ms[UNK], ms[UP], ms[DWN], ms[MNT], ms[OUT]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -219,16 +219,16 @@ static void test_evaluate_table(void **state)
 		account_evaluate(&t, c->floor_ppm, c->min_coverage_ppm, &a);
 		if (a.verdict != c->verdict)
 			fail_msg("%s: verdict %s, expected %s", c->name, rw_verdict_name(a.verdict),
-				 rw_verdict_name(c->verdict));
+			         rw_verdict_name(c->verdict));
 		if (a.has_uptime != c->has_uptime || a.has_coverage != c->has_coverage)
 			fail_msg("%s: has_uptime %d has_coverage %d, expected %d %d", c->name,
-				 a.has_uptime, a.has_coverage, c->has_uptime, c->has_coverage);
+			         a.has_uptime, a.has_coverage, c->has_uptime, c->has_coverage);
 		if (c->has_uptime && (a.uptime < c->uptime - 1e-12 || a.uptime > c->uptime + 1e-12))
 			fail_msg("%s: uptime %.15g, expected %.15g", c->name, a.uptime, c->uptime);
 		if (c->has_coverage &&
 		    (a.coverage < c->coverage - 1e-12 || a.coverage > c->coverage + 1e-12))
 			fail_msg("%s: coverage %.15g, expected %.15g", c->name, a.coverage,
-				 c->coverage);
+			         c->coverage);
 		assert_int_equal(a.floor_ppm, c->floor_ppm);
 		assert_memory_equal(a.totals.ms, c->ms, sizeof(c->ms));
 	}
@@ -279,7 +279,7 @@ static bool rat_ge(int64_t a, int64_t b, int64_t c, int64_t d)
  * otherwise INDETERMINATE; no service time at all is PASS.
  */
 static enum rw_verdict oracle_verdict(const int64_t ms[RW_STATE_COUNT], int64_t w,
-				      uint32_t floor_ppm, uint32_t mincov_ppm)
+                                      uint32_t floor_ppm, uint32_t mincov_ppm)
 {
 	int64_t up = ms[UP], down = ms[DWN], unk = ms[UNK];
 	int64_t service = w - ms[MNT] - ms[OUT];
@@ -360,9 +360,9 @@ static void check_verdicts(uint64_t *x, const int64_t ms[RW_STATE_COUNT], int64_
 		if (a.verdict != v) {
 			print_totals("totals", ms);
 			fail_msg("seed %" PRIu64
-				 ": floor %u min_coverage %u: verdict %s, oracle %s",
-				 seed, floor_ppm, mincov_ppm, rw_verdict_name(a.verdict),
-				 rw_verdict_name(v));
+			         ": floor %u min_coverage %u: verdict %s, oracle %s",
+			         seed, floor_ppm, mincov_ppm, rw_verdict_name(a.verdict),
+			         rw_verdict_name(v));
 		}
 		assert_int_equal(a.has_uptime, up + down > 0);
 		assert_int_equal(a.has_coverage, service > 0);
@@ -422,15 +422,15 @@ static void test_totals_random_ms(void **state)
 		account_totals(iv, n, now, from, to, &t);
 		if (memcmp(t.ms, want, sizeof(want)) != 0) {
 			print_error("seed %" PRIu64 ": now %" PRId64 " [%" PRId64 ", %" PRId64
-				    ")\n",
-				    seed, now, from, to);
+			            ")\n",
+			            seed, now, from, to);
 			for (size_t i = 0; i < n; i++)
 				print_error("  %" PRId64 " %s\n", iv[i].start_ms,
-					    rw_state_name(iv[i].state));
+				            rw_state_name(iv[i].state));
 			print_totals("got   ", t.ms);
 			print_totals("oracle", want);
 			fail_msg("account_totals disagrees with the brute force (seed %" PRIu64 ")",
-				 seed);
+			         seed);
 		}
 		assert_int_equal(sum_totals(&t), to - from);
 		check_verdicts(&x, t.ms, to - from, seed);
@@ -484,8 +484,8 @@ struct month {
 };
 
 static const struct month months[] = {
-	{2028, 2, 29},	{2027, 2, 28}, {2000, 2, 29},  {2100, 2, 28}, {2028, 4, 30},
-	{2027, 11, 30}, {2028, 1, 31}, {2027, 12, 31}, {2028, 8, 31},
+        {2028, 2, 29},  {2027, 2, 28}, {2000, 2, 29},  {2100, 2, 28}, {2028, 4, 30},
+        {2027, 11, 30}, {2028, 1, 31}, {2027, 12, 31}, {2028, 8, 31},
 };
 #define N_MONTHS (sizeof(months) / sizeof(months[0]))
 
@@ -493,7 +493,7 @@ static void month_bounds(const struct month *mo, int64_t *from, int64_t *to)
 {
 	*from = days_from_civil(mo->y, mo->m, 1) * MS_PER_DAY;
 	*to = (mo->m == 12 ? days_from_civil(mo->y + 1, 1, 1)
-			   : days_from_civil(mo->y, mo->m + 1, 1)) *
+	                   : days_from_civil(mo->y, mo->m + 1, 1)) *
 	      MS_PER_DAY;
 }
 
@@ -509,7 +509,7 @@ static void test_days_from_civil(void **state)
 	assert_int_equal(days_from_civil(2100, 3, 1), 47541);
 	/* 2023-11-14T22:13:20Z */
 	assert_int_equal(days_from_civil(2023, 11, 14) * MS_PER_DAY + 22 * HOUR + 800000,
-			 REAL_EPOCH);
+	                 REAL_EPOCH);
 	for (size_t i = 0; i < N_MONTHS; i++) {
 		int64_t from, to;
 		month_bounds(&months[i], &from, &to);
@@ -530,10 +530,10 @@ static void test_month_totals(void **state)
 		month_bounds(mo, &from, &to);
 		{
 			const struct rw_interval iv[] = {
-				{from - HOUR, DWN},
-				{from + 2 * HOUR, UP},
-				{to - HOUR / 2, DWN},
-				{to + HOUR, UP},
+			        {from - HOUR, DWN},
+			        {from + 2 * HOUR, UP},
+			        {to - HOUR / 2, DWN},
+			        {to + HOUR, UP},
 			};
 			account_totals(iv, 4, to + 2 * HOUR, from, to, &t);
 			assert_int_equal(t.ms[DWN], 2 * HOUR + HOUR / 2);
@@ -555,7 +555,7 @@ static void test_month_totals(void **state)
 		{
 			/* Eight days down already: FAIL before the month ends. */
 			const struct rw_interval iv[] = {{from - HOUR, UP},
-							 {from + MS_PER_DAY, DWN}};
+			                                 {from + MS_PER_DAY, DWN}};
 			account_totals(iv, 2, from + 9 * MS_PER_DAY, from, to, &t);
 			assert_int_equal(t.ms[DWN], 8 * MS_PER_DAY);
 			account_evaluate(&t, 990000, 900000, &a);
@@ -577,9 +577,9 @@ static void test_month_floor_boundary(void **state)
 		month_bounds(mo, &from, &to);
 		for (int extra = 0; extra <= 1; extra++) {
 			const struct rw_interval iv[] = {
-				{from - MS_PER_DAY, UP},
-				{from + 5 * MS_PER_DAY, DWN},
-				{from + 5 * MS_PER_DAY + allowed + extra, UP},
+			        {from - MS_PER_DAY, UP},
+			        {from + 5 * MS_PER_DAY, DWN},
+			        {from + 5 * MS_PER_DAY + allowed + extra, UP},
 			};
 			account_totals(iv, 3, to, from, to, &t);
 			assert_int_equal(t.ms[DWN], allowed + extra);
@@ -598,13 +598,13 @@ static void test_month_floor_boundary(void **state)
 		month_bounds(&months[i], &from, &to);
 		{
 			const struct rw_interval iv[] = {
-				{from, DWN},
-				{from + 25056000, UP},
+			        {from, DWN},
+			        {from + 25056000, UP},
 			};
 			account_totals(iv, 2, to, from, to, &t);
 			account_evaluate(&t, 990000, 900000, &a);
 			assert_int_equal(a.verdict,
-					 months[i].days == 29 ? RW_VERDICT_PASS : RW_VERDICT_FAIL);
+			                 months[i].days == 29 ? RW_VERDICT_PASS : RW_VERDICT_FAIL);
 		}
 	}
 }
@@ -659,14 +659,14 @@ static void test_month_random(void **state)
 				while (kk < n && iv[kk].start_ms <= s)
 					kk++;
 				assert_int_equal(st, (s < now && kk > 0) ? iv[kk - 1].state
-									 : RW_STATE_UNKNOWN);
+				                                         : RW_STATE_UNKNOWN);
 			}
 			account_totals(iv, n, now, from, to, &t);
 			if (memcmp(t.ms, want, sizeof(want)) != 0) {
 				print_totals("got   ", t.ms);
 				print_totals("oracle", want);
 				fail_msg("%04" PRId64 "-%02u, seed %" PRIu64 ": totals differ",
-					 months[mi].y, months[mi].m, seed);
+				         months[mi].y, months[mi].m, seed);
 			}
 			assert_int_equal(sum_totals(&t), months[mi].days * MS_PER_DAY);
 			check_verdicts(&x, t.ms, to - from, seed);
@@ -677,11 +677,11 @@ static void test_month_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_totals_table),	cmocka_unit_test(test_evaluate_table),
-		cmocka_unit_test(test_verdict_names),	cmocka_unit_test(test_totals_random_ms),
-		cmocka_unit_test(test_evaluate_random), cmocka_unit_test(test_days_from_civil),
-		cmocka_unit_test(test_month_totals),	cmocka_unit_test(test_month_floor_boundary),
-		cmocka_unit_test(test_month_random),
+	        cmocka_unit_test(test_totals_table),    cmocka_unit_test(test_evaluate_table),
+	        cmocka_unit_test(test_verdict_names),   cmocka_unit_test(test_totals_random_ms),
+	        cmocka_unit_test(test_evaluate_random), cmocka_unit_test(test_days_from_civil),
+	        cmocka_unit_test(test_month_totals),    cmocka_unit_test(test_month_floor_boundary),
+	        cmocka_unit_test(test_month_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

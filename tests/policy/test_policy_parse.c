@@ -25,11 +25,11 @@
 #include <string.h>
 
 /* Documents are written pretty-printed; V1 puts line 3 where the body starts. */
-#define V1	     "{\n  \"version\": 1,\n"
-#define END	     "\n}\n"
-#define TOP(x)	     V1 "  " x END
+#define V1           "{\n  \"version\": 1,\n"
+#define END          "\n}\n"
+#define TOP(x)       V1 "  " x END
 #define SEC(name, x) V1 "  \"" name "\": {\n    " x "\n  }" END
-#define SPAN(x)	     V1 "  \"service_window\": {\n    \"weekly\": [\n      { " x " }\n    ]\n  }" END
+#define SPAN(x)      V1 "  \"service_window\": {\n    \"weekly\": [\n      { " x " }\n    ]\n  }" END
 #define GOOD_SPAN(x) SPAN("\"days\": \"mon-fri\", " x)
 #define CANARIES(x)  V1 "  \"blindness\": {\n    \"canaries\": [\n      " x "\n    ]\n  }" END
 #define RAW(lit)     lit, sizeof(lit) - 1
@@ -37,23 +37,23 @@
 #define ERRLEN 1024
 
 static const char design_example[] =
-	"{\n"
-	"  \"version\": 3,\n"
-	"  \"uptime_floor\": 0.99,\n"
-	"  \"tiers\": { \"2\": { \"uptime_floor\": 0.99 }, \"3\": { \"uptime_floor\": 0.95 } },\n"
-	"  \"targets\": { \"riscv64gc-unknown-linux-gnu\": 2, \"powerpc64-unknown-linux-musl\": 3 "
-	"},\n"
-	"  \"probe\": { \"interval_s\": 60, \"timeout_ms\": 10000, \"failures_to_down\": 3, "
-	"\"successes_to_up\": 1 },\n"
-	"  \"push\": { \"grace_s\": 120 },\n"
-	"  \"window\": { \"rolling_days\": 30, \"min_coverage\": 0.9 },\n"
-	"  \"flagging\": { \"restore_margin\": 0.005, \"probation_days\": 7 },\n"
-	"  \"maintenance\": { \"min_notice_h\": 24, \"max_h_per_month\": 8 },\n"
-	"  \"service_window\": { \"weekly\": [ { \"days\": \"mon-fri\", \"from\": \"06:00\", "
-	"\"to\": \"22:00\" } ] },\n"
-	"  \"blindness\": { \"fraction\": 0.5, \"min_runners\": 4, \"canaries\": [ "
-	"\"https://example.org/\" ] }\n"
-	"}\n";
+        "{\n"
+        "  \"version\": 3,\n"
+        "  \"uptime_floor\": 0.99,\n"
+        "  \"tiers\": { \"2\": { \"uptime_floor\": 0.99 }, \"3\": { \"uptime_floor\": 0.95 } },\n"
+        "  \"targets\": { \"riscv64gc-unknown-linux-gnu\": 2, \"powerpc64-unknown-linux-musl\": 3 "
+        "},\n"
+        "  \"probe\": { \"interval_s\": 60, \"timeout_ms\": 10000, \"failures_to_down\": 3, "
+        "\"successes_to_up\": 1 },\n"
+        "  \"push\": { \"grace_s\": 120 },\n"
+        "  \"window\": { \"rolling_days\": 30, \"min_coverage\": 0.9 },\n"
+        "  \"flagging\": { \"restore_margin\": 0.005, \"probation_days\": 7 },\n"
+        "  \"maintenance\": { \"min_notice_h\": 24, \"max_h_per_month\": 8 },\n"
+        "  \"service_window\": { \"weekly\": [ { \"days\": \"mon-fri\", \"from\": \"06:00\", "
+        "\"to\": \"22:00\" } ] },\n"
+        "  \"blindness\": { \"fraction\": 0.5, \"min_runners\": 4, \"canaries\": [ "
+        "\"https://example.org/\" ] }\n"
+        "}\n";
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -140,11 +140,11 @@ static bool utf8_ok(const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		int need = *p < 0x80		      ? 0
-			   : *p >= 0xC2 && *p <= 0xDF ? 1
-			   : *p >= 0xE0 && *p <= 0xEF ? 2
-			   : *p >= 0xF0 && *p <= 0xF4 ? 3
-						      : -1;
+		int need = *p < 0x80                  ? 0
+		           : *p >= 0xC2 && *p <= 0xDF ? 1
+		           : *p >= 0xE0 && *p <= 0xEF ? 2
+		           : *p >= 0xF0 && *p <= 0xF4 ? 3
+		                                      : -1;
 		if (need < 0)
 			return false;
 		for (int i = 1; i <= need; i++)
@@ -159,344 +159,344 @@ static bool utf8_ok(const char *s)
 
 struct bad {
 	const char *doc;
-	size_t len;	   /* 0: strlen(doc) */
-	int line;	   /* the line the message must name */
+	size_t len;        /* 0: strlen(doc) */
+	int line;          /* the line the message must name */
 	const char *field; /* what follows "policy.json:LINE: " */
 	const char *says;  /* a part of the rest of the message */
 };
 
 static const struct bad bad_docs[] = {
-	/* top level: uptime_floor */
-	{TOP("\"uptime_floor\": 1.5"), 0, 3, "uptime_floor", ": 1.5 is not in [0, 1]"},
-	{TOP("\"uptime_floor\": -0.01"), 0, 3, "uptime_floor", ": -0.01 is not in [0, 1]"},
-	{TOP("\"uptime_floor\": 1e300"), 0, 3, "uptime_floor", ": 1e300 is not in [0, 1]"},
-	{TOP("\"uptime_floor\": 1e400"), 0, 3, "uptime_floor", ": 1e400 is not in [0, 1]"},
-	{TOP("\"uptime_floor\": \"0.99\""), 0, 3, "uptime_floor",
-	 ": expected a number in [0, 1], got \"0.99\" (a string)"},
-	{TOP("\"uptime_floor\": true"), 0, 3, "uptime_floor", "got true"},
-	{TOP("\"uptime_floor\": null"), 0, 3, "uptime_floor", "got null"},
-	{TOP("\"uptime_floor\": [0.9]"), 0, 3, "uptime_floor", "got an array"},
-	/* top level: unknown and duplicate keys */
-	{TOP("\"uptime_flor\": 0.9"), 0, 3, "uptime_flor",
-	 ": unknown key (allowed: version, uptime_floor, tiers, targets, probe, push, window, "
-	 "flagging, maintenance, service_window, blindness)"},
-	{TOP("\"Version\": 1"), 0, 3, "Version", ": unknown key"},
-	{TOP("\"uptime_floor\": 0.9,\n  \"uptime_floor\": 0.95"), 0, 4, "uptime_floor",
-	 ": duplicate key (first on line 3)"},
-	{"{\n  \"version\": 1,\n  \"version\": 2\n}\n", 0, 3, "version",
-	 ": duplicate key (first on line 2)"},
-	{TOP("\"\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87\": 1"), 0, 3, "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87",
-	 ": unknown key"},
-	{TOP("\"" EURO10 EURO10 EURO10 "\": 1"), 0, 3, EURO10 EURO10 "\xe2\x82\xac",
-	 ": unknown key"},
-	{TOP("\"uptime_floor\": \"" EURO10 EURO10 EURO10 "\""), 0, 3, "uptime_floor",
-	 ": expected a number in [0, 1], got \"" EURO10
-	 "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac... (a string)"},
-	/* version */
-	{"{\n  \"uptime_floor\": 0.9\n}\n", 0, 1, "version",
-	 ": missing (required: an integer >= 1)"},
-	{"{}", 0, 1, "version", ": missing"},
-	{"\n\n{ }\n", 0, 3, "version", ": missing"},
-	{"{\n  \"version\": 0\n}\n", 0, 2, "version", ": 0 is not in [1, 2147483647]"},
-	{"{\n  \"version\": -3\n}\n", 0, 2, "version", ": -3 is not in [1, 2147483647]"},
-	{"{\n  \"version\": 1.5\n}\n", 0, 2, "version",
-	 ": 1.5 is not an integer (allowed: an integer in [1, 2147483647])"},
-	{"{\n  \"version\": \"1\"\n}\n", 0, 2, "version",
-	 ": expected an integer in [1, 2147483647], got \"1\" (a string)"},
-	{"{\n  \"version\": 1e300\n}\n", 0, 2, "version", ": 1e300 is not in [1, 2147483647]"},
-	{"{\n  \"version\": 2147483648\n}\n", 0, 2, "version", ": 2147483648 is not in"},
-	{"{\n  \"version\": null\n}\n", 0, 2, "version", "got null"},
-	/* tiers */
-	{TOP("\"tiers\": []"), 0, 3, "tiers", ": expected an object, got an array"},
-	{TOP("\"tiers\": {\n    \"0\": { \"uptime_floor\": 0.9 }\n  }"), 0, 4, "tiers.0",
-	 ": \"0\" is not a tier (allowed: \"1\" to \"9\")"},
-	{TOP("\"tiers\": {\n    \"10\": { \"uptime_floor\": 0.9 }\n  }"), 0, 4, "tiers.10",
-	 ": \"10\" is not a tier"},
-	{TOP("\"tiers\": {\n    \"gold\": { \"uptime_floor\": 0.9 }\n  }"), 0, 4, "tiers.gold",
-	 ": \"gold\" is not a tier"},
-	{TOP("\"tiers\": {\n    \"2\": 0.9\n  }"), 0, 4, "tiers.2",
-	 ": expected an object, got 0.9"},
-	{TOP("\"tiers\": {\n    \"2\": { \"floor\": 0.9 }\n  }"), 0, 4, "tiers.2.floor",
-	 ": unknown key (allowed: uptime_floor)"},
-	{TOP("\"tiers\": {\n    \"2\": { \"uptime_floor\": 1.5 }\n  }"), 0, 4,
-	 "tiers.2.uptime_floor", ": 1.5 is not in [0, 1]"},
-	{TOP("\"tiers\": {\n    \"2\": {}\n  }"), 0, 4, "tiers.2.uptime_floor",
-	 ": missing (required: a number in [0, 1])"},
-	{TOP("\"tiers\": {\n    \"2\": {\n      \"uptime_floor\": 0.99\n    },\n    \"3\": {\n"
-	     "      \"uptime_floor\": 2\n    }\n  }"),
-	 0, 8, "tiers.3.uptime_floor", ": 2 is not in [0, 1]"},
-	{TOP("\"tiers\": {\n    \"2\": { \"uptime_floor\": 0.9 },\n    \"2\": { \"uptime_floor\": "
-	     "0.8 }\n  }"),
-	 0, 5, "tiers.2", ": duplicate key (first on line 4)"},
-	/* targets */
-	{TOP("\"targets\": [\"x86_64-unknown-linux-gnu\"]"), 0, 3, "targets",
-	 ": expected an object, got an array"},
-	{TOP("\"targets\": {\n    \"Riscv64-linux\": 2\n  }"), 0, 4, "targets.Riscv64-linux",
-	 ": \"Riscv64-linux\" is not a target triple"},
-	{TOP("\"targets\": {\n    \"x86_64\": 2\n  }"), 0, 4, "targets.x86_64",
-	 ": \"x86_64\" is not a target triple"},
-	{TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 0\n  }"), 0, 4,
-	 "targets.riscv64gc-unknown-linux-gnu", ": 0 is not in [1, 9]"},
-	{TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 10\n  }"), 0, 4,
-	 "targets.riscv64gc-unknown-linux-gnu", ": 10 is not in [1, 9]"},
-	{TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 2.5\n  }"), 0, 4,
-	 "targets.riscv64gc-unknown-linux-gnu", ": 2.5 is not an integer"},
-	{TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": \"2\"\n  }"), 0, 4,
-	 "targets.riscv64gc-unknown-linux-gnu",
-	 ": expected an integer in [1, 9], got \"2\" (a string)"},
-	{TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 1e300\n  }"), 0, 4,
-	 "targets.riscv64gc-unknown-linux-gnu", ": 1e300 is not in [1, 9]"},
-	{TOP("\"targets\": {\n    \"s390x-unknown-linux-gnu\": 2,\n    "
-	     "\"s390x-unknown-linux-gnu\": 3\n  }"),
-	 0, 5, "targets.s390x-unknown-linux-gnu", ": duplicate key (first on line 4)"},
-	/* probe */
-	{TOP("\"probe\": 60"), 0, 3, "probe", ": expected an object, got 60"},
-	{SEC("probe", "\"intervall_s\": 60"), 0, 4, "probe.intervall_s",
-	 ": unknown key (allowed: interval_s, timeout_ms, failures_to_down, successes_to_up)"},
-	{SEC("probe", "\"interval_s\": 0"), 0, 4, "probe.interval_s", ": 0 is not in [1, 86400]"},
-	{SEC("probe", "\"interval_s\": 86401"), 0, 4, "probe.interval_s",
-	 ": 86401 is not in [1, 86400]"},
-	{SEC("probe", "\"interval_s\": 1.5"), 0, 4, "probe.interval_s", ": 1.5 is not an integer"},
-	{SEC("probe", "\"interval_s\": \"60\""), 0, 4, "probe.interval_s",
-	 ": expected an integer in [1, 86400], got \"60\" (a string)"},
-	{SEC("probe", "\"interval_s\": 1e300"), 0, 4, "probe.interval_s",
-	 ": 1e300 is not in [1, 86400]"},
-	{SEC("probe", "\"interval_s\": -1e300"), 0, 4, "probe.interval_s",
-	 ": -1e300 is not in [1, 86400]"},
-	{SEC("probe", "\"interval_s\": 1e400"), 0, 4, "probe.interval_s",
-	 ": 1e400 is not in [1, 86400]"},
-	{SEC("probe", "\"interval_s\": 18446744073709551616"), 0, 4, "probe.interval_s",
-	 ": 18446744073709551616 is not in [1, 86400]"},
-	{SEC("probe", "\"interval_s\": 60,\n    \"interval_s\": 30"), 0, 5, "probe.interval_s",
-	 ": duplicate key (first on line 4)"},
-	{SEC("probe", "\"timeout_ms\": 99"), 0, 4, "probe.timeout_ms",
-	 ": 99 is not in [100, 60000]"},
-	{SEC("probe", "\"timeout_ms\": 60001"), 0, 4, "probe.timeout_ms",
-	 ": 60001 is not in [100, 60000] (at most probe.interval_s * 1000)"},
-	{SEC("probe", "\"interval_s\": 10,\n    \"timeout_ms\": 10001"), 0, 5, "probe.timeout_ms",
-	 ": 10001 is not in [100, 10000] (at most probe.interval_s * 1000)"},
-	{SEC("probe", "\"timeout_ms\": 5000.5"), 0, 4, "probe.timeout_ms",
-	 ": 5000.5 is not an integer"},
-	{SEC("probe", "\"failures_to_down\": 0"), 0, 4, "probe.failures_to_down",
-	 ": 0 is not in [1, 100]"},
-	{SEC("probe", "\"failures_to_down\": 101"), 0, 4, "probe.failures_to_down",
-	 ": 101 is not in [1, 100]"},
-	{SEC("probe", "\"failures_to_down\": 1.5"), 0, 4, "probe.failures_to_down",
-	 ": 1.5 is not an integer (allowed: an integer in [1, 100])"},
-	{SEC("probe", "\"failures_to_down\": true"), 0, 4, "probe.failures_to_down",
-	 ": expected an integer in [1, 100], got true"},
-	{SEC("probe", "\"successes_to_up\": 0"), 0, 4, "probe.successes_to_up",
-	 ": 0 is not in [1, 100]"},
-	{SEC("probe", "\"successes_to_up\": 101"), 0, 4, "probe.successes_to_up",
-	 ": 101 is not in [1, 100]"},
-	{SEC("probe", "\"successes_to_up\": 2.5"), 0, 4, "probe.successes_to_up",
-	 ": 2.5 is not an integer"},
-	/* push */
-	{TOP("\"push\": []"), 0, 3, "push", ": expected an object, got an array"},
-	{SEC("push", "\"grace\": 120"), 0, 4, "push.grace", ": unknown key (allowed: grace_s)"},
-	{SEC("push", "\"grace_s\": -1"), 0, 4, "push.grace_s", ": -1 is not in [0, 86400]"},
-	{SEC("push", "\"grace_s\": 86401"), 0, 4, "push.grace_s", ": 86401 is not in [0, 86400]"},
-	{SEC("push", "\"grace_s\": 0.5"), 0, 4, "push.grace_s", ": 0.5 is not an integer"},
-	{SEC("push", "\"grace_s\": \"120\""), 0, 4, "push.grace_s", "got \"120\" (a string)"},
-	/* window */
-	{TOP("\"window\": \"30d\""), 0, 3, "window",
-	 ": expected an object, got \"30d\" (a string)"},
-	{SEC("window", "\"days\": 30"), 0, 4, "window.days",
-	 ": unknown key (allowed: rolling_days, min_coverage)"},
-	{SEC("window", "\"rolling_days\": 0"), 0, 4, "window.rolling_days",
-	 ": 0 is not in [1, 366]"},
-	{SEC("window", "\"rolling_days\": 367"), 0, 4, "window.rolling_days",
-	 ": 367 is not in [1, 366]"},
-	{SEC("window", "\"rolling_days\": 1.5"), 0, 4, "window.rolling_days",
-	 ": 1.5 is not an integer"},
-	{SEC("window", "\"min_coverage\": 1.01"), 0, 4, "window.min_coverage",
-	 ": 1.01 is not in [0, 1]"},
-	{SEC("window", "\"min_coverage\": -0.5"), 0, 4, "window.min_coverage",
-	 ": -0.5 is not in [0, 1]"},
-	{SEC("window", "\"min_coverage\": \"x\""), 0, 4, "window.min_coverage",
-	 ": expected a number in [0, 1], got \"x\" (a string)"},
-	/* flagging */
-	{SEC("flagging", "\"margin\": 0.1"), 0, 4, "flagging.margin",
-	 ": unknown key (allowed: restore_margin, probation_days)"},
-	{SEC("flagging", "\"restore_margin\": 2"), 0, 4, "flagging.restore_margin",
-	 ": 2 is not in [0, 1]"},
-	{SEC("flagging", "\"restore_margin\": -0.001"), 0, 4, "flagging.restore_margin",
-	 ": -0.001 is not in [0, 1]"},
-	{SEC("flagging", "\"probation_days\": 367"), 0, 4, "flagging.probation_days",
-	 ": 367 is not in [0, 366]"},
-	{SEC("flagging", "\"probation_days\": -1"), 0, 4, "flagging.probation_days",
-	 ": -1 is not in [0, 366]"},
-	{SEC("flagging", "\"probation_days\": 7.25"), 0, 4, "flagging.probation_days",
-	 ": 7.25 is not an integer"},
-	/* maintenance */
-	{SEC("maintenance", "\"notice_h\": 24"), 0, 4, "maintenance.notice_h",
-	 ": unknown key (allowed: min_notice_h, max_h_per_month)"},
-	{SEC("maintenance", "\"min_notice_h\": 8761"), 0, 4, "maintenance.min_notice_h",
-	 ": 8761 is not in [0, 8760]"},
-	{SEC("maintenance", "\"min_notice_h\": -1"), 0, 4, "maintenance.min_notice_h",
-	 ": -1 is not in [0, 8760]"},
-	{SEC("maintenance", "\"max_h_per_month\": 745"), 0, 4, "maintenance.max_h_per_month",
-	 ": 745 is not in [0, 744]"},
-	{SEC("maintenance", "\"max_h_per_month\": 1.5"), 0, 4, "maintenance.max_h_per_month",
-	 ": 1.5 is not an integer"},
-	/* service_window */
-	{TOP("\"service_window\": []"), 0, 3, "service_window",
-	 ": expected an object, got an array"},
-	{SEC("service_window", "\"daily\": []"), 0, 4, "service_window.daily",
-	 ": unknown key (allowed: weekly)"},
-	{SEC("service_window", "\"weekly\": {}"), 0, 4, "service_window.weekly",
-	 ": expected an array of {\"days\", \"from\", \"to\"} objects, got an object"},
-	{V1 "  \"service_window\": {\n    \"weekly\": [\n      \"mon-fri\"\n    ]\n  }" END, 0, 5,
-	 "service_window.weekly[0]", ": expected an object, got \"mon-fri\" (a string)"},
-	{GOOD_SPAN("\"from\": \"06:00\", \"to\": \"22:00\", \"tz\": \"UTC\""), 0, 5,
-	 "service_window.weekly[0].tz", ": unknown key (allowed: days, from, to)"},
-	{SPAN("\"from\": \"06:00\", \"to\": \"22:00\""), 0, 5, "service_window.weekly[0].days",
-	 ": missing (required: a string of days like \"mon-fri\")"},
-	{GOOD_SPAN("\"to\": \"22:00\""), 0, 5, "service_window.weekly[0].from", ": missing"},
-	{GOOD_SPAN("\"from\": \"06:00\""), 0, 5, "service_window.weekly[0].to", ": missing"},
-	{SPAN("\"days\": 5, \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": expected a string of days like \"mon-fri\", got 5"},
-	{SPAN("\"days\": \"monday\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"monday\" is not a list of days"},
-	{SPAN("\"days\": \"fri-mon\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"fri-mon\" is not a list of days"},
-	{SPAN("\"days\": \"mon,\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"mon,\" is not a list of days"},
-	{SPAN("\"days\": \"\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"\" is not a list of days"},
-	{SPAN("\"days\": \"Mon\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"Mon\" is not"},
-	{SPAN("\"days\": \"mon, tue\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"mon, tue\" is not"},
-	{SPAN("\"days\": \"mon-\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"mon-\" is not"},
-	{SPAN("\"days\": \"mon,,tue\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"mon,,tue\" is not"},
-	{SPAN("\"days\": \"montue\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].days", ": \"montue\" is not"},
-	{GOOD_SPAN("\"from\": \"6:00\", \"to\": \"22:00\""), 0, 5, "service_window.weekly[0].from",
-	 ": \"6:00\" is not a time (allowed: \"00:00\" to \"23:59\")"},
-	{GOOD_SPAN("\"from\": \"24:00\", \"to\": \"24:00\""), 0, 5, "service_window.weekly[0].from",
-	 ": \"24:00\" is not a time"},
-	{GOOD_SPAN("\"from\": \"23:60\", \"to\": \"24:00\""), 0, 5, "service_window.weekly[0].from",
-	 ": \"23:60\" is not a time"},
-	{GOOD_SPAN("\"from\": \"06:00:00\", \"to\": \"22:00\""), 0, 5,
-	 "service_window.weekly[0].from", ": \"06:00:00\" is not a time"},
-	{GOOD_SPAN("\"from\": 600, \"to\": \"22:00\""), 0, 5, "service_window.weekly[0].from",
-	 ": expected a string \"HH:MM\", got 600"},
-	{GOOD_SPAN("\"from\": \"06:00\", \"to\": \"24:01\""), 0, 5, "service_window.weekly[0].to",
-	 ": \"24:01\" is not a time (allowed: \"00:00\" to \"24:00\")"},
-	{GOOD_SPAN("\"from\": \"06:00\", \"to\": \"25:00\""), 0, 5, "service_window.weekly[0].to",
-	 ": \"25:00\" is not a time"},
-	{GOOD_SPAN("\"from\": \"22:00\", \"to\": \"06:00\""), 0, 5, "service_window.weekly[0].to",
-	 ": \"06:00\" is not after from \"22:00\""},
-	{GOOD_SPAN("\"from\": \"06:00\", \"to\": \"06:00\""), 0, 5, "service_window.weekly[0].to",
-	 ": \"06:00\" is not after from \"06:00\""},
-	{V1 "  \"service_window\": {\n    \"weekly\": [\n"
-	    "      { \"days\": \"mon-fri\", \"from\": \"06:00\", \"to\": \"22:00\" },\n"
-	    "      {\n        \"days\": \"sat\",\n        \"from\": \"08:00\",\n"
-	    "        \"to\": \"07:00\"\n      }\n    ]\n  }" END,
-	 0, 9, "service_window.weekly[1].to", ": \"07:00\" is not after from \"08:00\""},
-	/* blindness */
-	{TOP("\"blindness\": 0.5"), 0, 3, "blindness", ": expected an object, got 0.5"},
-	{SEC("blindness", "\"canary\": []"), 0, 4, "blindness.canary",
-	 ": unknown key (allowed: fraction, min_runners, canaries)"},
-	{SEC("blindness", "\"fraction\": 0"), 0, 4, "blindness.fraction", ": 0 is not in (0, 1]"},
-	{SEC("blindness", "\"fraction\": -0.5"), 0, 4, "blindness.fraction",
-	 ": -0.5 is not in (0, 1]"},
-	{SEC("blindness", "\"fraction\": 1.5"), 0, 4, "blindness.fraction",
-	 ": 1.5 is not in (0, 1]"},
-	{SEC("blindness", "\"fraction\": 4e-7"), 0, 4, "blindness.fraction",
-	 ": 4e-7 rounds to 0 ppm"},
-	{SEC("blindness", "\"fraction\": \"half\""), 0, 4, "blindness.fraction",
-	 ": expected a number in (0, 1], got \"half\" (a string)"},
-	{SEC("blindness", "\"min_runners\": 0"), 0, 4, "blindness.min_runners",
-	 ": 0 is not in [1, 1000000]"},
-	{SEC("blindness", "\"min_runners\": 1000001"), 0, 4, "blindness.min_runners",
-	 ": 1000001 is not in [1, 1000000]"},
-	{SEC("blindness", "\"min_runners\": 2.5"), 0, 4, "blindness.min_runners",
-	 ": 2.5 is not an integer"},
-	{SEC("blindness", "\"canaries\": \"https://example.org/\""), 0, 4, "blindness.canaries",
-	 ": expected an array of http(s) URL strings, got \"https://example.org/\" (a string)"},
-	{CANARIES("42"), 0, 5, "blindness.canaries[0]", ": 42 is not a string"},
-	{CANARIES("\"ftp://example.org/\""), 0, 5, "blindness.canaries[0]",
-	 ": \"ftp://example.org/\" is not an http:// or https:// URL"},
-	{CANARIES("\"example.org\""), 0, 5, "blindness.canaries[0]",
-	 ": \"example.org\" is not an http:// or https:// URL"},
-	{CANARIES("\"http://\""), 0, 5, "blindness.canaries[0]", ": \"http://\" has no host"},
-	{CANARIES("\"https:///x\""), 0, 5, "blindness.canaries[0]", "has no host"},
-	{CANARIES("\"http://exa mple.org/\""), 0, 5, "blindness.canaries[0]",
-	 ": \"http://exa mple.org/\" has a space, control or non-ASCII byte"},
-	{CANARIES("\"http://ex\xc3\xa4mple.org/\""), 0, 5, "blindness.canaries[0]",
-	 "non-ASCII byte"},
-	{CANARIES("\"http://a.example/\",\n      \"https://b.example/\",\n      \"gopher://c\""), 0,
-	 7, "blindness.canaries[2]", ": \"gopher://c\" is not an http"},
-	/* the whole file */
-	{"", 0, 1, "empty file", ""},
-	{" \n\n \t\n", 0, 1, "empty file", ""},
-	{"[]", 0, 1, "top level", ": expected a JSON object, found '['"},
-	{"\n1\n", 0, 2, "top level", ": expected a JSON object, found '1'"},
-	{"\"version\"", 0, 1, "top level", ": expected a JSON object"},
-	{"null", 0, 1, "top level", ": expected a JSON object"},
-	/* syntax */
-	{"{\n  \"version\": 1\n  \"uptime_floor\": 0.9\n}\n", 0, 3, "syntax error",
-	 ": expected ',' or '}' after a member, found '\"'"},
-	{"{\n  \"version\": 1,\n}\n", 0, 2, "syntax error", ": trailing comma"},
-	{TOP("\"blindness\": { \"canaries\": [ \"http://x/\", ] }"), 0, 3, "syntax error",
-	 ": trailing comma"},
-	{"{\n  \"version\": 1,\n  \"uptime_floor\n}\n", 0, 3, "syntax error",
-	 ": control character in a string, found byte 0x0a"},
-	{"{\n  \"version\": 1,\n  \"up", 0, 3, "syntax error", ": string not terminated"},
-	{"{\n  \"version\": tru\n}\n", 0, 2, "syntax error", ": expected a value, found 't'"},
-	{"{\n  \"version\": truex\n}\n", 0, 2, "syntax error", ": expected a value"},
-	{"{\n  \"version\" 1\n}\n", 0, 2, "syntax error",
-	 ": expected ':' after the key, found '1'"},
-	{"{\n  \"version\": 1\n", 0, 3, "syntax error",
-	 ": expected ',' or '}' after a member, found the end of the file"},
-	{"{\n  \"version\": 1\n}\nx\n", 0, 4, "syntax error",
-	 ": text after the closing '}', found 'x'"},
-	{"{\"version\": 1}{}", 0, 1, "syntax error", ": text after the closing '}'"},
-	{"{\n  'version': 1\n}\n", 0, 2, "syntax error",
-	 ": expected a key in double quotes, found '''"},
-	{"{\n  // comment\n  \"version\": 1\n}\n", 0, 2, "syntax error",
-	 ": expected a key in double quotes, found '/'"},
-	{"{\n  version: 1\n}\n", 0, 2, "syntax error", ": expected a key in double quotes"},
-	{TOP("\"uptime_floor\": 00.5"), 0, 3, "syntax error", ": malformed number"},
-	{TOP("\"uptime_floor\": 1."), 0, 3, "syntax error", ": malformed number"},
-	{TOP("\"uptime_floor\": .5"), 0, 3, "syntax error", ": expected a value, found '.'"},
-	{TOP("\"uptime_floor\": +1"), 0, 3, "syntax error", ": expected a value, found '+'"},
-	{TOP("\"uptime_floor\": -"), 0, 3, "syntax error", ": malformed number"},
-	{TOP("\"uptime_floor\": 1e"), 0, 3, "syntax error", ": malformed number"},
-	{TOP("\"uptime_floor\": 0x1"), 0, 3, "syntax error", ": malformed number"},
-	{TOP("\"uptime_floor\": NaN"), 0, 3, "syntax error", ": expected a value, found 'N'"},
-	{TOP("\"uptime_floor\": Infinity"), 0, 3, "syntax error", ": expected a value"},
-	{TOP("\"uptime_floor\": 0."
-	     "00000000000000000000000000000000000000000000000000000000000000001"),
-	 0, 3, "number longer than 63 characters", ""},
-	{TOP("\"a\\x\": 1"), 0, 3, "syntax error", ": bad escape in a string"},
-	{TOP("\"a\\u12\": 1"), 0, 3, "syntax error", ": \\u needs four hex digits"},
-	{TOP("\"ver\\u0000sion\": 1"), 0, 3, "\\u0000 is not allowed", ""},
-	{TOP("\"a\\ud800\": 1"), 0, 3, "syntax error", ": unpaired UTF-16 surrogate"},
-	{TOP("\"a\\udc00\": 1"), 0, 3, "syntax error", ": unpaired UTF-16 surrogate"},
-	{TOP("\"a\\ud800\\u0041\": 1"), 0, 3, "syntax error", ": unpaired UTF-16 surrogate"},
-	{TOP("\"a\tb\": 1"), 0, 3, "syntax error",
-	 ": control character in a string, found byte 0x09"},
-	{TOP("\"x\": [1,\n    2 3]"), 0, 4, "syntax error",
-	 ": expected ',' or ']' after an element"},
-	{"{\n  \"version\": 1,\n\x01  \"push\": {}\n}\n", 0, 3, "syntax error",
-	 ": expected a key in double quotes, found byte 0x01"},
-	/* bytes */
-	{RAW("{\n  \"version\": 1,\n  \"x\0\": 1\n}\n"), 3, "NUL byte", ""},
-	{RAW("\0{\"version\": 1}"), 1, "NUL byte", ""},
-	{TOP("\"\xff\": 1"), 0, 3, "invalid UTF-8 at byte 0xff", ""},
-	{TOP("\"\xc0\xaf\": 1"), 0, 3, "invalid UTF-8 at byte 0xc0", ""},
-	{TOP("\"\xed\xa0\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0xed", ""},
-	{TOP("\"\xf4\x90\x80\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0xf4", ""},
-	{TOP("\"\xf8\x88\x80\x80\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0xf8", ""},
-	{TOP("\"\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0x80", ""},
-	{TOP("\"\xe2\x82\": 1"), 0, 3, "invalid UTF-8 at byte 0xe2", ""},
-	{"{\n  \"version\": 1,\n  \"x\": \"\xe2\x82", 0, 3, "invalid UTF-8 at byte 0xe2", ""},
-	{"\n\n\n\n\xef\xbb", 0, 5, "invalid UTF-8 at byte 0xef", ""},
+        /* top level: uptime_floor */
+        {TOP("\"uptime_floor\": 1.5"), 0, 3, "uptime_floor", ": 1.5 is not in [0, 1]"},
+        {TOP("\"uptime_floor\": -0.01"), 0, 3, "uptime_floor", ": -0.01 is not in [0, 1]"},
+        {TOP("\"uptime_floor\": 1e300"), 0, 3, "uptime_floor", ": 1e300 is not in [0, 1]"},
+        {TOP("\"uptime_floor\": 1e400"), 0, 3, "uptime_floor", ": 1e400 is not in [0, 1]"},
+        {TOP("\"uptime_floor\": \"0.99\""), 0, 3, "uptime_floor",
+         ": expected a number in [0, 1], got \"0.99\" (a string)"},
+        {TOP("\"uptime_floor\": true"), 0, 3, "uptime_floor", "got true"},
+        {TOP("\"uptime_floor\": null"), 0, 3, "uptime_floor", "got null"},
+        {TOP("\"uptime_floor\": [0.9]"), 0, 3, "uptime_floor", "got an array"},
+        /* top level: unknown and duplicate keys */
+        {TOP("\"uptime_flor\": 0.9"), 0, 3, "uptime_flor",
+         ": unknown key (allowed: version, uptime_floor, tiers, targets, probe, push, window, "
+         "flagging, maintenance, service_window, blindness)"},
+        {TOP("\"Version\": 1"), 0, 3, "Version", ": unknown key"},
+        {TOP("\"uptime_floor\": 0.9,\n  \"uptime_floor\": 0.95"), 0, 4, "uptime_floor",
+         ": duplicate key (first on line 3)"},
+        {"{\n  \"version\": 1,\n  \"version\": 2\n}\n", 0, 3, "version",
+         ": duplicate key (first on line 2)"},
+        {TOP("\"\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87\": 1"), 0, 3, "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87",
+         ": unknown key"},
+        {TOP("\"" EURO10 EURO10 EURO10 "\": 1"), 0, 3, EURO10 EURO10 "\xe2\x82\xac",
+         ": unknown key"},
+        {TOP("\"uptime_floor\": \"" EURO10 EURO10 EURO10 "\""), 0, 3, "uptime_floor",
+         ": expected a number in [0, 1], got \"" EURO10
+         "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac... (a string)"},
+        /* version */
+        {"{\n  \"uptime_floor\": 0.9\n}\n", 0, 1, "version",
+         ": missing (required: an integer >= 1)"},
+        {"{}", 0, 1, "version", ": missing"},
+        {"\n\n{ }\n", 0, 3, "version", ": missing"},
+        {"{\n  \"version\": 0\n}\n", 0, 2, "version", ": 0 is not in [1, 2147483647]"},
+        {"{\n  \"version\": -3\n}\n", 0, 2, "version", ": -3 is not in [1, 2147483647]"},
+        {"{\n  \"version\": 1.5\n}\n", 0, 2, "version",
+         ": 1.5 is not an integer (allowed: an integer in [1, 2147483647])"},
+        {"{\n  \"version\": \"1\"\n}\n", 0, 2, "version",
+         ": expected an integer in [1, 2147483647], got \"1\" (a string)"},
+        {"{\n  \"version\": 1e300\n}\n", 0, 2, "version", ": 1e300 is not in [1, 2147483647]"},
+        {"{\n  \"version\": 2147483648\n}\n", 0, 2, "version", ": 2147483648 is not in"},
+        {"{\n  \"version\": null\n}\n", 0, 2, "version", "got null"},
+        /* tiers */
+        {TOP("\"tiers\": []"), 0, 3, "tiers", ": expected an object, got an array"},
+        {TOP("\"tiers\": {\n    \"0\": { \"uptime_floor\": 0.9 }\n  }"), 0, 4, "tiers.0",
+         ": \"0\" is not a tier (allowed: \"1\" to \"9\")"},
+        {TOP("\"tiers\": {\n    \"10\": { \"uptime_floor\": 0.9 }\n  }"), 0, 4, "tiers.10",
+         ": \"10\" is not a tier"},
+        {TOP("\"tiers\": {\n    \"gold\": { \"uptime_floor\": 0.9 }\n  }"), 0, 4, "tiers.gold",
+         ": \"gold\" is not a tier"},
+        {TOP("\"tiers\": {\n    \"2\": 0.9\n  }"), 0, 4, "tiers.2",
+         ": expected an object, got 0.9"},
+        {TOP("\"tiers\": {\n    \"2\": { \"floor\": 0.9 }\n  }"), 0, 4, "tiers.2.floor",
+         ": unknown key (allowed: uptime_floor)"},
+        {TOP("\"tiers\": {\n    \"2\": { \"uptime_floor\": 1.5 }\n  }"), 0, 4,
+         "tiers.2.uptime_floor", ": 1.5 is not in [0, 1]"},
+        {TOP("\"tiers\": {\n    \"2\": {}\n  }"), 0, 4, "tiers.2.uptime_floor",
+         ": missing (required: a number in [0, 1])"},
+        {TOP("\"tiers\": {\n    \"2\": {\n      \"uptime_floor\": 0.99\n    },\n    \"3\": {\n"
+             "      \"uptime_floor\": 2\n    }\n  }"),
+         0, 8, "tiers.3.uptime_floor", ": 2 is not in [0, 1]"},
+        {TOP("\"tiers\": {\n    \"2\": { \"uptime_floor\": 0.9 },\n    \"2\": { \"uptime_floor\": "
+             "0.8 }\n  }"),
+         0, 5, "tiers.2", ": duplicate key (first on line 4)"},
+        /* targets */
+        {TOP("\"targets\": [\"x86_64-unknown-linux-gnu\"]"), 0, 3, "targets",
+         ": expected an object, got an array"},
+        {TOP("\"targets\": {\n    \"Riscv64-linux\": 2\n  }"), 0, 4, "targets.Riscv64-linux",
+         ": \"Riscv64-linux\" is not a target triple"},
+        {TOP("\"targets\": {\n    \"x86_64\": 2\n  }"), 0, 4, "targets.x86_64",
+         ": \"x86_64\" is not a target triple"},
+        {TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 0\n  }"), 0, 4,
+         "targets.riscv64gc-unknown-linux-gnu", ": 0 is not in [1, 9]"},
+        {TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 10\n  }"), 0, 4,
+         "targets.riscv64gc-unknown-linux-gnu", ": 10 is not in [1, 9]"},
+        {TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 2.5\n  }"), 0, 4,
+         "targets.riscv64gc-unknown-linux-gnu", ": 2.5 is not an integer"},
+        {TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": \"2\"\n  }"), 0, 4,
+         "targets.riscv64gc-unknown-linux-gnu",
+         ": expected an integer in [1, 9], got \"2\" (a string)"},
+        {TOP("\"targets\": {\n    \"riscv64gc-unknown-linux-gnu\": 1e300\n  }"), 0, 4,
+         "targets.riscv64gc-unknown-linux-gnu", ": 1e300 is not in [1, 9]"},
+        {TOP("\"targets\": {\n    \"s390x-unknown-linux-gnu\": 2,\n    "
+             "\"s390x-unknown-linux-gnu\": 3\n  }"),
+         0, 5, "targets.s390x-unknown-linux-gnu", ": duplicate key (first on line 4)"},
+        /* probe */
+        {TOP("\"probe\": 60"), 0, 3, "probe", ": expected an object, got 60"},
+        {SEC("probe", "\"intervall_s\": 60"), 0, 4, "probe.intervall_s",
+         ": unknown key (allowed: interval_s, timeout_ms, failures_to_down, successes_to_up)"},
+        {SEC("probe", "\"interval_s\": 0"), 0, 4, "probe.interval_s", ": 0 is not in [1, 86400]"},
+        {SEC("probe", "\"interval_s\": 86401"), 0, 4, "probe.interval_s",
+         ": 86401 is not in [1, 86400]"},
+        {SEC("probe", "\"interval_s\": 1.5"), 0, 4, "probe.interval_s", ": 1.5 is not an integer"},
+        {SEC("probe", "\"interval_s\": \"60\""), 0, 4, "probe.interval_s",
+         ": expected an integer in [1, 86400], got \"60\" (a string)"},
+        {SEC("probe", "\"interval_s\": 1e300"), 0, 4, "probe.interval_s",
+         ": 1e300 is not in [1, 86400]"},
+        {SEC("probe", "\"interval_s\": -1e300"), 0, 4, "probe.interval_s",
+         ": -1e300 is not in [1, 86400]"},
+        {SEC("probe", "\"interval_s\": 1e400"), 0, 4, "probe.interval_s",
+         ": 1e400 is not in [1, 86400]"},
+        {SEC("probe", "\"interval_s\": 18446744073709551616"), 0, 4, "probe.interval_s",
+         ": 18446744073709551616 is not in [1, 86400]"},
+        {SEC("probe", "\"interval_s\": 60,\n    \"interval_s\": 30"), 0, 5, "probe.interval_s",
+         ": duplicate key (first on line 4)"},
+        {SEC("probe", "\"timeout_ms\": 99"), 0, 4, "probe.timeout_ms",
+         ": 99 is not in [100, 60000]"},
+        {SEC("probe", "\"timeout_ms\": 60001"), 0, 4, "probe.timeout_ms",
+         ": 60001 is not in [100, 60000] (at most probe.interval_s * 1000)"},
+        {SEC("probe", "\"interval_s\": 10,\n    \"timeout_ms\": 10001"), 0, 5, "probe.timeout_ms",
+         ": 10001 is not in [100, 10000] (at most probe.interval_s * 1000)"},
+        {SEC("probe", "\"timeout_ms\": 5000.5"), 0, 4, "probe.timeout_ms",
+         ": 5000.5 is not an integer"},
+        {SEC("probe", "\"failures_to_down\": 0"), 0, 4, "probe.failures_to_down",
+         ": 0 is not in [1, 100]"},
+        {SEC("probe", "\"failures_to_down\": 101"), 0, 4, "probe.failures_to_down",
+         ": 101 is not in [1, 100]"},
+        {SEC("probe", "\"failures_to_down\": 1.5"), 0, 4, "probe.failures_to_down",
+         ": 1.5 is not an integer (allowed: an integer in [1, 100])"},
+        {SEC("probe", "\"failures_to_down\": true"), 0, 4, "probe.failures_to_down",
+         ": expected an integer in [1, 100], got true"},
+        {SEC("probe", "\"successes_to_up\": 0"), 0, 4, "probe.successes_to_up",
+         ": 0 is not in [1, 100]"},
+        {SEC("probe", "\"successes_to_up\": 101"), 0, 4, "probe.successes_to_up",
+         ": 101 is not in [1, 100]"},
+        {SEC("probe", "\"successes_to_up\": 2.5"), 0, 4, "probe.successes_to_up",
+         ": 2.5 is not an integer"},
+        /* push */
+        {TOP("\"push\": []"), 0, 3, "push", ": expected an object, got an array"},
+        {SEC("push", "\"grace\": 120"), 0, 4, "push.grace", ": unknown key (allowed: grace_s)"},
+        {SEC("push", "\"grace_s\": -1"), 0, 4, "push.grace_s", ": -1 is not in [0, 86400]"},
+        {SEC("push", "\"grace_s\": 86401"), 0, 4, "push.grace_s", ": 86401 is not in [0, 86400]"},
+        {SEC("push", "\"grace_s\": 0.5"), 0, 4, "push.grace_s", ": 0.5 is not an integer"},
+        {SEC("push", "\"grace_s\": \"120\""), 0, 4, "push.grace_s", "got \"120\" (a string)"},
+        /* window */
+        {TOP("\"window\": \"30d\""), 0, 3, "window",
+         ": expected an object, got \"30d\" (a string)"},
+        {SEC("window", "\"days\": 30"), 0, 4, "window.days",
+         ": unknown key (allowed: rolling_days, min_coverage)"},
+        {SEC("window", "\"rolling_days\": 0"), 0, 4, "window.rolling_days",
+         ": 0 is not in [1, 366]"},
+        {SEC("window", "\"rolling_days\": 367"), 0, 4, "window.rolling_days",
+         ": 367 is not in [1, 366]"},
+        {SEC("window", "\"rolling_days\": 1.5"), 0, 4, "window.rolling_days",
+         ": 1.5 is not an integer"},
+        {SEC("window", "\"min_coverage\": 1.01"), 0, 4, "window.min_coverage",
+         ": 1.01 is not in [0, 1]"},
+        {SEC("window", "\"min_coverage\": -0.5"), 0, 4, "window.min_coverage",
+         ": -0.5 is not in [0, 1]"},
+        {SEC("window", "\"min_coverage\": \"x\""), 0, 4, "window.min_coverage",
+         ": expected a number in [0, 1], got \"x\" (a string)"},
+        /* flagging */
+        {SEC("flagging", "\"margin\": 0.1"), 0, 4, "flagging.margin",
+         ": unknown key (allowed: restore_margin, probation_days)"},
+        {SEC("flagging", "\"restore_margin\": 2"), 0, 4, "flagging.restore_margin",
+         ": 2 is not in [0, 1]"},
+        {SEC("flagging", "\"restore_margin\": -0.001"), 0, 4, "flagging.restore_margin",
+         ": -0.001 is not in [0, 1]"},
+        {SEC("flagging", "\"probation_days\": 367"), 0, 4, "flagging.probation_days",
+         ": 367 is not in [0, 366]"},
+        {SEC("flagging", "\"probation_days\": -1"), 0, 4, "flagging.probation_days",
+         ": -1 is not in [0, 366]"},
+        {SEC("flagging", "\"probation_days\": 7.25"), 0, 4, "flagging.probation_days",
+         ": 7.25 is not an integer"},
+        /* maintenance */
+        {SEC("maintenance", "\"notice_h\": 24"), 0, 4, "maintenance.notice_h",
+         ": unknown key (allowed: min_notice_h, max_h_per_month)"},
+        {SEC("maintenance", "\"min_notice_h\": 8761"), 0, 4, "maintenance.min_notice_h",
+         ": 8761 is not in [0, 8760]"},
+        {SEC("maintenance", "\"min_notice_h\": -1"), 0, 4, "maintenance.min_notice_h",
+         ": -1 is not in [0, 8760]"},
+        {SEC("maintenance", "\"max_h_per_month\": 745"), 0, 4, "maintenance.max_h_per_month",
+         ": 745 is not in [0, 744]"},
+        {SEC("maintenance", "\"max_h_per_month\": 1.5"), 0, 4, "maintenance.max_h_per_month",
+         ": 1.5 is not an integer"},
+        /* service_window */
+        {TOP("\"service_window\": []"), 0, 3, "service_window",
+         ": expected an object, got an array"},
+        {SEC("service_window", "\"daily\": []"), 0, 4, "service_window.daily",
+         ": unknown key (allowed: weekly)"},
+        {SEC("service_window", "\"weekly\": {}"), 0, 4, "service_window.weekly",
+         ": expected an array of {\"days\", \"from\", \"to\"} objects, got an object"},
+        {V1 "  \"service_window\": {\n    \"weekly\": [\n      \"mon-fri\"\n    ]\n  }" END, 0, 5,
+         "service_window.weekly[0]", ": expected an object, got \"mon-fri\" (a string)"},
+        {GOOD_SPAN("\"from\": \"06:00\", \"to\": \"22:00\", \"tz\": \"UTC\""), 0, 5,
+         "service_window.weekly[0].tz", ": unknown key (allowed: days, from, to)"},
+        {SPAN("\"from\": \"06:00\", \"to\": \"22:00\""), 0, 5, "service_window.weekly[0].days",
+         ": missing (required: a string of days like \"mon-fri\")"},
+        {GOOD_SPAN("\"to\": \"22:00\""), 0, 5, "service_window.weekly[0].from", ": missing"},
+        {GOOD_SPAN("\"from\": \"06:00\""), 0, 5, "service_window.weekly[0].to", ": missing"},
+        {SPAN("\"days\": 5, \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": expected a string of days like \"mon-fri\", got 5"},
+        {SPAN("\"days\": \"monday\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"monday\" is not a list of days"},
+        {SPAN("\"days\": \"fri-mon\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"fri-mon\" is not a list of days"},
+        {SPAN("\"days\": \"mon,\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"mon,\" is not a list of days"},
+        {SPAN("\"days\": \"\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"\" is not a list of days"},
+        {SPAN("\"days\": \"Mon\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"Mon\" is not"},
+        {SPAN("\"days\": \"mon, tue\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"mon, tue\" is not"},
+        {SPAN("\"days\": \"mon-\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"mon-\" is not"},
+        {SPAN("\"days\": \"mon,,tue\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"mon,,tue\" is not"},
+        {SPAN("\"days\": \"montue\", \"from\": \"06:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].days", ": \"montue\" is not"},
+        {GOOD_SPAN("\"from\": \"6:00\", \"to\": \"22:00\""), 0, 5, "service_window.weekly[0].from",
+         ": \"6:00\" is not a time (allowed: \"00:00\" to \"23:59\")"},
+        {GOOD_SPAN("\"from\": \"24:00\", \"to\": \"24:00\""), 0, 5, "service_window.weekly[0].from",
+         ": \"24:00\" is not a time"},
+        {GOOD_SPAN("\"from\": \"23:60\", \"to\": \"24:00\""), 0, 5, "service_window.weekly[0].from",
+         ": \"23:60\" is not a time"},
+        {GOOD_SPAN("\"from\": \"06:00:00\", \"to\": \"22:00\""), 0, 5,
+         "service_window.weekly[0].from", ": \"06:00:00\" is not a time"},
+        {GOOD_SPAN("\"from\": 600, \"to\": \"22:00\""), 0, 5, "service_window.weekly[0].from",
+         ": expected a string \"HH:MM\", got 600"},
+        {GOOD_SPAN("\"from\": \"06:00\", \"to\": \"24:01\""), 0, 5, "service_window.weekly[0].to",
+         ": \"24:01\" is not a time (allowed: \"00:00\" to \"24:00\")"},
+        {GOOD_SPAN("\"from\": \"06:00\", \"to\": \"25:00\""), 0, 5, "service_window.weekly[0].to",
+         ": \"25:00\" is not a time"},
+        {GOOD_SPAN("\"from\": \"22:00\", \"to\": \"06:00\""), 0, 5, "service_window.weekly[0].to",
+         ": \"06:00\" is not after from \"22:00\""},
+        {GOOD_SPAN("\"from\": \"06:00\", \"to\": \"06:00\""), 0, 5, "service_window.weekly[0].to",
+         ": \"06:00\" is not after from \"06:00\""},
+        {V1 "  \"service_window\": {\n    \"weekly\": [\n"
+            "      { \"days\": \"mon-fri\", \"from\": \"06:00\", \"to\": \"22:00\" },\n"
+            "      {\n        \"days\": \"sat\",\n        \"from\": \"08:00\",\n"
+            "        \"to\": \"07:00\"\n      }\n    ]\n  }" END,
+         0, 9, "service_window.weekly[1].to", ": \"07:00\" is not after from \"08:00\""},
+        /* blindness */
+        {TOP("\"blindness\": 0.5"), 0, 3, "blindness", ": expected an object, got 0.5"},
+        {SEC("blindness", "\"canary\": []"), 0, 4, "blindness.canary",
+         ": unknown key (allowed: fraction, min_runners, canaries)"},
+        {SEC("blindness", "\"fraction\": 0"), 0, 4, "blindness.fraction", ": 0 is not in (0, 1]"},
+        {SEC("blindness", "\"fraction\": -0.5"), 0, 4, "blindness.fraction",
+         ": -0.5 is not in (0, 1]"},
+        {SEC("blindness", "\"fraction\": 1.5"), 0, 4, "blindness.fraction",
+         ": 1.5 is not in (0, 1]"},
+        {SEC("blindness", "\"fraction\": 4e-7"), 0, 4, "blindness.fraction",
+         ": 4e-7 rounds to 0 ppm"},
+        {SEC("blindness", "\"fraction\": \"half\""), 0, 4, "blindness.fraction",
+         ": expected a number in (0, 1], got \"half\" (a string)"},
+        {SEC("blindness", "\"min_runners\": 0"), 0, 4, "blindness.min_runners",
+         ": 0 is not in [1, 1000000]"},
+        {SEC("blindness", "\"min_runners\": 1000001"), 0, 4, "blindness.min_runners",
+         ": 1000001 is not in [1, 1000000]"},
+        {SEC("blindness", "\"min_runners\": 2.5"), 0, 4, "blindness.min_runners",
+         ": 2.5 is not an integer"},
+        {SEC("blindness", "\"canaries\": \"https://example.org/\""), 0, 4, "blindness.canaries",
+         ": expected an array of http(s) URL strings, got \"https://example.org/\" (a string)"},
+        {CANARIES("42"), 0, 5, "blindness.canaries[0]", ": 42 is not a string"},
+        {CANARIES("\"ftp://example.org/\""), 0, 5, "blindness.canaries[0]",
+         ": \"ftp://example.org/\" is not an http:// or https:// URL"},
+        {CANARIES("\"example.org\""), 0, 5, "blindness.canaries[0]",
+         ": \"example.org\" is not an http:// or https:// URL"},
+        {CANARIES("\"http://\""), 0, 5, "blindness.canaries[0]", ": \"http://\" has no host"},
+        {CANARIES("\"https:///x\""), 0, 5, "blindness.canaries[0]", "has no host"},
+        {CANARIES("\"http://exa mple.org/\""), 0, 5, "blindness.canaries[0]",
+         ": \"http://exa mple.org/\" has a space, control or non-ASCII byte"},
+        {CANARIES("\"http://ex\xc3\xa4mple.org/\""), 0, 5, "blindness.canaries[0]",
+         "non-ASCII byte"},
+        {CANARIES("\"http://a.example/\",\n      \"https://b.example/\",\n      \"gopher://c\""), 0,
+         7, "blindness.canaries[2]", ": \"gopher://c\" is not an http"},
+        /* the whole file */
+        {"", 0, 1, "empty file", ""},
+        {" \n\n \t\n", 0, 1, "empty file", ""},
+        {"[]", 0, 1, "top level", ": expected a JSON object, found '['"},
+        {"\n1\n", 0, 2, "top level", ": expected a JSON object, found '1'"},
+        {"\"version\"", 0, 1, "top level", ": expected a JSON object"},
+        {"null", 0, 1, "top level", ": expected a JSON object"},
+        /* syntax */
+        {"{\n  \"version\": 1\n  \"uptime_floor\": 0.9\n}\n", 0, 3, "syntax error",
+         ": expected ',' or '}' after a member, found '\"'"},
+        {"{\n  \"version\": 1,\n}\n", 0, 2, "syntax error", ": trailing comma"},
+        {TOP("\"blindness\": { \"canaries\": [ \"http://x/\", ] }"), 0, 3, "syntax error",
+         ": trailing comma"},
+        {"{\n  \"version\": 1,\n  \"uptime_floor\n}\n", 0, 3, "syntax error",
+         ": control character in a string, found byte 0x0a"},
+        {"{\n  \"version\": 1,\n  \"up", 0, 3, "syntax error", ": string not terminated"},
+        {"{\n  \"version\": tru\n}\n", 0, 2, "syntax error", ": expected a value, found 't'"},
+        {"{\n  \"version\": truex\n}\n", 0, 2, "syntax error", ": expected a value"},
+        {"{\n  \"version\" 1\n}\n", 0, 2, "syntax error",
+         ": expected ':' after the key, found '1'"},
+        {"{\n  \"version\": 1\n", 0, 3, "syntax error",
+         ": expected ',' or '}' after a member, found the end of the file"},
+        {"{\n  \"version\": 1\n}\nx\n", 0, 4, "syntax error",
+         ": text after the closing '}', found 'x'"},
+        {"{\"version\": 1}{}", 0, 1, "syntax error", ": text after the closing '}'"},
+        {"{\n  'version': 1\n}\n", 0, 2, "syntax error",
+         ": expected a key in double quotes, found '''"},
+        {"{\n  // comment\n  \"version\": 1\n}\n", 0, 2, "syntax error",
+         ": expected a key in double quotes, found '/'"},
+        {"{\n  version: 1\n}\n", 0, 2, "syntax error", ": expected a key in double quotes"},
+        {TOP("\"uptime_floor\": 00.5"), 0, 3, "syntax error", ": malformed number"},
+        {TOP("\"uptime_floor\": 1."), 0, 3, "syntax error", ": malformed number"},
+        {TOP("\"uptime_floor\": .5"), 0, 3, "syntax error", ": expected a value, found '.'"},
+        {TOP("\"uptime_floor\": +1"), 0, 3, "syntax error", ": expected a value, found '+'"},
+        {TOP("\"uptime_floor\": -"), 0, 3, "syntax error", ": malformed number"},
+        {TOP("\"uptime_floor\": 1e"), 0, 3, "syntax error", ": malformed number"},
+        {TOP("\"uptime_floor\": 0x1"), 0, 3, "syntax error", ": malformed number"},
+        {TOP("\"uptime_floor\": NaN"), 0, 3, "syntax error", ": expected a value, found 'N'"},
+        {TOP("\"uptime_floor\": Infinity"), 0, 3, "syntax error", ": expected a value"},
+        {TOP("\"uptime_floor\": 0."
+             "00000000000000000000000000000000000000000000000000000000000000001"),
+         0, 3, "number longer than 63 characters", ""},
+        {TOP("\"a\\x\": 1"), 0, 3, "syntax error", ": bad escape in a string"},
+        {TOP("\"a\\u12\": 1"), 0, 3, "syntax error", ": \\u needs four hex digits"},
+        {TOP("\"ver\\u0000sion\": 1"), 0, 3, "\\u0000 is not allowed", ""},
+        {TOP("\"a\\ud800\": 1"), 0, 3, "syntax error", ": unpaired UTF-16 surrogate"},
+        {TOP("\"a\\udc00\": 1"), 0, 3, "syntax error", ": unpaired UTF-16 surrogate"},
+        {TOP("\"a\\ud800\\u0041\": 1"), 0, 3, "syntax error", ": unpaired UTF-16 surrogate"},
+        {TOP("\"a\tb\": 1"), 0, 3, "syntax error",
+         ": control character in a string, found byte 0x09"},
+        {TOP("\"x\": [1,\n    2 3]"), 0, 4, "syntax error",
+         ": expected ',' or ']' after an element"},
+        {"{\n  \"version\": 1,\n\x01  \"push\": {}\n}\n", 0, 3, "syntax error",
+         ": expected a key in double quotes, found byte 0x01"},
+        /* bytes */
+        {RAW("{\n  \"version\": 1,\n  \"x\0\": 1\n}\n"), 3, "NUL byte", ""},
+        {RAW("\0{\"version\": 1}"), 1, "NUL byte", ""},
+        {TOP("\"\xff\": 1"), 0, 3, "invalid UTF-8 at byte 0xff", ""},
+        {TOP("\"\xc0\xaf\": 1"), 0, 3, "invalid UTF-8 at byte 0xc0", ""},
+        {TOP("\"\xed\xa0\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0xed", ""},
+        {TOP("\"\xf4\x90\x80\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0xf4", ""},
+        {TOP("\"\xf8\x88\x80\x80\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0xf8", ""},
+        {TOP("\"\x80\": 1"), 0, 3, "invalid UTF-8 at byte 0x80", ""},
+        {TOP("\"\xe2\x82\": 1"), 0, 3, "invalid UTF-8 at byte 0xe2", ""},
+        {"{\n  \"version\": 1,\n  \"x\": \"\xe2\x82", 0, 3, "invalid UTF-8 at byte 0xe2", ""},
+        {"\n\n\n\n\xef\xbb", 0, 5, "invalid UTF-8 at byte 0xef", ""},
 };
 
 static void test_bad_documents(void **state)
@@ -514,7 +514,7 @@ static void test_bad_documents(void **state)
 		    !strstr(err + strlen(want), b->says) || strchr(err, '\n') || !utf8_ok(err) ||
 		    !is_defaults(&p))
 			fail_msg("case %zu: rc %d\n  got:  %s\n  want: %s%s\n--- document:\n%.*s",
-				 i, rc, err, want, b->says, (int)len, b->doc);
+			         i, rc, err, want, b->says, (int)len, b->doc);
 		policy_deinit(&p);
 	}
 }
@@ -525,26 +525,26 @@ static void test_exact_messages(void **state)
 	static const struct {
 		const char *doc, *msg;
 	} cases[] = {
-		{TOP("\"uptime_floor\": 1.5"), "policy.json:3: uptime_floor: 1.5 is not in [0, 1]"},
-		{SEC("probe", "\"intervall_s\": 60"),
-		 "policy.json:4: probe.intervall_s: unknown key (allowed: interval_s, timeout_ms, "
-		 "failures_to_down, successes_to_up)"},
-		{SEC("probe", "\"timeout_ms\": 99"),
-		 "policy.json:4: probe.timeout_ms: 99 is not in [100, 60000]"},
-		{SEC("probe", "\"failures_to_down\": 1.5"),
-		 "policy.json:4: probe.failures_to_down: 1.5 is not an integer (allowed: an "
-		 "integer "
-		 "in [1, 100])"},
-		{SEC("probe", "\"interval_s\": 1e300"),
-		 "policy.json:4: probe.interval_s: 1e300 is not in [1, 86400]"},
-		{"{\n  \"uptime_floor\": 0.9\n}\n",
-		 "policy.json:1: version: missing (required: an integer >= 1)"},
-		{GOOD_SPAN("\"from\": \"22:00\", \"to\": \"06:00\""),
-		 "policy.json:5: service_window.weekly[0].to: \"06:00\" is not after from "
-		 "\"22:00\" "
-		 "(split a span that crosses midnight in two, ending at \"24:00\")"},
-		{"{\n  \"version\": 1\n  \"uptime_floor\": 0.9\n}\n",
-		 "policy.json:3: syntax error: expected ',' or '}' after a member, found '\"'"},
+	        {TOP("\"uptime_floor\": 1.5"), "policy.json:3: uptime_floor: 1.5 is not in [0, 1]"},
+	        {SEC("probe", "\"intervall_s\": 60"),
+	         "policy.json:4: probe.intervall_s: unknown key (allowed: interval_s, timeout_ms, "
+	         "failures_to_down, successes_to_up)"},
+	        {SEC("probe", "\"timeout_ms\": 99"),
+	         "policy.json:4: probe.timeout_ms: 99 is not in [100, 60000]"},
+	        {SEC("probe", "\"failures_to_down\": 1.5"),
+	         "policy.json:4: probe.failures_to_down: 1.5 is not an integer (allowed: an "
+	         "integer "
+	         "in [1, 100])"},
+	        {SEC("probe", "\"interval_s\": 1e300"),
+	         "policy.json:4: probe.interval_s: 1e300 is not in [1, 86400]"},
+	        {"{\n  \"uptime_floor\": 0.9\n}\n",
+	         "policy.json:1: version: missing (required: an integer >= 1)"},
+	        {GOOD_SPAN("\"from\": \"22:00\", \"to\": \"06:00\""),
+	         "policy.json:5: service_window.weekly[0].to: \"06:00\" is not after from "
+	         "\"22:00\" "
+	         "(split a span that crosses midnight in two, ending at \"24:00\")"},
+	        {"{\n  \"version\": 1\n  \"uptime_floor\": 0.9\n}\n",
+	         "policy.json:3: syntax error: expected ',' or '}' after a member, found '\"'"},
 	};
 	struct rw_policy p;
 	char err[ERRLEN];
@@ -573,8 +573,8 @@ static void test_nesting_limit(void **state)
 	snprintf(doc + n, sizeof(doc) - n, "\n}\n");
 	assert_int_equal(parse(&p, doc, err), RW_EINVAL);
 	assert_string_equal(err, "policy.json:3: x: unknown key (allowed: version, uptime_floor, "
-				 "tiers, targets, probe, push, window, flagging, maintenance, "
-				 "service_window, blindness)");
+	                         "tiers, targets, probe, push, window, flagging, maintenance, "
+	                         "service_window, blindness)");
 
 	/* One more: the 33rd level opens on line 4 + 31 = 35. */
 	n = 0;
@@ -614,8 +614,8 @@ static void test_canary_too_long(void **state)
 	(void)state;
 	assert_non_null(doc);
 	n = snprintf(doc, 128,
-		     "{\n  \"version\": 1,\n  \"blindness\": {\n    \"canaries\": [\n"
-		     "      \"https://");
+	             "{\n  \"version\": 1,\n  \"blindness\": {\n    \"canaries\": [\n"
+	             "      \"https://");
 	memset(doc + n, 'a', ulen - 8);
 	snprintf(doc + n + ulen - 8, 64, "\"\n    ]\n  }\n}\n");
 	assert_int_equal(parse(&p, doc, err), RW_EINVAL);
@@ -686,14 +686,14 @@ static void test_design_example(void **state)
 static void test_defaults_when_absent(void **state)
 {
 	static const char *const docs[] = {
-		"{\"version\": 1}",
-		("{\"version\": 1, \"tiers\": {}, \"targets\": {}, \"probe\": {}, \"push\": {}, "
-		 "\"window\": {}, \"flagging\": {}, \"maintenance\": {}, \"service_window\": {}, "
-		 "\"blindness\": {}}"),
-		("{\"version\": 1, \"service_window\": {\"weekly\": []}, "
-		 "\"blindness\": {\"canaries\": []}}"),
-		"\xef\xbb\xbf{\"version\": 1}\n",
-		" \r\n\t{\"version\":1}\r\n",
+	        "{\"version\": 1}",
+	        ("{\"version\": 1, \"tiers\": {}, \"targets\": {}, \"probe\": {}, \"push\": {}, "
+	         "\"window\": {}, \"flagging\": {}, \"maintenance\": {}, \"service_window\": {}, "
+	         "\"blindness\": {}}"),
+	        ("{\"version\": 1, \"service_window\": {\"weekly\": []}, "
+	         "\"blindness\": {\"canaries\": []}}"),
+	        "\xef\xbb\xbf{\"version\": 1}\n",
+	        " \r\n\t{\"version\":1}\r\n",
 	};
 	struct rw_policy p;
 
@@ -721,52 +721,52 @@ struct good {
 #define U32(f) offsetof(struct rw_policy, f)
 
 static const struct good good_docs[] = {
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 1}}", U32(probe.interval_s), 1},
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 86400}}", U32(probe.interval_s), 86400},
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 6e1}}", U32(probe.interval_s), 60},
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 60.0}}", U32(probe.interval_s), 60},
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 5}}", U32(probe.timeout_ms), 5000},
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 1}}", U32(probe.timeout_ms), 1000},
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 5, \"timeout_ms\": 100}}",
-	 U32(probe.timeout_ms), 100},
-	{"{\"version\": 1, \"probe\": {\"timeout_ms\": 60000}}", U32(probe.timeout_ms), 60000},
-	{"{\"version\": 1, \"probe\": {\"interval_s\": 86400, \"timeout_ms\": 86400000}}",
-	 U32(probe.timeout_ms), 86400000},
-	{"{\"version\": 1, \"probe\": {\"failures_to_down\": 100}}", U32(probe.failures_to_down),
-	 100},
-	{"{\"version\": 1, \"probe\": {\"successes_to_up\": 100}}", U32(probe.successes_to_up),
-	 100},
-	{"{\"version\": 1, \"push\": {\"grace_s\": 0}}", U32(push.grace_s), 0},
-	{"{\"version\": 1, \"push\": {\"grace_s\": -0}}", U32(push.grace_s), 0},
-	{"{\"version\": 1, \"push\": {\"grace_s\": 86400}}", U32(push.grace_s), 86400},
-	{"{\"version\": 1, \"window\": {\"rolling_days\": 366}}", U32(window.rolling_days), 366},
-	{"{\"version\": 1, \"window\": {\"min_coverage\": 0}}", U32(window.min_coverage_ppm), 0},
-	{"{\"version\": 1, \"window\": {\"min_coverage\": 1}}", U32(window.min_coverage_ppm),
-	 1000000},
-	{"{\"version\": 1, \"flagging\": {\"probation_days\": 0}}", U32(flagging.probation_days),
-	 0},
-	{"{\"version\": 1, \"flagging\": {\"restore_margin\": 0.9999994}}",
-	 U32(flagging.restore_margin_ppm), 999999},
-	{"{\"version\": 1, \"flagging\": {\"restore_margin\": 0.9999995}}",
-	 U32(flagging.restore_margin_ppm), 1000000},
-	{"{\"version\": 1, \"flagging\": {\"restore_margin\": 1e-7}}",
-	 U32(flagging.restore_margin_ppm), 0},
-	{"{\"version\": 1, \"maintenance\": {\"min_notice_h\": 8760}}",
-	 U32(maintenance.min_notice_h), 8760},
-	{"{\"version\": 1, \"maintenance\": {\"max_h_per_month\": 744}}",
-	 U32(maintenance.max_h_per_month), 744},
-	{"{\"version\": 1, \"maintenance\": {\"max_h_per_month\": 0}}",
-	 U32(maintenance.max_h_per_month), 0},
-	{"{\"version\": 1, \"uptime_floor\": 0}", U32(floor_ppm), 0},
-	{"{\"version\": 1, \"uptime_floor\": 1}", U32(floor_ppm), 1000000},
-	{"{\"version\": 1, \"uptime_floor\": 0.123456}", U32(floor_ppm), 123456},
-	{"{\"version\": 1, \"blindness\": {\"fraction\": 1}}", U32(blindness.fraction_ppm),
-	 1000000},
-	{"{\"version\": 1, \"blindness\": {\"fraction\": 5e-7}}", U32(blindness.fraction_ppm), 1},
-	{"{\"version\": 1, \"blindness\": {\"min_runners\": 1}}", U32(blindness.min_runners), 1},
-	{"{\"version\": 1, \"blindness\": {\"min_runners\": 1000000}}", U32(blindness.min_runners),
-	 1000000},
-	{"{\"\\u0076ersion\": 1, \"push\": {\"grace_s\": 5}}", U32(push.grace_s), 5},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 1}}", U32(probe.interval_s), 1},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 86400}}", U32(probe.interval_s), 86400},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 6e1}}", U32(probe.interval_s), 60},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 60.0}}", U32(probe.interval_s), 60},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 5}}", U32(probe.timeout_ms), 5000},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 1}}", U32(probe.timeout_ms), 1000},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 5, \"timeout_ms\": 100}}",
+         U32(probe.timeout_ms), 100},
+        {"{\"version\": 1, \"probe\": {\"timeout_ms\": 60000}}", U32(probe.timeout_ms), 60000},
+        {"{\"version\": 1, \"probe\": {\"interval_s\": 86400, \"timeout_ms\": 86400000}}",
+         U32(probe.timeout_ms), 86400000},
+        {"{\"version\": 1, \"probe\": {\"failures_to_down\": 100}}", U32(probe.failures_to_down),
+         100},
+        {"{\"version\": 1, \"probe\": {\"successes_to_up\": 100}}", U32(probe.successes_to_up),
+         100},
+        {"{\"version\": 1, \"push\": {\"grace_s\": 0}}", U32(push.grace_s), 0},
+        {"{\"version\": 1, \"push\": {\"grace_s\": -0}}", U32(push.grace_s), 0},
+        {"{\"version\": 1, \"push\": {\"grace_s\": 86400}}", U32(push.grace_s), 86400},
+        {"{\"version\": 1, \"window\": {\"rolling_days\": 366}}", U32(window.rolling_days), 366},
+        {"{\"version\": 1, \"window\": {\"min_coverage\": 0}}", U32(window.min_coverage_ppm), 0},
+        {"{\"version\": 1, \"window\": {\"min_coverage\": 1}}", U32(window.min_coverage_ppm),
+         1000000},
+        {"{\"version\": 1, \"flagging\": {\"probation_days\": 0}}", U32(flagging.probation_days),
+         0},
+        {"{\"version\": 1, \"flagging\": {\"restore_margin\": 0.9999994}}",
+         U32(flagging.restore_margin_ppm), 999999},
+        {"{\"version\": 1, \"flagging\": {\"restore_margin\": 0.9999995}}",
+         U32(flagging.restore_margin_ppm), 1000000},
+        {"{\"version\": 1, \"flagging\": {\"restore_margin\": 1e-7}}",
+         U32(flagging.restore_margin_ppm), 0},
+        {"{\"version\": 1, \"maintenance\": {\"min_notice_h\": 8760}}",
+         U32(maintenance.min_notice_h), 8760},
+        {"{\"version\": 1, \"maintenance\": {\"max_h_per_month\": 744}}",
+         U32(maintenance.max_h_per_month), 744},
+        {"{\"version\": 1, \"maintenance\": {\"max_h_per_month\": 0}}",
+         U32(maintenance.max_h_per_month), 0},
+        {"{\"version\": 1, \"uptime_floor\": 0}", U32(floor_ppm), 0},
+        {"{\"version\": 1, \"uptime_floor\": 1}", U32(floor_ppm), 1000000},
+        {"{\"version\": 1, \"uptime_floor\": 0.123456}", U32(floor_ppm), 123456},
+        {"{\"version\": 1, \"blindness\": {\"fraction\": 1}}", U32(blindness.fraction_ppm),
+         1000000},
+        {"{\"version\": 1, \"blindness\": {\"fraction\": 5e-7}}", U32(blindness.fraction_ppm), 1},
+        {"{\"version\": 1, \"blindness\": {\"min_runners\": 1}}", U32(blindness.min_runners), 1},
+        {"{\"version\": 1, \"blindness\": {\"min_runners\": 1000000}}", U32(blindness.min_runners),
+         1000000},
+        {"{\"\\u0076ersion\": 1, \"push\": {\"grace_s\": 5}}", U32(push.grace_s), 5},
 };
 
 static void test_good_values(void **state)
@@ -780,7 +780,7 @@ static void test_good_values(void **state)
 		memcpy(&got, (const char *)&p + good_docs[i].off, sizeof(got));
 		if (got != good_docs[i].want)
 			fail_msg("case %zu: got %u, want %u\n%s", i, got, good_docs[i].want,
-				 good_docs[i].doc);
+			         good_docs[i].doc);
 		policy_deinit(&p);
 	}
 	parse_ok(&p, "{\"version\": 2147483647}");
@@ -795,16 +795,16 @@ static void test_service_window_grammar(void **state)
 		uint8_t mask;
 		uint16_t from_min, to_min;
 	} cases[] = {
-		{"mon", "00:00", "24:00", 0x01, 0, 1440},
-		{"mon-fri", "06:00", "22:00", 0x1f, 360, 1320},
-		{"sat,sun", "23:59", "24:00", 0x60, 1439, 1440},
-		{"mon-wed,fri", "09:30", "17:45", 0x17, 570, 1065},
-		{"mon-sun", "00:00", "00:01", 0x7f, 0, 1},
-		{"sun", "12:00", "13:00", 0x40, 720, 780},
-		{"fri,mon", "08:00", "09:00", 0x11, 480, 540},
-		{"tue-tue", "08:00", "09:00", 0x02, 480, 540},
-		{"mon,mon", "08:00", "09:00", 0x01, 480, 540},
-		{"mon-tue,thu-sun", "08:00", "09:00", 0x7b, 480, 540},
+	        {"mon", "00:00", "24:00", 0x01, 0, 1440},
+	        {"mon-fri", "06:00", "22:00", 0x1f, 360, 1320},
+	        {"sat,sun", "23:59", "24:00", 0x60, 1439, 1440},
+	        {"mon-wed,fri", "09:30", "17:45", 0x17, 570, 1065},
+	        {"mon-sun", "00:00", "00:01", 0x7f, 0, 1},
+	        {"sun", "12:00", "13:00", 0x40, 720, 780},
+	        {"fri,mon", "08:00", "09:00", 0x11, 480, 540},
+	        {"tue-tue", "08:00", "09:00", 0x02, 480, 540},
+	        {"mon,mon", "08:00", "09:00", 0x01, 480, 540},
+	        {"mon-tue,thu-sun", "08:00", "09:00", 0x7b, 480, 540},
 	};
 	char doc[256];
 	struct rw_policy p;
@@ -812,17 +812,17 @@ static void test_service_window_grammar(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(doc, sizeof(doc),
-			 "{\"version\": 1, \"service_window\": {\"weekly\": [{\"days\": \"%s\", "
-			 "\"from\": \"%s\", \"to\": \"%s\"}]}}",
-			 cases[i].days, cases[i].from, cases[i].to);
+		         "{\"version\": 1, \"service_window\": {\"weekly\": [{\"days\": \"%s\", "
+		         "\"from\": \"%s\", \"to\": \"%s\"}]}}",
+		         cases[i].days, cases[i].from, cases[i].to);
 		parse_ok(&p, doc);
 		assert_int_equal(p.n_service_spans, 1);
 		if (p.service_spans[0].days != cases[i].mask ||
 		    p.service_spans[0].from_min != cases[i].from_min ||
 		    p.service_spans[0].to_min != cases[i].to_min)
 			fail_msg("case %zu (%s): got days 0x%x %u..%u", i, cases[i].days,
-				 p.service_spans[0].days, p.service_spans[0].from_min,
-				 p.service_spans[0].to_min);
+			         p.service_spans[0].days, p.service_spans[0].from_min,
+			         p.service_spans[0].to_min);
 		policy_deinit(&p);
 	}
 }
@@ -856,51 +856,51 @@ static void test_round_trip(void **state)
 	round_trip(design_example);
 	round_trip("{\"version\": 1}");
 	round_trip("{\"version\": 9, \"uptime_floor\": 0.1, "
-		   "\"tiers\": {\"9\": {\"uptime_floor\": 0}, \"1\": {\"uptime_floor\": 1}, "
-		   "\"5\": {\"uptime_floor\": 0.3333333333333333}},"
-		   "\"targets\": {\"x86_64-unknown-linux-gnu\": 1, \"aarch64-apple-darwin\": 9, "
-		   "\"wasm32-wasip1\": 5},"
-		   "\"probe\": {\"interval_s\": 5, \"failures_to_down\": 100},"
-		   "\"window\": {\"min_coverage\": 1e-6},"
-		   "\"flagging\": {\"restore_margin\": 0.9999995},"
-		   "\"service_window\": {\"weekly\": ["
-		   "{\"days\": \"sat,sun\", \"from\": \"00:00\", \"to\": \"24:00\"},"
-		   "{\"days\": \"mon-wed,fri\", \"from\": \"09:30\", \"to\": \"17:45\"}]},"
-		   "\"blindness\": {\"fraction\": 5e-7, \"min_runners\": 1000000, \"canaries\": "
-		   "[\"https://a.example/\", \"HTTP://B.EXAMPLE/q?x=\\\"1\\\"&y=\\\\\"]}}");
+	           "\"tiers\": {\"9\": {\"uptime_floor\": 0}, \"1\": {\"uptime_floor\": 1}, "
+	           "\"5\": {\"uptime_floor\": 0.3333333333333333}},"
+	           "\"targets\": {\"x86_64-unknown-linux-gnu\": 1, \"aarch64-apple-darwin\": 9, "
+	           "\"wasm32-wasip1\": 5},"
+	           "\"probe\": {\"interval_s\": 5, \"failures_to_down\": 100},"
+	           "\"window\": {\"min_coverage\": 1e-6},"
+	           "\"flagging\": {\"restore_margin\": 0.9999995},"
+	           "\"service_window\": {\"weekly\": ["
+	           "{\"days\": \"sat,sun\", \"from\": \"00:00\", \"to\": \"24:00\"},"
+	           "{\"days\": \"mon-wed,fri\", \"from\": \"09:30\", \"to\": \"17:45\"}]},"
+	           "\"blindness\": {\"fraction\": 5e-7, \"min_runners\": 1000000, \"canaries\": "
+	           "[\"https://a.example/\", \"HTTP://B.EXAMPLE/q?x=\\\"1\\\"&y=\\\\\"]}}");
 }
 
 static void test_to_json_text(void **state)
 {
 	static const char *const order[] = {"\"version\"",
-					    "\"uptime_floor\"",
-					    "\"tiers\"",
-					    "\"targets\"",
-					    "\"probe\"",
-					    "\"interval_s\"",
-					    "\"timeout_ms\"",
-					    "\"failures_to_down\"",
-					    "\"successes_to_up\"",
-					    "\"push\"",
-					    "\"grace_s\"",
-					    "\"window\"",
-					    "\"rolling_days\"",
-					    "\"min_coverage\"",
-					    "\"flagging\"",
-					    "\"restore_margin\"",
-					    "\"probation_days\"",
-					    "\"maintenance\"",
-					    "\"min_notice_h\"",
-					    "\"max_h_per_month\"",
-					    "\"service_window\"",
-					    "\"weekly\"",
-					    "\"days\"",
-					    "\"from\"",
-					    "\"to\"",
-					    "\"blindness\"",
-					    "\"fraction\"",
-					    "\"min_runners\"",
-					    "\"canaries\""};
+	                                    "\"uptime_floor\"",
+	                                    "\"tiers\"",
+	                                    "\"targets\"",
+	                                    "\"probe\"",
+	                                    "\"interval_s\"",
+	                                    "\"timeout_ms\"",
+	                                    "\"failures_to_down\"",
+	                                    "\"successes_to_up\"",
+	                                    "\"push\"",
+	                                    "\"grace_s\"",
+	                                    "\"window\"",
+	                                    "\"rolling_days\"",
+	                                    "\"min_coverage\"",
+	                                    "\"flagging\"",
+	                                    "\"restore_margin\"",
+	                                    "\"probation_days\"",
+	                                    "\"maintenance\"",
+	                                    "\"min_notice_h\"",
+	                                    "\"max_h_per_month\"",
+	                                    "\"service_window\"",
+	                                    "\"weekly\"",
+	                                    "\"days\"",
+	                                    "\"from\"",
+	                                    "\"to\"",
+	                                    "\"blindness\"",
+	                                    "\"fraction\"",
+	                                    "\"min_runners\"",
+	                                    "\"canaries\""};
 	struct rw_policy p;
 	const char *at;
 	char *j;
@@ -945,13 +945,13 @@ static void test_to_json_text(void **state)
 static void test_floor_ppm(void **state)
 {
 	static const char doc[] =
-		"{\"version\": 1, \"uptime_floor\": 0.98,"
-		" \"tiers\": {\"2\": {\"uptime_floor\": 0.99}, \"3\": {\"uptime_floor\": 0.95}},"
-		" \"targets\": {\"riscv64gc-unknown-linux-gnu\": 2, "
-		"\"powerpc64-unknown-linux-musl\": 3,"
-		" \"s390x-unknown-linux-gnu\": 5}}";
+	        "{\"version\": 1, \"uptime_floor\": 0.98,"
+	        " \"tiers\": {\"2\": {\"uptime_floor\": 0.99}, \"3\": {\"uptime_floor\": 0.95}},"
+	        " \"targets\": {\"riscv64gc-unknown-linux-gnu\": 2, "
+	        "\"powerpc64-unknown-linux-musl\": 3,"
+	        " \"s390x-unknown-linux-gnu\": 5}}";
 	const char *rv = "riscv64gc-unknown-linux-gnu", *ppc = "powerpc64-unknown-linux-musl",
-		   *s390 = "s390x-unknown-linux-gnu", *none = "x86_64-unknown-linux-gnu";
+	           *s390 = "s390x-unknown-linux-gnu", *none = "x86_64-unknown-linux-gnu";
 	struct rw_policy p;
 
 	(void)state;
@@ -984,12 +984,12 @@ static void test_api_edges(void **state)
 	assert_string_equal(err, "policy:3: uptime_floor: 1.5 is not in [0, 1]");
 	/* the exact message of DESIGN.md */
 	assert_int_equal(policy_parse(&p, doc, strlen(doc), "policy.json", err, sizeof(err)),
-			 RW_EINVAL);
+	                 RW_EINVAL);
 	assert_string_equal(err, "policy.json:3: uptime_floor: 1.5 is not in [0, 1]");
 	/* a short buffer is truncated, a missing one is allowed */
 	memset(small, 'X', sizeof(small));
 	assert_int_equal(policy_parse(&p, doc, strlen(doc), "policy.json", small, sizeof(small)),
-			 RW_EINVAL);
+	                 RW_EINVAL);
 	assert_string_equal(small, "policy.json:3: ");
 	assert_int_equal(policy_parse(&p, doc, strlen(doc), "policy.json", NULL, 0), RW_EINVAL);
 	assert_int_equal(policy_parse(&p, NULL, 0, "policy.json", err, sizeof(err)), RW_EINVAL);
@@ -1002,8 +1002,8 @@ static void test_api_edges(void **state)
 	assert_non_null(exact);
 	memcpy(exact, design_example, sizeof(design_example) - 1);
 	assert_int_equal(policy_parse(&p, exact, sizeof(design_example) - 1, "policy.json", err,
-				      sizeof(err)),
-			 0);
+	                              sizeof(err)),
+	                 0);
 	assert_int_equal(p.version, 3);
 	policy_deinit(&p);
 	memcpy(exact, "{\"version\": 2}", 14);
@@ -1060,19 +1060,19 @@ static void test_cjson_out_of_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad_documents),
-		cmocka_unit_test(test_exact_messages),
-		cmocka_unit_test(test_nesting_limit),
-		cmocka_unit_test(test_canary_too_long),
-		cmocka_unit_test(test_design_example),
-		cmocka_unit_test(test_defaults_when_absent),
-		cmocka_unit_test(test_good_values),
-		cmocka_unit_test(test_service_window_grammar),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_to_json_text),
-		cmocka_unit_test(test_floor_ppm),
-		cmocka_unit_test(test_api_edges),
-		cmocka_unit_test(test_cjson_out_of_memory),
+	        cmocka_unit_test(test_bad_documents),
+	        cmocka_unit_test(test_exact_messages),
+	        cmocka_unit_test(test_nesting_limit),
+	        cmocka_unit_test(test_canary_too_long),
+	        cmocka_unit_test(test_design_example),
+	        cmocka_unit_test(test_defaults_when_absent),
+	        cmocka_unit_test(test_good_values),
+	        cmocka_unit_test(test_service_window_grammar),
+	        cmocka_unit_test(test_round_trip),
+	        cmocka_unit_test(test_to_json_text),
+	        cmocka_unit_test(test_floor_ppm),
+	        cmocka_unit_test(test_api_edges),
+	        cmocka_unit_test(test_cjson_out_of_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

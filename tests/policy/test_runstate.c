@@ -28,7 +28,7 @@
 
 #include "runstate.h"
 
-#define SEC(x)	   ((int64_t)(x)*1000)
+#define SEC(x)     ((int64_t)(x)*1000)
 #define REAL_EPOCH ((int64_t)1700000000000) /* 2023-11-14T22:13:20Z */
 
 /* ------------------------------------------------------------------ */
@@ -78,7 +78,7 @@ static void chain_free(struct chain *c)
 
 /* Returns 0 when fine, else fills msg. */
 static int chain_add(struct chain *c, const struct runstate *rs, int64_t since_before,
-		     const struct runstate_change *ch, int n, int max, char *msg, size_t msglen)
+                     const struct runstate_change *ch, int n, int max, char *msg, size_t msglen)
 {
 	if (n < 0 || n > max) {
 		snprintf(msg, msglen, "returned %d changes (max %d)", n, max);
@@ -87,19 +87,19 @@ static int chain_add(struct chain *c, const struct runstate *rs, int64_t since_b
 	for (int i = 0; i < n; i++) {
 		if (ch[i].from == ch[i].to) {
 			snprintf(msg, msglen, "change %d has from == to (%s)", i,
-				 rw_state_name(ch[i].to));
+			         rw_state_name(ch[i].to));
 			return -1;
 		}
 		if (ch[i].from != c->state) {
 			snprintf(msg, msglen, "change %d from %s, but the state was %s", i,
-				 rw_state_name(ch[i].from), rw_state_name(c->state));
+			         rw_state_name(ch[i].from), rw_state_name(c->state));
 			return -1;
 		}
 		if (ch[i].at_ms < c->last_at || ch[i].at_ms < since_before) {
 			snprintf(msg, msglen,
-				 "change %d at %" PRId64 " precedes the previous change at %" PRId64
-				 " or since %" PRId64,
-				 i, ch[i].at_ms, c->last_at, since_before);
+			         "change %d at %" PRId64 " precedes the previous change at %" PRId64
+			         " or since %" PRId64,
+			         i, ch[i].at_ms, c->last_at, since_before);
 			return -1;
 		}
 		c->state = ch[i].to;
@@ -113,7 +113,7 @@ static int chain_add(struct chain *c, const struct runstate *rs, int64_t since_b
 	}
 	if (rs->state != c->state) {
 		snprintf(msg, msglen, "machine state %s, but its changes lead to %s",
-			 rw_state_name(rs->state), rw_state_name(c->state));
+		         rw_state_name(rs->state), rw_state_name(c->state));
 		return -1;
 	}
 	return 0;
@@ -121,7 +121,7 @@ static int chain_add(struct chain *c, const struct runstate *rs, int64_t since_b
 
 /* Applies one call to the machine; returns its return value. */
 static int apply_op(struct runstate *rs, const struct runstate_params *p, enum op_kind kind,
-		    int64_t t, bool ok, struct runstate_change out[RUNSTATE_MAX_CHANGES])
+                    int64_t t, bool ok, struct runstate_change out[RUNSTATE_MAX_CHANGES])
 {
 	switch (kind) {
 	case OP_SAMPLE: return runstate_sample(rs, p, t, ok, out);
@@ -163,8 +163,8 @@ struct op {
 /* clang-format on */
 
 #define UNKNOWN RW_STATE_UNKNOWN
-#define UP	RW_STATE_UP
-#define DOWN	RW_STATE_DOWN
+#define UP      RW_STATE_UP
+#define DOWN    RW_STATE_DOWN
 
 struct rcase {
 	const char *name;
@@ -172,7 +172,7 @@ struct rcase {
 	uint32_t f, s;
 	enum rw_state init;
 	int64_t since_s;
-	struct op ops[40];		/* ends at OP_END */
+	struct op ops[40];              /* ends at OP_END */
 	struct runstate_change exp[12]; /* ends at an entry with from == to */
 	uint64_t blips;
 	enum rw_state final;
@@ -510,32 +510,32 @@ static void run_rcase(const struct rcase *c, int64_t base)
 		n = apply_op(&rs, &p, o->kind, base + o->t, o->ok, out);
 		if (n != o->nret)
 			fail_msg("%s (base %" PRId64 "): op %zu (%s at %" PRId64
-				 " ms) returned %d, expected %d",
-				 c->name, base, i, op_name(o->kind), o->t, n, o->nret);
+			         " ms) returned %d, expected %d",
+			         c->name, base, i, op_name(o->kind), o->t, n, o->nret);
 		if (chain_add(&chain, &rs, since_before, out, n, max_changes(o->kind), msg,
-			      sizeof(msg)))
+		              sizeof(msg)))
 			fail_msg("%s (base %" PRId64 "): op %zu: %s", c->name, base, i, msg);
 	}
 	while (c->exp[nexp].from != c->exp[nexp].to)
 		nexp++;
 	if (chain.n != nexp)
 		fail_msg("%s (base %" PRId64 "): %zu changes, expected %zu", c->name, base, chain.n,
-			 nexp);
+		         nexp);
 	for (size_t i = 0; i < nexp; i++) {
 		const struct runstate_change *g = &chain.all[i], *e = &c->exp[i];
 		if (g->at_ms != base + e->at_ms || g->from != e->from || g->to != e->to)
 			fail_msg("%s (base %" PRId64 "): change %zu is %s->%s at %" PRId64
-				 ", expected %s->%s at %" PRId64,
-				 c->name, base, i, rw_state_name(g->from), rw_state_name(g->to),
-				 g->at_ms - base, rw_state_name(e->from), rw_state_name(e->to),
-				 e->at_ms);
+			         ", expected %s->%s at %" PRId64,
+			         c->name, base, i, rw_state_name(g->from), rw_state_name(g->to),
+			         g->at_ms - base, rw_state_name(e->from), rw_state_name(e->to),
+			         e->at_ms);
 	}
 	if (rs.blips != c->blips)
 		fail_msg("%s (base %" PRId64 "): %" PRIu64 " blips, expected %" PRIu64, c->name,
-			 base, rs.blips, c->blips);
+		         base, rs.blips, c->blips);
 	if (rs.state != c->final)
 		fail_msg("%s (base %" PRId64 "): final state %s, expected %s", c->name, base,
-			 rw_state_name(rs.state), rw_state_name(c->final));
+		         rw_state_name(rs.state), rw_state_name(c->final));
 	chain_free(&chain);
 }
 
@@ -701,7 +701,7 @@ struct osample {
 /* An epoch: samples with no reset (staleness or blindness) between them. */
 struct oepoch {
 	size_t first, n; /* into oracle.s */
-	bool closed;	 /* ended by a reset at `end` */
+	bool closed;     /* ended by a reset at `end` */
 	int64_t end;
 };
 
@@ -709,9 +709,9 @@ struct oepoch {
  * generator that stopped producing them fails instead of passing vacuously. */
 struct ostats {
 	unsigned long ignored, clamped, at_exactly_2i, stale_by_sample, stale_by_advance,
-		blind_clamped, blind_noop, two_changes, zero_length, blips, confirm_up,
-		confirm_down, f1, s1, blind_stale, restored_stale, ignored_by_blind,
-		back_after_reset;
+	        blind_clamped, blind_noop, two_changes, zero_length, blips, confirm_up,
+	        confirm_down, f1, s1, blind_stale, restored_stale, ignored_by_blind,
+	        back_after_reset;
 };
 
 static struct ostats stats;
@@ -952,7 +952,7 @@ struct timeline {
 	struct runstate_params p;
 	enum rw_state init;
 	int64_t since0; /* a multiple of 1000 */
-	int64_t end;	/* check [since0, end) */
+	int64_t end;    /* check [since0, end) */
 	struct ev *ev;
 	size_t n;
 };
@@ -1027,7 +1027,7 @@ static void tl_generate(struct timeline *tl, uint64_t seed)
 				clock = t;
 		} else if (r < 88) {
 			int64_t now = rng_pct(&x, 15) ? clock - SEC(rng_below(&x, i_s + 1))
-						      : clock + SEC(rng_below(&x, 4 * i_s + 1));
+			                              : clock + SEC(rng_below(&x, 4 * i_s + 1));
 			tl_push(tl, cap, OP_ADVANCE, now, false);
 			if (now > clock)
 				clock = now;
@@ -1062,13 +1062,13 @@ static void tl_generate(struct timeline *tl, uint64_t seed)
 static void tl_dump(const struct timeline *tl, uint64_t seed)
 {
 	print_error("seed %" PRIu64 ": interval %" PRId64 " s, F=%u S=%u, init %s, since %" PRId64
-		    " ms; times below are seconds after since\n",
-		    seed, tl->p.interval_ms / 1000, tl->p.failures_to_down, tl->p.successes_to_up,
-		    rw_state_name(tl->init), tl->since0);
+	            " ms; times below are seconds after since\n",
+	            seed, tl->p.interval_ms / 1000, tl->p.failures_to_down, tl->p.successes_to_up,
+	            rw_state_name(tl->init), tl->since0);
 	for (size_t i = 0; i < tl->n; i++)
 		print_error("  %3zu %-7s %" PRId64 "%s\n", i, op_name(tl->ev[i].kind),
-			    (tl->ev[i].t - tl->since0) / 1000,
-			    tl->ev[i].kind == OP_SAMPLE ? (tl->ev[i].ok ? " ok" : " FAIL") : "");
+		            (tl->ev[i].t - tl->since0) / 1000,
+		            tl->ev[i].kind == OP_SAMPLE ? (tl->ev[i].ok ? " ok" : " FAIL") : "");
 }
 
 static void dump_changes(const char *who, const struct runstate_change *c, size_t n, int64_t since0)
@@ -1076,7 +1076,7 @@ static void dump_changes(const char *who, const struct runstate_change *c, size_
 	print_error("%s changes:\n", who);
 	for (size_t i = 0; i < n; i++)
 		print_error("  %" PRId64 " %s -> %s\n", (c[i].at_ms - since0) / 1000,
-			    rw_state_name(c[i].from), rw_state_name(c[i].to));
+		            rw_state_name(c[i].from), rw_state_name(c[i].to));
 }
 
 /* Runs one timeline; returns 0 when machine and oracle agree. */
@@ -1113,7 +1113,7 @@ static int check_timeline(uint64_t seed)
 			stats.blind_noop++;
 
 		if (chain_add(&chain, &rs, since_before, out, n, max_changes(tl.ev[i].kind), m2,
-			      sizeof(m2))) {
+		              sizeof(m2))) {
 			snprintf(msg, sizeof(msg), "event %zu: %s", i, m2);
 			bad = 1;
 		}
@@ -1187,9 +1187,9 @@ static int check_timeline(uint64_t seed)
 				k++;
 			if (states[k] != (enum rw_state)paint[s]) {
 				snprintf(msg, sizeof(msg),
-					 "second %zu: machine says %s, oracle says %s", s,
-					 rw_state_name(states[k]),
-					 rw_state_name((enum rw_state)paint[s]));
+				         "second %zu: machine says %s, oracle says %s", s,
+				         rw_state_name(states[k]),
+				         rw_state_name((enum rw_state)paint[s]));
 				bad = 1;
 				break;
 			}
@@ -1198,12 +1198,12 @@ static int check_timeline(uint64_t seed)
 	stats.blips += r.blips;
 	if (!bad && rs.blips != r.blips) {
 		snprintf(msg, sizeof(msg), "machine counted %" PRIu64 " blips, oracle %" PRIu64,
-			 rs.blips, r.blips);
+		         rs.blips, r.blips);
 		bad = 1;
 	}
 	if (!bad && rs.state != r.state) {
 		snprintf(msg, sizeof(msg), "final state: machine %s, oracle %s",
-			 rw_state_name(rs.state), rw_state_name(r.state));
+		         rw_state_name(rs.state), rw_state_name(r.state));
 		bad = 1;
 	}
 	/* The rules fix every change, zero-length ones included. */
@@ -1258,15 +1258,15 @@ static void test_random_timelines(void **state)
 	if (failed)
 		fail_msg("%d randomized timeline(s) failed; seeds printed above", failed);
 	print_message("%d timelines: %lu ignored, %lu clamped back, %lu at exactly 2I, %lu "
-		      "stale by sample, %lu by advance, %lu blind clamped, %lu blind no-op, "
-		      "%lu two-change calls, %lu zero-length, %lu blips, %lu up, %lu down, %lu "
-		      "blind stale first, %lu restored stale, %lu ignored after blind, %lu back "
-		      "after reset\n",
-		      N_TIMELINES, stats.ignored, stats.clamped, stats.at_exactly_2i,
-		      stats.stale_by_sample, stats.stale_by_advance, stats.blind_clamped,
-		      stats.blind_noop, stats.two_changes, stats.zero_length, stats.blips,
-		      stats.confirm_up, stats.confirm_down, stats.blind_stale, stats.restored_stale,
-		      stats.ignored_by_blind, stats.back_after_reset);
+	              "stale by sample, %lu by advance, %lu blind clamped, %lu blind no-op, "
+	              "%lu two-change calls, %lu zero-length, %lu blips, %lu up, %lu down, %lu "
+	              "blind stale first, %lu restored stale, %lu ignored after blind, %lu back "
+	              "after reset\n",
+	              N_TIMELINES, stats.ignored, stats.clamped, stats.at_exactly_2i,
+	              stats.stale_by_sample, stats.stale_by_advance, stats.blind_clamped,
+	              stats.blind_noop, stats.two_changes, stats.zero_length, stats.blips,
+	              stats.confirm_up, stats.confirm_down, stats.blind_stale, stats.restored_stale,
+	              stats.ignored_by_blind, stats.back_after_reset);
 	assert_true(stats.ignored >= 100);
 	assert_true(stats.clamped >= 100);
 	assert_true(stats.at_exactly_2i >= 100);
@@ -1286,8 +1286,8 @@ static void test_random_timelines(void **state)
 
 /* Runs the oracle alone on a hand-computed timeline. */
 static void check_oracle(const struct ev *ev, size_t nev, int64_t interval_s, uint32_t f,
-			 uint32_t s, enum rw_state init, const struct runstate_change *exp,
-			 size_t nexp, uint64_t blips, enum rw_state final)
+                         uint32_t s, enum rw_state init, const struct runstate_change *exp,
+                         size_t nexp, uint64_t blips, enum rw_state final)
 {
 	struct oracle o = {0};
 	struct oresult r = {0};
@@ -1322,55 +1322,55 @@ static void check_oracle(const struct ev *ev, size_t nev, int64_t interval_s, ui
 static void test_oracle_sanity(void **state)
 {
 	const struct ev ev[] = {
-		{OP_SAMPLE, SEC(0), true},   {OP_SAMPLE, SEC(10), true},
-		{OP_SAMPLE, SEC(20), false}, {OP_SAMPLE, SEC(30), true},
-		{OP_SAMPLE, SEC(40), false}, {OP_SAMPLE, SEC(50), false},
-		{OP_SAMPLE, SEC(60), false}, {OP_SAMPLE, SEC(55), true},
-		{OP_SAMPLE, SEC(120), true}, {OP_SAMPLE, SEC(130), true},
-		{OP_BLIND, SEC(125), false}, {OP_SAMPLE, SEC(126), false},
+	        {OP_SAMPLE, SEC(0), true},   {OP_SAMPLE, SEC(10), true},
+	        {OP_SAMPLE, SEC(20), false}, {OP_SAMPLE, SEC(30), true},
+	        {OP_SAMPLE, SEC(40), false}, {OP_SAMPLE, SEC(50), false},
+	        {OP_SAMPLE, SEC(60), false}, {OP_SAMPLE, SEC(55), true},
+	        {OP_SAMPLE, SEC(120), true}, {OP_SAMPLE, SEC(130), true},
+	        {OP_BLIND, SEC(125), false}, {OP_SAMPLE, SEC(126), false},
 	};
 	const struct runstate_change exp[] = {
-		{SEC(0), RW_STATE_UNKNOWN, RW_STATE_UP},
-		{SEC(40), RW_STATE_UP, RW_STATE_DOWN},
-		{SEC(80), RW_STATE_DOWN, RW_STATE_UNKNOWN},
-		{SEC(120), RW_STATE_UNKNOWN, RW_STATE_UP},
-		{SEC(125), RW_STATE_UP, RW_STATE_UNKNOWN},
+	        {SEC(0), RW_STATE_UNKNOWN, RW_STATE_UP},
+	        {SEC(40), RW_STATE_UP, RW_STATE_DOWN},
+	        {SEC(80), RW_STATE_DOWN, RW_STATE_UNKNOWN},
+	        {SEC(120), RW_STATE_UNKNOWN, RW_STATE_UP},
+	        {SEC(125), RW_STATE_UP, RW_STATE_UNKNOWN},
 	};
 	/* Restored UP at 0, I = 10 s, F = S = 2: blind at 50 finds the restored
 	 * evidence stale at 20 and moves since to 50 (40 is ignored); UP at 50;
 	 * blind at 200 finds the last sample (65) stale at 85; blind at 215 in
 	 * UNKNOWN moves since to 215, so 212 cannot join 210 into a run. */
 	const struct ev ev2[] = {
-		{OP_BLIND, SEC(50), false},  {OP_SAMPLE, SEC(40), true},
-		{OP_SAMPLE, SEC(50), true},  {OP_SAMPLE, SEC(60), true},
-		{OP_SAMPLE, SEC(65), false}, {OP_BLIND, SEC(200), false},
-		{OP_SAMPLE, SEC(150), true}, {OP_SAMPLE, SEC(210), true},
-		{OP_BLIND, SEC(215), false}, {OP_SAMPLE, SEC(212), true},
-		{OP_SAMPLE, SEC(220), true}, {OP_SAMPLE, SEC(230), true},
+	        {OP_BLIND, SEC(50), false},  {OP_SAMPLE, SEC(40), true},
+	        {OP_SAMPLE, SEC(50), true},  {OP_SAMPLE, SEC(60), true},
+	        {OP_SAMPLE, SEC(65), false}, {OP_BLIND, SEC(200), false},
+	        {OP_SAMPLE, SEC(150), true}, {OP_SAMPLE, SEC(210), true},
+	        {OP_BLIND, SEC(215), false}, {OP_SAMPLE, SEC(212), true},
+	        {OP_SAMPLE, SEC(220), true}, {OP_SAMPLE, SEC(230), true},
 	};
 	const struct runstate_change exp2[] = {
-		{SEC(20), RW_STATE_UP, RW_STATE_UNKNOWN},
-		{SEC(50), RW_STATE_UNKNOWN, RW_STATE_UP},
-		{SEC(85), RW_STATE_UP, RW_STATE_UNKNOWN},
-		{SEC(220), RW_STATE_UNKNOWN, RW_STATE_UP},
+	        {SEC(20), RW_STATE_UP, RW_STATE_UNKNOWN},
+	        {SEC(50), RW_STATE_UNKNOWN, RW_STATE_UP},
+	        {SEC(85), RW_STATE_UP, RW_STATE_UNKNOWN},
+	        {SEC(220), RW_STATE_UNKNOWN, RW_STATE_UP},
 	};
 
 	(void)state;
 	check_oracle(ev, sizeof(ev) / sizeof(ev[0]), 10, 3, 2, RW_STATE_UNKNOWN, exp,
-		     sizeof(exp) / sizeof(exp[0]), 1, RW_STATE_UNKNOWN);
+	             sizeof(exp) / sizeof(exp[0]), 1, RW_STATE_UNKNOWN);
 	check_oracle(ev2, sizeof(ev2) / sizeof(ev2[0]), 10, 2, 2, RW_STATE_UP, exp2,
-		     sizeof(exp2) / sizeof(exp2[0]), 0, RW_STATE_UP);
+	             sizeof(exp2) / sizeof(exp2[0]), 0, RW_STATE_UP);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init),
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_ignored_sample_changes_nothing),
-		cmocka_unit_test(test_large_runs),
-		cmocka_unit_test(test_oracle_sanity),
-		cmocka_unit_test(test_random_timelines),
+	        cmocka_unit_test(test_init),
+	        cmocka_unit_test(test_table),
+	        cmocka_unit_test(test_ignored_sample_changes_nothing),
+	        cmocka_unit_test(test_large_runs),
+	        cmocka_unit_test(test_oracle_sanity),
+	        cmocka_unit_test(test_random_timelines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
