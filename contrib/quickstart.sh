@@ -45,7 +45,8 @@ cat >"$dir/policy.json" <<'JSON'
   "version": 1,
   "uptime_floor": 0.99,
   "targets": { "riscv64gc-unknown-linux-gnu": 2, "s390x-unknown-linux-gnu": 2 },
-  "probe": { "interval_s": 5, "timeout_ms": 2000, "failures_to_down": 2, "successes_to_up": 1 }
+  "probe": { "interval_s": 5, "timeout_ms": 2000, "failures_to_down": 2, "successes_to_up": 1 },
+  "flagging": { "probation_days": 0, "restore_margin": 0.005 }
 }
 JSON
 

@@ -252,6 +252,33 @@ static int rank_cmp(const void *pa, const void *pb)
 	return a->r->id < b->r->id ? -1 : a->r->id > b->r->id;
 }
 
+/* "since" and "detail" of an excluded runner, by its reason. */
+static void exclusion_detail(struct strbuf *b, struct rw_daemon *d, const struct runner *r,
+                             const char *why)
+{
+	if (strcmp(why, "flagged") == 0) {
+		json_time(b, r->flag_since_ms);
+		strbuf_printf(b, ",\"detail\":\"uptime %.6f < floor %.6f\"",
+		              r->window_uptime_ppm / 1e6, r->floor_ppm / 1e6);
+	} else if (strcmp(why, "probation") == 0) {
+		int64_t until =
+		        r->created_ms + (int64_t)d->policy.flagging.probation_days * 86400000;
+		json_time(b, r->created_ms);
+		strbuf_puts(b, ",\"detail\":\"in probation until ");
+		{
+			char t[40];
+			clock_format_rfc3339(until, t, sizeof(t));
+			strbuf_puts(b, t);
+		}
+		strbuf_puts(b, "\"");
+	} else {
+		json_time(b, r->rs.since_ms);
+		if (r->last_probe_ms && r->last_class != RW_ERRCLASS_NONE)
+			strbuf_printf(b, ",\"detail\":\"last probe: %s\"",
+			              rw_errclass_name(r->last_class));
+	}
+}
+
 static int handle_route(struct api *api, h2o_req_t *req)
 {
 	struct rw_daemon *d = api->d;
@@ -277,7 +304,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 		for (size_t i = 0; i < pool->n; i++) {
 			struct runner *r = pool->v[i];
 			struct rw_totals t;
-			if (fleet_exclusion(r))
+			if (fleet_exclusion(&d->fleet, r, now))
 				continue;
 			rk[n_ok].r = r;
 			account_totals(r->hist, r->n_hist, now, from, now, &t);
@@ -308,7 +335,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 	strbuf_puts(&b, "],\"excluded\":[");
 	for (size_t i = 0; pool && i < pool->n; i++) {
 		struct runner *r = pool->v[i];
-		const char *why = fleet_exclusion(r);
+		const char *why = fleet_exclusion(&d->fleet, r, now);
 		if (!why)
 			continue;
 		strbuf_printf(&b, "%s{\"id\":%" PRId64 ",\"name\":", first ? "" : ",", r->id);
@@ -317,10 +344,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 		strbuf_puts(&b, ",\"operator\":");
 		strbuf_json_str(&b, r->operator_name);
 		strbuf_printf(&b, ",\"reason\":\"%s\",\"since\":", why);
-		json_time(&b, r->rs.since_ms);
-		if (r->last_probe_ms && r->last_class != RW_ERRCLASS_NONE)
-			strbuf_printf(&b, ",\"detail\":\"last probe: %s\"",
-			              rw_errclass_name(r->last_class));
+		exclusion_detail(&b, d, r, why);
 		strbuf_puts(&b, "}");
 	}
 	strbuf_puts(&b, "]}\n");

@@ -25,12 +25,20 @@ int cli_runner(int argc, char **argv);
 int cli_route(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+int cli_maintenance(int argc, char **argv);
 
 /** The database path: @p flag when given, else $RUNWARDEN_DB, else ./runwarden.db. */
 const char *cli_db_path(const char *flag);
 
 /** Opens the store or prints one line and returns CLI_FAIL. */
 int cli_open_store(const char *path, bool create, struct store **out);
+
+/**
+ * Finds a runner by name, or by id when @p key is all digits and no runner
+ * has that name. @p out is filled as by store_runner_get().
+ * @return 0, RW_ENOENT, or the store's error.
+ */
+int cli_find_runner(struct store *st, const char *key, struct store_runner *out);
 
 /** Prints "runwarden: <message>" on stderr and returns @p code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -37,6 +37,17 @@ int cli_error(int code, const char *fmt, ...)
 	return code;
 }
 
+int cli_find_runner(struct store *st, const char *key, struct store_runner *out)
+{
+	char *end;
+	long long id = strtoll(key, &end, 10);
+	int rc = store_runner_get(st, key, 0, out);
+
+	if (rc == RW_ENOENT && *key && !*end && id > 0)
+		rc = store_runner_get(st, NULL, id, out);
+	return rc;
+}
+
 void cli_print_time(FILE *f, int64_t ms)
 {
 	char t[40];

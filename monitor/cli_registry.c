@@ -314,18 +314,6 @@ static int runner_list(struct runner_opts *o)
 	return CLI_OK;
 }
 
-/* Finds a runner by name, or by id when the argument is all digits. */
-static int find_runner(struct store *st, const char *key, struct store_runner *out)
-{
-	char *end;
-	long long id = strtoll(key, &end, 10);
-	int rc = store_runner_get(st, key, 0, out);
-
-	if (rc == RW_ENOENT && *key && !*end && id > 0)
-		rc = store_runner_get(st, NULL, id, out);
-	return rc;
-}
-
 static int runner_show(struct runner_opts *o, const char *key)
 {
 	struct store *st;
@@ -335,7 +323,7 @@ static int runner_show(struct runner_opts *o, const char *key)
 
 	if (rc)
 		return rc;
-	rc = find_runner(st, key, &r);
+	rc = cli_find_runner(st, key, &r);
 	if (rc == 0)
 		store_sample_count(st, r.id, &samples);
 	store_close(st);
@@ -370,7 +358,7 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 
 	if (rc)
 		return rc;
-	rc = find_runner(st, key, &r);
+	rc = cli_find_runner(st, key, &r);
 	if (rc == 0 && r.status == STORE_RUNNER_RETIRED) {
 		store_close(st);
 		store_runner_deinit(&r);

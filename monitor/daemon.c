@@ -245,6 +245,7 @@ static void tick_cb(uv_timer_t *t)
 		d->last_minute = loop_now;
 		for (size_t i = 0; i < d->fleet.n; i++)
 			fleet_hist_trim(d->fleet.v[i], cutoff);
+		fleet_evaluate_all(&d->fleet, now);
 	}
 }
 
@@ -272,13 +273,15 @@ static int load_policy(struct rw_daemon *d, bool reload)
 	policy_deinit(&d->policy);
 	d->policy = p;
 	memcpy(d->policy_sha256, sha, sizeof(sha));
-	if (d->st && store_record_policy(d->st, sha, p.version, body, clock_now_ms(&d->clock)) < 0)
+	if (d->st && store_record_policy(d->st, sha, p.version, body, clock_now_ms(&d->clock),
+	                                 &d->fleet.policy_id) < 0)
 		log_msg(RW_LOG_WARN, "could not record the policy version", "error",
 		        store_errmsg(d->st));
 	free(body);
 	if (reload) {
 		d->m.policy_reloads++;
 		fleet_apply_policy(&d->fleet, &d->policy);
+		fleet_evaluate_all(&d->fleet, clock_now_ms(&d->clock));
 		log_msg(RW_LOG_INFO, "policy reloaded", "sha256", sha);
 	}
 	return 0;
@@ -406,6 +409,13 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	for (int s = 0; s <= RW_STATE_DOWN; s++)
 		strbuf_printf(b, "runwarden_state_changes_total{state=\"%s\"} %llu\n",
 		              rw_state_name(s), (unsigned long long)d->m.state_changes[s]);
+	metrics_scalar(b, "runwarden_flags_total", "counter",
+	               "Runners flagged (rolling uptime below the floor).", (double)d->m.flags);
+	metrics_scalar(b, "runwarden_unflags_total", "counter",
+	               "Runners unflagged (uptime back at floor + restore_margin, and up).",
+	               (double)d->m.unflags);
+	metrics_scalar(b, "runwarden_runners_flagged", "gauge", "Runners flagged now.",
+	               (double)fleet_count_flagged(&d->fleet));
 	metrics_scalar(b, "runwarden_blips_total", "counter",
 	               "Failure runs shorter than failures_to_down.", (double)d->m.blips);
 	metrics_scalar(b, "runwarden_blind_periods_total", "counter",
@@ -489,7 +499,11 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
 	}
-	fleet_init(&d->fleet, d->writer, &d->m);
+	{
+		int64_t policy_id = d->fleet.policy_id; /* recorded by load_policy() */
+		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
+		d->fleet.policy_id = policy_id;
+	}
 	if (prober_init(&d->prober, d->loop, &d->guard, &d->clock, d->cfg.max_concurrency,
 	                probe_done) < 0 ||
 	    sched_init(&d->sched, d->loop, sched_start) < 0) {
@@ -503,6 +517,7 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: loading runners: %s\n", store_errmsg(d->st));
 		return rc;
 	}
+	fleet_evaluate_all(&d->fleet, now);
 	rc = api_start(&d->api, d, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);

@@ -11,6 +11,7 @@
 #include "fleet.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,11 +19,12 @@
 #include "log.h"
 #include "rw_error.h"
 
-void fleet_init(struct fleet *f, struct writer *w, struct metrics *m)
+void fleet_init(struct fleet *f, struct writer *w, struct metrics *m, const struct rw_policy *pol)
 {
 	memset(f, 0, sizeof(*f));
 	f->writer = w;
 	f->m = m;
+	f->pol = pol;
 }
 
 void runner_free(struct runner *r)
@@ -83,7 +85,7 @@ void fleet_deinit(struct fleet *f)
 		free(f->pools[i].v);
 	}
 	free(f->pools);
-	fleet_init(f, f->writer, f->m);
+	fleet_init(f, f->writer, f->m, f->pol);
 }
 
 static size_t lower_bound(const struct fleet *f, int64_t id)
@@ -220,6 +222,9 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	r->id = sr->id;
 	r->status = sr->status;
 	r->gen = sr->gen;
+	r->created_ms = sr->created_ms;
+	r->flagged = sr->flagged;
+	r->flag_since_ms = sr->flag_since_ms;
 	r->heap_idx = SIZE_MAX;
 	r->last_latency_us = -1;
 	rc = fill_registry(r, sr);
@@ -335,6 +340,8 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
 	emit_changes(f, r, c, n,
 	             res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
+	if (n > 0)
+		fleet_evaluate(f, r, res->t_ms);
 	if (r->rs.blips > blips) {
 		struct logline l;
 		f->m->blips++;
@@ -375,7 +382,12 @@ void fleet_blind(struct fleet *f, int64_t from_ms)
 	}
 }
 
-const char *fleet_exclusion(const struct runner *r)
+bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t now_ms)
+{
+	return now_ms < r->created_ms + (int64_t)f->pol->flagging.probation_days * 86400000;
+}
+
+const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64_t now_ms)
 {
 	if (r->status == STORE_RUNNER_RETIRED || r->removed)
 		return "retired";
@@ -385,7 +397,85 @@ const char *fleet_exclusion(const struct runner *r)
 		return "down";
 	if (r->rs.state != RW_STATE_UP)
 		return "unknown";
+	if (r->flagged)
+		return "flagged";
+	if (fleet_in_probation(f, r, now_ms))
+		return "probation";
 	return NULL;
+}
+
+/* a / b >= ppm / 1e6, exactly (b > 0). */
+static bool at_least(int64_t a, int64_t b, uint64_t ppm)
+{
+	return (__int128)a * 1000000 >= (__int128)b * ppm;
+}
+
+static void set_flag(struct fleet *f, struct runner *r, bool flagged, int64_t now_ms,
+                     uint32_t threshold_ppm)
+{
+	struct store_rec rec = {.kind = STORE_REC_FLAG};
+	struct logline l;
+
+	r->flagged = flagged;
+	r->flag_since_ms = now_ms;
+	rec.u.flag.runner_id = r->id;
+	rec.u.flag.at_ms = now_ms;
+	rec.u.flag.flagged = flagged;
+	rec.u.flag.uptime_ppm = r->window_uptime_ppm;
+	rec.u.flag.threshold_ppm = threshold_ppm;
+	rec.u.flag.policy_id = f->policy_id;
+	writer_push(f->writer, &rec);
+	if (flagged)
+		f->m->flags++;
+	else
+		f->m->unflags++;
+	if (log_begin(&l, RW_LOG_WARN, flagged ? "runner flagged" : "runner unflagged")) {
+		char why[96];
+		snprintf(why, sizeof(why), "uptime %.6f %s %.6f", r->window_uptime_ppm / 1e6,
+		         flagged ? "<" : ">=", threshold_ppm / 1e6);
+		log_int(&l, "runner_id", r->id);
+		log_str(&l, "runner", r->name);
+		log_str(&l, "reason", why);
+		log_end(&l);
+	}
+}
+
+void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms)
+{
+	const struct rw_policy *pol = f->pol;
+	int64_t from = now_ms - (int64_t)pol->window.rolling_days * 86400000;
+	struct rw_totals t;
+	int64_t up, down;
+	uint64_t restore;
+
+	account_totals(r->hist, r->n_hist, now_ms, from, now_ms, &t);
+	up = t.ms[RW_STATE_UP];
+	down = t.ms[RW_STATE_DOWN];
+	r->has_window_uptime = up + down > 0;
+	if (!r->has_window_uptime)
+		return; /* no evidence: nothing to judge */
+	r->window_uptime_ppm = (uint32_t)(((__int128)up * 1000000) / (up + down));
+	if (r->status != STORE_RUNNER_APPROVED || fleet_in_probation(f, r, now_ms))
+		return;
+	restore = (uint64_t)r->floor_ppm + pol->flagging.restore_margin_ppm;
+	if (!r->flagged && !at_least(up, up + down, r->floor_ppm))
+		set_flag(f, r, true, now_ms, r->floor_ppm);
+	else if (r->flagged && r->rs.state == RW_STATE_UP && at_least(up, up + down, restore))
+		set_flag(f, r, false, now_ms, restore > 1000000 ? 1000000 : (uint32_t)restore);
+}
+
+void fleet_evaluate_all(struct fleet *f, int64_t now_ms)
+{
+	for (size_t i = 0; i < f->n; i++)
+		fleet_evaluate(f, f->v[i], now_ms);
+}
+
+size_t fleet_count_flagged(const struct fleet *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->n; i++)
+		n += f->v[i]->flagged;
+	return n;
 }
 
 void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT])

@@ -41,10 +41,13 @@ struct fleet {
 	/* Where results go; set by the owner before use. */
 	struct writer *writer;
 	struct metrics *m;
+	/* The policy in force and its id in policy_versions (flags record it). */
+	const struct rw_policy *pol;
+	int64_t policy_id;
 };
 
-/** An empty fleet. */
-void fleet_init(struct fleet *f, struct writer *w, struct metrics *m);
+/** An empty fleet; @p pol must outlive it (the daemon swaps its contents on reload). */
+void fleet_init(struct fleet *f, struct writer *w, struct metrics *m, const struct rw_policy *pol);
 
 /** Frees every runner (none may have a probe in flight). */
 void fleet_deinit(struct fleet *f);
@@ -96,10 +99,32 @@ void fleet_advance(struct fleet *f, int64_t now_ms);
 void fleet_blind(struct fleet *f, int64_t from_ms);
 
 /**
- * Why @p r may not take a job now, as a reason code ("pending", "down",
- * "unknown", "retired"), or NULL when it is eligible.
+ * Evaluates @p r's flag at @p now_ms (DESIGN.md "Flags and routing"): its
+ * uptime over the rolling window is computed from its in-memory history;
+ * below the floor it is flagged; a flagged runner is unflagged only while it
+ * is up and its uptime is at least floor + restore_margin (hysteresis, so it
+ * does not flap in and out of CI). A runner in probation (its first
+ * flagging.probation_days after registration) is neither flagged nor
+ * unflagged: it is not eligible anyway. Every flag and unflag is logged,
+ * counted and queued to the writer with the policy version and the figures.
  */
-const char *fleet_exclusion(const struct runner *r);
+void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms);
+
+/** fleet_evaluate() for every runner (the daemon calls it every minute). */
+void fleet_evaluate_all(struct fleet *f, int64_t now_ms);
+
+/** Whether @p r is in probation at @p now_ms. */
+bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t now_ms);
+
+/**
+ * Why @p r may not take a job at @p now_ms, as a reason code, or NULL when
+ * it is eligible. The most immediate reason wins: "retired", "pending",
+ * "down", "unknown", "flagged", "probation".
+ */
+const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64_t now_ms);
+
+/** The number of runners flagged now. */
+size_t fleet_count_flagged(const struct fleet *f);
 
 /** Counts approved runners by current state into @p counts. */
 void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT]);

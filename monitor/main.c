@@ -27,6 +27,8 @@ static const char usage[] =
         "  operator add|list     manage runner operators\n"
         "  runner add|list|show|approve|retire|import\n"
         "                        manage runners\n"
+        "  maintenance add|list|remove\n"
+        "                        declare, list and remove maintenance windows\n"
         "  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
         "  policy check FILE     validate a policy file\n"
         "  backup FILE           online copy of the database\n"
@@ -149,6 +151,8 @@ int main(int argc, char **argv)
 		code = cli_operator(argc - 1, argv + 1);
 	else if (strcmp(cmd, "runner") == 0)
 		code = cli_runner(argc - 1, argv + 1);
+	else if (strcmp(cmd, "maintenance") == 0)
+		code = cli_maintenance(argc - 1, argv + 1);
 	else if (strcmp(cmd, "route") == 0)
 		code = cli_route(argc - 1, argv + 1);
 	else if (strcmp(cmd, "policy") == 0)

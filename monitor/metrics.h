@@ -40,6 +40,8 @@ struct metrics {
 	uint64_t probes_deferred;               /* at the concurrency cap */
 	uint64_t state_changes[RW_STATE_COUNT]; /* changes into each state */
 	uint64_t blips;
+	uint64_t flags;   /* runners flagged */
+	uint64_t unflags; /* runners unflagged */
 	uint64_t blind_periods;
 	uint64_t blind_ms;
 	uint64_t clock_back_jumps;

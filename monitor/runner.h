@@ -34,6 +34,7 @@ struct runner {
 	size_t n_targets;
 	int status; /* enum store_runner_status */
 	int64_t gen;
+	int64_t created_ms; /* registration: probation counts from here */
 
 	/* The runner's own settings (0: the policy's) and the effective ones. */
 	uint32_t own_interval_s;
@@ -49,6 +50,12 @@ struct runner {
 	uint16_t last_http;
 	int32_t last_latency_us; /* -1: no answer */
 	bool busy;               /* the runner said {"busy": true} */
+	/* Flag (fleet.c): rolling-window uptime below the floor, with
+	 * hysteresis; see fleet_evaluate(). */
+	bool flagged;
+	int64_t flag_since_ms;
+	bool has_window_uptime;
+	uint32_t window_uptime_ppm; /* at the last evaluation */
 	/* Its state changes over the rolling window (and the one before it),
 	 * sorted, so that route and availability answers come from memory. */
 	struct rw_interval *hist;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store.c — opening, migrating and writing the SQLite database; history
- * queries; backup. The registry (operators, runners) is in store_registry.c.
+ * queries; backup. The registry (operators, runners) is in store_registry.c,
+ * declared maintenance windows in store_maintenance.c.
  *
  * Invariants:
  *  - The file is in WAL mode with foreign keys on and a busy timeout, so the
@@ -90,8 +91,34 @@ static const char *const migrations[] = {
         "  version INTEGER NOT NULL,"
         "  body TEXT NOT NULL,"
         "  effective_ms INTEGER NOT NULL);",
+        /* 1 → 2: flags, each with the policy version and the figures. */
+        "CREATE TABLE flags ("
+        "  id INTEGER PRIMARY KEY,"
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  at_ms INTEGER NOT NULL,"
+        "  flagged INTEGER NOT NULL CHECK (flagged IN (0, 1)),"
+        "  uptime_ppm INTEGER NOT NULL,"
+        "  threshold_ppm INTEGER NOT NULL,"
+        "  policy_id INTEGER REFERENCES policy_versions(id),"
+        "  reason TEXT NOT NULL);"
+        "CREATE INDEX flags_runner ON flags(runner_id, at_ms);",
+        /* 2 → 3: declared maintenance windows (store_maintenance.c). */
+        "CREATE TABLE maintenance ("
+        "  id INTEGER PRIMARY KEY,"
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  start_ms INTEGER NOT NULL,"
+        "  end_ms INTEGER NOT NULL CHECK (end_ms > start_ms),"
+        "  declared_ms INTEGER NOT NULL,"
+        "  reason TEXT NOT NULL,"
+        "  removed_ms INTEGER);"
+        "CREATE INDEX maintenance_runner ON maintenance(runner_id, start_ms);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return N_MIGRATIONS;
+}
 
 int store_rc(int rc)
 {
@@ -236,6 +263,11 @@ static int prepare_hot(struct store *st)
 		rc = store_prepare(
 		        st, "INSERT INTO blind_periods (start_ms, end_ms, cause) VALUES (?, ?, ?)",
 		        &st->ins_blind);
+	if (rc == 0)
+		rc = store_prepare(st,
+		                   "INSERT INTO flags (runner_id, at_ms, flagged, uptime_ppm,"
+		                   " threshold_ppm, policy_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		                   &st->ins_flag);
 	return rc;
 }
 
@@ -326,6 +358,7 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->upd_last_state);
 	sqlite3_finalize(st->upd_tick);
 	sqlite3_finalize(st->ins_blind);
+	sqlite3_finalize(st->ins_flag);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -378,6 +411,23 @@ static int write_one(struct store *st, const struct store_rec *r)
 		sqlite3_bind_int64(s, 1, r->u.tick.run_id);
 		sqlite3_bind_int64(s, 2, r->u.tick.ts_ms);
 		return step_reset(s);
+	case STORE_REC_FLAG: {
+		char reason[96];
+		snprintf(reason, sizeof(reason), "uptime %.6f %s %.6f", r->u.flag.uptime_ppm / 1e6,
+		         r->u.flag.flagged ? "<" : ">=", r->u.flag.threshold_ppm / 1e6);
+		s = st->ins_flag;
+		sqlite3_bind_int64(s, 1, r->u.flag.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.flag.at_ms);
+		sqlite3_bind_int(s, 3, r->u.flag.flagged);
+		sqlite3_bind_int64(s, 4, r->u.flag.uptime_ppm);
+		sqlite3_bind_int64(s, 5, r->u.flag.threshold_ppm);
+		if (r->u.flag.policy_id > 0)
+			sqlite3_bind_int64(s, 6, r->u.flag.policy_id);
+		else
+			sqlite3_bind_null(s, 6);
+		sqlite3_bind_text(s, 7, reason, -1, SQLITE_TRANSIENT);
+		return step_reset(s);
+	}
 	case STORE_REC_BLIND:
 		s = st->ins_blind;
 		sqlite3_bind_int64(s, 1, r->u.blind.start_ms);
@@ -522,17 +572,20 @@ int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *del
 }
 
 int store_record_policy(struct store *st, const char *sha256_hex, int version, const char *body,
-                        int64_t now_ms)
+                        int64_t now_ms, int64_t *id)
 {
 	sqlite3_stmt *s;
 	int rc, same = 0;
 
-	rc = store_prepare(st, "SELECT sha256 FROM policy_versions ORDER BY id DESC LIMIT 1", &s);
+	rc = store_prepare(st, "SELECT sha256, id FROM policy_versions ORDER BY id DESC LIMIT 1",
+	                   &s);
 	if (rc < 0)
 		return rc;
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(s, 0);
 		same = t && strcmp((const char *)t, sha256_hex) == 0;
+		if (same && id)
+			*id = sqlite3_column_int64(s, 1);
 	}
 	sqlite3_finalize(s);
 	if (same)
@@ -549,6 +602,8 @@ int store_record_policy(struct store *st, const char *sha256_hex, int version, c
 	sqlite3_bind_int64(s, 4, now_ms);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE && id)
+		*id = sqlite3_last_insert_rowid(st->db);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 

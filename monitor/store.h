@@ -11,7 +11,8 @@
  *
  * Schema (migrations by PRAGMA user_version, see store.c):
  *   operators, tokens, runners, runner_targets, samples, intervals,
- *   monitor_runs, blind_periods, policy_versions, error_classes, states.
+ *   monitor_runs, blind_periods, policy_versions, error_classes, states,
+ *   flags, maintenance.
  * `intervals` holds one row per state change, (runner_id, start_ms) unique;
  * a row holds until the next row of the same runner.
  */
@@ -41,6 +42,9 @@ enum store_open_flags {
  */
 int store_open(struct store **out, const char *path, unsigned flags, char *err, size_t errlen);
 
+/** The schema version (PRAGMA user_version) this runwarden writes. */
+int store_schema_version(void);
+
 /** Closes the store. Accepts NULL. */
 void store_close(struct store *st);
 
@@ -59,6 +63,7 @@ enum store_rec_kind {
 	STORE_REC_CHANGE = 2, /* one state change of one runner */
 	STORE_REC_TICK = 3,   /* the monitor was alive at ts_ms */
 	STORE_REC_BLIND = 4,  /* the monitor was blind over [start, end) */
+	STORE_REC_FLAG = 5,   /* a runner was flagged or unflagged */
 };
 
 /** Why the monitor was blind; stored as text in blind_periods.cause. */
@@ -91,6 +96,14 @@ struct store_rec {
 			int64_t end_ms;
 			uint8_t cause; /* enum store_blind_cause */
 		} blind;
+		struct {
+			int64_t runner_id;
+			int64_t at_ms;
+			int64_t policy_id;      /* policy_versions.id in force */
+			uint32_t uptime_ppm;    /* rolling-window uptime */
+			uint32_t threshold_ppm; /* the floor, or floor + restore margin */
+			uint8_t flagged;        /* 1: flagged, 0: unflagged */
+		} flag;
 	} u;
 };
 
@@ -134,9 +147,10 @@ int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *del
 /**
  * Records that the policy with @p sha256_hex took effect at @p now_ms, unless
  * it is already the latest recorded one (then nothing is written).
+ * @param id  receives its row id in policy_versions; may be NULL.
  */
 int store_record_policy(struct store *st, const char *sha256_hex, int version, const char *body,
-                        int64_t now_ms);
+                        int64_t now_ms, int64_t *id);
 
 /* ---- backup ------------------------------------------------------------ */
 
@@ -186,6 +200,8 @@ struct store_runner {
 	int64_t gen;        /* registry generation of the last change */
 	int last_state;     /* enum rw_state of the latest stored change */
 	int64_t last_state_ms;
+	bool flagged; /* the latest stored flag row says flagged */
+	int64_t flag_since_ms;
 };
 
 /**
@@ -230,5 +246,80 @@ int store_registry_gen(struct store *st, int64_t *gen);
 
 void store_runner_deinit(struct store_runner *r);
 void store_runners_free(struct store_runner *rs, size_t n);
+
+/* ---- maintenance windows (store_maintenance.c) --------------------------
+ *
+ * A declared window [start_ms, end_ms) of one runner. Rows are never
+ * deleted: they are the evidence the accounting credits. Removing one sets
+ * removed_ms and
+ *   - before it starts (start_ms >= now): cancels it; it no longer counts;
+ *   - while it runs (start_ms < now < end_ms): ends it early, end_ms = now;
+ *   - after it is over (end_ms <= now): is refused (RW_EINVAL).
+ * Adding and removing bump the runner's registry generation in the same
+ * transaction, so a running daemon picks the change up with the runner.
+ */
+
+/** One maintenance window as stored; runner_name and reason are owned by it. */
+struct store_maintenance {
+	int64_t id;
+	int64_t runner_id;
+	char *runner_name;
+	int64_t start_ms;
+	int64_t end_ms; /* > start_ms; the removal time when ended early */
+	int64_t declared_ms;
+	char *reason;
+	int64_t removed_ms; /* 0 unless removed */
+};
+
+/**
+ * Whether @p m was cancelled before it started (removed_ms <= start_ms): such
+ * a window is not part of the accounting. A window ended early still is.
+ */
+bool store_maintenance_cancelled(const struct store_maintenance *m);
+
+/**
+ * Declares a maintenance window of @p runner_id over [@p start_ms, @p end_ms),
+ * declared at @p declared_ms, and bumps the runner's generation; one
+ * transaction. The caller validates the reason and the times (the CLI and API
+ * share maintenance_spec.h); the store checks only what the schema needs.
+ * @param reason  copied; must not be NULL.
+ * @param id      receives the new window's id; may be NULL.
+ * @return 0, RW_EINVAL (end_ms <= start_ms, no reason), RW_ENOENT (no such
+ *         runner), RW_EBUSY, RW_EIO.
+ */
+int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms, int64_t end_ms,
+                          int64_t declared_ms, const char *reason, int64_t *id);
+
+/**
+ * Lists the windows of @p runner_id (0: of every runner) that overlap
+ * [@p from_ms, @p to_ms), ordered by start, then id. Cancelled windows (see
+ * store_maintenance_cancelled()) are left out unless @p include_removed;
+ * windows ended early are always in, with their shortened end.
+ * @param out  receives a malloc'd array (NULL when *n is 0); free it with
+ *             store_maintenance_free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_maintenance_list(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
+                           bool include_removed, struct store_maintenance **out, size_t *n);
+
+/**
+ * Reads one window by id, removed or not. Free with store_maintenance_deinit().
+ * @return 0, RW_ENOENT, RW_ENOMEM, RW_EIO.
+ */
+int store_maintenance_get(struct store *st, int64_t id, struct store_maintenance *out);
+
+/**
+ * Removes window @p id at @p now_ms by the rules above, and bumps its
+ * runner's generation; one transaction.
+ * @return 0, RW_ENOENT (no such window), RW_EINVAL (already over, or already
+ *         removed), RW_EBUSY, RW_EIO.
+ */
+int store_maintenance_remove(struct store *st, int64_t id, int64_t now_ms);
+
+/** Frees what a store_maintenance owns. Accepts NULL. */
+void store_maintenance_deinit(struct store_maintenance *m);
+
+/** Frees an array from store_maintenance_list(). Accepts NULL. */
+void store_maintenance_free(struct store_maintenance *ms, size_t n);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_impl.h — private to store.c and store_registry.c: the connection
- * struct and the SQLite → RW_E* conversion. Nothing else includes this.
+ * store_impl.h — private to store.c, store_registry.c and
+ * store_maintenance.c: the connection struct and the SQLite → RW_E*
+ * conversion. Nothing else includes this.
  */
 #ifndef RW_STORE_IMPL_H
 #define RW_STORE_IMPL_H
@@ -18,6 +19,7 @@ struct store {
 	sqlite3_stmt *upd_last_state;
 	sqlite3_stmt *upd_tick;
 	sqlite3_stmt *ins_blind;
+	sqlite3_stmt *ins_flag;
 };
 
 /** Converts an SQLite result code to RW_E*. */

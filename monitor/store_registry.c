@@ -241,7 +241,13 @@ void store_runners_free(struct store_runner *rs, size_t n)
 
 #define RUNNER_COLUMNS                                                                             \
 	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"              \
-	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms"
+	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms,"        \
+	" f.flagged, f.at_ms"
+
+/* The latest flag row of each runner (none: NULLs, read as not flagged). */
+#define FLAG_JOIN                                                                                  \
+	"LEFT JOIN flags f ON f.id = (SELECT id FROM flags WHERE runner_id = r.id"                 \
+	" ORDER BY at_ms DESC, id DESC LIMIT 1)"
 
 static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
 {
@@ -262,6 +268,8 @@ static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
 	r->gen = sqlite3_column_int64(s, 11);
 	r->last_state = sqlite3_column_int(s, 12);
 	r->last_state_ms = sqlite3_column_int64(s, 13);
+	r->flagged = sqlite3_column_int(s, 14) == 1;
+	r->flag_since_ms = sqlite3_column_int64(s, 15);
 	return oom ? RW_ENOMEM : 0;
 }
 
@@ -317,7 +325,7 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 		return rc;
 	rc = store_prepare(st,
 	                   "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-	                   " ON o.id = r.operator_id WHERE r.gen > ? ORDER BY r.id",
+	                   " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.gen > ? ORDER BY r.id",
 	                   &s);
 	if (rc < 0)
 		goto out;
@@ -361,9 +369,9 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 	memset(out, 0, sizeof(*out));
 	rc = store_prepare(st,
 	                   name ? "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-	                          " ON o.id = r.operator_id WHERE r.name = ?"
+	                          " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.name = ?"
 	                        : "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-	                          " ON o.id = r.operator_id WHERE r.id = ?",
+	                          " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.id = ?",
 	                   &s);
 	if (rc < 0)
 		return rc;

@@ -61,6 +61,65 @@ struct rw_availability {
 void account_totals(const struct rw_interval *iv, size_t n, int64_t now_ms, int64_t from_ms,
                     int64_t to_ms, struct rw_totals *out);
 
+/* ---- overlays: maintenance and the service window ------------------------
+ *
+ * account_period() gives every millisecond of [from, to) exactly one of the
+ * five states, by these rules, in this order of precedence:
+ *
+ *  1. outside_window: a millisecond outside the policy's weekly service
+ *     window (UTC; days bit 0 = Monday; [from_min, to_min) minutes of the
+ *     day) is outside_window, whatever else holds. No spans: always inside.
+ *  2. maintenance: a millisecond t inside the service window and inside a
+ *     declared maintenance window [start, end) counts as maintenance when
+ *       - it had enough notice: t >= declared + min_notice_h (so a window
+ *         declared late still earns the part that begins min_notice_h after
+ *         its declaration; a window declared in time earns all of it), and
+ *       - the cap of its calendar month (UTC) is not used up: in each month
+ *         at most max_h_per_month hours are credited, earliest first, counting
+ *         from the month's first millisecond even when [from, to) starts later
+ *         (so a period sees the same cap use as the whole month does).
+ *     Overlapping windows count once (their union).
+ *  3. otherwise, the observed state from the intervals (account_totals rules:
+ *     unknown before the first change and after now).
+ *
+ * Maintenance that is not credited (short notice, beyond the cap) counts as
+ * whatever the probes saw, so a runner cannot hide an outage by declaring it
+ * after the fact.
+ */
+
+/** One declared maintenance window of one runner. */
+struct rw_maintenance {
+	int64_t start_ms;
+	int64_t end_ms;      /* > start_ms */
+	int64_t declared_ms; /* when it was declared */
+};
+
+/** Everything account_period() reads; it owns none of it. */
+struct account_input {
+	const struct rw_interval *iv; /* sorted by start_ms */
+	size_t n_iv;
+	const struct rw_maintenance *mw; /* any order, may overlap */
+	size_t n_mw;
+	const struct rw_policy *policy; /* service spans, notice, cap */
+	int64_t now_ms;
+};
+
+/**
+ * Sums the five states over [@p from_ms, @p to_ms) by the rules above.
+ * Requires from_ms <= to_ms. The states of @p out sum to to_ms - from_ms.
+ */
+void account_period(const struct account_input *in, int64_t from_ms, int64_t to_ms,
+                    struct rw_totals *out);
+
+/**
+ * Maintenance credited (milliseconds, rule 2) in the calendar month (UTC)
+ * that contains @p t_ms — "maintenance used of cap".
+ */
+int64_t account_maintenance_used(const struct account_input *in, int64_t t_ms);
+
+/** Whether millisecond @p t_ms is inside the policy's service window. */
+int account_in_service(const struct rw_policy *policy, int64_t t_ms);
+
 /** Computes uptime, coverage and the verdict of @p t against the floors. */
 void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t min_coverage_ppm,
                       struct rw_availability *out);

@@ -52,8 +52,13 @@
 #define T1 "riscv64gc-unknown-linux-gnu"
 #define T2 "s390x-unknown-linux-gnu"
 
+/* Floor 0 and no probation: these tests look at states and eligibility, not
+ * at flags (a fixture that is down for a few seconds of a ten-second
+ * history would otherwise stay flagged for the rest of the test). */
 static const char policy_json[] = "{\n"
                                   "  \"version\": 1,\n"
+                                  "  \"uptime_floor\": 0,\n"
+                                  "  \"flagging\": { \"probation_days\": 0 },\n"
                                   "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
                                   "             \"failures_to_down\": 2, \"successes_to_up\": 1 }\n"
                                   "}\n";
@@ -1143,6 +1148,78 @@ static void test_sighup_broken_policy(void **state)
 	f->passed = true;
 }
 
+/* Flags: below the floor a runner is flagged (excluded with the figures),
+ * and it stays flagged when it is up again until its rolling uptime reaches
+ * floor + restore_margin; each flag is stored with the policy version.
+ * Probation: a new runner is excluded for its first probation_days. */
+static void test_flags_and_probation(void **state)
+{
+	static const char *const modes[] = {"ok", "ok"};
+	struct fx *f = *state;
+	char where[64], detail[128];
+	sqlite3 *db;
+	cJSON *doc;
+	int64_t id;
+
+	write_file(f->policy, "{ \"version\": 1, \"uptime_floor\": 0.9,\n"
+	                      "  \"targets\": { \"" T2 "\": 3 },\n"
+	                      "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
+	                      "  \"flagging\": { \"probation_days\": 0, \"restore_margin\": 0.09 },\n"
+	                      "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	                      "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	start_fixtures(f, modes, 2);
+	add_operator(f);
+	id = add_fixture_runner(f, "wobbly", T1, 0, NULL);
+	start_daemon(f, true);
+	wait_route(f, T1, "wobbly", "eligible", DEADLINE_MS);
+	sleep_ms(3000);
+
+	/* Down for a few seconds: well below 0.9 of a short history. */
+	set_mode(f->addr[0], "fail");
+	wait_route(f, T1, "wobbly", "down", DEADLINE_MS);
+	sleep_ms(2500);
+	set_mode(f->addr[0], "ok");
+	wait_route(f, T1, "wobbly", "flagged", DEADLINE_MS);
+	doc = get_route(f, T1);
+	route_place(doc, "wobbly", where, sizeof(where), detail, sizeof(detail));
+	cJSON_Delete(doc);
+	assert_non_null(strstr(detail, "< floor 0.900000"));
+
+	/* It is up but stays flagged: hysteresis. */
+	sleep_ms(1500);
+	doc = get_route(f, T1);
+	expect_place(doc, "wobbly", "flagged", NULL);
+	cJSON_Delete(doc);
+
+	/* A new runner under a 1-day probation is excluded as such (SIGHUP
+	 * applies the new policy); the tier-3 floor 0.5 is its floor. */
+	write_file(f->policy, "{ \"version\": 2, \"uptime_floor\": 0.9,\n"
+	                      "  \"targets\": { \"" T2 "\": 3 },\n"
+	                      "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
+	                      "  \"flagging\": { \"probation_days\": 1, \"restore_margin\": 0.09 },\n"
+	                      "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	                      "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	assert_int_equal(kill(f->daemon, SIGHUP), 0);
+	add_fixture_runner(f, "newbie", T2, 1, NULL);
+	wait_route(f, T2, "newbie", "probation", DEADLINE_MS);
+	doc = get_route(f, T2);
+	route_place(doc, "newbie", where, sizeof(where), detail, sizeof(detail));
+	cJSON_Delete(doc);
+	assert_non_null(strstr(detail, "in probation until"));
+	stop_daemon(f);
+
+	db = open_db(f);
+	assert_true(q_int(db, "SELECT COUNT(*) FROM flags WHERE runner_id = ? AND flagged = 1"
+	                      " AND policy_id IS NOT NULL AND reason LIKE 'uptime %' AND ? = 0",
+	                  id, 0) >= 1);
+	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flags WHERE runner_id = ? AND flagged = 0"
+	                           " AND ? = 0",
+	                       id, 0),
+	                 0);
+	sqlite3_close(db);
+	f->passed = true;
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -1163,6 +1240,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_route_and_availability, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_route_cli, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_flags_and_probation, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sigterm_flushes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_restart_gap_is_unknown, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_guard_refuses_loopback, setup, teardown),

@@ -158,13 +158,14 @@ static size_t slurp(const char *path, char *buf, size_t cap)
 static const char *const tables[] = {
         "operators",    "tokens", "runners",       "runner_targets",  "samples",       "intervals",
         "monitor_runs", "states", "error_classes", "policy_versions", "blind_periods",
+        "flags",
 };
 
 static void assert_schema_v1(const char *path)
 {
 	char sql[256], mode[32];
 
-	assert_int_equal(raw_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(path, "PRAGMA user_version"), store_schema_version());
 	for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
 		snprintf(sql, sizeof(sql),
 		         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
@@ -282,7 +283,10 @@ static void test_newer_schema_refused(void **state)
 	char before[8192], after[8192], mode[32];
 	size_t nb, na;
 
-	raw_exec(f->db, "CREATE TABLE future (x INTEGER); PRAGMA user_version = 2;");
+	char future[96];
+	snprintf(future, sizeof(future), "CREATE TABLE future (x INTEGER); PRAGMA user_version = %d;",
+	         store_schema_version() + 1);
+	raw_exec(f->db, future);
 	nb = slurp(f->db, before, sizeof(before));
 	assert_int_equal(store_open(&st, f->db, STORE_CREATE, err, sizeof(err)), RW_ESCHEMA);
 	assert_null(st);
@@ -298,7 +302,7 @@ static void test_newer_schema_refused(void **state)
 	assert_memory_equal(before, after, nb);
 	raw_text(f->db, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "delete");
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), store_schema_version() + 1);
 	assert_int_equal(
 	        raw_int(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'runners'"), 0);
 }
@@ -877,7 +881,7 @@ static void test_backup(void **state)
 	assert_int_equal(store_sample_count(copy, a, &count), 0);
 	assert_int_equal(count, 100);
 	store_close(copy);
-	assert_int_equal(raw_int(dest, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(dest, "PRAGMA user_version"), store_schema_version());
 
 	/* An existing destination is refused and left as it was. */
 	err[0] = '\0';
@@ -951,16 +955,16 @@ static void test_record_policy(void **state)
 	static const char ha[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	static const char hb[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 1000), 0);
+	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 1000, NULL), 0);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM policy_versions"), 1);
 	/* The same hash again (a SIGHUP with no change): nothing new. */
-	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 2000), 0);
+	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 2000, NULL), 0);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM policy_versions"), 1);
 	assert_int_equal(raw_int(f->db, "SELECT effective_ms FROM policy_versions"), 1000);
 	/* A new policy, then the old one back: both are changes. */
-	assert_int_equal(store_record_policy(st, hb, 2, "{\"version\": 2}", 3000), 0);
-	assert_int_equal(store_record_policy(st, hb, 2, "{\"version\": 2}", 3500), 0);
-	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 4000), 0);
+	assert_int_equal(store_record_policy(st, hb, 2, "{\"version\": 2}", 3000, NULL), 0);
+	assert_int_equal(store_record_policy(st, hb, 2, "{\"version\": 2}", 3500, NULL), 0);
+	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 4000, NULL), 0);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM policy_versions"), 3);
 	assert_int_equal(raw_int(f->db, "SELECT version FROM policy_versions ORDER BY id DESC"), 1);
 	assert_int_equal(
