@@ -149,12 +149,16 @@ static void json_ratio(struct strbuf *b, bool has, double v)
 }
 
 /* Availability of r over [from, to): stored intervals before its in-memory
- * history, the in-memory history (authoritative from its first entry) after. */
+ * history, the in-memory history (authoritative from its first entry) after;
+ * its maintenance windows from the store (from a month before `from`, so the
+ * monthly cap sees the whole month), the service window from the policy. */
 static int availability(struct rw_daemon *d, struct runner *r, int64_t from, int64_t to,
-                        int64_t now, struct rw_availability *out)
+                        int64_t now, struct rw_availability *out, int64_t *maint_used)
 {
 	struct rw_interval *iv = NULL, *all;
-	size_t n = 0, keep = 0;
+	struct store_maintenance *ms = NULL;
+	struct rw_maintenance *mw = NULL;
+	size_t n = 0, keep = 0, n_ms = 0;
 	struct rw_totals t;
 	int64_t mem_start = r->n_hist ? r->hist[0].start_ms : INT64_MAX;
 	int rc = 0;
@@ -166,20 +170,43 @@ static int availability(struct rw_daemon *d, struct runner *r, int64_t from, int
 		while (keep < n && iv[keep].start_ms < mem_start)
 			keep++;
 	}
-	all = malloc((keep + r->n_hist + 1) * sizeof(*all));
-	if (!all) {
+	rc = store_maintenance_list(d->st, r->id, from - 32LL * 86400000, to, false, &ms, &n_ms);
+	if (rc < 0) {
 		free(iv);
-		return RW_ENOMEM;
+		return rc;
+	}
+	all = malloc((keep + r->n_hist + 1) * sizeof(*all));
+	mw = malloc((n_ms + 1) * sizeof(*mw));
+	if (!all || !mw) {
+		rc = RW_ENOMEM;
+		goto out;
 	}
 	if (keep)
 		memcpy(all, iv, keep * sizeof(*all));
 	if (r->n_hist)
 		memcpy(all + keep, r->hist, r->n_hist * sizeof(*all));
-	account_totals(all, keep + r->n_hist, now, from, to, &t);
+	for (size_t i = 0; i < n_ms; i++) {
+		mw[i].start_ms = ms[i].start_ms;
+		mw[i].end_ms = ms[i].end_ms;
+		mw[i].declared_ms = ms[i].declared_ms;
+	}
+	{
+		struct account_input in = {.iv = all,
+		                           .n_iv = keep + r->n_hist,
+		                           .mw = mw,
+		                           .n_mw = n_ms,
+		                           .policy = &d->policy,
+		                           .now_ms = now};
+		account_period(&in, from, to, &t);
+		*maint_used = account_maintenance_used(&in, to - 1);
+	}
 	account_evaluate(&t, r->floor_ppm, d->policy.window.min_coverage_ppm, out);
+out:
 	free(all);
+	free(mw);
 	free(iv);
-	return 0;
+	store_maintenance_free(ms, n_ms);
+	return rc;
 }
 
 static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
@@ -189,7 +216,7 @@ static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
 	struct rw_availability a;
 	struct strbuf b;
 	char v[64];
-	int64_t now = clock_now_ms(&d->clock), from, to;
+	int64_t now = clock_now_ms(&d->clock), from, to, maint_used = 0;
 
 	if (!r)
 		return send_problem(api, req, 404, "Not Found", "id", "no such runner");
@@ -206,7 +233,7 @@ static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
 	if (to - from > API_MAX_RANGE_MS)
 		return send_problem(api, req, 400, "Bad Request", "from",
 		                    "the period may be at most 3660 days");
-	if (availability(d, r, from, to, now, &a) < 0)
+	if (availability(d, r, from, to, now, &a, &maint_used) < 0)
 		return send_problem(api, req, 503, "Service Unavailable", NULL,
 		                    "the history could not be read; try again");
 	strbuf_init(&b);
@@ -225,8 +252,11 @@ static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
 	json_ratio(&b, a.has_uptime, a.uptime);
 	strbuf_puts(&b, ",\"coverage\":");
 	json_ratio(&b, a.has_coverage, a.coverage);
-	strbuf_printf(&b, ",\"verdict\":\"%s\",\"floor\":%.6f}\n", rw_verdict_name(a.verdict),
-	              a.floor_ppm / 1e6);
+	strbuf_printf(&b,
+	              ",\"verdict\":\"%s\",\"floor\":%.6f,\"maintenance_used_ms\":%" PRId64
+	              ",\"maintenance_cap_ms\":%" PRId64 "}\n",
+	              rw_verdict_name(a.verdict), a.floor_ppm / 1e6, maint_used,
+	              (int64_t)d->policy.maintenance.max_h_per_month * 3600000);
 	return send_strbuf(api, req, &b, "application/json");
 }
 
@@ -307,7 +337,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 			if (fleet_exclusion(&d->fleet, r, now))
 				continue;
 			rk[n_ok].r = r;
-			account_totals(r->hist, r->n_hist, now, from, now, &t);
+			fleet_account(&d->fleet, r, now, from, now, &t);
 			account_evaluate(&t, r->floor_ppm, d->policy.window.min_coverage_ppm,
 			                 &rk[n_ok].a);
 			n_ok++;

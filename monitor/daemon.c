@@ -7,7 +7,9 @@
  * was not running); while running, a gap between ticks longer than
  * DAEMON_BLIND_GAP_MS (the loop stalled, the machine slept, the wall clock
  * jumped forward) is unknown too. Both are stored as blind periods with
- * their cause.
+ * their cause. Canaries, correlated network failures and failing storage
+ * are decided in blind.c (the rules are in blind.h); the daemon feeds it
+ * results, ticks and the writer's status, and schedules the canaries.
  */
 #include "daemon.h"
 
@@ -45,7 +47,11 @@ static void probe_done(struct prober *pr, struct runner *r, const struct probe_r
 	}
 	if (res->canceled)
 		return;
-	fleet_record_result(&d->fleet, r, res);
+	if (r->id < 0) { /* a canary: evidence about the monitor, not a runner */
+		blind_canary_result(&d->blind, r, res);
+		return;
+	}
+	fleet_record_result(&d->fleet, r, res, blind_on_result(&d->blind, r, res));
 }
 
 static int sched_start(struct scheduler *s, struct runner *r, uint64_t lateness_ms)
@@ -76,22 +82,36 @@ static void push_change(struct rw_daemon *d, int64_t runner_id, int64_t at_ms, e
 
 static void push_blind(struct rw_daemon *d, int64_t from, int64_t to, int cause)
 {
-	struct store_rec rec = {.kind = STORE_REC_BLIND};
-	struct logline l;
+	blind_record(&d->blind, (enum store_blind_cause)cause, from, to);
+}
 
-	rec.u.blind.start_ms = from;
-	rec.u.blind.end_ms = to;
-	rec.u.blind.cause = (uint8_t)cause;
-	writer_push(d->writer, &rec);
-	d->m.blind_periods++;
-	d->m.blind_ms += (uint64_t)(to - from);
-	if (log_begin(&l, RW_LOG_WARN, "monitor blind: time is unknown for every runner")) {
-		log_str(&l, "cause", cause == STORE_BLIND_DOWNTIME ? "downtime" : "tick_gap");
-		log_int(&l, "from_ms", from);
-		log_int(&l, "to_ms", to);
-		log_int(&l, "duration_ms", to - from);
-		log_end(&l);
+/* Reloads r's maintenance windows: those that can still matter to the
+ * rolling window and its months' caps. A failed read keeps the old ones. */
+static void load_maintenance(struct rw_daemon *d, struct runner *r)
+{
+	struct store_maintenance *ms = NULL;
+	struct rw_maintenance *mw;
+	size_t n = 0;
+	int64_t from =
+	        clock_now_ms(&d->clock) - ((int64_t)d->policy.window.rolling_days + 31) * 86400000;
+
+	if (store_maintenance_list(d->st, r->id, from, INT64_MAX, false, &ms, &n) < 0) {
+		log_msg(RW_LOG_WARN, "maintenance windows not read; keeping the old ones", "runner",
+		        r->name);
+		return;
 	}
+	mw = n ? calloc(n, sizeof(*mw)) : NULL;
+	if (n && !mw) {
+		store_maintenance_free(ms, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		mw[i].start_ms = ms[i].start_ms;
+		mw[i].end_ms = ms[i].end_ms;
+		mw[i].declared_ms = ms[i].declared_ms;
+	}
+	store_maintenance_free(ms, n);
+	fleet_set_maintenance(r, mw, n);
 }
 
 /* Brings the fleet in line with one stored runner. */
@@ -107,6 +127,7 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 			struct runner **ng;
 			sched_remove(&d->sched, r);
 			fleet_remove(&d->fleet, r);
+			blind_forget(&d->blind, r);
 			log_msg(RW_LOG_INFO, "runner retired", "runner", r->name);
 			ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
 			if (ng) {
@@ -140,6 +161,7 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 		}
 		free(iv);
 	}
+	load_maintenance(d, r);
 	if (is_new) {
 		struct logline l;
 		if (log_begin(&l, RW_LOG_INFO, "runner loaded")) {
@@ -235,6 +257,7 @@ static void tick_cb(uv_timer_t *t)
 		fleet_blind(&d->fleet, d->last_tick_ms);
 	}
 	fleet_advance(&d->fleet, now);
+	blind_tick(&d->blind, now);
 	push_tick(d, now);
 	d->last_tick_ms = now;
 	d->last_tick_loop = loop_now;
@@ -250,6 +273,43 @@ static void tick_cb(uv_timer_t *t)
 }
 
 /* ---- policy -------------------------------------------------------------- */
+
+/* Takes a runner that left the schedule; it is freed once no probe is in
+ * flight for it (probe_done collects the graveyard). */
+static void bury(struct rw_daemon *d, struct runner *r)
+{
+	struct runner **ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
+
+	r->removed = true;
+	if (ng) {
+		d->graveyard = ng;
+		d->graveyard[d->n_graveyard++] = r;
+		graveyard_collect(d);
+	} else if (!r->inflight) {
+		runner_free(r);
+	} /* else: leak one runner rather than free it under a probe */
+}
+
+/* The canaries follow the policy: built at start-up, rebuilt on SIGHUP. */
+static void canaries_reload(struct rw_daemon *d)
+{
+	struct runner **old = NULL;
+	size_t n_old = 0;
+	int rc = blind_canaries_load(&d->blind, &d->policy, clock_now_ms(&d->clock), &old, &n_old);
+
+	if (rc < 0) {
+		log_msg(RW_LOG_ERROR, "canaries not loaded; keeping the old ones", "error",
+		        rw_strerror(rc));
+		return;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		sched_remove(&d->sched, old[i]);
+		bury(d, old[i]);
+	}
+	free(old);
+	for (size_t i = 0; i < d->blind.n_canaries; i++)
+		sched_add(&d->sched, d->blind.canaries[i]);
+}
 
 static int load_policy(struct rw_daemon *d, bool reload)
 {
@@ -281,6 +341,7 @@ static int load_policy(struct rw_daemon *d, bool reload)
 	if (reload) {
 		d->m.policy_reloads++;
 		fleet_apply_policy(&d->fleet, &d->policy);
+		canaries_reload(d);
 		fleet_evaluate_all(&d->fleet, clock_now_ms(&d->clock));
 		log_msg(RW_LOG_INFO, "policy reloaded", "sha256", sha);
 	}
@@ -318,7 +379,9 @@ static void prober_closed(struct prober *pr)
 	int rc;
 
 	graveyard_collect(d);
-	/* Every probe is done: write the last tick, flush, stop the writer. */
+	/* Every probe is done: end the blind periods, write the last tick,
+	 * flush, stop the writer. */
+	blind_stop(&d->blind, clock_now_ms(&d->clock));
 	push_tick(d, clock_now_ms(&d->clock));
 	rc = writer_stop(d->writer, writer_stopped, d);
 	if (rc < 0) {
@@ -366,6 +429,7 @@ static void writer_status(struct writer *w, int rc, const char *msg, void *data)
 {
 	struct rw_daemon *d = data;
 	(void)w;
+	blind_storage(&d->blind, rc, clock_now_ms(&d->clock));
 	if (rc < 0) {
 		d->m.storage_failures++;
 		log_msg(RW_LOG_ERROR, "storage writes failing; retrying", "error", msg);
@@ -418,9 +482,7 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	               (double)fleet_count_flagged(&d->fleet));
 	metrics_scalar(b, "runwarden_blips_total", "counter",
 	               "Failure runs shorter than failures_to_down.", (double)d->m.blips);
-	metrics_scalar(b, "runwarden_blind_periods_total", "counter",
-	               "Periods the monitor could not see (downtime, tick gaps).",
-	               (double)d->m.blind_periods);
+	blind_render_metrics(&d->blind, b);
 	metrics_scalar(b, "runwarden_blind_seconds_total", "counter",
 	               "Seconds the monitor could not see.", (double)d->m.blind_ms / 1000.0);
 	writer_get_stats(d->writer, &ws);
@@ -504,6 +566,7 @@ static int start(struct rw_daemon *d)
 		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
 		d->fleet.policy_id = policy_id;
 	}
+	blind_init(&d->blind, &d->fleet);
 	if (prober_init(&d->prober, d->loop, &d->guard, &d->clock, d->cfg.max_concurrency,
 	                probe_done) < 0 ||
 	    sched_init(&d->sched, d->loop, sched_start) < 0) {
@@ -512,6 +575,7 @@ static int start(struct rw_daemon *d)
 	}
 	d->prober.data = d;
 	d->sched.data = d;
+	canaries_reload(d);
 	rc = load_fleet(d, prev_tick, now);
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: loading runners: %s\n", store_errmsg(d->st));
@@ -576,6 +640,7 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 			uv_run(loop, UV_RUN_NOWAIT);
 			writer_free(d->writer);
 		}
+		blind_deinit(&d->blind);
 		store_close(d->st);
 		policy_deinit(&d->policy);
 		free(d);
@@ -583,6 +648,7 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	}
 	uv_run(loop, UV_RUN_DEFAULT);
 	code = d->exit_code;
+	blind_deinit(&d->blind);
 	fleet_deinit(&d->fleet);
 	graveyard_collect(d);
 	free(d->graveyard);

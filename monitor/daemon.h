@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "blind.h"
 #include "clock.h"
 #include "config.h"
 #include "fleet.h"
@@ -50,6 +51,7 @@ struct rw_daemon {
 	struct prober prober;
 	struct scheduler sched;
 	struct fleet fleet;
+	struct blind blind; /* the monitor's own blindness; owns the canaries */
 	struct metrics m;
 	struct api *api;
 

@@ -38,7 +38,40 @@ void runner_free(struct runner *r)
 		free(r->targets[i]);
 	free(r->targets);
 	free(r->hist);
+	free(r->mw);
 	free(r);
+}
+
+void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n)
+{
+	free(r->mw);
+	r->mw = mw;
+	r->n_mw = n;
+}
+
+void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
+                   int64_t to_ms, struct rw_totals *out)
+{
+	struct account_input in = {
+	        .iv = r->hist,
+	        .n_iv = r->n_hist,
+	        .mw = r->mw,
+	        .n_mw = r->n_mw,
+	        .policy = f->pol,
+	        .now_ms = now_ms,
+	};
+	account_period(&in, from_ms, to_ms, out);
+}
+
+bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms)
+{
+	struct rw_totals t;
+
+	if (r->n_mw == 0)
+		return false;
+	/* Exactly the accounting's rule (notice, monthly cap) at this instant. */
+	fleet_account(f, r, now_ms, now_ms, now_ms + 1, &t);
+	return t.ms[RW_STATE_MAINTENANCE] == 1;
 }
 
 int fleet_hist_append(struct runner *r, int64_t start_ms, enum rw_state state)
@@ -314,7 +347,8 @@ static void emit_changes(struct fleet *f, struct runner *r, const struct runstat
 	}
 }
 
-void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res)
+void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res,
+                         enum fleet_apply how)
 {
 	struct store_rec rec = {.kind = STORE_REC_SAMPLE};
 	struct runstate_change c[RUNSTATE_MAX_CHANGES];
@@ -337,9 +371,16 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	if (res->latency_us >= 0)
 		histogram_observe(&f->m->probe_latency, res->latency_us / 1e6);
 
-	n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
-	emit_changes(f, r, c, n,
-	             res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
+	if (how == FLEET_APPLY_SAMPLE) {
+		n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
+		emit_changes(f, r, c, n,
+		             res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
+	} else if (how == FLEET_APPLY_BLIND) {
+		n = runstate_blind(&r->rs, &r->params, res->t_ms, c);
+		emit_changes(f, r, c, n, "blind");
+	} else {
+		n = 0;
+	}
 	if (n > 0)
 		fleet_evaluate(f, r, res->t_ms);
 	if (r->rs.blips > blips) {
@@ -382,6 +423,13 @@ void fleet_blind(struct fleet *f, int64_t from_ms)
 	}
 }
 
+void fleet_blind_runner(struct fleet *f, struct runner *r, int64_t from_ms, const char *cause)
+{
+	struct runstate_change c[1];
+	int n = runstate_blind(&r->rs, &r->params, from_ms, c);
+	emit_changes(f, r, c, n, cause);
+}
+
 bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t now_ms)
 {
 	return now_ms < r->created_ms + (int64_t)f->pol->flagging.probation_days * 86400000;
@@ -393,6 +441,8 @@ const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64
 		return "retired";
 	if (r->status == STORE_RUNNER_PENDING)
 		return "pending";
+	if (fleet_in_maintenance(f, r, now_ms))
+		return "maintenance";
 	if (r->rs.state == RW_STATE_DOWN)
 		return "down";
 	if (r->rs.state != RW_STATE_UP)
@@ -448,7 +498,7 @@ void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms)
 	int64_t up, down;
 	uint64_t restore;
 
-	account_totals(r->hist, r->n_hist, now_ms, from, now_ms, &t);
+	fleet_account(f, r, now_ms, from, now_ms, &t);
 	up = t.ms[RW_STATE_UP];
 	down = t.ms[RW_STATE_DOWN];
 	r->has_window_uptime = up + down > 0;

@@ -83,20 +83,46 @@ int fleet_hist_append(struct runner *r, int64_t start_ms, enum rw_state state);
 /** Drops history that ended before @p cutoff_ms. */
 void fleet_hist_trim(struct runner *r, int64_t cutoff_ms);
 
+/** Replaces r's maintenance windows with @p mw (taken over; malloc'd). */
+void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n);
+
+/**
+ * The five states of @p r over [from, to) from memory (its history, its
+ * maintenance windows, the policy's service window): account_period().
+ * Exact for periods inside what memory holds (the rolling window).
+ */
+void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
+                   int64_t to_ms, struct rw_totals *out);
+
+/** Whether @p r is in credited maintenance at @p now_ms (notice and cap met). */
+bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms);
+
 /** Frees a runner that is out of the fleet. Accepts NULL. */
 void runner_free(struct runner *r);
 
 /** Recomputes every runner's effective settings under @p pol. */
 void fleet_apply_policy(struct fleet *f, const struct rw_policy *pol);
 
-/** Records one probe result of @p r: sample, state machine, changes. */
-void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res);
+/** How a probe result reaches the runner's state machine (blind.h decides). */
+enum fleet_apply {
+	FLEET_APPLY_SAMPLE = 0, /* as evidence: runstate_sample() */
+	FLEET_APPLY_BLIND = 1,  /* as the monitor's blindness: runstate_blind() at its time */
+	FLEET_APPLY_NONE = 2,   /* not at all: the sample is only stored */
+};
+
+/** Records one probe result of @p r: sample, then the state machine and its
+ *  changes as @p how says. */
+void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res,
+                         enum fleet_apply how);
 
 /** Applies staleness at @p now_ms to every runner. */
 void fleet_advance(struct fleet *f, int64_t now_ms);
 
 /** The monitor was blind from @p from_ms: every runner becomes unknown. */
 void fleet_blind(struct fleet *f, int64_t from_ms);
+
+/** runstate_blind() for one runner from @p from_ms; @p cause names it in the log. */
+void fleet_blind_runner(struct fleet *f, struct runner *r, int64_t from_ms, const char *cause);
 
 /**
  * Evaluates @p r's flag at @p now_ms (DESIGN.md "Flags and routing"): its
@@ -119,7 +145,7 @@ bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t n
 /**
  * Why @p r may not take a job at @p now_ms, as a reason code, or NULL when
  * it is eligible. The most immediate reason wins: "retired", "pending",
- * "down", "unknown", "flagged", "probation".
+ * "maintenance", "down", "unknown", "flagged", "probation".
  */
 const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64_t now_ms);
 

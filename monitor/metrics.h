@@ -42,7 +42,6 @@ struct metrics {
 	uint64_t blips;
 	uint64_t flags;   /* runners flagged */
 	uint64_t unflags; /* runners unflagged */
-	uint64_t blind_periods;
 	uint64_t blind_ms;
 	uint64_t clock_back_jumps;
 	uint64_t policy_reloads;

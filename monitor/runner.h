@@ -5,7 +5,10 @@
  * The struct gathers what several modules keep per runner, each field group
  * owned by one module: the registry fields by fleet.c, `due`/`heap_idx` by
  * scheduler.c, `inflight` and the address cache by probe.c, the state machine
- * and last result by fleet.c. Only the loop thread touches a runner.
+ * and last result by fleet.c, the correlated-failure window by blind.c.
+ * Only the loop thread touches a runner. blind.c also makes runners that are
+ * not in the fleet: the policy's canaries (negative ids), probed and
+ * scheduled like any other.
  * A runner is freed by fleet.c only when no probe is in flight for it.
  */
 #ifndef RW_RUNNER_H
@@ -60,6 +63,17 @@ struct runner {
 	 * sorted, so that route and availability answers come from memory. */
 	struct rw_interval *hist;
 	size_t n_hist, cap_hist;
+	/* Its declared maintenance windows that can still matter (those ending
+	 * after the start of the month before the rolling window), reloaded
+	 * from the store whenever its registry generation changes. */
+	struct rw_maintenance *mw;
+	size_t n_mw;
+
+	/* Correlated-failure window (blind.c): the runner's latest result,
+	 * while it is in the window. */
+	size_t blind_pos;   /* 1 + its index in the window's heap; 0: not in it */
+	int64_t blind_t_ms; /* the latest result's sample time */
+	bool blind_net;     /* it failed with dns, connect or timeout */
 
 	/* Scheduling (scheduler.c). */
 	uint64_t due;    /* loop time (ms) the next probe is due */

@@ -264,10 +264,11 @@ static int prepare_hot(struct store *st)
 		        st, "INSERT INTO blind_periods (start_ms, end_ms, cause) VALUES (?, ?, ?)",
 		        &st->ins_blind);
 	if (rc == 0)
-		rc = store_prepare(st,
-		                   "INSERT INTO flags (runner_id, at_ms, flagged, uptime_ppm,"
-		                   " threshold_ppm, policy_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		                   &st->ins_flag);
+		rc = store_prepare(
+		        st,
+		        "INSERT INTO flags (runner_id, at_ms, flagged, uptime_ppm,"
+		        " threshold_ppm, policy_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		        &st->ins_flag);
 	return rc;
 }
 
@@ -363,11 +364,14 @@ void store_close(struct store *st)
 	free(st);
 }
 
-static const char *blind_cause_name(int cause)
+const char *store_blind_cause_name(int cause)
 {
 	switch (cause) {
 	case STORE_BLIND_DOWNTIME: return "downtime";
 	case STORE_BLIND_TICK_GAP: return "tick_gap";
+	case STORE_BLIND_CANARY: return "canary";
+	case STORE_BLIND_CORRELATED: return "correlated";
+	case STORE_BLIND_STORAGE: return "storage";
 	}
 	return "unknown";
 }
@@ -432,7 +436,8 @@ static int write_one(struct store *st, const struct store_rec *r)
 		s = st->ins_blind;
 		sqlite3_bind_int64(s, 1, r->u.blind.start_ms);
 		sqlite3_bind_int64(s, 2, r->u.blind.end_ms);
-		sqlite3_bind_text(s, 3, blind_cause_name(r->u.blind.cause), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, store_blind_cause_name(r->u.blind.cause), -1,
+		                  SQLITE_STATIC);
 		return step_reset(s);
 	}
 	return RW_EINVAL;

@@ -68,9 +68,16 @@ enum store_rec_kind {
 
 /** Why the monitor was blind; stored as text in blind_periods.cause. */
 enum store_blind_cause {
-	STORE_BLIND_DOWNTIME = 1, /* the daemon was not running */
-	STORE_BLIND_TICK_GAP = 2, /* the daemon's loop did not tick */
+	STORE_BLIND_DOWNTIME = 1,   /* the daemon was not running */
+	STORE_BLIND_TICK_GAP = 2,   /* the daemon's loop did not tick */
+	STORE_BLIND_CANARY = 3,     /* most of the policy's canaries failed */
+	STORE_BLIND_CORRELATED = 4, /* many runners failed at once with network errors */
+	STORE_BLIND_STORAGE = 5,    /* the writer's transactions failed */
 };
+#define STORE_BLIND_CAUSE_COUNT 6 /* one more than the highest cause */
+
+/** "downtime", "tick_gap", "canary", "correlated", "storage" ("unknown" otherwise). */
+const char *store_blind_cause_name(int cause);
 
 struct store_rec {
 	uint8_t kind; /* enum store_rec_kind */

@@ -241,7 +241,7 @@ void store_runners_free(struct store_runner *rs, size_t n)
 
 #define RUNNER_COLUMNS                                                                             \
 	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"              \
-	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms,"        \
+	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms,"         \
 	" f.flagged, f.at_ms"
 
 /* The latest flag row of each runner (none: NULLs, read as not flagged). */

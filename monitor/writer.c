@@ -19,7 +19,7 @@
 /* Raw samples older than the retention are deleted by the writer, a few
  * thousand rows per minute, so that the purge never holds the lock long. */
 #define WRITER_PURGE_EVERY_MS 60000
-#define WRITER_PURGE_ROWS 5000
+#define WRITER_PURGE_ROWS     5000
 
 struct recvec {
 	struct store_rec *v;
@@ -132,7 +132,7 @@ static void purge(struct writer *w)
 		return;
 	w->next_purge = now + WRITER_PURGE_EVERY_MS;
 	if (store_purge_samples(w->st, clock_wall_ms() - w->retention_ms, WRITER_PURGE_ROWS,
-				&deleted) == 0 &&
+	                        &deleted) == 0 &&
 	    deleted == WRITER_PURGE_ROWS)
 		w->next_purge = now; /* more to do: again at the next idle moment */
 }
@@ -150,7 +150,7 @@ static void writer_thread(void *arg)
 		uv_mutex_lock(&w->mu);
 		if (!w->stopping && w->queue.len < WRITER_BATCH_ROWS)
 			uv_cond_timedwait(&w->cond, &w->mu,
-					  (failing ? backoff_ms : WRITER_BATCH_MS) * 1000000ULL);
+			                  (failing ? backoff_ms : WRITER_BATCH_MS) * 1000000ULL);
 		take_queue(w);
 		stop = w->stopping;
 		uv_mutex_unlock(&w->mu);
@@ -212,9 +212,8 @@ static void async_cb(uv_async_t *h)
 		w->status_cb(w, rc, msg, w->data);
 }
 
-int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path,
-		 int64_t retention_ms, writer_status_cb status_cb, void *data, char *err,
-		 size_t errlen)
+int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
+                 writer_status_cb status_cb, void *data, char *err, size_t errlen)
 {
 	struct writer *w;
 	int rc;

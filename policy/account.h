@@ -85,6 +85,31 @@ void account_totals(const struct rw_interval *iv, size_t n, int64_t now_ms, int6
  * Maintenance that is not credited (short notice, beyond the cap) counts as
  * whatever the probes saw, so a runner cannot hide an outage by declaring it
  * after the fact.
+ *
+ * Where the rules above leave a choice, these hold (and the tests check them):
+ *  - Notice is per window: t is eligible when at least one window containing
+ *    it was declared min_notice_h before t. A late window overlapping a
+ *    timely one therefore adds nothing before its own notice point.
+ *  - Only credited milliseconds use the cap: maintenance outside the service
+ *    window (rule 1 wins) and the short-notice part of a window use none.
+ *  - "Earliest first" is by the time of the maintenance itself, not by when
+ *    it was declared: a month's credit is the first max_h_per_month hours of
+ *    its eligible in-service maintenance. max_h_per_month == 0 credits
+ *    nothing; min_notice_h == 0 needs t >= declared only.
+ *  - Rule 2 does not look at now: a declared window after now is credited
+ *    (the period shows maintenance, not unknown) and uses its month's cap.
+ *  - The service window is read as calendar.h says: each span covers its own
+ *    days only ("24:00" = 1440 ends at midnight; a window crossing midnight
+ *    is two spans), overlapping spans are one window, and a non-empty list
+ *    whose spans cover no time means never in service.
+ *  - Windows with end_ms <= start_ms are empty and ignored.
+ *
+ * Cost: one forward sweep over the boundaries (service pieces, eligible
+ * maintenance pieces, month edges, interval starts), from the first
+ * millisecond of from's month; no allocation. O(days + n_iv in the period +
+ * log n_iv + n_mw * eligible pieces): about 1.5 us for 30 days of ~170
+ * changes, two windows and a mon-fri service window on a 2-core box
+ * (tests/bench/account_bench.c).
  */
 
 /** One declared maintenance window of one runner. */
@@ -100,7 +125,7 @@ struct account_input {
 	size_t n_iv;
 	const struct rw_maintenance *mw; /* any order, may overlap */
 	size_t n_mw;
-	const struct rw_policy *policy; /* service spans, notice, cap */
+	const struct rw_policy *policy; /* service spans, notice, cap; required */
 	int64_t now_ms;
 };
 
@@ -113,11 +138,16 @@ void account_period(const struct account_input *in, int64_t from_ms, int64_t to_
 
 /**
  * Maintenance credited (milliseconds, rule 2) in the calendar month (UTC)
- * that contains @p t_ms — "maintenance used of cap".
+ * that contains @p t_ms — "maintenance used of cap". This is the whole
+ * month's credit, [month start, next month start), whatever @p t_ms and
+ * now_ms are within it: a window declared for later in the month counts
+ * already. The credit used up to t is account_period(in, month start, t)'s
+ * maintenance total. Always in [0, max_h_per_month hours].
  */
 int64_t account_maintenance_used(const struct account_input *in, int64_t t_ms);
 
-/** Whether millisecond @p t_ms is inside the policy's service window. */
+/** Whether millisecond @p t_ms is inside the policy's service window (rule 1;
+ *  calendar_in_service()). */
 int account_in_service(const struct rw_policy *policy, int64_t t_ms);
 
 /** Computes uptime, coverage and the verdict of @p t against the floors. */

@@ -1046,6 +1046,8 @@ static void test_metrics(void **state)
 	        "runwarden_loop_lag_seconds_count",
 	        "runwarden_policy_info{sha256=\"",
 	        "runwarden_policy_reload_failures_total ",
+	        "runwarden_blind_periods_total{cause=\"correlated\"} 0\n",
+	        "runwarden_blind_active{cause=\"storage\"} 0\n",
 	};
 	struct fx *f = *state;
 	char *m;
@@ -1161,12 +1163,13 @@ static void test_flags_and_probation(void **state)
 	cJSON *doc;
 	int64_t id;
 
-	write_file(f->policy, "{ \"version\": 1, \"uptime_floor\": 0.9,\n"
-	                      "  \"targets\": { \"" T2 "\": 3 },\n"
-	                      "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
-	                      "  \"flagging\": { \"probation_days\": 0, \"restore_margin\": 0.09 },\n"
-	                      "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
-	                      "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	write_file(f->policy,
+	           "{ \"version\": 1, \"uptime_floor\": 0.9,\n"
+	           "  \"targets\": { \"" T2 "\": 3 },\n"
+	           "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
+	           "  \"flagging\": { \"probation_days\": 0, \"restore_margin\": 0.09 },\n"
+	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
 	start_fixtures(f, modes, 2);
 	add_operator(f);
 	id = add_fixture_runner(f, "wobbly", T1, 0, NULL);
@@ -1193,12 +1196,13 @@ static void test_flags_and_probation(void **state)
 
 	/* A new runner under a 1-day probation is excluded as such (SIGHUP
 	 * applies the new policy); the tier-3 floor 0.5 is its floor. */
-	write_file(f->policy, "{ \"version\": 2, \"uptime_floor\": 0.9,\n"
-	                      "  \"targets\": { \"" T2 "\": 3 },\n"
-	                      "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
-	                      "  \"flagging\": { \"probation_days\": 1, \"restore_margin\": 0.09 },\n"
-	                      "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
-	                      "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	write_file(f->policy,
+	           "{ \"version\": 2, \"uptime_floor\": 0.9,\n"
+	           "  \"targets\": { \"" T2 "\": 3 },\n"
+	           "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
+	           "  \"flagging\": { \"probation_days\": 1, \"restore_margin\": 0.09 },\n"
+	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
 	assert_int_equal(kill(f->daemon, SIGHUP), 0);
 	add_fixture_runner(f, "newbie", T2, 1, NULL);
 	wait_route(f, T2, "newbie", "probation", DEADLINE_MS);
@@ -1209,13 +1213,282 @@ static void test_flags_and_probation(void **state)
 	stop_daemon(f);
 
 	db = open_db(f);
-	assert_true(q_int(db, "SELECT COUNT(*) FROM flags WHERE runner_id = ? AND flagged = 1"
-	                      " AND policy_id IS NOT NULL AND reason LIKE 'uptime %' AND ? = 0",
+	assert_true(q_int(db,
+	                  "SELECT COUNT(*) FROM flags WHERE runner_id = ? AND flagged = 1"
+	                  " AND policy_id IS NOT NULL AND reason LIKE 'uptime %' AND ? = 0",
 	                  id, 0) >= 1);
-	assert_int_equal(q_int(db, "SELECT COUNT(*) FROM flags WHERE runner_id = ? AND flagged = 0"
-	                           " AND ? = 0",
+	assert_int_equal(q_int(db,
+	                       "SELECT COUNT(*) FROM flags WHERE runner_id = ? AND flagged = 0"
+	                       " AND ? = 0",
 	                       id, 0),
 	                 0);
+	sqlite3_close(db);
+	f->passed = true;
+}
+
+/* Maintenance declared with enough notice is maintenance (excluded from the
+ * route, counted as maintenance_ms, not down); declared without the notice
+ * the policy asks for, it counts as what the probes saw. */
+static void test_maintenance_notice(void **state)
+{
+	static const char *const modes[] = {"fail", "fail"};
+	struct fx *f = *state;
+	char out[512], from[40], to[40];
+	struct avail a, b;
+	int64_t now, id_ok, id_late;
+
+	write_file(f->policy,
+	           "{ \"version\": 1, \"uptime_floor\": 0,\n"
+	           "  \"flagging\": { \"probation_days\": 0 },\n"
+	           "  \"targets\": { \"" T2 "\": 3 },\n"
+	           "  \"maintenance\": { \"min_notice_h\": 0, \"max_h_per_month\": 8 },\n"
+	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	start_fixtures(f, modes, 2);
+	add_operator(f);
+	id_ok = add_fixture_runner(f, "noticed", T1, 0, NULL);
+	id_late = add_fixture_runner(f, "late", T2, 1, NULL);
+	now = clock_wall_ms();
+	clock_format_rfc3339(now - 1000, from, sizeof(from));
+	clock_format_rfc3339(now + 3600000, to, sizeof(to));
+	/* min_notice_h 0: a window declared now counts from now on. */
+	assert_int_equal(run_cli(f, out, sizeof(out), "maintenance", "add", "noticed", "--from",
+	                         from, "--to", to, "--reason", "kernel update", "--db", f->db,
+	                         NULL),
+	                 0);
+	start_daemon(f, true);
+	wait_route(f, T1, "noticed", "maintenance", DEADLINE_MS);
+	wait_route(f, T2, "late", "down", DEADLINE_MS);
+	sleep_ms(2500);
+	now = clock_wall_ms();
+	get_avail(f, id_ok, now - 2000, now, &a);
+	assert_int_equal(a.maint, 2000);
+	assert_int_equal(a.down, 0);
+
+	/* The late one: a policy asking 1 h of notice, declared now: not
+	 * credited, so it stays down. */
+	stop_daemon(f);
+	write_file(f->policy,
+	           "{ \"version\": 2, \"uptime_floor\": 0,\n"
+	           "  \"flagging\": { \"probation_days\": 0 },\n"
+	           "  \"maintenance\": { \"min_notice_h\": 1, \"max_h_per_month\": 8 },\n"
+	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	now = clock_wall_ms();
+	clock_format_rfc3339(now + 3600000, to, sizeof(to));
+	clock_format_rfc3339(now, from, sizeof(from));
+	assert_int_equal(run_cli(f, out, sizeof(out), "maintenance", "add", "late", "--from", from,
+	                         "--to", to, "--reason", "short notice", "--db", f->db, NULL),
+	                 0);
+	start_daemon(f, true);
+	wait_route(f, T2, "late", "down", DEADLINE_MS);
+	sleep_ms(2500);
+	now = clock_wall_ms();
+	get_avail(f, id_late, now - 2000, now, &b);
+	assert_int_equal(b.maint, 0);
+	assert_true(b.down > 0);
+	stop_daemon(f);
+	f->passed = true;
+}
+
+/* ---- the monitor's own blindness ----------------------------------------------- */
+
+/* Polls /metrics until the sample `name` has the value `want` (or, with
+ * at_least, a value >= want). */
+static void wait_metric(struct fx *f, const char *name, double want, bool at_least,
+                        int64_t timeout_ms)
+{
+	int64_t deadline = mono_ms() + timeout_ms;
+
+	for (;;) {
+		char *m = get_metrics(f);
+		double v = metric_value(m, name);
+		free(m);
+		if (v == want || (at_least && v > want))
+			return;
+		if (mono_ms() >= deadline)
+			fail_msg("/metrics: %s is %g, not %s%g, after %" PRId64 " ms", name, v,
+			         at_least ? ">= " : "", want, timeout_ms);
+		sleep_ms(100);
+	}
+}
+
+/* Whether a line of the file at path holds both a and b. */
+static bool log_has(const char *path, const char *a, const char *b)
+{
+	FILE *fp = fopen(path, "r");
+	char line[4096];
+	bool found = false;
+
+	if (!fp)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp))
+		found = strstr(line, a) && strstr(line, b);
+	fclose(fp);
+	return found;
+}
+
+/* Correlated failures: six runners whose ports refuse connections fail at
+ * once (class connect); with min_runners 4 and failures_to_down 1 the
+ * monitor is blind (cause correlated), and they are unknown, never down,
+ * even for the failures that came before the fourth; a runner that answers
+ * stays up. */
+static void test_correlated_blindness(void **state)
+{
+	static const char *const modes[] = {"refuse", "refuse", "refuse", "refuse",
+	                                    "refuse", "refuse", "ok"};
+	struct fx *f = *state;
+	int64_t ids[6], id_ok, now;
+	char name[32], *m;
+	struct avail a;
+	sqlite3 *db;
+	cJSON *doc;
+
+	write_file(f->policy, "{ \"version\": 1, \"uptime_floor\": 0,\n"
+	                      "  \"flagging\": { \"probation_days\": 0 },\n"
+	                      "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	                      "             \"failures_to_down\": 1, \"successes_to_up\": 1 },\n"
+	                      "  \"blindness\": { \"fraction\": 0.5, \"min_runners\": 4 } }\n");
+	start_fixtures(f, modes, 7);
+	add_operator(f);
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "dark-%d", i);
+		ids[i] = add_fixture_runner(f, name, T1, (size_t)i, NULL);
+	}
+	id_ok = add_fixture_runner(f, "lit", T1, 6, NULL);
+	start_daemon(f, true);
+	wait_metric(f, "runwarden_blind_active{cause=\"correlated\"}", 1, false, DEADLINE_MS);
+	wait_route(f, T1, "lit", "eligible", DEADLINE_MS);
+	/* failures_to_down is reached at every probe: three rounds of them. */
+	wait_metric(f, "runwarden_probes_total{result=\"connect\"}", 18, true, DEADLINE_MS);
+
+	doc = get_route(f, T1);
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "dark-%d", i);
+		expect_place(doc, name, "unknown", NULL);
+	}
+	expect_place(doc, "lit", "eligible", NULL);
+	cJSON_Delete(doc);
+	now = clock_wall_ms();
+	for (int i = 0; i < 6; i++) {
+		get_avail(f, ids[i], f->t0 - 1000, now, &a);
+		if (a.down != 0 || a.up != 0)
+			fail_msg("dark-%d: down %" PRId64 " ms, up %" PRId64 " ms", i, a.down,
+			         a.up);
+	}
+	get_avail(f, id_ok, f->t0 - 1000, now, &a);
+	assert_true(a.up > 0);
+	m = get_metrics(f);
+	assert_true(metric_value(m, "runwarden_blind_periods_total{cause=\"correlated\"}") == 1);
+	assert_true(metric_value(m, "runwarden_blind_active{cause=\"canary\"}") == 0);
+	free(m);
+	stop_daemon(f);
+	assert_true(log_has(f->daemon_log, "level=warn msg=\"monitor blind:", "cause=correlated"));
+	assert_true(
+	        log_has(f->daemon_log, "level=info msg=\"monitor sees again", "cause=correlated"));
+
+	db = open_db(f);
+	check_integrity(db);
+	/* Ended by the shutdown, so stored. */
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM blind_periods WHERE cause = 'correlated'"
+	                       " AND start_ms >= ?1 AND end_ms > start_ms",
+	                       f->t0, 0),
+	                 1);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(q_int(db,
+		                       "SELECT count(*) FROM intervals WHERE runner_id = ?1"
+		                       " AND state = 2",
+		                       ids[i], 0),
+		                 0);
+		assert_true(q_int(db,
+		                  "SELECT count(*) FROM samples WHERE runner_id = ?1"
+		                  " AND errclass = 2",
+		                  ids[i], 0) >= 2);
+	}
+	sqlite3_close(db);
+	f->passed = true;
+}
+
+/* Canaries: while the one canary fails, a failing runner is unknown, not
+ * down, and a blind period with cause canary is stored; once the canary
+ * answers, the same runner goes down. SIGHUP rebuilds the canaries. */
+static void test_canary_blindness(void **state)
+{
+	static const char *const modes[] = {"fail", "fail"}; /* the canary, the runner */
+	static const char policy_fmt[] =
+	        "{ \"version\": %d, \"uptime_floor\": 0,\n"
+	        "  \"flagging\": { \"probation_days\": 0 },\n"
+	        "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	        "             \"failures_to_down\": 2, \"successes_to_up\": 1 },\n"
+	        "  \"blindness\": { \"canaries\": [ %s ] } }\n";
+	struct fx *f = *state;
+	char policy[1024], canary[128], *m;
+	int64_t id, t_ok, now;
+	struct avail a;
+	sqlite3 *db;
+
+	start_fixtures(f, modes, 2);
+	snprintf(canary, sizeof(canary), "\"http://%s/health\"", f->addr[0]);
+	snprintf(policy, sizeof(policy), policy_fmt, 1, canary);
+	write_file(f->policy, policy);
+	add_operator(f);
+	id = add_fixture_runner(f, "victim", T1, 1, NULL);
+	start_daemon(f, true);
+	wait_metric(f, "runwarden_blind_active{cause=\"canary\"}", 1, false, DEADLINE_MS);
+	/* failures_to_down (2) would have been reached, after the blindness began */
+	wait_metric(f, "runwarden_probes_total{result=\"http_status\"}", 4, true, DEADLINE_MS);
+	wait_route(f, T1, "victim", "unknown", 1);
+	m = get_metrics(f);
+	assert_true(metric_value(m, "runwarden_canaries") == 1);
+	assert_true(metric_value(m, "runwarden_canaries_failing") == 1);
+	assert_true(metric_value(m, "runwarden_blind_active{cause=\"canary\"}") == 1);
+	free(m);
+	now = clock_wall_ms();
+	get_avail(f, id, f->t0 - 1000, now, &a);
+	assert_int_equal(a.down, 0);
+
+	/* The canary answers again: the same failures make the runner down. */
+	t_ok = clock_wall_ms();
+	set_mode(f->addr[0], "ok");
+	wait_route(f, T1, "victim", "down", DEADLINE_MS);
+	m = get_metrics(f);
+	assert_true(metric_value(m, "runwarden_blind_active{cause=\"canary\"}") == 0);
+	assert_true(metric_value(m, "runwarden_blind_periods_total{cause=\"canary\"}") == 1);
+	assert_true(metric_value(m, "runwarden_canaries_failing") == 0);
+	free(m);
+	now = clock_wall_ms();
+	get_avail(f, id, f->t0 - 1000, t_ok - 1000, &a);
+	assert_int_equal(a.down, 0); /* the canary-blind time stays unknown */
+	get_avail(f, id, f->t0 - 1000, now, &a);
+	assert_true(a.down > 0);
+	assert_true(log_has(f->daemon_log, "level=warn msg=\"monitor blind:", "cause=canary"));
+	assert_true(log_has(f->daemon_log, "level=info msg=\"monitor sees again", "duration_ms="));
+
+	/* SIGHUP: a policy without canaries leaves none scheduled. */
+	snprintf(policy, sizeof(policy), policy_fmt, 2, "");
+	write_file(f->policy, policy);
+	assert_int_equal(kill(f->daemon, SIGHUP), 0);
+	wait_metric(f, "runwarden_policy_reloads_total", 1, false, DEADLINE_MS);
+	wait_metric(f, "runwarden_canaries", 0, false, 1);
+	wait_route(f, T1, "victim", "down", 1);
+	stop_daemon(f);
+
+	db = open_db(f);
+	check_integrity(db);
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM blind_periods WHERE cause = 'canary'"
+	                       " AND start_ms >= ?1 AND end_ms >= ?2",
+	                       f->t0, t_ok),
+	                 1);
+	/* The one down interval starts after the canary answered. */
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM intervals WHERE runner_id = ?1"
+	                       " AND state = 2",
+	                       id, 0),
+	                 1);
+	assert_true(q_int(db, "SELECT start_ms FROM intervals WHERE runner_id = ?1 AND state = 2",
+	                  id, 0) >= t_ok - 1000);
 	sqlite3_close(db);
 	f->passed = true;
 }
@@ -1241,12 +1514,15 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(test_route_and_availability, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_route_cli, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_flags_and_probation, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_maintenance_notice, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sigterm_flushes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_restart_gap_is_unknown, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_guard_refuses_loopback, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_registry_live, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sighup_broken_policy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_correlated_blindness, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_canary_blindness, setup, teardown),
 	};
 
 	if (argc > 1)

@@ -157,8 +157,7 @@ static size_t slurp(const char *path, char *buf, size_t cap)
 
 static const char *const tables[] = {
         "operators",    "tokens", "runners",       "runner_targets",  "samples",       "intervals",
-        "monitor_runs", "states", "error_classes", "policy_versions", "blind_periods",
-        "flags",
+        "monitor_runs", "states", "error_classes", "policy_versions", "blind_periods", "flags",
 };
 
 static void assert_schema_v1(const char *path)
@@ -284,7 +283,8 @@ static void test_newer_schema_refused(void **state)
 	size_t nb, na;
 
 	char future[96];
-	snprintf(future, sizeof(future), "CREATE TABLE future (x INTEGER); PRAGMA user_version = %d;",
+	snprintf(future, sizeof(future),
+	         "CREATE TABLE future (x INTEGER); PRAGMA user_version = %d;",
 	         store_schema_version() + 1);
 	raw_exec(f->db, future);
 	nb = slurp(f->db, before, sizeof(before));
