@@ -48,7 +48,7 @@ static void socket_action(struct curluv *cu, curl_socket_t fd, int events)
 	CURLMcode mc = curl_multi_socket_action(cu->multi, fd, events, &running);
 	if (mc != CURLM_OK)
 		log_msg(RW_LOG_ERROR, "curl_multi_socket_action failed", "error",
-			curl_multi_strerror(mc));
+		        curl_multi_strerror(mc));
 	check_done(cu);
 }
 
@@ -107,7 +107,8 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 			return -1; /* curl fails the transfer */
 		rc = uv_poll_init_socket(cu->loop, &sc->poll, fd);
 		if (rc < 0) {
-			log_msg(RW_LOG_ERROR, "uv_poll_init_socket failed", "error", uv_strerror(rc));
+			log_msg(RW_LOG_ERROR, "uv_poll_init_socket failed", "error",
+			        uv_strerror(rc));
 			free(sc);
 			return -1;
 		}

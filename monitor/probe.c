@@ -220,11 +220,11 @@ static void classify(struct probe *p, CURLcode result, struct probe_result *res)
 		return;
 	}
 	snprintf(res->detail, sizeof(res->detail), "%s",
-		 p->errbuf[0] ? p->errbuf : curl_easy_strerror(result));
+	         p->errbuf[0] ? p->errbuf : curl_easy_strerror(result));
 	if (p->guard_refused) {
 		res->cls = RW_ERRCLASS_REFUSED_BY_GUARD;
 		snprintf(res->detail, sizeof(res->detail), "address refused by the guard: %s",
-			 p->guard_reason);
+		         p->guard_reason);
 	} else if (p->too_large || result == CURLE_FILESIZE_EXCEEDED) {
 		res->cls = RW_ERRCLASS_TOO_LARGE;
 	} else if (result == CURLE_COULDNT_RESOLVE_HOST || result == CURLE_COULDNT_RESOLVE_PROXY) {
@@ -343,8 +343,8 @@ static int set_resolve(struct probe *p)
 			return RW_EINVAL;
 		}
 		snprintf(line, sizeof(line),
-			 r->addr.ss_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s", r->host,
-			 r->port, ip);
+		         r->addr.ss_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s", r->host,
+		         r->port, ip);
 		l = curl_slist_append(list, line);
 		if (!l) {
 			curl_slist_free_all(list);
@@ -376,7 +376,7 @@ static void launch(struct probe *p)
 	res.canceled = rc == RW_ECANCELED;
 	res.cls = RW_ERRCLASS_CONNECT;
 	snprintf(res.detail, sizeof(res.detail), "could not start the transfer: %s",
-		 rw_strerror(rc));
+	         rw_strerror(rc));
 	finish(p, &res);
 }
 
@@ -408,7 +408,7 @@ static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 		result_init(&res, p);
 		res.cls = RW_ERRCLASS_DNS;
 		snprintf(res.detail, sizeof(res.detail), "%s: %s", p->r->host,
-			 status ? uv_strerror(status) : "no IPv4 or IPv6 address");
+		         status ? uv_strerror(status) : "no IPv4 or IPv6 address");
 		finish(p, &res);
 		return;
 	}
@@ -416,7 +416,7 @@ static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 }
 
 int prober_init(struct prober *pr, uv_loop_t *loop, const struct guard *guard,
-		struct rw_clock *clock, size_t max, probe_done_cb cb)
+                struct rw_clock *clock, size_t max, probe_done_cb cb)
 {
 	memset(pr, 0, sizeof(*pr));
 	pr->loop = loop;
