@@ -20,6 +20,7 @@
 struct sockctx {
 	uv_poll_t poll;
 	curl_socket_t fd;
+	int events; /* UV_READABLE|UV_WRITABLE being polled, 0 before the first start */
 	struct curluv *cu;
 };
 
@@ -94,7 +95,8 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 
 	if (what == CURL_POLL_REMOVE) {
 		if (sc) {
-			uv_poll_stop(&sc->poll);
+			/* uv_close() stops the poll itself (an epoll_ctl); a
+			 * uv_poll_stop() before it was a second, failing one. */
 			if (!cu->closing)
 				curl_multi_assign(cu->multi, fd, NULL);
 			uv_close((uv_handle_t *)&sc->poll, sock_close_cb);
@@ -113,6 +115,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 			return -1;
 		}
 		sc->fd = fd;
+		sc->events = 0;
 		sc->cu = cu;
 		sc->poll.data = sc;
 		cu->pending_closes++;
@@ -122,11 +125,16 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		events |= UV_READABLE;
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
+	/* libuv re-registers the descriptor on every uv_poll_start (two
+	 * epoll_ctl calls): skip it when nothing changes. */
+	if (events == sc->events)
+		return 0;
 	rc = uv_poll_start(&sc->poll, events, poll_cb);
 	if (rc < 0) {
 		log_msg(RW_LOG_ERROR, "uv_poll_start failed", "error", uv_strerror(rc));
 		return -1;
 	}
+	sc->events = events;
 	return 0;
 }
 

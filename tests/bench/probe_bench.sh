@@ -9,12 +9,16 @@
 #   --interval S         probe.interval_s of the policy (default 10)
 #   --duration S         measured window after one interval of warm-up (default 60)
 #   --hosts H            distinct addresses 127.0.0.2 .. 127.0.0.(H+1) (default 20)
+#   --port-base P        listener i gets port P + i/H; 0: ephemeral ports; default: just
+#                        below the ephemeral range (see README.md, "Ports")
 #   --bin DIR            where runwarden and rw-demo-runner are (default build/release)
 #   --concurrency N      passed to `runwarden serve --max-concurrency` (default: the daemon's)
 #   --exporter-rate R    blackbox exporter probes/s to aim at (default N/interval; 0: flat out)
 #   --exporter-conns C   concurrent requests to the exporter (default 16)
 #   --exporter-duration S  its measured window (default --duration)
 #   --no-exporter        skip the blackbox exporter comparison
+#   --pin                pin runwarden and the exporter to CPU 0, the demo runners
+#                        and wrk to CPU 1 (needs 2 CPUs; costs CPU, see README.md)
 #   --keep               keep the temporary folder (database, logs, metrics)
 #   --help               print this and exit
 # Prints a table and one `summary:` line of key=value pairs (for scripts).
@@ -22,8 +26,8 @@
 # is stopped on exit (also on Ctrl-C or an error).
 set -euo pipefail
 
-runners=10000 interval=10 duration=60 hosts=20 port_base=0 bin=build/release concurrency=
-exp_rate= exp_conns=16 exp_duration= exporter=1 keep=0
+runners=10000 interval=10 duration=60 hosts=20 port_base=auto bin=build/release concurrency=
+exp_rate= exp_conns=16 exp_duration= exporter=1 keep=0 pin=0
 
 die() { echo "probe_bench: $*" >&2; exit 2; }
 num() { case "$2" in '' | *[!0-9]*) die "$1: \"$2\" is not a whole number" ;; esac; }
@@ -33,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--interval) interval=${2-}; num "$1" "$interval"; shift 2 ;;
 	--duration) duration=${2-}; num "$1" "$duration"; shift 2 ;;
 	--hosts) hosts=${2-}; num "$1" "$hosts"; shift 2 ;;
-	--port-base) port_base=${2-}; num "$1" "$port_base"; shift 2 ;;
+	--port-base) port_base=${2-}; [ "$port_base" = auto ] || num "$1" "$port_base"; shift 2 ;;
 	--bin) bin=${2:?--bin needs a folder}; shift 2 ;;
 	--concurrency) concurrency=${2-}; num "$1" "$concurrency"; shift 2 ;;
 	--exporter-rate) exp_rate=${2-}; num "$1" "$exp_rate"; shift 2 ;;
@@ -41,7 +45,8 @@ while [ $# -gt 0 ]; do
 	--exporter-duration) exp_duration=${2-}; num "$1" "$exp_duration"; shift 2 ;;
 	--no-exporter) exporter=0; shift ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--pin) pin=1; shift ;;
+	-h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -51,6 +56,17 @@ done
 [ "$hosts" -ge 1 ] && [ "$hosts" -le 250 ] || die "--hosts must be in 1..250"
 [ "$exp_conns" -ge 1 ] || die "--exporter-conns must be at least 1"
 : "${exp_duration:=$duration}"
+# Listeners on ports outside the ephemeral range: a listening port is never
+# handed out by connect(), so 10,000 listeners inside the range make every
+# probe's connect() search past them (~20 % of runwarden's CPU, all of it an
+# artefact of having the runners on the same host).
+ports_per_host=$(( (runners + hosts - 1) / hosts ))
+eph_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+if [ "$port_base" = auto ]; then
+	port_base=$((eph_low - ports_per_host - 16))
+	[ $port_base -ge 1024 ] || port_base=0
+fi
+[ $((port_base + ports_per_host)) -le 65535 ] || die "--port-base $port_base: ports beyond 65535"
 : "${exp_rate:=$(( (runners + interval / 2) / interval ))}"
 
 # --bin relative to the current folder, else to the repository root.
@@ -76,6 +92,13 @@ nprocs=$(( (runners + per_proc - 1) / per_proc ))
 per_proc=$(( (runners + nprocs - 1) / nprocs ))
 if [ -n "$concurrency" ] && [ "$concurrency" -gt $((nofile - 256)) ]; then
 	die "--concurrency $concurrency needs more than ulimit -n ($nofile) descriptors"
+fi
+
+# --pin: taskset -c CPU, else nothing.
+on_cpu() { if [ $pin = 1 ]; then echo taskset -c "$1"; fi; }
+if [ $pin = 1 ]; then
+	command -v taskset >/dev/null || die "--pin needs taskset (util-linux)"
+	[ "$(nproc)" -ge 2 ] || die "--pin needs 2 CPUs"
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rw-probe-bench.XXXXXX")
@@ -105,6 +128,9 @@ stop_pid() {
 	for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$p" 2>/dev/null || true
 	wait "$p" 2>/dev/null || true
+	local keep_pids=() q # forget it, so that cleanup never signals a reused pid
+	for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep_pids+=("$q"); done
+	pids=("${keep_pids[@]}")
 }
 
 # Waits up to $3 seconds for file $1 to hold a line matching $2.
@@ -123,6 +149,10 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 cpu_ticks_sum() { local t=0 p; for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done; echo $t; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 now_s() { date +%s.%N; }
+# Busy and steal ticks of the whole machine (every CPU), from /proc/stat.
+sys_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+sys_steal() { awk '$1 == "cpu" { print $9 }' /proc/stat; }
+io_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0; }
 
 # ---- demo runners -------------------------------------------------------------
 echo "== $runners listeners on $hosts addresses (127.0.0.2..127.0.0.$((hosts + 1))), $nprocs rw-demo-runner process(es)" >&2
@@ -134,7 +164,7 @@ for ((p = 0; p < nprocs; p++)); do
 	for ((i = from; i < to; i++)); do
 		args+=(--listen "127.0.0.$((2 + i % hosts)):$((port_base ? port_base + i / hosts : 0))" ok)
 	done
-	"$demo" "${args[@]}" >"$tmp/demo$p.out" 2>"$tmp/demo$p.log" &
+	$(on_cpu 1) "$demo" "${args[@]}" >"$tmp/demo$p.out" 2>"$tmp/demo$p.log" &
 	pids+=($!) demo_pids+=($!)
 done
 : >"$tmp/addrs.txt"
@@ -161,7 +191,7 @@ awk 'BEGIN { printf "[" }
 # ---- runwarden ---------------------------------------------------------------------
 serve_args=(serve --db "$db" --policy "$policy" --listen 127.0.0.1:0 --allow-cidr 127.0.0.0/8 --log-level warn)
 [ -z "$concurrency" ] || serve_args+=(--max-concurrency "$concurrency")
-"$rw" "${serve_args[@]}" >"$tmp/serve.out" 2>"$tmp/serve.log" &
+$(on_cpu 0) "$rw" "${serve_args[@]}" >"$tmp/serve.out" 2>"$tmp/serve.log" &
 rw_pid=$!
 pids+=($rw_pid)
 wait_line "$tmp/serve.out" '^listening on http://' 60 || die "runwarden serve did not start (see $tmp/serve.log)"
@@ -172,6 +202,7 @@ echo "== runwarden (pid $rw_pid) on $api: $runners runners every ${interval}s = 
 snapshot() { # $1: name — metrics, CPU ticks and time
 	curl -fsS -m 10 "$api/metrics" >"$tmp/metrics.$1" || die "GET $api/metrics failed"
 	eval "t_$1=\$(now_s) rw_cpu_$1=\$(cpu_ticks $rw_pid) demo_cpu_$1=\$(cpu_ticks_sum ${demo_pids[*]})"
+	eval "sys_$1=\$(sys_busy) steal_$1=\$(sys_steal) wchar_$1=\$(io_field $rw_pid wchar) wbytes_$1=\$(io_field $rw_pid write_bytes)"
 }
 
 sleep "$interval"
@@ -191,7 +222,8 @@ read_metrics() {
 	awk -v elapsed="$(awk -v a="$t_a" -v b="$t_b" 'BEGIN { print b - a }')" \
 		-v runners="$runners" -v interval="$interval" \
 		-v cpu_ticks=$((rw_cpu_b - rw_cpu_a)) -v demo_ticks=$((demo_cpu_b - demo_cpu_a)) \
-		-v tck="$clk_tck" '
+		-v tck="$clk_tck" -v other_ticks=$((sys_b - sys_a - (rw_cpu_b - rw_cpu_a) - (demo_cpu_b - demo_cpu_a))) \
+		-v steal_ticks=$((steal_b - steal_a)) -v wchar=$((wchar_b - wchar_a)) -v wbytes=$((wbytes_b - wbytes_a)) '
 	function q(name, quant,   i, c, want, total) {
 		total = b[name "_count"] - a[name "_count"]
 		if (total <= 0) return "n/a"
@@ -243,6 +275,10 @@ read_metrics() {
 		printf "cpu_pct=%.1f\n", 100 * cpu_ticks / tck / elapsed
 		printf "cpu_us_per_probe=%.1f\n", done ? cpu_ticks / tck * 1e6 / done : 0
 		printf "demo_cpu_pct=%.1f\n", 100 * demo_ticks / tck / elapsed
+		printf "other_cpu_pct=%.1f\n", (other_ticks > 0 ? 100 * other_ticks / tck / elapsed : 0)
+		printf "steal_pct=%.1f\n", 100 * steal_ticks / tck / elapsed
+		printf "written_b_per_probe=%.0f\n", done ? wchar / done : 0
+		printf "disk_b_per_probe=%.0f\n", done ? wbytes / done : 0
 		printf "demo_cpu_us_per_probe=%.1f\n", done ? demo_ticks / tck * 1e6 / done : 0
 		printf "lateness_p50_s=%s\n", q("runwarden_probe_lateness_seconds", 0.50)
 		printf "lateness_p99_s=%s\n", q("runwarden_probe_lateness_seconds", 0.99)
@@ -279,12 +315,15 @@ modules:
       preferred_ip_protocol: ip4
 EOF
 	port=
-	for _ in $(seq 50); do # a free port below the ephemeral range
-		c=$((20000 + RANDOM % 12000))
+	lo=20000 hi=$eph_low # a free port below the ephemeral range and the listeners
+	[ $port_base -gt 0 ] && [ $port_base -lt $eph_low ] && hi=$port_base
+	[ $hi -gt $((lo + 100)) ] || lo=$((hi > 1124 ? hi - 100 : 1024))
+	for _ in $(seq 50); do
+		c=$((lo + RANDOM % (hi - lo)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$c") 2>/dev/null; then port=$c; break; fi
 	done
 	[ -n "$port" ] || die "no free port for the blackbox exporter"
-	"$exporter_bin" --config.file="$tmp/blackbox.yml" --web.listen-address="127.0.0.1:$port" \
+	$(on_cpu 0) "$exporter_bin" --config.file="$tmp/blackbox.yml" --web.listen-address="127.0.0.1:$port" \
 		--log.level=warn >"$tmp/exporter.out" 2>"$tmp/exporter.log" &
 	exp_pid=$!
 	pids+=($exp_pid)
@@ -319,7 +358,7 @@ function done(summary, latency, requests)
   io.write(string.format("requests=%d success=%d\n", n, o))
 end
 EOF
-			timeout -k 5 $(($1 + 30)) wrk -t 1 -c "$exp_conns" -d "${1}s" --timeout 5s \
+			timeout -k 5 $(($1 + 30)) $(on_cpu 1) wrk -t 1 -c "$exp_conns" -d "${1}s" --timeout 5s \
 				-s "$tmp/rotate.lua" "http://127.0.0.1:$port/" >"$tmp/wrk.out" 2>&1 || true
 			grep '^requests=' "$tmp/wrk.out" || echo "requests=0 success=0"
 		else # xargs + curl: as fast as it goes, bounded by count and time
@@ -334,16 +373,19 @@ EOF
 	}
 	echo "== prometheus-blackbox-exporter (pid $exp_pid) on 127.0.0.1:$port: aim $exp_rate probes/s (0: flat out), $exp_conns connections; warm-up 5s, measure ${exp_duration}s" >&2
 	drive 5 >/dev/null
-	e_t0=$(now_s) e_cpu0=$(cpu_ticks $exp_pid) e_demo0=$(cpu_ticks_sum "${demo_pids[@]}")
+	e_t0=$(now_s) e_cpu0=$(cpu_ticks $exp_pid) e_demo0=$(cpu_ticks_sum "${demo_pids[@]}") e_sys0=$(sys_busy)
 	line=$(drive "$exp_duration")
-	e_t1=$(now_s) e_cpu1=$(cpu_ticks $exp_pid) e_demo1=$(cpu_ticks_sum "${demo_pids[@]}")
+	e_t1=$(now_s) e_cpu1=$(cpu_ticks $exp_pid) e_demo1=$(cpu_ticks_sum "${demo_pids[@]}") e_sys1=$(sys_busy)
 	exp_rss_kb=$(status_kb $exp_pid VmHWM)
 	stop_pid $exp_pid
 	exp_done=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")
 	exp_ok=$(sed 's/.*success=\([0-9]*\).*/\1/' <<<"$line")
 	eval "$(awk -v a="$e_t0" -v b="$e_t1" -v c=$((e_cpu1 - e_cpu0)) -v d=$((e_demo1 - e_demo0)) \
-		-v n="$exp_done" -v t="$clk_tck" -v rw="${R[cpu_us_per_probe]}" 'BEGIN {
+		-v n="$exp_done" -v t="$clk_tck" -v rw="${R[cpu_us_per_probe]}" \
+		-v busy=$((e_sys1 - e_sys0)) 'BEGIN {
 		el = b - a
+		o = busy - c - d # the driver (wrk or curl) and anything else
+		printf "R[exp_other_cpu_pct]=%.1f ", (o > 0 ? 100 * o / t / el : 0)
 		printf "R[exp_elapsed_s]=%.2f R[exp_probes]=%d R[exp_probes_per_s]=%.0f ", el, n, n / el
 		printf "R[exp_cpu_pct]=%.1f R[exp_cpu_us_per_probe]=%.1f ", 100 * c / t / el, n ? c / t * 1e6 / n : 0
 		printf "R[exp_demo_cpu_us_per_probe]=%.1f ", n ? d / t * 1e6 / n : 0
@@ -374,11 +416,14 @@ row "writer queue at end / dropped" "${R[writer_queue_end]} / ${R[writer_dropped
 row "writer rows / batches" "${R[writer_rows]} / ${R[writer_batches]}" ""
 row "loop lag max (since start / window)" "$(ms "${R[loop_lag_max_s]}") / $(ms "${R[loop_lag_window_max_s]}")" "< 5 ms"
 row "rw-demo-runner CPU (same cores)" "${R[demo_cpu_pct]} %, ${R[demo_cpu_us_per_probe]} us/probe" ""
+row "bytes written / probe (write, disk)" "${R[written_b_per_probe]} / ${R[disk_b_per_probe]}" ""
+row "other CPU on the box / steal" "${R[other_cpu_pct]} % / ${R[steal_pct]} %" "~0 (noise)"
 if [ $exporter = 1 ]; then
 	row "blackbox exporter probes/s" "${R[exp_probes_per_s]} (${R[exp_success]}/${R[exp_probes]} ok)" ""
 	row "CPU per probe (blackbox exporter)" "${R[exp_cpu_us_per_probe]} us" ""
 	row "CPU use (exporter, % of one core)" "${R[exp_cpu_pct]} %" ""
 	row "exporter peak RSS" "${R[exp_rss_peak_mb]} MB" ""
+	row "other CPU during it (incl. driver)" "${R[exp_other_cpu_pct]} %" ""
 	row "CPU per probe runwarden / exporter" "${R[ratio]}" "<= 0.125"
 else
 	row "blackbox exporter" "not run" ""
