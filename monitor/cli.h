@@ -40,6 +40,17 @@ int cli_open_store(const char *path, bool create, struct store **out);
  */
 int cli_find_runner(struct store *st, const char *key, struct store_runner *out);
 
+/**
+ * Runs `runwarden-report SUBCOMMAND ARGS…` in place of this process
+ * (git-style: DESIGN.md "Components"): the binary beside this one, found
+ * through /proc/self/exe, never through $PATH, so the two always come from
+ * the same build or installation. @p args are the @p n arguments after the
+ * subcommand.
+ * @return only on failure: CLI_FAIL, after one line on stderr saying what is
+ *         missing.
+ */
+int cli_exec_report(const char *subcommand, int n, char **args);
+
 /** Prints "runwarden: <message>" on stderr and returns @p code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

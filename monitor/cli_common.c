@@ -2,8 +2,13 @@
 /* cli_common.c — what the subcommands share; see cli.h. */
 #include "cli.h"
 
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -53,4 +58,34 @@ void cli_print_time(FILE *f, int64_t ms)
 	char t[40];
 	clock_format_rfc3339(ms, t, sizeof(t));
 	fputs(t, f);
+}
+
+int cli_exec_report(const char *subcommand, int n, char **args)
+{
+	char self[PATH_MAX], path[PATH_MAX + 32];
+	char **argv;
+	int err;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (len < 0)
+		return cli_error(CLI_FAIL, "cannot find runwarden-report: /proc/self/exe: %s",
+		                 strerror(errno));
+	self[len] = '\0';
+	snprintf(path, sizeof(path), "%s/runwarden-report", dirname(self));
+	argv = calloc((size_t)n + 3, sizeof(*argv));
+	if (!argv)
+		return cli_error(CLI_FAIL, "out of memory");
+	argv[0] = (char *)"runwarden-report";
+	argv[1] = (char *)subcommand;
+	for (int i = 0; i < n; i++)
+		argv[2 + i] = args[i];
+	fflush(NULL);
+	execv(path, argv);
+	err = errno;
+	free(argv);
+	if (err == ENOENT)
+		return cli_error(CLI_FAIL,
+		                 "%s not found: runwarden-report is installed beside runwarden",
+		                 path);
+	return cli_error(CLI_FAIL, "cannot run %s: %s", path, strerror(err));
 }

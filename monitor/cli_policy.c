@@ -2,6 +2,7 @@
 /*
  * cli_policy.c — `runwarden policy check FILE` and `runwarden backup FILE`,
  * the two one-shot commands that check or copy what the daemon relies on.
+ * `runwarden policy whatif …` is a report: it runs runwarden-report.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -13,10 +14,16 @@
 
 static const char policy_usage[] =
         "usage: runwarden policy check FILE\n"
+        "       runwarden policy whatif NEW.json [--month YYYY-MM] [--db FILE]\n"
+        "                               [--format text|json]\n"
         "\n"
-        "Validates a policy file. On success prints the normalized policy (every\n"
+        "check validates a policy file. On success prints the normalized policy (every\n"
         "field, defaults included) and the SHA-256 of the file, and exits 0; on\n"
-        "the first error prints FILE:LINE: FIELD: problem, and exits 2.\n";
+        "the first error prints FILE:LINE: FIELD: problem, and exits 2.\n"
+        "\n"
+        "whatif shows which runners NEW.json would change, against the policy in\n"
+        "force: the month's verdict and eligibility now, per runner\n"
+        "(`runwarden policy whatif --help`; runs runwarden-report).\n";
 
 int cli_policy(int argc, char **argv)
 {
@@ -28,6 +35,8 @@ int cli_policy(int argc, char **argv)
 		fputs(policy_usage, stdout);
 		return CLI_OK;
 	}
+	if (argc >= 2 && strcmp(argv[1], "whatif") == 0)
+		return cli_exec_report("whatif", argc - 2, argv + 2);
 	if (argc != 3 || strcmp(argv[1], "check") != 0) {
 		fputs(policy_usage, stderr);
 		return CLI_USAGE;

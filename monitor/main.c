@@ -31,6 +31,7 @@ static const char usage[] =
         "                        declare, list and remove maintenance windows\n"
         "  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
         "  policy check FILE     validate a policy file\n"
+        "  policy whatif FILE    which runners a new policy would change\n"
         "  backup FILE           online copy of the database\n"
         "\n"
         "`runwarden COMMAND --help` documents each command. The database is --db FILE,\n"

@@ -612,6 +612,45 @@ int store_record_policy(struct store *st, const char *sha256_hex, int version, c
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
+int store_policy_latest(struct store *st, struct store_policy_version *out)
+{
+	sqlite3_stmt *s;
+	const unsigned char *sha;
+	int rc, oom = 0;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_prepare(st,
+	                   "SELECT id, sha256, version, body, effective_ms FROM policy_versions"
+	                   " ORDER BY id DESC LIMIT 1",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		sha = sqlite3_column_text(s, 1);
+		snprintf(out->sha256, sizeof(out->sha256), "%s", sha ? (const char *)sha : "");
+		out->version = sqlite3_column_int(s, 2);
+		out->body = store_col_strdup(s, 3, &oom);
+		out->effective_ms = sqlite3_column_int64(s, 4);
+		rc = oom ? RW_ENOMEM : out->body ? 0 : RW_EIO;
+	} else {
+		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
+	}
+	sqlite3_finalize(s);
+	if (rc < 0)
+		store_policy_version_deinit(out);
+	return rc;
+}
+
+void store_policy_version_deinit(struct store_policy_version *pv)
+{
+	if (!pv)
+		return;
+	free(pv->body);
+	memset(pv, 0, sizeof(*pv));
+}
+
 int store_integrity_check(struct store *st, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;

@@ -159,6 +159,25 @@ int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *del
 int store_record_policy(struct store *st, const char *sha256_hex, int version, const char *body,
                         int64_t now_ms, int64_t *id);
 
+/** One row of policy_versions; body is owned by it. */
+struct store_policy_version {
+	int64_t id;
+	char sha256[65]; /* lowercase hex */
+	int version;     /* the policy's "version" field */
+	char *body;      /* the bytes that were hashed */
+	int64_t effective_ms;
+};
+
+/**
+ * Reads the latest recorded policy (the highest id): the one in force, as far
+ * as the store knows. Free @p out with store_policy_version_deinit().
+ * @return 0, RW_ENOENT (no policy recorded yet), RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_policy_latest(struct store *st, struct store_policy_version *out);
+
+/** Frees what a store_policy_version owns. Accepts NULL. */
+void store_policy_version_deinit(struct store_policy_version *pv);
+
 /* ---- backup ------------------------------------------------------------ */
 
 /**
