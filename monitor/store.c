@@ -120,6 +120,22 @@ int store_schema_version(void)
 	return N_MIGRATIONS;
 }
 
+int store_grow(void **v, size_t *cap, size_t len, size_t elem)
+{
+	size_t ncap;
+	void *nv;
+
+	if (len < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	nv = realloc(*v, ncap * elem);
+	if (!nv)
+		return RW_ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 int store_rc(int rc)
 {
 	switch (rc & 0xff) {
@@ -520,15 +536,9 @@ int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_
 	sqlite3_bind_int64(s, 2, from_ms);
 	sqlite3_bind_int64(s, 3, to_ms);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct rw_interval *nv = realloc(v, ncap * sizeof(*v));
-			if (!nv) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
+		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		v[len].start_ms = sqlite3_column_int64(s, 0);
 		v[len].state = (enum rw_state)sqlite3_column_int(s, 1);

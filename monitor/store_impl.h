@@ -22,6 +22,13 @@ struct store {
 	sqlite3_stmt *ins_flag;
 };
 
+/**
+ * Makes room for one more element in a growable array of @p elem-sized
+ * items holding @p len of @p *cap (doubling, from 16). @return 0 or RW_ENOMEM
+ * (the array is then unchanged).
+ */
+int store_grow(void **v, size_t *cap, size_t len, size_t elem);
+
 /** Converts an SQLite result code to RW_E*. */
 int store_rc(int sqlite_rc);
 

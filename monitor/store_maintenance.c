@@ -146,15 +146,9 @@ int store_maintenance_list(struct store *st, int64_t runner_id, int64_t from_ms,
 	sqlite3_bind_int64(s, 3, to_ms);
 	sqlite3_bind_int(s, 4, include_removed ? 1 : 0);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct store_maintenance *nv = realloc(v, ncap * sizeof(*v));
-			if (!nv) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
+		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		if (row_to_maintenance(s, &v[len++]) < 0) {
 			rc = SQLITE_NOMEM;

@@ -331,15 +331,9 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 		goto out;
 	sqlite3_bind_int64(s, 1, after_gen);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct store_runner *nv = realloc(v, ncap * sizeof(*v));
-			if (!nv) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
+		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		if (row_to_runner(s, &v[len++]) < 0) {
 			rc = SQLITE_NOMEM;
