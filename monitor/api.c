@@ -9,7 +9,7 @@
  * HTTP/1 keep-alive connection from outside; h2o's request timeout, set to
  * API_IDLE_MS, closes idle ones, and shutdown waits at most API_DRAIN_MS).
  */
-#include "api.h"
+#include "api_impl.h"
 
 #include <curl/curl.h>
 #include <h2o.h>
@@ -20,43 +20,17 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "reqbody.h"
 #include "rw_error.h"
 #include "strbuf.h"
 
 #define API_IDLE_MS      1500
 #define API_MAX_RANGE_MS (3660LL * 86400 * 1000)
 
-struct api_handler {
-	h2o_handler_t super;
-	struct api *api;
-};
-
-/* h2o takes over tcp.data, so the close callback finds its conn by address:
- * tcp must stay the first member. */
-struct conn {
-	uv_tcp_t tcp;
-	struct api *api;
-};
-
-struct api {
-	struct rw_daemon *d;
-	h2o_globalconf_t config;
-	h2o_context_t ctx;
-	h2o_accept_ctx_t accept_ctx;
-	uv_tcp_t listener;
-	uv_timer_t drain;
-	int port;
-	int conns;
-	int pending_closes;
-	int closing;
-	api_closed_cb closed_cb;
-	void *closed_data;
-};
-
 /* ---- answers ----------------------------------------------------------- */
 
-static void send_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
-                      const char *body, size_t len)
+void api_send_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
+                   const char *body, size_t len)
 {
 	req->res.status = status;
 	req->res.reason = reason;
@@ -67,24 +41,33 @@ static void send_body(h2o_req_t *req, int status, const char *reason, const char
 	h2o_send_inline(req, body, len);
 }
 
-static int send_strbuf(struct api *api, h2o_req_t *req, struct strbuf *b, const char *ctype)
+int api_send_json(struct api *api, h2o_req_t *req, int status, struct strbuf *b)
 {
 	if (strbuf_failed(b)) {
 		static const char oom[] = "{\"type\":\"about:blank\",\"title\":\"out of memory\","
 		                          "\"status\":503}\n";
 		api->d->m.http_errors++;
-		send_body(req, 503, "Service Unavailable", "application/problem+json", oom,
-		          sizeof(oom) - 1);
+		api_send_body(req, 503, "Service Unavailable", "application/problem+json", oom,
+		              sizeof(oom) - 1);
 	} else {
-		send_body(req, 200, "OK", ctype, b->data ? b->data : "", b->len);
+		api_send_body(req, status, status == 201 ? "Created" : "OK", "application/json",
+		              b->data ? b->data : "", b->len);
 	}
 	strbuf_free(b);
 	return 0;
 }
 
-/* An RFC 7807 problem naming the offending parameter. */
-static int send_problem(struct api *api, h2o_req_t *req, int status, const char *reason,
-                        const char *param, const char *detail)
+int api_send_strbuf(struct api *api, h2o_req_t *req, struct strbuf *b, const char *ctype)
+{
+	if (strbuf_failed(b) || strcmp(ctype, "application/json") == 0)
+		return api_send_json(api, req, 200, b);
+	api_send_body(req, 200, "OK", ctype, b->data ? b->data : "", b->len);
+	strbuf_free(b);
+	return 0;
+}
+
+int api_send_problem(struct api *api, h2o_req_t *req, int status, const char *reason,
+                     const char *field, const char *detail)
 {
 	struct strbuf b;
 
@@ -92,20 +75,20 @@ static int send_problem(struct api *api, h2o_req_t *req, int status, const char 
 	strbuf_printf(&b, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":",
 	              reason, status);
 	strbuf_json_str(&b, detail);
-	if (param) {
-		strbuf_puts(&b, ",\"param\":");
-		strbuf_json_str(&b, param);
+	if (field && *field) {
+		strbuf_puts(&b, ",\"field\":");
+		strbuf_json_str(&b, field);
 	}
 	strbuf_puts(&b, "}\n");
 	api->d->m.http_errors++;
-	send_body(req, status, reason, "application/problem+json", b.data ? b.data : "{}\n",
-	          b.data ? b.len : 3);
+	api_send_body(req, status, reason, "application/problem+json", b.data ? b.data : "{}\n",
+	              b.data ? b.len : 3);
 	strbuf_free(&b);
 	return 0;
 }
 
 /* Finds ?name=value in the query and percent-decodes it into out. */
-static bool query_param(h2o_req_t *req, const char *name, char *out, size_t outlen)
+bool api_query_param(h2o_req_t *req, const char *name, char *out, size_t outlen)
 {
 	const char *q, *end;
 	size_t nl = strlen(name);
@@ -133,14 +116,14 @@ static bool query_param(h2o_req_t *req, const char *name, char *out, size_t outl
 	return false;
 }
 
-static void json_time(struct strbuf *b, int64_t ms)
+void api_json_time(struct strbuf *b, int64_t ms)
 {
 	char t[40];
 	clock_format_rfc3339(ms, t, sizeof(t));
 	strbuf_json_str(b, t);
 }
 
-static void json_ratio(struct strbuf *b, bool has, double v)
+void api_json_ratio(struct strbuf *b, bool has, double v)
 {
 	if (has)
 		strbuf_printf(b, "%.6f", v);
@@ -209,7 +192,7 @@ out:
 	return rc;
 }
 
-static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
+int api_availability(struct api *api, h2o_req_t *req, int64_t id)
 {
 	struct rw_daemon *d = api->d;
 	struct runner *r = fleet_find(&d->fleet, id);
@@ -219,45 +202,45 @@ static int handle_availability(struct api *api, h2o_req_t *req, int64_t id)
 	int64_t now = clock_now_ms(&d->clock), from, to, maint_used = 0;
 
 	if (!r)
-		return send_problem(api, req, 404, "Not Found", "id", "no such runner");
+		return api_send_problem(api, req, 404, "Not Found", "id", "no such runner");
 	to = now;
-	if (query_param(req, "to", v, sizeof(v)) && clock_parse_rfc3339(v, &to) < 0)
-		return send_problem(api, req, 400, "Bad Request", "to",
-		                    "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
+	if (api_query_param(req, "to", v, sizeof(v)) && clock_parse_rfc3339(v, &to) < 0)
+		return api_send_problem(api, req, 400, "Bad Request", "to",
+		                        "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
 	from = to - (int64_t)d->policy.window.rolling_days * 86400000;
-	if (query_param(req, "from", v, sizeof(v)) && clock_parse_rfc3339(v, &from) < 0)
-		return send_problem(api, req, 400, "Bad Request", "from",
-		                    "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
+	if (api_query_param(req, "from", v, sizeof(v)) && clock_parse_rfc3339(v, &from) < 0)
+		return api_send_problem(api, req, 400, "Bad Request", "from",
+		                        "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
 	if (from >= to)
-		return send_problem(api, req, 400, "Bad Request", "from", "must be before to");
+		return api_send_problem(api, req, 400, "Bad Request", "from", "must be before to");
 	if (to - from > API_MAX_RANGE_MS)
-		return send_problem(api, req, 400, "Bad Request", "from",
-		                    "the period may be at most 3660 days");
+		return api_send_problem(api, req, 400, "Bad Request", "from",
+		                        "the period may be at most 3660 days");
 	if (availability(d, r, from, to, now, &a, &maint_used) < 0)
-		return send_problem(api, req, 503, "Service Unavailable", NULL,
-		                    "the history could not be read; try again");
+		return api_send_problem(api, req, 503, "Service Unavailable", NULL,
+		                        "the history could not be read; try again");
 	strbuf_init(&b);
 	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", r->id);
 	strbuf_json_str(&b, r->name);
 	strbuf_puts(&b, ",\"from\":");
-	json_time(&b, from);
+	api_json_time(&b, from);
 	strbuf_puts(&b, ",\"to\":");
-	json_time(&b, to);
+	api_json_time(&b, to);
 	strbuf_printf(&b,
 	              ",\"up_ms\":%" PRId64 ",\"down_ms\":%" PRId64 ",\"maintenance_ms\":%" PRId64
 	              ",\"unknown_ms\":%" PRId64 ",\"outside_window_ms\":%" PRId64 ",\"uptime\":",
 	              a.totals.ms[RW_STATE_UP], a.totals.ms[RW_STATE_DOWN],
 	              a.totals.ms[RW_STATE_MAINTENANCE], a.totals.ms[RW_STATE_UNKNOWN],
 	              a.totals.ms[RW_STATE_OUTSIDE_WINDOW]);
-	json_ratio(&b, a.has_uptime, a.uptime);
+	api_json_ratio(&b, a.has_uptime, a.uptime);
 	strbuf_puts(&b, ",\"coverage\":");
-	json_ratio(&b, a.has_coverage, a.coverage);
+	api_json_ratio(&b, a.has_coverage, a.coverage);
 	strbuf_printf(&b,
 	              ",\"verdict\":\"%s\",\"floor\":%.6f,\"maintenance_used_ms\":%" PRId64
 	              ",\"maintenance_cap_ms\":%" PRId64 "}\n",
 	              rw_verdict_name(a.verdict), a.floor_ppm / 1e6, maint_used,
 	              (int64_t)d->policy.maintenance.max_h_per_month * 3600000);
-	return send_strbuf(api, req, &b, "application/json");
+	return api_send_strbuf(api, req, &b, "application/json");
 }
 
 struct ranked {
@@ -287,13 +270,13 @@ static void exclusion_detail(struct strbuf *b, struct rw_daemon *d, const struct
                              const char *why)
 {
 	if (strcmp(why, "flagged") == 0) {
-		json_time(b, r->flag_since_ms);
+		api_json_time(b, r->flag_since_ms);
 		strbuf_printf(b, ",\"detail\":\"uptime %.6f < floor %.6f\"",
 		              r->window_uptime_ppm / 1e6, r->floor_ppm / 1e6);
 	} else if (strcmp(why, "probation") == 0) {
 		int64_t until =
 		        r->created_ms + (int64_t)d->policy.flagging.probation_days * 86400000;
-		json_time(b, r->created_ms);
+		api_json_time(b, r->created_ms);
 		strbuf_puts(b, ",\"detail\":\"in probation until ");
 		{
 			char t[40];
@@ -302,7 +285,7 @@ static void exclusion_detail(struct strbuf *b, struct rw_daemon *d, const struct
 		}
 		strbuf_puts(b, "\"");
 	} else {
-		json_time(b, r->rs.since_ms);
+		api_json_time(b, r->rs.since_ms);
 		if (r->last_probe_ms && r->last_class != RW_ERRCLASS_NONE)
 			strbuf_printf(b, ",\"detail\":\"last probe: %s\"",
 			              rw_errclass_name(r->last_class));
@@ -321,16 +304,16 @@ static int handle_route(struct api *api, h2o_req_t *req)
 	size_t n_ok = 0;
 	bool first = true;
 
-	if (!query_param(req, "target", target, sizeof(target)) || !target[0])
-		return send_problem(
+	if (!api_query_param(req, "target", target, sizeof(target)) || !target[0])
+		return api_send_problem(
 		        api, req, 400, "Bad Request", "target",
 		        "give the target triple, e.g. ?target=riscv64gc-unknown-linux-gnu");
 	pool = fleet_pool(&d->fleet, target);
 	if (pool && pool->n) {
 		rk = calloc(pool->n, sizeof(*rk));
 		if (!rk)
-			return send_problem(api, req, 503, "Service Unavailable", NULL,
-			                    "out of memory");
+			return api_send_problem(api, req, 503, "Service Unavailable", NULL,
+			                        "out of memory");
 		for (size_t i = 0; i < pool->n; i++) {
 			struct runner *r = pool->v[i];
 			struct rw_totals t;
@@ -355,9 +338,9 @@ static int handle_route(struct api *api, h2o_req_t *req)
 		strbuf_puts(&b, ",\"operator\":");
 		strbuf_json_str(&b, r->operator_name);
 		strbuf_printf(&b, ",\"state\":\"%s\",\"since\":", rw_state_name(r->rs.state));
-		json_time(&b, r->rs.since_ms);
+		api_json_time(&b, r->rs.since_ms);
 		strbuf_puts(&b, ",\"uptime\":");
-		json_ratio(&b, rk[i].a.has_uptime, rk[i].a.uptime);
+		api_json_ratio(&b, rk[i].a.has_uptime, rk[i].a.uptime);
 		if (r->last_latency_us >= 0)
 			strbuf_printf(&b, ",\"latency_ms\":%.3f", r->last_latency_us / 1000.0);
 		strbuf_printf(&b, ",\"busy\":%s}", r->busy ? "true" : "false");
@@ -379,7 +362,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 	}
 	strbuf_puts(&b, "]}\n");
 	free(rk);
-	return send_strbuf(api, req, &b, "application/json");
+	return api_send_strbuf(api, req, &b, "application/json");
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -390,44 +373,27 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	struct strbuf b;
 
 	api->d->m.http_requests++;
+	if ((n >= 13 && memcmp(p, "/v1/operators", 13) == 0 && (n == 13 || p[13] == '/')) ||
+	    (n >= 11 && memcmp(p, "/v1/runners", 11) == 0 && (n == 11 || p[11] == '/')) ||
+	    (n >= 13 && memcmp(p, "/v1/incidents", 13) == 0 && (n == 13 || p[13] == '/')))
+		return api_v1(api, req, p, n);
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
 	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
-		return send_problem(api, req, 405, "Method Not Allowed", NULL,
-		                    "this endpoint answers GET only");
+		return api_send_problem(api, req, 405, "Method Not Allowed", NULL,
+		                        "this endpoint answers GET only");
 	if (h2o_memis(p, n, H2O_STRLIT("/healthz"))) {
 		static const char ok[] = "{\"status\":\"ok\"}\n";
-		send_body(req, 200, "OK", "application/json", ok, sizeof(ok) - 1);
+		api_send_body(req, 200, "OK", "application/json", ok, sizeof(ok) - 1);
 		return 0;
 	}
 	if (h2o_memis(p, n, H2O_STRLIT("/metrics"))) {
 		strbuf_init(&b);
 		daemon_render_metrics(api->d, &b);
-		return send_strbuf(api, req, &b, "text/plain; version=0.0.4; charset=utf-8");
+		return api_send_strbuf(api, req, &b, "text/plain; version=0.0.4; charset=utf-8");
 	}
 	if (h2o_memis(p, n, H2O_STRLIT("/v1/route")))
 		return handle_route(api, req);
-	if (n > 12 && memcmp(p, "/v1/runners/", 12) == 0) {
-		static const char tail[] = "/availability";
-		char *end;
-		int64_t id;
-		char idbuf[24];
-		size_t idlen;
-		if (n <= 12 + sizeof(tail) - 1 ||
-		    memcmp(p + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0)
-			goto not_found;
-		idlen = n - 12 - (sizeof(tail) - 1);
-		if (idlen == 0 || idlen >= sizeof(idbuf))
-			goto not_found;
-		memcpy(idbuf, p + 12, idlen);
-		idbuf[idlen] = '\0';
-		id = strtoll(idbuf, &end, 10);
-		if (*end || id <= 0)
-			return send_problem(api, req, 400, "Bad Request", "id",
-			                    "a runner id is a positive integer");
-		return handle_availability(api, req, id);
-	}
-not_found:
-	return send_problem(api, req, 404, "Not Found", NULL, "no such endpoint");
+	return api_send_problem(api, req, 404, "Not Found", NULL, "no such endpoint");
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -462,6 +428,13 @@ static void on_accept(uv_stream_t *listener, int status)
 	}
 	api->conns++;
 	if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
+		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
+		return;
+	}
+	if ((unsigned)api->conns > api->d->cfg.max_connections) {
+		/* Over the cap: close at once, so the client sees a reset now
+		 * rather than waiting in the backlog. */
+		api->d->m.http_conns_refused++;
 		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 		return;
 	}
@@ -511,7 +484,9 @@ int api_start(struct api **out, struct rw_daemon *d, char *err, size_t errlen)
 
 	h2o_config_init(&api->config);
 	api->config.server_name = h2o_iovec_init(H2O_STRLIT("runwarden"));
-	api->config.max_request_entity_size = 64 * 1024;
+	/* h2o refuses bodies over this with its own text/plain 413; between
+	 * REQBODY_MAX and this, reqbody_parse() answers with a problem. */
+	api->config.max_request_entity_size = 4 * REQBODY_MAX;
 	api->config.http1.req_timeout = API_IDLE_MS;
 	api->config.http2.idle_timeout = API_IDLE_MS;
 	host = h2o_config_register_host(&api->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);

@@ -218,12 +218,9 @@ static int runner_add(struct runner_opts *o)
 		return cli_error(CLI_USAGE, "name: --name is required");
 	if (!o->url)
 		return cli_error(CLI_USAGE, "url: --url is required");
-	if (o->interval_s < 0 || o->interval_s > 86400)
-		return cli_error(CLI_USAGE, "interval: %ld is not in [1, 86400] seconds",
-		                 o->interval_s);
-	if (o->timeout_ms < 0 || (o->timeout_ms && o->timeout_ms < 100) || o->timeout_ms > 86400000)
-		return cli_error(CLI_USAGE, "timeout: %ld is not in [100, 86400000] ms",
-		                 o->timeout_ms);
+	if (spec_check_interval(o->interval_s, err, sizeof(err)) < 0 ||
+	    spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
 	rc = cli_open_store(cli_db_path(o->db), false, &st);
 	if (rc)
 		return rc;

@@ -18,6 +18,9 @@ void config_defaults(struct rw_config *c)
 	c->log_level = RW_LOG_INFO;
 	c->max_concurrency = 4096;
 	c->retention_days = 90;
+	c->max_connections = 1024;
+	c->write_burst = 30;
+	c->write_per_minute = 60;
 }
 
 void config_deinit(struct rw_config *c)
@@ -82,12 +85,27 @@ static int copy_str(const cJSON *v, const char *key, char *dst, size_t n, const 
 	return 0;
 }
 
+/* A whole number in [lo, hi]. */
+static int whole(const cJSON *v, const char *key, long lo, long hi, long *out, const char *path,
+                 char *err, size_t errlen)
+{
+	if (!cJSON_IsNumber(v) || v->valuedouble < (double)lo || v->valuedouble > (double)hi ||
+	    v->valuedouble != (double)(long)v->valuedouble) {
+		snprintf(err, errlen, "%s: %s: must be a whole number in [%ld, %ld]", path, key, lo,
+		         hi);
+		return RW_EINVAL;
+	}
+	*out = (long)v->valuedouble;
+	return 0;
+}
+
 int config_load_file(struct rw_config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	char *text = NULL;
 	long len;
 	cJSON *doc = NULL, *v;
+	long n;
 	int rc = RW_EINVAL;
 
 	if (!f) {
@@ -143,24 +161,29 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 				goto out;
 			}
 		} else if (strcmp(k, "max_concurrency") == 0) {
-			if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 100000 ||
-			    v->valuedouble != (double)(long)v->valuedouble) {
-				snprintf(err, errlen,
-				         "%s: max_concurrency: must be a whole number in [1, "
-				         "100000]",
-				         path);
+			if (whole(v, k, 1, 100000, &n, path, err, errlen) < 0)
 				goto out;
-			}
-			c->max_concurrency = (size_t)v->valuedouble;
+			c->max_concurrency = (size_t)n;
 		} else if (strcmp(k, "retention_days") == 0) {
-			if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 36600 ||
-			    v->valuedouble != (double)(long)v->valuedouble) {
-				snprintf(err, errlen,
-				         "%s: retention_days: must be a whole number in [1, 36600]",
-				         path);
+			if (whole(v, k, 1, 36600, &n, path, err, errlen) < 0)
 				goto out;
-			}
-			c->retention_days = (int)v->valuedouble;
+			c->retention_days = (int)n;
+		} else if (strcmp(k, "max_connections") == 0) {
+			if (whole(v, k, 1, 100000, &n, path, err, errlen) < 0)
+				goto out;
+			c->max_connections = (unsigned)n;
+		} else if (strcmp(k, "write_burst") == 0) {
+			if (whole(v, k, 1, 100000, &n, path, err, errlen) < 0)
+				goto out;
+			c->write_burst = (unsigned)n;
+		} else if (strcmp(k, "write_per_minute") == 0) {
+			if (whole(v, k, 1, 1000000, &n, path, err, errlen) < 0)
+				goto out;
+			c->write_per_minute = (unsigned)n;
+		} else if (strcmp(k, "admin_token_file") == 0) {
+			if (copy_str(v, k, c->admin_token_file, sizeof(c->admin_token_file), path,
+			             err, errlen))
+				goto out;
 		} else if (strcmp(k, "policy") == 0) {
 			if (copy_str(v, k, c->policy_path, sizeof(c->policy_path), path, err,
 			             errlen))
@@ -171,7 +194,8 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 		} else {
 			snprintf(err, errlen,
 			         "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
-			         " max_concurrency, retention_days, policy, db)",
+			         " max_concurrency, retention_days, max_connections, write_burst,"
+			         " write_per_minute, admin_token_file, policy, db)",
 			         path, k);
 			goto out;
 		}

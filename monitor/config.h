@@ -7,7 +7,10 @@
  * Config file keys (all optional): "listen": "ADDR:PORT", "allow_cidrs":
  * ["CIDR", ...], "log_level": "debug|info|warn|error", "max_concurrency": N,
  * "policy": "FILE", "db": "FILE", "retention_days": N (raw samples; the
- * intervals are kept forever). Flags win over the file.
+ * intervals are kept forever), "max_connections": N (API), "write_burst": N
+ * and "write_per_minute": N (API write rate per token), "admin_token_file":
+ * "FILE" (the admin's bearer token; else $RUNWARDEN_ADMIN_TOKEN). Flags win
+ * over the file.
  */
 #ifndef RW_CONFIG_H
 #define RW_CONFIG_H
@@ -29,7 +32,11 @@ struct rw_config {
 	size_t n_allow_cidrs;
 	enum rw_log_level log_level;
 	size_t max_concurrency;
-	int retention_days; /* raw samples are kept this long; default 90 */
+	int retention_days;          /* raw samples are kept this long; default 90 */
+	unsigned max_connections;    /* open API connections; default 1024 */
+	unsigned write_burst;        /* API writes a token may make at once; default 30 */
+	unsigned write_per_minute;   /* and the rate they refill at; default 60 */
+	char admin_token_file[1024]; /* empty: $RUNWARDEN_ADMIN_TOKEN, else no admin */
 };
 
 /** Fills the defaults (db from $RUNWARDEN_DB when set). */

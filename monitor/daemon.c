@@ -14,6 +14,7 @@
 #include "daemon.h"
 
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +123,7 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 	bool is_new;
 	int rc;
 
-	if (sr->status == STORE_RUNNER_RETIRED || strcmp(sr->kind, "http") != 0) {
+	if (sr->status == STORE_RUNNER_RETIRED || strcmp(sr->kind, "github") == 0) {
 		if (r) {
 			struct runner **ng;
 			sched_remove(&d->sched, r);
@@ -172,9 +173,10 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 			log_end(&l);
 		}
 	}
-	if (r->status == STORE_RUNNER_APPROVED && r->heap_idx == SIZE_MAX)
+	/* Push runners are never probed: their heartbeats come to the API. */
+	if (r->status == STORE_RUNNER_APPROVED && !r->push && r->heap_idx == SIZE_MAX)
 		sched_add(&d->sched, r);
-	else if (r->status != STORE_RUNNER_APPROVED && r->heap_idx != SIZE_MAX)
+	else if ((r->status != STORE_RUNNER_APPROVED || r->push) && r->heap_idx != SIZE_MAX)
 		sched_remove(&d->sched, r);
 }
 
@@ -200,6 +202,11 @@ static void sync_registry(struct rw_daemon *d, bool force)
 	}
 	d->m.registry_reloads++;
 	store_runners_free(rs, n);
+}
+
+void daemon_sync_registry(struct rw_daemon *d)
+{
+	sync_registry(d, false);
 }
 
 /* Start-up: load every runner; the time since the last run is unknown. */
@@ -520,6 +527,15 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	               (double)d->m.http_requests);
 	metrics_scalar(b, "runwarden_http_errors_total", "counter", "API answers >= 400.",
 	               (double)d->m.http_errors);
+	metrics_scalar(b, "runwarden_http_connections_refused_total", "counter",
+	               "API connections closed at once: over max_connections.",
+	               (double)d->m.http_conns_refused);
+	metrics_scalar(b, "runwarden_http_auth_failures_total", "counter",
+	               "API requests refused with 401.", (double)d->m.http_auth_failures);
+	metrics_scalar(b, "runwarden_http_rate_limited_total", "counter",
+	               "API writes refused with 429.", (double)d->m.http_rate_limited);
+	metrics_scalar(b, "runwarden_heartbeats_total", "counter", "Push heartbeats accepted.",
+	               (double)d->m.heartbeats);
 	metrics_scalar(b, "runwarden_start_time_seconds", "gauge", "When the daemon started.",
 	               (double)d->started_ms / 1000.0);
 }
@@ -538,6 +554,31 @@ static int start(struct rw_daemon *d)
 			fprintf(stderr, "runwarden: --allow-cidr: %s\n", err);
 			return RW_EINVAL;
 		}
+	}
+	{
+		char tok[512];
+		const char *admin = getenv("RUNWARDEN_ADMIN_TOKEN");
+		if (d->cfg.admin_token_file[0]) {
+			rc = auth_read_token_file(d->cfg.admin_token_file, tok, sizeof(tok), err,
+			                          sizeof(err));
+			if (rc < 0) {
+				fprintf(stderr, "runwarden: %s\n", err);
+				return rc;
+			}
+			admin = tok;
+		}
+		rc = auth_init(&d->auth, admin && *admin ? admin : NULL, d->cfg.write_burst,
+		               d->cfg.write_per_minute, err, sizeof(err));
+		OPENSSL_cleanse(tok, sizeof(tok));
+		if (rc < 0) {
+			fprintf(stderr, "runwarden: %s\n", err);
+			return rc;
+		}
+		if (!d->auth.has_admin)
+			log_msg(RW_LOG_WARN,
+			        "no admin token (admin_token_file or RUNWARDEN_ADMIN_TOKEN): the "
+			        "admin endpoints answer 401",
+			        NULL, NULL);
 	}
 	rc = store_open(&d->st, d->cfg.db_path, STORE_CREATE, err, sizeof(err));
 	if (rc < 0) {
@@ -642,6 +683,7 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 		}
 		blind_deinit(&d->blind);
 		store_close(d->st);
+		auth_deinit(&d->auth);
 		policy_deinit(&d->policy);
 		free(d);
 		return 1;
@@ -654,6 +696,7 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	free(d->graveyard);
 	writer_free(d->writer);
 	store_close(d->st);
+	auth_deinit(&d->auth);
 	policy_deinit(&d->policy);
 	free(d);
 	return code;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "auth.h"
 #include "blind.h"
 #include "clock.h"
 #include "config.h"
@@ -46,7 +47,11 @@ struct rw_daemon {
 
 	struct guard guard;
 	struct rw_clock clock;
-	struct store *st; /* the loop thread's connection: reads only */
+	/* The loop thread's connection: history reads, and the API's writes
+	 * (registration, maintenance, tokens, incidents), which commit before
+	 * the HTTP answer. Probe results go through the writer thread. */
+	struct store *st;
+	struct auth auth;
 	struct writer *writer;
 	struct prober prober;
 	struct scheduler sched;
@@ -76,6 +81,9 @@ struct rw_daemon {
  *         failed (the reason is logged as one line).
  */
 int daemon_run(uv_loop_t *loop, const struct rw_config *cfg);
+
+/** Picks up registry changes now (the API calls it after a write). */
+void daemon_sync_registry(struct rw_daemon *d);
 
 /** Renders /metrics into @p b. */
 void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b);

@@ -11,6 +11,7 @@
 #include "fleet.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +28,13 @@ void fleet_init(struct fleet *f, struct writer *w, struct metrics *m, const stru
 	f->pol = pol;
 }
 
+static void free_registry(struct runner *r);
+
 void runner_free(struct runner *r)
 {
 	if (!r)
 		return;
-	free(r->name);
-	free(r->operator_name);
-	free(r->url);
-	for (size_t i = 0; i < r->n_targets; i++)
-		free(r->targets[i]);
-	free(r->targets);
+	free_registry(r);
 	free(r->hist);
 	free(r->mw);
 	free(r);
@@ -49,8 +47,8 @@ void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n
 	r->n_mw = n;
 }
 
-void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
-                   int64_t to_ms, struct rw_totals *out)
+static struct account_input runner_input(const struct fleet *f, const struct runner *r,
+                                         int64_t now_ms)
 {
 	struct account_input in = {
 	        .iv = r->hist,
@@ -60,7 +58,20 @@ void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms
 	        .policy = f->pol,
 	        .now_ms = now_ms,
 	};
+	return in;
+}
+
+void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
+                   int64_t to_ms, struct rw_totals *out)
+{
+	struct account_input in = runner_input(f, r, now_ms);
 	account_period(&in, from_ms, to_ms, out);
+}
+
+int64_t fleet_maintenance_used(const struct fleet *f, const struct runner *r, int64_t now_ms)
+{
+	struct account_input in = runner_input(f, r, now_ms);
+	return account_maintenance_used(&in, now_ms);
 }
 
 bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms)
@@ -196,25 +207,56 @@ static void apply_settings(struct runner *r, const struct rw_policy *pol)
 	uint32_t to = r->own_timeout_ms ? r->own_timeout_ms : pol->probe.timeout_ms;
 
 	r->params.interval_ms = (int64_t)iv * 1000;
-	r->params.failures_to_down = pol->probe.failures_to_down;
+	/* A push runner's silence is judged once, at interval + grace; a
+	 * missed heartbeat is then down at once (fleet_advance()). */
+	r->params.failures_to_down = r->push ? 1 : pol->probe.failures_to_down;
+	r->params.stale_ms = r->push ? INT64_MAX / 4 : 0;
+	r->grace_ms = (int64_t)pol->push.grace_s * 1000;
 	r->params.successes_to_up = pol->probe.successes_to_up;
 	/* A probe never outlives its slot: at most the interval. */
 	r->timeout_ms = to < iv * 1000 ? to : iv * 1000;
 	r->floor_ppm = policy_floor_ppm(pol, (const char *const *)r->targets, r->n_targets);
 }
 
+static bool same_targets(const struct runner *r, const struct store_runner *sr)
+{
+	if (r->n_targets != sr->n_targets)
+		return false;
+	for (size_t i = 0; i < r->n_targets; i++)
+		if (strcmp(r->targets[i], sr->targets[i]) != 0)
+			return false;
+	return true;
+}
+
+static void free_registry(struct runner *r)
+{
+	free(r->name);
+	free(r->operator_name);
+	free(r->url);
+	for (size_t i = 0; i < r->n_targets; i++)
+		free(r->targets[i]);
+	free(r->targets);
+	r->name = r->operator_name = r->url = NULL;
+	r->targets = NULL;
+	r->n_targets = 0;
+}
+
+/* Copies the registry fields of @p sr into @p r (whose old ones are freed
+ * first). A push runner has no URL; an http runner's must parse. */
 static int fill_registry(struct runner *r, const struct store_runner *sr)
 {
-	char host[256], err[160];
+	char host[256] = "", err[160];
 	int port = 0, https = 0;
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (!sr->url ||
-	    guard_parse_url(sr->url, host, sizeof(host), &port, &https, err, sizeof(err)) < 0)
+	r->push = strcmp(sr->kind, "push") == 0;
+	if (!r->push && (!sr->url || guard_parse_url(sr->url, host, sizeof(host), &port, &https,
+	                                             err, sizeof(err)) < 0))
 		return RW_EINVAL;
+	free_registry(r);
 	r->name = strdup(sr->name);
 	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
-	r->url = strdup(sr->url);
+	r->url = strdup(sr->url ? sr->url : "");
 	r->targets = calloc(sr->n_targets ? sr->n_targets : 1, sizeof(char *));
 	if (!r->name || !r->operator_name || !r->url || !r->targets)
 		return RW_ENOMEM;
@@ -227,6 +269,17 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	snprintf(r->host, sizeof(r->host), "%s", host);
 	r->port = port ? port : (https ? 443 : 80);
 	r->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+	r->addr_expires = 0; /* resolve the (maybe new) host again */
+	return 0;
+}
+
+static int pools_add(struct fleet *f, struct runner *r)
+{
+	for (size_t i = 0; i < r->n_targets; i++) {
+		int rc = pool_add(f, r->targets[i], r);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -239,8 +292,17 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 
 	*is_new = false;
 	if (r) {
-		/* Status and settings may change; URL and targets are fixed at
-		 * registration in this version. */
+		/* Status, settings, URL and targets may change (PATCH); the
+		 * availability state and history stay. libcurl copied the old
+		 * URL when a probe in flight started, so it may be freed. */
+		if (strcmp(r->url, sr->url ? sr->url : "") != 0 || !same_targets(r, sr)) {
+			pools_remove(f, r);
+			rc = fill_registry(r, sr);
+			if (rc == 0)
+				rc = pools_add(f, r);
+			if (rc < 0)
+				return rc;
+		}
 		r->status = sr->status;
 		r->gen = sr->gen;
 		r->own_interval_s = sr->interval_s;
@@ -260,6 +322,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	r->flag_since_ms = sr->flag_since_ms;
 	r->heap_idx = SIZE_MAX;
 	r->last_latency_us = -1;
+	r->jobs_running = -1;
 	rc = fill_registry(r, sr);
 	if (rc < 0) {
 		runner_free(r);
@@ -289,13 +352,11 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	memmove(&f->v[at + 1], &f->v[at], (f->n - at) * sizeof(*f->v));
 	f->v[at] = r;
 	f->n++;
-	for (size_t i = 0; i < r->n_targets; i++) {
-		rc = pool_add(f, r->targets[i], r);
-		if (rc < 0) {
-			fleet_remove(f, r);
-			runner_free(r);
-			return rc;
-		}
+	rc = pools_add(f, r);
+	if (rc < 0) {
+		fleet_remove(f, r);
+		runner_free(r);
+		return rc;
 	}
 	*is_new = true;
 	*out = r;
@@ -403,14 +464,60 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	}
 }
 
+/*
+ * A push runner that sent no heartbeat for interval + grace is down from
+ * the last heartbeat + interval (from the start of its current interval when
+ * it never sent one since the daemon started). Its silence is the evidence,
+ * so staleness (unknown after 2 x interval) does not apply to it: the miss is
+ * recorded as a failed sample of class "timeout" at that time.
+ */
+static void push_check(struct fleet *f, struct runner *r, int64_t now_ms)
+{
+	int64_t base = r->rs.last_sample_ms >= 0 ? r->rs.last_sample_ms : r->rs.since_ms;
+	struct probe_result res = {.cls = RW_ERRCLASS_TIMEOUT, .latency_us = -1};
+
+	if (r->status != STORE_RUNNER_APPROVED || r->rs.state == RW_STATE_DOWN ||
+	    now_ms <= base + r->params.interval_ms + r->grace_ms)
+		return;
+	res.t_ms = base + r->params.interval_ms;
+	snprintf(res.detail, sizeof(res.detail), "no heartbeat for %" PRId64 " s",
+	         (now_ms - base) / 1000);
+	fleet_record_result(f, r, &res, FLEET_APPLY_SAMPLE);
+}
+
 void fleet_advance(struct fleet *f, int64_t now_ms)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		struct runstate_change c[1];
 		struct runner *r = f->v[i];
-		int n = runstate_advance(&r->rs, &r->params, now_ms, c);
+		int n;
+		if (r->push) {
+			push_check(f, r, now_ms);
+			continue;
+		}
+		n = runstate_advance(&r->rs, &r->params, now_ms, c);
 		emit_changes(f, r, c, n, "stale");
 	}
+}
+
+void fleet_heartbeat(struct fleet *f, struct runner *r, int64_t now_ms, bool busy,
+                     const char *version, long jobs_running)
+{
+	struct probe_result res = {.t_ms = now_ms, .cls = RW_ERRCLASS_NONE, .latency_us = -1};
+
+	/* Heartbeats arrive in order on one loop; a clock step back must not
+	 * put a sample before the runner's current interval. */
+	if (res.t_ms < r->rs.since_ms)
+		res.t_ms = r->rs.since_ms;
+	if (r->rs.last_sample_ms >= 0 && res.t_ms <= r->rs.last_sample_ms)
+		res.t_ms = r->rs.last_sample_ms + 1;
+	res.busy = busy;
+	r->last_heartbeat_ms = res.t_ms;
+	if (version)
+		snprintf(r->version, sizeof(r->version), "%s", version);
+	if (jobs_running >= 0)
+		r->jobs_running = jobs_running;
+	fleet_record_result(f, r, &res, FLEET_APPLY_SAMPLE);
 }
 
 void fleet_blind(struct fleet *f, int64_t from_ms)

@@ -94,6 +94,10 @@ void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n
 void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
                    int64_t to_ms, struct rw_totals *out);
 
+/** The maintenance credited to @p r in the month of @p now_ms, in ms
+ *  (account_maintenance_used() over its in-memory windows). */
+int64_t fleet_maintenance_used(const struct fleet *f, const struct runner *r, int64_t now_ms);
+
 /** Whether @p r is in credited maintenance at @p now_ms (notice and cap met). */
 bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms);
 
@@ -115,8 +119,18 @@ enum fleet_apply {
 void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res,
                          enum fleet_apply how);
 
-/** Applies staleness at @p now_ms to every runner. */
+/** Applies staleness at @p now_ms to every runner, and the missed-heartbeat
+ * rule to push runners. */
 void fleet_advance(struct fleet *f, int64_t now_ms);
+
+/**
+ * Records a heartbeat of push runner @p r at @p now_ms: a successful sample
+ * (stored, and evidence for the state machine), and what the body said.
+ * @param version       copied (truncated to 128 bytes); NULL keeps the last.
+ * @param jobs_running  -1 keeps the last.
+ */
+void fleet_heartbeat(struct fleet *f, struct runner *r, int64_t now_ms, bool busy,
+                     const char *version, long jobs_running);
 
 /** The monitor was blind from @p from_ms: every runner becomes unknown. */
 void fleet_blind(struct fleet *f, int64_t from_ms);

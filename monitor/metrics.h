@@ -49,7 +49,11 @@ struct metrics {
 	uint64_t registry_reloads;
 	uint64_t storage_failures;
 	uint64_t http_requests;
-	uint64_t http_errors; /* answers >= 400 */
+	uint64_t http_errors;        /* answers >= 400 */
+	uint64_t http_conns_refused; /* connections over max_connections */
+	uint64_t http_auth_failures; /* 401 answers */
+	uint64_t http_rate_limited;  /* 429 answers */
+	uint64_t heartbeats;         /* push heartbeats accepted */
 	double loop_lag_max_s;
 };
 

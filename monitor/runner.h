@@ -38,6 +38,13 @@ struct runner {
 	int status; /* enum store_runner_status */
 	int64_t gen;
 	int64_t created_ms; /* registration: probation counts from here */
+	bool push;          /* a push runner: heartbeats, no probes, no URL */
+
+	/* Push runners (fleet_heartbeat()): the last heartbeat and what it said. */
+	int64_t last_heartbeat_ms; /* 0: none since the daemon started */
+	char version[129];
+	long jobs_running; /* -1: not reported */
+	int64_t grace_ms;  /* the policy's push grace */
 
 	/* The runner's own settings (0: the policy's) and the effective ones. */
 	uint32_t own_interval_s;

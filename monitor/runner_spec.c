@@ -112,3 +112,21 @@ int spec_check_url(const char *url, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+int spec_check_interval(long interval_s, char *err, size_t errlen)
+{
+	if (interval_s < 0 || interval_s > 86400) {
+		snprintf(err, errlen, "interval: %ld is not in [1, 86400] seconds", interval_s);
+		return RW_EINVAL;
+	}
+	return 0;
+}
+
+int spec_check_timeout(long timeout_ms, char *err, size_t errlen)
+{
+	if (timeout_ms < 0 || (timeout_ms && timeout_ms < 100) || timeout_ms > 86400000) {
+		snprintf(err, errlen, "timeout: %ld is not in [100, 86400000] ms", timeout_ms);
+		return RW_EINVAL;
+	}
+	return 0;
+}

@@ -25,4 +25,10 @@ int spec_check_targets(const char *const *targets, size_t n, char *err, size_t e
 /** A health URL: http or https, a host, optional port (guard_parse_url). */
 int spec_check_url(const char *url, char *err, size_t errlen);
 
+/** A probe or heartbeat interval: 0 (the policy's) or 1..86400 seconds. */
+int spec_check_interval(long interval_s, char *err, size_t errlen);
+
+/** A probe timeout: 0 (the policy's) or 100..86400000 ms. */
+int spec_check_timeout(long timeout_ms, char *err, size_t errlen);
+
 #endif

@@ -112,6 +112,28 @@ static const char *const migrations[] = {
         "  reason TEXT NOT NULL,"
         "  removed_ms INTEGER);"
         "CREATE INDEX maintenance_runner ON maintenance(runner_id, start_ms);",
+        /* 3 → 4: the operator API. Tokens may be scoped to one runner (push
+         * heartbeats) and carry a label; incidents are derived from the
+         * intervals by the writer (one per DOWN interval, see write_one()),
+         * and carry the operator's acknowledge and mitigate times. Like
+         * intervals, incidents have no foreign key: the writer's batches
+         * must not fail on a runner the loop thread has not seen yet. */
+        "ALTER TABLE tokens ADD COLUMN runner_id INTEGER REFERENCES runners(id);"
+        "ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';"
+        "CREATE INDEX tokens_operator ON tokens(operator_id);"
+        "CREATE TABLE incidents ("
+        "  id INTEGER PRIMARY KEY,"
+        "  runner_id INTEGER NOT NULL,"
+        "  start_ms INTEGER NOT NULL,"
+        "  end_ms INTEGER,"
+        "  voided INTEGER NOT NULL DEFAULT 0 CHECK (voided IN (0, 1)),"
+        "  ack_ms INTEGER,"
+        "  ack_note TEXT,"
+        "  mitigated_ms INTEGER,"
+        "  mitigated_note TEXT,"
+        "  UNIQUE (runner_id, start_ms));"
+        "CREATE INDEX incidents_start ON incidents(start_ms);"
+        "CREATE INDEX incidents_open ON incidents(runner_id) WHERE end_ms IS NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -285,6 +307,25 @@ static int prepare_hot(struct store *st)
 		        "INSERT INTO flags (runner_id, at_ms, flagged, uptime_ppm,"
 		        " threshold_ppm, policy_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		        &st->ins_flag);
+	/* Incidents follow the intervals: a DOWN interval opens one (once per
+	 * start: a replayed change is ignored); any other state closes the open
+	 * one at its start, or voids it when it replaces the DOWN interval at
+	 * the same start (the retroactive blindness correction, blind.c); a DOWN
+	 * interval written again at a voided start revives that incident. */
+	if (rc == 0)
+		rc = store_prepare(st,
+		                   "INSERT INTO incidents (runner_id, start_ms)"
+		                   " SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM incidents"
+		                   " WHERE runner_id = ?1 AND end_ms IS NULL AND voided = 0)"
+		                   " ON CONFLICT (runner_id, start_ms) DO UPDATE SET"
+		                   " end_ms = NULL, voided = 0",
+		                   &st->open_incident);
+	if (rc == 0)
+		rc = store_prepare(st,
+		                   "UPDATE incidents SET end_ms = ?2,"
+		                   " voided = CASE WHEN start_ms >= ?2 THEN 1 ELSE 0 END"
+		                   " WHERE runner_id = ?1 AND end_ms IS NULL AND voided = 0",
+		                   &st->close_incident);
 	return rc;
 }
 
@@ -376,6 +417,8 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->upd_tick);
 	sqlite3_finalize(st->ins_blind);
 	sqlite3_finalize(st->ins_flag);
+	sqlite3_finalize(st->open_incident);
+	sqlite3_finalize(st->close_incident);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -425,6 +468,12 @@ static int write_one(struct store *st, const struct store_rec *r)
 		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
 		sqlite3_bind_int(s, 2, r->u.change.state);
 		sqlite3_bind_int64(s, 3, r->u.change.start_ms);
+		rc = step_reset(s);
+		if (rc < 0)
+			return rc;
+		s = r->u.change.state == RW_STATE_DOWN ? st->open_incident : st->close_incident;
+		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
 		return step_reset(s);
 	case STORE_REC_TICK:
 		s = st->upd_tick;

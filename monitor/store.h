@@ -267,6 +267,15 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 /** Changes a runner's status (and retired_ms when retiring); bumps its gen. */
 int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms);
 
+/**
+ * Changes a runner's URL (unless NULL), targets (unless NULL), interval and
+ * timeout (unless negative), and bumps its gen; one transaction. The caller
+ * validates (runner_spec.h).
+ * @return 0, RW_ENOENT, RW_EBUSY, RW_EIO.
+ */
+int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
+                        size_t n_targets, long interval_s, long timeout_ms);
+
 /** The highest registry generation, 0 when there are no runners. */
 int store_registry_gen(struct store *st, int64_t *gen);
 
@@ -347,5 +356,110 @@ void store_maintenance_deinit(struct store_maintenance *m);
 
 /** Frees an array from store_maintenance_list(). Accepts NULL. */
 void store_maintenance_free(struct store_maintenance *ms, size_t n);
+
+/* ---- tokens (store_auth.c) ---------------------------------------------
+ *
+ * Bearer tokens are stored only as their SHA-256; the raw token is shown
+ * once and never written. A token belongs to an operator; a heartbeat token
+ * is also scoped to one runner (runner_id) and is good for nothing else.
+ * Tokens are never deleted: revoking one sets revoked_ms.
+ */
+
+struct store_token {
+	int64_t id;
+	int64_t operator_id;
+	int64_t runner_id; /* 0 unless scoped to one runner */
+	int64_t created_ms;
+	int64_t expires_ms; /* 0: never */
+	int64_t revoked_ms; /* 0: not revoked */
+};
+
+/**
+ * Adds a token of @p operator_id (scoped to @p runner_id unless 0).
+ * @param expires_ms  0: never expires.
+ * @param id          receives the token's id; may be NULL.
+ * @return 0, RW_ENOENT (no such operator or runner), RW_EEXIST (hash taken),
+ *         RW_EBUSY, RW_EIO.
+ */
+int store_token_add(struct store *st, int64_t operator_id, int64_t runner_id,
+                    const uint8_t sha256[32], int64_t now_ms, int64_t expires_ms, int64_t *id);
+
+/** Finds the token whose hash is @p sha256, revoked or not. @return 0 or RW_ENOENT. */
+int store_token_find(struct store *st, const uint8_t sha256[32], struct store_token *out);
+
+/**
+ * Lists the tokens of @p operator_id by id. @p out is malloc'd (NULL when
+ * *n is 0); the caller frees it with free().
+ */
+int store_token_list(struct store *st, int64_t operator_id, struct store_token **out, size_t *n);
+
+/**
+ * Revokes token @p token_id of @p operator_id at @p now_ms.
+ * @return 0, RW_ENOENT (no such token of that operator), RW_EINVAL (already
+ *         revoked), RW_EBUSY, RW_EIO.
+ */
+int store_token_revoke(struct store *st, int64_t operator_id, int64_t token_id, int64_t now_ms);
+
+/** Reads one operator by id; free its strings with store_operators_free(op, 1)'s rules. */
+int store_operator_get(struct store *st, int64_t id, struct store_operator *out);
+
+/** Frees what a store_operator owns. Accepts NULL. */
+void store_operator_deinit(struct store_operator *op);
+
+/* ---- incidents (store_incident.c) ---------------------------------------
+ *
+ * One incident per DOWN interval, opened and closed by the writer in the
+ * same transaction as the interval (store.c, write_one()): start_ms is the
+ * DOWN interval's start, end_ms the start of the next interval (0 while
+ * open). An incident whose DOWN interval was replaced by the monitor's own
+ * blindness is voided and left out of every listing. The operator's
+ * acknowledge and mitigate times are what the report's time-to-acknowledge
+ * and time-to-mitigate are measured from (start_ms).
+ */
+
+struct store_incident {
+	int64_t id;
+	int64_t runner_id;
+	char *runner_name;
+	int64_t operator_id;
+	int64_t start_ms;
+	int64_t end_ms;       /* 0 while open */
+	int64_t ack_ms;       /* 0 until acknowledged */
+	char *ack_note;       /* NULL until acknowledged */
+	int64_t mitigated_ms; /* 0 until mitigated */
+	char *mitigated_note; /* NULL unless given */
+};
+
+/**
+ * Lists the incidents that overlap [@p from_ms, @p to_ms) (open ones reach
+ * to infinity), of @p runner_id unless 0, of @p operator_id's runners unless
+ * 0, voided ones left out, ordered by start then id.
+ * @param out  malloc'd (NULL when *n is 0); free with store_incidents_free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id, int64_t from_ms,
+                        int64_t to_ms, struct store_incident **out, size_t *n);
+
+/** Reads one incident (not voided). @return 0, RW_ENOENT, RW_ENOMEM, RW_EIO. */
+int store_incident_get(struct store *st, int64_t id, struct store_incident *out);
+
+/**
+ * Acknowledges incident @p id at @p now_ms with @p note (copied; not NULL).
+ * @return 0, RW_ENOENT, RW_EEXIST (already acknowledged), RW_EBUSY, RW_EIO.
+ */
+int store_incident_ack(struct store *st, int64_t id, int64_t now_ms, const char *note);
+
+/**
+ * Marks incident @p id mitigated at @p now_ms, with an optional @p note. An
+ * incident not yet acknowledged is acknowledged at the same time.
+ * @return 0, RW_ENOENT, RW_EEXIST (already mitigated), RW_EBUSY, RW_EIO.
+ */
+int store_incident_mitigate(struct store *st, int64_t id, int64_t now_ms, const char *note);
+
+/** Frees what a store_incident owns. Accepts NULL. */
+void store_incident_deinit(struct store_incident *inc);
+
+/** Frees an array from store_incident_list(). Accepts NULL. */
+void store_incidents_free(struct store_incident *v, size_t n);
 
 #endif

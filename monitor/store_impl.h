@@ -20,6 +20,8 @@ struct store {
 	sqlite3_stmt *upd_tick;
 	sqlite3_stmt *ins_blind;
 	sqlite3_stmt *ins_flag;
+	sqlite3_stmt *open_incident;
+	sqlite3_stmt *close_incident;
 };
 
 /**

@@ -161,6 +161,21 @@ int store_runner_add(struct store *st, struct store_runner *r, int64_t now_ms)
 	return rc;
 }
 
+static int insert_targets(struct store *st, int64_t id, const char *const *targets, size_t n)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st, "INSERT INTO runner_targets (runner_id, target) VALUES (?, ?)",
+	                       &s);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, targets[i], -1, SQLITE_STATIC);
+		rc = store_rc(sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms)
 {
 	sqlite3_stmt *s = NULL;
@@ -193,16 +208,7 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	r->created_ms = now_ms;
 	r->last_state = RW_STATE_UNKNOWN;
 	r->last_state_ms = now_ms;
-	rc = store_prepare(st, "INSERT INTO runner_targets (runner_id, target) VALUES (?, ?)", &s);
-	if (rc < 0)
-		goto out;
-	for (size_t i = 0; i < r->n_targets && rc == 0; i++) {
-		sqlite3_bind_int64(s, 1, r->id);
-		sqlite3_bind_text(s, 2, r->targets[i], -1, SQLITE_STATIC);
-		rc = store_rc(sqlite3_step(s));
-		sqlite3_reset(s);
-	}
-	sqlite3_finalize(s);
+	rc = insert_targets(st, r->id, (const char *const *)r->targets, r->n_targets);
 	if (rc < 0)
 		goto out;
 	/* History starts at registration, unknown until the first probes. */
@@ -443,6 +449,57 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
 		goto out;
 	rc = store_commit(st);
 out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
+                        size_t n_targets, long interval_s, long timeout_ms)
+{
+	sqlite3_stmt *s;
+	int64_t gen;
+	int rc;
+
+	rc = store_begin(st);
+	if (rc < 0)
+		return rc;
+	rc = next_gen(st, &gen);
+	if (rc < 0)
+		goto out;
+	rc = store_prepare(st,
+	                   "UPDATE runners SET gen = ?2, url = IFNULL(?3, url),"
+	                   " interval_s = CASE WHEN ?4 >= 0 THEN ?4 ELSE interval_s END,"
+	                   " timeout_ms = CASE WHEN ?5 >= 0 THEN ?5 ELSE timeout_ms END"
+	                   " WHERE id = ?1",
+	                   &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, gen);
+	if (url)
+		sqlite3_bind_text(s, 3, url, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, interval_s);
+	sqlite3_bind_int64(s, 5, timeout_ms);
+	rc = store_rc(sqlite3_step(s));
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RW_ENOENT;
+	sqlite3_finalize(s);
+	if (rc < 0 || !targets)
+		goto out;
+	rc = store_prepare(st, "DELETE FROM runner_targets WHERE runner_id = ?", &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	rc = store_rc(sqlite3_step(s));
+	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = insert_targets(st, id, targets, n_targets);
+out:
+	if (rc == 0)
+		rc = store_commit(st);
 	if (rc < 0)
 		store_rollback(st);
 	return rc;

@@ -46,7 +46,7 @@ int runstate_advance(struct runstate *rs, const struct runstate_params *p, int64
 
 	if (rs->last_sample_ms < 0)
 		return 0;
-	stale_at = rs->last_sample_ms + 2 * p->interval_ms;
+	stale_at = rs->last_sample_ms + (p->stale_ms > 0 ? p->stale_ms : 2 * p->interval_ms);
 	if (now_ms <= stale_at)
 		return 0;
 	reset_runs(rs);

@@ -77,6 +77,10 @@ struct runstate_params {
 	int64_t interval_ms;       /* > 0 */
 	uint32_t failures_to_down; /* >= 1 */
 	uint32_t successes_to_up;  /* >= 1 */
+	/* How long one sample is evidence; 0 means 2 x interval_ms (DESIGN.md).
+	 * Push runners set it out of reach: their silence is judged by the
+	 * missed-heartbeat rule (monitor/fleet.c), not by staleness. */
+	int64_t stale_ms;
 };
 
 struct runstate {

@@ -281,12 +281,14 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
 /* GETs url; returns the HTTP status (-1 when no answer) and the body in *body
  * (malloc'd, NUL-terminated, never NULL). One connection per request, closed
  * after it, so the daemon's shutdown never waits on us. */
+#define ADMIN_TOKEN "test-admin-token-0123456789abcdef0123456789"
 static char http_error[CURL_ERROR_SIZE]; /* why the last http_get() got no answer */
 
 static long http_get(const char *url, char **body)
 {
 	struct buf b = {calloc(1, 1), 0};
 	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs;
 	long code = -1;
 	CURLcode cc;
 
@@ -299,8 +301,12 @@ static long http_get(const char *url, char **body)
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, http_error);
+	/* The runner endpoints need a token; the public ones ignore it. */
+	hdrs = curl_slist_append(NULL, "Authorization: Bearer " ADMIN_TOKEN);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	http_error[0] = '\0';
 	cc = curl_easy_perform(h);
+	curl_slist_free_all(hdrs);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	else if (!http_error[0])
@@ -1510,6 +1516,8 @@ static int group_teardown(void **state)
 /* An optional argument runs the tests whose names match it (cmocka pattern). */
 int main(int argc, char **argv)
 {
+	/* The daemons this test starts inherit the admin token. */
+	setenv("RUNWARDEN_ADMIN_TOKEN", ADMIN_TOKEN, 1);
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_route_and_availability, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_route_cli, setup, teardown),

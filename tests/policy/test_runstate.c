@@ -492,7 +492,7 @@ static const struct rcase rcases[] = {
 
 static void run_rcase(const struct rcase *c, int64_t base)
 {
-	struct runstate_params p = {SEC(c->interval_s), c->f, c->s};
+	struct runstate_params p = {SEC(c->interval_s), c->f, c->s, 0};
 	struct runstate rs;
 	struct chain chain;
 	struct runstate_change out[RUNSTATE_MAX_CHANGES];
@@ -580,7 +580,7 @@ static bool same_machine(const struct runstate *a, const struct runstate *b)
 /* Rule 6: an ignored sample changes nothing at all, in any state. */
 static void test_ignored_sample_changes_nothing(void **state)
 {
-	struct runstate_params p = {SEC(10), 3, 2};
+	struct runstate_params p = {SEC(10), 3, 2, 0};
 	struct runstate_change out[RUNSTATE_MAX_CHANGES];
 	struct runstate rs, before;
 
@@ -624,7 +624,7 @@ static void test_ignored_sample_changes_nothing(void **state)
 static void test_large_runs(void **state)
 {
 	const uint32_t F = 1000, S = 500;
-	struct runstate_params p = {SEC(10), F, S};
+	struct runstate_params p = {SEC(10), F, S, 0};
 	struct runstate_change out[RUNSTATE_MAX_CHANGES];
 	struct runstate rs;
 	int64_t t = REAL_EPOCH, first;

@@ -1,0 +1,752 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_api.c — the operator API against the real daemon over HTTP:
+ *
+ *   - scoping: on every runner and incident endpoint, operator A's token
+ *     gets 404 for operator B's objects and the admin's does not; an
+ *     operator cannot approve its own runner; revoked and expired tokens
+ *     get 401;
+ *   - push heartbeats: a missed heartbeat is down from the last heartbeat +
+ *     interval, exactly; a heartbeat token is good for its runner only;
+ *   - incidents: opened by the down interval, acknowledged and mitigated
+ *     once each;
+ *   - no raw token in the database file or its WAL;
+ *   - bad input: each case gets a 4xx problem naming the field and writes
+ *     nothing;
+ *   - the address guard at registration, in every spelling;
+ *   - limits: per-token write rate (429 + Retry-After), the header timeout
+ *     and the connection cap.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rwtest.h"
+
+#define ADMIN       "test-admin-token-0123456789abcdef0123456789"
+#define DEADLINE_MS 15000
+#define T1          "riscv64gc-unknown-linux-gnu"
+
+static const char policy_json[] = "{ \"version\": 1, \"uptime_floor\": 0,\n"
+                                  "  \"flagging\": { \"probation_days\": 0 },\n"
+                                  "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+                                  "             \"failures_to_down\": 2 },\n"
+                                  "  \"push\": { \"grace_s\": 1 },\n"
+                                  "  \"maintenance\": { \"min_notice_h\": 0 } }\n";
+
+struct fx {
+	char dir[256];
+	char db[320], policy[320], config[320], log[320];
+	pid_t daemon;
+	int out;
+	char url[128];
+};
+
+/* ---- fixture -------------------------------------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-api-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
+	snprintf(f->config, sizeof(f->config), "%s/config.json", f->dir);
+	snprintf(f->log, sizeof(f->log), "%s/daemon.log", f->dir);
+	write_file(f->policy, policy_json);
+	write_file(f->config, "{}\n");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	rwt_stop_proc(&f->daemon, SIGKILL, 1000);
+	if (f->out > 0)
+		close(f->out);
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void start_daemon(struct fx *f)
+{
+	const char *argv[] = {RW_BIN,     "serve",       "--db",     f->db,
+	                      "--policy", f->policy,     "--config", f->config,
+	                      "--listen", "127.0.0.1:0", NULL};
+	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
+	char line[256];
+
+	f->daemon = rwt_spawn(argv, f->log, &f->out);
+	for (;;) {
+		if (rwt_read_line(f->out, line, sizeof(line), deadline) < 0)
+			fail_msg("runwarden serve printed no \"listening on\" line (see %s)",
+			         f->log);
+		if (strncmp(line, "listening on http://", 20) == 0)
+			break;
+	}
+	snprintf(f->url, sizeof(f->url), "%s", line + 13);
+}
+
+static void stop_daemon(struct fx *f)
+{
+	int status = rwt_stop_proc(&f->daemon, SIGTERM, 10000);
+	close(f->out);
+	f->out = -1;
+	assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+/* Sends a request; requires @p want; returns the parsed JSON body (the
+ * caller deletes it) or NULL when the body is empty. For 4xx answers also
+ * requires a problem+json naming @p field (unless NULL). */
+static cJSON *req(struct fx *f, const char *method, const char *token, const char *body, long want,
+                  const char *field, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static cJSON *req(struct fx *f, const char *method, const char *token, const char *body, long want,
+                  const char *field, const char *fmt, ...)
+{
+	char path[512], url[700];
+	struct rwt_resp r;
+	cJSON *doc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	snprintf(url, sizeof(url), "%s%s", f->url, path);
+	rwt_http(method, url, token, body, (size_t)-1, &r);
+	if (r.status != want)
+		fail_msg("%s %s: HTTP %ld, want %ld: %.300s", method, path, r.status, want, r.body);
+	doc = r.len ? cJSON_Parse(r.body) : NULL;
+	if (r.len && !doc)
+		fail_msg("%s %s: the answer is not JSON: %.200s", method, path, r.body);
+	if (want >= 400) {
+		const cJSON *fl = cJSON_GetObjectItem(doc, "field");
+		if (strcmp(r.ctype, "application/problem+json") != 0)
+			fail_msg("%s %s: Content-Type %s", method, path, r.ctype);
+		if (cJSON_GetObjectItem(doc, "status")->valueint != want ||
+		    !cJSON_IsString(cJSON_GetObjectItem(doc, "detail")))
+			fail_msg("%s %s: not a problem: %s", method, path, r.body);
+		if (field && (!cJSON_IsString(fl) || strcmp(fl->valuestring, field) != 0))
+			fail_msg("%s %s: field is not \"%s\": %s", method, path, field, r.body);
+	}
+	rwt_resp_free(&r);
+	return doc;
+}
+
+static int64_t jint(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	if (!cJSON_IsNumber(v))
+		fail_msg("member %s is not a number", k);
+	return (int64_t)v->valuedouble;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	if (!cJSON_IsString(v))
+		fail_msg("member %s is not a string", k);
+	return v->valuestring;
+}
+
+/* Creates an operator; returns its id and copies its token. */
+static int64_t new_operator(struct fx *f, const char *name, char *token, size_t len)
+{
+	char body[200];
+	cJSON *d;
+	int64_t id;
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"email\":\"%s@example.org\"}", name, name);
+	d = req(f, "POST", ADMIN, body, 201, NULL, "/v1/operators");
+	id = jint(d, "id");
+	snprintf(token, len, "%s", jstr(d, "token"));
+	assert_int_equal(strncmp(token, "rw_", 3), 0);
+	assert_int_equal(strlen(token), 3 + 64);
+	cJSON_Delete(d);
+	return id;
+}
+
+/* Registers a runner (url NULL: push); returns its id and the heartbeat token. */
+static int64_t new_runner(struct fx *f, const char *token, const char *name, const char *url,
+                          char *hb, size_t hblen)
+{
+	char body[400];
+	cJSON *d;
+	int64_t id;
+
+	if (url)
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"%s\",\"targets\":[\"" T1 "\"],\"url\":\"%s\"}", name, url);
+	else
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"%s\",\"targets\":[\"" T1 "\"],\"mode\":\"push\"}", name);
+	d = req(f, "POST", token, body, 201, NULL, "/v1/runners");
+	id = jint(d, "id");
+	assert_string_equal(jstr(d, "status"), "pending");
+	if (!url)
+		snprintf(hb, hblen, "%s", jstr(d, "heartbeat_token"));
+	else
+		assert_null(cJSON_GetObjectItem(d, "heartbeat_token"));
+	cJSON_Delete(d);
+	return id;
+}
+
+static void approve(struct fx *f, int64_t id)
+{
+	cJSON_Delete(req(f, "POST", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64 "/approve", id));
+}
+
+static int64_t db_int(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Waits for the state of runner @p id (as the admin sees it). */
+static cJSON *wait_state(struct fx *f, int64_t id, const char *state)
+{
+	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
+
+	for (;;) {
+		cJSON *d = req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64, id);
+		if (strcmp(jstr(d, "state"), state) == 0)
+			return d;
+		cJSON_Delete(d);
+		if (rwt_mono_ms() > deadline)
+			fail_msg("runner %" PRId64 " never became %s", id, state);
+		rwt_sleep_ms(100);
+	}
+}
+
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = {0};
+	int ms = 0;
+	if (sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	           &tm.tm_min, &tm.tm_sec, &ms) < 6)
+		fail_msg("not a time: %s", s);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_scoping(void **state)
+{
+	struct fx *f = *state;
+	char ta[100], tb[100], hb[100], t2[100];
+	int64_t a, b, ra, rb, pb, mid, inc, tid;
+	cJSON *d;
+	char body[300];
+
+	start_daemon(f);
+	a = new_operator(f, "acme", ta, sizeof(ta));
+	b = new_operator(f, "bravo", tb, sizeof(tb));
+	ra = new_runner(f, ta, "acme-1", "http://acme-1.example.org:9/health", NULL, 0);
+	rb = new_runner(f, tb, "bravo-1", "http://bravo-1.example.org:9/health", NULL, 0);
+	pb = new_runner(f, tb, "bravo-push", NULL, hb, sizeof(hb));
+
+	/* An operator cannot approve (or retire) its own runner. */
+	req(f, "POST", tb, NULL, 403, NULL, "/v1/runners/%" PRId64 "/approve", rb);
+	req(f, "POST", tb, NULL, 403, NULL, "/v1/runners/%" PRId64 "/retire", rb);
+	approve(f, pb);
+
+	/* B's maintenance window, and an incident: the push runner sends no
+	 * heartbeat, so it is down after interval + grace. */
+	d = req(f, "POST", tb,
+	        "{\"from\":\"2099-01-01T00:00:00Z\",\"to\":\"2099-01-01T02:00:00Z\","
+	        "\"reason\":\"kernel update\"}",
+	        201, NULL, "/v1/runners/%" PRId64 "/maintenance", rb);
+	mid = jint(cJSON_GetObjectItem(d, "window"), "id");
+	assert_int_equal(jint(d, "maintenance_cap_ms"), 8 * 3600000);
+	cJSON_Delete(d);
+	cJSON_Delete(wait_state(f, pb, "down"));
+	d = req(f, "GET", tb, NULL, 200, NULL, "/v1/incidents?runner=%" PRId64, pb);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "incidents")), 1);
+	inc = jint(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "incidents"), 0), "id");
+	cJSON_Delete(d);
+
+	/* Every endpoint: A gets 404 for B's runner, incident, window. */
+	{
+		static const char *const rbody_patch = "{\"interval_s\":30}";
+		static const char *const mbody =
+		        "{\"from\":\"2099-02-01T00:00:00Z\",\"to\":\"2099-02-01T01:00:00Z\","
+		        "\"reason\":\"x\"}";
+		req(f, "GET", ta, NULL, 404, "id", "/v1/runners/%" PRId64, rb);
+		req(f, "PATCH", ta, rbody_patch, 404, "id", "/v1/runners/%" PRId64, rb);
+		req(f, "DELETE", ta, NULL, 404, "id", "/v1/runners/%" PRId64, rb);
+		req(f, "POST", ta, NULL, 404, "id", "/v1/runners/%" PRId64 "/approve", rb);
+		req(f, "POST", ta, NULL, 404, "id", "/v1/runners/%" PRId64 "/retire", rb);
+		req(f, "GET", ta, NULL, 404, "id", "/v1/runners/%" PRId64 "/availability", rb);
+		req(f, "GET", ta, NULL, 404, "id", "/v1/runners/%" PRId64 "/maintenance", rb);
+		req(f, "POST", ta, mbody, 404, "id", "/v1/runners/%" PRId64 "/maintenance", rb);
+		req(f, "DELETE", ta, NULL, 404, "id",
+		    "/v1/runners/%" PRId64 "/maintenance/%" PRId64, rb, mid);
+		req(f, "POST", ta, "{}", 404, "id", "/v1/runners/%" PRId64 "/heartbeat", rb);
+		req(f, "GET", ta, NULL, 404, "runner", "/v1/incidents?runner=%" PRId64, pb);
+		req(f, "GET", ta, NULL, 404, "id", "/v1/incidents/%" PRId64, inc);
+		req(f, "POST", ta, "{\"note\":\"mine?\"}", 404, "id",
+		    "/v1/incidents/%" PRId64 "/ack", inc);
+		req(f, "POST", ta, NULL, 404, "id", "/v1/incidents/%" PRId64 "/mitigated", inc);
+		req(f, "GET", ta, NULL, 404, "id", "/v1/operators/%" PRId64 "/tokens", b);
+		req(f, "POST", ta, NULL, 404, "id", "/v1/operators/%" PRId64 "/tokens", b);
+		req(f, "DELETE", ta, NULL, 404, "id", "/v1/operators/%" PRId64 "/tokens/1", b);
+		/* ... and the admin does not (the runner is B's, seen by the admin). */
+		cJSON_Delete(req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64, rb));
+		cJSON_Delete(req(f, "GET", ADMIN, NULL, 200, NULL,
+		                 "/v1/runners/%" PRId64 "/maintenance", rb));
+		cJSON_Delete(req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/incidents/%" PRId64, inc));
+		cJSON_Delete(req(f, "GET", ADMIN, NULL, 200, NULL,
+		                 "/v1/runners/%" PRId64 "/availability", pb));
+		/* A's list holds A's runner only; the admin's holds all three. */
+		d = req(f, "GET", ta, NULL, 200, NULL, "/v1/runners");
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "runners")), 1);
+		assert_int_equal(
+		        jint(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "runners"), 0), "id"), ra);
+		cJSON_Delete(d);
+		d = req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/runners");
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "runners")), 3);
+		cJSON_Delete(d);
+		/* Operators' listing and creation are the admin's. */
+		req(f, "GET", ta, NULL, 403, NULL, "/v1/operators");
+		req(f, "POST", ta, "{\"name\":\"x\",\"email\":\"x@y.z\"}", 403, NULL,
+		    "/v1/operators");
+	}
+
+	/* The heartbeat token: its own runner's heartbeat only. */
+	req(f, "GET", hb, NULL, 403, NULL, "/v1/runners/%" PRId64, pb);
+	req(f, "POST", hb, "{}", 404, "id", "/v1/runners/%" PRId64 "/heartbeat", rb);
+	req(f, "GET", hb, NULL, 403, NULL, "/v1/incidents");
+	req(f, "POST", tb, "{}", 403, NULL, "/v1/runners/%" PRId64 "/heartbeat", pb);
+
+	/* Incidents: acknowledge and mitigate once each; times are kept. */
+	req(f, "POST", tb, "{}", 400, "note", "/v1/incidents/%" PRId64 "/ack", inc);
+	d = req(f, "POST", tb, "{\"note\":\"on it\"}", 200, NULL, "/v1/incidents/%" PRId64 "/ack",
+	        inc);
+	assert_string_equal(jstr(d, "ack_note"), "on it");
+	assert_true(jint(d, "time_to_acknowledge_ms") >= 0);
+	cJSON_Delete(d);
+	req(f, "POST", tb, "{\"note\":\"again\"}", 409, "id", "/v1/incidents/%" PRId64 "/ack", inc);
+	d = req(f, "POST", tb, NULL, 200, NULL, "/v1/incidents/%" PRId64 "/mitigated", inc);
+	assert_true(jint(d, "time_to_mitigate_ms") >= jint(d, "time_to_acknowledge_ms"));
+	cJSON_Delete(d);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM incidents WHERE ack_ms IS NOT NULL AND"
+	                           " mitigated_ms IS NOT NULL"),
+	                 1);
+
+	/* Tokens: a second token works until revoked; an expired one is 401. */
+	d = req(f, "POST", ta, NULL, 201, NULL, "/v1/operators/%" PRId64 "/tokens", a);
+	snprintf(t2, sizeof(t2), "%s", jstr(d, "token"));
+	tid = jint(d, "id");
+	cJSON_Delete(d);
+	cJSON_Delete(req(f, "GET", t2, NULL, 200, NULL, "/v1/runners"));
+	cJSON_Delete(req(f, "DELETE", ta, NULL, 200, NULL,
+	                 "/v1/operators/%" PRId64 "/tokens/%" PRId64, a, tid));
+	req(f, "GET", t2, NULL, 401, "Authorization", "/v1/runners");
+	req(f, "DELETE", ta, NULL, 409, "tid", "/v1/operators/%" PRId64 "/tokens/%" PRId64, a, tid);
+	{
+		time_t soon = time(NULL) + 2;
+		struct tm tm;
+		char ts[40];
+		gmtime_r(&soon, &tm);
+		strftime(ts, sizeof(ts), "{\"expires\":\"%Y-%m-%dT%H:%M:%SZ\"}", &tm);
+		d = req(f, "POST", ADMIN, ts, 201, NULL, "/v1/operators/%" PRId64 "/tokens", a);
+		snprintf(t2, sizeof(t2), "%s", jstr(d, "token"));
+		cJSON_Delete(d);
+		cJSON_Delete(req(f, "GET", t2, NULL, 200, NULL, "/v1/runners"));
+		rwt_sleep_ms(3100);
+		req(f, "GET", t2, NULL, 401, "Authorization", "/v1/runners");
+	}
+	req(f, "GET", NULL, NULL, 401, "Authorization", "/v1/runners");
+	req(f, "GET", "rw_0000000000000000000000000000000000000000000000000000000000000000", NULL,
+	    401, "Authorization", "/v1/runners");
+
+	/* The operator withdraws its runner: retired, history kept. */
+	d = req(f, "DELETE", ta, NULL, 200, NULL, "/v1/runners/%" PRId64, ra);
+	assert_string_equal(jstr(d, "status"), "retired");
+	cJSON_Delete(d);
+	req(f, "DELETE", ta, NULL, 409, "id", "/v1/runners/%" PRId64, ra);
+	snprintf(body, sizeof(body), "SELECT count(*) FROM intervals WHERE runner_id = %" PRId64,
+	         ra);
+	assert_true(db_int(f, body) >= 1);
+	stop_daemon(f);
+}
+
+static void test_push_heartbeat(void **state)
+{
+	struct fx *f = *state;
+	char t[100], hb[100];
+	int64_t p, next = 0;
+	cJSON *d;
+
+	start_daemon(f);
+	new_operator(f, "acme", t, sizeof(t));
+	p = new_runner(f, t, "acme-push", NULL, hb, sizeof(hb));
+	/* Pending: heartbeats are taken, the route excludes it as pending. */
+	cJSON_Delete(req(f, "POST", hb, NULL, 200, NULL, "/v1/runners/%" PRId64 "/heartbeat", p));
+	d = req(f, "GET", NULL, NULL, 200, NULL, "/v1/route?target=" T1);
+	assert_string_equal(
+	        jstr(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "excluded"), 0), "reason"),
+	        "pending");
+	cJSON_Delete(d);
+	approve(f, p);
+	for (int i = 0; i < 8; i++) {
+		d = req(f, "POST", hb, "{\"busy\":true,\"version\":\"2.3.1\",\"jobs_running\":2}",
+		        200, NULL, "/v1/runners/%" PRId64 "/heartbeat", p);
+		next = parse_time(jstr(d, "next_before"));
+		cJSON_Delete(d);
+		rwt_sleep_ms(250);
+	}
+	d = wait_state(f, p, "up");
+	assert_string_equal(jstr(d, "version"), "2.3.1");
+	assert_int_equal(jint(d, "jobs_running"), 2);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(d, "busy")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(d, "eligible")));
+	cJSON_Delete(d);
+	/* Silence: down from the last heartbeat + interval (next_before is
+	 * last + interval + grace, and grace is 1 s). */
+	d = wait_state(f, p, "down");
+	assert_int_equal(parse_time(jstr(d, "since")), next - 1000);
+	cJSON_Delete(d);
+	/* A heartbeat brings it back. */
+	cJSON_Delete(req(f, "POST", hb, NULL, 200, NULL, "/v1/runners/%" PRId64 "/heartbeat", p));
+	cJSON_Delete(wait_state(f, p, "up"));
+	req(f, "POST", hb, "{\"busy\":\"yes\"}", 400, "busy", "/v1/runners/%" PRId64 "/heartbeat",
+	    p);
+	stop_daemon(f);
+}
+
+static void test_no_raw_tokens(void **state)
+{
+	struct fx *f = *state;
+	char tok[6][100], path[400];
+
+	start_daemon(f);
+	new_operator(f, "acme", tok[0], sizeof(tok[0]));
+	new_operator(f, "bravo", tok[1], sizeof(tok[1]));
+	new_runner(f, tok[0], "p1", NULL, tok[2], sizeof(tok[2]));
+	new_runner(f, tok[1], "p2", NULL, tok[3], sizeof(tok[3]));
+	{
+		cJSON *d = req(f, "POST", tok[0], NULL, 201, NULL, "/v1/operators/1/tokens");
+		snprintf(tok[4], sizeof(tok[4]), "%s", jstr(d, "token"));
+		cJSON_Delete(d);
+	}
+	snprintf(tok[5], sizeof(tok[5]), "%s", ADMIN);
+	/* While running (the WAL holds the writes), then after a clean stop. */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *suffix[] = {"", "-wal"};
+		if (pass == 1)
+			stop_daemon(f);
+		for (int s = 0; s < 2; s++) {
+			FILE *fp;
+			char *data = NULL;
+			size_t len = 0;
+			snprintf(path, sizeof(path), "%s%s", f->db, suffix[s]);
+			fp = fopen(path, "rb");
+			if (!fp)
+				continue; /* no WAL after a clean close */
+			{
+				char buf[65536];
+				size_t k;
+				while ((k = fread(buf, 1, sizeof(buf), fp)) > 0) {
+					data = realloc(data, len + k);
+					assert_non_null(data);
+					memcpy(data + len, buf, k);
+					len += k;
+				}
+			}
+			fclose(fp);
+			for (int i = 0; i < 6; i++)
+				if (memmem(data, len, tok[i], strlen(tok[i])))
+					fail_msg("%s holds raw token %d", path, i);
+			/* The hex part alone must not be there either. */
+			for (int i = 0; i < 5; i++)
+				if (memmem(data, len, strchr(tok[i], '_') + 1, 64))
+					fail_msg("%s holds the hex of token %d", path, i);
+			free(data);
+		}
+	}
+}
+
+static void test_bad_input(void **state)
+{
+	struct fx *f = *state;
+	char t[100], *big, *deep;
+	int64_t before;
+	size_t n = 0;
+
+	start_daemon(f);
+	new_operator(f, "acme", t, sizeof(t));
+	new_runner(f, t, "taken", "http://taken.example.org:9/", NULL, 0);
+	before = db_int(f, "SELECT count(*) FROM runners") * 1000 +
+	         db_int(f, "SELECT count(*) FROM tokens");
+
+	big = malloc(70 * 1024 + 128);
+	assert_non_null(big);
+	n = (size_t)sprintf(big, "{\"name\":\"big\",\"targets\":[\"" T1 "\"],\"url\":\"");
+	memset(big + n, 'a', 70 * 1024);
+	strcpy(big + n + 70 * 1024, "\"}");
+	req(f, "POST", t, big, 413, NULL, "/v1/runners");
+	free(big);
+	deep = calloc(1, 200);
+	assert_non_null(deep);
+	strcpy(deep, "{\"name\":");
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "[");
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "]");
+	strcat(deep, "}");
+	req(f, "POST", t, deep, 400, NULL, "/v1/runners");
+	free(deep);
+	req(f, "POST", t,
+	    "{\"name\":\"r\xc3\x28\",\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\"}", 400, NULL,
+	    "/v1/runners");
+	req(f, "POST", t, "{\"name\":5,\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\"}", 400,
+	    "name", "/v1/runners");
+	req(f, "POST", t, "{\"name\":\"r1\",\"targets\":\"" T1 "\",\"url\":\"http://a.b/\"}", 400,
+	    "targets", "/v1/runners");
+	req(f, "POST", t, "{\"name\":\"r1\",\"targets\":[7],\"url\":\"http://a.b/\"}", 400,
+	    "targets[0]", "/v1/runners");
+	req(f, "POST", t, "{\"name\":\"r1\",\"url\":\"http://a.b/\"}", 400, "targets",
+	    "/v1/runners");
+	req(f, "POST", t, "{\"name\":\"r1\",\"targets\":[\"" T1 "\"]}", 400, "url", "/v1/runners");
+	req(f, "POST", t, "{\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\"}", 400, "name",
+	    "/v1/runners");
+	req(f, "POST", t, "{\"name\":\"taken\",\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\"}",
+	    409, "name", "/v1/runners");
+	req(f, "POST", t,
+	    "{\"name\":\"r1\",\"name\":\"r2\",\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\"}",
+	    400, "name", "/v1/runners");
+	req(f, "POST", t,
+	    "{\"name\":\"r1\",\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\",\"x\":1}", 400, "x",
+	    "/v1/runners");
+	req(f, "POST", t,
+	    "{\"name\":\"r1\",\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\","
+	    "\"interval_s\":0.5}",
+	    400, "interval_s", "/v1/runners");
+	req(f, "POST", t,
+	    "{\"name\":\"r1\",\"targets\":[\"" T1 "\",\"" T1 "\"],\"url\":\"http://a.b/\"}", 400,
+	    "targets", "/v1/runners");
+	req(f, "POST", t, "[1,2]", 400, NULL, "/v1/runners");
+	req(f, "POST", t, "", 400, NULL, "/v1/runners");
+	req(f, "POST", ADMIN, "{\"name\":\"a b\",\"email\":\"x@y.z\"}", 400, "name",
+	    "/v1/operators");
+	req(f, "POST", ADMIN, "{\"name\":\"ab\",\"email\":\"nope\"}", 400, "email",
+	    "/v1/operators");
+	req(f, "POST", ADMIN, "{\"name\":\"acme\",\"email\":\"x@y.z\"}", 409, "name",
+	    "/v1/operators");
+	req(f, "POST", t,
+	    "{\"from\":\"tomorrow\",\"to\":\"2099-01-01T00:00:00Z\",\"reason\":\"x\"}", 400, "from",
+	    "/v1/runners/1/maintenance");
+	req(f, "POST", t,
+	    "{\"from\":\"2099-01-02T00:00:00Z\",\"to\":\"2099-01-01T00:00:00Z\",\"reason\":\"x\"}",
+	    400, "to", "/v1/runners/1/maintenance");
+	req(f, "POST", t, "{\"from\":\"2099-01-01T00:00:00Z\",\"to\":\"2099-01-02T00:00:00Z\"}",
+	    400, "reason", "/v1/runners/1/maintenance");
+	req(f, "PATCH", t, "{\"name\":\"new\"}", 400, "name", "/v1/runners/1");
+	req(f, "PATCH", t, "{}", 400, NULL, "/v1/runners/1");
+	assert_int_equal(db_int(f, "SELECT count(*) FROM runners") * 1000 +
+	                         db_int(f, "SELECT count(*) FROM tokens"),
+	                 before);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM maintenance"), 0);
+	/* A valid PATCH does change it. */
+	{
+		cJSON *d = req(f, "PATCH", t,
+		               "{\"interval_s\":30,\"targets\":[\"s390x-unknown-linux-gnu\"]}", 200,
+		               NULL, "/v1/runners/1");
+		assert_int_equal(jint(d, "interval_s"), 30);
+		assert_string_equal(
+		        cJSON_GetArrayItem(cJSON_GetObjectItem(d, "targets"), 0)->valuestring,
+		        "s390x-unknown-linux-gnu");
+		cJSON_Delete(d);
+	}
+	stop_daemon(f);
+}
+
+static void test_guard_at_registration(void **state)
+{
+	static const char *const refused[] = {
+	        "http://127.0.0.1/",
+	        "http://2130706433/",
+	        "http://0x7f000001/",
+	        "http://017700000001/",
+	        "http://127.1/",
+	        "http://0177.0.0.1/",
+	        "http://[::1]/",
+	        "http://[::ffff:127.0.0.1]/",
+	        "http://[64:ff9b::7f00:1]/",
+	        "http://[64:ff9b::a9fe:a9fe]/",
+	        "http://169.254.169.254/",
+	        "http://10.0.0.1/",
+	        "http://172.16.0.1/",
+	        "http://192.168.1.1/",
+	        "http://100.64.0.1/",
+	        "http://[fc00::1]/",
+	        "http://[fd12::1]/",
+	        "http://[fe80::1]/",
+	        "http://224.0.0.1/",
+	        "http://[ff02::1]/",
+	        "http://0.0.0.0/",
+	        "http://localhost/",
+	        "http://a.localhost/",
+	        "ftp://runner.example.org/",
+	        "file:///etc/passwd",
+	        "gopher://runner.example.org/",
+	};
+	struct fx *f = *state;
+	char t[100], body[300];
+
+	start_daemon(f);
+	new_operator(f, "acme", t, sizeof(t));
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(body, sizeof(body),
+		         "{\"name\":\"g%zu\",\"targets\":[\"" T1 "\"],\"url\":\"%s\"}", i,
+		         refused[i]);
+		req(f, "POST", t, body, 400, "url", "/v1/runners");
+	}
+	assert_int_equal(db_int(f, "SELECT count(*) FROM runners"), 0);
+	/* A PATCH to a refused address is refused too. */
+	new_runner(f, t, "ok", "http://runner.example.org/health", NULL, 0);
+	req(f, "PATCH", t, "{\"url\":\"http://0x7f.1/\"}", 400, "url", "/v1/runners/1");
+	stop_daemon(f);
+}
+
+static int connect_raw(const char *url)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int port = atoi(strrchr(url, ':') + 1);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return s;
+}
+
+/* Milliseconds until the server closes @p s (read 0 or an error), up to @p max. */
+static int64_t until_closed(int s, int64_t max)
+{
+	int64_t t0 = rwt_mono_ms();
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	char buf[512];
+
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (rwt_mono_ms() - t0 < max) {
+		ssize_t k = recv(s, buf, sizeof(buf), 0);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+			return rwt_mono_ms() - t0;
+	}
+	return -1;
+}
+
+static void test_limits(void **state)
+{
+	struct fx *f = *state;
+	char t[100];
+	struct rwt_resp r;
+	char url[200];
+	int s[3], extra;
+	int64_t ms;
+
+	write_file(f->config, "{\"write_burst\": 3, \"write_per_minute\": 1, "
+	                      "\"max_connections\": 3}\n");
+	start_daemon(f);
+	new_operator(f, "acme", t, sizeof(t));
+	/* The admin's token has spent one write; the operator's has 3. */
+	for (int i = 0; i < 3; i++)
+		cJSON_Delete(req(f, "POST", t, NULL, 201, NULL, "/v1/operators/1/tokens"));
+	snprintf(url, sizeof(url), "%s/v1/operators/1/tokens", f->url);
+	rwt_http("POST", url, t, NULL, 0, &r);
+	assert_int_equal(r.status, 429);
+	assert_true(atoi(r.retry_after) >= 1);
+	assert_string_equal(r.ctype, "application/problem+json");
+	rwt_resp_free(&r);
+	/* Reads are not limited. */
+	cJSON_Delete(req(f, "GET", t, NULL, 200, NULL, "/v1/runners"));
+
+	/* Header timeout: a request that never ends its headers is closed. */
+	s[0] = connect_raw(f->url);
+	assert_true(send(s[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n", 32, 0) == 32);
+	ms = until_closed(s[0], 10000);
+	close(s[0]);
+	if (ms < 0)
+		fail_msg("a slow client was not closed within 10 s");
+
+	/* Connection cap: with 3 open, a 4th is closed at once. */
+	for (int i = 0; i < 3; i++)
+		s[i] = connect_raw(f->url);
+	rwt_sleep_ms(200);
+	extra = connect_raw(f->url);
+	ms = until_closed(extra, 1000);
+	close(extra);
+	for (int i = 0; i < 3; i++)
+		close(s[i]);
+	if (ms < 0)
+		fail_msg("a connection over max_connections was not closed at once");
+	rwt_sleep_ms(200);
+	cJSON_Delete(req(f, "GET", NULL, NULL, 200, NULL, "/healthz"));
+	stop_daemon(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_scoping, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_push_heartbeat, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_no_raw_tokens, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_guard_at_registration, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	};
+	setenv("RUNWARDEN_ADMIN_TOKEN", ADMIN, 1);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
