@@ -9,11 +9,10 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "clock.h"
 #include "policy.h"
@@ -32,9 +31,8 @@ static const char operator_usage[] =
 
 static int operator_add(const char *db, const char *name, const char *email)
 {
-	unsigned char raw[32], hash[32];
-	char token[3 + 64 + 1], err[256];
-	unsigned int hl = 0;
+	char token[AUTH_TOKEN_MAX], err[256];
+	uint8_t hash[32];
 	struct store *st;
 	int64_t id;
 	int rc;
@@ -42,12 +40,8 @@ static int operator_add(const char *db, const char *name, const char *email)
 	if (spec_check_name("name", name, err, sizeof(err)) < 0 ||
 	    spec_check_email(email, err, sizeof(err)) < 0)
 		return cli_error(CLI_USAGE, "%s", err);
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	if (auth_new_token("rw_", token, hash) < 0)
 		return cli_error(CLI_FAIL, "no random bytes for the token");
-	memcpy(token, "rw_", 3);
-	for (int i = 0; i < 32; i++)
-		snprintf(token + 3 + 2 * i, 3, "%02x", raw[i]);
-	EVP_Digest(token, strlen(token), hash, &hl, EVP_sha256(), NULL);
 	rc = cli_open_store(db, true, &st);
 	if (rc)
 		return rc;
@@ -135,15 +129,16 @@ int cli_operator(int argc, char **argv)
 
 static const char runner_usage[] =
         "usage: runwarden runner add --operator NAME --name NAME --target TRIPLE [--target ...]\n"
-        "                            --url URL [--interval SECONDS] [--timeout MS] [--db FILE]\n"
+        "                            (--url URL | --push) [--interval SECONDS] [--timeout MS]\n"
+        "                            [--db FILE]\n"
         "       runwarden runner list [--json] [--db FILE]\n"
         "       runwarden runner show NAME|ID [--json] [--db FILE]\n"
         "       runwarden runner approve NAME|ID [--db FILE]\n"
         "       runwarden runner retire NAME|ID [--db FILE]\n"
         "       runwarden runner import FILE [--db FILE]\n"
         "\n"
-        "add      registers an http runner, approved at once (the CLI is the admin).\n"
-        "         --push and --github runners come with the operator API.\n"
+        "add      registers a runner, approved at once (the CLI is the admin): probed at\n"
+        "         --url, or --push: it POSTs heartbeats with the token printed once.\n"
         "list     lists runners with their status and last known state.\n"
         "show     shows one runner.\n"
         "approve  approves a pending runner; retire stops watching one (history is kept).\n"
@@ -171,7 +166,7 @@ static int check_runner(struct store *st, const char *operator_name, const char 
 	if (spec_check_name("operator", operator_name, err, errlen) < 0 ||
 	    spec_check_name("name", name, err, errlen) < 0 ||
 	    spec_check_targets(targets, n_targets, err, errlen) < 0 ||
-	    spec_check_url(url, err, errlen) < 0)
+	    (url && spec_check_url(url, err, errlen) < 0))
 		return RW_EINVAL;
 	memset(sr, 0, sizeof(*sr));
 	rc = store_operator_find(st, operator_name, &sr->operator_id);
@@ -192,7 +187,7 @@ static int check_runner(struct store *st, const char *operator_name, const char 
 		return RW_EINVAL;
 	}
 	sr->name = (char *)name;
-	sr->kind = (char *)"http";
+	sr->kind = (char *)(url ? "http" : "push");
 	sr->url = (char *)url;
 	sr->targets = (char **)targets;
 	sr->n_targets = n_targets;
@@ -204,20 +199,24 @@ static int runner_add(struct runner_opts *o)
 {
 	struct store *st;
 	struct store_runner sr;
-	char err[512];
+	char err[512], token[AUTH_TOKEN_MAX];
+	uint8_t hash[32];
+	int64_t now = clock_wall_ms();
 	int rc;
 
-	if (o->push || o->github)
+	if (o->github)
 		return cli_error(CLI_USAGE,
-		                 "%s: only --url (http) runners are supported in this "
-		                 "version; push and github runners come with the operator API",
-		                 o->push ? "--push" : "--github");
+		                 "--github: github pool runners are not supported in this "
+		                 "version; use --url or --push");
+	if (o->push && o->url)
+		return cli_error(CLI_USAGE,
+		                 "url: a --push runner has no URL; give --url or --push");
 	if (!o->operator_name)
 		return cli_error(CLI_USAGE, "operator: --operator is required");
 	if (!o->name)
 		return cli_error(CLI_USAGE, "name: --name is required");
-	if (!o->url)
-		return cli_error(CLI_USAGE, "url: --url is required");
+	if (!o->url && !o->push)
+		return cli_error(CLI_USAGE, "url: --url (or --push) is required");
 	if (spec_check_interval(o->interval_s, err, sizeof(err)) < 0 ||
 	    spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0)
 		return cli_error(CLI_USAGE, "%s", err);
@@ -232,13 +231,32 @@ static int runner_add(struct runner_opts *o)
 	}
 	sr.interval_s = (uint32_t)o->interval_s;
 	sr.timeout_ms = (uint32_t)o->timeout_ms;
-	rc = store_runner_add(st, &sr, clock_wall_ms());
+	if (o->push && auth_new_token("rwh_", token, hash) < 0) {
+		store_close(st);
+		return cli_error(CLI_FAIL, "no random bytes for the heartbeat token");
+	}
+	/* The runner and its heartbeat token: one transaction. */
+	rc = store_begin(st);
+	if (rc == 0)
+		rc = store_runner_insert(st, &sr, now);
+	if (rc == 0 && o->push)
+		rc = store_token_add(st, sr.operator_id, sr.id, hash, now, 0, NULL);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0)
+		store_rollback(st);
 	store_close(st);
 	if (rc == RW_EEXIST)
 		return cli_error(CLI_USAGE, "name: runner \"%s\" already exists", o->name);
 	if (rc < 0)
 		return cli_error(CLI_FAIL, "adding the runner failed: %s", rw_strerror(rc));
 	printf("runner %s id %" PRId64 " approved\n", o->name, sr.id);
+	if (o->push) {
+		printf("heartbeat token %s\n", token);
+		printf("(shown once; the runner POSTs /v1/runners/%" PRId64
+		       "/heartbeat with it as a Bearer token)\n",
+		       sr.id);
+	}
 	return CLI_OK;
 }
 

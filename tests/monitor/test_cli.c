@@ -367,8 +367,11 @@ static void test_runner_add_refusals(void **state)
 	            GOOD_URL, "--timeout", "50");
 	ADD_REFUSED("timeout", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
 	            GOOD_URL, "--timeout", "x");
-	/* Kinds that this version does not register. */
-	ADD_REFUSED("push", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--push");
+	/* A push runner has no URL; github pools are not in this version. */
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--push",
+	            "--url", GOOD_URL);
+	ADD_REFUSED("github", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--github",
+	            "org", "--labels", "x", "--min-online", "1");
 #undef ADD_REFUSED
 
 	/* Seventeen targets. */
@@ -428,6 +431,17 @@ static void test_runner_add_good(void **state)
 	assert_string_equal(cJSON_GetArrayItem(t, 0)->valuestring, T_RISCV);
 	assert_string_equal(cJSON_GetArrayItem(t, 1)->valuestring, T_S390X);
 	cJSON_Delete(doc);
+
+	/* A push runner: its heartbeat token is printed once, stored hashed. */
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "p1", "--target", T_RISCV,
+	    "--push", "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "heartbeat token rwh_"));
+	RUN(f, r, "runner", "show", "p1", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "\"push\""));
 
 	/* By id, too. */
 	RUN(f, r, "runner", "show", "2", "--json", "--db", f->db);

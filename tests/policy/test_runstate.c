@@ -577,6 +577,38 @@ static bool same_machine(const struct runstate *a, const struct runstate *b)
 	       (a->succ_run == 0 || a->succ_run_start_ms == b->succ_run_start_ms);
 }
 
+/* stale_ms replaces 2 x interval as the life of one sample's evidence; a
+ * push runner sets it out of reach, so silence never turns into UNKNOWN and
+ * a late failure sample backdates DOWN to its own time. */
+static void test_stale_ms(void **state)
+{
+	struct runstate_params p = {SEC(10), 1, 1, SEC(25)};
+	struct runstate_change out[RUNSTATE_MAX_CHANGES];
+	struct runstate rs;
+
+	(void)state;
+	runstate_init(&rs, RW_STATE_UNKNOWN, 0);
+	assert_int_equal(runstate_sample(&rs, &p, SEC(0), true, out), 1);
+	assert_int_equal(runstate_advance(&rs, &p, SEC(25), out), 0);
+	assert_int_equal(runstate_advance(&rs, &p, SEC(25) + 1, out), 1);
+	assert_int_equal(out[0].to, RW_STATE_UNKNOWN);
+	assert_int_equal(out[0].at_ms, SEC(25));
+
+	p.stale_ms = INT64_MAX / 4;
+	runstate_init(&rs, RW_STATE_UNKNOWN, 0);
+	assert_int_equal(runstate_sample(&rs, &p, SEC(0), true, out), 1);
+	assert_int_equal(runstate_advance(&rs, &p, SEC(86400), out), 0);
+	assert_int_equal(rs.state, RW_STATE_UP);
+	assert_int_equal(runstate_sample(&rs, &p, SEC(10), false, out), 1);
+	assert_int_equal(out[0].to, RW_STATE_DOWN);
+	assert_int_equal(out[0].at_ms, SEC(10));
+	/* Down stays down through any silence; the next sample ends it. */
+	assert_int_equal(runstate_advance(&rs, &p, SEC(86400), out), 0);
+	assert_int_equal(runstate_sample(&rs, &p, SEC(86400), true, out), 1);
+	assert_int_equal(out[0].from, RW_STATE_DOWN);
+	assert_int_equal(out[0].at_ms, SEC(86400));
+}
+
 /* Rule 6: an ignored sample changes nothing at all, in any state. */
 static void test_ignored_sample_changes_nothing(void **state)
 {
@@ -1368,6 +1400,7 @@ int main(void)
 	        cmocka_unit_test(test_init),
 	        cmocka_unit_test(test_table),
 	        cmocka_unit_test(test_ignored_sample_changes_nothing),
+	        cmocka_unit_test(test_stale_ms),
 	        cmocka_unit_test(test_large_runs),
 	        cmocka_unit_test(test_oracle_sanity),
 	        cmocka_unit_test(test_random_timelines),
