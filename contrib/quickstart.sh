@@ -75,7 +75,11 @@ mapfile -t addrs < <(head -n1 "$dir/demo-runner.out" | tr -d '[]"' | tr ',' '\n'
 "$rw" runner add --operator demo-ops --name down --target s390x-unknown-linux-gnu \
 	--url "http://${addrs[2]}/health" >/dev/null
 
-"$rw" serve --policy "$dir/policy.json" --listen "127.0.0.1:$port" --allow-cidr 127.0.0.0/8 \
+# The admin's bearer token for the operator API, in a file only we read.
+(umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/admin.token")
+printf '{"admin_token_file": "%s"}\n' "$dir/admin.token" >"$dir/config.json"
+"$rw" serve --policy "$dir/policy.json" --config "$dir/config.json" \
+	--listen "127.0.0.1:$port" --allow-cidr 127.0.0.0/8 \
 	>"$dir/serve.out" 2>"$dir/runwarden.log" &
 pids+=($!)
 for _ in $(seq 50); do grep -q "listening on" "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -87,7 +91,9 @@ cat <<TXT
 runwarden is running on $api with three demo runners (demo folder: $dir)
   route query:   curl '$api/v1/route?target=riscv64gc-unknown-linux-gnu'
                  $rw route riscv64gc-unknown-linux-gnu --server $api
-  availability:  curl '$api/v1/runners/2/availability'
+  availability:  curl -H "Authorization: Bearer \$(cat $dir/admin.token)" $api/v1/runners/2/availability
+  operator API:  curl -H "Authorization: Bearer \$(cat $dir/admin.token)" $api/v1/runners
+                 (the demo operator's own token is in $dir/operator.txt)
   metrics:       curl $api/metrics
   runners:       RUNWARDEN_DB=$db $rw runner list
   daemon log:    tail -f $dir/runwarden.log
