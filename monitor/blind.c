@@ -151,7 +151,10 @@ static int64_t correct_since(struct blind *b, int64_t from_ms, bool net_only, co
 		struct runner *r = f->v[i];
 		int64_t at;
 
-		if (net_only && !is_network(r->last_class))
+		/* A push runner's silence is not the monitor's network failing
+		 * outbound; a gap in the monitor itself is handled by
+		 * fleet.seeing_since_ms. */
+		if (r->push || (net_only && !is_network(r->last_class)))
 			continue;
 		if (r->rs.state == RW_STATE_DOWN && r->rs.since_ms >= from_ms)
 			at = r->rs.since_ms;

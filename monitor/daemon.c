@@ -262,6 +262,7 @@ static void tick_cb(uv_timer_t *t)
 	if (now - d->last_tick_ms > DAEMON_BLIND_GAP_MS) {
 		push_blind(d, d->last_tick_ms, now, STORE_BLIND_TICK_GAP);
 		fleet_blind(&d->fleet, d->last_tick_ms);
+		d->fleet.seeing_since_ms = now; /* heartbeats could not arrive */
 	}
 	fleet_advance(&d->fleet, now);
 	blind_tick(&d->blind, now);
@@ -606,6 +607,7 @@ static int start(struct rw_daemon *d)
 		int64_t policy_id = d->fleet.policy_id; /* recorded by load_policy() */
 		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
 		d->fleet.policy_id = policy_id;
+		d->fleet.seeing_since_ms = now;
 	}
 	blind_init(&d->blind, &d->fleet);
 	if (prober_init(&d->prober, d->loop, &d->guard, &d->clock, d->cfg.max_concurrency,

@@ -467,13 +467,17 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 /*
  * A push runner that sent no heartbeat for interval + grace is down from
  * the last heartbeat + interval (from the start of its current interval when
- * it never sent one since the daemon started). Its silence is the evidence,
+ * it never sent one since the daemon started, or since the monitor's last
+ * gap: f->seeing_since_ms). Its silence is the evidence,
  * so staleness (unknown after 2 x interval) does not apply to it: the miss is
  * recorded as a failed sample of class "timeout" at that time.
  */
 static void push_check(struct fleet *f, struct runner *r, int64_t now_ms)
 {
 	int64_t base = r->rs.last_sample_ms >= 0 ? r->rs.last_sample_ms : r->rs.since_ms;
+
+	if (base < f->seeing_since_ms)
+		base = f->seeing_since_ms;
 	struct probe_result res = {.cls = RW_ERRCLASS_TIMEOUT, .latency_us = -1};
 
 	if (r->status != STORE_RUNNER_APPROVED || r->rs.state == RW_STATE_DOWN ||

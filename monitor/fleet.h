@@ -44,6 +44,9 @@ struct fleet {
 	/* The policy in force and its id in policy_versions (flags record it). */
 	const struct rw_policy *pol;
 	int64_t policy_id;
+	/* Since when the monitor has been running without a gap, able to
+	 * receive heartbeats: silence before it is not a push runner's. */
+	int64_t seeing_since_ms;
 };
 
 /** An empty fleet; @p pol must outlive it (the daemon swaps its contents on reload). */
