@@ -5,7 +5,8 @@
 
 rw_install_deps() {
 	local pkgs=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev
-		libsqlite3-dev libcjson-dev libh2o-dev libssl-dev libcmocka-dev sqlite3 curl "$@")
+		libsqlite3-dev libcjson-dev libh2o-dev libssl-dev libcmocka-dev sqlite3 curl
+		python3 python3-yaml "$@")
 	local missing=() p
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

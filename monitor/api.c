@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <h2o.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +103,16 @@ bool api_query_param(h2o_req_t *req, const char *name, char *out, size_t outlen)
 		const char *pe = amp ? amp : end;
 		if ((size_t)(pe - q) > nl && memcmp(q, name, nl) == 0 && q[nl] == '=') {
 			int olen = 0;
-			char *dec =
-			        curl_easy_unescape(NULL, q + nl + 1, (int)(pe - q - nl - 1), &olen);
+			char *dec;
+			/* curl_easy_unescape() takes a length of 0 to mean strlen():
+			 * it would read past the query. An empty value is "". */
+			if (pe - q - (ptrdiff_t)nl - 1 == 0) {
+				if (outlen == 0)
+					return false;
+				out[0] = '\0';
+				return true;
+			}
+			dec = curl_easy_unescape(NULL, q + nl + 1, (int)(pe - q - nl - 1), &olen);
 			bool ok = dec && (size_t)olen < outlen &&
 			          memchr(dec, '\0', (size_t)olen) == NULL;
 			if (ok)

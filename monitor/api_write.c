@@ -4,16 +4,21 @@
  * (register → pending → approved → retired), push heartbeats, maintenance
  * windows and incidents. See api_impl.h and README.md "HTTP API".
  *
- * Every request here follows one path, in this order, and nothing is written
- * before the last check passes:
- *   1. the caller is authenticated (auth.h): 401 otherwise;
- *   2. a write takes one token from the caller's bucket: 429 otherwise;
- *   3. the body is parsed and validated (reqbody.h): 4xx naming the field;
- *   4. the object is looked up within the caller's scope: an operator sees
- *      only its own runners and their incidents, so anything else is 404,
- *      exactly as if it did not exist; admin-only actions are 403;
- *   5. the change commits (on the loop thread's store connection) before the
- *      answer, and the daemon picks registry changes up at once.
+ * Every request here goes through these checks, and nothing is written
+ * before the last one passes:
+ *   - the caller is authenticated (auth.h): 401 otherwise; a heartbeat token
+ *     is good for its own runner's heartbeat only: 403 elsewhere;
+ *   - a write takes one token from the caller's bucket: 429 otherwise (so a
+ *     refused write still costs one);
+ *   - the object is looked up within the caller's scope: an operator sees
+ *     only its own runners and their incidents, so anything else is 404,
+ *     exactly as if it did not exist; admin-only actions are 403;
+ *   - the body is parsed and validated (reqbody.h): 4xx naming the field.
+ * For /v1/runners/{id}/... and /v1/incidents/{id}/... the scope comes before
+ * the body (another operator's runner is 404 whatever the body says); for
+ * collections there is no object to look up. Then the change commits (on the
+ * loop thread's store connection) before the answer, and the daemon picks
+ * registry changes up at once.
  */
 #include <inttypes.h>
 #include <openssl/crypto.h>
@@ -822,6 +827,10 @@ static int runners(struct call *c, enum method m)
 	int64_t id;
 	int rc = 0;
 
+	if (c->nseg == 1 && c->who.kind == PRINCIPAL_RUNNER)
+		return problem(c, 403, NULL,
+		               "a heartbeat token is good only for POST "
+		               "/v1/runners/{id}/heartbeat");
 	if (c->nseg == 1) {
 		if (m == M_POST)
 			return runners_post(c);
