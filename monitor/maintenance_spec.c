@@ -24,7 +24,10 @@ int spec_check_maintenance(int64_t from_ms, int64_t to_ms, int64_t now_ms, char 
 		snprintf(err, errlen, "to: %s is in the past (now is %s)", b, a);
 		return RW_EINVAL;
 	}
-	if (to_ms - from_ms > MAINT_SPEC_MAX_MS) {
+	/* Written so that it cannot overflow: to is after now (> 0) here, so
+	 * to - MAINT_SPEC_MAX_MS cannot, where to - from could for a from far
+	 * in the past. */
+	if (from_ms < to_ms - MAINT_SPEC_MAX_MS) {
 		snprintf(err, errlen,
 		         "to: the window from %s to %s is longer than %d days; declare it in "
 		         "parts",

@@ -38,10 +38,16 @@ static int fail(struct reqbody_error *err, int status, const char *field, const 
 	return RW_EINVAL;
 }
 
-/* A member name for a message: printable ASCII only, shortened. */
+/* A member name for a message: printable ASCII only, shortened; the empty
+ * name is shown as "(empty name)" so that "" keeps meaning the whole body. */
 static const char *shown(const char *s, char *out, size_t outlen)
 {
 	size_t j = 0;
+
+	if (!*s) {
+		snprintf(out, outlen, "(empty name)");
+		return out;
+	}
 
 	for (const unsigned char *p = (const unsigned char *)s; *p && j + 1 < outlen; p++)
 		out[j++] = *p >= 0x20 && *p < 0x7f ? (char)*p : '?';
@@ -65,8 +71,11 @@ static int check_duplicates(const cJSON *o, struct reqbody_error *err)
 
 	for (c = o->child; c; c = c->next) {
 		n++;
-		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && check_duplicates(c, err) < 0)
-			return RW_EINVAL;
+		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			rc = check_duplicates(c, err);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	if (!cJSON_IsObject(o) || n < 2)
 		return 0;

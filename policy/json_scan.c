@@ -64,7 +64,7 @@ static bool scan_bytes(struct scan *sc)
 
 		sc->pos = i;
 		if (b == 0)
-			return sfail(sc, "NUL byte (a policy file is UTF-8 text)", false);
+			return sfail(sc, "NUL byte (JSON text is UTF-8 without NUL bytes)", false);
 		if (b < 0x80) {
 			i++;
 			continue;
@@ -87,7 +87,7 @@ static bool scan_bytes(struct scan *sc)
 			ok = s[i + k] >= 0x80 && s[i + k] <= 0xBF;
 		if (!ok) {
 			snprintf(sc->buf, sizeof(sc->buf),
-			         "invalid UTF-8 at byte 0x%02x (a policy file is UTF-8 text)", b);
+			         "invalid UTF-8 at byte 0x%02x (JSON text is UTF-8)", b);
 			return sfail(sc, sc->buf, false);
 		}
 		i += need + 1;
@@ -147,7 +147,7 @@ static bool sc_string(struct scan *sc)
 		if (u < 0)
 			return sfail(sc, "syntax error: \\u needs four hex digits", false);
 		if (u == 0)
-			return sfail(sc, "\\u0000 is not allowed in a policy file", false);
+			return sfail(sc, "\\u0000 is not allowed", false);
 		if (u >= 0xDC00 && u <= 0xDFFF)
 			return sfail(sc, "syntax error: unpaired UTF-16 surrogate", false);
 		if (u >= 0xD800 && u <= 0xDBFF) {
@@ -299,7 +299,7 @@ static bool scan_json(struct scan *sc, size_t *root_off)
 	sc_ws(sc);
 	if (peek(sc) < 0) {
 		sc->pos = 0;
-		return sfail(sc, "empty file (a policy is a JSON object)", false);
+		return sfail(sc, "empty (a JSON object is expected)", false);
 	}
 	if (peek(sc) != '{')
 		return sfail(sc, "top level: expected a JSON object", true);

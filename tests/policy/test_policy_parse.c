@@ -432,8 +432,8 @@ static const struct bad bad_docs[] = {
         {CANARIES("\"http://a.example/\",\n      \"https://b.example/\",\n      \"gopher://c\""), 0,
          7, "blindness.canaries[2]", ": \"gopher://c\" is not an http"},
         /* the whole file */
-        {"", 0, 1, "empty file", ""},
-        {" \n\n \t\n", 0, 1, "empty file", ""},
+        {"", 0, 1, "empty (a JSON object is expected)", ""},
+        {" \n\n \t\n", 0, 1, "empty (a JSON object is expected)", ""},
         {"[]", 0, 1, "top level", ": expected a JSON object, found '['"},
         {"\n1\n", 0, 2, "top level", ": expected a JSON object, found '1'"},
         {"\"version\"", 0, 1, "top level", ": expected a JSON object"},
@@ -993,7 +993,7 @@ static void test_api_edges(void **state)
 	assert_string_equal(small, "policy.json:3: ");
 	assert_int_equal(policy_parse(&p, doc, strlen(doc), "policy.json", NULL, 0), RW_EINVAL);
 	assert_int_equal(policy_parse(&p, NULL, 0, "policy.json", err, sizeof(err)), RW_EINVAL);
-	assert_string_equal(err, "policy.json:1: empty file (a policy is a JSON object)");
+	assert_string_equal(err, "policy.json:1: empty (a JSON object is expected)");
 	/* control bytes in a file name do not break the one line */
 	assert_int_equal(policy_parse(&p, doc, strlen(doc), "a\nb", err, sizeof(err)), RW_EINVAL);
 	assert_string_equal(err, "a?b:3: uptime_floor: 1.5 is not in [0, 1]");
