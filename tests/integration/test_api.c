@@ -133,8 +133,8 @@ static void stop_daemon(struct fx *f)
 /* ---- requests ------------------------------------------------------------- */
 
 /* Sends a request; requires @p want; returns the parsed JSON body (the
- * caller deletes it) or NULL when the body is empty. For 4xx answers also
- * requires a problem+json naming @p field (unless NULL). */
+ * caller deletes it) or NULL when the body is empty. For 4xx answers it
+ * requires a problem+json naming @p field (unless NULL) and returns NULL. */
 static cJSON *req(struct fx *f, const char *method, const char *token, const char *body, long want,
                   const char *field, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
@@ -165,6 +165,8 @@ static cJSON *req(struct fx *f, const char *method, const char *token, const cha
 			fail_msg("%s %s: not a problem: %s", method, path, r.body);
 		if (field && (!cJSON_IsString(fl) || strcmp(fl->valuestring, field) != 0))
 			fail_msg("%s %s: field is not \"%s\": %s", method, path, field, r.body);
+		cJSON_Delete(doc); /* a problem is checked here, not returned */
+		doc = NULL;
 	}
 	rwt_resp_free(&r);
 	return doc;

@@ -1018,6 +1018,7 @@ static void tl_generate(struct timeline *tl, uint64_t seed)
 	int r;
 
 	tl->p.interval_ms = I;
+	tl->p.stale_ms = 0; /* 2 x interval, the oracle's rule */
 	tl->p.failures_to_down = (uint32_t)(1 + rng_below(&x, 5));
 	tl->p.successes_to_up = (uint32_t)(1 + rng_below(&x, 4));
 	r = (int)rng_below(&x, 100);
