@@ -718,6 +718,26 @@ static void cap_json(struct call *c, struct strbuf *b, int64_t id)
 	              (int64_t)c->d->policy.maintenance.max_h_per_month * 3600000);
 }
 
+/* After a maintenance write: the daemon picks it up now, and the answer is
+ * window @p mid as stored, with the runner's cap. */
+static int send_window(struct call *c, int status, int64_t runner_id, int64_t mid)
+{
+	struct store_maintenance w;
+	struct strbuf b;
+	int rc = store_maintenance_get(c->d->st, mid, &w);
+
+	if (rc < 0)
+		return store_problem(c, rc);
+	daemon_sync_registry(c->d);
+	strbuf_init(&b);
+	strbuf_puts(&b, "{\"window\":");
+	window_json(&b, &w, (int64_t)c->d->policy.maintenance.min_notice_h * 3600000);
+	cap_json(c, &b, runner_id);
+	strbuf_puts(&b, "}\n");
+	store_maintenance_deinit(&w);
+	return api_send_json(c->api, c->req, status, &b);
+}
+
 static int maintenance(struct call *c, enum method m, struct store_runner *sr)
 {
 	int64_t notice = (int64_t)c->d->policy.maintenance.min_notice_h * 3600000;
@@ -770,18 +790,9 @@ static int maintenance(struct call *c, enum method m, struct store_runner *sr)
 		rc = store_maintenance_add(c->d->st, sr->id, rm.from_ms, rm.to_ms, c->now,
 		                           rm.reason, &mid);
 		cJSON_Delete(o);
-		if (rc == 0)
-			rc = store_maintenance_get(c->d->st, mid, &w);
 		if (rc < 0)
 			return store_problem(c, rc);
-		daemon_sync_registry(c->d);
-		strbuf_init(&b);
-		strbuf_puts(&b, "{\"window\":");
-		window_json(&b, &w, notice);
-		cap_json(c, &b, sr->id);
-		strbuf_puts(&b, "}\n");
-		store_maintenance_deinit(&w);
-		return api_send_json(c->api, c->req, 201, &b);
+		return send_window(c, 201, sr->id, mid);
 	}
 	if (c->nseg == 4 && m == M_DELETE && (mid = seg_id(c, 3)) > 0) {
 		rc = store_maintenance_get(c->d->st, mid, &w);
@@ -802,18 +813,9 @@ static int maintenance(struct call *c, enum method m, struct store_runner *sr)
 			               "window %" PRId64 " is already over or removed: it stays as "
 			               "evidence",
 			               mid);
-		if (rc == 0)
-			rc = store_maintenance_get(c->d->st, mid, &w);
 		if (rc < 0)
 			return store_problem(c, rc);
-		daemon_sync_registry(c->d);
-		strbuf_init(&b);
-		strbuf_puts(&b, "{\"window\":");
-		window_json(&b, &w, notice);
-		cap_json(c, &b, sr->id);
-		strbuf_puts(&b, "}\n");
-		store_maintenance_deinit(&w);
-		return api_send_json(c->api, c->req, 200, &b);
+		return send_window(c, 200, sr->id, mid);
 	}
 	return problem(c, 405, NULL,
 	               "use GET or POST /v1/runners/{id}/maintenance, or DELETE "

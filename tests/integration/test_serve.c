@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "rwtest.h"
 
 #define DEADLINE_MS  20000 /* the bound of every wait that should take seconds */
 #define STOP_MS      5000  /* SIGTERM to exit, as the README promises */
@@ -77,136 +78,13 @@ struct fx {
 	bool passed;
 };
 
-/* ---- time ------------------------------------------------------------------ */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* ---- processes ------------------------------------------------------------- */
-
-/* Starts argv[0] with stdin from /dev/null, stdout into a pipe (*out_fd) and
- * stderr appended to log_path. The child dies if the test process does. */
-static pid_t spawn(const char *const argv[], const char *log_path, int *out_fd)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		fail_msg("pipe2: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		fail_msg("fork: %s", strerror(e));
-	}
-	if (pid == 0) {
-		int lf = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		sigset_t none;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (lf < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(p[1], 1) < 0 || dup2(lf, 2) < 0)
-			_exit(126);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	*out_fd = p[0];
-	return pid;
-}
-
-/* Waits for pid until the monotonic deadline. Returns 0 with *status, or -1
- * (still running). */
-static int reap_by(pid_t pid, int64_t deadline, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			fail_msg("waitpid(%d): %s", (int)pid, strerror(errno));
-		if (mono_ms() >= deadline)
-			return -1;
-		sleep_ms(10);
-	}
-}
-
-/* Sends sig to *pid and reaps it within timeout_ms, else SIGKILLs and reaps it.
- * Returns the wait status, or -1 when it had to be killed. Clears *pid. */
-static int stop_proc(pid_t *pid, int sig, int64_t timeout_ms)
-{
-	int status = 0;
-
-	if (*pid <= 0)
-		return 0;
-	kill(*pid, sig);
-	if (reap_by(*pid, mono_ms() + timeout_ms, &status) == 0) {
-		*pid = 0;
-		return status;
-	}
-	kill(*pid, SIGKILL);
-	while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
-		;
-	*pid = 0;
-	return -1;
-}
-
-/* Reads one line (without the newline) before the deadline. 0, or -1 on
- * timeout, EOF or a line longer than len. */
-static int read_line(int fd, char *buf, size_t len, int64_t deadline)
-{
-	size_t n = 0;
-
-	while (n + 1 < len) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int64_t left = deadline - mono_ms();
-		ssize_t k;
-		char c;
-		int r;
-
-		if (left <= 0)
-			return -1;
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		k = read(fd, &c, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		if (c == '\n') {
-			buf[n] = '\0';
-			return 0;
-		}
-		buf[n++] = c;
-	}
-	return -1;
-}
-
 /* Runs `runwarden ARGS... NULL` to completion; stdout goes into out. Returns
  * the exit status; fails the test if it crashed or did not finish in time. */
 static int run_cli(struct fx *f, char *out, size_t outlen, ...)
 {
 	const char *argv[40];
 	size_t n = 0, got = 0;
-	int64_t deadline = mono_ms() + DEADLINE_MS;
+	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
 	int fd, status;
 	pid_t pid;
 	va_list ap;
@@ -217,11 +95,11 @@ static int run_cli(struct fx *f, char *out, size_t outlen, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	pid = spawn(argv, f->cli_log, &fd);
+	pid = rwt_spawn(argv, f->cli_log, &fd);
 	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		char tmp[4096];
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - rwt_mono_ms();
 		ssize_t k;
 		int r;
 
@@ -246,8 +124,8 @@ static int run_cli(struct fx *f, char *out, size_t outlen, ...)
 	close(fd);
 	if (out && outlen)
 		out[got] = '\0';
-	if (reap_by(pid, deadline, &status) < 0) {
-		stop_proc(&pid, SIGKILL, 1000);
+	if (rwt_reap_by(pid, deadline, &status) < 0) {
+		rwt_stop_proc(&pid, SIGKILL, 1000);
 		fail_msg("runwarden %s %s: did not finish within %d ms", argv[1], argv[2],
 		         DEADLINE_MS);
 	}
@@ -402,7 +280,7 @@ static cJSON *get_route(struct fx *f, const char *target)
 static void wait_route(struct fx *f, const char *target, const char *name, const char *want,
                        int64_t timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = rwt_mono_ms() + timeout_ms;
 	char got[64];
 
 	for (;;) {
@@ -411,10 +289,10 @@ static void wait_route(struct fx *f, const char *target, const char *name, const
 		cJSON_Delete(doc);
 		if (strcmp(got, want) == 0)
 			return;
-		if (mono_ms() >= deadline)
+		if (rwt_mono_ms() >= deadline)
 			fail_msg("route %s: runner %s is %s, not %s, after %" PRId64 " ms", target,
 			         name, got, want, timeout_ms);
-		sleep_ms(100);
+		rwt_sleep_ms(100);
 	}
 }
 
@@ -511,14 +389,14 @@ static void start_daemon(struct fx *f, bool allow_loopback)
 	const char *argv[] = {RW_BIN,         "serve",       "--db",     f->db,
 	                      "--policy",     f->policy,     "--listen", "127.0.0.1:0",
 	                      "--allow-cidr", "127.0.0.0/8", NULL};
-	int64_t deadline = mono_ms() + DEADLINE_MS;
+	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
 	char line[256];
 
 	if (!allow_loopback)
 		argv[8] = NULL;
-	f->daemon = spawn(argv, f->daemon_log, &f->daemon_out);
+	f->daemon = rwt_spawn(argv, f->daemon_log, &f->daemon_out);
 	for (;;) {
-		if (read_line(f->daemon_out, line, sizeof(line), deadline) < 0)
+		if (rwt_read_line(f->daemon_out, line, sizeof(line), deadline) < 0)
 			fail_msg("runwarden serve printed no \"listening on\" line (see its log)");
 		if (strncmp(line, "listening on http://", 20) == 0)
 			break;
@@ -529,7 +407,7 @@ static void start_daemon(struct fx *f, bool allow_loopback)
 /* SIGTERM; the daemon must exit 0 within STOP_MS. */
 static void stop_daemon(struct fx *f)
 {
-	int status = stop_proc(&f->daemon, SIGTERM, STOP_MS);
+	int status = rwt_stop_proc(&f->daemon, SIGTERM, STOP_MS);
 
 	close(f->daemon_out);
 	f->daemon_out = -1;
@@ -555,8 +433,8 @@ static void start_fixtures(struct fx *f, const char *const *modes, size_t n)
 		argv[k++] = modes[i];
 	}
 	argv[k] = NULL;
-	f->fixtures = spawn(argv, f->fixture_log, &f->fixtures_out);
-	if (read_line(f->fixtures_out, line, sizeof(line), mono_ms() + DEADLINE_MS) < 0)
+	f->fixtures = rwt_spawn(argv, f->fixture_log, &f->fixtures_out);
+	if (rwt_read_line(f->fixtures_out, line, sizeof(line), rwt_mono_ms() + DEADLINE_MS) < 0)
 		fail_msg("rw-demo-runner printed no address line (see its log)");
 	arr = cJSON_Parse(line);
 	if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != n)
@@ -723,8 +601,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	stop_proc(&f->daemon, SIGTERM, STOP_MS);
-	stop_proc(&f->fixtures, SIGTERM, STOP_MS);
+	rwt_stop_proc(&f->daemon, SIGTERM, STOP_MS);
+	rwt_stop_proc(&f->fixtures, SIGTERM, STOP_MS);
 	if (f->daemon_out >= 0)
 		close(f->daemon_out);
 	if (f->fixtures_out >= 0)
@@ -928,7 +806,7 @@ static void test_restart_gap_is_unknown(void **state)
 	wait_route(f, T1, "broken", "down", DEADLINE_MS);
 	stop_daemon(f);
 	t_stop = clock_wall_ms();
-	sleep_ms(3000);
+	rwt_sleep_ms(3000);
 	t_restart = clock_wall_ms();
 	start_daemon(f, true);
 	wait_route(f, T1, "steady", "eligible", DEADLINE_MS);
@@ -1003,16 +881,16 @@ static void test_guard_refuses_loopback(void **state)
 	start_daemon(f, false);
 
 	/* Several intervals with no connection, until both are seen down. */
-	deadline = mono_ms() + 4000;
+	deadline = rwt_mono_ms() + 4000;
 	for (;;) {
 		int c = accept(s, NULL, NULL);
 		if (c >= 0) {
 			accepted++;
 			close(c);
 		}
-		if (mono_ms() >= deadline)
+		if (rwt_mono_ms() >= deadline)
 			break;
-		sleep_ms(20);
+		rwt_sleep_ms(20);
 	}
 	wait_route(f, T1, "sneaky-ip", "down", DEADLINE_MS);
 	wait_route(f, T1, "sneaky-name", "down", DEADLINE_MS);
@@ -1135,22 +1013,22 @@ static void test_sighup_broken_policy(void **state)
 
 	write_file(f->policy, "{ \"version\": 1, \"probe\": { \"interval_s\": ");
 	assert_int_equal(kill(f->daemon, SIGHUP), 0);
-	deadline = mono_ms() + DEADLINE_MS;
+	deadline = rwt_mono_ms() + DEADLINE_MS;
 	for (;;) {
 		m = get_metrics(f);
 		fails = metric_value(m, "runwarden_policy_reload_failures_total");
 		policy_info_line(m, after, sizeof(after));
 		assert_true(metric_value(m, "runwarden_policy_reloads_total") == 0);
 		free(m);
-		if (fails != 0 || mono_ms() >= deadline)
+		if (fails != 0 || rwt_mono_ms() >= deadline)
 			break;
-		sleep_ms(100);
+		rwt_sleep_ms(100);
 	}
 	assert_true(fails == 1);
 	assert_string_equal(after, before);
 	/* Still alive, still probing with the old policy. */
 	assert_int_equal(waitpid(f->daemon, &status, WNOHANG), 0);
-	sleep_ms(1500);
+	rwt_sleep_ms(1500);
 	wait_route(f, T1, "hup", "eligible", 1);
 	stop_daemon(f);
 	f->passed = true;
@@ -1181,12 +1059,12 @@ static void test_flags_and_probation(void **state)
 	id = add_fixture_runner(f, "wobbly", T1, 0, NULL);
 	start_daemon(f, true);
 	wait_route(f, T1, "wobbly", "eligible", DEADLINE_MS);
-	sleep_ms(3000);
+	rwt_sleep_ms(3000);
 
 	/* Down for a few seconds: well below 0.9 of a short history. */
 	set_mode(f->addr[0], "fail");
 	wait_route(f, T1, "wobbly", "down", DEADLINE_MS);
-	sleep_ms(2500);
+	rwt_sleep_ms(2500);
 	set_mode(f->addr[0], "ok");
 	wait_route(f, T1, "wobbly", "flagged", DEADLINE_MS);
 	doc = get_route(f, T1);
@@ -1195,7 +1073,7 @@ static void test_flags_and_probation(void **state)
 	assert_non_null(strstr(detail, "< floor 0.900000"));
 
 	/* It is up but stays flagged: hysteresis. */
-	sleep_ms(1500);
+	rwt_sleep_ms(1500);
 	doc = get_route(f, T1);
 	expect_place(doc, "wobbly", "flagged", NULL);
 	cJSON_Delete(doc);
@@ -1265,7 +1143,7 @@ static void test_maintenance_notice(void **state)
 	start_daemon(f, true);
 	wait_route(f, T1, "noticed", "maintenance", DEADLINE_MS);
 	wait_route(f, T2, "late", "down", DEADLINE_MS);
-	sleep_ms(2500);
+	rwt_sleep_ms(2500);
 	now = clock_wall_ms();
 	get_avail(f, id_ok, now - 2000, now, &a);
 	assert_int_equal(a.maint, 2000);
@@ -1288,7 +1166,7 @@ static void test_maintenance_notice(void **state)
 	                 0);
 	start_daemon(f, true);
 	wait_route(f, T2, "late", "down", DEADLINE_MS);
-	sleep_ms(2500);
+	rwt_sleep_ms(2500);
 	now = clock_wall_ms();
 	get_avail(f, id_late, now - 2000, now, &b);
 	assert_int_equal(b.maint, 0);
@@ -1304,7 +1182,7 @@ static void test_maintenance_notice(void **state)
 static void wait_metric(struct fx *f, const char *name, double want, bool at_least,
                         int64_t timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = rwt_mono_ms() + timeout_ms;
 
 	for (;;) {
 		char *m = get_metrics(f);
@@ -1312,10 +1190,10 @@ static void wait_metric(struct fx *f, const char *name, double want, bool at_lea
 		free(m);
 		if (v == want || (at_least && v > want))
 			return;
-		if (mono_ms() >= deadline)
+		if (rwt_mono_ms() >= deadline)
 			fail_msg("/metrics: %s is %g, not %s%g, after %" PRId64 " ms", name, v,
 			         at_least ? ">= " : "", want, timeout_ms);
-		sleep_ms(100);
+		rwt_sleep_ms(100);
 	}
 }
 

@@ -64,23 +64,30 @@ pid_t rwt_spawn(const char *const argv[], const char *log_path, int *out_fd)
 	return pid;
 }
 
+int rwt_reap_by(pid_t pid, int64_t deadline, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			fail_msg("waitpid(%d): %s", (int)pid, strerror(errno));
+		if (rwt_mono_ms() >= deadline)
+			return -1;
+		rwt_sleep_ms(10);
+	}
+}
+
 int rwt_stop_proc(pid_t *pid, int sig, int64_t timeout_ms)
 {
-	int64_t deadline = rwt_mono_ms() + timeout_ms;
 	int status = 0;
 
 	if (*pid <= 0)
 		return 0;
 	kill(*pid, sig);
-	for (;;) {
-		pid_t r = waitpid(*pid, &status, WNOHANG);
-		if (r == *pid) {
-			*pid = 0;
-			return status;
-		}
-		if (rwt_mono_ms() >= deadline)
-			break;
-		rwt_sleep_ms(10);
+	if (rwt_reap_by(*pid, rwt_mono_ms() + timeout_ms, &status) == 0) {
+		*pid = 0;
+		return status;
 	}
 	kill(*pid, SIGKILL);
 	while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)

@@ -25,6 +25,10 @@ void rwt_sleep_ms(int64_t ms);
  */
 pid_t rwt_spawn(const char *const argv[], const char *log_path, int *out_fd);
 
+/** Waits for @p pid until the monotonic @p deadline: 0 with *status, or -1
+ *  (still running). */
+int rwt_reap_by(pid_t pid, int64_t deadline, int *status);
+
 /** Sends @p sig and reaps within @p timeout_ms, else SIGKILLs. The wait
  *  status, or -1 when it had to be killed. Clears *pid. */
 int rwt_stop_proc(pid_t *pid, int sig, int64_t timeout_ms);
