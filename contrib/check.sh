@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
-rw_install_deps clang-format
+# chromium: the HTML report is loaded in headless Chromium (tests/reports/test_report_cli.c).
+rw_install_deps clang-format chromium
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

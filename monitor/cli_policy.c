@@ -15,7 +15,7 @@
 static const char policy_usage[] =
         "usage: runwarden policy check FILE\n"
         "       runwarden policy whatif NEW.json [--month YYYY-MM] [--db FILE]\n"
-        "                               [--format text|json]\n"
+        "                               [--format text|json|md|csv]\n"
         "\n"
         "check validates a policy file. On success prints the normalized policy (every\n"
         "field, defaults included) and the SHA-256 of the file, and exits 0; on\n"

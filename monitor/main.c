@@ -32,6 +32,8 @@ static const char usage[] =
         "  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
         "  policy check FILE     validate a policy file\n"
         "  policy whatif FILE    which runners a new policy would change\n"
+        "  report monthly --month YYYY-MM\n"
+        "                        the monthly compliance report (md, json, csv, html)\n"
         "  backup FILE           online copy of the database\n"
         "\n"
         "`runwarden COMMAND --help` documents each command. The database is --db FILE,\n"
@@ -160,6 +162,11 @@ int main(int argc, char **argv)
 		code = cli_policy(argc - 1, argv + 1);
 	else if (strcmp(cmd, "backup") == 0)
 		code = cli_backup(argc - 1, argv + 1);
+	else if (strcmp(cmd, "report") == 0 && argc >= 3)
+		code = cli_exec_report(argv[2], argc - 3, argv + 3); /* runwarden-report */
+	else if (strcmp(cmd, "report") == 0)
+		code = cli_error(CLI_USAGE,
+		                 "report: which report? (runwarden report monthly --help)");
 	else
 		code = cli_error(CLI_USAGE, "unknown command \"%s\" (see runwarden --help)", cmd);
 	curl_global_cleanup();

@@ -134,6 +134,23 @@ static const char *const migrations[] = {
         "  UNIQUE (runner_id, start_ms));"
         "CREATE INDEX incidents_start ON incidents(start_ms);"
         "CREATE INDEX incidents_open ON incidents(runner_id) WHERE end_ms IS NULL;",
+        /* 4 → 5: daily rollups of the raw samples (store_rollup.c), so that
+         * reports read a row per runner-day, not every sample. latency and
+         * fail_runs are sparse histograms (policy/rollup.h); rollup_days
+         * lists the days done. (day, runner_id) is the key: a month is one
+         * range scan. */
+        "CREATE TABLE rollups ("
+        "  day INTEGER NOT NULL,"
+        "  runner_id INTEGER NOT NULL,"
+        "  samples INTEGER NOT NULL,"
+        "  failures INTEGER NOT NULL,"
+        "  latency BLOB NOT NULL,"
+        "  fail_runs BLOB NOT NULL,"
+        "  PRIMARY KEY (day, runner_id)) WITHOUT ROWID;"
+        "CREATE TABLE rollup_days ("
+        "  day INTEGER PRIMARY KEY,"
+        "  runners INTEGER NOT NULL,"
+        "  samples INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

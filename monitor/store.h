@@ -462,4 +462,160 @@ void store_incident_deinit(struct store_incident *inc);
 /** Frees an array from store_incident_list(). Accepts NULL. */
 void store_incidents_free(struct store_incident *v, size_t n);
 
+/* ---- reports: daily rollups (store_rollup.c) -----------------------------
+ *
+ * One row per runner and completed UTC day with samples: that day's
+ * struct rollup_day (policy/rollup.h: samples, failures, a latency histogram,
+ * failure-run lengths), so that reports read rollups, never raw samples. The
+ * writer computes them from the raw samples a chunk at a time (one short
+ * transaction per step), once a day has been over for STORE_ROLLUP_SETTLE_MS,
+ * and before the retention purge deletes that day's samples; rollup_days
+ * lists each day done. A sample stored after its day was rolled up is not in
+ * the rollup. Days are counted from 1970-01-01 (UTC): day d is
+ * [d * 86400000, (d + 1) * 86400000).
+ */
+
+struct rollup_day; /* policy/rollup.h */
+
+/** How long after a day's end its rollup waits for late samples. */
+#define STORE_ROLLUP_SETTLE_MS ((int64_t)10 * 60 * 1000)
+
+/**
+ * The earliest day that may have samples not rolled up yet: the day of the
+ * first sample after the last day done (of the first sample at all when no
+ * day is done). The retention purge must keep samples from this day on.
+ * @return 0, RW_ENOENT (every sample is rolled up), RW_EBUSY, RW_EIO.
+ */
+int store_rollup_frontier(struct store *st, int64_t *day);
+
+/**
+ * The next day to roll up: store_rollup_frontier(), once that day has been
+ * over for STORE_ROLLUP_SETTLE_MS at @p now_ms.
+ * @return 0, RW_ENOENT (nothing to do yet), RW_EBUSY, RW_EIO.
+ */
+int store_rollup_next_day(struct store *st, int64_t now_ms, int64_t *day);
+
+/**
+ * Rolls up part of @p day: the runners with id > *@p cursor, in id order,
+ * until about @p max_samples samples have been read (a runner is never
+ * split), then writes their rows in one transaction; the samples are read
+ * before it, outside any lock. The step that reaches the end of the runner
+ * list also records the day in rollup_days, in the same transaction.
+ * @param cursor  in: the last runner done (0 to start a day); out: the next.
+ * @param done    set when the day is complete.
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO; on failure nothing of the step is
+ *         written and *cursor is unchanged, so the step can be retried.
+ */
+int store_rollup_step(struct store *st, int64_t day, int64_t *cursor, uint32_t max_samples,
+                      bool *done);
+
+/** Rolls up all of @p day, in steps (tests and tools). */
+int store_rollup_day(struct store *st, int64_t day);
+
+/** Writes one rollup row as given (benchmarks and tests that build a history
+ *  without raw samples); replaces an existing row. Runs in the caller's
+ *  transaction when one is open (store_begin()), else in its own. */
+int store_rollup_put(struct store *st, int64_t day, int64_t runner_id, const struct rollup_day *d);
+
+/** Records @p day as done in rollup_days (with store_rollup_put()); in the
+ *  caller's transaction when one is open. */
+int store_rollup_mark_done(struct store *st, int64_t day);
+
+/**
+ * Where store_rollup_sum() adds the rollup of @p runner_id on @p day: a sum
+ * owned by the caller, or NULL to skip that row.
+ */
+typedef struct rollup_day *(*store_rollup_sink_cb)(int64_t runner_id, int64_t day, void *data);
+
+/**
+ * Adds every stored rollup of the days [@p from_day, @p to_day) into the
+ * sums @p cb returns, in (day, runner id) order: one pass, no allocation.
+ * @return 0, RW_EIO (a row that does not decode), RW_EBUSY.
+ */
+int store_rollup_sum(struct store *st, int64_t from_day, int64_t to_day, store_rollup_sink_cb cb,
+                     void *data);
+
+/** How many of the days [@p from_day, @p to_day) are in rollup_days. */
+int store_rollup_days_done(struct store *st, int64_t from_day, int64_t to_day, int64_t *count);
+
+/* ---- reports: many runners' history (store_report.c) ----------------------
+ *
+ * A reader keeps the statements prepared for reading runner after runner:
+ * the same rows as store_intervals() and store_maintenance_list(), at the
+ * cost of an index seek each, into buffers the caller reuses.
+ */
+
+struct store_reader;
+
+/**
+ * Prepares a reader on @p st (which must outlive it). Free with
+ * store_reader_close(). @return 0, RW_ENOMEM, RW_EIO.
+ */
+int store_reader_open(struct store *st, struct store_reader **out);
+
+/** Frees @p r. Accepts NULL. */
+void store_reader_close(struct store_reader *r);
+
+/**
+ * store_intervals() of @p runner_id for [@p from_ms, @p to_ms) into *@p buf
+ * (of *@p cap elements, grown with realloc as needed; the caller frees it).
+ * @param n  receives the number of intervals.
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_reader_intervals(struct store_reader *r, int64_t runner_id, int64_t from_ms,
+                           int64_t to_ms, struct rw_interval **buf, size_t *cap, size_t *n);
+
+/**
+ * The maintenance windows of @p runner_id that overlap [@p from_ms, @p to_ms)
+ * and were not cancelled (store_maintenance_cancelled()), by start then id,
+ * as the accounting reads them, into *@p buf as above.
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_reader_maintenance(struct store_reader *r, int64_t runner_id, int64_t from_ms,
+                             int64_t to_ms, struct rw_maintenance **buf, size_t *cap, size_t *n);
+
+/* ---- reports: the monitor's own record (store_report.c) ------------------- */
+
+/** One row of blind_periods. */
+struct store_blind {
+	int64_t id;
+	int64_t start_ms;
+	int64_t end_ms;
+	char cause[16]; /* store_blind_cause_name() */
+};
+
+/**
+ * Lists the blind periods that overlap [@p from_ms, @p to_ms), unclipped,
+ * ordered by start then id. @p out is malloc'd (NULL when *n is 0); free it
+ * with free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_blind_list(struct store *st, int64_t from_ms, int64_t to_ms, struct store_blind **out,
+                     size_t *n);
+
+/** One daemon run: from its start to its last recorded tick. */
+struct store_run {
+	int64_t id;
+	int64_t started_ms;
+	int64_t last_tick_ms;
+};
+
+/**
+ * Lists the runs that overlap [@p from_ms, @p to_ms) (started before to_ms,
+ * last tick after from_ms), ordered by start. @p out is malloc'd (NULL when
+ * *n is 0); free it with free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct store_run **out,
+                   size_t *n);
+
+/**
+ * Reads the policy in force at @p t_ms: the policy_versions row with the
+ * latest effective_ms before @p t_ms (the highest id among equals). Free
+ * @p out with store_policy_version_deinit().
+ * @return 0, RW_ENOENT (none took effect before t_ms), RW_ENOMEM, RW_EBUSY,
+ *         RW_EIO.
+ */
+int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version *out);
+
 #endif

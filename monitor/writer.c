@@ -6,6 +6,11 @@
  * with `batch` under `mu` and writes `batch` without holding the lock. A
  * failed `batch` stays where it is and the next swap appends the new queue
  * behind it, so order is kept. The thread is the only user of `st`.
+ *
+ * Between batches the thread also does the store's background work, a bounded
+ * step at a time: the daily rollups of completed days (store_rollup.c), then,
+ * when idle, the retention purge, which never deletes samples of a day that
+ * is not rolled up yet.
  */
 #include "writer.h"
 
@@ -13,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "clock.h"
 #include "rw_error.h"
 
@@ -20,6 +26,18 @@
  * thousand rows per minute, so that the purge never holds the lock long. */
 #define WRITER_PURGE_EVERY_MS 60000
 #define WRITER_PURGE_ROWS     5000
+#define WRITER_PURGE_HELD_MS  1000 /* again soon when rollups held the purge back */
+
+/* Daily rollups (store_rollup.c): a completed day is rolled up in steps of
+ * about WRITER_ROLLUP_SAMPLES samples (~10-20 ms each), one step at most
+ * every WRITER_ROLLUP_PAUSE_MS between batches, so that a day of 10,000
+ * runners (14.4 M samples) takes a couple of minutes of background work and
+ * no batch waits long. With nothing to roll up, look again a minute later;
+ * after a failed step, retry after WRITER_ROLLUP_RETRY_MS. */
+#define WRITER_ROLLUP_SAMPLES  20000
+#define WRITER_ROLLUP_PAUSE_MS 100
+#define WRITER_ROLLUP_IDLE_MS  60000
+#define WRITER_ROLLUP_RETRY_MS 5000
 
 struct recvec {
 	struct store_rec *v;
@@ -46,7 +64,10 @@ struct writer {
 	/* Thread only. */
 	struct recvec batch;
 	int64_t retention_ms;
-	uint64_t next_purge; /* uv_hrtime() in ms */
+	uint64_t next_purge;   /* uv_hrtime() in ms */
+	uint64_t next_rollup;  /* uv_hrtime() in ms */
+	int64_t rollup_day;    /* the day being rolled up; -1: none */
+	int64_t rollup_cursor; /* the last runner of rollup_day done */
 
 	writer_status_cb status_cb;
 	writer_stopped_cb stopped_cb;
@@ -126,15 +147,54 @@ static void report(struct writer *w, int rc, const char *msg)
 static void purge(struct writer *w)
 {
 	uint64_t now = uv_hrtime() / 1000000;
-	int deleted = 0;
+	int64_t before = clock_wall_ms() - w->retention_ms, day;
+	int deleted = 0, rc;
 
 	if (w->retention_ms <= 0 || now < w->next_purge)
 		return;
 	w->next_purge = now + WRITER_PURGE_EVERY_MS;
-	if (store_purge_samples(w->st, clock_wall_ms() - w->retention_ms, WRITER_PURGE_ROWS,
-	                        &deleted) == 0 &&
+	/* Never delete samples that are not rolled up yet. */
+	rc = store_rollup_frontier(w->st, &day);
+	if (rc < 0 && rc != RW_ENOENT)
+		return;
+	if (rc == 0 && day * CALENDAR_MS_PER_DAY < before) {
+		before = day * CALENDAR_MS_PER_DAY;
+		/* Held back: look again once the rollups have moved on. */
+		w->next_purge = now + WRITER_PURGE_HELD_MS;
+	}
+	if (store_purge_samples(w->st, before, WRITER_PURGE_ROWS, &deleted) == 0 &&
 	    deleted == WRITER_PURGE_ROWS)
 		w->next_purge = now; /* more to do: again at the next idle moment */
+}
+
+/* One step of the daily rollups, when one is due (see WRITER_ROLLUP_*). */
+static void rollup(struct writer *w)
+{
+	uint64_t now = uv_hrtime() / 1000000;
+	bool done = false;
+	int rc;
+
+	if (now < w->next_rollup)
+		return;
+	if (w->rollup_day < 0) {
+		rc = store_rollup_next_day(w->st, clock_wall_ms(), &w->rollup_day);
+		if (rc < 0) {
+			w->rollup_day = -1;
+			w->next_rollup = now + (rc == RW_ENOENT ? WRITER_ROLLUP_IDLE_MS
+			                                        : WRITER_ROLLUP_RETRY_MS);
+			return;
+		}
+		w->rollup_cursor = 0;
+	}
+	rc = store_rollup_step(w->st, w->rollup_day, &w->rollup_cursor, WRITER_ROLLUP_SAMPLES,
+	                       &done);
+	if (rc < 0) {
+		w->next_rollup = now + WRITER_ROLLUP_RETRY_MS;
+		return;
+	}
+	if (done)
+		w->rollup_day = -1; /* the next day, if any, right away */
+	w->next_rollup = done ? now : now + WRITER_ROLLUP_PAUSE_MS;
 }
 
 static void writer_thread(void *arg)
@@ -158,6 +218,7 @@ static void writer_thread(void *arg)
 		if (w->batch.len == 0) {
 			if (stop)
 				break;
+			rollup(w);
 			purge(w);
 			continue;
 		}
@@ -193,6 +254,8 @@ static void writer_thread(void *arg)
 			backoff_ms = WRITER_BATCH_MS;
 			report(w, 0, "writes succeed again");
 		}
+		if (!failing && !stop)
+			rollup(w); /* a busy writer is rarely idle: between batches too */
 	}
 }
 
@@ -226,6 +289,7 @@ int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path, int6
 	}
 	w->loop = loop;
 	w->retention_ms = retention_ms;
+	w->rollup_day = -1;
 	w->status_cb = status_cb;
 	w->data = data;
 	rc = store_open(&w->st, db_path, STORE_CREATE, err, errlen);

@@ -266,21 +266,17 @@ static void sweep_run(struct sweep *sw, int64_t a, int64_t b)
 	}
 }
 
-void account_period(const struct account_input *in, int64_t from_ms, int64_t to_ms,
-                    struct rw_totals *out)
+/* Readies @p sw to sweep from @p from_ms: the cap's use since the start of
+ * from's month, and the observed cursor after the last change at or before
+ * from. */
+static void sweep_start(struct sweep *sw, const struct account_input *in, int64_t from_ms)
 {
-	struct sweep sw;
 	int64_t month_start, month_end;
 	size_t lo = 0, hi = in->n_iv;
 
-	memset(out, 0, sizeof(*out));
-	if (to_ms <= from_ms)
-		return;
 	calendar_month(from_ms, &month_start, &month_end);
-	sweep_init(&sw, in, month_end, NULL);
-	sweep_run(&sw, month_start, from_ms);
-
-	/* The observed cursor starts after the last change at or before from. */
+	sweep_init(sw, in, month_end, NULL);
+	sweep_run(sw, month_start, from_ms);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (in->iv[mid].start_ms <= from_ms)
@@ -288,9 +284,42 @@ void account_period(const struct account_input *in, int64_t from_ms, int64_t to_
 		else
 			hi = mid;
 	}
-	sw.iv_next = lo;
+	sw->iv_next = lo;
+}
+
+void account_period(const struct account_input *in, int64_t from_ms, int64_t to_ms,
+                    struct rw_totals *out)
+{
+	struct sweep sw;
+
+	memset(out, 0, sizeof(*out));
+	if (to_ms <= from_ms)
+		return;
+	sweep_start(&sw, in, from_ms);
 	sw.out = out;
 	sweep_run(&sw, from_ms, to_ms);
+}
+
+void account_period_days(const struct account_input *in, int64_t from_ms, int64_t to_ms,
+                         struct rw_totals *out, size_t n_out)
+{
+	struct sweep sw;
+	int64_t day0 = from_ms / CALENDAR_MS_PER_DAY, a = from_ms;
+
+	if (from_ms % CALENDAR_MS_PER_DAY < 0)
+		day0--; /* floor, for times before 1970 */
+	memset(out, 0, n_out * sizeof(*out));
+	if (to_ms <= from_ms)
+		return;
+	sweep_start(&sw, in, from_ms);
+	for (size_t i = 0; i < n_out && a < to_ms; i++) {
+		int64_t b = (day0 + (int64_t)i + 1) * CALENDAR_MS_PER_DAY;
+		if (b > to_ms)
+			b = to_ms;
+		sw.out = &out[i];
+		sweep_run(&sw, a, b);
+		a = b;
+	}
 }
 
 int64_t account_maintenance_used(const struct account_input *in, int64_t t_ms)

@@ -137,6 +137,17 @@ void account_period(const struct account_input *in, int64_t from_ms, int64_t to_
                     struct rw_totals *out);
 
 /**
+ * account_period() cut at UTC midnights, in the same single sweep: @p out[i]
+ * receives the totals of [max(from, d0 + i days), min(to, d0 + (i + 1) days))
+ * where d0 is the midnight at or before @p from_ms, for i < @p n_out (days
+ * beyond @p n_out are not counted; days after @p to_ms are zeroed). Each day
+ * equals account_period() over that day, so the days sum to
+ * account_period(from, to) when n_out covers it. Requires from_ms <= to_ms.
+ */
+void account_period_days(const struct account_input *in, int64_t from_ms, int64_t to_ms,
+                         struct rw_totals *out, size_t n_out);
+
+/**
  * Maintenance credited (milliseconds, rule 2) in the calendar month (UTC)
  * that contains @p t_ms — "maintenance used of cap". This is the whole
  * month's credit, [month start, next month start), whatever @p t_ms and

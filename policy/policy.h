@@ -121,6 +121,12 @@ struct rw_policy {
 		char **canaries;      /* owned; http(s) URLs */
 		size_t n_canaries;
 	} blindness;
+
+	/* The pool minimum the monthly report checks for every target: at
+	 * least min_runners compliant (PASS) runners serve it. */
+	struct {
+		uint32_t min_runners; /* 0..100000; default 0: no minimum */
+	} pool;
 };
 
 /**

@@ -3,7 +3,7 @@
  * policy_json.c — policy_to_json(): a parsed policy back to normalized JSON.
  *
  * The output is the canonical text of a policy: every field present, defaults
- * included, keys in the order of DESIGN.md's example, two-space indent, one
+ * included, keys in the order of DESIGN.md's example (then "pool"), two-space indent, one
  * trailing newline. It depends only on the struct, never on the file the
  * policy came from, so equal policies render to equal bytes.
  *
@@ -231,7 +231,7 @@ static void put_blindness(struct jbuf *b, const struct rw_policy *p)
 		close_at(b, 2, "]");
 	next(b, true);
 	close_at(b, 1, "}");
-	next(b, true);
+	next(b, false);
 }
 
 char *policy_to_json(const struct rw_policy *p)
@@ -280,6 +280,10 @@ char *policy_to_json(const struct rw_policy *p)
 
 	put_service_window(&b, p);
 	put_blindness(&b, p);
+	key(&b, 1, "pool");
+	put(&b, "{\n");
+	uint_member(&b, 2, "min_runners", p->pool.min_runners, true);
+	close_at(&b, 1, "}\n");
 	put(&b, "}\n");
 	if (b.oom) {
 		free(b.p);

@@ -57,3 +57,16 @@ void month_format(int64_t t_ms, char out[8])
 	}
 	snprintf(out, 8, "%04d-%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1);
 }
+
+int64_t month_period_end(int64_t start_ms, int64_t end_ms, int64_t now_ms, int64_t tick_ms,
+                         bool *partial)
+{
+	*partial = now_ms < end_ms;
+	if (!*partial)
+		return end_ms;
+	if (tick_ms > start_ms)
+		return tick_ms < end_ms ? tick_ms : end_ms;
+	if (now_ms < start_ms)
+		return start_ms;
+	return now_ms < end_ms ? now_ms : end_ms;
+}

@@ -9,6 +9,7 @@
 #ifndef RW_MONTH_H
 #define RW_MONTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,16 @@ int month_parse(const char *s, int64_t now_ms, int64_t *start_ms, int64_t *end_m
 
 /** Writes "YYYY-MM" of the month that contains @p t_ms (>= 0) into @p out. */
 void month_format(int64_t t_ms, char out[8]);
+
+/**
+ * Where a report stops counting the month [@p start_ms, @p end_ms): at its
+ * end once it is over by the wall clock @p now_ms; otherwise (*@p partial)
+ * at the monitor's last recorded tick @p tick_ms (-1: none), clamped to the
+ * month, or — when no tick falls in the month — at @p now_ms, so that the
+ * month so far is unknown rather than an empty period that owes nothing.
+ * Time after the last tick is unknown in every case.
+ */
+int64_t month_period_end(int64_t start_ms, int64_t end_ms, int64_t now_ms, int64_t tick_ms,
+                         bool *partial);
 
 #endif

@@ -17,6 +17,7 @@ void policy_source_init(struct policy_source *ps)
 {
 	memset(ps, 0, sizeof(*ps));
 	policy_defaults(&ps->pol);
+	ps->effective_ms = -1;
 }
 
 void policy_source_deinit(struct policy_source *ps)
@@ -97,14 +98,13 @@ int policy_source_file(struct policy_source *ps, const char *path, char *err, si
 	return rc;
 }
 
-int policy_source_current(struct policy_source *ps, struct store *st, char *err, size_t errlen)
+/* Fills @p ps from @p rc and @p pv, the answer of store_policy_latest() or
+ * store_policy_at(): the stored policy, or with RW_ENOENT the defaults. */
+static int from_store(struct policy_source *ps, struct store *st, int rc,
+                      struct store_policy_version *pv, char *err, size_t errlen)
 {
-	struct store_policy_version pv;
 	char origin[64];
-	int rc;
 
-	policy_source_deinit(ps);
-	rc = store_policy_latest(st, &pv);
 	if (rc == RW_ENOENT) {
 		/* The daemon records the defaults as their normalized JSON. */
 		char *json = policy_to_json(&ps->pol);
@@ -123,20 +123,38 @@ int policy_source_current(struct policy_source *ps, struct store *st, char *err,
 		snprintf(err, errlen, "reading policy_versions: %s", store_errmsg(st));
 		return rc;
 	}
-	snprintf(origin, sizeof(origin), "policy_versions #%lld", (long long)pv.id);
-	rc = policy_parse(&ps->pol, pv.body, strlen(pv.body), origin, err, errlen);
+	snprintf(origin, sizeof(origin), "policy_versions #%lld", (long long)pv->id);
+	rc = policy_parse(&ps->pol, pv->body, strlen(pv->body), origin, err, errlen);
 	if (rc == 0) {
 		/* The stored hash is the file's; the stored body is those bytes. */
-		snprintf(ps->sha256, sizeof(ps->sha256), "%s", pv.sha256);
-		ps->id = pv.id;
+		snprintf(ps->sha256, sizeof(ps->sha256), "%s", pv->sha256);
+		ps->id = pv->id;
+		ps->effective_ms = pv->effective_ms;
 		ps->origin = strdup(origin);
 		if (!ps->origin) {
 			snprintf(err, errlen, "out of memory");
 			rc = RW_ENOMEM;
 		}
 	}
-	store_policy_version_deinit(&pv);
+	store_policy_version_deinit(pv);
 	if (rc < 0)
 		policy_source_deinit(ps);
 	return rc;
+}
+
+int policy_source_current(struct policy_source *ps, struct store *st, char *err, size_t errlen)
+{
+	struct store_policy_version pv;
+
+	policy_source_deinit(ps);
+	return from_store(ps, st, store_policy_latest(st, &pv), &pv, err, errlen);
+}
+
+int policy_source_at(struct policy_source *ps, struct store *st, int64_t t_ms, char *err,
+                     size_t errlen)
+{
+	struct store_policy_version pv;
+
+	policy_source_deinit(ps);
+	return from_store(ps, st, store_policy_at(st, t_ms, &pv), &pv, err, errlen);
 }

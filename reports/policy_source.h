@@ -27,6 +27,7 @@ struct policy_source {
 	struct rw_policy pol; /* owned */
 	char sha256[65];      /* lowercase hex of the bytes the policy was parsed from */
 	int64_t id;           /* policy_versions.id, or 0 when not from the store */
+	int64_t effective_ms; /* policy_versions.effective_ms, or -1 when not from the store */
 	char *origin;         /* owned: the file's path, "policy_versions #ID" or
 	                         "built-in defaults" */
 };
@@ -53,6 +54,16 @@ int policy_source_file(struct policy_source *ps, const char *path, char *err, si
  *         store's error.
  */
 int policy_source_current(struct policy_source *ps, struct store *st, char *err, size_t errlen);
+
+/**
+ * The policy in force at @p t_ms as the store records it: the body of the
+ * policy_versions row that took effect last before @p t_ms (store_policy_at());
+ * with none, the built-in defaults. A monthly report uses the policy in force
+ * at the end of its month.
+ * @return as policy_source_current().
+ */
+int policy_source_at(struct policy_source *ps, struct store *st, int64_t t_ms, char *err,
+                     size_t errlen);
 
 /** SHA-256 of @p len bytes as 64 lowercase hex digits and a NUL. */
 void policy_source_sha256_hex(const void *data, size_t len, char out[65]);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * whatif.c — one runner at a time: read its history and its maintenance
- * windows once, then judge them under both policies; see whatif.h.
+ * windows once (evidence.h), then judge them under both policies; see
+ * whatif.h.
  *
  * Invariant: both policies see exactly the same stored evidence (the same
  * intervals, windows, last state and "now"), so every difference in the
@@ -14,36 +15,14 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "evidence.h"
+#include "month.h"
 #include "rw_error.h"
-
-/* The stored evidence of one runner, shared by both policies. */
-struct evidence {
-	const struct store_runner *sr;
-	struct rw_interval *iv;
-	size_t n_iv;
-	struct rw_maintenance *mw;
-	size_t n_mw;
-	int64_t now_ms; /* the last tick: the last change holds until here */
-};
 
 /* a / b >= ppm / 1e6, exactly (b > 0); the daemon's comparison (fleet.c). */
 static bool at_least(int64_t a, int64_t b, uint64_t ppm)
 {
 	return (__int128)a * 1000000 >= (__int128)b * ppm;
-}
-
-static void account(const struct evidence *ev, const struct rw_policy *pol, int64_t from_ms,
-                    int64_t to_ms, struct rw_totals *out)
-{
-	struct account_input in = {
-	        .iv = ev->iv,
-	        .n_iv = ev->n_iv,
-	        .mw = ev->mw,
-	        .n_mw = ev->n_mw,
-	        .policy = pol,
-	        .now_ms = ev->now_ms,
-	};
-	account_period(&in, from_ms, to_ms, out);
 }
 
 /* Eligibility at ev->now_ms by whatif.h's rules, most immediate reason first
@@ -56,7 +35,7 @@ static void judge_eligibility(const struct evidence *ev, const struct rw_policy 
 	struct rw_totals t;
 	int64_t up, down;
 
-	account(ev, pol, from, now, &t);
+	evidence_account(ev, pol, from, now, &t);
 	up = t.ms[RW_STATE_UP];
 	down = t.ms[RW_STATE_DOWN];
 	s->has_rolling = up + down > 0;
@@ -68,7 +47,7 @@ static void judge_eligibility(const struct evidence *ev, const struct rw_policy 
 		s->reason = "pending";
 	} else {
 		struct rw_totals at;
-		account(ev, pol, now, now + 1, &at);
+		evidence_account(ev, pol, now, now + 1, &at);
 		if (at.ms[RW_STATE_MAINTENANCE] == 1)
 			s->reason = "maintenance";
 		else if (ev->sr->last_state == RW_STATE_DOWN)
@@ -91,42 +70,9 @@ static void judge(const struct evidence *ev, const struct rw_policy *pol, int64_
 
 	s->floor_ppm =
 	        policy_floor_ppm(pol, (const char *const *)ev->sr->targets, ev->sr->n_targets);
-	account(ev, pol, month_start, period_end, &t);
+	evidence_account(ev, pol, month_start, period_end, &t);
 	account_evaluate(&t, s->floor_ppm, pol->window.min_coverage_ppm, &s->month);
 	judge_eligibility(ev, pol, s);
-}
-
-/* Reads what both policies need of one runner: intervals from the earliest
- * instant either looks at, and every window that can use a cap from the
- * first month involved (the cap counts from its month's first millisecond). */
-static int load_evidence(struct store *st, const struct store_runner *sr, int64_t from_ms,
-                         int64_t to_ms, struct evidence *ev)
-{
-	struct store_maintenance *ms = NULL;
-	int64_t cap_from, cap_end;
-	size_t n = 0;
-	int rc;
-
-	rc = store_intervals(st, sr->id, from_ms, to_ms, &ev->iv, &ev->n_iv);
-	if (rc < 0)
-		return rc;
-	calendar_month(from_ms, &cap_from, &cap_end);
-	rc = store_maintenance_list(st, sr->id, cap_from, INT64_MAX, false, &ms, &n);
-	if (rc < 0)
-		return rc;
-	ev->mw = n ? calloc(n, sizeof(*ev->mw)) : NULL;
-	if (n && !ev->mw) {
-		store_maintenance_free(ms, n);
-		return RW_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ev->mw[i].start_ms = ms[i].start_ms;
-		ev->mw[i].end_ms = ms[i].end_ms;
-		ev->mw[i].declared_ms = ms[i].declared_ms;
-	}
-	ev->n_mw = n;
-	store_maintenance_free(ms, n);
-	return 0;
 }
 
 static int64_t max64(int64_t a, int64_t b)
@@ -145,12 +91,15 @@ int whatif_run(struct store *st, const struct policy_source *cur, const struct p
 {
 	const struct rw_policy *pols[2] = {&cur->pol, &next->pol};
 	struct store_runner *rs = NULL;
+	struct store_reader *rd = NULL;
+	struct evidence ev;
 	size_t n_rs = 0;
 	int64_t tick, at, from, to;
 	uint32_t rolling_days;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	evidence_init(&ev);
 	out->month_start_ms = month_start_ms;
 	out->month_end_ms = month_end_ms;
 	rc = store_last_tick(st, &tick);
@@ -162,19 +111,17 @@ int whatif_run(struct store *st, const struct policy_source *cur, const struct p
 	/* With no tick the monitor never ran: nothing was observed, and the
 	 * runners' stored state is unknown; eligibility is judged at now. */
 	at = tick >= 0 ? tick : now_ms;
-	out->partial = now_ms < month_end_ms;
-	if (!out->partial)
-		out->period_end_ms = month_end_ms;
-	else if (tick > month_start_ms)
-		out->period_end_ms = min64(tick, month_end_ms);
-	else /* nothing recorded this month: up to now, all of it unknown */
-		out->period_end_ms = min64(max64(now_ms, month_start_ms), month_end_ms);
+	out->period_end_ms =
+	        month_period_end(month_start_ms, month_end_ms, now_ms, tick, &out->partial);
 
 	rc = store_runner_list(st, 0, &rs, &n_rs);
 	if (rc < 0) {
 		snprintf(err, errlen, "reading the runners: %s", store_errmsg(st));
 		return rc;
 	}
+	rc = store_reader_open(st, &rd);
+	if (rc < 0)
+		goto out;
 	out->runners = n_rs ? calloc(n_rs, sizeof(*out->runners)) : NULL;
 	if (n_rs && !out->runners) {
 		rc = RW_ENOMEM;
@@ -189,11 +136,10 @@ int whatif_run(struct store *st, const struct policy_source *cur, const struct p
 	for (size_t i = 0; i < n_rs; i++) {
 		const struct store_runner *sr = &rs[i];
 		struct whatif_runner *w = &out->runners[out->n_runners];
-		struct evidence ev = {.sr = sr, .now_ms = at};
 
 		if (sr->status == STORE_RUNNER_RETIRED)
 			continue;
-		rc = load_evidence(st, sr, from, to, &ev);
+		rc = evidence_load(&ev, rd, sr, from, to, at);
 		if (rc == 0) {
 			w->id = sr->id;
 			w->name = strdup(sr->name);
@@ -202,15 +148,11 @@ int whatif_run(struct store *st, const struct policy_source *cur, const struct p
 				rc = RW_ENOMEM;
 		}
 		if (rc < 0) {
-			free(ev.iv);
-			free(ev.mw);
 			out->n_runners++; /* so that deinit frees w's strings */
 			goto out;
 		}
 		for (int k = 0; k < 2; k++)
 			judge(&ev, pols[k], month_start_ms, out->period_end_ms, &w->side[k]);
-		free(ev.iv);
-		free(ev.mw);
 		w->verdict_changed = w->side[0].month.verdict != w->side[1].month.verdict;
 		w->eligibility_changed = w->side[0].eligible != w->side[1].eligible;
 		out->verdict_changes += w->verdict_changed;
@@ -219,6 +161,8 @@ int whatif_run(struct store *st, const struct policy_source *cur, const struct p
 	}
 	rc = 0;
 out:
+	evidence_deinit(&ev);
+	store_reader_close(rd);
 	store_runners_free(rs, n_rs);
 	if (rc < 0) {
 		if (rc == RW_ENOMEM)

@@ -1,49 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* whatif_render.c — a whatif_result as a text table or as JSON; see whatif_render.h. */
+/*
+ * whatif_render.c — a whatif_result as a text table, Markdown, CSV or JSON;
+ * see whatif_render.h. Markdown and CSV go through the reports' table
+ * writer (table.h), the same one the monthly report uses.
+ */
 #include "whatif_render.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "fmt.h"
+#include "jsonw.h"
 #include "month.h"
 #include "rw_error.h"
+#include "table.h"
 
 #define CELL 64
 
-/* RFC 3339 UTC with milliseconds, as the daemon writes times. */
-static void fmt_time(int64_t ms, char out[40])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms < 0 || !gmtime_r(&t, &tm)) {
-		snprintf(out, 40, "-");
-		return;
-	}
-	snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
-
-/* A floor in percent with no trailing zeros: 990000 → "99%", 995000 → "99.5%". */
-static void fmt_floor(uint32_t ppm, char out[CELL])
-{
-	char *p;
-
-	snprintf(out, CELL, "%.4f", ppm / 10000.0);
-	p = out + strlen(out) - 1;
-	while (*p == '0')
-		*p-- = '\0';
-	if (*p == '.')
-		*p = '\0';
-	strcat(out, "%");
-}
-
+/* Truncated like every report's percentages (fmt.h), so that a runner shown
+ * at a floor's value meets that floor. */
 static void fmt_uptime(const struct rw_availability *a, char out[CELL])
 {
 	if (a->has_uptime)
-		snprintf(out, CELL, "%.3f%%", a->uptime * 100.0);
+		fmt_percent(fmt_ppm(a->totals.ms[RW_STATE_UP],
+		                    a->totals.ms[RW_STATE_UP] + a->totals.ms[RW_STATE_DOWN]),
+		            out);
 	else
 		snprintf(out, CELL, "-");
 }
@@ -108,7 +90,7 @@ int whatif_render_text(FILE *f, const struct whatif_result *r, const struct poli
 {
 	static const char *const heads[N_COLS] = {"RUNNER",   "OPERATOR", "VERDICT",
 	                                          "ELIGIBLE", "UPTIME",   "FLOOR"};
-	char month[8], t[40], cells[N_COLS][2 * CELL];
+	char month[8], t[FMT_LEN], cells[N_COLS][2 * CELL];
 	int width[N_COLS];
 
 	month_format(r->month_start_ms, month);
@@ -149,19 +131,7 @@ int whatif_render_text(FILE *f, const struct whatif_result *r, const struct poli
 	return ferror(f) ? RW_EIO : 0;
 }
 
-/* ---- JSON ------------------------------------------------------------------
- *
- * cJSON reports a failed allocation only by returning NULL, and its adders
- * accept a NULL object silently: every add goes through put(), which
- * remembers a failure, so a document missing an item is never printed. */
-
-static void put(cJSON *o, const char *key, cJSON *item, bool *oom)
-{
-	if (!item || !o || !cJSON_AddItemToObject(o, key, item)) {
-		cJSON_Delete(item);
-		*oom = true;
-	}
-}
+/* ---- JSON ---------------------------------------------------------------- */
 
 static cJSON *ratio_or_null(int has, double v)
 {
@@ -172,9 +142,9 @@ static cJSON *policy_json(const struct policy_source *ps, bool *oom)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	put(o, "sha256", cJSON_CreateString(ps->sha256), oom);
-	put(o, "version", cJSON_CreateNumber(ps->pol.version), oom);
-	put(o, "source", cJSON_CreateString(ps->origin ? ps->origin : ""), oom);
+	jsonw_put(o, "sha256", cJSON_CreateString(ps->sha256), oom);
+	jsonw_put(o, "version", cJSON_CreateNumber(ps->pol.version), oom);
+	jsonw_put(o, "source", cJSON_CreateString(ps->origin ? ps->origin : ""), oom);
 	return o;
 }
 
@@ -192,16 +162,17 @@ static cJSON *side_json(const struct whatif_side *s, bool *oom)
 	                                                    RW_STATE_OUTSIDE_WINDOW};
 	cJSON *o = cJSON_CreateObject();
 
-	put(o, "verdict", cJSON_CreateString(rw_verdict_name(s->month.verdict)), oom);
-	put(o, "uptime", ratio_or_null(s->month.has_uptime, s->month.uptime), oom);
-	put(o, "coverage", ratio_or_null(s->month.has_coverage, s->month.coverage), oom);
-	put(o, "floor", cJSON_CreateNumber(s->floor_ppm / 1e6), oom);
+	jsonw_put(o, "verdict", cJSON_CreateString(rw_verdict_name(s->month.verdict)), oom);
+	jsonw_put(o, "uptime", ratio_or_null(s->month.has_uptime, s->month.uptime), oom);
+	jsonw_put(o, "coverage", ratio_or_null(s->month.has_coverage, s->month.coverage), oom);
+	jsonw_put(o, "floor", cJSON_CreateNumber(s->floor_ppm / 1e6), oom);
 	for (int k = 0; k < RW_STATE_COUNT; k++)
-		put(o, keys[order[k]], cJSON_CreateNumber((double)s->month.totals.ms[order[k]]),
-		    oom);
-	put(o, "eligible", cJSON_CreateBool(s->eligible), oom);
-	put(o, "reason", s->reason ? cJSON_CreateString(s->reason) : cJSON_CreateNull(), oom);
-	put(o, "rolling_uptime", ratio_or_null(s->has_rolling, s->rolling_uptime_ppm / 1e6), oom);
+		jsonw_put(o, keys[order[k]],
+		          cJSON_CreateNumber((double)s->month.totals.ms[order[k]]), oom);
+	jsonw_put(o, "eligible", cJSON_CreateBool(s->eligible), oom);
+	jsonw_put(o, "reason", s->reason ? cJSON_CreateString(s->reason) : cJSON_CreateNull(), oom);
+	jsonw_put(o, "rolling_uptime", ratio_or_null(s->has_rolling, s->rolling_uptime_ppm / 1e6),
+	          oom);
 	return o;
 }
 
@@ -209,14 +180,15 @@ static cJSON *runner_json(const struct whatif_runner *w, bool *oom)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	put(o, "id", cJSON_CreateNumber((double)w->id), oom);
-	put(o, "name", cJSON_CreateString(w->name), oom);
-	put(o, "operator", cJSON_CreateString(w->operator_name), oom);
-	put(o, "changed", cJSON_CreateBool(w->verdict_changed || w->eligibility_changed), oom);
-	put(o, "verdict_changed", cJSON_CreateBool(w->verdict_changed), oom);
-	put(o, "eligibility_changed", cJSON_CreateBool(w->eligibility_changed), oom);
-	put(o, "current", side_json(&w->side[WHATIF_CURRENT], oom), oom);
-	put(o, "new", side_json(&w->side[WHATIF_NEW], oom), oom);
+	jsonw_put(o, "id", cJSON_CreateNumber((double)w->id), oom);
+	jsonw_put(o, "name", cJSON_CreateString(w->name), oom);
+	jsonw_put(o, "operator", cJSON_CreateString(w->operator_name), oom);
+	jsonw_put(o, "changed", cJSON_CreateBool(w->verdict_changed || w->eligibility_changed),
+	          oom);
+	jsonw_put(o, "verdict_changed", cJSON_CreateBool(w->verdict_changed), oom);
+	jsonw_put(o, "eligibility_changed", cJSON_CreateBool(w->eligibility_changed), oom);
+	jsonw_put(o, "current", side_json(&w->side[WHATIF_CURRENT], oom), oom);
+	jsonw_put(o, "new", side_json(&w->side[WHATIF_NEW], oom), oom);
 	return o;
 }
 
@@ -224,36 +196,116 @@ int whatif_render_json(FILE *f, const struct whatif_result *r, const struct poli
                        const struct policy_source *next)
 {
 	cJSON *doc = cJSON_CreateObject(), *sum = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	char month[8], t[40], *s = NULL;
+	char month[8];
 	bool oom = false;
-	int rc = 0;
 
 	month_format(r->month_start_ms, month);
-	put(doc, "month", cJSON_CreateString(month), &oom);
-	put(doc, "partial", cJSON_CreateBool(r->partial), &oom);
-	fmt_time(r->as_of_ms, t);
-	put(doc, "as_of", r->as_of_ms >= 0 ? cJSON_CreateString(t) : cJSON_CreateNull(), &oom);
-	put(doc, "current", policy_json(cur, &oom), &oom);
-	put(doc, "new", policy_json(next, &oom), &oom);
-	put(sum, "runners", cJSON_CreateNumber((double)r->n_runners), &oom);
-	put(sum, "verdict_changes", cJSON_CreateNumber((double)r->verdict_changes), &oom);
-	put(sum, "eligibility_changes", cJSON_CreateNumber((double)r->eligibility_changes), &oom);
-	put(doc, "summary", sum, &oom);
-	for (size_t i = 0; arr && i < r->n_runners; i++) {
-		cJSON *o = runner_json(&r->runners[i], &oom);
-		if (!o || !cJSON_AddItemToArray(arr, o)) {
-			cJSON_Delete(o);
-			oom = true;
+	jsonw_put(doc, "month", cJSON_CreateString(month), &oom);
+	jsonw_put(doc, "partial", cJSON_CreateBool(r->partial), &oom);
+	jsonw_put(doc, "as_of", jsonw_time(r->as_of_ms), &oom);
+	jsonw_put(doc, "current", policy_json(cur, &oom), &oom);
+	jsonw_put(doc, "new", policy_json(next, &oom), &oom);
+	jsonw_put(sum, "runners", jsonw_int((int64_t)r->n_runners), &oom);
+	jsonw_put(sum, "verdict_changes", jsonw_int((int64_t)r->verdict_changes), &oom);
+	jsonw_put(sum, "eligibility_changes", jsonw_int((int64_t)r->eligibility_changes), &oom);
+	jsonw_put(doc, "summary", sum, &oom);
+	for (size_t i = 0; i < r->n_runners; i++)
+		jsonw_push(arr, runner_json(&r->runners[i], &oom), &oom);
+	jsonw_put(doc, "runners", arr, &oom);
+	return jsonw_write(f, doc, oom);
+}
+
+/* ---- Markdown and CSV -------------------------------------------------------- */
+
+enum {
+	T_RUNNER,
+	T_OPERATOR,
+	T_CHANGED,
+	T_VERDICT_CUR,
+	T_VERDICT_NEW,
+	T_ELIGIBLE_CUR,
+	T_ELIGIBLE_NEW,
+	T_UPTIME_CUR,
+	T_UPTIME_NEW,
+	T_FLOOR_CUR,
+	T_FLOOR_NEW,
+	T_COLS
+};
+
+/* For people (Markdown): the text table's columns, a side each. */
+static const char *const md_heads[T_COLS] = {
+        "Runner",        "Operator",           "Changed",        "Verdict (current)",
+        "Verdict (new)", "Eligible (current)", "Eligible (new)", "Uptime (current)",
+        "Uptime (new)",  "Floor (current)",    "Floor (new)"};
+/* For programs (CSV): exact ratios, reasons in their own words. */
+static const char *const csv_heads[T_COLS] = {
+        "runner",      "operator",         "changed",      "verdict_current",
+        "verdict_new", "eligible_current", "eligible_new", "uptime_current",
+        "uptime_new",  "floor_current",    "floor_new"};
+
+static void side_cells(const struct whatif_side *s, bool csv, char *verdict, char *eligible,
+                       char *uptime, char *floor_)
+{
+	uint32_t up = 0;
+
+	snprintf(verdict, CELL, "%s", rw_verdict_name(s->month.verdict));
+	if (csv)
+		snprintf(eligible, CELL, "%s", s->eligible ? "yes" : s->reason);
+	else
+		fmt_eligible(s, eligible);
+	if (s->month.has_uptime)
+		up = fmt_ppm(s->month.totals.ms[RW_STATE_UP],
+		             s->month.totals.ms[RW_STATE_UP] + s->month.totals.ms[RW_STATE_DOWN]);
+	if (!s->month.has_uptime)
+		snprintf(uptime, CELL, "%s", csv ? "" : "-");
+	else if (csv)
+		fmt_ratio(up, uptime);
+	else
+		fmt_percent(up, uptime);
+	if (csv)
+		fmt_ratio(s->floor_ppm, floor_);
+	else
+		fmt_floor(s->floor_ppm, floor_);
+}
+
+int whatif_render_table(FILE *f, const struct whatif_result *r, const struct policy_source *cur,
+                        const struct policy_source *next, enum table_format fmt)
+{
+	bool csv = fmt == TABLE_CSV;
+	struct table t = {0};
+
+	if (fmt == TABLE_MD) {
+		char month[8], when[FMT_LEN];
+		month_format(r->month_start_ms, month);
+		fmt_when(r->period_end_ms, when);
+		fprintf(f, "# What-if: %s\n\n- Month: %s, %s%s%s\n", month, month,
+		        r->partial ? "partial, as of " : "complete", r->partial ? when : "",
+		        r->partial ? " UTC" : "");
+		for (int k = 0; k < 2; k++) {
+			const struct policy_source *ps = k ? next : cur;
+			fprintf(f, "- %s policy: ", k ? "New" : "Current");
+			table_put_md(f, ps->origin ? ps->origin : "-");
+			fprintf(f, ", version %d, sha256 `%s`\n", ps->pol.version, ps->sha256);
 		}
+		fprintf(f,
+		        "- %zu runners, %zu verdict changes, %zu eligibility changes (the "
+		        "daemon's hysteresis is not replayed)\n\n",
+		        r->n_runners, r->verdict_changes, r->eligibility_changes);
 	}
-	put(doc, "runners", arr, &oom);
-	if (!oom)
-		s = cJSON_Print(doc);
-	cJSON_Delete(doc);
-	if (!s)
-		return RW_ENOMEM;
-	if (fputs(s, f) == EOF || fputc('\n', f) == EOF)
-		rc = RW_EIO;
-	free(s);
-	return rc;
+	table_begin(&t, f, fmt, T_COLS, csv ? csv_heads : md_heads, NULL);
+	for (size_t i = 0; i < r->n_runners; i++) {
+		const struct whatif_runner *w = &r->runners[i];
+		char c[T_COLS][CELL];
+		const char *row[T_COLS];
+		for (int k = 0; k < T_COLS; k++)
+			row[k] = c[k];
+		row[T_RUNNER] = w->name;
+		row[T_OPERATOR] = w->operator_name;
+		row[T_CHANGED] = w->verdict_changed || w->eligibility_changed ? "yes" : "no";
+		for (int k = 0; k < 2; k++)
+			side_cells(&w->side[k], csv, c[T_VERDICT_CUR + k], c[T_ELIGIBLE_CUR + k],
+			           c[T_UPTIME_CUR + k], c[T_FLOOR_CUR + k]);
+		table_row(&t, row);
+	}
+	return table_end(&t);
 }

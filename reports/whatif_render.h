@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * whatif_render.h — a whatif_result as text (for people) or JSON (for
- * scripts). Both say which policies were compared (SHA-256, version, where
- * from), the month, whether it was partial and as of when.
+ * whatif_render.h — a whatif_result as text or Markdown (for people), JSON
+ * or CSV (for scripts). Text, Markdown and JSON say which policies were
+ * compared (SHA-256, version, where from), the month, whether it was partial
+ * and as of when; CSV is the runner rows alone.
  *
  * JSON: { "month": "YYYY-MM", "partial": bool, "as_of": RFC 3339 | null,
  *   "current": {"sha256", "version", "source"}, "new": {…},
@@ -20,6 +21,7 @@
 #include <stdio.h>
 
 #include "policy_source.h"
+#include "table.h"
 #include "whatif.h"
 
 /**
@@ -34,5 +36,15 @@ int whatif_render_text(FILE *f, const struct whatif_result *r, const struct poli
 /** Writes the JSON document above. @return 0, RW_ENOMEM or RW_EIO. */
 int whatif_render_json(FILE *f, const struct whatif_result *r, const struct policy_source *cur,
                        const struct policy_source *next);
+
+/**
+ * Writes the comparison through the reports' table writer (table.h): as
+ * Markdown (TABLE_MD: a header naming the month and both policies, then a
+ * pipe table, a column per side) or as CSV (TABLE_CSV: one row per runner,
+ * RFC 4180; uptime and floor as ratios, eligibility "yes" or the reason).
+ * @return 0, RW_ENOMEM or RW_EIO.
+ */
+int whatif_render_table(FILE *f, const struct whatif_result *r, const struct policy_source *cur,
+                        const struct policy_source *next, enum table_format fmt);
 
 #endif

@@ -76,7 +76,8 @@ static bool policy_equal(const struct rw_policy *a, const struct rw_policy *b)
 	    a->maintenance.max_h_per_month != b->maintenance.max_h_per_month ||
 	    a->blindness.fraction != b->blindness.fraction ||
 	    a->blindness.fraction_ppm != b->blindness.fraction_ppm ||
-	    a->blindness.min_runners != b->blindness.min_runners)
+	    a->blindness.min_runners != b->blindness.min_runners ||
+	    a->pool.min_runners != b->pool.min_runners)
 		return false;
 	for (size_t i = 0; i < a->n_tiers; i++)
 		if (a->tiers[i].tier != b->tiers[i].tier ||
@@ -179,7 +180,7 @@ static const struct bad bad_docs[] = {
         /* top level: unknown and duplicate keys */
         {TOP("\"uptime_flor\": 0.9"), 0, 3, "uptime_flor",
          ": unknown key (allowed: version, uptime_floor, tiers, targets, probe, push, window, "
-         "flagging, maintenance, service_window, blindness)"},
+         "flagging, maintenance, service_window, blindness, pool)"},
         {TOP("\"Version\": 1"), 0, 3, "Version", ": unknown key"},
         {TOP("\"uptime_floor\": 0.9,\n  \"uptime_floor\": 0.95"), 0, 4, "uptime_floor",
          ": duplicate key (first on line 3)"},
@@ -410,6 +411,16 @@ static const struct bad bad_docs[] = {
          ": 4e-7 rounds to 0 ppm"},
         {SEC("blindness", "\"fraction\": \"half\""), 0, 4, "blindness.fraction",
          ": expected a number in (0, 1], got \"half\" (a string)"},
+        /* pool */
+        {TOP("\"pool\": 5"), 0, 3, "pool", ": expected an object, got 5"},
+        {SEC("pool", "\"min\": 5"), 0, 4, "pool.min", ": unknown key (allowed: min_runners)"},
+        {SEC("pool", "\"min_runners\": -1"), 0, 4, "pool.min_runners",
+         ": -1 is not in [0, 100000]"},
+        {SEC("pool", "\"min_runners\": 100001"), 0, 4, "pool.min_runners",
+         ": 100001 is not in [0, 100000]"},
+        {SEC("pool", "\"min_runners\": 2.5"), 0, 4, "pool.min_runners", "is not an integer"},
+        {SEC("pool", "\"min_runners\": \"5\""), 0, 4, "pool.min_runners",
+         ": expected an integer in [0, 100000], got \"5\" (a string)"},
         {SEC("blindness", "\"min_runners\": 0"), 0, 4, "blindness.min_runners",
          ": 0 is not in [1, 1000000]"},
         {SEC("blindness", "\"min_runners\": 1000001"), 0, 4, "blindness.min_runners",
@@ -574,7 +585,7 @@ static void test_nesting_limit(void **state)
 	assert_int_equal(parse(&p, doc, err), RW_EINVAL);
 	assert_string_equal(err, "policy.json:3: x: unknown key (allowed: version, uptime_floor, "
 	                         "tiers, targets, probe, push, window, flagging, maintenance, "
-	                         "service_window, blindness)");
+	                         "service_window, blindness, pool)");
 
 	/* One more: the 33rd level opens on line 4 + 31 = 35. */
 	n = 0;
@@ -867,7 +878,9 @@ static void test_round_trip(void **state)
 	           "{\"days\": \"sat,sun\", \"from\": \"00:00\", \"to\": \"24:00\"},"
 	           "{\"days\": \"mon-wed,fri\", \"from\": \"09:30\", \"to\": \"17:45\"}]},"
 	           "\"blindness\": {\"fraction\": 5e-7, \"min_runners\": 1000000, \"canaries\": "
-	           "[\"https://a.example/\", \"HTTP://B.EXAMPLE/q?x=\\\"1\\\"&y=\\\\\"]}}");
+	           "[\"https://a.example/\", \"HTTP://B.EXAMPLE/q?x=\\\"1\\\"&y=\\\\\"]},"
+	           "\"pool\": {\"min_runners\": 5}}");
+	round_trip("{\"version\": 2, \"pool\": {\"min_runners\": 100000}}");
 }
 
 static void test_to_json_text(void **state)
@@ -900,7 +913,9 @@ static void test_to_json_text(void **state)
 	                                    "\"blindness\"",
 	                                    "\"fraction\"",
 	                                    "\"min_runners\"",
-	                                    "\"canaries\""};
+	                                    "\"canaries\"",
+	                                    "\"pool\"",
+	                                    "\"min_runners\""};
 	struct rw_policy p;
 	const char *at;
 	char *j;
@@ -936,6 +951,7 @@ static void test_to_json_text(void **state)
 	assert_non_null(strstr(j, "\"weekly\": []\n"));
 	assert_non_null(strstr(j, "\"canaries\": []\n"));
 	assert_non_null(strstr(j, "\"timeout_ms\": 10000,\n"));
+	assert_non_null(strstr(j, "\"pool\": {\n    \"min_runners\": 0\n  }\n}\n"));
 	free(j);
 	assert_null(policy_to_json(NULL));
 }

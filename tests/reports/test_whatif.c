@@ -760,6 +760,25 @@ static void test_cli_exec_path(void **state)
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(r1, "new"), "reason")));
 	cJSON_Delete(doc);
 
+	/* Markdown and CSV, through the reports' table writer. */
+	RUN(f, r, RW_BIN, "policy", "whatif", "new.json", "--month", month, "--db", f->db,
+	    "--format", "md");
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "# What-if: "));
+	assert_non_null(strstr(r->out, new_sha));
+	assert_non_null(strstr(r->out, "| Runner | Operator | Changed | Verdict (current) |"));
+	assert_non_null(strstr(r->out, "| r98 | acme | yes | PASS | FAIL | "));
+	assert_non_null(strstr(r->out, "| r100 | acme | no | PASS | PASS | "));
+	RUN(f, r, RW_BIN, "policy", "whatif", "new.json", "--month", month, "--db", f->db,
+	    "--format", "csv");
+	assert_int_equal(r->code, 0);
+	assert_true(strncmp(r->out,
+	                    "runner,operator,changed,verdict_current,verdict_new,eligible_current,"
+	                    "eligible_new,uptime_current,uptime_new,floor_current,floor_new\r\n",
+	                    133) == 0);
+	assert_non_null(strstr(r->out, "\r\nr98,acme,yes,PASS,FAIL,"));
+	assert_non_null(strstr(r->out, ",0.98,0.98,0.95,0.99\r\n"));
+
 	/* No --month: this month, partial. */
 	RUN(f, r, RW_BIN, "policy", "whatif", "new.json", "--db", f->db);
 	assert_int_equal(r->code, 0);
@@ -822,7 +841,7 @@ static void test_cli_bad_inputs(void **state)
 	RUN(f, r, RW_BIN, "policy", "whatif", "--db", f->db);
 	assert_int_equal(one_line_error(r, 2, "no file", "NEW.json"), 0);
 
-	/* Help: the command, and the report binary (monthly comes later). */
+	/* Help: the command, and the report binary. */
 	RUN(f, r, RW_BIN, "policy", "whatif", "--help");
 	assert_int_equal(r->code, 0);
 	assert_non_null(strstr(r->out, "usage: runwarden policy whatif NEW.json"));
@@ -833,9 +852,10 @@ static void test_cli_bad_inputs(void **state)
 	assert_non_null(strstr(r->out, "policy whatif"));
 	RUN(f, r, RW_REPORT_BIN, "--help");
 	assert_int_equal(r->code, 0);
-	assert_non_null(strstr(r->out, "comes later"));
-	RUN(f, r, RW_REPORT_BIN, "monthly", "--month", month);
-	assert_int_equal(one_line_error(r, 2, "monthly", "monthly"), 0);
+	assert_non_null(strstr(r->out, "monthly --month YYYY-MM"));
+	assert_non_null(strstr(r->out, "whatif NEW.json"));
+	RUN(f, r, RW_REPORT_BIN, "yearly", "--month", month);
+	assert_int_equal(one_line_error(r, 2, "unknown report", "yearly"), 0);
 	free(r);
 }
 

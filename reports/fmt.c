@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* fmt.c — times, ratios, durations and latencies as reports write them; see fmt.h. */
+#include "fmt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+uint32_t fmt_ppm(int64_t a, int64_t b)
+{
+	if (b <= 0 || a <= 0)
+		return 0;
+	if (a >= b)
+		return 1000000;
+	return (uint32_t)(((__int128)a * 1000000) / b);
+}
+
+static int utc(int64_t ms, struct tm *tm)
+{
+	time_t t = (time_t)(ms / 1000);
+
+	return ms >= 0 && gmtime_r(&t, tm) != NULL;
+}
+
+void fmt_time(int64_t ms, char out[FMT_LEN])
+{
+	struct tm tm;
+
+	if (!utc(ms, &tm)) {
+		snprintf(out, FMT_LEN, "-");
+		return;
+	}
+	snprintf(out, FMT_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+void fmt_when(int64_t ms, char out[FMT_LEN])
+{
+	struct tm tm;
+
+	if (!utc(ms, &tm)) {
+		snprintf(out, FMT_LEN, "-");
+		return;
+	}
+	snprintf(out, FMT_LEN, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+void fmt_date(int64_t ms, char out[FMT_LEN])
+{
+	struct tm tm;
+
+	if (!utc(ms, &tm)) {
+		snprintf(out, FMT_LEN, "-");
+		return;
+	}
+	snprintf(out, FMT_LEN, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+void fmt_percent(uint32_t ppm, char out[FMT_LEN])
+{
+	snprintf(out, FMT_LEN, "%u.%03u%%", ppm / 10000, (ppm % 10000) / 10);
+}
+
+/* "W.FFFFFF" with trailing zeros (and a bare point) dropped. */
+static void fixed6(uint32_t whole, uint32_t frac, char out[FMT_LEN])
+{
+	char *p;
+
+	snprintf(out, FMT_LEN, "%u.%06u", whole, frac);
+	p = out + strlen(out) - 1;
+	while (*p == '0')
+		*p-- = '\0';
+	if (*p == '.')
+		*p = '\0';
+}
+
+void fmt_floor(uint32_t ppm, char out[FMT_LEN])
+{
+	/* percent = ppm / 1e4: four decimals at most. */
+	fixed6(ppm / 10000, (ppm % 10000) * 100, out);
+	strcat(out, "%");
+}
+
+void fmt_ratio(uint32_t ppm, char out[FMT_LEN])
+{
+	fixed6(ppm / 1000000, ppm % 1000000, out);
+}
+
+void fmt_duration(int64_t ms, char out[FMT_LEN])
+{
+	int64_t s = ms / 1000, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
+
+	if (ms <= 0)
+		snprintf(out, FMT_LEN, "0s");
+	else if (s == 0)
+		snprintf(out, FMT_LEN, "<1s");
+	else if (s < 60)
+		snprintf(out, FMT_LEN, "%llds", (long long)sec);
+	else if (s < 3600)
+		snprintf(out, FMT_LEN, "%lldm %llds", (long long)m, (long long)sec);
+	else if (s < 86400)
+		snprintf(out, FMT_LEN, "%lldh %lldm", (long long)h, (long long)m);
+	else
+		snprintf(out, FMT_LEN, "%lldd %lldh %lldm", (long long)d, (long long)h,
+		         (long long)m);
+}
+
+void fmt_latency(int64_t us, char out[FMT_LEN])
+{
+	int64_t tenths = (us + 50) / 100;
+
+	if (us < 0)
+		snprintf(out, FMT_LEN, "-");
+	else
+		snprintf(out, FMT_LEN, "%lld.%lld ms", (long long)(tenths / 10),
+		         (long long)(tenths % 10));
+}

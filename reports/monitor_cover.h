@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * monitor_cover.h — the monitor's own coverage of a period: how much of it
+ * the daemon was running and not blind, and the list of its blind periods.
+ *
+ * Blind is the union of
+ *  - the stored blind periods (blind_periods: downtime between runs, tick
+ *    gaps, failing canaries, correlated network failures, storage failures),
+ *    clipped to the period, each with its stored cause; and
+ *  - the time no run covers (before the first run's start, after the last
+ *    run's last tick, between runs), where no stored period already says so,
+ *    with the cause "not_running".
+ * coverage = (period - blind) / period, in ppm, truncated; a period of length
+ * 0 has coverage 0. The list is ordered by start, then cause; stored periods
+ * may overlap one another (two causes at once), the union is counted once.
+ */
+#ifndef RW_MONITOR_COVER_H
+#define RW_MONITOR_COVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct monitor_blind {
+	int64_t start_ms, end_ms; /* clipped to the period */
+	char cause[16];           /* store_blind_cause_name(), or "not_running" */
+};
+
+struct monitor_cover {
+	int64_t from_ms, to_ms;
+	int64_t blind_ms; /* the union of the list below */
+	uint32_t coverage_ppm;
+	struct monitor_blind *blind; /* owned */
+	size_t n_blind;
+};
+
+/**
+ * Computes the coverage of [@p from_ms, @p to_ms) from the store.
+ * @return 0, RW_ENOMEM, or the store's error; free @p out with
+ *         monitor_cover_deinit() on success.
+ */
+int monitor_cover_compute(struct store *st, int64_t from_ms, int64_t to_ms,
+                          struct monitor_cover *out);
+
+/** Frees what @p c owns. Accepts NULL. */
+void monitor_cover_deinit(struct monitor_cover *c);
+
+#endif

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/* monthly_tables.c — the monthly report's tables as cells; see monthly_tables.h. */
+#include "monthly_tables.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "fmt.h"
+#include "rw_error.h"
+
+#define BIT(c) (1u << (c))
+
+static void num(size_t v, char out[FMT_LEN])
+{
+	snprintf(out, FMT_LEN, "%zu", v);
+}
+
+static void i64(int64_t v, char out[FMT_LEN])
+{
+	snprintf(out, FMT_LEN, "%" PRId64, v);
+}
+
+/* A duration for people, or "-" for a missing one (< 0). */
+static void dur_or_dash(int64_t ms, char out[FMT_LEN])
+{
+	if (ms < 0)
+		snprintf(out, FMT_LEN, "-");
+	else
+		fmt_duration(ms, out);
+}
+
+int monthly_tables_summary(const struct monthly *m, FILE *f, enum table_format fmt,
+                           const char *css_class)
+{
+	struct table tab = {.right = BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5)};
+	static const char *const heads[] = {"Runners",       "PASS",      "FAIL",
+	                                    "INDETERMINATE", "Incidents", "Monitor coverage",
+	                                    "Monitor blind"};
+	char c[7][FMT_LEN], d[FMT_LEN];
+	const char *row[7];
+
+	table_begin(&tab, f, fmt, 7, heads, css_class);
+	num(m->n_runners, c[0]);
+	num(m->verdicts[RW_VERDICT_PASS], c[1]);
+	num(m->verdicts[RW_VERDICT_FAIL], c[2]);
+	num(m->verdicts[RW_VERDICT_INDETERMINATE], c[3]);
+	num(m->n_incidents, c[4]);
+	fmt_percent(m->monitor.coverage_ppm, c[5]);
+	fmt_duration(m->monitor.blind_ms, d);
+	snprintf(c[6], FMT_LEN, "%s in %zu period%s", d, m->monitor.n_blind,
+	         m->monitor.n_blind == 1 ? "" : "s");
+	for (int i = 0; i < 7; i++)
+		row[i] = c[i];
+	table_row(&tab, row);
+	return table_end(&tab);
+}
+
+int monthly_tables_blind(const struct monthly *m, FILE *f, enum table_format fmt,
+                         const char *css_class)
+{
+	static const char *const heads[] = {"Start", "End", "Duration", "Cause"};
+	struct table tab = {.right = BIT(2)};
+
+	table_begin(&tab, f, fmt, 4, heads, css_class);
+	for (size_t i = 0; i < m->monitor.n_blind; i++) {
+		const struct monitor_blind *b = &m->monitor.blind[i];
+		char a[FMT_LEN], e[FMT_LEN], d[FMT_LEN];
+		const char *row[4] = {a, e, d, b->cause};
+		fmt_when(b->start_ms, a);
+		fmt_when(b->end_ms, e);
+		fmt_duration(b->end_ms - b->start_ms, d);
+		table_row(&tab, row);
+	}
+	return table_end(&tab);
+}
+
+int monthly_tables_targets(const struct monthly *m, FILE *f, enum table_format fmt,
+                           const char *css_class)
+{
+	struct table tab = {.right = BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5)};
+	static const char *const heads[] = {"Target",    "Tier",         "Floor", "Runners",
+	                                    "Compliant", "Pool minimum", "Met"};
+
+	table_begin(&tab, f, fmt, 7, heads, css_class);
+	for (size_t i = 0; i < m->n_targets; i++) {
+		const struct monthly_target *g = &m->targets[i];
+		char tier[FMT_LEN], fl[FMT_LEN], n[FMT_LEN], ok[FMT_LEN], min[FMT_LEN];
+		const char *row[7] = {g->name, tier, fl, n, ok, min, g->pool_met ? "yes" : "no"};
+		if (g->tier)
+			snprintf(tier, FMT_LEN, "%d", g->tier);
+		else
+			snprintf(tier, FMT_LEN, "-");
+		fmt_floor(g->floor_ppm, fl);
+		num(g->runners, n);
+		num(g->compliant, ok);
+		snprintf(min, FMT_LEN, "%u", (unsigned)m->policy->pol.pool.min_runners);
+		table_row(&tab, row);
+	}
+	return table_end(&tab);
+}
+
+void monthly_tables_runner_notes(const struct monthly *m, const struct monthly_runner *r, char *out,
+                                 size_t len)
+{
+	char d[FMT_LEN];
+	size_t used = 0;
+
+	out[0] = '\0';
+	if (r->sr->created_ms > m->month_start_ms) {
+		fmt_date(r->sr->created_ms, d);
+		used += (size_t)snprintf(out + used, len - used, "registered %s", d);
+	}
+	if (!r->active_at_end && used < len) {
+		fmt_date(r->to_ms, d);
+		snprintf(out + used, len - used, "%sretired %s", used ? "; " : "", d);
+	}
+}
+
+/* "a, b, c" of the runner's targets. */
+static void targets_of(const struct store_runner *sr, const char *sep, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sr->n_targets && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? sep : "",
+		                         sr->targets[i]);
+}
+
+static void maintenance_cell(const struct monthly *m, const struct monthly_runner *r, char *out,
+                             size_t len)
+{
+	char used[FMT_LEN], over[FMT_LEN];
+	unsigned cap_h = m->policy->pol.maintenance.max_h_per_month;
+
+	fmt_duration(r->maint_used_ms, used);
+	if (r->maint_over_cap_ms > 0) {
+		fmt_duration(r->maint_over_cap_ms, over);
+		snprintf(out, len, "%s of %uh (+%s over cap)", used, cap_h, over);
+	} else {
+		snprintf(out, len, "%s of %uh", used, cap_h);
+	}
+}
+
+enum {
+	R_NAME,
+	R_OPERATOR,
+	R_TARGETS,
+	R_VERDICT,
+	R_UPTIME,
+	R_FLOOR,
+	R_COVERAGE,
+	R_DOWN,
+	R_INCIDENTS,
+	R_LONGEST,
+	R_MAINT,
+	R_BLIPS,
+	R_P50,
+	R_P95,
+	R_NOTES,
+	R_CHART,
+	R_COLS
+};
+
+int monthly_tables_runners(const struct monthly *m, FILE *f, enum table_format fmt,
+                           const char *css_class, monthly_chart_cb chart)
+{
+	static const char *const heads[R_COLS] = {
+	        [R_NAME] = "Runner",       [R_OPERATOR] = "Operator", [R_TARGETS] = "Targets",
+	        [R_VERDICT] = "Verdict",   [R_UPTIME] = "Uptime",     [R_FLOOR] = "Floor",
+	        [R_COVERAGE] = "Coverage", [R_DOWN] = "Down",         [R_INCIDENTS] = "Incidents",
+	        [R_LONGEST] = "Longest",   [R_MAINT] = "Maintenance", [R_BLIPS] = "Blips",
+	        [R_P50] = "p50",           [R_P95] = "p95",           [R_NOTES] = "Notes",
+	        [R_CHART] = "Daily"};
+
+	struct table tab = {.right = BIT(R_UPTIME) | BIT(R_FLOOR) | BIT(R_COVERAGE) | BIT(R_DOWN) |
+	                             BIT(R_INCIDENTS) | BIT(R_LONGEST) | BIT(R_BLIPS) | BIT(R_P50) |
+	                             BIT(R_P95),
+	                    .raw_html = BIT(R_CHART)};
+	int rc;
+
+	table_begin(&tab, f, fmt, chart ? R_COLS : R_COLS - 1, heads, css_class);
+	for (size_t i = 0; i < m->n_runners; i++) {
+		const struct monthly_runner *r = &m->runners[i];
+		char c[R_COLS][FMT_LEN], targets[512], maint[2 * FMT_LEN], notes[2 * FMT_LEN];
+		const char *row[R_COLS];
+		char *svg = NULL;
+
+		for (int k = 0; k < R_COLS; k++)
+			row[k] = c[k];
+		row[R_NAME] = r->sr->name;
+		row[R_OPERATOR] = r->sr->operator_name ? r->sr->operator_name : "";
+		targets_of(r->sr, ", ", targets, sizeof(targets));
+		row[R_TARGETS] = targets;
+		row[R_VERDICT] = rw_verdict_name(r->avail.verdict);
+		if (r->avail.has_uptime)
+			fmt_percent(r->uptime_ppm, c[R_UPTIME]);
+		else
+			snprintf(c[R_UPTIME], FMT_LEN, "-");
+		fmt_floor(r->avail.floor_ppm, c[R_FLOOR]);
+		if (r->avail.has_coverage)
+			fmt_percent(r->coverage_ppm, c[R_COVERAGE]);
+		else
+			snprintf(c[R_COVERAGE], FMT_LEN, "-");
+		fmt_duration(r->avail.totals.ms[RW_STATE_DOWN], c[R_DOWN]);
+		num(r->n_incidents, c[R_INCIDENTS]);
+		dur_or_dash(r->longest_incident_ms, c[R_LONGEST]);
+		maintenance_cell(m, r, maint, sizeof(maint));
+		row[R_MAINT] = maint;
+		if (r->blips >= 0)
+			i64(r->blips, c[R_BLIPS]);
+		else
+			snprintf(c[R_BLIPS], FMT_LEN, "-");
+		fmt_latency(r->p50_us, c[R_P50]);
+		fmt_latency(r->p95_us, c[R_P95]);
+		monthly_tables_runner_notes(m, r, notes, sizeof(notes));
+		row[R_NOTES] = notes;
+		if (chart) {
+			svg = chart(m, r);
+			if (!svg) {
+				table_end(&tab);
+				return RW_ENOMEM;
+			}
+		}
+		row[R_CHART] = svg;
+		table_row(&tab, row);
+		free(svg);
+	}
+	rc = table_end(&tab);
+	return rc;
+}
+
+int monthly_tables_operators(const struct monthly *m, FILE *f, enum table_format fmt,
+                             const char *css_class)
+{
+	struct table tab = {.right = ~BIT(0) & (BIT(10) - 1)};
+	static const char *const heads[] = {
+	        "Operator", "Runners",   "PASS",           "FAIL",       "INDETERMINATE",
+	        "Down",     "Incidents", "Unacknowledged", "Median TTA", "Median TTM"};
+
+	table_begin(&tab, f, fmt, 10, heads, css_class);
+	for (size_t i = 0; i < m->n_operators; i++) {
+		const struct monthly_operator *o = &m->operators[i];
+		char c[10][FMT_LEN];
+		const char *row[10] = {o->name, c[1], c[2], c[3], c[4],
+		                       c[5],    c[6], c[7], c[8], c[9]};
+		num(o->runners, c[1]);
+		num(o->pass, c[2]);
+		num(o->fail, c[3]);
+		num(o->indeterminate, c[4]);
+		fmt_duration(o->down_ms, c[5]);
+		num(o->incidents, c[6]);
+		num(o->unacknowledged, c[7]);
+		dur_or_dash(o->tta_median_ms, c[8]);
+		dur_or_dash(o->ttm_median_ms, c[9]);
+		table_row(&tab, row);
+	}
+	return table_end(&tab);
+}
+
+int monthly_tables_incidents(const struct monthly *m, FILE *f, enum table_format fmt,
+                             const char *css_class)
+{
+	struct table tab = {.right = BIT(0) | BIT(5) | BIT(6) | BIT(7)};
+	static const char *const heads[] = {
+	        "#",    "Runner",   "Operator",           "Start",
+	        "End",  "Duration", "Acknowledged after", "Mitigated after",
+	        "Notes"};
+
+	table_begin(&tab, f, fmt, 9, heads, css_class);
+	for (size_t i = 0; i < m->n_incidents; i++) {
+		const struct monthly_incident *mi = &m->incidents[i];
+		const struct monthly_runner *r = &m->runners[mi->runner];
+		char c[9][FMT_LEN], notes[1024];
+		const char *row[9] = {
+		        c[0], r->sr->name, r->sr->operator_name ? r->sr->operator_name : "",
+		        c[3], c[4],        c[5],
+		        c[6], c[7],        notes};
+		size_t used = 0;
+
+		i64(mi->si->id, c[0]);
+		fmt_when(mi->si->start_ms, c[3]);
+		if (mi->open)
+			snprintf(c[4], FMT_LEN, "open");
+		else
+			fmt_when(mi->si->end_ms, c[4]);
+		fmt_duration(mi->duration_ms, c[5]);
+		dur_or_dash(mi->tta_ms, c[6]);
+		dur_or_dash(mi->ttm_ms, c[7]);
+		notes[0] = '\0';
+		if (mi->si->ack_note && *mi->si->ack_note)
+			used += (size_t)snprintf(notes, sizeof(notes), "ack: %s", mi->si->ack_note);
+		if (mi->si->mitigated_note && *mi->si->mitigated_note && used < sizeof(notes))
+			snprintf(notes + used, sizeof(notes) - used, "%smitigated: %s",
+			         used ? "; " : "", mi->si->mitigated_note);
+		table_row(&tab, row);
+	}
+	return table_end(&tab);
+}
+
+/* A latency in ms with 3 decimals (exact µs), or "" when missing. */
+static void latency_csv(int64_t us, char out[FMT_LEN])
+{
+	if (us < 0)
+		out[0] = '\0';
+	else
+		snprintf(out, FMT_LEN, "%" PRId64 ".%03d", us / 1000, (int)(us % 1000));
+}
+
+enum {
+	C_RUNNER,
+	C_ID,
+	C_OPERATOR,
+	C_TARGETS,
+	C_STATUS,
+	C_FROM,
+	C_TO,
+	C_VERDICT,
+	C_UPTIME,
+	C_FLOOR,
+	C_COVERAGE,
+	C_UP,
+	C_DOWN,
+	C_MAINT,
+	C_UNKNOWN,
+	C_OUTSIDE,
+	C_INCIDENTS,
+	C_LONGEST,
+	C_UNACKED,
+	C_TTA_MAX,
+	C_TTM_MAX,
+	C_M_USED,
+	C_M_CAP,
+	C_M_OVER,
+	C_M_DECLARED,
+	C_SAMPLES,
+	C_FAILURES,
+	C_BLIPS,
+	C_P50,
+	C_P95,
+	C_COLS
+};
+
+int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
+{
+	struct table tab = {0};
+	static const char *const heads[C_COLS] = {
+	        [C_RUNNER] = "runner",
+	        [C_ID] = "id",
+	        [C_OPERATOR] = "operator",
+	        [C_TARGETS] = "targets",
+	        [C_STATUS] = "status",
+	        [C_FROM] = "from",
+	        [C_TO] = "to",
+	        [C_VERDICT] = "verdict",
+	        [C_UPTIME] = "uptime",
+	        [C_FLOOR] = "floor",
+	        [C_COVERAGE] = "coverage",
+	        [C_UP] = "up_ms",
+	        [C_DOWN] = "down_ms",
+	        [C_MAINT] = "maintenance_ms",
+	        [C_UNKNOWN] = "unknown_ms",
+	        [C_OUTSIDE] = "outside_window_ms",
+	        [C_INCIDENTS] = "incidents",
+	        [C_LONGEST] = "longest_incident_ms",
+	        [C_UNACKED] = "unacknowledged",
+	        [C_TTA_MAX] = "time_to_acknowledge_max_ms",
+	        [C_TTM_MAX] = "time_to_mitigate_max_ms",
+	        [C_M_USED] = "maintenance_used_ms",
+	        [C_M_CAP] = "maintenance_cap_ms",
+	        [C_M_OVER] = "maintenance_over_cap_ms",
+	        [C_M_DECLARED] = "maintenance_declared_ms",
+	        [C_SAMPLES] = "samples",
+	        [C_FAILURES] = "failures",
+	        [C_BLIPS] = "blips",
+	        [C_P50] = "latency_p50_ms",
+	        [C_P95] = "latency_p95_ms",
+	};
+	static const enum rw_state states[5] = {RW_STATE_UP, RW_STATE_DOWN, RW_STATE_MAINTENANCE,
+	                                        RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW};
+	int64_t cap = (int64_t)m->policy->pol.maintenance.max_h_per_month * CALENDAR_MS_PER_HOUR;
+
+	table_begin(&tab, f, TABLE_CSV, C_COLS, heads, NULL);
+	for (size_t i = 0; i < m->n_runners; i++) {
+		const struct monthly_runner *r = &m->runners[i];
+		char c[C_COLS][FMT_LEN], targets[512];
+		const char *row[C_COLS];
+		int64_t tta_max = -1, ttm_max = -1;
+		size_t unacked = 0;
+
+		for (int k = 0; k < C_COLS; k++) {
+			row[k] = c[k];
+			c[k][0] = '\0';
+		}
+		for (size_t j = 0; j < r->n_incidents; j++) {
+			const struct monthly_incident *mi =
+			        &m->incidents[m->by_runner[r->first_incident + j]];
+			unacked += mi->tta_ms < 0;
+			if (mi->tta_ms > tta_max)
+				tta_max = mi->tta_ms;
+			if (mi->ttm_ms > ttm_max)
+				ttm_max = mi->ttm_ms;
+		}
+		row[C_RUNNER] = r->sr->name;
+		i64(r->sr->id, c[C_ID]);
+		row[C_OPERATOR] = r->sr->operator_name ? r->sr->operator_name : "";
+		targets_of(r->sr, " ", targets, sizeof(targets));
+		row[C_TARGETS] = targets;
+		row[C_STATUS] = r->active_at_end ? "active" : "retired";
+		fmt_time(r->from_ms, c[C_FROM]);
+		fmt_time(r->to_ms, c[C_TO]);
+		row[C_VERDICT] = rw_verdict_name(r->avail.verdict);
+		if (r->avail.has_uptime)
+			fmt_ratio(r->uptime_ppm, c[C_UPTIME]);
+		fmt_ratio(r->avail.floor_ppm, c[C_FLOOR]);
+		if (r->avail.has_coverage)
+			fmt_ratio(r->coverage_ppm, c[C_COVERAGE]);
+		for (int k = 0; k < 5; k++)
+			i64(r->avail.totals.ms[states[k]], c[C_UP + k]);
+		num(r->n_incidents, c[C_INCIDENTS]);
+		if (r->longest_incident_ms >= 0)
+			i64(r->longest_incident_ms, c[C_LONGEST]);
+		num(unacked, c[C_UNACKED]);
+		if (tta_max >= 0)
+			i64(tta_max, c[C_TTA_MAX]);
+		if (ttm_max >= 0)
+			i64(ttm_max, c[C_TTM_MAX]);
+		i64(r->maint_used_ms, c[C_M_USED]);
+		i64(cap, c[C_M_CAP]);
+		i64(r->maint_over_cap_ms, c[C_M_OVER]);
+		i64(r->maint_declared_ms, c[C_M_DECLARED]);
+		i64(r->samples, c[C_SAMPLES]);
+		i64(r->failures, c[C_FAILURES]);
+		if (r->blips >= 0)
+			i64(r->blips, c[C_BLIPS]);
+		latency_csv(r->p50_us, c[C_P50]);
+		latency_csv(r->p95_us, c[C_P95]);
+		table_row(&tab, row);
+	}
+	return table_end(&tab);
+}

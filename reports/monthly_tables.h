@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * monthly_tables.h — the monthly report's tables as cells (table.h), the
+ * same code for the Markdown, HTML and CSV renderers alike, so the formats
+ * cannot disagree on a figure. Cells for people use fmt.h's forms
+ * (percentages truncated, durations, UTC times); the CSV table uses exact
+ * milliseconds and ratios with 6 decimals, and leaves a missing value empty.
+ */
+#ifndef RW_MONTHLY_TABLES_H
+#define RW_MONTHLY_TABLES_H
+
+#include <stdio.h>
+
+#include "monthly.h"
+#include "table.h"
+
+/*
+ * Each function writes one table to @p f in @p fmt (HTML: with class
+ * @p css_class) and returns table_end()'s result: 0 or RW_EIO.
+ */
+
+/** One row: runners, PASS, FAIL, INDETERMINATE, incidents, monitor coverage and blind time. */
+int monthly_tables_summary(const struct monthly *m, FILE *f, enum table_format fmt,
+                           const char *css_class);
+
+/** The monitor's blind periods: start, end, duration, cause. */
+int monthly_tables_blind(const struct monthly *m, FILE *f, enum table_format fmt,
+                         const char *css_class);
+
+/** Per target: tier, floor, runners, compliant, pool minimum, met. */
+int monthly_tables_targets(const struct monthly *m, FILE *f, enum table_format fmt,
+                           const char *css_class);
+
+/** A chart of one runner as HTML, malloc'd; NULL when out of memory. */
+typedef char *(*monthly_chart_cb)(const struct monthly *m, const struct monthly_runner *r);
+
+/**
+ * Per runner, for people. With @p chart, a last "Daily" column holds what
+ * it returns for each runner, as raw HTML.
+ * @return 0, RW_ENOMEM (@p chart failed), RW_EIO.
+ */
+int monthly_tables_runners(const struct monthly *m, FILE *f, enum table_format fmt,
+                           const char *css_class, monthly_chart_cb chart);
+
+/** Per operator: counts, down time, incidents, unacknowledged, median TTA and TTM. */
+int monthly_tables_operators(const struct monthly *m, FILE *f, enum table_format fmt,
+                             const char *css_class);
+
+/** Every incident, by start: runner, operator, times, TTA, TTM, notes. */
+int monthly_tables_incidents(const struct monthly *m, FILE *f, enum table_format fmt,
+                             const char *css_class);
+
+/** Per runner, for programs: the CSV format's one row per runner. */
+int monthly_tables_runners_csv(const struct monthly *m, FILE *f);
+
+/** "registered 2026-03-10; retired 2026-03-20", or "" (a runner's notes). */
+void monthly_tables_runner_notes(const struct monthly *m, const struct monthly_runner *r, char *out,
+                                 size_t len);
+
+#endif

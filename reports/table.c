@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* table.c — a table of cells as Markdown, CSV or HTML, row by row; see table.h. */
+#include "table.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "rw_error.h"
+
+static bool is_ctl(unsigned char ch)
+{
+	return ch < 0x20 || ch == 0x7f;
+}
+
+void table_put_html(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(is_ctl((unsigned char)*s) ? ' ' : *s, f);
+		}
+	}
+}
+
+void table_put_md(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (is_ctl((unsigned char)*s))
+			fputc(' ', f);
+		else if (strchr("\\`*_[]<>|&~", *s))
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s, f);
+	}
+}
+
+void table_put_csv(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* One row; @p head: the header row. */
+static void put_row(const struct table *t, const char *const *cells, bool head)
+{
+	FILE *f = t->f;
+
+	for (size_t c = 0; c < t->n_cols; c++) {
+		const char *s = cells[c] ? cells[c] : "";
+		bool right = t->right & (1u << c);
+		switch (t->fmt) {
+		case TABLE_MD:
+			fputs(c ? " " : "| ", f);
+			table_put_md(f, s);
+			fputs(" |", f);
+			break;
+		case TABLE_CSV:
+			if (c)
+				fputc(',', f);
+			table_put_csv(f, s);
+			break;
+		case TABLE_HTML:
+			if (head)
+				fputs(right ? "<th class=\"n\">" : "<th>", f);
+			else
+				fputs(right ? "<td class=\"n\">" : "<td>", f);
+			if (!head && (t->raw_html & (1u << c)))
+				fputs(s, f);
+			else
+				table_put_html(f, s);
+			fputs(head ? "</th>" : "</td>", f);
+			break;
+		}
+	}
+}
+
+void table_begin(struct table *t, FILE *f, enum table_format fmt, size_t n_cols,
+                 const char *const *heads, const char *css_class)
+{
+	t->f = f;
+	t->fmt = fmt;
+	t->n_cols = n_cols > 32 ? 32 : n_cols;
+	switch (fmt) {
+	case TABLE_MD:
+		put_row(t, heads, true);
+		fputc('\n', f);
+		for (size_t c = 0; c < t->n_cols; c++)
+			fputs(t->right & (1u << c) ? (c ? " ---: |" : "| ---: |")
+			                           : (c ? " --- |" : "| --- |"),
+			      f);
+		fputc('\n', f);
+		break;
+	case TABLE_CSV:
+		put_row(t, heads, true);
+		fputs("\r\n", f);
+		break;
+	case TABLE_HTML:
+		fputs("<table", f);
+		if (css_class) {
+			fputs(" class=\"", f);
+			table_put_html(f, css_class);
+			fputc('"', f);
+		}
+		fputs(">\n<thead><tr>", f);
+		put_row(t, heads, true);
+		fputs("</tr></thead>\n<tbody>\n", f);
+		break;
+	}
+}
+
+void table_row(struct table *t, const char *const *cells)
+{
+	if (t->fmt == TABLE_HTML)
+		fputs("<tr>", t->f);
+	put_row(t, cells, false);
+	fputs(t->fmt == TABLE_HTML ? "</tr>\n" : t->fmt == TABLE_CSV ? "\r\n" : "\n", t->f);
+}
+
+int table_end(struct table *t)
+{
+	if (t->fmt == TABLE_HTML)
+		fputs("</tbody>\n</table>\n", t->f);
+	return ferror(t->f) ? RW_EIO : 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report_fixture.h — what the reports tests share: a temporary database,
+ * the scripted history of February and March 2024 the monthly report's tests
+ * and golden files are made from, running the report, comparing with golden
+ * files, and running the real binaries.
+ *
+ * The history (all times UTC; policies v1 from 2024-01-01, v2 from
+ * 2024-03-15, v3 from 2024-04-05; maintenance cap 8 h, notice 24 h):
+ *
+ *  runner       operator  targets (tier)          February 2024 (leap, 29 d)       March 2024 (31
+ * d) rv-alpha     acme      riscv64 (2)             6 h outage (acked, mitigated);   up, blips 10 h
+ * maintenance, 48 h notice, down throughout: 8 h credited, 2 h over the cap: FAIL rv-beta      acme
+ * riscv64 (2)             up: PASS                          retired 03-20: PASS s390-gamma   globex
+ * s390x (2), armv7 (3)    unknown for 9 days: INDETERMINATE 1 h outage, not acked; 4 h short-notice
+ *                                                                                   maintenance,
+ * down arm-delta    initech   armv7 (3)               registered 02-10 12:00;          48 h outage
+ * still open 12 h outage: PASS at 95 %         at the end: FAIL rv-pending   acme      riscv64
+ * pending: never reported s390-old     globex    s390x                   retired 2024-01-15: never
+ * reported
+ *
+ * The monitor ran from 2023-11-30, was down 2024-02-20 10:00-11:00 (a stored
+ * "downtime" blind period; every runner unknown meanwhile), had failing
+ * canaries 2024-03-05 03:00-03:30, and last ticked 2024-04-01 01:00. Probes
+ * every 10 minutes while a runner is up or down, with a one-probe blip every
+ * 97th probe, rolled up day by day by store_rollup_day().
+ */
+#ifndef RW_REPORT_FIXTURE_H
+#define RW_REPORT_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "monthly.h"
+#include "monthly_render.h"
+#include "policy_source.h"
+#include "store.h"
+
+#define RFX_MIN  ((int64_t)60 * 1000)
+#define RFX_HOUR (60 * RFX_MIN)
+#define RFX_DAY  (24 * RFX_HOUR)
+
+#define RFX_RISCV "riscv64gc-unknown-linux-gnu"
+#define RFX_S390X "s390x-unknown-linux-gnu"
+#define RFX_ARMV7 "armv7-unknown-linux-gnueabihf"
+
+struct rfx {
+	char dir[64];
+	char db[128];
+	struct store *st;
+	char sha[3][65]; /* the stored policies' hashes, v1..v3 */
+};
+
+/** cmocka setup/teardown: a temporary directory with an empty, migrated database. */
+int rfx_setup(void **state);
+int rfx_teardown(void **state);
+
+/** Milliseconds of a UTC time. */
+int64_t rfx_ms(int y, unsigned mo, unsigned d, int h, int mi);
+
+/** Writes the scripted history above into @p f's database. */
+void rfx_build_history(struct rfx *f);
+
+/** The policy bodies stored as v1, v2, v3. */
+extern const char *const rfx_policy_body[3];
+
+/**
+ * Runs monthly_run() for month @p y-@p mo with the wall clock at @p now_ms,
+ * under the policy in force at the month's end (or @p ps already filled when
+ * @p keep_policy), into @p out; asserts success.
+ */
+void rfx_monthly(struct rfx *f, int y, unsigned mo, int64_t now_ms, const char *operator_name,
+                 struct policy_source *ps, int keep_policy, struct monthly *out);
+
+/** Renders @p m in @p fmt into a malloc'd NUL-terminated string. */
+char *rfx_render(const struct monthly *m, enum report_format fmt, size_t *len);
+
+/**
+ * Compares @p text with tests/reports/golden/@p name, printing the first
+ * difference; with RW_UPDATE_GOLDEN=1 in the environment, writes it instead.
+ */
+void rfx_golden(const char *name, const char *text, size_t len);
+
+/** Reads a whole file into a malloc'd NUL-terminated string (NULL: none). */
+char *rfx_slurp(const char *path, size_t *len);
+
+/** Writes @p text to @p dir/@p name; the path goes to @p path. */
+void rfx_write_file(const char *dir, const char *name, const char *text, char *path,
+                    size_t pathlen);
+
+/** The runner named @p name in @p m, or NULL. */
+const struct monthly_runner *rfx_runner(const struct monthly *m, const char *name);
+
+/** What a child process did. */
+struct rfx_res {
+	int code;  /* exit status, -1 when killed by a signal */
+	char *out; /* malloc'd stdout */
+	size_t out_len;
+	char *err; /* malloc'd stderr */
+};
+
+/**
+ * Runs @p bin with @p args (NULL-terminated, without argv[0]) in @p dir, with
+ * no $RUNWARDEN_DB. Free the result with rfx_res_free().
+ */
+void rfx_exec(const char *dir, struct rfx_res *r, const char *bin, const char *const *args);
+void rfx_res_free(struct rfx_res *r);
+
+#define RFX_RUN(dir, r, bin, ...)                                                                  \
+	do {                                                                                       \
+		const char *const args_[] = {__VA_ARGS__, NULL};                                   \
+		rfx_exec((dir), (r), (bin), args_);                                                \
+	} while (0)
+
+/** Exit @p code and exactly one line on stderr naming @p needle; prints otherwise. */
+int rfx_one_line_error(const struct rfx_res *r, int code, const char *what, const char *needle);
+
+#endif
