@@ -10,8 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . contrib/deps.sh
-# chromium: the HTML report is loaded in headless Chromium (tests/reports/test_report_cli.c).
-rw_install_deps clang-format chromium
+# Only the tests need these:
+# - chromium: the HTML report and the status page are loaded in headless
+#   Chromium (tests/reports/test_report_cli.c, tests/integration/test_status_page.c);
+# - prometheus: promtool lints /metrics and contrib/prometheus/alerts.yml;
+# - jq: contrib/github-actions/route-matrix.sh and its test;
+# - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
+rw_install_deps clang-format chromium prometheus jq
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

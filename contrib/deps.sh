@@ -4,6 +4,7 @@
 # packages runwarden needs, only those missing, as root or through sudo.
 
 rw_install_deps() {
+	# What building and running need; check.sh adds what only tests need.
 	local pkgs=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev
 		libsqlite3-dev libcjson-dev libh2o-dev libssl-dev libcmocka-dev sqlite3 curl
 		python3 python3-yaml "$@")

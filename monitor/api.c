@@ -23,10 +23,12 @@
 #include "log.h"
 #include "reqbody.h"
 #include "rw_error.h"
+#include "status.h"
 #include "strbuf.h"
 
-#define API_IDLE_MS      1500
-#define API_MAX_RANGE_MS (3660LL * 86400 * 1000)
+#define API_IDLE_MS        1500
+#define API_ROUTE_CACHE_MS 1000
+#define API_MAX_RANGE_MS   (3660LL * 86400 * 1000)
 
 /* ---- answers ----------------------------------------------------------- */
 
@@ -48,6 +50,7 @@ int api_send_json(struct api *api, h2o_req_t *req, int status, struct strbuf *b)
 		static const char oom[] = "{\"type\":\"about:blank\",\"title\":\"out of memory\","
 		                          "\"status\":503}\n";
 		api->d->m.http_errors++;
+		api->d->m.http_server_errors++;
 		api_send_body(req, 503, "Service Unavailable", "application/problem+json", oom,
 		              sizeof(oom) - 1);
 	} else {
@@ -82,6 +85,7 @@ int api_send_problem(struct api *api, h2o_req_t *req, int status, const char *re
 	}
 	strbuf_puts(&b, "}\n");
 	api->d->m.http_errors++;
+	api->d->m.http_server_errors += status >= 500;
 	api_send_body(req, status, reason, "application/problem+json", b.data ? b.data : "{}\n",
 	              b.data ? b.len : 3);
 	strbuf_free(&b);
@@ -255,15 +259,17 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id)
 struct ranked {
 	struct runner *r;
 	struct rw_availability a;
+	int32_t p50_us; /* -1: no latency known */
 };
 
-/* Best first: higher rolling uptime, then lower latency, then not busy, then id. */
+/* Best first (all are up): higher rolling uptime, then lower p50 latency of
+ * the last answers, then not busy, then id. */
 static int rank_cmp(const void *pa, const void *pb)
 {
 	const struct ranked *a = pa, *b = pb;
 	double ua = a->a.has_uptime ? a->a.uptime : -1, ub = b->a.has_uptime ? b->a.uptime : -1;
-	int32_t la = a->r->last_latency_us < 0 ? INT32_MAX : a->r->last_latency_us;
-	int32_t lb = b->r->last_latency_us < 0 ? INT32_MAX : b->r->last_latency_us;
+	int32_t la = a->p50_us < 0 ? INT32_MAX : a->p50_us;
+	int32_t lb = b->p50_us < 0 ? INT32_MAX : b->p50_us;
 
 	if (ua != ub)
 		return ua > ub ? -1 : 1;
@@ -311,13 +317,25 @@ static int handle_route(struct api *api, h2o_req_t *req)
 	int64_t now = clock_now_ms(&d->clock);
 	int64_t from = now - (int64_t)d->policy.window.rolling_days * 86400000;
 	size_t n_ok = 0;
-	bool first = true;
+	bool first = true, by_label = false;
+	char key[sizeof(api->rcache[0].key)];
 
-	if (!api_query_param(req, "target", target, sizeof(target)) || !target[0])
+	if ((!api_query_param(req, "target", target, sizeof(target)) || !target[0]) &&
+	    !(by_label = api_query_param(req, "label", target, sizeof(target)) && target[0]))
 		return api_send_problem(
 		        api, req, 400, "Bad Request", "target",
-		        "give the target triple, e.g. ?target=riscv64gc-unknown-linux-gnu");
-	pool = fleet_pool(&d->fleet, target);
+		        "give the target triple, e.g. ?target=riscv64gc-unknown-linux-gnu, or a "
+		        "runs-on label, e.g. ?label=self-hosted");
+	snprintf(key, sizeof(key), "%c:%s", by_label ? 'l' : 't', target);
+	for (size_t i = 0; i < sizeof(api->rcache) / sizeof(api->rcache[0]); i++) {
+		struct route_cache *c = &api->rcache[i];
+		if (c->body && c->gen == d->fleet.route_gen &&
+		    uv_now(d->loop) - c->at < API_ROUTE_CACHE_MS && strcmp(c->key, key) == 0) {
+			api_send_body(req, 200, "OK", "application/json", c->body, c->len);
+			return 0;
+		}
+	}
+	pool = by_label ? fleet_label_pool(&d->fleet, target) : fleet_pool(&d->fleet, target);
 	if (pool && pool->n) {
 		rk = calloc(pool->n, sizeof(*rk));
 		if (!rk)
@@ -329,6 +347,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 			if (fleet_exclusion(&d->fleet, r, now))
 				continue;
 			rk[n_ok].r = r;
+			rk[n_ok].p50_us = fleet_p50_latency(r);
 			fleet_account(&d->fleet, r, now, from, now, &t);
 			account_evaluate(&t, r->floor_ppm, d->policy.window.min_coverage_ppm,
 			                 &rk[n_ok].a);
@@ -337,7 +356,7 @@ static int handle_route(struct api *api, h2o_req_t *req)
 		qsort(rk, n_ok, sizeof(*rk), rank_cmp);
 	}
 	strbuf_init(&b);
-	strbuf_puts(&b, "{\"target\":");
+	strbuf_puts(&b, by_label ? "{\"label\":" : "{\"target\":");
 	strbuf_json_str(&b, target);
 	strbuf_puts(&b, ",\"eligible\":[");
 	for (size_t i = 0; i < n_ok; i++) {
@@ -350,8 +369,8 @@ static int handle_route(struct api *api, h2o_req_t *req)
 		api_json_time(&b, r->rs.since_ms);
 		strbuf_puts(&b, ",\"uptime\":");
 		api_json_ratio(&b, rk[i].a.has_uptime, rk[i].a.uptime);
-		if (r->last_latency_us >= 0)
-			strbuf_printf(&b, ",\"latency_ms\":%.3f", r->last_latency_us / 1000.0);
+		if (rk[i].p50_us >= 0)
+			strbuf_printf(&b, ",\"latency_ms\":%.3f", rk[i].p50_us / 1000.0);
 		strbuf_printf(&b, ",\"busy\":%s}", r->busy ? "true" : "false");
 	}
 	strbuf_puts(&b, "],\"excluded\":[");
@@ -371,6 +390,20 @@ static int handle_route(struct api *api, h2o_req_t *req)
 	}
 	strbuf_puts(&b, "]}\n");
 	free(rk);
+	if (!strbuf_failed(&b)) {
+		struct route_cache *c = &api->rcache[api->rcache_next++ % (sizeof(api->rcache) /
+		                                                           sizeof(api->rcache[0]))];
+		char *copy = malloc(b.len);
+		if (copy) {
+			memcpy(copy, b.data, b.len);
+			free(c->body);
+			snprintf(c->key, sizeof(c->key), "%s", key);
+			c->gen = d->fleet.route_gen;
+			c->at = uv_now(d->loop);
+			c->body = copy;
+			c->len = b.len;
+		}
+	}
 	return api_send_strbuf(api, req, &b, "application/json");
 }
 
@@ -402,6 +435,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	}
 	if (h2o_memis(p, n, H2O_STRLIT("/v1/route")))
 		return handle_route(api, req);
+	if (h2o_memis(p, n, H2O_STRLIT("/"))) {
+		const char *html;
+		size_t len;
+		if (status_page(api->d, &html, &len) < 0)
+			return api_send_problem(api, req, 503, "Service Unavailable", NULL,
+			                        "the status page could not be built; try again");
+		api_send_body(req, 200, "OK", "text/html; charset=utf-8", html, len);
+		return 0;
+	}
+	if (h2o_memis(p, n, H2O_STRLIT("/v1/events")))
+		return api_events(api, req);
 	return api_send_problem(api, req, 404, "Not Found", NULL, "no such endpoint");
 }
 
@@ -508,6 +552,8 @@ int api_start(struct api **out, struct rw_daemon *d, char *err, size_t errlen)
 	api->accept_ctx.hosts = api->config.hosts;
 	uv_timer_init(d->loop, &api->drain);
 	api->drain.data = api;
+	uv_timer_init(d->loop, &api->events_timer);
+	api->events_timer.data = api;
 	*out = api;
 	return 0;
 }
@@ -532,6 +578,9 @@ static void finish_close(struct api *api)
 {
 	if (api->pending_closes > 0)
 		return; /* already finishing */
+	for (size_t i = 0; i < sizeof(api->rcache) / sizeof(api->rcache[0]); i++)
+		free(api->rcache[i].body);
+	memset(api->rcache, 0, sizeof(api->rcache));
 	if (api->conns == 0) {
 		h2o_context_dispose(&api->ctx);
 		h2o_config_dispose(&api->config);
@@ -539,8 +588,10 @@ static void finish_close(struct api *api)
 	/* else: connections still hold the context; disposing it under them
 	 * would be a use after free. The process is exiting: leave it. */
 	uv_timer_stop(&api->drain);
-	api->pending_closes = 1;
+	uv_timer_stop(&api->events_timer);
+	api->pending_closes = 2;
 	uv_close((uv_handle_t *)&api->drain, handle_closed_cb);
+	uv_close((uv_handle_t *)&api->events_timer, handle_closed_cb);
 }
 
 static void maybe_closed(struct api *api)
@@ -565,6 +616,7 @@ static void listener_closed_cb(uv_handle_t *h)
 void api_close(struct api *api, api_closed_cb cb, void *data)
 {
 	api->closing = 1;
+	api_events_flush(api);
 	api->closed_cb = cb;
 	api->closed_data = data;
 	uv_timer_start(&api->drain, drain_cb, API_DRAIN_MS, 0);

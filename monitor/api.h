@@ -3,7 +3,8 @@
  * api.h — the HTTP API (libh2o, on the daemon's loop).
  *
  * Routes (all GET): /healthz, /metrics, /v1/route?target=T,
- * /v1/runners/{id}/availability?from=RFC3339&to=RFC3339. Answers are JSON
+ * /v1/runners/{id}/availability?from=RFC3339&to=RFC3339, and / (the status
+ * page, HTML, status.h). Answers are JSON
  * (Prometheus text for /metrics); errors are application/problem+json with
  * the offending parameter named. Route and metrics are answered from memory;
  * availability reads the runner's in-memory history and, for older time,
@@ -37,5 +38,11 @@ int api_port(const struct api *api);
 /** Closes the API; @p cb runs once when all its handles are closed, after
  *  which the api is freed (by api.c). */
 void api_close(struct api *api, api_closed_cb cb, void *data);
+
+struct strbuf;
+struct store_event;
+
+/** Appends one event as GET /v1/events and the webhooks show it (api_events.c). */
+int api_event_render(struct strbuf *b, const struct store_event *e);
 
 #endif

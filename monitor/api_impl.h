@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "store.h"
 #include "strbuf.h"
 
 struct api_handler {
@@ -39,6 +40,20 @@ struct api {
 	int closing;
 	api_closed_cb closed_cb;
 	void *closed_data;
+	/* Route answers, by "t:TARGET" or "l:LABEL", reused while no change
+	 * that shows at once (fleet.route_gen) happened and for at most
+	 * API_ROUTE_CACHE_MS (uptimes and latencies drift slowly). */
+	struct route_cache {
+		char key[136];
+		uint64_t gen;
+		uint64_t at; /* loop time */
+		char *body;
+		size_t len;
+	} rcache[32];
+	unsigned rcache_next;
+	/* Long polls of /v1/events (api_events.c). */
+	struct waiter *waiters;
+	uv_timer_t events_timer;
 };
 
 /** Sends @p len bytes of @p body with @p status and Content-Type @p ctype. */
@@ -76,5 +91,11 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id);
  * (api_write.c). @p path is the normalized path.
  */
 int api_v1(struct api *api, h2o_req_t *req, const char *path, size_t len);
+
+/** GET /v1/events (api_events.c). */
+int api_events(struct api *api, h2o_req_t *req);
+
+/** Answers every parked long poll now (shutdown). */
+void api_events_flush(struct api *api);
 
 #endif

@@ -224,6 +224,12 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 			strbuf_puts(b, ",");
 		strbuf_json_str(b, sr->targets[i]);
 	}
+	strbuf_puts(b, "],\"labels\":[");
+	for (size_t i = 0; i < sr->n_labels; i++) {
+		if (i)
+			strbuf_puts(b, ",");
+		strbuf_json_str(b, sr->labels[i]);
+	}
 	strbuf_printf(b, "],\"status\":\"%s\",\"created\":", store_runner_status_name(sr->status));
 	api_json_time(b, sr->created_ms);
 	strbuf_printf(b, ",\"interval_s\":%" PRIu32 ",\"timeout_ms\":%" PRIu32, sr->interval_s,
@@ -517,6 +523,8 @@ static int runners_post(struct call *c)
 	sr.url = (char *)rr.url;
 	sr.targets = (char **)rr.targets;
 	sr.n_targets = rr.n_targets;
+	sr.labels = (char **)rr.labels;
+	sr.n_labels = rr.n_labels;
 	sr.status = STORE_RUNNER_PENDING;
 	sr.interval_s = (uint32_t)rr.interval_s;
 	sr.timeout_ms = (uint32_t)rr.timeout_ms;
@@ -622,7 +630,8 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 		return 0;
 	}
 	rc = store_runner_update(c->d->st, sr->id, rr.url, rr.n_targets ? rr.targets : NULL,
-	                         rr.n_targets, rr.interval_s, rr.timeout_ms);
+	                         rr.n_targets, rr.has_labels ? rr.labels : NULL, rr.n_labels,
+	                         rr.interval_s, rr.timeout_ms);
 	cJSON_Delete(o);
 	if (rc < 0)
 		return store_problem(c, rc);

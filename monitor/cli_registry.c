@@ -129,8 +129,8 @@ int cli_operator(int argc, char **argv)
 
 static const char runner_usage[] =
         "usage: runwarden runner add --operator NAME --name NAME --target TRIPLE [--target ...]\n"
-        "                            (--url URL | --push) [--interval SECONDS] [--timeout MS]\n"
-        "                            [--db FILE]\n"
+        "                            (--url URL | --push) [--label LABEL ...]\n"
+        "                            [--interval SECONDS] [--timeout MS] [--db FILE]\n"
         "       runwarden runner list [--json] [--db FILE]\n"
         "       runwarden runner show NAME|ID [--json] [--db FILE]\n"
         "       runwarden runner approve NAME|ID [--db FILE]\n"
@@ -139,6 +139,7 @@ static const char runner_usage[] =
         "\n"
         "add      registers a runner, approved at once (the CLI is the admin): probed at\n"
         "         --url, or --push: it POSTs heartbeats with the token printed once.\n"
+        "         --label: a runs-on label (repeatable), for GET /v1/route?label=.\n"
         "list     lists runners with their status and last known state.\n"
         "show     shows one runner.\n"
         "approve  approves a pending runner; retire stops watching one (history is kept).\n"
@@ -151,6 +152,8 @@ struct runner_opts {
 	const char *db, *operator_name, *name, *url;
 	const char *targets[RUNNER_SPEC_MAX_TARGETS + 1];
 	size_t n_targets;
+	const char *labels[RUNNER_SPEC_MAX_TARGETS + 1];
+	size_t n_labels;
 	long interval_s, timeout_ms;
 	bool json, push, github;
 };
@@ -218,7 +221,8 @@ static int runner_add(struct runner_opts *o)
 	if (!o->url && !o->push)
 		return cli_error(CLI_USAGE, "url: --url (or --push) is required");
 	if (spec_check_interval(o->interval_s, err, sizeof(err)) < 0 ||
-	    spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0)
+	    spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0 ||
+	    spec_check_labels(o->labels, o->n_labels, err, sizeof(err)) < 0)
 		return cli_error(CLI_USAGE, "%s", err);
 	rc = cli_open_store(cli_db_path(o->db), false, &st);
 	if (rc)
@@ -231,6 +235,8 @@ static int runner_add(struct runner_opts *o)
 	}
 	sr.interval_s = (uint32_t)o->interval_s;
 	sr.timeout_ms = (uint32_t)o->timeout_ms;
+	sr.labels = (char **)o->labels;
+	sr.n_labels = o->n_labels;
 	if (o->push && auth_new_token("rwh_", token, hash) < 0) {
 		store_close(st);
 		return cli_error(CLI_FAIL, "no random bytes for the heartbeat token");
@@ -271,6 +277,10 @@ static cJSON *runner_json(const struct store_runner *r)
 	for (size_t i = 0; i < r->n_targets; i++)
 		cJSON_AddItemToArray(t, cJSON_CreateString(r->targets[i]));
 	cJSON_AddItemToObject(o, "targets", t);
+	t = cJSON_CreateArray();
+	for (size_t i = 0; i < r->n_labels; i++)
+		cJSON_AddItemToArray(t, cJSON_CreateString(r->labels[i]));
+	cJSON_AddItemToObject(o, "labels", t);
 	cJSON_AddStringToObject(o, "kind", r->kind);
 	if (r->url)
 		cJSON_AddStringToObject(o, "url", r->url);
@@ -548,6 +558,7 @@ int cli_runner(int argc, char **argv)
 	                                     {"push", no_argument, NULL, 'p'},
 	                                     {"github", required_argument, NULL, 'g'},
 	                                     {"labels", required_argument, NULL, 'l'},
+	                                     {"label", required_argument, NULL, 'L'},
 	                                     {"min-online", required_argument, NULL, 'm'},
 	                                     {"db", required_argument, NULL, 'd'},
 	                                     {"json", no_argument, NULL, 'j'},
@@ -571,6 +582,12 @@ int cli_runner(int argc, char **argv)
 			o.targets[o.n_targets++] = optarg;
 			break;
 		case 'u': o.url = optarg; break;
+		case 'L':
+			if (o.n_labels > RUNNER_SPEC_MAX_TARGETS)
+				return cli_error(CLI_USAGE, "label: at most %d labels",
+				                 RUNNER_SPEC_MAX_TARGETS);
+			o.labels[o.n_labels++] = optarg;
+			break;
 		case 'i':
 			o.interval_s = strtol(optarg, &end, 10);
 			if (*end || !*optarg || o.interval_s < 1)

@@ -28,6 +28,125 @@ void config_deinit(struct rw_config *c)
 	for (size_t i = 0; i < c->n_allow_cidrs; i++)
 		free(c->allow_cidrs[i]);
 	c->n_allow_cidrs = 0;
+	for (size_t i = 0; i < c->n_webhooks; i++) {
+		struct rw_webhook_cfg *w = &c->webhooks[i];
+		free(w->url);
+		free(w->secret);
+		for (size_t j = 0; w->events && w->events[j]; j++)
+			free(w->events[j]);
+		free(w->events);
+	}
+	c->n_webhooks = 0;
+}
+
+static const char *const event_kinds[] = {
+        "eligible",
+        "ineligible",
+        "registered",
+        "approved",
+        "retired",
+        "pending",
+        "flagged",
+        "unflagged",
+        "maintenance_start",
+        "maintenance_end",
+        "incident_open",
+        "incident_acknowledged",
+        "incident_mitigated",
+        NULL,
+};
+
+/* "webhooks": [{"url", "secret", "events"?}] */
+static int parse_webhooks(struct rw_config *c, const cJSON *v, const char *path, char *err,
+                          size_t errlen)
+{
+	const cJSON *e;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v)) {
+		snprintf(err, errlen, "%s: webhooks: must be an array of {\"url\", \"secret\"}",
+		         path);
+		return RW_EINVAL;
+	}
+	cJSON_ArrayForEach(e, v)
+	{
+		const cJSON *url = cJSON_GetObjectItemCaseSensitive(e, "url");
+		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(e, "secret");
+		const cJSON *evs = cJSON_GetObjectItemCaseSensitive(e, "events"), *k, *m;
+		struct rw_webhook_cfg *w;
+		char host[256], why[200];
+		size_t n = 0;
+
+		if (i == RW_MAX_WEBHOOKS) {
+			snprintf(err, errlen, "%s: webhooks: at most %d", path, RW_MAX_WEBHOOKS);
+			return RW_EINVAL;
+		}
+		cJSON_ArrayForEach(m, e)
+		{
+			if (strcmp(m->string, "url") && strcmp(m->string, "secret") &&
+			    strcmp(m->string, "events")) {
+				snprintf(
+				        err, errlen,
+				        "%s: webhooks[%zu]: %s: unknown key (allowed: url, secret, "
+				        "events)",
+				        path, i, m->string);
+				return RW_EINVAL;
+			}
+		}
+		if (!cJSON_IsString(url) || guard_parse_url(url->valuestring, host, sizeof(host),
+		                                            NULL, NULL, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: webhooks[%zu]: url: %s", path, i,
+			         cJSON_IsString(url) ? why : "must be an http(s) URL");
+			return RW_EINVAL;
+		}
+		if (!cJSON_IsString(sec) || strlen(sec->valuestring) < 16) {
+			snprintf(err, errlen,
+			         "%s: webhooks[%zu]: secret: must be a string of at least 16 "
+			         "characters (e.g. `openssl rand -hex 32`)",
+			         path, i);
+			return RW_EINVAL;
+		}
+		if (evs && !cJSON_IsArray(evs)) {
+			snprintf(err, errlen,
+			         "%s: webhooks[%zu]: events: must be an array of kinds", path, i);
+			return RW_EINVAL;
+		}
+		w = &c->webhooks[i];
+		memset(w, 0, sizeof(*w));
+		c->n_webhooks = ++i;
+		w->url = strdup(url->valuestring);
+		w->secret = strdup(sec->valuestring);
+		if (!w->url || !w->secret)
+			return RW_ENOMEM;
+		if (!evs)
+			continue;
+		w->events = calloc((size_t)cJSON_GetArraySize(evs) + 1, sizeof(char *));
+		if (!w->events)
+			return RW_ENOMEM;
+		cJSON_ArrayForEach(k, evs)
+		{
+			size_t j;
+			for (j = 0; cJSON_IsString(k) && event_kinds[j]; j++)
+				if (strcmp(event_kinds[j], k->valuestring) == 0)
+					break;
+			if (!cJSON_IsString(k) || !event_kinds[j]) {
+				snprintf(err, errlen,
+				         "%s: webhooks[%zu]: events[%zu]: not an event kind "
+				         "(eligible, "
+				         "ineligible, registered, approved, retired, pending, "
+				         "flagged, "
+				         "unflagged, maintenance_start, maintenance_end, "
+				         "incident_open, "
+				         "incident_acknowledged, incident_mitigated)",
+				         path, i - 1, n);
+				return RW_EINVAL;
+			}
+			w->events[n] = strdup(k->valuestring);
+			if (!w->events[n++])
+				return RW_ENOMEM;
+		}
+	}
+	return 0;
 }
 
 int config_set_listen(struct rw_config *c, const char *s, char *err, size_t errlen)
@@ -180,6 +299,9 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			if (whole(v, k, 1, 1000000, &n, path, err, errlen) < 0)
 				goto out;
 			c->write_per_minute = (unsigned)n;
+		} else if (strcmp(k, "webhooks") == 0) {
+			if (parse_webhooks(c, v, path, err, errlen) < 0)
+				goto out;
 		} else if (strcmp(k, "admin_token_file") == 0) {
 			if (copy_str(v, k, c->admin_token_file, sizeof(c->admin_token_file), path,
 			             err, errlen))
@@ -195,7 +317,7 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			snprintf(err, errlen,
 			         "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
 			         " max_concurrency, retention_days, max_connections, write_burst,"
-			         " write_per_minute, admin_token_file, policy, db)",
+			         " write_per_minute, admin_token_file, webhooks, policy, db)",
 			         path, k);
 			goto out;
 		}

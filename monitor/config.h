@@ -9,8 +9,9 @@
  * "policy": "FILE", "db": "FILE", "retention_days": N (raw samples; the
  * intervals are kept forever), "max_connections": N (API), "write_burst": N
  * and "write_per_minute": N (API write rate per token), "admin_token_file":
- * "FILE" (the admin's bearer token; else $RUNWARDEN_ADMIN_TOKEN). Flags win
- * over the file.
+ * "FILE" (the admin's bearer token; else $RUNWARDEN_ADMIN_TOKEN), "webhooks":
+ * [{"url", "secret", "events": [KIND, ...]}] (notify.h). Flags win over the
+ * file.
  */
 #ifndef RW_CONFIG_H
 #define RW_CONFIG_H
@@ -22,6 +23,15 @@
 
 #define RW_DEFAULT_LISTEN "127.0.0.1:8470"
 #define RW_DEFAULT_DB     "runwarden.db"
+
+#define RW_MAX_WEBHOOKS 16
+
+/** One webhook: events are POSTed to url, signed with secret (notify.h). */
+struct rw_webhook_cfg {
+	char *url;
+	char *secret;
+	char **events; /* the kinds it wants; NULL-ended; NULL: all */
+};
 
 struct rw_config {
 	char db_path[1024];
@@ -37,6 +47,8 @@ struct rw_config {
 	unsigned write_burst;        /* API writes a token may make at once; default 30 */
 	unsigned write_per_minute;   /* and the rate they refill at; default 60 */
 	char admin_token_file[1024]; /* empty: $RUNWARDEN_ADMIN_TOKEN, else no admin */
+	struct rw_webhook_cfg webhooks[RW_MAX_WEBHOOKS];
+	size_t n_webhooks;
 };
 
 /** Fills the defaults (db from $RUNWARDEN_DB when set). */

@@ -20,9 +20,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "notify.h"
 #include "log.h"
 #include "policy_file.h"
 #include "rw_error.h"
+#include "status.h"
 
 /* ---- probes ---------------------------------------------------------- */
 
@@ -127,7 +129,8 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 		if (r) {
 			struct runner **ng;
 			sched_remove(&d->sched, r);
-			fleet_remove(&d->fleet, r);
+			fleet_remove(&d->fleet, r); /* marks it removed: "retired" */
+			fleet_check_eligibility(&d->fleet, r, clock_now_ms(&d->clock));
 			blind_forget(&d->blind, r);
 			log_msg(RW_LOG_INFO, "runner retired", "runner", r->name);
 			ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
@@ -234,7 +237,19 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
 			d->fleet.gen = sr->gen;
 	}
 	store_runners_free(rs, n);
-	return 0;
+	/* What was announced before the restart, so that only changes are. */
+	{
+		struct store_eligibility *el = NULL;
+		size_t ne = 0;
+		rc = store_eligibility_last(d->st, &el, &ne);
+		for (size_t i = 0; rc == 0 && i < ne; i++) {
+			struct runner *r = fleet_find(&d->fleet, el[i].runner_id);
+			if (r)
+				r->elig_code = el[i].code;
+		}
+		free(el);
+	}
+	return rc;
 }
 
 /* ---- tick ---------------------------------------------------------------- */
@@ -266,6 +281,7 @@ static void tick_cb(uv_timer_t *t)
 	}
 	fleet_advance(&d->fleet, now);
 	blind_tick(&d->blind, now);
+	fleet_check_all(&d->fleet, now);
 	push_tick(d, now);
 	d->last_tick_ms = now;
 	d->last_tick_loop = loop_now;
@@ -277,6 +293,7 @@ static void tick_cb(uv_timer_t *t)
 		for (size_t i = 0; i < d->fleet.n; i++)
 			fleet_hist_trim(d->fleet.v[i], cutoff);
 		fleet_evaluate_all(&d->fleet, now);
+		status_tick(d);
 	}
 }
 
@@ -405,20 +422,27 @@ static void api_closed(struct api *api, void *data)
 	closed_one(data);
 }
 
+static void notify_closed(struct notify *n, void *data)
+{
+	(void)n;
+	closed_one(data);
+}
+
 static void stop(struct rw_daemon *d, const char *why)
 {
 	if (d->stopping)
 		return;
 	d->stopping = true;
 	log_msg(RW_LOG_INFO, "stopping", "signal", why);
-	/* tick, sched timer, 3 signals, prober, api, writer */
-	d->pending_closes = 8;
+	/* tick, sched timer, 3 signals, prober, api, webhooks, writer */
+	d->pending_closes = 9;
 	uv_close((uv_handle_t *)&d->tick, handle_closed_cb);
 	sched_close(&d->sched, sched_closed_cb);
 	uv_close((uv_handle_t *)&d->sig_term, handle_closed_cb);
 	uv_close((uv_handle_t *)&d->sig_int, handle_closed_cb);
 	uv_close((uv_handle_t *)&d->sig_hup, handle_closed_cb);
 	api_close(d->api, api_closed, d);
+	notify_close(d->notify, notify_closed, d);
 	prober_close(&d->prober, prober_closed);
 }
 
@@ -488,6 +512,7 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	               (double)d->m.unflags);
 	metrics_scalar(b, "runwarden_runners_flagged", "gauge", "Runners flagged now.",
 	               (double)fleet_count_flagged(&d->fleet));
+	fleet_render_metrics(&d->fleet, clock_now_ms(&d->clock), b);
 	metrics_scalar(b, "runwarden_blips_total", "counter",
 	               "Failure runs shorter than failures_to_down.", (double)d->m.blips);
 	blind_render_metrics(&d->blind, b);
@@ -506,6 +531,9 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	               "Samples dropped because the queue was full.", (double)ws.dropped);
 	metrics_scalar(b, "runwarden_writer_last_batch_seconds", "gauge",
 	               "Duration of the last commit.", (double)ws.last_batch_us / 1e6);
+	metrics_scalar(b, "runwarden_writer_max_batch_seconds", "gauge",
+	               "Duration of the longest commit since start.",
+	               (double)ws.max_batch_us / 1e6);
 	metrics_histogram(b, "runwarden_loop_lag_seconds",
 	                  "How late the one-second tick ran (event loop lag).", &d->m.loop_lag);
 	metrics_scalar(b, "runwarden_loop_lag_max_seconds", "gauge",
@@ -522,12 +550,18 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	metrics_scalar(b, "runwarden_policy_reload_failures_total", "counter",
 	               "Policy reloads refused (the old policy stayed).",
 	               (double)d->m.policy_reload_failures);
+	metrics_scalar(b, "runwarden_registry_reloads_total", "counter",
+	               "Times registry changes were read from the database into memory.",
+	               (double)d->m.registry_reloads);
 	metrics_scalar(b, "runwarden_storage_failures_total", "counter",
 	               "Times storage writes started failing.", (double)d->m.storage_failures);
 	metrics_scalar(b, "runwarden_http_requests_total", "counter", "API requests.",
 	               (double)d->m.http_requests);
 	metrics_scalar(b, "runwarden_http_errors_total", "counter", "API answers >= 400.",
 	               (double)d->m.http_errors);
+	metrics_scalar(b, "runwarden_http_server_errors_total", "counter",
+	               "API answers >= 500 (also counted in runwarden_http_errors_total).",
+	               (double)d->m.http_server_errors);
 	metrics_scalar(b, "runwarden_http_connections_refused_total", "counter",
 	               "API connections closed at once: over max_connections.",
 	               (double)d->m.http_conns_refused);
@@ -539,6 +573,10 @@ void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
 	               (double)d->m.heartbeats);
 	metrics_scalar(b, "runwarden_start_time_seconds", "gauge", "When the daemon started.",
 	               (double)d->started_ms / 1000.0);
+	strbuf_puts(b, "# HELP runwarden_build_info The running version.\n"
+	               "# TYPE runwarden_build_info gauge\n"
+	               "runwarden_build_info{version=\"" RW_VERSION "\"} 1\n");
+	notify_render_metrics(d->notify, b);
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -630,6 +668,12 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
 	}
+	rc = notify_start(&d->notify, d->loop, &d->cfg, &d->guard, d->st, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
+	notify_set_renderer(d->notify, api_event_render);
 	d->last_tick_ms = now;
 	d->last_tick_loop = uv_now(d->loop);
 	d->last_minute = d->last_tick_loop;
@@ -696,7 +740,9 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	fleet_deinit(&d->fleet);
 	graveyard_collect(d);
 	free(d->graveyard);
+	status_free(d->status);
 	writer_free(d->writer);
+	notify_free(d->notify);
 	store_close(d->st);
 	auth_deinit(&d->auth);
 	policy_deinit(&d->policy);

@@ -33,6 +33,8 @@
 #include "writer.h"
 
 struct api;
+struct notify;
+struct status;
 
 /** A tick gap longer than this is blindness: the daemon did not see. */
 #define DAEMON_TICK_MS      1000
@@ -59,6 +61,8 @@ struct rw_daemon {
 	struct blind blind; /* the monitor's own blindness; owns the canaries */
 	struct metrics m;
 	struct api *api;
+	struct notify *notify; /* webhooks; NULL when none are configured */
+	struct status *status; /* the status page's cache (status.h); NULL until asked */
 
 	uv_timer_t tick;
 	uv_signal_t sig_term, sig_int, sig_hup;

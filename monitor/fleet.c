@@ -129,6 +129,11 @@ void fleet_deinit(struct fleet *f)
 		free(f->pools[i].v);
 	}
 	free(f->pools);
+	for (size_t i = 0; i < f->n_lpools; i++) {
+		free(f->lpools[i].triple);
+		free(f->lpools[i].v);
+	}
+	free(f->lpools);
 	fleet_init(f, f->writer, f->m, f->pol);
 }
 
@@ -151,29 +156,40 @@ struct runner *fleet_find(const struct fleet *f, int64_t id)
 	return i < f->n && f->v[i]->id == id ? f->v[i] : NULL;
 }
 
-const struct target_pool *fleet_pool(const struct fleet *f, const char *triple)
+static struct target_pool *find_pool(struct target_pool *v, size_t n, const char *key)
 {
-	for (size_t i = 0; i < f->n_pools; i++)
-		if (strcmp(f->pools[i].triple, triple) == 0)
-			return &f->pools[i];
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].triple, key) == 0)
+			return &v[i];
 	return NULL;
 }
 
-static int pool_add(struct fleet *f, const char *triple, struct runner *r)
+const struct target_pool *fleet_pool(const struct fleet *f, const char *triple)
 {
-	struct target_pool *p = (struct target_pool *)fleet_pool(f, triple);
+	return find_pool(f->pools, f->n_pools, triple);
+}
+
+const struct target_pool *fleet_label_pool(const struct fleet *f, const char *label)
+{
+	return find_pool(f->lpools, f->n_lpools, label);
+}
+
+/* Adds @p r to the pool of @p key in the set (*v, *n): targets or labels. */
+static int pool_add(struct target_pool **v, size_t *n, const char *key, struct runner *r)
+{
+	struct target_pool *p = find_pool(*v, *n, key);
 
 	if (!p) {
-		struct target_pool *np = realloc(f->pools, (f->n_pools + 1) * sizeof(*np));
+		struct target_pool *np = realloc(*v, (*n + 1) * sizeof(*np));
 		if (!np)
 			return RW_ENOMEM;
-		f->pools = np;
-		p = &np[f->n_pools];
+		*v = np;
+		p = &np[*n];
 		memset(p, 0, sizeof(*p));
-		p->triple = strdup(triple);
+		p->triple = strdup(key);
 		if (!p->triple)
 			return RW_ENOMEM;
-		f->n_pools++;
+		(*n)++;
 	}
 	if (p->n == p->cap) {
 		size_t ncap = p->cap ? p->cap * 2 : 8;
@@ -187,10 +203,10 @@ static int pool_add(struct fleet *f, const char *triple, struct runner *r)
 	return 0;
 }
 
-static void pools_remove(struct fleet *f, struct runner *r)
+static void set_remove(struct target_pool *v, size_t n, struct runner *r)
 {
-	for (size_t i = 0; i < f->n_pools; i++) {
-		struct target_pool *p = &f->pools[i];
+	for (size_t i = 0; i < n; i++) {
+		struct target_pool *p = &v[i];
 		for (size_t j = 0; j < p->n; j++) {
 			if (p->v[j] == r) {
 				memmove(&p->v[j], &p->v[j + 1], (p->n - j - 1) * sizeof(*p->v));
@@ -199,6 +215,12 @@ static void pools_remove(struct fleet *f, struct runner *r)
 			}
 		}
 	}
+}
+
+static void pools_remove(struct fleet *f, struct runner *r)
+{
+	set_remove(f->pools, f->n_pools, r);
+	set_remove(f->lpools, f->n_lpools, r);
 }
 
 static void apply_settings(struct runner *r, const struct rw_policy *pol)
@@ -218,14 +240,20 @@ static void apply_settings(struct runner *r, const struct rw_policy *pol)
 	r->floor_ppm = policy_floor_ppm(pol, (const char *const *)r->targets, r->n_targets);
 }
 
-static bool same_targets(const struct runner *r, const struct store_runner *sr)
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
 {
-	if (r->n_targets != sr->n_targets)
+	if (na != nb)
 		return false;
-	for (size_t i = 0; i < r->n_targets; i++)
-		if (strcmp(r->targets[i], sr->targets[i]) != 0)
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
 			return false;
 	return true;
+}
+
+static bool same_targets(const struct runner *r, const struct store_runner *sr)
+{
+	return same_list(r->targets, r->n_targets, sr->targets, sr->n_targets) &&
+	       same_list(r->labels, r->n_labels, sr->labels, sr->n_labels);
 }
 
 static void free_registry(struct runner *r)
@@ -236,9 +264,12 @@ static void free_registry(struct runner *r)
 	for (size_t i = 0; i < r->n_targets; i++)
 		free(r->targets[i]);
 	free(r->targets);
+	for (size_t i = 0; i < r->n_labels; i++)
+		free(r->labels[i]);
+	free(r->labels);
 	r->name = r->operator_name = r->url = NULL;
-	r->targets = NULL;
-	r->n_targets = 0;
+	r->targets = r->labels = NULL;
+	r->n_targets = r->n_labels = 0;
 }
 
 /* Copies the registry fields of @p sr into @p r (whose old ones are freed
@@ -266,6 +297,15 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 			return RW_ENOMEM;
 		r->n_targets++;
 	}
+	r->labels = calloc(sr->n_labels ? sr->n_labels : 1, sizeof(char *));
+	if (!r->labels)
+		return RW_ENOMEM;
+	for (size_t i = 0; i < sr->n_labels; i++) {
+		r->labels[i] = strdup(sr->labels[i]);
+		if (!r->labels[i])
+			return RW_ENOMEM;
+		r->n_labels++;
+	}
 	snprintf(r->host, sizeof(r->host), "%s", host);
 	r->port = port ? port : (https ? 443 : 80);
 	r->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
@@ -276,7 +316,12 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 static int pools_add(struct fleet *f, struct runner *r)
 {
 	for (size_t i = 0; i < r->n_targets; i++) {
-		int rc = pool_add(f, r->targets[i], r);
+		int rc = pool_add(&f->pools, &f->n_pools, r->targets[i], r);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < r->n_labels; i++) {
+		int rc = pool_add(&f->lpools, &f->n_lpools, r->labels[i], r);
 		if (rc < 0)
 			return rc;
 	}
@@ -289,6 +334,8 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	struct runner *r = fleet_find(f, sr->id);
 	size_t at;
 	int rc;
+
+	f->route_gen++; /* registry fields (targets, labels, status) show in routes */
 
 	*is_new = false;
 	if (r) {
@@ -323,6 +370,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	r->heap_idx = SIZE_MAX;
 	r->last_latency_us = -1;
 	r->jobs_running = -1;
+	r->elig_code = -1;
 	rc = fill_registry(r, sr);
 	if (rc < 0) {
 		runner_free(r);
@@ -367,6 +415,7 @@ void fleet_remove(struct fleet *f, struct runner *r)
 {
 	size_t i = lower_bound(f, r->id);
 
+	f->route_gen++;
 	pools_remove(f, r);
 	if (i < f->n && f->v[i] == r) {
 		memmove(&f->v[i], &f->v[i + 1], (f->n - i - 1) * sizeof(*f->v));
@@ -396,6 +445,8 @@ static void emit_changes(struct fleet *f, struct runner *r, const struct runstat
 		if (fleet_hist_append(r, c[i].at_ms, c[i].to) < 0)
 			log_msg(RW_LOG_ERROR, "out of memory for history", "runner", r->name);
 		f->m->state_changes[c[i].to]++;
+		f->route_gen++;
+		fleet_check_eligibility(f, r, c[i].at_ms);
 		if (log_begin(&l, RW_LOG_INFO, "state change")) {
 			log_int(&l, "runner_id", r->id);
 			log_str(&l, "runner", r->name);
@@ -427,6 +478,12 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	r->last_class = (uint8_t)res->cls;
 	r->last_http = (uint16_t)res->http_status;
 	r->last_latency_us = res->latency_us;
+	if (res->latency_us >= 0) {
+		r->lat[r->lat_next] = res->latency_us;
+		r->lat_next = (uint8_t)((r->lat_next + 1) % RUNNER_LAT_N);
+		if (r->n_lat < RUNNER_LAT_N)
+			r->n_lat++;
+	}
 	r->busy = res->busy;
 	f->m->probes[res->cls]++;
 	if (res->latency_us >= 0)
@@ -579,6 +636,7 @@ static void set_flag(struct fleet *f, struct runner *r, bool flagged, int64_t no
 
 	r->flagged = flagged;
 	r->flag_since_ms = now_ms;
+	f->route_gen++;
 	rec.u.flag.runner_id = r->id;
 	rec.u.flag.at_ms = now_ms;
 	rec.u.flag.flagged = flagged;
@@ -631,6 +689,56 @@ void fleet_evaluate_all(struct fleet *f, int64_t now_ms)
 		fleet_evaluate(f, f->v[i], now_ms);
 }
 
+void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms)
+{
+	int code = store_reason_code(fleet_exclusion(f, r, now_ms));
+	struct store_rec rec = {.kind = STORE_REC_EVENT};
+
+	if (code == r->elig_code)
+		return;
+	f->route_gen++;
+	rec.u.event.runner_id = r->id;
+	rec.u.event.at_ms = now_ms;
+	/* Maintenance first: "maintenance_start" then "ineligible", and
+	 * "maintenance_end" before whatever follows it. */
+	if ((code == STORE_REASON_MAINTENANCE) != (r->elig_code == STORE_REASON_MAINTENANCE) &&
+	    r->elig_code >= 0) {
+		rec.u.event.kind = code == STORE_REASON_MAINTENANCE ? STORE_EV_MAINT_START
+		                                                    : STORE_EV_MAINT_END;
+		writer_push(f->writer, &rec);
+	}
+	rec.u.event.kind = code ? STORE_EV_INELIGIBLE : STORE_EV_ELIGIBLE;
+	rec.u.event.reason = (uint8_t)code;
+	writer_push(f->writer, &rec);
+	f->m->events++;
+	r->elig_code = code;
+}
+
+void fleet_check_all(struct fleet *f, int64_t now_ms)
+{
+	for (size_t i = 0; i < f->n; i++)
+		fleet_check_eligibility(f, f->v[i], now_ms);
+}
+
+int32_t fleet_p50_latency(const struct runner *r)
+{
+	int32_t v[RUNNER_LAT_N];
+	size_t n = r->n_lat;
+
+	if (n == 0)
+		return -1;
+	memcpy(v, r->lat, n * sizeof(*v));
+	/* Insertion sort: at most RUNNER_LAT_N elements. */
+	for (size_t i = 1; i < n; i++) {
+		int32_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return v[(n - 1) / 2];
+}
+
 size_t fleet_count_flagged(const struct fleet *f)
 {
 	size_t n = 0;
@@ -645,4 +753,80 @@ void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT])
 	for (size_t i = 0; i < f->n; i++)
 		if (f->v[i]->status == STORE_RUNNER_APPROVED)
 			counts[f->v[i]->rs.state]++;
+}
+
+/* The reason codes fleet_exclusion() returns, in the order /metrics lists them. */
+static const char *const exclusion_reasons[] = {"pending", "maintenance", "down",   "unknown",
+                                                "flagged", "probation",   "retired"};
+#define N_REASONS (sizeof(exclusion_reasons) / sizeof(exclusion_reasons[0]))
+
+/* One target's census: [0] eligible, [1 + k] excluded for exclusion_reasons[k]. */
+struct census {
+	const char *triple;
+	uint64_t n[1 + N_REASONS];
+};
+
+/* The census slot of an exclusion reason (NULL: eligible, slot 0). */
+static size_t census_slot(const char *why)
+{
+	if (!why)
+		return 0;
+	for (size_t k = 0; k < N_REASONS; k++)
+		if (strcmp(why, exclusion_reasons[k]) == 0)
+			return 1 + k;
+	return 1 + N_REASONS; /* a reason this list lacks: not counted */
+}
+
+static void census_pool(const struct fleet *f, const struct target_pool *p, int64_t now_ms,
+                        struct census *c)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		size_t k = census_slot(fleet_exclusion(f, p->v[i], now_ms));
+		if (k <= N_REASONS)
+			c->n[k]++;
+	}
+}
+
+void fleet_render_metrics(const struct fleet *f, int64_t now_ms, struct strbuf *b)
+{
+	size_t n_pol = f->pol ? f->pol->n_targets : 0, n = 0;
+	struct census *c = calloc(f->n_pools + n_pol + 1, sizeof(*c));
+
+	if (!c) {
+		/* As any failed append would: the answer becomes a 503, not
+		 * a page with families missing. */
+		b->failed = true;
+		return;
+	}
+	/* Pools emptied by retirements are left out unless the policy maps
+	 * their target: a target nobody serves any more is not an outage. */
+	for (size_t i = 0; i < f->n_pools; i++) {
+		if (f->pools[i].n == 0)
+			continue;
+		c[n].triple = f->pools[i].triple;
+		census_pool(f, &f->pools[i], now_ms, &c[n++]);
+	}
+	for (size_t i = 0; i < n_pol; i++) {
+		const struct target_pool *p = fleet_pool(f, f->pol->targets[i].triple);
+		if (!p || p->n == 0)
+			c[n++].triple = f->pol->targets[i].triple;
+	}
+	metrics_family(b, "runwarden_target_eligible_runners", "gauge",
+	               "Runners the route query lists as eligible for a target now.");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_puts(b, "runwarden_target_eligible_runners{target=");
+		metrics_label_value(b, c[i].triple);
+		strbuf_printf(b, "} %llu\n", (unsigned long long)c[i].n[0]);
+	}
+	metrics_family(b, "runwarden_target_excluded_runners", "gauge",
+	               "Runners of a target the route query excludes now, by reason.");
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < N_REASONS; k++) {
+			strbuf_puts(b, "runwarden_target_excluded_runners{target=");
+			metrics_label_value(b, c[i].triple);
+			strbuf_printf(b, ",reason=\"%s\"} %llu\n", exclusion_reasons[k],
+			              (unsigned long long)c[i].n[1 + k]);
+		}
+	}
+	free(c);
 }

@@ -36,6 +36,12 @@ struct fleet {
 	size_t n, cap;
 	struct target_pool *pools;
 	size_t n_pools;
+	struct target_pool *lpools; /* by runs-on label (triple holds the label) */
+	size_t n_lpools;
+	/* Bumped by every change a route answer shows at once (a state,
+	 * eligibility, flag or registry change): cached answers older than it
+	 * are stale (api.c). */
+	uint64_t route_gen;
 	int64_t gen; /* the highest registry generation applied */
 
 	/* Where results go; set by the owner before use. */
@@ -60,6 +66,9 @@ struct runner *fleet_find(const struct fleet *f, int64_t id);
 
 /** The pool of @p triple, or NULL when no runner serves it. */
 const struct target_pool *fleet_pool(const struct fleet *f, const char *triple);
+
+/** The runners carrying runs-on label @p label, or NULL when none does. */
+const struct target_pool *fleet_label_pool(const struct fleet *f, const char *label);
 
 /**
  * Adds or updates a runner from its stored record, with the settings the
@@ -166,10 +175,37 @@ bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t n
  */
 const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64_t now_ms);
 
+/**
+ * Announces a change of @p r's eligibility at @p now_ms (or its first
+ * judgement, when r->elig_code is -1) as an event through the writer:
+ * "eligible", or "ineligible" with the reason; a change of reason while
+ * ineligible is announced too. Entering and leaving credited maintenance
+ * are "maintenance_start" and "maintenance_end".
+ */
+void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms);
+
+/** fleet_check_eligibility() for every runner (the daemon's tick). */
+void fleet_check_all(struct fleet *f, int64_t now_ms);
+
+/** The median latency (µs) of @p r's last RUNNER_LAT_N answers; -1 when none. */
+int32_t fleet_p50_latency(const struct runner *r);
+
 /** The number of runners flagged now. */
 size_t fleet_count_flagged(const struct fleet *f);
 
 /** Counts approved runners by current state into @p counts. */
 void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT]);
+
+/**
+ * Appends the per-target families of /metrics at @p now_ms, answered from
+ * memory as the route query is: runwarden_target_eligible_runners{target}
+ * and runwarden_target_excluded_runners{target,reason} (one sample for each
+ * reason fleet_exclusion() can give). The targets are those some runner
+ * serves and those the policy's target map names, so a mapped target that
+ * nobody serves shows 0 eligible runners instead of no series; a target
+ * whose last runner was retired and that the policy does not map is left
+ * out. On allocation failure @p b is marked failed.
+ */
+void fleet_render_metrics(const struct fleet *f, int64_t now_ms, struct strbuf *b);
 
 #endif

@@ -50,12 +50,33 @@ struct metrics {
 	uint64_t storage_failures;
 	uint64_t http_requests;
 	uint64_t http_errors;        /* answers >= 400 */
+	uint64_t http_server_errors; /* answers >= 500 */
 	uint64_t http_conns_refused; /* connections over max_connections */
 	uint64_t http_auth_failures; /* 401 answers */
 	uint64_t http_rate_limited;  /* 429 answers */
 	uint64_t heartbeats;         /* push heartbeats accepted */
+	uint64_t events;             /* eligibility events announced */
 	double loop_lag_max_s;
 };
+
+/**
+ * Appends @p v as a sample value: the shortest decimal that reads back as
+ * @p v, or the text format's "NaN", "+Inf" and "-Inf".
+ */
+void metrics_value(struct strbuf *b, double v);
+
+/**
+ * Appends @p s as a quoted label value, with backslash, double quote and
+ * line feed escaped as the text format (0.0.4) requires. Callers pass
+ * values that come from outside (target triples, policy names) through it.
+ */
+void metrics_label_value(struct strbuf *b, const char *s);
+
+/**
+ * Appends `# HELP` and `# TYPE` lines of a metric family. @p help is a
+ * constant: it is not escaped, so it must hold no backslash or line feed.
+ */
+void metrics_family(struct strbuf *b, const char *name, const char *type, const char *help);
 
 /** Appends `# HELP`, `# TYPE` and one sample line of a counter or gauge. */
 void metrics_scalar(struct strbuf *b, const char *name, const char *type, const char *help,

@@ -15,8 +15,8 @@
 
 const char *const reqbody_operator_fields[] = {"name", "email", NULL};
 const char *const reqbody_token_fields[] = {"expires", NULL};
-const char *const reqbody_runner_fields[] = {"name",       "targets",    "url", "mode",
-                                             "interval_s", "timeout_ms", NULL};
+const char *const reqbody_runner_fields[] = {"name", "targets",    "labels",     "url",
+                                             "mode", "interval_s", "timeout_ms", NULL};
 const char *const reqbody_heartbeat_fields[] = {"busy", "version", "jobs_running", NULL};
 const char *const reqbody_maintenance_fields[] = {"from", "to", "reason", NULL};
 const char *const reqbody_note_fields[] = {"note", NULL};
@@ -239,32 +239,37 @@ int reqbody_token(const cJSON *o, int64_t now_ms, struct req_token *out, struct 
 	return 0;
 }
 
-static int get_targets(const cJSON *o, struct req_runner *out, struct reqbody_error *err)
+/* "targets" (or "labels"): an array of at most RUNNER_SPEC_MAX_TARGETS
+ * strings, checked by the CLI's validator. */
+static int get_list(const cJSON *o, const char *name, const char **list, size_t *n,
+                    struct reqbody_error *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "targets");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 	const cJSON *c;
+	bool labels = strcmp(name, "labels") == 0;
 	char msg[300];
 	size_t i = 0;
 
 	if (!cJSON_IsArray(v))
-		return fail(err, 400, "targets",
-		            "targets: must be an array of 1 to %d target triples, e.g. "
-		            "[\"riscv64gc-unknown-linux-gnu\"]",
-		            RUNNER_SPEC_MAX_TARGETS);
+		return fail(err, 400, name, "%s: must be an array of %s", name,
+		            labels ? "0 to 16 runs-on labels, e.g. [\"self-hosted\", \"riscv64\"]"
+		                   : "1 to 16 target triples, e.g. "
+		                     "[\"riscv64gc-unknown-linux-gnu\"]");
 	cJSON_ArrayForEach(c, v)
 	{
 		char field[32];
-		snprintf(field, sizeof(field), "targets[%zu]", i);
+		snprintf(field, sizeof(field), "%s[%zu]", name, i);
 		if (!cJSON_IsString(c))
 			return fail(err, 400, field, "%s: must be a string", field);
 		if (i == RUNNER_SPEC_MAX_TARGETS)
-			return fail(err, 400, "targets", "targets: at most %d targets",
+			return fail(err, 400, name, "%s: at most %d", name,
 			            RUNNER_SPEC_MAX_TARGETS);
-		out->targets[i++] = c->valuestring;
+		list[i++] = c->valuestring;
 	}
-	out->n_targets = i;
-	if (spec_check_targets(out->targets, i, msg, sizeof(msg)) < 0)
-		return spec_fail(err, "targets", msg);
+	*n = i;
+	if ((labels ? spec_check_labels(list, i, msg, sizeof(msg))
+	            : spec_check_targets(list, i, msg, sizeof(msg))) < 0)
+		return spec_fail(err, name, msg);
 	return 0;
 }
 
@@ -279,8 +284,8 @@ int reqbody_runner(const cJSON *o, bool patch, struct req_runner *out, struct re
 	if (patch) {
 		if (!o->child)
 			return fail(err, 400, "",
-			            "nothing to change; give one or more of: targets, url, "
-			            "interval_s, timeout_ms");
+			            "nothing to change; give one or more of: targets, labels, "
+			            "url, interval_s, timeout_ms");
 		if (cJSON_GetObjectItemCaseSensitive(o, "name"))
 			return fail(err, 400, "name",
 			            "name: a runner's name cannot change; register a new runner");
@@ -301,7 +306,10 @@ int reqbody_runner(const cJSON *o, bool patch, struct req_runner *out, struct re
 		out->push = mode && strcmp(mode, "push") == 0;
 	}
 	if ((!patch || cJSON_GetObjectItemCaseSensitive(o, "targets")) &&
-	    get_targets(o, out, err) < 0)
+	    get_list(o, "targets", out->targets, &out->n_targets, err) < 0)
+		return RW_EINVAL;
+	out->has_labels = cJSON_GetObjectItemCaseSensitive(o, "labels") != NULL;
+	if (out->has_labels && get_list(o, "labels", out->labels, &out->n_labels, err) < 0)
 		return RW_EINVAL;
 	if (get_str(o, "url", !patch && !out->push, &out->url, err) < 0)
 		return RW_EINVAL;

@@ -61,8 +61,8 @@ int reqbody_token(const cJSON *o, int64_t now_ms, struct req_token *out, struct 
 
 /**
  * POST /v1/runners {"name","targets":[...],"url"} or {"name","targets","mode":"push"},
- * optional "interval_s", "timeout_ms". With @p patch (PATCH /v1/runners/{id})
- * every member is optional, "name" and "mode" may not change, and at least one
+ * optional "labels" (runs-on labels), "interval_s", "timeout_ms". With @p patch (PATCH
+ * /v1/runners/{id}) every member is optional, "name" and "mode" may not change, and at least one
  * member must be given; absent ones are left NULL / 0.
  */
 struct req_runner {
@@ -71,6 +71,9 @@ struct req_runner {
 	const char *url;
 	const char *targets[RUNNER_SPEC_MAX_TARGETS];
 	size_t n_targets;
+	const char *labels[RUNNER_SPEC_MAX_TARGETS];
+	size_t n_labels;
+	bool has_labels; /* "labels" was given (patch: replace them) */
 	long interval_s; /* 0: the policy's; -1 (patch): unchanged */
 	long timeout_ms; /* 0: the policy's; -1 (patch): unchanged */
 };

@@ -22,6 +22,8 @@
 #include "account.h"
 #include "runstate.h"
 
+#define RUNNER_LAT_N 8
+
 struct probe;
 
 struct runner {
@@ -35,10 +37,15 @@ struct runner {
 	bool host_is_ip;
 	char **targets;
 	size_t n_targets;
+	char **labels; /* runs-on labels */
+	size_t n_labels;
 	int status; /* enum store_runner_status */
 	int64_t gen;
 	int64_t created_ms; /* registration: probation counts from here */
 	bool push;          /* a push runner: heartbeats, no probes, no URL */
+	/* Eligibility as last announced by an event (fleet_check_eligibility()):
+	 * -1 never; 0 eligible; else the enum store_reason it is excluded for. */
+	int elig_code;
 
 	/* Push runners (fleet_heartbeat()): the last heartbeat and what it said. */
 	int64_t last_heartbeat_ms; /* 0: none since the daemon started */
@@ -59,7 +66,11 @@ struct runner {
 	uint8_t last_class;    /* enum rw_errclass */
 	uint16_t last_http;
 	int32_t last_latency_us; /* -1: no answer */
-	bool busy;               /* the runner said {"busy": true} */
+	/* The latencies of the last RUNNER_LAT_N answers, for the route's p50
+	 * (fleet_p50_latency()). */
+	int32_t lat[RUNNER_LAT_N];
+	uint8_t n_lat, lat_next;
+	bool busy; /* the runner said {"busy": true} */
 	/* Flag (fleet.c): rolling-window uptime below the floor, with
 	 * hysteresis; see fleet_evaluate(). */
 	bool flagged;

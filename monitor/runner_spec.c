@@ -130,3 +130,23 @@ int spec_check_timeout(long timeout_ms, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+int spec_check_labels(const char *const *labels, size_t n, char *err, size_t errlen)
+{
+	if (n > RUNNER_SPEC_MAX_TARGETS) {
+		snprintf(err, errlen, "label: %zu labels given; at most %d", n,
+		         RUNNER_SPEC_MAX_TARGETS);
+		return RW_EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (spec_check_name("label", labels[i], err, errlen) < 0)
+			return RW_EINVAL;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(labels[i], labels[j]) == 0) {
+				snprintf(err, errlen, "label: \"%s\" is given twice", labels[i]);
+				return RW_EINVAL;
+			}
+		}
+	}
+	return 0;
+}

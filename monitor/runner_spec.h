@@ -22,6 +22,9 @@ int spec_check_email(const char *email, char *err, size_t errlen);
 /** A list of 1..16 distinct target triples. */
 int spec_check_targets(const char *const *targets, size_t n, char *err, size_t errlen);
 
+/** 0..16 distinct runs-on labels, each a name (spec_check_name()), e.g. "self-hosted". */
+int spec_check_labels(const char *const *labels, size_t n, char *err, size_t errlen);
+
 /** A health URL: http or https, a host, optional port (guard_parse_url). */
 int spec_check_url(const char *url, char *err, size_t errlen);
 

@@ -151,6 +151,26 @@ static const char *const migrations[] = {
         "  day INTEGER PRIMARY KEY,"
         "  runners INTEGER NOT NULL,"
         "  samples INTEGER NOT NULL);",
+        /* 5 → 6: the events outbox (store_events.c) and runner labels. Each row is written in
+         * the transaction of the change it records; AUTOINCREMENT keeps ids
+         * strictly increasing even after the newest rows are deleted.
+         * webhook_cursors holds each webhook's last delivered event. */
+        "CREATE TABLE events ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  at_ms INTEGER NOT NULL,"
+        "  kind TEXT NOT NULL,"
+        "  runner_id INTEGER,"
+        "  data TEXT NOT NULL DEFAULT '{}');"
+        "CREATE TABLE webhook_cursors ("
+        "  url TEXT PRIMARY KEY,"
+        "  last_id INTEGER NOT NULL,"
+        "  updated_ms INTEGER NOT NULL);"
+        /* Labels (GitHub runs-on labels): GET /v1/route?label=L. */
+        "CREATE TABLE runner_labels ("
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  label TEXT NOT NULL,"
+        "  PRIMARY KEY (runner_id, label)) WITHOUT ROWID;"
+        "CREATE INDEX runner_labels_label ON runner_labels(label);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -343,6 +363,16 @@ static int prepare_hot(struct store *st)
 		                   " voided = CASE WHEN start_ms >= ?2 THEN 1 ELSE 0 END"
 		                   " WHERE runner_id = ?1 AND end_ms IS NULL AND voided = 0",
 		                   &st->close_incident);
+	if (rc == 0)
+		rc = store_prepare(st,
+		                   "INSERT INTO events (at_ms, kind, runner_id, data)"
+		                   " SELECT ?2, 'incident_open', ?1, json_object('incident_id', id)"
+		                   " FROM incidents WHERE runner_id = ?1 AND start_ms = ?2",
+		                   &st->ev_incident);
+	if (rc == 0)
+		rc = store_prepare(
+		        st, "INSERT INTO events (at_ms, kind, runner_id, data) VALUES (?, ?, ?, ?)",
+		        &st->ins_event);
 	return rc;
 }
 
@@ -436,6 +466,8 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->ins_flag);
 	sqlite3_finalize(st->open_incident);
 	sqlite3_finalize(st->close_incident);
+	sqlite3_finalize(st->ev_incident);
+	sqlite3_finalize(st->ins_event);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -457,6 +489,18 @@ static int step_reset(sqlite3_stmt *s)
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
+}
+
+static int insert_event(struct store *st, int64_t at_ms, const char *kind, int64_t runner_id,
+                        const char *data)
+{
+	sqlite3_stmt *s = st->ins_event;
+
+	sqlite3_bind_int64(s, 1, at_ms);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, runner_id);
+	sqlite3_bind_text(s, 4, data, -1, SQLITE_TRANSIENT);
+	return step_reset(s);
 }
 
 static int write_one(struct store *st, const struct store_rec *r)
@@ -491,6 +535,13 @@ static int write_one(struct store *st, const struct store_rec *r)
 		s = r->u.change.state == RW_STATE_DOWN ? st->open_incident : st->close_incident;
 		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
 		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+		rc = step_reset(s);
+		if (rc < 0 || s != st->open_incident || sqlite3_changes(st->db) == 0)
+			return rc;
+		/* An incident opened (or revived): its event, in this batch. */
+		s = st->ev_incident;
+		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
 		return step_reset(s);
 	case STORE_REC_TICK:
 		s = st->upd_tick;
@@ -512,7 +563,30 @@ static int write_one(struct store *st, const struct store_rec *r)
 		else
 			sqlite3_bind_null(s, 6);
 		sqlite3_bind_text(s, 7, reason, -1, SQLITE_TRANSIENT);
-		return step_reset(s);
+		rc = step_reset(s);
+		if (rc < 0)
+			return rc;
+		snprintf(reason, sizeof(reason), "{\"uptime\":%.6f,\"threshold\":%.6f}",
+		         r->u.flag.uptime_ppm / 1e6, r->u.flag.threshold_ppm / 1e6);
+		return insert_event(st, r->u.flag.at_ms,
+		                    r->u.flag.flagged ? "flagged" : "unflagged",
+		                    r->u.flag.runner_id, reason);
+	}
+	case STORE_REC_EVENT: {
+		static const char *const kinds[] = {
+		        [STORE_EV_ELIGIBLE] = "eligible",
+		        [STORE_EV_INELIGIBLE] = "ineligible",
+		        [STORE_EV_MAINT_START] = "maintenance_start",
+		        [STORE_EV_MAINT_END] = "maintenance_end",
+		};
+		char data[64] = "{}";
+		if (r->u.event.kind < STORE_EV_ELIGIBLE || r->u.event.kind > STORE_EV_MAINT_END)
+			return RW_EINVAL;
+		if (r->u.event.kind == STORE_EV_INELIGIBLE)
+			snprintf(data, sizeof(data), "{\"reason\":\"%s\"}",
+			         store_reason_name(r->u.event.reason));
+		return insert_event(st, r->u.event.at_ms, kinds[r->u.event.kind],
+		                    r->u.event.runner_id, data);
 	}
 	case STORE_REC_BLIND:
 		s = st->ins_blind;

@@ -64,6 +64,7 @@ enum store_rec_kind {
 	STORE_REC_TICK = 3,   /* the monitor was alive at ts_ms */
 	STORE_REC_BLIND = 4,  /* the monitor was blind over [start, end) */
 	STORE_REC_FLAG = 5,   /* a runner was flagged or unflagged */
+	STORE_REC_EVENT = 6,  /* an event the daemon saw (eligibility, maintenance) */
 };
 
 /** Why the monitor was blind; stored as text in blind_periods.cause. */
@@ -103,6 +104,12 @@ struct store_rec {
 			int64_t end_ms;
 			uint8_t cause; /* enum store_blind_cause */
 		} blind;
+		struct {
+			int64_t runner_id;
+			int64_t at_ms;
+			uint8_t kind;   /* enum store_event_kind */
+			uint8_t reason; /* ineligible: enum store_reason */
+		} event;
 		struct {
 			int64_t runner_id;
 			int64_t at_ms;
@@ -218,6 +225,8 @@ struct store_runner {
 	char *url;  /* NULL unless kind is "http" */
 	char **targets;
 	size_t n_targets;
+	char **labels; /* runs-on labels, sorted; may be empty */
+	size_t n_labels;
 	int status;          /* enum store_runner_status */
 	uint32_t interval_s; /* 0: the policy's default */
 	uint32_t timeout_ms; /* 0: the policy's default */
@@ -268,13 +277,15 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms);
 
 /**
- * Changes a runner's URL (unless NULL), targets (unless NULL), interval and
+ * Changes a runner's URL (unless NULL), targets and labels (each unless NULL;
+ * labels may be an empty list), interval and
  * timeout (unless negative), and bumps its gen; one transaction. The caller
  * validates (runner_spec.h).
  * @return 0, RW_ENOENT, RW_EBUSY, RW_EIO.
  */
 int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
-                        size_t n_targets, long interval_s, long timeout_ms);
+                        size_t n_targets, const char *const *labels, size_t n_labels,
+                        long interval_s, long timeout_ms);
 
 /** The highest registry generation, 0 when there are no runners. */
 int store_registry_gen(struct store *st, int64_t *gen);
@@ -617,5 +628,90 @@ int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct stor
  *         RW_EIO.
  */
 int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version *out);
+
+/* ---- events (store_events.c) -------------------------------------------
+ *
+ * The outbox: one row per event, written in the same transaction as the
+ * change it records (registration, approval and retirement here in
+ * store_registry.c; flags and incident openings by the writer in the batch
+ * of the flag or interval; acknowledge and mitigate in store_incident.c;
+ * eligibility and maintenance start/end as STORE_REC_EVENT records the
+ * daemon pushes right after the change that caused them). Ids strictly
+ * increase. Kinds: "eligible", "ineligible" (data: reason), "registered",
+ * "approved", "retired", "flagged", "unflagged" (data: uptime, threshold),
+ * "maintenance_start", "maintenance_end", "incident_open" (data:
+ * incident_id), "incident_acknowledged", "incident_mitigated".
+ */
+
+enum store_event_kind {
+	STORE_EV_ELIGIBLE = 1,
+	STORE_EV_INELIGIBLE = 2,
+	STORE_EV_MAINT_START = 3,
+	STORE_EV_MAINT_END = 4,
+};
+
+/** Why a runner is not eligible (fleet_exclusion()'s codes). */
+enum store_reason {
+	STORE_REASON_NONE = 0,
+	STORE_REASON_PENDING = 1,
+	STORE_REASON_MAINTENANCE = 2,
+	STORE_REASON_DOWN = 3,
+	STORE_REASON_UNKNOWN = 4,
+	STORE_REASON_FLAGGED = 5,
+	STORE_REASON_PROBATION = 6,
+	STORE_REASON_RETIRED = 7,
+};
+
+/** "pending", "maintenance", ... ("" for STORE_REASON_NONE); and back (0 when unknown). */
+const char *store_reason_name(int reason);
+int store_reason_code(const char *name);
+
+struct store_event {
+	int64_t id;
+	int64_t at_ms;
+	char kind[32];
+	int64_t runner_id; /* 0 when none */
+	char *runner_name; /* NULL when none */
+	char *data;        /* a JSON object, owned */
+};
+
+/**
+ * Adds an event inside the caller's transaction (or alone).
+ * @param data  a JSON object as text, or NULL for {}.
+ */
+int store_event_add(struct store *st, int64_t at_ms, const char *kind, int64_t runner_id,
+                    const char *data);
+
+/**
+ * Reads at most @p limit events with id above @p after_id, by id; with
+ * @p kinds (a NULL-ended list; NULL: all), only those kinds.
+ * @param out  malloc'd (NULL when *n is 0); free with store_events_free().
+ */
+int store_events_after(struct store *st, int64_t after_id, size_t limit, const char *const *kinds,
+                       struct store_event **out, size_t *n);
+
+/** The highest event id, 0 when there is none. */
+int store_event_max_id(struct store *st, int64_t *id);
+
+void store_events_free(struct store_event *v, size_t n);
+
+/** A runner's last announced eligibility: 0 eligible, else enum store_reason. */
+struct store_eligibility {
+	int64_t runner_id;
+	int code;
+};
+
+/**
+ * Reads every runner's last "eligible"/"ineligible" event, so that a
+ * restarted daemon announces only real changes.
+ * @param out  malloc'd (NULL when *n is 0); the caller frees it.
+ */
+int store_eligibility_last(struct store *st, struct store_eligibility **out, size_t *n);
+
+/** A webhook's last delivered event id. @return 0, RW_ENOENT (a webhook never seen). */
+int store_webhook_cursor(struct store *st, const char *url, int64_t *last_id);
+
+/** Records that the webhook at @p url has delivered up to @p last_id. */
+int store_webhook_cursor_set(struct store *st, const char *url, int64_t last_id, int64_t now_ms);
 
 #endif

@@ -22,6 +22,8 @@ struct store {
 	sqlite3_stmt *ins_flag;
 	sqlite3_stmt *open_incident;
 	sqlite3_stmt *close_incident;
+	sqlite3_stmt *ev_incident;
+	sqlite3_stmt *ins_event;
 };
 
 /**

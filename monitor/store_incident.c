@@ -10,6 +10,7 @@
  */
 #include "store_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,20 +99,24 @@ int store_incident_get(struct store *st, int64_t id, struct store_incident *out)
 	return rc;
 }
 
-/* Sets a once-only pair of columns; @p sql's ?1 is the id, ?2 the time, ?3
- * the note, and it must match only rows where the pair is still unset. */
-static int set_once(struct store *st, const char *sql, int64_t id, int64_t now_ms, const char *note)
+/* Sets a once-only pair of columns and records event @p kind, in one
+ * transaction; @p sql's ?1 is the id, ?2 the time, ?3 the note, and it must
+ * match only rows where the pair is still unset. */
+static int set_once(struct store *st, const char *sql, const char *kind, int64_t id, int64_t now_ms,
+                    const char *note)
 {
 	struct store_incident cur;
 	sqlite3_stmt *s;
+	char data[48];
 	int rc = store_incident_get(st, id, &cur);
 
 	if (rc < 0)
 		return rc;
-	store_incident_deinit(&cur);
-	rc = store_prepare(st, sql, &s);
+	rc = store_begin(st);
+	if (rc == 0)
+		rc = store_prepare(st, sql, &s);
 	if (rc < 0)
-		return rc;
+		goto out;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now_ms);
 	if (note)
@@ -122,6 +127,15 @@ static int set_once(struct store *st, const char *sql, int64_t id, int64_t now_m
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RW_EEXIST;
 	sqlite3_finalize(s);
+	snprintf(data, sizeof(data), "{\"incident_id\":%lld}", (long long)id);
+	if (rc == 0)
+		rc = store_event_add(st, now_ms, kind, cur.runner_id, data);
+	if (rc == 0)
+		rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	store_incident_deinit(&cur);
 	return rc;
 }
 
@@ -130,7 +144,7 @@ int store_incident_ack(struct store *st, int64_t id, int64_t now_ms, const char 
 	return set_once(st,
 	                "UPDATE incidents SET ack_ms = ?2, ack_note = ?3"
 	                " WHERE id = ?1 AND ack_ms IS NULL",
-	                id, now_ms, note);
+	                "incident_acknowledged", id, now_ms, note);
 }
 
 int store_incident_mitigate(struct store *st, int64_t id, int64_t now_ms, const char *note)
@@ -139,7 +153,7 @@ int store_incident_mitigate(struct store *st, int64_t id, int64_t now_ms, const 
 	                "UPDATE incidents SET mitigated_ms = ?2, mitigated_note = ?3,"
 	                " ack_ms = IFNULL(ack_ms, ?2), ack_note = IFNULL(ack_note, '')"
 	                " WHERE id = ?1 AND mitigated_ms IS NULL",
-	                id, now_ms, note);
+	                "incident_mitigated", id, now_ms, note);
 }
 
 void store_incident_deinit(struct store_incident *inc)

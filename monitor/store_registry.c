@@ -161,11 +161,16 @@ int store_runner_add(struct store *st, struct store_runner *r, int64_t now_ms)
 	return rc;
 }
 
-static int insert_targets(struct store *st, int64_t id, const char *const *targets, size_t n)
+/* Inserts runner @p id's targets, or with @p labels its labels. */
+static int insert_strings(struct store *st, int64_t id, bool labels, const char *const *targets,
+                          size_t n)
 {
 	sqlite3_stmt *s;
-	int rc = store_prepare(st, "INSERT INTO runner_targets (runner_id, target) VALUES (?, ?)",
-	                       &s);
+	int rc = store_prepare(
+	        st,
+	        labels ? "INSERT INTO runner_labels (runner_id, label) VALUES (?, ?)"
+	               : "INSERT INTO runner_targets (runner_id, target) VALUES (?, ?)",
+	        &s);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		sqlite3_bind_int64(s, 1, id);
 		sqlite3_bind_text(s, 2, targets[i], -1, SQLITE_STATIC);
@@ -208,7 +213,14 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	r->created_ms = now_ms;
 	r->last_state = RW_STATE_UNKNOWN;
 	r->last_state_ms = now_ms;
-	rc = insert_targets(st, r->id, (const char *const *)r->targets, r->n_targets);
+	rc = insert_strings(st, r->id, false, (const char *const *)r->targets, r->n_targets);
+	if (rc == 0)
+		rc = insert_strings(st, r->id, true, (const char *const *)r->labels, r->n_labels);
+	if (rc < 0)
+		goto out;
+	rc = store_event_add(st, now_ms, "registered", r->id,
+	                     r->status == STORE_RUNNER_APPROVED ? "{\"status\":\"approved\"}"
+	                                                        : "{\"status\":\"pending\"}");
 	if (rc < 0)
 		goto out;
 	/* History starts at registration, unknown until the first probes. */
@@ -235,6 +247,9 @@ void store_runner_deinit(struct store_runner *r)
 	for (size_t i = 0; i < r->n_targets; i++)
 		free(r->targets[i]);
 	free(r->targets);
+	for (size_t i = 0; i < r->n_labels; i++)
+		free(r->labels[i]);
+	free(r->labels);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -279,17 +294,42 @@ static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
 	return oom ? RW_ENOMEM : 0;
 }
 
-/* Reads the targets of runners[0..n) (sorted by id) in one pass. */
-static int load_targets(struct store *st, struct store_runner *v, size_t n, int64_t after_gen)
+/* Appends the text of column @p col to a runner's targets or labels. */
+static int push_string(struct store_runner *r, bool labels, sqlite3_stmt *s, int col)
+{
+	char ***v = labels ? &r->labels : &r->targets;
+	size_t *n = labels ? &r->n_labels : &r->n_targets;
+	char **nv = realloc(*v, (*n + 1) * sizeof(char *));
+	int oom = 0;
+
+	if (!nv)
+		return RW_ENOMEM;
+	*v = nv;
+	nv[*n] = store_col_strdup(s, col, &oom);
+	if (oom)
+		return RW_ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* Reads the targets (or the labels) of runners[0..n) (sorted by id) in one
+ * pass. */
+static int load_strings(struct store *st, struct store_runner *v, size_t n, int64_t after_gen,
+                        bool labels)
 {
 	sqlite3_stmt *s;
 	size_t i = 0;
 	int rc, oom = 0;
 
-	rc = store_prepare(st,
-	                   "SELECT t.runner_id, t.target FROM runner_targets t JOIN runners r"
-	                   " ON r.id = t.runner_id WHERE r.gen > ? ORDER BY t.runner_id, t.target",
-	                   &s);
+	rc = store_prepare(
+	        st,
+	        labels ? "SELECT t.runner_id, t.label FROM runner_labels t JOIN runners r"
+	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ORDER BY t.runner_id, t.label"
+	               : "SELECT t.runner_id, t.target FROM runner_targets t JOIN runners r"
+	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ORDER BY t.runner_id, t.target",
+	        &s);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 1, after_gen);
@@ -299,16 +339,10 @@ static int load_targets(struct store *st, struct store_runner *v, size_t n, int6
 			i++;
 		if (i == n || v[i].id != id)
 			continue; /* added after the runner query: picked up next time */
-		char **nt = realloc(v[i].targets, (v[i].n_targets + 1) * sizeof(char *));
-		if (!nt) {
+		if (push_string(&v[i], labels, s, 1) < 0) {
 			oom = 1;
 			break;
 		}
-		v[i].targets = nt;
-		nt[v[i].n_targets] = store_col_strdup(s, 1, &oom);
-		if (oom)
-			break;
-		v[i].n_targets++;
 	}
 	sqlite3_finalize(s);
 	if (oom)
@@ -349,7 +383,9 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 	sqlite3_finalize(s);
 	rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
 	if (rc == 0)
-		rc = load_targets(st, v, len, after_gen);
+		rc = load_strings(st, v, len, after_gen, false);
+	if (rc == 0)
+		rc = load_strings(st, v, len, after_gen, true);
 out:
 	store_exec(st, "COMMIT");
 	if (rc < 0) {
@@ -389,30 +425,27 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 		store_runner_deinit(out);
 		return rc;
 	}
-	rc = store_prepare(
-	        st, "SELECT target FROM runner_targets WHERE runner_id = ? ORDER BY target", &s);
-	if (rc < 0)
-		goto fail;
-	sqlite3_bind_int64(s, 1, out->id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int oom = 0;
-		char **nt = realloc(out->targets, (out->n_targets + 1) * sizeof(char *));
-		if (!nt) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		out->targets = nt;
-		nt[out->n_targets] = store_col_strdup(s, 0, &oom);
-		if (oom) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		out->n_targets++;
+	for (int labels = 0; labels < 2; labels++) {
+		rc = store_prepare(st,
+		                   labels ? "SELECT label FROM runner_labels WHERE runner_id = ?"
+		                            " ORDER BY label"
+		                          : "SELECT target FROM runner_targets WHERE runner_id = ?"
+		                            " ORDER BY target",
+		                   &s);
+		if (rc < 0)
+			goto fail;
+		sqlite3_bind_int64(s, 1, out->id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (push_string(out, labels, s, 0) < 0) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		sqlite3_finalize(s);
+		rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
+		if (rc < 0)
+			goto fail;
 	}
-	sqlite3_finalize(s);
-	rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
-	if (rc == 0)
-		return 0;
+	return 0;
 fail:
 	store_runner_deinit(out);
 	return rc;
@@ -445,6 +478,12 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RW_ENOENT;
 	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = store_event_add(st, now_ms,
+		                     status == STORE_RUNNER_APPROVED  ? "approved"
+		                     : status == STORE_RUNNER_RETIRED ? "retired"
+		                                                      : "pending",
+		                     id, NULL);
 	if (rc < 0)
 		goto out;
 	rc = store_commit(st);
@@ -455,7 +494,8 @@ out:
 }
 
 int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
-                        size_t n_targets, long interval_s, long timeout_ms)
+                        size_t n_targets, const char *const *lbls, size_t n_labels, long interval_s,
+                        long timeout_ms)
 {
 	sqlite3_stmt *s;
 	int64_t gen;
@@ -487,16 +527,24 @@ int store_runner_update(struct store *st, int64_t id, const char *url, const cha
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RW_ENOENT;
 	sqlite3_finalize(s);
-	if (rc < 0 || !targets)
-		goto out;
-	rc = store_prepare(st, "DELETE FROM runner_targets WHERE runner_id = ?", &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
-	if (rc == 0)
-		rc = insert_targets(st, id, targets, n_targets);
+	for (int labels = 0; labels < 2 && rc == 0; labels++) {
+		if (!(labels ? (const void *)lbls : (const void *)targets))
+			continue;
+		rc = store_prepare(st,
+		                   labels ? "DELETE FROM runner_labels WHERE runner_id = ?"
+		                          : "DELETE FROM runner_targets WHERE runner_id = ?",
+		                   &s);
+		if (rc < 0)
+			break;
+		sqlite3_bind_int64(s, 1, id);
+		rc = store_rc(sqlite3_step(s));
+		sqlite3_finalize(s);
+		if (rc == 0)
+			rc = labels ? insert_strings(st, id, true, lbls, n_labels)
+			            : insert_strings(st, id, false, targets, n_targets);
+	}
 out:
 	if (rc == 0)
 		rc = store_commit(st);

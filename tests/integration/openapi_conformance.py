@@ -486,8 +486,14 @@ def run(c, admin, daemon):
 
     # public ----------------------------------------------------------------
     c.call("GET /healthz", "/healthz", 200)
+    c.call("GET /", "/", 200)
     c.call("GET /metrics", "/metrics", 200)
     c.call("GET /v1/route", "/v1/route", 400, field="target", note="no target")
+    c.call("GET /v1/route", "/v1/route?label=self-hosted", 200, note="by label")
+    c.call("GET /v1/events", "/v1/events", 200, note="from the start")
+    c.call("GET /v1/events", "/v1/events?after=1000000&wait=1", 200, note="long poll, nothing new")
+    c.call("GET /v1/events", "/v1/events?after=abc", 400, field="after", note="bad after")
+    c.call("GET /v1/events", "/v1/events?wait=61", 400, field="wait", note="wait too long")
     # An empty value once made api_query_param() read past the query.
     c.call("GET /v1/route", "/v1/route?target=", 400, field="target", note="empty target")
 

@@ -454,6 +454,30 @@ static void test_push_heartbeat(void **state)
 		cJSON_Delete(d);
 		rwt_sleep_ms(250);
 	}
+	/* Labels: set by PATCH, routed by ?label=. */
+	d = req(f, "PATCH", t, "{\"labels\":[\"self-hosted\",\"riscv64\"]}", 200, NULL,
+	        "/v1/runners/%" PRId64, p);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "labels")), 2);
+	cJSON_Delete(d);
+	req(f, "PATCH", t, "{\"labels\":[\"a b\"]}", 400, "labels", "/v1/runners/%" PRId64, p);
+	for (int64_t until = rwt_mono_ms() + DEADLINE_MS;; rwt_sleep_ms(100)) {
+		/* Keep it up meanwhile. */
+		d = req(f, "POST", hb, "{\"busy\":true,\"version\":\"2.3.1\",\"jobs_running\":2}",
+		        200, NULL, "/v1/runners/%" PRId64 "/heartbeat", p);
+		next = parse_time(jstr(d, "next_before"));
+		cJSON_Delete(d);
+		d = req(f, "GET", NULL, NULL, 200, NULL, "/v1/route?label=riscv64");
+		if (cJSON_GetArraySize(cJSON_GetObjectItem(d, "eligible")) == 1)
+			break;
+		cJSON_Delete(d);
+		if (rwt_mono_ms() > until)
+			fail_msg("the runner is not eligible by its label");
+	}
+	assert_string_equal(jstr(d, "label"), "riscv64");
+	cJSON_Delete(d);
+	d = req(f, "GET", NULL, NULL, 200, NULL, "/v1/route?label=nobody-has-this");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "eligible")), 0);
+	cJSON_Delete(d);
 	d = wait_state(f, p, "up");
 	assert_string_equal(jstr(d, "version"), "2.3.1");
 	assert_int_equal(jint(d, "jobs_running"), 2);
@@ -462,8 +486,15 @@ static void test_push_heartbeat(void **state)
 	cJSON_Delete(d);
 	/* Silence: down from the last heartbeat + interval (next_before is
 	 * last + interval + grace, and grace is 1 s). */
+	cJSON_Delete(req(f, "GET", NULL, NULL, 200, NULL, "/v1/route?target=" T1)); /* cached */
 	d = wait_state(f, p, "down");
 	assert_int_equal(parse_time(jstr(d, "since")), next - 1000);
+	cJSON_Delete(d);
+	/* A state change shows in the very next route answer, cache or not. */
+	d = req(f, "GET", NULL, NULL, 200, NULL, "/v1/route?target=" T1);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "eligible")), 0);
+	assert_string_equal(
+	        jstr(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "excluded"), 0), "reason"), "down");
 	cJSON_Delete(d);
 	/* A heartbeat brings it back. */
 	cJSON_Delete(req(f, "POST", hb, NULL, 200, NULL, "/v1/runners/%" PRId64 "/heartbeat", p));

@@ -229,7 +229,8 @@ static void test_migrate_previous_version(void **state)
 	add_runner(f->st, add_operator(f->st, "acme"), "r1");
 	close_db(f);
 	/* Undo the maintenance migration and every one after it. */
-	raw_exec(f->db, "DROP TABLE rollups; DROP TABLE rollup_days;"
+	raw_exec(f->db, "DROP TABLE events; DROP TABLE webhook_cursors; DROP TABLE runner_labels;"
+	                " DROP TABLE rollups; DROP TABLE rollup_days;"
 	                " DROP TABLE incidents; DROP INDEX tokens_operator;"
 	                " ALTER TABLE tokens DROP COLUMN runner_id;"
 	                " ALTER TABLE tokens DROP COLUMN label; DROP TABLE maintenance;"

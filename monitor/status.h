@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status.h — the public status page at GET /: one self-contained HTML page
+ * (inline CSS and SVG, no script, nothing fetched) showing, per target pool,
+ * its runners with their current state, rolling-window uptime, floor,
+ * verdict and STATUS_DAYS daily bars, then the incidents of the last
+ * STATUS_DAYS days.
+ *
+ * The page is built from the in-memory fleet plus each runner's stored
+ * intervals and maintenance windows (never raw samples), and cached: it is
+ * rebuilt when a request finds it STATUS_MAX_AGE_MS old, and by the daemon's
+ * once-a-minute job while someone is reading it, so a request usually costs
+ * a copy of the cached bytes. Only the loop thread calls these functions.
+ */
+#ifndef RW_STATUS_H
+#define RW_STATUS_H
+
+#include <stddef.h>
+
+struct rw_daemon;
+struct status;
+
+/** Days of daily bars and of incident history on the page. */
+#define STATUS_DAYS 90
+
+/** A cached page older than this is rebuilt before it is served. */
+#define STATUS_MAX_AGE_MS 60000
+
+/**
+ * The status page, as of at most STATUS_MAX_AGE_MS ago: the cached page, or
+ * a new one built first (the cache, d->status, is created on first use).
+ * @param html  receives the page; it belongs to the cache and stays valid
+ *              until the next status_*() call.
+ * @param len   receives its length in bytes.
+ * @return 0, or RW_ENOMEM when there is no page to serve (nothing cached and
+ *         the build ran out of memory).
+ */
+int status_page(struct rw_daemon *d, const char **html, size_t *len);
+
+/**
+ * The daemon's once-a-minute job: rebuilds the page when it has been served
+ * since it was last built (someone is reading it), so that the next request
+ * finds it fresh. Does nothing before the first request.
+ */
+void status_tick(struct rw_daemon *d);
+
+/** Frees the cache. Accepts NULL. */
+void status_free(struct status *s);
+
+#endif
