@@ -762,19 +762,12 @@ int store_record_policy(struct store *st, const char *sha256_hex, int version, c
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
-int store_policy_latest(struct store *st, struct store_policy_version *out)
+int store_policy_row(sqlite3_stmt *s, struct store_policy_version *out)
 {
-	sqlite3_stmt *s;
 	const unsigned char *sha;
 	int rc, oom = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = store_prepare(st,
-	                   "SELECT id, sha256, version, body, effective_ms FROM policy_versions"
-	                   " ORDER BY id DESC LIMIT 1",
-	                   &s);
-	if (rc < 0)
-		return rc;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(s, 0);
@@ -791,6 +784,21 @@ int store_policy_latest(struct store *st, struct store_policy_version *out)
 	if (rc < 0)
 		store_policy_version_deinit(out);
 	return rc;
+}
+
+int store_policy_latest(struct store *st, struct store_policy_version *out)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st,
+	                       "SELECT id, sha256, version, body, effective_ms FROM policy_versions"
+	                       " ORDER BY id DESC LIMIT 1",
+	                       &s);
+
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	return store_policy_row(s, out);
 }
 
 void store_policy_version_deinit(struct store_policy_version *pv)

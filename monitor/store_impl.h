@@ -42,6 +42,13 @@ int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
 /** Runs a statement with no result rows. */
 int store_exec(struct store *st, const char *sql);
 
+/**
+ * Steps @p s (SELECT id, sha256, version, body, effective_ms FROM
+ * policy_versions ...) once into @p out, then finalizes it.
+ * @return 0, RW_ENOENT (no row), RW_ENOMEM, RW_EIO.
+ */
+int store_policy_row(sqlite3_stmt *s, struct store_policy_version *out);
+
 /** Duplicates a column's text (NULL stays NULL); sets *oom on failure. */
 char *store_col_strdup(sqlite3_stmt *s, int col, int *oom);
 

@@ -98,33 +98,18 @@ int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct stor
 int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version *out)
 {
 	sqlite3_stmt *s;
-	const unsigned char *sha;
-	int rc, oom = 0;
+	int rc =
+	        store_prepare(st,
+	                      "SELECT id, sha256, version, body, effective_ms FROM policy_versions"
+	                      " WHERE effective_ms < ? ORDER BY effective_ms DESC, id DESC LIMIT 1",
+	                      &s);
 
-	memset(out, 0, sizeof(*out));
-	rc = store_prepare(st,
-	                   "SELECT id, sha256, version, body, effective_ms FROM policy_versions"
-	                   " WHERE effective_ms < ? ORDER BY effective_ms DESC, id DESC LIMIT 1",
-	                   &s);
-	if (rc < 0)
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
 		return rc;
-	sqlite3_bind_int64(s, 1, t_ms);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(s, 0);
-		sha = sqlite3_column_text(s, 1);
-		snprintf(out->sha256, sizeof(out->sha256), "%s", sha ? (const char *)sha : "");
-		out->version = sqlite3_column_int(s, 2);
-		out->body = store_col_strdup(s, 3, &oom);
-		out->effective_ms = sqlite3_column_int64(s, 4);
-		rc = oom ? RW_ENOMEM : out->body ? 0 : RW_EIO;
-	} else {
-		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
 	}
-	sqlite3_finalize(s);
-	if (rc < 0)
-		store_policy_version_deinit(out);
-	return rc;
+	sqlite3_bind_int64(s, 1, t_ms);
+	return store_policy_row(s, out);
 }
 
 /* ---- many runners' history ------------------------------------------------ */
