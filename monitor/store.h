@@ -10,9 +10,10 @@
  * converted to RW_E* here and never leave this module.
  *
  * Schema (migrations by PRAGMA user_version, see store.c):
- *   operators, tokens, runners, runner_targets, samples, intervals,
- *   monitor_runs, blind_periods, policy_versions, error_classes, states,
- *   flags, maintenance.
+ *   operators, tokens, runners, runner_targets, runner_labels, samples,
+ *   intervals, monitor_runs, blind_periods, policy_versions, error_classes,
+ *   states, flags, maintenance, incidents, rollups, rollup_days, events,
+ *   webhook_cursors.
  * `intervals` holds one row per state change, (runner_id, start_ms) unique;
  * a row holds until the next row of the same runner.
  */

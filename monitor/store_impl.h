@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_impl.h — private to store.c, store_registry.c and
- * store_maintenance.c: the connection struct and the SQLite → RW_E*
- * conversion. Nothing else includes this.
+ * store_impl.h — private to the store's files (store.c and store_*.c): the
+ * connection struct, the SQLite → RW_E* conversion and shared row readers.
+ * Nothing else includes this.
  */
 #ifndef RW_STORE_IMPL_H
 #define RW_STORE_IMPL_H
