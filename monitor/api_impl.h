@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * api_impl.h — private to api.c (the server, the read endpoints) and
- * api_write.c (the operator API): the server struct and the answer helpers.
+ * the operator API (call.c, api_operators.c, api_runners.c, api_maintenance.c,
+ * api_incidents.c) and api_events.c: the server struct and the answer helpers.
  * Nothing else includes this.
  */
 #ifndef RW_API_IMPL_H
@@ -88,7 +89,7 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id);
 
 /**
  * The operator API under /v1/operators, /v1/runners and /v1/incidents
- * (api_write.c). @p path is the normalized path.
+ * (call.c). @p path is the normalized path.
  */
 int api_v1(struct api *api, h2o_req_t *req, const char *path, size_t len);
 
