@@ -33,6 +33,16 @@ struct store {
  */
 int store_grow(void **v, size_t *cap, size_t len, size_t elem);
 
+/** Reads PRAGMA user_version (store_schema.c). */
+int store_user_version(struct store *st, int *v);
+
+/**
+ * Brings the schema up to store_schema_version() (store_schema.c).
+ * @return 0, RW_ESCHEMA (written by a newer runwarden), or the error, with
+ *         one line in @p err.
+ */
+int store_migrate(struct store *st, char *err, size_t errlen);
+
 /** Converts an SQLite result code to RW_E*. */
 int store_rc(int sqlite_rc);
 
