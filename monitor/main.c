@@ -11,10 +11,10 @@
 #include <string.h>
 #include <uv.h>
 
-#include "cli.h"
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
+#include "monitor/cli/cli.h"
+#include "monitor/core/config.h"
+#include "monitor/core/log.h"
+#include "monitor/daemon/daemon.h"
 
 static const char usage[] =
         "usage: runwarden COMMAND [ARGS]\n"

@@ -2,8 +2,8 @@
 /* account.c — availability totals, the maintenance and service-window
  * overlays, and verdicts; the rules are in account.h. Pure: no clock, no I/O,
  * no allocation. */
-#include "account.h"
-#include "calendar.h"
+#include "policy/account.h"
+#include "policy/calendar.h"
 
 #include <string.h>
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 /** One stored state change: from start_ms on, the runner is `state`. */
 struct rw_interval {

@@ -9,7 +9,7 @@
  * into a table: each day's spans are merged on demand, so a call costs
  * O(spans) per day and allocates nothing.
  */
-#include "calendar.h"
+#include "policy/calendar.h"
 
 static int64_t floor_div(int64_t a, int64_t b)
 {

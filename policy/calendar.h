@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 #define CALENDAR_MS_PER_MIN  ((int64_t)60000)
 #define CALENDAR_MS_PER_HOUR ((int64_t)3600000)

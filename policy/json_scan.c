@@ -10,7 +10,7 @@
  * advance and cannot fail. Recursion is bounded by JSON_SCAN_MAX_DEPTH, which
  * the recognizer enforces, so the walkers inherit the bound.
  */
-#include "json_scan.h"
+#include "policy/json_scan.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * policy.c — names of states and error classes, policy defaults, and the
  * lookups the daemon makes on a parsed policy. Parsing is in policy_parse.c.
  */
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
  * sorted order the parser keeps them in. Numbers are written with '.' even
  * under a locale whose decimal point is ','.
  */
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -31,10 +31,10 @@
  * policy on any failure. No clock, no I/O, no global state; cJSON's hooks
  * belong to the caller.
  */
-#include "json_scan.h"
-#include "policy.h"
-#include "rw_error.h"
-#include "target.h"
+#include "policy/base/rw_error.h"
+#include "policy/json_scan.h"
+#include "policy/policy.h"
+#include "policy/target.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>

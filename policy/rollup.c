@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* rollup.c — latency buckets, quantiles and failure runs of a day; see rollup.h. */
-#include "rollup.h"
+#include "policy/rollup.h"
 
 #include <string.h>
 

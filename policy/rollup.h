@@ -3,7 +3,7 @@
  * rollup.h — a day of one runner's probe results in a few hundred bytes
  * (pure): how many, how many failed, a latency histogram and the lengths of
  * the failure runs. The writer folds each completed UTC day of raw samples
- * into one (monitor/store_rollup.c); reports add days up and read p50/p95
+ * into one (monitor/store/store_rollup.c); reports add days up and read p50/p95
  * latency and blips from the sums, never from raw samples (DESIGN.md
  * "Storage": a month of per-minute samples of 10,000 runners is far too much
  * to read).

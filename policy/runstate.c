@@ -4,7 +4,7 @@
  * runstate.h. Every state change goes through set_state(), so the invariant
  * "change times never decrease and never precede since" is kept in one place.
  */
-#include "runstate.h"
+#include "policy/runstate.h"
 
 static void reset_runs(struct runstate *rs)
 {

@@ -71,7 +71,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 struct runstate_params {
 	int64_t interval_ms;       /* > 0 */
@@ -79,7 +79,7 @@ struct runstate_params {
 	uint32_t successes_to_up;  /* >= 1 */
 	/* How long one sample is evidence; 0 means 2 x interval_ms (DESIGN.md).
 	 * Push runners set it out of reach: their silence is judged by the
-	 * missed-heartbeat rule (monitor/fleet.c), not by staleness. */
+	 * missed-heartbeat rule (monitor/fleet/fleet.c), not by staleness. */
 	int64_t stale_ms;
 };
 

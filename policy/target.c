@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* target.c — validation of target triples (see target.h for the grammar). */
-#include "target.h"
+#include "policy/target.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* evidence.c — one runner's stored history, read once for the accounting; see evidence.h. */
-#include "evidence.h"
+#include "reports/evidence.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
+#include "policy/calendar.h"
 
 void evidence_init(struct evidence *ev)
 {

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "account.h"
-#include "store.h"
+#include "monitor/store/store.h"
+#include "policy/account.h"
 
 struct evidence {
 	const struct store_runner *sr; /* borrowed */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fmt.c — times, ratios, durations and latencies as reports write them; see fmt.h. */
-#include "fmt.h"
+#include "reports/fmt.h"
 
 #include <stdio.h>
 #include <string.h>

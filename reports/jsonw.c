@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* jsonw.c — cJSON documents that never silently lose an item; see jsonw.h. */
-#include "jsonw.h"
+#include "reports/jsonw.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "fmt.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "reports/fmt.h"
 
 void jsonw_put(cJSON *o, const char *key, cJSON *item, bool *oom)
 {

@@ -18,22 +18,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "calendar.h"
-#include "month.h"
-#include "monthly.h"
-#include "monthly_render.h"
-#include "policy_source.h"
-#include "rw_error.h"
-#include "store.h"
-#include "table.h"
-#include "whatif.h"
-#include "whatif_render.h"
+#include "monitor/store/policy_source.h"
+#include "monitor/store/store.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
+#include "reports/month.h"
+#include "reports/monthly.h"
+#include "reports/monthly_render.h"
+#include "reports/table.h"
+#include "reports/whatif.h"
+#include "reports/whatif_render.h"
 
 #define EXIT_OK    0
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
-/* The same default as the daemon's (RW_DEFAULT_DB in monitor/config.h). */
+/* The same default as the daemon's (RW_DEFAULT_DB in monitor/core/config.h). */
 #define REPORT_DEFAULT_DB "runwarden.db"
 
 static const char usage[] =

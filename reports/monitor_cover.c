@@ -4,13 +4,13 @@
  * blind periods; see monitor_cover.h. Span lists here are small (a few runs
  * and blind periods a month), so plain arrays and insertion into them do.
  */
-#include "monitor_cover.h"
+#include "reports/monitor_cover.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "reports/fmt.h"
 
 struct span {
 	int64_t a, b;

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "monitor/store/store.h"
 
 struct monitor_blind {
 	int64_t start_ms, end_ms; /* clipped to the period */

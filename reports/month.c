@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* month.c — "YYYY-MM" to a UTC calendar month and back; see month.h. */
-#include "month.h"
+#include "reports/month.h"
 
 #include <stdio.h>
 #include <time.h>
 
-#include "calendar.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
 
 static int digits(const char *s, int n, int *out)
 {

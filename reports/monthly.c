@@ -9,18 +9,18 @@
  * rest is joined to them by id: the daily rollups (one range scan of the
  * month), the incidents (one query), then targets, operators and totals.
  */
-#include "monthly.h"
+#include "reports/monthly.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
-#include "evidence.h"
-#include "fmt.h"
-#include "month.h"
-#include "rollup.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
+#include "policy/rollup.h"
+#include "reports/evidence.h"
+#include "reports/fmt.h"
+#include "reports/month.h"
 
 /* Runner ids to report indices, sorted by id. */
 struct id_index {

@@ -49,10 +49,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "account.h"
-#include "monitor_cover.h"
-#include "policy_source.h"
-#include "store.h"
+#include "monitor/store/policy_source.h"
+#include "monitor/store/store.h"
+#include "policy/account.h"
+#include "reports/monitor_cover.h"
 
 struct monthly_incident {
 	const struct store_incident *si; /* in monthly.store_incidents */

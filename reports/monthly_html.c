@@ -20,14 +20,14 @@
  * Heights are integer tenths of a pixel, so the bytes do not depend on
  * floating-point printing.
  */
-#include "monthly_render.h"
+#include "reports/monthly_render.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt.h"
-#include "monthly_tables.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "reports/fmt.h"
+#include "reports/monthly_tables.h"
 
 #define BAR_W            7 /* px per day, 1 of them a gap */
 #define BAR_GAP_W        6 /* BAR_W - 1: the column's width */

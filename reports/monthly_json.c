@@ -8,12 +8,12 @@
  * line, and one element per line of the arrays (days, targets, runners,
  * operators, incidents), so memory holds one runner's tree at a time.
  */
-#include "monthly_render.h"
+#include "reports/monthly_render.h"
 
-#include "calendar.h"
-#include "fmt.h"
-#include "jsonw.h"
-#include "month.h"
+#include "policy/calendar.h"
+#include "reports/fmt.h"
+#include "reports/jsonw.h"
+#include "reports/month.h"
 
 #define SCHEMA_VERSION 1
 

@@ -3,14 +3,14 @@
  * monthly_render.c — the monthly report as Markdown and CSV, the header lines
  * every format for people shares, and the dispatch; see monthly_render.h.
  */
-#include "monthly_render.h"
+#include "reports/monthly_render.h"
 
 #include <string.h>
 
-#include "fmt.h"
-#include "month.h"
-#include "monthly_tables.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "reports/fmt.h"
+#include "reports/month.h"
+#include "reports/monthly_tables.h"
 
 int report_format_parse(const char *s, enum report_format *out)
 {

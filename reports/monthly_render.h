@@ -23,7 +23,7 @@
 
 #include <stdio.h>
 
-#include "monthly.h"
+#include "reports/monthly.h"
 
 enum report_format { REPORT_MD, REPORT_JSON, REPORT_CSV, REPORT_HTML };
 

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* monthly_tables.c — the monthly report's tables as cells; see monthly_tables.h. */
-#include "monthly_tables.h"
+#include "reports/monthly_tables.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
-#include "fmt.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
+#include "reports/fmt.h"
 
 #define BIT(c) (1u << (c))
 

@@ -11,8 +11,8 @@
 
 #include <stdio.h>
 
-#include "monthly.h"
-#include "table.h"
+#include "reports/monthly.h"
+#include "reports/table.h"
 
 /*
  * Each function writes one table to @p f in @p fmt (HTML: with class

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* table.c — a table of cells as Markdown, CSV or HTML, row by row; see table.h. */
-#include "table.h"
+#include "reports/table.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
 
 static bool is_ctl(unsigned char ch)
 {

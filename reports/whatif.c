@@ -8,16 +8,16 @@
  * intervals, windows, last state and "now"), so every difference in the
  * output comes from the policies alone.
  */
-#include "whatif.h"
+#include "reports/whatif.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
-#include "evidence.h"
-#include "month.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
+#include "reports/evidence.h"
+#include "reports/month.h"
 
 /* a / b >= ppm / 1e6, exactly (b > 0); the daemon's comparison (fleet.c). */
 static bool at_least(int64_t a, int64_t b, uint64_t ppm)

@@ -39,9 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "account.h"
-#include "policy_source.h"
-#include "store.h"
+#include "monitor/store/policy_source.h"
+#include "monitor/store/store.h"
+#include "policy/account.h"
 
 enum { WHATIF_CURRENT = 0, WHATIF_NEW = 1 };
 

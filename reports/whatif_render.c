@@ -4,17 +4,17 @@
  * see whatif_render.h. Markdown and CSV go through the reports' table
  * writer (table.h), the same one the monthly report uses.
  */
-#include "whatif_render.h"
+#include "reports/whatif_render.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt.h"
-#include "jsonw.h"
-#include "month.h"
-#include "rw_error.h"
-#include "table.h"
+#include "policy/base/rw_error.h"
+#include "reports/fmt.h"
+#include "reports/jsonw.h"
+#include "reports/month.h"
+#include "reports/table.h"
 
 #define CELL 64
 

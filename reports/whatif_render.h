@@ -20,9 +20,9 @@
 
 #include <stdio.h>
 
-#include "policy_source.h"
-#include "table.h"
-#include "whatif.h"
+#include "monitor/store/policy_source.h"
+#include "reports/table.h"
+#include "reports/whatif.h"
 
 /**
  * Writes the table: one row per runner (a '*' in front of a row whose

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "account.h"
-#include "policy.h"
+#include "policy/account.h"
+#include "policy/policy.h"
 
 #define HOUR ((int64_t)3600000)
 #define DAY  ((int64_t)86400000)

@@ -35,11 +35,11 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include "calendar.h"
-#include "policy_source.h"
-#include "rollup.h"
-#include "rw_error.h"
-#include "store.h"
+#include "monitor/store/policy_source.h"
+#include "monitor/store/store.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
+#include "policy/rollup.h"
 
 #define HOUR  ((int64_t)3600000)
 #define DAY   ((int64_t)86400000)

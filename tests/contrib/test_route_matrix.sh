@@ -42,7 +42,7 @@ S3=s390x-unknown-linux-gnu
 PP=powerpc64le-unknown-linux-gnu
 AR=armv7-unknown-linux-gnueabihf
 
-# Canned answers, in the shape the daemon gives (monitor/api.c handle_route).
+# Canned answers, in the shape the daemon gives (monitor/api/api.c handle_route).
 cat >"$FAKE/$RV.json" <<EOF
 {"target":"$RV","eligible":[{"id":4,"name":"rv-fast","operator":"acme","state":"up","since":"2026-10-01T00:00:00Z","uptime":0.999,"latency_ms":1.2,"busy":false},{"id":2,"name":"rv-slow","operator":"acme","state":"up","since":"2026-10-01T00:00:00Z","uptime":0.995,"busy":false}],"excluded":[{"id":9,"name":"rv-new","operator":"beta","reason":"probation","since":"2026-10-30T00:00:00Z"}]}
 EOF

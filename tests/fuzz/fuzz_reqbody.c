@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_reqbody.c — a libFuzzer target over the HTTP API's request bodies
- * (monitor/reqbody.h) and the shared validators beneath them (runner_spec.h,
+ * (monitor/api/reqbody.h) and the shared validators beneath them (runner_spec.h,
  * maintenance_spec.h).
  *
  * The first byte of an input picks what is fuzzed; the rest is the body or
@@ -42,11 +42,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "clock.h"
-#include "maintenance_spec.h"
-#include "reqbody.h"
-#include "runner_spec.h"
-#include "rw_error.h"
+#include "monitor/api/reqbody.h"
+#include "monitor/core/clock.h"
+#include "monitor/intake/maintenance_spec.h"
+#include "monitor/intake/runner_spec.h"
+#include "policy/base/rw_error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

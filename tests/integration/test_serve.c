@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "monitor/core/clock.h"
 #include "rwtest.h"
 
 #define DEADLINE_MS  20000 /* the bound of every wait that should take seconds */

@@ -54,10 +54,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "monitor/api/status.h"
+#include "monitor/core/clock.h"
+#include "monitor/store/store.h"
 #include "rwtest.h"
-#include "status.h"
-#include "store.h"
 
 #define DEADLINE_MS 20000
 #define CHROMIUM_MS 30000

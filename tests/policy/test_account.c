@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "account.h"
+#include "policy/account.h"
 
 #define MS_PER_DAY ((int64_t)86400000)
 #define HOUR       ((int64_t)3600000)

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "account.h"
-#include "calendar.h"
-#include "policy.h"
+#include "policy/account.h"
+#include "policy/calendar.h"
+#include "policy/policy.h"
 
 #define HOUR ((int64_t)3600000)
 #define DAY  ((int64_t)86400000)

@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "account.h"
-#include "policy.h"
+#include "policy/account.h"
+#include "policy/policy.h"
 
 #define SEC        ((int64_t)1000)
 #define MIN        ((int64_t)60000)

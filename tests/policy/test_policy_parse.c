@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "policy.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "policy/policy.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rollup.h"
+#include "policy/rollup.h"
 
 static uint64_t rng_next(uint64_t *x)
 {

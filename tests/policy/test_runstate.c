@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runstate.h"
+#include "policy/runstate.h"
 
 #define SEC(x)     ((int64_t)(x)*1000)
 #define REAL_EPOCH ((int64_t)1700000000000) /* 2023-11-14T22:13:20Z */

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
 #include "report_fixture.h"
-#include "rw_error.h"
 
 #define H RFX_HOUR
 #define M RFX_MIN

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_rollup_store.c — daily rollups in the store (monitor/store_rollup.c):
+ * test_rollup_store.c — daily rollups in the store (monitor/store/store_rollup.c):
  *  - a day rolled up in small steps (the budget splits the runners; the
  *    cursor moves on; the day is recorded only by the last step) gives, for
  *    every runner, exactly what folding its samples directly gives; a runner
@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/rw_error.h"
+#include "policy/rollup.h"
 #include "report_fixture.h"
-#include "rollup.h"
-#include "rw_error.h"
 
 #define DAY0 19800 /* 2024-03-18 */
 

@@ -36,13 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "calendar.h"
-#include "month.h"
-#include "policy_source.h"
-#include "rw_error.h"
-#include "store.h"
-#include "whatif.h"
-#include "whatif_render.h"
+#include "monitor/store/policy_source.h"
+#include "monitor/store/store.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
+#include "reports/month.h"
+#include "reports/whatif.h"
+#include "reports/whatif_render.h"
 
 #define MAX_ARGS 32
 #define OUT_MAX  (64 * 1024)

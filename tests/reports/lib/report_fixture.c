@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "calendar.h"
-#include "rw_error.h"
+#include "policy/base/rw_error.h"
+#include "policy/calendar.h"
 
 const char *const rfx_policy_body[3] = {
         "{\n  \"version\": 1,\n  \"uptime_floor\": 0.99,\n"

@@ -31,10 +31,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "monthly.h"
-#include "monthly_render.h"
-#include "policy_source.h"
-#include "store.h"
+#include "monitor/store/policy_source.h"
+#include "monitor/store/store.h"
+#include "reports/monthly.h"
+#include "reports/monthly_render.h"
 
 #define RFX_MIN  ((int64_t)60 * 1000)
 #define RFX_HOUR (60 * RFX_MIN)

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* api_maintenance.c — /v1/runners/{id}/maintenance (see call.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/api/call.h"
+#include "monitor/api/reqbody.h"
+#include "monitor/daemon/daemon.h"
+#include "policy/base/rw_error.h"
+
+/* ---- maintenance ---------------------------------------------------------- */
+
+static void window_json(struct strbuf *b, const struct store_maintenance *m, int64_t notice_ms)
+{
+	strbuf_printf(b, "{\"id\":%" PRId64 ",\"runner_id\":%" PRId64 ",\"from\":", m->id,
+	              m->runner_id);
+	api_json_time(b, m->start_ms);
+	strbuf_puts(b, ",\"to\":");
+	api_json_time(b, m->end_ms);
+	strbuf_puts(b, ",\"declared\":");
+	api_json_time(b, m->declared_ms);
+	strbuf_puts(b, ",\"reason\":");
+	strbuf_json_str(b, m->reason);
+	strbuf_puts(b, ",\"removed\":");
+	call_json_time_or_null(b, m->removed_ms);
+	strbuf_printf(b, ",\"notice_met\":%s}",
+	              m->start_ms - m->declared_ms >= notice_ms ? "true" : "false");
+}
+
+/* ,"maintenance_used_ms":N,"maintenance_cap_ms":N for runner @p id now. */
+static void cap_json(struct call *c, struct strbuf *b, int64_t id)
+{
+	struct runner *r = fleet_find(&c->d->fleet, id);
+
+	strbuf_printf(b, ",\"maintenance_used_ms\":%" PRId64 ",\"maintenance_cap_ms\":%" PRId64,
+	              r ? fleet_maintenance_used(&c->d->fleet, r, c->now) : 0,
+	              (int64_t)c->d->policy.maintenance.max_h_per_month * 3600000);
+}
+
+/* After a maintenance write: the daemon picks it up now, and the answer is
+ * window @p mid as stored, with the runner's cap. */
+static int send_window(struct call *c, int status, int64_t runner_id, int64_t mid)
+{
+	struct store_maintenance w;
+	struct strbuf b;
+	int rc = store_maintenance_get(c->d->st, mid, &w);
+
+	if (rc < 0)
+		return call_store_problem(c, rc);
+	daemon_sync_registry(c->d);
+	strbuf_init(&b);
+	strbuf_puts(&b, "{\"window\":");
+	window_json(&b, &w, (int64_t)c->d->policy.maintenance.min_notice_h * 3600000);
+	cap_json(c, &b, runner_id);
+	strbuf_puts(&b, "}\n");
+	store_maintenance_deinit(&w);
+	return api_send_json(c->api, c->req, status, &b);
+}
+
+int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
+{
+	int64_t notice = (int64_t)c->d->policy.maintenance.min_notice_h * 3600000;
+	struct store_maintenance w;
+	struct strbuf b;
+	int64_t mid;
+	int rc;
+
+	if (c->nseg == 3 && m == M_GET) {
+		struct store_maintenance *v;
+		size_t n;
+		char q[64];
+		int64_t from = c->now - 31LL * 86400000, to = INT64_MAX / 2;
+		if (api_query_param(c->req, "from", q, sizeof(q)) &&
+		    clock_parse_rfc3339(q, &from) < 0)
+			return call_problem(c, 400, "from", "from: not an RFC 3339 time");
+		if (api_query_param(c->req, "to", q, sizeof(q)) && clock_parse_rfc3339(q, &to) < 0)
+			return call_problem(c, 400, "to", "to: not an RFC 3339 time");
+		rc = store_maintenance_list(c->d->st, sr->id, from, to, false, &v, &n);
+		if (rc < 0)
+			return call_store_problem(c, rc);
+		strbuf_init(&b);
+		strbuf_puts(&b, "{\"windows\":[");
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				strbuf_puts(&b, ",");
+			window_json(&b, &v[i], notice);
+		}
+		strbuf_puts(&b, "]");
+		cap_json(c, &b, sr->id);
+		strbuf_puts(&b, "}\n");
+		store_maintenance_free(v, n);
+		return api_send_json(c->api, c->req, 200, &b);
+	}
+	if (c->nseg == 3 && m == M_POST) {
+		struct req_maintenance rm;
+		struct reqbody_error e = {0};
+		cJSON *o;
+		if (call_body(c, reqbody_maintenance_fields, false, &o) < 0)
+			return 0;
+		rc = reqbody_maintenance(o, c->now, &rm, &e);
+		if (rc < 0) {
+			cJSON_Delete(o);
+			return call_problem(c, e.status, e.field, "%s", e.detail);
+		}
+		if (sr->status == STORE_RUNNER_RETIRED) {
+			cJSON_Delete(o);
+			return call_problem(c, 409, "id", "runner %s is retired", sr->name);
+		}
+		rc = store_maintenance_add(c->d->st, sr->id, rm.from_ms, rm.to_ms, c->now,
+		                           rm.reason, &mid);
+		cJSON_Delete(o);
+		if (rc < 0)
+			return call_store_problem(c, rc);
+		return send_window(c, 201, sr->id, mid);
+	}
+	if (c->nseg == 4 && m == M_DELETE && (mid = call_seg_id(c, 3)) > 0) {
+		rc = store_maintenance_get(c->d->st, mid, &w);
+		if (rc == 0 && w.runner_id != sr->id) {
+			store_maintenance_deinit(&w);
+			rc = RW_ENOENT;
+		}
+		if (rc == RW_ENOENT)
+			return call_problem(c, 404, "mid",
+			                    "runner %s has no maintenance window %" PRId64,
+			                    sr->name, mid);
+		if (rc < 0)
+			return call_store_problem(c, rc);
+		store_maintenance_deinit(&w);
+		rc = store_maintenance_remove(c->d->st, mid, c->now);
+		if (rc == RW_EINVAL)
+			return call_problem(c, 409, "mid",
+			                    "window %" PRId64
+			                    " is already over or removed: it stays as "
+			                    "evidence",
+			                    mid);
+		if (rc < 0)
+			return call_store_problem(c, rc);
+		return send_window(c, 200, sr->id, mid);
+	}
+	return call_problem(c, 405, NULL,
+	                    "use GET or POST /v1/runners/{id}/maintenance, or DELETE "
+	                    "/v1/runners/{id}/maintenance/{mid}");
+}

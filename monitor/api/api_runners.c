@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api_runners.c — /v1/runners: registration (pending until the admin
+ * approves), reading, changing and withdrawing runners, approval and
+ * retirement, and push heartbeats (see call.h).
+ */
+#include <openssl/crypto.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/api/call.h"
+#include "monitor/api/reqbody.h"
+#include "monitor/daemon/daemon.h"
+#include "policy/base/rw_error.h"
+
+static void runner_json(struct call *c, struct strbuf *b, const struct store_runner *sr)
+{
+	struct runner *r = fleet_find(&c->d->fleet, sr->id);
+	bool push = strcmp(sr->kind, "push") == 0;
+	const char *why;
+
+	strbuf_printf(b, "{\"id\":%" PRId64 ",\"name\":", sr->id);
+	strbuf_json_str(b, sr->name);
+	strbuf_puts(b, ",\"operator\":");
+	strbuf_json_str(b, sr->operator_name ? sr->operator_name : "");
+	strbuf_printf(b, ",\"mode\":\"%s\",\"url\":", push ? "push" : sr->kind);
+	call_json_str_or_null(b, push ? NULL : sr->url);
+	strbuf_puts(b, ",\"targets\":[");
+	for (size_t i = 0; i < sr->n_targets; i++) {
+		if (i)
+			strbuf_puts(b, ",");
+		strbuf_json_str(b, sr->targets[i]);
+	}
+	strbuf_puts(b, "],\"labels\":[");
+	for (size_t i = 0; i < sr->n_labels; i++) {
+		if (i)
+			strbuf_puts(b, ",");
+		strbuf_json_str(b, sr->labels[i]);
+	}
+	strbuf_printf(b, "],\"status\":\"%s\",\"created\":", store_runner_status_name(sr->status));
+	api_json_time(b, sr->created_ms);
+	strbuf_printf(b, ",\"interval_s\":%" PRIu32 ",\"timeout_ms\":%" PRIu32, sr->interval_s,
+	              sr->timeout_ms);
+	strbuf_printf(b, ",\"state\":\"%s\",\"since\":",
+	              rw_state_name(r ? r->rs.state : (enum rw_state)sr->last_state));
+	api_json_time(b, r ? r->rs.since_ms : sr->last_state_ms);
+	why = r ? fleet_exclusion(&c->d->fleet, r, c->now) : "retired";
+	strbuf_printf(b, ",\"eligible\":%s,\"reason\":", why ? "false" : "true");
+	call_json_str_or_null(b, why);
+	if (push && r) {
+		strbuf_puts(b, ",\"last_heartbeat\":");
+		call_json_time_or_null(b, r->last_heartbeat_ms);
+		strbuf_puts(b, ",\"version\":");
+		call_json_str_or_null(b, r->version[0] ? r->version : NULL);
+		if (r->jobs_running >= 0)
+			strbuf_printf(b, ",\"jobs_running\":%ld", r->jobs_running);
+		else
+			strbuf_puts(b, ",\"jobs_running\":null");
+		strbuf_printf(b, ",\"busy\":%s", r->busy ? "true" : "false");
+	}
+	strbuf_puts(b, "}");
+}
+
+static int send_runner(struct call *c, int status, const struct store_runner *sr)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	runner_json(c, &b, sr);
+	strbuf_puts(&b, "\n");
+	return api_send_json(c->api, c->req, status, &b);
+}
+
+/* Refuses a URL whose host the address guard refuses (every spelling of a
+ * literal; names are checked again at connect time). */
+static int guard_url(struct call *c, const char *url)
+{
+	char host[256], err[200];
+	const char *why;
+
+	if (guard_parse_url(url, host, sizeof(host), NULL, NULL, err, sizeof(err)) < 0) {
+		call_problem(c, 400, "url", "url: %s", err);
+		return RW_EINVAL;
+	}
+	why = guard_check_host(&c->d->guard, host);
+	if (!why)
+		return 0;
+	call_problem(c, 400, "url",
+	             "url: the address guard refuses %s (%s): only public addresses are probed, "
+	             "unless the daemon's allow_cidrs permits the range",
+	             host, why);
+	return RW_EREFUSED;
+}
+
+/* ---- runners -------------------------------------------------------------- */
+
+static int runners_post(struct call *c)
+{
+	struct req_runner rr;
+	struct reqbody_error e = {0};
+	struct store_runner sr = {0};
+	struct strbuf b;
+	char tok[AUTH_TOKEN_MAX] = "";
+	uint8_t h[32];
+	cJSON *o;
+	int rc;
+
+	if (c->who.kind != PRINCIPAL_OPERATOR)
+		return call_problem(
+		        c, 403, NULL,
+		        "runners are registered with an operator's token (the admin uses "
+		        "`runwarden runner add`)");
+	if (call_rate_limit(c) < 0 || call_body(c, reqbody_runner_fields, false, &o) < 0)
+		return 0;
+	rc = reqbody_runner(o, false, &rr, &e);
+	if (rc < 0) {
+		cJSON_Delete(o);
+		return call_problem(c, e.status, e.field, "%s", e.detail);
+	}
+	if (rr.url && guard_url(c, rr.url) < 0) {
+		cJSON_Delete(o);
+		return 0;
+	}
+	sr.operator_id = c->who.operator_id;
+	sr.name = (char *)rr.name;
+	sr.kind = rr.push ? "push" : "http";
+	sr.url = (char *)rr.url;
+	sr.targets = (char **)rr.targets;
+	sr.n_targets = rr.n_targets;
+	sr.labels = (char **)rr.labels;
+	sr.n_labels = rr.n_labels;
+	sr.status = STORE_RUNNER_PENDING;
+	sr.interval_s = (uint32_t)rr.interval_s;
+	sr.timeout_ms = (uint32_t)rr.timeout_ms;
+	if (rr.push && auth_new_token("rwh_", tok, h) < 0) {
+		cJSON_Delete(o);
+		return call_problem(c, 503, NULL, "no random bytes for a token; try again");
+	}
+	rc = store_begin(c->d->st);
+	if (rc == 0)
+		rc = store_runner_insert(c->d->st, &sr, c->now);
+	if (rc == 0 && rr.push)
+		rc = store_token_add(c->d->st, c->who.operator_id, sr.id, h, c->now, 0, NULL);
+	if (rc == 0)
+		rc = store_commit(c->d->st);
+	if (rc < 0) {
+		store_rollback(c->d->st);
+		if (rc == RW_EEXIST)
+			call_problem(c, 409, "name",
+			             "name: a runner named \"%s\" exists; choose another", rr.name);
+		else
+			call_store_problem(c, rc);
+		cJSON_Delete(o);
+		return 0;
+	}
+	daemon_sync_registry(c->d);
+	strbuf_init(&b);
+	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", sr.id);
+	strbuf_json_str(&b, rr.name);
+	strbuf_puts(&b, ",\"status\":\"pending\"");
+	if (rr.push)
+		strbuf_printf(&b, ",\"heartbeat_token\":\"%s\"", tok);
+	strbuf_puts(&b, "}\n");
+	OPENSSL_cleanse(tok, sizeof(tok));
+	cJSON_Delete(o);
+	return api_send_json(c->api, c->req, 201, &b);
+}
+
+static int runners_get(struct call *c)
+{
+	struct store_runner *v;
+	struct strbuf b;
+	size_t n;
+	bool first = true;
+	int rc = store_runner_list(c->d->st, 0, &v, &n);
+
+	if (rc < 0)
+		return call_store_problem(c, rc);
+	strbuf_init(&b);
+	strbuf_puts(&b, "{\"runners\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (!call_is_admin(c) && v[i].operator_id != c->who.operator_id)
+			continue;
+		if (!first)
+			strbuf_puts(&b, ",");
+		first = false;
+		runner_json(c, &b, &v[i]);
+	}
+	strbuf_puts(&b, "]}\n");
+	store_runners_free(v, n);
+	return api_send_json(c->api, c->req, 200, &b);
+}
+
+/* After a registry write: the daemon picks it up now, and the answer is the
+ * runner as stored. */
+static int reload_and_send(struct call *c, struct store_runner *sr)
+{
+	int64_t id = sr->id;
+	int rc;
+
+	daemon_sync_registry(c->d);
+	store_runner_deinit(sr);
+	rc = store_runner_get(c->d->st, NULL, id, sr);
+	if (rc < 0)
+		return call_store_problem(c, rc);
+	return send_runner(c, 200, sr);
+}
+
+static int runner_patch(struct call *c, struct store_runner *sr)
+{
+	struct req_runner rr;
+	struct reqbody_error e = {0};
+	cJSON *o;
+	int rc;
+
+	if (call_body(c, reqbody_runner_fields, false, &o) < 0)
+		return 0;
+	rc = reqbody_runner(o, true, &rr, &e);
+	if (rc < 0) {
+		cJSON_Delete(o);
+		return call_problem(c, e.status, e.field, "%s", e.detail);
+	}
+	if (rr.url && strcmp(sr->kind, "push") == 0) {
+		cJSON_Delete(o);
+		return call_problem(c, 400, "url", "url: runner %s is a push runner; it has no URL",
+		                    sr->name);
+	}
+	if (sr->status == STORE_RUNNER_RETIRED) {
+		cJSON_Delete(o);
+		return call_problem(c, 409, "id", "runner %s is retired; it cannot change",
+		                    sr->name);
+	}
+	if (rr.url && guard_url(c, rr.url) < 0) {
+		cJSON_Delete(o);
+		return 0;
+	}
+	rc = store_runner_update(c->d->st, sr->id, rr.url, rr.n_targets ? rr.targets : NULL,
+	                         rr.n_targets, rr.has_labels ? rr.labels : NULL, rr.n_labels,
+	                         rr.interval_s, rr.timeout_ms);
+	cJSON_Delete(o);
+	if (rc < 0)
+		return call_store_problem(c, rc);
+	return reload_and_send(c, sr);
+}
+
+/* approve, retire, and DELETE (the operator withdraws its runner: retired,
+ * its history kept as the evidence it is). */
+static int runner_status(struct call *c, struct store_runner *sr, int to)
+{
+	int rc;
+
+	if (to == STORE_RUNNER_APPROVED && sr->status != STORE_RUNNER_PENDING)
+		return call_problem(c, 409, "id", "runner %s is %s, not pending", sr->name,
+		                    store_runner_status_name(sr->status));
+	if (to == STORE_RUNNER_RETIRED && sr->status == STORE_RUNNER_RETIRED)
+		return call_problem(c, 409, "id", "runner %s is already retired", sr->name);
+	rc = store_runner_set_status(c->d->st, sr->id, to, c->now);
+	if (rc < 0)
+		return call_store_problem(c, rc);
+	return reload_and_send(c, sr);
+}
+
+static int heartbeat(struct call *c, int64_t id)
+{
+	struct req_heartbeat hb;
+	struct reqbody_error e = {0};
+	struct runner *r;
+	struct strbuf b;
+	cJSON *o;
+	int rc;
+
+	if (c->who.kind != PRINCIPAL_RUNNER) {
+		struct store_runner sr;
+		if (call_load_runner(c, id, "id", &sr) < 0)
+			return 0; /* not the caller's runner: 404 */
+		store_runner_deinit(&sr);
+		return call_problem(c, 403, NULL,
+		                    "heartbeats are sent with the runner's own heartbeat token");
+	}
+	if (c->who.runner_id != id)
+		return call_problem(c, 404, "id", "no runner %" PRId64 " that this token may see",
+		                    id);
+	if (call_rate_limit(c) < 0 || call_body(c, reqbody_heartbeat_fields, true, &o) < 0)
+		return 0;
+	rc = reqbody_heartbeat(o, &hb, &e);
+	if (rc < 0) {
+		cJSON_Delete(o);
+		return call_problem(c, e.status, e.field, "%s", e.detail);
+	}
+	r = fleet_find(&c->d->fleet, id);
+	if (!r) {
+		cJSON_Delete(o);
+		return call_problem(c, 409, "id", "runner %" PRId64 " is retired", id);
+	}
+	fleet_heartbeat(&c->d->fleet, r, c->now, hb.busy, hb.version, hb.jobs_running);
+	cJSON_Delete(o);
+	c->d->m.heartbeats++;
+	strbuf_init(&b);
+	strbuf_printf(&b,
+	              "{\"id\":%" PRId64 ",\"state\":\"%s\",\"status\":\"%s\",\"next_before\":", id,
+	              rw_state_name(r->rs.state), store_runner_status_name(r->status));
+	api_json_time(&b, r->last_heartbeat_ms + r->params.interval_ms + r->grace_ms);
+	strbuf_puts(&b, "}\n");
+	return api_send_json(c->api, c->req, 200, &b);
+}
+
+/* /v1/runners and /v1/runners/{id}[/...]. */
+int api_runners(struct call *c, enum method m)
+{
+	struct store_runner sr;
+	int64_t id;
+	int rc = 0;
+
+	if (c->nseg == 1 && c->who.kind == PRINCIPAL_RUNNER)
+		return call_problem(c, 403, NULL,
+		                    "a heartbeat token is good only for POST "
+		                    "/v1/runners/{id}/heartbeat");
+	if (c->nseg == 1) {
+		if (m == M_POST)
+			return runners_post(c);
+		if (m == M_GET)
+			return runners_get(c);
+		return call_problem(c, 405, NULL, "use GET or POST /v1/runners");
+	}
+	id = call_seg_id(c, 1);
+	if (id == 0)
+		return call_problem(c, 400, "id", "a runner id is a positive integer");
+	if (c->nseg == 3 && call_seg_is(c, 2, "heartbeat") && m == M_POST)
+		return heartbeat(c, id);
+	if (c->who.kind == PRINCIPAL_RUNNER)
+		return call_problem(c, 403, NULL,
+		                    "a heartbeat token is good only for POST "
+		                    "/v1/runners/{id}/heartbeat");
+	if (m != M_GET && call_rate_limit(c) < 0)
+		return 0;
+	if (call_load_runner(c, id, "id", &sr) < 0)
+		return 0;
+	if (c->nseg == 2 && m == M_GET)
+		rc = send_runner(c, 200, &sr);
+	else if (c->nseg == 2 && m == M_PATCH)
+		rc = runner_patch(c, &sr);
+	else if (c->nseg == 2 && m == M_DELETE)
+		rc = runner_status(c, &sr, STORE_RUNNER_RETIRED);
+	else if (c->nseg == 3 && m == M_POST &&
+	         (call_seg_is(c, 2, "approve") || call_seg_is(c, 2, "retire")))
+		rc = !call_is_admin(c)
+		             ? call_problem(c, 403, NULL,
+		                            "only the admin approves and retires runners; an "
+		                            "operator withdraws its own with DELETE")
+		             : runner_status(c, &sr,
+		                             call_seg_is(c, 2, "approve") ? STORE_RUNNER_APPROVED
+		                                                          : STORE_RUNNER_RETIRED);
+	else if (c->nseg == 3 && m == M_GET && call_seg_is(c, 2, "availability"))
+		rc = fleet_find(&c->d->fleet, id) ? api_availability(c->api, c->req, id)
+		                                  : call_problem(c, 409, "id",
+		                                                 "runner %s is retired: its "
+		                                                 "history is in the monthly report",
+		                                                 sr.name);
+	else if (c->nseg >= 3 && call_seg_is(c, 2, "maintenance"))
+		rc = api_maintenance(c, m, &sr);
+	else
+		rc = call_problem(c, 404, NULL, "no such endpoint (see contrib/openapi.yaml)");
+	store_runner_deinit(&sr);
+	return rc;
+}

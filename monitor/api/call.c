@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/* call.c — the steps every operator API request shares, and its dispatch; see call.h. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/api/call.h"
+#include "monitor/api/reqbody.h"
+#include "monitor/core/log.h"
+#include "monitor/daemon/daemon.h"
+#include "policy/base/rw_error.h"
+
+static enum method method_of(const h2o_req_t *req)
+{
+	if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+	    h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+		return M_GET;
+	if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
+		return M_POST;
+	if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PATCH")))
+		return M_PATCH;
+	if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE")))
+		return M_DELETE;
+	return M_OTHER;
+}
+
+static const char *reason_of(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	}
+	return "Service Unavailable";
+}
+
+int call_problem(struct call *c, int status, const char *field, const char *fmt, ...)
+{
+	char detail[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return api_send_problem(c->api, c->req, status, reason_of(status), field, detail);
+}
+
+/* A store failure while answering: the request may be retried. */
+int call_store_problem(struct call *c, int rc)
+{
+	struct logline l;
+
+	if (log_begin(&l, RW_LOG_WARN, "API store access failed")) {
+		log_str(&l, "error", rw_strerror(rc));
+		log_str(&l, "detail", store_errmsg(c->d->st));
+		log_end(&l);
+	}
+	return call_problem(c, 503, NULL, "the database could not be %s; try again",
+	                    rc == RW_EBUSY ? "locked in time" : "used");
+}
+
+bool call_seg_is(const struct call *c, int i, const char *s)
+{
+	return i < c->nseg && c->seglen[i] == strlen(s) && memcmp(c->seg[i], s, c->seglen[i]) == 0;
+}
+
+/* Segment @p i as a positive id, or 0. */
+int64_t call_seg_id(const struct call *c, int i)
+{
+	char buf[24];
+	char *end;
+	long long v;
+
+	if (i >= c->nseg || c->seglen[i] == 0 || c->seglen[i] >= sizeof(buf))
+		return 0;
+	memcpy(buf, c->seg[i], c->seglen[i]);
+	buf[c->seglen[i]] = '\0';
+	if (buf[0] < '1' || buf[0] > '9')
+		return 0;
+	v = strtoll(buf, &end, 10);
+	return *end ? 0 : (int64_t)v;
+}
+
+/* ---- steps 1 to 3 --------------------------------------------------------- */
+
+static int call_authenticate(struct call *c)
+{
+	ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+	const char *why = "missing";
+	int rc;
+
+	rc = auth_resolve(&c->d->auth, c->d->st,
+	                  i >= 0 ? c->req->headers.entries[i].value.base : NULL,
+	                  i >= 0 ? c->req->headers.entries[i].value.len : 0, c->now, &c->who, &why);
+	if (rc == 0)
+		return 0;
+	if (rc != RW_EINVAL) {
+		call_store_problem(c, rc);
+		return rc;
+	}
+	c->d->m.http_auth_failures++;
+	h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+	               H2O_STRLIT("Bearer realm=\"runwarden\""));
+	call_problem(c, 401, "Authorization",
+	             "%s: send \"Authorization: Bearer TOKEN\" with a valid, unexpired token", why);
+	return RW_EINVAL;
+}
+
+int call_rate_limit(struct call *c)
+{
+	uint32_t retry;
+	char v[16];
+	size_t n;
+
+	if (auth_rate_take(&c->d->auth, &c->who, uv_now(c->d->loop), &retry))
+		return 0;
+	c->d->m.http_rate_limited++;
+	n = (size_t)snprintf(v, sizeof(v), "%" PRIu32, retry);
+	h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+	               h2o_strdup(&c->req->pool, v, n).base, n);
+	call_problem(c, 429, NULL, "too many writes with this token; retry after %" PRIu32 " s",
+	             retry);
+	return RW_EBUSY;
+}
+
+/* Parses the body against @p fields; on failure the problem is sent. */
+int call_body(struct call *c, const char *const *fields, bool empty_ok, cJSON **out)
+{
+	struct reqbody_error e = {0};
+	int rc = reqbody_parse(c->req->entity.base, c->req->entity.len, fields, empty_ok, out, &e);
+
+	if (rc == RW_ENOMEM)
+		call_problem(c, 503, NULL, "out of memory");
+	else if (rc < 0)
+		call_problem(c, e.status, e.field, "%s", e.detail);
+	return rc;
+}
+
+bool call_is_admin(const struct call *c)
+{
+	return c->who.kind == PRINCIPAL_ADMIN;
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+void call_json_time_or_null(struct strbuf *b, int64_t ms)
+{
+	if (ms > 0)
+		api_json_time(b, ms);
+	else
+		strbuf_puts(b, "null");
+}
+
+void call_json_str_or_null(struct strbuf *b, const char *s)
+{
+	if (s)
+		strbuf_json_str(b, s);
+	else
+		strbuf_puts(b, "null");
+}
+
+/* Reads runner @p id within the caller's scope; sends 404 naming @p field
+ * (or 503) if not. */
+int call_load_runner(struct call *c, int64_t id, const char *field, struct store_runner *sr)
+{
+	int rc = id > 0 ? store_runner_get(c->d->st, NULL, id, sr) : RW_ENOENT;
+
+	if (rc == 0 && !call_is_admin(c) && sr->operator_id != c->who.operator_id) {
+		store_runner_deinit(sr);
+		rc = RW_ENOENT;
+	}
+	if (rc == RW_ENOENT)
+		call_problem(c, 404, field, "no runner %" PRId64 " that this token may see", id);
+	else if (rc < 0)
+		call_store_problem(c, rc);
+	return rc;
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
+int api_v1(struct api *api, h2o_req_t *req, const char *path, size_t len)
+{
+	struct call c = {.api = api, .d = api->d, .req = req};
+	enum method m = method_of(req);
+	const char *p = path + 4, *end = path + len;
+
+	c.now = clock_now_ms(&c.d->clock);
+	while (p < end && c.nseg < CALL_MAX_SEGS) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *se = slash ? slash : end;
+		c.seg[c.nseg] = p;
+		c.seglen[c.nseg++] = (size_t)(se - p);
+		p = se + 1;
+		if (!slash)
+			break;
+	}
+	if (p < end || m == M_OTHER)
+		return call_problem(&c, m == M_OTHER ? 405 : 404, NULL, "no such endpoint");
+	if (call_authenticate(&c) < 0)
+		return 0;
+	if (call_seg_is(&c, 0, "operators"))
+		return api_operators(&c, m);
+	if (call_seg_is(&c, 0, "runners"))
+		return api_runners(&c, m);
+	return api_incidents(&c, m);
+}

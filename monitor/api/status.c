@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status.c — the status page at GET /; see status.h.
+ *
+ * What the page shows and where each figure comes from:
+ *  - per target pool (sorted by triple; tier from policy_target_tier()) its
+ *    runners (sorted by name): the state machine's state and since when,
+ *    routing (eligible, or fleet_exclusion()'s reason), the rolling-window
+ *    uptime and verdict (fleet_account() over [now - rolling_days, now) and
+ *    account_evaluate(), exactly as the route answer computes them), the
+ *    runner's floor;
+ *  - per runner, STATUS_DAYS daily bars (UTC days, the last one today so
+ *    far): account_period_days() over the runner's stored intervals before
+ *    its in-memory history and that history after it (memory is
+ *    authoritative from its first entry, as in api.c's availability()), with
+ *    its stored maintenance windows. A bar is split top to bottom into down,
+ *    unknown, maintenance, outside the service window and up, in proportion;
+ *    a day with any down time shows at least 1 px of it; time before the
+ *    runner's first stored change (its registration) has no bar;
+ *  - the incidents that overlap the last STATUS_DAYS days, newest first.
+ *
+ * Cost: raw samples are never read, and completed days are computed once.
+ * Each runner's cache entry keeps its STATUS_DAYS - 1 completed days (the
+ * five states' milliseconds per day) and their bars rendered as SVG. An
+ * entry is computed in full (store_intervals() and store_maintenance_list()
+ * over those days, merged with memory, then account_period_days()) when it
+ * is new, when the runner's registry generation changed (maintenance
+ * changes bump it), when the policy changed (its SHA-256), or when the
+ * runner's in-memory history gained or replaced a change that starts before
+ * the entry's "today" (a down interval backdated over midnight, the
+ * monitor's blindness). When the UTC day turns, an entry moves on by the
+ * days that ended, computed from memory. A build stops starting full
+ * computations once they have taken STATUS_COMPUTE_BUDGET_NS; a runner left
+ * for later shows today's bar only, the page says so, and a request STATUS_RETRY_MS later (or the
+ * minute job) builds again. Otherwise a build is, per runner, today's bar
+ * and the rolling uptime from memory (as the route answer computes it)
+ * plus copying its cached bars, and one incident query.
+ *
+ * Every string that came from an operator or a runner (names, targets,
+ * notes) goes through put_html(); numbers and times are formatted here.
+ */
+#include "monitor/api/status.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "monitor/core/clock.h"
+#include "monitor/core/log.h"
+#include "monitor/daemon/daemon.h"
+#include "policy/base/rw_error.h"
+#include "policy/base/strbuf.h"
+
+#define DAY_MS                   ((int64_t)86400000)
+#define PAST                     (STATUS_DAYS - 1) /* completed days: all bars but today's */
+#define STATUS_COMPUTE_BUDGET_NS ((uint64_t)20 * 1000 * 1000)
+#define STATUS_RETRY_MS          5000 /* an incomplete page is built again after this */
+#define STATUS_MAX_INCIDENTS     500  /* newest shown; the rest are counted */
+#define BAR_W                    4    /* px per day: a 3 px column and a 1 px gap */
+#define BAR_H                    28   /* px */
+
+/* One runner's completed days, and what they were computed from. */
+struct status_runner {
+	int64_t runner_id;
+	bool valid;
+	int64_t day0;        /* past[i] is UTC day day0 + i (days since 1970-01-01) */
+	int64_t gen;         /* the runner's registry generation */
+	uint64_t policy_gen; /* status.policy_gen */
+	bool has_last;
+	struct rw_interval last;            /* the runner's latest in-memory change */
+	int32_t past[PAST][RW_STATE_COUNT]; /* ms of each state; all 0: no bar */
+	char *svg;                          /* the past days' bars (SVG groups) */
+	size_t svg_len;
+};
+
+struct status {
+	char *html; /* the cached page; NULL before the first build */
+	size_t len;
+	uint64_t built_loop; /* uv_now() of the build */
+	bool complete;       /* false: some runners' past is missing; build again */
+	bool served;         /* served since it was built */
+
+	char policy_sha256[65];   /* of the policy the entries were computed under */
+	uint64_t policy_gen;      /* bumped when it changes */
+	struct status_runner *rv; /* sorted by runner id, like the fleet */
+	size_t n_rv;
+	struct rw_interval *merged; /* scratch: stored prefix + memory */
+	size_t cap_merged;
+};
+
+/* What one build needs beside the page. */
+struct build {
+	struct rw_daemon *d;
+	struct status *s;
+	int64_t now;
+	int64_t day0;        /* the first bar's day */
+	int64_t today_start; /* the last bar's: (day0 + PAST) * DAY_MS */
+	uint64_t budget_ns;  /* left for full computations */
+	size_t unread;       /* runners shown without their completed days */
+};
+
+static const char css[] =
+        "body{font:14px/1.4 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;"
+        "margin:1.5em 2em;color:#212121}\n"
+        "h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .3em;"
+        "border-bottom:1px solid #ccc}h2 .tier{font-weight:normal;color:#616161;"
+        "font-size:.85em}\n"
+        "p.meta,p.pool,p.note{margin:.2em 0;color:#424242;font-size:12px}\n"
+        "table{border-collapse:collapse;margin:.4em 0;font-size:12px}\n"
+        "th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:middle}\n"
+        "th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+        "white-space:nowrap}td.t{white-space:nowrap}\n"
+        ".st{font-weight:600}.st-up{color:#2e7d32}.st-down{color:#c62828}"
+        ".st-maintenance{color:#1565c0}.st-unknown,.st-outside_window{color:#757575}\n"
+        ".v-PASS{color:#2e7d32}.v-FAIL{color:#c62828;font-weight:600}"
+        ".v-INDETERMINATE{color:#ef6c00}\n"
+        ".ongoing{color:#c62828;font-weight:600}\n"
+        "svg{display:block}.u{fill:#2e7d32}.d{fill:#c62828}.m{fill:#1565c0}.x{fill:#9e9e9e}"
+        ".o{fill:#e0e0e0}.bg{fill:#f5f5f5}\n"
+        ".legend{font-size:12px;color:#424242}.legend svg{display:inline;"
+        "vertical-align:middle;margin:0 .2em 0 .8em}\n";
+
+/* ---- formatting ------------------------------------------------------------ */
+
+/* Appends @p s for HTML text or a quoted attribute: the five special
+ * characters as references, other C0 controls (but tab and newline) as
+ * U+FFFD. NULL appends nothing. */
+static void put_html(struct strbuf *b, const char *s)
+{
+	const char *run = s;
+
+	if (!s)
+		return;
+	for (; *s; s++) {
+		const char *rep;
+		switch (*s) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
+				continue;
+			rep = "&#xFFFD;";
+		}
+		strbuf_append(b, run, (size_t)(s - run));
+		strbuf_puts(b, rep);
+		run = s + 1;
+	}
+	strbuf_append(b, run, (size_t)(s - run));
+}
+
+/* "2026-11-20 23:31" inside <time datetime="RFC 3339">. */
+static void put_time(struct strbuf *b, int64_t ms)
+{
+	char t[40];
+
+	clock_format_rfc3339(ms, t, sizeof(t));
+	strbuf_printf(b, "<time datetime=\"%s\">%.10s %.5s</time>", t, t, t + 11);
+}
+
+/* "640 ms", "45 s", "12 min", "3 h 05 min", "2 d 4 h". */
+static void put_duration(struct strbuf *b, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 1000)
+		strbuf_printf(b, "%" PRId64 " ms", ms);
+	else if (ms < 60000)
+		strbuf_printf(b, "%" PRId64 " s", ms / 1000);
+	else if (ms < 3600000)
+		strbuf_printf(b, "%" PRId64 " min", ms / 60000);
+	else if (ms < DAY_MS)
+		strbuf_printf(b, "%" PRId64 " h %02" PRId64 " min", ms / 3600000,
+		              ms % 3600000 / 60000);
+	else
+		strbuf_printf(b, "%" PRId64 " d %" PRId64 " h", ms / DAY_MS, ms % DAY_MS / 3600000);
+}
+
+/* up / (up + down) as a percentage with three decimals, truncated (so that
+ * any down time never reads as 100 %); "no data" without evidence. */
+static void put_uptime(struct strbuf *b, const struct rw_totals *t)
+{
+	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
+	int64_t mp;
+
+	if (up + down <= 0) {
+		strbuf_puts(b, "no data");
+		return;
+	}
+	mp = (int64_t)((__int128)up * 100000 / (up + down)); /* thousandths of a percent */
+	strbuf_printf(b, "%" PRId64 ".%03" PRId64 " %%", mp / 1000, mp % 1000);
+}
+
+/* A ratio in ppm as a percentage, trailing zeros trimmed: "99 %", "99.5 %". */
+static void put_ppm(struct strbuf *b, uint32_t ppm)
+{
+	char frac[8];
+	int n;
+
+	n = snprintf(frac, sizeof(frac), "%04u", ppm % 10000);
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	strbuf_printf(b, "%u%s%s %%", ppm / 10000, n ? "." : "", frac);
+}
+
+/* ---- bars ------------------------------------------------------------------ */
+
+/* Top to bottom in a bar, with their CSS classes and names. */
+static const enum rw_state bar_order[] = {RW_STATE_DOWN, RW_STATE_UNKNOWN, RW_STATE_MAINTENANCE,
+                                          RW_STATE_OUTSIDE_WINDOW, RW_STATE_UP};
+static const char *const bar_class[] = {"d", "x", "m", "o", "u"};
+static const char *const bar_label[] = {"down", "unknown", "maintenance", "outside window", "up"};
+#define N_BAR (sizeof(bar_order) / sizeof(bar_order[0]))
+
+/* One day's bar, at column @p col: a group with its tooltip ("2026-10-03:
+ * uptime 99.871 %; down 11 min") and one rect per state present, in
+ * proportion; any down time gets at least 1 px. Nothing for an empty day. */
+static void put_day(struct strbuf *b, int64_t day, size_t col, const struct rw_totals *t)
+{
+	int64_t total = 0, cum = 0;
+	int h[N_BAR], prev = 0, y = 0;
+	size_t tallest = 0;
+	char date[40];
+
+	for (size_t j = 0; j < N_BAR; j++)
+		total += t->ms[bar_order[j]];
+	if (total <= 0)
+		return;
+	/* Cumulative rounding: the segments sum to BAR_H exactly. */
+	for (size_t j = 0; j < N_BAR; j++) {
+		int edge;
+		cum += t->ms[bar_order[j]];
+		edge = (int)((cum * BAR_H + total / 2) / total);
+		h[j] = edge - prev;
+		prev = edge;
+		if (h[j] > h[tallest])
+			tallest = j;
+	}
+	if (t->ms[RW_STATE_DOWN] > 0 && h[0] == 0 && tallest != 0) {
+		h[0] = 1;
+		h[tallest]--;
+	}
+	clock_format_rfc3339(day * DAY_MS, date, sizeof(date));
+	strbuf_printf(b, "<g><title>%.10s: uptime ", date);
+	put_uptime(b, t);
+	for (size_t j = 0; j < N_BAR; j++) {
+		if (bar_order[j] == RW_STATE_UP || t->ms[bar_order[j]] == 0)
+			continue;
+		strbuf_printf(b, "; %s ", bar_label[j]);
+		put_duration(b, t->ms[bar_order[j]]);
+	}
+	strbuf_puts(b, "</title>");
+	for (size_t j = 0; j < N_BAR; j++) {
+		if (h[j] <= 0)
+			continue;
+		strbuf_printf(b,
+		              "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>",
+		              bar_class[j], (int)col * BAR_W, y, BAR_W - 1, h[j]);
+		y += h[j];
+	}
+	strbuf_puts(b, "</g>");
+}
+
+/* ---- the per-runner cache of completed days ------------------------------------ */
+
+static void entry_clear(struct status_runner *e)
+{
+	free(e->svg);
+	e->svg = NULL;
+	e->svg_len = 0;
+	e->valid = false;
+}
+
+/* Brings the cache in line with the fleet (both sorted by id): entries of
+ * runners that left are freed, new runners get empty entries. On allocation
+ * failure the old cache stays. */
+static int entries_sync(struct status *s, const struct fleet *f)
+{
+	struct status_runner *nv = f->n ? calloc(f->n, sizeof(*nv)) : NULL;
+	size_t j = 0;
+
+	if (f->n && !nv)
+		return RW_ENOMEM;
+	for (size_t i = 0; i < f->n; i++) {
+		int64_t id = f->v[i]->id;
+		while (j < s->n_rv && s->rv[j].runner_id < id)
+			entry_clear(&s->rv[j++]);
+		if (j < s->n_rv && s->rv[j].runner_id == id)
+			nv[i] = s->rv[j++];
+		else
+			nv[i].runner_id = id;
+	}
+	while (j < s->n_rv)
+		entry_clear(&s->rv[j++]);
+	free(s->rv);
+	s->rv = nv;
+	s->n_rv = f->n;
+	return 0;
+}
+
+static struct status_runner *entry_find(struct status *s, int64_t id)
+{
+	size_t lo = 0, hi = s->n_rv;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->rv[mid].runner_id < id)
+			lo = mid + 1;
+		else if (s->rv[mid].runner_id > id)
+			hi = mid;
+		else
+			return &s->rv[mid];
+	}
+	return NULL;
+}
+
+/* Whether r's in-memory history, since @p e was computed, changed only from
+ * @p cut on: e's latest change is still there, and whatever follows it
+ * starts at or after cut. (Trimming only drops changes before e's latest.) */
+static bool entry_history_holds(const struct runner *r, const struct status_runner *e, int64_t cut)
+{
+	size_t lo = 0, hi = r->n_hist;
+
+	if (e->has_last) {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (r->hist[mid].start_ms < e->last.start_ms)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == r->n_hist || r->hist[lo].start_ms != e->last.start_ms ||
+		    r->hist[lo].state != e->last.state)
+			return false;
+		lo++;
+	}
+	return lo >= r->n_hist || r->hist[lo].start_ms >= cut;
+}
+
+/* Stores @p days (PAST of them, from bd->day0) in @p e and renders them. */
+static int entry_set(struct build *bd, struct status_runner *e, const struct runner *r,
+                     const struct rw_totals *days)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	for (size_t i = 0; i < PAST; i++) {
+		for (int st = 0; st < RW_STATE_COUNT; st++)
+			e->past[i][st] = (int32_t)days[i].ms[st];
+		put_day(&b, bd->day0 + (int64_t)i, i, &days[i]);
+	}
+	if (strbuf_failed(&b)) {
+		strbuf_free(&b);
+		entry_clear(e);
+		return RW_ENOMEM;
+	}
+	free(e->svg);
+	e->svg = strbuf_take(&b, &e->svg_len);
+	e->valid = true;
+	e->day0 = bd->day0;
+	e->gen = r->gen;
+	e->policy_gen = bd->s->policy_gen;
+	e->has_last = r->n_hist > 0;
+	if (e->has_last)
+		e->last = r->hist[r->n_hist - 1];
+	return 0;
+}
+
+/* Moves @p e on to bd->day0: the days that ended since come from memory,
+ * which must reach back to the first of them. @return 0 or RW_EINVAL. */
+static int entry_shift(struct build *bd, struct status_runner *e, const struct runner *r)
+{
+	int64_t k = bd->day0 - e->day0, from = (e->day0 + PAST) * DAY_MS;
+	struct account_input in = {.iv = r->hist,
+	                           .n_iv = r->n_hist,
+	                           .mw = r->mw,
+	                           .n_mw = r->n_mw,
+	                           .policy = &bd->d->policy,
+	                           .now_ms = bd->now};
+	struct rw_totals days[PAST];
+
+	if (r->n_hist == 0 || r->hist[0].start_ms > from)
+		return RW_EINVAL;
+	memset(days, 0, sizeof(days));
+	for (size_t i = 0; i + (size_t)k < PAST; i++)
+		for (int st = 0; st < RW_STATE_COUNT; st++)
+			days[i].ms[st] = e->past[i + (size_t)k][st];
+	account_period_days(&in, from, bd->today_start, days + PAST - k, (size_t)k);
+	return entry_set(bd, e, r, days);
+}
+
+/* Computes @p e in full: r's stored intervals over the completed days,
+ * before its in-memory history, that history after it (memory is
+ * authoritative from its first change, as in api.c's availability()), and
+ * its stored maintenance windows (from a month earlier, so that each
+ * month's cap counts from its start). */
+static int entry_compute(struct build *bd, struct status_runner *e, const struct runner *r)
+{
+	struct status *s = bd->s;
+	struct rw_daemon *d = bd->d;
+	int64_t from = bd->day0 * DAY_MS, to = bd->today_start, first = from;
+	int64_t mem_start = r->n_hist ? r->hist[0].start_ms : INT64_MAX;
+	struct rw_interval *iv = NULL;
+	struct store_maintenance *ms = NULL;
+	struct rw_maintenance *mw = NULL;
+	struct rw_totals days[PAST];
+	size_t n_iv = 0, n_ms = 0, keep = 0;
+	int rc;
+
+	if (from < mem_start) {
+		rc = store_intervals(d->st, r->id, from, mem_start < to ? mem_start : to, &iv,
+		                     &n_iv);
+		if (rc < 0)
+			return rc;
+		while (keep < n_iv && iv[keep].start_ms < mem_start)
+			keep++;
+	}
+	rc = store_maintenance_list(d->st, r->id, from - 32 * DAY_MS, to, false, &ms, &n_ms);
+	if (rc < 0)
+		goto out;
+	mw = n_ms ? calloc(n_ms, sizeof(*mw)) : NULL;
+	if (keep + r->n_hist > s->cap_merged) {
+		size_t ncap = keep + r->n_hist + 64;
+		struct rw_interval *nm = realloc(s->merged, ncap * sizeof(*nm));
+		if (nm) {
+			s->merged = nm;
+			s->cap_merged = ncap;
+		}
+	}
+	if ((n_ms && !mw) || keep + r->n_hist > s->cap_merged) {
+		rc = RW_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_ms; i++) {
+		mw[i].start_ms = ms[i].start_ms;
+		mw[i].end_ms = ms[i].end_ms;
+		mw[i].declared_ms = ms[i].declared_ms;
+	}
+	if (keep)
+		memcpy(s->merged, iv, keep * sizeof(*s->merged));
+	if (r->n_hist)
+		memcpy(s->merged + keep, r->hist, r->n_hist * sizeof(*s->merged));
+	memset(days, 0, sizeof(days));
+	{
+		struct account_input in = {.iv = s->merged,
+		                           .n_iv = keep + r->n_hist,
+		                           .mw = mw,
+		                           .n_mw = n_ms,
+		                           .policy = &d->policy,
+		                           .now_ms = bd->now};
+		/* Before the first change the runner was not registered: no
+		 * bar rather than an unknown one. */
+		if (in.n_iv > 0 && in.iv[0].start_ms > first)
+			first = in.iv[0].start_ms;
+		if (first < to)
+			account_period_days(&in, first, to, days + (first / DAY_MS - bd->day0),
+			                    (size_t)(PAST - (first / DAY_MS - bd->day0)));
+	}
+	rc = entry_set(bd, e, r, days);
+out:
+	free(iv);
+	free(mw);
+	store_maintenance_free(ms, n_ms);
+	return rc;
+}
+
+/* Makes @p e current for this build, within the budget.
+ * @return whether e holds r's completed days. */
+static bool entry_ready(struct build *bd, struct status_runner *e, const struct runner *r)
+{
+	uint64_t t0, spent;
+	int rc;
+
+	if (e->valid && e->gen == r->gen && e->policy_gen == bd->s->policy_gen &&
+	    e->day0 <= bd->day0 && bd->day0 - e->day0 < PAST &&
+	    entry_history_holds(r, e, (e->day0 + PAST) * DAY_MS)) {
+		if (e->day0 == bd->day0 || entry_shift(bd, e, r) == 0)
+			return true;
+	}
+	entry_clear(e);
+	if (bd->budget_ns == 0)
+		return false;
+	t0 = uv_hrtime();
+	rc = entry_compute(bd, e, r);
+	spent = uv_hrtime() - t0;
+	bd->budget_ns = spent < bd->budget_ns ? bd->budget_ns - spent : 0;
+	if (rc < 0) {
+		entry_clear(e);
+		return false;
+	}
+	return true;
+}
+
+/* ---- the page ---------------------------------------------------------------- */
+
+/* The strip of daily bars, as inline SVG: the cached completed days (when
+ * @p past) and today so far, from memory. */
+static void put_bars(struct strbuf *b, struct build *bd, const struct runner *r,
+                     const struct status_runner *e, bool past)
+{
+	strbuf_printf(b,
+	              "<svg class=\"bars\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+	              "role=\"img\" aria-label=\"daily availability of ",
+	              STATUS_DAYS * BAR_W, BAR_H, STATUS_DAYS * BAR_W, BAR_H);
+	put_html(b, r->name);
+	strbuf_printf(b, ", last %d days\"><rect class=\"bg\" width=\"%d\" height=\"%d\"/>",
+	              STATUS_DAYS, STATUS_DAYS * BAR_W, BAR_H);
+	if (past && e->svg)
+		strbuf_append(b, e->svg, e->svg_len);
+	if (r->n_hist > 0) {
+		int64_t first = bd->today_start;
+		struct rw_totals t;
+		if (r->hist[0].start_ms > first)
+			first = r->hist[0].start_ms; /* registered today */
+		if (first < bd->now) {
+			fleet_account(&bd->d->fleet, r, bd->now, first, bd->now, &t);
+			put_day(b, bd->day0 + PAST, PAST, &t);
+		}
+	}
+	strbuf_puts(b, "</svg>");
+}
+
+static void put_runner_row(struct strbuf *b, struct build *bd, const struct runner *r)
+{
+	struct rw_daemon *d = bd->d;
+	struct status_runner *e = entry_find(bd->s, r->id);
+	struct rw_totals t;
+	struct rw_availability a;
+	const char *why = fleet_exclusion(&d->fleet, r, bd->now);
+	const char *state = rw_state_name(r->rs.state);
+	bool past = e && entry_ready(bd, e, r);
+
+	fleet_account(&d->fleet, r, bd->now,
+	              bd->now - (int64_t)d->policy.window.rolling_days * DAY_MS, bd->now, &t);
+	account_evaluate(&t, r->floor_ppm, d->policy.window.min_coverage_ppm, &a);
+
+	strbuf_puts(b, "<tr class=\"runner\" data-runner=\"");
+	put_html(b, r->name);
+	strbuf_printf(b, "\" data-state=\"%s\"><td class=\"name\">", state);
+	put_html(b, r->name);
+	strbuf_puts(b, "</td><td>");
+	put_html(b, r->operator_name);
+	strbuf_printf(b, "</td><td class=\"state\"><span class=\"st st-%s\">%s</span></td>", state,
+	              state);
+	strbuf_puts(b, "<td class=\"t\">");
+	put_time(b, r->rs.since_ms);
+	strbuf_puts(b, "<br>for ");
+	put_duration(b, bd->now - r->rs.since_ms);
+	strbuf_printf(b, "</td><td class=\"routing\">%s</td><td class=\"n uptime\">",
+	              why ? why : "eligible");
+	put_uptime(b, &t);
+	strbuf_puts(b, "</td><td class=\"n floor\">");
+	put_ppm(b, r->floor_ppm);
+	strbuf_printf(b, "</td><td class=\"verdict v-%s\">%s</td><td>", rw_verdict_name(a.verdict),
+	              rw_verdict_name(a.verdict));
+	put_bars(b, bd, r, e, past);
+	strbuf_puts(b, "</td></tr>\n");
+}
+
+static int cmp_pool(const void *pa, const void *pb)
+{
+	const struct target_pool *a = *(const struct target_pool *const *)pa;
+	const struct target_pool *b = *(const struct target_pool *const *)pb;
+	return strcmp(a->triple, b->triple);
+}
+
+static int cmp_runner(const void *pa, const void *pb)
+{
+	const struct runner *a = *(const struct runner *const *)pa;
+	const struct runner *b = *(const struct runner *const *)pb;
+	int c = strcmp(a->name, b->name);
+	return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool *p)
+{
+	struct rw_daemon *d = bd->d;
+	struct runner **v = malloc(p->n * sizeof(*v));
+	int tier = policy_target_tier(&d->policy, p->triple);
+	size_t eligible = 0;
+
+	if (!v)
+		return RW_ENOMEM;
+	memcpy(v, p->v, p->n * sizeof(*v));
+	qsort(v, p->n, sizeof(*v), cmp_runner);
+	for (size_t i = 0; i < p->n; i++)
+		if (!fleet_exclusion(&d->fleet, v[i], bd->now))
+			eligible++;
+	strbuf_puts(b, "<section class=\"target\" data-target=\"");
+	put_html(b, p->triple);
+	strbuf_puts(b, "\"><h2>");
+	put_html(b, p->triple);
+	if (tier > 0)
+		strbuf_printf(b, " <span class=\"tier\">tier %d</span>", tier);
+	else
+		strbuf_puts(b, " <span class=\"tier\">no tier</span>");
+	strbuf_printf(b, "</h2>\n<p class=\"pool\">%zu of %zu runner%s eligible for jobs.</p>\n",
+	              eligible, p->n, p->n == 1 ? "" : "s");
+	strbuf_printf(b,
+	              "<table class=\"runners\"><thead><tr><th>Runner</th><th>Operator</th>"
+	              "<th>State</th><th>Since</th><th>Routing</th><th>Uptime (%u d)</th>"
+	              "<th>Floor</th><th>Verdict</th><th>Last %d days (UTC)</th></tr></thead>"
+	              "<tbody>\n",
+	              d->policy.window.rolling_days, STATUS_DAYS);
+	for (size_t i = 0; i < p->n; i++)
+		put_runner_row(b, bd, v[i]);
+	strbuf_puts(b, "</tbody></table></section>\n");
+	free(v);
+	return 0;
+}
+
+static void put_legend(struct strbuf *b)
+{
+	strbuf_puts(b, "<p class=\"legend\">Daily bars, oldest left, today (so far) right; "
+	               "each splits its day into");
+	for (size_t i = 0; i < N_BAR; i++)
+		strbuf_printf(b,
+		              "<svg width=\"10\" height=\"10\" aria-hidden=\"true\"><rect "
+		              "class=\"%s\" width=\"10\" height=\"10\"/></svg>%s",
+		              bar_class[i], bar_label[i]);
+	strbuf_puts(b, ". Hover a bar for its figures.</p>\n");
+}
+
+/* The incidents that overlap the last STATUS_DAYS days, newest first.
+ * @return false when they could not be read (the page says so). */
+static bool put_incidents(struct strbuf *b, struct build *bd)
+{
+	struct store_incident *v = NULL;
+	size_t n = 0, shown;
+	int64_t from = bd->day0 * DAY_MS;
+
+	strbuf_printf(b, "<section id=\"incidents\"><h2>Incidents, last %d days</h2>\n",
+	              STATUS_DAYS);
+	if (store_incident_list(bd->d->st, 0, 0, from, bd->now + 1, &v, &n) < 0) {
+		strbuf_puts(b, "<p class=\"note\">The incident history could not be read just now; "
+		               "it will be back at the next refresh.</p></section>\n");
+		return false;
+	}
+	if (n == 0) {
+		strbuf_puts(b, "<p class=\"note\">No incidents.</p></section>\n");
+		return true;
+	}
+	shown = n < STATUS_MAX_INCIDENTS ? n : STATUS_MAX_INCIDENTS;
+	strbuf_puts(b, "<table class=\"incidents\"><thead><tr><th>Runner</th><th>Started</th>"
+	               "<th>Ended</th><th>Duration</th><th>Acknowledged</th><th>Mitigated</th>"
+	               "<th>Notes</th></tr></thead><tbody>\n");
+	for (size_t k = 0; k < shown; k++) {
+		const struct store_incident *inc = &v[n - 1 - k];
+		int64_t end = inc->end_ms ? inc->end_ms : bd->now;
+
+		strbuf_printf(b, "<tr class=\"incident\" data-ongoing=\"%s\"><td>",
+		              inc->end_ms ? "no" : "yes");
+		put_html(b, inc->runner_name);
+		strbuf_puts(b, "</td><td class=\"t\">");
+		put_time(b, inc->start_ms);
+		strbuf_puts(b, "</td><td class=\"t\">");
+		if (inc->end_ms)
+			put_time(b, inc->end_ms);
+		else
+			strbuf_puts(b, "<span class=\"ongoing\">ongoing</span>");
+		strbuf_puts(b, "</td><td class=\"n\">");
+		put_duration(b, end - inc->start_ms);
+		strbuf_puts(b, "</td><td class=\"t\">");
+		if (inc->ack_ms) {
+			put_time(b, inc->ack_ms);
+			strbuf_puts(b, " (+");
+			put_duration(b, inc->ack_ms - inc->start_ms);
+			strbuf_puts(b, ")");
+		} else {
+			strbuf_puts(b, "—");
+		}
+		strbuf_puts(b, "</td><td class=\"t\">");
+		if (inc->mitigated_ms) {
+			put_time(b, inc->mitigated_ms);
+			strbuf_puts(b, " (+");
+			put_duration(b, inc->mitigated_ms - inc->start_ms);
+			strbuf_puts(b, ")");
+		} else {
+			strbuf_puts(b, "—");
+		}
+		strbuf_puts(b, "</td><td>");
+		put_html(b, inc->ack_note);
+		if (inc->ack_note && inc->mitigated_note)
+			strbuf_puts(b, "<br>");
+		put_html(b, inc->mitigated_note);
+		strbuf_puts(b, "</td></tr>\n");
+	}
+	strbuf_puts(b, "</tbody></table>\n");
+	if (shown < n)
+		strbuf_printf(b, "<p class=\"note\">%zu older incidents not shown.</p>\n",
+		              n - shown);
+	strbuf_puts(b, "</section>\n");
+	store_incidents_free(v, n);
+	return true;
+}
+
+/* Builds the page into s->html. On failure the old page stays. */
+static int build(struct rw_daemon *d, struct status *s)
+{
+	struct build bd = {.d = d, .s = s};
+	const struct target_pool **pools = NULL;
+	size_t n_pools = 0, n_runners = 0;
+	struct strbuf b, pb;
+	bool incidents_ok;
+	char *html;
+	size_t len;
+	uint64_t t0 = uv_hrtime();
+	int rc = 0;
+
+	bd.now = clock_now_ms(&d->clock);
+	bd.day0 = bd.now / DAY_MS - PAST;
+	bd.today_start = (bd.day0 + PAST) * DAY_MS;
+	bd.budget_ns = STATUS_COMPUTE_BUDGET_NS;
+	if (strcmp(s->policy_sha256, d->policy_sha256) != 0) {
+		memcpy(s->policy_sha256, d->policy_sha256, sizeof(s->policy_sha256));
+		s->policy_gen++;
+	}
+	if (entries_sync(s, &d->fleet) < 0)
+		return RW_ENOMEM;
+	if (d->fleet.n_pools) {
+		pools = malloc(d->fleet.n_pools * sizeof(*pools));
+		if (!pools)
+			return RW_ENOMEM;
+		for (size_t i = 0; i < d->fleet.n_pools; i++)
+			if (d->fleet.pools[i].n > 0)
+				pools[n_pools++] = &d->fleet.pools[i];
+		qsort(pools, n_pools, sizeof(*pools), cmp_pool);
+	}
+	for (size_t i = 0; i < d->fleet.n; i++)
+		if (d->fleet.v[i]->n_targets > 0)
+			n_runners++;
+
+	strbuf_init(&b);
+	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+	                "'none'; style-src 'unsafe-inline'\">\n"
+	                "<meta http-equiv=\"refresh\" content=\"60\">\n"
+	                "<title>runwarden status</title>\n<style>\n");
+	strbuf_puts(&b, css);
+	strbuf_puts(&b,
+	            "</style></head>\n<body>\n<h1>Runner status</h1>\n<p class=\"meta\">As of ");
+	put_time(&b, bd.now);
+	strbuf_printf(&b,
+	              " UTC (all times are UTC; this page is at most a minute old and reloads "
+	              "every minute). %zu runner%s, %zu target%s. Uptime is up / (up + down) over "
+	              "the last %u days; the verdict holds it against the runner's floor.</p>\n",
+	              n_runners, n_runners == 1 ? "" : "s", n_pools, n_pools == 1 ? "" : "s",
+	              d->policy.window.rolling_days);
+	put_legend(&b);
+	if (n_pools == 0)
+		strbuf_puts(&b, "<p class=\"note\">No runners are registered.</p>\n");
+	strbuf_init(&pb);
+	for (size_t i = 0; i < n_pools && rc == 0; i++)
+		rc = put_pool(&pb, &bd, pools[i]);
+	free(pools);
+	if (rc == 0 && strbuf_failed(&pb))
+		rc = RW_ENOMEM;
+	if (rc < 0) {
+		strbuf_free(&pb);
+		strbuf_free(&b);
+		return rc;
+	}
+	/* s->rv[i] is the entry of d->fleet.v[i] (entries_sync()). */
+	for (size_t i = 0; i < s->n_rv; i++)
+		if (d->fleet.v[i]->n_targets > 0 && !s->rv[i].valid)
+			bd.unread++;
+	if (bd.unread)
+		strbuf_printf(&b,
+		              "<p class=\"note\">The past days of %zu runner%s are still being "
+		              "computed; their bars show today only, for now.</p>\n",
+		              bd.unread, bd.unread == 1 ? "" : "s");
+	if (pb.data)
+		strbuf_append(&b, pb.data, pb.len);
+	strbuf_free(&pb);
+	incidents_ok = put_incidents(&b, &bd);
+	strbuf_puts(&b, "</body></html>\n");
+
+	html = strbuf_take(&b, &len);
+	if (!html)
+		return RW_ENOMEM;
+	free(s->html);
+	s->html = html;
+	s->len = len;
+	s->built_loop = uv_now(d->loop);
+	s->complete = incidents_ok && bd.unread == 0;
+	s->served = false;
+	if (uv_hrtime() - t0 > 50u * 1000 * 1000) {
+		struct logline l;
+		if (log_begin(&l, RW_LOG_WARN, "status page build was slow")) {
+			log_int(&l, "ms", (int64_t)((uv_hrtime() - t0) / 1000000));
+			log_int(&l, "runners", (int64_t)n_runners);
+			log_end(&l);
+		}
+	}
+	return 0;
+}
+
+/* ---- entry points -------------------------------------------------------------- */
+
+int status_page(struct rw_daemon *d, const char **html, size_t *len)
+{
+	struct status *s = d->status;
+	uint64_t age;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return RW_ENOMEM;
+		d->status = s;
+	}
+	age = uv_now(d->loop) - s->built_loop;
+	if (!s->html || age >= STATUS_MAX_AGE_MS || (!s->complete && age >= STATUS_RETRY_MS)) {
+		int rc = build(d, s);
+		if (rc < 0) {
+			log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
+			if (!s->html)
+				return rc;
+		}
+	}
+	s->served = true;
+	*html = s->html;
+	*len = s->len;
+	return 0;
+}
+
+void status_tick(struct rw_daemon *d)
+{
+	struct status *s = d->status;
+
+	if (s && s->served && build(d, s) < 0)
+		log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
+}
+
+void status_free(struct status *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_rv; i++)
+		entry_clear(&s->rv[i]);
+	free(s->rv);
+	free(s->merged);
+	free(s->html);
+	free(s);
+}

@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_registry.c — `runwarden operator …` and `runwarden runner …`.
+ *
+ * Every command validates all of its input with runner_spec.c before it
+ * writes anything, and writes in one transaction. A runner added here is
+ * approved at once: the CLI is the admin.
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/cli/cli.h"
+#include "monitor/core/clock.h"
+#include "monitor/intake/auth.h"
+#include "monitor/intake/runner_spec.h"
+#include "policy/base/rw_error.h"
+#include "policy/policy.h"
+
+/* ---- operator ---------------------------------------------------------- */
+
+static const char operator_usage[] =
+        "usage: runwarden operator add NAME --email EMAIL [--db FILE]\n"
+        "       runwarden operator list [--json] [--db FILE]\n"
+        "\n"
+        "add    creates an operator and prints its id and API token. The token is\n"
+        "       shown once: only its SHA-256 is stored.\n"
+        "list   lists operators.\n";
+
+static int operator_add(const char *db, const char *name, const char *email)
+{
+	char token[AUTH_TOKEN_MAX], err[256];
+	uint8_t hash[32];
+	struct store *st;
+	int64_t id;
+	int rc;
+
+	if (spec_check_name("name", name, err, sizeof(err)) < 0 ||
+	    spec_check_email(email, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
+	if (auth_new_token("rw_", token, hash) < 0)
+		return cli_error(CLI_FAIL, "no random bytes for the token");
+	rc = cli_open_store(db, true, &st);
+	if (rc)
+		return rc;
+	rc = store_operator_add(st, name, email, hash, clock_wall_ms(), &id);
+	store_close(st);
+	if (rc == RW_EEXIST)
+		return cli_error(CLI_USAGE, "name: operator \"%s\" already exists", name);
+	if (rc < 0)
+		return cli_error(CLI_FAIL, "%s: %s", db, rw_strerror(rc));
+	printf("operator %s id %" PRId64 "\ntoken %s\n", name, id, token);
+	printf("(the token is shown once; store it now)\n");
+	return CLI_OK;
+}
+
+static int operator_list(const char *db, bool json)
+{
+	struct store *st;
+	struct store_operator *ops;
+	size_t n;
+	int rc = cli_open_store(db, false, &st);
+
+	if (rc)
+		return rc;
+	rc = store_operator_list(st, &ops, &n);
+	store_close(st);
+	if (rc < 0)
+		return cli_error(CLI_FAIL, "%s: %s", db, rw_strerror(rc));
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddNumberToObject(o, "id", (double)ops[i].id);
+			cJSON_AddStringToObject(o, "name", ops[i].name);
+			cJSON_AddStringToObject(o, "email", ops[i].email);
+			cJSON_AddItemToArray(arr, o);
+		}
+		char *s = cJSON_Print(arr);
+		puts(s ? s : "[]");
+		free(s);
+		cJSON_Delete(arr);
+	} else {
+		printf("%-6s %-24s %s\n", "ID", "NAME", "EMAIL");
+		for (size_t i = 0; i < n; i++)
+			printf("%-6" PRId64 " %-24s %s\n", ops[i].id, ops[i].name, ops[i].email);
+	}
+	store_operators_free(ops, n);
+	return CLI_OK;
+}
+
+int cli_operator(int argc, char **argv)
+{
+	static const struct option opts[] = {{"email", required_argument, NULL, 'e'},
+	                                     {"db", required_argument, NULL, 'd'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *email = NULL, *db = NULL;
+	bool json = false;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e': email = optarg; break;
+		case 'd': db = optarg; break;
+		case 'j': json = true; break;
+		case 'h': fputs(operator_usage, stdout); return CLI_OK;
+		default: fputs(operator_usage, stderr); return CLI_USAGE;
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "add") == 0) {
+		if (argc - optind != 2)
+			return cli_error(CLI_USAGE, "operator add takes one NAME (see --help)");
+		if (!email)
+			return cli_error(CLI_USAGE, "email: --email is required");
+		return operator_add(cli_db_path(db), argv[optind + 1], email);
+	}
+	if (optind < argc && strcmp(argv[optind], "list") == 0)
+		return operator_list(cli_db_path(db), json);
+	fputs(operator_usage, stderr);
+	return CLI_USAGE;
+}
+
+/* ---- runner -------------------------------------------------------------- */
+
+static const char runner_usage[] =
+        "usage: runwarden runner add --operator NAME --name NAME --target TRIPLE [--target ...]\n"
+        "                            (--url URL | --push) [--label LABEL ...]\n"
+        "                            [--interval SECONDS] [--timeout MS] [--db FILE]\n"
+        "       runwarden runner list [--json] [--db FILE]\n"
+        "       runwarden runner show NAME|ID [--json] [--db FILE]\n"
+        "       runwarden runner approve NAME|ID [--db FILE]\n"
+        "       runwarden runner retire NAME|ID [--db FILE]\n"
+        "       runwarden runner import FILE [--db FILE]\n"
+        "\n"
+        "add      registers a runner, approved at once (the CLI is the admin): probed at\n"
+        "         --url, or --push: it POSTs heartbeats with the token printed once.\n"
+        "         --label: a runs-on label (repeatable), for GET /v1/route?label=.\n"
+        "list     lists runners with their status and last known state.\n"
+        "show     shows one runner.\n"
+        "approve  approves a pending runner; retire stops watching one (history is kept).\n"
+        "import   adds runners from a JSON array of {\"operator\", \"name\", \"targets\", "
+        "\"url\"};\n"
+        "         every entry is checked before any is written.\n"
+        "A running daemon picks changes up within a second.\n";
+
+struct runner_opts {
+	const char *db, *operator_name, *name, *url;
+	const char *targets[RUNNER_SPEC_MAX_TARGETS + 1];
+	size_t n_targets;
+	const char *labels[RUNNER_SPEC_MAX_TARGETS + 1];
+	size_t n_labels;
+	long interval_s, timeout_ms;
+	bool json, push, github;
+};
+
+/* Checks one runner's fields; on success fills sr (borrowing the strings). */
+static int check_runner(struct store *st, const char *operator_name, const char *name,
+                        const char *const *targets, size_t n_targets, const char *url,
+                        struct store_runner *sr, char *err, size_t errlen)
+{
+	struct store_runner existing;
+	int rc;
+
+	if (spec_check_name("operator", operator_name, err, errlen) < 0 ||
+	    spec_check_name("name", name, err, errlen) < 0 ||
+	    spec_check_targets(targets, n_targets, err, errlen) < 0 ||
+	    (url && spec_check_url(url, err, errlen) < 0))
+		return RW_EINVAL;
+	memset(sr, 0, sizeof(*sr));
+	rc = store_operator_find(st, operator_name, &sr->operator_id);
+	if (rc == RW_ENOENT) {
+		snprintf(err, errlen,
+		         "operator: \"%s\" does not exist (add it with `runwarden operator add`)",
+		         operator_name);
+		return RW_EINVAL;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", rw_strerror(rc));
+		return rc;
+	}
+	rc = store_runner_get(st, name, 0, &existing);
+	store_runner_deinit(&existing);
+	if (rc == 0) {
+		snprintf(err, errlen, "name: runner \"%s\" already exists", name);
+		return RW_EINVAL;
+	}
+	sr->name = (char *)name;
+	sr->kind = (char *)(url ? "http" : "push");
+	sr->url = (char *)url;
+	sr->targets = (char **)targets;
+	sr->n_targets = n_targets;
+	sr->status = STORE_RUNNER_APPROVED;
+	return 0;
+}
+
+static int runner_add(struct runner_opts *o)
+{
+	struct store *st;
+	struct store_runner sr;
+	char err[512], token[AUTH_TOKEN_MAX];
+	uint8_t hash[32];
+	int64_t now = clock_wall_ms();
+	int rc;
+
+	if (o->github)
+		return cli_error(CLI_USAGE,
+		                 "--github: github pool runners are not supported in this "
+		                 "version; use --url or --push");
+	if (o->push && o->url)
+		return cli_error(CLI_USAGE,
+		                 "url: a --push runner has no URL; give --url or --push");
+	if (!o->operator_name)
+		return cli_error(CLI_USAGE, "operator: --operator is required");
+	if (!o->name)
+		return cli_error(CLI_USAGE, "name: --name is required");
+	if (!o->url && !o->push)
+		return cli_error(CLI_USAGE, "url: --url (or --push) is required");
+	if (spec_check_interval(o->interval_s, err, sizeof(err)) < 0 ||
+	    spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0 ||
+	    spec_check_labels(o->labels, o->n_labels, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
+	rc = cli_open_store(cli_db_path(o->db), false, &st);
+	if (rc)
+		return rc;
+	rc = check_runner(st, o->operator_name, o->name, o->targets, o->n_targets, o->url, &sr, err,
+	                  sizeof(err));
+	if (rc < 0) {
+		store_close(st);
+		return cli_error(rc == RW_EINVAL ? CLI_USAGE : CLI_FAIL, "%s", err);
+	}
+	sr.interval_s = (uint32_t)o->interval_s;
+	sr.timeout_ms = (uint32_t)o->timeout_ms;
+	sr.labels = (char **)o->labels;
+	sr.n_labels = o->n_labels;
+	if (o->push && auth_new_token("rwh_", token, hash) < 0) {
+		store_close(st);
+		return cli_error(CLI_FAIL, "no random bytes for the heartbeat token");
+	}
+	/* The runner and its heartbeat token: one transaction. */
+	rc = store_begin(st);
+	if (rc == 0)
+		rc = store_runner_insert(st, &sr, now);
+	if (rc == 0 && o->push)
+		rc = store_token_add(st, sr.operator_id, sr.id, hash, now, 0, NULL);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0)
+		store_rollback(st);
+	store_close(st);
+	if (rc == RW_EEXIST)
+		return cli_error(CLI_USAGE, "name: runner \"%s\" already exists", o->name);
+	if (rc < 0)
+		return cli_error(CLI_FAIL, "adding the runner failed: %s", rw_strerror(rc));
+	printf("runner %s id %" PRId64 " approved\n", o->name, sr.id);
+	if (o->push) {
+		printf("heartbeat token %s\n", token);
+		printf("(shown once; the runner POSTs /v1/runners/%" PRId64
+		       "/heartbeat with it as a Bearer token)\n",
+		       sr.id);
+	}
+	return CLI_OK;
+}
+
+static cJSON *runner_json(const struct store_runner *r)
+{
+	cJSON *o = cJSON_CreateObject(), *t = cJSON_CreateArray();
+	char ts[40];
+
+	cJSON_AddNumberToObject(o, "id", (double)r->id);
+	cJSON_AddStringToObject(o, "name", r->name);
+	cJSON_AddStringToObject(o, "operator", r->operator_name);
+	for (size_t i = 0; i < r->n_targets; i++)
+		cJSON_AddItemToArray(t, cJSON_CreateString(r->targets[i]));
+	cJSON_AddItemToObject(o, "targets", t);
+	t = cJSON_CreateArray();
+	for (size_t i = 0; i < r->n_labels; i++)
+		cJSON_AddItemToArray(t, cJSON_CreateString(r->labels[i]));
+	cJSON_AddItemToObject(o, "labels", t);
+	cJSON_AddStringToObject(o, "kind", r->kind);
+	if (r->url)
+		cJSON_AddStringToObject(o, "url", r->url);
+	cJSON_AddStringToObject(o, "status", store_runner_status_name(r->status));
+	cJSON_AddStringToObject(o, "state", rw_state_name(r->last_state));
+	clock_format_rfc3339(r->last_state_ms, ts, sizeof(ts));
+	cJSON_AddStringToObject(o, "since", ts);
+	clock_format_rfc3339(r->created_ms, ts, sizeof(ts));
+	cJSON_AddStringToObject(o, "created", ts);
+	if (r->interval_s)
+		cJSON_AddNumberToObject(o, "interval_s", r->interval_s);
+	if (r->timeout_ms)
+		cJSON_AddNumberToObject(o, "timeout_ms", r->timeout_ms);
+	return o;
+}
+
+static void print_json(cJSON *v)
+{
+	char *s = cJSON_Print(v);
+	puts(s ? s : "null");
+	free(s);
+	cJSON_Delete(v);
+}
+
+static int runner_list(struct runner_opts *o)
+{
+	struct store *st;
+	struct store_runner *rs;
+	size_t n;
+	int rc = cli_open_store(cli_db_path(o->db), false, &st);
+
+	if (rc)
+		return rc;
+	rc = store_runner_list(st, 0, &rs, &n);
+	store_close(st);
+	if (rc < 0)
+		return cli_error(CLI_FAIL, "reading runners: %s", rw_strerror(rc));
+	if (o->json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < n; i++)
+			cJSON_AddItemToArray(arr, runner_json(&rs[i]));
+		print_json(arr);
+	} else {
+		printf("%-6s %-24s %-16s %-9s %-8s %s\n", "ID", "NAME", "OPERATOR", "STATUS",
+		       "STATE", "TARGETS");
+		for (size_t i = 0; i < n; i++) {
+			printf("%-6" PRId64 " %-24s %-16s %-9s %-8s", rs[i].id, rs[i].name,
+			       rs[i].operator_name, store_runner_status_name(rs[i].status),
+			       rw_state_name(rs[i].last_state));
+			for (size_t j = 0; j < rs[i].n_targets; j++)
+				printf("%s%s", j ? "," : " ", rs[i].targets[j]);
+			putchar('\n');
+		}
+	}
+	store_runners_free(rs, n);
+	return CLI_OK;
+}
+
+static int runner_show(struct runner_opts *o, const char *key)
+{
+	struct store *st;
+	struct store_runner r;
+	int64_t samples = 0;
+	int rc = cli_open_store(cli_db_path(o->db), false, &st);
+
+	if (rc)
+		return rc;
+	rc = cli_find_runner(st, key, &r);
+	if (rc == 0)
+		store_sample_count(st, r.id, &samples);
+	store_close(st);
+	if (rc == RW_ENOENT)
+		return cli_error(CLI_USAGE, "runner: \"%s\" does not exist", key);
+	if (rc < 0)
+		return cli_error(CLI_FAIL, "reading the runner: %s", rw_strerror(rc));
+	if (o->json) {
+		cJSON *j = runner_json(&r);
+		cJSON_AddNumberToObject(j, "samples", (double)samples);
+		print_json(j);
+	} else {
+		printf("id        %" PRId64 "\nname      %s\noperator  %s\nkind      %s\n", r.id,
+		       r.name, r.operator_name, r.kind);
+		printf("url       %s\nstatus    %s\nstate     %s since ", r.url ? r.url : "-",
+		       store_runner_status_name(r.status), rw_state_name(r.last_state));
+		cli_print_time(stdout, r.last_state_ms);
+		printf("\ntargets  ");
+		for (size_t j = 0; j < r.n_targets; j++)
+			printf(" %s", r.targets[j]);
+		printf("\nsamples   %" PRId64 "\n", samples);
+	}
+	store_runner_deinit(&r);
+	return CLI_OK;
+}
+
+static int runner_set_status(struct runner_opts *o, const char *key, int status)
+{
+	struct store *st;
+	struct store_runner r;
+	int rc = cli_open_store(cli_db_path(o->db), false, &st);
+
+	if (rc)
+		return rc;
+	rc = cli_find_runner(st, key, &r);
+	if (rc == 0 && r.status == STORE_RUNNER_RETIRED) {
+		store_close(st);
+		store_runner_deinit(&r);
+		return cli_error(CLI_USAGE, "runner: \"%s\" is retired; register it anew", key);
+	}
+	if (rc == 0)
+		rc = store_runner_set_status(st, r.id, status, clock_wall_ms());
+	store_close(st);
+	if (rc < 0)
+		store_runner_deinit(&r);
+	if (rc == RW_ENOENT)
+		return cli_error(CLI_USAGE, "runner: \"%s\" does not exist", key);
+	if (rc < 0)
+		return cli_error(CLI_FAIL, "updating the runner: %s", rw_strerror(rc));
+	printf("runner %s %s\n", r.name, store_runner_status_name(status));
+	store_runner_deinit(&r);
+	return CLI_OK;
+}
+
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Validates every entry, then writes all in one transaction. */
+static int runner_import(struct runner_opts *o, const char *file)
+{
+	struct store *st;
+	struct store_runner *srs = NULL;
+	const char **tgts = NULL;
+	size_t len = 0, n, ti = 0, n_tgts = 0;
+	char *text = read_text(file, &len), err[512];
+	cJSON *doc, *e;
+	int rc, i = 0, bad = 0;
+
+	if (!text)
+		return cli_error(CLI_USAGE, "%s: cannot read the file", file);
+	doc = cJSON_ParseWithLength(text, len);
+	free(text);
+	if (!cJSON_IsArray(doc)) {
+		cJSON_Delete(doc);
+		return cli_error(CLI_USAGE, "%s: not a JSON array of runners", file);
+	}
+	n = (size_t)cJSON_GetArraySize(doc);
+	cJSON_ArrayForEach(e, doc)
+	{
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "targets");
+		n_tgts += cJSON_IsArray(t) ? (size_t)cJSON_GetArraySize(t) : 0;
+	}
+	rc = cli_open_store(cli_db_path(o->db), false, &st);
+	if (rc) {
+		cJSON_Delete(doc);
+		return rc;
+	}
+	srs = calloc(n ? n : 1, sizeof(*srs));
+	tgts = calloc(n_tgts + 1, sizeof(*tgts));
+	if (!srs || !tgts) {
+		rc = cli_error(CLI_FAIL, "out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(e, doc)
+	{
+		const cJSON *op = cJSON_GetObjectItemCaseSensitive(e, "operator");
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
+		const cJSON *url = cJSON_GetObjectItemCaseSensitive(e, "url");
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "targets"), *t;
+		const char *field = NULL;
+		size_t first = ti;
+
+		if (!cJSON_IsObject(e))
+			field = "(entry)";
+		else if (!cJSON_IsString(op))
+			field = "operator";
+		else if (!cJSON_IsString(nm))
+			field = "name";
+		else if (!cJSON_IsArray(ts))
+			field = "targets";
+		else if (!cJSON_IsString(url))
+			field = "url";
+		if (!field) {
+			cJSON_ArrayForEach(t, ts)
+			{
+				if (!cJSON_IsString(t)) {
+					field = "targets";
+					break;
+				}
+				tgts[ti++] = t->valuestring;
+			}
+		}
+		if (field) {
+			fprintf(stderr,
+			        "runwarden: %s: entry %d: %s: missing or of the wrong type\n", file,
+			        i, field);
+			bad++;
+		} else if (check_runner(st, op->valuestring, nm->valuestring, tgts + first,
+		                        ti - first, url->valuestring, &srs[i], err,
+		                        sizeof(err)) < 0) {
+			fprintf(stderr, "runwarden: %s: entry %d: %s\n", file, i, err);
+			bad++;
+		} else {
+			for (int j = 0; j < i; j++) {
+				if (srs[j].name && strcmp(srs[j].name, nm->valuestring) == 0) {
+					fprintf(stderr,
+					        "runwarden: %s: entry %d: name: \"%s\" is also "
+					        "entry %d\n",
+					        file, i, nm->valuestring, j);
+					bad++;
+					break;
+				}
+			}
+		}
+		i++;
+	}
+	if (bad) {
+		rc = cli_error(CLI_USAGE, "%s: %d bad entr%s; nothing was imported", file, bad,
+		               bad == 1 ? "y" : "ies");
+		goto out;
+	}
+	rc = store_begin(st);
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		rc = store_runner_insert(st, &srs[k], clock_wall_ms());
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0) {
+		store_rollback(st);
+		rc = cli_error(CLI_FAIL, "import failed, nothing was imported: %s",
+		               rw_strerror(rc));
+		goto out;
+	}
+	printf("imported %zu runner%s\n", n, n == 1 ? "" : "s");
+	rc = CLI_OK;
+out:
+	free(srs); /* borrowed strings: owned by doc */
+	free(tgts);
+	cJSON_Delete(doc);
+	store_close(st);
+	return rc;
+}
+
+int cli_runner(int argc, char **argv)
+{
+	static const struct option opts[] = {{"operator", required_argument, NULL, 'o'},
+	                                     {"name", required_argument, NULL, 'n'},
+	                                     {"target", required_argument, NULL, 't'},
+	                                     {"url", required_argument, NULL, 'u'},
+	                                     {"interval", required_argument, NULL, 'i'},
+	                                     {"timeout", required_argument, NULL, 'T'},
+	                                     {"push", no_argument, NULL, 'p'},
+	                                     {"github", required_argument, NULL, 'g'},
+	                                     {"labels", required_argument, NULL, 'l'},
+	                                     {"label", required_argument, NULL, 'L'},
+	                                     {"min-online", required_argument, NULL, 'm'},
+	                                     {"db", required_argument, NULL, 'd'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	struct runner_opts o;
+	const char *sub;
+	char *end;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.operator_name = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 't':
+			if (o.n_targets > RUNNER_SPEC_MAX_TARGETS)
+				return cli_error(CLI_USAGE, "target: at most %d targets",
+				                 RUNNER_SPEC_MAX_TARGETS);
+			o.targets[o.n_targets++] = optarg;
+			break;
+		case 'u': o.url = optarg; break;
+		case 'L':
+			if (o.n_labels > RUNNER_SPEC_MAX_TARGETS)
+				return cli_error(CLI_USAGE, "label: at most %d labels",
+				                 RUNNER_SPEC_MAX_TARGETS);
+			o.labels[o.n_labels++] = optarg;
+			break;
+		case 'i':
+			o.interval_s = strtol(optarg, &end, 10);
+			if (*end || !*optarg || o.interval_s < 1)
+				return cli_error(CLI_USAGE,
+				                 "interval: \"%s\" is not a whole number "
+				                 "of seconds in [1, 86400]",
+				                 optarg);
+			break;
+		case 'T':
+			o.timeout_ms = strtol(optarg, &end, 10);
+			if (*end || !*optarg || o.timeout_ms < 1)
+				return cli_error(CLI_USAGE,
+				                 "timeout: \"%s\" is not a whole number of ms",
+				                 optarg);
+			break;
+		case 'p': o.push = true; break;
+		case 'g': o.github = true; break;
+		case 'l':
+		case 'm': break; /* belong to --github, refused below */
+		case 'd': o.db = optarg; break;
+		case 'j': o.json = true; break;
+		case 'h': fputs(runner_usage, stdout); return CLI_OK;
+		default: fputs(runner_usage, stderr); return CLI_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(runner_usage, stderr);
+		return CLI_USAGE;
+	}
+	sub = argv[optind];
+	if (strcmp(sub, "add") == 0 && argc - optind == 1)
+		return runner_add(&o);
+	if (strcmp(sub, "list") == 0 && argc - optind == 1)
+		return runner_list(&o);
+	if (argc - optind == 2) {
+		const char *arg = argv[optind + 1];
+		if (strcmp(sub, "show") == 0)
+			return runner_show(&o, arg);
+		if (strcmp(sub, "approve") == 0)
+			return runner_set_status(&o, arg, STORE_RUNNER_APPROVED);
+		if (strcmp(sub, "retire") == 0)
+			return runner_set_status(&o, arg, STORE_RUNNER_RETIRED);
+		if (strcmp(sub, "import") == 0)
+			return runner_import(&o, arg);
+	}
+	fputs(runner_usage, stderr);
+	return CLI_USAGE;
+}

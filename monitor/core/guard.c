@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guard.c — the address guard: the tables of refused ranges, the allowlist,
+ * and the registration-time URL and host checks.
+ *
+ * The refused ranges are two tables (IPv4, IPv6) searched by longest prefix,
+ * so a narrow entry (169.254.169.254/32 "metadata") wins over the wide one
+ * that contains it (169.254.0.0/16 "link_local") whatever the order of the
+ * rows. An IPv6 row marked `embeds_v4` stands for a form that carries an IPv4
+ * address in its last 32 bits; such an address is judged again by the IPv4
+ * table, so ::ffff:10.0.0.1 is refused exactly when 10.0.0.1 is.
+ *
+ * Invariants:
+ *   - Nothing here allocates, logs, or touches global mutable state; the
+ *     tables are const. Every function is safe to call from any thread.
+ *   - Textual IPv4 is parsed by inet_aton(), the parser glibc's resolver uses,
+ *     so every spelling that getaddrinfo() and curl turn into an address is
+ *     turned into the same address here. No hand-written numeric parser.
+ *   - Error lines never contain raw control or non-ASCII bytes from the input:
+ *     they are escaped as \xNN and long values are cut short.
+ */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE /* inet_aton(); the build also defines _GNU_SOURCE */
+#endif
+
+#include "monitor/core/guard.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy/base/rw_error.h"
+
+#define GUARD_URL_MAX 2048
+
+/* A refused range. */
+struct guard_range {
+	uint8_t addr[16];
+	uint8_t prefix;
+	bool embeds_v4;     /* judge by the IPv4 address in addr[12..15] */
+	const char *reason; /* for an embeds_v4 row, a label only: never returned */
+};
+
+/* IPv4 ranges refused by default (addr[0..3]). */
+static const struct guard_range guard_v4[] = {
+        {{0, 0, 0, 0}, 8, false, "unspecified"},         /* 0.0.0.0/8 "this network" */
+        {{10, 0, 0, 0}, 8, false, "private"},            /* 10.0.0.0/8 */
+        {{100, 64, 0, 0}, 10, false, "cgnat"},           /* 100.64.0.0/10 */
+        {{127, 0, 0, 0}, 8, false, "loopback"},          /* 127.0.0.0/8 */
+        {{169, 254, 0, 0}, 16, false, "link_local"},     /* 169.254.0.0/16 */
+        {{169, 254, 169, 254}, 32, false, "metadata"},   /* cloud instance metadata */
+        {{172, 16, 0, 0}, 12, false, "private"},         /* 172.16.0.0/12 */
+        {{192, 0, 0, 0}, 24, false, "reserved"},         /* 192.0.0.0/24 IETF protocol */
+        {{192, 0, 2, 0}, 24, false, "documentation"},    /* 192.0.2.0/24 TEST-NET-1 */
+        {{192, 168, 0, 0}, 16, false, "private"},        /* 192.168.0.0/16 */
+        {{198, 18, 0, 0}, 15, false, "reserved"},        /* 198.18.0.0/15 benchmarking */
+        {{198, 51, 100, 0}, 24, false, "documentation"}, /* 198.51.100.0/24 TEST-NET-2 */
+        {{203, 0, 113, 0}, 24, false, "documentation"},  /* 203.0.113.0/24 TEST-NET-3 */
+        {{224, 0, 0, 0}, 4, false, "multicast"},         /* 224.0.0.0/4 */
+        {{240, 0, 0, 0}, 4, false, "reserved"},          /* 240.0.0.0/4 class E */
+        {{255, 255, 255, 255}, 32, false, "broadcast"},  /* limited broadcast */
+};
+
+/* IPv6 ranges refused by default. */
+static const struct guard_range guard_v6[] = {
+        /* ::/128 */
+        {{0}, 128, false, "unspecified"},
+        /* ::1/128 */
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, false, "loopback"},
+        /* ::ffff:0:0/96 IPv4-mapped */
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96, true, "ipv4_mapped"},
+        /* ::/96 IPv4-compatible (deprecated) */
+        {{0}, 96, true, "ipv4_mapped"},
+        /* 64:ff9b::/96 NAT64 well-known prefix */
+        {{0x00, 0x64, 0xff, 0x9b}, 96, true, "nat64"},
+        /* 100::/64 discard-only */
+        {{0x01, 0x00}, 64, false, "reserved"},
+        /* 2001:db8::/32 */
+        {{0x20, 0x01, 0x0d, 0xb8}, 32, false, "documentation"},
+        /* fc00::/7 */
+        {{0xfc, 0x00}, 7, false, "unique_local"},
+        /* fd00:ec2::254/128 AWS instance metadata over IPv6 */
+        {{0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54},
+         128,
+         false,
+         "metadata"},
+        /* fe80::/10 */
+        {{0xfe, 0x80}, 10, false, "link_local"},
+        /* fec0::/10 site-local (deprecated) */
+        {{0xfe, 0xc0}, 10, false, "reserved"},
+        /* ff00::/8 */
+        {{0xff, 0x00}, 8, false, "multicast"},
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Copies at most @n bytes of @s into @dst for quoting in an error line:
+ * bytes outside printable ASCII become \xNN, and a value longer than fits in
+ * 64 output characters is cut with "...". @dst must hold 80 bytes.
+ */
+static void escape_value(char dst[80], const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (o >= 64) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c >= 0x7f || c == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 0xf];
+		} else {
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o] = '\0';
+}
+
+/* True when the first @prefix bits of @a and @b agree. */
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned prefix)
+{
+	unsigned full = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return ((a[full] ^ b[full]) & mask) == 0;
+}
+
+/* The longest-prefix row of @tab containing @addr, or NULL. */
+static const struct guard_range *range_lookup(const struct guard_range *tab, size_t n,
+                                              const uint8_t *addr)
+{
+	const struct guard_range *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!prefix_match(tab[i].addr, addr, tab[i].prefix))
+			continue;
+		if (best == NULL || tab[i].prefix > best->prefix)
+			best = &tab[i];
+	}
+	return best;
+}
+
+static bool allowlisted(const struct guard *g, int family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < g->n_allow; i++) {
+		const struct guard_cidr *c = &g->allow[i];
+
+		if (c->family == family && prefix_match(c->addr, addr, c->prefix))
+			return true;
+	}
+	return false;
+}
+
+static const char *check_v4(const struct guard *g, const uint8_t addr[4])
+{
+	const struct guard_range *r;
+
+	if (allowlisted(g, AF_INET, addr))
+		return NULL;
+	r = range_lookup(guard_v4, ARRAY_LEN(guard_v4), addr);
+	return r != NULL ? r->reason : NULL;
+}
+
+static const char *check_v6(const struct guard *g, const uint8_t addr[16])
+{
+	const struct guard_range *r;
+
+	if (allowlisted(g, AF_INET6, addr))
+		return NULL;
+	r = range_lookup(guard_v6, ARRAY_LEN(guard_v6), addr);
+	if (r == NULL)
+		return NULL;
+	if (r->embeds_v4)
+		return check_v4(g, addr + 12);
+	return r->reason;
+}
+
+void guard_init(struct guard *g)
+{
+	memset(g, 0, sizeof(*g));
+}
+
+int guard_allow(struct guard *g, const char *cidr, char *err, size_t errlen)
+{
+	char shown[80], text[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
+	struct guard_cidr c;
+	const char *slash;
+	size_t addrlen;
+	unsigned prefix, max;
+
+	if (cidr == NULL || cidr[0] == '\0') {
+		set_err(err, errlen, "empty CIDR; write it as ADDRESS/PREFIX, e.g. 127.0.0.0/8");
+		return RW_EINVAL;
+	}
+	escape_value(shown, cidr, strlen(cidr));
+
+	memset(&c, 0, sizeof(c));
+	slash = strchr(cidr, '/');
+	addrlen = slash != NULL ? (size_t)(slash - cidr) : strlen(cidr);
+	if (addrlen == 0 || addrlen >= sizeof(text)) {
+		set_err(err, errlen,
+		        "%s: not an IPv4 or IPv6 address; write it as ADDRESS/PREFIX, e.g. "
+		        "127.0.0.0/8 or ::1/128",
+		        shown);
+		return RW_EINVAL;
+	}
+	memcpy(text, cidr, addrlen);
+	text[addrlen] = '\0';
+
+	if (memchr(text, ':', addrlen) != NULL) {
+		c.family = AF_INET6;
+		max = 128;
+	} else {
+		c.family = AF_INET;
+		max = 32;
+	}
+	if (inet_pton(c.family, text, c.addr) != 1) {
+		set_err(err, errlen,
+		        "%s: not an IPv4 or IPv6 address; write it as ADDRESS/PREFIX, e.g. "
+		        "127.0.0.0/8 or ::1/128 (IPv4 as a dotted quad)",
+		        shown);
+		return RW_EINVAL;
+	}
+
+	prefix = max;
+	if (slash != NULL) {
+		const char *p = slash + 1;
+
+		prefix = 0;
+		if (*p == '\0') {
+			set_err(err, errlen, "%s: missing prefix length after '/'; use 0..%u",
+			        shown, max);
+			return RW_EINVAL;
+		}
+		for (; *p != '\0'; p++) {
+			if (*p < '0' || *p > '9' || prefix > max) {
+				prefix = max + 1;
+				break;
+			}
+			prefix = prefix * 10 + (unsigned)(*p - '0');
+		}
+		if (prefix > max) {
+			set_err(err, errlen, "%s: prefix length must be a number 0..%u for %s",
+			        shown, max, c.family == AF_INET ? "IPv4" : "IPv6");
+			return RW_EINVAL;
+		}
+	}
+	c.prefix = (uint8_t)prefix;
+
+	/* Clear the host bits into a copy and compare: any difference is an error. */
+	{
+		uint8_t masked[16] = {0};
+		unsigned full = prefix / 8, rest = prefix % 8;
+
+		memcpy(masked, c.addr, full);
+		if (rest != 0)
+			masked[full] = (uint8_t)(c.addr[full] & (0xff << (8 - rest)));
+		if (memcmp(masked, c.addr, sizeof(masked)) != 0) {
+			inet_ntop(c.family, masked, net, sizeof(net));
+			set_err(err, errlen, "%s: host bits set; did you mean %s/%u?", shown, net,
+			        prefix);
+			return RW_EINVAL;
+		}
+	}
+
+	if (g->n_allow >= GUARD_MAX_CIDRS) {
+		set_err(err, errlen, "%s: too many allowlisted CIDRs (at most %d); merge some",
+		        shown, GUARD_MAX_CIDRS);
+		return RW_ERANGE;
+	}
+	g->allow[g->n_allow++] = c;
+	return 0;
+}
+
+const char *guard_check_sockaddr(const struct guard *g, const struct sockaddr *sa)
+{
+	if (sa == NULL)
+		return "unsupported_family";
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, sa, sizeof(sin));
+		return check_v4(g, (const uint8_t *)&sin.sin_addr.s_addr);
+	}
+	if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 sin6;
+
+		memcpy(&sin6, sa, sizeof(sin6));
+		return check_v6(g, sin6.sin6_addr.s6_addr);
+	}
+	return "unsupported_family";
+}
+
+/* True when @name, whose length is @n, is "localhost" or ends in ".localhost". */
+static bool is_localhost(const char *name, size_t n)
+{
+	static const char lh[] = "localhost";
+	const size_t lhn = sizeof(lh) - 1;
+
+	if (n < lhn || strncasecmp(name + n - lhn, lh, lhn) != 0)
+		return false;
+	return n == lhn || name[n - lhn - 1] == '.';
+}
+
+static const char *check_in_addr(const struct guard *g, struct in_addr a)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr = a;
+	return guard_check_sockaddr(g, (const struct sockaddr *)&sin);
+}
+
+static const char *check_in6_addr(const struct guard *g, const struct in6_addr *a)
+{
+	struct sockaddr_in6 sin6;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = *a;
+	return guard_check_sockaddr(g, (const struct sockaddr *)&sin6);
+}
+
+const char *guard_check_host(const struct guard *g, const char *host)
+{
+	char buf[256];
+	size_t n;
+
+	if (host == NULL || host[0] == '\0')
+		return "unspecified";
+	n = strlen(host);
+
+	if (host[0] == '[' || memchr(host, ':', n) != NULL) {
+		struct in6_addr a6;
+		const char *pct;
+
+		/* IPv6 literal: drop the brackets and any zone id ("%eth0", "%25eth0"). */
+		if (host[0] == '[') {
+			if (n < 2 || host[n - 1] != ']')
+				return "unsupported_family";
+			host++;
+			n -= 2;
+		}
+		pct = memchr(host, '%', n);
+		if (pct != NULL)
+			n = (size_t)(pct - host);
+		if (n == 0 || n >= sizeof(buf))
+			return "unsupported_family";
+		memcpy(buf, host, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET6, buf, &a6) != 1)
+			return "unsupported_family";
+		return check_in6_addr(g, &a6);
+	}
+
+	/* A fully qualified spelling ("127.0.0.1.", "localhost.") means the same. */
+	if (n > 1 && host[n - 1] == '.')
+		n--;
+
+	if (is_localhost(host, n)) {
+		struct in_addr a4 = {.s_addr = htonl(INADDR_LOOPBACK)};
+		const char *why = check_in_addr(g, a4);
+
+		/* curl resolves localhost to both; either may be allowlisted. */
+		if (why != NULL && check_in6_addr(g, &in6addr_loopback) == NULL)
+			return NULL;
+		return why;
+	}
+
+	if (n < sizeof(buf)) {
+		struct in_addr a4;
+
+		memcpy(buf, host, n);
+		buf[n] = '\0';
+		if (inet_aton(buf, &a4) != 0)
+			return check_in_addr(g, a4);
+	}
+	return NULL; /* a name: judged at connect time */
+}
+
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_';
+}
+
+/* Characters allowed in a zone id (RFC 6874 "unreserved"). */
+static bool is_zone_char(char c)
+{
+	return is_name_char(c) || c == '~';
+}
+
+/*
+ * Validates the bracketed IPv6 literal @lit of length @n (without brackets):
+ * an address inet_pton() accepts, then optionally '%' or "%25" and a zone id.
+ */
+static bool valid_ipv6_literal(const char *lit, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	const char *pct = memchr(lit, '%', n);
+	size_t alen = pct != NULL ? (size_t)(pct - lit) : n;
+
+	if (alen == 0 || alen >= sizeof(buf))
+		return false;
+	memcpy(buf, lit, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET6, buf, &a6) != 1)
+		return false;
+	if (pct != NULL) {
+		const char *z = pct + 1, *end = lit + n;
+
+		if (end - z >= 2 && z[0] == '2' && z[1] == '5')
+			z += 2;
+		if (z == end)
+			return false;
+		for (; z < end; z++) {
+			if (!is_zone_char(*z))
+				return false;
+		}
+	}
+	return true;
+}
+
+int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int *is_https,
+                    char *err, size_t errlen)
+{
+	char shown[80];
+	const char *p, *auth, *auth_end, *h, *h_end, *port_s = NULL;
+	size_t len, scheme_len;
+	int https, portnum;
+
+	if (host != NULL && hostlen > 0)
+		host[0] = '\0';
+	if (url == NULL || url[0] == '\0') {
+		set_err(err, errlen, "empty URL; give an http:// or https:// URL");
+		return RW_EINVAL;
+	}
+	if (host == NULL || hostlen == 0) {
+		set_err(err, errlen, "no room for the host");
+		return RW_EINVAL;
+	}
+	len = strnlen(url, GUARD_URL_MAX + 1);
+	if (len > GUARD_URL_MAX) {
+		set_err(err, errlen, "URL longer than %d bytes", GUARD_URL_MAX);
+		return RW_EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+
+		if (c <= 0x20 || c >= 0x7f) {
+			set_err(err, errlen,
+			        "URL has a whitespace, control or non-ASCII byte (0x%02x) at "
+			        "offset %zu; percent-encode it",
+			        c, i);
+			return RW_EINVAL;
+		}
+	}
+
+	/* Scheme. */
+	p = strstr(url, "://");
+	scheme_len = p != NULL ? (size_t)(p - url) : 0;
+	if (p == NULL || scheme_len == 0 || memchr(url, '/', scheme_len) != NULL ||
+	    memchr(url, '?', scheme_len) != NULL || memchr(url, '#', scheme_len) != NULL) {
+		escape_value(shown, url, len);
+		set_err(err, errlen, "%s: missing scheme; use http:// or https://", shown);
+		return RW_EINVAL;
+	}
+	if (scheme_len == 4 && strncasecmp(url, "http", 4) == 0) {
+		https = 0;
+	} else if (scheme_len == 5 && strncasecmp(url, "https", 5) == 0) {
+		https = 1;
+	} else {
+		escape_value(shown, url, scheme_len);
+		set_err(err, errlen, "unsupported scheme \"%s\"; use http:// or https://", shown);
+		return RW_EINVAL;
+	}
+
+	/* Authority: up to the first '/', '?' or '#'. */
+	auth = p + 3;
+	auth_end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL) {
+		set_err(err, errlen,
+		        "URL has userinfo (\"user:pass@\"); credentials in probe URLs are not "
+		        "allowed");
+		return RW_EINVAL;
+	}
+	if (auth == auth_end) {
+		set_err(err, errlen, "URL has no host");
+		return RW_EINVAL;
+	}
+
+	if (*auth == '[') {
+		h = auth + 1;
+		h_end = memchr(h, ']', (size_t)(auth_end - h));
+		if (h_end == NULL) {
+			set_err(err, errlen, "IPv6 host has no closing ']'");
+			return RW_EINVAL;
+		}
+		if (!valid_ipv6_literal(h, (size_t)(h_end - h))) {
+			escape_value(shown, h, (size_t)(h_end - h));
+			set_err(err, errlen, "[%s]: not a valid IPv6 address", shown);
+			return RW_EINVAL;
+		}
+		p = h_end + 1;
+		if (p < auth_end && *p != ':') {
+			set_err(err, errlen, "unexpected text after ']'; expected ':PORT' or '/'");
+			return RW_EINVAL;
+		}
+	} else {
+		h = auth;
+		h_end = memchr(auth, ':', (size_t)(auth_end - auth));
+		if (h_end == NULL)
+			h_end = auth_end;
+		if (h == h_end) {
+			set_err(err, errlen, "URL has no host");
+			return RW_EINVAL;
+		}
+		for (p = h; p < h_end; p++) {
+			if (!is_name_char(*p)) {
+				escape_value(shown, h, (size_t)(h_end - h));
+				set_err(err, errlen,
+				        "host \"%s\" has '%c'; a host name is letters, digits, "
+				        "'-', '.' and '_' (IDNs in xn-- form, IPv6 in [brackets])",
+				        shown, *p);
+				return RW_EINVAL;
+			}
+		}
+		p = h_end;
+	}
+	if (p < auth_end) /* *p == ':' */
+		port_s = p + 1;
+
+	portnum = https ? 443 : 80;
+	if (port_s != NULL) {
+		if (port_s == auth_end) {
+			set_err(err, errlen, "empty port after ':'; use 1..65535 or leave out ':'");
+			return RW_EINVAL;
+		}
+		portnum = 0;
+		for (p = port_s; p < auth_end; p++) {
+			if (*p < '0' || *p > '9') {
+				escape_value(shown, port_s, (size_t)(auth_end - port_s));
+				set_err(err, errlen, "port \"%s\" is not a number 1..65535", shown);
+				return RW_EINVAL;
+			}
+			portnum = portnum * 10 + (*p - '0');
+			if (portnum > 65535)
+				break;
+		}
+		if (portnum < 1 || portnum > 65535) {
+			escape_value(shown, port_s, (size_t)(auth_end - port_s));
+			set_err(err, errlen, "port %s out of range; use 1..65535", shown);
+			return RW_EINVAL;
+		}
+	}
+
+	if ((size_t)(h_end - h) >= hostlen) {
+		set_err(err, errlen, "host is %zu bytes; at most %zu fit", (size_t)(h_end - h),
+		        hostlen - 1);
+		return RW_EINVAL;
+	}
+	memcpy(host, h, (size_t)(h_end - h));
+	host[h_end - h] = '\0';
+	if (port != NULL)
+		*port = portnum;
+	if (is_https != NULL)
+		*is_https = https;
+	return 0;
+}

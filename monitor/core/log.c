@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* log.c — logfmt writer; see log.h for the escaping rules. */
+#include "monitor/core/log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy/base/rw_error.h"
+
+static enum rw_log_level min_level = RW_LOG_INFO;
+
+static const char *level_name(enum rw_log_level l)
+{
+	switch (l) {
+	case RW_LOG_DEBUG: return "debug";
+	case RW_LOG_INFO: return "info";
+	case RW_LOG_WARN: return "warn";
+	case RW_LOG_ERROR: return "error";
+	}
+	return "info";
+}
+
+void log_set_level(enum rw_log_level level)
+{
+	min_level = level;
+}
+
+int log_parse_level(const char *s, enum rw_log_level *out)
+{
+	for (int l = RW_LOG_DEBUG; l <= RW_LOG_ERROR; l++) {
+		if (strcmp(s, level_name(l)) == 0) {
+			*out = l;
+			return 0;
+		}
+	}
+	return RW_EINVAL;
+}
+
+static void put(struct logline *l, const char *s, size_t n)
+{
+	size_t room = sizeof(l->buf) - 1 - l->len; /* keep one byte for '\n' */
+	if (n > room)
+		n = room;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+bool log_begin(struct logline *l, enum rw_log_level level, const char *msg)
+{
+	struct timespec ts;
+	struct tm tm;
+	char head[64];
+	int n;
+
+	if (level < min_level)
+		return false;
+	l->len = 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(head, sizeof(head), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	             ts.tv_nsec / 1000000);
+	put(l, head, (size_t)n);
+	log_str(l, "level", level_name(level));
+	log_str(l, "msg", msg);
+	return true;
+}
+
+void log_str(struct logline *l, const char *key, const char *val)
+{
+	bool quote = false;
+	const unsigned char *p;
+
+	if (!val)
+		val = "";
+	put(l, " ", 1);
+	put(l, key, strlen(key));
+	put(l, "=", 1);
+	if (*val == '\0')
+		quote = true;
+	for (p = (const unsigned char *)val; *p && !quote; p++)
+		if (*p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p >= 0x7f)
+			quote = true;
+	if (!quote) {
+		put(l, val, strlen(val));
+		return;
+	}
+	put(l, "\"", 1);
+	for (p = (const unsigned char *)val; *p; p++) {
+		char esc[8];
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			put(l, esc, 2);
+		} else if (*p < ' ' || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			put(l, esc, 4);
+		} else {
+			put(l, (const char *)p, 1);
+		}
+	}
+	put(l, "\"", 1);
+}
+
+void log_int(struct logline *l, const char *key, int64_t val)
+{
+	char num[32];
+	snprintf(num, sizeof(num), "%" PRId64, val);
+	log_str(l, key, num);
+}
+
+void log_end(struct logline *l)
+{
+	ssize_t w;
+	l->buf[l->len++] = '\n';
+	w = write(STDERR_FILENO, l->buf, l->len);
+	(void)w; /* nowhere left to report a failed log write */
+}
+
+void log_msg(enum rw_log_level level, const char *msg, const char *key, const char *val)
+{
+	struct logline l;
+	if (!log_begin(&l, level, msg))
+		return;
+	if (key)
+		log_str(&l, key, val);
+	log_end(&l);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* metrics.c — histograms and Prometheus text-format helpers; see metrics.h. */
+#include "monitor/core/metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const double metrics_bucket_bounds[METRICS_N_BUCKETS] = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+void histogram_observe(struct histogram *h, double seconds)
+{
+	int i;
+	for (i = 0; i < METRICS_N_BUCKETS; i++)
+		if (seconds <= metrics_bucket_bounds[i])
+			break;
+	if (i < METRICS_N_BUCKETS)
+		h->buckets[i]++;
+	h->count++;
+	h->sum_s += seconds;
+}
+
+double histogram_quantile(const struct histogram *h, double q)
+{
+	uint64_t want, seen = 0;
+
+	if (h->count == 0)
+		return 0;
+	want = (uint64_t)(q * (double)h->count);
+	if (want == 0)
+		want = 1;
+	for (int i = 0; i < METRICS_N_BUCKETS; i++) {
+		seen += h->buckets[i];
+		if (seen >= want)
+			return metrics_bucket_bounds[i];
+	}
+	return 1.0 / 0.0; /* +Inf: beyond the last bucket */
+}
+
+void metrics_value(struct strbuf *b, double v)
+{
+	char tmp[40];
+
+	if (isnan(v)) {
+		strbuf_puts(b, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		strbuf_puts(b, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	/* %.15g is exact for every integer below 10^15 and reads better than
+	 * %.17g (0.003, not 0.0030000000000000001); fall back when it is not
+	 * the same double. */
+	snprintf(tmp, sizeof(tmp), "%.15g", v);
+	if (strtod(tmp, NULL) != v)
+		snprintf(tmp, sizeof(tmp), "%.17g", v);
+	strbuf_puts(b, tmp);
+}
+
+void metrics_label_value(struct strbuf *b, const char *s)
+{
+	const char *run = s;
+
+	strbuf_puts(b, "\"");
+	for (; *s; s++) {
+		const char *esc;
+		switch (*s) {
+		case '\\': esc = "\\\\"; break;
+		case '"': esc = "\\\""; break;
+		case '\n': esc = "\\n"; break;
+		default: continue;
+		}
+		strbuf_append(b, run, (size_t)(s - run));
+		strbuf_puts(b, esc);
+		run = s + 1;
+	}
+	strbuf_append(b, run, (size_t)(s - run));
+	strbuf_puts(b, "\"");
+}
+
+void metrics_family(struct strbuf *b, const char *name, const char *type, const char *help)
+{
+	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_scalar(struct strbuf *b, const char *name, const char *type, const char *help,
+                    double value)
+{
+	metrics_family(b, name, type, help);
+	strbuf_printf(b, "%s ", name);
+	metrics_value(b, value);
+	strbuf_puts(b, "\n");
+}
+
+void metrics_histogram(struct strbuf *b, const char *name, const char *help,
+                       const struct histogram *h)
+{
+	uint64_t cum = 0;
+
+	metrics_family(b, name, "histogram", help);
+	for (int i = 0; i < METRICS_N_BUCKETS; i++) {
+		cum += h->buckets[i];
+		strbuf_printf(b, "%s_bucket{le=\"", name);
+		metrics_value(b, metrics_bucket_bounds[i]);
+		strbuf_printf(b, "\"} %llu\n", (unsigned long long)cum);
+	}
+	strbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum ", name, (unsigned long long)h->count,
+	              name);
+	metrics_value(b, h->sum_s);
+	strbuf_printf(b, "\n%s_count %llu\n", name, (unsigned long long)h->count);
+}

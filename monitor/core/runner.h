@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runner.h — a runner as the daemon holds it in memory.
+ *
+ * The struct gathers what several modules keep per runner, each field group
+ * owned by one module: the registry fields by fleet.c, `due`/`heap_idx` by
+ * scheduler.c, `inflight` and the address cache by probe.c, the state machine
+ * and last result by fleet.c, the correlated-failure window by blind.c.
+ * Only the loop thread touches a runner. blind.c also makes runners that are
+ * not in the fleet: the policy's canaries (negative ids), probed and
+ * scheduled like any other.
+ * A runner is freed by fleet.c only when no probe is in flight for it.
+ */
+#ifndef RW_RUNNER_H
+#define RW_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "policy/account.h"
+#include "policy/policy.h"
+#include "policy/runstate.h"
+
+#define RUNNER_LAT_N 8
+
+/* What one probe (probe/) or heartbeat (api/) tells about a runner; the
+ * fleet (fleet/) turns it into evidence for the state machine. */
+struct probe_result {
+	int64_t t_ms;         /* wall time the probe started: its evidence time */
+	enum rw_errclass cls; /* RW_ERRCLASS_NONE on success */
+	int http_status;      /* 0 when there was no answer */
+	int32_t latency_us;   /* -1 when there was no answer */
+	bool busy;            /* the body said {"busy": true} */
+	bool canceled;        /* shutdown: not a result, do not record */
+	char detail[128];     /* curl's message or the guard's reason */
+};
+
+struct probe;
+
+struct runner {
+	/* Registry (fleet.c), from the store. */
+	int64_t id;
+	char *name;
+	char *operator_name;
+	char *url;
+	char host[256]; /* the URL's host, brackets removed */
+	int port;
+	bool host_is_ip;
+	char **targets;
+	size_t n_targets;
+	char **labels; /* runs-on labels */
+	size_t n_labels;
+	int status; /* enum store_runner_status */
+	int64_t gen;
+	int64_t created_ms; /* registration: probation counts from here */
+	bool push;          /* a push runner: heartbeats, no probes, no URL */
+	/* Eligibility as last announced by an event (fleet_check_eligibility()):
+	 * -1 never; 0 eligible; else the enum store_reason it is excluded for. */
+	int elig_code;
+
+	/* Push runners (fleet_heartbeat()): the last heartbeat and what it said. */
+	int64_t last_heartbeat_ms; /* 0: none since the daemon started */
+	char version[129];
+	long jobs_running; /* -1: not reported */
+	int64_t grace_ms;  /* the policy's push grace */
+
+	/* The runner's own settings (0: the policy's) and the effective ones. */
+	uint32_t own_interval_s;
+	uint32_t own_timeout_ms;
+	struct runstate_params params;
+	uint32_t timeout_ms;
+	uint32_t floor_ppm;
+
+	/* Availability (fleet.c). */
+	struct runstate rs;
+	int64_t last_probe_ms; /* wall time of the last result; 0: none */
+	uint8_t last_class;    /* enum rw_errclass */
+	uint16_t last_http;
+	int32_t last_latency_us; /* -1: no answer */
+	/* The latencies of the last RUNNER_LAT_N answers, for the route's p50
+	 * (fleet_p50_latency()). */
+	int32_t lat[RUNNER_LAT_N];
+	uint8_t n_lat, lat_next;
+	bool busy; /* the runner said {"busy": true} */
+	/* Flag (fleet.c): rolling-window uptime below the floor, with
+	 * hysteresis; see fleet_evaluate(). */
+	bool flagged;
+	int64_t flag_since_ms;
+	bool has_window_uptime;
+	uint32_t window_uptime_ppm; /* at the last evaluation */
+	/* Its state changes over the rolling window (and the one before it),
+	 * sorted, so that route and availability answers come from memory. */
+	struct rw_interval *hist;
+	size_t n_hist, cap_hist;
+	/* Its declared maintenance windows that can still matter (those ending
+	 * after the start of the month before the rolling window), reloaded
+	 * from the store whenever its registry generation changes. */
+	struct rw_maintenance *mw;
+	size_t n_mw;
+
+	/* Correlated-failure window (blind.c): the runner's latest result,
+	 * while it is in the window. */
+	size_t blind_pos;   /* 1 + its index in the window's heap; 0: not in it */
+	int64_t blind_t_ms; /* the latest result's sample time */
+	bool blind_net;     /* it failed with dns, connect or timeout */
+
+	/* Scheduling (scheduler.c). */
+	uint64_t due;    /* loop time (ms) the next probe is due */
+	size_t heap_idx; /* SIZE_MAX when not scheduled */
+	bool removed;    /* retired or deleted: free once idle */
+
+	/* Probing (probe.c). */
+	struct probe *inflight;
+	struct sockaddr_storage addr; /* cached resolution of host */
+	uint64_t addr_expires;        /* loop time; 0: none */
+};
+
+#endif

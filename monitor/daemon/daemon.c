@@ -1,0 +1,751 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.c — `runwarden serve`; see daemon.h for the wiring and shutdown.
+ *
+ * Blindness from the monitor's own side (DESIGN.md): at start-up, the time
+ * since the previous run's last tick is unknown for every runner (the daemon
+ * was not running); while running, a gap between ticks longer than
+ * DAEMON_BLIND_GAP_MS (the loop stalled, the machine slept, the wall clock
+ * jumped forward) is unknown too. Both are stored as blind periods with
+ * their cause. Canaries, correlated network failures and failing storage
+ * are decided in blind.c (the rules are in blind.h); the daemon feeds it
+ * results, ticks and the writer's status, and schedules the canaries.
+ */
+#include "monitor/daemon/daemon.h"
+
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/api/api.h"
+#include "monitor/api/status.h"
+#include "monitor/core/log.h"
+#include "monitor/core/policy_file.h"
+#include "monitor/notify/notify.h"
+#include "policy/base/rw_error.h"
+
+/* ---- probes ---------------------------------------------------------- */
+
+static void graveyard_collect(struct rw_daemon *d)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < d->n_graveyard; i++) {
+		if (d->graveyard[i]->inflight)
+			d->graveyard[j++] = d->graveyard[i];
+		else
+			runner_free(d->graveyard[i]);
+	}
+	d->n_graveyard = j;
+}
+
+static void probe_done(struct prober *pr, struct runner *r, const struct probe_result *res)
+{
+	struct rw_daemon *d = pr->data;
+
+	if (r->removed) {
+		graveyard_collect(d);
+		return;
+	}
+	if (res->canceled)
+		return;
+	if (r->id < 0) { /* a canary: evidence about the monitor, not a runner */
+		blind_canary_result(&d->blind, r, res);
+		return;
+	}
+	fleet_record_result(&d->fleet, r, res, blind_on_result(&d->blind, r, res));
+}
+
+static int sched_start(struct scheduler *s, struct runner *r, uint64_t lateness_ms)
+{
+	struct rw_daemon *d = s->data;
+	int rc = prober_start(&d->prober, r);
+
+	if (rc == RW_EBUSY) {
+		d->m.probes_deferred++;
+		return rc;
+	}
+	histogram_observe(&d->m.lateness, lateness_ms / 1000.0);
+	if (rc < 0)
+		log_msg(RW_LOG_ERROR, "probe could not start", "error", rw_strerror(rc));
+	return 0;
+}
+
+/* ---- registry ---------------------------------------------------------- */
+
+static void push_change(struct rw_daemon *d, int64_t runner_id, int64_t at_ms, enum rw_state s)
+{
+	struct store_rec rec = {.kind = STORE_REC_CHANGE};
+	rec.u.change.runner_id = runner_id;
+	rec.u.change.start_ms = at_ms;
+	rec.u.change.state = (uint8_t)s;
+	writer_push(d->writer, &rec);
+}
+
+static void push_blind(struct rw_daemon *d, int64_t from, int64_t to, int cause)
+{
+	blind_record(&d->blind, (enum store_blind_cause)cause, from, to);
+}
+
+/* Reloads r's maintenance windows: those that can still matter to the
+ * rolling window and its months' caps. A failed read keeps the old ones. */
+static void load_maintenance(struct rw_daemon *d, struct runner *r)
+{
+	struct store_maintenance *ms = NULL;
+	struct rw_maintenance *mw;
+	size_t n = 0;
+	int64_t from =
+	        clock_now_ms(&d->clock) - ((int64_t)d->policy.window.rolling_days + 31) * 86400000;
+
+	if (store_maintenance_list(d->st, r->id, from, INT64_MAX, false, &ms, &n) < 0) {
+		log_msg(RW_LOG_WARN, "maintenance windows not read; keeping the old ones", "runner",
+		        r->name);
+		return;
+	}
+	mw = n ? calloc(n, sizeof(*mw)) : NULL;
+	if (n && !mw) {
+		store_maintenance_free(ms, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		mw[i].start_ms = ms[i].start_ms;
+		mw[i].end_ms = ms[i].end_ms;
+		mw[i].declared_ms = ms[i].declared_ms;
+	}
+	store_maintenance_free(ms, n);
+	fleet_set_maintenance(r, mw, n);
+}
+
+/* Brings the fleet in line with one stored runner. */
+static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int64_t since_ms,
+                        bool load_history)
+{
+	struct runner *r = fleet_find(&d->fleet, sr->id);
+	bool is_new;
+	int rc;
+
+	if (sr->status == STORE_RUNNER_RETIRED || strcmp(sr->kind, "github") == 0) {
+		if (r) {
+			struct runner **ng;
+			sched_remove(&d->sched, r);
+			fleet_remove(&d->fleet, r); /* marks it removed: "retired" */
+			fleet_check_eligibility(&d->fleet, r, clock_now_ms(&d->clock));
+			blind_forget(&d->blind, r);
+			log_msg(RW_LOG_INFO, "runner retired", "runner", r->name);
+			ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
+			if (ng) {
+				d->graveyard = ng;
+				d->graveyard[d->n_graveyard++] = r;
+				graveyard_collect(d);
+			} else if (!r->inflight) {
+				runner_free(r);
+			} /* else: leak one runner rather than free it under a probe */
+		}
+		return;
+	}
+	rc = fleet_upsert(&d->fleet, sr, &d->policy, since_ms, &r, &is_new);
+	if (rc < 0) {
+		log_msg(RW_LOG_ERROR, "runner not loaded", "runner", sr->name);
+		return;
+	}
+	if (is_new && load_history) {
+		/* Its stored history over the rolling window, then the
+		 * restart's unknown appended by fleet_upsert's seed. */
+		struct rw_interval *iv = NULL;
+		size_t n = 0;
+		int64_t from = since_ms - (int64_t)d->policy.window.rolling_days * 86400000;
+		if (store_intervals(d->st, r->id, from, since_ms, &iv, &n) == 0 && n > 0) {
+			enum rw_state s = r->hist[0].state;
+			int64_t at = r->hist[0].start_ms;
+			r->n_hist = 0;
+			for (size_t i = 0; i < n; i++)
+				fleet_hist_append(r, iv[i].start_ms, iv[i].state);
+			fleet_hist_append(r, at, s);
+		}
+		free(iv);
+	}
+	load_maintenance(d, r);
+	if (is_new) {
+		struct logline l;
+		if (log_begin(&l, RW_LOG_INFO, "runner loaded")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "runner", r->name);
+			log_str(&l, "url", r->url);
+			log_str(&l, "status", store_runner_status_name(r->status));
+			log_end(&l);
+		}
+	}
+	/* Push runners are never probed: their heartbeats come to the API. */
+	if (r->status == STORE_RUNNER_APPROVED && !r->push && r->heap_idx == SIZE_MAX)
+		sched_add(&d->sched, r);
+	else if ((r->status != STORE_RUNNER_APPROVED || r->push) && r->heap_idx != SIZE_MAX)
+		sched_remove(&d->sched, r);
+}
+
+static void sync_registry(struct rw_daemon *d, bool force)
+{
+	struct store_runner *rs = NULL;
+	size_t n = 0;
+	int64_t gen = 0, now = clock_now_ms(&d->clock);
+
+	if (store_registry_gen(d->st, &gen) < 0 || (!force && gen <= d->fleet.gen))
+		return;
+	if (store_runner_list(d->st, d->fleet.gen, &rs, &n) < 0) {
+		log_msg(RW_LOG_WARN, "registry read failed; retrying next tick", "error",
+		        store_errmsg(d->st));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* A runner added while we run starts unknown at registration. */
+		int64_t since = rs[i].last_state_ms > now ? now : rs[i].last_state_ms;
+		sync_runner(d, &rs[i], since, false);
+		if (rs[i].gen > d->fleet.gen)
+			d->fleet.gen = rs[i].gen;
+	}
+	d->m.registry_reloads++;
+	store_runners_free(rs, n);
+}
+
+void daemon_sync_registry(struct rw_daemon *d)
+{
+	sync_registry(d, false);
+}
+
+/* Start-up: load every runner; the time since the last run is unknown. */
+static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
+{
+	struct store_runner *rs = NULL;
+	size_t n = 0;
+	int rc = store_runner_list(d->st, 0, &rs, &n);
+
+	if (rc < 0)
+		return rc;
+	if (prev_tick >= 0 && prev_tick < now)
+		push_blind(d, prev_tick, now, STORE_BLIND_DOWNTIME);
+	for (size_t i = 0; i < n; i++) {
+		struct store_runner *sr = &rs[i];
+		int64_t since = sr->last_state_ms;
+		if (prev_tick > since)
+			since = prev_tick;
+		if (since > now)
+			since = now;
+		if (sr->status != STORE_RUNNER_RETIRED && sr->last_state != RW_STATE_UNKNOWN)
+			push_change(d, sr->id, since, RW_STATE_UNKNOWN);
+		sync_runner(d, sr, since, true);
+		if (sr->gen > d->fleet.gen)
+			d->fleet.gen = sr->gen;
+	}
+	store_runners_free(rs, n);
+	/* What was announced before the restart, so that only changes are. */
+	{
+		struct store_eligibility *el = NULL;
+		size_t ne = 0;
+		rc = store_eligibility_last(d->st, &el, &ne);
+		for (size_t i = 0; rc == 0 && i < ne; i++) {
+			struct runner *r = fleet_find(&d->fleet, el[i].runner_id);
+			if (r)
+				r->elig_code = el[i].code;
+		}
+		free(el);
+	}
+	return rc;
+}
+
+/* ---- tick ---------------------------------------------------------------- */
+
+static void push_tick(struct rw_daemon *d, int64_t now)
+{
+	struct store_rec rec = {.kind = STORE_REC_TICK};
+	rec.u.tick.run_id = d->run_id;
+	rec.u.tick.ts_ms = now;
+	writer_push(d->writer, &rec);
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct rw_daemon *d = t->data;
+	uint64_t loop_now = uv_now(d->loop);
+	int64_t now = clock_now_ms(&d->clock);
+	double lag_s = (double)(loop_now - d->last_tick_loop - DAEMON_TICK_MS) / 1000.0;
+
+	if (lag_s < 0)
+		lag_s = 0;
+	histogram_observe(&d->m.loop_lag, lag_s);
+	if (lag_s > d->m.loop_lag_max_s)
+		d->m.loop_lag_max_s = lag_s;
+	if (now - d->last_tick_ms > DAEMON_BLIND_GAP_MS) {
+		push_blind(d, d->last_tick_ms, now, STORE_BLIND_TICK_GAP);
+		fleet_blind(&d->fleet, d->last_tick_ms);
+		d->fleet.seeing_since_ms = now; /* heartbeats could not arrive */
+	}
+	fleet_advance(&d->fleet, now);
+	blind_tick(&d->blind, now);
+	fleet_check_all(&d->fleet, now);
+	push_tick(d, now);
+	d->last_tick_ms = now;
+	d->last_tick_loop = loop_now;
+	d->m.clock_back_jumps = d->clock.back_jumps;
+	sync_registry(d, false);
+	if (loop_now - d->last_minute >= 60000) {
+		int64_t cutoff = now - (int64_t)d->policy.window.rolling_days * 86400000;
+		d->last_minute = loop_now;
+		for (size_t i = 0; i < d->fleet.n; i++)
+			fleet_hist_trim(d->fleet.v[i], cutoff);
+		fleet_evaluate_all(&d->fleet, now);
+		status_tick(d);
+	}
+}
+
+/* ---- policy -------------------------------------------------------------- */
+
+/* Takes a runner that left the schedule; it is freed once no probe is in
+ * flight for it (probe_done collects the graveyard). */
+static void bury(struct rw_daemon *d, struct runner *r)
+{
+	struct runner **ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
+
+	r->removed = true;
+	if (ng) {
+		d->graveyard = ng;
+		d->graveyard[d->n_graveyard++] = r;
+		graveyard_collect(d);
+	} else if (!r->inflight) {
+		runner_free(r);
+	} /* else: leak one runner rather than free it under a probe */
+}
+
+/* The canaries follow the policy: built at start-up, rebuilt on SIGHUP. */
+static void canaries_reload(struct rw_daemon *d)
+{
+	struct runner **old = NULL;
+	size_t n_old = 0;
+	int rc = blind_canaries_load(&d->blind, &d->policy, clock_now_ms(&d->clock), &old, &n_old);
+
+	if (rc < 0) {
+		log_msg(RW_LOG_ERROR, "canaries not loaded; keeping the old ones", "error",
+		        rw_strerror(rc));
+		return;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		sched_remove(&d->sched, old[i]);
+		bury(d, old[i]);
+	}
+	free(old);
+	for (size_t i = 0; i < d->blind.n_canaries; i++)
+		sched_add(&d->sched, d->blind.canaries[i]);
+}
+
+static int load_policy(struct rw_daemon *d, bool reload)
+{
+	struct rw_policy p;
+	char sha[65], err[512];
+	char *body = NULL;
+	int rc;
+
+	policy_defaults(&p);
+	rc = policy_file_load(d->cfg.policy_path, &p, sha, &body, err, sizeof(err));
+	if (rc < 0) {
+		if (reload) {
+			d->m.policy_reload_failures++;
+			log_msg(RW_LOG_ERROR, "policy reload failed; keeping the old policy",
+			        "error", err);
+		} else {
+			fprintf(stderr, "runwarden: %s\n", err);
+		}
+		return rc;
+	}
+	policy_deinit(&d->policy);
+	d->policy = p;
+	memcpy(d->policy_sha256, sha, sizeof(sha));
+	if (d->st && store_record_policy(d->st, sha, p.version, body, clock_now_ms(&d->clock),
+	                                 &d->fleet.policy_id) < 0)
+		log_msg(RW_LOG_WARN, "could not record the policy version", "error",
+		        store_errmsg(d->st));
+	free(body);
+	if (reload) {
+		d->m.policy_reloads++;
+		fleet_apply_policy(&d->fleet, &d->policy);
+		canaries_reload(d);
+		fleet_evaluate_all(&d->fleet, clock_now_ms(&d->clock));
+		log_msg(RW_LOG_INFO, "policy reloaded", "sha256", sha);
+	}
+	return 0;
+}
+
+/* ---- shutdown ------------------------------------------------------------ */
+
+static void closed_one(struct rw_daemon *d)
+{
+	if (--d->pending_closes == 0)
+		log_msg(RW_LOG_INFO, "stopped", NULL, NULL);
+}
+
+static void handle_closed_cb(uv_handle_t *h)
+{
+	closed_one(h->data);
+}
+
+static void sched_closed_cb(uv_handle_t *h)
+{
+	struct scheduler *s = h->data;
+	closed_one(s->data);
+}
+
+static void writer_stopped(struct writer *w, void *data)
+{
+	(void)w;
+	closed_one(data);
+}
+
+static void prober_closed(struct prober *pr)
+{
+	struct rw_daemon *d = pr->data;
+	int rc;
+
+	graveyard_collect(d);
+	/* Every probe is done: end the blind periods, write the last tick,
+	 * flush, stop the writer. */
+	blind_stop(&d->blind, clock_now_ms(&d->clock));
+	push_tick(d, clock_now_ms(&d->clock));
+	rc = writer_stop(d->writer, writer_stopped, d);
+	if (rc < 0) {
+		log_msg(RW_LOG_ERROR, "the last writes failed", "error", rw_strerror(rc));
+		d->exit_code = 1;
+	}
+	closed_one(d);
+}
+
+static void api_closed(struct api *api, void *data)
+{
+	(void)api;
+	closed_one(data);
+}
+
+static void notify_closed(struct notify *n, void *data)
+{
+	(void)n;
+	closed_one(data);
+}
+
+static void stop(struct rw_daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_msg(RW_LOG_INFO, "stopping", "signal", why);
+	/* tick, sched timer, 3 signals, prober, api, webhooks, writer */
+	d->pending_closes = 9;
+	uv_close((uv_handle_t *)&d->tick, handle_closed_cb);
+	sched_close(&d->sched, sched_closed_cb);
+	uv_close((uv_handle_t *)&d->sig_term, handle_closed_cb);
+	uv_close((uv_handle_t *)&d->sig_int, handle_closed_cb);
+	uv_close((uv_handle_t *)&d->sig_hup, handle_closed_cb);
+	api_close(d->api, api_closed, d);
+	notify_close(d->notify, notify_closed, d);
+	prober_close(&d->prober, prober_closed);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct rw_daemon *d = h->data;
+
+	if (signum == SIGHUP) {
+		load_policy(d, true);
+		return;
+	}
+	stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void writer_status(struct writer *w, int rc, const char *msg, void *data)
+{
+	struct rw_daemon *d = data;
+	(void)w;
+	blind_storage(&d->blind, rc, clock_now_ms(&d->clock));
+	if (rc < 0) {
+		d->m.storage_failures++;
+		log_msg(RW_LOG_ERROR, "storage writes failing; retrying", "error", msg);
+	} else {
+		log_msg(RW_LOG_INFO, "storage writes recovered", NULL, NULL);
+	}
+}
+
+/* ---- metrics ------------------------------------------------------------- */
+
+void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
+{
+	struct writer_stats ws;
+	uint64_t states[RW_STATE_COUNT];
+
+	strbuf_puts(b, "# HELP runwarden_probes_total Probes finished, by result (ok or error "
+	               "class).\n# TYPE runwarden_probes_total counter\n");
+	for (int c = 0; c < RW_ERRCLASS_COUNT; c++)
+		strbuf_printf(b, "runwarden_probes_total{result=\"%s\"} %llu\n",
+		              rw_errclass_name(c), (unsigned long long)d->m.probes[c]);
+	metrics_histogram(b, "runwarden_probe_latency_seconds",
+	                  "Time to a probe's answer (answered probes).", &d->m.probe_latency);
+	metrics_histogram(b, "runwarden_probe_lateness_seconds",
+	                  "How late probes started after their slot.", &d->m.lateness);
+	metrics_scalar(b, "runwarden_probes_skipped_total", "counter",
+	               "Slots skipped because the previous probe was still in flight.",
+	               (double)d->sched.skipped);
+	metrics_scalar(b, "runwarden_probes_deferred_total", "counter",
+	               "Probe starts deferred at the concurrency cap.",
+	               (double)d->m.probes_deferred);
+	metrics_scalar(b, "runwarden_probes_in_flight", "gauge", "Probes running now.",
+	               (double)d->prober.in_flight);
+	fleet_count_states(&d->fleet, states);
+	strbuf_puts(b, "# HELP runwarden_runners Approved runners by current state.\n"
+	               "# TYPE runwarden_runners gauge\n");
+	for (int s = 0; s <= RW_STATE_DOWN; s++)
+		strbuf_printf(b, "runwarden_runners{state=\"%s\"} %llu\n", rw_state_name(s),
+		              (unsigned long long)states[s]);
+	strbuf_puts(b, "# HELP runwarden_state_changes_total State changes, by new state.\n"
+	               "# TYPE runwarden_state_changes_total counter\n");
+	for (int s = 0; s <= RW_STATE_DOWN; s++)
+		strbuf_printf(b, "runwarden_state_changes_total{state=\"%s\"} %llu\n",
+		              rw_state_name(s), (unsigned long long)d->m.state_changes[s]);
+	metrics_scalar(b, "runwarden_flags_total", "counter",
+	               "Runners flagged (rolling uptime below the floor).", (double)d->m.flags);
+	metrics_scalar(b, "runwarden_unflags_total", "counter",
+	               "Runners unflagged (uptime back at floor + restore_margin, and up).",
+	               (double)d->m.unflags);
+	metrics_scalar(b, "runwarden_runners_flagged", "gauge", "Runners flagged now.",
+	               (double)fleet_count_flagged(&d->fleet));
+	fleet_render_metrics(&d->fleet, clock_now_ms(&d->clock), b);
+	metrics_scalar(b, "runwarden_blips_total", "counter",
+	               "Failure runs shorter than failures_to_down.", (double)d->m.blips);
+	blind_render_metrics(&d->blind, b);
+	metrics_scalar(b, "runwarden_blind_seconds_total", "counter",
+	               "Seconds the monitor could not see.", (double)d->m.blind_ms / 1000.0);
+	writer_get_stats(d->writer, &ws);
+	metrics_scalar(b, "runwarden_writer_queue_depth", "gauge",
+	               "Records waiting for the SQLite writer.", (double)ws.queued);
+	metrics_scalar(b, "runwarden_writer_rows_total", "counter", "Records committed.",
+	               (double)ws.rows_written);
+	metrics_scalar(b, "runwarden_writer_batches_total", "counter", "Transactions committed.",
+	               (double)ws.batches);
+	metrics_scalar(b, "runwarden_writer_failures_total", "counter",
+	               "Transactions that failed (retried).", (double)ws.failures);
+	metrics_scalar(b, "runwarden_writer_dropped_total", "counter",
+	               "Samples dropped because the queue was full.", (double)ws.dropped);
+	metrics_scalar(b, "runwarden_writer_last_batch_seconds", "gauge",
+	               "Duration of the last commit.", (double)ws.last_batch_us / 1e6);
+	metrics_scalar(b, "runwarden_writer_max_batch_seconds", "gauge",
+	               "Duration of the longest commit since start.",
+	               (double)ws.max_batch_us / 1e6);
+	metrics_histogram(b, "runwarden_loop_lag_seconds",
+	                  "How late the one-second tick ran (event loop lag).", &d->m.loop_lag);
+	metrics_scalar(b, "runwarden_loop_lag_max_seconds", "gauge",
+	               "The largest loop lag seen since start.", d->m.loop_lag_max_s);
+	metrics_scalar(b, "runwarden_clock_back_jumps_total", "counter",
+	               "Times the wall clock went backwards.", (double)d->m.clock_back_jumps);
+	strbuf_printf(b,
+	              "# HELP runwarden_policy_info The policy in force.\n"
+	              "# TYPE runwarden_policy_info gauge\n"
+	              "runwarden_policy_info{sha256=\"%s\",version=\"%d\"} 1\n",
+	              d->policy_sha256, d->policy.version);
+	metrics_scalar(b, "runwarden_policy_reloads_total", "counter", "Successful policy reloads.",
+	               (double)d->m.policy_reloads);
+	metrics_scalar(b, "runwarden_policy_reload_failures_total", "counter",
+	               "Policy reloads refused (the old policy stayed).",
+	               (double)d->m.policy_reload_failures);
+	metrics_scalar(b, "runwarden_registry_reloads_total", "counter",
+	               "Times registry changes were read from the database into memory.",
+	               (double)d->m.registry_reloads);
+	metrics_scalar(b, "runwarden_storage_failures_total", "counter",
+	               "Times storage writes started failing.", (double)d->m.storage_failures);
+	metrics_scalar(b, "runwarden_http_requests_total", "counter", "API requests.",
+	               (double)d->m.http_requests);
+	metrics_scalar(b, "runwarden_http_errors_total", "counter", "API answers >= 400.",
+	               (double)d->m.http_errors);
+	metrics_scalar(b, "runwarden_http_server_errors_total", "counter",
+	               "API answers >= 500 (also counted in runwarden_http_errors_total).",
+	               (double)d->m.http_server_errors);
+	metrics_scalar(b, "runwarden_http_connections_refused_total", "counter",
+	               "API connections closed at once: over max_connections.",
+	               (double)d->m.http_conns_refused);
+	metrics_scalar(b, "runwarden_http_auth_failures_total", "counter",
+	               "API requests refused with 401.", (double)d->m.http_auth_failures);
+	metrics_scalar(b, "runwarden_http_rate_limited_total", "counter",
+	               "API writes refused with 429.", (double)d->m.http_rate_limited);
+	metrics_scalar(b, "runwarden_heartbeats_total", "counter", "Push heartbeats accepted.",
+	               (double)d->m.heartbeats);
+	metrics_scalar(b, "runwarden_start_time_seconds", "gauge", "When the daemon started.",
+	               (double)d->started_ms / 1000.0);
+	strbuf_puts(b, "# HELP runwarden_build_info The running version.\n"
+	               "# TYPE runwarden_build_info gauge\n"
+	               "runwarden_build_info{version=\"" RW_VERSION "\"} 1\n");
+	notify_render_metrics(d->notify, b);
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+static int start(struct rw_daemon *d)
+{
+	char err[512];
+	int64_t prev_tick = -1, now;
+	int rc;
+
+	guard_init(&d->guard);
+	for (size_t i = 0; i < d->cfg.n_allow_cidrs; i++) {
+		if (guard_allow(&d->guard, d->cfg.allow_cidrs[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "runwarden: --allow-cidr: %s\n", err);
+			return RW_EINVAL;
+		}
+	}
+	{
+		char tok[512];
+		const char *admin = getenv("RUNWARDEN_ADMIN_TOKEN");
+		if (d->cfg.admin_token_file[0]) {
+			rc = auth_read_token_file(d->cfg.admin_token_file, tok, sizeof(tok), err,
+			                          sizeof(err));
+			if (rc < 0) {
+				fprintf(stderr, "runwarden: %s\n", err);
+				return rc;
+			}
+			admin = tok;
+		}
+		rc = auth_init(&d->auth, admin && *admin ? admin : NULL, d->cfg.write_burst,
+		               d->cfg.write_per_minute, err, sizeof(err));
+		OPENSSL_cleanse(tok, sizeof(tok));
+		if (rc < 0) {
+			fprintf(stderr, "runwarden: %s\n", err);
+			return rc;
+		}
+		if (!d->auth.has_admin)
+			log_msg(RW_LOG_WARN,
+			        "no admin token (admin_token_file or RUNWARDEN_ADMIN_TOKEN): the "
+			        "admin endpoints answer 401",
+			        NULL, NULL);
+	}
+	rc = store_open(&d->st, d->cfg.db_path, STORE_CREATE, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
+	rc = load_policy(d, false);
+	if (rc < 0)
+		return rc;
+	now = clock_now_ms(&d->clock);
+	d->started_ms = now;
+	rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s: %s\n", d->cfg.db_path, store_errmsg(d->st));
+		return rc;
+	}
+	rc = writer_start(&d->writer, d->loop, d->cfg.db_path,
+	                  (int64_t)d->cfg.retention_days * 86400000, writer_status, d, err,
+	                  sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
+	{
+		int64_t policy_id = d->fleet.policy_id; /* recorded by load_policy() */
+		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
+		d->fleet.policy_id = policy_id;
+		d->fleet.seeing_since_ms = now;
+	}
+	blind_init(&d->blind, &d->fleet);
+	if (prober_init(&d->prober, d->loop, &d->guard, &d->clock, d->cfg.max_concurrency,
+	                probe_done) < 0 ||
+	    sched_init(&d->sched, d->loop, sched_start) < 0) {
+		fprintf(stderr, "runwarden: out of memory\n");
+		return RW_ENOMEM;
+	}
+	d->prober.data = d;
+	d->sched.data = d;
+	canaries_reload(d);
+	rc = load_fleet(d, prev_tick, now);
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: loading runners: %s\n", store_errmsg(d->st));
+		return rc;
+	}
+	fleet_evaluate_all(&d->fleet, now);
+	rc = api_start(&d->api, d, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
+	rc = notify_start(&d->notify, d->loop, &d->cfg, &d->guard, d->st, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
+	notify_set_renderer(d->notify, api_event_render);
+	d->last_tick_ms = now;
+	d->last_tick_loop = uv_now(d->loop);
+	d->last_minute = d->last_tick_loop;
+	uv_timer_init(d->loop, &d->tick);
+	d->tick.data = d;
+	uv_timer_start(&d->tick, tick_cb, DAEMON_TICK_MS, DAEMON_TICK_MS);
+	uv_signal_init(d->loop, &d->sig_term);
+	uv_signal_init(d->loop, &d->sig_int);
+	uv_signal_init(d->loop, &d->sig_hup);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&d->sig_int, signal_cb, SIGINT);
+	uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
+	push_tick(d, now);
+	{
+		struct logline l;
+		char listen[300];
+		snprintf(listen, sizeof(listen), "%s:%d", d->cfg.listen_host, api_port(d->api));
+		if (log_begin(&l, RW_LOG_INFO, "serving")) {
+			log_str(&l, "listen", listen);
+			log_str(&l, "db", d->cfg.db_path);
+			log_int(&l, "runners", (int64_t)d->fleet.n);
+			log_str(&l, "policy_sha256", d->policy_sha256);
+			log_end(&l);
+		}
+		/* A line for scripts (tests, quickstart) that start us on port 0. */
+		printf("listening on http://%s\n", listen);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
+{
+	struct rw_daemon *d = calloc(1, sizeof(*d));
+	int rc, code;
+
+	if (!d) {
+		fprintf(stderr, "runwarden: out of memory\n");
+		return 1;
+	}
+	d->loop = loop;
+	d->cfg = *cfg;
+	clock_init(&d->clock);
+	policy_defaults(&d->policy);
+	rc = start(d);
+	if (rc < 0) {
+		/* Start-up failed: nothing is running yet but what opened. */
+		if (d->writer) {
+			writer_stop(d->writer, NULL, NULL);
+			uv_run(loop, UV_RUN_NOWAIT);
+			writer_free(d->writer);
+		}
+		blind_deinit(&d->blind);
+		store_close(d->st);
+		auth_deinit(&d->auth);
+		policy_deinit(&d->policy);
+		free(d);
+		return 1;
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	code = d->exit_code;
+	blind_deinit(&d->blind);
+	fleet_deinit(&d->fleet);
+	graveyard_collect(d);
+	free(d->graveyard);
+	status_free(d->status);
+	writer_free(d->writer);
+	notify_free(d->notify);
+	store_close(d->st);
+	auth_deinit(&d->auth);
+	policy_deinit(&d->policy);
+	free(d);
+	return code;
+}

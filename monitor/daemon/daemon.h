@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h — `runwarden serve`: one loop, one struct rw_daemon.
+ *
+ * The daemon owns the loop's modules and wires them: the scheduler asks the
+ * prober to start probes, the prober's results go to the fleet (state
+ * machine) and through the writer to SQLite; the API answers from the fleet.
+ * A one-second tick records that the monitor is alive, applies staleness,
+ * turns its own gaps into blindness, and picks up registry changes.
+ *
+ * Shutdown (SIGTERM/SIGINT): stop the scheduler, cancel probes, close the
+ * API, write a last tick, flush and stop the writer, close every handle and
+ * return; the loop must then close cleanly.
+ */
+#ifndef RW_DAEMON_H
+#define RW_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "monitor/core/clock.h"
+#include "monitor/core/config.h"
+#include "monitor/core/guard.h"
+#include "monitor/core/metrics.h"
+#include "monitor/fleet/blind.h"
+#include "monitor/fleet/fleet.h"
+#include "monitor/fleet/writer.h"
+#include "monitor/intake/auth.h"
+#include "monitor/probe/probe.h"
+#include "monitor/probe/scheduler.h"
+#include "monitor/store/store.h"
+#include "policy/policy.h"
+
+struct api;
+struct notify;
+struct status;
+
+/** A tick gap longer than this is blindness: the daemon did not see. */
+#define DAEMON_TICK_MS      1000
+#define DAEMON_BLIND_GAP_MS 5000
+
+struct rw_daemon {
+	uv_loop_t *loop;
+	struct rw_config cfg;
+
+	struct rw_policy policy;
+	char policy_sha256[65];
+
+	struct guard guard;
+	struct rw_clock clock;
+	/* The loop thread's connection: history reads, and the API's writes
+	 * (registration, maintenance, tokens, incidents), which commit before
+	 * the HTTP answer. Probe results go through the writer thread. */
+	struct store *st;
+	struct auth auth;
+	struct writer *writer;
+	struct prober prober;
+	struct scheduler sched;
+	struct fleet fleet;
+	struct blind blind; /* the monitor's own blindness; owns the canaries */
+	struct metrics m;
+	struct api *api;
+	struct notify *notify; /* webhooks; NULL when none are configured */
+	struct status *status; /* the status page's cache (status.h); NULL until asked */
+
+	uv_timer_t tick;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	int64_t run_id;
+	int64_t started_ms;
+	int64_t last_tick_ms;
+	uint64_t last_tick_loop;   /* uv_now at the last tick */
+	uint64_t last_minute;      /* uv_now of the last once-a-minute job */
+	struct runner **graveyard; /* removed runners waiting for their probe */
+	size_t n_graveyard;
+
+	int pending_closes;
+	bool stopping;
+	int exit_code;
+};
+
+/**
+ * Runs the daemon on @p loop (created by main) until SIGTERM or SIGINT.
+ * @return the process exit status: 0 after a clean stop, 1 when start-up
+ *         failed (the reason is logged as one line).
+ */
+int daemon_run(uv_loop_t *loop, const struct rw_config *cfg);
+
+/** Picks up registry changes now (the API calls it after a write). */
+void daemon_sync_registry(struct rw_daemon *d);
+
+/** Renders /metrics into @p b. */
+void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b);
+
+#endif

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fleet.c — the in-memory registry and the path from a probe result to a
+ * stored state change; see fleet.h.
+ *
+ * Judging runners (eligibility, flags, their events) is in
+ * fleet_eligibility.c; what the fleet reports to /metrics in fleet_metrics.c.
+ *
+ * Invariants: v[] is sorted by id; every runner in v[] is in the pool of
+ * each of its targets and of each of its labels, and nowhere else; only runners with status
+ * approved are scheduled (the daemon enforces that), but pending runners are kept so that the route
+ * query can name them.
+ */
+#include "monitor/fleet/fleet.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/core/guard.h"
+#include "monitor/core/log.h"
+#include "policy/base/rw_error.h"
+
+void fleet_init(struct fleet *f, struct writer *w, struct metrics *m, const struct rw_policy *pol)
+{
+	memset(f, 0, sizeof(*f));
+	f->writer = w;
+	f->m = m;
+	f->pol = pol;
+}
+
+static void free_registry(struct runner *r);
+
+void runner_free(struct runner *r)
+{
+	if (!r)
+		return;
+	free_registry(r);
+	free(r->hist);
+	free(r->mw);
+	free(r);
+}
+
+void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n)
+{
+	free(r->mw);
+	r->mw = mw;
+	r->n_mw = n;
+}
+
+static struct account_input runner_input(const struct fleet *f, const struct runner *r,
+                                         int64_t now_ms)
+{
+	struct account_input in = {
+	        .iv = r->hist,
+	        .n_iv = r->n_hist,
+	        .mw = r->mw,
+	        .n_mw = r->n_mw,
+	        .policy = f->pol,
+	        .now_ms = now_ms,
+	};
+	return in;
+}
+
+void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
+                   int64_t to_ms, struct rw_totals *out)
+{
+	struct account_input in = runner_input(f, r, now_ms);
+	account_period(&in, from_ms, to_ms, out);
+}
+
+int64_t fleet_maintenance_used(const struct fleet *f, const struct runner *r, int64_t now_ms)
+{
+	struct account_input in = runner_input(f, r, now_ms);
+	return account_maintenance_used(&in, now_ms);
+}
+
+bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms)
+{
+	struct rw_totals t;
+
+	if (r->n_mw == 0)
+		return false;
+	/* Exactly the accounting's rule (notice, monthly cap) at this instant. */
+	fleet_account(f, r, now_ms, now_ms, now_ms + 1, &t);
+	return t.ms[RW_STATE_MAINTENANCE] == 1;
+}
+
+int fleet_hist_append(struct runner *r, int64_t start_ms, enum rw_state state)
+{
+	if (r->n_hist > 0 && r->hist[r->n_hist - 1].start_ms >= start_ms) {
+		/* Same start: the later change wins, as INSERT OR REPLACE does. */
+		r->hist[r->n_hist - 1].start_ms = start_ms;
+		r->hist[r->n_hist - 1].state = state;
+		return 0;
+	}
+	if (r->n_hist == r->cap_hist) {
+		size_t ncap = r->cap_hist ? r->cap_hist * 2 : 4;
+		struct rw_interval *nh = realloc(r->hist, ncap * sizeof(*nh));
+		if (!nh)
+			return RW_ENOMEM;
+		r->hist = nh;
+		r->cap_hist = ncap;
+	}
+	r->hist[r->n_hist].start_ms = start_ms;
+	r->hist[r->n_hist].state = state;
+	r->n_hist++;
+	return 0;
+}
+
+void fleet_hist_trim(struct runner *r, int64_t cutoff_ms)
+{
+	size_t keep = 0;
+	/* Keep the last change at or before the cutoff: it holds into the window. */
+	while (keep + 1 < r->n_hist && r->hist[keep + 1].start_ms <= cutoff_ms)
+		keep++;
+	if (keep == 0)
+		return;
+	memmove(r->hist, r->hist + keep, (r->n_hist - keep) * sizeof(*r->hist));
+	r->n_hist -= keep;
+}
+
+void fleet_deinit(struct fleet *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		runner_free(f->v[i]);
+	free(f->v);
+	for (size_t i = 0; i < f->n_pools; i++) {
+		free(f->pools[i].triple);
+		free(f->pools[i].v);
+	}
+	free(f->pools);
+	for (size_t i = 0; i < f->n_lpools; i++) {
+		free(f->lpools[i].triple);
+		free(f->lpools[i].v);
+	}
+	free(f->lpools);
+	fleet_init(f, f->writer, f->m, f->pol);
+}
+
+static size_t lower_bound(const struct fleet *f, int64_t id)
+{
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->v[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct runner *fleet_find(const struct fleet *f, int64_t id)
+{
+	size_t i = lower_bound(f, id);
+	return i < f->n && f->v[i]->id == id ? f->v[i] : NULL;
+}
+
+static struct target_pool *find_pool(struct target_pool *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].triple, key) == 0)
+			return &v[i];
+	return NULL;
+}
+
+const struct target_pool *fleet_pool(const struct fleet *f, const char *triple)
+{
+	return find_pool(f->pools, f->n_pools, triple);
+}
+
+const struct target_pool *fleet_label_pool(const struct fleet *f, const char *label)
+{
+	return find_pool(f->lpools, f->n_lpools, label);
+}
+
+/* Adds @p r to the pool of @p key in the set (*v, *n): targets or labels. */
+static int pool_add(struct target_pool **v, size_t *n, const char *key, struct runner *r)
+{
+	struct target_pool *p = find_pool(*v, *n, key);
+
+	if (!p) {
+		struct target_pool *np = realloc(*v, (*n + 1) * sizeof(*np));
+		if (!np)
+			return RW_ENOMEM;
+		*v = np;
+		p = &np[*n];
+		memset(p, 0, sizeof(*p));
+		p->triple = strdup(key);
+		if (!p->triple)
+			return RW_ENOMEM;
+		(*n)++;
+	}
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 8;
+		struct runner **nv = realloc(p->v, ncap * sizeof(*nv));
+		if (!nv)
+			return RW_ENOMEM;
+		p->v = nv;
+		p->cap = ncap;
+	}
+	p->v[p->n++] = r;
+	return 0;
+}
+
+static void set_remove(struct target_pool *v, size_t n, struct runner *r)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct target_pool *p = &v[i];
+		for (size_t j = 0; j < p->n; j++) {
+			if (p->v[j] == r) {
+				memmove(&p->v[j], &p->v[j + 1], (p->n - j - 1) * sizeof(*p->v));
+				p->n--;
+				break;
+			}
+		}
+	}
+}
+
+static void pools_remove(struct fleet *f, struct runner *r)
+{
+	set_remove(f->pools, f->n_pools, r);
+	set_remove(f->lpools, f->n_lpools, r);
+}
+
+static void apply_settings(struct runner *r, const struct rw_policy *pol)
+{
+	uint32_t iv = r->own_interval_s ? r->own_interval_s : pol->probe.interval_s;
+	uint32_t to = r->own_timeout_ms ? r->own_timeout_ms : pol->probe.timeout_ms;
+
+	r->params.interval_ms = (int64_t)iv * 1000;
+	/* A push runner's silence is judged once, at interval + grace; a
+	 * missed heartbeat is then down at once (fleet_advance()). */
+	r->params.failures_to_down = r->push ? 1 : pol->probe.failures_to_down;
+	r->params.stale_ms = r->push ? INT64_MAX / 4 : 0;
+	r->grace_ms = (int64_t)pol->push.grace_s * 1000;
+	r->params.successes_to_up = pol->probe.successes_to_up;
+	/* A probe never outlives its slot: at most the interval. */
+	r->timeout_ms = to < iv * 1000 ? to : iv * 1000;
+	r->floor_ppm = policy_floor_ppm(pol, (const char *const *)r->targets, r->n_targets);
+}
+
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool same_targets(const struct runner *r, const struct store_runner *sr)
+{
+	return same_list(r->targets, r->n_targets, sr->targets, sr->n_targets) &&
+	       same_list(r->labels, r->n_labels, sr->labels, sr->n_labels);
+}
+
+static void free_registry(struct runner *r)
+{
+	free(r->name);
+	free(r->operator_name);
+	free(r->url);
+	for (size_t i = 0; i < r->n_targets; i++)
+		free(r->targets[i]);
+	free(r->targets);
+	for (size_t i = 0; i < r->n_labels; i++)
+		free(r->labels[i]);
+	free(r->labels);
+	r->name = r->operator_name = r->url = NULL;
+	r->targets = r->labels = NULL;
+	r->n_targets = r->n_labels = 0;
+}
+
+/* Copies the registry fields of @p sr into @p r (whose old ones are freed
+ * first). A push runner has no URL; an http runner's must parse. */
+static int fill_registry(struct runner *r, const struct store_runner *sr)
+{
+	char host[256] = "", err[160];
+	int port = 0, https = 0;
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	r->push = strcmp(sr->kind, "push") == 0;
+	if (!r->push && (!sr->url || guard_parse_url(sr->url, host, sizeof(host), &port, &https,
+	                                             err, sizeof(err)) < 0))
+		return RW_EINVAL;
+	free_registry(r);
+	r->name = strdup(sr->name);
+	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
+	r->url = strdup(sr->url ? sr->url : "");
+	r->targets = calloc(sr->n_targets ? sr->n_targets : 1, sizeof(char *));
+	if (!r->name || !r->operator_name || !r->url || !r->targets)
+		return RW_ENOMEM;
+	for (size_t i = 0; i < sr->n_targets; i++) {
+		r->targets[i] = strdup(sr->targets[i]);
+		if (!r->targets[i])
+			return RW_ENOMEM;
+		r->n_targets++;
+	}
+	r->labels = calloc(sr->n_labels ? sr->n_labels : 1, sizeof(char *));
+	if (!r->labels)
+		return RW_ENOMEM;
+	for (size_t i = 0; i < sr->n_labels; i++) {
+		r->labels[i] = strdup(sr->labels[i]);
+		if (!r->labels[i])
+			return RW_ENOMEM;
+		r->n_labels++;
+	}
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	r->port = port ? port : (https ? 443 : 80);
+	r->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+	r->addr_expires = 0; /* resolve the (maybe new) host again */
+	return 0;
+}
+
+static int pools_add(struct fleet *f, struct runner *r)
+{
+	for (size_t i = 0; i < r->n_targets; i++) {
+		int rc = pool_add(&f->pools, &f->n_pools, r->targets[i], r);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < r->n_labels; i++) {
+		int rc = pool_add(&f->lpools, &f->n_lpools, r->labels[i], r);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw_policy *pol,
+                 int64_t since_ms, struct runner **out, bool *is_new)
+{
+	struct runner *r = fleet_find(f, sr->id);
+	size_t at;
+	int rc;
+
+	f->route_gen++; /* registry fields (targets, labels, status) show in routes */
+
+	*is_new = false;
+	if (r) {
+		/* Status, settings, URL and targets may change (PATCH); the
+		 * availability state and history stay. libcurl copied the old
+		 * URL when a probe in flight started, so it may be freed. */
+		if (strcmp(r->url, sr->url ? sr->url : "") != 0 || !same_targets(r, sr)) {
+			pools_remove(f, r);
+			rc = fill_registry(r, sr);
+			if (rc == 0)
+				rc = pools_add(f, r);
+			if (rc < 0)
+				return rc;
+		}
+		r->status = sr->status;
+		r->gen = sr->gen;
+		r->own_interval_s = sr->interval_s;
+		r->own_timeout_ms = sr->timeout_ms;
+		apply_settings(r, pol);
+		*out = r;
+		return 0;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return RW_ENOMEM;
+	r->id = sr->id;
+	r->status = sr->status;
+	r->gen = sr->gen;
+	r->created_ms = sr->created_ms;
+	r->flagged = sr->flagged;
+	r->flag_since_ms = sr->flag_since_ms;
+	r->heap_idx = SIZE_MAX;
+	r->last_latency_us = -1;
+	r->jobs_running = -1;
+	r->elig_code = -1;
+	rc = fill_registry(r, sr);
+	if (rc < 0) {
+		runner_free(r);
+		return rc;
+	}
+	r->own_interval_s = sr->interval_s;
+	r->own_timeout_ms = sr->timeout_ms;
+	apply_settings(r, pol);
+	runstate_init(&r->rs, RW_STATE_UNKNOWN, since_ms);
+	rc = fleet_hist_append(r, since_ms, RW_STATE_UNKNOWN);
+	if (rc < 0) {
+		runner_free(r);
+		return rc;
+	}
+
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 256;
+		struct runner **nv = realloc(f->v, ncap * sizeof(*nv));
+		if (!nv) {
+			runner_free(r);
+			return RW_ENOMEM;
+		}
+		f->v = nv;
+		f->cap = ncap;
+	}
+	at = lower_bound(f, r->id);
+	memmove(&f->v[at + 1], &f->v[at], (f->n - at) * sizeof(*f->v));
+	f->v[at] = r;
+	f->n++;
+	rc = pools_add(f, r);
+	if (rc < 0) {
+		fleet_remove(f, r);
+		runner_free(r);
+		return rc;
+	}
+	*is_new = true;
+	*out = r;
+	return 0;
+}
+
+void fleet_remove(struct fleet *f, struct runner *r)
+{
+	size_t i = lower_bound(f, r->id);
+
+	f->route_gen++;
+	pools_remove(f, r);
+	if (i < f->n && f->v[i] == r) {
+		memmove(&f->v[i], &f->v[i + 1], (f->n - i - 1) * sizeof(*f->v));
+		f->n--;
+	}
+	r->removed = true;
+}
+
+void fleet_apply_policy(struct fleet *f, const struct rw_policy *pol)
+{
+	for (size_t i = 0; i < f->n; i++)
+		apply_settings(f->v[i], pol);
+}
+
+/* Logs, counts and queues the changes the state machine produced. */
+static void emit_changes(struct fleet *f, struct runner *r, const struct runstate_change *c, int n,
+                         const char *cause)
+{
+	for (int i = 0; i < n; i++) {
+		struct store_rec rec = {.kind = STORE_REC_CHANGE};
+		struct logline l;
+
+		rec.u.change.runner_id = r->id;
+		rec.u.change.start_ms = c[i].at_ms;
+		rec.u.change.state = (uint8_t)c[i].to;
+		writer_push(f->writer, &rec);
+		if (fleet_hist_append(r, c[i].at_ms, c[i].to) < 0)
+			log_msg(RW_LOG_ERROR, "out of memory for history", "runner", r->name);
+		f->m->state_changes[c[i].to]++;
+		f->route_gen++;
+		fleet_check_eligibility(f, r, c[i].at_ms);
+		if (log_begin(&l, RW_LOG_INFO, "state change")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "runner", r->name);
+			log_str(&l, "from", rw_state_name(c[i].from));
+			log_str(&l, "to", rw_state_name(c[i].to));
+			log_int(&l, "at_ms", c[i].at_ms);
+			log_str(&l, "cause", cause);
+			log_end(&l);
+		}
+	}
+}
+
+void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res,
+                         enum fleet_apply how)
+{
+	struct store_rec rec = {.kind = STORE_REC_SAMPLE};
+	struct runstate_change c[RUNSTATE_MAX_CHANGES];
+	uint64_t blips = r->rs.blips;
+	int n;
+
+	rec.u.sample.runner_id = r->id;
+	rec.u.sample.ts_ms = res->t_ms;
+	rec.u.sample.errclass = (uint8_t)res->cls;
+	rec.u.sample.http_status = (int16_t)res->http_status;
+	rec.u.sample.latency_us = res->latency_us;
+	writer_push(f->writer, &rec);
+
+	r->last_probe_ms = res->t_ms;
+	r->last_class = (uint8_t)res->cls;
+	r->last_http = (uint16_t)res->http_status;
+	r->last_latency_us = res->latency_us;
+	if (res->latency_us >= 0) {
+		r->lat[r->lat_next] = res->latency_us;
+		r->lat_next = (uint8_t)((r->lat_next + 1) % RUNNER_LAT_N);
+		if (r->n_lat < RUNNER_LAT_N)
+			r->n_lat++;
+	}
+	r->busy = res->busy;
+	f->m->probes[res->cls]++;
+	if (res->latency_us >= 0)
+		histogram_observe(&f->m->probe_latency, res->latency_us / 1e6);
+
+	if (how == FLEET_APPLY_SAMPLE) {
+		n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
+		emit_changes(f, r, c, n,
+		             res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
+	} else if (how == FLEET_APPLY_BLIND) {
+		n = runstate_blind(&r->rs, &r->params, res->t_ms, c);
+		emit_changes(f, r, c, n, "blind");
+	} else {
+		n = 0;
+	}
+	if (n > 0)
+		fleet_evaluate(f, r, res->t_ms);
+	if (r->rs.blips > blips) {
+		struct logline l;
+		f->m->blips++;
+		if (log_begin(&l, RW_LOG_INFO, "blip")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "runner", r->name);
+			log_end(&l);
+		}
+	}
+	if (res->cls != RW_ERRCLASS_NONE) {
+		struct logline l;
+		if (log_begin(&l, RW_LOG_DEBUG, "probe failed")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "class", rw_errclass_name(res->cls));
+			log_str(&l, "detail", res->detail);
+			log_end(&l);
+		}
+	}
+}
+
+/*
+ * A push runner that sent no heartbeat for interval + grace is down from
+ * the last heartbeat + interval (from the start of its current interval when
+ * it never sent one since the daemon started, or since the monitor's last
+ * gap: f->seeing_since_ms). Its silence is the evidence,
+ * so staleness (unknown after 2 x interval) does not apply to it: the miss is
+ * recorded as a failed sample of class "timeout" at that time.
+ */
+static void push_check(struct fleet *f, struct runner *r, int64_t now_ms)
+{
+	int64_t base = r->rs.last_sample_ms >= 0 ? r->rs.last_sample_ms : r->rs.since_ms;
+
+	if (base < f->seeing_since_ms)
+		base = f->seeing_since_ms;
+	struct probe_result res = {.cls = RW_ERRCLASS_TIMEOUT, .latency_us = -1};
+
+	if (r->status != STORE_RUNNER_APPROVED || r->rs.state == RW_STATE_DOWN ||
+	    now_ms <= base + r->params.interval_ms + r->grace_ms)
+		return;
+	res.t_ms = base + r->params.interval_ms;
+	snprintf(res.detail, sizeof(res.detail), "no heartbeat for %" PRId64 " s",
+	         (now_ms - base) / 1000);
+	fleet_record_result(f, r, &res, FLEET_APPLY_SAMPLE);
+}
+
+void fleet_advance(struct fleet *f, int64_t now_ms)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct runstate_change c[1];
+		struct runner *r = f->v[i];
+		int n;
+		if (r->push) {
+			push_check(f, r, now_ms);
+			continue;
+		}
+		n = runstate_advance(&r->rs, &r->params, now_ms, c);
+		emit_changes(f, r, c, n, "stale");
+	}
+}
+
+void fleet_heartbeat(struct fleet *f, struct runner *r, int64_t now_ms, bool busy,
+                     const char *version, long jobs_running)
+{
+	struct probe_result res = {.t_ms = now_ms, .cls = RW_ERRCLASS_NONE, .latency_us = -1};
+
+	/* Heartbeats arrive in order on one loop; a clock step back must not
+	 * put a sample before the runner's current interval. */
+	if (res.t_ms < r->rs.since_ms)
+		res.t_ms = r->rs.since_ms;
+	if (r->rs.last_sample_ms >= 0 && res.t_ms <= r->rs.last_sample_ms)
+		res.t_ms = r->rs.last_sample_ms + 1;
+	res.busy = busy;
+	r->last_heartbeat_ms = res.t_ms;
+	if (version)
+		snprintf(r->version, sizeof(r->version), "%s", version);
+	if (jobs_running >= 0)
+		r->jobs_running = jobs_running;
+	fleet_record_result(f, r, &res, FLEET_APPLY_SAMPLE);
+}
+
+void fleet_blind(struct fleet *f, int64_t from_ms)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct runstate_change c[1];
+		struct runner *r = f->v[i];
+		int n = runstate_blind(&r->rs, &r->params, from_ms, c);
+		emit_changes(f, r, c, n, "blind");
+	}
+}
+
+void fleet_blind_runner(struct fleet *f, struct runner *r, int64_t from_ms, const char *cause)
+{
+	struct runstate_change c[1];
+	int n = runstate_blind(&r->rs, &r->params, from_ms, c);
+	emit_changes(f, r, c, n, cause);
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fleet_eligibility.c — judging the fleet's runners for routing: probation,
+ * the reason a runner is excluded (fleet_exclusion()), the rolling-window
+ * flag with its hysteresis, and the events that announce a change of
+ * eligibility; see fleet.h.
+ */
+#include "monitor/fleet/fleet.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/core/log.h"
+#include "policy/base/rw_error.h"
+
+bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t now_ms)
+{
+	return now_ms < r->created_ms + (int64_t)f->pol->flagging.probation_days * 86400000;
+}
+
+const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64_t now_ms)
+{
+	if (r->status == STORE_RUNNER_RETIRED || r->removed)
+		return "retired";
+	if (r->status == STORE_RUNNER_PENDING)
+		return "pending";
+	if (fleet_in_maintenance(f, r, now_ms))
+		return "maintenance";
+	if (r->rs.state == RW_STATE_DOWN)
+		return "down";
+	if (r->rs.state != RW_STATE_UP)
+		return "unknown";
+	if (r->flagged)
+		return "flagged";
+	if (fleet_in_probation(f, r, now_ms))
+		return "probation";
+	return NULL;
+}
+
+/* a / b >= ppm / 1e6, exactly (b > 0). */
+static bool at_least(int64_t a, int64_t b, uint64_t ppm)
+{
+	return (__int128)a * 1000000 >= (__int128)b * ppm;
+}
+
+static void set_flag(struct fleet *f, struct runner *r, bool flagged, int64_t now_ms,
+                     uint32_t threshold_ppm)
+{
+	struct store_rec rec = {.kind = STORE_REC_FLAG};
+	struct logline l;
+
+	r->flagged = flagged;
+	r->flag_since_ms = now_ms;
+	f->route_gen++;
+	rec.u.flag.runner_id = r->id;
+	rec.u.flag.at_ms = now_ms;
+	rec.u.flag.flagged = flagged;
+	rec.u.flag.uptime_ppm = r->window_uptime_ppm;
+	rec.u.flag.threshold_ppm = threshold_ppm;
+	rec.u.flag.policy_id = f->policy_id;
+	writer_push(f->writer, &rec);
+	if (flagged)
+		f->m->flags++;
+	else
+		f->m->unflags++;
+	if (log_begin(&l, RW_LOG_WARN, flagged ? "runner flagged" : "runner unflagged")) {
+		char why[96];
+		snprintf(why, sizeof(why), "uptime %.6f %s %.6f", r->window_uptime_ppm / 1e6,
+		         flagged ? "<" : ">=", threshold_ppm / 1e6);
+		log_int(&l, "runner_id", r->id);
+		log_str(&l, "runner", r->name);
+		log_str(&l, "reason", why);
+		log_end(&l);
+	}
+}
+
+void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms)
+{
+	const struct rw_policy *pol = f->pol;
+	int64_t from = now_ms - (int64_t)pol->window.rolling_days * 86400000;
+	struct rw_totals t;
+	int64_t up, down;
+	uint64_t restore;
+
+	fleet_account(f, r, now_ms, from, now_ms, &t);
+	up = t.ms[RW_STATE_UP];
+	down = t.ms[RW_STATE_DOWN];
+	r->has_window_uptime = up + down > 0;
+	if (!r->has_window_uptime)
+		return; /* no evidence: nothing to judge */
+	r->window_uptime_ppm = (uint32_t)(((__int128)up * 1000000) / (up + down));
+	if (r->status != STORE_RUNNER_APPROVED || fleet_in_probation(f, r, now_ms))
+		return;
+	restore = (uint64_t)r->floor_ppm + pol->flagging.restore_margin_ppm;
+	if (!r->flagged && !at_least(up, up + down, r->floor_ppm))
+		set_flag(f, r, true, now_ms, r->floor_ppm);
+	else if (r->flagged && r->rs.state == RW_STATE_UP && at_least(up, up + down, restore))
+		set_flag(f, r, false, now_ms, restore > 1000000 ? 1000000 : (uint32_t)restore);
+}
+
+void fleet_evaluate_all(struct fleet *f, int64_t now_ms)
+{
+	for (size_t i = 0; i < f->n; i++)
+		fleet_evaluate(f, f->v[i], now_ms);
+}
+
+void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms)
+{
+	int code = store_reason_code(fleet_exclusion(f, r, now_ms));
+	struct store_rec rec = {.kind = STORE_REC_EVENT};
+
+	if (code == r->elig_code)
+		return;
+	f->route_gen++;
+	rec.u.event.runner_id = r->id;
+	rec.u.event.at_ms = now_ms;
+	/* Maintenance first: "maintenance_start" then "ineligible", and
+	 * "maintenance_end" before whatever follows it. */
+	if ((code == STORE_REASON_MAINTENANCE) != (r->elig_code == STORE_REASON_MAINTENANCE) &&
+	    r->elig_code >= 0) {
+		rec.u.event.kind = code == STORE_REASON_MAINTENANCE ? STORE_EV_MAINT_START
+		                                                    : STORE_EV_MAINT_END;
+		writer_push(f->writer, &rec);
+	}
+	rec.u.event.kind = code ? STORE_EV_INELIGIBLE : STORE_EV_ELIGIBLE;
+	rec.u.event.reason = (uint8_t)code;
+	writer_push(f->writer, &rec);
+	f->m->events++;
+	r->elig_code = code;
+}
+
+void fleet_check_all(struct fleet *f, int64_t now_ms)
+{
+	for (size_t i = 0; i < f->n; i++)
+		fleet_check_eligibility(f, f->v[i], now_ms);
+}
+
+int32_t fleet_p50_latency(const struct runner *r)
+{
+	int32_t v[RUNNER_LAT_N];
+	size_t n = r->n_lat;
+
+	if (n == 0)
+		return -1;
+	memcpy(v, r->lat, n * sizeof(*v));
+	/* Insertion sort: at most RUNNER_LAT_N elements. */
+	for (size_t i = 1; i < n; i++) {
+		int32_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return v[(n - 1) / 2];
+}

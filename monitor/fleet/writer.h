@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * writer.h — the one SQLite writer: a dedicated thread fed from the loop.
+ *
+ * The loop thread appends records with writer_push(), which takes a mutex
+ * for the length of a memcpy and never waits on SQLite, so no probe waits on
+ * an fsync. The writer thread commits what has queued in one transaction at
+ * most every 100 ms, or as soon as 1,000 records are waiting, whichever comes
+ * first. (A dedicated thread rather than the loop: a WAL checkpoint inside a
+ * commit can take tens of milliseconds, and the loop must not stall > 5 ms.)
+ *
+ * A failed batch is kept and retried, ahead of newer records, with backoff;
+ * while the queue is over WRITER_MAX_QUEUED records, new samples are dropped
+ * (and counted) but state changes and ticks are always kept, because history
+ * is worth more than raw samples. Failures are reported to the loop through
+ * a uv_async_t, so that the daemon can log and count them.
+ *
+ * Lifecycle: writer_start() / writer_stop(). writer_stop() flushes whatever
+ * is queued, joins the thread and closes the async handle; its callback runs
+ * exactly once, after which the struct may be freed.
+ */
+#ifndef RW_WRITER_H
+#define RW_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "monitor/store/store.h"
+
+#define WRITER_BATCH_ROWS 1000
+#define WRITER_BATCH_MS   100
+#define WRITER_MAX_QUEUED 2000000
+
+struct writer;
+
+/** Called on the loop thread after a batch failed (rc) or succeeded again. */
+typedef void (*writer_status_cb)(struct writer *w, int rc, const char *message, void *data);
+typedef void (*writer_stopped_cb)(struct writer *w, void *data);
+
+struct writer_stats {
+	uint64_t rows_written;
+	uint64_t batches;
+	uint64_t failures;
+	uint64_t dropped;
+	size_t queued;
+	uint64_t last_batch_us; /* duration of the last commit */
+	uint64_t max_batch_us;
+};
+
+/**
+ * Opens its own connection to @p db_path and starts the thread.
+ * @param retention_ms  raw samples older than this are purged while idle
+ *                      (0: keep them forever).
+ * @param status_cb may be NULL.
+ * @return 0, or RW_E* with @p err filled (nothing to free then).
+ */
+int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
+                 writer_status_cb status_cb, void *data, char *err, size_t errlen);
+
+/** Queues one record (copied). Never blocks on I/O. */
+void writer_push(struct writer *w, const struct store_rec *rec);
+
+/** A snapshot of the counters. */
+void writer_get_stats(struct writer *w, struct writer_stats *out);
+
+/**
+ * Flushes, stops the thread, closes the handle; @p cb runs once, on the loop,
+ * when @p w may be freed with writer_free().
+ * @return the result of the final flush (0 or RW_E*).
+ */
+int writer_stop(struct writer *w, writer_stopped_cb cb, void *data);
+
+/** Frees a stopped writer. Accepts NULL. */
+void writer_free(struct writer *w);
+
+#endif

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * notify.c — webhook delivery; see notify.h.
+ *
+ * One state machine per webhook, driven by a 250 ms timer on the loop:
+ *
+ *     IDLE --(an event after the cursor)--> SENDING --(2xx)--> IDLE, cursor = id
+ *       ^                                      |
+ *       |                                 (failure)
+ *       |                                      v
+ *       +----(backoff over: send again)---- BACKOFF --(24 h of failures)--> IDLE,
+ *                                                         event dropped, cursor = id
+ *
+ * Reading events and writing cursors use the loop thread's store
+ * connection: one indexed read per webhook per tick at most, one small
+ * write per delivered event.
+ */
+#include "monitor/notify/notify.h"
+
+#include <inttypes.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "monitor/core/clock.h"
+#include "monitor/core/log.h"
+#include "monitor/core/metrics.h"
+#include "policy/base/rw_error.h"
+
+enum hook_state { HOOK_IDLE, HOOK_SENDING, HOOK_BACKOFF };
+
+struct hook {
+	struct notify *n;
+	const struct rw_webhook_cfg *cfg;
+	enum hook_state state;
+	int64_t cursor; /* the last event delivered (or dropped) */
+	int64_t id;     /* the event being delivered */
+	char *body;     /* its JSON, while SENDING or in BACKOFF */
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char errbuf[CURL_ERROR_SIZE];
+	char refused[64];      /* the guard's reason, when it refused */
+	unsigned attempts;     /* failures of this event so far */
+	int64_t failing_since; /* wall time of its first failure */
+	uint64_t retry_at;     /* loop time */
+	uint64_t delivered, failed, dropped;
+};
+
+struct notify {
+	uv_loop_t *loop;
+	const struct guard *guard;
+	struct store *st;
+	struct curluv cu;
+	uv_timer_t timer;
+	struct hook hooks[RW_MAX_WEBHOOKS];
+	size_t n;
+	notify_render_fn render;
+	int64_t max_id; /* the newest event id at the last poll */
+	notify_closed_cb closed_cb;
+	void *closed_data;
+	int pending_closes;
+};
+
+static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct hook *h = clientp;
+	const char *why;
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKET_BAD;
+	why = guard_check_sockaddr(h->n->guard, &a->addr);
+	if (why) {
+		snprintf(h->refused, sizeof(h->refused), "%s", why);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static size_t discard_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	(void)data;
+	(void)userp;
+	return size * nmemb;
+}
+
+static void log_hook(const struct hook *h, enum rw_log_level lvl, const char *msg,
+                     const char *detail)
+{
+	struct logline l;
+
+	if (log_begin(&l, lvl, msg)) {
+		log_str(&l, "webhook", h->cfg->url);
+		log_int(&l, "event_id", h->id);
+		log_int(&l, "attempts", h->attempts);
+		if (detail)
+			log_str(&l, "detail", detail);
+		log_end(&l);
+	}
+}
+
+/* The event is done with (delivered, or dropped): the cursor moves. */
+static void advance(struct hook *h)
+{
+	int rc = store_webhook_cursor_set(h->n->st, h->cfg->url, h->id, clock_wall_ms());
+
+	if (rc < 0)
+		log_hook(h, RW_LOG_WARN, "webhook cursor not saved (the event may be sent again)",
+		         rw_strerror(rc));
+	h->cursor = h->id;
+	free(h->body);
+	h->body = NULL;
+	h->attempts = 0;
+	h->failing_since = 0;
+	h->state = HOOK_IDLE;
+}
+
+static void failed(struct hook *h, const char *why)
+{
+	int64_t now = clock_wall_ms();
+	uint64_t backoff;
+
+	h->failed++;
+	h->attempts++;
+	if (!h->failing_since)
+		h->failing_since = now;
+	if (now - h->failing_since >= NOTIFY_GIVE_UP_MS) {
+		h->dropped++;
+		log_hook(h, RW_LOG_ERROR, "webhook event dropped after 24 h of failures", why);
+		advance(h);
+		return;
+	}
+	backoff = NOTIFY_BACKOFF_MIN_MS;
+	for (unsigned i = 1; i < h->attempts && backoff < NOTIFY_BACKOFF_MAX_MS; i++)
+		backoff *= 2;
+	if (backoff > NOTIFY_BACKOFF_MAX_MS)
+		backoff = NOTIFY_BACKOFF_MAX_MS;
+	h->retry_at = uv_now(h->n->loop) + backoff;
+	h->state = HOOK_BACKOFF;
+	log_hook(h, RW_LOG_WARN, "webhook delivery failed; retrying", why);
+}
+
+static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
+{
+	struct hook *h = NULL;
+	long status = 0;
+	char why[CURL_ERROR_SIZE + 64];
+
+	(void)cu;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	if (result == CURLE_ABORTED_BY_CALLBACK) {
+		h->state = HOOK_BACKOFF; /* shutdown: sent again after the next start */
+		return;
+	}
+	if (result == CURLE_OK && status >= 200 && status < 300) {
+		h->delivered++;
+		advance(h);
+		return;
+	}
+	if (h->refused[0])
+		snprintf(why, sizeof(why), "refused by the address guard: %s", h->refused);
+	else if (result != CURLE_OK)
+		snprintf(why, sizeof(why), "%s",
+		         h->errbuf[0] ? h->errbuf : curl_easy_strerror(result));
+	else
+		snprintf(why, sizeof(why), "HTTP %ld", status);
+	failed(h, why);
+}
+
+static int send_event(struct hook *h)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char line[64 + 2 * EVP_MAX_MD_SIZE];
+	int n;
+	CURLcode c = CURLE_OK;
+
+	if (!HMAC(EVP_sha256(), h->cfg->secret, (int)strlen(h->cfg->secret),
+	          (const unsigned char *)h->body, strlen(h->body), mac, &maclen))
+		return RW_ENOMEM;
+	curl_slist_free_all(h->hdrs);
+	h->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	n = snprintf(line, sizeof(line), "X-Runwarden-Signature: sha256=");
+	for (unsigned int i = 0; i < maclen; i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", mac[i]);
+	h->hdrs = curl_slist_append(h->hdrs, line);
+	snprintf(line, sizeof(line), "X-Runwarden-Event-Id: %" PRId64, h->id);
+	h->hdrs = curl_slist_append(h->hdrs, line);
+	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
+	if (!h->hdrs)
+		return RW_ENOMEM;
+	curl_easy_reset(h->easy);
+	h->errbuf[0] = '\0';
+	h->refused[0] = '\0';
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (c == CURLE_OK)                                                                 \
+			c = curl_easy_setopt(h->easy, opt, val);                                   \
+	} while (0)
+	SET(CURLOPT_PRIVATE, h);
+	SET(CURLOPT_URL, h->cfg->url);
+	SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_TIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS);
+	SET(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	SET(CURLOPT_OPENSOCKETDATA, h);
+	SET(CURLOPT_HTTPHEADER, h->hdrs);
+	SET(CURLOPT_POSTFIELDS, h->body);
+	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(h->body));
+	SET(CURLOPT_WRITEFUNCTION, discard_cb);
+	SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
+#undef SET
+	if (c != CURLE_OK)
+		return RW_EINVAL;
+	if (curluv_add(&h->n->cu, h->easy) < 0)
+		return RW_ENOMEM;
+	h->state = HOOK_SENDING;
+	return 0;
+}
+
+/* IDLE: loads the next event after the cursor, if any, and sends it. */
+static void next_event(struct hook *h)
+{
+	struct store_event *v = NULL;
+	struct strbuf b;
+	size_t n = 0;
+	int64_t max_id = 0;
+	int rc;
+
+	/* The highest id first: every event up to it is committed, so when
+	 * none after the cursor is of this webhook's kinds, the cursor can
+	 * skip to it without missing one. */
+	rc = store_event_max_id(h->n->st, &max_id);
+	if (rc == 0)
+		h->n->max_id = max_id;
+	if (rc == 0 && max_id > h->cursor)
+		rc = store_events_after(h->n->st, h->cursor, 1, (const char *const *)h->cfg->events,
+		                        &v, &n);
+	if (rc < 0 || max_id <= h->cursor)
+		return;
+	if (n == 0) {
+		h->id = max_id;
+		advance(h);
+		return;
+	}
+	if (v[0].id > max_id) {
+		store_events_free(v, n);
+		return; /* committed after the max was read: next tick */
+	}
+	strbuf_init(&b);
+	h->id = v[0].id;
+	rc = h->n->render(&b, &v[0]);
+	store_events_free(v, n);
+	if (rc < 0) {
+		strbuf_free(&b);
+		return;
+	}
+	h->body = strbuf_take(&b, NULL);
+	if (!h->body)
+		return;
+	if (send_event(h) < 0)
+		failed(h, "the request could not be made");
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct notify *n = t->data;
+	uint64_t now = uv_now(n->loop);
+
+	for (size_t i = 0; i < n->n; i++) {
+		struct hook *h = &n->hooks[i];
+		if (h->state == HOOK_IDLE)
+			next_event(h);
+		else if (h->state == HOOK_BACKOFF && now >= h->retry_at && send_event(h) < 0)
+			failed(h, "the request could not be made");
+	}
+}
+
+int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
+                 const struct guard *guard, struct store *st, char *err, size_t errlen)
+{
+	struct notify *n;
+
+	*out = NULL;
+	if (cfg->n_webhooks == 0)
+		return 0;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return RW_ENOMEM;
+	n->loop = loop;
+	n->guard = guard;
+	n->st = st;
+	for (size_t i = 0; i < cfg->n_webhooks; i++) {
+		struct hook *h = &n->hooks[i];
+		char host[256];
+		const char *why;
+		int rc;
+
+		h->n = n;
+		h->cfg = &cfg->webhooks[i];
+		guard_parse_url(h->cfg->url, host, sizeof(host), NULL, NULL, NULL, 0);
+		why = guard_check_host(guard, host);
+		if (why) {
+			snprintf(err, errlen,
+			         "webhooks[%zu]: url: the address guard refuses %s (%s); allow it "
+			         "with allow_cidrs",
+			         i, host, why);
+			notify_free(n);
+			return RW_EREFUSED;
+		}
+		rc = store_webhook_cursor(st, h->cfg->url, &h->cursor);
+		if (rc == RW_ENOENT) {
+			/* A new webhook starts with the events from now on. */
+			rc = store_event_max_id(st, &h->cursor);
+			if (rc == 0)
+				rc = store_webhook_cursor_set(st, h->cfg->url, h->cursor,
+				                              clock_wall_ms());
+		}
+		h->easy = curl_easy_init();
+		if (rc < 0 || !h->easy) {
+			snprintf(err, errlen, "webhooks[%zu]: cannot start: %s", i,
+			         rc < 0 ? rw_strerror(rc) : "out of memory");
+			n->n = i + 1;
+			notify_free(n);
+			return rc < 0 ? rc : RW_ENOMEM;
+		}
+		n->n = i + 1;
+	}
+	if (curluv_init(&n->cu, loop, done_cb, 8) < 0) {
+		notify_free(n);
+		return RW_ENOMEM;
+	}
+	n->cu.data = n;
+	uv_timer_init(loop, &n->timer);
+	n->timer.data = n;
+	uv_timer_start(&n->timer, tick_cb, NOTIFY_POLL_MS, NOTIFY_POLL_MS);
+	*out = n;
+	return 0;
+}
+
+void notify_set_renderer(struct notify *n, notify_render_fn fn)
+{
+	if (n)
+		n->render = fn;
+}
+
+static void closed_one(struct notify *n)
+{
+	if (--n->pending_closes == 0 && n->closed_cb)
+		n->closed_cb(n, n->closed_data);
+}
+
+static void timer_closed_cb(uv_handle_t *t)
+{
+	closed_one(t->data);
+}
+
+static void cu_closed_cb(struct curluv *cu)
+{
+	closed_one(cu->data);
+}
+
+void notify_close(struct notify *n, notify_closed_cb cb, void *data)
+{
+	if (!n) {
+		if (cb)
+			cb(NULL, data);
+		return;
+	}
+	n->closed_cb = cb;
+	n->closed_data = data;
+	for (size_t i = 0; i < n->n; i++)
+		if (n->hooks[i].state == HOOK_SENDING)
+			curluv_abort(&n->cu, n->hooks[i].easy);
+	n->pending_closes = 2;
+	uv_timer_stop(&n->timer);
+	uv_close((uv_handle_t *)&n->timer, timer_closed_cb);
+	curluv_close(&n->cu, cu_closed_cb);
+}
+
+void notify_free(struct notify *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		curl_easy_cleanup(n->hooks[i].easy);
+		curl_slist_free_all(n->hooks[i].hdrs);
+		free(n->hooks[i].body);
+	}
+	free(n);
+}
+
+void notify_render_metrics(const struct notify *n, struct strbuf *b)
+{
+	int64_t max_event_id = n ? n->max_id : 0;
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+	        {"runwarden_webhook_delivered_total", "counter", "Events delivered (2xx)."},
+	        {"runwarden_webhook_failures_total", "counter", "Delivery attempts that failed."},
+	        {"runwarden_webhook_dropped_total", "counter",
+	         "Events given up after 24 h of failures."},
+	        {"runwarden_webhook_pending_events", "gauge",
+	         "Events after the webhook's cursor (not yet delivered)."},
+	        {"runwarden_webhook_failing", "gauge",
+	         "1 while the webhook's current event is in backoff."},
+	};
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		metrics_family(b, fam[f].name, fam[f].type, fam[f].help);
+		for (size_t i = 0; n && i < n->n; i++) {
+			const struct hook *h = &n->hooks[i];
+			double v = f == 0   ? (double)h->delivered
+			           : f == 1 ? (double)h->failed
+			           : f == 2 ? (double)h->dropped
+			           : f == 3 ? (double)(max_event_id > h->cursor
+			                                       ? max_event_id - h->cursor
+			                                       : 0)
+			                    : (double)(h->state == HOOK_BACKOFF);
+			char url[512];
+			snprintf(url, sizeof(url), "%.*s", (int)strcspn(h->cfg->url, "?#"),
+			         h->cfg->url);
+			strbuf_printf(b, "%s{url=", fam[f].name);
+			metrics_label_value(b, url);
+			strbuf_puts(b, "} ");
+			metrics_value(b, v);
+			strbuf_puts(b, "\n");
+		}
+	}
+}

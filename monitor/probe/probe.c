@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * probe.c — HTTP probes over the easy-handle pool; see probe.h.
+ *
+ * A probe's life: prober_start() takes a handle from the pool (or makes one,
+ * up to the cap), resolves the host if it is a name whose cached address has
+ * expired, configures the handle and adds it to the multi handle. When curl
+ * is done, classify() turns the result into an error class, the handle goes
+ * back to the pool, and the callback runs. The `live` list holds every probe
+ * from start to callback, so shutdown can cancel each exactly once.
+ */
+#include "monitor/probe/probe.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "monitor/core/log.h"
+#include "policy/base/rw_error.h"
+
+struct probe {
+	CURL *easy;
+	struct prober *pr;
+	struct runner *r;
+	struct probe *next, *prev; /* live list, or free list (next only) */
+	struct curl_slist *resolve;
+	uv_getaddrinfo_t gai;
+	bool resolving;
+	bool in_multi;
+	bool guard_refused;
+	bool too_large;
+	bool configured; /* the options shared by every probe are set */
+	int64_t t_ms;
+	size_t body_len;
+	size_t body_cap;
+	char *body; /* grown on demand up to PROBE_BODY_MAX + 1: most are tiny */
+	char guard_reason[48];
+	char errbuf[CURL_ERROR_SIZE];
+	/* "-HOST:PORT" of this handle's previous transfer: see set_resolve(). */
+	char prev_key[sizeof(((struct runner *)0)->host) + 8];
+};
+
+static void live_add(struct prober *pr, struct probe *p)
+{
+	p->prev = NULL;
+	p->next = pr->live;
+	if (pr->live)
+		pr->live->prev = p;
+	pr->live = p;
+	pr->in_flight++;
+}
+
+static void live_remove(struct prober *pr, struct probe *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		pr->live = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	pr->in_flight--;
+}
+
+static void probe_free(struct probe *p)
+{
+	if (!p)
+		return;
+	curl_easy_cleanup(p->easy);
+	curl_slist_free_all(p->resolve);
+	free(p->body);
+	free(p);
+}
+
+static void maybe_closed(struct prober *pr);
+
+/* Ends a probe: back to the pool, then the callback. */
+static void finish(struct probe *p, struct probe_result *res)
+{
+	struct prober *pr = p->pr;
+	struct runner *r = p->r;
+
+	live_remove(pr, p);
+	r->inflight = NULL;
+	curl_slist_free_all(p->resolve);
+	p->resolve = NULL;
+	p->r = NULL;
+	if (p->body_cap > 4096) { /* a rare big body: do not keep it pooled */
+		free(p->body);
+		p->body = NULL;
+		p->body_cap = 0;
+	}
+	if (pr->closing) {
+		probe_free(p);
+		pr->n_alloc--;
+	} else {
+		p->next = pr->free_list;
+		pr->free_list = p;
+	}
+	pr->done_cb(pr, r, res);
+	if (pr->closing)
+		maybe_closed(pr);
+}
+
+static void result_init(struct probe_result *res, const struct probe *p)
+{
+	memset(res, 0, sizeof(*res));
+	res->t_ms = p->t_ms;
+	res->latency_us = -1;
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct probe *p = userp;
+	size_t n = size * nmemb;
+
+	if (p->body_len + n > PROBE_BODY_MAX) {
+		p->too_large = true;
+		return 0; /* curl ends the transfer with CURLE_WRITE_ERROR */
+	}
+	if (p->body_len + n + 1 > p->body_cap) {
+		size_t ncap = p->body_cap ? p->body_cap : 512;
+		char *nb;
+		while (ncap < p->body_len + n + 1)
+			ncap *= 2;
+		nb = realloc(p->body, ncap);
+		if (!nb)
+			return 0;
+		p->body = nb;
+		p->body_cap = ncap;
+	}
+	memcpy(p->body + p->body_len, data, n);
+	p->body_len += n;
+	return n;
+}
+
+static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct probe *p = clientp;
+	const char *why;
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKET_BAD;
+	why = guard_check_sockaddr(p->pr->guard, &a->addr);
+	if (why) {
+		p->guard_refused = true;
+		snprintf(p->guard_reason, sizeof(p->guard_reason), "%s", why);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static bool is_tls_error(CURLcode c)
+{
+	switch (c) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED: return true;
+	default: return false;
+	}
+}
+
+/* Reads the optional {"busy": bool, "version": str} body of a 2xx answer.
+ * Only a body that says it is JSON is parsed; a broken one is class body. */
+static enum rw_errclass check_body(struct probe *p, struct probe_result *res)
+{
+	char *ctype = NULL;
+	cJSON *doc, *busy;
+
+	curl_easy_getinfo(p->easy, CURLINFO_CONTENT_TYPE, &ctype);
+	if (!ctype || strncasecmp(ctype, "application/json", 16) != 0 || p->body_len == 0)
+		return RW_ERRCLASS_NONE;
+	p->body[p->body_len] = '\0';
+	doc = cJSON_ParseWithLength(p->body, p->body_len);
+	if (!doc || !cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		snprintf(res->detail, sizeof(res->detail), "the JSON body does not parse");
+		return RW_ERRCLASS_BODY;
+	}
+	busy = cJSON_GetObjectItemCaseSensitive(doc, "busy");
+	if (busy && !cJSON_IsBool(busy)) {
+		cJSON_Delete(doc);
+		snprintf(res->detail, sizeof(res->detail), "\"busy\" is not true or false");
+		return RW_ERRCLASS_BODY;
+	}
+	res->busy = cJSON_IsTrue(busy);
+	cJSON_Delete(doc);
+	return RW_ERRCLASS_NONE;
+}
+
+static void classify(struct probe *p, CURLcode result, struct probe_result *res)
+{
+	long code = 0;
+	curl_off_t total_us = -1;
+
+	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
+	res->http_status = (int)code;
+	if (code > 0 && curl_easy_getinfo(p->easy, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+		res->latency_us = total_us > INT32_MAX ? INT32_MAX : (int32_t)total_us;
+
+	if (result == CURLE_OK) {
+		if (code < 200 || code > 299) {
+			res->cls = RW_ERRCLASS_HTTP_STATUS;
+			snprintf(res->detail, sizeof(res->detail), "HTTP status %ld", code);
+		} else {
+			res->cls = check_body(p, res);
+		}
+		return;
+	}
+	snprintf(res->detail, sizeof(res->detail), "%s",
+	         p->errbuf[0] ? p->errbuf : curl_easy_strerror(result));
+	if (p->guard_refused) {
+		res->cls = RW_ERRCLASS_REFUSED_BY_GUARD;
+		snprintf(res->detail, sizeof(res->detail), "address refused by the guard: %s",
+		         p->guard_reason);
+	} else if (p->too_large || result == CURLE_FILESIZE_EXCEEDED) {
+		res->cls = RW_ERRCLASS_TOO_LARGE;
+	} else if (result == CURLE_COULDNT_RESOLVE_HOST || result == CURLE_COULDNT_RESOLVE_PROXY) {
+		res->cls = RW_ERRCLASS_DNS;
+	} else if (result == CURLE_OPERATION_TIMEDOUT) {
+		res->cls = RW_ERRCLASS_TIMEOUT;
+	} else if (is_tls_error(result)) {
+		res->cls = RW_ERRCLASS_TLS;
+	} else if (result == CURLE_TOO_MANY_REDIRECTS) {
+		res->cls = RW_ERRCLASS_HTTP_STATUS;
+	} else {
+		/* No answer yet: the connection failed; after one: the body. */
+		res->cls = code == 0 ? RW_ERRCLASS_CONNECT : RW_ERRCLASS_BODY;
+	}
+}
+
+static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
+{
+	struct probe *p = NULL;
+	struct probe_result res;
+	(void)cu;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
+	p->in_multi = false;
+	result_init(&res, p);
+	if (result == CURLE_ABORTED_BY_CALLBACK && p->pr->closing)
+		res.canceled = true;
+	else
+		classify(p, result, &res);
+	finish(p, &res);
+}
+
+static int configure(struct probe *p)
+{
+	struct runner *r = p->r;
+	CURL *e = p->easy;
+	CURLcode c = CURLE_OK;
+
+	p->errbuf[0] = '\0';
+	p->body_len = 0;
+	p->too_large = false;
+	p->guard_refused = false;
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (c == CURLE_OK)                                                                 \
+			c = curl_easy_setopt(e, opt, val);                                         \
+	} while (0)
+	/* What every probe shares is set once per pooled handle, not reset
+	 * and set again per probe (curl_easy_reset and twenty setopts cost
+	 * ~15 allocations a probe). Options persist across transfers. */
+	if (!p->configured) {
+		SET(CURLOPT_PRIVATE, p);
+		SET(CURLOPT_ERRORBUFFER, p->errbuf);
+		SET(CURLOPT_NOSIGNAL, 1L);
+		SET(CURLOPT_PROTOCOLS_STR, "http,https");
+		SET(CURLOPT_FOLLOWLOCATION, 0L);
+		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PROBE_BODY_MAX);
+		SET(CURLOPT_WRITEFUNCTION, write_cb);
+		SET(CURLOPT_WRITEDATA, p);
+		SET(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+		SET(CURLOPT_OPENSOCKETDATA, p);
+		SET(CURLOPT_FORBID_REUSE, 1L);
+		SET(CURLOPT_FRESH_CONNECT, 1L);
+		SET(CURLOPT_DNS_CACHE_TIMEOUT, -1L);
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+		SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
+		SET(CURLOPT_TCP_NODELAY, 1L);
+		p->configured = c == CURLE_OK;
+	}
+	/* What differs between runners is set for every probe (the resolve
+	 * list too when empty, so none is left from the previous probe). */
+	SET(CURLOPT_URL, r->url);
+	SET(CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)r->timeout_ms);
+	SET(CURLOPT_RESOLVE, p->resolve);
+#undef SET
+	return c == CURLE_OK ? 0 : (c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL);
+}
+
+/* The CURLOPT_RESOLVE list of a transfer.
+ *
+ * Curl keeps an entry per HOST:PORT in the multi handle's DNS cache, IP
+ * literals included, and with CURLOPT_DNS_CACHE_TIMEOUT -1 it never drops
+ * one: with 10,000 runners the cache holds 10,000 entries in a hash of a few
+ * dozen slots, and every transfer's lookup walks a chain of ~140 of them
+ * (measured: ~9 % of a probe's CPU, tests/bench/probe_bench.sh). So each
+ * handle first removes the entry its previous transfer left ("-HOST:PORT",
+ * libcurl >= 7.42) and the cache holds at most one entry per pooled handle.
+ * An entry another transfer is still using stays alive until that transfer
+ * is done (curl reference-counts them). Curl's removal syntax cannot name an
+ * IPv6 literal (the host ends at the first ':'), so those entries stay:
+ * one per IPv6-literal runner at most.
+ *
+ * Then, for a host name, the address we resolved and cached ourselves, so
+ * curl does not resolve. */
+static int set_resolve(struct probe *p)
+{
+	struct runner *r = p->r;
+	struct curl_slist *list = NULL, *l;
+	char ip[INET6_ADDRSTRLEN], line[sizeof(r->host) + INET6_ADDRSTRLEN + 16];
+	const void *src;
+
+	curl_slist_free_all(p->resolve);
+	p->resolve = NULL;
+	if (p->prev_key[0]) {
+		list = curl_slist_append(NULL, p->prev_key);
+		if (!list)
+			return RW_ENOMEM;
+	}
+	if (strchr(r->host, ':'))
+		p->prev_key[0] = '\0';
+	else
+		snprintf(p->prev_key, sizeof(p->prev_key), "-%s:%d", r->host, r->port);
+	if (!r->host_is_ip) {
+		if (r->addr.ss_family == AF_INET6)
+			src = &((struct sockaddr_in6 *)&r->addr)->sin6_addr;
+		else
+			src = &((struct sockaddr_in *)&r->addr)->sin_addr;
+		if (!inet_ntop(r->addr.ss_family, src, ip, sizeof(ip))) {
+			curl_slist_free_all(list);
+			return RW_EINVAL;
+		}
+		snprintf(line, sizeof(line),
+		         r->addr.ss_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s", r->host,
+		         r->port, ip);
+		l = curl_slist_append(list, line);
+		if (!l) {
+			curl_slist_free_all(list);
+			return RW_ENOMEM;
+		}
+		list = l;
+	}
+	p->resolve = list;
+	return 0;
+}
+
+/* Configures and adds the transfer; on failure finishes the probe with a
+ * connect-class result (the probe was started, so its callback must run). */
+static void launch(struct probe *p)
+{
+	struct probe_result res;
+	int rc = 0;
+
+	rc = set_resolve(p);
+	if (rc == 0)
+		rc = configure(p);
+	if (rc == 0)
+		rc = curluv_add(&p->pr->cu, p->easy);
+	if (rc == 0) {
+		p->in_multi = true;
+		return;
+	}
+	result_init(&res, p);
+	res.canceled = rc == RW_ECANCELED;
+	res.cls = RW_ERRCLASS_CONNECT;
+	snprintf(res.detail, sizeof(res.detail), "could not start the transfer: %s",
+	         rw_strerror(rc));
+	finish(p, &res);
+}
+
+static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct probe *p = req->data;
+	struct prober *pr = p->pr;
+	struct probe_result res;
+	struct addrinfo *a;
+
+	p->resolving = false;
+	pr->resolving--;
+	if (pr->closing) {
+		uv_freeaddrinfo(ai);
+		result_init(&res, p);
+		res.canceled = true;
+		finish(p, &res);
+		return;
+	}
+	for (a = ai; status == 0 && a; a = a->ai_next) {
+		if (a->ai_family == AF_INET || a->ai_family == AF_INET6) {
+			memcpy(&p->r->addr, a->ai_addr, a->ai_addrlen);
+			p->r->addr_expires = uv_now(pr->loop) + PROBE_DNS_TTL_MS;
+			break;
+		}
+	}
+	uv_freeaddrinfo(ai);
+	if (status != 0 || !a) {
+		result_init(&res, p);
+		res.cls = RW_ERRCLASS_DNS;
+		snprintf(res.detail, sizeof(res.detail), "%s: %s", p->r->host,
+		         status ? uv_strerror(status) : "no IPv4 or IPv6 address");
+		finish(p, &res);
+		return;
+	}
+	launch(p);
+}
+
+int prober_init(struct prober *pr, uv_loop_t *loop, const struct guard *guard,
+                struct rw_clock *clock, size_t max, probe_done_cb cb)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->loop = loop;
+	pr->guard = guard;
+	pr->clock = clock;
+	pr->max = max;
+	pr->done_cb = cb;
+	/* A small connection cache: probes never reuse connections. */
+	return curluv_init(&pr->cu, loop, done_cb, 16);
+}
+
+int prober_start(struct prober *pr, struct runner *r)
+{
+	struct probe *p;
+	struct addrinfo hints;
+	char port[8];
+	int rc;
+
+	if (pr->closing)
+		return RW_ECANCELED;
+	if (pr->in_flight >= pr->max)
+		return RW_EBUSY;
+	p = pr->free_list;
+	if (p) {
+		pr->free_list = p->next;
+	} else {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return RW_ENOMEM;
+		p->easy = curl_easy_init();
+		if (!p->easy) {
+			free(p);
+			return RW_ENOMEM;
+		}
+		p->pr = pr;
+		pr->n_alloc++;
+	}
+	p->r = r;
+	p->t_ms = clock_now_ms(pr->clock);
+	r->inflight = p;
+	live_add(pr, p);
+
+	if (r->host_is_ip || uv_now(pr->loop) < r->addr_expires) {
+		launch(p);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", r->port);
+	p->gai.data = p;
+	rc = uv_getaddrinfo(pr->loop, &p->gai, gai_cb, r->host, port, &hints);
+	if (rc < 0) {
+		struct probe_result res;
+		result_init(&res, p);
+		res.cls = RW_ERRCLASS_DNS;
+		snprintf(res.detail, sizeof(res.detail), "%s: %s", r->host, uv_strerror(rc));
+		finish(p, &res);
+		return 0;
+	}
+	p->resolving = true;
+	pr->resolving++;
+	return 0;
+}
+
+static void cu_closed_cb(struct curluv *cu)
+{
+	struct prober *pr = (struct prober *)((char *)cu - offsetof(struct prober, cu));
+	if (pr->closed_cb)
+		pr->closed_cb(pr);
+}
+
+/* Once no probe is live, free the pool and close curl's handles. */
+static void maybe_closed(struct prober *pr)
+{
+	if (pr->live || pr->cu.closing)
+		return;
+	while (pr->free_list) {
+		struct probe *p = pr->free_list;
+		pr->free_list = p->next;
+		probe_free(p);
+		pr->n_alloc--;
+	}
+	curluv_close(&pr->cu, cu_closed_cb);
+}
+
+void prober_close(struct prober *pr, prober_closed_cb cb)
+{
+	struct probe *p, *next;
+
+	pr->closing = true;
+	pr->closed_cb = cb;
+	for (p = pr->live; p; p = next) {
+		next = p->next;
+		if (p->in_multi)
+			curluv_abort(&pr->cu, p->easy); /* runs done_cb → finish */
+		else if (p->resolving)
+			uv_cancel((uv_req_t *)&p->gai); /* gai_cb → finish */
+	}
+	maybe_closed(pr);
+}

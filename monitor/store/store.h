@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h — runwarden's memory: one SQLite file in WAL mode.
+ *
+ * The store is synchronous and single-connection: a `struct store` is used by
+ * one thread at a time. The daemon opens two: the writer thread's (samples,
+ * state changes, ticks, in batched transactions) and the loop thread's
+ * (registry reloads and history queries, which WAL lets run beside the
+ * writer). Times are UTC wall-clock milliseconds. SQLite result codes are
+ * converted to RW_E* here and never leave this module.
+ *
+ * Schema (migrations by PRAGMA user_version, see store.c):
+ *   operators, tokens, runners, runner_targets, runner_labels, samples,
+ *   intervals, monitor_runs, blind_periods, policy_versions, error_classes,
+ *   states, flags, maintenance, incidents, rollups, rollup_days, events,
+ *   webhook_cursors.
+ * `intervals` holds one row per state change, (runner_id, start_ms) unique;
+ * a row holds until the next row of the same runner.
+ */
+#ifndef RW_STORE_H
+#define RW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/account.h"
+#include "policy/policy.h"
+
+struct store;
+
+enum store_open_flags {
+	STORE_CREATE = 1,   /* create the file and migrate it if needed */
+	STORE_READONLY = 2, /* open read-only; never migrates */
+};
+
+/**
+ * Opens (and with STORE_CREATE creates and migrates) the database at @p path.
+ * @param out    receives the store; the caller frees it with store_close().
+ * @param err    receives one line naming the file and the cause on failure.
+ * @return 0, RW_ENOENT (no file and no STORE_CREATE), RW_ESCHEMA (written by
+ *         a newer runwarden), RW_EIO, RW_ENOMEM.
+ */
+int store_open(struct store **out, const char *path, unsigned flags, char *err, size_t errlen);
+
+/** The schema version (PRAGMA user_version) this runwarden writes. */
+int store_schema_version(void);
+
+/** Closes the store. Accepts NULL. */
+void store_close(struct store *st);
+
+/** The last SQLite error message of this connection (for logs). */
+const char *store_errmsg(const struct store *st);
+
+/** Transactions. store_begin() takes the write lock at once (IMMEDIATE). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* ---- the writer's records -------------------------------------------- */
+
+enum store_rec_kind {
+	STORE_REC_SAMPLE = 1, /* one probe result */
+	STORE_REC_CHANGE = 2, /* one state change of one runner */
+	STORE_REC_TICK = 3,   /* the monitor was alive at ts_ms */
+	STORE_REC_BLIND = 4,  /* the monitor was blind over [start, end) */
+	STORE_REC_FLAG = 5,   /* a runner was flagged or unflagged */
+	STORE_REC_EVENT = 6,  /* an event the daemon saw (eligibility, maintenance) */
+};
+
+/** Why the monitor was blind; stored as text in blind_periods.cause. */
+enum store_blind_cause {
+	STORE_BLIND_DOWNTIME = 1,   /* the daemon was not running */
+	STORE_BLIND_TICK_GAP = 2,   /* the daemon's loop did not tick */
+	STORE_BLIND_CANARY = 3,     /* most of the policy's canaries failed */
+	STORE_BLIND_CORRELATED = 4, /* many runners failed at once with network errors */
+	STORE_BLIND_STORAGE = 5,    /* the writer's transactions failed */
+};
+#define STORE_BLIND_CAUSE_COUNT 6 /* one more than the highest cause */
+
+/** "downtime", "tick_gap", "canary", "correlated", "storage" ("unknown" otherwise). */
+const char *store_blind_cause_name(int cause);
+
+struct store_rec {
+	uint8_t kind; /* enum store_rec_kind */
+	union {
+		struct {
+			int64_t runner_id;
+			int64_t ts_ms;
+			int32_t latency_us;  /* -1 when no answer */
+			int16_t http_status; /* 0 when no answer */
+			uint8_t errclass;    /* enum rw_errclass */
+		} sample;
+		struct {
+			int64_t runner_id;
+			int64_t start_ms;
+			uint8_t state; /* enum rw_state */
+		} change;
+		struct {
+			int64_t run_id;
+			int64_t ts_ms;
+		} tick;
+		struct {
+			int64_t start_ms;
+			int64_t end_ms;
+			uint8_t cause; /* enum store_blind_cause */
+		} blind;
+		struct {
+			int64_t runner_id;
+			int64_t at_ms;
+			uint8_t kind;   /* enum store_event_kind */
+			uint8_t reason; /* ineligible: enum store_reason */
+		} event;
+		struct {
+			int64_t runner_id;
+			int64_t at_ms;
+			int64_t policy_id;      /* policy_versions.id in force */
+			uint32_t uptime_ppm;    /* rolling-window uptime */
+			uint32_t threshold_ppm; /* the floor, or floor + restore margin */
+			uint8_t flagged;        /* 1: flagged, 0: unflagged */
+		} flag;
+	} u;
+};
+
+/**
+ * Writes @p n records in one transaction; all or nothing.
+ * @return 0, RW_EBUSY, RW_EIO.
+ */
+int store_write_batch(struct store *st, const struct store_rec *recs, size_t n);
+
+/* ---- the monitor's own runs ------------------------------------------ */
+
+/**
+ * Records that a daemon run starts at @p now_ms.
+ * @param run_id        receives the new run's id.
+ * @param prev_tick_ms  receives the last tick of the previous run, or -1.
+ */
+int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *prev_tick_ms);
+
+/** The latest tick of any run, or -1 when the monitor never ran. */
+int store_last_tick(struct store *st, int64_t *tick_ms);
+
+/* ---- history ----------------------------------------------------------- */
+
+/**
+ * Reads the changes of @p runner_id that matter for [from_ms, to_ms): the
+ * last one starting at or before from_ms, and every one starting before
+ * to_ms, sorted by start.
+ * @param out  receives a malloc'd array the caller frees (NULL when n is 0).
+ */
+int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
+                    struct rw_interval **out, size_t *n);
+
+/** Counts the samples of @p runner_id (tests and `runner show`). */
+int store_sample_count(struct store *st, int64_t runner_id, int64_t *count);
+
+/** Deletes at most @p limit samples older than @p before_ms. */
+int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *deleted);
+
+/* ---- policy versions ------------------------------------------------- */
+
+/**
+ * Records that the policy with @p sha256_hex took effect at @p now_ms, unless
+ * it is already the latest recorded one (then nothing is written).
+ * @param id  receives its row id in policy_versions; may be NULL.
+ */
+int store_record_policy(struct store *st, const char *sha256_hex, int version, const char *body,
+                        int64_t now_ms, int64_t *id);
+
+/** One row of policy_versions; body is owned by it. */
+struct store_policy_version {
+	int64_t id;
+	char sha256[65]; /* lowercase hex */
+	int version;     /* the policy's "version" field */
+	char *body;      /* the bytes that were hashed */
+	int64_t effective_ms;
+};
+
+/**
+ * Reads the latest recorded policy (the highest id): the one in force, as far
+ * as the store knows. Free @p out with store_policy_version_deinit().
+ * @return 0, RW_ENOENT (no policy recorded yet), RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_policy_latest(struct store *st, struct store_policy_version *out);
+
+/** Frees what a store_policy_version owns. Accepts NULL. */
+void store_policy_version_deinit(struct store_policy_version *pv);
+
+/* ---- backup ------------------------------------------------------------ */
+
+/**
+ * Copies the live database to @p dest_path with the SQLite online backup
+ * API, then checks the copy with PRAGMA integrity_check.
+ * @return 0, RW_EEXIST (dest exists), RW_EIO.
+ */
+int store_backup(struct store *st, const char *dest_path, char *err, size_t errlen);
+
+/** Runs PRAGMA integrity_check; 0 when it answers "ok". */
+int store_integrity_check(struct store *st, char *err, size_t errlen);
+
+/* ---- registry (store_registry.c) --------------------------------------- */
+
+enum store_runner_status {
+	STORE_RUNNER_PENDING = 0,
+	STORE_RUNNER_APPROVED = 1,
+	STORE_RUNNER_RETIRED = 2,
+};
+
+/** Returns "pending", "approved" or "retired". */
+const char *store_runner_status_name(int status);
+
+struct store_operator {
+	int64_t id;
+	char *name;
+	char *email;
+	int64_t created_ms;
+};
+
+/** A runner as stored; strings and the targets array are owned by it. */
+struct store_runner {
+	int64_t id;
+	int64_t operator_id;
+	char *operator_name;
+	char *name;
+	char *kind; /* "http" (also "push", "github" later) */
+	char *url;  /* NULL unless kind is "http" */
+	char **targets;
+	size_t n_targets;
+	char **labels; /* runs-on labels, sorted; may be empty */
+	size_t n_labels;
+	int status;          /* enum store_runner_status */
+	uint32_t interval_s; /* 0: the policy's default */
+	uint32_t timeout_ms; /* 0: the policy's default */
+	int64_t created_ms;
+	int64_t retired_ms; /* 0 unless retired */
+	int64_t gen;        /* registry generation of the last change */
+	int last_state;     /* enum rw_state of the latest stored change */
+	int64_t last_state_ms;
+	bool flagged; /* the latest stored flag row says flagged */
+	int64_t flag_since_ms;
+};
+
+/**
+ * Adds an operator. The token is stored only as its SHA-256.
+ * @return 0, RW_EEXIST (name taken), RW_EIO.
+ */
+int store_operator_add(struct store *st, const char *name, const char *email,
+                       const uint8_t token_sha256[32], int64_t now_ms, int64_t *id);
+
+/** Looks an operator up by name. @return 0 or RW_ENOENT. */
+int store_operator_find(struct store *st, const char *name, int64_t *id);
+
+/** Lists every operator by name; free with store_operators_free(). */
+int store_operator_list(struct store *st, struct store_operator **out, size_t *n);
+void store_operators_free(struct store_operator *ops, size_t n);
+
+/**
+ * Adds a runner (fields of @p r: operator_id, name, kind, url, targets,
+ * status, interval_s, timeout_ms) and its first interval, UNKNOWN from
+ * @p now_ms. Sets r->id, r->gen and r->created_ms.
+ * @return 0, RW_EEXIST (name taken), RW_ENOENT (no such operator), RW_EIO.
+ */
+int store_runner_add(struct store *st, struct store_runner *r, int64_t now_ms);
+
+/** store_runner_add() inside the caller's transaction (store_begin()). */
+int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms);
+
+/**
+ * Lists runners whose registry generation is above @p after_gen (0: all),
+ * ordered by id. Free with store_runners_free().
+ */
+int store_runner_list(struct store *st, int64_t after_gen, struct store_runner **out, size_t *n);
+
+/** Reads one runner by name (or, when @p name is NULL, by @p id). */
+int store_runner_get(struct store *st, const char *name, int64_t id, struct store_runner *out);
+
+/** Changes a runner's status (and retired_ms when retiring); bumps its gen. */
+int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms);
+
+/**
+ * Changes a runner's URL (unless NULL), targets and labels (each unless NULL;
+ * labels may be an empty list), interval and
+ * timeout (unless negative), and bumps its gen; one transaction. The caller
+ * validates (runner_spec.h).
+ * @return 0, RW_ENOENT, RW_EBUSY, RW_EIO.
+ */
+int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
+                        size_t n_targets, const char *const *labels, size_t n_labels,
+                        long interval_s, long timeout_ms);
+
+/** The highest registry generation, 0 when there are no runners. */
+int store_registry_gen(struct store *st, int64_t *gen);
+
+void store_runner_deinit(struct store_runner *r);
+void store_runners_free(struct store_runner *rs, size_t n);
+
+/* ---- maintenance windows (store_maintenance.c) --------------------------
+ *
+ * A declared window [start_ms, end_ms) of one runner. Rows are never
+ * deleted: they are the evidence the accounting credits. Removing one sets
+ * removed_ms and
+ *   - before it starts (start_ms >= now): cancels it; it no longer counts;
+ *   - while it runs (start_ms < now < end_ms): ends it early, end_ms = now;
+ *   - after it is over (end_ms <= now): is refused (RW_EINVAL).
+ * Adding and removing bump the runner's registry generation in the same
+ * transaction, so a running daemon picks the change up with the runner.
+ */
+
+/** One maintenance window as stored; runner_name and reason are owned by it. */
+struct store_maintenance {
+	int64_t id;
+	int64_t runner_id;
+	char *runner_name;
+	int64_t start_ms;
+	int64_t end_ms; /* > start_ms; the removal time when ended early */
+	int64_t declared_ms;
+	char *reason;
+	int64_t removed_ms; /* 0 unless removed */
+};
+
+/**
+ * Whether @p m was cancelled before it started (removed_ms <= start_ms): such
+ * a window is not part of the accounting. A window ended early still is.
+ */
+bool store_maintenance_cancelled(const struct store_maintenance *m);
+
+/**
+ * Declares a maintenance window of @p runner_id over [@p start_ms, @p end_ms),
+ * declared at @p declared_ms, and bumps the runner's generation; one
+ * transaction. The caller validates the reason and the times (the CLI and API
+ * share maintenance_spec.h); the store checks only what the schema needs.
+ * @param reason  copied; must not be NULL.
+ * @param id      receives the new window's id; may be NULL.
+ * @return 0, RW_EINVAL (end_ms <= start_ms, no reason), RW_ENOENT (no such
+ *         runner), RW_EBUSY, RW_EIO.
+ */
+int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms, int64_t end_ms,
+                          int64_t declared_ms, const char *reason, int64_t *id);
+
+/**
+ * Lists the windows of @p runner_id (0: of every runner) that overlap
+ * [@p from_ms, @p to_ms), ordered by start, then id. Cancelled windows (see
+ * store_maintenance_cancelled()) are left out unless @p include_removed;
+ * windows ended early are always in, with their shortened end.
+ * @param out  receives a malloc'd array (NULL when *n is 0); free it with
+ *             store_maintenance_free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_maintenance_list(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
+                           bool include_removed, struct store_maintenance **out, size_t *n);
+
+/**
+ * Reads one window by id, removed or not. Free with store_maintenance_deinit().
+ * @return 0, RW_ENOENT, RW_ENOMEM, RW_EIO.
+ */
+int store_maintenance_get(struct store *st, int64_t id, struct store_maintenance *out);
+
+/**
+ * Removes window @p id at @p now_ms by the rules above, and bumps its
+ * runner's generation; one transaction.
+ * @return 0, RW_ENOENT (no such window), RW_EINVAL (already over, or already
+ *         removed), RW_EBUSY, RW_EIO.
+ */
+int store_maintenance_remove(struct store *st, int64_t id, int64_t now_ms);
+
+/** Frees what a store_maintenance owns. Accepts NULL. */
+void store_maintenance_deinit(struct store_maintenance *m);
+
+/** Frees an array from store_maintenance_list(). Accepts NULL. */
+void store_maintenance_free(struct store_maintenance *ms, size_t n);
+
+/* ---- tokens (store_auth.c) ---------------------------------------------
+ *
+ * Bearer tokens are stored only as their SHA-256; the raw token is shown
+ * once and never written. A token belongs to an operator; a heartbeat token
+ * is also scoped to one runner (runner_id) and is good for nothing else.
+ * Tokens are never deleted: revoking one sets revoked_ms.
+ */
+
+struct store_token {
+	int64_t id;
+	int64_t operator_id;
+	int64_t runner_id; /* 0 unless scoped to one runner */
+	int64_t created_ms;
+	int64_t expires_ms; /* 0: never */
+	int64_t revoked_ms; /* 0: not revoked */
+};
+
+/**
+ * Adds a token of @p operator_id (scoped to @p runner_id unless 0).
+ * @param expires_ms  0: never expires.
+ * @param id          receives the token's id; may be NULL.
+ * @return 0, RW_ENOENT (no such operator or runner), RW_EEXIST (hash taken),
+ *         RW_EBUSY, RW_EIO.
+ */
+int store_token_add(struct store *st, int64_t operator_id, int64_t runner_id,
+                    const uint8_t sha256[32], int64_t now_ms, int64_t expires_ms, int64_t *id);
+
+/** Finds the token whose hash is @p sha256, revoked or not. @return 0 or RW_ENOENT. */
+int store_token_find(struct store *st, const uint8_t sha256[32], struct store_token *out);
+
+/**
+ * Lists the tokens of @p operator_id by id. @p out is malloc'd (NULL when
+ * *n is 0); the caller frees it with free().
+ */
+int store_token_list(struct store *st, int64_t operator_id, struct store_token **out, size_t *n);
+
+/**
+ * Revokes token @p token_id of @p operator_id at @p now_ms.
+ * @return 0, RW_ENOENT (no such token of that operator), RW_EINVAL (already
+ *         revoked), RW_EBUSY, RW_EIO.
+ */
+int store_token_revoke(struct store *st, int64_t operator_id, int64_t token_id, int64_t now_ms);
+
+/** Reads one operator by id; free its strings with store_operators_free(op, 1)'s rules. */
+int store_operator_get(struct store *st, int64_t id, struct store_operator *out);
+
+/** Frees what a store_operator owns. Accepts NULL. */
+void store_operator_deinit(struct store_operator *op);
+
+/* ---- incidents (store_incident.c) ---------------------------------------
+ *
+ * One incident per DOWN interval, opened and closed by the writer in the
+ * same transaction as the interval (store.c, write_one()): start_ms is the
+ * DOWN interval's start, end_ms the start of the next interval (0 while
+ * open). An incident whose DOWN interval was replaced by the monitor's own
+ * blindness is voided and left out of every listing. The operator's
+ * acknowledge and mitigate times are what the report's time-to-acknowledge
+ * and time-to-mitigate are measured from (start_ms).
+ */
+
+struct store_incident {
+	int64_t id;
+	int64_t runner_id;
+	char *runner_name;
+	int64_t operator_id;
+	int64_t start_ms;
+	int64_t end_ms;       /* 0 while open */
+	int64_t ack_ms;       /* 0 until acknowledged */
+	char *ack_note;       /* NULL until acknowledged */
+	int64_t mitigated_ms; /* 0 until mitigated */
+	char *mitigated_note; /* NULL unless given */
+};
+
+/**
+ * Lists the incidents that overlap [@p from_ms, @p to_ms) (open ones reach
+ * to infinity), of @p runner_id unless 0, of @p operator_id's runners unless
+ * 0, voided ones left out, ordered by start then id.
+ * @param out  malloc'd (NULL when *n is 0); free with store_incidents_free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id, int64_t from_ms,
+                        int64_t to_ms, struct store_incident **out, size_t *n);
+
+/** Reads one incident (not voided). @return 0, RW_ENOENT, RW_ENOMEM, RW_EIO. */
+int store_incident_get(struct store *st, int64_t id, struct store_incident *out);
+
+/**
+ * Acknowledges incident @p id at @p now_ms with @p note (copied; not NULL).
+ * @return 0, RW_ENOENT, RW_EEXIST (already acknowledged), RW_EBUSY, RW_EIO.
+ */
+int store_incident_ack(struct store *st, int64_t id, int64_t now_ms, const char *note);
+
+/**
+ * Marks incident @p id mitigated at @p now_ms, with an optional @p note. An
+ * incident not yet acknowledged is acknowledged at the same time.
+ * @return 0, RW_ENOENT, RW_EEXIST (already mitigated), RW_EBUSY, RW_EIO.
+ */
+int store_incident_mitigate(struct store *st, int64_t id, int64_t now_ms, const char *note);
+
+/** Frees what a store_incident owns. Accepts NULL. */
+void store_incident_deinit(struct store_incident *inc);
+
+/** Frees an array from store_incident_list(). Accepts NULL. */
+void store_incidents_free(struct store_incident *v, size_t n);
+
+/* ---- reports: daily rollups (store_rollup.c) -----------------------------
+ *
+ * One row per runner and completed UTC day with samples: that day's
+ * struct rollup_day (policy/rollup.h: samples, failures, a latency histogram,
+ * failure-run lengths), so that reports read rollups, never raw samples. The
+ * writer computes them from the raw samples a chunk at a time (one short
+ * transaction per step), once a day has been over for STORE_ROLLUP_SETTLE_MS,
+ * and before the retention purge deletes that day's samples; rollup_days
+ * lists each day done. A sample stored after its day was rolled up is not in
+ * the rollup. Days are counted from 1970-01-01 (UTC): day d is
+ * [d * 86400000, (d + 1) * 86400000).
+ */
+
+struct rollup_day; /* policy/rollup.h */
+
+/** How long after a day's end its rollup waits for late samples. */
+#define STORE_ROLLUP_SETTLE_MS ((int64_t)10 * 60 * 1000)
+
+/**
+ * The earliest day that may have samples not rolled up yet: the day of the
+ * first sample after the last day done (of the first sample at all when no
+ * day is done). The retention purge must keep samples from this day on.
+ * @return 0, RW_ENOENT (every sample is rolled up), RW_EBUSY, RW_EIO.
+ */
+int store_rollup_frontier(struct store *st, int64_t *day);
+
+/**
+ * The next day to roll up: store_rollup_frontier(), once that day has been
+ * over for STORE_ROLLUP_SETTLE_MS at @p now_ms.
+ * @return 0, RW_ENOENT (nothing to do yet), RW_EBUSY, RW_EIO.
+ */
+int store_rollup_next_day(struct store *st, int64_t now_ms, int64_t *day);
+
+/**
+ * Rolls up part of @p day: the runners with id > *@p cursor, in id order,
+ * until about @p max_samples samples have been read (a runner is never
+ * split), then writes their rows in one transaction; the samples are read
+ * before it, outside any lock. The step that reaches the end of the runner
+ * list also records the day in rollup_days, in the same transaction.
+ * @param cursor  in: the last runner done (0 to start a day); out: the next.
+ * @param done    set when the day is complete.
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO; on failure nothing of the step is
+ *         written and *cursor is unchanged, so the step can be retried.
+ */
+int store_rollup_step(struct store *st, int64_t day, int64_t *cursor, uint32_t max_samples,
+                      bool *done);
+
+/** Rolls up all of @p day, in steps (tests and tools). */
+int store_rollup_day(struct store *st, int64_t day);
+
+/** Writes one rollup row as given (benchmarks and tests that build a history
+ *  without raw samples); replaces an existing row. Runs in the caller's
+ *  transaction when one is open (store_begin()), else in its own. */
+int store_rollup_put(struct store *st, int64_t day, int64_t runner_id, const struct rollup_day *d);
+
+/** Records @p day as done in rollup_days (with store_rollup_put()); in the
+ *  caller's transaction when one is open. */
+int store_rollup_mark_done(struct store *st, int64_t day);
+
+/**
+ * Where store_rollup_sum() adds the rollup of @p runner_id on @p day: a sum
+ * owned by the caller, or NULL to skip that row.
+ */
+typedef struct rollup_day *(*store_rollup_sink_cb)(int64_t runner_id, int64_t day, void *data);
+
+/**
+ * Adds every stored rollup of the days [@p from_day, @p to_day) into the
+ * sums @p cb returns, in (day, runner id) order: one pass, no allocation.
+ * @return 0, RW_EIO (a row that does not decode), RW_EBUSY.
+ */
+int store_rollup_sum(struct store *st, int64_t from_day, int64_t to_day, store_rollup_sink_cb cb,
+                     void *data);
+
+/** How many of the days [@p from_day, @p to_day) are in rollup_days. */
+int store_rollup_days_done(struct store *st, int64_t from_day, int64_t to_day, int64_t *count);
+
+/* ---- reports: many runners' history (store_report.c) ----------------------
+ *
+ * A reader keeps the statements prepared for reading runner after runner:
+ * the same rows as store_intervals() and store_maintenance_list(), at the
+ * cost of an index seek each, into buffers the caller reuses.
+ */
+
+struct store_reader;
+
+/**
+ * Prepares a reader on @p st (which must outlive it). Free with
+ * store_reader_close(). @return 0, RW_ENOMEM, RW_EIO.
+ */
+int store_reader_open(struct store *st, struct store_reader **out);
+
+/** Frees @p r. Accepts NULL. */
+void store_reader_close(struct store_reader *r);
+
+/**
+ * store_intervals() of @p runner_id for [@p from_ms, @p to_ms) into *@p buf
+ * (of *@p cap elements, grown with realloc as needed; the caller frees it).
+ * @param n  receives the number of intervals.
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_reader_intervals(struct store_reader *r, int64_t runner_id, int64_t from_ms,
+                           int64_t to_ms, struct rw_interval **buf, size_t *cap, size_t *n);
+
+/**
+ * The maintenance windows of @p runner_id that overlap [@p from_ms, @p to_ms)
+ * and were not cancelled (store_maintenance_cancelled()), by start then id,
+ * as the accounting reads them, into *@p buf as above.
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_reader_maintenance(struct store_reader *r, int64_t runner_id, int64_t from_ms,
+                             int64_t to_ms, struct rw_maintenance **buf, size_t *cap, size_t *n);
+
+/* ---- reports: the monitor's own record (store_report.c) ------------------- */
+
+/** One row of blind_periods. */
+struct store_blind {
+	int64_t id;
+	int64_t start_ms;
+	int64_t end_ms;
+	char cause[16]; /* store_blind_cause_name() */
+};
+
+/**
+ * Lists the blind periods that overlap [@p from_ms, @p to_ms), unclipped,
+ * ordered by start then id. @p out is malloc'd (NULL when *n is 0); free it
+ * with free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_blind_list(struct store *st, int64_t from_ms, int64_t to_ms, struct store_blind **out,
+                     size_t *n);
+
+/** One daemon run: from its start to its last recorded tick. */
+struct store_run {
+	int64_t id;
+	int64_t started_ms;
+	int64_t last_tick_ms;
+};
+
+/**
+ * Lists the runs that overlap [@p from_ms, @p to_ms) (started before to_ms,
+ * last tick after from_ms), ordered by start. @p out is malloc'd (NULL when
+ * *n is 0); free it with free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct store_run **out,
+                   size_t *n);
+
+/**
+ * Reads the policy in force at @p t_ms: the policy_versions row with the
+ * latest effective_ms before @p t_ms (the highest id among equals). Free
+ * @p out with store_policy_version_deinit().
+ * @return 0, RW_ENOENT (none took effect before t_ms), RW_ENOMEM, RW_EBUSY,
+ *         RW_EIO.
+ */
+int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version *out);
+
+/* ---- events (store_events.c) -------------------------------------------
+ *
+ * The outbox: one row per event, written in the same transaction as the
+ * change it records (registration, approval and retirement here in
+ * store_registry.c; flags and incident openings by the writer in the batch
+ * of the flag or interval; acknowledge and mitigate in store_incident.c;
+ * eligibility and maintenance start/end as STORE_REC_EVENT records the
+ * daemon pushes right after the change that caused them). Ids strictly
+ * increase. Kinds: "eligible", "ineligible" (data: reason), "registered",
+ * "approved", "retired", "flagged", "unflagged" (data: uptime, threshold),
+ * "maintenance_start", "maintenance_end", "incident_open" (data:
+ * incident_id), "incident_acknowledged", "incident_mitigated".
+ */
+
+enum store_event_kind {
+	STORE_EV_ELIGIBLE = 1,
+	STORE_EV_INELIGIBLE = 2,
+	STORE_EV_MAINT_START = 3,
+	STORE_EV_MAINT_END = 4,
+};
+
+/** Why a runner is not eligible (fleet_exclusion()'s codes). */
+enum store_reason {
+	STORE_REASON_NONE = 0,
+	STORE_REASON_PENDING = 1,
+	STORE_REASON_MAINTENANCE = 2,
+	STORE_REASON_DOWN = 3,
+	STORE_REASON_UNKNOWN = 4,
+	STORE_REASON_FLAGGED = 5,
+	STORE_REASON_PROBATION = 6,
+	STORE_REASON_RETIRED = 7,
+};
+
+/** "pending", "maintenance", ... ("" for STORE_REASON_NONE); and back (0 when unknown). */
+const char *store_reason_name(int reason);
+int store_reason_code(const char *name);
+
+struct store_event {
+	int64_t id;
+	int64_t at_ms;
+	char kind[32];
+	int64_t runner_id; /* 0 when none */
+	char *runner_name; /* NULL when none */
+	char *data;        /* a JSON object, owned */
+};
+
+/**
+ * Adds an event inside the caller's transaction (or alone).
+ * @param data  a JSON object as text, or NULL for {}.
+ */
+int store_event_add(struct store *st, int64_t at_ms, const char *kind, int64_t runner_id,
+                    const char *data);
+
+/**
+ * Reads at most @p limit events with id above @p after_id, by id; with
+ * @p kinds (a NULL-ended list; NULL: all), only those kinds.
+ * @param out  malloc'd (NULL when *n is 0); free with store_events_free().
+ */
+int store_events_after(struct store *st, int64_t after_id, size_t limit, const char *const *kinds,
+                       struct store_event **out, size_t *n);
+
+/** The highest event id, 0 when there is none. */
+int store_event_max_id(struct store *st, int64_t *id);
+
+void store_events_free(struct store_event *v, size_t n);
+
+/** A runner's last announced eligibility: 0 eligible, else enum store_reason. */
+struct store_eligibility {
+	int64_t runner_id;
+	int code;
+};
+
+/**
+ * Reads every runner's last "eligible"/"ineligible" event, so that a
+ * restarted daemon announces only real changes.
+ * @param out  malloc'd (NULL when *n is 0); the caller frees it.
+ */
+int store_eligibility_last(struct store *st, struct store_eligibility **out, size_t *n);
+
+/** A webhook's last delivered event id. @return 0, RW_ENOENT (a webhook never seen). */
+int store_webhook_cursor(struct store *st, const char *url, int64_t *last_id);
+
+/** Records that the webhook at @p url has delivered up to @p last_id. */
+int store_webhook_cursor_set(struct store *st, const char *url, int64_t last_id, int64_t now_ms);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_impl.h — private to the store's files (store.c and store_*.c): the
+ * connection struct, the SQLite → RW_E* conversion and shared row readers.
+ * Nothing else includes this.
+ */
+#ifndef RW_STORE_IMPL_H
+#define RW_STORE_IMPL_H
+
+#include <sqlite3.h>
+
+#include "monitor/store/store.h"
+
+struct store {
+	sqlite3 *db;
+	/* Statements of the writer's hot path, prepared once. */
+	sqlite3_stmt *ins_sample;
+	sqlite3_stmt *ins_change;
+	sqlite3_stmt *upd_last_state;
+	sqlite3_stmt *upd_tick;
+	sqlite3_stmt *ins_blind;
+	sqlite3_stmt *ins_flag;
+	sqlite3_stmt *open_incident;
+	sqlite3_stmt *close_incident;
+	sqlite3_stmt *ev_incident;
+	sqlite3_stmt *ins_event;
+};
+
+/**
+ * Makes room for one more element in a growable array of @p elem-sized
+ * items holding @p len of @p *cap (doubling, from 16). @return 0 or RW_ENOMEM
+ * (the array is then unchanged).
+ */
+int store_grow(void **v, size_t *cap, size_t len, size_t elem);
+
+/** Reads PRAGMA user_version (store_schema.c). */
+int store_user_version(struct store *st, int *v);
+
+/**
+ * Brings the schema up to store_schema_version() (store_schema.c).
+ * @return 0, RW_ESCHEMA (written by a newer runwarden), or the error, with
+ *         one line in @p err.
+ */
+int store_migrate(struct store *st, char *err, size_t errlen);
+
+/** Converts an SQLite result code to RW_E*. */
+int store_rc(int sqlite_rc);
+
+/** Prepares @p sql, or returns the converted error. */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out);
+
+/** Runs a statement with no result rows. */
+int store_exec(struct store *st, const char *sql);
+
+/**
+ * Steps @p s (SELECT id, sha256, version, body, effective_ms FROM
+ * policy_versions ...) once into @p out, then finalizes it.
+ * @return 0, RW_ENOENT (no row), RW_ENOMEM, RW_EIO.
+ */
+int store_policy_row(sqlite3_stmt *s, struct store_policy_version *out);
+
+/** Duplicates a column's text (NULL stays NULL); sets *oom on failure. */
+char *store_col_strdup(sqlite3_stmt *s, int col, int *oom);
+
+#endif

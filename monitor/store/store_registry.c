@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_registry.c — operators and runners in SQLite.
+ *
+ * Every change to a runner (added, approved, retired) gives it a new registry
+ * generation, one above the highest so far, in the same transaction. The
+ * daemon polls the highest generation and reads only runners above the one
+ * it has seen, so a registry change reaches it within a second without a
+ * full reload and without a restart.
+ */
+#include "monitor/store/store_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/base/rw_error.h"
+
+const char *store_runner_status_name(int status)
+{
+	switch (status) {
+	case STORE_RUNNER_PENDING: return "pending";
+	case STORE_RUNNER_APPROVED: return "approved";
+	case STORE_RUNNER_RETIRED: return "retired";
+	}
+	return "unknown";
+}
+
+int store_operator_add(struct store *st, const char *name, const char *email,
+                       const uint8_t token_sha256[32], int64_t now_ms, int64_t *id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = store_begin(st);
+	if (rc < 0)
+		return rc;
+	rc = store_prepare(st, "INSERT INTO operators (name, email, created_ms) VALUES (?, ?, ?)",
+	                   &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, email, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now_ms);
+	rc = store_rc(sqlite3_step(s));
+	sqlite3_finalize(s);
+	if (rc < 0)
+		goto out;
+	*id = sqlite3_last_insert_rowid(st->db);
+	rc = store_prepare(
+	        st, "INSERT INTO tokens (operator_id, sha256, created_ms) VALUES (?, ?, ?)", &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, *id);
+	sqlite3_bind_blob(s, 2, token_sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now_ms);
+	rc = store_rc(sqlite3_step(s));
+	sqlite3_finalize(s);
+	if (rc < 0)
+		goto out;
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int store_operator_find(struct store *st, const char *name, int64_t *id)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st, "SELECT id FROM operators WHERE name = ?", &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void store_operators_free(struct store_operator *ops, size_t n)
+{
+	for (size_t i = 0; ops && i < n; i++) {
+		free(ops[i].name);
+		free(ops[i].email);
+	}
+	free(ops);
+}
+
+int store_operator_list(struct store *st, struct store_operator **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	struct store_operator *v = NULL;
+	size_t len = 0;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_prepare(st, "SELECT id, name, email, created_ms FROM operators ORDER BY name",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_operator *nv = realloc(v, (len + 1) * sizeof(*v));
+		if (!nv) {
+			oom = 1;
+			break;
+		}
+		v = nv;
+		v[len].id = sqlite3_column_int64(s, 0);
+		v[len].name = store_col_strdup(s, 1, &oom);
+		v[len].email = store_col_strdup(s, 2, &oom);
+		v[len].created_ms = sqlite3_column_int64(s, 3);
+		len++;
+	}
+	sqlite3_finalize(s);
+	if (oom || rc != SQLITE_DONE) {
+		store_operators_free(v, len);
+		return oom ? RW_ENOMEM : store_rc(rc);
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+static int next_gen(struct store *st, int64_t *gen)
+{
+	int rc = store_registry_gen(st, gen);
+	if (rc == 0)
+		(*gen)++;
+	return rc;
+}
+
+int store_registry_gen(struct store *st, int64_t *gen)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st, "SELECT IFNULL(MAX(gen), 0) FROM runners", &s);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	*gen = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_runner_add(struct store *st, struct store_runner *r, int64_t now_ms)
+{
+	int rc = store_begin(st);
+	if (rc < 0)
+		return rc;
+	rc = store_runner_insert(st, r, now_ms);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+/* Inserts runner @p id's targets, or with @p labels its labels. */
+static int insert_strings(struct store *st, int64_t id, bool labels, const char *const *targets,
+                          size_t n)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(
+	        st,
+	        labels ? "INSERT INTO runner_labels (runner_id, label) VALUES (?, ?)"
+	               : "INSERT INTO runner_targets (runner_id, target) VALUES (?, ?)",
+	        &s);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, targets[i], -1, SQLITE_STATIC);
+		rc = store_rc(sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = next_gen(st, &r->gen);
+	if (rc < 0)
+		goto out;
+	rc = store_prepare(st,
+	                   "INSERT INTO runners (operator_id, name, kind, url, status, interval_s,"
+	                   " timeout_ms, created_ms, gen, last_state, last_state_ms)"
+	                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?8)",
+	                   &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, r->operator_id);
+	sqlite3_bind_text(s, 2, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->url, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, r->status);
+	sqlite3_bind_int64(s, 6, r->interval_s);
+	sqlite3_bind_int64(s, 7, r->timeout_ms);
+	sqlite3_bind_int64(s, 8, now_ms);
+	sqlite3_bind_int64(s, 9, r->gen);
+	rc = store_rc(sqlite3_step(s));
+	sqlite3_finalize(s);
+	if (rc < 0)
+		goto out;
+	r->id = sqlite3_last_insert_rowid(st->db);
+	r->created_ms = now_ms;
+	r->last_state = RW_STATE_UNKNOWN;
+	r->last_state_ms = now_ms;
+	rc = insert_strings(st, r->id, false, (const char *const *)r->targets, r->n_targets);
+	if (rc == 0)
+		rc = insert_strings(st, r->id, true, (const char *const *)r->labels, r->n_labels);
+	if (rc < 0)
+		goto out;
+	rc = store_event_add(st, now_ms, "registered", r->id,
+	                     r->status == STORE_RUNNER_APPROVED ? "{\"status\":\"approved\"}"
+	                                                        : "{\"status\":\"pending\"}");
+	if (rc < 0)
+		goto out;
+	/* History starts at registration, unknown until the first probes. */
+	rc = store_prepare(
+	        st, "INSERT INTO intervals (runner_id, start_ms, state) VALUES (?, ?, 0)", &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, now_ms);
+	rc = store_rc(sqlite3_step(s));
+	sqlite3_finalize(s);
+out:
+	return rc;
+}
+
+void store_runner_deinit(struct store_runner *r)
+{
+	if (!r)
+		return;
+	free(r->operator_name);
+	free(r->name);
+	free(r->kind);
+	free(r->url);
+	for (size_t i = 0; i < r->n_targets; i++)
+		free(r->targets[i]);
+	free(r->targets);
+	for (size_t i = 0; i < r->n_labels; i++)
+		free(r->labels[i]);
+	free(r->labels);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_runners_free(struct store_runner *rs, size_t n)
+{
+	for (size_t i = 0; rs && i < n; i++)
+		store_runner_deinit(&rs[i]);
+	free(rs);
+}
+
+#define RUNNER_COLUMNS                                                                             \
+	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"              \
+	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms,"         \
+	" f.flagged, f.at_ms"
+
+/* The latest flag row of each runner (none: NULLs, read as not flagged). */
+#define FLAG_JOIN                                                                                  \
+	"LEFT JOIN flags f ON f.id = (SELECT id FROM flags WHERE runner_id = r.id"                 \
+	" ORDER BY at_ms DESC, id DESC LIMIT 1)"
+
+static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
+{
+	int oom = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->operator_id = sqlite3_column_int64(s, 1);
+	r->operator_name = store_col_strdup(s, 2, &oom);
+	r->name = store_col_strdup(s, 3, &oom);
+	r->kind = store_col_strdup(s, 4, &oom);
+	r->url = store_col_strdup(s, 5, &oom);
+	r->status = sqlite3_column_int(s, 6);
+	r->interval_s = (uint32_t)sqlite3_column_int64(s, 7);
+	r->timeout_ms = (uint32_t)sqlite3_column_int64(s, 8);
+	r->created_ms = sqlite3_column_int64(s, 9);
+	r->retired_ms = sqlite3_column_int64(s, 10);
+	r->gen = sqlite3_column_int64(s, 11);
+	r->last_state = sqlite3_column_int(s, 12);
+	r->last_state_ms = sqlite3_column_int64(s, 13);
+	r->flagged = sqlite3_column_int(s, 14) == 1;
+	r->flag_since_ms = sqlite3_column_int64(s, 15);
+	return oom ? RW_ENOMEM : 0;
+}
+
+/* Appends the text of column @p col to a runner's targets or labels. */
+static int push_string(struct store_runner *r, bool labels, sqlite3_stmt *s, int col)
+{
+	char ***v = labels ? &r->labels : &r->targets;
+	size_t *n = labels ? &r->n_labels : &r->n_targets;
+	char **nv = realloc(*v, (*n + 1) * sizeof(char *));
+	int oom = 0;
+
+	if (!nv)
+		return RW_ENOMEM;
+	*v = nv;
+	nv[*n] = store_col_strdup(s, col, &oom);
+	if (oom)
+		return RW_ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* Reads the targets (or the labels) of runners[0..n) (sorted by id) in one
+ * pass. */
+static int load_strings(struct store *st, struct store_runner *v, size_t n, int64_t after_gen,
+                        bool labels)
+{
+	sqlite3_stmt *s;
+	size_t i = 0;
+	int rc, oom = 0;
+
+	rc = store_prepare(
+	        st,
+	        labels ? "SELECT t.runner_id, t.label FROM runner_labels t JOIN runners r"
+	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ORDER BY t.runner_id, t.label"
+	               : "SELECT t.runner_id, t.target FROM runner_targets t JOIN runners r"
+	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ORDER BY t.runner_id, t.target",
+	        &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, after_gen);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		while (i < n && v[i].id < id)
+			i++;
+		if (i == n || v[i].id != id)
+			continue; /* added after the runner query: picked up next time */
+		if (push_string(&v[i], labels, s, 1) < 0) {
+			oom = 1;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	if (oom)
+		return RW_ENOMEM;
+	return rc == SQLITE_DONE ? 0 : store_rc(rc);
+}
+
+int store_runner_list(struct store *st, int64_t after_gen, struct store_runner **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	struct store_runner *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	/* One read transaction, so runners and targets come from one snapshot. */
+	rc = store_exec(st, "BEGIN");
+	if (rc < 0)
+		return rc;
+	rc = store_prepare(st,
+	                   "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
+	                   " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.gen > ? ORDER BY r.id",
+	                   &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, after_gen);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		if (row_to_runner(s, &v[len++]) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
+	if (rc == 0)
+		rc = load_strings(st, v, len, after_gen, false);
+	if (rc == 0)
+		rc = load_strings(st, v, len, after_gen, true);
+out:
+	store_exec(st, "COMMIT");
+	if (rc < 0) {
+		store_runners_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_runner_get(struct store *st, const char *name, int64_t id, struct store_runner *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = store_prepare(st,
+	                   name ? "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
+	                          " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.name = ?"
+	                        : "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
+	                          " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.id = ?",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	if (name)
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = row_to_runner(s, out);
+	else
+		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
+	sqlite3_finalize(s);
+	if (rc < 0) {
+		store_runner_deinit(out);
+		return rc;
+	}
+	for (int labels = 0; labels < 2; labels++) {
+		rc = store_prepare(st,
+		                   labels ? "SELECT label FROM runner_labels WHERE runner_id = ?"
+		                            " ORDER BY label"
+		                          : "SELECT target FROM runner_targets WHERE runner_id = ?"
+		                            " ORDER BY target",
+		                   &s);
+		if (rc < 0)
+			goto fail;
+		sqlite3_bind_int64(s, 1, out->id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (push_string(out, labels, s, 0) < 0) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		sqlite3_finalize(s);
+		rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
+		if (rc < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	store_runner_deinit(out);
+	return rc;
+}
+
+int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms)
+{
+	sqlite3_stmt *s;
+	int64_t gen;
+	int rc;
+
+	rc = store_begin(st);
+	if (rc < 0)
+		return rc;
+	rc = next_gen(st, &gen);
+	if (rc < 0)
+		goto out;
+	rc = store_prepare(
+	        st,
+	        "UPDATE runners SET status = ?2, gen = ?3,"
+	        " retired_ms = CASE WHEN ?2 = 2 THEN ?4 ELSE retired_ms END WHERE id = ?1",
+	        &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, status);
+	sqlite3_bind_int64(s, 3, gen);
+	sqlite3_bind_int64(s, 4, now_ms);
+	rc = store_rc(sqlite3_step(s));
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RW_ENOENT;
+	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = store_event_add(st, now_ms,
+		                     status == STORE_RUNNER_APPROVED  ? "approved"
+		                     : status == STORE_RUNNER_RETIRED ? "retired"
+		                                                      : "pending",
+		                     id, NULL);
+	if (rc < 0)
+		goto out;
+	rc = store_commit(st);
+out:
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
+                        size_t n_targets, const char *const *lbls, size_t n_labels, long interval_s,
+                        long timeout_ms)
+{
+	sqlite3_stmt *s;
+	int64_t gen;
+	int rc;
+
+	rc = store_begin(st);
+	if (rc < 0)
+		return rc;
+	rc = next_gen(st, &gen);
+	if (rc < 0)
+		goto out;
+	rc = store_prepare(st,
+	                   "UPDATE runners SET gen = ?2, url = IFNULL(?3, url),"
+	                   " interval_s = CASE WHEN ?4 >= 0 THEN ?4 ELSE interval_s END,"
+	                   " timeout_ms = CASE WHEN ?5 >= 0 THEN ?5 ELSE timeout_ms END"
+	                   " WHERE id = ?1",
+	                   &s);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, gen);
+	if (url)
+		sqlite3_bind_text(s, 3, url, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, interval_s);
+	sqlite3_bind_int64(s, 5, timeout_ms);
+	rc = store_rc(sqlite3_step(s));
+	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		rc = RW_ENOENT;
+	sqlite3_finalize(s);
+	if (rc < 0)
+		goto out;
+	for (int labels = 0; labels < 2 && rc == 0; labels++) {
+		if (!(labels ? (const void *)lbls : (const void *)targets))
+			continue;
+		rc = store_prepare(st,
+		                   labels ? "DELETE FROM runner_labels WHERE runner_id = ?"
+		                          : "DELETE FROM runner_targets WHERE runner_id = ?",
+		                   &s);
+		if (rc < 0)
+			break;
+		sqlite3_bind_int64(s, 1, id);
+		rc = store_rc(sqlite3_step(s));
+		sqlite3_finalize(s);
+		if (rc == 0)
+			rc = labels ? insert_strings(st, id, true, lbls, n_labels)
+			            : insert_strings(st, id, false, targets, n_targets);
+	}
+out:
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}

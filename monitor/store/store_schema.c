@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_schema.c — the schema: its migrations, applied by PRAGMA
+ * user_version.
+ *
+ * Invariants: migrations are append-only; migration i brings user_version
+ * from i to i + 1, and all pending ones run in one transaction. A file with
+ * a higher user_version than this binary knows is refused (RW_ESCHEMA),
+ * never written.
+ */
+#include "monitor/store/store_impl.h"
+
+#include <stdio.h>
+
+#include "policy/base/rw_error.h"
+
+/* Each entry is one migration; never edit one that has shipped. */
+static const char *const migrations[] = {
+        /* 0 → 1: the first schema. */
+        "CREATE TABLE operators ("
+        "  id INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  email TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL);"
+        "CREATE TABLE tokens ("
+        "  id INTEGER PRIMARY KEY,"
+        "  operator_id INTEGER NOT NULL REFERENCES operators(id),"
+        "  sha256 BLOB NOT NULL UNIQUE,"
+        "  created_ms INTEGER NOT NULL,"
+        "  expires_ms INTEGER,"
+        "  revoked_ms INTEGER);"
+        "CREATE TABLE runners ("
+        "  id INTEGER PRIMARY KEY,"
+        "  operator_id INTEGER NOT NULL REFERENCES operators(id),"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  kind TEXT NOT NULL CHECK (kind IN ('http', 'push', 'github')),"
+        "  url TEXT,"
+        "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+        "  interval_s INTEGER NOT NULL DEFAULT 0,"
+        "  timeout_ms INTEGER NOT NULL DEFAULT 0,"
+        "  created_ms INTEGER NOT NULL,"
+        "  retired_ms INTEGER NOT NULL DEFAULT 0,"
+        "  gen INTEGER NOT NULL,"
+        "  last_state INTEGER NOT NULL DEFAULT 0,"
+        "  last_state_ms INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX runners_gen ON runners(gen);"
+        "CREATE TABLE runner_targets ("
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  target TEXT NOT NULL,"
+        "  PRIMARY KEY (runner_id, target)) WITHOUT ROWID;"
+        "CREATE INDEX runner_targets_target ON runner_targets(target);"
+        "CREATE TABLE states (code INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+        "INSERT INTO states VALUES (0,'unknown'),(1,'up'),(2,'down'),(3,'maintenance'),"
+        "  (4,'outside_window');"
+        "CREATE TABLE error_classes (code INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+        "INSERT INTO error_classes VALUES (0,'ok'),(1,'dns'),(2,'connect'),(3,'tls'),"
+        "  (4,'timeout'),(5,'http_status'),(6,'body'),(7,'too_large'),(8,'refused_by_guard');"
+        "CREATE TABLE samples ("
+        "  runner_id INTEGER NOT NULL,"
+        "  ts_ms INTEGER NOT NULL,"
+        "  errclass INTEGER NOT NULL,"
+        "  http_status INTEGER NOT NULL,"
+        "  latency_us INTEGER NOT NULL);"
+        "CREATE INDEX samples_runner_ts ON samples(runner_id, ts_ms);"
+        "CREATE INDEX samples_ts ON samples(ts_ms);"
+        "CREATE TABLE intervals ("
+        "  runner_id INTEGER NOT NULL,"
+        "  start_ms INTEGER NOT NULL,"
+        "  state INTEGER NOT NULL,"
+        "  PRIMARY KEY (runner_id, start_ms)) WITHOUT ROWID;"
+        "CREATE TABLE monitor_runs ("
+        "  id INTEGER PRIMARY KEY,"
+        "  started_ms INTEGER NOT NULL,"
+        "  last_tick_ms INTEGER NOT NULL);"
+        "CREATE TABLE blind_periods ("
+        "  id INTEGER PRIMARY KEY,"
+        "  start_ms INTEGER NOT NULL,"
+        "  end_ms INTEGER NOT NULL,"
+        "  cause TEXT NOT NULL);"
+        "CREATE TABLE policy_versions ("
+        "  id INTEGER PRIMARY KEY,"
+        "  sha256 TEXT NOT NULL,"
+        "  version INTEGER NOT NULL,"
+        "  body TEXT NOT NULL,"
+        "  effective_ms INTEGER NOT NULL);",
+        /* 1 → 2: flags, each with the policy version and the figures. */
+        "CREATE TABLE flags ("
+        "  id INTEGER PRIMARY KEY,"
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  at_ms INTEGER NOT NULL,"
+        "  flagged INTEGER NOT NULL CHECK (flagged IN (0, 1)),"
+        "  uptime_ppm INTEGER NOT NULL,"
+        "  threshold_ppm INTEGER NOT NULL,"
+        "  policy_id INTEGER REFERENCES policy_versions(id),"
+        "  reason TEXT NOT NULL);"
+        "CREATE INDEX flags_runner ON flags(runner_id, at_ms);",
+        /* 2 → 3: declared maintenance windows (store_maintenance.c). */
+        "CREATE TABLE maintenance ("
+        "  id INTEGER PRIMARY KEY,"
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  start_ms INTEGER NOT NULL,"
+        "  end_ms INTEGER NOT NULL CHECK (end_ms > start_ms),"
+        "  declared_ms INTEGER NOT NULL,"
+        "  reason TEXT NOT NULL,"
+        "  removed_ms INTEGER);"
+        "CREATE INDEX maintenance_runner ON maintenance(runner_id, start_ms);",
+        /* 3 → 4: the operator API. Tokens may be scoped to one runner (push
+         * heartbeats) and carry a label; incidents are derived from the
+         * intervals by the writer (one per DOWN interval, see write_one()),
+         * and carry the operator's acknowledge and mitigate times. Like
+         * intervals, incidents have no foreign key: the writer's batches
+         * must not fail on a runner the loop thread has not seen yet. */
+        "ALTER TABLE tokens ADD COLUMN runner_id INTEGER REFERENCES runners(id);"
+        "ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';"
+        "CREATE INDEX tokens_operator ON tokens(operator_id);"
+        "CREATE TABLE incidents ("
+        "  id INTEGER PRIMARY KEY,"
+        "  runner_id INTEGER NOT NULL,"
+        "  start_ms INTEGER NOT NULL,"
+        "  end_ms INTEGER,"
+        "  voided INTEGER NOT NULL DEFAULT 0 CHECK (voided IN (0, 1)),"
+        "  ack_ms INTEGER,"
+        "  ack_note TEXT,"
+        "  mitigated_ms INTEGER,"
+        "  mitigated_note TEXT,"
+        "  UNIQUE (runner_id, start_ms));"
+        "CREATE INDEX incidents_start ON incidents(start_ms);"
+        "CREATE INDEX incidents_open ON incidents(runner_id) WHERE end_ms IS NULL;",
+        /* 4 → 5: daily rollups of the raw samples (store_rollup.c), so that
+         * reports read a row per runner-day, not every sample. latency and
+         * fail_runs are sparse histograms (policy/rollup.h); rollup_days
+         * lists the days done. (day, runner_id) is the key: a month is one
+         * range scan. */
+        "CREATE TABLE rollups ("
+        "  day INTEGER NOT NULL,"
+        "  runner_id INTEGER NOT NULL,"
+        "  samples INTEGER NOT NULL,"
+        "  failures INTEGER NOT NULL,"
+        "  latency BLOB NOT NULL,"
+        "  fail_runs BLOB NOT NULL,"
+        "  PRIMARY KEY (day, runner_id)) WITHOUT ROWID;"
+        "CREATE TABLE rollup_days ("
+        "  day INTEGER PRIMARY KEY,"
+        "  runners INTEGER NOT NULL,"
+        "  samples INTEGER NOT NULL);",
+        /* 5 → 6: the events outbox (store_events.c) and runner labels. Each row is written in
+         * the transaction of the change it records; AUTOINCREMENT keeps ids
+         * strictly increasing even after the newest rows are deleted.
+         * webhook_cursors holds each webhook's last delivered event. */
+        "CREATE TABLE events ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  at_ms INTEGER NOT NULL,"
+        "  kind TEXT NOT NULL,"
+        "  runner_id INTEGER,"
+        "  data TEXT NOT NULL DEFAULT '{}');"
+        "CREATE TABLE webhook_cursors ("
+        "  url TEXT PRIMARY KEY,"
+        "  last_id INTEGER NOT NULL,"
+        "  updated_ms INTEGER NOT NULL);"
+        /* Labels (GitHub runs-on labels): GET /v1/route?label=L. */
+        "CREATE TABLE runner_labels ("
+        "  runner_id INTEGER NOT NULL REFERENCES runners(id),"
+        "  label TEXT NOT NULL,"
+        "  PRIMARY KEY (runner_id, label)) WITHOUT ROWID;"
+        "CREATE INDEX runner_labels_label ON runner_labels(label);",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return N_MIGRATIONS;
+}
+
+int store_user_version(struct store *st, int *v)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st, "PRAGMA user_version", &s);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_migrate(struct store *st, char *err, size_t errlen)
+{
+	int v, rc;
+	char sql[64];
+
+	rc = store_begin(st);
+	if (rc < 0)
+		goto fail;
+	rc = store_user_version(st, &v);
+	if (rc < 0)
+		goto fail;
+	if (v > N_MIGRATIONS) {
+		store_rollback(st);
+		snprintf(err, errlen,
+		         "schema version %d is newer than this runwarden knows (%d); upgrade "
+		         "runwarden",
+		         v, N_MIGRATIONS);
+		return RW_ESCHEMA;
+	}
+	for (; v < N_MIGRATIONS; v++) {
+		rc = store_exec(st, migrations[v]);
+		if (rc < 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		rc = store_exec(st, sql);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = store_commit(st);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "migrating the schema failed: %s", sqlite3_errmsg(st->db));
+	store_rollback(st);
+	return rc;
+}

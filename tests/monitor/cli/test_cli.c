@@ -1,0 +1,923 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_cli.c — the CLI's validation, through the real `runwarden` binary
+ * (RW_BIN) with a temporary --db, and the validators of runner_spec.h as
+ * pure functions.
+ *
+ * The contract checked (cli.h, DESIGN.md "Contract"): bad input exits 2
+ * with one line on stderr that names the field, and writes nothing, which
+ * the test confirms by listing what is in the database afterwards; an import
+ * with one bad entry names the entry and the field and imports none; every
+ * command answers --help on stdout with exit 0; backup refuses an existing
+ * file; policy check points at FILE:LINE:.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor/intake/runner_spec.h"
+#include "monitor/store/store.h"
+#include "policy/base/rw_error.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_ARGS     64
+#define OUT_MAX      (256 * 1024)
+
+#define T_RISCV  "riscv64gc-unknown-linux-gnu"
+#define T_S390X  "s390x-unknown-linux-gnu"
+#define GOOD_URL "https://runner.example.org/health"
+
+struct fx {
+	char dir[64];
+	char db[128];
+};
+
+struct res {
+	int code; /* exit status, or -1 when killed by a signal */
+	char out[OUT_MAX];
+	char err[OUT_MAX];
+};
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-cli-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void path_in(const struct fx *f, const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", f->dir, name);
+}
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!fp)
+		return;
+	n = fread(buf, 1, cap - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Runs RW_BIN with @p argv (NULL-terminated, without argv[0]) in the test's
+ * directory, with no $RUNWARDEN_DB, capturing stdout and stderr. */
+static void runv(const struct fx *f, struct res *r, const char *const *args)
+{
+	char out_path[128], err_path[128];
+	const char *argv[MAX_ARGS + 2];
+	size_t n = 0;
+	pid_t pid;
+	int status = 0;
+
+	argv[n++] = RW_BIN;
+	for (; args[n - 1] && n <= MAX_ARGS; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	path_in(f, ".stdout", out_path, sizeof(out_path));
+	path_in(f, ".stderr", err_path, sizeof(err_path));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (o < 0 || e < 0 || chdir(f->dir) != 0)
+			_exit(127);
+		dup2(o, 1);
+		dup2(e, 2);
+		unsetenv("RUNWARDEN_DB");
+		execv(RW_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	slurp(out_path, r->out, sizeof(r->out));
+	slurp(err_path, r->err, sizeof(r->err));
+	unlink(out_path);
+	unlink(err_path);
+}
+
+#define RUN(f, r, ...)                                                                             \
+	do {                                                                                       \
+		const char *const args_[] = {__VA_ARGS__, NULL};                                   \
+		runv((f), (r), args_);                                                             \
+	} while (0)
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Exit 2, exactly one line on stderr, and that line names @p field. */
+static int usage_error_names(const struct res *r, const char *what, const char *field)
+{
+	size_t len = strlen(r->err);
+
+	if (r->code == 2 && count_lines(r->err) == 1 && len > 0 && r->err[len - 1] == '\n' &&
+	    strstr(r->err, field) != NULL)
+		return 0;
+	print_error("%s: exit %d, want 2 and one stderr line naming \"%s\"; stderr:\n%s", what,
+	            r->code, field, r->err);
+	return 1;
+}
+
+/* The names that `runner list --json` shows, joined by ','. */
+static void runner_names(const struct fx *f, char *out, size_t outlen)
+{
+	struct res *r = malloc(sizeof(*r));
+	cJSON *doc, *e;
+	size_t j = 0;
+
+	assert_non_null(r);
+	RUN(f, r, "runner", "list", "--json", "--db", f->db);
+	if (r->code != 0)
+		print_error("runner list: exit %d: %s", r->code, r->err);
+	assert_int_equal(r->code, 0);
+	doc = cJSON_Parse(r->out);
+	assert_true(cJSON_IsArray(doc));
+	out[0] = '\0';
+	cJSON_ArrayForEach(e, doc)
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
+		assert_true(cJSON_IsString(nm));
+		j += (size_t)snprintf(out + j, outlen - j, "%s%s", j ? "," : "", nm->valuestring);
+	}
+	cJSON_Delete(doc);
+	free(r);
+}
+
+static void operator_names(const struct fx *f, char *out, size_t outlen)
+{
+	struct res *r = malloc(sizeof(*r));
+	cJSON *doc, *e;
+	size_t j = 0;
+
+	assert_non_null(r);
+	RUN(f, r, "operator", "list", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	doc = cJSON_Parse(r->out);
+	assert_true(cJSON_IsArray(doc));
+	out[0] = '\0';
+	cJSON_ArrayForEach(e, doc)
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
+		assert_true(cJSON_IsString(nm));
+		j += (size_t)snprintf(out + j, outlen - j, "%s%s", j ? "," : "", nm->valuestring);
+	}
+	cJSON_Delete(doc);
+	free(r);
+}
+
+static struct res *new_res(void)
+{
+	struct res *r = malloc(sizeof(*r));
+
+	assert_non_null(r);
+	return r;
+}
+
+/* An operator "acme" and a runner "r1". */
+static void seed(const struct fx *f)
+{
+	struct res *r = new_res();
+
+	RUN(f, r, "operator", "add", "acme", "--email", "ops@acme.example", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "r1", "--target", T_RISCV,
+	    "--url", GOOD_URL, "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	free(r);
+}
+
+/* ---- operator add -------------------------------------------------------- */
+
+static void test_operator_add(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	char names[256], default_db[192];
+	const char *tok;
+	int bad = 0;
+
+	/* Refused before anything is created. */
+	RUN(f, r, "operator", "add", "acme", "--db", f->db);
+	bad += usage_error_names(r, "no --email", "email");
+	RUN(f, r, "operator", "add", "acme", "--email", "not-an-address", "--db", f->db);
+	bad += usage_error_names(r, "bad email", "email");
+	RUN(f, r, "operator", "add", "-acme", "--email", "ops@acme.example", "--db", f->db);
+	assert_int_equal(r->code, 2);
+	RUN(f, r, "operator", "add", "ac me", "--email", "ops@acme.example", "--db", f->db);
+	bad += usage_error_names(r, "bad name", "name");
+	RUN(f, r, "operator", "add", "acme/x", "--email", "ops@acme.example", "--db", f->db);
+	bad += usage_error_names(r, "bad name", "name");
+	assert_int_equal(bad, 0);
+	assert_int_equal(access(f->db, F_OK), -1);
+	path_in(f, "runwarden.db", default_db, sizeof(default_db));
+	assert_int_equal(access(default_db, F_OK), -1);
+
+	/* A good one: its id and a token, shown once. */
+	RUN(f, r, "operator", "add", "acme", "--email", "ops@acme.example", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "operator acme id "));
+	tok = strstr(r->out, "token rw_");
+	assert_non_null(tok);
+	tok += strlen("token rw_");
+	for (int i = 0; i < 64; i++)
+		assert_non_null(strchr("0123456789abcdef", tok[i]));
+	assert_int_equal(tok[64], '\n');
+
+	/* With a database: still nothing written. */
+	RUN(f, r, "operator", "add", "zed", "--db", f->db);
+	bad += usage_error_names(r, "no --email", "email");
+	RUN(f, r, "operator", "add", "zed", "--email", "zed@", "--db", f->db);
+	bad += usage_error_names(r, "bad email", "email");
+	RUN(f, r, "operator", "add", "zed", "--email", "z ed@example.org", "--db", f->db);
+	bad += usage_error_names(r, "bad email", "email");
+	RUN(f, r, "operator", "add", "", "--email", "zed@example.org", "--db", f->db);
+	bad += usage_error_names(r, "empty name", "name");
+	RUN(f, r, "operator", "add", "acme", "--email", "other@example.org", "--db", f->db);
+	bad += usage_error_names(r, "duplicate", "name");
+	RUN(f, r, "operator", "add", "zed", "extra", "--email", "zed@example.org", "--db", f->db);
+	assert_int_equal(r->code, 2);
+	assert_int_equal(bad, 0);
+	operator_names(f, names, sizeof(names));
+	assert_string_equal(names, "acme");
+	free(r);
+}
+
+/* ---- runner add ---------------------------------------------------------- */
+
+static void test_runner_add_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	char names[512];
+	int bad = 0;
+
+	seed(f);
+
+#define ADD_REFUSED(field, ...)                                                                    \
+	do {                                                                                       \
+		RUN(f, r, "runner", "add", __VA_ARGS__, "--db", f->db);                            \
+		bad += usage_error_names(r, #__VA_ARGS__, field);                                  \
+	} while (0)
+
+	/* Targets. */
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--target", "RISCV64", "--url",
+	            GOOD_URL);
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--target", "x86_64", "--url",
+	            GOOD_URL);
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--target", "a--b", "--url",
+	            GOOD_URL);
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--target",
+	            T_RISCV, "--url", GOOD_URL);
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--url", GOOD_URL);
+	/* URLs. */
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            "ftp://runner.example.org/");
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            "file:///etc/passwd");
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            "javascript:alert(1)");
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            "https://user:pw@runner.example.org/");
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            "http://runner.example.org:99999/");
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            "https://runner.example.org/a b");
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url", "");
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV);
+	/* Names and operators. */
+	ADD_REFUSED("name", "--operator", "acme", "--name", "r1", "--target", T_RISCV, "--url",
+	            GOOD_URL);
+	ADD_REFUSED("name", "--operator", "acme", "--name", "bad name", "--target", T_RISCV,
+	            "--url", GOOD_URL);
+	ADD_REFUSED("name", "--operator", "acme", "--target", T_RISCV, "--url", GOOD_URL);
+	ADD_REFUSED("operator", "--operator", "ghost", "--name", "r2", "--target", T_RISCV, "--url",
+	            GOOD_URL);
+	ADD_REFUSED("operator", "--name", "r2", "--target", T_RISCV, "--url", GOOD_URL);
+	/* Numbers. */
+	ADD_REFUSED("interval", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            GOOD_URL, "--interval", "0");
+	ADD_REFUSED("interval", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            GOOD_URL, "--interval", "-5");
+	ADD_REFUSED("interval", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            GOOD_URL, "--interval", "86401");
+	ADD_REFUSED("interval", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            GOOD_URL, "--interval", "10s");
+	ADD_REFUSED("timeout", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            GOOD_URL, "--timeout", "50");
+	ADD_REFUSED("timeout", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
+	            GOOD_URL, "--timeout", "x");
+	/* A push runner has no URL; github pools are not in this version. */
+	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--push",
+	            "--url", GOOD_URL);
+	ADD_REFUSED("github", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--github",
+	            "org", "--labels", "x", "--min-online", "1");
+#undef ADD_REFUSED
+
+	/* Seventeen targets. */
+	{
+		const char *args[MAX_ARGS] = {"runner", "add", "--operator", "acme",
+		                              "--name", "r2",  "--url",      GOOD_URL};
+		char tgt[17][40];
+		size_t n = 8;
+		for (int i = 0; i < 17; i++) {
+			snprintf(tgt[i], sizeof(tgt[i]), "arch%d-unknown-linux-gnu", i);
+			args[n++] = "--target";
+			args[n++] = tgt[i];
+		}
+		args[n++] = "--db";
+		args[n++] = f->db;
+		args[n] = NULL;
+		runv(f, r, args);
+		bad += usage_error_names(r, "17 targets", "target");
+	}
+	assert_int_equal(bad, 0);
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1");
+	free(r);
+}
+
+static void test_runner_add_good(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	const cJSON *t;
+	cJSON *doc;
+
+	seed(f);
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "r2", "--target", T_S390X,
+	    "--target", T_RISCV, "--url", "http://[2001:db8::1]:8080/health", "--interval", "30",
+	    "--timeout", "5000", "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "runner r2 id "));
+	assert_non_null(strstr(r->out, "approved"));
+
+	RUN(f, r, "runner", "show", "r2", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	doc = cJSON_Parse(r->out);
+	assert_non_null(doc);
+	assert_string_equal(cJSON_GetObjectItem(doc, "name")->valuestring, "r2");
+	assert_string_equal(cJSON_GetObjectItem(doc, "operator")->valuestring, "acme");
+	assert_string_equal(cJSON_GetObjectItem(doc, "status")->valuestring, "approved");
+	assert_string_equal(cJSON_GetObjectItem(doc, "state")->valuestring, "unknown");
+	assert_string_equal(cJSON_GetObjectItem(doc, "url")->valuestring,
+	                    "http://[2001:db8::1]:8080/health");
+	assert_int_equal(cJSON_GetObjectItem(doc, "interval_s")->valueint, 30);
+	assert_int_equal(cJSON_GetObjectItem(doc, "timeout_ms")->valueint, 5000);
+	t = cJSON_GetObjectItem(doc, "targets");
+	assert_int_equal(cJSON_GetArraySize(t), 2);
+	assert_string_equal(cJSON_GetArrayItem(t, 0)->valuestring, T_RISCV);
+	assert_string_equal(cJSON_GetArrayItem(t, 1)->valuestring, T_S390X);
+	cJSON_Delete(doc);
+
+	/* A push runner: its heartbeat token is printed once, stored hashed. */
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "p1", "--target", T_RISCV,
+	    "--push", "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "heartbeat token rwh_"));
+	RUN(f, r, "runner", "show", "p1", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "\"push\""));
+
+	/* By id, too. */
+	RUN(f, r, "runner", "show", "2", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "\"r2\""));
+	RUN(f, r, "runner", "show", "nobody", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "show unknown", "nobody"), 0);
+	free(r);
+}
+
+/* ---- runner import ------------------------------------------------------- */
+
+#define ENTRY(name, url)                                                                           \
+	"{\"operator\": \"acme\", \"name\": \"" name "\", \"targets\": [\"" T_RISCV                \
+	"\"], \"url\": \"" url "\"}"
+
+static void test_import_bad_entry(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	char file[192], names[512];
+
+	seed(f);
+	path_in(f, "import.json", file, sizeof(file));
+
+	/* One bad URL among good entries: entry 1, field url; nothing written. */
+	write_file(file,
+	           "[\n " ENTRY("i0", GOOD_URL) ",\n " ENTRY(
+	                   "i1", "ftp://x.example.org/") ",\n " ENTRY("i2", GOOD_URL) "\n]\n");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	assert_non_null(strstr(r->err, "entry 1: url"));
+	assert_null(strstr(r->err, "entry 0:"));
+	assert_null(strstr(r->err, "entry 2:"));
+	assert_non_null(strstr(r->err, "nothing was imported"));
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1");
+
+	/* The bad one last, and of every kind: each entry reported. */
+	write_file(file,
+	           "[" ENTRY("i0",
+	                     GOOD_URL) ","
+	                               "{\"operator\": \"acme\", \"name\": \"i1\", \"targets\": "
+	                               "\"" T_RISCV "\", \"url\": \"" GOOD_URL "\"},"
+	                               "{\"operator\": \"acme\", \"name\": \"i2\", \"targets\": "
+	                               "[\"Bad\"], \"url\": \"" GOOD_URL "\"},"
+	                               "{\"operator\": \"ghost\", \"name\": \"i3\", \"targets\": "
+	                               "[\"" T_RISCV "\"], \"url\": \"" GOOD_URL "\"},"
+	                               "{\"name\": \"i4\", \"targets\": [\"" T_RISCV
+	                               "\"], \"url\": \"" GOOD_URL "\"},"
+	                               "42," ENTRY("r1", GOOD_URL) "," ENTRY(
+	                                       "i0", GOOD_URL) ","
+	                                                       "{\"operator\": \"acme\", \"name\": "
+	                                                       "\"i8\", \"targets\": [\"" T_RISCV
+	                                                       "\"], \"url\": 7}]");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	assert_non_null(strstr(r->err, "entry 1: targets"));
+	assert_non_null(strstr(r->err, "entry 2: target"));
+	assert_non_null(strstr(r->err, "entry 3: operator"));
+	assert_non_null(strstr(r->err, "entry 4: operator"));
+	assert_non_null(strstr(r->err, "entry 5: (entry)"));
+	assert_non_null(strstr(r->err, "entry 6: name"));
+	assert_non_null(strstr(r->err, "entry 7: name"));
+	assert_non_null(strstr(r->err, "entry 8: url"));
+	assert_null(strstr(r->err, "entry 0:"));
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1");
+
+	/* Not an array; not JSON; no file. */
+	write_file(file, ENTRY("i0", GOOD_URL));
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(usage_error_names(r, "object", "array"), 0);
+	write_file(file, "[{");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	path_in(f, "missing.json", file, sizeof(file));
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1");
+	free(r);
+}
+
+static void test_import_good(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	char file[192], names[512];
+
+	seed(f);
+	path_in(f, "import.json", file, sizeof(file));
+	write_file(
+	        file,
+	        "[\n " ENTRY("i0", GOOD_URL) ",\n " ENTRY(
+	                "i1", "http://b.example.org:81/") ",\n {\"operator\": \"acme\", \"name\": "
+	                                                  "\"i2\", \"targets\": [\"" T_RISCV
+	                                                  "\", \"" T_S390X
+	                                                  "\"], \"url\": \"" GOOD_URL "\"}\n]\n");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "imported 3 runners"));
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1,i0,i1,i2");
+	RUN(f, r, "runner", "show", "i2", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, T_S390X));
+	assert_non_null(strstr(r->out, "approved"));
+
+	/* Importing the same file again: every entry is now a duplicate. */
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	assert_non_null(strstr(r->err, "entry 0: name"));
+	assert_non_null(strstr(r->err, "entry 2: name"));
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1,i0,i1,i2");
+
+	/* An empty array imports nothing, successfully. */
+	write_file(file, "[]");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 0);
+	free(r);
+}
+
+/* ---- approve, retire ----------------------------------------------------- */
+
+static void test_status_changes(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	int bad = 0;
+
+	seed(f);
+	RUN(f, r, "runner", "retire", "ghost", "--db", f->db);
+	bad += usage_error_names(r, "retire unknown", "ghost");
+	RUN(f, r, "runner", "approve", "ghost", "--db", f->db);
+	bad += usage_error_names(r, "approve unknown", "ghost");
+	RUN(f, r, "runner", "retire", "999", "--db", f->db);
+	bad += usage_error_names(r, "retire unknown id", "999");
+	assert_int_equal(bad, 0);
+
+	RUN(f, r, "runner", "retire", "r1", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "retired"));
+	RUN(f, r, "runner", "show", "r1", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "\"retired\""));
+	/* A retired runner stays retired. */
+	RUN(f, r, "runner", "approve", "r1", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "approve retired", "retired"), 0);
+	RUN(f, r, "runner", "show", "1", "--json", "--db", f->db);
+	assert_non_null(strstr(r->out, "\"retired\""));
+
+	/* No database: a runtime failure, not a usage error, and none created. */
+	char other[192];
+	path_in(f, "none.db", other, sizeof(other));
+	RUN(f, r, "runner", "retire", "r1", "--db", other);
+	assert_int_equal(r->code, 1);
+	assert_int_equal(access(other, F_OK), -1);
+	free(r);
+}
+
+/* ---- --help -------------------------------------------------------------- */
+
+static void test_help(void **state)
+{
+	static const char *const cmds[] = {"operator", "runner", "route",
+	                                   "policy",   "backup", "serve"};
+	struct fx *f = *state;
+	struct res *r = new_res();
+	int bad = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(cmds); i++) {
+		RUN(f, r, cmds[i], "--help");
+		if (r->code != 0 || strncmp(r->out, "usage: runwarden ", 17) != 0 ||
+		    strstr(r->out, cmds[i]) == NULL) {
+			print_error("%s --help: exit %d, stdout:\n%s\n", cmds[i], r->code, r->out);
+			bad++;
+		}
+	}
+	RUN(f, r, "--help");
+	bad += r->code != 0 || strstr(r->out, "usage:") == NULL;
+	RUN(f, r, "frobnicate");
+	bad += usage_error_names(r, "unknown command", "frobnicate");
+	RUN(f, r, "runner", "frobnicate", "--db", f->db);
+	bad += r->code != 2 || strstr(r->err, "usage:") == NULL;
+	assert_int_equal(bad, 0);
+	free(r);
+}
+
+/* ---- backup -------------------------------------------------------------- */
+
+static void test_backup(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	struct store *st = NULL;
+	char dest[192], text[64], err[512];
+
+	seed(f);
+	path_in(f, "existing.txt", dest, sizeof(dest));
+	write_file(dest, "keep me\n");
+	RUN(f, r, "backup", dest, "--db", f->db);
+	assert_int_equal(usage_error_names(r, "backup to existing", dest), 0);
+	slurp(dest, text, sizeof(text));
+	assert_string_equal(text, "keep me\n");
+
+	path_in(f, "copy.db", dest, sizeof(dest));
+	RUN(f, r, "backup", dest, "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_int_equal(store_open(&st, dest, 0, err, sizeof(err)), 0);
+	assert_int_equal(store_integrity_check(st, err, sizeof(err)), 0);
+	store_close(st);
+	RUN(f, r, "runner", "list", "--json", "--db", dest);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "\"r1\""));
+
+	/* Again to the same file: now it exists. */
+	RUN(f, r, "backup", dest, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	RUN(f, r, "backup", "--db", f->db);
+	assert_int_equal(r->code, 2);
+	free(r);
+}
+
+/* ---- policy check -------------------------------------------------------- */
+
+static void test_policy_check(void **state)
+{
+	struct fx *f = *state;
+	struct res *r = new_res();
+	char file[192], want[256];
+
+	path_in(f, "policy.json", file, sizeof(file));
+	write_file(file, "{\n  \"version\": 1,\n  \"uptime_floor\": 1.5\n}\n");
+	RUN(f, r, "policy", "check", file);
+	snprintf(want, sizeof(want), "%s:3: uptime_floor", file);
+	assert_int_equal(usage_error_names(r, "policy floor", want), 0);
+	assert_string_equal(r->out, "");
+
+	write_file(file, "{\n  \"version\": 1,\n\n  oops\n}\n");
+	RUN(f, r, "policy", "check", file);
+	snprintf(want, sizeof(want), "%s:4:", file);
+	assert_int_equal(usage_error_names(r, "policy syntax", want), 0);
+
+	write_file(file, "{\n  \"version\": 1,\n  \"uptime_floor\": 0.95\n}\n");
+	RUN(f, r, "policy", "check", file);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "sha256 "));
+
+	path_in(f, "missing.json", file, sizeof(file));
+	RUN(f, r, "policy", "check", file);
+	assert_int_equal(usage_error_names(r, "policy missing", file), 0);
+	RUN(f, r, "policy", "frob", file);
+	assert_int_equal(r->code, 2);
+	free(r);
+}
+
+/* ---- runner_spec.h as pure functions ------------------------------------ */
+
+struct spec_row {
+	const char *in;
+	int ok;
+};
+
+/* An error must be one line and start with "FIELD: ". */
+static int check_err(const char *what, const char *in, int rc, int ok, const char *err,
+                     const char *field)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%s: ", field);
+	if (ok && rc == 0)
+		return 0;
+	if (!ok && rc == RW_EINVAL && strncmp(err, prefix, strlen(prefix)) == 0 &&
+	    strchr(err, '\n') == NULL)
+		return 0;
+	print_error("%s(\"%s\"): rc %d, want %s; err: %s\n", what, in ? in : "(null)", rc,
+	            ok ? "0" : "RW_EINVAL", err);
+	return 1;
+}
+
+static void test_spec_name(void **state)
+{
+	char n64[65], n65[66];
+	struct spec_row rows[] = {
+	        {"a", 1},           {"A", 1},   {"9", 1},    {"runner-1.riscv_64", 1},
+	        {"Z.-_", 1},        {n64, 1},   {n65, 0},    {"", 0},
+	        {NULL, 0},          {"-a", 0},  {".a", 0},   {"_a", 0},
+	        {"a b", 0},         {"a/b", 0}, {"a\nb", 0}, {"a\x01", 0},
+	        {"caf\xc3\xa9", 0}, {"a:b", 0}, {"a@b", 0},  {"\"q\"", 0},
+	};
+	int bad = 0;
+
+	(void)state;
+	memset(n64, 'x', 64);
+	n64[64] = '\0';
+	memset(n65, 'x', 65);
+	n65[65] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		char err[256] = "";
+		int rc = spec_check_name("name", rows[i].in, err, sizeof(err));
+		bad += check_err("name", rows[i].in, rc, rows[i].ok, err, "name");
+		rc = spec_check_name("operator", rows[i].in, err, sizeof(err));
+		bad += check_err("operator", rows[i].in, rc, rows[i].ok, err, "operator");
+	}
+	assert_int_equal(bad, 0);
+
+	/* What is not printable is escaped, not echoed. */
+	char err[256];
+	assert_int_equal(spec_check_name("name", "a\nb\x1b", err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "a\\x0ab\\x1b"));
+	assert_int_equal(spec_check_name("name", "a\"b", err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "a\\x22b"));
+	/* A tiny buffer is not overrun. */
+	char tiny[8];
+	memset(tiny, 'z', sizeof(tiny));
+	assert_int_equal(spec_check_name("name", "", tiny, sizeof(tiny)), RW_EINVAL);
+	assert_int_equal(tiny[7], '\0');
+}
+
+static void test_spec_email(void **state)
+{
+	char e254[255], e255[256];
+	struct spec_row rows[] = {
+	        {"ops@example.org", 1},
+	        {"a.b+c@sub.example.org", 1},
+	        {"x@y.z", 1},
+	        {e254, 1},
+	        {e255, 0},
+	        {NULL, 0},
+	        {"", 0},
+	        {"ops", 0},
+	        {"@example.org", 0},
+	        {"ops@", 0},
+	        {"ops@localhost", 0},
+	        {"ops@@example.org", 0},
+	        {"a@b@example.org", 0},
+	        {"o ps@example.org", 0},
+	        {"ops@example.org ", 0},
+	        {"ops@exa\tmple.org", 0},
+	        {"ops@example.org\n", 0},
+	        {"ops@exam\x7fple.org", 0},
+	        {"a@b.", 0},
+	        {"a@.b", 0},
+	        {"a@b..c", 0},
+	};
+	int bad = 0;
+
+	(void)state;
+	memset(e254, 'a', 254);
+	memcpy(e254 + 254 - 12, "@example.org", 12);
+	e254[254] = '\0';
+	memset(e255, 'a', 255);
+	memcpy(e255 + 255 - 12, "@example.org", 12);
+	e255[255] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		char err[256] = "";
+		int rc = spec_check_email(rows[i].in, err, sizeof(err));
+		bad += check_err("email", rows[i].in, rc, rows[i].ok, err, "email");
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void test_spec_targets(void **state)
+{
+	char many[RUNNER_SPEC_MAX_TARGETS + 1][40];
+	const char *ptrs[RUNNER_SPEC_MAX_TARGETS + 1];
+	char err[256];
+	int bad = 0;
+
+	(void)state;
+	static const struct spec_row one[] = {
+	        {T_RISCV, 1},
+	        {"s390x-unknown-linux-gnu", 1},
+	        {"armv7-unknown-linux-gnueabihf", 1},
+	        {"wasm32-wasip1", 1},
+	        {"x86_64-pc-windows-msvc", 1},
+	        {"x86_64", 0},
+	        {"X86_64-unknown-linux-gnu", 0},
+	        {"a-b-c-d-e", 0},
+	        {"-unknown-linux", 0},
+	        {"a--b", 0},
+	        {"a-b-", 0},
+	        {"", 0},
+	        {"a b-c", 0},
+	        {"_a-b", 0},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(one); i++) {
+		const char *t[1] = {one[i].in};
+		int rc = spec_check_targets(t, 1, err, sizeof(err));
+		bad += check_err("targets", one[i].in, rc, one[i].ok, err, "target");
+	}
+	assert_int_equal(bad, 0);
+
+	/* None; 16; 17; a duplicate; a bad one after good ones. */
+	assert_int_equal(spec_check_targets(NULL, 0, err, sizeof(err)), RW_EINVAL);
+	assert_int_equal(strncmp(err, "target: ", 8), 0);
+	for (int i = 0; i <= RUNNER_SPEC_MAX_TARGETS; i++) {
+		snprintf(many[i], sizeof(many[i]), "arch%d-unknown-linux-gnu", i);
+		ptrs[i] = many[i];
+	}
+	assert_int_equal(spec_check_targets(ptrs, RUNNER_SPEC_MAX_TARGETS, err, sizeof(err)), 0);
+	assert_int_equal(spec_check_targets(ptrs, RUNNER_SPEC_MAX_TARGETS + 1, err, sizeof(err)),
+	                 RW_EINVAL);
+	assert_int_equal(strncmp(err, "target: ", 8), 0);
+	ptrs[5] = ptrs[2];
+	assert_int_equal(spec_check_targets(ptrs, 6, err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "twice"));
+	assert_non_null(strstr(err, many[2]));
+	ptrs[5] = "Bad";
+	assert_int_equal(spec_check_targets(ptrs, 6, err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "\"Bad\""));
+}
+
+static void test_spec_url(void **state)
+{
+	static const struct spec_row rows[] = {
+	        {"http://runner.example.org/health", 1},
+	        {"https://runner.example.org/health", 1},
+	        {"HTTPS://runner.example.org", 1},
+	        {"http://runner.example.org:8080/", 1},
+	        {"http://192.0.2.1/", 1},
+	        {"http://[2001:db8::1]:443/x?y=1", 1},
+	        {NULL, 0},
+	        {"", 0},
+	        {"ftp://runner.example.org/", 0},
+	        {"file:///etc/passwd", 0},
+	        {"javascript:alert(1)", 0},
+	        {"gopher://runner.example.org/", 0},
+	        {"runner.example.org/health", 0},
+	        {"//runner.example.org/", 0},
+	        {"http://", 0},
+	        {"http:///path", 0},
+	        {"http://user:pw@runner.example.org/", 0},
+	        {"http://runner.example.org:0/", 0},
+	        {"http://runner.example.org:65536/", 0},
+	        {"http://runner.example.org:x/", 0},
+	        {"http://[2001:db8::1/", 0},
+	        {"http://runner.example.org/a b", 0},
+	        {"http://runner.example.org/\r\nX: y", 0},
+	};
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		char err[512] = "";
+		int rc = spec_check_url(rows[i].in, err, sizeof(err));
+		bad += check_err("url", rows[i].in, rc, rows[i].ok, err, "url");
+	}
+	assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_spec_name),
+	        cmocka_unit_test(test_spec_email),
+	        cmocka_unit_test(test_spec_targets),
+	        cmocka_unit_test(test_spec_url),
+	        cmocka_unit_test_setup_teardown(test_operator_add, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_good, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_import_bad_entry, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_import_good, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_status_changes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_policy_check, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1042 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_store.c — monitor/store/store.h against real SQLite files in a temporary
+ * directory.
+ *
+ * Opening: migration of a missing and of an empty file (user_version, the
+ * tables, WAL mode), reopening, read-only opening, and a file written by a
+ * newer runwarden, which must be refused and left untouched. The registry:
+ * operators, runners, generations, the UNKNOWN interval at registration.
+ * The writer's records: samples, changes (INSERT OR REPLACE on
+ * (runner, start)), ticks and blind periods, all or nothing. History window
+ * semantics, monitor runs, backup and policy versions. What the store claims
+ * to have written is checked through a second, plain SQLite connection.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "monitor/store/store.h"
+#include "policy/base/rw_error.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct fx {
+	char dir[64];
+	char db[128];
+	struct store *st;
+};
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void path_in(const struct fx *f, const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", f->dir, name);
+}
+
+/* A fresh directory per test; the database is not created yet. */
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	path_in(f, "rw.db", f->db, sizeof(f->db));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->st);
+	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* Opens f->db with STORE_CREATE into f->st; fails the test on error. */
+static struct store *open_db(struct fx *f)
+{
+	char err[512] = "";
+	int rc = store_open(&f->st, f->db, STORE_CREATE, err, sizeof(err));
+
+	if (rc != 0)
+		print_error("store_open: %d %s\n", rc, err);
+	assert_int_equal(rc, 0);
+	assert_non_null(f->st);
+	return f->st;
+}
+
+/* ---- a second, plain connection to check what is on disk --------------- */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	return db;
+}
+
+/* The first column of the first row of @p sql as an integer (-999: no row). */
+static int64_t raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *s = NULL;
+	int64_t v = -999;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The first column of the first row of @p sql as text, into @p out. */
+static void raw_text(const char *path, const char *sql, char *out, size_t outlen)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *s = NULL;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* Runs @p sql, creating the file when it does not exist. */
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(
+	        sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	        SQLITE_OK);
+
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Reads at most @p cap bytes of @p path; returns how many. */
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, cap, fp);
+	fclose(fp);
+	return n;
+}
+
+static const char *const tables[] = {
+        "operators",    "tokens", "runners",       "runner_targets",  "samples",       "intervals",
+        "monitor_runs", "states", "error_classes", "policy_versions", "blind_periods", "flags",
+};
+
+static void assert_schema_v1(const char *path)
+{
+	char sql[256], mode[32];
+
+	assert_int_equal(raw_int(path, "PRAGMA user_version"), store_schema_version());
+	for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
+		snprintf(sql, sizeof(sql),
+		         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+		         tables[i]);
+		if (raw_int(path, sql) != 1)
+			print_error("table %s is missing\n", tables[i]);
+		assert_int_equal(raw_int(path, sql), 1);
+	}
+	raw_text(path, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "wal");
+	assert_int_equal(raw_int(path, "SELECT COUNT(*) FROM states"), 5);
+	assert_int_equal(raw_int(path, "SELECT COUNT(*) FROM error_classes"), 9);
+}
+
+static int64_t add_operator(struct store *st, const char *name, int64_t now)
+{
+	uint8_t tok[32];
+	int64_t id = -1;
+
+	memset(tok, name[0], sizeof(tok));
+	assert_int_equal(store_operator_add(st, name, "ops@example.org", tok, now, &id), 0);
+	assert_true(id > 0);
+	return id;
+}
+
+static int64_t add_runner(struct store *st, int64_t op, const char *name, int64_t now)
+{
+	char *targets[] = {(char *)"riscv64gc-unknown-linux-gnu",
+	                   (char *)"s390x-unknown-linux-gnu"};
+	struct store_runner r;
+
+	memset(&r, 0, sizeof(r));
+	r.operator_id = op;
+	r.name = (char *)name;
+	r.kind = (char *)"http";
+	r.url = (char *)"https://runner.example.org/health";
+	r.targets = targets;
+	r.n_targets = 2;
+	r.status = STORE_RUNNER_APPROVED;
+	assert_int_equal(store_runner_add(st, &r, now), 0);
+	assert_true(r.id > 0);
+	return r.id;
+}
+
+/* ---- opening and migrating --------------------------------------------- */
+
+static void test_open_missing_without_create(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)0x1;
+	char err[512] = "";
+
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), RW_ENOENT);
+	assert_null(st);
+	assert_non_null(strstr(err, f->db));
+	assert_int_equal(access(f->db, F_OK), -1);
+}
+
+static void test_migrate_new_file(void **state)
+{
+	struct fx *f = *state;
+
+	open_db(f);
+	assert_schema_v1(f->db);
+}
+
+static void test_migrate_empty_file(void **state)
+{
+	struct fx *f = *state;
+	int fd = open(f->db, O_CREAT | O_EXCL | O_WRONLY, 0600);
+
+	assert_true(fd >= 0);
+	close(fd);
+	open_db(f);
+	assert_schema_v1(f->db);
+}
+
+static void test_reopen_is_idempotent(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "";
+	int64_t id = 0;
+
+	open_db(f);
+	add_operator(f->st, "acme", 1000);
+	store_close(f->st);
+	f->st = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		open_db(f);
+		assert_schema_v1(f->db);
+		assert_int_equal(store_operator_find(f->st, "acme", &id), 0);
+		assert_true(id > 0);
+		store_close(f->st);
+		f->st = NULL;
+	}
+	/* Read-only opening works on a current file, and does not write. */
+	assert_int_equal(store_open(&f->st, f->db, STORE_READONLY, err, sizeof(err)), 0);
+	assert_int_equal(store_operator_find(f->st, "acme", &id), 0);
+	assert_int_not_equal(store_operator_add(f->st, "other", "o@example.org",
+	                                        (const uint8_t *)"0123456789abcdef0123456789abcdef",
+	                                        1, &id),
+	                     0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM operators"), 1);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "";
+	struct store *st = (struct store *)0x1;
+
+	char before[8192], after[8192], mode[32];
+	size_t nb, na;
+
+	char future[96];
+	snprintf(future, sizeof(future),
+	         "CREATE TABLE future (x INTEGER); PRAGMA user_version = %d;",
+	         store_schema_version() + 1);
+	raw_exec(f->db, future);
+	nb = slurp(f->db, before, sizeof(before));
+	assert_int_equal(store_open(&st, f->db, STORE_CREATE, err, sizeof(err)), RW_ESCHEMA);
+	assert_null(st);
+	assert_non_null(strstr(err, "newer"));
+	assert_non_null(strstr(err, f->db));
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), RW_ESCHEMA);
+	assert_int_equal(store_open(&st, f->db, STORE_READONLY, err, sizeof(err)), RW_ESCHEMA);
+	assert_null(st);
+	/* Never written: the same bytes (not even switched to WAL), no tables
+	 * of ours, the version untouched. */
+	na = slurp(f->db, after, sizeof(after));
+	assert_int_equal(na, nb);
+	assert_memory_equal(before, after, nb);
+	raw_text(f->db, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "delete");
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), store_schema_version() + 1);
+	assert_int_equal(
+	        raw_int(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'runners'"), 0);
+}
+
+static void test_not_a_database(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "";
+	struct store *st = NULL;
+	FILE *fp = fopen(f->db, "w");
+
+	assert_non_null(fp);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database\n", fp);
+	fclose(fp);
+	assert_true(store_open(&st, f->db, STORE_CREATE, err, sizeof(err)) < 0);
+	assert_null(st);
+	assert_non_null(strstr(err, f->db));
+}
+
+/* ---- operators --------------------------------------------------------- */
+
+static void test_operators(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_operator *ops = NULL;
+	uint8_t tok[32];
+	size_t n = 99;
+	int64_t zed, acme, id = 0;
+
+	assert_int_equal(store_operator_list(st, &ops, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(ops);
+	assert_int_equal(store_operator_find(st, "acme", &id), RW_ENOENT);
+
+	zed = add_operator(st, "zed", 1000);
+	acme = add_operator(st, "acme", 2000);
+	assert_int_not_equal(zed, acme);
+	assert_int_equal(store_operator_find(st, "acme", &id), 0);
+	assert_int_equal(id, acme);
+	assert_int_equal(store_operator_find(st, "zed", &id), 0);
+	assert_int_equal(id, zed);
+	assert_int_equal(store_operator_find(st, "ACME", &id), RW_ENOENT);
+
+	/* A duplicate name is refused and writes nothing (no stray token). */
+	memset(tok, 0x77, sizeof(tok));
+	assert_int_equal(store_operator_add(st, "acme", "x@example.org", tok, 3000, &id),
+	                 RW_EEXIST);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM operators"), 2);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM tokens"), 2);
+
+	/* Sorted by name; fields round-trip. */
+	assert_int_equal(store_operator_list(st, &ops, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ops[0].name, "acme");
+	assert_int_equal(ops[0].id, acme);
+	assert_string_equal(ops[0].email, "ops@example.org");
+	assert_int_equal(ops[0].created_ms, 2000);
+	assert_string_equal(ops[1].name, "zed");
+	assert_int_equal(ops[1].created_ms, 1000);
+	store_operators_free(ops, n);
+	store_operators_free(NULL, 0);
+
+	/* The token is stored as the 32 bytes given, nothing else. */
+	assert_int_equal(raw_int(f->db, "SELECT LENGTH(sha256) FROM tokens ORDER BY id LIMIT 1"),
+	                 32);
+	assert_int_equal(
+	        raw_int(f->db,
+	                "SELECT COUNT(*) FROM tokens WHERE sha256 = "
+	                "X'6161616161616161616161616161616161616161616161616161616161616161'"),
+	        1);
+}
+
+/* ---- runners ----------------------------------------------------------- */
+
+static void test_runners(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_runner *rs = NULL, r;
+	size_t n = 99;
+	int64_t op, a, b, c, gen = -1, gen_after_b;
+
+	assert_int_equal(store_registry_gen(st, &gen), 0);
+	assert_int_equal(gen, 0);
+	assert_int_equal(store_runner_list(st, 0, &rs, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(rs);
+
+	op = add_operator(st, "acme", 1000);
+	a = add_runner(st, op, "alpha", 10000);
+	assert_int_equal(store_registry_gen(st, &gen), 0);
+	assert_int_equal(gen, 1);
+	b = add_runner(st, op, "bravo", 11000);
+	assert_int_equal(store_registry_gen(st, &gen), 0);
+	assert_int_equal(gen, 2);
+	gen_after_b = gen;
+	c = add_runner(st, op, "charlie", 12000);
+	assert_int_equal(store_registry_gen(st, &gen), 0);
+	assert_int_equal(gen, 3);
+	assert_true(a < b && b < c);
+
+	/* All, by id, with their targets (sorted) and operator name. */
+	assert_int_equal(store_runner_list(st, 0, &rs, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rs[0].id, a);
+	assert_int_equal(rs[1].id, b);
+	assert_int_equal(rs[2].id, c);
+	assert_string_equal(rs[1].name, "bravo");
+	assert_string_equal(rs[1].operator_name, "acme");
+	assert_int_equal(rs[1].operator_id, op);
+	assert_string_equal(rs[1].kind, "http");
+	assert_string_equal(rs[1].url, "https://runner.example.org/health");
+	assert_int_equal(rs[1].status, STORE_RUNNER_APPROVED);
+	assert_int_equal(rs[1].created_ms, 11000);
+	assert_int_equal(rs[1].gen, 2);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(rs[i].n_targets, 2);
+		assert_string_equal(rs[i].targets[0], "riscv64gc-unknown-linux-gnu");
+		assert_string_equal(rs[i].targets[1], "s390x-unknown-linux-gnu");
+		assert_int_equal(rs[i].last_state, RW_STATE_UNKNOWN);
+	}
+	store_runners_free(rs, n);
+
+	/* Only the ones changed after a generation. */
+	assert_int_equal(store_runner_list(st, gen_after_b, &rs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rs[0].id, c);
+	assert_int_equal(rs[0].n_targets, 2);
+	store_runners_free(rs, n);
+	assert_int_equal(store_runner_list(st, 3, &rs, &n), 0);
+	assert_int_equal(n, 0);
+	store_runners_free(rs, n);
+
+	/* A status change bumps the generation above every other. */
+	assert_int_equal(store_runner_set_status(st, a, STORE_RUNNER_RETIRED, 20000), 0);
+	assert_int_equal(store_registry_gen(st, &gen), 0);
+	assert_int_equal(gen, 4);
+	assert_int_equal(store_runner_list(st, 3, &rs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rs[0].id, a);
+	assert_int_equal(rs[0].status, STORE_RUNNER_RETIRED);
+	assert_int_equal(rs[0].retired_ms, 20000);
+	assert_int_equal(rs[0].gen, 4);
+	assert_int_equal(rs[0].n_targets, 2);
+	store_runners_free(rs, n);
+
+	assert_int_equal(store_runner_set_status(st, b, STORE_RUNNER_PENDING, 21000), 0);
+	assert_int_equal(store_runner_get(st, "bravo", 0, &r), 0);
+	assert_int_equal(r.status, STORE_RUNNER_PENDING);
+	assert_int_equal(r.retired_ms, 0);
+	assert_int_equal(r.gen, 5);
+	store_runner_deinit(&r);
+	assert_int_equal(store_runner_set_status(st, 9999, STORE_RUNNER_RETIRED, 1), RW_ENOENT);
+	assert_int_equal(store_registry_gen(st, &gen), 0);
+	assert_int_equal(gen, 5);
+
+	/* get by name and by id. */
+	assert_int_equal(store_runner_get(st, NULL, c, &r), 0);
+	assert_string_equal(r.name, "charlie");
+	assert_int_equal(r.n_targets, 2);
+	store_runner_deinit(&r);
+	assert_int_equal(store_runner_get(st, "nobody", 0, &r), RW_ENOENT);
+	assert_null(r.name);
+	assert_int_equal(store_runner_get(st, NULL, 9999, &r), RW_ENOENT);
+	store_runner_deinit(NULL);
+	assert_string_equal(store_runner_status_name(STORE_RUNNER_PENDING), "pending");
+	assert_string_equal(store_runner_status_name(STORE_RUNNER_APPROVED), "approved");
+	assert_string_equal(store_runner_status_name(STORE_RUNNER_RETIRED), "retired");
+}
+
+static void test_runner_add_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	char *targets[] = {(char *)"riscv64gc-unknown-linux-gnu"};
+	struct store_runner r;
+	int64_t op, gen = 0;
+
+	op = add_operator(st, "acme", 1000);
+	add_runner(st, op, "alpha", 10000);
+
+	/* A taken name: nothing of it is left behind (targets, interval, gen). */
+	memset(&r, 0, sizeof(r));
+	r.operator_id = op;
+	r.name = (char *)"alpha";
+	r.kind = (char *)"http";
+	r.url = (char *)"https://other.example.org/";
+	r.targets = targets;
+	r.n_targets = 1;
+	r.status = STORE_RUNNER_APPROVED;
+	assert_int_equal(store_runner_add(st, &r, 20000), RW_EEXIST);
+
+	/* An operator that does not exist. */
+	r.name = (char *)"bravo";
+	r.operator_id = op + 100;
+	assert_int_equal(store_runner_add(st, &r, 20000), RW_ENOENT);
+
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM runners"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM runner_targets"), 2);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM intervals"), 1);
+	assert_int_equal(store_registry_gen(st, &gen), 0);
+	assert_int_equal(gen, 1);
+
+	/* The store is still usable: no transaction was left open. */
+	r.operator_id = op;
+	assert_int_equal(store_runner_add(st, &r, 30000), 0);
+	assert_int_equal(r.gen, 2);
+	assert_int_equal(r.created_ms, 30000);
+}
+
+static void test_runner_add_starts_unknown(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct rw_interval *iv = NULL;
+	struct store_runner r;
+	size_t n = 0;
+	int64_t op, id;
+
+	op = add_operator(st, "acme", 1000);
+	id = add_runner(st, op, "alpha", 123456);
+	assert_int_equal(store_intervals(st, id, 123456, 123457, &iv, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(iv[0].start_ms, 123456);
+	assert_int_equal(iv[0].state, RW_STATE_UNKNOWN);
+	free(iv);
+	/* Nothing before registration. */
+	assert_int_equal(store_intervals(st, id, 0, 123456, &iv, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(iv);
+	assert_int_equal(store_runner_get(st, NULL, id, &r), 0);
+	assert_int_equal(r.last_state, RW_STATE_UNKNOWN);
+	assert_int_equal(r.last_state_ms, 123456);
+	store_runner_deinit(&r);
+}
+
+/* ---- the writer's records ---------------------------------------------- */
+
+static struct store_rec sample(int64_t runner, int64_t ts, int32_t lat, int16_t http, uint8_t ec)
+{
+	struct store_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_SAMPLE;
+	r.u.sample.runner_id = runner;
+	r.u.sample.ts_ms = ts;
+	r.u.sample.latency_us = lat;
+	r.u.sample.http_status = http;
+	r.u.sample.errclass = ec;
+	return r;
+}
+
+static struct store_rec change(int64_t runner, int64_t start, enum rw_state s)
+{
+	struct store_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_CHANGE;
+	r.u.change.runner_id = runner;
+	r.u.change.start_ms = start;
+	r.u.change.state = (uint8_t)s;
+	return r;
+}
+
+static struct store_rec tick(int64_t run, int64_t ts)
+{
+	struct store_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_TICK;
+	r.u.tick.run_id = run;
+	r.u.tick.ts_ms = ts;
+	return r;
+}
+
+static struct store_rec blind(int64_t start, int64_t end, uint8_t cause)
+{
+	struct store_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_BLIND;
+	r.u.blind.start_ms = start;
+	r.u.blind.end_ms = end;
+	r.u.blind.cause = cause;
+	return r;
+}
+
+static void test_write_batch(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct rw_interval *iv = NULL;
+	struct store_runner r;
+	char text[64];
+	size_t n = 0;
+	int64_t op, a, b, run = 0, prev = 0, count = 0, last = 0;
+
+	op = add_operator(st, "acme", 1000);
+	a = add_runner(st, op, "alpha", 1000);
+	b = add_runner(st, op, "bravo", 1000);
+	assert_int_equal(store_run_begin(st, 1000, &run, &prev), 0);
+
+	const struct store_rec batch[] = {
+	        sample(a, 2000, 1500, 200, RW_ERRCLASS_NONE),
+	        sample(a, 3000, -1, 0, RW_ERRCLASS_TIMEOUT),
+	        sample(b, 3000, 900, 503, RW_ERRCLASS_HTTP_STATUS),
+	        change(a, 2000, RW_STATE_UP),
+	        /* The same (runner, start) twice in one batch: the last one wins. */
+	        change(b, 2500, RW_STATE_UP),
+	        change(b, 2500, RW_STATE_DOWN),
+	        tick(run, 3000),
+	        blind(1500, 1900, STORE_BLIND_TICK_GAP),
+	        blind(100, 900, STORE_BLIND_DOWNTIME),
+	};
+	assert_int_equal(store_write_batch(st, batch, ARRAY_LEN(batch)), 0);
+
+	assert_int_equal(store_sample_count(st, a, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(store_sample_count(st, b, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(raw_int(f->db, "SELECT latency_us FROM samples WHERE ts_ms = 3000 AND"
+	                                " errclass = 4"),
+	                 -1);
+	assert_int_equal(raw_int(f->db, "SELECT http_status FROM samples WHERE errclass = 5"), 503);
+
+	assert_int_equal(store_intervals(st, b, 0, 10000, &iv, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(iv[0].start_ms, 1000);
+	assert_int_equal(iv[0].state, RW_STATE_UNKNOWN);
+	assert_int_equal(iv[1].start_ms, 2500);
+	assert_int_equal(iv[1].state, RW_STATE_DOWN);
+	free(iv);
+	assert_int_equal(store_runner_get(st, NULL, b, &r), 0);
+	assert_int_equal(r.last_state, RW_STATE_DOWN);
+	assert_int_equal(r.last_state_ms, 2500);
+	store_runner_deinit(&r);
+	assert_int_equal(store_runner_get(st, NULL, a, &r), 0);
+	assert_int_equal(r.last_state, RW_STATE_UP);
+	assert_int_equal(r.last_state_ms, 2000);
+	store_runner_deinit(&r);
+
+	assert_int_equal(store_last_tick(st, &last), 0);
+	assert_int_equal(last, 3000);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM blind_periods"), 2);
+	raw_text(f->db, "SELECT cause FROM blind_periods WHERE start_ms = 1500", text,
+	         sizeof(text));
+	assert_string_equal(text, "tick_gap");
+	raw_text(f->db, "SELECT cause FROM blind_periods WHERE start_ms = 100", text, sizeof(text));
+	assert_string_equal(text, "downtime");
+	assert_int_equal(raw_int(f->db, "SELECT end_ms FROM blind_periods WHERE start_ms = 100"),
+	                 900);
+
+	/* A change older than the latest does not move last_state back; a tick
+	 * older than the latest does not move the tick back. */
+	const struct store_rec late[] = {change(a, 1500, RW_STATE_DOWN), tick(run, 2000)};
+	assert_int_equal(store_write_batch(st, late, ARRAY_LEN(late)), 0);
+	assert_int_equal(store_runner_get(st, NULL, a, &r), 0);
+	assert_int_equal(r.last_state, RW_STATE_UP);
+	assert_int_equal(r.last_state_ms, 2000);
+	store_runner_deinit(&r);
+	assert_int_equal(store_last_tick(st, &last), 0);
+	assert_int_equal(last, 3000);
+
+	/* An empty batch is a no-op. */
+	assert_int_equal(store_write_batch(st, NULL, 0), 0);
+}
+
+static void test_write_batch_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_rec bad;
+	int64_t op, a, run = 0, prev = 0, last = 0;
+
+	op = add_operator(st, "acme", 1000);
+	a = add_runner(st, op, "alpha", 1000);
+	assert_int_equal(store_run_begin(st, 1000, &run, &prev), 0);
+	memset(&bad, 0, sizeof(bad));
+	bad.kind = 99;
+
+	const struct store_rec batch[] = {
+	        sample(a, 2000, 1500, 200, RW_ERRCLASS_NONE),
+	        change(a, 2000, RW_STATE_UP),
+	        tick(run, 5000),
+	        blind(1500, 1900, STORE_BLIND_TICK_GAP),
+	        bad,
+	};
+	assert_true(store_write_batch(st, batch, ARRAY_LEN(batch)) < 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM samples"), 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM intervals"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM blind_periods"), 0);
+	assert_int_equal(raw_int(f->db, "SELECT last_state FROM runners"), RW_STATE_UNKNOWN);
+	assert_int_equal(store_last_tick(st, &last), 0);
+	assert_int_equal(last, 1000);
+
+	/* The connection is usable afterwards: the same batch without the bad
+	 * record goes through whole. */
+	assert_int_equal(store_write_batch(st, batch, ARRAY_LEN(batch) - 1), 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM samples"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM intervals"), 2);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM blind_periods"), 1);
+	assert_int_equal(store_last_tick(st, &last), 0);
+	assert_int_equal(last, 5000);
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+struct window_row {
+	int64_t from, to;
+	size_t n;
+	int64_t starts[4];
+};
+
+static void test_intervals_window(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	int64_t op, a, b;
+	int bad = 0;
+
+	op = add_operator(st, "acme", 0);
+	a = add_runner(st, op, "alpha", 1000); /* UNKNOWN from 1000 */
+	b = add_runner(st, op, "bravo", 1000);
+	const struct store_rec batch[] = {
+	        change(a, 2000, RW_STATE_UP), change(a, 3000, RW_STATE_DOWN),
+	        change(a, 4000, RW_STATE_UP), change(b, 2200, RW_STATE_DOWN),
+	        change(b, 3500, RW_STATE_UP),
+	};
+	assert_int_equal(store_write_batch(st, batch, ARRAY_LEN(batch)), 0);
+
+	static const struct window_row rows[] = {
+	        {2500, 3500, 2, {2000, 3000}},            /* the one before from, one inside */
+	        {3000, 3500, 1, {3000}},                  /* at from counts as "at or before" */
+	        {2999, 3000, 1, {2000}},                  /* to is exclusive */
+	        {2000, 3000, 1, {2000}},                  /* both edges */
+	        {5000, 6000, 1, {4000}},                  /* after the last: it still holds */
+	        {0, 500, 0, {0}},                         /* before registration: nothing */
+	        {500, 1500, 1, {1000}},                   /* none at or before from */
+	        {0, 100000, 4, {1000, 2000, 3000, 4000}}, /* everything */
+	        {1000, 1001, 1, {1000}},
+	        {3500, 3500, 1, {3000}}, /* an empty window still names its state */
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		struct rw_interval *iv = NULL;
+		size_t n = 0;
+		int ok;
+
+		assert_int_equal(store_intervals(st, a, rows[i].from, rows[i].to, &iv, &n), 0);
+		ok = n == rows[i].n;
+		for (size_t j = 0; ok && j < n; j++)
+			ok = iv[j].start_ms == rows[i].starts[j];
+		for (size_t j = 1; ok && j < n; j++)
+			ok = iv[j - 1].start_ms < iv[j].start_ms;
+		if (!ok) {
+			print_error("[%lld, %lld): got %zu rows:", (long long)rows[i].from,
+			            (long long)rows[i].to, n);
+			for (size_t j = 0; j < n; j++)
+				print_error(" %lld", (long long)iv[j].start_ms);
+			print_error(", want %zu\n", rows[i].n);
+			bad++;
+		}
+		if (n == 0 && iv != NULL)
+			bad++;
+		free(iv);
+	}
+	assert_int_equal(bad, 0);
+
+	/* States come back, and other runners' rows never leak in. */
+	struct rw_interval *iv = NULL;
+	size_t n = 0;
+	assert_int_equal(store_intervals(st, b, 2500, 4000, &iv, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(iv[0].start_ms, 2200);
+	assert_int_equal(iv[0].state, RW_STATE_DOWN);
+	assert_int_equal(iv[1].start_ms, 3500);
+	assert_int_equal(iv[1].state, RW_STATE_UP);
+	free(iv);
+	assert_int_equal(store_intervals(st, 9999, 0, 100000, &iv, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(iv);
+}
+
+static void test_samples_purge(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	int64_t count = 0;
+	int deleted = -1;
+	struct store_rec recs[10];
+
+	for (int i = 0; i < 10; i++)
+		recs[i] = sample(1, 1000 * (i + 1), 100, 200, RW_ERRCLASS_NONE);
+	assert_int_equal(store_write_batch(st, recs, 10), 0);
+	/* Older than 6000: 1000..5000, five rows; at most 3 per call. */
+	assert_int_equal(store_purge_samples(st, 6000, 3, &deleted), 0);
+	assert_int_equal(deleted, 3);
+	assert_int_equal(store_purge_samples(st, 6000, 3, &deleted), 0);
+	assert_int_equal(deleted, 2);
+	assert_int_equal(store_purge_samples(st, 6000, 3, &deleted), 0);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(store_sample_count(st, 1, &count), 0);
+	assert_int_equal(count, 5);
+	assert_int_equal(raw_int(f->db, "SELECT MIN(ts_ms) FROM samples"), 6000);
+}
+
+/* ---- the monitor's runs ------------------------------------------------ */
+
+static void test_run_begin(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	int64_t run1 = 0, run2 = 0, run3 = 0, prev = 0, last = 0;
+
+	assert_int_equal(store_last_tick(st, &last), 0);
+	assert_int_equal(last, -1);
+	assert_int_equal(store_run_begin(st, 10000, &run1, &prev), 0);
+	assert_int_equal(prev, -1);
+	assert_true(run1 > 0);
+	/* A run starting is its own first tick. */
+	assert_int_equal(store_last_tick(st, &last), 0);
+	assert_int_equal(last, 10000);
+
+	const struct store_rec t1[] = {tick(run1, 11000), tick(run1, 15000)};
+	assert_int_equal(store_write_batch(st, t1, ARRAY_LEN(t1)), 0);
+
+	/* The next run learns where the previous one stopped ticking. */
+	assert_int_equal(store_run_begin(st, 60000, &run2, &prev), 0);
+	assert_int_equal(prev, 15000);
+	assert_true(run2 > run1);
+	const struct store_rec t2[] = {tick(run2, 61000)};
+	assert_int_equal(store_write_batch(st, t2, ARRAY_LEN(t2)), 0);
+
+	/* Reopening keeps it. */
+	store_close(f->st);
+	f->st = NULL;
+	st = open_db(f);
+	assert_int_equal(store_run_begin(st, 90000, &run3, &prev), 0);
+	assert_int_equal(prev, 61000);
+	assert_true(run3 > run2);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM monitor_runs"), 3);
+	assert_int_equal(raw_int(f->db, "SELECT started_ms FROM monitor_runs ORDER BY id LIMIT 1"),
+	                 10000);
+}
+
+/* ---- backup ------------------------------------------------------------ */
+
+static void test_backup(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f), *copy = NULL;
+	struct store_runner *rs = NULL;
+	char dest[192], err[512] = "";
+	size_t n = 0;
+	int64_t op, a, count = 0;
+	struct store_rec recs[100];
+
+	op = add_operator(st, "acme", 1000);
+	a = add_runner(st, op, "alpha", 1000);
+	for (int i = 0; i < 100; i++)
+		recs[i] = sample(a, 2000 + i, 100, 200, RW_ERRCLASS_NONE);
+	assert_int_equal(store_write_batch(st, recs, 100), 0);
+
+	path_in(f, "copy.db", dest, sizeof(dest));
+	assert_int_equal(store_backup(st, dest, err, sizeof(err)), 0);
+	assert_int_equal(access(dest, F_OK), 0);
+
+	assert_int_equal(store_open(&copy, dest, 0, err, sizeof(err)), 0);
+	assert_int_equal(store_integrity_check(copy, err, sizeof(err)), 0);
+	assert_int_equal(store_runner_list(copy, 0, &rs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rs[0].name, "alpha");
+	assert_int_equal(rs[0].n_targets, 2);
+	store_runners_free(rs, n);
+	assert_int_equal(store_sample_count(copy, a, &count), 0);
+	assert_int_equal(count, 100);
+	store_close(copy);
+	assert_int_equal(raw_int(dest, "PRAGMA user_version"), store_schema_version());
+
+	/* An existing destination is refused and left as it was. */
+	err[0] = '\0';
+	assert_int_equal(store_backup(st, dest, err, sizeof(err)), RW_EEXIST);
+	assert_non_null(strstr(err, dest));
+	assert_int_equal(raw_int(dest, "SELECT COUNT(*) FROM samples"), 100);
+
+	char other[192];
+	FILE *fp;
+	path_in(f, "precious.txt", other, sizeof(other));
+	fp = fopen(other, "w");
+	assert_non_null(fp);
+	fputs("keep me\n", fp);
+	fclose(fp);
+	assert_int_equal(store_backup(st, other, err, sizeof(err)), RW_EEXIST);
+	fp = fopen(other, "r");
+	assert_non_null(fp);
+	char line[32] = "";
+	assert_non_null(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	assert_string_equal(line, "keep me\n");
+
+	/* A destination that cannot be created. */
+	path_in(f, "no/such/dir/copy.db", other, sizeof(other));
+	assert_true(store_backup(st, other, err, sizeof(err)) < 0);
+
+	/* The source is still usable and intact. */
+	assert_int_equal(store_integrity_check(st, err, sizeof(err)), 0);
+}
+
+static void test_integrity_check_finds_damage(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_rec *recs = calloc(3000, sizeof(*recs));
+	char err[512] = "";
+	struct stat sb;
+	FILE *fp;
+
+	assert_non_null(recs);
+	for (int i = 0; i < 3000; i++)
+		recs[i] = sample(1 + i % 5, 1000 + i, i, 200, RW_ERRCLASS_NONE);
+	assert_int_equal(store_write_batch(st, recs, 3000), 0);
+	free(recs);
+	assert_int_equal(store_integrity_check(st, err, sizeof(err)), 0);
+	store_close(f->st); /* the last connection checkpoints the WAL away */
+	f->st = NULL;
+
+	/* Scribble over the middle of a page near the end of the file. */
+	assert_int_equal(stat(f->db, &sb), 0);
+	assert_true(sb.st_size > 8 * 4096);
+	fp = fopen(f->db, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (long)(sb.st_size - 2 * 4096 + 64), SEEK_SET), 0);
+	for (int i = 0; i < 1024; i++)
+		fputc(0xa5, fp);
+	fclose(fp);
+
+	st = open_db(f);
+	err[0] = '\0';
+	assert_true(store_integrity_check(st, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "integrity_check"));
+}
+
+/* ---- policy versions --------------------------------------------------- */
+
+static void test_record_policy(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	static const char ha[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char hb[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 1000, NULL), 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM policy_versions"), 1);
+	/* The same hash again (a SIGHUP with no change): nothing new. */
+	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 2000, NULL), 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM policy_versions"), 1);
+	assert_int_equal(raw_int(f->db, "SELECT effective_ms FROM policy_versions"), 1000);
+	/* A new policy, then the old one back: both are changes. */
+	assert_int_equal(store_record_policy(st, hb, 2, "{\"version\": 2}", 3000, NULL), 0);
+	assert_int_equal(store_record_policy(st, hb, 2, "{\"version\": 2}", 3500, NULL), 0);
+	assert_int_equal(store_record_policy(st, ha, 1, "{\"version\": 1}", 4000, NULL), 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM policy_versions"), 3);
+	assert_int_equal(raw_int(f->db, "SELECT version FROM policy_versions ORDER BY id DESC"), 1);
+	assert_int_equal(
+	        raw_int(f->db, "SELECT effective_ms FROM policy_versions ORDER BY id DESC"), 4000);
+	char body[64];
+	raw_text(f->db, "SELECT body FROM policy_versions WHERE version = 2", body, sizeof(body));
+	assert_string_equal(body, "{\"version\": 2}");
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static void test_transactions(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	char *targets[] = {(char *)"riscv64gc-unknown-linux-gnu"};
+	struct store_runner r;
+	int64_t op;
+
+	op = add_operator(st, "acme", 1000);
+	memset(&r, 0, sizeof(r));
+	r.operator_id = op;
+	r.kind = (char *)"http";
+	r.url = (char *)"https://a.example.org/";
+	r.targets = targets;
+	r.n_targets = 1;
+
+	/* Inserted inside the caller's transaction and rolled back: gone. */
+	assert_int_equal(store_begin(st), 0);
+	r.name = (char *)"one";
+	assert_int_equal(store_runner_insert(st, &r, 2000), 0);
+	r.name = (char *)"two";
+	assert_int_equal(store_runner_insert(st, &r, 2000), 0);
+	assert_int_equal(r.gen, 2);
+	store_rollback(st);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM runners"), 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM intervals"), 0);
+	store_rollback(st); /* no transaction: harmless */
+
+	assert_int_equal(store_begin(st), 0);
+	r.name = (char *)"one";
+	assert_int_equal(store_runner_insert(st, &r, 2000), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM runners"), 1);
+	assert_non_null(store_errmsg(st));
+	assert_non_null(store_errmsg(NULL));
+	store_close(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_open_missing_without_create, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_new_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_empty_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runners, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_starts_unknown, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_write_batch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_write_batch_all_or_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_intervals_window, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_samples_purge, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_run_begin, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_integrity_check_finds_damage, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_record_policy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
