@@ -2,47 +2,104 @@
 /*
  * api.h — the HTTP API (libh2o, on the daemon's loop).
  *
- * Routes (all GET): /healthz, /metrics, /v1/route?target=T,
- * /v1/runners/{id}/availability?from=RFC3339&to=RFC3339, and / (the status
- * page, HTML, status.h). Answers are JSON
- * (Prometheus text for /metrics); errors are application/problem+json with
- * the offending parameter named. Route and metrics are answered from memory;
- * availability reads the runner's in-memory history and, for older time,
- * the intervals table.
+ * Routes: /healthz, /metrics, /v1/route?target=T|label=L,
+ * /v1/runners/{id}/availability?from=RFC3339&to=RFC3339, /v1/events, the
+ * operator API under /v1/operators, /v1/runners and /v1/incidents (call.h),
+ * and / (the status page, HTML, status.h). Answers are JSON (Prometheus text
+ * for /metrics); errors are application/problem+json with the offending
+ * parameter named. Route and metrics are answered from memory; availability
+ * reads the runner's in-memory history and, for older time, the intervals
+ * table.
  *
- * Lifecycle: api_start() binds and listens (fails fast); api_close() stops
- * accepting, lets open connections finish (at most API_DRAIN_MS), disposes
- * h2o and calls its callback once every handle is closed.
+ * The API sees the daemon only through struct api_ctx: the modules it reads
+ * and writes, and two callbacks for what only the daemon can do. It never
+ * includes the daemon's header (contrib/layercheck.py enforces it).
+ *
+ * Lifecycle: api_new() binds and listens (fails fast); api_close() stops
+ * accepting, lets open connections finish (at most API_DRAIN_MS), and calls
+ * its callback once every handle of its own is closed; api_free() then
+ * frees it (h2o's context is disposed there, once the last connection is
+ * gone, or left to the exiting process when a client never let go).
  */
 #ifndef RW_API_H
 #define RW_API_H
 
 #include <stddef.h>
+#include <uv.h>
 
-struct rw_daemon;
 struct api;
+struct auth;
+struct fleet;
+struct guard;
+struct metrics;
+struct rw_clock;
+struct rw_policy;
+struct store;
+struct store_event;
+struct strbuf;
 
 #define API_DRAIN_MS 2000
 
+/** Registry rows changed (a write of the API committed): the owner picks
+ *  the changes up before the answer goes out. */
+typedef void (*api_registry_changed_cb)(void *owner);
+/** Appends the whole of /metrics to @p b. */
+typedef void (*api_render_metrics_cb)(void *owner, struct strbuf *b);
 typedef void (*api_closed_cb)(struct api *api, void *data);
 
 /**
- * Starts listening on cfg's listen address.
- * @return 0, or RW_E* with @p err naming the address and the cause.
+ * What the API may use of the daemon. Every pointer is the owner's and
+ * outlives the API; the policy is read through its pointer, so a reload
+ * shows at once.
  */
-int api_start(struct api **out, struct rw_daemon *d, char *err, size_t errlen);
+struct api_ctx {
+	uv_loop_t *loop;
+	struct store *st; /* the loop thread's connection; writes commit before answers */
+	struct fleet *fleet;
+	const struct rw_policy *policy;
+	const char *policy_sha256; /* of the policy in force (64 hex digits) */
+	struct rw_clock *clock;
+	const struct guard *guard;
+	struct auth *auth;
+	struct metrics *m; /* the http_* counters and heartbeats are the API's */
+	const char *listen_host;
+	int listen_port;
+	unsigned max_connections;
+	unsigned drain_ms; /* how long api_close() waits for connections; 0: API_DRAIN_MS */
+	api_registry_changed_cb registry_changed;
+	api_render_metrics_cb render_metrics;
+	void *owner; /* passed to the callbacks */
+};
+
+/**
+ * Starts listening on ctx's listen address (port 0: any free port).
+ * @param ctx  copied; what it points to must outlive the API.
+ * @return 0, or RW_E* with @p err naming the address and the cause (and
+ *         *@p out NULL).
+ */
+int api_new(struct api **out, const struct api_ctx *ctx, char *err, size_t errlen);
 
 /** The port actually bound (useful with port 0). */
 int api_port(const struct api *api);
 
-/** Closes the API; @p cb runs once when all its handles are closed, after
- *  which the api is freed (by api.c). */
+/** The daemon's once-a-minute job: keeps the status page fresh while it is read. */
+void api_minute(struct api *api);
+
+/**
+ * Stops accepting, answers parked long polls, waits for open connections
+ * (at most API_DRAIN_MS) and closes the API's handles; @p cb runs exactly
+ * once, when they are closed. Call once.
+ */
 void api_close(struct api *api, api_closed_cb cb, void *data);
 
-struct strbuf;
-struct store_event;
+/** Frees a closed API (after api_close()'s callback). Accepts NULL. */
+void api_free(struct api *api);
 
-/** Appends one event as GET /v1/events and the webhooks show it (api_events.c). */
+/**
+ * Appends one event as GET /v1/events and the webhooks show it: the object
+ * the webhooks sign (api_events.c).
+ * @return 0 or RW_ENOMEM.
+ */
 int api_event_render(struct strbuf *b, const struct store_event *e);
 
 #endif

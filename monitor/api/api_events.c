@@ -17,7 +17,11 @@
 #include <string.h>
 
 #include "monitor/api/api_impl.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/answer.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/guard.h"
+#include "monitor/core/metrics.h"
+#include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
 
 #define EVENTS_POLL_MS  100
@@ -63,7 +67,7 @@ static void event_json(struct strbuf *b, const struct store_event *e)
 	strbuf_printf(b, "{\"id\":%" PRId64 ",\"kind\":", e->id);
 	strbuf_json_str(b, e->kind);
 	strbuf_puts(b, ",\"at\":");
-	api_json_time(b, e->at_ms);
+	answer_json_time(b, e->at_ms);
 	if (e->runner_id) {
 		strbuf_printf(b, ",\"runner_id\":%" PRId64 ",\"runner\":", e->runner_id);
 		if (e->runner_name)
@@ -91,11 +95,11 @@ static int answer(struct api *api, h2o_req_t *req, int64_t after, size_t limit)
 	struct strbuf b;
 	size_t n = 0;
 	int64_t last = after;
-	int rc = store_events_after(api->d->st, after, limit, NULL, &v, &n);
+	int rc = store_events_after(api->x.st, after, limit, NULL, &v, &n);
 
 	if (rc < 0)
-		return api_send_problem(api, req, 503, "Service Unavailable", NULL,
-		                        "the events could not be read; try again");
+		return answer_problem(api, req, 503, "Service Unavailable", NULL,
+		                      "the events could not be read; try again");
 	strbuf_init(&b);
 	strbuf_puts(&b, "{\"events\":[");
 	for (size_t i = 0; i < n; i++) {
@@ -106,7 +110,7 @@ static int answer(struct api *api, h2o_req_t *req, int64_t after, size_t limit)
 	}
 	strbuf_printf(&b, "],\"last_id\":%" PRId64 "}\n", last);
 	store_events_free(v, n);
-	return api_send_json(api, req, 200, &b);
+	return answer_json(api, req, 200, &b);
 }
 
 static void poll_cb(uv_timer_t *t)
@@ -116,7 +120,7 @@ static void poll_cb(uv_timer_t *t)
 	int64_t max_id = 0;
 	struct waiter *w, *next;
 
-	if (store_event_max_id(api->d->st, &max_id) < 0)
+	if (store_event_max_id(api->x.st, &max_id) < 0)
 		max_id = 0; /* try again next time; waiters time out meanwhile */
 	for (w = api->waiters; w; w = next) {
 		next = w->next;
@@ -136,25 +140,25 @@ int api_events(struct api *api, h2o_req_t *req)
 	int64_t max_id = 0;
 	struct waiter *w;
 
-	if (api_query_param(req, "after", v, sizeof(v))) {
+	if (answer_query(req, "after", v, sizeof(v))) {
 		after = strtoll(v, &end, 10);
 		if (!*v || *end || after < 0)
-			return api_send_problem(api, req, 400, "Bad Request", "after",
-			                        "after: an event id (a whole number >= 0)");
+			return answer_problem(api, req, 400, "Bad Request", "after",
+			                      "after: an event id (a whole number >= 0)");
 	}
-	if (api_query_param(req, "wait", v, sizeof(v))) {
+	if (answer_query(req, "wait", v, sizeof(v))) {
 		wait = strtoll(v, &end, 10);
 		if (!*v || *end || wait < 0 || wait > EVENTS_MAX_WAIT)
-			return api_send_problem(api, req, 400, "Bad Request", "wait",
-			                        "wait: whole seconds in [0, 60]");
+			return answer_problem(api, req, 400, "Bad Request", "wait",
+			                      "wait: whole seconds in [0, 60]");
 	}
-	if (api_query_param(req, "limit", v, sizeof(v))) {
+	if (answer_query(req, "limit", v, sizeof(v))) {
 		limit = strtoll(v, &end, 10);
 		if (!*v || *end || limit < 1 || limit > EVENTS_LIMIT)
-			return api_send_problem(api, req, 400, "Bad Request", "limit",
-			                        "limit: whole number in [1, 1000]");
+			return answer_problem(api, req, 400, "Bad Request", "limit",
+			                      "limit: whole number in [1, 1000]");
 	}
-	if (wait == 0 || api->closing || store_event_max_id(api->d->st, &max_id) < 0 ||
+	if (wait == 0 || api->state != API_OPEN || store_event_max_id(api->x.st, &max_id) < 0 ||
 	    max_id > after)
 		return answer(api, req, after, (size_t)limit);
 	w = h2o_mem_alloc_shared(&req->pool, sizeof(*w), waiter_dispose);
@@ -163,7 +167,7 @@ int api_events(struct api *api, h2o_req_t *req)
 	w->req = req;
 	w->after = after;
 	w->limit = (size_t)limit;
-	w->deadline = uv_now(api->d->loop) + (uint64_t)wait * 1000;
+	w->deadline = uv_now(api->x.loop) + (uint64_t)wait * 1000;
 	w->next = api->waiters;
 	if (w->next)
 		w->next->prev = w;

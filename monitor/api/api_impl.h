@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * api_impl.h — private to api.c (the server, the read endpoints) and
- * the operator API (call.c, api_operators.c, api_runners.c, api_maintenance.c,
- * api_incidents.c) and api_events.c: the server struct and the answer helpers.
- * Nothing else includes this.
+ * api_impl.h — private to monitor/api/: the server struct and the entry
+ * points of the handlers that api.c dispatches to. Nothing outside this
+ * folder includes it (contrib/layercheck.py enforces it).
+ *
+ * Who calls whom (no file calls back into one that calls it):
+ *
+ *   api.c (server, dispatch) --> api_route.c (route, availability)
+ *                            --> api_events.c (events feed)
+ *                            --> call.c + api_operators.c, api_runners.c
+ *                                (--> api_maintenance.c), api_incidents.c
+ *                            --> status.c (the page)
+ *   every handler            --> answer.c (answers, problems)
  */
 #ifndef RW_API_IMPL_H
 #define RW_API_IMPL_H
@@ -13,8 +21,8 @@
 #include <stdint.h>
 
 #include "monitor/api/api.h"
-#include "monitor/store/store.h"
-#include "policy/base/strbuf.h"
+
+struct status;
 
 struct api_handler {
 	h2o_handler_t super;
@@ -28,19 +36,36 @@ struct conn {
 	struct api *api;
 };
 
+/*
+ * The server's lifecycle (api_set_state() in api.c logs and checks every
+ * change against this table):
+ *
+ *   OPEN --api_close()--> DRAINING --(no connection left, or the drain
+ *                                     timer)--> CLOSING --(its handles
+ *                                     closed: closed_cb)--> CLOSED
+ *
+ * A connection that outlives the drain timer may still close while CLOSING
+ * or CLOSED: it only lowers the count; h2o's context is disposed and the
+ * struct freed when both the count is 0 and api_free() was called.
+ */
+enum api_state { API_OPEN, API_DRAINING, API_CLOSING, API_CLOSED };
+
 struct api {
-	struct rw_daemon *d;
+	struct api_ctx x;
+	enum api_state state;
 	h2o_globalconf_t config;
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	uv_tcp_t listener;
 	uv_timer_t drain;
 	int port;
-	int conns;
-	int pending_closes;
-	int closing;
+	int conns;          /* connections open (struct conn) */
+	int pending_closes; /* own handles (listener, timers) not yet closed */
+	bool free_asked;    /* api_free() was called while connections were open */
+	bool h2o_live;      /* ctx and config not yet disposed */
 	api_closed_cb closed_cb;
 	void *closed_data;
+	struct status *status; /* the status page's cache */
 	/* Route answers, by "t:TARGET" or "l:LABEL", reused while no change
 	 * that shows at once (fleet.route_gen) happened and for at most
 	 * API_ROUTE_CACHE_MS (uptimes and latencies drift slowly). */
@@ -57,46 +82,27 @@ struct api {
 	uv_timer_t events_timer;
 };
 
-/** Sends @p len bytes of @p body with @p status and Content-Type @p ctype. */
-void api_send_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
-                   const char *body, size_t len);
+/** GET /v1/route?target=T|label=L (api_route.c). */
+int api_route(struct api *api, h2o_req_t *req);
 
-/** Sends @p b (200) and frees it; 503 problem when @p b ran out of memory. */
-int api_send_strbuf(struct api *api, h2o_req_t *req, struct strbuf *b, const char *ctype);
-
-/** Like api_send_strbuf() with another status. */
-int api_send_json(struct api *api, h2o_req_t *req, int status, struct strbuf *b);
-
-/**
- * Sends an RFC 7807 problem (application/problem+json):
- * {"type","title","status","detail"[,"field"]}. @p field names the member or
- * parameter at fault, or is NULL / "".
- */
-int api_send_problem(struct api *api, h2o_req_t *req, int status, const char *reason,
-                     const char *field, const char *detail);
-
-/** Finds ?name=value in the query and percent-decodes it into @p out. */
-bool api_query_param(h2o_req_t *req, const char *name, char *out, size_t outlen);
-
-/** Appends an RFC 3339 time as a JSON string. */
-void api_json_time(struct strbuf *b, int64_t ms);
-
-/** Appends a ratio, or null when there is none. */
-void api_json_ratio(struct strbuf *b, bool has, double v);
-
-/** GET /v1/runners/{id}/availability, once the caller may see runner @p id. */
+/** GET /v1/runners/{id}/availability, once the caller may see runner @p id
+ *  (api_route.c). */
 int api_availability(struct api *api, h2o_req_t *req, int64_t id);
 
-/**
- * The operator API under /v1/operators, /v1/runners and /v1/incidents
- * (call.c). @p path is the normalized path.
- */
-int api_v1(struct api *api, h2o_req_t *req, const char *path, size_t len);
+/** Frees the cached route answers (api_route.c). */
+void api_route_cache_clear(struct api *api);
 
 /** GET /v1/events (api_events.c). */
 int api_events(struct api *api, h2o_req_t *req);
 
-/** Answers every parked long poll now (shutdown). */
+/** Answers every parked long poll now (shutdown; api_events.c). */
 void api_events_flush(struct api *api);
+
+/**
+ * The operator API under /v1/operators, /v1/runners and /v1/incidents
+ * (call.c parses and authenticates, then the resource's handler answers).
+ * @p path is the normalized path. @return 0.
+ */
+int api_v1(struct api *api, h2o_req_t *req, const char *path, size_t len);
 
 #endif

@@ -7,7 +7,11 @@
 
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/answer.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/guard.h"
+#include "monitor/core/metrics.h"
+#include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
 
 #define INCIDENTS_DEFAULT_MS (90LL * 86400000)
@@ -22,7 +26,7 @@ static void incident_json(struct call *c, struct strbuf *b, const struct store_i
 	              i->runner_id);
 	strbuf_json_str(b, i->runner_name);
 	strbuf_puts(b, ",\"start\":");
-	api_json_time(b, i->start_ms);
+	answer_json_time(b, i->start_ms);
 	strbuf_puts(b, ",\"end\":");
 	call_json_time_or_null(b, i->end_ms);
 	strbuf_printf(b, ",\"open\":%s,\"duration_ms\":%" PRId64 ",\"acknowledged\":",
@@ -55,16 +59,16 @@ static int incidents_list(struct call *c)
 	size_t n;
 	int rc;
 
-	if (api_query_param(c->req, "to", q, sizeof(q)) && clock_parse_rfc3339(q, &to) < 0)
+	if (answer_query(c->req, "to", q, sizeof(q)) && clock_parse_rfc3339(q, &to) < 0)
 		return call_problem(c, 400, "to",
 		                    "to: not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
 	from = to - INCIDENTS_DEFAULT_MS;
-	if (api_query_param(c->req, "from", q, sizeof(q)) && clock_parse_rfc3339(q, &from) < 0)
+	if (answer_query(c->req, "from", q, sizeof(q)) && clock_parse_rfc3339(q, &from) < 0)
 		return call_problem(c, 400, "from",
 		                    "from: not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
 	if (from >= to)
 		return call_problem(c, 400, "from", "from: must be before to");
-	if (api_query_param(c->req, "runner", q, sizeof(q))) {
+	if (answer_query(c->req, "runner", q, sizeof(q))) {
 		struct store_runner sr;
 		char *end;
 		runner = strtoll(q, &end, 10);
@@ -75,7 +79,7 @@ static int incidents_list(struct call *c)
 			return 0;
 		store_runner_deinit(&sr);
 	}
-	rc = store_incident_list(c->d->st, call_is_admin(c) ? 0 : c->who.operator_id, runner, from,
+	rc = store_incident_list(c->x->st, call_is_admin(c) ? 0 : c->who.operator_id, runner, from,
 	                         to, &v, &n);
 	if (rc < 0)
 		return call_store_problem(c, rc);
@@ -88,7 +92,7 @@ static int incidents_list(struct call *c)
 	}
 	strbuf_puts(&b, "]}\n");
 	store_incidents_free(v, n);
-	return api_send_json(c->api, c->req, 200, &b);
+	return answer_json(c->api, c->req, 200, &b);
 }
 
 int api_incidents(struct call *c, enum method m)
@@ -110,7 +114,7 @@ int api_incidents(struct call *c, enum method m)
 		return call_problem(c, 400, "id", "an incident id is a positive integer");
 	if (m != M_GET && call_rate_limit(c) < 0)
 		return 0;
-	rc = store_incident_get(c->d->st, id, &inc);
+	rc = store_incident_get(c->x->st, id, &inc);
 	if (rc == 0 && !call_is_admin(c) && inc.operator_id != c->who.operator_id) {
 		store_incident_deinit(&inc);
 		rc = RW_ENOENT;
@@ -134,14 +138,14 @@ int api_incidents(struct call *c, enum method m)
 			cJSON_Delete(o);
 			return call_problem(c, e.status, e.field, "%s", e.detail);
 		}
-		rc = ack ? store_incident_ack(c->d->st, id, c->now, rn.note)
-		         : store_incident_mitigate(c->d->st, id, c->now, rn.note);
+		rc = ack ? store_incident_ack(c->x->st, id, c->now, rn.note)
+		         : store_incident_mitigate(c->x->st, id, c->now, rn.note);
 		cJSON_Delete(o);
 		if (rc == RW_EEXIST)
 			return call_problem(c, 409, "id", "incident %" PRId64 " is already %s", id,
 			                    ack ? "acknowledged" : "mitigated");
 		if (rc == 0)
-			rc = store_incident_get(c->d->st, id, &inc);
+			rc = store_incident_get(c->x->st, id, &inc);
 		if (rc < 0)
 			return call_store_problem(c, rc);
 	} else if (c->nseg != 2 || m != M_GET) {
@@ -154,5 +158,5 @@ int api_incidents(struct call *c, enum method m)
 	incident_json(c, &b, &inc);
 	strbuf_puts(&b, "\n");
 	store_incident_deinit(&inc);
-	return api_send_json(c->api, c->req, 200, &b);
+	return answer_json(c->api, c->req, 200, &b);
 }

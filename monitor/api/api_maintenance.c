@@ -7,7 +7,11 @@
 
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/answer.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/guard.h"
+#include "monitor/core/metrics.h"
+#include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
 
 /* ---- maintenance ---------------------------------------------------------- */
@@ -16,11 +20,11 @@ static void window_json(struct strbuf *b, const struct store_maintenance *m, int
 {
 	strbuf_printf(b, "{\"id\":%" PRId64 ",\"runner_id\":%" PRId64 ",\"from\":", m->id,
 	              m->runner_id);
-	api_json_time(b, m->start_ms);
+	answer_json_time(b, m->start_ms);
 	strbuf_puts(b, ",\"to\":");
-	api_json_time(b, m->end_ms);
+	answer_json_time(b, m->end_ms);
 	strbuf_puts(b, ",\"declared\":");
-	api_json_time(b, m->declared_ms);
+	answer_json_time(b, m->declared_ms);
 	strbuf_puts(b, ",\"reason\":");
 	strbuf_json_str(b, m->reason);
 	strbuf_puts(b, ",\"removed\":");
@@ -32,11 +36,11 @@ static void window_json(struct strbuf *b, const struct store_maintenance *m, int
 /* ,"maintenance_used_ms":N,"maintenance_cap_ms":N for runner @p id now. */
 static void cap_json(struct call *c, struct strbuf *b, int64_t id)
 {
-	struct runner *r = fleet_find(&c->d->fleet, id);
+	struct runner *r = fleet_find(c->x->fleet, id);
 
 	strbuf_printf(b, ",\"maintenance_used_ms\":%" PRId64 ",\"maintenance_cap_ms\":%" PRId64,
-	              r ? fleet_maintenance_used(&c->d->fleet, r, c->now) : 0,
-	              (int64_t)c->d->policy.maintenance.max_h_per_month * 3600000);
+	              r ? fleet_maintenance_used(c->x->fleet, r, c->now) : 0,
+	              (int64_t)c->x->policy->maintenance.max_h_per_month * 3600000);
 }
 
 /* After a maintenance write: the daemon picks it up now, and the answer is
@@ -45,23 +49,23 @@ static int send_window(struct call *c, int status, int64_t runner_id, int64_t mi
 {
 	struct store_maintenance w;
 	struct strbuf b;
-	int rc = store_maintenance_get(c->d->st, mid, &w);
+	int rc = store_maintenance_get(c->x->st, mid, &w);
 
 	if (rc < 0)
 		return call_store_problem(c, rc);
-	daemon_sync_registry(c->d);
+	call_registry_changed(c);
 	strbuf_init(&b);
 	strbuf_puts(&b, "{\"window\":");
-	window_json(&b, &w, (int64_t)c->d->policy.maintenance.min_notice_h * 3600000);
+	window_json(&b, &w, (int64_t)c->x->policy->maintenance.min_notice_h * 3600000);
 	cap_json(c, &b, runner_id);
 	strbuf_puts(&b, "}\n");
 	store_maintenance_deinit(&w);
-	return api_send_json(c->api, c->req, status, &b);
+	return answer_json(c->api, c->req, status, &b);
 }
 
 int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 {
-	int64_t notice = (int64_t)c->d->policy.maintenance.min_notice_h * 3600000;
+	int64_t notice = (int64_t)c->x->policy->maintenance.min_notice_h * 3600000;
 	struct store_maintenance w;
 	struct strbuf b;
 	int64_t mid;
@@ -72,12 +76,11 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 		size_t n;
 		char q[64];
 		int64_t from = c->now - 31LL * 86400000, to = INT64_MAX / 2;
-		if (api_query_param(c->req, "from", q, sizeof(q)) &&
-		    clock_parse_rfc3339(q, &from) < 0)
+		if (answer_query(c->req, "from", q, sizeof(q)) && clock_parse_rfc3339(q, &from) < 0)
 			return call_problem(c, 400, "from", "from: not an RFC 3339 time");
-		if (api_query_param(c->req, "to", q, sizeof(q)) && clock_parse_rfc3339(q, &to) < 0)
+		if (answer_query(c->req, "to", q, sizeof(q)) && clock_parse_rfc3339(q, &to) < 0)
 			return call_problem(c, 400, "to", "to: not an RFC 3339 time");
-		rc = store_maintenance_list(c->d->st, sr->id, from, to, false, &v, &n);
+		rc = store_maintenance_list(c->x->st, sr->id, from, to, false, &v, &n);
 		if (rc < 0)
 			return call_store_problem(c, rc);
 		strbuf_init(&b);
@@ -91,7 +94,7 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 		cap_json(c, &b, sr->id);
 		strbuf_puts(&b, "}\n");
 		store_maintenance_free(v, n);
-		return api_send_json(c->api, c->req, 200, &b);
+		return answer_json(c->api, c->req, 200, &b);
 	}
 	if (c->nseg == 3 && m == M_POST) {
 		struct req_maintenance rm;
@@ -108,7 +111,7 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 			cJSON_Delete(o);
 			return call_problem(c, 409, "id", "runner %s is retired", sr->name);
 		}
-		rc = store_maintenance_add(c->d->st, sr->id, rm.from_ms, rm.to_ms, c->now,
+		rc = store_maintenance_add(c->x->st, sr->id, rm.from_ms, rm.to_ms, c->now,
 		                           rm.reason, &mid);
 		cJSON_Delete(o);
 		if (rc < 0)
@@ -116,7 +119,7 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 		return send_window(c, 201, sr->id, mid);
 	}
 	if (c->nseg == 4 && m == M_DELETE && (mid = call_seg_id(c, 3)) > 0) {
-		rc = store_maintenance_get(c->d->st, mid, &w);
+		rc = store_maintenance_get(c->x->st, mid, &w);
 		if (rc == 0 && w.runner_id != sr->id) {
 			store_maintenance_deinit(&w);
 			rc = RW_ENOENT;
@@ -128,7 +131,7 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 		if (rc < 0)
 			return call_store_problem(c, rc);
 		store_maintenance_deinit(&w);
-		rc = store_maintenance_remove(c->d->st, mid, c->now);
+		rc = store_maintenance_remove(c->x->st, mid, c->now);
 		if (rc == RW_EINVAL)
 			return call_problem(c, 409, "mid",
 			                    "window %" PRId64

@@ -8,7 +8,11 @@
 
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/answer.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/guard.h"
+#include "monitor/core/metrics.h"
+#include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
 
 /* ---- operators and tokens ------------------------------------------------- */
@@ -22,7 +26,7 @@ static void token_json(struct strbuf *b, const struct store_token *t)
 	else
 		strbuf_puts(b, "null");
 	strbuf_puts(b, ",\"created\":");
-	api_json_time(b, t->created_ms);
+	answer_json_time(b, t->created_ms);
 	strbuf_puts(b, ",\"expires\":");
 	call_json_time_or_null(b, t->expires_ms);
 	strbuf_puts(b, ",\"revoked\":");
@@ -55,7 +59,7 @@ static int operators_post(struct call *c)
 		cJSON_Delete(o);
 		return call_problem(c, 503, NULL, "no random bytes for a token; try again");
 	}
-	rc = store_operator_add(c->d->st, ro.name, ro.email, h, c->now, &id);
+	rc = store_operator_add(c->x->st, ro.name, ro.email, h, c->now, &id);
 	if (rc == RW_EEXIST) {
 		call_problem(c, 409, "name",
 		             "name: an operator named \"%s\" exists; choose another", ro.name);
@@ -63,7 +67,7 @@ static int operators_post(struct call *c)
 		return 0;
 	}
 	if (rc == 0)
-		rc = store_token_find(c->d->st, h, &t);
+		rc = store_token_find(c->x->st, h, &t);
 	if (rc < 0) {
 		cJSON_Delete(o);
 		return call_store_problem(c, rc);
@@ -76,7 +80,7 @@ static int operators_post(struct call *c)
 	strbuf_printf(&b, ",\"token_id\":%" PRId64 ",\"token\":\"%s\"}\n", t.id, tok);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	cJSON_Delete(o);
-	return api_send_json(c->api, c->req, 201, &b);
+	return answer_json(c->api, c->req, 201, &b);
 }
 
 static int operators_get(struct call *c)
@@ -88,7 +92,7 @@ static int operators_get(struct call *c)
 
 	if (!call_is_admin(c))
 		return call_problem(c, 403, NULL, "only the admin lists operators");
-	rc = store_operator_list(c->d->st, &ops, &n);
+	rc = store_operator_list(c->x->st, &ops, &n);
 	if (rc < 0)
 		return call_store_problem(c, rc);
 	strbuf_init(&b);
@@ -99,12 +103,12 @@ static int operators_get(struct call *c)
 		strbuf_puts(&b, ",\"email\":");
 		strbuf_json_str(&b, ops[i].email);
 		strbuf_puts(&b, ",\"created\":");
-		api_json_time(&b, ops[i].created_ms);
+		answer_json_time(&b, ops[i].created_ms);
 		strbuf_puts(&b, "}");
 	}
 	strbuf_puts(&b, "]}\n");
 	store_operators_free(ops, n);
-	return api_send_json(c->api, c->req, 200, &b);
+	return answer_json(c->api, c->req, 200, &b);
 }
 
 /* /v1/operators/{id}/tokens[/{tid}]: the admin, or that operator itself. */
@@ -117,7 +121,7 @@ static int operator_tokens(struct call *c, enum method m)
 
 	if (op == 0 || (!call_is_admin(c) && c->who.operator_id != op))
 		return call_problem(c, 404, "id", "no operator that this token may see");
-	rc = store_operator_get(c->d->st, op, &so);
+	rc = store_operator_get(c->x->st, op, &so);
 	if (rc == RW_ENOENT)
 		return call_problem(c, 404, "id", "no operator %" PRId64, op);
 	if (rc < 0)
@@ -127,7 +131,7 @@ static int operator_tokens(struct call *c, enum method m)
 	if (c->nseg == 3 && m == M_GET) {
 		struct store_token *v;
 		size_t n;
-		rc = store_token_list(c->d->st, op, &v, &n);
+		rc = store_token_list(c->x->st, op, &v, &n);
 		if (rc < 0)
 			return call_store_problem(c, rc);
 		strbuf_init(&b);
@@ -139,7 +143,7 @@ static int operator_tokens(struct call *c, enum method m)
 		}
 		strbuf_puts(&b, "]}\n");
 		free(v);
-		return api_send_json(c->api, c->req, 200, &b);
+		return answer_json(c->api, c->req, 200, &b);
 	}
 	if (c->nseg == 3 && m == M_POST) {
 		struct req_token rt;
@@ -156,9 +160,9 @@ static int operator_tokens(struct call *c, enum method m)
 			return call_problem(c, e.status, e.field, "%s", e.detail);
 		if (auth_new_token("rw_", tok, h) < 0)
 			return call_problem(c, 503, NULL, "no random bytes for a token; try again");
-		rc = store_token_add(c->d->st, op, 0, h, c->now, rt.expires_ms, NULL);
+		rc = store_token_add(c->x->st, op, 0, h, c->now, rt.expires_ms, NULL);
 		if (rc == 0)
-			rc = store_token_find(c->d->st, h, &t);
+			rc = store_token_find(c->x->st, h, &t);
 		if (rc < 0)
 			return call_store_problem(c, rc);
 		strbuf_init(&b);
@@ -168,14 +172,14 @@ static int operator_tokens(struct call *c, enum method m)
 		token_json(&b, &t);
 		strbuf_printf(&b, ",\"id\":%" PRId64 "}\n", t.id);
 		OPENSSL_cleanse(tok, sizeof(tok));
-		return api_send_json(c->api, c->req, 201, &b);
+		return answer_json(c->api, c->req, 201, &b);
 	}
 	if (c->nseg == 4 && m == M_DELETE && (tid = call_seg_id(c, 3)) > 0) {
 		struct store_token *v;
 		size_t n;
 		if (call_rate_limit(c) < 0)
 			return 0;
-		rc = store_token_revoke(c->d->st, op, tid, c->now);
+		rc = store_token_revoke(c->x->st, op, tid, c->now);
 		if (rc == RW_ENOENT)
 			return call_problem(c, 404, "tid",
 			                    "operator %" PRId64 " has no token %" PRId64, op, tid);
@@ -183,7 +187,7 @@ static int operator_tokens(struct call *c, enum method m)
 			return call_problem(c, 409, "tid", "token %" PRId64 " is already revoked",
 			                    tid);
 		if (rc == 0)
-			rc = store_token_list(c->d->st, op, &v, &n);
+			rc = store_token_list(c->x->st, op, &v, &n);
 		if (rc < 0)
 			return call_store_problem(c, rc);
 		strbuf_init(&b);
@@ -192,7 +196,7 @@ static int operator_tokens(struct call *c, enum method m)
 				token_json(&b, &v[i]);
 		strbuf_puts(&b, "\n");
 		free(v);
-		return api_send_json(c->api, c->req, 200, &b);
+		return answer_json(c->api, c->req, 200, &b);
 	}
 	return call_problem(c, 405, NULL,
 	                    "use GET or POST /v1/operators/{id}/tokens, or DELETE "

@@ -12,12 +12,16 @@
 
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/answer.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/guard.h"
+#include "monitor/core/metrics.h"
+#include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
 
 static void runner_json(struct call *c, struct strbuf *b, const struct store_runner *sr)
 {
-	struct runner *r = fleet_find(&c->d->fleet, sr->id);
+	struct runner *r = fleet_find(c->x->fleet, sr->id);
 	bool push = strcmp(sr->kind, "push") == 0;
 	const char *why;
 
@@ -40,13 +44,13 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 		strbuf_json_str(b, sr->labels[i]);
 	}
 	strbuf_printf(b, "],\"status\":\"%s\",\"created\":", store_runner_status_name(sr->status));
-	api_json_time(b, sr->created_ms);
+	answer_json_time(b, sr->created_ms);
 	strbuf_printf(b, ",\"interval_s\":%" PRIu32 ",\"timeout_ms\":%" PRIu32, sr->interval_s,
 	              sr->timeout_ms);
 	strbuf_printf(b, ",\"state\":\"%s\",\"since\":",
 	              rw_state_name(r ? r->rs.state : (enum rw_state)sr->last_state));
-	api_json_time(b, r ? r->rs.since_ms : sr->last_state_ms);
-	why = r ? fleet_exclusion(&c->d->fleet, r, c->now) : "retired";
+	answer_json_time(b, r ? r->rs.since_ms : sr->last_state_ms);
+	why = r ? fleet_exclusion(c->x->fleet, r, c->now) : "retired";
 	strbuf_printf(b, ",\"eligible\":%s,\"reason\":", why ? "false" : "true");
 	call_json_str_or_null(b, why);
 	if (push && r) {
@@ -70,7 +74,7 @@ static int send_runner(struct call *c, int status, const struct store_runner *sr
 	strbuf_init(&b);
 	runner_json(c, &b, sr);
 	strbuf_puts(&b, "\n");
-	return api_send_json(c->api, c->req, status, &b);
+	return answer_json(c->api, c->req, status, &b);
 }
 
 /* Refuses a URL whose host the address guard refuses (every spelling of a
@@ -84,7 +88,7 @@ static int guard_url(struct call *c, const char *url)
 		call_problem(c, 400, "url", "url: %s", err);
 		return RW_EINVAL;
 	}
-	why = guard_check_host(&c->d->guard, host);
+	why = guard_check_host(c->x->guard, host);
 	if (!why)
 		return 0;
 	call_problem(c, 400, "url",
@@ -138,15 +142,15 @@ static int runners_post(struct call *c)
 		cJSON_Delete(o);
 		return call_problem(c, 503, NULL, "no random bytes for a token; try again");
 	}
-	rc = store_begin(c->d->st);
+	rc = store_begin(c->x->st);
 	if (rc == 0)
-		rc = store_runner_insert(c->d->st, &sr, c->now);
+		rc = store_runner_insert(c->x->st, &sr, c->now);
 	if (rc == 0 && rr.push)
-		rc = store_token_add(c->d->st, c->who.operator_id, sr.id, h, c->now, 0, NULL);
+		rc = store_token_add(c->x->st, c->who.operator_id, sr.id, h, c->now, 0, NULL);
 	if (rc == 0)
-		rc = store_commit(c->d->st);
+		rc = store_commit(c->x->st);
 	if (rc < 0) {
-		store_rollback(c->d->st);
+		store_rollback(c->x->st);
 		if (rc == RW_EEXIST)
 			call_problem(c, 409, "name",
 			             "name: a runner named \"%s\" exists; choose another", rr.name);
@@ -155,7 +159,7 @@ static int runners_post(struct call *c)
 		cJSON_Delete(o);
 		return 0;
 	}
-	daemon_sync_registry(c->d);
+	call_registry_changed(c);
 	strbuf_init(&b);
 	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", sr.id);
 	strbuf_json_str(&b, rr.name);
@@ -165,7 +169,7 @@ static int runners_post(struct call *c)
 	strbuf_puts(&b, "}\n");
 	OPENSSL_cleanse(tok, sizeof(tok));
 	cJSON_Delete(o);
-	return api_send_json(c->api, c->req, 201, &b);
+	return answer_json(c->api, c->req, 201, &b);
 }
 
 static int runners_get(struct call *c)
@@ -174,7 +178,7 @@ static int runners_get(struct call *c)
 	struct strbuf b;
 	size_t n;
 	bool first = true;
-	int rc = store_runner_list(c->d->st, 0, &v, &n);
+	int rc = store_runner_list(c->x->st, 0, &v, &n);
 
 	if (rc < 0)
 		return call_store_problem(c, rc);
@@ -190,7 +194,7 @@ static int runners_get(struct call *c)
 	}
 	strbuf_puts(&b, "]}\n");
 	store_runners_free(v, n);
-	return api_send_json(c->api, c->req, 200, &b);
+	return answer_json(c->api, c->req, 200, &b);
 }
 
 /* After a registry write: the daemon picks it up now, and the answer is the
@@ -200,9 +204,9 @@ static int reload_and_send(struct call *c, struct store_runner *sr)
 	int64_t id = sr->id;
 	int rc;
 
-	daemon_sync_registry(c->d);
+	call_registry_changed(c);
 	store_runner_deinit(sr);
-	rc = store_runner_get(c->d->st, NULL, id, sr);
+	rc = store_runner_get(c->x->st, NULL, id, sr);
 	if (rc < 0)
 		return call_store_problem(c, rc);
 	return send_runner(c, 200, sr);
@@ -236,7 +240,7 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 		cJSON_Delete(o);
 		return 0;
 	}
-	rc = store_runner_update(c->d->st, sr->id, rr.url, rr.n_targets ? rr.targets : NULL,
+	rc = store_runner_update(c->x->st, sr->id, rr.url, rr.n_targets ? rr.targets : NULL,
 	                         rr.n_targets, rr.has_labels ? rr.labels : NULL, rr.n_labels,
 	                         rr.interval_s, rr.timeout_ms);
 	cJSON_Delete(o);
@@ -256,7 +260,7 @@ static int runner_status(struct call *c, struct store_runner *sr, int to)
 		                    store_runner_status_name(sr->status));
 	if (to == STORE_RUNNER_RETIRED && sr->status == STORE_RUNNER_RETIRED)
 		return call_problem(c, 409, "id", "runner %s is already retired", sr->name);
-	rc = store_runner_set_status(c->d->st, sr->id, to, c->now);
+	rc = store_runner_set_status(c->x->st, sr->id, to, c->now);
 	if (rc < 0)
 		return call_store_problem(c, rc);
 	return reload_and_send(c, sr);
@@ -289,21 +293,21 @@ static int heartbeat(struct call *c, int64_t id)
 		cJSON_Delete(o);
 		return call_problem(c, e.status, e.field, "%s", e.detail);
 	}
-	r = fleet_find(&c->d->fleet, id);
+	r = fleet_find(c->x->fleet, id);
 	if (!r) {
 		cJSON_Delete(o);
 		return call_problem(c, 409, "id", "runner %" PRId64 " is retired", id);
 	}
-	fleet_heartbeat(&c->d->fleet, r, c->now, hb.busy, hb.version, hb.jobs_running);
+	fleet_heartbeat(c->x->fleet, r, c->now, hb.busy, hb.version, hb.jobs_running);
 	cJSON_Delete(o);
-	c->d->m.heartbeats++;
+	c->x->m->heartbeats++;
 	strbuf_init(&b);
 	strbuf_printf(&b,
 	              "{\"id\":%" PRId64 ",\"state\":\"%s\",\"status\":\"%s\",\"next_before\":", id,
 	              rw_state_name(r->rs.state), store_runner_status_name(r->status));
-	api_json_time(&b, r->last_heartbeat_ms + r->params.interval_ms + r->grace_ms);
+	answer_json_time(&b, r->last_heartbeat_ms + r->params.interval_ms + r->grace_ms);
 	strbuf_puts(&b, "}\n");
-	return api_send_json(c->api, c->req, 200, &b);
+	return answer_json(c->api, c->req, 200, &b);
 }
 
 /* /v1/runners and /v1/runners/{id}[/...]. */
@@ -353,11 +357,11 @@ int api_runners(struct call *c, enum method m)
 		                             call_seg_is(c, 2, "approve") ? STORE_RUNNER_APPROVED
 		                                                          : STORE_RUNNER_RETIRED);
 	else if (c->nseg == 3 && m == M_GET && call_seg_is(c, 2, "availability"))
-		rc = fleet_find(&c->d->fleet, id) ? api_availability(c->api, c->req, id)
-		                                  : call_problem(c, 409, "id",
-		                                                 "runner %s is retired: its "
-		                                                 "history is in the monthly report",
-		                                                 sr.name);
+		rc = fleet_find(c->x->fleet, id) ? api_availability(c->api, c->req, id)
+		                                 : call_problem(c, 409, "id",
+		                                                "runner %s is retired: its "
+		                                                "history is in the monthly report",
+		                                                sr.name);
 	else if (c->nseg >= 3 && call_seg_is(c, 2, "maintenance"))
 		rc = api_maintenance(c, m, &sr);
 	else

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* call.c — the steps every operator API request shares, and its dispatch; see call.h. */
+/* call.c — the steps every operator API request shares; see call.h. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +9,9 @@
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
 #include "monitor/core/log.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/answer.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/metrics.h"
 #include "policy/base/rw_error.h"
 
 static enum method method_of(const h2o_req_t *req)
@@ -49,7 +51,7 @@ int call_problem(struct call *c, int status, const char *field, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	return api_send_problem(c->api, c->req, status, reason_of(status), field, detail);
+	return answer_problem(c->api, c->req, status, reason_of(status), field, detail);
 }
 
 /* A store failure while answering: the request may be retried. */
@@ -59,7 +61,7 @@ int call_store_problem(struct call *c, int rc)
 
 	if (log_begin(&l, RW_LOG_WARN, "API store access failed")) {
 		log_str(&l, "error", rw_strerror(rc));
-		log_str(&l, "detail", store_errmsg(c->d->st));
+		log_str(&l, "detail", store_errmsg(c->x->st));
 		log_end(&l);
 	}
 	return call_problem(c, 503, NULL, "the database could not be %s; try again",
@@ -96,7 +98,7 @@ static int call_authenticate(struct call *c)
 	const char *why = "missing";
 	int rc;
 
-	rc = auth_resolve(&c->d->auth, c->d->st,
+	rc = auth_resolve(c->x->auth, c->x->st,
 	                  i >= 0 ? c->req->headers.entries[i].value.base : NULL,
 	                  i >= 0 ? c->req->headers.entries[i].value.len : 0, c->now, &c->who, &why);
 	if (rc == 0)
@@ -105,7 +107,7 @@ static int call_authenticate(struct call *c)
 		call_store_problem(c, rc);
 		return rc;
 	}
-	c->d->m.http_auth_failures++;
+	c->x->m->http_auth_failures++;
 	h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
 	               H2O_STRLIT("Bearer realm=\"runwarden\""));
 	call_problem(c, 401, "Authorization",
@@ -119,9 +121,9 @@ int call_rate_limit(struct call *c)
 	char v[16];
 	size_t n;
 
-	if (auth_rate_take(&c->d->auth, &c->who, uv_now(c->d->loop), &retry))
+	if (auth_rate_take(c->x->auth, &c->who, uv_now(c->x->loop), &retry))
 		return 0;
-	c->d->m.http_rate_limited++;
+	c->x->m->http_rate_limited++;
 	n = (size_t)snprintf(v, sizeof(v), "%" PRIu32, retry);
 	h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
 	               h2o_strdup(&c->req->pool, v, n).base, n);
@@ -153,7 +155,7 @@ bool call_is_admin(const struct call *c)
 void call_json_time_or_null(struct strbuf *b, int64_t ms)
 {
 	if (ms > 0)
-		api_json_time(b, ms);
+		answer_json_time(b, ms);
 	else
 		strbuf_puts(b, "null");
 }
@@ -170,7 +172,7 @@ void call_json_str_or_null(struct strbuf *b, const char *s)
  * (or 503) if not. */
 int call_load_runner(struct call *c, int64_t id, const char *field, struct store_runner *sr)
 {
-	int rc = id > 0 ? store_runner_get(c->d->st, NULL, id, sr) : RW_ENOENT;
+	int rc = id > 0 ? store_runner_get(c->x->st, NULL, id, sr) : RW_ENOENT;
 
 	if (rc == 0 && !call_is_admin(c) && sr->operator_id != c->who.operator_id) {
 		store_runner_deinit(sr);
@@ -183,31 +185,36 @@ int call_load_runner(struct call *c, int64_t id, const char *field, struct store
 	return rc;
 }
 
-/* ---- dispatch ------------------------------------------------------------- */
+/* ---- the first steps ------------------------------------------------------ */
 
-int api_v1(struct api *api, h2o_req_t *req, const char *path, size_t len)
+int call_begin(struct call *c, struct api *api, h2o_req_t *req, const char *path, size_t len,
+               enum method *m)
 {
-	struct call c = {.api = api, .d = api->d, .req = req};
-	enum method m = method_of(req);
-	const char *p = path + 4, *end = path + len;
+	const char *p = path + 4, *end = path + len; /* after "/v1/" */
 
-	c.now = clock_now_ms(&c.d->clock);
-	while (p < end && c.nseg < CALL_MAX_SEGS) {
+	memset(c, 0, sizeof(*c));
+	c->api = api;
+	c->x = &api->x;
+	c->req = req;
+	c->now = clock_now_ms(c->x->clock);
+	*m = method_of(req);
+	while (p < end && c->nseg < CALL_MAX_SEGS) {
 		const char *slash = memchr(p, '/', (size_t)(end - p));
 		const char *se = slash ? slash : end;
-		c.seg[c.nseg] = p;
-		c.seglen[c.nseg++] = (size_t)(se - p);
+		c->seg[c->nseg] = p;
+		c->seglen[c->nseg++] = (size_t)(se - p);
 		p = se + 1;
 		if (!slash)
 			break;
 	}
-	if (p < end || m == M_OTHER)
-		return call_problem(&c, m == M_OTHER ? 405 : 404, NULL, "no such endpoint");
-	if (call_authenticate(&c) < 0)
-		return 0;
-	if (call_seg_is(&c, 0, "operators"))
-		return api_operators(&c, m);
-	if (call_seg_is(&c, 0, "runners"))
-		return api_runners(&c, m);
-	return api_incidents(&c, m);
+	if (p < end || *m == M_OTHER) {
+		call_problem(c, *m == M_OTHER ? 405 : 404, NULL, "no such endpoint");
+		return RW_EINVAL;
+	}
+	return call_authenticate(c);
+}
+
+void call_registry_changed(struct call *c)
+{
+	c->x->registry_changed(c->x->owner);
 }

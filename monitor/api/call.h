@@ -36,7 +36,7 @@
 
 struct call {
 	struct api *api;
-	struct rw_daemon *d;
+	const struct api_ctx *x; /* &api->x */
 	h2o_req_t *req;
 	struct principal who;
 	int64_t now;
@@ -47,7 +47,19 @@ struct call {
 
 enum method { M_GET, M_POST, M_PATCH, M_DELETE, M_OTHER };
 
-/** Sends a problem (api_send_problem()) with the reason phrase of @p status. */
+/**
+ * Starts a call: splits @p path (normalized, "/v1/...") into segments and
+ * authenticates the caller. On failure the problem (404, 405, 401, 403 or
+ * 503) is sent and an error returned.
+ * @return 0 or RW_E*.
+ */
+int call_begin(struct call *c, struct api *api, h2o_req_t *req, const char *path, size_t len,
+               enum method *m);
+
+/** A write committed: the daemon picks registry changes up before the answer. */
+void call_registry_changed(struct call *c);
+
+/** Sends a problem (answer_problem()) with the reason phrase of @p status. */
 int call_problem(struct call *c, int status, const char *field, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 

@@ -50,7 +50,9 @@
 
 #include "monitor/core/clock.h"
 #include "monitor/core/log.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/api.h"
+#include "monitor/fleet/fleet.h"
+#include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
 
@@ -77,7 +79,8 @@ struct status_runner {
 };
 
 struct status {
-	char *html; /* the cached page; NULL before the first build */
+	const struct api_ctx *x; /* the API's; outlives the cache */
+	char *html;              /* the cached page; NULL before the first build */
 	size_t len;
 	uint64_t built_loop; /* uv_now() of the build */
 	bool complete;       /* false: some runners' past is missing; build again */
@@ -93,7 +96,7 @@ struct status {
 
 /* What one build needs beside the page. */
 struct build {
-	struct rw_daemon *d;
+	const struct api_ctx *x;
 	struct status *s;
 	int64_t now;
 	int64_t day0;        /* the first bar's day */
@@ -218,7 +221,8 @@ static const char *const bar_label[] = {"down", "unknown", "maintenance", "outsi
 #define N_BAR (sizeof(bar_order) / sizeof(bar_order[0]))
 
 /* One day's bar, at column @p col: a group with its tooltip ("2026-10-03:
- * uptime 99.871 %; down 11 min") and one rect per state present, in
+ * uptime 99.871 %; down 11 min"), its exact milliseconds per state in
+ * data-ms (the order of bar_order), and one rect per state present, in
  * proportion; any down time gets at least 1 px. Nothing for an empty day. */
 static void put_day(struct strbuf *b, int64_t day, size_t col, const struct rw_totals *t)
 {
@@ -245,8 +249,13 @@ static void put_day(struct strbuf *b, int64_t day, size_t col, const struct rw_t
 		h[0] = 1;
 		h[tallest]--;
 	}
+	/* data-ms: the exact milliseconds of the segments, top to bottom,
+	 * for scripts (and the tests) that should not parse the tooltip. */
 	clock_format_rfc3339(day * DAY_MS, date, sizeof(date));
-	strbuf_printf(b, "<g><title>%.10s: uptime ", date);
+	strbuf_printf(b, "<g data-day=\"%.10s\" data-ms=\"", date);
+	for (size_t j = 0; j < N_BAR; j++)
+		strbuf_printf(b, "%s%" PRId64, j ? "," : "", t->ms[bar_order[j]]);
+	strbuf_printf(b, "\"><title>%.10s: uptime ", date);
 	put_uptime(b, t);
 	for (size_t j = 0; j < N_BAR; j++) {
 		if (bar_order[j] == RW_STATE_UP || t->ms[bar_order[j]] == 0)
@@ -380,7 +389,7 @@ static int entry_shift(struct build *bd, struct status_runner *e, const struct r
 	                           .n_iv = r->n_hist,
 	                           .mw = r->mw,
 	                           .n_mw = r->n_mw,
-	                           .policy = &bd->d->policy,
+	                           .policy = bd->x->policy,
 	                           .now_ms = bd->now};
 	struct rw_totals days[PAST];
 
@@ -402,7 +411,7 @@ static int entry_shift(struct build *bd, struct status_runner *e, const struct r
 static int entry_compute(struct build *bd, struct status_runner *e, const struct runner *r)
 {
 	struct status *s = bd->s;
-	struct rw_daemon *d = bd->d;
+	const struct api_ctx *x = bd->x;
 	int64_t from = bd->day0 * DAY_MS, to = bd->today_start, first = from;
 	int64_t mem_start = r->n_hist ? r->hist[0].start_ms : INT64_MAX;
 	struct rw_interval *iv = NULL;
@@ -413,14 +422,14 @@ static int entry_compute(struct build *bd, struct status_runner *e, const struct
 	int rc;
 
 	if (from < mem_start) {
-		rc = store_intervals(d->st, r->id, from, mem_start < to ? mem_start : to, &iv,
+		rc = store_intervals(x->st, r->id, from, mem_start < to ? mem_start : to, &iv,
 		                     &n_iv);
 		if (rc < 0)
 			return rc;
 		while (keep < n_iv && iv[keep].start_ms < mem_start)
 			keep++;
 	}
-	rc = store_maintenance_list(d->st, r->id, from - 32 * DAY_MS, to, false, &ms, &n_ms);
+	rc = store_maintenance_list(x->st, r->id, from - 32 * DAY_MS, to, false, &ms, &n_ms);
 	if (rc < 0)
 		goto out;
 	mw = n_ms ? calloc(n_ms, sizeof(*mw)) : NULL;
@@ -451,7 +460,7 @@ static int entry_compute(struct build *bd, struct status_runner *e, const struct
 		                           .n_iv = keep + r->n_hist,
 		                           .mw = mw,
 		                           .n_mw = n_ms,
-		                           .policy = &d->policy,
+		                           .policy = x->policy,
 		                           .now_ms = bd->now};
 		/* Before the first change the runner was not registered: no
 		 * bar rather than an unknown one. */
@@ -518,7 +527,7 @@ static void put_bars(struct strbuf *b, struct build *bd, const struct runner *r,
 		if (r->hist[0].start_ms > first)
 			first = r->hist[0].start_ms; /* registered today */
 		if (first < bd->now) {
-			fleet_account(&bd->d->fleet, r, bd->now, first, bd->now, &t);
+			fleet_account(bd->x->fleet, r, bd->now, first, bd->now, &t);
 			put_day(b, bd->day0 + PAST, PAST, &t);
 		}
 	}
@@ -527,17 +536,17 @@ static void put_bars(struct strbuf *b, struct build *bd, const struct runner *r,
 
 static void put_runner_row(struct strbuf *b, struct build *bd, const struct runner *r)
 {
-	struct rw_daemon *d = bd->d;
+	const struct api_ctx *x = bd->x;
 	struct status_runner *e = entry_find(bd->s, r->id);
 	struct rw_totals t;
 	struct rw_availability a;
-	const char *why = fleet_exclusion(&d->fleet, r, bd->now);
+	const char *why = fleet_exclusion(x->fleet, r, bd->now);
 	const char *state = rw_state_name(r->rs.state);
 	bool past = e && entry_ready(bd, e, r);
 
-	fleet_account(&d->fleet, r, bd->now,
-	              bd->now - (int64_t)d->policy.window.rolling_days * DAY_MS, bd->now, &t);
-	account_evaluate(&t, r->floor_ppm, d->policy.window.min_coverage_ppm, &a);
+	fleet_account(x->fleet, r, bd->now,
+	              bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS, bd->now, &t);
+	account_evaluate(&t, r->floor_ppm, x->policy->window.min_coverage_ppm, &a);
 
 	strbuf_puts(b, "<tr class=\"runner\" data-runner=\"");
 	put_html(b, r->name);
@@ -579,9 +588,9 @@ static int cmp_runner(const void *pa, const void *pb)
 
 static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool *p)
 {
-	struct rw_daemon *d = bd->d;
+	const struct api_ctx *x = bd->x;
 	struct runner **v = malloc(p->n * sizeof(*v));
-	int tier = policy_target_tier(&d->policy, p->triple);
+	int tier = policy_target_tier(x->policy, p->triple);
 	size_t eligible = 0;
 
 	if (!v)
@@ -589,7 +598,7 @@ static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool
 	memcpy(v, p->v, p->n * sizeof(*v));
 	qsort(v, p->n, sizeof(*v), cmp_runner);
 	for (size_t i = 0; i < p->n; i++)
-		if (!fleet_exclusion(&d->fleet, v[i], bd->now))
+		if (!fleet_exclusion(x->fleet, v[i], bd->now))
 			eligible++;
 	strbuf_puts(b, "<section class=\"target\" data-target=\"");
 	put_html(b, p->triple);
@@ -606,7 +615,7 @@ static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool
 	              "<th>State</th><th>Since</th><th>Routing</th><th>Uptime (%u d)</th>"
 	              "<th>Floor</th><th>Verdict</th><th>Last %d days (UTC)</th></tr></thead>"
 	              "<tbody>\n",
-	              d->policy.window.rolling_days, STATUS_DAYS);
+	              x->policy->window.rolling_days, STATUS_DAYS);
 	for (size_t i = 0; i < p->n; i++)
 		put_runner_row(b, bd, v[i]);
 	strbuf_puts(b, "</tbody></table></section>\n");
@@ -636,7 +645,7 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 
 	strbuf_printf(b, "<section id=\"incidents\"><h2>Incidents, last %d days</h2>\n",
 	              STATUS_DAYS);
-	if (store_incident_list(bd->d->st, 0, 0, from, bd->now + 1, &v, &n) < 0) {
+	if (store_incident_list(bd->x->st, 0, 0, from, bd->now + 1, &v, &n) < 0) {
 		strbuf_puts(b, "<p class=\"note\">The incident history could not be read just now; "
 		               "it will be back at the next refresh.</p></section>\n");
 		return false;
@@ -700,9 +709,10 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 }
 
 /* Builds the page into s->html. On failure the old page stays. */
-static int build(struct rw_daemon *d, struct status *s)
+static int build(struct status *s)
 {
-	struct build bd = {.d = d, .s = s};
+	const struct api_ctx *x = s->x;
+	struct build bd = {.x = x, .s = s};
 	const struct target_pool **pools = NULL;
 	size_t n_pools = 0, n_runners = 0;
 	struct strbuf b, pb;
@@ -712,27 +722,27 @@ static int build(struct rw_daemon *d, struct status *s)
 	uint64_t t0 = uv_hrtime();
 	int rc = 0;
 
-	bd.now = clock_now_ms(&d->clock);
+	bd.now = clock_now_ms(x->clock);
 	bd.day0 = bd.now / DAY_MS - PAST;
 	bd.today_start = (bd.day0 + PAST) * DAY_MS;
 	bd.budget_ns = STATUS_COMPUTE_BUDGET_NS;
-	if (strcmp(s->policy_sha256, d->policy_sha256) != 0) {
-		memcpy(s->policy_sha256, d->policy_sha256, sizeof(s->policy_sha256));
+	if (strcmp(s->policy_sha256, x->policy_sha256) != 0) {
+		memcpy(s->policy_sha256, x->policy_sha256, sizeof(s->policy_sha256));
 		s->policy_gen++;
 	}
-	if (entries_sync(s, &d->fleet) < 0)
+	if (entries_sync(s, x->fleet) < 0)
 		return RW_ENOMEM;
-	if (d->fleet.n_pools) {
-		pools = malloc(d->fleet.n_pools * sizeof(*pools));
+	if (x->fleet->n_pools) {
+		pools = malloc(x->fleet->n_pools * sizeof(*pools));
 		if (!pools)
 			return RW_ENOMEM;
-		for (size_t i = 0; i < d->fleet.n_pools; i++)
-			if (d->fleet.pools[i].n > 0)
-				pools[n_pools++] = &d->fleet.pools[i];
+		for (size_t i = 0; i < x->fleet->n_pools; i++)
+			if (x->fleet->pools[i].n > 0)
+				pools[n_pools++] = &x->fleet->pools[i];
 		qsort(pools, n_pools, sizeof(*pools), cmp_pool);
 	}
-	for (size_t i = 0; i < d->fleet.n; i++)
-		if (d->fleet.v[i]->n_targets > 0)
+	for (size_t i = 0; i < x->fleet->n; i++)
+		if (x->fleet->v[i]->n_targets > 0)
 			n_runners++;
 
 	strbuf_init(&b);
@@ -751,7 +761,7 @@ static int build(struct rw_daemon *d, struct status *s)
 	              "every minute). %zu runner%s, %zu target%s. Uptime is up / (up + down) over "
 	              "the last %u days; the verdict holds it against the runner's floor.</p>\n",
 	              n_runners, n_runners == 1 ? "" : "s", n_pools, n_pools == 1 ? "" : "s",
-	              d->policy.window.rolling_days);
+	              x->policy->window.rolling_days);
 	put_legend(&b);
 	if (n_pools == 0)
 		strbuf_puts(&b, "<p class=\"note\">No runners are registered.</p>\n");
@@ -766,9 +776,9 @@ static int build(struct rw_daemon *d, struct status *s)
 		strbuf_free(&b);
 		return rc;
 	}
-	/* s->rv[i] is the entry of d->fleet.v[i] (entries_sync()). */
+	/* s->rv[i] is the entry of x->fleet->v[i] (entries_sync()). */
 	for (size_t i = 0; i < s->n_rv; i++)
-		if (d->fleet.v[i]->n_targets > 0 && !s->rv[i].valid)
+		if (x->fleet->v[i]->n_targets > 0 && !s->rv[i].valid)
 			bd.unread++;
 	if (bd.unread)
 		strbuf_printf(&b,
@@ -787,7 +797,7 @@ static int build(struct rw_daemon *d, struct status *s)
 	free(s->html);
 	s->html = html;
 	s->len = len;
-	s->built_loop = uv_now(d->loop);
+	s->built_loop = uv_now(x->loop);
 	s->complete = incidents_ok && bd.unread == 0;
 	s->served = false;
 	if (uv_hrtime() - t0 > 50u * 1000 * 1000) {
@@ -803,20 +813,21 @@ static int build(struct rw_daemon *d, struct status *s)
 
 /* ---- entry points -------------------------------------------------------------- */
 
-int status_page(struct rw_daemon *d, const char **html, size_t *len)
+struct status *status_new(const struct api_ctx *x)
 {
-	struct status *s = d->status;
-	uint64_t age;
+	struct status *s = calloc(1, sizeof(*s));
 
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return RW_ENOMEM;
-		d->status = s;
-	}
-	age = uv_now(d->loop) - s->built_loop;
+	if (s)
+		s->x = x;
+	return s;
+}
+
+int status_page(struct status *s, const char **html, size_t *len)
+{
+	uint64_t age = uv_now(s->x->loop) - s->built_loop;
+
 	if (!s->html || age >= STATUS_MAX_AGE_MS || (!s->complete && age >= STATUS_RETRY_MS)) {
-		int rc = build(d, s);
+		int rc = build(s);
 		if (rc < 0) {
 			log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
 			if (!s->html)
@@ -829,11 +840,9 @@ int status_page(struct rw_daemon *d, const char **html, size_t *len)
 	return 0;
 }
 
-void status_tick(struct rw_daemon *d)
+void status_tick(struct status *s)
 {
-	struct status *s = d->status;
-
-	if (s && s->served && build(d, s) < 0)
+	if (s->served && build(s) < 0)
 		log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
 }
 

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-struct rw_daemon;
+struct api_ctx;
 struct status;
 
 /** Days of daily bars and of incident history on the page. */
@@ -27,22 +27,28 @@ struct status;
 #define STATUS_MAX_AGE_MS 60000
 
 /**
+ * An empty cache that builds pages from @p x's fleet, store, policy and
+ * clock (@p x must outlive it). @return the cache, or NULL out of memory.
+ */
+struct status *status_new(const struct api_ctx *x);
+
+/**
  * The status page, as of at most STATUS_MAX_AGE_MS ago: the cached page, or
- * a new one built first (the cache, d->status, is created on first use).
+ * a new one built first.
  * @param html  receives the page; it belongs to the cache and stays valid
  *              until the next status_*() call.
  * @param len   receives its length in bytes.
  * @return 0, or RW_ENOMEM when there is no page to serve (nothing cached and
  *         the build ran out of memory).
  */
-int status_page(struct rw_daemon *d, const char **html, size_t *len);
+int status_page(struct status *s, const char **html, size_t *len);
 
 /**
- * The daemon's once-a-minute job: rebuilds the page when it has been served
- * since it was last built (someone is reading it), so that the next request
- * finds it fresh. Does nothing before the first request.
+ * The once-a-minute job: rebuilds the page when it has been served since it
+ * was last built (someone is reading it), so that the next request finds it
+ * fresh. Does nothing before the first request.
  */
-void status_tick(struct rw_daemon *d);
+void status_tick(struct status *s);
 
 /** Frees the cache. Accepts NULL. */
 void status_free(struct status *s);

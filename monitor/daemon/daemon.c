@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "monitor/api/api.h"
-#include "monitor/api/status.h"
 #include "monitor/core/log.h"
 #include "monitor/core/policy_file.h"
 #include "monitor/notify/notify.h"
@@ -70,6 +69,22 @@ static int sched_start(struct scheduler *s, struct runner *r, uint64_t lateness_
 	if (rc < 0)
 		log_msg(RW_LOG_ERROR, "probe could not start", "error", rw_strerror(rc));
 	return 0;
+}
+
+/* Takes a runner that left the schedule; it is freed once no probe is in
+ * flight for it (probe_done collects the graveyard). */
+static void bury(struct rw_daemon *d, struct runner *r)
+{
+	struct runner **ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
+
+	r->removed = true;
+	if (ng) {
+		d->graveyard = ng;
+		d->graveyard[d->n_graveyard++] = r;
+		graveyard_collect(d);
+	} else if (!r->inflight) {
+		runner_free(r);
+	} /* else: leak one runner rather than free it under a probe */
 }
 
 /* ---- registry ---------------------------------------------------------- */
@@ -127,20 +142,12 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 
 	if (sr->status == STORE_RUNNER_RETIRED || strcmp(sr->kind, "github") == 0) {
 		if (r) {
-			struct runner **ng;
 			sched_remove(&d->sched, r);
 			fleet_remove(&d->fleet, r); /* marks it removed: "retired" */
 			fleet_check_eligibility(&d->fleet, r, clock_now_ms(&d->clock));
 			blind_forget(&d->blind, r);
 			log_msg(RW_LOG_INFO, "runner retired", "runner", r->name);
-			ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
-			if (ng) {
-				d->graveyard = ng;
-				d->graveyard[d->n_graveyard++] = r;
-				graveyard_collect(d);
-			} else if (!r->inflight) {
-				runner_free(r);
-			} /* else: leak one runner rather than free it under a probe */
+			bury(d, r);
 		}
 		return;
 	}
@@ -207,9 +214,10 @@ static void sync_registry(struct rw_daemon *d, bool force)
 	store_runners_free(rs, n);
 }
 
-void daemon_sync_registry(struct rw_daemon *d)
+/* The API committed a registry write: pick it up before the answer. */
+static void on_registry_changed(void *owner)
 {
-	sync_registry(d, false);
+	sync_registry(owner, false);
 }
 
 /* Start-up: load every runner; the time since the last run is unknown. */
@@ -293,27 +301,11 @@ static void tick_cb(uv_timer_t *t)
 		for (size_t i = 0; i < d->fleet.n; i++)
 			fleet_hist_trim(d->fleet.v[i], cutoff);
 		fleet_evaluate_all(&d->fleet, now);
-		status_tick(d);
+		api_minute(d->api);
 	}
 }
 
 /* ---- policy -------------------------------------------------------------- */
-
-/* Takes a runner that left the schedule; it is freed once no probe is in
- * flight for it (probe_done collects the graveyard). */
-static void bury(struct rw_daemon *d, struct runner *r)
-{
-	struct runner **ng = realloc(d->graveyard, (d->n_graveyard + 1) * sizeof(*ng));
-
-	r->removed = true;
-	if (ng) {
-		d->graveyard = ng;
-		d->graveyard[d->n_graveyard++] = r;
-		graveyard_collect(d);
-	} else if (!r->inflight) {
-		runner_free(r);
-	} /* else: leak one runner rather than free it under a probe */
-}
 
 /* The canaries follow the policy: built at start-up, rebuilt on SIGHUP. */
 static void canaries_reload(struct rw_daemon *d)
@@ -377,7 +369,7 @@ static int load_policy(struct rw_daemon *d, bool reload)
 
 static void closed_one(struct rw_daemon *d)
 {
-	if (--d->pending_closes == 0)
+	if (--d->pending_closes == 0 && d->serving)
 		log_msg(RW_LOG_INFO, "stopped", NULL, NULL);
 }
 
@@ -398,21 +390,31 @@ static void writer_stopped(struct writer *w, void *data)
 	closed_one(data);
 }
 
+/* Flushes and stops the writer (counted); its callback is the last close. */
+static void stop_writer(struct rw_daemon *d)
+{
+	int rc;
+
+	if (!d->writer)
+		return;
+	d->pending_closes++;
+	rc = writer_stop(d->writer, writer_stopped, d);
+	if (rc < 0) {
+		log_msg(RW_LOG_ERROR, "the last writes failed", "error", rw_strerror(rc));
+		d->exit_code = 1;
+	}
+}
+
 static void prober_closed(struct prober *pr)
 {
 	struct rw_daemon *d = pr->data;
-	int rc;
 
 	graveyard_collect(d);
 	/* Every probe is done: end the blind periods, write the last tick,
 	 * flush, stop the writer. */
 	blind_stop(&d->blind, clock_now_ms(&d->clock));
 	push_tick(d, clock_now_ms(&d->clock));
-	rc = writer_stop(d->writer, writer_stopped, d);
-	if (rc < 0) {
-		log_msg(RW_LOG_ERROR, "the last writes failed", "error", rw_strerror(rc));
-		d->exit_code = 1;
-	}
+	stop_writer(d);
 	closed_one(d);
 }
 
@@ -428,22 +430,53 @@ static void notify_closed(struct notify *n, void *data)
 	closed_one(data);
 }
 
-static void stop(struct rw_daemon *d, const char *why)
+/* Closes @p h if it was initialised and is not closing yet, counting it. */
+static void close_handle(struct rw_daemon *d, uv_handle_t *h)
+{
+	if (h->loop && !uv_is_closing(h)) {
+		d->pending_closes++;
+		uv_close(h, handle_closed_cb);
+	}
+}
+
+/*
+ * Stops whatever start() got to (all of it after a signal; part of it when
+ * start-up failed): every close is counted where it is made, and "stopped"
+ * is logged when the last one completes. The loop then has nothing left and
+ * uv_run() returns.
+ */
+static void stop(struct rw_daemon *d, const char *key, const char *why)
 {
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	log_msg(RW_LOG_INFO, "stopping", "signal", why);
-	/* tick, sched timer, 3 signals, prober, api, webhooks, writer */
-	d->pending_closes = 9;
-	uv_close((uv_handle_t *)&d->tick, handle_closed_cb);
-	sched_close(&d->sched, sched_closed_cb);
-	uv_close((uv_handle_t *)&d->sig_term, handle_closed_cb);
-	uv_close((uv_handle_t *)&d->sig_int, handle_closed_cb);
-	uv_close((uv_handle_t *)&d->sig_hup, handle_closed_cb);
-	api_close(d->api, api_closed, d);
-	notify_close(d->notify, notify_closed, d);
-	prober_close(&d->prober, prober_closed);
+	if (d->serving) /* else start-up failed, and said why in one line */
+		log_msg(RW_LOG_INFO, "stopping", key, why);
+	d->pending_closes++; /* held until every close below is started */
+	close_handle(d, (uv_handle_t *)&d->tick);
+	close_handle(d, (uv_handle_t *)&d->sig_term);
+	close_handle(d, (uv_handle_t *)&d->sig_int);
+	close_handle(d, (uv_handle_t *)&d->sig_hup);
+	if (d->sched_live) {
+		d->pending_closes++;
+		sched_close(&d->sched, sched_closed_cb);
+	}
+	if (d->api) {
+		d->pending_closes++;
+		api_close(d->api, api_closed, d);
+	}
+	if (d->notify) {
+		d->pending_closes++;
+		notify_close(d->notify, notify_closed, d);
+	}
+	if (d->prober_live) {
+		/* prober_closed() then writes the last tick and stops the writer. */
+		d->pending_closes++;
+		prober_close(&d->prober, prober_closed);
+	} else {
+		stop_writer(d);
+	}
+	closed_one(d);
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -454,7 +487,7 @@ static void signal_cb(uv_signal_t *h, int signum)
 		load_policy(d, true);
 		return;
 	}
-	stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	stop(d, "signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 static void writer_status(struct writer *w, int rc, const char *msg, void *data)
@@ -472,8 +505,9 @@ static void writer_status(struct writer *w, int rc, const char *msg, void *data)
 
 /* ---- metrics ------------------------------------------------------------- */
 
-void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b)
+static void render_metrics(void *owner, struct strbuf *b)
 {
+	struct rw_daemon *d = owner;
 	struct writer_stats ws;
 	uint64_t states[RW_STATE_COUNT];
 
@@ -648,9 +682,10 @@ static int start(struct rw_daemon *d)
 		d->fleet.seeing_since_ms = now;
 	}
 	blind_init(&d->blind, &d->fleet);
-	if (prober_init(&d->prober, d->loop, &d->guard, &d->clock, d->cfg.max_concurrency,
-	                probe_done) < 0 ||
-	    sched_init(&d->sched, d->loop, sched_start) < 0) {
+	d->prober_live = prober_init(&d->prober, d->loop, &d->guard, &d->clock,
+	                             d->cfg.max_concurrency, probe_done) == 0;
+	d->sched_live = d->prober_live && sched_init(&d->sched, d->loop, sched_start) == 0;
+	if (!d->sched_live) {
 		fprintf(stderr, "runwarden: out of memory\n");
 		return RW_ENOMEM;
 	}
@@ -663,17 +698,35 @@ static int start(struct rw_daemon *d)
 		return rc;
 	}
 	fleet_evaluate_all(&d->fleet, now);
-	rc = api_start(&d->api, d, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "runwarden: %s\n", err);
-		return rc;
-	}
 	rc = notify_start(&d->notify, d->loop, &d->cfg, &d->guard, d->st, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
 	}
 	notify_set_renderer(d->notify, api_event_render);
+	/* The last step that can fail: nothing after it needs undoing. */
+	{
+		struct api_ctx x = {.loop = d->loop,
+		                    .st = d->st,
+		                    .fleet = &d->fleet,
+		                    .policy = &d->policy,
+		                    .policy_sha256 = d->policy_sha256,
+		                    .clock = &d->clock,
+		                    .guard = &d->guard,
+		                    .auth = &d->auth,
+		                    .m = &d->m,
+		                    .listen_host = d->cfg.listen_host,
+		                    .listen_port = d->cfg.listen_port,
+		                    .max_connections = d->cfg.max_connections,
+		                    .registry_changed = on_registry_changed,
+		                    .render_metrics = render_metrics,
+		                    .owner = d};
+		rc = api_new(&d->api, &x, err, sizeof(err));
+	}
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
 	d->last_tick_ms = now;
 	d->last_tick_loop = uv_now(d->loop);
 	d->last_minute = d->last_tick_loop;
@@ -699,6 +752,7 @@ static int start(struct rw_daemon *d)
 			log_str(&l, "policy_sha256", d->policy_sha256);
 			log_end(&l);
 		}
+		d->serving = true;
 		/* A line for scripts (tests, quickstart) that start us on port 0. */
 		printf("listening on http://%s\n", listen);
 		fflush(stdout);
@@ -721,18 +775,9 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	policy_defaults(&d->policy);
 	rc = start(d);
 	if (rc < 0) {
-		/* Start-up failed: nothing is running yet but what opened. */
-		if (d->writer) {
-			writer_stop(d->writer, NULL, NULL);
-			uv_run(loop, UV_RUN_NOWAIT);
-			writer_free(d->writer);
-		}
-		blind_deinit(&d->blind);
-		store_close(d->st);
-		auth_deinit(&d->auth);
-		policy_deinit(&d->policy);
-		free(d);
-		return 1;
+		/* start() said why; close what it opened, as a stop would. */
+		d->exit_code = 1;
+		stop(d, NULL, NULL);
 	}
 	uv_run(loop, UV_RUN_DEFAULT);
 	code = d->exit_code;
@@ -740,7 +785,7 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	fleet_deinit(&d->fleet);
 	graveyard_collect(d);
 	free(d->graveyard);
-	status_free(d->status);
+	api_free(d->api);
 	writer_free(d->writer);
 	notify_free(d->notify);
 	store_close(d->st);

@@ -34,7 +34,6 @@
 
 struct api;
 struct notify;
-struct status;
 
 /** A tick gap longer than this is blindness: the daemon did not see. */
 #define DAEMON_TICK_MS      1000
@@ -62,7 +61,6 @@ struct rw_daemon {
 	struct metrics m;
 	struct api *api;
 	struct notify *notify; /* webhooks; NULL when none are configured */
-	struct status *status; /* the status page's cache (status.h); NULL until asked */
 
 	uv_timer_t tick;
 	uv_signal_t sig_term, sig_int, sig_hup;
@@ -74,7 +72,10 @@ struct rw_daemon {
 	struct runner **graveyard; /* removed runners waiting for their probe */
 	size_t n_graveyard;
 
-	int pending_closes;
+	int pending_closes; /* closes started by stop() and not yet done */
+	bool prober_live;   /* prober_init() succeeded */
+	bool sched_live;    /* sched_init() succeeded */
+	bool serving;       /* start() completed */
 	bool stopping;
 	int exit_code;
 };
@@ -85,11 +86,5 @@ struct rw_daemon {
  *         failed (the reason is logged as one line).
  */
 int daemon_run(uv_loop_t *loop, const struct rw_config *cfg);
-
-/** Picks up registry changes now (the API calls it after a write). */
-void daemon_sync_registry(struct rw_daemon *d);
-
-/** Renders /metrics into @p b. */
-void daemon_render_metrics(struct rw_daemon *d, struct strbuf *b);
 
 #endif

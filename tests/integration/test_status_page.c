@@ -440,14 +440,14 @@ static void check_structure(const char *page, const struct seed *sd)
 	day_title(want, sizeof(want), sd->today - 90, "uptime 100.000 %");
 	expect_lacks(page, "91 days of bars", want);
 	{
-		/* sp-old's strip: a titled group per day, 90 of them. */
+		/* sp-old's strip: a group per day, 90 of them. */
 		const char *p = strstr(s2, "data-runner=\"sp-old\"");
 		const char *end = p ? strstr(p, "</svg>") : NULL;
 		char *strip;
 		assert_non_null(end);
 		strip = strndup(p, (size_t)(end - p));
 		assert_non_null(strip);
-		assert_int_equal(count(strip, "<g><title>"), STATUS_DAYS);
+		assert_int_equal(count(strip, "<g data-day="), STATUS_DAYS);
 		free(strip);
 	}
 

@@ -3,15 +3,16 @@
  * test_status.c — the status page's daily bars against an oracle, and its
  * cache of completed days.
  *
- * A daemon struct is put together by hand (a store in a temporary file, a
+ * The API's context is put together by hand (a store in a temporary file, a
  * fleet with one runner, a libuv loop that never runs) and its clock is held
  * at chosen times (clock_now_ms() never goes back, so setting last_ms ahead
  * of the wall clock fixes "now"). The runner has 100 days of random,
  * minute-aligned history: the part before its in-memory history only in the
  * store (the store's copy of the in-memory part is falsified, so that the
  * page must take memory's), the rest in memory, and maintenance windows.
- * Every bar's tooltip must be what account_period() over the whole history
- * says for that day (the oracle), after each of:
+ * Every bar's exact milliseconds per state (its data-ms attribute) must be
+ * what account_period() over the whole history says for that day (the
+ * oracle: no formatting of the page is restated here), after each of:
  *   - the first build;
  *   - a rebuild the same day (the cached days are reused: a change written
  *     to the store behind the cache's back does not show);
@@ -38,7 +39,10 @@
 #include <uv.h>
 
 #include "monitor/api/status.h"
-#include "monitor/daemon/daemon.h"
+#include "monitor/api/api.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/metrics.h"
+#include "monitor/fleet/fleet.h"
 #include "monitor/store/store.h"
 #include "policy/base/strbuf.h"
 #include "policy/calendar.h"
@@ -51,7 +55,15 @@
 struct fx {
 	char dir[64], db[96];
 	uv_loop_t loop;
-	struct rw_daemon *d;
+	/* What the status page reads: the API's context and what it points to. */
+	struct rw_clock clock;
+	struct rw_policy policy;
+	char policy_sha256[65];
+	struct metrics m;
+	struct fleet fleet;
+	struct store *st;
+	struct api_ctx x;
+	struct status *status;
 	struct runner *r;
 	int64_t created, mem_start;
 	/* The true history: what the store holds before mem_start, then what
@@ -62,51 +74,22 @@ struct fx {
 	size_t n_mw;
 };
 
-/* ---- the oracle's formatting (status.c's, restated) ------------------------ */
+/* ---- the oracle ------------------------------------------------------------ */
 
-static void put_duration(struct strbuf *b, int64_t ms)
+/* The bar of day @p day with totals @p t as status.c marks it: its date and
+ * the milliseconds of down, unknown, maintenance, outside window and up. */
+static void expect_bar(struct strbuf *b, int64_t day, const struct rw_totals *t)
 {
-	if (ms < 1000)
-		strbuf_printf(b, "%" PRId64 " ms", ms);
-	else if (ms < 60000)
-		strbuf_printf(b, "%" PRId64 " s", ms / 1000);
-	else if (ms < 3600000)
-		strbuf_printf(b, "%" PRId64 " min", ms / 60000);
-	else if (ms < DAY)
-		strbuf_printf(b, "%" PRId64 " h %02" PRId64 " min", ms / 3600000,
-		              ms % 3600000 / 60000);
-	else
-		strbuf_printf(b, "%" PRId64 " d %" PRId64 " h", ms / DAY, ms % DAY / 3600000);
-}
-
-/* The tooltip status.c must give day @p day of totals @p t. */
-static void expect_title(struct strbuf *b, int64_t day, const struct rw_totals *t)
-{
-	static const enum rw_state order[] = {RW_STATE_DOWN, RW_STATE_UNKNOWN, RW_STATE_MAINTENANCE,
-	                                      RW_STATE_OUTSIDE_WINDOW};
-	static const char *const label[] = {"down", "unknown", "maintenance", "outside window"};
-	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
 	char date[40];
 
 	clock_format_rfc3339(day * DAY, date, sizeof(date));
-	strbuf_printf(b, "<title>%.10s: uptime ", date);
-	if (up + down > 0) {
-		int64_t mp = up * 100000 / (up + down);
-		strbuf_printf(b, "%" PRId64 ".%03" PRId64 " %%", mp / 1000, mp % 1000);
-	} else {
-		strbuf_puts(b, "no data");
-	}
-	for (size_t i = 0; i < 4; i++) {
-		if (t->ms[order[i]] == 0)
-			continue;
-		strbuf_printf(b, "; %s ", label[i]);
-		put_duration(b, t->ms[order[i]]);
-	}
-	strbuf_puts(b, "</title>");
+	strbuf_printf(b, "%.10s=%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ";", date,
+	              t->ms[RW_STATE_DOWN], t->ms[RW_STATE_UNKNOWN], t->ms[RW_STATE_MAINTENANCE],
+	              t->ms[RW_STATE_OUTSIDE_WINDOW], t->ms[RW_STATE_UP]);
 }
 
-/* Every title of runner @p name's strip, in order, as one string. */
-static char *page_titles(const char *page, const char *name)
+/* Every bar of runner @p name's strip, in order, as "DAY=MS;" pairs. */
+static char *page_bars(const char *page, const char *name)
 {
 	char key[128];
 	const char *p, *end;
@@ -118,10 +101,16 @@ static char *page_titles(const char *page, const char *name)
 	end = strstr(p, "</svg>");
 	assert_non_null(end);
 	strbuf_init(&b);
-	while ((p = strstr(p, "<title>")) != NULL && p < end) {
-		const char *q = strstr(p, "</title>");
+	while ((p = strstr(p, "<g data-day=\"")) != NULL && p < end) {
+		const char *day = p + 13, *ms = strstr(day, "\" data-ms=\""), *q;
+		assert_non_null(ms);
+		ms += 11;
+		q = strchr(ms, '"');
 		assert_non_null(q);
-		strbuf_append(&b, p, (size_t)(q + 8 - p));
+		strbuf_append(&b, day, 10);
+		strbuf_puts(&b, "=");
+		strbuf_append(&b, ms, (size_t)(q - ms));
+		strbuf_puts(&b, ";");
 		p = q;
 	}
 	assert_false(strbuf_failed(&b));
@@ -130,16 +119,16 @@ static char *page_titles(const char *page, const char *name)
 	return b.data;
 }
 
-/* What the titles must be at the daemon's now: account_period() per day over
+/* What the bars must be at the clock's now: account_period() per day over
  * the true history (no bar before the runner's first change). */
-static char *oracle_titles(struct fx *f)
+static char *oracle_bars(struct fx *f)
 {
-	int64_t now = f->d->clock.last_ms, today = now / DAY;
+	int64_t now = f->clock.last_ms, today = now / DAY;
 	struct account_input in = {.iv = f->truth,
 	                           .n_iv = f->n_truth,
 	                           .mw = f->mw,
 	                           .n_mw = f->n_mw,
-	                           .policy = &f->d->policy,
+	                           .policy = &f->policy,
 	                           .now_ms = now};
 	struct strbuf b;
 
@@ -152,7 +141,7 @@ static char *oracle_titles(struct fx *f)
 		if (from >= to)
 			continue;
 		account_period(&in, from, to, &t);
-		expect_title(&b, day, &t);
+		expect_bar(&b, day, &t);
 	}
 	assert_false(strbuf_failed(&b));
 	return b.data;
@@ -164,8 +153,8 @@ static const char *page(struct fx *f, bool rebuild)
 	size_t len;
 
 	if (rebuild)
-		status_tick(f->d); /* rebuilds: the page was served */
-	assert_int_equal(status_page(f->d, &html, &len), 0);
+		status_tick(f->status); /* rebuilds: the page was served */
+	assert_int_equal(status_page(f->status, &html, &len), 0);
 	assert_int_equal(strlen(html), len);
 	return html;
 }
@@ -173,13 +162,13 @@ static const char *page(struct fx *f, bool rebuild)
 /* The page's bars of rv-1 agree with the oracle, day by day. */
 static void check_bars(struct fx *f, const char *html, const char *when)
 {
-	char *got = page_titles(html, "rv-1"), *want = oracle_titles(f);
+	char *got = page_bars(html, "rv-1"), *want = oracle_bars(f);
 
 	if (strcmp(got, want) != 0) {
 		const char *g = got, *w = want;
 		while (*g && *g == *w)
 			g++, w++;
-		while (g > got && g[-1] != '>')
+		while (g > got && g[-1] != ';')
 			g--, w--;
 		fail_msg("%s: the bars differ from the oracle at\n  got:  %.160s\n  want: %.160s",
 		         when, g, w);
@@ -192,7 +181,7 @@ static void check_bars(struct fx *f, const char *html, const char *when)
 /* The page's bars of rv-1 do not (yet) agree with the oracle. */
 static void check_bars_differ(struct fx *f, const char *html, const char *when)
 {
-	char *got = page_titles(html, "rv-1"), *want = oracle_titles(f);
+	char *got = page_bars(html, "rv-1"), *want = oracle_bars(f);
 
 	if (strcmp(got, want) == 0)
 		fail_msg("%s: the bars already agree with the oracle", when);
@@ -243,7 +232,7 @@ static void store_change(struct fx *f, int64_t start, enum rw_state s)
 	rec.u.change.runner_id = f->r->id;
 	rec.u.change.start_ms = start;
 	rec.u.change.state = (uint8_t)s;
-	assert_int_equal(store_write_batch(f->d->st, &rec, 1), 0);
+	assert_int_equal(store_write_batch(f->st, &rec, 1), 0);
 }
 
 /* A change now known to memory (and the truth). */
@@ -268,7 +257,6 @@ static enum rw_state next_state(enum rw_state prev)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct rw_daemon *d;
 	struct store_runner sr = {0}, got = {0};
 	const char *targets[] = {T1};
 	uint8_t h[32] = {1};
@@ -278,22 +266,28 @@ static int setup(void **state)
 	bool is_new;
 
 	assert_non_null(f);
-	d = f->d = calloc(1, sizeof(*d));
-	assert_non_null(d);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-status-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
-	d->loop = &f->loop;
-	clock_init(&d->clock);
+	clock_init(&f->clock);
 	/* Noon, 2031-03-12 (UTC), well after the wall clock. */
 	now = calendar_days_from_civil(2031, 3, 12) * DAY + 12 * HOUR;
-	d->clock.last_ms = now;
-	policy_defaults(&d->policy);
-	snprintf(d->policy_sha256, sizeof(d->policy_sha256), "policy-a");
-	fleet_init(&d->fleet, NULL, &d->m, &d->policy);
-	assert_int_equal(store_open(&d->st, f->db, STORE_CREATE, err, sizeof(err)), 0);
-	assert_int_equal(store_operator_add(d->st, "acme", "a@b.c", h, 1, &op), 0);
+	f->clock.last_ms = now;
+	policy_defaults(&f->policy);
+	snprintf(f->policy_sha256, sizeof(f->policy_sha256), "policy-a");
+	fleet_init(&f->fleet, NULL, &f->m, &f->policy);
+	assert_int_equal(store_open(&f->st, f->db, STORE_CREATE, err, sizeof(err)), 0);
+	f->x = (struct api_ctx){.loop = &f->loop,
+	                        .st = f->st,
+	                        .fleet = &f->fleet,
+	                        .policy = &f->policy,
+	                        .policy_sha256 = f->policy_sha256,
+	                        .clock = &f->clock,
+	                        .m = &f->m};
+	f->status = status_new(&f->x);
+	assert_non_null(f->status);
+	assert_int_equal(store_operator_add(f->st, "acme", "a@b.c", h, 1, &op), 0);
 
 	f->created = now - 100 * DAY + 7 * HOUR + 13 * MINUTE;
 	sr.operator_id = op;
@@ -303,9 +297,9 @@ static int setup(void **state)
 	sr.n_targets = 1;
 	sr.status = STORE_RUNNER_APPROVED;
 	sr.name = "rv-1";
-	assert_int_equal(store_runner_add(d->st, &sr, f->created), 0);
-	assert_int_equal(store_runner_get(d->st, NULL, sr.id, &got), 0);
-	assert_int_equal(fleet_upsert(&d->fleet, &got, &d->policy, f->created, &f->r, &is_new), 0);
+	assert_int_equal(store_runner_add(f->st, &sr, f->created), 0);
+	assert_int_equal(store_runner_get(f->st, NULL, sr.id, &got), 0);
+	assert_int_equal(fleet_upsert(&f->fleet, &got, &f->policy, f->created, &f->r, &is_new), 0);
 	store_runner_deinit(&got);
 	truth_add(f, f->created, RW_STATE_UNKNOWN);
 
@@ -343,7 +337,7 @@ static int setup(void **state)
 			f->mw[i].start_ms = starts[i];
 			f->mw[i].end_ms = starts[i] + 2 * HOUR + 30 * MINUTE;
 			f->mw[i].declared_ms = starts[i] - 3 * DAY;
-			assert_int_equal(store_maintenance_add(d->st, f->r->id, f->mw[i].start_ms,
+			assert_int_equal(store_maintenance_add(f->st, f->r->id, f->mw[i].start_ms,
 			                                       f->mw[i].end_ms,
 			                                       f->mw[i].declared_ms, "kernel",
 			                                       NULL),
@@ -353,7 +347,7 @@ static int setup(void **state)
 		f->n_mw = 3;
 		fleet_set_maintenance(f->r, mem, 3);
 		/* Adding them bumped the stored generation: so does the fleet. */
-		assert_int_equal(store_runner_get(d->st, NULL, f->r->id, &got), 0);
+		assert_int_equal(store_runner_get(f->st, NULL, f->r->id, &got), 0);
 		f->r->gen = got.gen;
 		store_runner_deinit(&got);
 	}
@@ -367,10 +361,10 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	char path[160];
 
-	status_free(f->d->status);
-	fleet_deinit(&f->d->fleet);
-	store_close(f->d->st);
-	policy_deinit(&f->d->policy);
+	status_free(f->status);
+	fleet_deinit(&f->fleet);
+	store_close(f->st);
+	policy_deinit(&f->policy);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	snprintf(path, sizeof(path), "%s/rw.db-wal", f->dir);
 	unlink(path);
@@ -379,7 +373,6 @@ static int teardown(void **state)
 	unlink(f->db);
 	rmdir(f->dir);
 	free(f->truth);
-	free(f->d);
 	free(f);
 	return 0;
 }
@@ -389,8 +382,7 @@ static int teardown(void **state)
 static void test_bars_and_cache(void **state)
 {
 	struct fx *f = *state;
-	struct rw_daemon *d = f->d;
-	int64_t day0 = d->clock.last_ms / DAY, hidden = 0;
+	int64_t day0 = f->clock.last_ms / DAY, hidden = 0;
 	enum rw_state other;
 
 	/* A 100-day history with store and memory parts, and maintenance. */
@@ -411,10 +403,10 @@ static void test_bars_and_cache(void **state)
 
 	/* The next day: the cache moves on by the day that ended, from memory
 	 * (which had changes after noon), not from the store. */
-	memory_change(f, d->clock.last_ms + HOUR, RW_STATE_UP);
-	memory_change(f, d->clock.last_ms + 5 * HOUR, RW_STATE_DOWN);
-	memory_change(f, d->clock.last_ms + 10 * HOUR, RW_STATE_UP);
-	d->clock.last_ms += DAY;
+	memory_change(f, f->clock.last_ms + HOUR, RW_STATE_UP);
+	memory_change(f, f->clock.last_ms + 5 * HOUR, RW_STATE_DOWN);
+	memory_change(f, f->clock.last_ms + 10 * HOUR, RW_STATE_UP);
+	f->clock.last_ms += DAY;
 	check_bars(f, page(f, true), "a day later");
 
 	/* A down interval backdated over midnight: the runner's completed days
@@ -425,13 +417,13 @@ static void test_bars_and_cache(void **state)
 	check_bars(f, page(f, true), "after a backdated change");
 
 	/* A new policy: a service window, mon-fri 06:00-22:00. */
-	d->policy.service_spans = calloc(1, sizeof(*d->policy.service_spans));
-	assert_non_null(d->policy.service_spans);
-	d->policy.service_spans[0].days = 0x1f;
-	d->policy.service_spans[0].from_min = 6 * 60;
-	d->policy.service_spans[0].to_min = 22 * 60;
-	d->policy.n_service_spans = 1;
-	snprintf(d->policy_sha256, sizeof(d->policy_sha256), "policy-b");
+	f->policy.service_spans = calloc(1, sizeof(*f->policy.service_spans));
+	assert_non_null(f->policy.service_spans);
+	f->policy.service_spans[0].days = 0x1f;
+	f->policy.service_spans[0].from_min = 6 * 60;
+	f->policy.service_spans[0].to_min = 22 * 60;
+	f->policy.n_service_spans = 1;
+	snprintf(f->policy_sha256, sizeof(f->policy_sha256), "policy-b");
 	{
 		const char *html = page(f, true);
 		check_bars(f, html, "under a new policy");
@@ -449,12 +441,12 @@ static void test_bars_and_cache(void **state)
 		f->mw[f->n_mw].start_ms = start;
 		f->mw[f->n_mw].end_ms = start + 90 * MINUTE;
 		f->mw[f->n_mw].declared_ms = start - 10 * DAY;
-		assert_int_equal(store_maintenance_add(d->st, f->r->id, start, start + 90 * MINUTE,
+		assert_int_equal(store_maintenance_add(f->st, f->r->id, start, start + 90 * MINUTE,
 		                                       start - 10 * DAY, "disk", NULL),
 		                 0);
 		f->n_mw++;
 		check_bars_differ(f, page(f, true), "before the generation is taken");
-		assert_int_equal(store_runner_get(d->st, NULL, f->r->id, &got), 0);
+		assert_int_equal(store_runner_get(f->st, NULL, f->r->id, &got), 0);
 		assert_true(got.gen > f->r->gen);
 		f->r->gen = got.gen;
 		store_runner_deinit(&got);
@@ -467,7 +459,6 @@ static void test_bars_and_cache(void **state)
 static void test_escaping(void **state)
 {
 	struct fx *f = *state;
-	struct rw_daemon *d = f->d;
 	struct store_runner sr = {0}, got = {0};
 	const char *targets[] = {"x<y>"};
 	uint8_t h[32] = {2};
@@ -476,7 +467,7 @@ static void test_escaping(void **state)
 	bool is_new;
 	const char *html;
 
-	assert_int_equal(store_operator_add(d->st, "o'&\"", "o@b.c", h, 1, &op), 0);
+	assert_int_equal(store_operator_add(f->st, "o'&\"", "o@b.c", h, 1, &op), 0);
 	sr.operator_id = op;
 	sr.kind = "http";
 	sr.url = "http://192.0.2.2/health";
@@ -484,9 +475,9 @@ static void test_escaping(void **state)
 	sr.n_targets = 1;
 	sr.status = STORE_RUNNER_APPROVED;
 	sr.name = "a<b>&c";
-	assert_int_equal(store_runner_add(d->st, &sr, f->created), 0);
-	assert_int_equal(store_runner_get(d->st, NULL, sr.id, &got), 0);
-	assert_int_equal(fleet_upsert(&d->fleet, &got, &d->policy, f->created, &r, &is_new), 0);
+	assert_int_equal(store_runner_add(f->st, &sr, f->created), 0);
+	assert_int_equal(store_runner_get(f->st, NULL, sr.id, &got), 0);
+	assert_int_equal(fleet_upsert(&f->fleet, &got, &f->policy, f->created, &r, &is_new), 0);
 	store_runner_deinit(&got);
 	html = page(f, false);
 	assert_non_null(strstr(html, "<td class=\"name\">a&lt;b&gt;&amp;c</td>"));

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api_route.c — the read endpoints CI scheduling and operators poll:
+ * GET /v1/route (from memory, with a per-pool answer cache) and
+ * GET /v1/runners/{id}/availability (memory, and the store for older time).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/api/answer.h"
+#include "monitor/api/api_impl.h"
+#include "monitor/core/clock.h"
+#include "monitor/fleet/fleet.h"
+#include "monitor/store/store.h"
+#include "policy/base/rw_error.h"
+#include "policy/base/strbuf.h"
+
+#define API_ROUTE_CACHE_MS 1000
+#define API_MAX_RANGE_MS   (3660LL * 86400 * 1000)
+
+/* Availability of r over [from, to): stored intervals before its in-memory
+ * history, the in-memory history (authoritative from its first entry) after;
+ * its maintenance windows from the store (from a month before `from`, so the
+ * monthly cap sees the whole month), the service window from the policy. */
+static int availability(const struct api_ctx *x, struct runner *r, int64_t from, int64_t to,
+                        int64_t now, struct rw_availability *out, int64_t *maint_used)
+{
+	struct rw_interval *iv = NULL, *all;
+	struct store_maintenance *ms = NULL;
+	struct rw_maintenance *mw = NULL;
+	size_t n = 0, keep = 0, n_ms = 0;
+	struct rw_totals t;
+	int64_t mem_start = r->n_hist ? r->hist[0].start_ms : INT64_MAX;
+	int rc = 0;
+
+	if (from < mem_start) {
+		rc = store_intervals(x->st, r->id, from, to, &iv, &n);
+		if (rc < 0)
+			return rc;
+		while (keep < n && iv[keep].start_ms < mem_start)
+			keep++;
+	}
+	rc = store_maintenance_list(x->st, r->id, from - 32LL * 86400000, to, false, &ms, &n_ms);
+	if (rc < 0) {
+		free(iv);
+		return rc;
+	}
+	all = malloc((keep + r->n_hist + 1) * sizeof(*all));
+	mw = malloc((n_ms + 1) * sizeof(*mw));
+	if (!all || !mw) {
+		rc = RW_ENOMEM;
+		goto out;
+	}
+	if (keep)
+		memcpy(all, iv, keep * sizeof(*all));
+	if (r->n_hist)
+		memcpy(all + keep, r->hist, r->n_hist * sizeof(*all));
+	for (size_t i = 0; i < n_ms; i++) {
+		mw[i].start_ms = ms[i].start_ms;
+		mw[i].end_ms = ms[i].end_ms;
+		mw[i].declared_ms = ms[i].declared_ms;
+	}
+	{
+		struct account_input in = {.iv = all,
+		                           .n_iv = keep + r->n_hist,
+		                           .mw = mw,
+		                           .n_mw = n_ms,
+		                           .policy = x->policy,
+		                           .now_ms = now};
+		account_period(&in, from, to, &t);
+		*maint_used = account_maintenance_used(&in, to - 1);
+	}
+	account_evaluate(&t, r->floor_ppm, x->policy->window.min_coverage_ppm, out);
+out:
+	free(all);
+	free(mw);
+	free(iv);
+	store_maintenance_free(ms, n_ms);
+	return rc;
+}
+
+int api_availability(struct api *api, h2o_req_t *req, int64_t id)
+{
+	const struct api_ctx *x = &api->x;
+	struct runner *r = fleet_find(x->fleet, id);
+	struct rw_availability a;
+	struct strbuf b;
+	char v[64];
+	int64_t now = clock_now_ms(x->clock), from, to, maint_used = 0;
+
+	if (!r)
+		return answer_problem(api, req, 404, "Not Found", "id", "no such runner");
+	to = now;
+	if (answer_query(req, "to", v, sizeof(v)) && clock_parse_rfc3339(v, &to) < 0)
+		return answer_problem(api, req, 400, "Bad Request", "to",
+		                        "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
+	from = to - (int64_t)x->policy->window.rolling_days * 86400000;
+	if (answer_query(req, "from", v, sizeof(v)) && clock_parse_rfc3339(v, &from) < 0)
+		return answer_problem(api, req, 400, "Bad Request", "from",
+		                        "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
+	if (from >= to)
+		return answer_problem(api, req, 400, "Bad Request", "from", "must be before to");
+	if (to - from > API_MAX_RANGE_MS)
+		return answer_problem(api, req, 400, "Bad Request", "from",
+		                        "the period may be at most 3660 days");
+	if (availability(x, r, from, to, now, &a, &maint_used) < 0)
+		return answer_problem(api, req, 503, "Service Unavailable", NULL,
+		                        "the history could not be read; try again");
+	strbuf_init(&b);
+	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", r->id);
+	strbuf_json_str(&b, r->name);
+	strbuf_puts(&b, ",\"from\":");
+	answer_json_time(&b, from);
+	strbuf_puts(&b, ",\"to\":");
+	answer_json_time(&b, to);
+	strbuf_printf(&b,
+	              ",\"up_ms\":%" PRId64 ",\"down_ms\":%" PRId64 ",\"maintenance_ms\":%" PRId64
+	              ",\"unknown_ms\":%" PRId64 ",\"outside_window_ms\":%" PRId64 ",\"uptime\":",
+	              a.totals.ms[RW_STATE_UP], a.totals.ms[RW_STATE_DOWN],
+	              a.totals.ms[RW_STATE_MAINTENANCE], a.totals.ms[RW_STATE_UNKNOWN],
+	              a.totals.ms[RW_STATE_OUTSIDE_WINDOW]);
+	answer_json_ratio(&b, a.has_uptime, a.uptime);
+	strbuf_puts(&b, ",\"coverage\":");
+	answer_json_ratio(&b, a.has_coverage, a.coverage);
+	strbuf_printf(&b,
+	              ",\"verdict\":\"%s\",\"floor\":%.6f,\"maintenance_used_ms\":%" PRId64
+	              ",\"maintenance_cap_ms\":%" PRId64 "}\n",
+	              rw_verdict_name(a.verdict), a.floor_ppm / 1e6, maint_used,
+	              (int64_t)x->policy->maintenance.max_h_per_month * 3600000);
+	return answer_strbuf(api, req, &b, "application/json");
+}
+
+struct ranked {
+	struct runner *r;
+	struct rw_availability a;
+	int32_t p50_us; /* -1: no latency known */
+};
+
+/* Best first (all are up): higher rolling uptime, then lower p50 latency of
+ * the last answers, then not busy, then id. */
+static int rank_cmp(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+	double ua = a->a.has_uptime ? a->a.uptime : -1, ub = b->a.has_uptime ? b->a.uptime : -1;
+	int32_t la = a->p50_us < 0 ? INT32_MAX : a->p50_us;
+	int32_t lb = b->p50_us < 0 ? INT32_MAX : b->p50_us;
+
+	if (ua != ub)
+		return ua > ub ? -1 : 1;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	if (a->r->busy != b->r->busy)
+		return a->r->busy ? 1 : -1;
+	return a->r->id < b->r->id ? -1 : a->r->id > b->r->id;
+}
+
+/* "since" and "detail" of an excluded runner, by its reason. */
+static void exclusion_detail(struct strbuf *b, const struct api_ctx *x, const struct runner *r,
+                             const char *why)
+{
+	if (strcmp(why, "flagged") == 0) {
+		answer_json_time(b, r->flag_since_ms);
+		strbuf_printf(b, ",\"detail\":\"uptime %.6f < floor %.6f\"",
+		              r->window_uptime_ppm / 1e6, r->floor_ppm / 1e6);
+	} else if (strcmp(why, "probation") == 0) {
+		int64_t until =
+		        r->created_ms + (int64_t)x->policy->flagging.probation_days * 86400000;
+		answer_json_time(b, r->created_ms);
+		strbuf_puts(b, ",\"detail\":\"in probation until ");
+		{
+			char t[40];
+			clock_format_rfc3339(until, t, sizeof(t));
+			strbuf_puts(b, t);
+		}
+		strbuf_puts(b, "\"");
+	} else {
+		answer_json_time(b, r->rs.since_ms);
+		if (r->last_probe_ms && r->last_class != RW_ERRCLASS_NONE)
+			strbuf_printf(b, ",\"detail\":\"last probe: %s\"",
+			              rw_errclass_name(r->last_class));
+	}
+}
+
+int api_route(struct api *api, h2o_req_t *req)
+{
+	const struct api_ctx *x = &api->x;
+	const struct target_pool *pool;
+	struct ranked *rk = NULL;
+	struct strbuf b;
+	char target[128];
+	int64_t now = clock_now_ms(x->clock);
+	int64_t from = now - (int64_t)x->policy->window.rolling_days * 86400000;
+	size_t n_ok = 0;
+	bool first = true, by_label = false;
+	char key[sizeof(api->rcache[0].key)];
+
+	if ((!answer_query(req, "target", target, sizeof(target)) || !target[0]) &&
+	    !(by_label = answer_query(req, "label", target, sizeof(target)) && target[0]))
+		return answer_problem(
+		        api, req, 400, "Bad Request", "target",
+		        "give the target triple, e.g. ?target=riscv64gc-unknown-linux-gnu, or a "
+		        "runs-on label, e.g. ?label=self-hosted");
+	snprintf(key, sizeof(key), "%c:%s", by_label ? 'l' : 't', target);
+	for (size_t i = 0; i < sizeof(api->rcache) / sizeof(api->rcache[0]); i++) {
+		struct route_cache *c = &api->rcache[i];
+		if (c->body && c->gen == x->fleet->route_gen &&
+		    uv_now(x->loop) - c->at < API_ROUTE_CACHE_MS && strcmp(c->key, key) == 0) {
+			answer_body(req, 200, "OK", "application/json", c->body, c->len);
+			return 0;
+		}
+	}
+	pool = by_label ? fleet_label_pool(x->fleet, target) : fleet_pool(x->fleet, target);
+	if (pool && pool->n) {
+		rk = calloc(pool->n, sizeof(*rk));
+		if (!rk)
+			return answer_problem(api, req, 503, "Service Unavailable", NULL,
+			                        "out of memory");
+		for (size_t i = 0; i < pool->n; i++) {
+			struct runner *r = pool->v[i];
+			struct rw_totals t;
+			if (fleet_exclusion(x->fleet, r, now))
+				continue;
+			rk[n_ok].r = r;
+			rk[n_ok].p50_us = fleet_p50_latency(r);
+			fleet_account(x->fleet, r, now, from, now, &t);
+			account_evaluate(&t, r->floor_ppm, x->policy->window.min_coverage_ppm,
+			                 &rk[n_ok].a);
+			n_ok++;
+		}
+		qsort(rk, n_ok, sizeof(*rk), rank_cmp);
+	}
+	strbuf_init(&b);
+	strbuf_puts(&b, by_label ? "{\"label\":" : "{\"target\":");
+	strbuf_json_str(&b, target);
+	strbuf_puts(&b, ",\"eligible\":[");
+	for (size_t i = 0; i < n_ok; i++) {
+		struct runner *r = rk[i].r;
+		strbuf_printf(&b, "%s{\"id\":%" PRId64 ",\"name\":", i ? "," : "", r->id);
+		strbuf_json_str(&b, r->name);
+		strbuf_puts(&b, ",\"operator\":");
+		strbuf_json_str(&b, r->operator_name);
+		strbuf_printf(&b, ",\"state\":\"%s\",\"since\":", rw_state_name(r->rs.state));
+		answer_json_time(&b, r->rs.since_ms);
+		strbuf_puts(&b, ",\"uptime\":");
+		answer_json_ratio(&b, rk[i].a.has_uptime, rk[i].a.uptime);
+		if (rk[i].p50_us >= 0)
+			strbuf_printf(&b, ",\"latency_ms\":%.3f", rk[i].p50_us / 1000.0);
+		strbuf_printf(&b, ",\"busy\":%s}", r->busy ? "true" : "false");
+	}
+	strbuf_puts(&b, "],\"excluded\":[");
+	for (size_t i = 0; pool && i < pool->n; i++) {
+		struct runner *r = pool->v[i];
+		const char *why = fleet_exclusion(x->fleet, r, now);
+		if (!why)
+			continue;
+		strbuf_printf(&b, "%s{\"id\":%" PRId64 ",\"name\":", first ? "" : ",", r->id);
+		first = false;
+		strbuf_json_str(&b, r->name);
+		strbuf_puts(&b, ",\"operator\":");
+		strbuf_json_str(&b, r->operator_name);
+		strbuf_printf(&b, ",\"reason\":\"%s\",\"since\":", why);
+		exclusion_detail(&b, x, r, why);
+		strbuf_puts(&b, "}");
+	}
+	strbuf_puts(&b, "]}\n");
+	free(rk);
+	if (!strbuf_failed(&b)) {
+		struct route_cache *c = &api->rcache[api->rcache_next++ % (sizeof(api->rcache) /
+		                                                           sizeof(api->rcache[0]))];
+		char *copy = malloc(b.len);
+		if (copy) {
+			memcpy(copy, b.data, b.len);
+			free(c->body);
+			snprintf(c->key, sizeof(c->key), "%s", key);
+			c->gen = x->fleet->route_gen;
+			c->at = uv_now(x->loop);
+			c->body = copy;
+			c->len = b.len;
+		}
+	}
+	return answer_strbuf(api, req, &b, "application/json");
+}
+
+
+void api_route_cache_clear(struct api *api)
+{
+	for (size_t i = 0; i < sizeof(api->rcache) / sizeof(api->rcache[0]); i++)
+		free(api->rcache[i].body);
+	memset(api->rcache, 0, sizeof(api->rcache));
+}
