@@ -141,7 +141,7 @@ static void failed(struct hook *h, const char *why)
 	log_hook(h, RW_LOG_WARN, "webhook delivery failed; retrying", why);
 }
 
-static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
+static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
 {
 	struct hook *h = NULL;
 	long status = 0;
@@ -150,8 +150,14 @@ static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
 	(void)cu;
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	if (result == CURLE_ABORTED_BY_CALLBACK) {
+	if (rc == RW_ECANCELED) {
 		h->state = HOOK_BACKOFF; /* shutdown: sent again after the next start */
+		return;
+	}
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "the monitor could not drive the request: %s",
+		         rw_strerror(rc));
+		failed(h, why);
 		return;
 	}
 	if (result == CURLE_OK && status >= 200 && status < 300) {

@@ -32,6 +32,7 @@ struct probe {
 	bool in_multi;
 	bool guard_refused;
 	bool too_large;
+	bool oom;        /* the body could not be stored: the monitor's failure */
 	bool configured; /* the options shared by every probe are set */
 	int64_t t_ms;
 	size_t body_len;
@@ -111,6 +112,15 @@ static void result_init(struct probe_result *res, const struct probe *p)
 	res->latency_us = -1;
 }
 
+/* The monitor's own failure: the runner was not seen, so nothing is
+ * charged to it (probe_result.local). */
+static void local_failure(struct probe_result *res, const char *what, int rc)
+{
+	res->local = true;
+	res->cls = RW_ERRCLASS_NONE;
+	snprintf(res->detail, sizeof(res->detail), "monitor: %s: %s", what, rw_strerror(rc));
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct probe *p = userp;
@@ -126,8 +136,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 		while (ncap < p->body_len + n + 1)
 			ncap *= 2;
 		nb = realloc(p->body, ncap);
-		if (!nb)
-			return 0;
+		if (!nb) {
+			p->oom = true;
+			return 0; /* curl ends the transfer; done_cb reports it as ours */
+		}
 		p->body = nb;
 		p->body_cap = ncap;
 	}
@@ -242,7 +254,7 @@ static void classify(struct probe *p, CURLcode result, struct probe_result *res)
 	}
 }
 
-static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
+static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
 {
 	struct probe *p = NULL;
 	struct probe_result res;
@@ -251,8 +263,12 @@ static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
 	p->in_multi = false;
 	result_init(&res, p);
-	if (result == CURLE_ABORTED_BY_CALLBACK && p->pr->closing)
+	if (rc == RW_ECANCELED || (result == CURLE_ABORTED_BY_CALLBACK && p->pr->closing))
 		res.canceled = true;
+	else if (rc < 0)
+		local_failure(&res, "the transfer could not be driven", rc);
+	else if (p->oom)
+		local_failure(&res, "no memory for the body", RW_ENOMEM);
 	else
 		classify(p, result, &res);
 	finish(p, &res);
@@ -267,6 +283,7 @@ static int configure(struct probe *p)
 	p->errbuf[0] = '\0';
 	p->body_len = 0;
 	p->too_large = false;
+	p->oom = false;
 	p->guard_refused = false;
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
@@ -363,8 +380,8 @@ static int set_resolve(struct probe *p)
 	return 0;
 }
 
-/* Configures and adds the transfer; on failure finishes the probe with a
- * connect-class result (the probe was started, so its callback must run). */
+/* Configures and adds the transfer; on failure finishes the probe as the
+ * monitor's own failure (the probe was started, so its callback must run). */
 static void launch(struct probe *p)
 {
 	struct probe_result res;
@@ -380,10 +397,10 @@ static void launch(struct probe *p)
 		return;
 	}
 	result_init(&res, p);
-	res.canceled = rc == RW_ECANCELED;
-	res.cls = RW_ERRCLASS_CONNECT;
-	snprintf(res.detail, sizeof(res.detail), "could not start the transfer: %s",
-	         rw_strerror(rc));
+	if (rc == RW_ECANCELED)
+		res.canceled = true;
+	else
+		local_failure(&res, "could not start the transfer", rc);
 	finish(p, &res);
 }
 
@@ -477,10 +494,17 @@ int prober_start(struct prober *pr, struct runner *r)
 	p->gai.data = p;
 	rc = uv_getaddrinfo(pr->loop, &p->gai, gai_cb, r->host, port, &hints);
 	if (rc < 0) {
+		/* Out of memory is the monitor's failure; anything else
+		 * (a name libuv will not convert) is the name's. */
 		struct probe_result res;
 		result_init(&res, p);
-		res.cls = RW_ERRCLASS_DNS;
-		snprintf(res.detail, sizeof(res.detail), "%s: %s", r->host, uv_strerror(rc));
+		if (rc == UV_ENOMEM) {
+			local_failure(&res, "could not start the name lookup", RW_ENOMEM);
+		} else {
+			res.cls = RW_ERRCLASS_DNS;
+			snprintf(res.detail, sizeof(res.detail), "%s: %s", r->host,
+			         uv_strerror(rc));
+		}
 		finish(p, &res);
 		return 0;
 	}
