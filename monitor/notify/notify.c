@@ -60,7 +60,8 @@ struct notify {
 	int64_t max_id; /* the newest event id at the last poll */
 	notify_closed_cb closed_cb;
 	void *closed_data;
-	int pending_closes;
+	int pending_closes; /* handles closing, counted at each close */
+	bool timer_open;    /* timer initialised and not yet closing */
 };
 
 static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
@@ -175,28 +176,46 @@ static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
 	failed(h, why);
 }
 
+/* Builds the delivery's header list into h->hdrs. A failed append frees
+ * the list built so far: curl_slist_append() returns NULL then, and
+ * assigning that over the list would lose it (and go on to send the event
+ * with only the headers appended after the failure). */
+static int build_headers(struct hook *h, const char *sig_line, const char *id_line)
+{
+	const char *lines[] = {"Content-Type: application/json", sig_line, id_line, "Expect:"};
+	struct curl_slist *list = NULL;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct curl_slist *l = curl_slist_append(list, lines[i]);
+		if (!l) {
+			curl_slist_free_all(list);
+			return RW_ENOMEM;
+		}
+		list = l;
+	}
+	curl_slist_free_all(h->hdrs);
+	h->hdrs = list;
+	return 0;
+}
+
 static int send_event(struct hook *h)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
-	char line[64 + 2 * EVP_MAX_MD_SIZE];
-	int n;
+	char sig[64 + 2 * EVP_MAX_MD_SIZE], id[64];
+	int n, rc;
 	CURLcode c = CURLE_OK;
 
 	if (!HMAC(EVP_sha256(), h->cfg->secret, (int)strlen(h->cfg->secret),
 	          (const unsigned char *)h->body, strlen(h->body), mac, &maclen))
 		return RW_ENOMEM;
-	curl_slist_free_all(h->hdrs);
-	h->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	n = snprintf(line, sizeof(line), "X-Runwarden-Signature: sha256=");
+	n = snprintf(sig, sizeof(sig), "X-Runwarden-Signature: sha256=");
 	for (unsigned int i = 0; i < maclen; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", mac[i]);
-	h->hdrs = curl_slist_append(h->hdrs, line);
-	snprintf(line, sizeof(line), "X-Runwarden-Event-Id: %" PRId64, h->id);
-	h->hdrs = curl_slist_append(h->hdrs, line);
-	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
-	if (!h->hdrs)
-		return RW_ENOMEM;
+		n += snprintf(sig + n, sizeof(sig) - (size_t)n, "%02x", mac[i]);
+	snprintf(id, sizeof(id), "X-Runwarden-Event-Id: %" PRId64, h->id);
+	rc = build_headers(h, sig, id);
+	if (rc < 0)
+		return rc;
 	curl_easy_reset(h->easy);
 	h->errbuf[0] = '\0';
 	h->refused[0] = '\0';
@@ -221,15 +240,19 @@ static int send_event(struct hook *h)
 	SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
 #undef SET
 	if (c != CURLE_OK)
-		return RW_EINVAL;
-	if (curluv_add(&h->n->cu, h->easy) < 0)
-		return RW_ENOMEM;
+		return c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL;
+	rc = curluv_add(&h->n->cu, h->easy);
+	if (rc < 0)
+		return rc;
 	h->state = HOOK_SENDING;
 	return 0;
 }
 
-/* IDLE: loads the next event after the cursor, if any, and sends it. */
-static void next_event(struct hook *h)
+/* Loads the event after the cursor, if any, and renders it into h->body.
+ * @return 1 when h->body holds it; 0 when there is none to send (yet: a
+ *         store read that failed is tried again at the next tick, as it is
+ *         no event's fault); a negative code when it cannot be rendered. */
+static int load_event(struct hook *h)
 {
 	struct store_event *v = NULL;
 	struct strbuf b;
@@ -247,29 +270,54 @@ static void next_event(struct hook *h)
 		rc = store_events_after(h->n->st, h->cursor, 1, (const char *const *)h->cfg->events,
 		                        &v, &n);
 	if (rc < 0 || max_id <= h->cursor)
-		return;
+		return 0;
 	if (n == 0) {
 		h->id = max_id;
 		advance(h);
-		return;
+		return 0;
 	}
 	if (v[0].id > max_id) {
 		store_events_free(v, n);
-		return; /* committed after the max was read: next tick */
+		return 0; /* committed after the max was read: next tick */
 	}
 	strbuf_init(&b);
 	h->id = v[0].id;
-	rc = h->n->render(&b, &v[0]);
+	rc = h->n->render ? h->n->render(&b, &v[0]) : RW_EINVAL;
 	store_events_free(v, n);
-	if (rc < 0) {
+	if (rc == 0)
+		h->body = strbuf_take(&b, NULL);
+	if (rc < 0 || !h->body) {
 		strbuf_free(&b);
-		return;
+		return rc < 0 ? rc : RW_ENOMEM;
 	}
-	h->body = strbuf_take(&b, NULL);
-	if (!h->body)
-		return;
-	if (send_event(h) < 0)
-		failed(h, "the request could not be made");
+	return 1;
+}
+
+/* IDLE, or BACKOFF with its time over: (re)loads the event when its body
+ * is missing (it never rendered), and sends it. An event that will not
+ * render or send is a failure like any other: counted, backed off, and
+ * dropped after NOTIFY_GIVE_UP_MS. */
+static void attempt(struct hook *h)
+{
+	char why[96];
+	int rc;
+
+	if (!h->body) {
+		rc = load_event(h);
+		if (rc == 0)
+			return;
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "the event could not be rendered: %s",
+			         rw_strerror(rc));
+			failed(h, why);
+			return;
+		}
+	}
+	rc = send_event(h);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "the request could not be made: %s", rw_strerror(rc));
+		failed(h, why);
+	}
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -279,17 +327,51 @@ static void tick_cb(uv_timer_t *t)
 
 	for (size_t i = 0; i < n->n; i++) {
 		struct hook *h = &n->hooks[i];
-		if (h->state == HOOK_IDLE)
-			next_event(h);
-		else if (h->state == HOOK_BACKOFF && now >= h->retry_at && send_event(h) < 0)
-			failed(h, "the request could not be made");
+		if (h->state == HOOK_IDLE || (h->state == HOOK_BACKOFF && now >= h->retry_at))
+			attempt(h);
 	}
+}
+
+static void closed_one(struct notify *n)
+{
+	if (--n->pending_closes == 0 && n->closed_cb)
+		n->closed_cb(n, n->closed_data);
+}
+
+static void timer_closed_cb(uv_handle_t *t)
+{
+	closed_one(t->data);
+}
+
+static void cu_closed_cb(struct curluv *cu)
+{
+	closed_one(cu->data);
+}
+
+/* Closes the timer (when it was initialised) and the curl glue, each
+ * counted in pending_closes as it is closed. */
+static void close_handles(struct notify *n)
+{
+	if (n->timer_open) {
+		n->timer_open = false;
+		n->pending_closes++;
+		uv_close((uv_handle_t *)&n->timer, timer_closed_cb);
+	}
+	n->pending_closes++;
+	curluv_close(&n->cu, cu_closed_cb);
+}
+
+static void free_when_closed(struct notify *n, void *data)
+{
+	(void)data;
+	notify_free(n);
 }
 
 int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
                  const struct guard *guard, struct store *st, char *err, size_t errlen)
 {
 	struct notify *n;
+	int rc, uvrc;
 
 	*out = NULL;
 	if (cfg->n_webhooks == 0)
@@ -302,13 +384,17 @@ int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *c
 	n->st = st;
 	for (size_t i = 0; i < cfg->n_webhooks; i++) {
 		struct hook *h = &n->hooks[i];
-		char host[256];
+		char host[256], bad[128];
 		const char *why;
-		int rc;
 
 		h->n = n;
 		h->cfg = &cfg->webhooks[i];
-		guard_parse_url(h->cfg->url, host, sizeof(host), NULL, NULL, NULL, 0);
+		if (guard_parse_url(h->cfg->url, host, sizeof(host), NULL, NULL, bad, sizeof(bad)) <
+		    0) {
+			snprintf(err, errlen, "webhooks[%zu]: url: %s", i, bad);
+			notify_free(n);
+			return RW_EINVAL;
+		}
 		why = guard_check_host(guard, host);
 		if (why) {
 			snprintf(err, errlen,
@@ -336,14 +422,27 @@ int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *c
 		}
 		n->n = i + 1;
 	}
-	if (curluv_init(&n->cu, loop, done_cb, 8) < 0) {
+	rc = curluv_init(&n->cu, loop, done_cb, 8);
+	if (rc < 0) {
+		snprintf(err, errlen, "webhooks: cannot start: %s", rw_strerror(rc));
 		notify_free(n);
-		return RW_ENOMEM;
+		return rc;
 	}
 	n->cu.data = n;
-	uv_timer_init(loop, &n->timer);
-	n->timer.data = n;
-	uv_timer_start(&n->timer, tick_cb, NOTIFY_POLL_MS, NOTIFY_POLL_MS);
+	uvrc = uv_timer_init(loop, &n->timer);
+	if (uvrc == 0) {
+		n->timer_open = true;
+		n->timer.data = n;
+		uvrc = uv_timer_start(&n->timer, tick_cb, NOTIFY_POLL_MS, NOTIFY_POLL_MS);
+	}
+	if (uvrc < 0) {
+		/* Handles exist now: they close on the loop, and n is freed in
+		 * the last close callback. */
+		snprintf(err, errlen, "webhooks: cannot start the timer: %s", uv_strerror(uvrc));
+		n->closed_cb = free_when_closed;
+		close_handles(n);
+		return uvrc == UV_ENOMEM ? RW_ENOMEM : RW_EIO;
+	}
 	*out = n;
 	return 0;
 }
@@ -352,22 +451,6 @@ void notify_set_renderer(struct notify *n, notify_render_fn fn)
 {
 	if (n)
 		n->render = fn;
-}
-
-static void closed_one(struct notify *n)
-{
-	if (--n->pending_closes == 0 && n->closed_cb)
-		n->closed_cb(n, n->closed_data);
-}
-
-static void timer_closed_cb(uv_handle_t *t)
-{
-	closed_one(t->data);
-}
-
-static void cu_closed_cb(struct curluv *cu)
-{
-	closed_one(cu->data);
 }
 
 void notify_close(struct notify *n, notify_closed_cb cb, void *data)
@@ -382,10 +465,8 @@ void notify_close(struct notify *n, notify_closed_cb cb, void *data)
 	for (size_t i = 0; i < n->n; i++)
 		if (n->hooks[i].state == HOOK_SENDING)
 			curluv_abort(&n->cu, n->hooks[i].easy);
-	n->pending_closes = 2;
 	uv_timer_stop(&n->timer);
-	uv_close((uv_handle_t *)&n->timer, timer_closed_cb);
-	curluv_close(&n->cu, cu_closed_cb);
+	close_handles(n);
 }
 
 void notify_free(struct notify *n)
