@@ -168,6 +168,8 @@ static void run(struct fx *f)
 	assert_int_equal(f->closed, 1);
 	assert_int_equal(f->pr.in_flight, 0);
 	assert_int_equal(f->pr.n_alloc, 0);
+	assert_int_equal(f->pr.state, PROBER_CLOSED);
+	assert_int_equal(f->pr.bad_transitions, 0);
 }
 
 static bool first_two_called(struct fx *f)
