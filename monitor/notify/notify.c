@@ -2,14 +2,42 @@
 /*
  * notify.c — webhook delivery; see notify.h.
  *
- * One state machine per webhook, driven by a 250 ms timer on the loop:
+ * One state machine per webhook, driven by a 250 ms timer on the loop
+ * (hook_set_state() is the only writer of h->state and checks every change
+ * against hook_transitions[]; an illegal one is logged as an error and
+ * counted, notify_bad_transitions()):
  *
- *     IDLE --(an event after the cursor)--> SENDING --(2xx)--> IDLE, cursor = id
- *       ^                                      |
- *       |                                 (failure)
- *       |                                      v
- *       +----(backoff over: send again)---- BACKOFF --(24 h of failures)--> IDLE,
- *                                                         event dropped, cursor = id
+ *               an event after the cursor, sent
+ *     start --> IDLE -------------------------------------------> SENDING
+ *               |  ^ ^                                            |  |  |
+ *               |  | +--------------- 2xx: cursor = id -----------+  |  |
+ *               |  |                                                 |  |
+ *               |  +--------- 24 h of failures: event dropped, ------+  |
+ *               |  |          cursor = id (from SENDING or BACKOFF)     |
+ *               |  |                                                    | failed: not 2xx,
+ *               |  +-------------------------------+                    | transport, glue
+ *               |                                  |                    v
+ *               +--- would not render or send --> BACKOFF <-------------+
+ *                                                  |  ^ |
+ *                          retry due, would not    |  | |   retry due, sent
+ *                          render or send again:   +--+ +---------------------> SENDING
+ *                          it stays (no change)
+ *
+ *     IDLE, SENDING, BACKOFF --notify_close()--> STOPPED
+ *     (a delivery in flight is aborted; its event is sent again after the
+ *     next start, as the cursor has not moved)
+ *
+ *   from \ to    IDLE  SENDING  BACKOFF  STOPPED
+ *   IDLE                  x        x        x
+ *   SENDING        x               x        x
+ *   BACKOFF        x      x                 x
+ *   STOPPED
+ *
+ * Staying in a state is not a change: IDLE stays IDLE when there is no
+ * event, or when the cursor skips events of other kinds; BACKOFF stays
+ * BACKOFF when a retry fails before it is sent (counted as a failure).
+ * An event that will not render has no body in BACKOFF: its retry loads
+ * and renders it again.
  *
  * Reading events and writing cursors use the loop thread's store
  * connection: one indexed read per webhook per tick at most, one small
@@ -29,7 +57,28 @@
 #include "monitor/core/metrics.h"
 #include "policy/base/rw_error.h"
 
-enum hook_state { HOOK_IDLE, HOOK_SENDING, HOOK_BACKOFF };
+enum hook_state {
+	HOOK_IDLE,    /* waiting for an event after the cursor */
+	HOOK_SENDING, /* its event's POST in flight */
+	HOOK_BACKOFF, /* its event failed; retried at retry_at */
+	HOOK_STOPPED, /* notify_close(): nothing runs any more */
+	HOOK_STATE_COUNT
+};
+
+static const char *const hook_state_names[HOOK_STATE_COUNT] = {
+        [HOOK_IDLE] = "idle",
+        [HOOK_SENDING] = "sending",
+        [HOOK_BACKOFF] = "backoff",
+        [HOOK_STOPPED] = "stopped",
+};
+
+/* The table of the file header: bit `to` of row `from`. */
+static const uint8_t hook_transitions[HOOK_STATE_COUNT] = {
+        [HOOK_IDLE] = 1u << HOOK_SENDING | 1u << HOOK_BACKOFF | 1u << HOOK_STOPPED,
+        [HOOK_SENDING] = 1u << HOOK_IDLE | 1u << HOOK_BACKOFF | 1u << HOOK_STOPPED,
+        [HOOK_BACKOFF] = 1u << HOOK_IDLE | 1u << HOOK_SENDING | 1u << HOOK_STOPPED,
+        [HOOK_STOPPED] = 0,
+};
 
 struct hook {
 	struct notify *n;
@@ -60,8 +109,9 @@ struct notify {
 	int64_t max_id; /* the newest event id at the last poll */
 	notify_closed_cb closed_cb;
 	void *closed_data;
-	int pending_closes; /* handles closing, counted at each close */
-	bool timer_open;    /* timer initialised and not yet closing */
+	int pending_closes;       /* handles closing, counted at each close */
+	uint64_t bad_transitions; /* changes hook_transitions[] forbids: bugs */
+	bool timer_open;          /* timer initialised and not yet closing */
 };
 
 static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
@@ -101,6 +151,28 @@ static void log_hook(const struct hook *h, enum rw_log_level lvl, const char *ms
 	}
 }
 
+/* The one writer of h->state; staying in a state is not a change. */
+static void hook_set_state(struct hook *h, enum hook_state to)
+{
+	enum hook_state from = h->state;
+	bool legal = (hook_transitions[from] >> to) & 1u;
+	struct logline l;
+
+	if (from == to)
+		return;
+	if (!legal)
+		h->n->bad_transitions++;
+	if (log_begin(&l, legal ? RW_LOG_DEBUG : RW_LOG_ERROR,
+	              legal ? "webhook state change" : "illegal webhook state change")) {
+		log_str(&l, "webhook", h->cfg->url);
+		log_int(&l, "event_id", h->id);
+		log_str(&l, "from", hook_state_names[from]);
+		log_str(&l, "to", hook_state_names[to]);
+		log_end(&l);
+	}
+	h->state = to;
+}
+
 /* The event is done with (delivered, or dropped): the cursor moves. */
 static void advance(struct hook *h)
 {
@@ -114,7 +186,7 @@ static void advance(struct hook *h)
 	h->body = NULL;
 	h->attempts = 0;
 	h->failing_since = 0;
-	h->state = HOOK_IDLE;
+	hook_set_state(h, HOOK_IDLE);
 }
 
 static void failed(struct hook *h, const char *why)
@@ -138,7 +210,7 @@ static void failed(struct hook *h, const char *why)
 	if (backoff > NOTIFY_BACKOFF_MAX_MS)
 		backoff = NOTIFY_BACKOFF_MAX_MS;
 	h->retry_at = uv_now(h->n->loop) + backoff;
-	h->state = HOOK_BACKOFF;
+	hook_set_state(h, HOOK_BACKOFF);
 	log_hook(h, RW_LOG_WARN, "webhook delivery failed; retrying", why);
 }
 
@@ -152,7 +224,8 @@ static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == RW_ECANCELED) {
-		h->state = HOOK_BACKOFF; /* shutdown: sent again after the next start */
+		/* notify_close(): sent again after the next start. */
+		hook_set_state(h, HOOK_STOPPED);
 		return;
 	}
 	if (rc < 0) {
@@ -244,7 +317,7 @@ static int send_event(struct hook *h)
 	rc = curluv_add(&h->n->cu, h->easy);
 	if (rc < 0)
 		return rc;
-	h->state = HOOK_SENDING;
+	hook_set_state(h, HOOK_SENDING);
 	return 0;
 }
 
@@ -462,11 +535,18 @@ void notify_close(struct notify *n, notify_closed_cb cb, void *data)
 	}
 	n->closed_cb = cb;
 	n->closed_data = data;
-	for (size_t i = 0; i < n->n; i++)
+	for (size_t i = 0; i < n->n; i++) {
 		if (n->hooks[i].state == HOOK_SENDING)
-			curluv_abort(&n->cu, n->hooks[i].easy);
+			curluv_abort(&n->cu, n->hooks[i].easy); /* done_cb: STOPPED */
+		hook_set_state(&n->hooks[i], HOOK_STOPPED);
+	}
 	uv_timer_stop(&n->timer);
 	close_handles(n);
+}
+
+uint64_t notify_bad_transitions(const struct notify *n)
+{
+	return n ? n->bad_transitions : 0;
 }
 
 void notify_free(struct notify *n)

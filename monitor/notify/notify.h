@@ -79,6 +79,10 @@ void notify_render_metrics(const struct notify *n, struct strbuf *b);
  */
 void notify_close(struct notify *n, notify_closed_cb cb, void *data);
 
+/** State changes of webhook delivery that notify.c's transition table
+ *  forbids (bugs; each is also logged as an error). For tests. */
+uint64_t notify_bad_transitions(const struct notify *n);
+
 /** Frees a closed notifier. Accepts NULL. */
 void notify_free(struct notify *n);
 

@@ -316,6 +316,7 @@ static void run(struct fx *f)
 	f->t0 = uv_now(&f->loop);
 	assert_int_equal(uv_timer_start(&f->watch, watch_cb, 10, 10), 0);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(notify_bad_transitions(f->n), 0);
 	notify_free(f->n);
 	f->n = NULL;
 	assert_int_equal(uv_loop_close(&f->loop), 0);
