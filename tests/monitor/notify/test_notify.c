@@ -8,7 +8,14 @@
  * so every test also checks that notify leaks nothing of curl's, and an
  * allocation inside curl_slist_append can be made to fail.
  *
- * What it proves: an event that fails to render is a counted failure that
+ * What it proves: events are delivered in id order, each signed
+ * (X-Runwarden-Signature is the HMAC-SHA256 of the body with the secret)
+ * and carrying its id; the cursor moves only after a 2xx (the receiver
+ * reads it from the store while each request is in flight); a 500 is
+ * retried, after the backoff, before the next event; a webhook gets only
+ * its kinds and its cursor moves past the others; a close while a
+ * delivery hangs aborts it, runs the closed callback once and leaves the
+ * cursor where it was. An event that fails to render is a counted failure that
  * backs off like a failed delivery (and is delivered once it renders); a
  * header list whose building fails is freed, not leaked, and the event is
  * sent again later; a webhook URL that does not parse stops the start with
@@ -255,7 +262,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Starts the receiver and a notifier with one webhook to it (all kinds). */
+/* Starts the receiver and a notifier with one webhook to it (the kinds of
+ * f->cfg.webhooks[0].events; NULL, the default: all). */
 static void start(struct fx *f)
 {
 	char err[256] = "";
@@ -264,7 +272,6 @@ static void start(struct fx *f)
 	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/hook?token=x", f->srv.port);
 	f->cfg.webhooks[0].url = f->url;
 	f->cfg.webhooks[0].secret = SECRET;
-	f->cfg.webhooks[0].events = NULL;
 	f->cfg.n_webhooks = 1;
 	assert_int_equal(notify_start(&f->n, &f->loop, &f->cfg, &f->guard, f->st, err, sizeof(err)),
 	                 0);
@@ -355,6 +362,118 @@ static bool delivered_all(struct fx *f)
 	return f->n_ev > 0 && cursor(f) == f->ev[f->n_ev - 1];
 }
 
+/* Lets notify's 250 ms timer run a few times. */
+static bool after_a_few_ticks(struct fx *f)
+{
+	return uv_now(&f->loop) - f->t0 > 4 * NOTIFY_POLL_MS;
+}
+
+/* ---- delivery ------------------------------------------------------------ */
+
+static void test_delivered_in_order_signed(void **state)
+{
+	struct fx *f = *state;
+	static const char *const kinds[] = {"registered", "approved", "flagged"};
+
+	start(f);
+	for (int i = 0; i < 3; i++)
+		add_event(f, kinds[i]);
+	f->until = delivered_all;
+	run(f);
+	assert_int_equal(f->n_got, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(f->got[i].id, f->ev[i]); /* in id order */
+		assert_string_equal(f->got[i].kind, kinds[i]);
+		assert_true(f->got[i].signed_ok);
+		/* The cursor moves only after the 2xx of the event before. */
+		assert_int_equal(f->got[i].cursor, i == 0 ? 0 : f->ev[i - 1]);
+	}
+	assert_int_equal((int)f->delivered, 3);
+	assert_int_equal((int)f->failures, 0);
+	assert_int_equal((int)f->dropped, 0);
+}
+
+static void test_retry_after_500(void **state)
+{
+	struct fx *f = *state;
+
+	f->statuses[0] = 500;
+	start(f);
+	add_event(f, "registered");
+	add_event(f, "approved");
+	f->until = delivered_all;
+	run(f);
+	assert_int_equal(f->n_got, 3);
+	/* The 500 is retried (after the backoff) before the next event is
+	 * sent, and the cursor did not move for it. */
+	assert_int_equal(f->got[0].id, f->ev[0]);
+	assert_int_equal(f->got[0].status, 500);
+	assert_int_equal(f->got[0].cursor, 0);
+	assert_int_equal(f->got[1].id, f->ev[0]);
+	assert_int_equal(f->got[1].status, 200);
+	assert_int_equal(f->got[1].cursor, 0);
+	assert_int_equal(f->got[2].id, f->ev[1]);
+	assert_int_equal(f->got[2].cursor, f->ev[0]);
+	for (int i = 0; i < 3; i++)
+		assert_true(f->got[i].signed_ok);
+	assert_int_equal((int)f->delivered, 2);
+	assert_int_equal((int)f->failures, 1);
+}
+
+/* A webhook that wants one kind: the others are skipped, the cursor moves
+ * past them, and only its kind is sent. */
+static void test_only_its_kinds(void **state)
+{
+	struct fx *f = *state;
+	static char *wanted[] = {"flagged", NULL};
+
+	f->cfg.webhooks[0].events = wanted;
+	start(f);
+	add_event(f, "registered");
+	add_event(f, "flagged");
+	add_event(f, "approved");
+	f->until = delivered_all;
+	run(f);
+	assert_int_equal(f->n_got, 1);
+	assert_int_equal(f->got[0].id, f->ev[1]);
+	assert_string_equal(f->got[0].kind, "flagged");
+	assert_int_equal((int)f->delivered, 1);
+}
+
+static bool accepted_once(struct fx *f)
+{
+	return f->n_got >= 1;
+}
+
+/* The receiver never answers: notify_close() aborts the delivery, its
+ * closed callback runs once, and the cursor has not moved (the event is
+ * sent again after the next start). */
+static void test_close_while_sending(void **state)
+{
+	struct fx *f = *state;
+
+	f->hang = true;
+	start(f);
+	add_event(f, "registered");
+	f->until = accepted_once;
+	run(f);
+	assert_int_equal(f->n_got, 1);
+	assert_int_equal(cursor(f), 0);
+	assert_int_equal((int)f->delivered, 0);
+	assert_int_equal((int)f->failures, 0);
+}
+
+/* No event at all: the notifier idles and closes cleanly. */
+static void test_close_idle(void **state)
+{
+	struct fx *f = *state;
+
+	start(f);
+	f->until = after_a_few_ticks;
+	run(f);
+	assert_int_equal(f->n_got, 0);
+}
+
 /* ---- defects ------------------------------------------------------------ */
 
 /* The render failure must put the hook in backoff, counted. */
@@ -434,6 +553,11 @@ static void test_bad_url_is_refused_at_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_delivered_in_order_signed, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_retry_after_500, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_only_its_kinds, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_close_while_sending, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_close_idle, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_render_failure_backs_off_counted, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_header_list_failure_frees_the_list, setup,
