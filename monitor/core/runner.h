@@ -34,6 +34,9 @@ struct probe_result {
 	int32_t latency_us;   /* -1 when there was no answer */
 	bool busy;            /* the body said {"busy": true} */
 	bool canceled;        /* shutdown: not a result, do not record */
+	bool local;           /* the monitor itself failed (memory, a socket it could not
+	                       * poll): not evidence about the runner, which the monitor
+	                       * did not see; cls is RW_ERRCLASS_NONE and means nothing */
 	char detail[128];     /* curl's message or the guard's reason */
 };
 

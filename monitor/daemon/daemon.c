@@ -49,6 +49,17 @@ static void probe_done(struct prober *pr, struct runner *r, const struct probe_r
 	}
 	if (res->canceled)
 		return;
+	if (res->local) { /* the monitor's own failure: blindness, not the runner's */
+		struct logline l;
+		if (log_begin(&l, RW_LOG_WARN, "probe failed on the monitor's side")) {
+			log_str(&l, "runner", r->name);
+			log_str(&l, "detail", res->detail);
+			log_end(&l);
+		}
+		if (r->id >= 0)
+			fleet_blind_runner(&d->fleet, r, res->t_ms, "monitor");
+		return;
+	}
 	if (r->id < 0) { /* a canary: evidence about the monitor, not a runner */
 		blind_canary_result(&d->blind, r, res);
 		return;

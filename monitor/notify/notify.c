@@ -2,14 +2,42 @@
 /*
  * notify.c — webhook delivery; see notify.h.
  *
- * One state machine per webhook, driven by a 250 ms timer on the loop:
+ * One state machine per webhook, driven by a 250 ms timer on the loop
+ * (hook_set_state() is the only writer of h->state and checks every change
+ * against hook_transitions[]; an illegal one is logged as an error and
+ * counted, notify_bad_transitions()):
  *
- *     IDLE --(an event after the cursor)--> SENDING --(2xx)--> IDLE, cursor = id
- *       ^                                      |
- *       |                                 (failure)
- *       |                                      v
- *       +----(backoff over: send again)---- BACKOFF --(24 h of failures)--> IDLE,
- *                                                         event dropped, cursor = id
+ *               an event after the cursor, sent
+ *     start --> IDLE -------------------------------------------> SENDING
+ *               |  ^ ^                                            |  |  |
+ *               |  | +--------------- 2xx: cursor = id -----------+  |  |
+ *               |  |                                                 |  |
+ *               |  +--------- 24 h of failures: event dropped, ------+  |
+ *               |  |          cursor = id (from SENDING or BACKOFF)     |
+ *               |  |                                                    | failed: not 2xx,
+ *               |  +-------------------------------+                    | transport, glue
+ *               |                                  |                    v
+ *               +--- would not render or send --> BACKOFF <-------------+
+ *                                                  |  ^ |
+ *                          retry due, would not    |  | |   retry due, sent
+ *                          render or send again:   +--+ +---------------------> SENDING
+ *                          it stays (no change)
+ *
+ *     IDLE, SENDING, BACKOFF --notify_close()--> STOPPED
+ *     (a delivery in flight is aborted; its event is sent again after the
+ *     next start, as the cursor has not moved)
+ *
+ *   from \ to    IDLE  SENDING  BACKOFF  STOPPED
+ *   IDLE                  x        x        x
+ *   SENDING        x               x        x
+ *   BACKOFF        x      x                 x
+ *   STOPPED
+ *
+ * Staying in a state is not a change: IDLE stays IDLE when there is no
+ * event, or when the cursor skips events of other kinds; BACKOFF stays
+ * BACKOFF when a retry fails before it is sent (counted as a failure).
+ * An event that will not render has no body in BACKOFF: its retry loads
+ * and renders it again.
  *
  * Reading events and writing cursors use the loop thread's store
  * connection: one indexed read per webhook per tick at most, one small
@@ -29,7 +57,28 @@
 #include "monitor/core/metrics.h"
 #include "policy/base/rw_error.h"
 
-enum hook_state { HOOK_IDLE, HOOK_SENDING, HOOK_BACKOFF };
+enum hook_state {
+	HOOK_IDLE,    /* waiting for an event after the cursor */
+	HOOK_SENDING, /* its event's POST in flight */
+	HOOK_BACKOFF, /* its event failed; retried at retry_at */
+	HOOK_STOPPED, /* notify_close(): nothing runs any more */
+	HOOK_STATE_COUNT
+};
+
+static const char *const hook_state_names[HOOK_STATE_COUNT] = {
+        [HOOK_IDLE] = "idle",
+        [HOOK_SENDING] = "sending",
+        [HOOK_BACKOFF] = "backoff",
+        [HOOK_STOPPED] = "stopped",
+};
+
+/* The table of the file header: bit `to` of row `from`. */
+static const uint8_t hook_transitions[HOOK_STATE_COUNT] = {
+        [HOOK_IDLE] = 1u << HOOK_SENDING | 1u << HOOK_BACKOFF | 1u << HOOK_STOPPED,
+        [HOOK_SENDING] = 1u << HOOK_IDLE | 1u << HOOK_BACKOFF | 1u << HOOK_STOPPED,
+        [HOOK_BACKOFF] = 1u << HOOK_IDLE | 1u << HOOK_SENDING | 1u << HOOK_STOPPED,
+        [HOOK_STOPPED] = 0,
+};
 
 struct hook {
 	struct notify *n;
@@ -60,7 +109,9 @@ struct notify {
 	int64_t max_id; /* the newest event id at the last poll */
 	notify_closed_cb closed_cb;
 	void *closed_data;
-	int pending_closes;
+	int pending_closes;       /* handles closing, counted at each close */
+	uint64_t bad_transitions; /* changes hook_transitions[] forbids: bugs */
+	bool timer_open;          /* timer initialised and not yet closing */
 };
 
 static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
@@ -100,6 +151,28 @@ static void log_hook(const struct hook *h, enum rw_log_level lvl, const char *ms
 	}
 }
 
+/* The one writer of h->state; staying in a state is not a change. */
+static void hook_set_state(struct hook *h, enum hook_state to)
+{
+	enum hook_state from = h->state;
+	bool legal = (hook_transitions[from] >> to) & 1u;
+	struct logline l;
+
+	if (from == to)
+		return;
+	if (!legal)
+		h->n->bad_transitions++;
+	if (log_begin(&l, legal ? RW_LOG_DEBUG : RW_LOG_ERROR,
+	              legal ? "webhook state change" : "illegal webhook state change")) {
+		log_str(&l, "webhook", h->cfg->url);
+		log_int(&l, "event_id", h->id);
+		log_str(&l, "from", hook_state_names[from]);
+		log_str(&l, "to", hook_state_names[to]);
+		log_end(&l);
+	}
+	h->state = to;
+}
+
 /* The event is done with (delivered, or dropped): the cursor moves. */
 static void advance(struct hook *h)
 {
@@ -113,7 +186,7 @@ static void advance(struct hook *h)
 	h->body = NULL;
 	h->attempts = 0;
 	h->failing_since = 0;
-	h->state = HOOK_IDLE;
+	hook_set_state(h, HOOK_IDLE);
 }
 
 static void failed(struct hook *h, const char *why)
@@ -137,11 +210,11 @@ static void failed(struct hook *h, const char *why)
 	if (backoff > NOTIFY_BACKOFF_MAX_MS)
 		backoff = NOTIFY_BACKOFF_MAX_MS;
 	h->retry_at = uv_now(h->n->loop) + backoff;
-	h->state = HOOK_BACKOFF;
+	hook_set_state(h, HOOK_BACKOFF);
 	log_hook(h, RW_LOG_WARN, "webhook delivery failed; retrying", why);
 }
 
-static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
+static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
 {
 	struct hook *h = NULL;
 	long status = 0;
@@ -150,8 +223,15 @@ static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
 	(void)cu;
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	if (result == CURLE_ABORTED_BY_CALLBACK) {
-		h->state = HOOK_BACKOFF; /* shutdown: sent again after the next start */
+	if (rc == RW_ECANCELED) {
+		/* notify_close(): sent again after the next start. */
+		hook_set_state(h, HOOK_STOPPED);
+		return;
+	}
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "the monitor could not drive the request: %s",
+		         rw_strerror(rc));
+		failed(h, why);
 		return;
 	}
 	if (result == CURLE_OK && status >= 200 && status < 300) {
@@ -169,28 +249,46 @@ static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
 	failed(h, why);
 }
 
+/* Builds the delivery's header list into h->hdrs. A failed append frees
+ * the list built so far: curl_slist_append() returns NULL then, and
+ * assigning that over the list would lose it (and go on to send the event
+ * with only the headers appended after the failure). */
+static int build_headers(struct hook *h, const char *sig_line, const char *id_line)
+{
+	const char *lines[] = {"Content-Type: application/json", sig_line, id_line, "Expect:"};
+	struct curl_slist *list = NULL;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct curl_slist *l = curl_slist_append(list, lines[i]);
+		if (!l) {
+			curl_slist_free_all(list);
+			return RW_ENOMEM;
+		}
+		list = l;
+	}
+	curl_slist_free_all(h->hdrs);
+	h->hdrs = list;
+	return 0;
+}
+
 static int send_event(struct hook *h)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
-	char line[64 + 2 * EVP_MAX_MD_SIZE];
-	int n;
+	char sig[64 + 2 * EVP_MAX_MD_SIZE], id[64];
+	int n, rc;
 	CURLcode c = CURLE_OK;
 
 	if (!HMAC(EVP_sha256(), h->cfg->secret, (int)strlen(h->cfg->secret),
 	          (const unsigned char *)h->body, strlen(h->body), mac, &maclen))
 		return RW_ENOMEM;
-	curl_slist_free_all(h->hdrs);
-	h->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	n = snprintf(line, sizeof(line), "X-Runwarden-Signature: sha256=");
+	n = snprintf(sig, sizeof(sig), "X-Runwarden-Signature: sha256=");
 	for (unsigned int i = 0; i < maclen; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", mac[i]);
-	h->hdrs = curl_slist_append(h->hdrs, line);
-	snprintf(line, sizeof(line), "X-Runwarden-Event-Id: %" PRId64, h->id);
-	h->hdrs = curl_slist_append(h->hdrs, line);
-	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
-	if (!h->hdrs)
-		return RW_ENOMEM;
+		n += snprintf(sig + n, sizeof(sig) - (size_t)n, "%02x", mac[i]);
+	snprintf(id, sizeof(id), "X-Runwarden-Event-Id: %" PRId64, h->id);
+	rc = build_headers(h, sig, id);
+	if (rc < 0)
+		return rc;
 	curl_easy_reset(h->easy);
 	h->errbuf[0] = '\0';
 	h->refused[0] = '\0';
@@ -215,15 +313,19 @@ static int send_event(struct hook *h)
 	SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
 #undef SET
 	if (c != CURLE_OK)
-		return RW_EINVAL;
-	if (curluv_add(&h->n->cu, h->easy) < 0)
-		return RW_ENOMEM;
-	h->state = HOOK_SENDING;
+		return c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL;
+	rc = curluv_add(&h->n->cu, h->easy);
+	if (rc < 0)
+		return rc;
+	hook_set_state(h, HOOK_SENDING);
 	return 0;
 }
 
-/* IDLE: loads the next event after the cursor, if any, and sends it. */
-static void next_event(struct hook *h)
+/* Loads the event after the cursor, if any, and renders it into h->body.
+ * @return 1 when h->body holds it; 0 when there is none to send (yet: a
+ *         store read that failed is tried again at the next tick, as it is
+ *         no event's fault); a negative code when it cannot be rendered. */
+static int load_event(struct hook *h)
 {
 	struct store_event *v = NULL;
 	struct strbuf b;
@@ -241,29 +343,54 @@ static void next_event(struct hook *h)
 		rc = store_events_after(h->n->st, h->cursor, 1, (const char *const *)h->cfg->events,
 		                        &v, &n);
 	if (rc < 0 || max_id <= h->cursor)
-		return;
+		return 0;
 	if (n == 0) {
 		h->id = max_id;
 		advance(h);
-		return;
+		return 0;
 	}
 	if (v[0].id > max_id) {
 		store_events_free(v, n);
-		return; /* committed after the max was read: next tick */
+		return 0; /* committed after the max was read: next tick */
 	}
 	strbuf_init(&b);
 	h->id = v[0].id;
-	rc = h->n->render(&b, &v[0]);
+	rc = h->n->render ? h->n->render(&b, &v[0]) : RW_EINVAL;
 	store_events_free(v, n);
-	if (rc < 0) {
+	if (rc == 0)
+		h->body = strbuf_take(&b, NULL);
+	if (rc < 0 || !h->body) {
 		strbuf_free(&b);
-		return;
+		return rc < 0 ? rc : RW_ENOMEM;
 	}
-	h->body = strbuf_take(&b, NULL);
-	if (!h->body)
-		return;
-	if (send_event(h) < 0)
-		failed(h, "the request could not be made");
+	return 1;
+}
+
+/* IDLE, or BACKOFF with its time over: (re)loads the event when its body
+ * is missing (it never rendered), and sends it. An event that will not
+ * render or send is a failure like any other: counted, backed off, and
+ * dropped after NOTIFY_GIVE_UP_MS. */
+static void attempt(struct hook *h)
+{
+	char why[96];
+	int rc;
+
+	if (!h->body) {
+		rc = load_event(h);
+		if (rc == 0)
+			return;
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "the event could not be rendered: %s",
+			         rw_strerror(rc));
+			failed(h, why);
+			return;
+		}
+	}
+	rc = send_event(h);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "the request could not be made: %s", rw_strerror(rc));
+		failed(h, why);
+	}
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -273,17 +400,51 @@ static void tick_cb(uv_timer_t *t)
 
 	for (size_t i = 0; i < n->n; i++) {
 		struct hook *h = &n->hooks[i];
-		if (h->state == HOOK_IDLE)
-			next_event(h);
-		else if (h->state == HOOK_BACKOFF && now >= h->retry_at && send_event(h) < 0)
-			failed(h, "the request could not be made");
+		if (h->state == HOOK_IDLE || (h->state == HOOK_BACKOFF && now >= h->retry_at))
+			attempt(h);
 	}
+}
+
+static void closed_one(struct notify *n)
+{
+	if (--n->pending_closes == 0 && n->closed_cb)
+		n->closed_cb(n, n->closed_data);
+}
+
+static void timer_closed_cb(uv_handle_t *t)
+{
+	closed_one(t->data);
+}
+
+static void cu_closed_cb(struct curluv *cu)
+{
+	closed_one(cu->data);
+}
+
+/* Closes the timer (when it was initialised) and the curl glue, each
+ * counted in pending_closes as it is closed. */
+static void close_handles(struct notify *n)
+{
+	if (n->timer_open) {
+		n->timer_open = false;
+		n->pending_closes++;
+		uv_close((uv_handle_t *)&n->timer, timer_closed_cb);
+	}
+	n->pending_closes++;
+	curluv_close(&n->cu, cu_closed_cb);
+}
+
+static void free_when_closed(struct notify *n, void *data)
+{
+	(void)data;
+	notify_free(n);
 }
 
 int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
                  const struct guard *guard, struct store *st, char *err, size_t errlen)
 {
 	struct notify *n;
+	int rc, uvrc;
 
 	*out = NULL;
 	if (cfg->n_webhooks == 0)
@@ -296,13 +457,17 @@ int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *c
 	n->st = st;
 	for (size_t i = 0; i < cfg->n_webhooks; i++) {
 		struct hook *h = &n->hooks[i];
-		char host[256];
+		char host[256], bad[128];
 		const char *why;
-		int rc;
 
 		h->n = n;
 		h->cfg = &cfg->webhooks[i];
-		guard_parse_url(h->cfg->url, host, sizeof(host), NULL, NULL, NULL, 0);
+		if (guard_parse_url(h->cfg->url, host, sizeof(host), NULL, NULL, bad, sizeof(bad)) <
+		    0) {
+			snprintf(err, errlen, "webhooks[%zu]: url: %s", i, bad);
+			notify_free(n);
+			return RW_EINVAL;
+		}
 		why = guard_check_host(guard, host);
 		if (why) {
 			snprintf(err, errlen,
@@ -330,14 +495,27 @@ int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *c
 		}
 		n->n = i + 1;
 	}
-	if (curluv_init(&n->cu, loop, done_cb, 8) < 0) {
+	rc = curluv_init(&n->cu, loop, done_cb, 8);
+	if (rc < 0) {
+		snprintf(err, errlen, "webhooks: cannot start: %s", rw_strerror(rc));
 		notify_free(n);
-		return RW_ENOMEM;
+		return rc;
 	}
 	n->cu.data = n;
-	uv_timer_init(loop, &n->timer);
-	n->timer.data = n;
-	uv_timer_start(&n->timer, tick_cb, NOTIFY_POLL_MS, NOTIFY_POLL_MS);
+	uvrc = uv_timer_init(loop, &n->timer);
+	if (uvrc == 0) {
+		n->timer_open = true;
+		n->timer.data = n;
+		uvrc = uv_timer_start(&n->timer, tick_cb, NOTIFY_POLL_MS, NOTIFY_POLL_MS);
+	}
+	if (uvrc < 0) {
+		/* Handles exist now: they close on the loop, and n is freed in
+		 * the last close callback. */
+		snprintf(err, errlen, "webhooks: cannot start the timer: %s", uv_strerror(uvrc));
+		n->closed_cb = free_when_closed;
+		close_handles(n);
+		return uvrc == UV_ENOMEM ? RW_ENOMEM : RW_EIO;
+	}
 	*out = n;
 	return 0;
 }
@@ -346,22 +524,6 @@ void notify_set_renderer(struct notify *n, notify_render_fn fn)
 {
 	if (n)
 		n->render = fn;
-}
-
-static void closed_one(struct notify *n)
-{
-	if (--n->pending_closes == 0 && n->closed_cb)
-		n->closed_cb(n, n->closed_data);
-}
-
-static void timer_closed_cb(uv_handle_t *t)
-{
-	closed_one(t->data);
-}
-
-static void cu_closed_cb(struct curluv *cu)
-{
-	closed_one(cu->data);
 }
 
 void notify_close(struct notify *n, notify_closed_cb cb, void *data)
@@ -373,13 +535,18 @@ void notify_close(struct notify *n, notify_closed_cb cb, void *data)
 	}
 	n->closed_cb = cb;
 	n->closed_data = data;
-	for (size_t i = 0; i < n->n; i++)
+	for (size_t i = 0; i < n->n; i++) {
 		if (n->hooks[i].state == HOOK_SENDING)
-			curluv_abort(&n->cu, n->hooks[i].easy);
-	n->pending_closes = 2;
+			curluv_abort(&n->cu, n->hooks[i].easy); /* done_cb: STOPPED */
+		hook_set_state(&n->hooks[i], HOOK_STOPPED);
+	}
 	uv_timer_stop(&n->timer);
-	uv_close((uv_handle_t *)&n->timer, timer_closed_cb);
-	curluv_close(&n->cu, cu_closed_cb);
+	close_handles(n);
+}
+
+uint64_t notify_bad_transitions(const struct notify *n)
+{
+	return n ? n->bad_transitions : 0;
 }
 
 void notify_free(struct notify *n)

@@ -9,8 +9,10 @@
  * order, which is also the order of each runner's events; the cursor moves
  * only after a 2xx answer, so an event may arrive twice (after a crash
  * between the answer and the cursor's write) but is never skipped, except:
- * an event that keeps failing is retried with exponential backoff from 1 s
- * to 1 h, for 24 h from its first failure, then dropped (logged and counted
+ * an event that keeps failing (to render, to be sent or to be answered
+ * with a 2xx) is retried with exponential backoff from 1 s to 1 h, each
+ * failure counted in runwarden_webhook_failures_total, for 24 h from its
+ * first failure, then dropped (logged and counted
  * in runwarden_webhook_dropped_total) so that one bad event does not stop
  * the feed forever.
  *
@@ -52,8 +54,8 @@ typedef void (*notify_closed_cb)(struct notify *n, void *data);
  * no webhooks configured, *@p out is NULL and nothing runs. A webhook seen
  * for the first time starts with the events after the newest one.
  * @param err  one line on failure, naming the webhook.
- * @return 0, RW_EREFUSED (a webhook's host is refused by @p guard),
- *         RW_ENOMEM, RW_EIO.
+ * @return 0, RW_EINVAL (a webhook's URL does not parse), RW_EREFUSED (a
+ *         webhook's host is refused by @p guard), RW_ENOMEM, RW_EIO.
  */
 int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
                  const struct guard *guard, struct store *st, char *err, size_t errlen);
@@ -76,6 +78,10 @@ void notify_render_metrics(const struct notify *n, struct strbuf *b);
  * Accepts NULL (then @p cb runs at once).
  */
 void notify_close(struct notify *n, notify_closed_cb cb, void *data);
+
+/** State changes of webhook delivery that notify.c's transition table
+ *  forbids (bugs; each is also logged as an error). For tests. */
+uint64_t notify_bad_transitions(const struct notify *n);
 
 /** Frees a closed notifier. Accepts NULL. */
 void notify_free(struct notify *n);

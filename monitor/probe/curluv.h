@@ -20,20 +20,44 @@
 
 struct curluv;
 
-/** A transfer finished; @p easy is already out of the multi handle. */
-typedef void (*curluv_done_cb)(struct curluv *cu, CURL *easy, CURLcode result);
+/**
+ * A transfer ended; @p easy is already out of the multi handle.
+ * @param result  curl's verdict when @p rc is 0; else CURLE_ABORTED_BY_CALLBACK.
+ * @param rc      0: curl ended the transfer and @p result says how;
+ *                RW_ECANCELED: curluv_abort() ended it;
+ *                another RW_E* code: the glue itself could not drive the
+ *                transfer (RW_ENOMEM, or RW_EIO for a socket libuv would not
+ *                poll). That is the monitor's own failure, never the far end's.
+ */
+typedef void (*curluv_done_cb)(struct curluv *cu, CURL *easy, CURLcode result, int rc);
 typedef void (*curluv_closed_cb)(struct curluv *cu);
+
+/* A transfer the glue failed to drive, waiting to be finished from the loop. */
+struct curluv_failed {
+	CURL *easy;
+	int rc;
+};
 
 struct curluv {
 	uv_loop_t *loop;
 	CURLM *multi;
-	uv_timer_t timer;
+	uv_timer_t timer;  /* curl's timeout, and the failed transfers' finish */
+	uint64_t curl_due; /* loop time curl's timeout expires; UINT64_MAX: none */
 	curluv_done_cb done_cb;
 	curluv_closed_cb closed_cb;
-	int pending_closes; /* handles (timer, polls) not yet closed */
+	int pending_closes; /* handles (timers, polls) not yet closed */
 	int closing;
 	unsigned running; /* transfers in the multi handle */
-	void *data;       /* the owner's */
+	/* Failed transfers (each at most once). cap_failed >= running, so that
+	 * queueing one never allocates: it may be failing for want of memory. */
+	struct curluv_failed *failed;
+	size_t n_failed, cap_failed;
+	/* Fault-injection seams: curluv_init() sets the real functions; only
+	 * tests replace them (after curluv_init()). */
+	void *(*alloc)(size_t size);
+	int (*poll_init)(uv_loop_t *loop, uv_poll_t *poll, uv_os_sock_t fd);
+	int (*poll_start)(uv_poll_t *poll, int events, uv_poll_cb cb);
+	void *data; /* the owner's */
 };
 
 /**

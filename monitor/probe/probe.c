@@ -7,7 +7,55 @@
  * expired, configures the handle and adds it to the multi handle. When curl
  * is done, classify() turns the result into an error class, the handle goes
  * back to the pool, and the callback runs. The `live` list holds every probe
- * from start to callback, so shutdown can cancel each exactly once.
+ * from start to callback (every state but IDLE), the free list the IDLE
+ * ones, so shutdown can cancel each live probe exactly once.
+ *
+ * A probe's states (probe_set_state() is the only writer of p->state and
+ * checks every change against probe_transitions[]; an illegal one is
+ * logged as an error):
+ *
+ *                prober_start()
+ *      IDLE ----------------------> STARTING ---- a name to resolve ----> RESOLVING
+ *     ^ ^ ^                         |  |  ^                                |  |  |
+ *     | | |    could not start:     |  |  +---------- resolved ------------+  |  |
+ *     | | +------ callback ---------+  |                                      |  |
+ *     | |   (local, or dns)            | curluv_add() ok                      |  |
+ *     | |                              v                                      |  |
+ *     | +---- curl done, aborted ---TRANSFER                                  |  |
+ *     |       or glue failure:                                                |  |
+ *     |       callback                        lookup failed: callback (dns)   |  |
+ *     +-----------------------------------------------------------------------+  |
+ *     |                                                           prober_close() |
+ *     |                                                                          v
+ *     +---------------- the lookup returns: callback (canceled) -------------- CANCELING
+ *
+ *   from \ to    IDLE  STARTING  RESOLVING  CANCELING  TRANSFER
+ *   IDLE                   x
+ *   STARTING       x                  x                      x
+ *   RESOLVING      x       x                     x
+ *   CANCELING      x
+ *   TRANSFER       x
+ *
+ * finish() is the one way back to IDLE: the runner is released, the handle
+ * goes back to the pool (or is freed once the prober is closing), then the
+ * callback runs. A TRANSFER probe is canceled by curluv_abort(), which ends
+ * it at once; a RESOLVING one cannot be (uv_cancel() may be too late), so it
+ * waits in CANCELING for its lookup to return.
+ *
+ * The prober's own states (prober_set_state(), prober_transitions[]):
+ *
+ *   OPEN --prober_close()--> DRAINING --no probe live--> CLOSING --glue closed--> CLOSED
+ *                          (live probes     (pool freed,            (closed_cb runs)
+ *                           canceled)        curluv_close())
+ *
+ *   from \ to    OPEN  DRAINING  CLOSING  CLOSED
+ *   OPEN                   x
+ *   DRAINING                         x
+ *   CLOSING                                   x
+ *   CLOSED
+ *
+ * Transitions are logged at debug level (old -> new): at thousands of
+ * probes a second anything louder would cost more than the probes.
  */
 #include "monitor/probe/probe.h"
 
@@ -21,17 +69,55 @@
 #include "monitor/core/log.h"
 #include "policy/base/rw_error.h"
 
+enum probe_state {
+	PROBE_IDLE,      /* in the pool (free list), no runner */
+	PROBE_STARTING,  /* taken for a runner: neither resolving nor in the multi handle */
+	PROBE_RESOLVING, /* uv_getaddrinfo outstanding */
+	PROBE_CANCELING, /* resolving when the prober closed: waits for the lookup */
+	PROBE_TRANSFER,  /* in the multi handle */
+	PROBE_STATE_COUNT
+};
+
+static const char *const probe_state_names[PROBE_STATE_COUNT] = {
+        [PROBE_IDLE] = "idle",           [PROBE_STARTING] = "starting",
+        [PROBE_RESOLVING] = "resolving", [PROBE_CANCELING] = "canceling",
+        [PROBE_TRANSFER] = "transfer",
+};
+
+/* The table of the file header: bit `to` of row `from`. */
+static const uint8_t probe_transitions[PROBE_STATE_COUNT] = {
+        [PROBE_IDLE] = 1u << PROBE_STARTING,
+        [PROBE_STARTING] = 1u << PROBE_IDLE | 1u << PROBE_RESOLVING | 1u << PROBE_TRANSFER,
+        [PROBE_RESOLVING] = 1u << PROBE_IDLE | 1u << PROBE_STARTING | 1u << PROBE_CANCELING,
+        [PROBE_CANCELING] = 1u << PROBE_IDLE,
+        [PROBE_TRANSFER] = 1u << PROBE_IDLE,
+};
+
+static const char *const prober_state_names[] = {
+        [PROBER_OPEN] = "open",
+        [PROBER_DRAINING] = "draining",
+        [PROBER_CLOSING] = "closing",
+        [PROBER_CLOSED] = "closed",
+};
+
+static const uint8_t prober_transitions[] = {
+        [PROBER_OPEN] = 1u << PROBER_DRAINING,
+        [PROBER_DRAINING] = 1u << PROBER_CLOSING,
+        [PROBER_CLOSING] = 1u << PROBER_CLOSED,
+        [PROBER_CLOSED] = 0,
+};
+
 struct probe {
 	CURL *easy;
 	struct prober *pr;
 	struct runner *r;
+	enum probe_state state;
 	struct probe *next, *prev; /* live list, or free list (next only) */
 	struct curl_slist *resolve;
 	uv_getaddrinfo_t gai;
-	bool resolving;
-	bool in_multi;
 	bool guard_refused;
 	bool too_large;
+	bool oom;        /* the body could not be stored: the monitor's failure */
 	bool configured; /* the options shared by every probe are set */
 	int64_t t_ms;
 	size_t body_len;
@@ -42,6 +128,47 @@ struct probe {
 	/* "-HOST:PORT" of this handle's previous transfer: see set_resolve(). */
 	char prev_key[sizeof(((struct runner *)0)->host) + 8];
 };
+
+/* Logs a transition: debug for a legal one, error for one the table does
+ * not allow (a bug: the change is made anyway, as the caller's next steps
+ * assume it, but it is counted so tests catch it). */
+static void log_transition(struct prober *pr, const char *machine, const char *from, const char *to,
+                           int64_t runner_id, bool legal)
+{
+	struct logline l;
+
+	if (!legal)
+		pr->bad_transitions++;
+	if (log_begin(&l, legal ? RW_LOG_DEBUG : RW_LOG_ERROR,
+	              legal ? "state change" : "illegal state change")) {
+		log_str(&l, "machine", machine);
+		log_str(&l, "from", from);
+		log_str(&l, "to", to);
+		if (runner_id)
+			log_int(&l, "runner_id", runner_id);
+		log_end(&l);
+	}
+}
+
+/* The one writer of p->state. */
+static void probe_set_state(struct probe *p, enum probe_state to)
+{
+	enum probe_state from = p->state;
+
+	log_transition(p->pr, "probe", probe_state_names[from], probe_state_names[to],
+	               p->r ? p->r->id : 0, (probe_transitions[from] >> to) & 1u);
+	p->state = to;
+}
+
+/* The one writer of pr->state. */
+static void prober_set_state(struct prober *pr, enum prober_state to)
+{
+	enum prober_state from = pr->state;
+
+	log_transition(pr, "prober", prober_state_names[from], prober_state_names[to], 0,
+	               (prober_transitions[from] >> to) & 1u);
+	pr->state = to;
+}
 
 static void live_add(struct prober *pr, struct probe *p)
 {
@@ -82,6 +209,7 @@ static void finish(struct probe *p, struct probe_result *res)
 	struct prober *pr = p->pr;
 	struct runner *r = p->r;
 
+	probe_set_state(p, PROBE_IDLE);
 	live_remove(pr, p);
 	r->inflight = NULL;
 	curl_slist_free_all(p->resolve);
@@ -92,7 +220,7 @@ static void finish(struct probe *p, struct probe_result *res)
 		p->body = NULL;
 		p->body_cap = 0;
 	}
-	if (pr->closing) {
+	if (pr->state != PROBER_OPEN) {
 		probe_free(p);
 		pr->n_alloc--;
 	} else {
@@ -100,7 +228,7 @@ static void finish(struct probe *p, struct probe_result *res)
 		pr->free_list = p;
 	}
 	pr->done_cb(pr, r, res);
-	if (pr->closing)
+	if (pr->state == PROBER_DRAINING)
 		maybe_closed(pr);
 }
 
@@ -109,6 +237,15 @@ static void result_init(struct probe_result *res, const struct probe *p)
 	memset(res, 0, sizeof(*res));
 	res->t_ms = p->t_ms;
 	res->latency_us = -1;
+}
+
+/* The monitor's own failure: the runner was not seen, so nothing is
+ * charged to it (probe_result.local). */
+static void local_failure(struct probe_result *res, const char *what, int rc)
+{
+	res->local = true;
+	res->cls = RW_ERRCLASS_NONE;
+	snprintf(res->detail, sizeof(res->detail), "monitor: %s: %s", what, rw_strerror(rc));
 }
 
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
@@ -126,8 +263,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 		while (ncap < p->body_len + n + 1)
 			ncap *= 2;
 		nb = realloc(p->body, ncap);
-		if (!nb)
-			return 0;
+		if (!nb) {
+			p->oom = true;
+			return 0; /* curl ends the transfer; done_cb reports it as ours */
+		}
 		p->body = nb;
 		p->body_cap = ncap;
 	}
@@ -242,17 +381,20 @@ static void classify(struct probe *p, CURLcode result, struct probe_result *res)
 	}
 }
 
-static void done_cb(struct curluv *cu, CURL *easy, CURLcode result)
+static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
 {
 	struct probe *p = NULL;
 	struct probe_result res;
 	(void)cu;
 
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
-	p->in_multi = false;
 	result_init(&res, p);
-	if (result == CURLE_ABORTED_BY_CALLBACK && p->pr->closing)
+	if (rc == RW_ECANCELED)
 		res.canceled = true;
+	else if (rc < 0)
+		local_failure(&res, "the transfer could not be driven", rc);
+	else if (p->oom)
+		local_failure(&res, "no memory for the body", RW_ENOMEM);
 	else
 		classify(p, result, &res);
 	finish(p, &res);
@@ -267,6 +409,7 @@ static int configure(struct probe *p)
 	p->errbuf[0] = '\0';
 	p->body_len = 0;
 	p->too_large = false;
+	p->oom = false;
 	p->guard_refused = false;
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
@@ -363,8 +506,8 @@ static int set_resolve(struct probe *p)
 	return 0;
 }
 
-/* Configures and adds the transfer; on failure finishes the probe with a
- * connect-class result (the probe was started, so its callback must run). */
+/* Configures and adds the transfer; on failure finishes the probe as the
+ * monitor's own failure (the probe was started, so its callback must run). */
 static void launch(struct probe *p)
 {
 	struct probe_result res;
@@ -376,14 +519,14 @@ static void launch(struct probe *p)
 	if (rc == 0)
 		rc = curluv_add(&p->pr->cu, p->easy);
 	if (rc == 0) {
-		p->in_multi = true;
+		probe_set_state(p, PROBE_TRANSFER);
 		return;
 	}
 	result_init(&res, p);
-	res.canceled = rc == RW_ECANCELED;
-	res.cls = RW_ERRCLASS_CONNECT;
-	snprintf(res.detail, sizeof(res.detail), "could not start the transfer: %s",
-	         rw_strerror(rc));
+	if (rc == RW_ECANCELED)
+		res.canceled = true;
+	else
+		local_failure(&res, "could not start the transfer", rc);
 	finish(p, &res);
 }
 
@@ -394,9 +537,7 @@ static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 	struct probe_result res;
 	struct addrinfo *a;
 
-	p->resolving = false;
-	pr->resolving--;
-	if (pr->closing) {
+	if (p->state == PROBE_CANCELING) {
 		uv_freeaddrinfo(ai);
 		result_init(&res, p);
 		res.canceled = true;
@@ -419,6 +560,7 @@ static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 		finish(p, &res);
 		return;
 	}
+	probe_set_state(p, PROBE_STARTING);
 	launch(p);
 }
 
@@ -442,7 +584,7 @@ int prober_start(struct prober *pr, struct runner *r)
 	char port[8];
 	int rc;
 
-	if (pr->closing)
+	if (pr->state != PROBER_OPEN)
 		return RW_ECANCELED;
 	if (pr->in_flight >= pr->max)
 		return RW_EBUSY;
@@ -459,12 +601,14 @@ int prober_start(struct prober *pr, struct runner *r)
 			return RW_ENOMEM;
 		}
 		p->pr = pr;
+		p->state = PROBE_IDLE;
 		pr->n_alloc++;
 	}
 	p->r = r;
 	p->t_ms = clock_now_ms(pr->clock);
 	r->inflight = p;
 	live_add(pr, p);
+	probe_set_state(p, PROBE_STARTING);
 
 	if (r->host_is_ip || uv_now(pr->loop) < r->addr_expires) {
 		launch(p);
@@ -477,30 +621,39 @@ int prober_start(struct prober *pr, struct runner *r)
 	p->gai.data = p;
 	rc = uv_getaddrinfo(pr->loop, &p->gai, gai_cb, r->host, port, &hints);
 	if (rc < 0) {
+		/* Out of memory is the monitor's failure; anything else
+		 * (a name libuv will not convert) is the name's. */
 		struct probe_result res;
 		result_init(&res, p);
-		res.cls = RW_ERRCLASS_DNS;
-		snprintf(res.detail, sizeof(res.detail), "%s: %s", r->host, uv_strerror(rc));
+		if (rc == UV_ENOMEM) {
+			local_failure(&res, "could not start the name lookup", RW_ENOMEM);
+		} else {
+			res.cls = RW_ERRCLASS_DNS;
+			snprintf(res.detail, sizeof(res.detail), "%s: %s", r->host,
+			         uv_strerror(rc));
+		}
 		finish(p, &res);
 		return 0;
 	}
-	p->resolving = true;
-	pr->resolving++;
+	probe_set_state(p, PROBE_RESOLVING);
 	return 0;
 }
 
 static void cu_closed_cb(struct curluv *cu)
 {
 	struct prober *pr = (struct prober *)((char *)cu - offsetof(struct prober, cu));
+
+	prober_set_state(pr, PROBER_CLOSED);
 	if (pr->closed_cb)
 		pr->closed_cb(pr);
 }
 
-/* Once no probe is live, free the pool and close curl's handles. */
+/* DRAINING: once no probe is live, free the pool and close curl's handles. */
 static void maybe_closed(struct prober *pr)
 {
-	if (pr->live || pr->cu.closing)
+	if (pr->live || pr->state != PROBER_DRAINING)
 		return;
+	prober_set_state(pr, PROBER_CLOSING);
 	while (pr->free_list) {
 		struct probe *p = pr->free_list;
 		pr->free_list = p->next;
@@ -514,14 +667,18 @@ void prober_close(struct prober *pr, prober_closed_cb cb)
 {
 	struct probe *p, *next;
 
-	pr->closing = true;
+	prober_set_state(pr, PROBER_DRAINING);
 	pr->closed_cb = cb;
 	for (p = pr->live; p; p = next) {
 		next = p->next;
-		if (p->in_multi)
+		if (p->state == PROBE_TRANSFER) {
 			curluv_abort(&pr->cu, p->easy); /* runs done_cb → finish */
-		else if (p->resolving)
-			uv_cancel((uv_req_t *)&p->gai); /* gai_cb → finish */
+		} else if (p->state == PROBE_RESOLVING) {
+			/* gai_cb → finish, at once or, when the lookup is
+			 * already running (UV_EBUSY), when it returns. */
+			probe_set_state(p, PROBE_CANCELING);
+			(void)uv_cancel((uv_req_t *)&p->gai);
+		}
 	}
 	maybe_closed(pr);
 }

@@ -17,7 +17,10 @@
  * PROBE_BODY_MAX end the transfer with class too_large; TLS is verified.
  *
  * Contract: if prober_start() returns an error, the callback never runs; if
- * it returns 0, it runs exactly once, with canceled set at shutdown.
+ * it returns 0, it runs exactly once, with canceled set at shutdown, and
+ * with local set when the monitor itself failed (the runner was not seen).
+ * A probe that cannot even start (a name libuv will not look up, no memory
+ * to configure it) runs its callback before prober_start() returns.
  */
 #ifndef RW_PROBE_H
 #define RW_PROBE_H
@@ -41,6 +44,14 @@ typedef void (*prober_closed_cb)(struct prober *pr);
 
 struct probe;
 
+/** The prober's lifecycle; probe.c's header has the diagram and the table. */
+enum prober_state {
+	PROBER_OPEN,     /* probes may start */
+	PROBER_DRAINING, /* prober_close(): live probes are being canceled */
+	PROBER_CLOSING,  /* none is live: the curl glue is closing */
+	PROBER_CLOSED,   /* closed_cb has run */
+};
+
 struct prober {
 	uv_loop_t *loop;
 	struct curluv cu;
@@ -55,8 +66,8 @@ struct prober {
 	size_t n_alloc;     /* handles allocated */
 	size_t max;         /* concurrency cap */
 	size_t in_flight;
-	int resolving; /* getaddrinfo requests outstanding */
-	bool closing;
+	enum prober_state state;
+	uint64_t bad_transitions; /* state changes the tables forbid: bugs, logged */
 };
 
 /**
