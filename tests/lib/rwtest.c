@@ -329,9 +329,27 @@ static char *read_back(int fd, size_t *len)
 	return text;
 }
 
+/* The command line, for messages: the arguments joined by spaces, cut. */
+static const char *describe(const char *const argv[], char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; argv[i] && n + 1 < len; i++) {
+		int k = snprintf(buf + n, len - n, "%s%s", i ? " " : "", argv[i]);
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	if (n >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
 void rwt_run(struct rwt_res *r, const struct rwt_opts *o, const char *const argv[])
 {
 	static const struct rwt_opts defaults;
+	char cmd[400];
 	int64_t timeout;
 	int fo, fe, rep[2], status = 0, e;
 	pid_t pid;
@@ -359,8 +377,8 @@ void rwt_run(struct rwt_res *r, const struct rwt_opts *o, const char *const argv
 			;
 		close(fo);
 		close(fe);
-		fail_msg("cannot run %s%s%s: %s", argv[0], o->dir ? " in " : "",
-		         o->dir ? o->dir : "", strerror(e));
+		fail_msg("cannot run %s%s%s: %s", describe(argv, cmd, sizeof(cmd)),
+		         o->dir ? " in " : "", o->dir ? o->dir : "", strerror(e));
 	}
 	if (rwt_reap_by(pid, rwt_mono_ms() + timeout, &status) < 0) {
 		kill(-pid, SIGKILL);
@@ -368,17 +386,15 @@ void rwt_run(struct rwt_res *r, const struct rwt_opts *o, const char *const argv
 			;
 		close(fo);
 		close(fe);
-		fail_msg("%s %s %s: did not finish within %lld ms (killed)", argv[0],
-		         argv[1] ? argv[1] : "", argv[1] && argv[2] ? argv[2] : "",
-		         (long long)timeout);
+		fail_msg("%s: did not finish within %lld ms (killed)",
+		         describe(argv, cmd, sizeof(cmd)), (long long)timeout);
 	}
 	r->out = read_back(fo, &r->out_len);
 	r->err = read_back(fe, &r->err_len);
 	if (o->log)
 		append_file(o->log, r->err, r->err_len);
 	if (WIFSIGNALED(status))
-		fail_msg("%s %s %s: died of signal %d; its stderr:\n%s", argv[0],
-		         argv[1] ? argv[1] : "", argv[1] && argv[2] ? argv[2] : "",
+		fail_msg("%s: died of signal %d; its stderr:\n%s", describe(argv, cmd, sizeof(cmd)),
 		         WTERMSIG(status), r->err);
 	r->code = WEXITSTATUS(status);
 }

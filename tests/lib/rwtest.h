@@ -102,10 +102,10 @@ void rwt_run(struct rwt_res *r, const struct rwt_opts *o, const char *const argv
 void rwt_runl(struct rwt_res *r, const struct rwt_opts *o, const char *bin, ...)
         __attribute__((sentinel));
 
-/** rwt_run() of @p bin with the arguments given, the NULL added. */
-#define RWT_RUN(r, o, bin, ...)                                                                    \
+/** rwt_run() of the program and arguments given (the NULL is added). */
+#define RWT_RUN(r, o, ...)                                                                         \
 	do {                                                                                       \
-		const char *const rwt_argv_[] = {(bin), __VA_ARGS__, NULL};                        \
+		const char *const rwt_argv_[] = {__VA_ARGS__, NULL};                               \
 		rwt_run((r), (o), rwt_argv_);                                                      \
 	} while (0)
 
