@@ -24,7 +24,6 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -33,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,41 +51,27 @@ static const char policy_json[] = "{ \"version\": 1, \"uptime_floor\": 0,\n"
 struct fx {
 	char dir[256];
 	char db[320], policy[320], config[320], log[320];
-	pid_t daemon;
-	int out;
-	char url[128];
+	const char *serve_args[5]; /* --policy, --config */
+	struct rwt_daemon d;
 };
 
 /* ---- fixture -------------------------------------------------------------- */
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-api-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	rwt_tmpdir(f->dir, sizeof(f->dir), "api");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->config, sizeof(f->config), "%s/config.json", f->dir);
 	snprintf(f->log, sizeof(f->log), "%s/daemon.log", f->dir);
-	write_file(f->policy, policy_json);
-	write_file(f->config, "{}\n");
+	rwt_write_file(f->policy, policy_json);
+	rwt_write_file(f->config, "{}\n");
+	f->serve_args[0] = "--policy";
+	f->serve_args[1] = f->policy;
+	f->serve_args[2] = "--config";
+	f->serve_args[3] = f->config;
 	*state = f;
 	return 0;
 }
@@ -95,39 +79,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	rwt_stop_proc(&f->daemon, SIGKILL, 1000);
-	if (f->out > 0)
-		close(f->out);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rwt_daemon_kill(&f->d, SIGKILL, 1000);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
-}
-
-static void start_daemon(struct fx *f)
-{
-	const char *argv[] = {RW_BIN,     "serve",       "--db",     f->db,
-	                      "--policy", f->policy,     "--config", f->config,
-	                      "--listen", "127.0.0.1:0", NULL};
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	char line[256];
-
-	f->daemon = rwt_spawn(argv, f->log, &f->out);
-	for (;;) {
-		if (rwt_read_line(f->out, line, sizeof(line), deadline) < 0)
-			fail_msg("runwarden serve printed no \"listening on\" line (see %s)",
-			         f->log);
-		if (strncmp(line, "listening on http://", 20) == 0)
-			break;
-	}
-	snprintf(f->url, sizeof(f->url), "%s", line + 13);
-}
-
-static void stop_daemon(struct fx *f)
-{
-	int status = rwt_stop_proc(&f->daemon, SIGTERM, 10000);
-	close(f->out);
-	f->out = -1;
-	assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -149,7 +104,7 @@ static cJSON *req(struct fx *f, const char *method, const char *token, const cha
 	va_start(ap, fmt);
 	vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	snprintf(url, sizeof(url), "%s%s", f->url, path);
+	snprintf(url, sizeof(url), "%s%s", f->d.url, path);
 	rwt_http(method, url, token, body, (size_t)-1, &r);
 	if (r.status != want)
 		fail_msg("%s %s: HTTP %ld, want %ld: %.300s", method, path, r.status, want, r.body);
@@ -289,7 +244,7 @@ static void test_scoping(void **state)
 	cJSON *d;
 	char body[300];
 
-	start_daemon(f);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
 	a = new_operator(f, "acme", ta, sizeof(ta));
 	b = new_operator(f, "bravo", tb, sizeof(tb));
 	ra = new_runner(f, ta, "acme-1", "http://acme-1.example.org:9/health", NULL, 0);
@@ -426,7 +381,7 @@ static void test_scoping(void **state)
 	snprintf(body, sizeof(body), "SELECT count(*) FROM intervals WHERE runner_id = %" PRId64,
 	         ra);
 	assert_true(db_int(f, body) >= 1);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, 10000);
 }
 
 static void test_push_heartbeat(void **state)
@@ -436,7 +391,7 @@ static void test_push_heartbeat(void **state)
 	int64_t p, next = 0;
 	cJSON *d;
 
-	start_daemon(f);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
 	new_operator(f, "acme", t, sizeof(t));
 	p = new_runner(f, t, "acme-push", NULL, hb, sizeof(hb));
 	/* Pending: heartbeats are taken, the route excludes it as pending. */
@@ -501,7 +456,7 @@ static void test_push_heartbeat(void **state)
 	cJSON_Delete(wait_state(f, p, "up"));
 	req(f, "POST", hb, "{\"busy\":\"yes\"}", 400, "busy", "/v1/runners/%" PRId64 "/heartbeat",
 	    p);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, 10000);
 }
 
 static void test_no_raw_tokens(void **state)
@@ -509,7 +464,7 @@ static void test_no_raw_tokens(void **state)
 	struct fx *f = *state;
 	char tok[6][100], path[400];
 
-	start_daemon(f);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
 	new_operator(f, "acme", tok[0], sizeof(tok[0]));
 	new_operator(f, "bravo", tok[1], sizeof(tok[1]));
 	new_runner(f, tok[0], "p1", NULL, tok[2], sizeof(tok[2]));
@@ -524,7 +479,7 @@ static void test_no_raw_tokens(void **state)
 	for (int pass = 0; pass < 2; pass++) {
 		const char *suffix[] = {"", "-wal"};
 		if (pass == 1)
-			stop_daemon(f);
+			rwt_daemon_stop(&f->d, 10000);
 		for (int s = 0; s < 2; s++) {
 			FILE *fp;
 			char *data = NULL;
@@ -563,7 +518,7 @@ static void test_bad_input(void **state)
 	int64_t before;
 	size_t n = 0;
 
-	start_daemon(f);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
 	new_operator(f, "acme", t, sizeof(t));
 	new_runner(f, t, "taken", "http://taken.example.org:9/", NULL, 0);
 	before = db_int(f, "SELECT count(*) FROM runners") * 1000 +
@@ -648,7 +603,7 @@ static void test_bad_input(void **state)
 		        "s390x-unknown-linux-gnu");
 		cJSON_Delete(d);
 	}
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, 10000);
 }
 
 static void test_guard_at_registration(void **state)
@@ -684,7 +639,7 @@ static void test_guard_at_registration(void **state)
 	struct fx *f = *state;
 	char t[100], body[300];
 
-	start_daemon(f);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
 	new_operator(f, "acme", t, sizeof(t));
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		snprintf(body, sizeof(body),
@@ -696,7 +651,7 @@ static void test_guard_at_registration(void **state)
 	/* A PATCH to a refused address is refused too. */
 	new_runner(f, t, "ok", "http://runner.example.org/health", NULL, 0);
 	req(f, "PATCH", t, "{\"url\":\"http://0x7f.1/\"}", 400, "url", "/v1/runners/1");
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, 10000);
 }
 
 static int connect_raw(const char *url)
@@ -737,14 +692,14 @@ static void test_limits(void **state)
 	int s[3], extra;
 	int64_t ms;
 
-	write_file(f->config, "{\"write_burst\": 3, \"write_per_minute\": 1, "
-	                      "\"max_connections\": 3}\n");
-	start_daemon(f);
+	rwt_write_file(f->config, "{\"write_burst\": 3, \"write_per_minute\": 1, "
+	                          "\"max_connections\": 3}\n");
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
 	new_operator(f, "acme", t, sizeof(t));
 	/* The admin's token has spent one write; the operator's has 3. */
 	for (int i = 0; i < 3; i++)
 		cJSON_Delete(req(f, "POST", t, NULL, 201, NULL, "/v1/operators/1/tokens"));
-	snprintf(url, sizeof(url), "%s/v1/operators/1/tokens", f->url);
+	snprintf(url, sizeof(url), "%s/v1/operators/1/tokens", f->d.url);
 	rwt_http("POST", url, t, NULL, 0, &r);
 	assert_int_equal(r.status, 429);
 	assert_true(atoi(r.retry_after) >= 1);
@@ -754,7 +709,7 @@ static void test_limits(void **state)
 	cJSON_Delete(req(f, "GET", t, NULL, 200, NULL, "/v1/runners"));
 
 	/* Header timeout: a request that never ends its headers is closed. */
-	s[0] = connect_raw(f->url);
+	s[0] = connect_raw(f->d.url);
 	assert_true(send(s[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n", 32, 0) == 32);
 	ms = until_closed(s[0], 10000);
 	close(s[0]);
@@ -767,8 +722,8 @@ static void test_limits(void **state)
 	 * second, long before the 1.5 s header timeout. */
 	rwt_sleep_ms(300);
 	for (int i = 0; i < 3; i++)
-		s[i] = connect_raw(f->url);
-	extra = connect_raw(f->url);
+		s[i] = connect_raw(f->d.url);
+	extra = connect_raw(f->d.url);
 	{
 		int closed = 0;
 		int all[4] = {s[0], s[1], s[2], extra};
@@ -789,7 +744,7 @@ static void test_limits(void **state)
 	}
 	rwt_sleep_ms(200);
 	cJSON_Delete(req(f, "GET", NULL, NULL, 200, NULL, "/healthz"));
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, 10000);
 }
 
 int main(void)

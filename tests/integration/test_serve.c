@@ -9,9 +9,10 @@
  * from the "listening on http://ADDR:PORT" line on the daemon's stdout. The
  * policy probes every second and calls a runner down after two failures, so
  * each test converges in a few seconds. Every wait is a poll loop with a
- * generous deadline; nothing asserts a precise time. Processes are stopped by
- * PID and always reaped (the teardown kills what a failed test left running,
- * and the children die with the test process through PR_SET_PDEATHSIG).
+ * generous deadline; nothing asserts a precise time. The harness
+ * (tests/lib/rwtest.h) starts the processes, stops them by PID and always
+ * reaps them (the teardown kills what a failed test left running, and the
+ * children die with the test process through PR_SET_PDEATHSIG).
  *
  * When a test fails, the teardown prints the daemon's, the fixtures' and the
  * CLI's stderr logs; RW_KEEP_TMP=1 keeps the directory of a failed test.
@@ -26,18 +27,14 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,9 +43,8 @@
 #include "monitor/core/clock.h"
 #include "rwtest.h"
 
-#define DEADLINE_MS  20000 /* the bound of every wait that should take seconds */
-#define STOP_MS      5000  /* SIGTERM to exit, as the README promises */
-#define MAX_FIXTURES 8
+#define DEADLINE_MS 20000 /* the bound of every wait that should take seconds */
+#define STOP_MS     5000  /* SIGTERM to exit, as the README promises */
 
 #define T1 "riscv64gc-unknown-linux-gnu"
 #define T2 "s390x-unknown-linux-gnu"
@@ -67,150 +63,35 @@ static const char policy_json[] = "{\n"
 struct fx {
 	char dir[256];
 	char db[320], policy[320], daemon_log[320], fixture_log[320], cli_log[320];
-	pid_t daemon;
-	int daemon_out;
-	char url[128]; /* http://127.0.0.1:PORT */
-	pid_t fixtures;
-	int fixtures_out;
-	char addr[MAX_FIXTURES][64]; /* "127.0.0.1:PORT" of each fixture listener */
-	size_t n_addr;
-	int64_t t0; /* wall-clock ms when the test began (before any registration) */
+	const char *serve_args[5]; /* --policy, --allow-cidr 127.0.0.0/8 */
+	struct rwt_daemon d;       /* d.url: http://127.0.0.1:PORT */
+	struct rwt_fixtures fx;    /* fx.addr[i]: "127.0.0.1:PORT" of listener i */
+	int64_t t0;                /* wall-clock ms when the test began (before any registration) */
 	bool passed;
 };
 
-/* Runs `runwarden ARGS... NULL` to completion; stdout goes into out. Returns
- * the exit status; fails the test if it crashed or did not finish in time. */
-static int run_cli(struct fx *f, char *out, size_t outlen, ...)
-{
-	const char *argv[40];
-	size_t n = 0, got = 0;
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	int fd, status;
-	pid_t pid;
-	va_list ap;
-
-	argv[n++] = RW_BIN;
-	va_start(ap, outlen);
-	while (n < 39 && (argv[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	pid = rwt_spawn(argv, f->cli_log, &fd);
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		char tmp[4096];
-		int64_t left = deadline - rwt_mono_ms();
-		ssize_t k;
-		int r;
-
-		if (left <= 0)
-			break;
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		k = read(fd, tmp, sizeof(tmp));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		if (out && got + 1 < outlen) {
-			size_t c = (size_t)k < outlen - got - 1 ? (size_t)k : outlen - got - 1;
-			memcpy(out + got, tmp, c);
-			got += c;
-		}
-	}
-	close(fd);
-	if (out && outlen)
-		out[got] = '\0';
-	if (rwt_reap_by(pid, deadline, &status) < 0) {
-		rwt_stop_proc(&pid, SIGKILL, 1000);
-		fail_msg("runwarden %s %s: did not finish within %d ms", argv[1], argv[2],
-		         DEADLINE_MS);
-	}
-	if (!WIFEXITED(status))
-		fail_msg("runwarden %s %s: died of signal %d", argv[1], argv[2], WTERMSIG(status));
-	return WEXITSTATUS(status);
-}
-
 /* ---- HTTP and JSON ---------------------------------------------------------- */
 
-struct buf {
-	char *data;
-	size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct buf *b = userp;
-	size_t n = size * nmemb;
-	char *nd = realloc(b->data, b->len + n + 1);
-
-	if (!nd)
-		return 0;
-	memcpy(nd + b->len, data, n);
-	b->data = nd;
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
-/* GETs url; returns the HTTP status (-1 when no answer) and the body in *body
- * (malloc'd, NUL-terminated, never NULL). One connection per request, closed
- * after it, so the daemon's shutdown never waits on us. */
+/* The runner endpoints need a token; the public ones ignore it. */
 #define ADMIN_TOKEN "test-admin-token-0123456789abcdef0123456789"
-static char http_error[CURL_ERROR_SIZE]; /* why the last http_get() got no answer */
-
-static long http_get(const char *url, char **body)
-{
-	struct buf b = {calloc(1, 1), 0};
-	CURL *h = curl_easy_init();
-	struct curl_slist *hdrs;
-	long code = -1;
-	CURLcode cc;
-
-	assert_non_null(h);
-	assert_non_null(b.data);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, http_error);
-	/* The runner endpoints need a token; the public ones ignore it. */
-	hdrs = curl_slist_append(NULL, "Authorization: Bearer " ADMIN_TOKEN);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	http_error[0] = '\0';
-	cc = curl_easy_perform(h);
-	curl_slist_free_all(hdrs);
-	if (cc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	else if (!http_error[0])
-		snprintf(http_error, sizeof(http_error), "%s", curl_easy_strerror(cc));
-	curl_easy_cleanup(h);
-	*body = b.data;
-	return code;
-}
 
 /* GETs the daemon's path, requires 200 and a JSON body; the caller deletes. */
 static cJSON *get_json(struct fx *f, const char *path)
 {
-	char url[512], *body;
+	char url[512];
+	struct rwt_resp r;
 	cJSON *doc;
-	long code;
 
-	snprintf(url, sizeof(url), "%s%s", f->url, path);
-	code = http_get(url, &body);
-	if (code != 200) {
+	snprintf(url, sizeof(url), "%s%s", f->d.url, path);
+	rwt_http("GET", url, ADMIN_TOKEN, NULL, 0, &r);
+	if (r.status != 200) {
 		char copy[300];
-		snprintf(copy, sizeof(copy), "%s", body);
-		free(body);
-		fail_msg("GET %s: HTTP %ld: %s", path, code, code < 0 ? http_error : copy);
+		snprintf(copy, sizeof(copy), "%s", r.status < 0 ? r.error : r.body);
+		rwt_resp_free(&r);
+		fail_msg("GET %s: HTTP %ld: %s", path, r.status, copy);
 	}
-	doc = cJSON_Parse(body);
-	free(body);
+	doc = cJSON_Parse(r.body);
+	rwt_resp_free(&r);
 	if (!doc)
 		fail_msg("GET %s: the answer is not JSON", path);
 	return doc;
@@ -370,102 +251,24 @@ static void policy_info_line(const char *text, char *out, size_t outlen)
 
 static char *get_metrics(struct fx *f)
 {
-	char url[200], *body;
-	long code;
+	char url[200];
+	struct rwt_resp r;
 
-	snprintf(url, sizeof(url), "%s/metrics", f->url);
-	code = http_get(url, &body);
-	if (code != 200) {
-		free(body);
-		fail_msg("GET /metrics: HTTP %ld %s", code, code < 0 ? http_error : "");
+	snprintf(url, sizeof(url), "%s/metrics", f->d.url);
+	rwt_http("GET", url, ADMIN_TOKEN, NULL, 0, &r);
+	if (r.status != 200) {
+		rwt_resp_free(&r);
+		fail_msg("GET /metrics: HTTP %ld %s", r.status, r.error);
 	}
-	return body;
+	return r.body;
 }
 
 /* ---- the daemon, fixtures, registry ----------------------------------------- */
 
-static void start_daemon(struct fx *f, bool allow_loopback)
-{
-	const char *argv[] = {RW_BIN,         "serve",       "--db",     f->db,
-	                      "--policy",     f->policy,     "--listen", "127.0.0.1:0",
-	                      "--allow-cidr", "127.0.0.0/8", NULL};
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	char line[256];
-
-	if (!allow_loopback)
-		argv[8] = NULL;
-	f->daemon = rwt_spawn(argv, f->daemon_log, &f->daemon_out);
-	for (;;) {
-		if (rwt_read_line(f->daemon_out, line, sizeof(line), deadline) < 0)
-			fail_msg("runwarden serve printed no \"listening on\" line (see its log)");
-		if (strncmp(line, "listening on http://", 20) == 0)
-			break;
-	}
-	snprintf(f->url, sizeof(f->url), "%s", line + 13);
-}
-
-/* SIGTERM; the daemon must exit 0 within STOP_MS. */
-static void stop_daemon(struct fx *f)
-{
-	int status = rwt_stop_proc(&f->daemon, SIGTERM, STOP_MS);
-
-	close(f->daemon_out);
-	f->daemon_out = -1;
-	if (status < 0)
-		fail_msg("runwarden serve did not exit within %d ms of SIGTERM", STOP_MS);
-	if (!WIFEXITED(status))
-		fail_msg("runwarden serve died of signal %d", WTERMSIG(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-}
-
-static void start_fixtures(struct fx *f, const char *const *modes, size_t n)
-{
-	const char *argv[3 * MAX_FIXTURES + 2];
-	size_t k = 0;
-	char line[1024];
-	cJSON *arr, *e;
-
-	assert_true(n <= MAX_FIXTURES);
-	argv[k++] = RW_DEMO_RUNNER;
-	for (size_t i = 0; i < n; i++) {
-		argv[k++] = "--listen";
-		argv[k++] = "127.0.0.1:0";
-		argv[k++] = modes[i];
-	}
-	argv[k] = NULL;
-	f->fixtures = rwt_spawn(argv, f->fixture_log, &f->fixtures_out);
-	if (rwt_read_line(f->fixtures_out, line, sizeof(line), rwt_mono_ms() + DEADLINE_MS) < 0)
-		fail_msg("rw-demo-runner printed no address line (see its log)");
-	arr = cJSON_Parse(line);
-	if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != n)
-		fail_msg("rw-demo-runner: unexpected address line: %s", line);
-	f->n_addr = 0;
-	cJSON_ArrayForEach(e, arr)
-	{
-		assert_true(cJSON_IsString(e));
-		snprintf(f->addr[f->n_addr++], sizeof(f->addr[0]), "%s", e->valuestring);
-	}
-	cJSON_Delete(arr);
-}
-
-/* Switches a fixture listener's mode with its control endpoint. */
-static void set_mode(const char *addr, const char *mode)
-{
-	char url[200], *body;
-	long code;
-
-	snprintf(url, sizeof(url), "http://%s/_control/mode?m=%s", addr, mode);
-	code = http_get(url, &body);
-	free(body);
-	if (code != 200)
-		fail_msg("%s: switching to %s: HTTP %ld %s", addr, mode, code,
-		         code < 0 ? http_error : "");
-}
-
 static void add_operator(struct fx *f)
 {
 	char out[512];
-	assert_int_equal(run_cli(f, out, sizeof(out), "operator", "add", "acme", "--email",
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "operator", "add", "acme", "--email",
 	                         "ops@example.org", "--db", f->db, NULL),
 	                 0);
 	assert_non_null(strstr(out, "token rw_"));
@@ -477,9 +280,9 @@ static int64_t add_runner(struct fx *f, const char *name, const char *target, co
 {
 	char out[512];
 	long long id = 0;
-	int rc = run_cli(f, out, sizeof(out), "runner", "add", "--db", f->db, "--operator", "acme",
-	                 "--name", name, "--target", target, "--url", url, "--interval", "1",
-	                 timeout_ms ? "--timeout" : NULL, timeout_ms, NULL);
+	int rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db, "--operator",
+	                 "acme", "--name", name, "--target", target, "--url", url, "--interval",
+	                 "1", timeout_ms ? "--timeout" : NULL, timeout_ms, NULL);
 
 	if (rc != 0)
 		fail_msg("runner add %s: exit %d", name, rc);
@@ -493,8 +296,7 @@ static int64_t add_fixture_runner(struct fx *f, const char *name, const char *ta
                                   const char *timeout_ms)
 {
 	char url[128];
-	assert_true(i < f->n_addr);
-	snprintf(url, sizeof(url), "http://%s/health", f->addr[i]);
+	rwt_fixture_url(&f->fx, i, url, sizeof(url));
 	return add_runner(f, name, target, url, timeout_ms);
 }
 
@@ -544,54 +346,23 @@ static void check_integrity(sqlite3 *db)
 
 /* ---- fixture setup ------------------------------------------------------------ */
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void dump_file(const char *label, const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char line[1024];
-
-	if (!fp)
-		return;
-	fprintf(stderr, "---- %s (%s)\n", label, path);
-	while (fgets(line, sizeof(line), fp))
-		fputs(line, stderr);
-	fclose(fp);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/rw-serve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "serve");
 	snprintf(f->db, sizeof(f->db), "%s/runwarden.db", f->dir);
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->daemon_log, sizeof(f->daemon_log), "%s/daemon.log", f->dir);
 	snprintf(f->fixture_log, sizeof(f->fixture_log), "%s/fixtures.log", f->dir);
 	snprintf(f->cli_log, sizeof(f->cli_log), "%s/cli.log", f->dir);
-	write_file(f->policy, policy_json);
-	f->daemon_out = f->fixtures_out = -1;
+	rwt_write_file(f->policy, policy_json);
+	f->serve_args[0] = "--policy";
+	f->serve_args[1] = f->policy;
+	f->serve_args[2] = "--allow-cidr";
+	f->serve_args[3] = "127.0.0.0/8";
 	f->t0 = clock_wall_ms();
 	*state = f;
 	return 0;
@@ -601,21 +372,14 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	rwt_stop_proc(&f->daemon, SIGTERM, STOP_MS);
-	rwt_stop_proc(&f->fixtures, SIGTERM, STOP_MS);
-	if (f->daemon_out >= 0)
-		close(f->daemon_out);
-	if (f->fixtures_out >= 0)
-		close(f->fixtures_out);
+	rwt_daemon_kill(&f->d, SIGTERM, STOP_MS);
+	rwt_fixtures_stop(&f->fx);
 	if (!f->passed) {
-		dump_file("runwarden serve stderr", f->daemon_log);
-		dump_file("rw-demo-runner stderr", f->fixture_log);
-		dump_file("runwarden CLI stderr", f->cli_log);
+		rwt_dump_file("runwarden serve stderr", f->daemon_log);
+		rwt_dump_file("rw-demo-runner stderr", f->fixture_log);
+		rwt_dump_file("runwarden CLI stderr", f->cli_log);
 	}
-	if (f->passed || !getenv("RW_KEEP_TMP"))
-		nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	else
-		fprintf(stderr, "kept %s\n", f->dir);
+	rwt_tmpdir_remove(f->dir, !f->passed);
 	free(f);
 	return 0;
 }
@@ -632,14 +396,14 @@ static void test_route_and_availability(void **state)
 	struct avail a;
 	cJSON *doc;
 
-	start_fixtures(f, modes, 5);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 5);
 	add_operator(f);
 	id_ok = add_fixture_runner(f, "fx-ok", T1, 0, NULL);
 	id_fail = add_fixture_runner(f, "fx-fail", T1, 1, NULL);
 	id_hang = add_fixture_runner(f, "fx-hang", T1, 2, "300");
 	id_refuse = add_fixture_runner(f, "fx-refuse", T1, 3, NULL);
 	id_flip = add_fixture_runner(f, "fx-flip", T1, 4, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 
 	wait_route(f, T1, "fx-ok", "eligible", DEADLINE_MS);
 	wait_route(f, T1, "fx-flip", "eligible", DEADLINE_MS);
@@ -681,16 +445,16 @@ static void test_route_and_availability(void **state)
 	assert_int_equal(a.unknown, 3600000);
 
 	/* ok -> fail: excluded within a few intervals; fail -> ok: back. */
-	set_mode(f->addr[4], "fail");
+	rwt_fixture_mode(&f->fx, 4, "fail");
 	wait_route(f, T1, "fx-flip", "down", 10000);
-	set_mode(f->addr[4], "ok");
+	rwt_fixture_mode(&f->fx, 4, "ok");
 	wait_route(f, T1, "fx-flip", "eligible", 10000);
 	wait_route(f, T1, "fx-ok", "eligible", 1);
 	to = clock_wall_ms();
 	get_avail(f, id_flip, from, to, &a);
 	if (a.up <= 0 || a.down <= 0)
 		fail_msg("fx-flip: up %" PRId64 " ms, down %" PRId64 " ms", a.up, a.down);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	f->passed = true;
 }
 
@@ -702,21 +466,24 @@ static void test_route_cli(void **state)
 	char out[8192];
 	cJSON *doc;
 
-	start_fixtures(f, modes, 2);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
 	add_fixture_runner(f, "good", T1, 0, NULL);
 	add_fixture_runner(f, "bad", T2, 1, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "good", "eligible", DEADLINE_MS);
 	wait_route(f, T2, "bad", "down", DEADLINE_MS);
 
-	assert_int_equal(run_cli(f, out, sizeof(out), "route", T1, "--server", f->url, NULL), 0);
+	assert_int_equal(
+	        rwt_cli(f->cli_log, out, sizeof(out), "route", T1, "--server", f->d.url, NULL), 0);
 	assert_non_null(strstr(out, "good"));
-	assert_int_equal(run_cli(f, out, sizeof(out), "route", T2, "--server", f->url, NULL), 3);
+	assert_int_equal(
+	        rwt_cli(f->cli_log, out, sizeof(out), "route", T2, "--server", f->d.url, NULL), 3);
 	assert_non_null(strstr(out, "bad"));
 
-	assert_int_equal(
-	        run_cli(f, out, sizeof(out), "route", T1, "--json", "--server", f->url, NULL), 0);
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "route", T1, "--json", "--server",
+	                         f->d.url, NULL),
+	                 0);
 	doc = cJSON_Parse(out);
 	if (!doc)
 		fail_msg("route --json printed no JSON: %s", out);
@@ -725,8 +492,9 @@ static void test_route_cli(void **state)
 	expect_place(doc, "good", "eligible", NULL);
 	cJSON_Delete(doc);
 
-	assert_int_equal(
-	        run_cli(f, out, sizeof(out), "route", T2, "--json", "--server", f->url, NULL), 3);
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "route", T2, "--json", "--server",
+	                         f->d.url, NULL),
+	                 3);
 	doc = cJSON_Parse(out);
 	if (!doc)
 		fail_msg("route --json printed no JSON: %s", out);
@@ -735,8 +503,9 @@ static void test_route_cli(void **state)
 	cJSON_Delete(doc);
 
 	/* A daemon that cannot be asked: exit 1. The URL is the stopped one's. */
-	stop_daemon(f);
-	assert_int_equal(run_cli(f, out, sizeof(out), "route", T1, "--server", f->url, NULL), 1);
+	rwt_daemon_stop(&f->d, STOP_MS);
+	assert_int_equal(
+	        rwt_cli(f->cli_log, out, sizeof(out), "route", T1, "--server", f->d.url, NULL), 1);
 	f->passed = true;
 }
 
@@ -748,15 +517,15 @@ static void test_sigterm_flushes(void **state)
 	int64_t id_ok, id_bad, t_stop;
 	sqlite3 *db;
 
-	start_fixtures(f, modes, 2);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
 	id_ok = add_fixture_runner(f, "up-one", T1, 0, NULL);
 	id_bad = add_fixture_runner(f, "down-one", T1, 1, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "up-one", "eligible", DEADLINE_MS);
 	wait_route(f, T1, "down-one", "down", DEADLINE_MS);
 	t_stop = clock_wall_ms();
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 
 	db = open_db(f);
 	check_integrity(db);
@@ -797,18 +566,18 @@ static void test_restart_gap_is_unknown(void **state)
 	struct avail a;
 	sqlite3 *db;
 
-	start_fixtures(f, modes, 2);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
 	id_ok = add_fixture_runner(f, "steady", T1, 0, NULL);
 	id_bad = add_fixture_runner(f, "broken", T1, 1, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "steady", "eligible", DEADLINE_MS);
 	wait_route(f, T1, "broken", "down", DEADLINE_MS);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	t_stop = clock_wall_ms();
 	rwt_sleep_ms(3000);
 	t_restart = clock_wall_ms();
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "steady", "eligible", DEADLINE_MS);
 	wait_route(f, T1, "broken", "down", DEADLINE_MS);
 
@@ -827,7 +596,7 @@ static void test_restart_gap_is_unknown(void **state)
 	assert_true(a.up > 0);
 	assert_int_equal(a.down, 0);
 	assert_true(a.unknown >= t_restart - t_stop);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 
 	db = open_db(f);
 	check_integrity(db);
@@ -878,7 +647,10 @@ static void test_guard_refuses_loopback(void **state)
 	/* A name is checked at connect time too, not by its spelling. */
 	snprintf(url, sizeof(url), "http://localhost:%d/health", ntohs(sa.sin_port));
 	id_name = add_runner(f, "sneaky-name", T1, url, NULL);
-	start_daemon(f, false);
+	{
+		const char *const no_allow[] = {"--policy", f->policy, NULL};
+		rwt_daemon_start(&f->d, f->daemon_log, f->db, no_allow);
+	}
 
 	/* Several intervals with no connection, until both are seen down. */
 	deadline = rwt_mono_ms() + 4000;
@@ -897,7 +669,7 @@ static void test_guard_refuses_loopback(void **state)
 	for (int c; (c = accept(s, NULL, NULL)) >= 0; close(c))
 		accepted++;
 	close(s);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	assert_int_equal(accepted, 0);
 
 	db = open_db(f);
@@ -936,11 +708,11 @@ static void test_metrics(void **state)
 	struct fx *f = *state;
 	char *m;
 
-	start_fixtures(f, modes, 2);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
 	add_fixture_runner(f, "m-up", T1, 0, NULL);
 	add_fixture_runner(f, "m-down", T1, 1, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "m-up", "eligible", DEADLINE_MS);
 	wait_route(f, T1, "m-down", "down", DEADLINE_MS);
 	m = get_metrics(f);
@@ -956,7 +728,7 @@ static void test_metrics(void **state)
 	assert_true(metric_value(m, "runwarden_writer_queue_depth") >= 0);
 	assert_true(metric_value(m, "runwarden_loop_lag_seconds_count") >= 1);
 	free(m);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	f->passed = true;
 }
 
@@ -968,25 +740,26 @@ static void test_registry_live(void **state)
 	char out[512];
 	cJSON *doc;
 
-	start_fixtures(f, modes, 2);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
 	add_fixture_runner(f, "first", T1, 0, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "first", "eligible", DEADLINE_MS);
 	wait_route(f, T1, "late", "absent", 1);
 
 	add_fixture_runner(f, "late", T1, 1, NULL);
 	wait_route(f, T1, "late", "eligible", 10000);
 
-	assert_int_equal(
-	        run_cli(f, out, sizeof(out), "runner", "retire", "late", "--db", f->db, NULL), 0);
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "runner", "retire", "late", "--db",
+	                         f->db, NULL),
+	                 0);
 	wait_route(f, T1, "late", "absent", 10000);
 	doc = get_route(f, T1);
 	expect_place(doc, "first", "eligible", NULL);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "eligible")), 1);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "excluded")), 0);
 	cJSON_Delete(doc);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	f->passed = true;
 }
 
@@ -1000,10 +773,10 @@ static void test_sighup_broken_policy(void **state)
 	double fails = -1;
 	int status;
 
-	start_fixtures(f, modes, 1);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 1);
 	add_operator(f);
 	add_fixture_runner(f, "hup", T1, 0, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "hup", "eligible", DEADLINE_MS);
 	m = get_metrics(f);
 	assert_true(metric_value(m, "runwarden_policy_reload_failures_total") == 0);
@@ -1011,8 +784,8 @@ static void test_sighup_broken_policy(void **state)
 	free(m);
 	assert_true(strlen(before) > 64);
 
-	write_file(f->policy, "{ \"version\": 1, \"probe\": { \"interval_s\": ");
-	assert_int_equal(kill(f->daemon, SIGHUP), 0);
+	rwt_write_file(f->policy, "{ \"version\": 1, \"probe\": { \"interval_s\": ");
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
 	deadline = rwt_mono_ms() + DEADLINE_MS;
 	for (;;) {
 		m = get_metrics(f);
@@ -1027,10 +800,10 @@ static void test_sighup_broken_policy(void **state)
 	assert_true(fails == 1);
 	assert_string_equal(after, before);
 	/* Still alive, still probing with the old policy. */
-	assert_int_equal(waitpid(f->daemon, &status, WNOHANG), 0);
+	assert_int_equal(waitpid(f->d.pid, &status, WNOHANG), 0);
 	rwt_sleep_ms(1500);
 	wait_route(f, T1, "hup", "eligible", 1);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	f->passed = true;
 }
 
@@ -1047,25 +820,25 @@ static void test_flags_and_probation(void **state)
 	cJSON *doc;
 	int64_t id;
 
-	write_file(f->policy,
-	           "{ \"version\": 1, \"uptime_floor\": 0.9,\n"
-	           "  \"targets\": { \"" T2 "\": 3 },\n"
-	           "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
-	           "  \"flagging\": { \"probation_days\": 0, \"restore_margin\": 0.09 },\n"
-	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
-	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
-	start_fixtures(f, modes, 2);
+	rwt_write_file(f->policy,
+	               "{ \"version\": 1, \"uptime_floor\": 0.9,\n"
+	               "  \"targets\": { \"" T2 "\": 3 },\n"
+	               "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
+	               "  \"flagging\": { \"probation_days\": 0, \"restore_margin\": 0.09 },\n"
+	               "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	               "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
 	id = add_fixture_runner(f, "wobbly", T1, 0, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "wobbly", "eligible", DEADLINE_MS);
 	rwt_sleep_ms(3000);
 
 	/* Down for a few seconds: well below 0.9 of a short history. */
-	set_mode(f->addr[0], "fail");
+	rwt_fixture_mode(&f->fx, 0, "fail");
 	wait_route(f, T1, "wobbly", "down", DEADLINE_MS);
 	rwt_sleep_ms(2500);
-	set_mode(f->addr[0], "ok");
+	rwt_fixture_mode(&f->fx, 0, "ok");
 	wait_route(f, T1, "wobbly", "flagged", DEADLINE_MS);
 	doc = get_route(f, T1);
 	route_place(doc, "wobbly", where, sizeof(where), detail, sizeof(detail));
@@ -1080,21 +853,21 @@ static void test_flags_and_probation(void **state)
 
 	/* A new runner under a 1-day probation is excluded as such (SIGHUP
 	 * applies the new policy); the tier-3 floor 0.5 is its floor. */
-	write_file(f->policy,
-	           "{ \"version\": 2, \"uptime_floor\": 0.9,\n"
-	           "  \"targets\": { \"" T2 "\": 3 },\n"
-	           "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
-	           "  \"flagging\": { \"probation_days\": 1, \"restore_margin\": 0.09 },\n"
-	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
-	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
-	assert_int_equal(kill(f->daemon, SIGHUP), 0);
+	rwt_write_file(f->policy,
+	               "{ \"version\": 2, \"uptime_floor\": 0.9,\n"
+	               "  \"targets\": { \"" T2 "\": 3 },\n"
+	               "  \"tiers\": { \"3\": { \"uptime_floor\": 0.5 } },\n"
+	               "  \"flagging\": { \"probation_days\": 1, \"restore_margin\": 0.09 },\n"
+	               "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	               "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
 	add_fixture_runner(f, "newbie", T2, 1, NULL);
 	wait_route(f, T2, "newbie", "probation", DEADLINE_MS);
 	doc = get_route(f, T2);
 	route_place(doc, "newbie", where, sizeof(where), detail, sizeof(detail));
 	cJSON_Delete(doc);
 	assert_non_null(strstr(detail, "in probation until"));
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 
 	db = open_db(f);
 	assert_true(q_int(db,
@@ -1121,14 +894,14 @@ static void test_maintenance_notice(void **state)
 	struct avail a, b;
 	int64_t now, id_ok, id_late;
 
-	write_file(f->policy,
-	           "{ \"version\": 1, \"uptime_floor\": 0,\n"
-	           "  \"flagging\": { \"probation_days\": 0 },\n"
-	           "  \"targets\": { \"" T2 "\": 3 },\n"
-	           "  \"maintenance\": { \"min_notice_h\": 0, \"max_h_per_month\": 8 },\n"
-	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
-	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
-	start_fixtures(f, modes, 2);
+	rwt_write_file(f->policy,
+	               "{ \"version\": 1, \"uptime_floor\": 0,\n"
+	               "  \"flagging\": { \"probation_days\": 0 },\n"
+	               "  \"targets\": { \"" T2 "\": 3 },\n"
+	               "  \"maintenance\": { \"min_notice_h\": 0, \"max_h_per_month\": 8 },\n"
+	               "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	               "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
 	id_ok = add_fixture_runner(f, "noticed", T1, 0, NULL);
 	id_late = add_fixture_runner(f, "late", T2, 1, NULL);
@@ -1136,11 +909,11 @@ static void test_maintenance_notice(void **state)
 	clock_format_rfc3339(now - 1000, from, sizeof(from));
 	clock_format_rfc3339(now + 3600000, to, sizeof(to));
 	/* min_notice_h 0: a window declared now counts from now on. */
-	assert_int_equal(run_cli(f, out, sizeof(out), "maintenance", "add", "noticed", "--from",
-	                         from, "--to", to, "--reason", "kernel update", "--db", f->db,
-	                         NULL),
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "maintenance", "add", "noticed",
+	                         "--from", from, "--to", to, "--reason", "kernel update", "--db",
+	                         f->db, NULL),
 	                 0);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T1, "noticed", "maintenance", DEADLINE_MS);
 	wait_route(f, T2, "late", "down", DEADLINE_MS);
 	rwt_sleep_ms(2500);
@@ -1151,27 +924,28 @@ static void test_maintenance_notice(void **state)
 
 	/* The late one: a policy asking 1 h of notice, declared now: not
 	 * credited, so it stays down. */
-	stop_daemon(f);
-	write_file(f->policy,
-	           "{ \"version\": 2, \"uptime_floor\": 0,\n"
-	           "  \"flagging\": { \"probation_days\": 0 },\n"
-	           "  \"maintenance\": { \"min_notice_h\": 1, \"max_h_per_month\": 8 },\n"
-	           "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
-	           "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
+	rwt_daemon_stop(&f->d, STOP_MS);
+	rwt_write_file(f->policy,
+	               "{ \"version\": 2, \"uptime_floor\": 0,\n"
+	               "  \"flagging\": { \"probation_days\": 0 },\n"
+	               "  \"maintenance\": { \"min_notice_h\": 1, \"max_h_per_month\": 8 },\n"
+	               "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	               "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
 	now = clock_wall_ms();
 	clock_format_rfc3339(now + 3600000, to, sizeof(to));
 	clock_format_rfc3339(now, from, sizeof(from));
-	assert_int_equal(run_cli(f, out, sizeof(out), "maintenance", "add", "late", "--from", from,
-	                         "--to", to, "--reason", "short notice", "--db", f->db, NULL),
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "maintenance", "add", "late",
+	                         "--from", from, "--to", to, "--reason", "short notice", "--db",
+	                         f->db, NULL),
 	                 0);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_route(f, T2, "late", "down", DEADLINE_MS);
 	rwt_sleep_ms(2500);
 	now = clock_wall_ms();
 	get_avail(f, id_late, now - 2000, now, &b);
 	assert_int_equal(b.maint, 0);
 	assert_true(b.down > 0);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	f->passed = true;
 }
 
@@ -1228,19 +1002,20 @@ static void test_correlated_blindness(void **state)
 	sqlite3 *db;
 	cJSON *doc;
 
-	write_file(f->policy, "{ \"version\": 1, \"uptime_floor\": 0,\n"
-	                      "  \"flagging\": { \"probation_days\": 0 },\n"
-	                      "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
-	                      "             \"failures_to_down\": 1, \"successes_to_up\": 1 },\n"
-	                      "  \"blindness\": { \"fraction\": 0.5, \"min_runners\": 4 } }\n");
-	start_fixtures(f, modes, 7);
+	rwt_write_file(f->policy,
+	               "{ \"version\": 1, \"uptime_floor\": 0,\n"
+	               "  \"flagging\": { \"probation_days\": 0 },\n"
+	               "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	               "             \"failures_to_down\": 1, \"successes_to_up\": 1 },\n"
+	               "  \"blindness\": { \"fraction\": 0.5, \"min_runners\": 4 } }\n");
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 7);
 	add_operator(f);
 	for (int i = 0; i < 6; i++) {
 		snprintf(name, sizeof(name), "dark-%d", i);
 		ids[i] = add_fixture_runner(f, name, T1, (size_t)i, NULL);
 	}
 	id_ok = add_fixture_runner(f, "lit", T1, 6, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_metric(f, "runwarden_blind_active{cause=\"correlated\"}", 1, false, DEADLINE_MS);
 	wait_route(f, T1, "lit", "eligible", DEADLINE_MS);
 	/* failures_to_down is reached at every probe: three rounds of them. */
@@ -1266,7 +1041,7 @@ static void test_correlated_blindness(void **state)
 	assert_true(metric_value(m, "runwarden_blind_periods_total{cause=\"correlated\"}") == 1);
 	assert_true(metric_value(m, "runwarden_blind_active{cause=\"canary\"}") == 0);
 	free(m);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 	assert_true(log_has(f->daemon_log, "level=warn msg=\"monitor blind:", "cause=correlated"));
 	assert_true(
 	        log_has(f->daemon_log, "level=info msg=\"monitor sees again", "cause=correlated"));
@@ -1312,13 +1087,13 @@ static void test_canary_blindness(void **state)
 	struct avail a;
 	sqlite3 *db;
 
-	start_fixtures(f, modes, 2);
-	snprintf(canary, sizeof(canary), "\"http://%s/health\"", f->addr[0]);
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
+	snprintf(canary, sizeof(canary), "\"http://%s/health\"", f->fx.addr[0]);
 	snprintf(policy, sizeof(policy), policy_fmt, 1, canary);
-	write_file(f->policy, policy);
+	rwt_write_file(f->policy, policy);
 	add_operator(f);
 	id = add_fixture_runner(f, "victim", T1, 1, NULL);
-	start_daemon(f, true);
+	rwt_daemon_start(&f->d, f->daemon_log, f->db, f->serve_args);
 	wait_metric(f, "runwarden_blind_active{cause=\"canary\"}", 1, false, DEADLINE_MS);
 	/* failures_to_down (2) would have been reached, after the blindness began */
 	wait_metric(f, "runwarden_probes_total{result=\"http_status\"}", 4, true, DEADLINE_MS);
@@ -1334,7 +1109,7 @@ static void test_canary_blindness(void **state)
 
 	/* The canary answers again: the same failures make the runner down. */
 	t_ok = clock_wall_ms();
-	set_mode(f->addr[0], "ok");
+	rwt_fixture_mode(&f->fx, 0, "ok");
 	wait_route(f, T1, "victim", "down", DEADLINE_MS);
 	m = get_metrics(f);
 	assert_true(metric_value(m, "runwarden_blind_active{cause=\"canary\"}") == 0);
@@ -1351,12 +1126,12 @@ static void test_canary_blindness(void **state)
 
 	/* SIGHUP: a policy without canaries leaves none scheduled. */
 	snprintf(policy, sizeof(policy), policy_fmt, 2, "");
-	write_file(f->policy, policy);
-	assert_int_equal(kill(f->daemon, SIGHUP), 0);
+	rwt_write_file(f->policy, policy);
+	assert_int_equal(kill(f->d.pid, SIGHUP), 0);
 	wait_metric(f, "runwarden_policy_reloads_total", 1, false, DEADLINE_MS);
 	wait_metric(f, "runwarden_canaries", 0, false, 1);
 	wait_route(f, T1, "victim", "down", 1);
-	stop_daemon(f);
+	rwt_daemon_stop(&f->d, STOP_MS);
 
 	db = open_db(f);
 	check_integrity(db);

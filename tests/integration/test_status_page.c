@@ -37,21 +37,15 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "monitor/api/status.h"
@@ -80,88 +74,13 @@ static const char policy_json[] =
 struct fx {
 	char dir[256];
 	char db[320], policy[320], daemon_log[320], fixture_log[320], cli_log[320];
-	char chromium_log[320], dom[320], profile[320];
-	pid_t daemon, fixtures;
-	int daemon_out, fixtures_out;
-	char url[128];
-	char addr[3][64];
+	char chromium_log[320], profile[320];
+	struct rwt_daemon d;
+	struct rwt_fixtures fx; /* sp-ok's (ok), sp-down's (fail), sp-old's (ok) */
 	bool passed;
 };
 
 /* ---- processes ------------------------------------------------------------ */
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	assert_true(fputs(text, fp) >= 0);
-	assert_int_equal(fclose(fp), 0);
-}
-
-/* The whole file, NUL-terminated (NULL when it cannot be read). */
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *text = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!fp)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *nt = realloc(text, cap = cap ? cap * 2 : 65536);
-			assert_non_null(nt);
-			text = nt;
-		}
-		size_t k = fread(text + n, 1, cap - n - 1, fp);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	fclose(fp);
-	text[n] = '\0';
-	return text;
-}
-
-static void dump_file(const char *label, const char *path)
-{
-	char *text = slurp(path);
-	if (text) {
-		fprintf(stderr, "---- %s (%s)\n%s", label, path, text);
-		free(text);
-	}
-}
-
-/* Runs `runwarden ARGS... NULL` to completion; returns its exit status with
- * its stdout in @p out. */
-static int run_cli(struct fx *f, char *out, size_t outlen, ...)
-{
-	const char *argv[32];
-	size_t n = 0;
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	int fd, status;
-	pid_t pid;
-	va_list ap;
-
-	argv[n++] = RW_BIN;
-	va_start(ap, outlen);
-	while (n < 31 && (argv[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	pid = rwt_spawn(argv, f->cli_log, &fd);
-	out[0] = '\0';
-	if (rwt_read_line(fd, out, outlen, deadline) < 0)
-		out[0] = '\0';
-	close(fd);
-	if (rwt_reap_by(pid, deadline, &status) < 0) {
-		rwt_stop_proc(&pid, SIGKILL, 1000);
-		fail_msg("runwarden %s %s: did not finish in time", argv[1], argv[2]);
-	}
-	if (!WIFEXITED(status))
-		fail_msg("runwarden %s %s: died of signal %d", argv[1], argv[2], WTERMSIG(status));
-	return WEXITSTATUS(status);
-}
 
 static int64_t add_runner(struct fx *f, const char *name, const char *t1, const char *t2,
                           int fixture)
@@ -170,68 +89,18 @@ static int64_t add_runner(struct fx *f, const char *name, const char *t1, const 
 	long long id = 0;
 	int rc;
 
-	snprintf(url, sizeof(url), "http://%s/health", f->addr[fixture]);
+	rwt_fixture_url(&f->fx, (size_t)fixture, url, sizeof(url));
 	if (t2)
-		rc = run_cli(f, out, sizeof(out), "runner", "add", "--db", f->db, "--operator",
-		             "acme", "--name", name, "--target", t1, "--target", t2, "--url", url,
-		             "--interval", "1", NULL);
+		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
+		             "--operator", "acme", "--name", name, "--target", t1, "--target", t2,
+		             "--url", url, "--interval", "1", NULL);
 	else
-		rc = run_cli(f, out, sizeof(out), "runner", "add", "--db", f->db, "--operator",
-		             "acme", "--name", name, "--target", t1, "--url", url, "--interval",
-		             "1", NULL);
+		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
+		             "--operator", "acme", "--name", name, "--target", t1, "--url", url,
+		             "--interval", "1", NULL);
 	if (rc != 0 || sscanf(out, "runner %*s id %lld approved", &id) != 1 || id <= 0)
 		fail_msg("runner add %s: exit %d: %s", name, rc, out);
 	return id;
-}
-
-static void start_fixtures(struct fx *f)
-{
-	const char *argv[] = {RW_DEMO_RUNNER, "--listen",    "127.0.0.1:0", "ok",
-	                      "--listen",     "127.0.0.1:0", "fail",        "--listen",
-	                      "127.0.0.1:0",  "ok",          NULL};
-	char line[512];
-	cJSON *arr;
-
-	f->fixtures = rwt_spawn(argv, f->fixture_log, &f->fixtures_out);
-	if (rwt_read_line(f->fixtures_out, line, sizeof(line), rwt_mono_ms() + DEADLINE_MS) < 0)
-		fail_msg("rw-demo-runner printed no address line");
-	arr = cJSON_Parse(line);
-	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != 3)
-		fail_msg("rw-demo-runner: unexpected address line: %s", line);
-	for (int i = 0; i < 3; i++)
-		snprintf(f->addr[i], sizeof(f->addr[i]), "%s",
-		         cJSON_GetStringValue(cJSON_GetArrayItem(arr, i)));
-	cJSON_Delete(arr);
-}
-
-static void start_daemon(struct fx *f)
-{
-	const char *argv[] = {RW_BIN,         "serve",       "--db",     f->db,
-	                      "--policy",     f->policy,     "--listen", "127.0.0.1:0",
-	                      "--allow-cidr", "127.0.0.0/8", NULL};
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	char line[256];
-
-	f->daemon = rwt_spawn(argv, f->daemon_log, &f->daemon_out);
-	for (;;) {
-		if (rwt_read_line(f->daemon_out, line, sizeof(line), deadline) < 0)
-			fail_msg("runwarden serve printed no \"listening on\" line");
-		if (strncmp(line, "listening on http://", 20) == 0)
-			break;
-	}
-	snprintf(f->url, sizeof(f->url), "%s", line + 13);
-}
-
-static void set_mode(struct fx *f, int fixture, const char *mode)
-{
-	char url[200];
-	struct rwt_resp r;
-
-	snprintf(url, sizeof(url), "http://%s/_control/mode?m=%s", f->addr[fixture], mode);
-	rwt_http("GET", url, NULL, NULL, 0, &r);
-	if (r.status != 200)
-		fail_msg("%s: switching to %s: HTTP %ld", f->addr[fixture], mode, r.status);
-	rwt_resp_free(&r);
 }
 
 /* ---- the seeded history ------------------------------------------------------ */
@@ -308,7 +177,7 @@ static char *get_page(struct fx *f)
 	char url[200];
 	struct rwt_resp r;
 
-	snprintf(url, sizeof(url), "%s/", f->url);
+	snprintf(url, sizeof(url), "%s/", f->d.url);
 	rwt_http("GET", url, NULL, NULL, 0, &r);
 	if (r.status != 200)
 		fail_msg("GET /: HTTP %ld: %s", r.status, r.body);
@@ -473,84 +342,28 @@ static void check_structure(const char *page, const struct seed *sd)
 
 /* ---- Chromium ---------------------------------------------------------------- */
 
-static bool find_chromium(char *out, size_t len)
+/* Runs Chromium headless with @p extra (a flag) on @p url, its stderr
+ * appended to f->chromium_log, in its own process group, killed after
+ * CHROMIUM_MS. Fails the test unless it exits 0; returns its stdout (the
+ * caller frees it). */
+static char *chromium(struct fx *f, const char *bin, const char *extra, const char *url)
 {
-	static const char *const names[] = {"chromium", "chromium-browser"};
-	const char *env = getenv("RW_CHROMIUM"), *path = getenv("PATH");
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return access(out, X_OK) == 0;
-	}
-	if (!path || !*path)
-		path = "/usr/bin:/bin";
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		for (const char *p = path; *p;) {
-			size_t n = strcspn(p, ":");
-			snprintf(out, len, "%.*s/%s", (int)n, p, names[i]);
-			if (n && access(out, X_OK) == 0)
-				return true;
-			p += n + (p[n] == ':');
-		}
-	}
-	return false;
-}
-
-/* Runs Chromium headless with @p extra (a flag) on @p url, stdout into
- * f->dom, stderr into f->chromium_log, in its own process group, killed
- * after CHROMIUM_MS. Fails the test unless it exits 0. */
-static void chromium(struct fx *f, const char *bin, const char *extra, const char *url)
-{
-	char prof[400];
-	int64_t deadline = rwt_mono_ms() + CHROMIUM_MS;
-	int status;
-	pid_t pid;
+	struct rwt_opts o = {.log = f->chromium_log, .timeout_ms = CHROMIUM_MS};
+	struct rwt_res r = {0};
+	char prof[400], *out;
 
 	snprintf(prof, sizeof(prof), "--user-data-dir=%s", f->profile);
-	pid = fork();
-	if (pid < 0)
-		fail_msg("fork: %s", strerror(errno));
-	if (pid == 0) {
-		const char *argv[] = {bin,
-		                      "--headless",
-		                      "--no-sandbox",
-		                      "--disable-gpu",
-		                      "--enable-logging=stderr",
-		                      "--v=0",
-		                      prof,
-		                      "--no-first-run",
-		                      "--no-default-browser-check",
-		                      "--disable-background-networking",
-		                      "--disable-component-update",
-		                      "--disable-sync",
-		                      "--window-size=1280,2000",
-		                      extra,
-		                      url,
-		                      NULL};
-		int out = open(f->dom, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		int err = open(f->chromium_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		sigset_t none;
-
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (out < 0 || err < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 ||
-		    dup2(err, 2) < 0)
-			_exit(126);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	setpgid(pid, pid); /* also here, so that the group exists before any kill */
-	if (rwt_reap_by(pid, deadline, &status) < 0) {
-		kill(-pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		fail_msg("chromium %s did not finish within %d ms (killed)", extra, CHROMIUM_MS);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("chromium %s failed (status %d; see %s)", extra, status, f->chromium_log);
+	RWT_RUN(&r, &o, bin, "--headless", "--no-sandbox", "--disable-gpu",
+	        "--enable-logging=stderr", "--v=0", prof, "--no-first-run",
+	        "--no-default-browser-check", "--disable-background-networking",
+	        "--disable-component-update", "--disable-sync", "--window-size=1280,2000", extra,
+	        url);
+	if (r.code != 0)
+		fail_msg("chromium %s failed (exit %d; see %s)", extra, r.code, f->chromium_log);
+	out = r.out;
+	r.out = NULL;
+	rwt_res_free(&r);
+	return out;
 }
 
 /* Console messages (errors, CSP violations) in Chromium's log. */
@@ -574,10 +387,8 @@ static void check_in_browser(struct fx *f, const char *bin)
 	unsigned char sig[8];
 	FILE *fp;
 
-	snprintf(url, sizeof(url), "%s/", f->url);
-	chromium(f, bin, "--dump-dom", url);
-	dom = slurp(f->dom);
-	assert_non_null(dom);
+	snprintf(url, sizeof(url), "%s/", f->d.url);
+	dom = chromium(f, bin, "--dump-dom", url);
 	/* The browser parsed what the daemon sent: every runner with its state,
 	 * the escaped note as text (no <b> element came of it). */
 	expect_has(dom, "DOM", "<h1>Runner status</h1>");
@@ -597,7 +408,7 @@ static void check_in_browser(struct fx *f, const char *bin)
 	snprintf(shot, sizeof(shot), "%s/status_page.png", dirname(exe));
 	unlink(shot);
 	snprintf(flag, sizeof(flag), "--screenshot=%s", shot);
-	chromium(f, bin, flag, url);
+	free(chromium(f, bin, flag, url));
 	if (stat(shot, &sb) < 0 || sb.st_size < 1000)
 		fail_msg("chromium wrote no screenshot at %s", shot);
 	fp = fopen(shot, "rb");
@@ -607,7 +418,7 @@ static void check_in_browser(struct fx *f, const char *bin)
 	assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
 	print_message("status page screenshot: %s\n", shot);
 
-	log = slurp(f->chromium_log);
+	log = rwt_slurp(f->chromium_log, NULL);
 	if (log && console_messages(log, first, sizeof(first)) > 0)
 		fail_msg("the page logged to the console: %s", first);
 	free(log);
@@ -615,36 +426,21 @@ static void check_in_browser(struct fx *f, const char *bin)
 
 /* ---- fixture ------------------------------------------------------------------- */
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	const char *tmp = getenv("TMPDIR");
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/rw-status-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "status");
 	snprintf(f->db, sizeof(f->db), "%s/runwarden.db", f->dir);
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->daemon_log, sizeof(f->daemon_log), "%s/daemon.log", f->dir);
 	snprintf(f->fixture_log, sizeof(f->fixture_log), "%s/fixtures.log", f->dir);
 	snprintf(f->cli_log, sizeof(f->cli_log), "%s/cli.log", f->dir);
 	snprintf(f->chromium_log, sizeof(f->chromium_log), "%s/chromium.log", f->dir);
-	snprintf(f->dom, sizeof(f->dom), "%s/dom.html", f->dir);
 	snprintf(f->profile, sizeof(f->profile), "%s/chromium-profile", f->dir);
-	write_file(f->policy, policy_json);
-	f->daemon_out = f->fixtures_out = -1;
+	rwt_write_file(f->policy, policy_json);
 	*state = f;
 	return 0;
 }
@@ -653,22 +449,15 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	rwt_stop_proc(&f->daemon, SIGTERM, 5000);
-	rwt_stop_proc(&f->fixtures, SIGTERM, 5000);
-	if (f->daemon_out >= 0)
-		close(f->daemon_out);
-	if (f->fixtures_out >= 0)
-		close(f->fixtures_out);
+	rwt_daemon_kill(&f->d, SIGTERM, 5000);
+	rwt_fixtures_stop(&f->fx);
 	if (!f->passed) {
-		dump_file("runwarden serve stderr", f->daemon_log);
-		dump_file("rw-demo-runner stderr", f->fixture_log);
-		dump_file("runwarden CLI stderr", f->cli_log);
-		dump_file("chromium stderr", f->chromium_log);
+		rwt_dump_file("runwarden serve stderr", f->daemon_log);
+		rwt_dump_file("rw-demo-runner stderr", f->fixture_log);
+		rwt_dump_file("runwarden CLI stderr", f->cli_log);
+		rwt_dump_file("chromium stderr", f->chromium_log);
 	}
-	if (f->passed || !getenv("RW_KEEP_TMP"))
-		nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	else
-		fprintf(stderr, "kept %s\n", f->dir);
+	rwt_tmpdir_remove(f->dir, !f->passed);
 	free(f);
 	return 0;
 }
@@ -727,7 +516,7 @@ static void wait_route(struct fx *f, const char *target, const char *name, const
 	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
 	char url[256], got[32];
 
-	snprintf(url, sizeof(url), "%s/v1/route?target=%s", f->url, target);
+	snprintf(url, sizeof(url), "%s/v1/route?target=%s", f->d.url, target);
 	for (;;) {
 		struct rwt_resp r;
 		const cJSON *e;
@@ -763,6 +552,7 @@ static void wait_route(struct fx *f, const char *target, const char *name, const
 
 static void test_status_page(void **state)
 {
+	static const char *const fixture_modes[] = {"ok", "fail", "ok"};
 	struct fx *f = *state;
 	struct seed sd;
 	struct rwt_resp r;
@@ -770,20 +560,21 @@ static void test_status_page(void **state)
 	char *page;
 	int64_t id_old, t_down;
 
-	if (!find_chromium(bin, sizeof(bin)))
-		fail_msg("chromium is not installed, and this test loads the status page in it: "
-		         "apt-get install chromium (contrib/check.sh does), or set RW_CHROMIUM to "
-		         "a Chromium binary");
+	rwt_chromium(bin, sizeof(bin), "this test, which loads the status page in it");
 
-	start_fixtures(f);
-	assert_int_equal(run_cli(f, out, sizeof(out), "operator", "add", "acme", "--email",
+	rwt_fixtures_start(&f->fx, f->fixture_log, fixture_modes, 3);
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "operator", "add", "acme", "--email",
 	                         "ops@example.org", "--db", f->db, NULL),
 	                 0);
 	add_runner(f, "sp-ok", T1, NULL, 0);
 	add_runner(f, "sp-down", T1, T2, 1);
 	id_old = add_runner(f, "sp-old", T2, NULL, 2);
 	seed_history(f, id_old, &sd);
-	start_daemon(f);
+	{
+		const char *const args[] = {"--policy", f->policy, "--allow-cidr", "127.0.0.0/8",
+		                            NULL};
+		rwt_daemon_start(&f->d, f->daemon_log, f->db, args);
+	}
 
 	/* The daemon converges within seconds (it probes every second); the
 	 * first request for the page builds it then. (A page built earlier
@@ -798,7 +589,7 @@ static void test_status_page(void **state)
 	free(page);
 
 	/* HEAD answers like GET, without the body; other methods are refused. */
-	snprintf(url, sizeof(url), "%s/", f->url);
+	snprintf(url, sizeof(url), "%s/", f->d.url);
 	rwt_http("HEAD", url, NULL, NULL, 0, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.ctype, "text/html; charset=utf-8");
@@ -828,7 +619,7 @@ static void test_status_page(void **state)
 
 	/* Freshness: sp-ok fails; the route knows within seconds, the page
 	 * within a minute; a page served in between is never older than that. */
-	set_mode(f, 0, "fail");
+	rwt_fixture_mode(&f->fx, 0, "fail");
 	wait_route(f, T1, "sp-ok", "down");
 	t_down = rwt_mono_ms();
 	page = wait_page_state(f, "sp-ok", "down", STATUS_MAX_AGE_MS + 10000);
@@ -838,10 +629,7 @@ static void test_status_page(void **state)
 	assert_int_equal(count(page, "<span class=\"ongoing\">ongoing</span>"), 2);
 	free(page);
 
-	{
-		int status = rwt_stop_proc(&f->daemon, SIGTERM, 5000);
-		assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	}
+	rwt_daemon_stop(&f->d, 5000);
 	f->passed = true;
 }
 

@@ -17,7 +17,6 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -26,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rwtest.h"
@@ -39,27 +37,12 @@
 struct fx {
 	char dir[256];
 	char db[320], policy[320], config[320], log[320], rlog[320], hooklog[320];
-	pid_t daemon, receiver;
-	int out, rout;
-	char url[128];
+	const char *serve_args[5]; /* --policy, --config */
+	struct rwt_daemon d;
+	pid_t receiver;
+	int rout;
 	int port; /* the receiver's */
 };
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* A port that was free a moment ago. */
 static int free_port(void)
@@ -81,21 +64,24 @@ static int setup(void **state)
 	char cfg[600];
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-hooks-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	rwt_tmpdir(f->dir, sizeof(f->dir), "hooks");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->config, sizeof(f->config), "%s/config.json", f->dir);
 	snprintf(f->log, sizeof(f->log), "%s/daemon.log", f->dir);
 	snprintf(f->rlog, sizeof(f->rlog), "%s/receiver.log", f->dir);
 	snprintf(f->hooklog, sizeof(f->hooklog), "%s/hooks.jsonl", f->dir);
-	write_file(f->policy, "{\"version\": 1, \"flagging\": {\"probation_days\": 0}}\n");
+	rwt_write_file(f->policy, "{\"version\": 1, \"flagging\": {\"probation_days\": 0}}\n");
 	f->port = free_port();
 	snprintf(cfg, sizeof(cfg),
 	         "{\"allow_cidrs\": [\"127.0.0.0/8\"], \"webhooks\": [{\"url\": "
 	         "\"http://127.0.0.1:%d/hook\", \"secret\": \"" SECRET "\"}]}\n",
 	         f->port);
-	write_file(f->config, cfg);
+	rwt_write_file(f->config, cfg);
+	f->serve_args[0] = "--policy";
+	f->serve_args[1] = f->policy;
+	f->serve_args[2] = "--config";
+	f->serve_args[3] = f->config;
 	*state = f;
 	return 0;
 }
@@ -103,34 +89,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	rwt_stop_proc(&f->daemon, SIGKILL, 1000);
+	rwt_daemon_kill(&f->d, SIGKILL, 1000);
 	rwt_stop_proc(&f->receiver, SIGKILL, 1000);
-	if (f->out > 0)
-		close(f->out);
 	if (f->rout > 0)
 		close(f->rout);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
-}
-
-static void start_daemon(struct fx *f)
-{
-	const char *argv[] = {RW_BIN,     "serve",       "--db",     f->db,
-	                      "--policy", f->policy,     "--config", f->config,
-	                      "--listen", "127.0.0.1:0", NULL};
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	char line[256];
-
-	f->daemon = rwt_spawn(argv, f->log, &f->out);
-	for (;;) {
-		if (rwt_read_line(f->out, line, sizeof(line), deadline) < 0)
-			fail_msg("runwarden serve printed no \"listening on\" line (see %s)",
-			         f->log);
-		if (strncmp(line, "listening on http://", 20) == 0)
-			break;
-	}
-	snprintf(f->url, sizeof(f->url), "%s", line + 13);
 }
 
 static void start_receiver(struct fx *f, int fail_first)
@@ -150,29 +115,12 @@ static void start_receiver(struct fx *f, int fail_first)
 		fail_msg("the webhook receiver did not start (see %s)", f->rlog);
 }
 
-/* Runs `runwarden ARGS... NULL` against the test's database; requires exit 0. */
-static void cli(struct fx *f, ...)
-{
-	const char *argv[24];
-	size_t n = 0;
-	int fd, status;
-	pid_t pid;
-	va_list ap;
-
-	argv[n++] = RW_BIN;
-	va_start(ap, f);
-	while (n < 20 && (argv[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n++] = "--db";
-	argv[n++] = f->db;
-	argv[n] = NULL;
-	pid = rwt_spawn(argv, f->log, &fd);
-	if (rwt_reap_by(pid, rwt_mono_ms() + DEADLINE_MS, &status) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		fail_msg("runwarden %s %s failed (see %s)", argv[1], argv[2], f->log);
-	close(fd);
-}
+/* Runs `runwarden ARGS...` against the test's database; requires exit 0. */
+#define CLI(f, ...)                                                                                \
+	do {                                                                                       \
+		if (rwt_cli((f)->log, NULL, 0, __VA_ARGS__, "--db", (f)->db, NULL) != 0)           \
+			fail_msg("runwarden %s failed (see %s)", #__VA_ARGS__, (f)->log);          \
+	} while (0)
 
 static cJSON *get_json(struct fx *f, const char *path)
 {
@@ -180,7 +128,7 @@ static cJSON *get_json(struct fx *f, const char *path)
 	struct rwt_resp r;
 	cJSON *d;
 
-	snprintf(url, sizeof(url), "%s%s", f->url, path);
+	snprintf(url, sizeof(url), "%s%s", f->d.url, path);
 	rwt_http("GET", url, NULL, NULL, 0, &r);
 	if (r.status != 200)
 		fail_msg("GET %s: HTTP %ld", path, r.status);
@@ -252,13 +200,13 @@ static void test_retries_order_signature(void **state)
 	bool ok;
 
 	start_receiver(f, 3);
-	start_daemon(f);
-	cli(f, "operator", "add", "acme", "--email", "a@b.c", NULL);
-	cli(f, "runner", "add", "--operator", "acme", "--name", "r1", "--target", T1, "--url",
-	    "http://r1.example.org/", NULL);
-	cli(f, "runner", "add", "--operator", "acme", "--name", "r2", "--target", T1, "--url",
-	    "http://r2.example.org/", NULL);
-	cli(f, "runner", "retire", "r2", NULL);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
+	CLI(f, "operator", "add", "acme", "--email", "a@b.c");
+	CLI(f, "runner", "add", "--operator", "acme", "--name", "r1", "--target", T1, "--url",
+	    "http://r1.example.org/");
+	CLI(f, "runner", "add", "--operator", "acme", "--name", "r2", "--target", T1, "--url",
+	    "http://r2.example.org/");
+	CLI(f, "runner", "retire", "r2");
 	/* Every event written so far is delivered, after 3 failures (backoff 1,
 	 * 2, 4 s), in order, each signed. */
 	deadline = rwt_mono_ms() + DEADLINE_MS;
@@ -284,14 +232,14 @@ static void test_retries_order_signature(void **state)
 		struct rwt_resp r;
 		int64_t t0 = rwt_mono_ms();
 		snprintf(path, sizeof(path), "/v1/events?after=%" PRId64 "&wait=2", want[nw - 1]);
-		snprintf(url, sizeof(url), "%s%s", f->url, path);
+		snprintf(url, sizeof(url), "%s%s", f->d.url, path);
 		rwt_http("GET", url, NULL, NULL, 0, &r);
 		assert_int_equal(r.status, 200);
 		assert_non_null(strstr(r.body, "\"events\":[]"));
 		assert_true(rwt_mono_ms() - t0 >= 1900);
 		rwt_resp_free(&r);
 	}
-	rwt_stop_proc(&f->daemon, SIGTERM, 10000);
+	rwt_daemon_kill(&f->d, SIGTERM, 10000);
 }
 
 static void test_crash_before_delivery(void **state)
@@ -303,10 +251,10 @@ static void test_crash_before_delivery(void **state)
 	bool ok;
 
 	/* No receiver yet: the delivery fails and waits for its retry. */
-	start_daemon(f);
-	cli(f, "operator", "add", "acme", "--email", "a@b.c", NULL);
-	cli(f, "runner", "add", "--operator", "acme", "--name", "r1", "--target", T1, "--url",
-	    "http://r1.example.org/", NULL);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
+	CLI(f, "operator", "add", "acme", "--email", "a@b.c");
+	CLI(f, "runner", "add", "--operator", "acme", "--name", "r1", "--target", T1, "--url",
+	    "http://r1.example.org/");
 	deadline = rwt_mono_ms() + DEADLINE_MS;
 	while ((nw = feed_ids(f, want, 64)) < 1) {
 		if (rwt_mono_ms() > deadline)
@@ -314,12 +262,10 @@ static void test_crash_before_delivery(void **state)
 		rwt_sleep_ms(100);
 	}
 	rwt_sleep_ms(600); /* at least one attempt, refused */
-	rwt_stop_proc(&f->daemon, SIGKILL, 1000);
-	close(f->out);
-	f->out = -1;
+	rwt_daemon_kill(&f->d, SIGKILL, 1000);
 
 	start_receiver(f, 0);
-	start_daemon(f);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
 	deadline = rwt_mono_ms() + DEADLINE_MS;
 	for (;;) {
 		ng = delivered(f, got, 64, &failures, &ok);
@@ -332,7 +278,7 @@ static void test_crash_before_delivery(void **state)
 	assert_true(ok);
 	for (size_t i = 0; i < nw; i++)
 		assert_int_equal(got[i], want[i]);
-	rwt_stop_proc(&f->daemon, SIGTERM, 10000);
+	rwt_daemon_kill(&f->d, SIGTERM, 10000);
 	{
 		/* The database survived the SIGKILL whole. */
 		sqlite3 *db;

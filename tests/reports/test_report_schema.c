@@ -33,7 +33,7 @@ static cJSON *load_schema(void)
 	cJSON *schema;
 
 	snprintf(path, sizeof(path), "%s/contrib/schema/report.schema.json", RW_SOURCE_DIR);
-	text = rfx_slurp(path, NULL);
+	text = rwt_slurp(path, NULL);
 	assert_non_null(text);
 	schema = cJSON_Parse(text);
 	free(text);
@@ -141,7 +141,7 @@ static void test_golden_json_validates(void **state)
 		cJSON *doc, *runner;
 
 		snprintf(path, sizeof(path), "%s/tests/reports/golden/%s", RW_SOURCE_DIR, names[i]);
-		text = rfx_slurp(path, NULL);
+		text = rwt_slurp(path, NULL);
 		assert_non_null(text);
 		doc = cJSON_Parse(text);
 		free(text);

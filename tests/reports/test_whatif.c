@@ -26,13 +26,10 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,34 +40,20 @@
 #include "reports/month.h"
 #include "reports/whatif.h"
 #include "reports/whatif_render.h"
+#include "rwtest.h"
 
-#define MAX_ARGS 32
-#define OUT_MAX  (64 * 1024)
-#define MIN      ((int64_t)60 * 1000)
-#define HOUR     (60 * MIN)
-#define DAY      (24 * HOUR)
+#define MIN  ((int64_t)60 * 1000)
+#define HOUR (60 * MIN)
+#define DAY  (24 * HOUR)
 
 #define T_RISCV "riscv64gc-unknown-linux-gnu"
 
 struct fx {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[320];
+	struct rwt_opts run; /* programs run in dir */
 	struct store *st;
 };
-
-struct res {
-	int code; /* exit status, or -1 when killed by a signal */
-	char out[OUT_MAX];
-	char err[OUT_MAX];
-};
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -79,12 +62,9 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-whatif-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "test-whatif");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	f->run.dir = f->dir;
 	if (store_open(&f->st, f->db, STORE_CREATE, err, sizeof(err)) != 0) {
 		print_error("store_open: %s\n", err);
 		free(f);
@@ -99,7 +79,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }
@@ -171,13 +151,8 @@ static void record_policy(struct store *st, const char *body, int64_t at_ms, cha
 static void write_file(const struct fx *f, const char *name, const char *text, char *path,
                        size_t pathlen)
 {
-	FILE *fp;
-
 	snprintf(path, pathlen, "%s/%s", f->dir, name);
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
-	assert_int_equal(fclose(fp), 0);
+	rwt_write_file(path, text);
 }
 
 static int64_t month_start(int y, unsigned m)
@@ -577,64 +552,22 @@ static void test_month_parse(void **state)
 
 /* ---- the CLI --------------------------------------------------------------- */
 
-/* Runs @p bin with @p args (NULL-terminated, without argv[0]) in the test's
- * directory, with no $RUNWARDEN_DB, capturing stdout and stderr. */
-static void runv(const struct fx *f, struct res *r, const char *bin, const char *const *args)
+/* Runs the program and arguments given in the test's directory (the
+ * harness leaves $RUNWARDEN_DB unset), capturing stdout and stderr. */
+#define RUN(f, r, ...) RWT_RUN((r), &(f)->run, __VA_ARGS__)
+
+static struct rwt_res *new_res(void)
 {
-	char out_path[128], err_path[128];
-	const char *argv[MAX_ARGS + 2];
-	size_t n = 0;
-	pid_t pid;
-	int status = 0;
-
-	argv[n++] = bin;
-	for (; args[n - 1] && n <= MAX_ARGS; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	snprintf(out_path, sizeof(out_path), "%s/.stdout", f->dir);
-	snprintf(err_path, sizeof(err_path), "%s/.stderr", f->dir);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || e < 0 || chdir(f->dir) != 0)
-			_exit(127);
-		dup2(o, 1);
-		dup2(e, 2);
-		unsetenv("RUNWARDEN_DB");
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	for (int k = 0; k < 2; k++) {
-		FILE *fp = fopen(k ? err_path : out_path, "rb");
-		char *buf = k ? r->err : r->out;
-		size_t got = fp ? fread(buf, 1, OUT_MAX - 1, fp) : 0;
-
-		buf[got] = '\0';
-		if (fp)
-			fclose(fp);
-	}
-	unlink(out_path);
-	unlink(err_path);
-}
-
-#define RUN(f, r, bin, ...)                                                                        \
-	do {                                                                                       \
-		const char *const args_[] = {__VA_ARGS__, NULL};                                   \
-		runv((f), (r), (bin), args_);                                                      \
-	} while (0)
-
-static struct res *new_res(void)
-{
-	struct res *r = malloc(sizeof(*r));
+	struct rwt_res *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	return r;
+}
+
+static void free_res(struct rwt_res *r)
+{
+	rwt_res_free(r);
+	free(r);
 }
 
 static int count_lines(const char *s)
@@ -647,7 +580,7 @@ static int count_lines(const char *s)
 }
 
 /* Exit @p code, exactly one line on stderr, and that line names @p field. */
-static int one_line_error(const struct res *r, int code, const char *what, const char *field)
+static int one_line_error(const struct rwt_res *r, int code, const char *what, const char *field)
 {
 	size_t len = strlen(r->err);
 
@@ -693,7 +626,7 @@ static void seed_last_month(struct fx *f, char month[8], char sha[65])
 static void test_cli_exec_path(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char month[8], sha[65], new_sha[65], path[256];
 	const char *row;
 	cJSON *doc, *runners, *r0, *r1;
@@ -797,13 +730,13 @@ static void test_cli_exec_path(void **state)
 	assert_int_equal(before.st_size, after.st_size);
 	assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
 	assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
-	free(r);
+	free_res(r);
 }
 
 static void test_cli_bad_inputs(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char month[8], sha[65], path[256], future[8], nodb[192];
 	int64_t cs, ce;
 
@@ -856,14 +789,14 @@ static void test_cli_bad_inputs(void **state)
 	assert_non_null(strstr(r->out, "whatif NEW.json"));
 	RUN(f, r, RW_REPORT_BIN, "yearly", "--month", month);
 	assert_int_equal(one_line_error(r, 2, "unknown report", "yearly"), 0);
-	free(r);
+	free_res(r);
 }
 
 /* A runwarden with no runwarden-report beside it says so and exits 1. */
 static void test_cli_report_missing(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char bin[128], buf[65536];
 	FILE *in, *out;
 	size_t n;
@@ -882,7 +815,7 @@ static void test_cli_report_missing(void **state)
 	RUN(f, r, bin, "policy", "whatif", "new.json", "--db", f->db);
 	assert_int_equal(one_line_error(r, 1, "no report binary", "runwarden-report"), 0);
 	assert_non_null(strstr(r->err, f->dir));
-	free(r);
+	free_res(r);
 }
 
 int main(void)

@@ -25,9 +25,10 @@
 #include "monitor/intake/auth.h"
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
+#include "rwtest.h"
 
 struct fx {
-	char dir[64], db[96];
+	char dir[256], db[320];
 	struct store *st;
 	int64_t op, r1, r2;
 };
@@ -41,8 +42,7 @@ static int setup(void **state)
 	char err[256];
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-inc-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	rwt_tmpdir(f->dir, sizeof(f->dir), "inc");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
 	assert_int_equal(store_open(&f->st, f->db, STORE_CREATE, err, sizeof(err)), 0);
 	assert_int_equal(store_operator_add(f->st, "acme", "a@b.c", h, 1, &f->op), 0);
@@ -65,11 +65,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }

@@ -18,45 +18,29 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "monitor/intake/runner_spec.h"
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
+#include "rwtest.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS     64
-#define OUT_MAX      (256 * 1024)
 
 #define T_RISCV  "riscv64gc-unknown-linux-gnu"
 #define T_S390X  "s390x-unknown-linux-gnu"
 #define GOOD_URL "https://runner.example.org/health"
 
 struct fx {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[320];
+	struct rwt_opts run; /* runwarden runs in dir */
 };
-
-struct res {
-	int code; /* exit status, or -1 when killed by a signal */
-	char out[OUT_MAX];
-	char err[OUT_MAX];
-};
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -64,12 +48,9 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-cli-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "test-cli");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	f->run.dir = f->dir;
 	*state = f;
 	return 0;
 }
@@ -78,7 +59,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }
@@ -88,72 +69,15 @@ static void path_in(const struct fx *f, const char *name, char *out, size_t outl
 	snprintf(out, outlen, "%s/%s", f->dir, name);
 }
 
-static void slurp(const char *path, char *buf, size_t cap)
+/* Runs RW_BIN with the arguments given in the test's directory (the
+ * harness leaves $RUNWARDEN_DB unset), capturing stdout and stderr. */
+#define RUN(f, r, ...) RWT_RUN((r), &(f)->run, RW_BIN, __VA_ARGS__)
+
+static void free_res(struct rwt_res *r)
 {
-	FILE *fp = fopen(path, "rb");
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (!fp)
-		return;
-	n = fread(buf, 1, cap - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
+	rwt_res_free(r);
+	free(r);
 }
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-/* Runs RW_BIN with @p argv (NULL-terminated, without argv[0]) in the test's
- * directory, with no $RUNWARDEN_DB, capturing stdout and stderr. */
-static void runv(const struct fx *f, struct res *r, const char *const *args)
-{
-	char out_path[128], err_path[128];
-	const char *argv[MAX_ARGS + 2];
-	size_t n = 0;
-	pid_t pid;
-	int status = 0;
-
-	argv[n++] = RW_BIN;
-	for (; args[n - 1] && n <= MAX_ARGS; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	path_in(f, ".stdout", out_path, sizeof(out_path));
-	path_in(f, ".stderr", err_path, sizeof(err_path));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || e < 0 || chdir(f->dir) != 0)
-			_exit(127);
-		dup2(o, 1);
-		dup2(e, 2);
-		unsetenv("RUNWARDEN_DB");
-		execv(RW_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	slurp(out_path, r->out, sizeof(r->out));
-	slurp(err_path, r->err, sizeof(r->err));
-	unlink(out_path);
-	unlink(err_path);
-}
-
-#define RUN(f, r, ...)                                                                             \
-	do {                                                                                       \
-		const char *const args_[] = {__VA_ARGS__, NULL};                                   \
-		runv((f), (r), args_);                                                             \
-	} while (0)
 
 static int count_lines(const char *s)
 {
@@ -165,7 +89,7 @@ static int count_lines(const char *s)
 }
 
 /* Exit 2, exactly one line on stderr, and that line names @p field. */
-static int usage_error_names(const struct res *r, const char *what, const char *field)
+static int usage_error_names(const struct rwt_res *r, const char *what, const char *field)
 {
 	size_t len = strlen(r->err);
 
@@ -180,7 +104,7 @@ static int usage_error_names(const struct res *r, const char *what, const char *
 /* The names that `runner list --json` shows, joined by ','. */
 static void runner_names(const struct fx *f, char *out, size_t outlen)
 {
-	struct res *r = malloc(sizeof(*r));
+	struct rwt_res *r = calloc(1, sizeof(*r));
 	cJSON *doc, *e;
 	size_t j = 0;
 
@@ -199,12 +123,12 @@ static void runner_names(const struct fx *f, char *out, size_t outlen)
 		j += (size_t)snprintf(out + j, outlen - j, "%s%s", j ? "," : "", nm->valuestring);
 	}
 	cJSON_Delete(doc);
-	free(r);
+	free_res(r);
 }
 
 static void operator_names(const struct fx *f, char *out, size_t outlen)
 {
-	struct res *r = malloc(sizeof(*r));
+	struct rwt_res *r = calloc(1, sizeof(*r));
 	cJSON *doc, *e;
 	size_t j = 0;
 
@@ -221,12 +145,12 @@ static void operator_names(const struct fx *f, char *out, size_t outlen)
 		j += (size_t)snprintf(out + j, outlen - j, "%s%s", j ? "," : "", nm->valuestring);
 	}
 	cJSON_Delete(doc);
-	free(r);
+	free_res(r);
 }
 
-static struct res *new_res(void)
+static struct rwt_res *new_res(void)
 {
-	struct res *r = malloc(sizeof(*r));
+	struct rwt_res *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	return r;
@@ -235,7 +159,7 @@ static struct res *new_res(void)
 /* An operator "acme" and a runner "r1". */
 static void seed(const struct fx *f)
 {
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 
 	RUN(f, r, "operator", "add", "acme", "--email", "ops@acme.example", "--db", f->db);
 	assert_int_equal(r->code, 0);
@@ -244,7 +168,7 @@ static void seed(const struct fx *f)
 	if (r->code != 0)
 		print_error("%s", r->err);
 	assert_int_equal(r->code, 0);
-	free(r);
+	free_res(r);
 }
 
 /* ---- operator add -------------------------------------------------------- */
@@ -252,7 +176,7 @@ static void seed(const struct fx *f)
 static void test_operator_add(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char names[256], default_db[192];
 	const char *tok;
 	int bad = 0;
@@ -300,7 +224,7 @@ static void test_operator_add(void **state)
 	assert_int_equal(bad, 0);
 	operator_names(f, names, sizeof(names));
 	assert_string_equal(names, "acme");
-	free(r);
+	free_res(r);
 }
 
 /* ---- runner add ---------------------------------------------------------- */
@@ -308,7 +232,7 @@ static void test_operator_add(void **state)
 static void test_runner_add_refusals(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char names[512];
 	int bad = 0;
 
@@ -376,10 +300,10 @@ static void test_runner_add_refusals(void **state)
 
 	/* Seventeen targets. */
 	{
-		const char *args[MAX_ARGS] = {"runner", "add", "--operator", "acme",
-		                              "--name", "r2",  "--url",      GOOD_URL};
+		const char *args[MAX_ARGS] = {RW_BIN,   "runner", "add",   "--operator", "acme",
+		                              "--name", "r2",     "--url", GOOD_URL};
 		char tgt[17][40];
-		size_t n = 8;
+		size_t n = 9;
 		for (int i = 0; i < 17; i++) {
 			snprintf(tgt[i], sizeof(tgt[i]), "arch%d-unknown-linux-gnu", i);
 			args[n++] = "--target";
@@ -388,19 +312,19 @@ static void test_runner_add_refusals(void **state)
 		args[n++] = "--db";
 		args[n++] = f->db;
 		args[n] = NULL;
-		runv(f, r, args);
+		rwt_run(r, &f->run, args);
 		bad += usage_error_names(r, "17 targets", "target");
 	}
 	assert_int_equal(bad, 0);
 	runner_names(f, names, sizeof(names));
 	assert_string_equal(names, "r1");
-	free(r);
+	free_res(r);
 }
 
 static void test_runner_add_good(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	const cJSON *t;
 	cJSON *doc;
 
@@ -449,7 +373,7 @@ static void test_runner_add_good(void **state)
 	assert_non_null(strstr(r->out, "\"r2\""));
 	RUN(f, r, "runner", "show", "nobody", "--db", f->db);
 	assert_int_equal(usage_error_names(r, "show unknown", "nobody"), 0);
-	free(r);
+	free_res(r);
 }
 
 /* ---- runner import ------------------------------------------------------- */
@@ -461,16 +385,16 @@ static void test_runner_add_good(void **state)
 static void test_import_bad_entry(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char file[192], names[512];
 
 	seed(f);
 	path_in(f, "import.json", file, sizeof(file));
 
 	/* One bad URL among good entries: entry 1, field url; nothing written. */
-	write_file(file,
-	           "[\n " ENTRY("i0", GOOD_URL) ",\n " ENTRY(
-	                   "i1", "ftp://x.example.org/") ",\n " ENTRY("i2", GOOD_URL) "\n]\n");
+	rwt_write_file(file,
+	               "[\n " ENTRY("i0", GOOD_URL) ",\n " ENTRY(
+	                       "i1", "ftp://x.example.org/") ",\n " ENTRY("i2", GOOD_URL) "\n]\n");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
 	assert_non_null(strstr(r->err, "entry 1: url"));
@@ -481,22 +405,23 @@ static void test_import_bad_entry(void **state)
 	assert_string_equal(names, "r1");
 
 	/* The bad one last, and of every kind: each entry reported. */
-	write_file(file,
-	           "[" ENTRY("i0",
-	                     GOOD_URL) ","
-	                               "{\"operator\": \"acme\", \"name\": \"i1\", \"targets\": "
-	                               "\"" T_RISCV "\", \"url\": \"" GOOD_URL "\"},"
-	                               "{\"operator\": \"acme\", \"name\": \"i2\", \"targets\": "
-	                               "[\"Bad\"], \"url\": \"" GOOD_URL "\"},"
-	                               "{\"operator\": \"ghost\", \"name\": \"i3\", \"targets\": "
-	                               "[\"" T_RISCV "\"], \"url\": \"" GOOD_URL "\"},"
-	                               "{\"name\": \"i4\", \"targets\": [\"" T_RISCV
-	                               "\"], \"url\": \"" GOOD_URL "\"},"
-	                               "42," ENTRY("r1", GOOD_URL) "," ENTRY(
-	                                       "i0", GOOD_URL) ","
-	                                                       "{\"operator\": \"acme\", \"name\": "
-	                                                       "\"i8\", \"targets\": [\"" T_RISCV
-	                                                       "\"], \"url\": 7}]");
+	rwt_write_file(
+	        file,
+	        "[" ENTRY("i0",
+	                  GOOD_URL) ","
+	                            "{\"operator\": \"acme\", \"name\": \"i1\", \"targets\": "
+	                            "\"" T_RISCV "\", \"url\": \"" GOOD_URL "\"},"
+	                            "{\"operator\": \"acme\", \"name\": \"i2\", \"targets\": "
+	                            "[\"Bad\"], \"url\": \"" GOOD_URL "\"},"
+	                            "{\"operator\": \"ghost\", \"name\": \"i3\", \"targets\": "
+	                            "[\"" T_RISCV "\"], \"url\": \"" GOOD_URL "\"},"
+	                            "{\"name\": \"i4\", \"targets\": [\"" T_RISCV
+	                            "\"], \"url\": \"" GOOD_URL "\"},"
+	                            "42," ENTRY("r1", GOOD_URL) "," ENTRY(
+	                                    "i0", GOOD_URL) ","
+	                                                    "{\"operator\": \"acme\", \"name\": "
+	                                                    "\"i8\", \"targets\": [\"" T_RISCV
+	                                                    "\"], \"url\": 7}]");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
 	assert_non_null(strstr(r->err, "entry 1: targets"));
@@ -512,10 +437,10 @@ static void test_import_bad_entry(void **state)
 	assert_string_equal(names, "r1");
 
 	/* Not an array; not JSON; no file. */
-	write_file(file, ENTRY("i0", GOOD_URL));
+	rwt_write_file(file, ENTRY("i0", GOOD_URL));
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(usage_error_names(r, "object", "array"), 0);
-	write_file(file, "[{");
+	rwt_write_file(file, "[{");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
 	path_in(f, "missing.json", file, sizeof(file));
@@ -523,18 +448,18 @@ static void test_import_bad_entry(void **state)
 	assert_int_equal(r->code, 2);
 	runner_names(f, names, sizeof(names));
 	assert_string_equal(names, "r1");
-	free(r);
+	free_res(r);
 }
 
 static void test_import_good(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char file[192], names[512];
 
 	seed(f);
 	path_in(f, "import.json", file, sizeof(file));
-	write_file(
+	rwt_write_file(
 	        file,
 	        "[\n " ENTRY("i0", GOOD_URL) ",\n " ENTRY(
 	                "i1", "http://b.example.org:81/") ",\n {\"operator\": \"acme\", \"name\": "
@@ -562,10 +487,10 @@ static void test_import_good(void **state)
 	assert_string_equal(names, "r1,i0,i1,i2");
 
 	/* An empty array imports nothing, successfully. */
-	write_file(file, "[]");
+	rwt_write_file(file, "[]");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 0);
-	free(r);
+	free_res(r);
 }
 
 /* ---- approve, retire ----------------------------------------------------- */
@@ -573,7 +498,7 @@ static void test_import_good(void **state)
 static void test_status_changes(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	int bad = 0;
 
 	seed(f);
@@ -603,7 +528,7 @@ static void test_status_changes(void **state)
 	RUN(f, r, "runner", "retire", "r1", "--db", other);
 	assert_int_equal(r->code, 1);
 	assert_int_equal(access(other, F_OK), -1);
-	free(r);
+	free_res(r);
 }
 
 /* ---- --help -------------------------------------------------------------- */
@@ -613,7 +538,7 @@ static void test_help(void **state)
 	static const char *const cmds[] = {"operator", "runner", "route",
 	                                   "policy",   "backup", "serve"};
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	int bad = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(cmds); i++) {
@@ -631,7 +556,7 @@ static void test_help(void **state)
 	RUN(f, r, "runner", "frobnicate", "--db", f->db);
 	bad += r->code != 2 || strstr(r->err, "usage:") == NULL;
 	assert_int_equal(bad, 0);
-	free(r);
+	free_res(r);
 }
 
 /* ---- backup -------------------------------------------------------------- */
@@ -639,17 +564,19 @@ static void test_help(void **state)
 static void test_backup(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	struct store *st = NULL;
-	char dest[192], text[64], err[512];
+	char dest[192], *text, err[512];
 
 	seed(f);
 	path_in(f, "existing.txt", dest, sizeof(dest));
-	write_file(dest, "keep me\n");
+	rwt_write_file(dest, "keep me\n");
 	RUN(f, r, "backup", dest, "--db", f->db);
 	assert_int_equal(usage_error_names(r, "backup to existing", dest), 0);
-	slurp(dest, text, sizeof(text));
+	text = rwt_slurp(dest, NULL);
+	assert_non_null(text);
 	assert_string_equal(text, "keep me\n");
+	free(text);
 
 	path_in(f, "copy.db", dest, sizeof(dest));
 	RUN(f, r, "backup", dest, "--db", f->db);
@@ -668,7 +595,7 @@ static void test_backup(void **state)
 	assert_int_equal(r->code, 2);
 	RUN(f, r, "backup", "--db", f->db);
 	assert_int_equal(r->code, 2);
-	free(r);
+	free_res(r);
 }
 
 /* ---- policy check -------------------------------------------------------- */
@@ -676,22 +603,22 @@ static void test_backup(void **state)
 static void test_policy_check(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char file[192], want[256];
 
 	path_in(f, "policy.json", file, sizeof(file));
-	write_file(file, "{\n  \"version\": 1,\n  \"uptime_floor\": 1.5\n}\n");
+	rwt_write_file(file, "{\n  \"version\": 1,\n  \"uptime_floor\": 1.5\n}\n");
 	RUN(f, r, "policy", "check", file);
 	snprintf(want, sizeof(want), "%s:3: uptime_floor", file);
 	assert_int_equal(usage_error_names(r, "policy floor", want), 0);
 	assert_string_equal(r->out, "");
 
-	write_file(file, "{\n  \"version\": 1,\n\n  oops\n}\n");
+	rwt_write_file(file, "{\n  \"version\": 1,\n\n  oops\n}\n");
 	RUN(f, r, "policy", "check", file);
 	snprintf(want, sizeof(want), "%s:4:", file);
 	assert_int_equal(usage_error_names(r, "policy syntax", want), 0);
 
-	write_file(file, "{\n  \"version\": 1,\n  \"uptime_floor\": 0.95\n}\n");
+	rwt_write_file(file, "{\n  \"version\": 1,\n  \"uptime_floor\": 0.95\n}\n");
 	RUN(f, r, "policy", "check", file);
 	if (r->code != 0)
 		print_error("%s", r->err);
@@ -703,7 +630,7 @@ static void test_policy_check(void **state)
 	assert_int_equal(usage_error_names(r, "policy missing", file), 0);
 	RUN(f, r, "policy", "frob", file);
 	assert_int_equal(r->code, 2);
-	free(r);
+	free_res(r);
 }
 
 /* ---- runner_spec.h as pure functions ------------------------------------ */

@@ -22,25 +22,21 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "monitor/core/clock.h"
 #include "monitor/intake/maintenance_spec.h"
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
+#include "rwtest.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_ARGS     64
-#define OUT_MAX      (64 * 1024)
 #define HOUR         ((int64_t)3600 * 1000)
 #define DAY          (24 * HOUR)
 
@@ -51,24 +47,11 @@
 #define GOOD_URL "https://runner.example.org/health"
 
 struct fx {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[320];
+	struct rwt_opts run; /* runwarden runs in dir */
 	struct store *st;
 };
-
-struct res {
-	int code; /* exit status, or -1 when killed by a signal */
-	char out[OUT_MAX];
-	char err[OUT_MAX];
-};
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -76,12 +59,9 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-maint-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "test-maint");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	f->run.dir = f->dir;
 	*state = f;
 	return 0;
 }
@@ -91,7 +71,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }
@@ -499,61 +479,19 @@ static void test_spec(void **state)
 
 /* ---- the CLI -------------------------------------------------------------- */
 
-/* Runs RW_BIN with @p args (NULL-terminated, without argv[0]) in the test's
- * directory, with no $RUNWARDEN_DB, capturing stdout and stderr. */
-static void runv(const struct fx *f, struct res *r, const char *const *args)
+/* Runs RW_BIN with the arguments given in the test's directory (the
+ * harness leaves $RUNWARDEN_DB unset), capturing stdout and stderr. */
+#define RUN(f, r, ...) RWT_RUN((r), &(f)->run, RW_BIN, __VA_ARGS__)
+
+static void free_res(struct rwt_res *r)
 {
-	char out_path[128], err_path[128];
-	const char *argv[MAX_ARGS + 2];
-	size_t n = 0;
-	pid_t pid;
-	int status = 0;
-
-	argv[n++] = RW_BIN;
-	for (; args[n - 1] && n <= MAX_ARGS; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	snprintf(out_path, sizeof(out_path), "%s/.stdout", f->dir);
-	snprintf(err_path, sizeof(err_path), "%s/.stderr", f->dir);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || e < 0 || chdir(f->dir) != 0)
-			_exit(127);
-		dup2(o, 1);
-		dup2(e, 2);
-		unsetenv("RUNWARDEN_DB");
-		execv(RW_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	for (int k = 0; k < 2; k++) {
-		FILE *fp = fopen(k ? err_path : out_path, "rb");
-		char *buf = k ? r->err : r->out;
-		size_t got = fp ? fread(buf, 1, OUT_MAX - 1, fp) : 0;
-
-		buf[got] = '\0';
-		if (fp)
-			fclose(fp);
-	}
-	unlink(out_path);
-	unlink(err_path);
+	rwt_res_free(r);
+	free(r);
 }
 
-#define RUN(f, r, ...)                                                                             \
-	do {                                                                                       \
-		const char *const args_[] = {__VA_ARGS__, NULL};                                   \
-		runv((f), (r), args_);                                                             \
-	} while (0)
-
-static struct res *new_res(void)
+static struct rwt_res *new_res(void)
 {
-	struct res *r = malloc(sizeof(*r));
+	struct rwt_res *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	return r;
@@ -569,7 +507,7 @@ static int count_lines(const char *s)
 }
 
 /* Exit 2, exactly one line on stderr, and that line names @p field. */
-static int usage_error_names(const struct res *r, const char *what, const char *field)
+static int usage_error_names(const struct rwt_res *r, const char *what, const char *field)
 {
 	size_t len = strlen(r->err);
 
@@ -584,7 +522,7 @@ static int usage_error_names(const struct res *r, const char *what, const char *
 /* An operator "acme", runners "r1" (id 1) and "r2" (id 2, retired). */
 static void seed(const struct fx *f)
 {
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 
 	RUN(f, r, "operator", "add", "acme", "--email", "ops@acme.example", "--db", f->db);
 	assert_int_equal(r->code, 0);
@@ -596,7 +534,7 @@ static void seed(const struct fx *f)
 	assert_int_equal(r->code, 0);
 	RUN(f, r, "runner", "retire", "r2", "--db", f->db);
 	assert_int_equal(r->code, 0);
-	free(r);
+	free_res(r);
 }
 
 /* @p ms from the wall clock now, rounded to the second, as RFC 3339. */
@@ -608,7 +546,7 @@ static void time_from_now(int64_t ms, char out[40])
 /* The `list --json` output parsed; fails the test unless it is an array. */
 static cJSON *list_json(const struct fx *f, const char *runner)
 {
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	cJSON *doc;
 
 	if (runner)
@@ -619,7 +557,7 @@ static cJSON *list_json(const struct fx *f, const char *runner)
 		print_error("maintenance list: exit %d: %s\n", r->code, r->err);
 	assert_int_equal(r->code, 0);
 	doc = cJSON_Parse(r->out);
-	free(r);
+	free_res(r);
 	assert_true(cJSON_IsArray(doc));
 	return doc;
 }
@@ -635,12 +573,11 @@ static const char *json_str(const cJSON *o, const char *key)
 static void test_cli_add_and_list(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char from[40], to[40], from1[40], to1[40], policy[192];
 	long long id1 = 0, id2 = 0, id3 = 0;
 	int64_t ms;
 	cJSON *doc, *e;
-	FILE *fp;
 
 	seed(f);
 
@@ -672,11 +609,8 @@ static void test_cli_add_and_list(void **state)
 	/* A policy without notice, and its cap. Even then, the part of a window
 	 * before its declaration counts as what the probes see (account.h). */
 	snprintf(policy, sizeof(policy), "%s/policy.json", f->dir);
-	fp = fopen(policy, "w");
-	assert_non_null(fp);
-	fputs("{\"version\": 1, \"maintenance\": {\"min_notice_h\": 0, \"max_h_per_month\": 3}}\n",
-	      fp);
-	fclose(fp);
+	rwt_write_file(policy, "{\"version\": 1, \"maintenance\": {\"min_notice_h\": 0, "
+	                       "\"max_h_per_month\": 3}}\n");
 	time_from_now(-HOUR, from);
 	time_from_now(HOUR, to);
 	RUN(f, r, "maintenance", "add", "r1", "--from", from, "--to", to, "--reason", "now",
@@ -727,20 +661,19 @@ static void test_cli_add_and_list(void **state)
 	assert_int_equal(r->code, 0);
 	assert_int_equal(count_lines(r->out), 5);
 	assert_non_null(strstr(r->out, "disk swap"));
-	free(r);
+	free_res(r);
 }
 
 static void test_cli_add_refusals(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	char from[40], to[40], past1[40], past2[40], far[40], reason_big[520], policy[192];
 	char err[512];
 	int64_t gen_before = 0, gen_after = 0, from_ms = 0;
 	size_t n = 0;
 	int bad = 0;
 	struct store_maintenance *ms;
-	FILE *fp;
 
 	seed(f);
 	time_from_now(48 * HOUR, from);
@@ -751,10 +684,7 @@ static void test_cli_add_refusals(void **state)
 	memset(reason_big, 'x', 501);
 	reason_big[501] = '\0';
 	snprintf(policy, sizeof(policy), "%s/bad-policy.json", f->dir);
-	fp = fopen(policy, "w");
-	assert_non_null(fp);
-	fputs("{\"version\": 1,\n \"maintenance\": {\"min_notice_h\": -1}}\n", fp);
-	fclose(fp);
+	rwt_write_file(policy, "{\"version\": 1,\n \"maintenance\": {\"min_notice_h\": -1}}\n");
 
 	assert_int_equal(store_open(&f->st, f->db, 0, err, sizeof(err)), 0);
 	assert_int_equal(store_registry_gen(f->st, &gen_before), 0);
@@ -801,6 +731,7 @@ static void test_cli_add_refusals(void **state)
 	 : strcmp((s), "POLICY") == 0 ? policy                                                     \
 	                              : (s))
 
+		args[k++] = RW_BIN;
 		args[k++] = "maintenance";
 		args[k++] = "add";
 		args[k++] = cases[i].runner;
@@ -824,7 +755,7 @@ static void test_cli_add_refusals(void **state)
 		args[k++] = f->db;
 		args[k] = NULL;
 #undef SUBST
-		runv(f, r, args);
+		rwt_run(r, &f->run, args);
 		snprintf(what, sizeof(what), "case %zu (%s)", i, cases[i].field);
 		bad += usage_error_names(r, what, cases[i].field);
 		if (r->out[0]) {
@@ -855,13 +786,13 @@ static void test_cli_add_refusals(void **state)
 	if (r->code != 0)
 		print_error("%s", r->err);
 	assert_int_equal(r->code, 0);
-	free(r);
+	free_res(r);
 }
 
 static void test_cli_remove(void **state)
 {
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	struct store_maintenance m;
 	char err[512], idbuf[3][24];
 	int64_t now = clock_wall_ms(), ids[3] = {0, 0, 0}, gen = 0, gen2 = 0;
@@ -939,14 +870,14 @@ static void test_cli_remove(void **state)
 	e = cJSON_GetArrayItem(doc, 2);
 	assert_string_equal(json_str(e, "status"), "cancelled");
 	cJSON_Delete(doc);
-	free(r);
+	free_res(r);
 }
 
 static void test_cli_help(void **state)
 {
 	static const char *const subs[] = {"add", "list", "remove"};
 	struct fx *f = *state;
-	struct res *r = new_res();
+	struct rwt_res *r = new_res();
 	int bad = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(subs); i++) {
@@ -967,7 +898,7 @@ static void test_cli_help(void **state)
 	RUN(f, r, "maintenance", "--db", f->db);
 	bad += r->code != 2;
 	assert_int_equal(bad, 0);
-	free(r);
+	free_res(r);
 }
 
 int main(void)

@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +28,14 @@
 
 #include "monitor/fleet/blind.h"
 #include "policy/base/rw_error.h"
+#include "rwtest.h"
 
 #define N_RUNNERS 8
 #define IV        10000           /* the policy's interval in these tests, ms */
 #define T         1000000000000LL /* a time well after every runner's start */
 
 struct fx {
-	char dir[64], db[128];
+	char dir[256], db[320];
 	uv_loop_t loop;
 	struct writer *w;
 	int stopped;
@@ -45,14 +45,6 @@ struct fx {
 	struct blind b;
 	struct runner *r[N_RUNNERS];
 };
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void add_runners(struct fx *x)
 {
@@ -84,8 +76,8 @@ static int setup(void **state)
 
 	if (!x)
 		return -1;
-	snprintf(x->dir, sizeof(x->dir), "/tmp/rw-test-blind-XXXXXX");
-	if (!mkdtemp(x->dir) || uv_loop_init(&x->loop) != 0) {
+	rwt_tmpdir(x->dir, sizeof(x->dir), "test-blind");
+	if (uv_loop_init(&x->loop) != 0) {
 		free(x);
 		return -1;
 	}
@@ -143,7 +135,7 @@ static int teardown(void **state)
 	fleet_deinit(&x->f);
 	policy_deinit(&x->pol);
 	assert_int_equal(uv_loop_close(&x->loop), 0);
-	nftw(x->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(x->dir, false);
 	free(x);
 	return 0;
 }

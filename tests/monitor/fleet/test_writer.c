@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "monitor/fleet/writer.h"
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
+#include "rwtest.h"
 
 #define N_ROUNDS   5
 #define ROUND_ROWS 1000
@@ -37,8 +37,8 @@
 #define WAIT_LIMIT_MS 10000
 
 struct fx {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[320];
 	uv_loop_t loop;
 	uv_timer_t timer;
 	struct writer *w;
@@ -55,25 +55,13 @@ struct fx {
 	int64_t now_ms; /* wall time for the purge test */
 };
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-writer-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "test-writer");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
 	if (uv_loop_init(&f->loop) != 0) {
 		free(f);
@@ -88,7 +76,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	writer_free(f->w);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +26,13 @@
 #include "policy/base/rw_error.h"
 #include "policy/calendar.h"
 #include "policy/rollup.h"
+#include "rwtest.h"
 
 #define WAIT_LIMIT_MS 20000
 
 struct fx {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[320];
 	uv_loop_t loop;
 	uv_timer_t timer;
 	struct writer *w;
@@ -42,22 +42,14 @@ struct fx {
 	int done, timed_out;
 };
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-wrollup-XXXXXX");
-	if (!mkdtemp(f->dir) || uv_loop_init(&f->loop) != 0) {
+	rwt_tmpdir(f->dir, sizeof(f->dir), "test-wrollup");
+	if (uv_loop_init(&f->loop) != 0) {
 		free(f);
 		return -1;
 	}
@@ -72,7 +64,7 @@ static int teardown(void **state)
 
 	writer_free(f->w);
 	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }

@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,22 +28,15 @@
 
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
+#include "rwtest.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fx {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[320];
 	struct store *st;
 };
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void path_in(const struct fx *f, const char *name, char *out, size_t outlen)
 {
@@ -58,11 +50,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-store-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "test-store");
 	path_in(f, "rw.db", f->db, sizeof(f->db));
 	*state = f;
 	return 0;
@@ -73,7 +61,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }

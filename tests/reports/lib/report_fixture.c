@@ -8,13 +8,9 @@
 
 #include "report_fixture.h"
 
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "policy/base/rw_error.h"
@@ -35,14 +31,6 @@ const char *const rfx_policy_body[3] = {
         "{\n  \"version\": 3,\n  \"uptime_floor\": 0.9\n}\n",
 };
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int rfx_setup(void **state)
 {
 	struct rfx *f = calloc(1, sizeof(*f));
@@ -50,12 +38,9 @@ int rfx_setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/rw-test-report-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
+	rwt_tmpdir(f->dir, sizeof(f->dir), "test-report");
 	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	f->run.dir = f->dir;
 	if (store_open(&f->st, f->db, STORE_CREATE, err, sizeof(err)) != 0) {
 		print_error("store_open: %s\n", err);
 		free(f);
@@ -70,7 +55,7 @@ int rfx_teardown(void **state)
 	struct rfx *f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
 }
@@ -394,41 +379,10 @@ char *rfx_render(const struct monthly *m, enum report_format fmt, size_t *len)
 	return buf;
 }
 
-char *rfx_slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
-
-	if (!fp)
-		return NULL;
-	do {
-		if (n + 65536 + 1 > cap) {
-			char *nb;
-			cap = (n + 65536 + 1) * 2;
-			nb = realloc(buf, cap);
-			assert_non_null(nb);
-			buf = nb;
-		}
-		got = fread(buf + n, 1, 65536, fp);
-		n += got;
-	} while (got > 0);
-	fclose(fp);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 void rfx_write_file(const char *dir, const char *name, const char *text, char *path, size_t pathlen)
 {
-	FILE *fp;
-
 	snprintf(path, pathlen, "%s/%s", dir, name);
-	fp = fopen(path, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
-	assert_int_equal(fclose(fp), 0);
+	rwt_write_file(path, text);
 }
 
 void rfx_golden(const char *name, const char *text, size_t len)
@@ -446,7 +400,7 @@ void rfx_golden(const char *name, const char *text, size_t len)
 		assert_int_equal(fclose(fp), 0);
 		return;
 	}
-	want = rfx_slurp(path, &want_len);
+	want = rwt_slurp(path, &want_len);
 	if (!want)
 		fail_msg("%s: no golden file (run the test with RW_UPDATE_GOLDEN=1 to write it)",
 		         path);
@@ -475,54 +429,7 @@ const struct monthly_runner *rfx_runner(const struct monthly *m, const char *nam
 	return NULL;
 }
 
-void rfx_exec(const char *dir, struct rfx_res *r, const char *bin, const char *const *args)
-{
-	char out_path[128], err_path[128];
-	const char *argv[34];
-	size_t n = 0;
-	pid_t pid;
-	int status = 0;
-
-	argv[n++] = bin;
-	for (; args[n - 1] && n < 33; n++)
-		argv[n] = args[n - 1];
-	argv[n] = NULL;
-	snprintf(out_path, sizeof(out_path), "%s/.stdout", dir);
-	snprintf(err_path, sizeof(err_path), "%s/.stderr", dir);
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (o < 0 || e < 0 || chdir(dir) != 0)
-			_exit(127);
-		dup2(o, 1);
-		dup2(e, 2);
-		unsetenv("RUNWARDEN_DB");
-		alarm(300); /* survives exec: nothing run here may hang the test */
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	r->out = rfx_slurp(out_path, &r->out_len);
-	r->err = rfx_slurp(err_path, NULL);
-	assert_non_null(r->out);
-	assert_non_null(r->err);
-	unlink(out_path);
-	unlink(err_path);
-}
-
-void rfx_res_free(struct rfx_res *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-int rfx_one_line_error(const struct rfx_res *r, int code, const char *what, const char *needle)
+int rfx_one_line_error(const struct rwt_res *r, int code, const char *what, const char *needle)
 {
 	size_t len = strlen(r->err), lines = 0;
 

@@ -3,7 +3,7 @@
  * report_fixture.h — what the reports tests share: a temporary database,
  * the scripted history of February and March 2024 the monthly report's tests
  * and golden files are made from, running the report, comparing with golden
- * files, and running the real binaries.
+ * files; tests/lib/rwtest.h runs the real binaries.
  *
  * The history (all times UTC; policies v1 from 2024-01-01, v2 from
  * 2024-03-15, v3 from 2024-04-05; maintenance cap 8 h, notice 24 h):
@@ -35,6 +35,7 @@
 #include "monitor/store/store.h"
 #include "reports/monthly.h"
 #include "reports/monthly_render.h"
+#include "rwtest.h"
 
 #define RFX_MIN  ((int64_t)60 * 1000)
 #define RFX_HOUR (60 * RFX_MIN)
@@ -45,8 +46,9 @@
 #define RFX_ARMV7 "armv7-unknown-linux-gnueabihf"
 
 struct rfx {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[320];
+	struct rwt_opts run; /* programs run in dir */
 	struct store *st;
 	char sha[3][65]; /* the stored policies' hashes, v1..v3 */
 };
@@ -81,9 +83,6 @@ char *rfx_render(const struct monthly *m, enum report_format fmt, size_t *len);
  */
 void rfx_golden(const char *name, const char *text, size_t len);
 
-/** Reads a whole file into a malloc'd NUL-terminated string (NULL: none). */
-char *rfx_slurp(const char *path, size_t *len);
-
 /** Writes @p text to @p dir/@p name; the path goes to @p path. */
 void rfx_write_file(const char *dir, const char *name, const char *text, char *path,
                     size_t pathlen);
@@ -91,28 +90,7 @@ void rfx_write_file(const char *dir, const char *name, const char *text, char *p
 /** The runner named @p name in @p m, or NULL. */
 const struct monthly_runner *rfx_runner(const struct monthly *m, const char *name);
 
-/** What a child process did. */
-struct rfx_res {
-	int code;  /* exit status, -1 when killed by a signal */
-	char *out; /* malloc'd stdout */
-	size_t out_len;
-	char *err; /* malloc'd stderr */
-};
-
-/**
- * Runs @p bin with @p args (NULL-terminated, without argv[0]) in @p dir, with
- * no $RUNWARDEN_DB. Free the result with rfx_res_free().
- */
-void rfx_exec(const char *dir, struct rfx_res *r, const char *bin, const char *const *args);
-void rfx_res_free(struct rfx_res *r);
-
-#define RFX_RUN(dir, r, bin, ...)                                                                  \
-	do {                                                                                       \
-		const char *const args_[] = {__VA_ARGS__, NULL};                                   \
-		rfx_exec((dir), (r), (bin), args_);                                                \
-	} while (0)
-
 /** Exit @p code and exactly one line on stderr naming @p needle; prints otherwise. */
-int rfx_one_line_error(const struct rfx_res *r, int code, const char *what, const char *needle);
+int rfx_one_line_error(const struct rwt_res *r, int code, const char *what, const char *needle);
 
 #endif
