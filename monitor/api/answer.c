@@ -33,10 +33,10 @@ int answer_json(struct api *api, h2o_req_t *req, int status, struct strbuf *b)
 		api->x.m->http_errors++;
 		api->x.m->http_server_errors++;
 		answer_body(req, 503, "Service Unavailable", "application/problem+json", oom,
-		              sizeof(oom) - 1);
+		            sizeof(oom) - 1);
 	} else {
 		answer_body(req, status, status == 201 ? "Created" : "OK", "application/json",
-		              b->data ? b->data : "", b->len);
+		            b->data ? b->data : "", b->len);
 	}
 	strbuf_free(b);
 	return 0;
@@ -52,7 +52,7 @@ int answer_strbuf(struct api *api, h2o_req_t *req, struct strbuf *b, const char 
 }
 
 int answer_problem(struct api *api, h2o_req_t *req, int status, const char *reason,
-                     const char *field, const char *detail)
+                   const char *field, const char *detail)
 {
 	struct strbuf b;
 
@@ -68,7 +68,7 @@ int answer_problem(struct api *api, h2o_req_t *req, int status, const char *reas
 	api->x.m->http_errors++;
 	api->x.m->http_server_errors += status >= 500;
 	answer_body(req, status, reason, "application/problem+json", b.data ? b.data : "{}\n",
-	              b.data ? b.len : 3);
+	            b.data ? b.len : 3);
 	strbuf_free(&b);
 	return 0;
 }
@@ -123,4 +123,3 @@ void answer_json_ratio(struct strbuf *b, bool has, double v)
 	else
 		strbuf_puts(b, "null");
 }
-

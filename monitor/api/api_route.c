@@ -95,19 +95,19 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id)
 	to = now;
 	if (answer_query(req, "to", v, sizeof(v)) && clock_parse_rfc3339(v, &to) < 0)
 		return answer_problem(api, req, 400, "Bad Request", "to",
-		                        "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
+		                      "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
 	from = to - (int64_t)x->policy->window.rolling_days * 86400000;
 	if (answer_query(req, "from", v, sizeof(v)) && clock_parse_rfc3339(v, &from) < 0)
 		return answer_problem(api, req, 400, "Bad Request", "from",
-		                        "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
+		                      "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
 	if (from >= to)
 		return answer_problem(api, req, 400, "Bad Request", "from", "must be before to");
 	if (to - from > API_MAX_RANGE_MS)
 		return answer_problem(api, req, 400, "Bad Request", "from",
-		                        "the period may be at most 3660 days");
+		                      "the period may be at most 3660 days");
 	if (availability(x, r, from, to, now, &a, &maint_used) < 0)
 		return answer_problem(api, req, 503, "Service Unavailable", NULL,
-		                        "the history could not be read; try again");
+		                      "the history could not be read; try again");
 	strbuf_init(&b);
 	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", r->id);
 	strbuf_json_str(&b, r->name);
@@ -216,7 +216,7 @@ int api_route(struct api *api, h2o_req_t *req)
 		rk = calloc(pool->n, sizeof(*rk));
 		if (!rk)
 			return answer_problem(api, req, 503, "Service Unavailable", NULL,
-			                        "out of memory");
+			                      "out of memory");
 		for (size_t i = 0; i < pool->n; i++) {
 			struct runner *r = pool->v[i];
 			struct rw_totals t;
@@ -282,7 +282,6 @@ int api_route(struct api *api, h2o_req_t *req)
 	}
 	return answer_strbuf(api, req, &b, "application/json");
 }
-
 
 void api_route_cache_clear(struct api *api)
 {

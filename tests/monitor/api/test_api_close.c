@@ -139,7 +139,6 @@ static void test_close_idle(void **state)
 	int calls = 0;
 	(void)state;
 
-
 	assert_int_equal(uv_loop_init(&loop), 0);
 	struct api_ctx x = {.loop = &loop,
 	                    .m = &m,
