@@ -280,7 +280,7 @@ int monthly_render_html(FILE *f, const struct monthly *m)
 	char title[128], period[256], policy[256], t[FMT_LEN];
 	int rc;
 
-	monthly_render_header(m, title, sizeof(title), period, sizeof(period), policy,
+	monthly_tables_header(m, title, sizeof(title), period, sizeof(period), policy,
 	                      sizeof(policy));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

@@ -30,35 +30,6 @@ int report_format_parse(const char *s, enum report_format *out)
 	return RW_EINVAL;
 }
 
-void monthly_render_header(const struct monthly *m, char *title, size_t title_len, char *period,
-                           size_t period_len, char *policy, size_t policy_len)
-{
-	char month[8], a[FMT_LEN], b[FMT_LEN], since[FMT_LEN + 32] = "";
-	const struct policy_source *ps = m->policy;
-
-	month_format(m->month_start_ms, month);
-	snprintf(title, title_len, "Monthly compliance report: %s", month);
-	fmt_when(m->month_start_ms, a);
-	fmt_when(m->period_end_ms, b);
-	if (!m->partial) {
-		snprintf(period, period_len, "%s to %s UTC (%zu days), complete", a, b, m->n_days);
-	} else if (m->as_of_ms >= 0 && m->as_of_ms >= m->period_end_ms) {
-		snprintf(period, period_len,
-		         "%s to %s UTC, partial, as of %s (the monitor's last tick)", a, b, b);
-	} else {
-		snprintf(period, period_len,
-		         "%s to %s UTC, partial, as of %s (no tick of the monitor this month: "
-		         "unknown)",
-		         a, b, b);
-	}
-	if (ps->effective_ms >= 0) {
-		fmt_when(ps->effective_ms, a);
-		snprintf(since, sizeof(since), ", in force since %s UTC", a);
-	}
-	snprintf(policy, policy_len, "%s, version %d%s", ps->origin ? ps->origin : "-",
-	         ps->pol.version, since);
-}
-
 /* ---- Markdown ------------------------------------------------------------ */
 
 static void md_line(FILE *f, const char *label, const char *text)
@@ -73,7 +44,7 @@ static int render_md(FILE *f, const struct monthly *m)
 	char title[128], period[256], policy[256], t[FMT_LEN], d[FMT_LEN];
 	int rc;
 
-	monthly_render_header(m, title, sizeof(title), period, sizeof(period), policy,
+	monthly_tables_header(m, title, sizeof(title), period, sizeof(period), policy,
 	                      sizeof(policy));
 	fputs("# ", f);
 	table_put_md(f, title);

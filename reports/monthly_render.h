@@ -45,14 +45,4 @@ int monthly_render_json(FILE *f, const struct monthly *m);
 /** The HTML page (monthly_html.c). @return 0, RW_ENOMEM, RW_EIO. */
 int monthly_render_html(FILE *f, const struct monthly *m);
 
-/**
- * The report's header lines for people, shared by Markdown and HTML:
- * @p title "Monthly compliance report: 2026-03", @p period "2026-03-01
- * 00:00:00 to 2026-04-01 00:00:00 UTC (31 days), complete" (or "…, partial,
- * as of …"), @p policy "policy_versions #2 (version 3, in force since …),
- * sha256 …".
- */
-void monthly_render_header(const struct monthly *m, char *title, size_t title_len, char *period,
-                           size_t period_len, char *policy, size_t policy_len);
-
 #endif

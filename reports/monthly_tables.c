@@ -10,6 +10,7 @@
 #include "policy/base/rw_error.h"
 #include "policy/calendar.h"
 #include "reports/fmt.h"
+#include "reports/month.h"
 
 #define BIT(c) (1u << (c))
 
@@ -441,4 +442,33 @@ int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
 		table_row(&tab, row);
 	}
 	return table_end(&tab);
+}
+
+void monthly_tables_header(const struct monthly *m, char *title, size_t title_len, char *period,
+                           size_t period_len, char *policy, size_t policy_len)
+{
+	char month[8], a[FMT_LEN], b[FMT_LEN], since[FMT_LEN + 32] = "";
+	const struct policy_source *ps = m->policy;
+
+	month_format(m->month_start_ms, month);
+	snprintf(title, title_len, "Monthly compliance report: %s", month);
+	fmt_when(m->month_start_ms, a);
+	fmt_when(m->period_end_ms, b);
+	if (!m->partial) {
+		snprintf(period, period_len, "%s to %s UTC (%zu days), complete", a, b, m->n_days);
+	} else if (m->as_of_ms >= 0 && m->as_of_ms >= m->period_end_ms) {
+		snprintf(period, period_len,
+		         "%s to %s UTC, partial, as of %s (the monitor's last tick)", a, b, b);
+	} else {
+		snprintf(period, period_len,
+		         "%s to %s UTC, partial, as of %s (no tick of the monitor this month: "
+		         "unknown)",
+		         a, b, b);
+	}
+	if (ps->effective_ms >= 0) {
+		fmt_when(ps->effective_ms, a);
+		snprintf(since, sizeof(since), ", in force since %s UTC", a);
+	}
+	snprintf(policy, policy_len, "%s, version %d%s", ps->origin ? ps->origin : "-",
+	         ps->pol.version, since);
 }

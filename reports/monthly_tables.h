@@ -57,4 +57,14 @@ int monthly_tables_runners_csv(const struct monthly *m, FILE *f);
 void monthly_tables_runner_notes(const struct monthly *m, const struct monthly_runner *r, char *out,
                                  size_t len);
 
+/**
+ * The report's header lines for people, shared by Markdown and HTML:
+ * @p title "Monthly compliance report: 2026-03", @p period "2026-03-01
+ * 00:00:00 to 2026-04-01 00:00:00 UTC (31 days), complete" (or "…, partial,
+ * as of …"), @p policy "policy_versions #2 (version 3, in force since …),
+ * sha256 …".
+ */
+void monthly_tables_header(const struct monthly *m, char *title, size_t title_len, char *period,
+                           size_t period_len, char *policy, size_t policy_len);
+
 #endif

@@ -3,8 +3,10 @@
  * fleet.c — the in-memory registry and the path from a probe result to a
  * stored state change; see fleet.h.
  *
- * Judging runners (eligibility, flags, their events) is in
+ * A runner's remembered history and the figures computed from it are in
+ * fleet_history.c; judging runners (eligibility, flags, their events) in
  * fleet_eligibility.c; what the fleet reports to /metrics in fleet_metrics.c.
+ * Calls go one way: fleet.c -> fleet_eligibility.c -> fleet_history.c.
  *
  * Invariants: v[] is sorted by id; every runner in v[] is in the pool of
  * each of its targets and of each of its labels, and nowhere else; only runners with status
@@ -41,85 +43,6 @@ void runner_free(struct runner *r)
 	free(r->hist);
 	free(r->mw);
 	free(r);
-}
-
-void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n)
-{
-	free(r->mw);
-	r->mw = mw;
-	r->n_mw = n;
-}
-
-static struct account_input runner_input(const struct fleet *f, const struct runner *r,
-                                         int64_t now_ms)
-{
-	struct account_input in = {
-	        .iv = r->hist,
-	        .n_iv = r->n_hist,
-	        .mw = r->mw,
-	        .n_mw = r->n_mw,
-	        .policy = f->pol,
-	        .now_ms = now_ms,
-	};
-	return in;
-}
-
-void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
-                   int64_t to_ms, struct rw_totals *out)
-{
-	struct account_input in = runner_input(f, r, now_ms);
-	account_period(&in, from_ms, to_ms, out);
-}
-
-int64_t fleet_maintenance_used(const struct fleet *f, const struct runner *r, int64_t now_ms)
-{
-	struct account_input in = runner_input(f, r, now_ms);
-	return account_maintenance_used(&in, now_ms);
-}
-
-bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms)
-{
-	struct rw_totals t;
-
-	if (r->n_mw == 0)
-		return false;
-	/* Exactly the accounting's rule (notice, monthly cap) at this instant. */
-	fleet_account(f, r, now_ms, now_ms, now_ms + 1, &t);
-	return t.ms[RW_STATE_MAINTENANCE] == 1;
-}
-
-int fleet_hist_append(struct runner *r, int64_t start_ms, enum rw_state state)
-{
-	if (r->n_hist > 0 && r->hist[r->n_hist - 1].start_ms >= start_ms) {
-		/* Same start: the later change wins, as INSERT OR REPLACE does. */
-		r->hist[r->n_hist - 1].start_ms = start_ms;
-		r->hist[r->n_hist - 1].state = state;
-		return 0;
-	}
-	if (r->n_hist == r->cap_hist) {
-		size_t ncap = r->cap_hist ? r->cap_hist * 2 : 4;
-		struct rw_interval *nh = realloc(r->hist, ncap * sizeof(*nh));
-		if (!nh)
-			return RW_ENOMEM;
-		r->hist = nh;
-		r->cap_hist = ncap;
-	}
-	r->hist[r->n_hist].start_ms = start_ms;
-	r->hist[r->n_hist].state = state;
-	r->n_hist++;
-	return 0;
-}
-
-void fleet_hist_trim(struct runner *r, int64_t cutoff_ms)
-{
-	size_t keep = 0;
-	/* Keep the last change at or before the cutoff: it holds into the window. */
-	while (keep + 1 < r->n_hist && r->hist[keep + 1].start_ms <= cutoff_ms)
-		keep++;
-	if (keep == 0)
-		return;
-	memmove(r->hist, r->hist + keep, (r->n_hist - keep) * sizeof(*r->hist));
-	r->n_hist -= keep;
 }
 
 void fleet_deinit(struct fleet *f)

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_history.c — what the writer commits and the history it builds:
+ * samples, state changes, ticks and blind periods (store_write_batch(), all
+ * or nothing: a failed batch is rolled back and reported, the caller decides
+ * whether to retry), the monitor's runs, and the reads of that history
+ * (intervals, sample counts) and the purge of old samples.
+ */
+#include "monitor/store/store_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/base/rw_error.h"
+
+const char *store_blind_cause_name(int cause)
+{
+	switch (cause) {
+	case STORE_BLIND_DOWNTIME: return "downtime";
+	case STORE_BLIND_TICK_GAP: return "tick_gap";
+	case STORE_BLIND_CANARY: return "canary";
+	case STORE_BLIND_CORRELATED: return "correlated";
+	case STORE_BLIND_STORAGE: return "storage";
+	}
+	return "unknown";
+}
+
+static int step_reset(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_rc(rc);
+}
+
+static int insert_event(struct store *st, int64_t at_ms, const char *kind, int64_t runner_id,
+                        const char *data)
+{
+	sqlite3_stmt *s = st->ins_event;
+
+	sqlite3_bind_int64(s, 1, at_ms);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, runner_id);
+	sqlite3_bind_text(s, 4, data, -1, SQLITE_TRANSIENT);
+	return step_reset(s);
+}
+
+static int write_one(struct store *st, const struct store_rec *r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	switch (r->kind) {
+	case STORE_REC_SAMPLE:
+		s = st->ins_sample;
+		sqlite3_bind_int64(s, 1, r->u.sample.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.sample.ts_ms);
+		sqlite3_bind_int(s, 3, r->u.sample.errclass);
+		sqlite3_bind_int(s, 4, r->u.sample.http_status);
+		sqlite3_bind_int(s, 5, r->u.sample.latency_us);
+		return step_reset(s);
+	case STORE_REC_CHANGE:
+		s = st->ins_change;
+		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+		sqlite3_bind_int(s, 3, r->u.change.state);
+		rc = step_reset(s);
+		if (rc < 0)
+			return rc;
+		s = st->upd_last_state;
+		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+		sqlite3_bind_int(s, 2, r->u.change.state);
+		sqlite3_bind_int64(s, 3, r->u.change.start_ms);
+		rc = step_reset(s);
+		if (rc < 0)
+			return rc;
+		s = r->u.change.state == RW_STATE_DOWN ? st->open_incident : st->close_incident;
+		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+		rc = step_reset(s);
+		if (rc < 0 || s != st->open_incident || sqlite3_changes(st->db) == 0)
+			return rc;
+		/* An incident opened (or revived): its event, in this batch. */
+		s = st->ev_incident;
+		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+		return step_reset(s);
+	case STORE_REC_TICK:
+		s = st->upd_tick;
+		sqlite3_bind_int64(s, 1, r->u.tick.run_id);
+		sqlite3_bind_int64(s, 2, r->u.tick.ts_ms);
+		return step_reset(s);
+	case STORE_REC_FLAG: {
+		char reason[96];
+		snprintf(reason, sizeof(reason), "uptime %.6f %s %.6f", r->u.flag.uptime_ppm / 1e6,
+		         r->u.flag.flagged ? "<" : ">=", r->u.flag.threshold_ppm / 1e6);
+		s = st->ins_flag;
+		sqlite3_bind_int64(s, 1, r->u.flag.runner_id);
+		sqlite3_bind_int64(s, 2, r->u.flag.at_ms);
+		sqlite3_bind_int(s, 3, r->u.flag.flagged);
+		sqlite3_bind_int64(s, 4, r->u.flag.uptime_ppm);
+		sqlite3_bind_int64(s, 5, r->u.flag.threshold_ppm);
+		if (r->u.flag.policy_id > 0)
+			sqlite3_bind_int64(s, 6, r->u.flag.policy_id);
+		else
+			sqlite3_bind_null(s, 6);
+		sqlite3_bind_text(s, 7, reason, -1, SQLITE_TRANSIENT);
+		rc = step_reset(s);
+		if (rc < 0)
+			return rc;
+		snprintf(reason, sizeof(reason), "{\"uptime\":%.6f,\"threshold\":%.6f}",
+		         r->u.flag.uptime_ppm / 1e6, r->u.flag.threshold_ppm / 1e6);
+		return insert_event(st, r->u.flag.at_ms,
+		                    r->u.flag.flagged ? "flagged" : "unflagged",
+		                    r->u.flag.runner_id, reason);
+	}
+	case STORE_REC_EVENT: {
+		static const char *const kinds[] = {
+		        [STORE_EV_ELIGIBLE] = "eligible",
+		        [STORE_EV_INELIGIBLE] = "ineligible",
+		        [STORE_EV_MAINT_START] = "maintenance_start",
+		        [STORE_EV_MAINT_END] = "maintenance_end",
+		};
+		char data[64] = "{}";
+		if (r->u.event.kind < STORE_EV_ELIGIBLE || r->u.event.kind > STORE_EV_MAINT_END)
+			return RW_EINVAL;
+		if (r->u.event.kind == STORE_EV_INELIGIBLE)
+			snprintf(data, sizeof(data), "{\"reason\":\"%s\"}",
+			         store_reason_name(r->u.event.reason));
+		return insert_event(st, r->u.event.at_ms, kinds[r->u.event.kind],
+		                    r->u.event.runner_id, data);
+	}
+	case STORE_REC_BLIND:
+		s = st->ins_blind;
+		sqlite3_bind_int64(s, 1, r->u.blind.start_ms);
+		sqlite3_bind_int64(s, 2, r->u.blind.end_ms);
+		sqlite3_bind_text(s, 3, store_blind_cause_name(r->u.blind.cause), -1,
+		                  SQLITE_STATIC);
+		return step_reset(s);
+	}
+	return RW_EINVAL;
+}
+
+int store_write_batch(struct store *st, const struct store_rec *recs, size_t n)
+{
+	int rc = store_begin(st);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		rc = write_one(st, &recs[i]);
+		if (rc < 0) {
+			store_rollback(st);
+			return rc;
+		}
+	}
+	rc = store_commit(st);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *prev_tick_ms)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = store_last_tick(st, prev_tick_ms);
+	if (rc < 0)
+		return rc;
+	rc = store_prepare(st, "INSERT INTO monitor_runs (started_ms, last_tick_ms) VALUES (?, ?)",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, now_ms);
+	sqlite3_bind_int64(s, 2, now_ms);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_rc(rc);
+	*run_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_last_tick(struct store *st, int64_t *tick_ms)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st, "SELECT MAX(last_tick_ms) FROM monitor_runs", &s);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	*tick_ms = (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+	                   ? sqlite3_column_int64(s, 0)
+	                   : -1;
+	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
+                    struct rw_interval **out, size_t *n)
+{
+	sqlite3_stmt *s;
+	struct rw_interval *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_prepare(
+	        st,
+	        "SELECT start_ms, state FROM intervals WHERE runner_id = ?1 AND start_ms >="
+	        " IFNULL((SELECT MAX(start_ms) FROM intervals WHERE runner_id = ?1"
+	        " AND start_ms <= ?2), ?2) AND start_ms < ?3 ORDER BY start_ms",
+	        &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, runner_id);
+	sqlite3_bind_int64(s, 2, from_ms);
+	sqlite3_bind_int64(s, 3, to_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		v[len].start_ms = sqlite3_column_int64(s, 0);
+		v[len].state = (enum rw_state)sqlite3_column_int(s, 1);
+		len++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return store_rc(rc);
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_sample_count(struct store *st, int64_t runner_id, int64_t *count)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st, "SELECT COUNT(*) FROM samples WHERE runner_id = ?", &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, runner_id);
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *deleted)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st,
+	                       "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples"
+	                       " WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
+	                       &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, before_ms);
+	sqlite3_bind_int(s, 2, limit);
+	rc = sqlite3_step(s);
+	*deleted = rc == SQLITE_DONE ? sqlite3_changes(st->db) : 0;
+	rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
+	sqlite3_finalize(s);
+	return rc;
+}
+
