@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # check.sh — everything CI checks, from a clean clone on Debian 12:
 #   1. installs missing packages;
-#   2. builds with warnings as errors and runs every ctest test;
+#   2. builds with warnings as errors, checks the layers (includes and calls
+#      go one way: contrib/layercheck.py) and runs every ctest test;
 #   3. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 #      the unit and integration tests again;
 #   4. checks formatting with clang-format.
@@ -23,6 +24,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 echo "== build (warnings are errors)"
 cmake -S . -B build/check -DRW_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/check -j "$jobs"
+echo "== layers"
+python3 contrib/layercheck.py --objects build/check
 echo "== tests"
 ctest --test-dir build/check --output-on-failure -j 2
 
