@@ -49,7 +49,7 @@ static bool api_set_state(struct api *api, enum api_state to)
 	bool ok = allowed[api->state][to];
 
 	if (log_begin(&l, ok ? RW_LOG_DEBUG : RW_LOG_ERROR,
-	              ok ? "api state" : "api state change refused")) {
+	              ok ? "api state change" : "illegal state change")) {
 		log_str(&l, "from", state_names[api->state]);
 		log_str(&l, "to", state_names[to]);
 		log_end(&l);

@@ -93,4 +93,3 @@ void fleet_hist_trim(struct runner *r, int64_t cutoff_ms)
 	memmove(r->hist, r->hist + keep, (r->n_hist - keep) * sizeof(*r->hist));
 	r->n_hist -= keep;
 }
-

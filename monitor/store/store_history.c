@@ -267,4 +267,3 @@ int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *del
 	sqlite3_finalize(s);
 	return rc;
 }
-

@@ -93,4 +93,3 @@ void store_policy_version_deinit(struct store_policy_version *pv)
 	free(pv->body);
 	memset(pv, 0, sizeof(*pv));
 }
-

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_lifecycle.c — `runwarden serve` opens and closes everything it
+ * starts, also when start-up fails half-way: serving on a port that is
+ * taken exits 1 with one line naming the address, and the event loop closes
+ * with no handle left open (before the daemon counted its closes by hand,
+ * it left the prober's, scheduler's and writer's handles open and main()
+ * warned "event loop closed with handles still open"). A normal stop after
+ * SIGTERM logs "stopped" once and exits 0.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rwtest.h"
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void test_busy_port(void **state)
+{
+	char dir[256], db[320], listen_arg[64];
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	struct rwt_res r = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	(void)state;
+
+	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
+	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	/* Hold a port so that the daemon's bind fails after the store, the
+	 * writer, the prober and the scheduler have started. */
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%d", ntohs(sa.sin_port));
+
+	RWT_RUN(&r, NULL, RW_BIN, "serve", "--db", db, "--listen", listen_arg, "--log-level",
+	        "warn");
+	assert_int_equal(r.code, 1);
+	assert_non_null(strstr(r.err, "runwarden: listen: cannot listen on"));
+	assert_non_null(strstr(r.err, listen_arg));
+	assert_null(strstr(r.err, "handles still open"));
+	assert_int_equal(count(r.err, "runwarden: "), 1);
+	assert_int_equal(r.out_len, 0);
+	rwt_res_free(&r);
+	close(fd);
+	rwt_tmpdir_remove(dir, false);
+}
+
+static void test_clean_stop(void **state)
+{
+	char dir[256], db[320], log[320];
+	struct rwt_daemon d = {0};
+	char *text;
+	(void)state;
+
+	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
+	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	snprintf(log, sizeof(log), "%s/daemon.log", dir);
+	rwt_daemon_start(&d, log, db, NULL);
+	rwt_daemon_stop(&d, 20000); /* SIGTERM; fails the test unless it exits 0 */
+	text = rwt_slurp(log, NULL);
+	assert_non_null(text);
+	assert_int_equal(count(text, "msg=stopping"), 1);
+	assert_int_equal(count(text, "msg=stopped"), 1);
+	assert_null(strstr(text, "handles still open"));
+	assert_null(strstr(text, "illegal state change"));
+	free(text);
+	rwt_tmpdir_remove(dir, false);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_busy_port),
+	        cmocka_unit_test(test_clean_stop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
