@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
 #define POLICY_MAX_BYTES (1 << 20)
@@ -17,10 +18,9 @@ void policy_file_sha256_hex(const void *data, size_t len, char out[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
+	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		n = 0; /* only when libcrypto itself is broken: an empty hash says so */
+	hex_encode(md, n, out);
 }
 
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)

@@ -27,6 +27,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/core/log.h"
 #include "monitor/core/metrics.h"
+#include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
 enum hook_state { HOOK_IDLE, HOOK_SENDING, HOOK_BACKOFF };
@@ -183,8 +184,7 @@ static int send_event(struct hook *h)
 	curl_slist_free_all(h->hdrs);
 	h->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 	n = snprintf(line, sizeof(line), "X-Runwarden-Signature: sha256=");
-	for (unsigned int i = 0; i < maclen; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", mac[i]);
+	hex_encode(mac, maclen, line + n);
 	h->hdrs = curl_slist_append(h->hdrs, line);
 	snprintf(line, sizeof(line), "X-Runwarden-Event-Id: %" PRId64, h->id);
 	h->hdrs = curl_slist_append(h->hdrs, line);

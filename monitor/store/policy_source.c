@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
 /* The same bound as the daemon's (monitor/policy_file.c). */
@@ -36,9 +37,7 @@ void policy_source_sha256_hex(const void *data, size_t len, char out[65])
 
 	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
 		n = 0; /* only when libcrypto itself is broken: an empty hash says so */
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[2 * n] = '\0';
+	hex_encode(md, n, out);
 }
 
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
