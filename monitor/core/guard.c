@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "policy/base/rw_error.h"
+#include "policy/base/xesc.h"
 
 #define GUARD_URL_MAX 2048
 
@@ -113,33 +114,12 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * Copies at most @n bytes of @s into @dst for quoting in an error line:
- * bytes outside printable ASCII become \xNN, and a value longer than fits in
- * 64 output characters is cut with "...". @dst must hold 80 bytes.
+ * At most @n bytes of @s, escaped (xesc()) for quoting in an error line, and
+ * cut with "..." past 64 characters.
  */
 static void escape_value(char dst[80], const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o >= 64) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c < 0x20 || c >= 0x7f || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 0xf];
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
+	xesc(dst, 68, s, n);
 }
 
 /* True when the first @prefix bits of @a and @b agree. */

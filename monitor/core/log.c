@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "policy/base/rw_error.h"
+#include "policy/base/xesc.h"
 
 static enum rw_log_level min_level = RW_LOG_INFO;
 
@@ -73,6 +74,7 @@ void log_str(struct logline *l, const char *key, const char *val)
 {
 	bool quote = false;
 	const unsigned char *p;
+	size_t room;
 
 	if (!val)
 		val = "";
@@ -82,26 +84,18 @@ void log_str(struct logline *l, const char *key, const char *val)
 	if (*val == '\0')
 		quote = true;
 	for (p = (const unsigned char *)val; *p && !quote; p++)
-		if (*p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p >= 0x7f)
+		if (*p == ' ' || *p == '=' || xesc_needed(*p))
 			quote = true;
 	if (!quote) {
 		put(l, val, strlen(val));
 		return;
 	}
 	put(l, "\"", 1);
-	for (p = (const unsigned char *)val; *p; p++) {
-		char esc[8];
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			put(l, esc, 2);
-		} else if (*p < ' ' || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", *p);
-			put(l, esc, 4);
-		} else {
-			put(l, (const char *)p, 1);
-		}
-	}
+	/* The room put() leaves, less the closing quote, plus xesc()'s NUL
+	 * (which the closing quote then overwrites). */
+	room = sizeof(l->buf) - 1 - l->len;
+	if (room > 1)
+		l->len += xesc(l->buf + l->len, room, val, strlen(val));
 	put(l, "\"", 1);
 }
 

@@ -8,19 +8,13 @@
 
 #include "monitor/core/guard.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/xesc.h"
 #include "policy/target.h"
 
-/* Copies @p s into @p out for a message, escaping what is not printable. */
+/* @p s escaped into @p out for quoting in a message (xesc()). */
 static const char *shown(const char *s, char *out, size_t outlen)
 {
-	size_t j = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p && j + 5 < outlen; p++) {
-		if (*p < 0x20 || *p >= 0x7f || *p == '"')
-			j += (size_t)snprintf(out + j, outlen - j, "\\x%02x", *p);
-		else
-			out[j++] = (char)*p;
-	}
-	out[j] = '\0';
+	xesc(out, outlen, s, strlen(s));
 	return out;
 }
 
