@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/html.h"
 #include "policy/base/rw_error.h"
 #include "reports/fmt.h"
 #include "reports/monthly_tables.h"
@@ -260,7 +261,7 @@ static char *bar_svg(const struct monthly *m, const struct monthly_runner *r)
 static void meta_item(FILE *f, const char *label, const char *text)
 {
 	fprintf(f, "<li><b>%s:</b> ", label);
-	table_put_html(f, text);
+	html_escape_file(f, text);
 	fputs("</li>\n", f);
 }
 
@@ -287,9 +288,9 @@ int monthly_render_html(FILE *f, const struct monthly *m)
 	      "style-src 'unsafe-inline'\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	      f);
-	table_put_html(f, title);
+	html_escape_file(f, title);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
-	table_put_html(f, title);
+	html_escape_file(f, title);
 	fputs("</h1>\n<ul class=\"meta\">\n", f);
 	meta_item(f, "Period", period);
 	meta_item(f, "Policy", policy);

@@ -51,6 +51,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/core/log.h"
 #include "monitor/daemon/daemon.h"
+#include "policy/base/html.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
 
@@ -125,33 +126,12 @@ static const char css[] =
 
 /* ---- formatting ------------------------------------------------------------ */
 
-/* Appends @p s for HTML text or a quoted attribute: the five special
- * characters as references, other C0 controls (but tab and newline) as
- * U+FFFD. NULL appends nothing. */
+/* Appends @p s for HTML text or a quoted attribute (policy/base/html.h:
+ * the five special characters as references, control bytes as spaces).
+ * NULL appends nothing. */
 static void put_html(struct strbuf *b, const char *s)
 {
-	const char *run = s;
-
-	if (!s)
-		return;
-	for (; *s; s++) {
-		const char *rep;
-		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
-				continue;
-			rep = "&#xFFFD;";
-		}
-		strbuf_append(b, run, (size_t)(s - run));
-		strbuf_puts(b, rep);
-		run = s + 1;
-	}
-	strbuf_append(b, run, (size_t)(s - run));
+	html_escape(b, s);
 }
 
 /* "2026-11-20 23:31" inside <time datetime="RFC 3339">. */
