@@ -20,7 +20,8 @@
 /** floor(@p a * 1e6 / @p b) for 0 <= a <= b, b > 0: a ratio in ppm. */
 uint32_t fmt_ppm(int64_t a, int64_t b);
 
-/** RFC 3339 UTC with milliseconds: "2026-03-01T00:00:00.000Z"; "-" when < 0. */
+/** RFC 3339 UTC with milliseconds (rfc3339_format()): "2026-03-01T00:00:00.000Z";
+ *  "-" when < 0 (a missing time). */
 void fmt_time(int64_t ms, char out[FMT_LEN]);
 
 /** For people: "2026-03-01 04:05:06" (UTC; milliseconds dropped); "-" when < 0. */

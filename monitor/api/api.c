@@ -23,6 +23,7 @@
 #include "monitor/api/status.h"
 #include "monitor/core/log.h"
 #include "monitor/daemon/daemon.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
 
@@ -132,7 +133,7 @@ bool api_query_param(h2o_req_t *req, const char *name, char *out, size_t outlen)
 void api_json_time(struct strbuf *b, int64_t ms)
 {
 	char t[40];
-	clock_format_rfc3339(ms, t, sizeof(t));
+	rfc3339_format(ms, t, sizeof(t));
 	strbuf_json_str(b, t);
 }
 
@@ -217,11 +218,11 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id)
 	if (!r)
 		return api_send_problem(api, req, 404, "Not Found", "id", "no such runner");
 	to = now;
-	if (api_query_param(req, "to", v, sizeof(v)) && clock_parse_rfc3339(v, &to) < 0)
+	if (api_query_param(req, "to", v, sizeof(v)) && rfc3339_parse(v, &to) < 0)
 		return api_send_problem(api, req, 400, "Bad Request", "to",
 		                        "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
 	from = to - (int64_t)d->policy.window.rolling_days * 86400000;
-	if (api_query_param(req, "from", v, sizeof(v)) && clock_parse_rfc3339(v, &from) < 0)
+	if (api_query_param(req, "from", v, sizeof(v)) && rfc3339_parse(v, &from) < 0)
 		return api_send_problem(api, req, 400, "Bad Request", "from",
 		                        "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
 	if (from >= to)
@@ -295,7 +296,7 @@ static void exclusion_detail(struct strbuf *b, struct rw_daemon *d, const struct
 		strbuf_puts(b, ",\"detail\":\"in probation until ");
 		{
 			char t[40];
-			clock_format_rfc3339(until, t, sizeof(t));
+			rfc3339_format(until, t, sizeof(t));
 			strbuf_puts(b, t);
 		}
 		strbuf_puts(b, "\"");

@@ -52,6 +52,7 @@
 #include "monitor/core/log.h"
 #include "monitor/daemon/daemon.h"
 #include "policy/base/html.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
 
@@ -139,7 +140,7 @@ static void put_time(struct strbuf *b, int64_t ms)
 {
 	char t[40];
 
-	clock_format_rfc3339(ms, t, sizeof(t));
+	rfc3339_format(ms, t, sizeof(t));
 	strbuf_printf(b, "<time datetime=\"%s\">%.10s %.5s</time>", t, t, t + 11);
 }
 
@@ -225,7 +226,7 @@ static void put_day(struct strbuf *b, int64_t day, size_t col, const struct rw_t
 		h[0] = 1;
 		h[tallest]--;
 	}
-	clock_format_rfc3339(day * DAY_MS, date, sizeof(date));
+	rfc3339_format(day * DAY_MS, date, sizeof(date));
 	strbuf_printf(b, "<g><title>%.10s: uptime ", date);
 	put_uptime(b, t);
 	for (size_t j = 0; j < N_BAR; j++) {

@@ -20,6 +20,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/core/policy_file.h"
 #include "monitor/intake/maintenance_spec.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
 #define HOUR_MS ((int64_t)3600 * 1000)
@@ -95,7 +96,7 @@ static int parse_time(const char *field, const char *text, int64_t *ms)
 {
 	if (!text)
 		return cli_error(CLI_USAGE, "%s: --%s is required", field, field);
-	if (clock_parse_rfc3339(text, ms) < 0)
+	if (rfc3339_parse(text, ms) < 0)
 		return cli_error(CLI_USAGE,
 		                 "%s: \"%s\" is not an RFC 3339 time like 2026-11-20T22:00:00Z",
 		                 field, text);
@@ -146,8 +147,8 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 		policy_deinit(&p);
 		return rc;
 	}
-	clock_format_rfc3339(from, a, sizeof(a));
-	clock_format_rfc3339(to, b, sizeof(b));
+	rfc3339_format(from, a, sizeof(a));
+	rfc3339_format(to, b, sizeof(b));
 	printf("maintenance %" PRId64 " added: runner %s, %s to %s (%s h)\n", id, r.name, a, b,
 	       hours(to - from, h, sizeof(h)));
 	print_notice(&p, o->policy ? o->policy : "default policy", from, to, now);
@@ -172,7 +173,7 @@ static void add_time(cJSON *o, const char *name, int64_t ms)
 {
 	char t[40];
 
-	clock_format_rfc3339(ms, t, sizeof(t));
+	rfc3339_format(ms, t, sizeof(t));
 	cJSON_AddStringToObject(o, name, t);
 }
 
@@ -235,8 +236,8 @@ static int maintenance_list(const struct maint_opts *o, const char *key)
 		for (size_t i = 0; i < n; i++) {
 			char a[40], b[40];
 
-			clock_format_rfc3339(ms[i].start_ms, a, sizeof(a));
-			clock_format_rfc3339(ms[i].end_ms, b, sizeof(b));
+			rfc3339_format(ms[i].start_ms, a, sizeof(a));
+			rfc3339_format(ms[i].end_ms, b, sizeof(b));
 			printf("%-6" PRId64 " %-24s %-24s %-24s %-11s %s\n", ms[i].id,
 			       ms[i].runner_name, a, b, maint_status(&ms[i], now), ms[i].reason);
 		}
@@ -261,10 +262,10 @@ static int maintenance_remove(const struct maint_opts *o, const char *arg)
 		return rc;
 	rc = store_maintenance_get(st, id, &m);
 	if (rc == 0 && m.removed_ms) {
-		clock_format_rfc3339(m.removed_ms, t, sizeof(t));
+		rfc3339_format(m.removed_ms, t, sizeof(t));
 		rc = cli_error(CLI_USAGE, "id: window %lld was already removed at %s", id, t);
 	} else if (rc == 0 && m.end_ms <= now) {
-		clock_format_rfc3339(m.end_ms, t, sizeof(t));
+		rfc3339_format(m.end_ms, t, sizeof(t));
 		rc = cli_error(CLI_USAGE,
 		               "id: window %lld ended at %s; a window that is over is evidence "
 		               "and cannot be removed",
@@ -282,7 +283,7 @@ static int maintenance_remove(const struct maint_opts *o, const char *arg)
 	}
 	store_close(st);
 	if (rc == CLI_OK) {
-		clock_format_rfc3339(now, t, sizeof(t));
+		rfc3339_format(now, t, sizeof(t));
 		if (m.start_ms >= now)
 			printf("maintenance %lld cancelled (it had not started)\n", id);
 		else

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/xesc.h"
 
@@ -52,19 +53,15 @@ static void put(struct logline *l, const char *s, size_t n)
 bool log_begin(struct logline *l, enum rw_log_level level, const char *msg)
 {
 	struct timespec ts;
-	struct tm tm;
-	char head[64];
-	int n;
+	char t[RFC3339_SIZE];
 
 	if (level < min_level)
 		return false;
 	l->len = 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(head, sizeof(head), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	             ts.tv_nsec / 1000000);
-	put(l, head, (size_t)n);
+	rfc3339_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, t, sizeof(t));
+	put(l, "ts=", 3);
+	put(l, t, strlen(t));
 	log_str(l, "level", level_name(level));
 	log_str(l, "msg", msg);
 	return true;

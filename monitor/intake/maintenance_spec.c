@@ -6,21 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/core/clock.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
 int spec_check_maintenance(int64_t from_ms, int64_t to_ms, int64_t now_ms, char *err, size_t errlen)
 {
 	char a[40], b[40];
 
-	clock_format_rfc3339(from_ms, a, sizeof(a));
-	clock_format_rfc3339(to_ms, b, sizeof(b));
+	rfc3339_format(from_ms, a, sizeof(a));
+	rfc3339_format(to_ms, b, sizeof(b));
 	if (from_ms >= to_ms) {
 		snprintf(err, errlen, "to: %s is not after from (%s)", b, a);
 		return RW_EINVAL;
 	}
 	if (to_ms <= now_ms) {
-		clock_format_rfc3339(now_ms, a, sizeof(a));
+		rfc3339_format(now_ms, a, sizeof(a));
 		snprintf(err, errlen, "to: %s is in the past (now is %s)", b, a);
 		return RW_EINVAL;
 	}

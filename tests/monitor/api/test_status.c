@@ -40,6 +40,7 @@
 #include "monitor/api/status.h"
 #include "monitor/daemon/daemon.h"
 #include "monitor/store/store.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/strbuf.h"
 #include "policy/calendar.h"
 
@@ -88,7 +89,7 @@ static void expect_title(struct strbuf *b, int64_t day, const struct rw_totals *
 	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
 	char date[40];
 
-	clock_format_rfc3339(day * DAY, date, sizeof(date));
+	rfc3339_format(day * DAY, date, sizeof(date));
 	strbuf_printf(b, "<title>%.10s: uptime ", date);
 	if (up + down > 0) {
 		int64_t mp = up * 100000 / (up + down);
