@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fmt.c — times, ratios, durations and latencies as reports write them; see fmt.h. */
+/* fmt.c — times, ratios and latencies as reports write them; see fmt.h. */
 #include "reports/fmt.h"
 
 #include <stdio.h>
@@ -68,25 +68,6 @@ void fmt_floor(uint32_t ppm, char out[FMT_LEN])
 void fmt_ratio(uint32_t ppm, char out[FMT_LEN])
 {
 	fixed6(ppm / 1000000, ppm % 1000000, out);
-}
-
-void fmt_duration(int64_t ms, char out[FMT_LEN])
-{
-	int64_t s = ms / 1000, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
-
-	if (ms <= 0)
-		snprintf(out, FMT_LEN, "0s");
-	else if (s == 0)
-		snprintf(out, FMT_LEN, "<1s");
-	else if (s < 60)
-		snprintf(out, FMT_LEN, "%llds", (long long)sec);
-	else if (s < 3600)
-		snprintf(out, FMT_LEN, "%lldm %llds", (long long)m, (long long)sec);
-	else if (s < 86400)
-		snprintf(out, FMT_LEN, "%lldh %lldm", (long long)h, (long long)m);
-	else
-		snprintf(out, FMT_LEN, "%lldd %lldh %lldm", (long long)d, (long long)h,
-		         (long long)m);
 }
 
 void fmt_latency(int64_t us, char out[FMT_LEN])

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fmt.h — how reports write times, ratios, durations and latencies.
+ * fmt.h — how reports write times, ratios and latencies (durations for
+ * people are policy/base/duration.h, shared with the status page).
  *
  * Everything here is integer arithmetic on the stored milliseconds and parts
  * per million, never locale-dependent printf of doubles, so that the same
@@ -35,12 +36,6 @@ void fmt_percent(uint32_t ppm, char out[FMT_LEN]);
 
 /** A floor with no trailing zeros: 990000 → "99%", 995000 → "99.5%". */
 void fmt_floor(uint32_t ppm, char out[FMT_LEN]);
-
-/**
- * A duration for people, truncated to the second: "0s", "<1s", "45s",
- * "12m 5s", "3h 15m", "2d 3h 15m" (seconds are dropped from an hour up).
- */
-void fmt_duration(int64_t ms, char out[FMT_LEN]);
 
 /** A latency in milliseconds with one decimal, rounded: 12345 µs → "12.3 ms";
  *  "-" when < 0 (no latency). */

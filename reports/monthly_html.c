@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/duration.h"
 #include "policy/base/html.h"
 #include "policy/base/rw_error.h"
 #include "reports/fmt.h"
@@ -128,7 +129,7 @@ static void day_title(FILE *f, const char *date, const struct rw_totals *t)
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		if (t->ms[order[k]] == 0)
 			continue;
-		fmt_duration(t->ms[order[k]], s);
+		duration_format(t->ms[order[k]], s, FMT_LEN);
 		fprintf(f, "; %s %s", names[k], s);
 	}
 	fputs("</title>", f);
@@ -307,7 +308,7 @@ int monthly_render_html(FILE *f, const struct monthly *m)
 		heat_strip(f, m);
 		fprintf(f,
 		        "<p class=\"note\">Floors are the strictest of a runner's targets' tiers. "
-		        "Maintenance is credited up to %uh a month with %uh notice; a blip is a "
+		        "Maintenance is credited up to %u h a month with %u h notice; a blip is a "
 		        "run "
 		        "of fewer than %u failed probes between two successes. Latency and blips "
 		        "come from the daily rollups of %lld of the month's %zu days. All times "

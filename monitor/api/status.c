@@ -51,6 +51,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/core/log.h"
 #include "monitor/daemon/daemon.h"
+#include "policy/base/duration.h"
 #include "policy/base/html.h"
 #include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
@@ -144,22 +145,13 @@ static void put_time(struct strbuf *b, int64_t ms)
 	strbuf_printf(b, "<time datetime=\"%s\">%.10s %.5s</time>", t, t, t + 11);
 }
 
-/* "640 ms", "45 s", "12 min", "3 h 05 min", "2 d 4 h". */
+/* "640 ms", "45 s", "12 min", "3 h 05 min", "2 d 4 h" (policy/base/duration.h). */
 static void put_duration(struct strbuf *b, int64_t ms)
 {
-	if (ms < 0)
-		ms = 0;
-	if (ms < 1000)
-		strbuf_printf(b, "%" PRId64 " ms", ms);
-	else if (ms < 60000)
-		strbuf_printf(b, "%" PRId64 " s", ms / 1000);
-	else if (ms < 3600000)
-		strbuf_printf(b, "%" PRId64 " min", ms / 60000);
-	else if (ms < DAY_MS)
-		strbuf_printf(b, "%" PRId64 " h %02" PRId64 " min", ms / 3600000,
-		              ms % 3600000 / 60000);
-	else
-		strbuf_printf(b, "%" PRId64 " d %" PRId64 " h", ms / DAY_MS, ms % DAY_MS / 3600000);
+	char d[DURATION_SIZE];
+
+	duration_format(ms, d, sizeof(d));
+	strbuf_puts(b, d);
 }
 
 /* up / (up + down) as a percentage with three decimals, truncated (so that
