@@ -18,8 +18,8 @@
 
 #include "monitor/cli/cli.h"
 #include "monitor/core/clock.h"
-#include "monitor/core/policy_file.h"
 #include "monitor/intake/maintenance_spec.h"
+#include "monitor/store/policy_source.h"
 #include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
@@ -105,11 +105,11 @@ static int parse_time(const char *field, const char *text, int64_t *ms)
 
 static int maintenance_add(const struct maint_opts *o, const char *key)
 {
-	struct rw_policy p;
+	struct policy_source ps;
 	struct store *st;
 	struct store_runner r;
 	int64_t from, to, now = clock_wall_ms(), id = 0;
-	char err[512], sha[65], a[40], b[40], h[32];
+	char err[512], a[40], b[40], h[32];
 	bool retired;
 	int rc;
 
@@ -123,12 +123,13 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 	if (spec_check_maintenance(from, to, now, err, sizeof(err)) < 0 ||
 	    spec_check_reason(o->reason, err, sizeof(err)) < 0)
 		return cli_error(CLI_USAGE, "%s", err);
-	rc = policy_file_load(o->policy, &p, sha, NULL, err, sizeof(err));
+	policy_source_init(&ps);
+	rc = policy_source_file(&ps, o->policy, err, sizeof(err));
 	if (rc < 0)
 		return cli_error(rc == RW_ENOMEM ? CLI_FAIL : CLI_USAGE, "policy: %s", err);
 	rc = cli_open_store(cli_db_path(o->db), false, &st);
 	if (rc) {
-		policy_deinit(&p);
+		policy_source_deinit(&ps);
 		return rc;
 	}
 	rc = cli_find_runner(st, key, &r);
@@ -144,16 +145,16 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 		rc = cli_error(CLI_FAIL, "adding the window failed: %s", rw_strerror(rc));
 	if (rc) {
 		store_runner_deinit(&r);
-		policy_deinit(&p);
+		policy_source_deinit(&ps);
 		return rc;
 	}
 	rfc3339_format(from, a, sizeof(a));
 	rfc3339_format(to, b, sizeof(b));
 	printf("maintenance %" PRId64 " added: runner %s, %s to %s (%s h)\n", id, r.name, a, b,
 	       hours(to - from, h, sizeof(h)));
-	print_notice(&p, o->policy ? o->policy : "default policy", from, to, now);
+	print_notice(&ps.pol, o->policy ? o->policy : "default policy", from, to, now);
 	store_runner_deinit(&r);
-	policy_deinit(&p);
+	policy_source_deinit(&ps);
 	return CLI_OK;
 }
 

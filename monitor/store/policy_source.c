@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* policy_source.c — a report's policy from a file or from the store; see policy_source.h. */
+/* policy_source.c — a policy from a file, the defaults or the store; see policy_source.h. */
 #include "monitor/store/policy_source.h"
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
-/* The same bound as the daemon's (monitor/policy_file.c). */
+/* A policy is a small file: a bigger one is a mistake, not a policy. */
 #define POLICY_MAX_BYTES (1 << 20)
 
 void policy_source_init(struct policy_source *ps)
@@ -27,6 +27,7 @@ void policy_source_deinit(struct policy_source *ps)
 		return;
 	policy_deinit(&ps->pol);
 	free(ps->origin);
+	free(ps->body);
 	policy_source_init(ps);
 }
 
@@ -43,7 +44,7 @@ void policy_source_sha256_hex(const void *data, size_t len, char out[65])
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf;
+	char *buf, *fit;
 	size_t n;
 	int rc;
 
@@ -67,8 +68,25 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 		return RW_EIO;
 	}
 	fclose(f);
-	*out = buf;
+	buf[n] = '\0';             /* the body is text; the parser rejects a NUL inside */
+	fit = realloc(buf, n + 1); /* it is kept as the body: give back the rest */
+	*out = fit ? fit : buf;
 	*len = n;
+	return 0;
+}
+
+/* The built-in defaults, hashed as their normalized JSON: the hash the
+ * daemon records when it runs with no policy file. */
+static int use_defaults(struct policy_source *ps, char *err, size_t errlen)
+{
+	ps->body = policy_to_json(&ps->pol);
+	ps->origin = strdup("built-in defaults");
+	if (!ps->body || !ps->origin) {
+		policy_source_deinit(ps);
+		snprintf(err, errlen, "out of memory");
+		return RW_ENOMEM;
+	}
+	policy_source_sha256_hex(ps->body, strlen(ps->body), ps->sha256);
 	return 0;
 }
 
@@ -79,12 +97,16 @@ int policy_source_file(struct policy_source *ps, const char *path, char *err, si
 	int rc;
 
 	policy_source_deinit(ps);
+	if (!path || !*path)
+		return use_defaults(ps, err, errlen);
 	rc = read_file(path, &text, &len, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = policy_parse(&ps->pol, text, len, path, err, errlen);
 	if (rc == 0) {
 		policy_source_sha256_hex(text, len, ps->sha256);
+		ps->body = text;
+		text = NULL;
 		ps->origin = strdup(path);
 		if (!ps->origin) {
 			snprintf(err, errlen, "out of memory");
@@ -104,20 +126,8 @@ static int from_store(struct policy_source *ps, struct store *st, int rc,
 {
 	char origin[64];
 
-	if (rc == RW_ENOENT) {
-		/* The daemon records the defaults as their normalized JSON. */
-		char *json = policy_to_json(&ps->pol);
-		ps->origin = strdup("built-in defaults");
-		if (!json || !ps->origin) {
-			free(json);
-			policy_source_deinit(ps);
-			snprintf(err, errlen, "out of memory");
-			return RW_ENOMEM;
-		}
-		policy_source_sha256_hex(json, strlen(json), ps->sha256);
-		free(json);
-		return 0;
-	}
+	if (rc == RW_ENOENT)
+		return use_defaults(ps, err, errlen);
 	if (rc < 0) {
 		snprintf(err, errlen, "reading policy_versions: %s", store_errmsg(st));
 		return rc;
@@ -127,6 +137,8 @@ static int from_store(struct policy_source *ps, struct store *st, int rc,
 	if (rc == 0) {
 		/* The stored hash is the file's; the stored body is those bytes. */
 		snprintf(ps->sha256, sizeof(ps->sha256), "%s", pv->sha256);
+		ps->body = pv->body;
+		pv->body = NULL;
 		ps->id = pv->id;
 		ps->effective_ms = pv->effective_ms;
 		ps->origin = strdup(origin);
