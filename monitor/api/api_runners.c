@@ -12,6 +12,7 @@
 
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
+#include "monitor/core/url.h"
 #include "monitor/daemon/daemon.h"
 #include "policy/base/rw_error.h"
 
@@ -80,7 +81,7 @@ static int guard_url(struct call *c, const char *url)
 	char host[256], err[200];
 	const char *why;
 
-	if (guard_parse_url(url, host, sizeof(host), NULL, NULL, err, sizeof(err)) < 0) {
+	if (url_parse(url, host, sizeof(host), NULL, NULL, err, sizeof(err)) < 0) {
 		call_problem(c, 400, "url", "url: %s", err);
 		return RW_EINVAL;
 	}

@@ -18,6 +18,7 @@
 
 #include "monitor/cli/cli.h"
 #include "monitor/core/clock.h"
+#include "monitor/core/url.h"
 #include "monitor/intake/maintenance_spec.h"
 #include "monitor/store/policy_source.h"
 #include "policy/base/rfc3339.h"
@@ -103,6 +104,9 @@ static int parse_time(const char *field, const char *text, int64_t *ms)
 	return CLI_OK;
 }
 
+/* The policy is checked as the daemon checks it, canary URLs included. */
+static const struct policy_parse_opts url_opts = {.check_url = url_check};
+
 static int maintenance_add(const struct maint_opts *o, const char *key)
 {
 	struct policy_source ps;
@@ -124,7 +128,7 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 	    spec_check_reason(o->reason, err, sizeof(err)) < 0)
 		return cli_error(CLI_USAGE, "%s", err);
 	policy_source_init(&ps);
-	rc = policy_source_file(&ps, o->policy, err, sizeof(err));
+	rc = policy_source_file(&ps, o->policy, &url_opts, err, sizeof(err));
 	if (rc < 0)
 		return cli_error(rc == RW_ENOMEM ? CLI_FAIL : CLI_USAGE, "policy: %s", err);
 	rc = cli_open_store(cli_db_path(o->db), false, &st);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "monitor/cli/cli.h"
+#include "monitor/core/url.h"
 #include "monitor/store/policy_source.h"
 #include "policy/base/rw_error.h"
 
@@ -24,6 +25,9 @@ static const char policy_usage[] =
         "whatif shows which runners NEW.json would change, against the policy in\n"
         "force: the month's verdict and eligibility now, per runner\n"
         "(`runwarden policy whatif --help`; runs runwarden-report).\n";
+
+/* `policy check` checks canary URLs as the daemon will (url_check()). */
+static const struct policy_parse_opts url_opts = {.check_url = url_check};
 
 int cli_policy(int argc, char **argv)
 {
@@ -42,7 +46,7 @@ int cli_policy(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	policy_source_init(&ps);
-	rc = policy_source_file(&ps, argv[2], err, sizeof(err));
+	rc = policy_source_file(&ps, argv[2], &url_opts, err, sizeof(err));
 	if (rc < 0)
 		return cli_error(rc == RW_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err);
 	json = policy_to_json(&ps.pol);

@@ -22,6 +22,7 @@
 #include "monitor/api/api.h"
 #include "monitor/api/status.h"
 #include "monitor/core/log.h"
+#include "monitor/core/url.h"
 #include "monitor/notify/notify.h"
 #include "monitor/store/policy_source.h"
 #include "policy/base/rw_error.h"
@@ -336,6 +337,9 @@ static void canaries_reload(struct rw_daemon *d)
 		sched_add(&d->sched, d->blind.canaries[i]);
 }
 
+/* The policy's URLs (canaries) are checked by the URL parser probes use. */
+static const struct policy_parse_opts url_opts = {.check_url = url_check};
+
 static int load_policy(struct rw_daemon *d, bool reload)
 {
 	struct policy_source ps;
@@ -343,7 +347,7 @@ static int load_policy(struct rw_daemon *d, bool reload)
 	int rc;
 
 	policy_source_init(&ps);
-	rc = policy_source_file(&ps, d->cfg.policy_path, err, sizeof(err));
+	rc = policy_source_file(&ps, d->cfg.policy_path, &url_opts, err, sizeof(err));
 	if (rc < 0) {
 		if (reload) {
 			d->m.policy_reload_failures++;

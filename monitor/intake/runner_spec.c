@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/core/guard.h"
+#include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/xesc.h"
 #include "policy/target.h"
@@ -96,10 +96,9 @@ int spec_check_targets(const char *const *targets, size_t n, char *err, size_t e
 
 int spec_check_url(const char *url, char *err, size_t errlen)
 {
-	char host[256], why[200], buf[96];
-	int port = 0, https = 0;
+	char why[200], buf[96];
 
-	if (!url || guard_parse_url(url, host, sizeof(host), &port, &https, why, sizeof(why)) < 0) {
+	if (!url || url_check(url, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "url: \"%s\": %s", shown(url ? url : "", buf, sizeof(buf)),
 		         url ? why : "missing");
 		return RW_EINVAL;

@@ -27,6 +27,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/core/log.h"
 #include "monitor/core/metrics.h"
+#include "monitor/core/url.h"
 #include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
@@ -302,7 +303,7 @@ int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *c
 
 		h->n = n;
 		h->cfg = &cfg->webhooks[i];
-		guard_parse_url(h->cfg->url, host, sizeof(host), NULL, NULL, NULL, 0);
+		url_parse(h->cfg->url, host, sizeof(host), NULL, NULL, NULL, 0);
 		why = guard_check_host(guard, host);
 		if (why) {
 			snprintf(err, errlen,

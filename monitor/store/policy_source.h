@@ -47,11 +47,14 @@ void policy_source_deinit(struct policy_source *ps);
  * Reads and parses the policy file @p path (at most 1 MiB) into @p ps; with
  * @p path NULL or "", the built-in defaults (origin "built-in defaults").
  * On failure @p ps is left as policy_source_init() leaves it.
- * @param err  one line on failure: "FILE: cannot open: …", or the parser's
- *             "FILE:LINE: FIELD: problem".
+ * @param opts  handed to policy_parse(): the daemon and the CLI pass the URL
+ *              check (url_check(), monitor/core/url.h); NULL checks no URL.
+ * @param err   one line on failure: "FILE: cannot open: …", or the parser's
+ *              "FILE:LINE: FIELD: problem".
  * @return 0, RW_ENOENT, RW_EIO, RW_EINVAL (not a valid policy), RW_ENOMEM.
  */
-int policy_source_file(struct policy_source *ps, const char *path, char *err, size_t errlen);
+int policy_source_file(struct policy_source *ps, const char *path,
+                       const struct policy_parse_opts *opts, char *err, size_t errlen);
 
 /**
  * The policy in force as the store records it: the body of the latest

@@ -82,7 +82,7 @@ static void test_file(void **state)
 
 	write_file(f->path, DOC, strlen(DOC));
 	policy_source_init(&ps);
-	assert_int_equal(policy_source_file(&ps, f->path, err, sizeof(err)), 0);
+	assert_int_equal(policy_source_file(&ps, f->path, NULL, err, sizeof(err)), 0);
 	assert_string_equal(ps.sha256, DOC_SHA);
 	assert_string_equal(ps.body, DOC);
 	assert_string_equal(ps.origin, f->path);
@@ -106,7 +106,7 @@ static void test_defaults_agree(void **state)
 	char err[256] = "", db[160], *json, sha[65];
 
 	policy_source_init(&a);
-	assert_int_equal(policy_source_file(&a, NULL, err, sizeof(err)), 0);
+	assert_int_equal(policy_source_file(&a, NULL, NULL, err, sizeof(err)), 0);
 	assert_string_equal(a.origin, "built-in defaults");
 	policy_defaults(&d);
 	json = policy_to_json(&d);
@@ -116,7 +116,7 @@ static void test_defaults_agree(void **state)
 	assert_string_equal(a.sha256, sha);
 	free(json);
 	policy_source_deinit(&a);
-	assert_int_equal(policy_source_file(&a, "", err, sizeof(err)), 0);
+	assert_int_equal(policy_source_file(&a, "", NULL, err, sizeof(err)), 0);
 	assert_string_equal(a.origin, "built-in defaults");
 
 	snprintf(db, sizeof(db), "%s/rw.db", f->dir);
@@ -152,16 +152,16 @@ static void test_failures(void **state)
 
 	/* Missing: RW_ENOENT (the code is taken before anything can change errno). */
 	snprintf(missing, sizeof(missing), "%s/nope.json", f->dir);
-	assert_int_equal(policy_source_file(&ps, missing, err, sizeof(err)), RW_ENOENT);
+	assert_int_equal(policy_source_file(&ps, missing, NULL, err, sizeof(err)), RW_ENOENT);
 	assert_non_null(strstr(err, "nope.json: cannot open: No such file or directory"));
 
 	/* A directory cannot be read: RW_EIO. */
-	assert_int_equal(policy_source_file(&ps, f->dir, err, sizeof(err)), RW_EIO);
+	assert_int_equal(policy_source_file(&ps, f->dir, NULL, err, sizeof(err)), RW_EIO);
 	assert_non_null(strstr(err, f->dir));
 
 	/* Not a policy: RW_EINVAL, the parser's FILE:LINE: FIELD: problem. */
 	write_file(f->path, "{\n  \"version\": 1,\n  \"uptime_floor\": 1.5\n}\n", 42);
-	assert_int_equal(policy_source_file(&ps, f->path, err, sizeof(err)), RW_EINVAL);
+	assert_int_equal(policy_source_file(&ps, f->path, NULL, err, sizeof(err)), RW_EINVAL);
 	assert_non_null(strstr(err, "policy.json:3: uptime_floor: 1.5 is not in [0, 1]"));
 	assert_null(ps.body);
 	assert_null(ps.origin);
@@ -172,7 +172,7 @@ static void test_failures(void **state)
 	memset(big, ' ', n);
 	write_file(f->path, big, n);
 	free(big);
-	assert_int_equal(policy_source_file(&ps, f->path, err, sizeof(err)), RW_EIO);
+	assert_int_equal(policy_source_file(&ps, f->path, NULL, err, sizeof(err)), RW_EIO);
 	assert_non_null(strstr(err, "larger than 1 MiB"));
 	policy_source_deinit(&ps);
 }
