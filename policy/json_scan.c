@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/base/utf8.h"
+
 #define MAX_NUMBER 63 /* cJSON 1.7.15 reads at most 63 characters of a number */
 
 struct scan {
@@ -59,38 +61,19 @@ static bool scan_bytes(struct scan *sc)
 	const unsigned char *s = sc->s;
 
 	for (size_t i = 0; i < sc->n;) {
-		unsigned char b = s[i], lo = 0x80, hi = 0xBF;
-		size_t need;
+		unsigned char b = s[i];
+		size_t len;
 
 		sc->pos = i;
 		if (b == 0)
 			return sfail(sc, "NUL byte (JSON text is UTF-8 without NUL bytes)", false);
-		if (b < 0x80) {
-			i++;
-			continue;
-		}
-		if (b >= 0xC2 && b <= 0xDF) {
-			need = 1;
-		} else if (b >= 0xE0 && b <= 0xEF) {
-			need = 2;
-			lo = b == 0xE0 ? 0xA0 : 0x80;
-			hi = b == 0xED ? 0x9F : 0xBF;
-		} else if (b >= 0xF0 && b <= 0xF4) {
-			need = 3;
-			lo = b == 0xF0 ? 0x90 : 0x80;
-			hi = b == 0xF4 ? 0x8F : 0xBF;
-		} else {
-			need = 0;
-		}
-		bool ok = need > 0 && sc->n - i > need && s[i + 1] >= lo && s[i + 1] <= hi;
-		for (size_t k = 2; ok && k <= need; k++)
-			ok = s[i + k] >= 0x80 && s[i + k] <= 0xBF;
-		if (!ok) {
+		len = utf8_decode(s + i, sc->n - i, NULL);
+		if (len == 0) {
 			snprintf(sc->buf, sizeof(sc->buf),
 			         "invalid UTF-8 at byte 0x%02x (JSON text is UTF-8)", b);
 			return sfail(sc, sc->buf, false);
 		}
-		i += need + 1;
+		i += len;
 	}
 	return true;
 }

@@ -137,6 +137,30 @@ struct rw_policy {
 void policy_defaults(struct rw_policy *p);
 
 /**
+ * Checks one URL of a policy (a canary), for policy_parse().
+ *
+ * @param url     the URL as the document gives it (NUL-terminated).
+ * @param why     on failure receives one line saying what is wrong (the parser
+ *                writes it after the field and the quoted URL).
+ * @param whylen  size of @p why.
+ * @return 0 when the URL may be used; RW_EINVAL when it may not; RW_ENOMEM.
+ */
+typedef int policy_url_check_cb(const char *url, char *why, size_t whylen);
+
+/**
+ * What the caller of policy_parse() supplies that a pure parser cannot do
+ * itself. URLs are parsed by libcurl's URL API, which policy/ must not link;
+ * so the parser asks the caller (the daemon and the CLI pass url_check(),
+ * monitor/core/url.h), and every URL runwarden will ever request is checked
+ * by the one parser that also reads it at transfer time.
+ */
+struct policy_parse_opts {
+	/* Checks every canary URL. NULL: canaries are taken as any string,
+	 * unchecked; only for a caller that never requests them (say why). */
+	policy_url_check_cb *check_url;
+};
+
+/**
  * Parses a policy document. Every field is optional except "version"; absent
  * fields take the defaults of policy_defaults(). Unknown keys are errors.
  *
@@ -145,12 +169,14 @@ void policy_defaults(struct rw_policy *p);
  * @param text     the file's bytes, need not be NUL-terminated.
  * @param len      their length.
  * @param filename used in messages ("policy.json"); may be NULL.
+ * @param opts     the caller's checks (struct policy_parse_opts); NULL is
+ *                 the same as all of them NULL.
  * @param err      on failure receives one line, e.g.
  *                 "policy.json:12: uptime_floor: 1.5 is not in [0, 1]".
  * @return 0, RW_EINVAL (bad document) or RW_ENOMEM.
  */
 int policy_parse(struct rw_policy *out, const char *text, size_t len, const char *filename,
-                 char *err, size_t errlen);
+                 const struct policy_parse_opts *opts, char *err, size_t errlen);
 
 /** Frees what @p p owns and resets it to defaults. Accepts NULL. */
 void policy_deinit(struct rw_policy *p);

@@ -12,80 +12,20 @@
  * same double (so their ppm is the same too), days as a comma list in week
  * order ("mon,tue,wed,thu,fri"), times as "HH:MM", tiers and targets in the
  * sorted order the parser keeps them in. Numbers are written with '.' even
- * under a locale whose decimal point is ','.
+ * under a locale whose decimal point is ','. Strings are written by
+ * strbuf_json_str(), the one JSON string writer.
  */
 #include "policy/policy.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing string; after the first failed allocation every append is a no-op. */
-struct jbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put_n(struct jbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *q;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		q = realloc(b->p, cap);
-		if (!q) {
-			b->oom = true;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void put(struct jbuf *b, const char *s)
-{
-	put_n(b, s, strlen(s));
-}
-
-static void putf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void putf(struct jbuf *b, const char *fmt, ...)
-{
-	char s[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s, sizeof(s), fmt, ap);
-	va_end(ap);
-	put(b, s);
-}
-
-static void put_string(struct jbuf *b, const char *s)
-{
-	put(b, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			putf(b, "\\%c", ch);
-		else if (ch < 0x20)
-			putf(b, "\\u%04x", ch);
-		else
-			put_n(b, s, 1);
-	}
-	put(b, "\"");
-}
+#include "policy/base/strbuf.h"
 
 /* The shortest "%.*g" that reads back as @p v. */
-static void put_double(struct jbuf *b, double v)
+static void put_double(struct strbuf *b, double v)
 {
 	char s[40];
 
@@ -97,75 +37,75 @@ static void put_double(struct jbuf *b, double v)
 	for (char *q = s; *q; q++)
 		if (*q == ',')
 			*q = '.';
-	put(b, s);
+	strbuf_puts(b, s);
 }
 
 /* Starts a member: indentation, the key and ": ". */
-static void key(struct jbuf *b, int level, const char *name)
+static void key(struct strbuf *b, int level, const char *name)
 {
 	for (int i = 0; i < level; i++)
-		put(b, "  ");
-	put_string(b, name);
-	put(b, ": ");
+		strbuf_puts(b, "  ");
+	strbuf_json_str(b, name);
+	strbuf_puts(b, ": ");
 }
 
 /* Ends a member or an element. */
-static void next(struct jbuf *b, bool last)
+static void next(struct strbuf *b, bool last)
 {
-	put(b, last ? "\n" : ",\n");
+	strbuf_puts(b, last ? "\n" : ",\n");
 }
 
-static void close_at(struct jbuf *b, int level, const char *bracket)
+static void close_at(struct strbuf *b, int level, const char *bracket)
 {
 	for (int i = 0; i < level; i++)
-		put(b, "  ");
-	put(b, bracket);
+		strbuf_puts(b, "  ");
+	strbuf_puts(b, bracket);
 }
 
-static void uint_member(struct jbuf *b, int level, const char *name, uint32_t v, bool last)
+static void uint_member(struct strbuf *b, int level, const char *name, uint32_t v, bool last)
 {
 	key(b, level, name);
-	putf(b, "%u", (unsigned)v);
+	strbuf_printf(b, "%u", (unsigned)v);
 	next(b, last);
 }
 
-static void ratio_member(struct jbuf *b, int level, const char *name, double v, bool last)
+static void ratio_member(struct strbuf *b, int level, const char *name, double v, bool last)
 {
 	key(b, level, name);
 	put_double(b, v);
 	next(b, last);
 }
 
-static void put_days(struct jbuf *b, uint8_t days)
+static void put_days(struct strbuf *b, uint8_t days)
 {
 	static const char *const names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 	bool first = true;
 
-	put(b, "\"");
+	strbuf_puts(b, "\"");
 	for (int d = 0; d < 7; d++) {
 		if (!(days & (1u << d)))
 			continue;
-		put(b, first ? "" : ",");
-		put(b, names[d]);
+		strbuf_puts(b, first ? "" : ",");
+		strbuf_puts(b, names[d]);
 		first = false;
 	}
-	put(b, "\"");
+	strbuf_puts(b, "\"");
 }
 
-static void put_time(struct jbuf *b, uint16_t min)
+static void put_time(struct strbuf *b, uint16_t min)
 {
-	putf(b, "\"%02u:%02u\"", (unsigned)(min / 60), (unsigned)(min % 60));
+	strbuf_printf(b, "\"%02u:%02u\"", (unsigned)(min / 60), (unsigned)(min % 60));
 }
 
-static void put_tiers_targets(struct jbuf *b, const struct rw_policy *p)
+static void put_tiers_targets(struct strbuf *b, const struct rw_policy *p)
 {
 	key(b, 1, "tiers");
-	put(b, p->n_tiers ? "{\n" : "{}");
+	strbuf_puts(b, p->n_tiers ? "{\n" : "{}");
 	for (size_t i = 0; i < p->n_tiers; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "%d", p->tiers[i].tier);
 		key(b, 2, name);
-		put(b, "{\n");
+		strbuf_puts(b, "{\n");
 		ratio_member(b, 3, "uptime_floor", p->tiers[i].uptime_floor, true);
 		close_at(b, 2, "}");
 		next(b, i + 1 == p->n_tiers);
@@ -175,10 +115,10 @@ static void put_tiers_targets(struct jbuf *b, const struct rw_policy *p)
 	next(b, false);
 
 	key(b, 1, "targets");
-	put(b, p->n_targets ? "{\n" : "{}");
+	strbuf_puts(b, p->n_targets ? "{\n" : "{}");
 	for (size_t i = 0; i < p->n_targets; i++) {
 		key(b, 2, p->targets[i].triple);
-		putf(b, "%d", p->targets[i].tier);
+		strbuf_printf(b, "%d", p->targets[i].tier);
 		next(b, i + 1 == p->n_targets);
 	}
 	if (p->n_targets)
@@ -186,12 +126,12 @@ static void put_tiers_targets(struct jbuf *b, const struct rw_policy *p)
 	next(b, false);
 }
 
-static void put_service_window(struct jbuf *b, const struct rw_policy *p)
+static void put_service_window(struct strbuf *b, const struct rw_policy *p)
 {
 	key(b, 1, "service_window");
-	put(b, "{\n");
+	strbuf_puts(b, "{\n");
 	key(b, 2, "weekly");
-	put(b, p->n_service_spans ? "[\n" : "[]");
+	strbuf_puts(b, p->n_service_spans ? "[\n" : "[]");
 	for (size_t i = 0; i < p->n_service_spans; i++) {
 		const struct rw_policy_span *s = &p->service_spans[i];
 		close_at(b, 3, "{\n");
@@ -214,17 +154,17 @@ static void put_service_window(struct jbuf *b, const struct rw_policy *p)
 	next(b, false);
 }
 
-static void put_blindness(struct jbuf *b, const struct rw_policy *p)
+static void put_blindness(struct strbuf *b, const struct rw_policy *p)
 {
 	key(b, 1, "blindness");
-	put(b, "{\n");
+	strbuf_puts(b, "{\n");
 	ratio_member(b, 2, "fraction", p->blindness.fraction, false);
 	uint_member(b, 2, "min_runners", p->blindness.min_runners, false);
 	key(b, 2, "canaries");
-	put(b, p->blindness.n_canaries ? "[\n" : "[]");
+	strbuf_puts(b, p->blindness.n_canaries ? "[\n" : "[]");
 	for (size_t i = 0; i < p->blindness.n_canaries; i++) {
 		close_at(b, 3, "");
-		put_string(b, p->blindness.canaries[i]);
+		strbuf_json_str(b, p->blindness.canaries[i]);
 		next(b, i + 1 == p->blindness.n_canaries);
 	}
 	if (p->blindness.n_canaries)
@@ -236,19 +176,20 @@ static void put_blindness(struct jbuf *b, const struct rw_policy *p)
 
 char *policy_to_json(const struct rw_policy *p)
 {
-	struct jbuf b = {0};
+	struct strbuf b;
 
 	if (!p)
 		return NULL;
-	put(&b, "{\n");
+	strbuf_init(&b);
+	strbuf_puts(&b, "{\n");
 	key(&b, 1, "version");
-	putf(&b, "%d", p->version);
+	strbuf_printf(&b, "%d", p->version);
 	next(&b, false);
 	ratio_member(&b, 1, "uptime_floor", p->uptime_floor, false);
 	put_tiers_targets(&b, p);
 
 	key(&b, 1, "probe");
-	put(&b, "{\n");
+	strbuf_puts(&b, "{\n");
 	uint_member(&b, 2, "interval_s", p->probe.interval_s, false);
 	uint_member(&b, 2, "timeout_ms", p->probe.timeout_ms, false);
 	uint_member(&b, 2, "failures_to_down", p->probe.failures_to_down, false);
@@ -256,24 +197,24 @@ char *policy_to_json(const struct rw_policy *p)
 	close_at(&b, 1, "},\n");
 
 	key(&b, 1, "push");
-	put(&b, "{\n");
+	strbuf_puts(&b, "{\n");
 	uint_member(&b, 2, "grace_s", p->push.grace_s, true);
 	close_at(&b, 1, "},\n");
 
 	key(&b, 1, "window");
-	put(&b, "{\n");
+	strbuf_puts(&b, "{\n");
 	uint_member(&b, 2, "rolling_days", p->window.rolling_days, false);
 	ratio_member(&b, 2, "min_coverage", p->window.min_coverage, true);
 	close_at(&b, 1, "},\n");
 
 	key(&b, 1, "flagging");
-	put(&b, "{\n");
+	strbuf_puts(&b, "{\n");
 	ratio_member(&b, 2, "restore_margin", p->flagging.restore_margin, false);
 	uint_member(&b, 2, "probation_days", p->flagging.probation_days, true);
 	close_at(&b, 1, "},\n");
 
 	key(&b, 1, "maintenance");
-	put(&b, "{\n");
+	strbuf_puts(&b, "{\n");
 	uint_member(&b, 2, "min_notice_h", p->maintenance.min_notice_h, false);
 	uint_member(&b, 2, "max_h_per_month", p->maintenance.max_h_per_month, true);
 	close_at(&b, 1, "},\n");
@@ -281,13 +222,9 @@ char *policy_to_json(const struct rw_policy *p)
 	put_service_window(&b, p);
 	put_blindness(&b, p);
 	key(&b, 1, "pool");
-	put(&b, "{\n");
+	strbuf_puts(&b, "{\n");
 	uint_member(&b, 2, "min_runners", p->pool.min_runners, true);
 	close_at(&b, 1, "}\n");
-	put(&b, "}\n");
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	strbuf_puts(&b, "}\n");
+	return strbuf_take(&b, NULL); /* NULL after a failed allocation */
 }

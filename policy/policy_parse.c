@@ -11,7 +11,9 @@
  *      once it has passed, a NULL from cJSON can only mean that cJSON ran out
  *      of memory: that is how RW_ENOMEM is told apart from a bad document.
  *   2. cJSON builds the tree and the apply_*() functions check every field
- *      against the ranges documented in policy.h.
+ *      against the ranges documented in policy.h. Canary URLs are checked by
+ *      the caller's hook (struct policy_parse_opts): URLs are libcurl's to
+ *      parse, and policy/ does not link libcurl.
  *
  * Line numbers of semantic errors. cJSON keeps no positions, so the line of
  * an offending value is found again in the raw text, along its path:
@@ -43,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_URL   2048
 #define INT_MAX_D 2147483647.0
 #define PATH_LEN  192
 #define KEYS(a)   a, sizeof(a) / sizeof((a)[0])
@@ -56,6 +57,7 @@ struct pctx {
 	size_t root_off;
 	const char *file;
 	const cJSON *root;
+	policy_url_check_cb *check_url; /* NULL: URLs are not checked */
 	char *err;
 	size_t errlen;
 };
@@ -588,35 +590,6 @@ static int apply_service_window(const struct pctx *c, const cJSON *obj, struct r
 	return 0;
 }
 
-static bool has_prefix_ci(const char *s, const char *prefix)
-{
-	for (; *prefix; s++, prefix++)
-		if (*s != *prefix && !(*s >= 'A' && *s <= 'Z' && *s - 'A' + 'a' == *prefix))
-			return false;
-	return true;
-}
-
-/* What is wrong with a canary URL, or NULL. */
-static const char *canary_problem(const char *u)
-{
-	const char *host;
-
-	if (strlen(u) > MAX_URL)
-		return "is longer than 2048 bytes";
-	if (has_prefix_ci(u, "http://"))
-		host = u + 7;
-	else if (has_prefix_ci(u, "https://"))
-		host = u + 8;
-	else
-		return "is not an http:// or https:// URL";
-	if (*host == '\0' || *host == '/')
-		return "has no host";
-	for (; *u; u++)
-		if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7f)
-			return "has a space, control or non-ASCII byte (percent-encode it)";
-	return NULL;
-}
-
 static int apply_blindness(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
 {
 	const cJSON *list;
@@ -644,15 +617,21 @@ static int apply_blindness(const struct pctx *c, const cJSON *obj, struct rw_pol
 	if (!p->blindness.canaries)
 		return RW_ENOMEM;
 	for (const cJSON *el = list->child; el; el = el->next) {
-		const char *why = "is not a string (allowed: an http:// or https:// URL)";
-		char **slot = &p->blindness.canaries[p->blindness.n_canaries];
+		char **slot = &p->blindness.canaries[p->blindness.n_canaries], why[256] = "";
 
 		snprintf(path, sizeof(path), "blindness.canaries[%zu]", p->blindness.n_canaries);
-		if (cJSON_IsString(el))
-			why = canary_problem(el->valuestring);
-		if (why) {
+		if (!cJSON_IsString(el)) {
 			describe(c, el, false, got, sizeof(got));
-			return fail(c, el, path, "%s %s", got, why);
+			return fail(c, el, path,
+			            "%s is not a string (allowed: an http:// or https:// URL)",
+			            got);
+		}
+		rc = c->check_url ? c->check_url(el->valuestring, why, sizeof(why)) : 0;
+		if (rc == RW_ENOMEM)
+			return rc;
+		if (rc < 0) {
+			describe(c, el, false, got, sizeof(got));
+			return fail(c, el, path, "%s: %s", got, why);
 		}
 		*slot = dup_str(el->valuestring);
 		if (!*slot)
@@ -731,11 +710,12 @@ static int apply(const struct pctx *c, struct rw_policy *p)
 }
 
 int policy_parse(struct rw_policy *out, const char *text, size_t len, const char *filename,
-                 char *err, size_t errlen)
+                 const struct policy_parse_opts *opts, char *err, size_t errlen)
 {
 	struct pctx c = {.text = text ? text : "",
 	                 .len = text ? len : 0,
 	                 .file = filename ? filename : "policy",
+	                 .check_url = opts ? opts->check_url : NULL,
 	                 .err = err,
 	                 .errlen = errlen};
 	struct json_scan_error syntax;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* fmt.c — times, ratios, durations and latencies as reports write them; see fmt.h. */
+/* fmt.c — times, ratios and latencies as reports write them; see fmt.h. */
 #include "reports/fmt.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "policy/base/rfc3339.h"
 
 uint32_t fmt_ppm(int64_t a, int64_t b)
 {
@@ -15,46 +16,28 @@ uint32_t fmt_ppm(int64_t a, int64_t b)
 	return (uint32_t)(((__int128)a * 1000000) / b);
 }
 
-static int utc(int64_t ms, struct tm *tm)
-{
-	time_t t = (time_t)(ms / 1000);
-
-	return ms >= 0 && gmtime_r(&t, tm) != NULL;
-}
-
 void fmt_time(int64_t ms, char out[FMT_LEN])
 {
-	struct tm tm;
-
-	if (!utc(ms, &tm)) {
+	/* A negative time is a missing one in reports: "-". */
+	if (ms < 0 || rfc3339_format(ms, out, FMT_LEN) < 0)
 		snprintf(out, FMT_LEN, "-");
-		return;
-	}
-	snprintf(out, FMT_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* The people formats are cut from the RFC 3339 text ("2026-03-01T04:05:06.789Z"). */
 void fmt_when(int64_t ms, char out[FMT_LEN])
 {
-	struct tm tm;
-
-	if (!utc(ms, &tm)) {
-		snprintf(out, FMT_LEN, "-");
+	fmt_time(ms, out);
+	if (out[0] == '-')
 		return;
-	}
-	snprintf(out, FMT_LEN, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	out[10] = ' ';
+	out[19] = '\0';
 }
 
 void fmt_date(int64_t ms, char out[FMT_LEN])
 {
-	struct tm tm;
-
-	if (!utc(ms, &tm)) {
-		snprintf(out, FMT_LEN, "-");
-		return;
-	}
-	snprintf(out, FMT_LEN, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	fmt_time(ms, out);
+	if (out[0] != '-')
+		out[10] = '\0';
 }
 
 void fmt_percent(uint32_t ppm, char out[FMT_LEN])
@@ -85,25 +68,6 @@ void fmt_floor(uint32_t ppm, char out[FMT_LEN])
 void fmt_ratio(uint32_t ppm, char out[FMT_LEN])
 {
 	fixed6(ppm / 1000000, ppm % 1000000, out);
-}
-
-void fmt_duration(int64_t ms, char out[FMT_LEN])
-{
-	int64_t s = ms / 1000, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
-
-	if (ms <= 0)
-		snprintf(out, FMT_LEN, "0s");
-	else if (s == 0)
-		snprintf(out, FMT_LEN, "<1s");
-	else if (s < 60)
-		snprintf(out, FMT_LEN, "%llds", (long long)sec);
-	else if (s < 3600)
-		snprintf(out, FMT_LEN, "%lldm %llds", (long long)m, (long long)sec);
-	else if (s < 86400)
-		snprintf(out, FMT_LEN, "%lldh %lldm", (long long)h, (long long)m);
-	else
-		snprintf(out, FMT_LEN, "%lldd %lldh %lldm", (long long)d, (long long)h,
-		         (long long)m);
 }
 
 void fmt_latency(int64_t us, char out[FMT_LEN])

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fmt.h — how reports write times, ratios, durations and latencies.
+ * fmt.h — how reports write times, ratios and latencies (durations for
+ * people are policy/base/duration.h, shared with the status page).
  *
  * Everything here is integer arithmetic on the stored milliseconds and parts
  * per million, never locale-dependent printf of doubles, so that the same
@@ -20,7 +21,8 @@
 /** floor(@p a * 1e6 / @p b) for 0 <= a <= b, b > 0: a ratio in ppm. */
 uint32_t fmt_ppm(int64_t a, int64_t b);
 
-/** RFC 3339 UTC with milliseconds: "2026-03-01T00:00:00.000Z"; "-" when < 0. */
+/** RFC 3339 UTC with milliseconds (rfc3339_format()): "2026-03-01T00:00:00.000Z";
+ *  "-" when < 0 (a missing time). */
 void fmt_time(int64_t ms, char out[FMT_LEN]);
 
 /** For people: "2026-03-01 04:05:06" (UTC; milliseconds dropped); "-" when < 0. */
@@ -34,12 +36,6 @@ void fmt_percent(uint32_t ppm, char out[FMT_LEN]);
 
 /** A floor with no trailing zeros: 990000 → "99%", 995000 → "99.5%". */
 void fmt_floor(uint32_t ppm, char out[FMT_LEN]);
-
-/**
- * A duration for people, truncated to the second: "0s", "<1s", "45s",
- * "12m 5s", "3h 15m", "2d 3h 15m" (seconds are dropped from an hour up).
- */
-void fmt_duration(int64_t ms, char out[FMT_LEN]);
 
 /** A latency in milliseconds with one decimal, rounded: 12345 µs → "12.3 ms";
  *  "-" when < 0 (no latency). */

@@ -166,7 +166,11 @@ static int cmd_whatif(int argc, char **argv)
 
 	policy_source_init(&cur);
 	policy_source_init(&next);
-	rc = policy_source_file(&next, argv[optind], err, sizeof(err));
+	/* NULL opts: canary URLs are not checked here. Reports must not link
+	 * libcurl, whose URL API does the checking, and what-if only computes
+	 * verdicts: it never requests a canary. `runwarden policy check` checks
+	 * them, and the daemon refuses a policy with a bad one. */
+	rc = policy_source_file(&next, argv[optind], NULL, err, sizeof(err));
 	if (rc < 0)
 		return fail(rc == RW_ENOMEM ? EXIT_FAIL : EXIT_USAGE, "%s", err);
 	/* Read-only: a report never writes, and never migrates the file. */
@@ -333,7 +337,8 @@ static int cmd_monthly(int argc, char **argv)
 
 	policy_source_init(&ps);
 	if (a.policy) {
-		rc = policy_source_file(&ps, a.policy, err, sizeof(err));
+		/* NULL opts: a report never requests a canary (see whatif above). */
+		rc = policy_source_file(&ps, a.policy, NULL, err, sizeof(err));
 		if (rc < 0)
 			return fail(rc == RW_ENOMEM ? EXIT_FAIL : EXIT_USAGE, "--policy: %s", err);
 	}

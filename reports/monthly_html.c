@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/duration.h"
+#include "policy/base/html.h"
 #include "policy/base/rw_error.h"
 #include "reports/fmt.h"
 #include "reports/monthly_tables.h"
@@ -127,7 +129,7 @@ static void day_title(FILE *f, const char *date, const struct rw_totals *t)
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		if (t->ms[order[k]] == 0)
 			continue;
-		fmt_duration(t->ms[order[k]], s);
+		duration_format(t->ms[order[k]], s, FMT_LEN);
 		fprintf(f, "; %s %s", names[k], s);
 	}
 	fputs("</title>", f);
@@ -260,7 +262,7 @@ static char *bar_svg(const struct monthly *m, const struct monthly_runner *r)
 static void meta_item(FILE *f, const char *label, const char *text)
 {
 	fprintf(f, "<li><b>%s:</b> ", label);
-	table_put_html(f, text);
+	html_escape_file(f, text);
 	fputs("</li>\n", f);
 }
 
@@ -287,9 +289,9 @@ int monthly_render_html(FILE *f, const struct monthly *m)
 	      "style-src 'unsafe-inline'\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	      f);
-	table_put_html(f, title);
+	html_escape_file(f, title);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
-	table_put_html(f, title);
+	html_escape_file(f, title);
 	fputs("</h1>\n<ul class=\"meta\">\n", f);
 	meta_item(f, "Period", period);
 	meta_item(f, "Policy", policy);
@@ -306,7 +308,7 @@ int monthly_render_html(FILE *f, const struct monthly *m)
 		heat_strip(f, m);
 		fprintf(f,
 		        "<p class=\"note\">Floors are the strictest of a runner's targets' tiers. "
-		        "Maintenance is credited up to %uh a month with %uh notice; a blip is a "
+		        "Maintenance is credited up to %u h a month with %u h notice; a blip is a "
 		        "run "
 		        "of fewer than %u failed probes between two successes. Latency and blips "
 		        "come from the daily rollups of %lld of the month's %zu days. All times "

@@ -68,8 +68,8 @@ static int render_md(FILE *f, const struct monthly *m)
 	        "(the strictest of its targets' tiers; %s by default) counting its unknown time "
 	        "as down, or when its coverage is at least %s and its uptime at or above the "
 	        "floor; it FAILs when it is below the floor even counting unknown time as up; "
-	        "otherwise it is INDETERMINATE. Maintenance is credited up to %uh a month with "
-	        "%uh notice; a blip is a run of fewer than %u failed probes between two "
+	        "otherwise it is INDETERMINATE. Maintenance is credited up to %u h a month with "
+	        "%u h notice; a blip is a run of fewer than %u failed probes between two "
 	        "successes. Latency and blips come from the daily rollups of %lld of the "
 	        "month's %zu days. All times are UTC.\n",
 	        t, d, (unsigned)m->policy->pol.maintenance.max_h_per_month,

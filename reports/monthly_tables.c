@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/duration.h"
 #include "policy/base/rw_error.h"
 #include "policy/calendar.h"
 #include "reports/fmt.h"
@@ -30,7 +31,7 @@ static void dur_or_dash(int64_t ms, char out[FMT_LEN])
 	if (ms < 0)
 		snprintf(out, FMT_LEN, "-");
 	else
-		fmt_duration(ms, out);
+		duration_format(ms, out, FMT_LEN);
 }
 
 int monthly_tables_summary(const struct monthly *m, FILE *f, enum table_format fmt,
@@ -50,7 +51,7 @@ int monthly_tables_summary(const struct monthly *m, FILE *f, enum table_format f
 	num(m->verdicts[RW_VERDICT_INDETERMINATE], c[3]);
 	num(m->n_incidents, c[4]);
 	fmt_percent(m->monitor.coverage_ppm, c[5]);
-	fmt_duration(m->monitor.blind_ms, d);
+	duration_format(m->monitor.blind_ms, d, FMT_LEN);
 	snprintf(c[6], FMT_LEN, "%s in %zu period%s", d, m->monitor.n_blind,
 	         m->monitor.n_blind == 1 ? "" : "s");
 	for (int i = 0; i < 7; i++)
@@ -72,7 +73,7 @@ int monthly_tables_blind(const struct monthly *m, FILE *f, enum table_format fmt
 		const char *row[4] = {a, e, d, b->cause};
 		fmt_when(b->start_ms, a);
 		fmt_when(b->end_ms, e);
-		fmt_duration(b->end_ms - b->start_ms, d);
+		duration_format(b->end_ms - b->start_ms, d, FMT_LEN);
 		table_row(&tab, row);
 	}
 	return table_end(&tab);
@@ -137,12 +138,12 @@ static void maintenance_cell(const struct monthly *m, const struct monthly_runne
 	char used[FMT_LEN], over[FMT_LEN];
 	unsigned cap_h = m->policy->pol.maintenance.max_h_per_month;
 
-	fmt_duration(r->maint_used_ms, used);
+	duration_format(r->maint_used_ms, used, FMT_LEN);
 	if (r->maint_over_cap_ms > 0) {
-		fmt_duration(r->maint_over_cap_ms, over);
-		snprintf(out, len, "%s of %uh (+%s over cap)", used, cap_h, over);
+		duration_format(r->maint_over_cap_ms, over, FMT_LEN);
+		snprintf(out, len, "%s of %u h (+%s over cap)", used, cap_h, over);
 	} else {
-		snprintf(out, len, "%s of %uh", used, cap_h);
+		snprintf(out, len, "%s of %u h", used, cap_h);
 	}
 }
 
@@ -206,7 +207,7 @@ int monthly_tables_runners(const struct monthly *m, FILE *f, enum table_format f
 			fmt_percent(r->coverage_ppm, c[R_COVERAGE]);
 		else
 			snprintf(c[R_COVERAGE], FMT_LEN, "-");
-		fmt_duration(r->avail.totals.ms[RW_STATE_DOWN], c[R_DOWN]);
+		duration_format(r->avail.totals.ms[RW_STATE_DOWN], c[R_DOWN], FMT_LEN);
 		num(r->n_incidents, c[R_INCIDENTS]);
 		dur_or_dash(r->longest_incident_ms, c[R_LONGEST]);
 		maintenance_cell(m, r, maint, sizeof(maint));
@@ -252,7 +253,7 @@ int monthly_tables_operators(const struct monthly *m, FILE *f, enum table_format
 		num(o->pass, c[2]);
 		num(o->fail, c[3]);
 		num(o->indeterminate, c[4]);
-		fmt_duration(o->down_ms, c[5]);
+		duration_format(o->down_ms, c[5], FMT_LEN);
 		num(o->incidents, c[6]);
 		num(o->unacknowledged, c[7]);
 		dur_or_dash(o->tta_median_ms, c[8]);
@@ -288,7 +289,7 @@ int monthly_tables_incidents(const struct monthly *m, FILE *f, enum table_format
 			snprintf(c[4], FMT_LEN, "open");
 		else
 			fmt_when(mi->si->end_ms, c[4]);
-		fmt_duration(mi->duration_ms, c[5]);
+		duration_format(mi->duration_ms, c[5], FMT_LEN);
 		dur_or_dash(mi->tta_ms, c[6]);
 		dur_or_dash(mi->ttm_ms, c[7]);
 		notes[0] = '\0';

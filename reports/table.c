@@ -5,25 +5,12 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "policy/base/html.h"
 #include "policy/base/rw_error.h"
 
 static bool is_ctl(unsigned char ch)
 {
 	return ch < 0x20 || ch == 0x7f;
-}
-
-void table_put_html(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(is_ctl((unsigned char)*s) ? ' ' : *s, f);
-		}
-	}
 }
 
 void table_put_md(FILE *f, const char *s)
@@ -80,7 +67,7 @@ static void put_row(const struct table *t, const char *const *cells, bool head)
 			if (!head && (t->raw_html & (1u << c)))
 				fputs(s, f);
 			else
-				table_put_html(f, s);
+				html_escape_file(f, s);
 			fputs(head ? "</th>" : "</td>", f);
 			break;
 		}
@@ -111,7 +98,7 @@ void table_begin(struct table *t, FILE *f, enum table_format fmt, size_t n_cols,
 		fputs("<table", f);
 		if (css_class) {
 			fputs(" class=\"", f);
-			table_put_html(f, css_class);
+			html_escape_file(f, css_class);
 			fputc('"', f);
 		}
 		fputs(">\n<thead><tr>", f);

@@ -13,7 +13,8 @@
  *  - CSV: every field that holds a comma, a double quote, CR or LF is quoted,
  *    with quotes doubled; records end in CRLF; the first record is the
  *    header (RFC 4180 section 2);
- *  - HTML: & < > " ' become character references; control bytes spaces.
+ *  - HTML: html_escape_file() (policy/base/html.h): & < > " ' become
+ *    character references, control bytes spaces.
  */
 #ifndef RW_TABLE_H
 #define RW_TABLE_H
@@ -45,9 +46,6 @@ void table_row(struct table *t, const char *const *cells);
 
 /** Ends the table. @return 0, or RW_EIO when writing failed. */
 int table_end(struct table *t);
-
-/** Writes @p s escaped for HTML text or attribute values. */
-void table_put_html(FILE *f, const char *s);
 
 /** Writes @p s escaped for Markdown inline text. */
 void table_put_md(FILE *f, const char *s);

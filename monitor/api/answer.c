@@ -12,6 +12,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/core/metrics.h"
 #include "policy/base/strbuf.h"
+#include "policy/base/rfc3339.h"
 
 void answer_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
                  const char *body, size_t len)
@@ -112,7 +113,7 @@ bool answer_query(h2o_req_t *req, const char *name, char *out, size_t outlen)
 void answer_json_time(struct strbuf *b, int64_t ms)
 {
 	char t[40];
-	clock_format_rfc3339(ms, t, sizeof(t));
+	rfc3339_format(ms, t, sizeof(t));
 	strbuf_json_str(b, t);
 }
 

@@ -13,6 +13,7 @@
 #include "monitor/core/metrics.h"
 #include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/rfc3339.h"
 
 #define INCIDENTS_DEFAULT_MS (90LL * 86400000)
 
@@ -59,11 +60,11 @@ static int incidents_list(struct call *c)
 	size_t n;
 	int rc;
 
-	if (answer_query(c->req, "to", q, sizeof(q)) && clock_parse_rfc3339(q, &to) < 0)
+	if (answer_query(c->req, "to", q, sizeof(q)) && rfc3339_parse(q, &to) < 0)
 		return call_problem(c, 400, "to",
 		                    "to: not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
 	from = to - INCIDENTS_DEFAULT_MS;
-	if (answer_query(c->req, "from", q, sizeof(q)) && clock_parse_rfc3339(q, &from) < 0)
+	if (answer_query(c->req, "from", q, sizeof(q)) && rfc3339_parse(q, &from) < 0)
 		return call_problem(c, 400, "from",
 		                    "from: not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
 	if (from >= to)

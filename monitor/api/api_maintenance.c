@@ -13,6 +13,7 @@
 #include "monitor/core/metrics.h"
 #include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/rfc3339.h"
 
 /* ---- maintenance ---------------------------------------------------------- */
 
@@ -76,9 +77,9 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 		size_t n;
 		char q[64];
 		int64_t from = c->now - 31LL * 86400000, to = INT64_MAX / 2;
-		if (answer_query(c->req, "from", q, sizeof(q)) && clock_parse_rfc3339(q, &from) < 0)
+		if (answer_query(c->req, "from", q, sizeof(q)) && rfc3339_parse(q, &from) < 0)
 			return call_problem(c, 400, "from", "from: not an RFC 3339 time");
-		if (answer_query(c->req, "to", q, sizeof(q)) && clock_parse_rfc3339(q, &to) < 0)
+		if (answer_query(c->req, "to", q, sizeof(q)) && rfc3339_parse(q, &to) < 0)
 			return call_problem(c, 400, "to", "to: not an RFC 3339 time");
 		rc = store_maintenance_list(c->x->st, sr->id, from, to, false, &v, &n);
 		if (rc < 0)

@@ -16,6 +16,7 @@
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
+#include "policy/base/rfc3339.h"
 
 #define API_ROUTE_CACHE_MS 1000
 #define API_MAX_RANGE_MS   (3660LL * 86400 * 1000)
@@ -93,11 +94,11 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id)
 	if (!r)
 		return answer_problem(api, req, 404, "Not Found", "id", "no such runner");
 	to = now;
-	if (answer_query(req, "to", v, sizeof(v)) && clock_parse_rfc3339(v, &to) < 0)
+	if (answer_query(req, "to", v, sizeof(v)) && rfc3339_parse(v, &to) < 0)
 		return answer_problem(api, req, 400, "Bad Request", "to",
 		                      "not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
 	from = to - (int64_t)x->policy->window.rolling_days * 86400000;
-	if (answer_query(req, "from", v, sizeof(v)) && clock_parse_rfc3339(v, &from) < 0)
+	if (answer_query(req, "from", v, sizeof(v)) && rfc3339_parse(v, &from) < 0)
 		return answer_problem(api, req, 400, "Bad Request", "from",
 		                      "not an RFC 3339 time, e.g. 2026-10-01T00:00:00Z");
 	if (from >= to)
@@ -171,7 +172,7 @@ static void exclusion_detail(struct strbuf *b, const struct api_ctx *x, const st
 		strbuf_puts(b, ",\"detail\":\"in probation until ");
 		{
 			char t[40];
-			clock_format_rfc3339(until, t, sizeof(t));
+			rfc3339_format(until, t, sizeof(t));
 			strbuf_puts(b, t);
 		}
 		strbuf_puts(b, "\"");

@@ -18,6 +18,7 @@
 #include "monitor/core/metrics.h"
 #include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
+#include "monitor/core/url.h"
 
 static void runner_json(struct call *c, struct strbuf *b, const struct store_runner *sr)
 {
@@ -84,7 +85,7 @@ static int guard_url(struct call *c, const char *url)
 	char host[256], err[200];
 	const char *why;
 
-	if (guard_parse_url(url, host, sizeof(host), NULL, NULL, err, sizeof(err)) < 0) {
+	if (url_parse(url, host, sizeof(host), NULL, NULL, err, sizeof(err)) < 0) {
 		call_problem(c, 400, "url", "url: %s", err);
 		return RW_EINVAL;
 	}

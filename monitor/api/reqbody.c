@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/core/clock.h"
 #include "monitor/intake/maintenance_spec.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 #include "policy/json_scan.h"
 
@@ -200,7 +200,7 @@ static int get_time(const cJSON *o, const char *field, bool required, int64_t *o
 
 	if (rc < 0 || !s)
 		return rc;
-	if (clock_parse_rfc3339(s, out) < 0)
+	if (rfc3339_parse(s, out) < 0)
 		return fail(err, 400, field,
 		            "%s: not an RFC 3339 time in UTC or with an offset, e.g. "
 		            "2026-12-01T08:00:00Z",

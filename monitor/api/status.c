@@ -55,6 +55,9 @@
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
+#include "policy/base/duration.h"
+#include "policy/base/html.h"
+#include "policy/base/rfc3339.h"
 
 #define DAY_MS                   ((int64_t)86400000)
 #define PAST                     (STATUS_DAYS - 1) /* completed days: all bars but today's */
@@ -128,33 +131,12 @@ static const char css[] =
 
 /* ---- formatting ------------------------------------------------------------ */
 
-/* Appends @p s for HTML text or a quoted attribute: the five special
- * characters as references, other C0 controls (but tab and newline) as
- * U+FFFD. NULL appends nothing. */
+/* Appends @p s for HTML text or a quoted attribute (policy/base/html.h:
+ * the five special characters as references, control bytes as spaces).
+ * NULL appends nothing. */
 static void put_html(struct strbuf *b, const char *s)
 {
-	const char *run = s;
-
-	if (!s)
-		return;
-	for (; *s; s++) {
-		const char *rep;
-		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
-				continue;
-			rep = "&#xFFFD;";
-		}
-		strbuf_append(b, run, (size_t)(s - run));
-		strbuf_puts(b, rep);
-		run = s + 1;
-	}
-	strbuf_append(b, run, (size_t)(s - run));
+	html_escape(b, s);
 }
 
 /* "2026-11-20 23:31" inside <time datetime="RFC 3339">. */
@@ -162,26 +144,17 @@ static void put_time(struct strbuf *b, int64_t ms)
 {
 	char t[40];
 
-	clock_format_rfc3339(ms, t, sizeof(t));
+	rfc3339_format(ms, t, sizeof(t));
 	strbuf_printf(b, "<time datetime=\"%s\">%.10s %.5s</time>", t, t, t + 11);
 }
 
-/* "640 ms", "45 s", "12 min", "3 h 05 min", "2 d 4 h". */
+/* "640 ms", "45 s", "12 min", "3 h 05 min", "2 d 4 h" (policy/base/duration.h). */
 static void put_duration(struct strbuf *b, int64_t ms)
 {
-	if (ms < 0)
-		ms = 0;
-	if (ms < 1000)
-		strbuf_printf(b, "%" PRId64 " ms", ms);
-	else if (ms < 60000)
-		strbuf_printf(b, "%" PRId64 " s", ms / 1000);
-	else if (ms < 3600000)
-		strbuf_printf(b, "%" PRId64 " min", ms / 60000);
-	else if (ms < DAY_MS)
-		strbuf_printf(b, "%" PRId64 " h %02" PRId64 " min", ms / 3600000,
-		              ms % 3600000 / 60000);
-	else
-		strbuf_printf(b, "%" PRId64 " d %" PRId64 " h", ms / DAY_MS, ms % DAY_MS / 3600000);
+	char d[DURATION_SIZE];
+
+	duration_format(ms, d, sizeof(d));
+	strbuf_puts(b, d);
 }
 
 /* up / (up + down) as a percentage with three decimals, truncated (so that
@@ -251,7 +224,7 @@ static void put_day(struct strbuf *b, int64_t day, size_t col, const struct rw_t
 	}
 	/* data-ms: the exact milliseconds of the segments, top to bottom,
 	 * for scripts (and the tests) that should not parse the tooltip. */
-	clock_format_rfc3339(day * DAY_MS, date, sizeof(date));
+	rfc3339_format(day * DAY_MS, date, sizeof(date));
 	strbuf_printf(b, "<g data-day=\"%.10s\" data-ms=\"", date);
 	for (size_t j = 0; j < N_BAR; j++)
 		strbuf_printf(b, "%s%" PRId64, j ? "," : "", t->ms[bar_order[j]]);

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/core/clock.h"
 #include "monitor/core/config.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
 const char *cli_db_path(const char *flag)
@@ -56,7 +56,7 @@ int cli_find_runner(struct store *st, const char *key, struct store_runner *out)
 void cli_print_time(FILE *f, int64_t ms)
 {
 	char t[40];
-	clock_format_rfc3339(ms, t, sizeof(t));
+	rfc3339_format(ms, t, sizeof(t));
 	fputs(t, f);
 }
 

@@ -18,8 +18,10 @@
 
 #include "monitor/cli/cli.h"
 #include "monitor/core/clock.h"
-#include "monitor/core/policy_file.h"
+#include "monitor/core/url.h"
 #include "monitor/intake/maintenance_spec.h"
+#include "monitor/store/policy_source.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
 #define HOUR_MS ((int64_t)3600 * 1000)
@@ -95,20 +97,23 @@ static int parse_time(const char *field, const char *text, int64_t *ms)
 {
 	if (!text)
 		return cli_error(CLI_USAGE, "%s: --%s is required", field, field);
-	if (clock_parse_rfc3339(text, ms) < 0)
+	if (rfc3339_parse(text, ms) < 0)
 		return cli_error(CLI_USAGE,
 		                 "%s: \"%s\" is not an RFC 3339 time like 2026-11-20T22:00:00Z",
 		                 field, text);
 	return CLI_OK;
 }
 
+/* The policy is checked as the daemon checks it, canary URLs included. */
+static const struct policy_parse_opts url_opts = {.check_url = url_check};
+
 static int maintenance_add(const struct maint_opts *o, const char *key)
 {
-	struct rw_policy p;
+	struct policy_source ps;
 	struct store *st;
 	struct store_runner r;
 	int64_t from, to, now = clock_wall_ms(), id = 0;
-	char err[512], sha[65], a[40], b[40], h[32];
+	char err[512], a[40], b[40], h[32];
 	bool retired;
 	int rc;
 
@@ -122,12 +127,13 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 	if (spec_check_maintenance(from, to, now, err, sizeof(err)) < 0 ||
 	    spec_check_reason(o->reason, err, sizeof(err)) < 0)
 		return cli_error(CLI_USAGE, "%s", err);
-	rc = policy_file_load(o->policy, &p, sha, NULL, err, sizeof(err));
+	policy_source_init(&ps);
+	rc = policy_source_file(&ps, o->policy, &url_opts, err, sizeof(err));
 	if (rc < 0)
 		return cli_error(rc == RW_ENOMEM ? CLI_FAIL : CLI_USAGE, "policy: %s", err);
 	rc = cli_open_store(cli_db_path(o->db), false, &st);
 	if (rc) {
-		policy_deinit(&p);
+		policy_source_deinit(&ps);
 		return rc;
 	}
 	rc = cli_find_runner(st, key, &r);
@@ -143,16 +149,16 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 		rc = cli_error(CLI_FAIL, "adding the window failed: %s", rw_strerror(rc));
 	if (rc) {
 		store_runner_deinit(&r);
-		policy_deinit(&p);
+		policy_source_deinit(&ps);
 		return rc;
 	}
-	clock_format_rfc3339(from, a, sizeof(a));
-	clock_format_rfc3339(to, b, sizeof(b));
+	rfc3339_format(from, a, sizeof(a));
+	rfc3339_format(to, b, sizeof(b));
 	printf("maintenance %" PRId64 " added: runner %s, %s to %s (%s h)\n", id, r.name, a, b,
 	       hours(to - from, h, sizeof(h)));
-	print_notice(&p, o->policy ? o->policy : "default policy", from, to, now);
+	print_notice(&ps.pol, o->policy ? o->policy : "default policy", from, to, now);
 	store_runner_deinit(&r);
-	policy_deinit(&p);
+	policy_source_deinit(&ps);
 	return CLI_OK;
 }
 
@@ -172,7 +178,7 @@ static void add_time(cJSON *o, const char *name, int64_t ms)
 {
 	char t[40];
 
-	clock_format_rfc3339(ms, t, sizeof(t));
+	rfc3339_format(ms, t, sizeof(t));
 	cJSON_AddStringToObject(o, name, t);
 }
 
@@ -235,8 +241,8 @@ static int maintenance_list(const struct maint_opts *o, const char *key)
 		for (size_t i = 0; i < n; i++) {
 			char a[40], b[40];
 
-			clock_format_rfc3339(ms[i].start_ms, a, sizeof(a));
-			clock_format_rfc3339(ms[i].end_ms, b, sizeof(b));
+			rfc3339_format(ms[i].start_ms, a, sizeof(a));
+			rfc3339_format(ms[i].end_ms, b, sizeof(b));
 			printf("%-6" PRId64 " %-24s %-24s %-24s %-11s %s\n", ms[i].id,
 			       ms[i].runner_name, a, b, maint_status(&ms[i], now), ms[i].reason);
 		}
@@ -261,10 +267,10 @@ static int maintenance_remove(const struct maint_opts *o, const char *arg)
 		return rc;
 	rc = store_maintenance_get(st, id, &m);
 	if (rc == 0 && m.removed_ms) {
-		clock_format_rfc3339(m.removed_ms, t, sizeof(t));
+		rfc3339_format(m.removed_ms, t, sizeof(t));
 		rc = cli_error(CLI_USAGE, "id: window %lld was already removed at %s", id, t);
 	} else if (rc == 0 && m.end_ms <= now) {
-		clock_format_rfc3339(m.end_ms, t, sizeof(t));
+		rfc3339_format(m.end_ms, t, sizeof(t));
 		rc = cli_error(CLI_USAGE,
 		               "id: window %lld ended at %s; a window that is over is evidence "
 		               "and cannot be removed",
@@ -282,7 +288,7 @@ static int maintenance_remove(const struct maint_opts *o, const char *arg)
 	}
 	store_close(st);
 	if (rc == CLI_OK) {
-		clock_format_rfc3339(now, t, sizeof(t));
+		rfc3339_format(now, t, sizeof(t));
 		if (m.start_ms >= now)
 			printf("maintenance %lld cancelled (it had not started)\n", id);
 		else

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "monitor/cli/cli.h"
-#include "monitor/core/policy_file.h"
+#include "monitor/core/url.h"
+#include "monitor/store/policy_source.h"
 #include "policy/base/rw_error.h"
 
 static const char policy_usage[] =
@@ -25,10 +26,13 @@ static const char policy_usage[] =
         "force: the month's verdict and eligibility now, per runner\n"
         "(`runwarden policy whatif --help`; runs runwarden-report).\n";
 
+/* `policy check` checks canary URLs as the daemon will (url_check()). */
+static const struct policy_parse_opts url_opts = {.check_url = url_check};
+
 int cli_policy(int argc, char **argv)
 {
-	struct rw_policy p;
-	char sha[65], err[512], *json;
+	struct policy_source ps;
+	char err[512], *json;
 	int rc;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -41,16 +45,18 @@ int cli_policy(int argc, char **argv)
 		fputs(policy_usage, stderr);
 		return CLI_USAGE;
 	}
-	policy_defaults(&p);
-	rc = policy_file_load(argv[2], &p, sha, NULL, err, sizeof(err));
+	policy_source_init(&ps);
+	rc = policy_source_file(&ps, argv[2], &url_opts, err, sizeof(err));
 	if (rc < 0)
 		return cli_error(rc == RW_ENOMEM ? CLI_FAIL : CLI_USAGE, "%s", err);
-	json = policy_to_json(&p);
-	policy_deinit(&p);
-	if (!json)
+	json = policy_to_json(&ps.pol);
+	if (!json) {
+		policy_source_deinit(&ps);
 		return cli_error(CLI_FAIL, "out of memory");
+	}
 	fputs(json, stdout);
-	printf("sha256 %s\n", sha);
+	printf("sha256 %s\n", ps.sha256);
+	policy_source_deinit(&ps);
 	free(json);
 	return CLI_OK;
 }

@@ -16,6 +16,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/intake/auth.h"
 #include "monitor/intake/runner_spec.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 #include "policy/policy.h"
 
@@ -286,9 +287,9 @@ static cJSON *runner_json(const struct store_runner *r)
 		cJSON_AddStringToObject(o, "url", r->url);
 	cJSON_AddStringToObject(o, "status", store_runner_status_name(r->status));
 	cJSON_AddStringToObject(o, "state", rw_state_name(r->last_state));
-	clock_format_rfc3339(r->last_state_ms, ts, sizeof(ts));
+	rfc3339_format(r->last_state_ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(o, "since", ts);
-	clock_format_rfc3339(r->created_ms, ts, sizeof(ts));
+	rfc3339_format(r->created_ms, ts, sizeof(ts));
 	cJSON_AddStringToObject(o, "created", ts);
 	if (r->interval_s)
 		cJSON_AddNumberToObject(o, "interval_s", r->interval_s);

@@ -9,6 +9,8 @@
  * its values is ever negative. A forward step shows up as a gap between the
  * daemon's ticks, which the daemon treats as blindness (unknown), never as
  * time a runner was seen up or down.
+ *
+ * Times as text (RFC 3339) are policy/base/rfc3339.h.
  */
 #ifndef RW_CLOCK_H
 #define RW_CLOCK_H
@@ -29,15 +31,5 @@ int64_t clock_now_ms(struct rw_clock *c);
 
 /** The raw wall clock in UTC milliseconds (for one-shot CLI commands). */
 int64_t clock_wall_ms(void);
-
-/** Formats @p ms as RFC 3339 UTC with milliseconds ("2026-11-20T23:31:00.000Z").
- *  @p out must hold at least 32 bytes. */
-void clock_format_rfc3339(int64_t ms, char *out, size_t outlen);
-
-/**
- * Parses RFC 3339 ("2026-11-20T23:31:00Z", optional fraction, 'Z' or ±HH:MM
- * offset) into UTC milliseconds. @return 0 or RW_EINVAL.
- */
-int clock_parse_rfc3339(const char *s, int64_t *out_ms);
 
 #endif

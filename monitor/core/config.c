@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
 
 void config_defaults(struct rw_config *c)
@@ -74,7 +75,7 @@ static int parse_webhooks(struct rw_config *c, const cJSON *v, const char *path,
 		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(e, "secret");
 		const cJSON *evs = cJSON_GetObjectItemCaseSensitive(e, "events"), *k, *m;
 		struct rw_webhook_cfg *w;
-		char host[256], why[200];
+		char why[200];
 		size_t n = 0;
 
 		if (i == RW_MAX_WEBHOOKS) {
@@ -93,8 +94,7 @@ static int parse_webhooks(struct rw_config *c, const cJSON *v, const char *path,
 				return RW_EINVAL;
 			}
 		}
-		if (!cJSON_IsString(url) || guard_parse_url(url->valuestring, host, sizeof(host),
-		                                            NULL, NULL, why, sizeof(why)) < 0) {
+		if (!cJSON_IsString(url) || url_check(url->valuestring, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s: webhooks[%zu]: url: %s", path, i,
 			         cJSON_IsString(url) ? why : "must be an http(s) URL");
 			return RW_EINVAL;

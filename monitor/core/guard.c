@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * guard.c — the address guard: the tables of refused ranges, the allowlist,
- * and the registration-time URL and host checks.
+ * and the registration-time host check (the URL is read by url.c).
  *
  * The refused ranges are two tables (IPv4, IPv6) searched by longest prefix,
  * so a narrow entry (169.254.169.254/32 "metadata") wins over the wide one
@@ -34,8 +34,7 @@
 #include <strings.h>
 
 #include "policy/base/rw_error.h"
-
-#define GUARD_URL_MAX 2048
+#include "policy/base/xesc.h"
 
 /* A refused range. */
 struct guard_range {
@@ -113,33 +112,12 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * Copies at most @n bytes of @s into @dst for quoting in an error line:
- * bytes outside printable ASCII become \xNN, and a value longer than fits in
- * 64 output characters is cut with "...". @dst must hold 80 bytes.
+ * At most @n bytes of @s, escaped (xesc()) for quoting in an error line, and
+ * cut with "..." past 64 characters.
  */
 static void escape_value(char dst[80], const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o >= 64) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c < 0x20 || c >= 0x7f || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 0xf];
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
+	xesc(dst, 68, s, n);
 }
 
 /* True when the first @prefix bits of @a and @b agree. */
@@ -407,195 +385,4 @@ const char *guard_check_host(const struct guard *g, const char *host)
 			return check_in_addr(g, a4);
 	}
 	return NULL; /* a name: judged at connect time */
-}
-
-static bool is_name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_';
-}
-
-/* Characters allowed in a zone id (RFC 6874 "unreserved"). */
-static bool is_zone_char(char c)
-{
-	return is_name_char(c) || c == '~';
-}
-
-/*
- * Validates the bracketed IPv6 literal @lit of length @n (without brackets):
- * an address inet_pton() accepts, then optionally '%' or "%25" and a zone id.
- */
-static bool valid_ipv6_literal(const char *lit, size_t n)
-{
-	char buf[INET6_ADDRSTRLEN];
-	struct in6_addr a6;
-	const char *pct = memchr(lit, '%', n);
-	size_t alen = pct != NULL ? (size_t)(pct - lit) : n;
-
-	if (alen == 0 || alen >= sizeof(buf))
-		return false;
-	memcpy(buf, lit, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET6, buf, &a6) != 1)
-		return false;
-	if (pct != NULL) {
-		const char *z = pct + 1, *end = lit + n;
-
-		if (end - z >= 2 && z[0] == '2' && z[1] == '5')
-			z += 2;
-		if (z == end)
-			return false;
-		for (; z < end; z++) {
-			if (!is_zone_char(*z))
-				return false;
-		}
-	}
-	return true;
-}
-
-int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int *is_https,
-                    char *err, size_t errlen)
-{
-	char shown[80];
-	const char *p, *auth, *auth_end, *h, *h_end, *port_s = NULL;
-	size_t len, scheme_len;
-	int https, portnum;
-
-	if (host != NULL && hostlen > 0)
-		host[0] = '\0';
-	if (url == NULL || url[0] == '\0') {
-		set_err(err, errlen, "empty URL; give an http:// or https:// URL");
-		return RW_EINVAL;
-	}
-	if (host == NULL || hostlen == 0) {
-		set_err(err, errlen, "no room for the host");
-		return RW_EINVAL;
-	}
-	len = strnlen(url, GUARD_URL_MAX + 1);
-	if (len > GUARD_URL_MAX) {
-		set_err(err, errlen, "URL longer than %d bytes", GUARD_URL_MAX);
-		return RW_EINVAL;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)url[i];
-
-		if (c <= 0x20 || c >= 0x7f) {
-			set_err(err, errlen,
-			        "URL has a whitespace, control or non-ASCII byte (0x%02x) at "
-			        "offset %zu; percent-encode it",
-			        c, i);
-			return RW_EINVAL;
-		}
-	}
-
-	/* Scheme. */
-	p = strstr(url, "://");
-	scheme_len = p != NULL ? (size_t)(p - url) : 0;
-	if (p == NULL || scheme_len == 0 || memchr(url, '/', scheme_len) != NULL ||
-	    memchr(url, '?', scheme_len) != NULL || memchr(url, '#', scheme_len) != NULL) {
-		escape_value(shown, url, len);
-		set_err(err, errlen, "%s: missing scheme; use http:// or https://", shown);
-		return RW_EINVAL;
-	}
-	if (scheme_len == 4 && strncasecmp(url, "http", 4) == 0) {
-		https = 0;
-	} else if (scheme_len == 5 && strncasecmp(url, "https", 5) == 0) {
-		https = 1;
-	} else {
-		escape_value(shown, url, scheme_len);
-		set_err(err, errlen, "unsupported scheme \"%s\"; use http:// or https://", shown);
-		return RW_EINVAL;
-	}
-
-	/* Authority: up to the first '/', '?' or '#'. */
-	auth = p + 3;
-	auth_end = auth + strcspn(auth, "/?#");
-	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL) {
-		set_err(err, errlen,
-		        "URL has userinfo (\"user:pass@\"); credentials in probe URLs are not "
-		        "allowed");
-		return RW_EINVAL;
-	}
-	if (auth == auth_end) {
-		set_err(err, errlen, "URL has no host");
-		return RW_EINVAL;
-	}
-
-	if (*auth == '[') {
-		h = auth + 1;
-		h_end = memchr(h, ']', (size_t)(auth_end - h));
-		if (h_end == NULL) {
-			set_err(err, errlen, "IPv6 host has no closing ']'");
-			return RW_EINVAL;
-		}
-		if (!valid_ipv6_literal(h, (size_t)(h_end - h))) {
-			escape_value(shown, h, (size_t)(h_end - h));
-			set_err(err, errlen, "[%s]: not a valid IPv6 address", shown);
-			return RW_EINVAL;
-		}
-		p = h_end + 1;
-		if (p < auth_end && *p != ':') {
-			set_err(err, errlen, "unexpected text after ']'; expected ':PORT' or '/'");
-			return RW_EINVAL;
-		}
-	} else {
-		h = auth;
-		h_end = memchr(auth, ':', (size_t)(auth_end - auth));
-		if (h_end == NULL)
-			h_end = auth_end;
-		if (h == h_end) {
-			set_err(err, errlen, "URL has no host");
-			return RW_EINVAL;
-		}
-		for (p = h; p < h_end; p++) {
-			if (!is_name_char(*p)) {
-				escape_value(shown, h, (size_t)(h_end - h));
-				set_err(err, errlen,
-				        "host \"%s\" has '%c'; a host name is letters, digits, "
-				        "'-', '.' and '_' (IDNs in xn-- form, IPv6 in [brackets])",
-				        shown, *p);
-				return RW_EINVAL;
-			}
-		}
-		p = h_end;
-	}
-	if (p < auth_end) /* *p == ':' */
-		port_s = p + 1;
-
-	portnum = https ? 443 : 80;
-	if (port_s != NULL) {
-		if (port_s == auth_end) {
-			set_err(err, errlen, "empty port after ':'; use 1..65535 or leave out ':'");
-			return RW_EINVAL;
-		}
-		portnum = 0;
-		for (p = port_s; p < auth_end; p++) {
-			if (*p < '0' || *p > '9') {
-				escape_value(shown, port_s, (size_t)(auth_end - port_s));
-				set_err(err, errlen, "port \"%s\" is not a number 1..65535", shown);
-				return RW_EINVAL;
-			}
-			portnum = portnum * 10 + (*p - '0');
-			if (portnum > 65535)
-				break;
-		}
-		if (portnum < 1 || portnum > 65535) {
-			escape_value(shown, port_s, (size_t)(auth_end - port_s));
-			set_err(err, errlen, "port %s out of range; use 1..65535", shown);
-			return RW_EINVAL;
-		}
-	}
-
-	if ((size_t)(h_end - h) >= hostlen) {
-		set_err(err, errlen, "host is %zu bytes; at most %zu fit", (size_t)(h_end - h),
-		        hostlen - 1);
-		return RW_EINVAL;
-	}
-	memcpy(host, h, (size_t)(h_end - h));
-	host[h_end - h] = '\0';
-	if (port != NULL)
-		*port = portnum;
-	if (is_https != NULL)
-		*is_https = https;
-	return 0;
 }

@@ -8,8 +8,9 @@
  * the daemon has allowlisted a CIDR that contains them (--allow-cidr).
  *
  * There are two checks. guard_check_host() runs at registration time on the
- * URL's host part and catches IP literals in every spelling a resolver or
- * curl would accept; it does no DNS, so a name passes. guard_check_sockaddr()
+ * URL's host part as url_parse() reads it (which is how curl reads it) and
+ * catches IP literals in every spelling a resolver or curl would accept; it
+ * does no DNS, so a name passes. guard_check_sockaddr()
  * runs at connect time (CURLOPT_OPENSOCKETFUNCTION) on the address curl is
  * about to connect to, after DNS; it is the check that counts.
  *
@@ -108,7 +109,7 @@ const char *guard_check_sockaddr(const struct guard *g, const struct sockaddr *s
  * 127.0.0.1 or ::1.
  *
  * @param g     the guard (not NULL).
- * @param host  the host, as filled in by guard_parse_url() (brackets optional).
+ * @param host  the host, as url_parse() fills it in (brackets optional).
  * @return NULL when @p host is a name (checked later at connect time) or a
  *         permitted address; otherwise a static reason as for
  *         guard_check_sockaddr(). A host that is NULL or empty is refused as
@@ -117,32 +118,5 @@ const char *guard_check_sockaddr(const struct guard *g, const struct sockaddr *s
  *         "unsupported_family".
  */
 const char *guard_check_host(const struct guard *g, const char *host);
-
-/**
- * Parses an http(s) URL just enough to validate it for registration.
- *
- * Requires: scheme "http" or "https" (any case) followed by "://"; a host,
- * either a name made of letters, digits, '-', '.' and '_' (no percent
- * encoding, no non-ASCII: IDNs must be given in their xn-- form) or a
- * bracketed IPv6 literal (an optional zone id after '%' or "%25"); an optional
- * port 1..65535; no userinfo ("user:pass@"); no whitespace, control or
- * non-ASCII bytes anywhere; at most 2048 bytes. The path, query and fragment
- * are otherwise not examined. The guard is not consulted.
- *
- * @param url       the URL (NUL-terminated).
- * @param host      receives the host, brackets removed for IPv6 (not NULL).
- * @param hostlen   size of @p host in bytes; a host that does not fit is an
- *                  error.
- * @param port      receives the port, 80 or 443 when the URL names none; may
- *                  be NULL.
- * @param is_https  receives 1 for https, 0 for http; may be NULL.
- * @param err       on failure, receives a one-line reason; may be NULL. Left
- *                  untouched on success.
- * @param errlen    size of @p err in bytes.
- * @return 0 on success; RW_EINVAL on failure, in which case @p host is set to
- *         "" (when @p hostlen > 0) and @p port, @p is_https are untouched.
- */
-int guard_parse_url(const char *url, char *host, size_t hostlen, int *port, int *is_https,
-                    char *err, size_t errlen);
 
 #endif

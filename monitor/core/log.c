@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/xesc.h"
 
 static enum rw_log_level min_level = RW_LOG_INFO;
 
@@ -51,19 +53,15 @@ static void put(struct logline *l, const char *s, size_t n)
 bool log_begin(struct logline *l, enum rw_log_level level, const char *msg)
 {
 	struct timespec ts;
-	struct tm tm;
-	char head[64];
-	int n;
+	char t[RFC3339_SIZE];
 
 	if (level < min_level)
 		return false;
 	l->len = 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(head, sizeof(head), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	             ts.tv_nsec / 1000000);
-	put(l, head, (size_t)n);
+	rfc3339_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, t, sizeof(t));
+	put(l, "ts=", 3);
+	put(l, t, strlen(t));
 	log_str(l, "level", level_name(level));
 	log_str(l, "msg", msg);
 	return true;
@@ -73,6 +71,7 @@ void log_str(struct logline *l, const char *key, const char *val)
 {
 	bool quote = false;
 	const unsigned char *p;
+	size_t room;
 
 	if (!val)
 		val = "";
@@ -82,26 +81,18 @@ void log_str(struct logline *l, const char *key, const char *val)
 	if (*val == '\0')
 		quote = true;
 	for (p = (const unsigned char *)val; *p && !quote; p++)
-		if (*p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p >= 0x7f)
+		if (*p == ' ' || *p == '=' || xesc_needed(*p))
 			quote = true;
 	if (!quote) {
 		put(l, val, strlen(val));
 		return;
 	}
 	put(l, "\"", 1);
-	for (p = (const unsigned char *)val; *p; p++) {
-		char esc[8];
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			put(l, esc, 2);
-		} else if (*p < ' ' || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", *p);
-			put(l, esc, 4);
-		} else {
-			put(l, (const char *)p, 1);
-		}
-	}
+	/* The room put() leaves, less the closing quote, plus xesc()'s NUL
+	 * (which the closing quote then overwrites). */
+	room = sizeof(l->buf) - 1 - l->len;
+	if (room > 1)
+		l->len += xesc(l->buf + l->len, room, val, strlen(val));
 	put(l, "\"", 1);
 }
 

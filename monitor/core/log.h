@@ -2,9 +2,12 @@
 /*
  * log.h — logfmt lines on stderr: `ts=… level=… msg=… key=value …`.
  *
- * Every value is escaped (quoted when it holds a space, '=', '"' or a control
- * byte; control bytes become \xNN), so nothing a runner sends can forge a log
- * line. A line is written with one write(2), so lines never interleave.
+ * Every value is escaped: it is quoted when it holds a space, '=' or a byte
+ * that xesc() escapes, and inside the quotes it is written by xesc()
+ * (policy/base/xesc.h: control and non-ASCII bytes, '"' and '\\' as \xNN; a
+ * value longer than the line ends in "..."), so nothing a runner sends can
+ * forge a log line or reach a terminal raw. A line is written with one
+ * write(2), so lines never interleave.
  *
  * The level is the one piece of process-wide state in runwarden: it is set
  * once by main() before the loop starts and only read afterwards.

@@ -21,8 +21,9 @@
 
 #include "monitor/api/api.h"
 #include "monitor/core/log.h"
-#include "monitor/core/policy_file.h"
+#include "monitor/core/url.h"
 #include "monitor/notify/notify.h"
+#include "monitor/store/policy_source.h"
 #include "policy/base/rw_error.h"
 
 /* ---- probes ---------------------------------------------------------- */
@@ -339,15 +340,17 @@ static void canaries_reload(struct rw_daemon *d)
 		sched_add(&d->sched, d->blind.canaries[i]);
 }
 
+/* The policy's URLs (canaries) are checked by the URL parser probes use. */
+static const struct policy_parse_opts url_opts = {.check_url = url_check};
+
 static int load_policy(struct rw_daemon *d, bool reload)
 {
-	struct rw_policy p;
-	char sha[65], err[512];
-	char *body = NULL;
+	struct policy_source ps;
+	char err[512];
 	int rc;
 
-	policy_defaults(&p);
-	rc = policy_file_load(d->cfg.policy_path, &p, sha, &body, err, sizeof(err));
+	policy_source_init(&ps);
+	rc = policy_source_file(&ps, d->cfg.policy_path, &url_opts, err, sizeof(err));
 	if (rc < 0) {
 		if (reload) {
 			d->m.policy_reload_failures++;
@@ -358,21 +361,23 @@ static int load_policy(struct rw_daemon *d, bool reload)
 		}
 		return rc;
 	}
+	/* The policy moves to the daemon; ps keeps the defaults, which own nothing. */
 	policy_deinit(&d->policy);
-	d->policy = p;
-	memcpy(d->policy_sha256, sha, sizeof(sha));
-	if (d->st && store_record_policy(d->st, sha, p.version, body, clock_now_ms(&d->clock),
-	                                 &d->fleet.policy_id) < 0)
+	d->policy = ps.pol;
+	policy_defaults(&ps.pol);
+	memcpy(d->policy_sha256, ps.sha256, sizeof(ps.sha256));
+	if (d->st && store_record_policy(d->st, ps.sha256, d->policy.version, ps.body,
+	                                 clock_now_ms(&d->clock), &d->fleet.policy_id) < 0)
 		log_msg(RW_LOG_WARN, "could not record the policy version", "error",
 		        store_errmsg(d->st));
-	free(body);
 	if (reload) {
 		d->m.policy_reloads++;
 		fleet_apply_policy(&d->fleet, &d->policy);
 		canaries_reload(d);
 		fleet_evaluate_all(&d->fleet, clock_now_ms(&d->clock));
-		log_msg(RW_LOG_INFO, "policy reloaded", "sha256", sha);
+		log_msg(RW_LOG_INFO, "policy reloaded", "sha256", d->policy_sha256);
 	}
+	policy_source_deinit(&ps);
 	return 0;
 }
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/core/guard.h"
 #include "monitor/core/log.h"
+#include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
 
 void blind_init(struct blind *b, struct fleet *f)
@@ -387,7 +387,7 @@ static int canary_new(const struct rw_policy *pol, const char *url, int64_t id, 
 	struct runner *c;
 
 	*out = NULL;
-	if (guard_parse_url(url, host, sizeof(host), &port, &https, err, sizeof(err)) < 0)
+	if (url_parse(url, host, sizeof(host), &port, &https, err, sizeof(err)) < 0)
 		return RW_EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)

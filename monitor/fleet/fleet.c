@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/core/guard.h"
 #include "monitor/core/log.h"
+#include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
 
 void fleet_init(struct fleet *f, struct writer *w, struct metrics *m, const struct rw_policy *pol)
@@ -207,8 +207,8 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	unsigned char buf[sizeof(struct in6_addr)];
 
 	r->push = strcmp(sr->kind, "push") == 0;
-	if (!r->push && (!sr->url || guard_parse_url(sr->url, host, sizeof(host), &port, &https,
-	                                             err, sizeof(err)) < 0))
+	if (!r->push && (!sr->url || url_parse(sr->url, host, sizeof(host), &port, &https, err,
+	                                       sizeof(err)) < 0))
 		return RW_EINVAL;
 	free_registry(r);
 	r->name = strdup(sr->name);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
 struct auth_bucket {
@@ -93,8 +94,7 @@ int auth_new_token(const char *prefix, char *out, uint8_t sha256[32])
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return RW_EIO;
 	memcpy(out, prefix, pl);
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(out + pl + 2 * i, 3, "%02x", raw[i]);
+	hex_encode(raw, sizeof(raw), out + pl);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	auth_hash(out, strlen(out), sha256);
 	return 0;

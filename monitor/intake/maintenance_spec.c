@@ -6,21 +6,22 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/core/clock.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/utf8.h"
 
 int spec_check_maintenance(int64_t from_ms, int64_t to_ms, int64_t now_ms, char *err, size_t errlen)
 {
 	char a[40], b[40];
 
-	clock_format_rfc3339(from_ms, a, sizeof(a));
-	clock_format_rfc3339(to_ms, b, sizeof(b));
+	rfc3339_format(from_ms, a, sizeof(a));
+	rfc3339_format(to_ms, b, sizeof(b));
 	if (from_ms >= to_ms) {
 		snprintf(err, errlen, "to: %s is not after from (%s)", b, a);
 		return RW_EINVAL;
 	}
 	if (to_ms <= now_ms) {
-		clock_format_rfc3339(now_ms, a, sizeof(a));
+		rfc3339_format(now_ms, a, sizeof(a));
 		snprintf(err, errlen, "to: %s is in the past (now is %s)", b, a);
 		return RW_EINVAL;
 	}
@@ -35,46 +36,6 @@ int spec_check_maintenance(int64_t from_ms, int64_t to_ms, int64_t now_ms, char 
 		return RW_EINVAL;
 	}
 	return 0;
-}
-
-/* The length of the UTF-8 sequence at @p p (at most @p left bytes), and its
- * code point; 0 when it is not well-formed (overlong, surrogate, > U+10FFFF,
- * truncated). */
-static size_t utf8_next(const unsigned char *p, size_t left, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = p[0] & 0x1f;
-		min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = p[0] & 0x0f;
-		min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = p[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > left)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
 }
 
 int spec_check_reason(const char *reason, char *err, size_t errlen)
@@ -93,7 +54,7 @@ int spec_check_reason(const char *reason, char *err, size_t errlen)
 	}
 	while (i < len) {
 		uint32_t cp = 0;
-		size_t n = utf8_next(p + i, len - i, &cp);
+		size_t n = utf8_decode(p + i, len - i, &cp);
 
 		if (n == 0) {
 			snprintf(err, errlen, "reason: byte %zu (0x%02x) is not valid UTF-8", i,

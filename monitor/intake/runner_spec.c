@@ -6,21 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/core/guard.h"
+#include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/xesc.h"
 #include "policy/target.h"
 
-/* Copies @p s into @p out for a message, escaping what is not printable. */
+/* @p s escaped into @p out for quoting in a message (xesc()). */
 static const char *shown(const char *s, char *out, size_t outlen)
 {
-	size_t j = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p && j + 5 < outlen; p++) {
-		if (*p < 0x20 || *p >= 0x7f || *p == '"')
-			j += (size_t)snprintf(out + j, outlen - j, "\\x%02x", *p);
-		else
-			out[j++] = (char)*p;
-	}
-	out[j] = '\0';
+	xesc(out, outlen, s, strlen(s));
 	return out;
 }
 
@@ -102,10 +96,9 @@ int spec_check_targets(const char *const *targets, size_t n, char *err, size_t e
 
 int spec_check_url(const char *url, char *err, size_t errlen)
 {
-	char host[256], why[200], buf[96];
-	int port = 0, https = 0;
+	char why[200], buf[96];
 
-	if (!url || guard_parse_url(url, host, sizeof(host), &port, &https, why, sizeof(why)) < 0) {
+	if (!url || url_check(url, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "url: \"%s\": %s", shown(url ? url : "", buf, sizeof(buf)),
 		         url ? why : "missing");
 		return RW_EINVAL;

@@ -25,7 +25,7 @@ int spec_check_targets(const char *const *targets, size_t n, char *err, size_t e
 /** 0..16 distinct runs-on labels, each a name (spec_check_name()), e.g. "self-hosted". */
 int spec_check_labels(const char *const *labels, size_t n, char *err, size_t errlen);
 
-/** A health URL: http or https, a host, optional port (guard_parse_url). */
+/** A health URL: http or https, a host, optional port, as url_parse() checks it. */
 int spec_check_url(const char *url, char *err, size_t errlen);
 
 /** A probe or heartbeat interval: 0 (the policy's) or 1..86400 seconds. */

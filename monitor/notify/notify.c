@@ -55,6 +55,8 @@
 #include "monitor/core/clock.h"
 #include "monitor/core/log.h"
 #include "monitor/core/metrics.h"
+#include "monitor/core/url.h"
+#include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
 enum hook_state {
@@ -283,8 +285,7 @@ static int send_event(struct hook *h)
 	          (const unsigned char *)h->body, strlen(h->body), mac, &maclen))
 		return RW_ENOMEM;
 	n = snprintf(sig, sizeof(sig), "X-Runwarden-Signature: sha256=");
-	for (unsigned int i = 0; i < maclen; i++)
-		n += snprintf(sig + n, sizeof(sig) - (size_t)n, "%02x", mac[i]);
+	hex_encode(mac, maclen, sig + n);
 	snprintf(id, sizeof(id), "X-Runwarden-Event-Id: %" PRId64, h->id);
 	rc = build_headers(h, sig, id);
 	if (rc < 0)
@@ -462,8 +463,7 @@ int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *c
 
 		h->n = n;
 		h->cfg = &cfg->webhooks[i];
-		if (guard_parse_url(h->cfg->url, host, sizeof(host), NULL, NULL, bad, sizeof(bad)) <
-		    0) {
+		if (url_parse(h->cfg->url, host, sizeof(host), NULL, NULL, bad, sizeof(bad)) < 0) {
 			snprintf(err, errlen, "webhooks[%zu]: url: %s", i, bad);
 			notify_free(n);
 			return RW_EINVAL;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* policy_source.c — a report's policy from a file or from the store; see policy_source.h. */
+/* policy_source.c — a policy from a file, the defaults or the store; see policy_source.h. */
 #include "monitor/store/policy_source.h"
 
 #include <errno.h>
@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
-/* The same bound as the daemon's (monitor/policy_file.c). */
+/* A policy is a small file: a bigger one is a mistake, not a policy. */
 #define POLICY_MAX_BYTES (1 << 20)
 
 void policy_source_init(struct policy_source *ps)
@@ -26,6 +27,7 @@ void policy_source_deinit(struct policy_source *ps)
 		return;
 	policy_deinit(&ps->pol);
 	free(ps->origin);
+	free(ps->body);
 	policy_source_init(ps);
 }
 
@@ -36,15 +38,13 @@ void policy_source_sha256_hex(const void *data, size_t len, char out[65])
 
 	if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
 		n = 0; /* only when libcrypto itself is broken: an empty hash says so */
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[2 * n] = '\0';
+	hex_encode(md, n, out);
 }
 
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf;
+	char *buf, *fit;
 	size_t n;
 	int rc;
 
@@ -68,24 +68,46 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 		return RW_EIO;
 	}
 	fclose(f);
-	*out = buf;
+	buf[n] = '\0';             /* the body is text; the parser rejects a NUL inside */
+	fit = realloc(buf, n + 1); /* it is kept as the body: give back the rest */
+	*out = fit ? fit : buf;
 	*len = n;
 	return 0;
 }
 
-int policy_source_file(struct policy_source *ps, const char *path, char *err, size_t errlen)
+/* The built-in defaults, hashed as their normalized JSON: the hash the
+ * daemon records when it runs with no policy file. */
+static int use_defaults(struct policy_source *ps, char *err, size_t errlen)
+{
+	ps->body = policy_to_json(&ps->pol);
+	ps->origin = strdup("built-in defaults");
+	if (!ps->body || !ps->origin) {
+		policy_source_deinit(ps);
+		snprintf(err, errlen, "out of memory");
+		return RW_ENOMEM;
+	}
+	policy_source_sha256_hex(ps->body, strlen(ps->body), ps->sha256);
+	return 0;
+}
+
+int policy_source_file(struct policy_source *ps, const char *path,
+                       const struct policy_parse_opts *opts, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
 	policy_source_deinit(ps);
+	if (!path || !*path)
+		return use_defaults(ps, err, errlen);
 	rc = read_file(path, &text, &len, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = policy_parse(&ps->pol, text, len, path, err, errlen);
+	rc = policy_parse(&ps->pol, text, len, path, opts, err, errlen);
 	if (rc == 0) {
 		policy_source_sha256_hex(text, len, ps->sha256);
+		ps->body = text;
+		text = NULL;
 		ps->origin = strdup(path);
 		if (!ps->origin) {
 			snprintf(err, errlen, "out of memory");
@@ -105,29 +127,22 @@ static int from_store(struct policy_source *ps, struct store *st, int rc,
 {
 	char origin[64];
 
-	if (rc == RW_ENOENT) {
-		/* The daemon records the defaults as their normalized JSON. */
-		char *json = policy_to_json(&ps->pol);
-		ps->origin = strdup("built-in defaults");
-		if (!json || !ps->origin) {
-			free(json);
-			policy_source_deinit(ps);
-			snprintf(err, errlen, "out of memory");
-			return RW_ENOMEM;
-		}
-		policy_source_sha256_hex(json, strlen(json), ps->sha256);
-		free(json);
-		return 0;
-	}
+	if (rc == RW_ENOENT)
+		return use_defaults(ps, err, errlen);
 	if (rc < 0) {
 		snprintf(err, errlen, "reading policy_versions: %s", store_errmsg(st));
 		return rc;
 	}
 	snprintf(origin, sizeof(origin), "policy_versions #%lld", (long long)pv->id);
-	rc = policy_parse(&ps->pol, pv->body, strlen(pv->body), origin, err, errlen);
+	/* No URL check (NULL opts): a stored policy is one the daemon accepted,
+	 * its URLs checked then; whoever reads it back here does not request
+	 * them, and the store cannot link libcurl to check them again. */
+	rc = policy_parse(&ps->pol, pv->body, strlen(pv->body), origin, NULL, err, errlen);
 	if (rc == 0) {
 		/* The stored hash is the file's; the stored body is those bytes. */
 		snprintf(ps->sha256, sizeof(ps->sha256), "%s", pv->sha256);
+		ps->body = pv->body;
+		pv->body = NULL;
 		ps->id = pv->id;
 		ps->effective_ms = pv->effective_ms;
 		ps->origin = strdup(origin);

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy_source.h — where a report's policy comes from, and its identity.
+ * policy_source.h — loading a policy, and its identity: the one policy
+ * loader of the daemon (`serve`, SIGHUP), the CLI (`policy check`,
+ * `maintenance add`) and the reports (`report monthly`, `policy whatif`).
  *
- * Reports say which policy they used: its SHA-256, its "version" field and
- * where it came from. A policy comes either from a file (hashed over the
- * file's exact bytes, as monitor/policy_file.c does, so `sha256sum FILE`
- * agrees) or from the store: the latest row of policy_versions, which is the
- * policy the daemon last put in force. A store with no recorded policy means
- * the daemon ran on the built-in defaults (or never ran); they are hashed as
- * their normalized JSON, exactly as the daemon records them.
+ * A policy is known by its SHA-256, its "version" field and where it came
+ * from. It comes either from a file (hashed over the file's exact bytes, so
+ * `sha256sum FILE` agrees), from no file at all (the built-in defaults,
+ * hashed as their normalized JSON, policy_to_json()), or from the store: a
+ * row of policy_versions, which the daemon writes with the bytes and the hash
+ * of each policy it puts in force. A store with no recorded policy means the
+ * daemon ran on the built-in defaults (or never ran); they get the hash the
+ * daemon would have recorded for them.
  *
- * monitor/policy_file.c does the file half for the daemon, but it lives in
- * rw_monitor, which links libuv and libcurl; reports must not, so the few
- * lines are repeated here over the same libcrypto call (EVP_Digest).
+ * This is the store layer because reading the stored versions is SQL, and it
+ * may use libcrypto (EVP_Digest) for the hash; the daemon, the CLI and the
+ * reports all link rw_store, so none of them keeps a copy.
  */
 #ifndef RW_POLICY_SOURCE_H
 #define RW_POLICY_SOURCE_H
@@ -30,6 +33,8 @@ struct policy_source {
 	int64_t effective_ms; /* policy_versions.effective_ms, or -1 when not from the store */
 	char *origin;         /* owned: the file's path, "policy_versions #ID" or
 	                         "built-in defaults" */
+	char *body;           /* owned: the bytes hashed, NUL-terminated (what the
+	                         daemon records in policy_versions); NULL when empty */
 };
 
 /** An empty source holding the defaults; nothing to free yet. */
@@ -39,12 +44,17 @@ void policy_source_init(struct policy_source *ps);
 void policy_source_deinit(struct policy_source *ps);
 
 /**
- * Reads and parses the policy file @p path (at most 1 MiB) into @p ps.
- * @param err  one line on failure: "FILE: cannot open: …", or the parser's
- *             "FILE:LINE: FIELD: problem".
+ * Reads and parses the policy file @p path (at most 1 MiB) into @p ps; with
+ * @p path NULL or "", the built-in defaults (origin "built-in defaults").
+ * On failure @p ps is left as policy_source_init() leaves it.
+ * @param opts  handed to policy_parse(): the daemon and the CLI pass the URL
+ *              check (url_check(), monitor/core/url.h); NULL checks no URL.
+ * @param err   one line on failure: "FILE: cannot open: …", or the parser's
+ *              "FILE:LINE: FIELD: problem".
  * @return 0, RW_ENOENT, RW_EIO, RW_EINVAL (not a valid policy), RW_ENOMEM.
  */
-int policy_source_file(struct policy_source *ps, const char *path, char *err, size_t errlen);
+int policy_source_file(struct policy_source *ps, const char *path,
+                       const struct policy_parse_opts *opts, char *err, size_t errlen);
 
 /**
  * The policy in force as the store records it: the body of the latest

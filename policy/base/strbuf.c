@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/utf8.h"
+
 void strbuf_init(struct strbuf *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -72,24 +74,42 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 
 void strbuf_json_str(struct strbuf *b, const char *s)
 {
+	const char *run = s, *p = s;
+	size_t left = s ? strlen(s) : 0;
+
 	strbuf_append(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+	while (left > 0) {
+		unsigned char c = (unsigned char)*p;
+		size_t n = c < 0x80 ? 1 : utf8_decode(p, left, NULL);
 		char esc[8];
-		switch (*p) {
-		case '"': strbuf_append(b, "\\\"", 2); break;
-		case '\\': strbuf_append(b, "\\\\", 2); break;
-		case '\n': strbuf_append(b, "\\n", 2); break;
-		case '\r': strbuf_append(b, "\\r", 2); break;
-		case '\t': strbuf_append(b, "\\t", 2); break;
-		default:
-			if (*p < 0x20) {
-				snprintf(esc, sizeof(esc), "\\u%04x", *p);
-				strbuf_append(b, esc, 6);
-			} else {
-				strbuf_append(b, (const char *)p, 1);
-			}
+		const char *rep = esc;
+
+		if (n > 1 || (n == 1 && c >= 0x20 && c != '"' && c != '\\')) {
+			p += n; /* stands for itself: part of the current run */
+			left -= n;
+			continue;
 		}
+		switch (c) {
+		case '"': rep = "\\\""; break;
+		case '\\': rep = "\\\\"; break;
+		case '\n': rep = "\\n"; break;
+		case '\r': rep = "\\r"; break;
+		case '\t': rep = "\\t"; break;
+		default:
+			if (n == 0)
+				rep = "\\ufffd"; /* not UTF-8: U+FFFD, one per byte */
+			else
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+		}
+		if (p > run)
+			strbuf_append(b, run, (size_t)(p - run));
+		strbuf_puts(b, rep);
+		p++;
+		left--;
+		run = p;
 	}
+	if (p > run)
+		strbuf_append(b, run, (size_t)(p - run));
 	strbuf_append(b, "\"", 1);
 }
 

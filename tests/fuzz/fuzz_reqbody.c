@@ -43,9 +43,9 @@
 #include <cjson/cJSON.h>
 
 #include "monitor/api/reqbody.h"
-#include "monitor/core/clock.h"
 #include "monitor/intake/maintenance_spec.h"
 #include "monitor/intake/runner_spec.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NOW_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 
 /* What RFC 3339 can spell: 0000-01-01T00:00:00+23:59 .. 9999-12-31T23:59:60.999-23:59. */
-#define RFC3339_MIN_MS (INT64_C(-62167219200000) - INT64_C(86340000))
-#define RFC3339_MAX_MS (INT64_C(253402300799999) + INT64_C(86340000))
+#define SPELLED_MIN_MS (RFC3339_MIN_MS - INT64_C(86340000))
+#define SPELLED_MAX_MS (RFC3339_MAX_MS + INT64_C(86340000))
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
@@ -318,7 +318,7 @@ static int run_endpoint(enum slot slot, const cJSON *o, struct reqbody_error *er
 		if (rc == 0) {
 			const char *s = member_str(o, "expires");
 			CHECK(s ? r.expires_ms > NOW_MS : r.expires_ms == 0);
-			CHECK(!s || (clock_parse_rfc3339(s, &t) == 0 && t == r.expires_ms));
+			CHECK(!s || (rfc3339_parse(s, &t) == 0 && t == r.expires_ms));
 		}
 		return rc;
 	}
@@ -347,9 +347,8 @@ static int run_endpoint(enum slot slot, const cJSON *o, struct reqbody_error *er
 		struct req_maintenance r;
 		rc = reqbody_maintenance(o, NOW_MS, &r, err);
 		if (rc == 0) {
-			CHECK(clock_parse_rfc3339(member_str(o, "from"), &t) == 0 &&
-			      t == r.from_ms);
-			CHECK(clock_parse_rfc3339(member_str(o, "to"), &t) == 0 && t == r.to_ms);
+			CHECK(rfc3339_parse(member_str(o, "from"), &t) == 0 && t == r.from_ms);
+			CHECK(rfc3339_parse(member_str(o, "to"), &t) == 0 && t == r.to_ms);
 			CHECK(r.from_ms < r.to_ms && r.to_ms > NOW_MS);
 			CHECK(r.to_ms - r.from_ms <= MAINT_SPEC_MAX_MS);
 			CHECK(r.reason && r.reason == member_str(o, "reason"));
@@ -507,7 +506,7 @@ static int64_t take_ms(const uint8_t **p, size_t *left)
 
 	for (int i = 0; i < 8 && *left > 0; i++, (*p)++, (*left)--)
 		u = u << 8 | **p;
-	return RFC3339_MIN_MS + (int64_t)(u % (uint64_t)(RFC3339_MAX_MS - RFC3339_MIN_MS + 1));
+	return SPELLED_MIN_MS + (int64_t)(u % (uint64_t)(SPELLED_MAX_MS - SPELLED_MIN_MS + 1));
 }
 
 static void fuzz_window(const uint8_t *p, size_t left)

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "monitor/core/clock.h"
+#include "policy/base/rfc3339.h"
 #include "rwtest.h"
 
 #define DEADLINE_MS 20000 /* the bound of every wait that should take seconds */
@@ -201,8 +202,8 @@ static void get_avail(struct fx *f, int64_t id, int64_t from, int64_t to, struct
 	char path[256], tf[40], tt[40];
 	cJSON *doc;
 
-	clock_format_rfc3339(from, tf, sizeof(tf));
-	clock_format_rfc3339(to, tt, sizeof(tt));
+	rfc3339_format(from, tf, sizeof(tf));
+	rfc3339_format(to, tt, sizeof(tt));
 	snprintf(path, sizeof(path), "/v1/runners/%" PRId64 "/availability?from=%s&to=%s", id, tf,
 	         tt);
 	doc = get_json(f, path);
@@ -906,8 +907,8 @@ static void test_maintenance_notice(void **state)
 	id_ok = add_fixture_runner(f, "noticed", T1, 0, NULL);
 	id_late = add_fixture_runner(f, "late", T2, 1, NULL);
 	now = clock_wall_ms();
-	clock_format_rfc3339(now - 1000, from, sizeof(from));
-	clock_format_rfc3339(now + 3600000, to, sizeof(to));
+	rfc3339_format(now - 1000, from, sizeof(from));
+	rfc3339_format(now + 3600000, to, sizeof(to));
 	/* min_notice_h 0: a window declared now counts from now on. */
 	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "maintenance", "add", "noticed",
 	                         "--from", from, "--to", to, "--reason", "kernel update", "--db",
@@ -932,8 +933,8 @@ static void test_maintenance_notice(void **state)
 	               "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
 	               "             \"failures_to_down\": 1, \"successes_to_up\": 1 } }\n");
 	now = clock_wall_ms();
-	clock_format_rfc3339(now + 3600000, to, sizeof(to));
-	clock_format_rfc3339(now, from, sizeof(from));
+	rfc3339_format(now + 3600000, to, sizeof(to));
+	rfc3339_format(now, from, sizeof(from));
 	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "maintenance", "add", "late",
 	                         "--from", from, "--to", to, "--reason", "short notice", "--db",
 	                         f->db, NULL),

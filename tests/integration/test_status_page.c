@@ -51,6 +51,7 @@
 #include "monitor/api/status.h"
 #include "monitor/core/clock.h"
 #include "monitor/store/store.h"
+#include "policy/base/rfc3339.h"
 #include "rwtest.h"
 
 #define DEADLINE_MS 20000
@@ -244,7 +245,7 @@ static int64_t page_time(const char *page)
 	if (!p)
 		fail_msg("the page has no \"As of\" time");
 	snprintf(t, sizeof(t), "%.*s", (int)strcspn(p + strlen(key), "\""), p + strlen(key));
-	if (clock_parse_rfc3339(t, &ms) < 0)
+	if (rfc3339_parse(t, &ms) < 0)
 		fail_msg("\"As of\" %s is not RFC 3339", t);
 	return ms;
 }
@@ -253,7 +254,7 @@ static int64_t page_time(const char *page)
 static void day_title(char *out, size_t len, int64_t day, const char *rest)
 {
 	char t[40];
-	clock_format_rfc3339(day * DAY, t, sizeof(t));
+	rfc3339_format(day * DAY, t, sizeof(t));
 	snprintf(out, len, "<title>%.10s: %s</title>", t, rest);
 }
 

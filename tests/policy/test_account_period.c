@@ -334,8 +334,8 @@ static void test_parsed_policy(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(policy_parse(&pol, doc, sizeof(doc) - 1, "policy.json", err, sizeof(err)),
-	                 0);
+	assert_int_equal(
+	        policy_parse(&pol, doc, sizeof(doc) - 1, "policy.json", NULL, err, sizeof(err)), 0);
 	in = (struct account_input){iv, 2, mw, 1, &pol, T0 + DAY(30)};
 	account_period(&in, T0, T0 + DAY(7), &t);
 	/* Nights mon→tue … fri→sat: 5 × 2 h + 4 × 6 h = 34 h of service. */

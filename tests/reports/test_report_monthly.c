@@ -292,7 +292,7 @@ static void test_policy_file_and_operator(void **state)
 	rfx_write_file(f->dir, "lenient.json", "{ \"version\": 7, \"uptime_floor\": 0.9 }\n", path,
 	               sizeof(path));
 	policy_source_init(&ps);
-	assert_int_equal(policy_source_file(&ps, path, err, sizeof(err)), 0);
+	assert_int_equal(policy_source_file(&ps, path, NULL, err, sizeof(err)), 0);
 	rfx_monthly(f, 2024, 2, later(), "acme", &ps, 1, &m);
 	assert_int_equal(m.n_runners, 2);
 	assert_int_equal(m.n_operators, 1);

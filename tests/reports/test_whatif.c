@@ -142,7 +142,7 @@ static void record_policy(struct store *st, const char *body, int64_t at_ms, cha
 	struct rw_policy p;
 	char err[256];
 
-	assert_int_equal(policy_parse(&p, body, strlen(body), "stored", err, sizeof(err)), 0);
+	assert_int_equal(policy_parse(&p, body, strlen(body), "stored", NULL, err, sizeof(err)), 0);
 	policy_source_sha256_hex(body, strlen(body), sha);
 	assert_int_equal(store_record_policy(st, sha, p.version, body, at_ms, NULL), 0);
 	policy_deinit(&p);
@@ -171,7 +171,7 @@ static void run_whatif(const struct fx *f, const char *new_body, int64_t from, i
 	write_file(f, "new.json", new_body, path, sizeof(path));
 	policy_source_init(cur);
 	policy_source_init(next);
-	rc = policy_source_file(next, path, err, sizeof(err));
+	rc = policy_source_file(next, path, NULL, err, sizeof(err));
 	if (rc != 0)
 		print_error("policy_source_file: %s\n", err);
 	assert_int_equal(rc, 0);

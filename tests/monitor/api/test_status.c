@@ -44,6 +44,7 @@
 #include "monitor/core/metrics.h"
 #include "monitor/fleet/fleet.h"
 #include "monitor/store/store.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/strbuf.h"
 #include "policy/calendar.h"
 
@@ -82,7 +83,7 @@ static void expect_bar(struct strbuf *b, int64_t day, const struct rw_totals *t)
 {
 	char date[40];
 
-	clock_format_rfc3339(day * DAY, date, sizeof(date));
+	rfc3339_format(day * DAY, date, sizeof(date));
 	strbuf_printf(b, "%.10s=%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ";", date,
 	              t->ms[RW_STATE_DOWN], t->ms[RW_STATE_UNKNOWN], t->ms[RW_STATE_MAINTENANCE],
 	              t->ms[RW_STATE_OUTSIDE_WINDOW], t->ms[RW_STATE_UP]);

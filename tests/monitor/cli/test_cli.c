@@ -625,6 +625,17 @@ static void test_policy_check(void **state)
 	assert_int_equal(r->code, 0);
 	assert_non_null(strstr(r->out, "sha256 "));
 
+	/* Canary URLs are checked as the daemon checks them (url.c). */
+	rwt_write_file(file,
+	               "{\n  \"version\": 1,\n  \"blindness\": {\n    \"canaries\": [\n"
+	               "      \"https://example.org/\", \"http:/example.org\"\n    ]\n  }\n}\n");
+	RUN(f, r, "policy", "check", file);
+	snprintf(want, sizeof(want),
+	         "%s:5: blindness.canaries[1]: \"http:/example.org\": missing "
+	         "scheme",
+	         file);
+	assert_int_equal(usage_error_names(r, "policy canary", want), 0);
+
 	path_in(f, "missing.json", file, sizeof(file));
 	RUN(f, r, "policy", "check", file);
 	assert_int_equal(usage_error_names(r, "policy missing", file), 0);

@@ -33,6 +33,7 @@
 #include "monitor/core/clock.h"
 #include "monitor/intake/maintenance_spec.h"
 #include "monitor/store/store.h"
+#include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 #include "rwtest.h"
 
@@ -540,7 +541,7 @@ static void seed(const struct fx *f)
 /* @p ms from the wall clock now, rounded to the second, as RFC 3339. */
 static void time_from_now(int64_t ms, char out[40])
 {
-	clock_format_rfc3339((clock_wall_ms() / 1000) * 1000 + ms, out, 40);
+	rfc3339_format((clock_wall_ms() / 1000) * 1000 + ms, out, 40);
 }
 
 /* The `list --json` output parsed; fails the test unless it is an array. */
@@ -636,8 +637,8 @@ static void test_cli_add_and_list(void **state)
 	assert_string_equal(json_str(e, "runner"), "r1");
 	assert_string_equal(json_str(e, "reason"), "now");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "removed")));
-	assert_int_equal(clock_parse_rfc3339(json_str(e, "from"), &ms), 0);
-	assert_int_equal(clock_parse_rfc3339(json_str(e, "declared"), &ms), 0);
+	assert_int_equal(rfc3339_parse(json_str(e, "from"), &ms), 0);
+	assert_int_equal(rfc3339_parse(json_str(e, "declared"), &ms), 0);
 	e = cJSON_GetArrayItem(doc, 3);
 	assert_int_equal((long long)cJSON_GetObjectItemCaseSensitive(e, "id")->valuedouble, id1);
 	assert_string_equal(json_str(e, "status"), "upcoming");
@@ -779,8 +780,8 @@ static void test_cli_add_refusals(void **state)
 	/* The edges are accepted: 500 bytes of reason, exactly 31 days. */
 	close_db(f);
 	reason_big[500] = '\0';
-	assert_int_equal(clock_parse_rfc3339(from, &from_ms), 0);
-	clock_format_rfc3339(from_ms + 31 * DAY, far, sizeof(far));
+	assert_int_equal(rfc3339_parse(from, &from_ms), 0);
+	rfc3339_format(from_ms + 31 * DAY, far, sizeof(far));
 	RUN(f, r, "maintenance", "add", "r1", "--from", from, "--to", far, "--reason", reason_big,
 	    "--db", f->db);
 	if (r->code != 0)

@@ -228,8 +228,8 @@ static void record_policies(struct rfx *f)
 		int64_t at = rfx_ms(effective[k][0], (unsigned)effective[k][1],
 		                    (unsigned)effective[k][2], 0, 0);
 
-		assert_int_equal(policy_parse(&p, body, strlen(body), "stored", err, sizeof(err)),
-		                 0);
+		assert_int_equal(
+		        policy_parse(&p, body, strlen(body), "stored", NULL, err, sizeof(err)), 0);
 		policy_source_sha256_hex(body, strlen(body), f->sha[k]);
 		assert_int_equal(store_record_policy(f->st, f->sha[k], p.version, body, at, NULL),
 		                 0);
