@@ -150,7 +150,7 @@ static int load_runners(struct store *st, struct monthly *m, const struct rw_pol
 	m->days = calloc(m->n_store_runners * m->n_days, sizeof(*m->days));
 	if (!m->runners || !m->days)
 		return RW_ENOMEM;
-	rc = store_reader_open(st, &rd);
+	rc = store_reader_new(st, &rd);
 	evidence_init(&ev);
 	for (size_t i = 0; rc == 0 && i < m->n_store_runners; i++) {
 		const struct store_runner *sr = &m->store_runners[i];
@@ -171,7 +171,7 @@ static int load_runners(struct store *st, struct monthly *m, const struct rw_pol
 		}
 	}
 	evidence_deinit(&ev);
-	store_reader_close(rd);
+	store_reader_free(rd);
 	return rc;
 }
 

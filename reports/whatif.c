@@ -119,7 +119,7 @@ int whatif_run(struct store *st, const struct policy_source *cur, const struct p
 		snprintf(err, errlen, "reading the runners: %s", store_errmsg(st));
 		return rc;
 	}
-	rc = store_reader_open(st, &rd);
+	rc = store_reader_new(st, &rd);
 	if (rc < 0)
 		goto out;
 	out->runners = n_rs ? calloc(n_rs, sizeof(*out->runners)) : NULL;
@@ -162,7 +162,7 @@ int whatif_run(struct store *st, const struct policy_source *cur, const struct p
 	rc = 0;
 out:
 	evidence_deinit(&ev);
-	store_reader_close(rd);
+	store_reader_free(rd);
 	store_runners_free(rs, n_rs);
 	if (rc < 0) {
 		if (rc == RW_ENOMEM)

@@ -400,7 +400,7 @@ static void sched_closed_cb(uv_handle_t *h)
 	closed_one(s->data);
 }
 
-static void writer_stopped(struct writer *w, void *data)
+static void writer_closed(struct writer *w, void *data)
 {
 	(void)w;
 	closed_one(data);
@@ -414,7 +414,7 @@ static void stop_writer(struct rw_daemon *d)
 	if (!d->writer)
 		return;
 	d->pending_closes++;
-	rc = writer_stop(d->writer, writer_stopped, d);
+	rc = writer_close(d->writer, writer_closed, d);
 	if (rc < 0) {
 		log_msg(RW_LOG_ERROR, "the last writes failed", "error", rw_strerror(rc));
 		d->exit_code = 1;
@@ -684,9 +684,9 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: %s: %s\n", d->cfg.db_path, store_errmsg(d->st));
 		return rc;
 	}
-	rc = writer_start(&d->writer, d->loop, d->cfg.db_path,
-	                  (int64_t)d->cfg.retention_days * 86400000, writer_status, d, err,
-	                  sizeof(err));
+	rc = writer_new(&d->writer, d->loop, d->cfg.db_path,
+	                (int64_t)d->cfg.retention_days * 86400000, writer_status, d, err,
+	                sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
@@ -714,7 +714,7 @@ static int start(struct rw_daemon *d)
 		return rc;
 	}
 	fleet_evaluate_all(&d->fleet, now);
-	rc = notify_start(&d->notify, d->loop, &d->cfg, &d->guard, d->st, err, sizeof(err));
+	rc = notify_new(&d->notify, d->loop, &d->cfg, &d->guard, d->st, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;

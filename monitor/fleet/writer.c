@@ -70,9 +70,9 @@ struct writer {
 	int64_t rollup_cursor; /* the last runner of rollup_day done */
 
 	writer_status_cb status_cb;
-	writer_stopped_cb stopped_cb;
+	writer_closed_cb closed_cb;
 	void *data;
-	void *stopped_data;
+	void *closed_data;
 };
 
 static int vec_reserve(struct recvec *v, size_t extra)
@@ -275,8 +275,8 @@ static void async_cb(uv_async_t *h)
 		w->status_cb(w, rc, msg, w->data);
 }
 
-int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
-                 writer_status_cb status_cb, void *data, char *err, size_t errlen)
+int writer_new(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
+               writer_status_cb status_cb, void *data, char *err, size_t errlen)
 {
 	struct writer *w;
 	int rc;
@@ -324,11 +324,11 @@ int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path, int6
 static void stopped_close_cb(uv_handle_t *h)
 {
 	struct writer *w = h->data;
-	if (w->stopped_cb)
-		w->stopped_cb(w, w->stopped_data);
+	if (w->closed_cb)
+		w->closed_cb(w, w->closed_data);
 }
 
-int writer_stop(struct writer *w, writer_stopped_cb cb, void *data)
+int writer_close(struct writer *w, writer_closed_cb cb, void *data)
 {
 	int rc;
 
@@ -338,8 +338,8 @@ int writer_stop(struct writer *w, writer_stopped_cb cb, void *data)
 	uv_mutex_unlock(&w->mu);
 	uv_thread_join(&w->thread);
 	rc = w->final_rc;
-	w->stopped_cb = cb;
-	w->stopped_data = data;
+	w->closed_cb = cb;
+	w->closed_data = data;
 	uv_close((uv_handle_t *)&w->async, stopped_close_cb);
 	return rc;
 }

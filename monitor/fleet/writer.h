@@ -15,9 +15,9 @@
  * is worth more than raw samples. Failures are reported to the loop through
  * a uv_async_t, so that the daemon can log and count them.
  *
- * Lifecycle: writer_start() / writer_stop(). writer_stop() flushes whatever
+ * Lifecycle: writer_new() / writer_close(). writer_close() flushes whatever
  * is queued, joins the thread and closes the async handle; its callback runs
- * exactly once, after which the struct may be freed.
+ * exactly once, after which writer_free() frees it.
  */
 #ifndef RW_WRITER_H
 #define RW_WRITER_H
@@ -36,7 +36,7 @@ struct writer;
 
 /** Called on the loop thread after a batch failed (rc) or succeeded again. */
 typedef void (*writer_status_cb)(struct writer *w, int rc, const char *message, void *data);
-typedef void (*writer_stopped_cb)(struct writer *w, void *data);
+typedef void (*writer_closed_cb)(struct writer *w, void *data);
 
 struct writer_stats {
 	uint64_t rows_written;
@@ -55,8 +55,8 @@ struct writer_stats {
  * @param status_cb may be NULL.
  * @return 0, or RW_E* with @p err filled (nothing to free then).
  */
-int writer_start(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
-                 writer_status_cb status_cb, void *data, char *err, size_t errlen);
+int writer_new(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
+               writer_status_cb status_cb, void *data, char *err, size_t errlen);
 
 /** Queues one record (copied). Never blocks on I/O. */
 void writer_push(struct writer *w, const struct store_rec *rec);
@@ -69,7 +69,7 @@ void writer_get_stats(struct writer *w, struct writer_stats *out);
  * when @p w may be freed with writer_free().
  * @return the result of the final flush (0 or RW_E*).
  */
-int writer_stop(struct writer *w, writer_stopped_cb cb, void *data);
+int writer_close(struct writer *w, writer_closed_cb cb, void *data);
 
 /** Frees a stopped writer. Accepts NULL. */
 void writer_free(struct writer *w);

@@ -441,8 +441,8 @@ static void free_when_closed(struct notify *n, void *data)
 	notify_free(n);
 }
 
-int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
-                 const struct guard *guard, struct store *st, char *err, size_t errlen)
+int notify_new(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
+               const struct guard *guard, struct store *st, char *err, size_t errlen)
 {
 	struct notify *n;
 	int rc, uvrc;

@@ -57,8 +57,8 @@ typedef void (*notify_closed_cb)(struct notify *n, void *data);
  * @return 0, RW_EINVAL (a webhook's URL does not parse), RW_EREFUSED (a
  *         webhook's host is refused by @p guard), RW_ENOMEM, RW_EIO.
  */
-int notify_start(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
-                 const struct guard *guard, struct store *st, char *err, size_t errlen);
+int notify_new(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
+               const struct guard *guard, struct store *st, char *err, size_t errlen);
 
 /** Renders one event as delivered (the body that is signed). */
 typedef int (*notify_render_fn)(struct strbuf *b, const struct store_event *e);

@@ -561,12 +561,12 @@ struct store_reader;
 
 /**
  * Prepares a reader on @p st (which must outlive it). Free with
- * store_reader_close(). @return 0, RW_ENOMEM, RW_EIO.
+ * store_reader_free(). @return 0, RW_ENOMEM, RW_EIO.
  */
-int store_reader_open(struct store *st, struct store_reader **out);
+int store_reader_new(struct store *st, struct store_reader **out);
 
 /** Frees @p r. Accepts NULL. */
-void store_reader_close(struct store_reader *r);
+void store_reader_free(struct store_reader *r);
 
 /**
  * store_intervals() of @p runner_id for [@p from_ms, @p to_ms) into *@p buf

@@ -120,7 +120,7 @@ struct store_reader {
 	sqlite3_stmt *maintenance;
 };
 
-int store_reader_open(struct store *st, struct store_reader **out)
+int store_reader_new(struct store *st, struct store_reader **out)
 {
 	struct store_reader *r = calloc(1, sizeof(*r));
 	int rc;
@@ -145,14 +145,14 @@ int store_reader_open(struct store *st, struct store_reader **out)
 		                   " ORDER BY start_ms, id",
 		                   &r->maintenance);
 	if (rc < 0) {
-		store_reader_close(r);
+		store_reader_free(r);
 		return rc;
 	}
 	*out = r;
 	return 0;
 }
 
-void store_reader_close(struct store_reader *r)
+void store_reader_free(struct store_reader *r)
 {
 	if (!r)
 		return;

@@ -82,7 +82,7 @@ static int setup(void **state)
 		return -1;
 	}
 	snprintf(x->db, sizeof(x->db), "%s/rw.db", x->dir);
-	if (writer_start(&x->w, &x->loop, x->db, 0, NULL, NULL, err, sizeof(err)) < 0) {
+	if (writer_new(&x->w, &x->loop, x->db, 0, NULL, NULL, err, sizeof(err)) < 0) {
 		print_error("%s\n", err);
 		return -1;
 	}
@@ -119,7 +119,7 @@ static void flush(struct fx *x)
 	if (!w)
 		return;
 	x->w = NULL;
-	rc = writer_stop(w, stopped_cb, x);
+	rc = writer_close(w, stopped_cb, x);
 	uv_run(&x->loop, UV_RUN_DEFAULT);
 	writer_free(w);
 	assert_int_equal(rc, 0);

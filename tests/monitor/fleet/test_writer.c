@@ -47,7 +47,7 @@ struct fx {
 	int next_seq;             /* next latency_us to push: the push order */
 	int stopped;              /* stopped callback runs */
 	int status_cbs;           /* status callback runs */
-	int stop_rc;              /* what writer_stop() returned */
+	int stop_rc;              /* what writer_close() returned */
 	uint64_t t0;              /* loop time when waiting started */
 	int timed_out;            /* a wait hit WAIT_LIMIT_MS */
 	struct writer_stats seen; /* stats when a round was complete */
@@ -122,7 +122,7 @@ static void timer_close_cb(uv_handle_t *h)
 static void stop_all(struct fx *f)
 {
 	writer_get_stats(f->w, &f->at_stop);
-	f->stop_rc = writer_stop(f->w, stopped_cb, f);
+	f->stop_rc = writer_close(f->w, stopped_cb, f);
 	uv_close((uv_handle_t *)&f->timer, timer_close_cb);
 }
 
@@ -154,7 +154,7 @@ static int *read_seqs(const char *db, size_t *n)
 /*
  * Every millisecond: when the previous round is committed, push the next
  * 1,000 rows. Rounds 1..4 wait for their rows to be written (so each is at
- * least one batch of its own); round 5 is followed by writer_stop() at once,
+ * least one batch of its own); round 5 is followed by writer_close() at once,
  * which must flush it.
  */
 static void rounds_timer_cb(uv_timer_t *t)
@@ -187,8 +187,7 @@ static void test_rows_in_order(void **state)
 	size_t n = 0;
 	int *seqs, bad = 0;
 
-	assert_int_equal(writer_start(&f->w, &f->loop, f->db, 0, status_cb, f, err, sizeof(err)),
-	                 0);
+	assert_int_equal(writer_new(&f->w, &f->loop, f->db, 0, status_cb, f, err, sizeof(err)), 0);
 	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
 	f->timer.data = f;
 	assert_int_equal(uv_timer_start(&f->timer, rounds_timer_cb, 1, 1), 0);
@@ -259,7 +258,7 @@ static void test_flush_on_time(void **state)
 	size_t n = 0;
 	int *seqs;
 
-	assert_int_equal(writer_start(&f->w, &f->loop, f->db, 0, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(writer_new(&f->w, &f->loop, f->db, 0, NULL, NULL, err, sizeof(err)), 0);
 	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
 	f->timer.data = f;
 	assert_int_equal(uv_timer_start(&f->timer, small_timer_cb, 1, 5), 0);
@@ -289,8 +288,7 @@ static void test_stop_flushes(void **state)
 	size_t n = 0;
 	int64_t last = 0, count = 0;
 
-	assert_int_equal(writer_start(&f->w, &f->loop, f->db, 0, status_cb, f, err, sizeof(err)),
-	                 0);
+	assert_int_equal(writer_new(&f->w, &f->loop, f->db, 0, status_cb, f, err, sizeof(err)), 0);
 	/* Straight from the test, before the loop ever runs: nothing can have
 	 * been committed by time yet unless the thread raced ahead, and either
 	 * way every record must be there after the stop. */
@@ -313,7 +311,7 @@ static void test_stop_flushes(void **state)
 	blind.u.blind.cause = STORE_BLIND_DOWNTIME;
 	writer_push(f->w, &blind);
 
-	assert_int_equal(writer_stop(f->w, stopped_cb, f), 0);
+	assert_int_equal(writer_close(f->w, stopped_cb, f), 0);
 	assert_int_equal(f->stopped, 0); /* only on the loop, after the close */
 	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(f->stopped, 1);
@@ -377,8 +375,8 @@ static void test_retention_purge(void **state)
 	char err[512] = "";
 
 	f->now_ms = clock_wall_ms();
-	assert_int_equal(
-	        writer_start(&f->w, &f->loop, f->db, 86400000, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(writer_new(&f->w, &f->loop, f->db, 86400000, NULL, NULL, err, sizeof(err)),
+	                 0);
 	/* Queued before the thread's first wake-up, so that they are written
 	 * before its first idle moment, when the first purge runs. */
 	push_samples(f, 20, f->now_ms - 3 * 86400000LL); /* older than a day */
@@ -470,7 +468,7 @@ static void test_failure_retried_in_order(void **state)
 	int *seqs, bad = 0;
 
 	assert_int_equal(
-	        writer_start(&f->w, &f->loop, f->db, 0, fail_status_cb, &ff, err, sizeof(err)), 0);
+	        writer_new(&f->w, &f->loop, f->db, 0, fail_status_cb, &ff, err, sizeof(err)), 0);
 	inject_failure(f->db, 50, 1);
 	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
 	f->timer.data = f;
@@ -509,7 +507,7 @@ static void test_stop_while_failing(void **state)
 	int *seqs;
 
 	assert_int_equal(
-	        writer_start(&f->w, &f->loop, f->db, 0, fail_status_cb, &ff, err, sizeof(err)), 0);
+	        writer_new(&f->w, &f->loop, f->db, 0, fail_status_cb, &ff, err, sizeof(err)), 0);
 	inject_failure(f->db, 50, 1);
 	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
 	f->timer.data = f;
@@ -578,8 +576,7 @@ static void test_backoff_with_full_queue(void **state)
 	int *seqs, bad = 0;
 
 	assert_int_equal(
-	        writer_start(&f->w, &f->loop, f->db, 0, backoff_status_cb, &bf, err, sizeof(err)),
-	        0);
+	        writer_new(&f->w, &f->loop, f->db, 0, backoff_status_cb, &bf, err, sizeof(err)), 0);
 	inject_failure(f->db, 50, 1);
 	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
 	f->timer.data = f;
@@ -615,7 +612,7 @@ static void test_start_fails_cleanly(void **state)
 	char path[192], err[512] = "";
 
 	snprintf(path, sizeof(path), "%s/no/such/dir/rw.db", f->dir);
-	assert_true(writer_start(&w, &f->loop, path, 0, status_cb, f, err, sizeof(err)) < 0);
+	assert_true(writer_new(&w, &f->loop, path, 0, status_cb, f, err, sizeof(err)) < 0);
 	assert_null(w);
 	assert_true(err[0] != '\0');
 	writer_free(NULL);

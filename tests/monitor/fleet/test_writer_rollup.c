@@ -91,7 +91,7 @@ static void poll_cb(uv_timer_t *t)
 	if ((done == 3 && left == 1) || uv_now(&f->loop) - f->t0 > WAIT_LIMIT_MS) {
 		f->timed_out = !(done == 3 && left == 1);
 		f->done = 1;
-		writer_stop(f->w, stopped_cb, f);
+		writer_close(f->w, stopped_cb, f);
 		uv_close((uv_handle_t *)&f->timer, timer_close_cb);
 	}
 }
@@ -145,9 +145,9 @@ static void test_writer_rolls_up_past_days(void **state)
 	n++;
 	assert_int_equal(store_write_batch(f->st, recs, n), 0);
 
-	assert_int_equal(writer_start(&f->w, &f->loop, f->db, CALENDAR_MS_PER_DAY, NULL, f, err,
-	                              sizeof(err)),
-	                 0);
+	assert_int_equal(
+	        writer_new(&f->w, &f->loop, f->db, CALENDAR_MS_PER_DAY, NULL, f, err, sizeof(err)),
+	        0);
 	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
 	f->timer.data = f;
 	f->t0 = uv_now(&f->loop);

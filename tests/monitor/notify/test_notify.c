@@ -273,7 +273,7 @@ static void start(struct fx *f)
 	f->cfg.webhooks[0].url = f->url;
 	f->cfg.webhooks[0].secret = SECRET;
 	f->cfg.n_webhooks = 1;
-	assert_int_equal(notify_start(&f->n, &f->loop, &f->cfg, &f->guard, f->st, err, sizeof(err)),
+	assert_int_equal(notify_new(&f->n, &f->loop, &f->cfg, &f->guard, f->st, err, sizeof(err)),
 	                 0);
 	assert_non_null(f->n);
 	notify_set_renderer(f->n, render);
@@ -542,7 +542,7 @@ static void test_bad_url_is_refused_at_start(void **state)
 		f->cfg.n_webhooks = 1;
 		err[0] = '\0';
 		assert_int_equal(
-		        notify_start(&n, &f->loop, &f->cfg, &f->guard, f->st, err, sizeof(err)),
+		        notify_new(&n, &f->loop, &f->cfg, &f->guard, f->st, err, sizeof(err)),
 		        RW_EINVAL);
 		assert_null(n);
 		assert_non_null(strstr(err, "webhooks[0]: url"));
