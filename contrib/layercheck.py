@@ -158,29 +158,34 @@ def cycles(graph):
 
 def check_calls(root, build, problems):
     """Call graph between source files from the object files' symbols."""
-    defined, used = {}, {}
+    defined, used, newest = {}, {}, {}
     for d, _, files in os.walk(build):
         for f in files:
-            if not f.endswith(".c.o") or "CMakeFiles" not in d:
+            if not f.endswith(".c.o"):
                 continue
-            obj = os.path.join(d, f)
             # CMake puts the object of DIR/NAME.c at BUILD/DIR/CMakeFiles/T.dir/NAME.c.o
             cm = os.path.relpath(d, build).split(os.sep)
             if "CMakeFiles" not in cm:
                 continue
             i = cm.index("CMakeFiles")
             rel = os.path.normpath(os.path.join(*(cm[:i] + cm[i + 2:] + [f[: -len(".o")]])))
+            if not rel.startswith(("policy/", "monitor/", "reports/")):
+                continue
             if not os.path.exists(os.path.join(root, rel)):
                 continue
-            if not rel or not rel.startswith(("policy/", "monitor/", "reports/")):
-                continue
-            out = subprocess.run(["nm", obj], capture_output=True, text=True).stdout
-            for line in out.splitlines():
-                parts2 = line.split()
-                if len(parts2) == 3 and parts2[1] in "TDBR":
-                    defined[parts2[2]] = rel
-                elif len(parts2) == 2 and parts2[0] == "U":
-                    used.setdefault(rel, set()).add(parts2[1])
+            obj = os.path.join(d, f)
+            # A build folder may hold objects of an older layout of the
+            # same source: only the newest one is the source as it is.
+            if rel not in newest or os.path.getmtime(obj) > os.path.getmtime(newest[rel]):
+                newest[rel] = obj
+    for rel, obj in newest.items():
+        out = subprocess.run(["nm", obj], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            parts2 = line.split()
+            if len(parts2) == 3 and parts2[1] in "TDBR":
+                defined[parts2[2]] = rel
+            elif len(parts2) == 2 and parts2[0] == "U":
+                used.setdefault(rel, set()).add(parts2[1])
     graph = {}
     for f, syms in used.items():
         graph[f] = sorted({defined[s] for s in syms if s in defined and defined[s] != f})
