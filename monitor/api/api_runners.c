@@ -260,7 +260,7 @@ static int runner_status(struct call *c, struct store_runner *sr, int to)
 		                    store_runner_status_name(sr->status));
 	if (to == STORE_RUNNER_RETIRED && sr->status == STORE_RUNNER_RETIRED)
 		return call_problem(c, 409, "id", "runner %s is already retired", sr->name);
-	rc = store_runner_set_status(c->x->st, sr->id, to, c->now);
+	rc = store_runner_set_status(c->x->st, sr->id, to, c->now, NULL);
 	if (rc < 0)
 		return call_store_problem(c, rc);
 	return reload_and_send(c, sr);

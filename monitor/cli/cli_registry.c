@@ -390,7 +390,7 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 		return cli_error(CLI_USAGE, "runner: \"%s\" is retired; register it anew", key);
 	}
 	if (rc == 0)
-		rc = store_runner_set_status(st, r.id, status, clock_wall_ms());
+		rc = store_runner_set_status(st, r.id, status, clock_wall_ms(), NULL);
 	store_close(st);
 	if (rc < 0)
 		store_runner_deinit(&r);
