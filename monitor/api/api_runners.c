@@ -15,6 +15,7 @@
 #include "monitor/api/answer.h"
 #include "monitor/core/clock.h"
 #include "monitor/core/guard.h"
+#include "monitor/core/log.h"
 #include "monitor/core/metrics.h"
 #include "monitor/fleet/fleet.h"
 #include "policy/base/rw_error.h"
@@ -251,19 +252,29 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 }
 
 /* approve, retire, and DELETE (the operator withdraws its runner: retired,
- * its history kept as the evidence it is). */
+ * its history kept as the evidence it is). The store checks the change
+ * against policy/registration.h in the transaction that writes it, so the
+ * rules live there and not here: a refusal is a 409 with its reason, and
+ * asking for the status the runner already has (approving an approved runner)
+ * answers the runner as it is. */
 static int runner_status(struct call *c, struct store_runner *sr, int to)
 {
-	int rc;
+	struct store_status_change ch;
+	struct logline l;
+	int rc = store_runner_set_status(c->x->st, sr->id, to, c->now, &ch);
 
-	if (to == STORE_RUNNER_APPROVED && sr->status != STORE_RUNNER_PENDING)
-		return call_problem(c, 409, "id", "runner %s is %s, not pending", sr->name,
-		                    store_runner_status_name(sr->status));
-	if (to == STORE_RUNNER_RETIRED && sr->status == STORE_RUNNER_RETIRED)
-		return call_problem(c, 409, "id", "runner %s is already retired", sr->name);
-	rc = store_runner_set_status(c->x->st, sr->id, to, c->now);
+	if (rc == RW_ECONFLICT)
+		return call_problem(c, 409, "id", "%s", ch.why);
 	if (rc < 0)
 		return call_store_problem(c, rc);
+	if (ch.changed && log_begin(&l, RW_LOG_INFO, "runner registration changed")) {
+		log_int(&l, "runner_id", sr->id);
+		log_str(&l, "runner", sr->name);
+		log_str(&l, "from", store_runner_status_name(ch.from));
+		log_str(&l, "to", store_runner_status_name(to));
+		log_str(&l, "by", call_is_admin(c) ? "admin" : "operator");
+		log_end(&l);
+	}
 	return reload_and_send(c, sr);
 }
 

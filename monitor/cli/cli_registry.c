@@ -143,7 +143,9 @@ static const char runner_usage[] =
         "         --label: a runs-on label (repeatable), for GET /v1/route?label=.\n"
         "list     lists runners with their status and last known state.\n"
         "show     shows one runner.\n"
-        "approve  approves a pending runner; retire stops watching one (history is kept).\n"
+        "approve  approves a pending runner (approving an approved one changes nothing).\n"
+        "retire   stops watching a pending or approved runner; its history is kept.\n"
+        "         A retired runner stays retired: approve and retire exit 2.\n"
         "import   adds runners from a JSON array of {\"operator\", \"name\", \"targets\", "
         "\"url\"};\n"
         "         every entry is checked before any is written.\n"
@@ -376,8 +378,13 @@ static int runner_show(struct runner_opts *o, const char *key)
 	return CLI_OK;
 }
 
+/* approve and retire. The store checks the change against
+ * policy/registration.h in the transaction that writes it; a refusal is a
+ * usage error (exit 2) with its reason, one line naming the runner, its
+ * status and what it allows. */
 static int runner_set_status(struct runner_opts *o, const char *key, int status)
 {
+	struct store_status_change ch;
 	struct store *st;
 	struct store_runner r;
 	int rc = cli_open_store(cli_db_path(o->db), false, &st);
@@ -385,21 +392,24 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 	if (rc)
 		return rc;
 	rc = cli_find_runner(st, key, &r);
-	if (rc == 0 && r.status == STORE_RUNNER_RETIRED) {
-		store_close(st);
-		store_runner_deinit(&r);
-		return cli_error(CLI_USAGE, "runner: \"%s\" is retired; register it anew", key);
+	if (rc == 0) {
+		rc = store_runner_set_status(st, r.id, status, clock_wall_ms(), &ch);
+		if (rc < 0)
+			store_runner_deinit(&r);
 	}
-	if (rc == 0)
-		rc = store_runner_set_status(st, r.id, status, clock_wall_ms());
 	store_close(st);
-	if (rc < 0)
-		store_runner_deinit(&r);
 	if (rc == RW_ENOENT)
 		return cli_error(CLI_USAGE, "runner: \"%s\" does not exist", key);
+	if (rc == RW_ECONFLICT)
+		return cli_error(CLI_USAGE, "%s", ch.why);
 	if (rc < 0)
 		return cli_error(CLI_FAIL, "updating the runner: %s", rw_strerror(rc));
-	printf("runner %s %s\n", r.name, store_runner_status_name(status));
+	if (ch.changed)
+		printf("runner %s %s (was %s)\n", r.name, store_runner_status_name(status),
+		       store_runner_status_name(ch.from));
+	else
+		printf("runner %s is already %s; nothing changed\n", r.name,
+		       store_runner_status_name(status));
 	store_runner_deinit(&r);
 	return CLI_OK;
 }

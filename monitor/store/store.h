@@ -26,6 +26,7 @@
 
 #include "policy/account.h"
 #include "policy/policy.h"
+#include "policy/registration.h"
 
 struct store;
 
@@ -200,13 +201,16 @@ int store_integrity_check(struct store *st, char *err, size_t errlen);
 
 /* ---- registry (store_registry.c) --------------------------------------- */
 
+/* The registration statuses of policy/registration.h, which holds their
+ * transition table; the stored integers are its values. The STORE_RUNNER_*
+ * names stay for the code that already spells them. */
 enum store_runner_status {
-	STORE_RUNNER_PENDING = 0,
-	STORE_RUNNER_APPROVED = 1,
-	STORE_RUNNER_RETIRED = 2,
+	STORE_RUNNER_PENDING = REGISTRATION_PENDING,
+	STORE_RUNNER_APPROVED = REGISTRATION_APPROVED,
+	STORE_RUNNER_RETIRED = REGISTRATION_RETIRED,
 };
 
-/** Returns "pending", "approved" or "retired". */
+/** Returns "pending", "approved" or "retired" (registration_status_name()). */
 const char *store_runner_status_name(int status);
 
 struct store_operator {
@@ -274,8 +278,31 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 /** Reads one runner by name (or, when @p name is NULL, by @p id). */
 int store_runner_get(struct store *st, const char *name, int64_t id, struct store_runner *out);
 
-/** Changes a runner's status (and retired_ms when retiring); bumps its gen. */
-int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms);
+/** What store_runner_set_status() found and did. */
+struct store_status_change {
+	int from;      /* the status read inside the transaction */
+	bool changed;  /* false: the runner already had the status; nothing written */
+	char why[256]; /* RW_ECONFLICT: one line naming the runner, its status and
+	                  what it allows (registration_check()) */
+};
+
+/**
+ * Changes runner @p id's registration status to @p status, if the table of
+ * policy/registration.h allows it. One write transaction (BEGIN IMMEDIATE)
+ * reads the current status, checks the change and writes it, so two writers
+ * cannot both pass the check on the same old status.
+ *
+ * A change writes the status (and retired_ms when retiring), a new registry
+ * generation and an event. Asking for the status the runner already has
+ * (approving an approved runner) is a success that writes nothing. A refused
+ * change writes nothing either.
+ *
+ * @param out  may be NULL; otherwise filled whenever the runner exists.
+ * @return 0, RW_ECONFLICT (refused; the reason in out->why), RW_ENOENT,
+ *         RW_EINVAL (@p status is not a status), RW_EBUSY, RW_EIO.
+ */
+int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms,
+                            struct store_status_change *out);
 
 /**
  * Changes a runner's URL (unless NULL), targets and labels (each unless NULL;

@@ -7,9 +7,15 @@
  * daemon polls the highest generation and reads only runners above the one
  * it has seen, so a registry change reaches it within a second without a
  * full reload and without a restart.
+ *
+ * A status change is checked against policy/registration.h's table in the
+ * write transaction that reads the current status (store_runner_set_status):
+ * this is the one place the rules are enforced, for the API and the CLI alike,
+ * and a refused change writes nothing: no status, no generation, no event.
  */
 #include "monitor/store/store_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +23,7 @@
 
 const char *store_runner_status_name(int status)
 {
-	switch (status) {
-	case STORE_RUNNER_PENDING: return "pending";
-	case STORE_RUNNER_APPROVED: return "approved";
-	case STORE_RUNNER_RETIRED: return "retired";
-	}
-	return "unknown";
+	return registration_status_name(status);
 }
 
 int store_operator_add(struct store *st, const char *name, const char *email,
@@ -451,45 +452,82 @@ fail:
 	return rc;
 }
 
-int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms)
+/* Reads runner @p id's status and name inside the caller's transaction. */
+static int read_status(struct store *st, int64_t id, int *status, char *name, size_t namelen)
 {
 	sqlite3_stmt *s;
+	int rc = store_prepare(st, "SELECT status, name FROM runners WHERE id = ?", &s);
+
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *n = sqlite3_column_text(s, 1);
+		*status = sqlite3_column_int(s, 0);
+		snprintf(name, namelen, "%s", n ? (const char *)n : "");
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms,
+                            struct store_status_change *out)
+{
+	struct store_status_change local;
+	sqlite3_stmt *s;
+	char name[256];
 	int64_t gen;
 	int rc;
 
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof(*out));
+	/* BEGIN IMMEDIATE: the write lock is held from the read on, so the status
+	 * checked is the status changed. */
 	rc = store_begin(st);
 	if (rc < 0)
 		return rc;
+	rc = read_status(st, id, &out->from, name, sizeof(name));
+	if (rc < 0)
+		goto out;
+	rc = registration_check(name, out->from, status, out->why, sizeof(out->why));
+	if (rc <= REGISTRATION_SAME)
+		goto out; /* refused, or already there: nothing to write */
 	rc = next_gen(st, &gen);
 	if (rc < 0)
 		goto out;
-	rc = store_prepare(
-	        st,
-	        "UPDATE runners SET status = ?2, gen = ?3,"
-	        " retired_ms = CASE WHEN ?2 = 2 THEN ?4 ELSE retired_ms END WHERE id = ?1",
-	        &s);
+	rc = store_prepare(st,
+	                   "UPDATE runners SET status = ?2, gen = ?3,"
+	                   " retired_ms = CASE WHEN ?2 = ?5 THEN ?4 ELSE retired_ms END"
+	                   " WHERE id = ?1",
+	                   &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int(s, 2, status);
 	sqlite3_bind_int64(s, 3, gen);
 	sqlite3_bind_int64(s, 4, now_ms);
+	sqlite3_bind_int(s, 5, REGISTRATION_RETIRED);
 	rc = store_rc(sqlite3_step(s));
 	if (rc == 0 && sqlite3_changes(st->db) == 0)
 		rc = RW_ENOENT;
 	sqlite3_finalize(s);
 	if (rc == 0)
-		rc = store_event_add(st, now_ms,
-		                     status == STORE_RUNNER_APPROVED  ? "approved"
-		                     : status == STORE_RUNNER_RETIRED ? "retired"
-		                                                      : "pending",
-		                     id, NULL);
+		rc = store_event_add(st, now_ms, registration_status_name(status), id, NULL);
 	if (rc < 0)
 		goto out;
-	rc = store_commit(st);
+	out->changed = true;
 out:
-	if (rc < 0)
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0) {
+		out->changed = false;
 		store_rollback(st);
+	}
 	return rc;
 }
 

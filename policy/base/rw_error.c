@@ -18,6 +18,7 @@ const char *rw_strerror(int rc)
 	case RW_ESCHEMA: return "database schema is newer than this runwarden";
 	case RW_EREFUSED: return "refused by the address guard";
 	case RW_ENET: return "network error";
+	case RW_ECONFLICT: return "conflicts with the current state";
 	}
 	return "unknown error";
 }

@@ -23,6 +23,8 @@ enum rw_error {
 	RW_ESCHEMA = -10,  /* the database was written by a newer runwarden */
 	RW_EREFUSED = -11, /* the address guard refused a destination */
 	RW_ENET = -12,     /* a network operation failed */
+	/* The object's current state forbids the change (e.g. a retired runner). */
+	RW_ECONFLICT = -13,
 };
 
 /** Returns a static, human-readable description of @p rc (never NULL). */

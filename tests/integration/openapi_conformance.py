@@ -579,7 +579,10 @@ def run(c, admin, daemon):
         a = c.call(op, f"/v1/runners/{rid}/approve", 200, token=A)
         if a.json and a.json.get("status") != "approved":
             c.fail(f"{op}: status {a.json.get('status')!r} after approval")
-    c.call(op, f"/v1/runners/{rA_live}/approve", 409, token=A, field="id", note="not pending")
+    a = c.call(op, f"/v1/runners/{rA_live}/approve", 200, token=A,
+               note="already approved: no change")
+    if a.json and a.json.get("status") != "approved":
+        c.fail(f"{op}: status {a.json.get('status')!r} after approving twice")
     c.call(op, f"/v1/runners/{rA_http}/approve", 403, token=tokA, note="own runner, operator")
     c.call(op, f"/v1/runners/{rA_http}/approve", 404, token=tokB, field="id",
            note="another operator's runner")
@@ -667,6 +670,8 @@ def run(c, admin, daemon):
         if a.json and a.json.get("status") != "retired":
             c.fail(f"{op}: status {a.json.get('status')!r} after retiring")
     c.call(op, f"/v1/runners/{rA_retire}/retire", 409, token=A, field="id", note="already retired")
+    c.call("POST /v1/runners/{id}/approve", f"/v1/runners/{rA_retire}/approve", 409, token=A,
+           field="id", note="retired runner")
     c.call(op, f"/v1/runners/{rA_http}/retire", 403, token=tokA, note="own runner, operator")
     c.call(op, f"/v1/runners/{rA_http}/retire", 404, token=tokB, field="id",
            note="another operator's runner")

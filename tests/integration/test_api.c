@@ -6,6 +6,9 @@
  *     gets 404 for operator B's objects and the admin's does not; an
  *     operator cannot approve its own runner; revoked and expired tokens
  *     get 401;
+ *   - registration: pending -> approved -> retired by the one table
+ *     (policy/registration.h): approving twice is 200 and writes nothing, a
+ *     retired runner answers 409 to approve, retire and DELETE;
  *   - push heartbeats: a missed heartbeat is down from the last heartbeat +
  *     interval, exactly; a heartbeat token is good for its runner only;
  *   - incidents: opened by the down interval, acknowledged and mitigated
@@ -188,6 +191,38 @@ static int64_t new_runner(struct fx *f, const char *token, const char *name, con
 static void approve(struct fx *f, int64_t id)
 {
 	cJSON_Delete(req(f, "POST", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64 "/approve", id));
+}
+
+/* Sends a request that must be refused with 409 naming "id"; copies the
+ * problem's detail into @p detail. */
+static void conflict(struct fx *f, const char *method, const char *token, char *detail, size_t len,
+                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void conflict(struct fx *f, const char *method, const char *token, char *detail, size_t len,
+                     const char *fmt, ...)
+{
+	char path[512], url[700];
+	struct rwt_resp r;
+	const cJSON *fl, *dt;
+	cJSON *doc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	snprintf(url, sizeof(url), "%s%s", f->d.url, path);
+	rwt_http(method, url, token, NULL, (size_t)-1, &r);
+	if (r.status != 409 || strcmp(r.ctype, "application/problem+json") != 0)
+		fail_msg("%s %s: HTTP %ld (%s), want a 409 problem: %.300s", method, path, r.status,
+		         r.ctype, r.body);
+	doc = cJSON_Parse(r.body);
+	fl = cJSON_GetObjectItem(doc, "field");
+	dt = cJSON_GetObjectItem(doc, "detail");
+	if (!cJSON_IsString(fl) || strcmp(fl->valuestring, "id") != 0 || !cJSON_IsString(dt))
+		fail_msg("%s %s: not a problem naming \"id\": %.300s", method, path, r.body);
+	snprintf(detail, len, "%s", dt->valuestring);
+	cJSON_Delete(doc);
+	rwt_resp_free(&r);
 }
 
 static int64_t db_int(struct fx *f, const char *sql)
@@ -382,6 +417,84 @@ static void test_scoping(void **state)
 	         ra);
 	assert_true(db_int(f, body) >= 1);
 	rwt_daemon_stop(&f->d, 10000);
+}
+
+/* Registration follows policy/registration.h's one table, which the store
+ * checks in the transaction that writes: pending -> approved -> retired and
+ * pending -> retired; approving an approved runner answers 200 and writes
+ * nothing; a retired runner stays retired: approve, retire and DELETE are
+ * 409 with a detail naming the runner, its status and what it allows, and
+ * write nothing. */
+static void test_registration(void **state)
+{
+	static const char retired_why[] =
+	        "runner acme-1 is retired; a retired runner stays retired (register a new one)";
+	struct fx *f = *state;
+	char t[100], detail[300], sql[200];
+	int64_t r1, r2, gen, events, retired_ms;
+	cJSON *d;
+	char *log;
+
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
+	new_operator(f, "acme", t, sizeof(t));
+	r1 = new_runner(f, t, "acme-1", "http://acme-1.example.org:9/health", NULL, 0);
+	r2 = new_runner(f, t, "acme-2", "http://acme-2.example.org:9/health", NULL, 0);
+
+	/* pending -> approved, then approving again: 200, nothing written. */
+	approve(f, r1);
+	gen = db_int(f, "SELECT MAX(gen) FROM runners");
+	events = db_int(f, "SELECT count(*) FROM events");
+	d = req(f, "POST", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64 "/approve", r1);
+	assert_string_equal(jstr(d, "status"), "approved");
+	cJSON_Delete(d);
+	assert_int_equal(db_int(f, "SELECT MAX(gen) FROM runners"), gen);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM events"), events);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM events WHERE kind = 'approved'"), 1);
+
+	/* approved -> retired; then retiring twice, approving and withdrawing a
+	 * retired runner are refused and write nothing. */
+	d = req(f, "POST", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64 "/retire", r1);
+	assert_string_equal(jstr(d, "status"), "retired");
+	cJSON_Delete(d);
+	snprintf(sql, sizeof(sql), "SELECT retired_ms FROM runners WHERE id = %" PRId64, r1);
+	retired_ms = db_int(f, sql);
+	assert_true(retired_ms > 0);
+	gen = db_int(f, "SELECT MAX(gen) FROM runners");
+	events = db_int(f, "SELECT count(*) FROM events");
+	conflict(f, "POST", ADMIN, detail, sizeof(detail), "/v1/runners/%" PRId64 "/retire", r1);
+	assert_string_equal(detail, retired_why);
+	conflict(f, "POST", ADMIN, detail, sizeof(detail), "/v1/runners/%" PRId64 "/approve", r1);
+	assert_string_equal(detail, retired_why);
+	conflict(f, "DELETE", t, detail, sizeof(detail), "/v1/runners/%" PRId64, r1);
+	assert_string_equal(detail, retired_why);
+	assert_int_equal(db_int(f, sql), retired_ms);
+	assert_int_equal(db_int(f, "SELECT MAX(gen) FROM runners"), gen);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM events"), events);
+	d = req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64, r1);
+	assert_string_equal(jstr(d, "status"), "retired");
+	cJSON_Delete(d);
+
+	/* pending -> retired directly; it cannot be approved afterwards. */
+	d = req(f, "POST", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64 "/retire", r2);
+	assert_string_equal(jstr(d, "status"), "retired");
+	cJSON_Delete(d);
+	conflict(f, "POST", ADMIN, detail, sizeof(detail), "/v1/runners/%" PRId64 "/approve", r2);
+	assert_non_null(strstr(detail, "runner acme-2 is retired"));
+	rwt_daemon_stop(&f->d, 10000);
+
+	/* The daemon logged each change, old -> new, and nothing for the rest. */
+	log = rwt_slurp(f->log, NULL);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "from=pending to=approved"));
+	assert_non_null(strstr(log, "from=approved to=retired"));
+	assert_non_null(strstr(log, "from=pending to=retired"));
+	{
+		int n = 0;
+		for (const char *p = log; (p = strstr(p, "runner registration changed")); p++)
+			n++;
+		assert_int_equal(n, 3);
+	}
+	free(log);
 }
 
 static void test_push_heartbeat(void **state)
@@ -751,6 +864,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_scoping, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_push_heartbeat, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_no_raw_tokens, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

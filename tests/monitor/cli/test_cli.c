@@ -6,7 +6,9 @@
  *
  * The contract checked (cli.h, DESIGN.md "Contract"): bad input exits 2
  * with one line on stderr that names the field, and writes nothing, which
- * the test confirms by listing what is in the database afterwards; an import
+ * the test confirms by listing what is in the database afterwards; approve
+ * and retire follow policy/registration.h's table (a retired runner stays
+ * retired: exit 2, one line, nothing written); an import
  * with one bad entry names the entry and the field and imports none; every
  * command answers --help on stdout with exit 0; backup refuses an existing
  * file; policy check points at FILE:LINE:.
@@ -495,10 +497,27 @@ static void test_import_good(void **state)
 
 /* ---- approve, retire ----------------------------------------------------- */
 
+/* The registry generation and the number of events, read from f->db. */
+static void registry_marks(const struct fx *f, int64_t *gen, int64_t *events)
+{
+	char err[256];
+	struct store *st = NULL;
+	struct store_event *ev = NULL;
+	size_t n = 0;
+
+	assert_int_equal(store_open(&st, f->db, STORE_READONLY, err, sizeof(err)), 0);
+	assert_int_equal(store_registry_gen(st, gen), 0);
+	assert_int_equal(store_events_after(st, 0, 100000, NULL, &ev, &n), 0);
+	store_events_free(ev, n);
+	store_close(st);
+	*events = (int64_t)n;
+}
+
 static void test_status_changes(void **state)
 {
 	struct fx *f = *state;
 	struct rwt_res *r = new_res();
+	int64_t gen, ev, gen2, ev2;
 	int bad = 0;
 
 	seed(f);
@@ -510,15 +529,38 @@ static void test_status_changes(void **state)
 	bad += usage_error_names(r, "retire unknown id", "999");
 	assert_int_equal(bad, 0);
 
+	/* Approving an approved runner succeeds and writes nothing. */
+	registry_marks(f, &gen, &ev);
+	RUN(f, r, "runner", "approve", "r1", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "runner r1 is already approved"));
+	registry_marks(f, &gen2, &ev2);
+	assert_int_equal(gen2, gen);
+	assert_int_equal(ev2, ev);
+
 	RUN(f, r, "runner", "retire", "r1", "--db", f->db);
 	assert_int_equal(r->code, 0);
 	assert_non_null(strstr(r->out, "retired"));
 	RUN(f, r, "runner", "show", "r1", "--json", "--db", f->db);
 	assert_int_equal(r->code, 0);
 	assert_non_null(strstr(r->out, "\"retired\""));
-	/* A retired runner stays retired. */
+	/* A retired runner stays retired: approving or retiring it again exits 2
+	 * with one line naming the runner, its status and what it allows, and
+	 * writes nothing. */
+	registry_marks(f, &gen, &ev);
 	RUN(f, r, "runner", "approve", "r1", "--db", f->db);
 	assert_int_equal(usage_error_names(r, "approve retired", "retired"), 0);
+	assert_string_equal(r->err, "runwarden: runner r1 is retired; a retired runner stays "
+	                            "retired (register a new one)\n");
+	RUN(f, r, "runner", "retire", "r1", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "retire retired", "retired"), 0);
+	assert_string_equal(r->err, "runwarden: runner r1 is retired; a retired runner stays "
+	                            "retired (register a new one)\n");
+	RUN(f, r, "runner", "retire", "1", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "retire retired by id", "r1 is retired"), 0);
+	registry_marks(f, &gen2, &ev2);
+	assert_int_equal(gen2, gen);
+	assert_int_equal(ev2, ev);
 	RUN(f, r, "runner", "show", "1", "--json", "--db", f->db);
 	assert_non_null(strstr(r->out, "\"retired\""));
 

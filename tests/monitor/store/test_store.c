@@ -6,7 +6,9 @@
  * Opening: migration of a missing and of an empty file (user_version, the
  * tables, WAL mode), reopening, read-only opening, and a file written by a
  * newer runwarden, which must be refused and left untouched. The registry:
- * operators, runners, generations, the UNKNOWN interval at registration.
+ * operators, runners, generations, the UNKNOWN interval at registration,
+ * status changes checked against policy/registration.h's table in the
+ * writing transaction (a refusal writes no status, generation or event).
  * The writer's records: samples, changes (INSERT OR REPLACE on
  * (runner, start)), ticks and blind periods, all or nothing. History window
  * semantics, monitor runs, backup and policy versions. What the store claims
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,7 +181,8 @@ static int64_t add_operator(struct store *st, const char *name, int64_t now)
 	return id;
 }
 
-static int64_t add_runner(struct store *st, int64_t op, const char *name, int64_t now)
+static int64_t add_runner_status(struct store *st, int64_t op, const char *name, int64_t now,
+                                 int status)
 {
 	char *targets[] = {(char *)"riscv64gc-unknown-linux-gnu",
 	                   (char *)"s390x-unknown-linux-gnu"};
@@ -191,10 +195,15 @@ static int64_t add_runner(struct store *st, int64_t op, const char *name, int64_
 	r.url = (char *)"https://runner.example.org/health";
 	r.targets = targets;
 	r.n_targets = 2;
-	r.status = STORE_RUNNER_APPROVED;
+	r.status = status;
 	assert_int_equal(store_runner_add(st, &r, now), 0);
 	assert_true(r.id > 0);
 	return r.id;
+}
+
+static int64_t add_runner(struct store *st, int64_t op, const char *name, int64_t now)
+{
+	return add_runner_status(st, op, name, now, STORE_RUNNER_APPROVED);
 }
 
 /* ---- opening and migrating --------------------------------------------- */
@@ -427,7 +436,7 @@ static void test_runners(void **state)
 	store_runners_free(rs, n);
 
 	/* A status change bumps the generation above every other. */
-	assert_int_equal(store_runner_set_status(st, a, STORE_RUNNER_RETIRED, 20000), 0);
+	assert_int_equal(store_runner_set_status(st, a, STORE_RUNNER_RETIRED, 20000, NULL), 0);
 	assert_int_equal(store_registry_gen(st, &gen), 0);
 	assert_int_equal(gen, 4);
 	assert_int_equal(store_runner_list(st, 3, &rs, &n), 0);
@@ -439,13 +448,16 @@ static void test_runners(void **state)
 	assert_int_equal(rs[0].n_targets, 2);
 	store_runners_free(rs, n);
 
-	assert_int_equal(store_runner_set_status(st, b, STORE_RUNNER_PENDING, 21000), 0);
+	/* (An approved runner cannot go back to pending any more: the table of
+	 * policy/registration.h refuses it, see test_runner_status_table.) */
+	assert_int_equal(store_runner_set_status(st, b, STORE_RUNNER_RETIRED, 21000, NULL), 0);
 	assert_int_equal(store_runner_get(st, "bravo", 0, &r), 0);
-	assert_int_equal(r.status, STORE_RUNNER_PENDING);
-	assert_int_equal(r.retired_ms, 0);
+	assert_int_equal(r.status, STORE_RUNNER_RETIRED);
+	assert_int_equal(r.retired_ms, 21000);
 	assert_int_equal(r.gen, 5);
 	store_runner_deinit(&r);
-	assert_int_equal(store_runner_set_status(st, 9999, STORE_RUNNER_RETIRED, 1), RW_ENOENT);
+	assert_int_equal(store_runner_set_status(st, 9999, STORE_RUNNER_RETIRED, 1, NULL),
+	                 RW_ENOENT);
 	assert_int_equal(store_registry_gen(st, &gen), 0);
 	assert_int_equal(gen, 5);
 
@@ -461,6 +473,229 @@ static void test_runners(void **state)
 	assert_string_equal(store_runner_status_name(STORE_RUNNER_PENDING), "pending");
 	assert_string_equal(store_runner_status_name(STORE_RUNNER_APPROVED), "approved");
 	assert_string_equal(store_runner_status_name(STORE_RUNNER_RETIRED), "retired");
+}
+
+/* What a status change may touch, read through a second connection. */
+struct reg_snapshot {
+	int64_t status, retired_ms, gen, registry_gen, events;
+};
+
+static void reg_snapshot(const struct fx *f, int64_t id, struct reg_snapshot *s)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "SELECT status FROM runners WHERE id = %lld", (long long)id);
+	s->status = raw_int(f->db, sql);
+	snprintf(sql, sizeof(sql), "SELECT retired_ms FROM runners WHERE id = %lld", (long long)id);
+	s->retired_ms = raw_int(f->db, sql);
+	snprintf(sql, sizeof(sql), "SELECT gen FROM runners WHERE id = %lld", (long long)id);
+	s->gen = raw_int(f->db, sql);
+	s->registry_gen = raw_int(f->db, "SELECT MAX(gen) FROM runners");
+	s->events = raw_int(f->db, "SELECT COUNT(*) FROM events");
+}
+
+static void assert_same_snapshot(const struct reg_snapshot *a, const struct reg_snapshot *b)
+{
+	assert_int_equal(a->status, b->status);
+	assert_int_equal(a->retired_ms, b->retired_ms);
+	assert_int_equal(a->gen, b->gen);
+	assert_int_equal(a->registry_gen, b->registry_gen);
+	assert_int_equal(a->events, b->events);
+}
+
+/* The store enforces policy/registration.h's table: a change writes the
+ * status, one generation and one event; the same status writes nothing; a
+ * refusal writes nothing and says why. */
+static void test_runner_status_table(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_status_change ch;
+	struct reg_snapshot before, after;
+	int64_t op, p;
+
+	op = add_operator(st, "acme", 1000);
+	p = add_runner_status(st, op, "rv-1", 2000, STORE_RUNNER_PENDING);
+
+	/* pending -> pending: the same status, nothing written. */
+	reg_snapshot(f, p, &before);
+	assert_int_equal(store_runner_set_status(st, p, STORE_RUNNER_PENDING, 2500, &ch), 0);
+	assert_false(ch.changed);
+	assert_int_equal(ch.from, STORE_RUNNER_PENDING);
+	reg_snapshot(f, p, &after);
+	assert_same_snapshot(&before, &after);
+
+	/* pending -> approved: written, with one generation and one event. */
+	assert_int_equal(store_runner_set_status(st, p, STORE_RUNNER_APPROVED, 3000, &ch), 0);
+	assert_true(ch.changed);
+	assert_int_equal(ch.from, STORE_RUNNER_PENDING);
+	reg_snapshot(f, p, &after);
+	assert_int_equal(after.status, STORE_RUNNER_APPROVED);
+	assert_int_equal(after.gen, before.registry_gen + 1);
+	assert_int_equal(after.registry_gen, before.registry_gen + 1);
+	assert_int_equal(after.events, before.events + 1);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM events WHERE kind = 'approved'"), 1);
+
+	/* approved -> approved: a success that writes nothing. */
+	before = after;
+	assert_int_equal(store_runner_set_status(st, p, STORE_RUNNER_APPROVED, 3500, &ch), 0);
+	assert_false(ch.changed);
+	assert_int_equal(ch.from, STORE_RUNNER_APPROVED);
+	reg_snapshot(f, p, &after);
+	assert_same_snapshot(&before, &after);
+
+	/* approved -> pending: refused, nothing written, the reason given. */
+	assert_int_equal(store_runner_set_status(st, p, STORE_RUNNER_PENDING, 4000, &ch),
+	                 RW_ECONFLICT);
+	assert_false(ch.changed);
+	assert_int_equal(ch.from, STORE_RUNNER_APPROVED);
+	assert_string_equal(ch.why,
+	                    "runner rv-1 is approved; an approved runner can only be retired");
+	reg_snapshot(f, p, &after);
+	assert_same_snapshot(&before, &after);
+
+	/* Not a status: refused, nothing written. */
+	assert_int_equal(store_runner_set_status(st, p, 7, 4100, &ch), RW_EINVAL);
+	reg_snapshot(f, p, &after);
+	assert_same_snapshot(&before, &after);
+
+	/* approved -> retired: written, retired_ms set. */
+	assert_int_equal(store_runner_set_status(st, p, STORE_RUNNER_RETIRED, 5000, &ch), 0);
+	assert_true(ch.changed);
+	reg_snapshot(f, p, &after);
+	assert_int_equal(after.status, STORE_RUNNER_RETIRED);
+	assert_int_equal(after.retired_ms, 5000);
+	assert_int_equal(after.registry_gen, before.registry_gen + 1);
+	assert_int_equal(after.events, before.events + 1);
+
+	/* retired -> anything: refused; retired_ms does not move, no event, no
+	 * generation (the daemon sees no change). */
+	before = after;
+	for (int to = 0; to < REGISTRATION_NSTATUS; to++) {
+		assert_int_equal(store_runner_set_status(st, p, to, 6000 + to, &ch), RW_ECONFLICT);
+		assert_false(ch.changed);
+		assert_int_equal(ch.from, STORE_RUNNER_RETIRED);
+		assert_string_equal(ch.why, "runner rv-1 is retired; a retired runner stays "
+		                            "retired (register a new one)");
+		assert_int_equal(store_runner_set_status(st, p, to, 6000 + to, NULL), RW_ECONFLICT);
+		reg_snapshot(f, p, &after);
+		assert_same_snapshot(&before, &after);
+	}
+
+	/* pending -> retired directly. */
+	p = add_runner_status(st, op, "rv-2", 7000, STORE_RUNNER_PENDING);
+	assert_int_equal(store_runner_set_status(st, p, STORE_RUNNER_RETIRED, 7500, &ch), 0);
+	assert_true(ch.changed);
+	assert_int_equal(ch.from, STORE_RUNNER_PENDING);
+	reg_snapshot(f, p, &after);
+	assert_int_equal(after.retired_ms, 7500);
+}
+
+/* The status is checked as it is inside the writing transaction, not as the
+ * caller last read it: a second connection that still holds the runner as
+ * approved cannot retire it again after the first retired it. */
+static void test_runner_status_stale_view(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f), *st2 = NULL;
+	struct store_status_change ch;
+	struct store_runner seen;
+	struct reg_snapshot before, after;
+	char err[512] = "";
+	int64_t op, id;
+
+	op = add_operator(st, "acme", 1000);
+	id = add_runner(st, op, "rv-1", 2000);
+	assert_int_equal(store_open(&st2, f->db, 0, err, sizeof(err)), 0);
+	assert_int_equal(store_runner_get(st2, NULL, id, &seen), 0);
+	assert_int_equal(seen.status, STORE_RUNNER_APPROVED);
+
+	assert_int_equal(store_runner_set_status(st, id, STORE_RUNNER_RETIRED, 3000, &ch), 0);
+	assert_true(ch.changed);
+	reg_snapshot(f, id, &before);
+	/* st2 still believes "approved"; the store does not. */
+	assert_int_equal(store_runner_set_status(st2, seen.id, STORE_RUNNER_RETIRED, 4000, &ch),
+	                 RW_ECONFLICT);
+	assert_int_equal(ch.from, STORE_RUNNER_RETIRED);
+	assert_int_equal(store_runner_set_status(st2, seen.id, STORE_RUNNER_APPROVED, 4000, &ch),
+	                 RW_ECONFLICT);
+	reg_snapshot(f, id, &after);
+	assert_same_snapshot(&before, &after);
+	assert_int_equal(after.retired_ms, 3000);
+	store_runner_deinit(&seen);
+	store_close(st2);
+}
+
+/* Two writers on two connections retire the same pending runners at the same
+ * moment: for each runner exactly one succeeds and the other is refused, and
+ * one event is written, because the check and the write share one
+ * transaction. */
+#define RACE_RUNNERS 20
+
+struct racer {
+	const char *db;
+	const int64_t *ids;
+	pthread_barrier_t *go;
+	int rc[RACE_RUNNERS];
+	bool changed[RACE_RUNNERS];
+};
+
+static void *race_main(void *arg)
+{
+	struct racer *r = arg;
+	struct store *st = NULL;
+	char err[256];
+
+	if (store_open(&st, r->db, 0, err, sizeof(err)) < 0)
+		st = NULL;
+	for (int i = 0; i < RACE_RUNNERS; i++) {
+		struct store_status_change ch = {0};
+		pthread_barrier_wait(r->go);
+		r->rc[i] = st ? store_runner_set_status(st, r->ids[i], STORE_RUNNER_RETIRED,
+		                                        10000 + i, &ch)
+		              : RW_EIO;
+		r->changed[i] = ch.changed;
+	}
+	store_close(st);
+	return NULL;
+}
+
+static void test_runner_status_race(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct racer racers[2];
+	pthread_barrier_t go;
+	pthread_t th[2];
+	int64_t ids[RACE_RUNNERS], op;
+	char name[32];
+
+	op = add_operator(st, "acme", 1000);
+	for (int i = 0; i < RACE_RUNNERS; i++) {
+		snprintf(name, sizeof(name), "rv-%d", i);
+		ids[i] = add_runner_status(st, op, name, 2000, STORE_RUNNER_PENDING);
+	}
+	assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+	for (int t = 0; t < 2; t++) {
+		memset(&racers[t], 0, sizeof(racers[t]));
+		racers[t].db = f->db;
+		racers[t].ids = ids;
+		racers[t].go = &go;
+		assert_int_equal(pthread_create(&th[t], NULL, race_main, &racers[t]), 0);
+	}
+	for (int t = 0; t < 2; t++)
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < RACE_RUNNERS; i++) {
+		int a = racers[0].rc[i], b = racers[1].rc[i];
+		if (!((a == 0 && b == RW_ECONFLICT) || (a == RW_ECONFLICT && b == 0)))
+			fail_msg("runner %d: the writers answered %d and %d", i, a, b);
+		assert_true(racers[0].changed[i] != racers[1].changed[i]);
+	}
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM events WHERE kind = 'retired'"),
+	                 RACE_RUNNERS);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM runners WHERE status = 2"),
+	                 RACE_RUNNERS);
 }
 
 static void test_runner_add_refusals(void **state)
@@ -1013,6 +1248,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runners, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_status_table, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_status_stale_view, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_status_race, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runner_add_starts_unknown, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_write_batch, setup, teardown),

@@ -260,7 +260,7 @@ void rfx_build_history(struct rfx *f)
 	           rfx_ms(2023, 6, 1, 0, 0));
 	change(st, &old, rfx_ms(2023, 6, 1, 0, 10), RW_STATE_UP);
 	assert_int_equal(store_runner_set_status(st, old.id, STORE_RUNNER_RETIRED,
-	                                         rfx_ms(2024, 1, 15, 0, 0)),
+	                                         rfx_ms(2024, 1, 15, 0, 0), NULL),
 	                 0);
 
 	/* rv-alpha: a 6 h outage; 10 h of maintenance, down throughout. */
@@ -311,7 +311,7 @@ void rfx_build_history(struct rfx *f)
 		assert_int_equal(store_maintenance_remove(st, id, rfx_ms(2024, 3, 2, 0, 0)), 0);
 	}
 	assert_int_equal(store_runner_set_status(st, beta.id, STORE_RUNNER_RETIRED,
-	                                         rfx_ms(2024, 3, 20, 12, 0)),
+	                                         rfx_ms(2024, 3, 20, 12, 0), NULL),
 	                 0);
 	change(st, &delta, rfx_ms(2024, 3, 30, 0, 0), RW_STATE_DOWN);
 
