@@ -147,6 +147,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import math
 import os
 import secrets
 import signal
@@ -212,7 +213,7 @@ class State:
                                     "administration": "read"}}
         self.issued = {}          # token -> {"installation_id", "expires"}
         now = time.time()
-        self.rate = {"limit": 5000, "remaining": 5000, "reset": now + 3600, "window_s": 3600}
+        self.rate = {"limit": 5000, "remaining": 5000, "reset": math.ceil(now + 3600), "window_s": 3600}
         self.faults = []
         self.next_fault = 1
         self.in_flight = 0
@@ -286,7 +287,7 @@ class State:
         now = time.time()
         if now >= self.rate["reset"]:
             self.rate["remaining"] = self.rate["limit"]
-            self.rate["reset"] = now + self.rate["window_s"]
+            self.rate["reset"] = math.ceil(now + self.rate["window_s"])
 
     def rate_json(self):
         with self.lock:
@@ -307,9 +308,9 @@ class State:
             if "window_s" in d:
                 r["window_s"] = d["window_s"]
             if "reset" in d:
-                r["reset"] = float(d["reset"])
+                r["reset"] = math.ceil(d["reset"])
             if "reset_in_s" in d:
-                r["reset"] = time.time() + d["reset_in_s"]
+                r["reset"] = math.ceil(time.time() + d["reset_in_s"])
             if "remaining" in d:
                 r["remaining"] = int(d["remaining"])
             elif "limit" in d:
@@ -796,7 +797,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         status = f["status"]
         hdrs, kw = [], {}
         if mode == "rate_limited":
-            kw = {"remaining": 0, "reset": time.time() + f.get("reset_in_s", 60)}
+            kw = {"remaining": 0, "reset": math.ceil(time.time() + f.get("reset_in_s", 60))}
         if "retry_after" in f:
             hdrs.append(("Retry-After", str(int(f["retry_after"]))))
         hdrs = self.api_headers(**kw) + hdrs
