@@ -25,6 +25,7 @@ enum rw_error {
 	RW_ENET = -12,     /* a network operation failed */
 	/* The object's current state forbids the change (e.g. a retired runner). */
 	RW_ECONFLICT = -13,
+	RW_E_LAST = RW_ECONFLICT, /* the last code: a new one goes after it and moves this */
 };
 
 /** Returns a static, human-readable description of @p rc (never NULL). */
