@@ -418,30 +418,17 @@ class State:
                 raise LookupError(f"no runner {d.get('id', d.get('name'))!r} in {key}")
             if d.get("remove"):
                 return {"removed": o["runners"].pop(i)}
-            new = dict(r)
-            if "status" in d:
-                if d["status"] not in ("online", "offline"):
-                    raise ValueError("status must be online or offline")
-                new["status"] = d["status"]
-            for k in ("busy", "ephemeral"):
-                if k in d:
-                    if not isinstance(d[k], bool):
-                        raise ValueError(f"{k} must be true or false")
-                    new[k] = d[k]
-            if "os" in d:
-                new["os"] = str(d["os"])
-            if "new_name" in d:
-                new["name"] = str(d["new_name"])
-            if "labels" in d:
-                new["labels"] = [self.label(l) for l in d["labels"]]
+            for k in ("labels", "labels_add", "labels_remove"):
+                if not isinstance(d.get(k, []), list):
+                    raise ValueError(f"{k} must be a list")
+            spec = dict(r, **{k: d[k] for k in ("status", "busy", "ephemeral", "os", "labels") if k in d})
+            spec["name"] = d.get("new_name", r["name"])
             drop = {str(n).lower() for n in d.get("labels_remove", [])}
-            labels = [l for l in new["labels"] if l["name"].lower() not in drop]
-            for l in d.get("labels_add", []):
-                l = self.label(l)
+            labels = [l for l in map(self.label, spec["labels"]) if l["name"].lower() not in drop]
+            for l in map(self.label, d.get("labels_add", [])):
                 if l["name"].lower() not in {x["name"].lower() for x in labels}:
                     labels.append(l)
-            new["labels"] = labels
-            o["runners"][i] = new
+            new = o["runners"][i] = self.runner(dict(spec, labels=labels))
             return {"runner": new}
 
     def page(self, key, query, base, path):
