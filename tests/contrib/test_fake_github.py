@@ -234,11 +234,17 @@ def t_runner_scripting():
     get = lambda: {r["name"]: r for r in json.loads(call("GET", f"/repos/{o}/actions/runners")[2])["runners"]}
     ctl("POST", "runner", {"owner": o, "name": "w2", "status": "online", "busy": True})
     check(get()["w2"]["status"] == "online" and get()["w2"]["busy"] is True, "w2 comes back, busy")
+    ids = {n: r["id"] for n, r in get().items()}
+    ctl("POST", "runners", {"owner": o, "runners": [{"name": "w1", "labels": ["self-hosted", "ppc64le"]},
+                                                     {"name": "w2", "busy": True}, "w3"]})
+    after = get()
+    check(after["w1"]["id"] == ids["w1"] and after["w2"]["id"] == ids["w2"]
+          and after["w3"]["id"] not in ids.values(), f"a wholesale list keeps ids by name: {ids} {after}")
     ctl("POST", "runner", {"owner": o, "name": "w1", "labels_add": ["gpu"], "labels_remove": ["PPC64LE"]})
     check([l["name"] for l in get()["w1"]["labels"]] == ["self-hosted", "gpu"], f"labels changed: {get()['w1']['labels']}")
     wid = get()["w1"]["id"]
     ctl("POST", "runner", {"owner": o, "id": wid, "remove": True})
-    check(list(get()) == ["w2"], "w1 removed")
+    check(list(get()) == ["w2", "w3"], "w1 removed")
     s, _, b = call("POST", "/_control/runner", {"owner": o, "name": "w1", "status": "offline"}, token=None)
     check(s == 404, f"changing a runner that is not there: 404, got {s}")
     s, _, b = call("POST", "/_control/runner", {"owner": o, "name": "w2", "status": "sleepy"}, token=None)
@@ -320,7 +326,7 @@ def t_faults():
 def t_concurrency_and_stats():
     ctl("POST", "reset")
     p = "/orgs/acme/actions/runners"
-    ctl("POST", "faults", {"mode": "slow", "count": 4, "delay_ms": 600, "path_prefix": p})
+    ctl("POST", "faults", {"mode": "slow", "count": 4, "delay_ms": 1000, "path_prefix": p})
     results = []
     threads = [threading.Thread(target=lambda: results.append(call("GET", p)[0])) for _ in range(4)]
     for t in threads:
@@ -380,10 +386,10 @@ def t_app_flow(tmp, key, wrong_key):
           f"{st['jwt_failure_reasons']}")
     check(st["jwt_failure_reasons"].get("signature", 0) == 2, f"reasons: {st['jwt_failure_reasons']}")
     # Short-lived tokens expire; /_control/tokens/expire ends one at once.
-    ctl("POST", "config", {"app": {"token_lifetime_s": 1}})
+    ctl("POST", "config", {"app": {"token_lifetime_s": 2}})
     short = json.loads(call("POST", path, token=make_jwt(key, good, tmp))[2])["token"]
     check(call("GET", "/orgs/acme/actions/runners", token=short)[0] == 200, "a fresh short-lived token works")
-    time.sleep(1.2)
+    time.sleep(2.1)
     s, _, b = call("GET", "/orgs/acme/actions/runners", token=short)
     check(s == 401 and json.loads(b)["message"] == "Bad credentials", f"an expired token: 401, got {s}")
     check(any(t["token"] == short and t["expired"] for t in ctl("GET", "tokens")["issued"]), "GET /_control/tokens")

@@ -62,67 +62,63 @@ GITHUB API (the fake's side)
       until the reset time, when remaining returns to the limit and the next
       window (window_s) starts.
 
-CONTROL API (/_control/..., JSON bodies; errors are 400/404 {"error": TEXT})
-  GET  /_control/health        {"ok": true, "url": "http://127.0.0.1:PORT"}
-  GET  /_control/config        the current settings (tokens, app, rate_limit)
-  POST /_control/config        the same keys as the --config file, merged in
-  GET  /_control/ratelimit     {"limit", "remaining", "used", "reset", "window_s"}
-  POST /_control/ratelimit     any of {"limit", "remaining", "reset" (epoch s),
-                               "reset_in_s", "window_s"}; answers the new state
-  GET  /_control/runners[?owner=K]   {"owners": {K: [runner, ...]}}
-  POST /_control/runners       {"owner": K, "runners": [SPEC, ...]} sets K's
-                               list wholesale (creating K); {"owner": K,
-                               "delete": true} makes K unknown (404)
-  POST /_control/runners/generate   {"owner": K, "count": 250, "name_pattern":
-                               "runner-{i:04d}", "start": 1, "labels": [...],
-                               "status", "busy", "os", "append": false}
-  POST /_control/runner        change one runner: {"owner": K, "name": N | "id":
-                               ID, then any of "status": "online"|"offline",
-                               "busy": bool, "os", "new_name", "labels": [...]
-                               (replace), "labels_add": [...], "labels_remove":
-                               [...] (case-insensitive), "remove": true}
-                               -> {"runner": R} or {"removed": R}
-  POST /_control/faults        add a fault -> {"id": N, ...}. Keys: "mode";
-                               "count" (next K matching requests; absent or null:
-                               until cleared); "path_prefix" (e.g.
-                               "/orgs/acme/"); "method"; "retry_after" (s,
-                               sent as Retry-After); "delay_ms" (slow);
-                               "message"/"body" (override the answer);
-                               "reset_in_s" (rate_limited, default 60).
-                               Modes: "401" "403" "429" "500" "502" "503" (or
-                               "status" with "status": N): that status with a
-                               GitHub-like JSON message; "rate_limited": 403
-                               with x-ratelimit-remaining: 0 and a reset
-                               reset_in_s ahead (the real counter untouched);
-                               "hang": read the request, answer nothing until
-                               the fault is cleared or the server stops, then
-                               close; "broken_body": 200 with invalid JSON;
-                               "slow": wait delay_ms, then answer normally;
-                               "truncate": 200 with a Content-Length larger than
-                               the body sent, then close. The first matching
-                               active fault (in order of addition) applies;
-                               faults apply to every non-control request before
-                               auth and routing.
-  GET  /_control/faults        {"faults": [{"id", "mode", ..., "remaining",
-                               "applied", "active"}]}
-  DELETE /_control/faults[?id=N]   or POST /_control/faults/clear [{"id": N}]:
-                               clear one fault or all, releasing their hangs
-                               -> {"cleared": n}
-  GET  /_control/tokens        {"issued": [{"token", "installation_id",
-                               "expires_at", "expired"}]}
-  POST /_control/tokens/expire {"token": T} or {} (all): expire issued tokens
-  GET  /_control/stats         counters since start or the last reset:
-      {"now_ms": monotonic ms (CLOCK_MONOTONIC, comparable with C's),
-       "requests_total", "by_status": {"200": n, ...}, "conditional" (requests
-       with If-None-Match), "not_modified" (304s), "token_exchanges" (201s),
-       "jwt_failures", "jwt_failure_reasons": {reason: n}, "auth_failures",
-       "in_flight", "max_in_flight", "rate_limit": {...},
-       "paths": {PATH: {"requests", "by_status", "conditional", "not_modified",
-                 "in_flight", "max_in_flight", "times_ms": [arrival, ...],
-                 "log": [{"t_ms", "method", "query", "status"}, ...]}}}
-      (PATH excludes the query; status 0 = no answer: hang or closed early.
-      Control requests are not counted.)
-  POST /_control/reset         clear the counters (not runners, faults, tokens)
+CONTROL API (/_control/..., JSON in and out, no auth; errors 400/404 {"error"})
+  GET  health      {"ok": true, "url": "http://127.0.0.1:PORT"}
+  GET  config      the current settings {"tokens", "app", "rate_limit"}
+  POST config      any keys of the --config file, merged in; answers GET config
+  GET  ratelimit   {"limit", "remaining", "used", "reset", "window_s"}
+  POST ratelimit   any of {"limit", "remaining", "reset" (epoch s, rounded up),
+                   "reset_in_s", "window_s"}; answers the new state. Setting
+                   only "limit" also refills remaining.
+  GET  runners[?owner=K]   {"owners": {K: [runner as listed, ...]}}
+  POST runners     {"owner": K, "runners": [SPEC, ...]}: K's list, wholesale
+                   (K created if new); {"owner": K, "delete": true}: K unknown
+                   (404). Answers {"owner", "count"}.
+  POST runners/generate   {"owner": K, "count": 250, "name_pattern":
+                   "runner-{i:04d}" (str.format with i), "start": 1, "labels",
+                   "status", "busy", "os", "append": false}
+  POST runner      one runner, found by {"owner": K, "id": ID} or {"owner": K,
+                   "name": N}; then any of "status": "online"|"offline", "busy",
+                   "os", "new_name", "labels" (replace), "labels_add",
+                   "labels_remove" (case-insensitive), "remove": true.
+                   Answers {"runner": R} or {"removed": R}; no such runner: 404.
+  POST faults      add a fault; answers it {"id", "mode", "status", "count",
+                   "remaining", "applied", "active", ...}. Keys: "mode";
+                   "count" (the next K matching requests; absent/null: until
+                   cleared); "path_prefix" ("/orgs/acme/"); "method";
+                   "retry_after" (s, sent as Retry-After); "delay_ms";
+                   "message" or "body" (replace the answer's); "reset_in_s".
+     modes: "401" "403" "429" "500" "502" "503", or "status" with "status": N:
+              that status, GitHub-like JSON message (a 403 with retry_after
+              says "secondary rate limit");
+            "rate_limited": 403 "API rate limit exceeded", x-ratelimit-remaining
+              0, reset reset_in_s (default 60) ahead; the real counter is left;
+            "hang": read the request, answer nothing until the fault is cleared
+              or the server stops, then close the connection;
+            "broken_body": 200 with invalid JSON;
+            "slow": wait delay_ms, then answer normally;
+            "truncate": 200 whose Content-Length exceeds the body sent; close.
+     The first active matching fault, in order of addition, applies, before
+     auth and routing, to every request outside /_control/.
+  GET  faults      {"faults": [fault, ...]} (used-up ones too, "active": false)
+  DELETE faults[?id=N], POST faults/clear [{"id": N}]: clear one or all,
+                   releasing their hangs; {"cleared": n}
+  GET  tokens      {"issued": [{"token", "installation_id", "expires_at",
+                   "expired"}]}
+  POST tokens/expire   {"token": T}, or {} for all: expire issued tokens now
+  GET  stats       counters since the start or the last reset:
+     {"now_ms": CLOCK_MONOTONIC ms (as C's clock_gettime), "requests_total",
+      "by_status": {"200": n, ...}, "conditional" (If-None-Match present),
+      "not_modified" (304s), "token_exchanges" (201s), "jwt_failures",
+      "jwt_failure_reasons": {"signature"|"iss"|"iat"|"exp"|"exp_too_far"|
+      "alg"|"malformed"|"no_bearer"|"no_app": n}, "auth_failures" (401s from
+      tokens), "in_flight", "max_in_flight", "rate_limit": {...},
+      "paths": {PATH: {"requests", "by_status", "conditional", "not_modified",
+                "in_flight", "max_in_flight", "times_ms": [arrival, ...],
+                "log": [{"t_ms", "method", "query", "status"}, ...]}}}
+     PATH is without the query; status 0: no answer (hang). Requests under
+     /_control/ are never counted.
+  POST reset       clear the counters (not runners, faults or tokens)
 
 CONFIG FILE (--config, and POST /_control/config; every key optional)
   {"tokens": ["test-token"],                      default ["test-token"]
@@ -135,7 +131,8 @@ CONFIG FILE (--config, and POST /_control/config; every key optional)
    "owners": {"acme": [SPEC, ...], "acme/widgets": [...],
               "big": {"count": 250, "name_pattern": "big-{i:03d}"}},
    "faults": [{"mode": "503", "count": 1}]}
-  SPEC: "name" or {"name", "id" (auto), "os": "linux", "status": "online",
+  SPEC: "name" or {"name", "id" (default: the id of the runner of that name
+        already in that owner's list, else a new one), "os": "linux", "status": "online",
         "busy": false, "ephemeral": false, "labels": ["self-hosted", "Linux",
         "X64", "riscv64"]} (the default labels: self-hosted, Linux, X64; a label
         is a name or {"name", "type"}; self-hosted, OS and architecture names
@@ -378,12 +375,17 @@ class State:
             raise ValueError(f"owner must be \"org\" or \"owner/repo\", not {key!r}")
         return key
 
-    def set_runners(self, key, specs):
+    def set_runners(self, key, specs, keep=()):
+        """Replace key's list; a spec without an id keeps the id its name had there."""
         self.check_owner(key)
         if not isinstance(specs, list):
             raise ValueError("runners must be a list")
         with self.lock:
-            runners = [self.runner(s) for s in specs]
+            ids = {r["name"]: r["id"] for r in self.owners.get(key.lower(), {}).get("runners", [])}
+            specs = [{"name": s} if isinstance(s, str) else s for s in specs]
+            runners = list(keep) + [self.runner(dict(s, id=ids[s["name"]]) if isinstance(s, dict) and
+                                                "id" not in s and s.get("name") in ids else s)
+                                    for s in specs]
             self.owners[key.lower()] = {"key": key, "runners": runners}
             return runners
 
@@ -401,9 +403,7 @@ class State:
             raise ValueError(f"name_pattern {pattern!r}: {e}") from None
         with self.lock:
             old = self.owners.get(key.lower(), {}).get("runners", []) if d.get("append") else []
-            runners = old + [self.runner(s) for s in specs]
-            self.owners[key.lower()] = {"key": key, "runners": runners}
-            return runners
+            return self.set_runners(key, specs, keep=old)
 
     def change_runner(self, d):
         key = self.check_owner(d.get("owner"))
@@ -418,30 +418,17 @@ class State:
                 raise LookupError(f"no runner {d.get('id', d.get('name'))!r} in {key}")
             if d.get("remove"):
                 return {"removed": o["runners"].pop(i)}
-            new = dict(r)
-            if "status" in d:
-                if d["status"] not in ("online", "offline"):
-                    raise ValueError("status must be online or offline")
-                new["status"] = d["status"]
-            for k in ("busy", "ephemeral"):
-                if k in d:
-                    if not isinstance(d[k], bool):
-                        raise ValueError(f"{k} must be true or false")
-                    new[k] = d[k]
-            if "os" in d:
-                new["os"] = str(d["os"])
-            if "new_name" in d:
-                new["name"] = str(d["new_name"])
-            if "labels" in d:
-                new["labels"] = [self.label(l) for l in d["labels"]]
+            for k in ("labels", "labels_add", "labels_remove"):
+                if not isinstance(d.get(k, []), list):
+                    raise ValueError(f"{k} must be a list")
+            spec = dict(r, **{k: d[k] for k in ("status", "busy", "ephemeral", "os", "labels") if k in d})
+            spec["name"] = d.get("new_name", r["name"])
             drop = {str(n).lower() for n in d.get("labels_remove", [])}
-            labels = [l for l in new["labels"] if l["name"].lower() not in drop]
-            for l in d.get("labels_add", []):
-                l = self.label(l)
+            labels = [l for l in map(self.label, spec["labels"]) if l["name"].lower() not in drop]
+            for l in map(self.label, d.get("labels_add", [])):
                 if l["name"].lower() not in {x["name"].lower() for x in labels}:
                     labels.append(l)
-            new["labels"] = labels
-            o["runners"][i] = new
+            new = o["runners"][i] = self.runner(dict(spec, labels=labels))
             return {"runner": new}
 
     def page(self, key, query, base, path):
@@ -660,6 +647,7 @@ class State:
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-github/1"
+    acct = None           # (path, path stats, log record) of the API request being answered
 
     def log_message(self, fmt, *args):
         sys.stderr.write(f"fake_github: {self.address_string()} {fmt % args}\n")
@@ -676,8 +664,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def base(self):
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    def account(self, status):
+        """Count the answer once, before its first byte goes out, so that a
+        client that has it sees it in /_control/stats."""
+        if self.acct:
+            self.state.end(*self.acct, status)
+            self.acct = None
+
     def send(self, status, obj=None, headers=(), raw=None):
         body = raw if raw is not None else (b"" if obj is None else json.dumps(obj).encode())
+        self.account(status)
         self.send_response(status)
         hdrs = list(headers)
         if status != 304:
@@ -719,12 +715,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if url.path == "/_control" or url.path.startswith("/_control/"):
                 return self.control(url, body)
             conditional = self.headers.get("If-None-Match") is not None
-            p, rec = self.state.begin(self.command, url.path, url.query, conditional)
-            status = 0
+            self.acct = (url.path, *self.state.begin(self.command, url.path, url.query, conditional))
             try:
-                status = self.api(url)
+                self.api(url)
             finally:
-                self.state.end(url.path, p, rec, status)
+                self.account(0)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -785,6 +780,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              headers=self.api_headers())
         if mode == "truncate":
             body = f.get("body", '{"total_count": 1, "runners": [{"id": 1, "name": "tr').encode()
+            self.account(200)
             self.send_response(200)
             for k, v in self.api_headers() + [("Content-Type", "application/json; charset=utf-8"),
                                                ("Content-Length", str(len(body) + 512))]:
