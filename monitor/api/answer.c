@@ -39,7 +39,7 @@ int answer_json(struct api *api, h2o_req_t *req, int status, struct strbuf *b)
 		answer_body(req, status, status == 201 ? "Created" : "OK", "application/json",
 		            b->data ? b->data : "", b->len);
 	}
-	strbuf_free(b);
+	strbuf_deinit(b);
 	return 0;
 }
 
@@ -48,7 +48,7 @@ int answer_strbuf(struct api *api, h2o_req_t *req, struct strbuf *b, const char 
 	if (strbuf_failed(b) || strcmp(ctype, "application/json") == 0)
 		return answer_json(api, req, 200, b);
 	answer_body(req, 200, "OK", ctype, b->data ? b->data : "", b->len);
-	strbuf_free(b);
+	strbuf_deinit(b);
 	return 0;
 }
 
@@ -70,7 +70,7 @@ int answer_problem(struct api *api, h2o_req_t *req, int status, const char *reas
 	api->x.m->http_server_errors += status >= 500;
 	answer_body(req, status, reason, "application/problem+json", b.data ? b.data : "{}\n",
 	            b.data ? b.len : 3);
-	strbuf_free(&b);
+	strbuf_deinit(&b);
 	return 0;
 }
 

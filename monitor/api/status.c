@@ -337,7 +337,7 @@ static int entry_set(struct build *bd, struct status_runner *e, const struct run
 		put_day(&b, bd->day0 + (int64_t)i, i, &days[i]);
 	}
 	if (strbuf_failed(&b)) {
-		strbuf_free(&b);
+		strbuf_deinit(&b);
 		entry_clear(e);
 		return RW_ENOMEM;
 	}
@@ -745,8 +745,8 @@ static int build(struct status *s)
 	if (rc == 0 && strbuf_failed(&pb))
 		rc = RW_ENOMEM;
 	if (rc < 0) {
-		strbuf_free(&pb);
-		strbuf_free(&b);
+		strbuf_deinit(&pb);
+		strbuf_deinit(&b);
 		return rc;
 	}
 	/* s->rv[i] is the entry of x->fleet->v[i] (entries_sync()). */
@@ -760,7 +760,7 @@ static int build(struct status *s)
 		              bd.unread, bd.unread == 1 ? "" : "s");
 	if (pb.data)
 		strbuf_append(&b, pb.data, pb.len);
-	strbuf_free(&pb);
+	strbuf_deinit(&pb);
 	incidents_ok = put_incidents(&b, &bd);
 	strbuf_puts(&b, "</body></html>\n");
 

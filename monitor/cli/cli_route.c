@@ -141,7 +141,7 @@ int cli_route(int argc, char **argv)
 	rc = cJSON_GetArraySize(elig) > 0 ? CLI_OK : CLI_NONE_ELIGIBLE;
 	cJSON_Delete(doc);
 out:
-	strbuf_free(&url);
-	strbuf_free(&body);
+	strbuf_deinit(&url);
+	strbuf_deinit(&body);
 	return rc;
 }

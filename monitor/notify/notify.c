@@ -361,7 +361,7 @@ static int load_event(struct hook *h)
 	if (rc == 0)
 		h->body = strbuf_take(&b, NULL);
 	if (rc < 0 || !h->body) {
-		strbuf_free(&b);
+		strbuf_deinit(&b);
 		return rc < 0 ? rc : RW_ENOMEM;
 	}
 	return 1;

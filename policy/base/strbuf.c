@@ -14,7 +14,7 @@ void strbuf_init(struct strbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-void strbuf_free(struct strbuf *b)
+void strbuf_deinit(struct strbuf *b)
 {
 	free(b->data);
 	strbuf_init(b);

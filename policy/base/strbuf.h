@@ -18,11 +18,11 @@ struct strbuf {
 	bool failed;
 };
 
-/** An empty buffer (no memory yet); pair with strbuf_free() or strbuf_take(). */
+/** An empty buffer (no memory yet); pair with strbuf_deinit() or strbuf_take(). */
 void strbuf_init(struct strbuf *b);
 
 /** Frees what @p b holds and leaves it empty, ready for reuse. */
-void strbuf_free(struct strbuf *b);
+void strbuf_deinit(struct strbuf *b);
 
 /** Appends @p n bytes of @p s (which may hold NULs). */
 void strbuf_append(struct strbuf *b, const char *s, size_t n);

@@ -115,7 +115,7 @@ static void test_null(void **state)
 	strbuf_init(&b);
 	html_escape(&b, NULL);
 	assert_int_equal(b.len, 0);
-	strbuf_free(&b);
+	strbuf_deinit(&b);
 	f = open_memstream(&got, &len);
 	assert_non_null(f);
 	html_escape_file(f, NULL);

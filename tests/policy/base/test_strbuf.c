@@ -53,8 +53,8 @@ static void test_buffer(void **state)
 	assert_true(strbuf_failed(&b));
 	assert_null(strbuf_take(&b, &len));
 	assert_false(strbuf_failed(&b)); /* reset */
-	strbuf_free(&b);
-	strbuf_free(&b); /* twice is fine */
+	strbuf_deinit(&b);
+	strbuf_deinit(&b); /* twice is fine */
 }
 
 struct json_row {
