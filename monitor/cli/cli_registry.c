@@ -259,9 +259,15 @@ static int runner_add(struct runner_opts *o)
 	uint8_t hash[32];
 	int64_t now = clock_wall_ms();
 	int rc;
-
-	struct spec_github gh = {o->github,          o->labels,     o->n_labels,  o->min_online,
-	                         o->pickup_within_s, o->interval_s, o->timeout_ms};
+	struct spec_github gh = {.source = o->github,
+	                         .labels = o->labels,
+	                         .n_labels = o->n_labels,
+	                         .has_min_online = o->min_online != -1,
+	                         .min_online = o->min_online,
+	                         .has_pickup = o->pickup_within_s != -1,
+	                         .pickup_within_s = o->pickup_within_s,
+	                         .interval_s = o->interval_s,
+	                         .timeout_ms = o->timeout_ms};
 
 	rc = check_mode_flags(o);
 	if (rc)
@@ -566,12 +572,13 @@ static bool import_strings(const cJSON *a, const char **v, size_t *n)
 	return true;
 }
 
-/* An optional whole number member; absent leaves *out alone. @return false
- * when it is there and not a whole number. */
-static bool import_long(const cJSON *e, const char *name, long *out)
+/* An optional whole number member; *has says whether it is there. @return
+ * false when it is there and not a whole number. */
+static bool import_long(const cJSON *e, const char *name, bool *has, long *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, name);
 
+	*has = v != NULL;
 	if (!v)
 		return true;
 	if (!cJSON_IsNumber(v) || v->valuedouble < -1e9 || v->valuedouble > 1e9 ||
@@ -595,7 +602,8 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 	const char *field = NULL;
 	char err[512];
 
-	ie->gh = (struct spec_github){NULL, ie->labels, 0, -1, -1, 0, 0};
+	memset(&ie->gh, 0, sizeof(ie->gh));
+	ie->gh.labels = ie->labels;
 	if (!cJSON_IsObject(e))
 		field = "(entry)";
 	else if (!cJSON_IsString(op))
@@ -610,9 +618,9 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 		field = "url";
 	else if (ls && (!cJSON_IsArray(ls) || !import_strings(ls, ie->labels, &ie->n_labels)))
 		field = "labels";
-	else if (!import_long(e, "min_online", &ie->gh.min_online))
+	else if (!import_long(e, "min_online", &ie->gh.has_min_online, &ie->gh.min_online))
 		field = "min_online";
-	else if (!import_long(e, "pickup_within_s", &ie->gh.pickup_within_s))
+	else if (!import_long(e, "pickup_within_s", &ie->gh.has_pickup, &ie->gh.pickup_within_s))
 		field = "pickup_within_s";
 	if (field) {
 		fprintf(stderr, "runwarden: %s: entry %d: %s: missing or of the wrong type\n", file,
@@ -633,10 +641,10 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 		if (spec_check_github_pool(&ie->gh, &spec_github_members, NULL, err, sizeof(err)) <
 		    0)
 			goto bad;
-	} else if (ie->gh.min_online != -1 || ie->gh.pickup_within_s != -1) {
+	} else if (ie->gh.has_min_online || ie->gh.has_pickup) {
 		fprintf(stderr,
 		        "runwarden: %s: entry %d: %s: only a GitHub pool (\"github\") has it\n",
-		        file, i, ie->gh.min_online != -1 ? "min_online" : "pickup_within_s");
+		        file, i, ie->gh.has_min_online ? "min_online" : "pickup_within_s");
 		return false;
 	} else if (spec_check_labels(ie->labels, ie->n_labels, err, sizeof(err)) < 0) {
 		goto bad;

@@ -269,12 +269,11 @@ int spec_check_github_pool(struct spec_github *g, const struct spec_github_names
 		bad = names->source;
 	else if (spec_check_github_labels(names->labels, g->labels, g->n_labels, err, errlen) < 0)
 		bad = names->labels;
-	else if (g->min_online != -1 &&
+	else if (g->has_min_online &&
 	         spec_check_min_online(names->min_online, g->min_online, err, errlen) < 0)
 		bad = names->min_online;
-	else if (g->pickup_within_s != -1 &&
-	         spec_check_pickup_within(names->pickup_within, g->pickup_within_s, err, errlen) <
-	                 0)
+	else if (g->has_pickup && spec_check_pickup_within(names->pickup_within, g->pickup_within_s,
+	                                                   err, errlen) < 0)
 		bad = names->pickup_within;
 	else if (g->interval_s != 0 || g->timeout_ms != 0) {
 		bad = g->interval_s != 0 ? names->interval : names->timeout;
@@ -287,9 +286,10 @@ int spec_check_github_pool(struct spec_github *g, const struct spec_github_names
 		*field = bad;
 	if (bad)
 		return RW_EINVAL;
-	if (g->min_online == -1)
-		g->min_online = g->pickup_within_s == -1 ? 1 : 0;
-	if (g->pickup_within_s == -1)
+	if (!g->has_min_online)
+		g->min_online = g->has_pickup ? 0 : 1;
+	if (!g->has_pickup)
 		g->pickup_within_s = 0;
+	g->has_min_online = g->has_pickup = true;
 	return 0;
 }

@@ -70,15 +70,17 @@ int spec_check_min_online(const char *field, long n, char *err, size_t errlen);
 /** The pickup deadline: 1..86400 seconds. @param field "--pickup-within" or "pickup_within_s". */
 int spec_check_pickup_within(const char *field, long seconds, char *err, size_t errlen);
 
-/** What a GitHub pool is registered with; -1 marks a number not given. */
+/** What a GitHub pool is registered with. */
 struct spec_github {
 	const char *source; /* "OWNER" or "OWNER/REPO" */
 	const char *const *labels;
 	size_t n_labels;
-	long min_online;      /* -1: the default */
-	long pickup_within_s; /* -1: none (no pickup check) */
-	long interval_s;      /* must be 0: the config's github.poll_interval_s applies */
-	long timeout_ms;      /* must be 0: there is no probe */
+	bool has_min_online; /* false: the default */
+	long min_online;
+	bool has_pickup; /* false: no pickup check */
+	long pickup_within_s;
+	long interval_s; /* must be 0: the config's github.poll_interval_s applies */
+	long timeout_ms; /* must be 0: there is no probe */
 };
 
 /** The names a pool's rules use in messages: the CLI's flags or the API's members. */
@@ -90,9 +92,9 @@ extern const struct spec_github_names spec_github_members; /* github, labels, ..
 
 /**
  * Checks a GitHub pool with the rules above (and no interval or timeout of
- * its own), then gives the numbers not given their defaults: min_online 1,
- * or 0 when pickup_within_s is given (an ephemeral pool has no idle runner);
- * pickup_within_s 0 (no pickup check).
+ * its own), then gives the numbers not given their defaults (and sets their
+ * has_ flags): min_online 1, or 0 when pickup_within_s is given (an ephemeral
+ * pool has no idle runner); pickup_within_s 0 (no pickup check).
  * @param field  receives the name (from @p names) of what is wrong; may be NULL.
  * @return 0 or RW_EINVAL with one line in @p err.
  */

@@ -617,7 +617,9 @@ static void test_github_import(void **state)
 	              " {\"operator\": \"acme\", \"name\": \"g5\", \"targets\": [\"" T_RISCV "\"],"
 	              "  \"github\": \"acme-org\", \"labels\": [\"x\"], \"pickup_within_s\": 0},"
 	              " {\"operator\": \"acme\", \"name\": \"g6\", \"targets\": [\"" T_RISCV "\"],"
-	              "  \"url\": \"" GOOD_URL "\", \"min_online\": 2}]");
+	              "  \"url\": \"" GOOD_URL "\", \"min_online\": 2},"
+	              " {\"operator\": \"acme\", \"name\": \"g7\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"acme-org\", \"labels\": [\"x\"], \"min_online\": -1}]");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
 	assert_null(strstr(r->err, "entry 0:"));
@@ -627,6 +629,7 @@ static void test_github_import(void **state)
 	assert_non_null(strstr(r->err, "entry 4: min_online"));
 	assert_non_null(strstr(r->err, "entry 5: pickup_within_s"));
 	assert_non_null(strstr(r->err, "entry 6: min_online"));
+	assert_non_null(strstr(r->err, "entry 7: min_online: -1 is not in"));
 	runner_names(f, names, sizeof(names));
 	assert_string_equal(names, "r1");
 

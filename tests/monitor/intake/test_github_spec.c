@@ -140,55 +140,84 @@ static void test_pool(void **state)
 	(void)state;
 
 	/* Defaults: one member online, no pickup check. */
-	g = (struct spec_github){"acme", labels, 2, -1, -1, 0, 0};
+	g = (struct spec_github){.source = "acme", .labels = labels, .n_labels = 2};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_flags, &field, err, sizeof(err)),
 	                 0);
 	assert_null(field);
 	assert_int_equal(g.min_online, 1);
 	assert_int_equal(g.pickup_within_s, 0);
 	/* With a pickup deadline, no member need be online. */
-	g = (struct spec_github){"acme/ci", labels, 2, -1, 300, 0, 0};
+	g = (struct spec_github){.source = "acme/ci",
+	                         .labels = labels,
+	                         .n_labels = 2,
+	                         .has_pickup = true,
+	                         .pickup_within_s = 300};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_members, &field, err, sizeof(err)),
 	                 0);
 	assert_int_equal(g.min_online, 0);
 	assert_int_equal(g.pickup_within_s, 300);
 	/* Given numbers stay. */
-	g = (struct spec_github){"acme", labels, 2, 5, 60, 0, 0};
+	g = (struct spec_github){.source = "acme",
+	                         .labels = labels,
+	                         .n_labels = 2,
+	                         .has_min_online = true,
+	                         .min_online = 5,
+	                         .has_pickup = true,
+	                         .pickup_within_s = 60};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_flags, NULL, err, sizeof(err)), 0);
 	assert_int_equal(g.min_online, 5);
 	assert_int_equal(g.pickup_within_s, 60);
 
 	/* Refusals, each naming the field the caller's way. */
-	g = (struct spec_github){"-acme", labels, 2, -1, -1, 0, 0};
+	g = (struct spec_github){.source = "-acme", .labels = labels, .n_labels = 2};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_members, &field, err, sizeof(err)),
 	                 RW_EINVAL);
 	assert_string_equal(field, "github");
-	g = (struct spec_github){"acme", labels, 0, -1, -1, 0, 0};
+	g = (struct spec_github){.source = "acme", .labels = labels, .n_labels = 0};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_flags, &field, err, sizeof(err)),
 	                 RW_EINVAL);
 	assert_string_equal(field, "--label");
 	assert_int_equal(strncmp(err, "--label: ", 9), 0);
-	g = (struct spec_github){"acme", labels, 2, 20000, -1, 0, 0};
+	g = (struct spec_github){.source = "acme",
+	                         .labels = labels,
+	                         .n_labels = 2,
+	                         .has_min_online = true,
+	                         .min_online = 20000};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_members, &field, err, sizeof(err)),
 	                 RW_EINVAL);
 	assert_string_equal(field, "min_online");
 	assert_int_equal(strncmp(err, "min_online: 20000", 17), 0);
-	g = (struct spec_github){"acme", labels, 2, -1, 0, 0, 0};
+	g = (struct spec_github){.source = "acme",
+	                         .labels = labels,
+	                         .n_labels = 2,
+	                         .has_pickup = true,
+	                         .pickup_within_s = 0};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_flags, &field, err, sizeof(err)),
 	                 RW_EINVAL);
 	assert_string_equal(field, "--pickup-within");
-	g = (struct spec_github){"acme", labels, 2, -1, -1, 30, 0};
+	g = (struct spec_github){
+	        .source = "acme", .labels = labels, .n_labels = 2, .interval_s = 30};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_flags, &field, err, sizeof(err)),
 	                 RW_EINVAL);
 	assert_string_equal(field, "--interval");
 	assert_non_null(strstr(err, "poll_interval_s"));
-	g = (struct spec_github){"acme", labels, 2, -1, -1, 0, 5000};
+	g = (struct spec_github){
+	        .source = "acme", .labels = labels, .n_labels = 2, .timeout_ms = 5000};
 	assert_int_equal(spec_check_github_pool(&g, &spec_github_members, &field, err, sizeof(err)),
 	                 RW_EINVAL);
 	assert_string_equal(field, "timeout_ms");
 	assert_int_equal(strncmp(err, "timeout_ms: ", 12), 0);
 	/* A refused pool gets no defaults. */
-	assert_int_equal(g.min_online, -1);
+	assert_false(g.has_min_online);
+	/* A number given is checked even when it is -1. */
+	g = (struct spec_github){.source = "acme",
+	                         .labels = labels,
+	                         .n_labels = 2,
+	                         .has_min_online = true,
+	                         .min_online = -1};
+	assert_int_equal(spec_check_github_pool(&g, &spec_github_members, &field, err, sizeof(err)),
+	                 RW_EINVAL);
+	assert_string_equal(field, "min_online");
 }
 
 int main(void)
