@@ -67,9 +67,12 @@ static int find_member(struct store *st, int64_t pool_id, int64_t github_id,
                        const char *github_name, int64_t *id, bool *same_name)
 {
 	sqlite3_stmt *s;
+	/* "status <> 2" spelled as the partial index runners_github_member
+	 * spells it, so that SQLite uses the index (it does not match a bound
+	 * parameter against an index's WHERE). */
 	int rc = store_prepare(st,
 	                       "SELECT id, github_name IS ?3 FROM runners WHERE pool_id = ?1"
-	                       " AND github_id = ?2 AND status <> ?4",
+	                       " AND github_id = ?2 AND status <> " STORE_RETIRED_SQL,
 	                       &s);
 
 	if (rc < 0)
@@ -77,7 +80,6 @@ static int find_member(struct store *st, int64_t pool_id, int64_t github_id,
 	sqlite3_bind_int64(s, 1, pool_id);
 	sqlite3_bind_int64(s, 2, github_id);
 	sqlite3_bind_text(s, 3, github_name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, REGISTRATION_RETIRED);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);

@@ -588,13 +588,15 @@ out:
  * runner that is not a pool has no members: nothing changes. */
 static int pool_targets_to_members(struct store *st, int64_t pool_id, int64_t gen)
 {
+	/* "status <> 2" as the partial index runners_github_member spells it, so
+	 * that each statement is an index search, not a scan of every runner. */
 	static const char *const sql[] = {
 	        "DELETE FROM runner_targets WHERE runner_id IN"
-	        " (SELECT id FROM runners WHERE pool_id = ?1 AND status <> ?2)",
+	        " (SELECT id FROM runners WHERE pool_id = ?1 AND status <> " STORE_RETIRED_SQL ")",
 	        "INSERT INTO runner_targets (runner_id, target) SELECT m.id, t.target"
 	        " FROM runners m JOIN runner_targets t ON t.runner_id = m.pool_id"
-	        " WHERE m.pool_id = ?1 AND m.status <> ?2",
-	        "UPDATE runners SET gen = ?3 WHERE pool_id = ?1 AND status <> ?2",
+	        " WHERE m.pool_id = ?1 AND m.status <> " STORE_RETIRED_SQL,
+	        "UPDATE runners SET gen = ?2 WHERE pool_id = ?1 AND status <> " STORE_RETIRED_SQL,
 	};
 	sqlite3_stmt *s;
 	int rc = 0;
@@ -604,9 +606,8 @@ static int pool_targets_to_members(struct store *st, int64_t pool_id, int64_t ge
 		if (rc < 0)
 			break;
 		sqlite3_bind_int64(s, 1, pool_id);
-		sqlite3_bind_int(s, 2, REGISTRATION_RETIRED);
-		if (sqlite3_bind_parameter_count(s) == 3)
-			sqlite3_bind_int64(s, 3, gen);
+		if (sqlite3_bind_parameter_count(s) == 2)
+			sqlite3_bind_int64(s, 2, gen);
 		rc = store_rc(sqlite3_step(s));
 		sqlite3_finalize(s);
 	}
