@@ -32,6 +32,10 @@ const char *rw_errclass_name(enum rw_errclass c)
 	case RW_ERRCLASS_BODY: return "body";
 	case RW_ERRCLASS_TOO_LARGE: return "too_large";
 	case RW_ERRCLASS_REFUSED_BY_GUARD: return "refused_by_guard";
+	case RW_ERRCLASS_OFFLINE: return "offline";
+	case RW_ERRCLASS_GONE: return "gone";
+	case RW_ERRCLASS_BELOW_MIN_ONLINE: return "below_min_online";
+	case RW_ERRCLASS_NO_PICKUP: return "no_pickup";
 	}
 	return "unknown";
 }

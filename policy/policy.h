@@ -44,11 +44,19 @@ enum rw_errclass {
 	RW_ERRCLASS_BODY = 6,
 	RW_ERRCLASS_TOO_LARGE = 7,
 	RW_ERRCLASS_REFUSED_BY_GUARD = 8,
+	/* GitHub as a heartbeat source: the sample of a member runner or of a
+	 * pool (DESIGN.md "Heartbeat sources", the github and job pickup rows). */
+	RW_ERRCLASS_OFFLINE = 9,           /* a member GitHub lists as offline */
+	RW_ERRCLASS_GONE = 10,             /* a known member missing from GitHub's list */
+	RW_ERRCLASS_BELOW_MIN_ONLINE = 11, /* a pool with fewer than min_online online */
+	RW_ERRCLASS_NO_PICKUP = 12,        /* a pool's job waited past pickup_within_s */
 };
-#define RW_ERRCLASS_COUNT 9
+#define RW_ERRCLASS_COUNT 13
 
 /** Returns "ok", "dns", "connect", "tls", "timeout", "http_status", "body",
- *  "too_large" or "refused_by_guard". */
+ *  "too_large", "refused_by_guard", "offline", "gone", "below_min_online" or
+ *  "no_pickup" (the names of the error_classes table); "unknown" for any
+ *  other value. */
 const char *rw_errclass_name(enum rw_errclass c);
 
 /** One floor per tier: "tiers": { "2": { "uptime_floor": 0.99 } }. */

@@ -21,6 +21,18 @@
 #include "policy/base/rw_error.h"
 #include "monitor/core/url.h"
 
+/* Why a runner the daemon has not loaded is not eligible. Every runner but a
+ * retired one is in the fleet, except GitHub pools and members, which the
+ * daemon does not watch yet: their state is unknown. */
+static const char *unloaded_reason(const struct store_runner *sr)
+{
+	if (sr->status == STORE_RUNNER_RETIRED)
+		return "retired";
+	if (sr->status == STORE_RUNNER_PENDING)
+		return "pending";
+	return "unknown";
+}
+
 static void runner_json(struct call *c, struct strbuf *b, const struct store_runner *sr)
 {
 	struct runner *r = fleet_find(c->x->fleet, sr->id);
@@ -52,7 +64,7 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 	strbuf_printf(b, ",\"state\":\"%s\",\"since\":",
 	              rw_state_name(r ? r->rs.state : (enum rw_state)sr->last_state));
 	answer_json_time(b, r ? r->rs.since_ms : sr->last_state_ms);
-	why = r ? fleet_exclusion(c->x->fleet, r, c->now) : "retired";
+	why = r ? fleet_exclusion(c->x->fleet, r, c->now) : unloaded_reason(sr);
 	strbuf_printf(b, ",\"eligible\":%s,\"reason\":", why ? "false" : "true");
 	call_json_str_or_null(b, why);
 	if (push && r) {
@@ -65,6 +77,17 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 		else
 			strbuf_puts(b, ",\"jobs_running\":null");
 		strbuf_printf(b, ",\"busy\":%s", r->busy ? "true" : "false");
+	}
+	if (store_runner_is_pool(sr)) {
+		strbuf_puts(b, ",\"github\":");
+		strbuf_json_str(b, sr->github);
+		strbuf_printf(b, ",\"min_online\":%" PRIu32 ",\"pickup_within_s\":%" PRIu32,
+		              sr->min_online, sr->pickup_within_s);
+	} else if (store_runner_is_member(sr)) {
+		strbuf_puts(b, ",\"pool\":");
+		strbuf_json_str(b, sr->pool_name ? sr->pool_name : "");
+		strbuf_printf(b, ",\"github_id\":%" PRId64 ",\"github_name\":", sr->github_id);
+		strbuf_json_str(b, sr->github_name ? sr->github_name : "");
 	}
 	strbuf_puts(b, "}");
 }
@@ -131,7 +154,10 @@ static int runners_post(struct call *c)
 	}
 	sr.operator_id = c->who.operator_id;
 	sr.name = (char *)rr.name;
-	sr.kind = rr.push ? "push" : "http";
+	sr.kind = rr.github ? "github" : rr.push ? "push" : "http";
+	sr.github = (char *)rr.source;
+	sr.min_online = (uint32_t)rr.min_online;
+	sr.pickup_within_s = (uint32_t)rr.pickup_within_s;
 	sr.url = (char *)rr.url;
 	sr.targets = (char **)rr.targets;
 	sr.n_targets = rr.n_targets;
@@ -214,6 +240,44 @@ static int reload_and_send(struct call *c, struct store_runner *sr)
 	return send_runner(c, 200, sr);
 }
 
+/* What a PATCH may change of a GitHub pool (targets and labels, by the
+ * pool's rules) and of a member (nothing: the daemon keeps it in line with
+ * GitHub and its pool). Answers the refusal and returns RW_EINVAL. */
+static int runner_patch_github(struct call *c, const struct store_runner *sr,
+                               const struct req_runner *rr)
+{
+	char msg[300];
+
+	if (store_runner_is_member(sr)) {
+		call_problem(c, 409, "id",
+		             "runner %s is a member of GitHub pool %s, which the daemon keeps in "
+		             "line with GitHub: change the pool instead",
+		             sr->name, sr->pool_name ? sr->pool_name : "-");
+		return RW_EINVAL;
+	}
+	if (rr->url) {
+		call_problem(c, 400, "url",
+		             "url: runner %s is a GitHub pool; it has no URL (GitHub says whether "
+		             "its runners are online)",
+		             sr->name);
+		return RW_EINVAL;
+	}
+	if (rr->interval_s != -1 || rr->timeout_ms != -1) {
+		const char *f = rr->interval_s != -1 ? "interval_s" : "timeout_ms";
+		call_problem(c, 400, f,
+		             "%s: a GitHub pool is polled every github.poll_interval_s of the "
+		             "daemon's config, without a probe of its own; leave %s out",
+		             f, f);
+		return RW_EINVAL;
+	}
+	if (rr->has_labels &&
+	    spec_check_github_labels("labels", rr->labels, rr->n_labels, msg, sizeof(msg)) < 0) {
+		call_problem(c, 400, "labels", "%s", msg);
+		return RW_EINVAL;
+	}
+	return 0;
+}
+
 static int runner_patch(struct call *c, struct store_runner *sr)
 {
 	struct req_runner rr;
@@ -232,6 +296,10 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 		cJSON_Delete(o);
 		return call_problem(c, 400, "url", "url: runner %s is a push runner; it has no URL",
 		                    sr->name);
+	}
+	if (strcmp(sr->kind, "github") == 0 && runner_patch_github(c, sr, &rr) < 0) {
+		cJSON_Delete(o);
+		return 0;
 	}
 	if (sr->status == STORE_RUNNER_RETIRED) {
 		cJSON_Delete(o);
@@ -261,7 +329,20 @@ static int runner_status(struct call *c, struct store_runner *sr, int to)
 {
 	struct store_status_change ch;
 	struct logline l;
-	int rc = store_runner_set_status(c->x->st, sr->id, to, c->now, &ch);
+	int rc;
+
+	/* The daemon retires a member once it has been gone from GitHub long
+	 * enough; retired by hand, it would come back at the next poll as a new
+	 * member. */
+	if (to == STORE_RUNNER_RETIRED && store_runner_is_member(sr) &&
+	    sr->status != STORE_RUNNER_RETIRED)
+		return call_problem(c, 409, "id",
+		                    "runner %s is a member of GitHub pool %s, which the daemon "
+		                    "manages: it is retired when it has been gone from GitHub for "
+		                    "the policy's retention; remove the runner or its labels on "
+		                    "GitHub, or retire the pool",
+		                    sr->name, sr->pool_name ? sr->pool_name : "-");
+	rc = store_runner_set_status(c->x->st, sr->id, to, c->now, &ch);
 
 	if (rc == RW_ECONFLICT)
 		return call_problem(c, 409, "id", "%s", ch.why);

@@ -2,6 +2,7 @@
 /* reqbody.c — request bodies of the HTTP API; see reqbody.h. */
 #include "monitor/api/reqbody.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,8 +16,9 @@
 
 const char *const reqbody_operator_fields[] = {"name", "email", NULL};
 const char *const reqbody_token_fields[] = {"expires", NULL};
-const char *const reqbody_runner_fields[] = {"name", "targets",    "labels",     "url",
-                                             "mode", "interval_s", "timeout_ms", NULL};
+const char *const reqbody_runner_fields[] = {
+        "name",   "targets",    "labels",          "url", "mode", "interval_s", "timeout_ms",
+        "github", "min_online", "pickup_within_s", NULL};
 const char *const reqbody_heartbeat_fields[] = {"busy", "version", "jobs_running", NULL};
 const char *const reqbody_maintenance_fields[] = {"from", "to", "reason", NULL};
 const char *const reqbody_note_fields[] = {"note", NULL};
@@ -240,14 +242,13 @@ int reqbody_token(const cJSON *o, int64_t now_ms, struct req_token *out, struct 
 }
 
 /* "targets" (or "labels"): an array of at most RUNNER_SPEC_MAX_TARGETS
- * strings, checked by the CLI's validator. */
-static int get_list(const cJSON *o, const char *name, const char **list, size_t *n,
-                    struct reqbody_error *err)
+ * strings, not checked further. */
+static int get_strings(const cJSON *o, const char *name, const char **list, size_t *n,
+                       struct reqbody_error *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 	const cJSON *c;
 	bool labels = strcmp(name, "labels") == 0;
-	char msg[300];
 	size_t i = 0;
 
 	if (!cJSON_IsArray(v))
@@ -267,9 +268,67 @@ static int get_list(const cJSON *o, const char *name, const char **list, size_t 
 		list[i++] = c->valuestring;
 	}
 	*n = i;
-	if ((labels ? spec_check_labels(list, i, msg, sizeof(msg))
-	            : spec_check_targets(list, i, msg, sizeof(msg))) < 0)
+	return 0;
+}
+
+/* get_strings(), checked by the CLI's validator. */
+static int get_list(const cJSON *o, const char *name, const char **list, size_t *n,
+                    struct reqbody_error *err)
+{
+	bool labels = strcmp(name, "labels") == 0;
+	char msg[300];
+
+	if (get_strings(o, name, list, n, err) < 0)
+		return RW_EINVAL;
+	if ((labels ? spec_check_labels(list, *n, msg, sizeof(msg))
+	            : spec_check_targets(list, *n, msg, sizeof(msg))) < 0)
 		return spec_fail(err, name, msg);
+	return 0;
+}
+
+/* The members only a GitHub pool has. */
+static const char *const pool_only[] = {"github", "min_online", "pickup_within_s", NULL};
+
+/* POST /v1/runners with "mode": "github", after "name" and "mode". */
+static int github_pool(const cJSON *o, struct req_runner *out, struct reqbody_error *err)
+{
+	struct spec_github g;
+	const char *field;
+	char msg[300];
+
+	if (cJSON_GetObjectItemCaseSensitive(o, "url"))
+		return fail(err, 400, "url",
+		            "url: a GitHub pool has no URL (GitHub says whether its runners are "
+		            "online); give either \"url\" or \"mode\": \"github\"");
+	if (get_list(o, "targets", out->targets, &out->n_targets, err) < 0 ||
+	    get_str(o, "github", true, &out->source, err) < 0)
+		return RW_EINVAL;
+	memset(&g, 0, sizeof(g));
+	g.source = out->source;
+	/* The labels' own rule is the pool's (at least one, case-blind), so
+	 * they are read here without spec_check_labels(). */
+	if (!cJSON_GetObjectItemCaseSensitive(o, "labels"))
+		return fail(err, 400, "labels",
+		            "labels: missing; a GitHub pool needs at least one runs-on label, e.g. "
+		            "[\"self-hosted\"]");
+	if (get_strings(o, "labels", out->labels, &out->n_labels, err) < 0)
+		return RW_EINVAL;
+	out->has_labels = true;
+	g.labels = out->labels;
+	g.n_labels = out->n_labels;
+	g.has_min_online = cJSON_GetObjectItemCaseSensitive(o, "min_online") != NULL;
+	g.has_pickup = cJSON_GetObjectItemCaseSensitive(o, "pickup_within_s") != NULL;
+	/* Whole numbers in int's range here; the pool's rule checks the rest. A
+	 * pool has no interval or timeout: given at all, the rule refuses them. */
+	if (get_int(o, "min_online", INT_MIN, INT_MAX, &g.min_online, err) < 0 ||
+	    get_int(o, "pickup_within_s", INT_MIN, INT_MAX, &g.pickup_within_s, err) < 0)
+		return RW_EINVAL;
+	g.interval_s = cJSON_GetObjectItemCaseSensitive(o, "interval_s") ? -1 : 0;
+	g.timeout_ms = cJSON_GetObjectItemCaseSensitive(o, "timeout_ms") ? -1 : 0;
+	if (spec_check_github_pool(&g, &spec_github_members, &field, msg, sizeof(msg)) < 0)
+		return spec_fail(err, field, msg);
+	out->min_online = g.min_online;
+	out->pickup_within_s = g.pickup_within_s;
 	return 0;
 }
 
@@ -292,6 +351,12 @@ int reqbody_runner(const cJSON *o, bool patch, struct req_runner *out, struct re
 		if (cJSON_GetObjectItemCaseSensitive(o, "mode"))
 			return fail(err, 400, "mode",
 			            "mode: a runner's mode cannot change; register a new runner");
+		for (const char *const *g = pool_only; *g; g++)
+			if (cJSON_GetObjectItemCaseSensitive(o, *g))
+				return fail(err, 400, *g,
+				            "%s: a GitHub pool's %s cannot change; register a new "
+				            "pool and retire this one",
+				            *g, strcmp(*g, "github") == 0 ? "source" : *g);
 	} else {
 		if (get_str(o, "name", true, &out->name, err) < 0)
 			return RW_EINVAL;
@@ -299,11 +364,24 @@ int reqbody_runner(const cJSON *o, bool patch, struct req_runner *out, struct re
 			return spec_fail(err, "name", msg);
 		if (get_str(o, "mode", false, &mode, err) < 0)
 			return RW_EINVAL;
-		if (mode && strcmp(mode, "push") != 0 && strcmp(mode, "http") != 0)
+		if (mode && strcmp(mode, "push") != 0 && strcmp(mode, "http") != 0 &&
+		    strcmp(mode, "github") != 0)
 			return fail(err, 400, "mode",
-			            "mode: must be \"http\" (probed at \"url\", the default) or "
-			            "\"push\" (the runner posts heartbeats)");
+			            "mode: must be \"http\" (probed at \"url\", the default), "
+			            "\"push\" (the runner posts heartbeats) or \"github\" (a pool "
+			            "of GitHub self-hosted runners, with \"github\" and "
+			            "\"labels\")");
 		out->push = mode && strcmp(mode, "push") == 0;
+		out->github = mode && strcmp(mode, "github") == 0;
+		if (out->github)
+			return github_pool(o, out, err);
+		for (const char *const *g = pool_only; *g; g++)
+			if (cJSON_GetObjectItemCaseSensitive(o, *g))
+				return fail(
+				        err, 400, *g,
+				        "%s: only a GitHub pool has it; add \"mode\": \"github\" "
+				        "or leave %s out",
+				        *g, *g);
 	}
 	if ((!patch || cJSON_GetObjectItemCaseSensitive(o, "targets")) &&
 	    get_list(o, "targets", out->targets, &out->n_targets, err) < 0)

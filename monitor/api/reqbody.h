@@ -61,13 +61,20 @@ int reqbody_token(const cJSON *o, int64_t now_ms, struct req_token *out, struct 
 
 /**
  * POST /v1/runners {"name","targets":[...],"url"} or {"name","targets","mode":"push"},
- * optional "labels" (runs-on labels), "interval_s", "timeout_ms". With @p patch (PATCH
- * /v1/runners/{id}) every member is optional, "name" and "mode" may not change, and at least one
- * member must be given; absent ones are left NULL / 0.
+ * optional "labels" (runs-on labels), "interval_s", "timeout_ms"; or a GitHub pool
+ * {"name","targets","mode":"github","github":"OWNER[/REPO]","labels":[...]}, optional
+ * "min_online", "pickup_within_s" (spec_check_github_pool(), its defaults filled in). With
+ * @p patch (PATCH /v1/runners/{id}) every member is optional, "name", "mode", "github",
+ * "min_online" and "pickup_within_s" may not change, and at least one member must be given;
+ * absent ones are left NULL / 0.
  */
 struct req_runner {
 	const char *name;
 	bool push;
+	bool github;          /* "mode": "github" */
+	const char *source;   /* the pool's "github" */
+	long min_online;      /* a pool's, defaults filled in */
+	long pickup_within_s; /* a pool's; 0: no pickup check */
 	const char *url;
 	const char *targets[RUNNER_SPEC_MAX_TARGETS];
 	size_t n_targets;

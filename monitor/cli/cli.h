@@ -40,6 +40,25 @@ int cli_open_store(const char *path, bool create, struct store **out);
  */
 int cli_find_runner(struct store *st, const char *key, struct store_runner *out);
 
+struct spec_github; /* monitor/intake/runner_spec.h */
+
+/**
+ * Checks one runner of `runner add` or `runner import` against the rules of
+ * runner_spec.h and the database (the operator exists, the name is free); on
+ * success fills @p sr, approved, borrowing the strings.
+ * @param url  an http runner's URL, or NULL (push, or a pool).
+ * @param gh   a GitHub pool's source, labels and numbers, already checked with
+ *             spec_check_github_pool(), or NULL.
+ * @return 0, RW_EINVAL (bad input, one line in @p err), or the store's error.
+ */
+int cli_check_runner(struct store *st, const char *operator_name, const char *name,
+                     const char *const *targets, size_t n_targets, const char *url,
+                     const struct spec_github *gh, struct store_runner *sr, char *err,
+                     size_t errlen);
+
+/** `runwarden runner import FILE` on the database @p db (cli_import.c). */
+int cli_runner_import(const char *db, const char *file);
+
 /**
  * Runs `runwarden-report SUBCOMMAND ARGS…` in place of this process
  * (git-style: DESIGN.md "Components"): the binary beside this one, found

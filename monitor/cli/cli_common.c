@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "monitor/core/config.h"
+#include "monitor/intake/runner_spec.h"
 #include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
@@ -88,4 +89,51 @@ int cli_exec_report(const char *subcommand, int n, char **args)
 		                 "%s not found: runwarden-report is installed beside runwarden",
 		                 path);
 	return cli_error(CLI_FAIL, "cannot run %s: %s", path, strerror(err));
+}
+
+int cli_check_runner(struct store *st, const char *operator_name, const char *name,
+                     const char *const *targets, size_t n_targets, const char *url,
+                     const struct spec_github *gh, struct store_runner *sr, char *err,
+                     size_t errlen)
+{
+	struct store_runner existing;
+	int rc;
+
+	if (spec_check_name("operator", operator_name, err, errlen) < 0 ||
+	    spec_check_name("name", name, err, errlen) < 0 ||
+	    spec_check_targets(targets, n_targets, err, errlen) < 0 ||
+	    (url && spec_check_url(url, err, errlen) < 0))
+		return RW_EINVAL;
+	memset(sr, 0, sizeof(*sr));
+	rc = store_operator_find(st, operator_name, &sr->operator_id);
+	if (rc == RW_ENOENT) {
+		snprintf(err, errlen,
+		         "operator: \"%s\" does not exist (add it with `runwarden operator add`)",
+		         operator_name);
+		return RW_EINVAL;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", rw_strerror(rc));
+		return rc;
+	}
+	rc = store_runner_get(st, name, 0, &existing);
+	store_runner_deinit(&existing);
+	if (rc == 0) {
+		snprintf(err, errlen, "name: runner \"%s\" already exists", name);
+		return RW_EINVAL;
+	}
+	sr->name = (char *)name;
+	sr->kind = (char *)(gh ? "github" : url ? "http" : "push");
+	sr->url = (char *)url;
+	sr->targets = (char **)targets;
+	sr->n_targets = n_targets;
+	sr->status = STORE_RUNNER_APPROVED;
+	if (gh) {
+		sr->github = (char *)gh->source;
+		sr->labels = (char **)gh->labels;
+		sr->n_labels = gh->n_labels;
+		sr->min_online = (uint32_t)gh->min_online;
+		sr->pickup_within_s = (uint32_t)gh->pickup_within_s;
+	}
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include "monitor/intake/runner_spec.h"
 #include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/xesc.h"
 #include "policy/policy.h"
 
 /* ---- operator ---------------------------------------------------------- */
@@ -132,6 +133,9 @@ static const char runner_usage[] =
         "usage: runwarden runner add --operator NAME --name NAME --target TRIPLE [--target ...]\n"
         "                            (--url URL | --push) [--label LABEL ...]\n"
         "                            [--interval SECONDS] [--timeout MS] [--db FILE]\n"
+        "       runwarden runner add --operator NAME --name POOL --target TRIPLE [--target ...]\n"
+        "                            --github OWNER[/REPO] --label LABEL [--label ...]\n"
+        "                            [--min-online N] [--pickup-within SECONDS] [--db FILE]\n"
         "       runwarden runner list [--json] [--db FILE]\n"
         "       runwarden runner show NAME|ID [--json] [--db FILE]\n"
         "       runwarden runner approve NAME|ID [--db FILE]\n"
@@ -141,63 +145,59 @@ static const char runner_usage[] =
         "add      registers a runner, approved at once (the CLI is the admin): probed at\n"
         "         --url, or --push: it POSTs heartbeats with the token printed once.\n"
         "         --label: a runs-on label (repeatable), for GET /v1/route?label=.\n"
+        "         --github: a pool of the self-hosted runners of a GitHub organisation\n"
+        "         (OWNER) or repository (OWNER/REPO) that carry every --label; the daemon\n"
+        "         adds each such runner as a member, POOL/NAME. --min-online: members\n"
+        "         that must be online (default 1, or 0 with --pickup-within);\n"
+        "         --pickup-within: a job queued with the labels must start within\n"
+        "         SECONDS.\n"
         "list     lists runners with their status and last known state.\n"
         "show     shows one runner.\n"
         "approve  approves a pending runner (approving an approved one changes nothing).\n"
         "retire   stops watching a pending or approved runner; its history is kept.\n"
         "         A retired runner stays retired: approve and retire exit 2.\n"
+        "         The daemon retires a GitHub pool's members; retire the pool instead.\n"
         "import   adds runners from a JSON array of {\"operator\", \"name\", \"targets\", "
-        "\"url\"};\n"
-        "         every entry is checked before any is written.\n"
+        "\"url\"}\n"
+        "         (optional \"labels\"), or of GitHub pools {..., \"github\", \"labels\",\n"
+        "         \"min_online\", \"pickup_within_s\"}; every entry is checked before any "
+        "is written.\n"
         "A running daemon picks changes up within a second.\n";
 
 struct runner_opts {
-	const char *db, *operator_name, *name, *url;
+	const char *db, *operator_name, *name, *url, *github;
 	const char *targets[RUNNER_SPEC_MAX_TARGETS + 1];
 	size_t n_targets;
 	const char *labels[RUNNER_SPEC_MAX_TARGETS + 1];
 	size_t n_labels;
 	long interval_s, timeout_ms;
-	bool json, push, github;
+	long min_online, pickup_within_s; /* -1: not given */
+	bool json, push;
 };
 
-/* Checks one runner's fields; on success fills sr (borrowing the strings). */
-static int check_runner(struct store *st, const char *operator_name, const char *name,
-                        const char *const *targets, size_t n_targets, const char *url,
-                        struct store_runner *sr, char *err, size_t errlen)
+/* The flags that go with --github alone, and those that do not go with it:
+ * one line naming the flag, or 0. */
+static int check_mode_flags(const struct runner_opts *o)
 {
-	struct store_runner existing;
-	int rc;
-
-	if (spec_check_name("operator", operator_name, err, errlen) < 0 ||
-	    spec_check_name("name", name, err, errlen) < 0 ||
-	    spec_check_targets(targets, n_targets, err, errlen) < 0 ||
-	    (url && spec_check_url(url, err, errlen) < 0))
-		return RW_EINVAL;
-	memset(sr, 0, sizeof(*sr));
-	rc = store_operator_find(st, operator_name, &sr->operator_id);
-	if (rc == RW_ENOENT) {
-		snprintf(err, errlen,
-		         "operator: \"%s\" does not exist (add it with `runwarden operator add`)",
-		         operator_name);
-		return RW_EINVAL;
-	}
-	if (rc < 0) {
-		snprintf(err, errlen, "%s", rw_strerror(rc));
-		return rc;
-	}
-	rc = store_runner_get(st, name, 0, &existing);
-	store_runner_deinit(&existing);
-	if (rc == 0) {
-		snprintf(err, errlen, "name: runner \"%s\" already exists", name);
-		return RW_EINVAL;
-	}
-	sr->name = (char *)name;
-	sr->kind = (char *)(url ? "http" : "push");
-	sr->url = (char *)url;
-	sr->targets = (char **)targets;
-	sr->n_targets = n_targets;
-	sr->status = STORE_RUNNER_APPROVED;
+	if (o->github && o->url)
+		return cli_error(
+		        CLI_USAGE,
+		        "--url: a --github pool has no URL (GitHub says whether its runners "
+		        "are online); give either --github or --url");
+	if (o->github && o->push)
+		return cli_error(
+		        CLI_USAGE,
+		        "--push: a --github pool gets no heartbeats (GitHub says whether its "
+		        "runners are online); give either --github or --push");
+	if (!o->github && o->min_online != -1)
+		return cli_error(CLI_USAGE,
+		                 "--min-online: only a --github pool has members; add --github "
+		                 "OWNER[/REPO] or leave --min-online out");
+	if (!o->github && o->pickup_within_s != -1)
+		return cli_error(
+		        CLI_USAGE,
+		        "--pickup-within: only a --github pool picks up jobs; add --github "
+		        "OWNER[/REPO] or leave --pickup-within out");
 	return 0;
 }
 
@@ -209,11 +209,19 @@ static int runner_add(struct runner_opts *o)
 	uint8_t hash[32];
 	int64_t now = clock_wall_ms();
 	int rc;
+	struct spec_github gh = {.source = o->github,
+	                         .labels = o->labels,
+	                         .n_labels = o->n_labels,
+	                         .has_min_online = o->min_online != -1,
+	                         .min_online = o->min_online,
+	                         .has_pickup = o->pickup_within_s != -1,
+	                         .pickup_within_s = o->pickup_within_s,
+	                         .interval_s = o->interval_s,
+	                         .timeout_ms = o->timeout_ms};
 
-	if (o->github)
-		return cli_error(CLI_USAGE,
-		                 "--github: github pool runners are not supported in this "
-		                 "version; use --url or --push");
+	rc = check_mode_flags(o);
+	if (rc)
+		return rc;
 	if (o->push && o->url)
 		return cli_error(CLI_USAGE,
 		                 "url: a --push runner has no URL; give --url or --push");
@@ -221,17 +229,18 @@ static int runner_add(struct runner_opts *o)
 		return cli_error(CLI_USAGE, "operator: --operator is required");
 	if (!o->name)
 		return cli_error(CLI_USAGE, "name: --name is required");
-	if (!o->url && !o->push)
-		return cli_error(CLI_USAGE, "url: --url (or --push) is required");
-	if (spec_check_interval(o->interval_s, err, sizeof(err)) < 0 ||
-	    spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0 ||
-	    spec_check_labels(o->labels, o->n_labels, err, sizeof(err)) < 0)
+	if (!o->url && !o->push && !o->github)
+		return cli_error(CLI_USAGE, "url: --url (or --push, or --github) is required");
+	if (o->github ? spec_check_github_pool(&gh, &spec_github_flags, NULL, err, sizeof(err)) < 0
+	              : (spec_check_interval(o->interval_s, err, sizeof(err)) < 0 ||
+	                 spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0 ||
+	                 spec_check_labels(o->labels, o->n_labels, err, sizeof(err)) < 0))
 		return cli_error(CLI_USAGE, "%s", err);
 	rc = cli_open_store(cli_db_path(o->db), false, &st);
 	if (rc)
 		return rc;
-	rc = check_runner(st, o->operator_name, o->name, o->targets, o->n_targets, o->url, &sr, err,
-	                  sizeof(err));
+	rc = cli_check_runner(st, o->operator_name, o->name, o->targets, o->n_targets, o->url,
+	                      o->github ? &gh : NULL, &sr, err, sizeof(err));
 	if (rc < 0) {
 		store_close(st);
 		return cli_error(rc == RW_EINVAL ? CLI_USAGE : CLI_FAIL, "%s", err);
@@ -260,6 +269,10 @@ static int runner_add(struct runner_opts *o)
 	if (rc < 0)
 		return cli_error(CLI_FAIL, "adding the runner failed: %s", rw_strerror(rc));
 	printf("runner %s id %" PRId64 " approved\n", o->name, sr.id);
+	if (o->github)
+		printf("(a GitHub pool of %s: a running daemon with a github config adds its "
+		       "members as %s/NAME)\n",
+		       o->github, o->name);
 	if (o->push) {
 		printf("heartbeat token %s\n", token);
 		printf("(shown once; the runner POSTs /v1/runners/%" PRId64
@@ -297,6 +310,15 @@ static cJSON *runner_json(const struct store_runner *r)
 		cJSON_AddNumberToObject(o, "interval_s", r->interval_s);
 	if (r->timeout_ms)
 		cJSON_AddNumberToObject(o, "timeout_ms", r->timeout_ms);
+	if (store_runner_is_pool(r)) {
+		cJSON_AddStringToObject(o, "github", r->github);
+		cJSON_AddNumberToObject(o, "min_online", r->min_online);
+		cJSON_AddNumberToObject(o, "pickup_within_s", r->pickup_within_s);
+	} else if (store_runner_is_member(r)) {
+		cJSON_AddStringToObject(o, "pool", r->pool_name ? r->pool_name : "");
+		cJSON_AddNumberToObject(o, "github_id", (double)r->github_id);
+		cJSON_AddStringToObject(o, "github_name", r->github_name ? r->github_name : "");
+	}
 	return o;
 }
 
@@ -372,6 +394,24 @@ static int runner_show(struct runner_opts *o, const char *key)
 		printf("\ntargets  ");
 		for (size_t j = 0; j < r.n_targets; j++)
 			printf(" %s", r.targets[j]);
+		printf("\nlabels   ");
+		for (size_t j = 0; j < r.n_labels; j++)
+			printf(" %s", r.labels[j]);
+		if (store_runner_is_pool(&r)) {
+			printf("\ngithub    %s\nminimum   %" PRIu32 " online\npickup    ", r.github,
+			       r.min_online);
+			if (r.pickup_within_s)
+				printf("within %" PRIu32 " s", r.pickup_within_s);
+			else
+				printf("not checked");
+		} else if (store_runner_is_member(&r)) {
+			/* GitHub's name is the runner owner's text: escaped. */
+			char gname[256];
+			xesc(gname, sizeof(gname), r.github_name ? r.github_name : "",
+			     r.github_name ? strlen(r.github_name) : 0);
+			printf("\npool      %s\ngithub id %" PRId64 "\ngh name   %s",
+			       r.pool_name ? r.pool_name : "-", r.github_id, gname);
+		}
 		printf("\nsamples   %" PRId64 "\n", samples);
 	}
 	store_runner_deinit(&r);
@@ -392,6 +432,18 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 	if (rc)
 		return rc;
 	rc = cli_find_runner(st, key, &r);
+	if (rc == 0 && status == STORE_RUNNER_RETIRED && store_runner_is_member(&r)) {
+		store_close(st);
+		rc = cli_error(
+		        CLI_USAGE,
+		        "runner: %s is a member of GitHub pool %s, which the daemon manages: "
+		        "it is retired when it has been gone from GitHub for the policy's "
+		        "retention; remove the runner or its labels on GitHub, or retire "
+		        "the pool",
+		        r.name, r.pool_name ? r.pool_name : "-");
+		store_runner_deinit(&r);
+		return rc;
+	}
 	if (rc == 0) {
 		rc = store_runner_set_status(st, r.id, status, clock_wall_ms(), &ch);
 		if (rc < 0)
@@ -414,150 +466,6 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 	return CLI_OK;
 }
 
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Validates every entry, then writes all in one transaction. */
-static int runner_import(struct runner_opts *o, const char *file)
-{
-	struct store *st;
-	struct store_runner *srs = NULL;
-	const char **tgts = NULL;
-	size_t len = 0, n, ti = 0, n_tgts = 0;
-	char *text = read_text(file, &len), err[512];
-	cJSON *doc, *e;
-	int rc, i = 0, bad = 0;
-
-	if (!text)
-		return cli_error(CLI_USAGE, "%s: cannot read the file", file);
-	doc = cJSON_ParseWithLength(text, len);
-	free(text);
-	if (!cJSON_IsArray(doc)) {
-		cJSON_Delete(doc);
-		return cli_error(CLI_USAGE, "%s: not a JSON array of runners", file);
-	}
-	n = (size_t)cJSON_GetArraySize(doc);
-	cJSON_ArrayForEach(e, doc)
-	{
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "targets");
-		n_tgts += cJSON_IsArray(t) ? (size_t)cJSON_GetArraySize(t) : 0;
-	}
-	rc = cli_open_store(cli_db_path(o->db), false, &st);
-	if (rc) {
-		cJSON_Delete(doc);
-		return rc;
-	}
-	srs = calloc(n ? n : 1, sizeof(*srs));
-	tgts = calloc(n_tgts + 1, sizeof(*tgts));
-	if (!srs || !tgts) {
-		rc = cli_error(CLI_FAIL, "out of memory");
-		goto out;
-	}
-	cJSON_ArrayForEach(e, doc)
-	{
-		const cJSON *op = cJSON_GetObjectItemCaseSensitive(e, "operator");
-		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
-		const cJSON *url = cJSON_GetObjectItemCaseSensitive(e, "url");
-		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "targets"), *t;
-		const char *field = NULL;
-		size_t first = ti;
-
-		if (!cJSON_IsObject(e))
-			field = "(entry)";
-		else if (!cJSON_IsString(op))
-			field = "operator";
-		else if (!cJSON_IsString(nm))
-			field = "name";
-		else if (!cJSON_IsArray(ts))
-			field = "targets";
-		else if (!cJSON_IsString(url))
-			field = "url";
-		if (!field) {
-			cJSON_ArrayForEach(t, ts)
-			{
-				if (!cJSON_IsString(t)) {
-					field = "targets";
-					break;
-				}
-				tgts[ti++] = t->valuestring;
-			}
-		}
-		if (field) {
-			fprintf(stderr,
-			        "runwarden: %s: entry %d: %s: missing or of the wrong type\n", file,
-			        i, field);
-			bad++;
-		} else if (check_runner(st, op->valuestring, nm->valuestring, tgts + first,
-		                        ti - first, url->valuestring, &srs[i], err,
-		                        sizeof(err)) < 0) {
-			fprintf(stderr, "runwarden: %s: entry %d: %s\n", file, i, err);
-			bad++;
-		} else {
-			for (int j = 0; j < i; j++) {
-				if (srs[j].name && strcmp(srs[j].name, nm->valuestring) == 0) {
-					fprintf(stderr,
-					        "runwarden: %s: entry %d: name: \"%s\" is also "
-					        "entry %d\n",
-					        file, i, nm->valuestring, j);
-					bad++;
-					break;
-				}
-			}
-		}
-		i++;
-	}
-	if (bad) {
-		rc = cli_error(CLI_USAGE, "%s: %d bad entr%s; nothing was imported", file, bad,
-		               bad == 1 ? "y" : "ies");
-		goto out;
-	}
-	rc = store_begin(st);
-	for (size_t k = 0; rc == 0 && k < n; k++)
-		rc = store_runner_insert(st, &srs[k], clock_wall_ms());
-	if (rc == 0)
-		rc = store_commit(st);
-	if (rc < 0) {
-		store_rollback(st);
-		rc = cli_error(CLI_FAIL, "import failed, nothing was imported: %s",
-		               rw_strerror(rc));
-		goto out;
-	}
-	printf("imported %zu runner%s\n", n, n == 1 ? "" : "s");
-	rc = CLI_OK;
-out:
-	free(srs); /* borrowed strings: owned by doc */
-	free(tgts);
-	cJSON_Delete(doc);
-	store_close(st);
-	return rc;
-}
-
 int cli_runner(int argc, char **argv)
 {
 	static const struct option opts[] = {{"operator", required_argument, NULL, 'o'},
@@ -568,9 +476,9 @@ int cli_runner(int argc, char **argv)
 	                                     {"timeout", required_argument, NULL, 'T'},
 	                                     {"push", no_argument, NULL, 'p'},
 	                                     {"github", required_argument, NULL, 'g'},
-	                                     {"labels", required_argument, NULL, 'l'},
 	                                     {"label", required_argument, NULL, 'L'},
 	                                     {"min-online", required_argument, NULL, 'm'},
+	                                     {"pickup-within", required_argument, NULL, 'P'},
 	                                     {"db", required_argument, NULL, 'd'},
 	                                     {"json", no_argument, NULL, 'j'},
 	                                     {"help", no_argument, NULL, 'h'},
@@ -581,6 +489,7 @@ int cli_runner(int argc, char **argv)
 	int c;
 
 	memset(&o, 0, sizeof(o));
+	o.min_online = o.pickup_within_s = -1;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -615,9 +524,26 @@ int cli_runner(int argc, char **argv)
 				                 optarg);
 			break;
 		case 'p': o.push = true; break;
-		case 'g': o.github = true; break;
-		case 'l':
-		case 'm': break; /* belong to --github, refused below */
+		case 'g': o.github = optarg; break;
+		case 'm':
+			o.min_online = strtol(optarg, &end, 10);
+			if (*end || !*optarg || o.min_online < 0 ||
+			    o.min_online > RUNNER_SPEC_MIN_ONLINE_MAX)
+				return cli_error(
+				        CLI_USAGE,
+				        "--min-online: \"%s\" is not a whole number in [0, %d] "
+				        "(members that must be online)",
+				        optarg, RUNNER_SPEC_MIN_ONLINE_MAX);
+			break;
+		case 'P':
+			o.pickup_within_s = strtol(optarg, &end, 10);
+			if (*end || !*optarg || o.pickup_within_s < 1 ||
+			    o.pickup_within_s > RUNNER_SPEC_PICKUP_MAX)
+				return cli_error(CLI_USAGE,
+				                 "--pickup-within: \"%s\" is not a whole number of "
+				                 "seconds in [1, %d]",
+				                 optarg, RUNNER_SPEC_PICKUP_MAX);
+			break;
 		case 'd': o.db = optarg; break;
 		case 'j': o.json = true; break;
 		case 'h': fputs(runner_usage, stdout); return CLI_OK;
@@ -642,7 +568,7 @@ int cli_runner(int argc, char **argv)
 		if (strcmp(sub, "retire") == 0)
 			return runner_set_status(&o, arg, STORE_RUNNER_RETIRED);
 		if (strcmp(sub, "import") == 0)
-			return runner_import(&o, arg);
+			return cli_runner_import(cli_db_path(o.db), arg);
 	}
 	fputs(runner_usage, stderr);
 	return CLI_USAGE;

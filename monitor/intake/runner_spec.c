@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
@@ -141,5 +142,154 @@ int spec_check_labels(const char *const *labels, size_t n, char *err, size_t err
 			}
 		}
 	}
+	return 0;
+}
+
+/* ---- GitHub pools ---------------------------------------------------------- */
+
+const struct spec_github_names spec_github_flags = {
+        .source = "--github",
+        .labels = "--label",
+        .min_online = "--min-online",
+        .pickup_within = "--pickup-within",
+        .interval = "--interval",
+        .timeout = "--timeout",
+};
+
+const struct spec_github_names spec_github_members = {
+        .source = "github",
+        .labels = "labels",
+        .min_online = "min_online",
+        .pickup_within = "pickup_within_s",
+        .interval = "interval_s",
+        .timeout = "timeout_ms",
+};
+
+static bool github_chars(const char *s, size_t n, bool repo)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isalnum(c) || c == '-' || (repo && (c == '.' || c == '_')))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+int spec_check_github(const char *field, const char *source, char *err, size_t errlen)
+{
+	char buf[160];
+	const char *slash = source ? strchr(source, '/') : NULL;
+	size_t owner = slash ? (size_t)(slash - source) : (source ? strlen(source) : 0);
+	const char *repo = slash ? slash + 1 : NULL;
+	size_t nrepo = repo ? strlen(repo) : 0;
+
+	if (owner < 1 || owner > RUNNER_SPEC_GITHUB_OWNER_MAX || source[0] == '-' ||
+	    !github_chars(source, owner, false))
+		goto bad;
+	if (slash &&
+	    (nrepo < 1 || nrepo > RUNNER_SPEC_GITHUB_REPO_MAX || !github_chars(repo, nrepo, true) ||
+	     strcmp(repo, ".") == 0 || strcmp(repo, "..") == 0))
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, errlen,
+	         "%s: \"%s\" is not OWNER or OWNER/REPO (OWNER: 1 to 39 letters, digits or '-', "
+	         "not starting with '-'; REPO: 1 to 100 letters, digits, '.', '_' or '-'), e.g. "
+	         "rust-lang or rust-lang/rust",
+	         field, shown(source ? source : "", buf, sizeof(buf)));
+	return RW_EINVAL;
+}
+
+int spec_check_github_labels(const char *field, const char *const *labels, size_t n, char *err,
+                             size_t errlen)
+{
+	char msg[200];
+
+	if (n == 0) {
+		snprintf(err, errlen,
+		         "%s: a GitHub pool needs at least one runs-on label, e.g. %s self-hosted",
+		         field, field);
+		return RW_EINVAL;
+	}
+	if (n > RUNNER_SPEC_MAX_TARGETS) {
+		snprintf(err, errlen, "%s: %zu labels given; at most %d", field, n,
+		         RUNNER_SPEC_MAX_TARGETS);
+		return RW_EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (spec_check_name("label", labels[i], msg, sizeof(msg)) < 0) {
+			/* The rule's own message, under the caller's name. */
+			snprintf(err, errlen, "%s%s", field, msg + strlen("label"));
+			return RW_EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcasecmp(labels[i], labels[j]) == 0) {
+				snprintf(
+				        err, errlen,
+				        "%s: \"%s\" and \"%s\" are the same label to GitHub, which "
+				        "ignores case; give it once",
+				        field, labels[j], labels[i]);
+				return RW_EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int spec_check_min_online(const char *field, long n, char *err, size_t errlen)
+{
+	if (n < 0 || n > RUNNER_SPEC_MIN_ONLINE_MAX) {
+		snprintf(err, errlen,
+		         "%s: %ld is not in [0, %d] (members that must be online; 0 for a pool of "
+		         "ephemeral runners)",
+		         field, n, RUNNER_SPEC_MIN_ONLINE_MAX);
+		return RW_EINVAL;
+	}
+	return 0;
+}
+
+int spec_check_pickup_within(const char *field, long seconds, char *err, size_t errlen)
+{
+	if (seconds < 1 || seconds > RUNNER_SPEC_PICKUP_MAX) {
+		snprintf(err, errlen,
+		         "%s: %ld is not in [1, %d] seconds (how soon a queued job must start)",
+		         field, seconds, RUNNER_SPEC_PICKUP_MAX);
+		return RW_EINVAL;
+	}
+	return 0;
+}
+
+int spec_check_github_pool(struct spec_github *g, const struct spec_github_names *names,
+                           const char **field, char *err, size_t errlen)
+{
+	const char *bad = NULL;
+
+	if (spec_check_github(names->source, g->source, err, errlen) < 0)
+		bad = names->source;
+	else if (spec_check_github_labels(names->labels, g->labels, g->n_labels, err, errlen) < 0)
+		bad = names->labels;
+	else if (g->has_min_online &&
+	         spec_check_min_online(names->min_online, g->min_online, err, errlen) < 0)
+		bad = names->min_online;
+	else if (g->has_pickup && spec_check_pickup_within(names->pickup_within, g->pickup_within_s,
+	                                                   err, errlen) < 0)
+		bad = names->pickup_within;
+	else if (g->interval_s != 0 || g->timeout_ms != 0) {
+		bad = g->interval_s != 0 ? names->interval : names->timeout;
+		snprintf(err, errlen,
+		         "%s: a GitHub pool is polled every github.poll_interval_s of the daemon's "
+		         "config, without a probe of its own; leave %s out",
+		         bad, bad);
+	}
+	if (field)
+		*field = bad;
+	if (bad)
+		return RW_EINVAL;
+	if (!g->has_min_online)
+		g->min_online = g->has_pickup ? 0 : 1;
+	if (!g->has_pickup)
+		g->pickup_within_s = 0;
+	g->has_min_online = g->has_pickup = true;
 	return 0;
 }

@@ -13,7 +13,7 @@
  *   operators, tokens, runners, runner_targets, runner_labels, samples,
  *   intervals, monitor_runs, blind_periods, policy_versions, error_classes,
  *   states, flags, maintenance, incidents, rollups, rollup_days, events,
- *   webhook_cursors.
+ *   webhook_cursors, github_jobs, github_deliveries.
  * `intervals` holds one row per state change, (runner_id, start_ms) unique;
  * a row holds until the next row of the same runner.
  */
@@ -76,10 +76,12 @@ enum store_blind_cause {
 	STORE_BLIND_CANARY = 3,     /* most of the policy's canaries failed */
 	STORE_BLIND_CORRELATED = 4, /* many runners failed at once with network errors */
 	STORE_BLIND_STORAGE = 5,    /* the writer's transactions failed */
+	STORE_BLIND_GITHUB_API = 6, /* a GitHub source's runner list could not be read */
 };
-#define STORE_BLIND_CAUSE_COUNT 6 /* one more than the highest cause */
+#define STORE_BLIND_CAUSE_COUNT 7 /* one more than the highest cause */
 
-/** "downtime", "tick_gap", "canary", "correlated", "storage" ("unknown" otherwise). */
+/** "downtime", "tick_gap", "canary", "correlated", "storage", "github_api"
+ *  ("unknown" otherwise). */
 const char *store_blind_cause_name(int cause);
 
 struct store_rec {
@@ -220,13 +222,21 @@ struct store_operator {
 	int64_t created_ms;
 };
 
-/** A runner as stored; strings and the targets array are owned by it. */
+/**
+ * A runner as stored; strings and the targets array are owned by it.
+ *
+ * Kind "github" is either a pool (github set, pool_id 0: the runners of a
+ * GitHub organisation or repository that carry all of its labels, at
+ * least one) or a member (pool_id set: one such self-hosted runner, created
+ * by the daemon through store_github_member_upsert(), with the pool's
+ * operator and targets and no labels of its own). Neither has a URL.
+ */
 struct store_runner {
 	int64_t id;
 	int64_t operator_id;
 	char *operator_name;
 	char *name;
-	char *kind; /* "http" (also "push", "github" later) */
+	char *kind; /* "http", "push" or "github" */
 	char *url;  /* NULL unless kind is "http" */
 	char **targets;
 	size_t n_targets;
@@ -242,7 +252,22 @@ struct store_runner {
 	int64_t last_state_ms;
 	bool flagged; /* the latest stored flag row says flagged */
 	int64_t flag_since_ms;
+	/* Kind "github" only; zero / NULL otherwise. */
+	char *github;             /* pool: "OWNER" or "OWNER/REPO" */
+	uint32_t min_online;      /* pool: members that must be online */
+	uint32_t pickup_within_s; /* pool: a job must start within this; 0: no check */
+	int64_t pool_id;          /* member: its pool's id */
+	char *pool_name;          /* member: its pool's name (read; ignored on insert) */
+	int64_t github_id;        /* member: GitHub's runner id */
+	char *github_name;        /* member: GitHub's runner name, verbatim */
+	int64_t gone_ms;          /* member: missing from GitHub's list since; 0: listed */
 };
+
+/** Whether @p r is a GitHub pool (kind "github", no pool of its own). */
+bool store_runner_is_pool(const struct store_runner *r);
+
+/** Whether @p r is a member of a GitHub pool (pool_id set). */
+bool store_runner_is_member(const struct store_runner *r);
 
 /**
  * Adds an operator. The token is stored only as its SHA-256.
@@ -260,9 +285,14 @@ void store_operators_free(struct store_operator *ops, size_t n);
 
 /**
  * Adds a runner (fields of @p r: operator_id, name, kind, url, targets,
- * status, interval_s, timeout_ms) and its first interval, UNKNOWN from
- * @p now_ms. Sets r->id, r->gen and r->created_ms.
- * @return 0, RW_EEXIST (name taken), RW_ENOENT (no such operator), RW_EIO.
+ * labels, status, interval_s, timeout_ms, and for kind "github" github,
+ * min_online, pickup_within_s, or pool_id, github_id, github_name) and its
+ * first interval, UNKNOWN from @p now_ms. Sets r->id, r->gen and
+ * r->created_ms. The caller validates (runner_spec.h); the store refuses
+ * only what would break its invariants: a "github" runner that is neither
+ * exactly a pool nor exactly a member, or another kind with GitHub fields.
+ * @return 0, RW_EEXIST (name taken), RW_ENOENT (no such operator),
+ *         RW_EINVAL, RW_EIO.
  */
 int store_runner_add(struct store *st, struct store_runner *r, int64_t now_ms);
 
@@ -308,7 +338,8 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
  * Changes a runner's URL (unless NULL), targets and labels (each unless NULL;
  * labels may be an empty list), interval and
  * timeout (unless negative), and bumps its gen; one transaction. The caller
- * validates (runner_spec.h).
+ * validates (runner_spec.h). New targets of a GitHub pool are its members'
+ * too (the live ones, whose generations are bumped in the same transaction).
  * @return 0, RW_ENOENT, RW_EBUSY, RW_EIO.
  */
 int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
@@ -741,5 +772,134 @@ int store_webhook_cursor(struct store *st, const char *url, int64_t *last_id);
 
 /** Records that the webhook at @p url has delivered up to @p last_id. */
 int store_webhook_cursor_set(struct store *st, const char *url, int64_t last_id, int64_t now_ms);
+
+/* ---- GitHub: pool members, workflow jobs, deliveries (store_github.c) ----
+ *
+ * Members of a pool are runners (struct store_runner, kind "github",
+ * pool_id set) that the daemon creates when a self-hosted runner carrying
+ * all of the pool's labels first appears in the pool's source, and retires
+ * after it has been gone for the policy's retention. A member is named
+ * POOL/NAME, NAME being GitHub's runner name with every byte outside
+ * [A-Za-z0-9._-] replaced by '_' (at most STORE_GITHUB_NAME_MAX of them);
+ * when that name is taken, POOL/NAME~GITHUB_ID (then ~GITHUB_ID.2, .3, ...).
+ *
+ * Workflow jobs come from the workflow_job webhook, which GitHub may deliver
+ * twice or out of order; store_github_job_upsert() merges each delivery into
+ * the stored job so that a job never moves backwards (see there).
+ */
+
+/** Bytes of GitHub's runner name kept in a member's runner name. */
+#define STORE_GITHUB_NAME_MAX 100
+
+/**
+ * Finds or creates the live (not retired) member of pool @p pool_id for
+ * GitHub runner @p github_id, in one transaction. A new member is approved,
+ * has the pool's operator and targets, is UNKNOWN from @p now_ms (as
+ * store_runner_insert()) and has a "registered" event; an existing one keeps
+ * its name and gets @p github_name if GitHub's name changed (and a new
+ * generation). Idempotent: asking again for the same runner changes nothing.
+ * @param github_name  GitHub's runner name, non-empty; copied.
+ * @param member_id    receives the member's runner id.
+ * @param created      receives whether it was created now; may be NULL.
+ * @return 0, RW_ENOENT (no runner @p pool_id), RW_EINVAL (it is not a GitHub
+ *         pool, or @p github_name is empty), RW_ECONFLICT (the pool is
+ *         retired), RW_EEXIST (no free name), RW_EBUSY, RW_EIO.
+ */
+int store_github_member_upsert(struct store *st, int64_t pool_id, int64_t github_id,
+                               const char *github_name, int64_t now_ms, int64_t *member_id,
+                               bool *created);
+
+/**
+ * Records that member @p member_id has been missing from GitHub's list since
+ * @p gone_ms, or with 0 that it is listed again. A member already gone keeps
+ * its first gone_ms (the call is then a success that writes nothing). A
+ * change bumps the member's generation.
+ * @return 0, RW_ENOENT (no such runner), RW_EINVAL (not a member, or
+ *         @p gone_ms negative), RW_EBUSY, RW_EIO.
+ */
+int store_github_member_set_gone(struct store *st, int64_t member_id, int64_t gone_ms);
+
+/**
+ * Takes the delivery @p guid (X-GitHub-Delivery) received at @p now_ms: inserts
+ * it, or finds it already taken.
+ * @param dup  receives true when it had been taken before (nothing written).
+ * @return 0, RW_EINVAL (empty guid), RW_EBUSY, RW_EIO.
+ */
+int store_github_delivery_seen(struct store *st, const char *guid, int64_t now_ms, bool *dup);
+
+/** Deletes the deliveries received before @p before_ms (GitHub redelivers for
+ *  at most a few days; seven are kept). @param deleted may be NULL. */
+int store_github_delivery_purge(struct store *st, int64_t before_ms, int *deleted);
+
+/** The status of a workflow job, in the order a job goes through them. */
+enum store_github_job_status {
+	STORE_GHJOB_WAITING = 1,     /* waiting for an approval or protection rule */
+	STORE_GHJOB_QUEUED = 2,      /* waiting for a runner */
+	STORE_GHJOB_IN_PROGRESS = 3, /* a runner took it */
+	STORE_GHJOB_COMPLETED = 4,   /* over, with a conclusion */
+};
+
+/** "waiting", "queued", "in_progress", "completed"; NULL for anything else. */
+const char *store_github_job_status_name(int status);
+
+/** The status named @p name (GitHub's workflow_job "status"), or 0. */
+int store_github_job_status_code(const char *name);
+
+/**
+ * One workflow job. As an argument its strings are borrowed; as a result
+ * (store_github_job_upsert()'s @p merged, store_github_jobs()) they are owned
+ * and freed by store_github_job_deinit(). Times are UTC ms, 0 when unknown.
+ */
+struct store_github_job {
+	int64_t id;     /* GitHub's workflow job id, > 0 */
+	int64_t run_id; /* its workflow run; 0 when unknown */
+	char *repo;     /* "OWNER/REPO"; may be NULL */
+	char *name;     /* the job's name; may be NULL */
+	char **labels;  /* runs-on labels; stored lower-cased, sorted, distinct */
+	size_t n_labels;
+	int status;         /* enum store_github_job_status */
+	char *conclusion;   /* "success", "cancelled", ...; NULL until completed */
+	int64_t queued_ms;  /* created_at: when it was queued */
+	int64_t started_ms; /* started_at once a runner took it (in_progress, completed) */
+	int64_t completed_ms;
+	char *runner_name;  /* the runner that took it; may be NULL */
+	int64_t updated_ms; /* when this delivery (or the latest merged one) arrived */
+};
+
+/**
+ * Merges the delivery @p j into the stored job of the same id (or inserts
+ * it), in one transaction, so that no order or repetition of deliveries
+ * moves a job backwards:
+ *   - the status advances only (waiting < queued < in_progress < completed);
+ *     a delivery of an earlier status adds only what the job lacks;
+ *   - queued_ms, started_ms and completed_ms, once set, change only to an
+ *     earlier non-zero value (GitHub's times are authoritative); started_ms
+ *     and completed_ms of a waiting or queued delivery are ignored (GitHub
+ *     fills started_at with the queue time there);
+ *   - conclusion and runner_name come with the furthest status; run_id, repo,
+ *     name and labels are taken when the job lacks them;
+ *   - updated_ms is the latest seen.
+ * @param merged  receives the job as stored afterwards (free it with
+ *                store_github_job_deinit()); may be NULL.
+ * @return 0, RW_EINVAL (id <= 0, no such status), RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_github_job_upsert(struct store *st, const struct store_github_job *j,
+                            struct store_github_job *merged);
+
+/**
+ * Reads the jobs queued in [@p from_ms, @p to_ms) (by queued_ms; a job
+ * without a queue time is in no period), ordered by queued_ms then id, for
+ * the report.
+ * @param out  malloc'd (NULL when *n is 0); free with store_github_jobs_free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_github_jobs(struct store *st, int64_t from_ms, int64_t to_ms,
+                      struct store_github_job **out, size_t *n);
+
+/** Frees what a store_github_job read from the store owns. Accepts NULL. */
+void store_github_job_deinit(struct store_github_job *j);
+
+/** Frees an array from store_github_jobs(). Accepts NULL. */
+void store_github_jobs_free(struct store_github_job *v, size_t n);
 
 #endif

@@ -22,6 +22,7 @@ const char *store_blind_cause_name(int cause)
 	case STORE_BLIND_CANARY: return "canary";
 	case STORE_BLIND_CORRELATED: return "correlated";
 	case STORE_BLIND_STORAGE: return "storage";
+	case STORE_BLIND_GITHUB_API: return "github_api";
 	}
 	return "unknown";
 }

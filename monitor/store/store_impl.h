@@ -26,6 +26,12 @@ struct store {
 	sqlite3_stmt *ins_event;
 };
 
+/* REGISTRATION_RETIRED as SQL text, for the statements that must match the
+ * WHERE of the partial index runners_github_member (store_schema.c) to use
+ * it: SQLite matches literals there, not bound parameters. */
+#define STORE_RETIRED_SQL "2"
+_Static_assert(REGISTRATION_RETIRED == 2, "STORE_RETIRED_SQL spells REGISTRATION_RETIRED");
+
 /**
  * Makes room for one more element in a growable array of @p elem-sized
  * items holding @p len of @p *cap (doubling, from 16). @return 0 or RW_ENOMEM

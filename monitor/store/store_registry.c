@@ -26,6 +26,34 @@ const char *store_runner_status_name(int status)
 	return registration_status_name(status);
 }
 
+bool store_runner_is_pool(const struct store_runner *r)
+{
+	return r->kind && strcmp(r->kind, "github") == 0 && r->pool_id == 0;
+}
+
+bool store_runner_is_member(const struct store_runner *r)
+{
+	return r->kind && strcmp(r->kind, "github") == 0 && r->pool_id != 0;
+}
+
+/* What the schema cannot say: a "github" runner is exactly a pool (a source,
+ * no pool, no GitHub id) or exactly a member (a pool and a GitHub id, no
+ * source); other kinds carry none of it. */
+static bool github_fields_ok(const struct store_runner *r)
+{
+	bool github = strcmp(r->kind, "github") == 0;
+	bool pool = r->github != NULL, member = r->pool_id != 0;
+
+	if (!github)
+		return !pool && !member && !r->github_id && !r->github_name && !r->min_online &&
+		       !r->pickup_within_s;
+	if (r->url)
+		return false;
+	if (pool)
+		return !member && !r->github_id && !r->github_name;
+	return member && r->github_name && !r->min_online && !r->pickup_within_s;
+}
+
 int store_operator_add(struct store *st, const char *name, const char *email,
                        const uint8_t token_sha256[32], int64_t now_ms, int64_t *id)
 {
@@ -187,14 +215,18 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	sqlite3_stmt *s = NULL;
 	int rc;
 
+	if (!r->kind || !github_fields_ok(r))
+		return RW_EINVAL;
 	rc = next_gen(st, &r->gen);
 	if (rc < 0)
 		goto out;
-	rc = store_prepare(st,
-	                   "INSERT INTO runners (operator_id, name, kind, url, status, interval_s,"
-	                   " timeout_ms, created_ms, gen, last_state, last_state_ms)"
-	                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?8)",
-	                   &s);
+	rc = store_prepare(
+	        st,
+	        "INSERT INTO runners (operator_id, name, kind, url, status, interval_s,"
+	        " timeout_ms, created_ms, gen, last_state, last_state_ms, github,"
+	        " min_online, pickup_within_s, pool_id, github_id, github_name)"
+	        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?8, ?10, ?11, ?12, ?13, ?14, ?15)",
+	        &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, r->operator_id);
@@ -206,6 +238,14 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	sqlite3_bind_int64(s, 7, r->timeout_ms);
 	sqlite3_bind_int64(s, 8, now_ms);
 	sqlite3_bind_int64(s, 9, r->gen);
+	sqlite3_bind_text(s, 10, r->github, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 11, r->min_online);
+	sqlite3_bind_int64(s, 12, r->pickup_within_s);
+	if (r->pool_id) {
+		sqlite3_bind_int64(s, 13, r->pool_id);
+		sqlite3_bind_int64(s, 14, r->github_id);
+	}
+	sqlite3_bind_text(s, 15, r->github_name, -1, SQLITE_STATIC);
 	rc = store_rc(sqlite3_step(s));
 	sqlite3_finalize(s);
 	if (rc < 0)
@@ -251,6 +291,9 @@ void store_runner_deinit(struct store_runner *r)
 	for (size_t i = 0; i < r->n_labels; i++)
 		free(r->labels[i]);
 	free(r->labels);
+	free(r->github);
+	free(r->pool_name);
+	free(r->github_name);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -264,12 +307,13 @@ void store_runners_free(struct store_runner *rs, size_t n)
 #define RUNNER_COLUMNS                                                                             \
 	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"              \
 	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms,"         \
-	" f.flagged, f.at_ms"
+	" f.flagged, f.at_ms, r.github, r.min_online, r.pickup_within_s, r.pool_id, p.name,"       \
+	" r.github_id, r.github_name, r.gone_ms"
 
 /* The latest flag row of each runner (none: NULLs, read as not flagged). */
 #define FLAG_JOIN                                                                                  \
 	"LEFT JOIN flags f ON f.id = (SELECT id FROM flags WHERE runner_id = r.id"                 \
-	" ORDER BY at_ms DESC, id DESC LIMIT 1)"
+	" ORDER BY at_ms DESC, id DESC LIMIT 1) LEFT JOIN runners p ON p.id = r.pool_id"
 
 static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
 {
@@ -292,6 +336,14 @@ static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
 	r->last_state_ms = sqlite3_column_int64(s, 13);
 	r->flagged = sqlite3_column_int(s, 14) == 1;
 	r->flag_since_ms = sqlite3_column_int64(s, 15);
+	r->github = store_col_strdup(s, 16, &oom);
+	r->min_online = (uint32_t)sqlite3_column_int64(s, 17);
+	r->pickup_within_s = (uint32_t)sqlite3_column_int64(s, 18);
+	r->pool_id = sqlite3_column_int64(s, 19);
+	r->pool_name = store_col_strdup(s, 20, &oom);
+	r->github_id = sqlite3_column_int64(s, 21);
+	r->github_name = store_col_strdup(s, 22, &oom);
+	r->gone_ms = sqlite3_column_int64(s, 23);
 	return oom ? RW_ENOMEM : 0;
 }
 
@@ -531,6 +583,37 @@ out:
 	return rc;
 }
 
+/* A pool's members have its targets: after the pool's change, inside its
+ * transaction, its live members get them too, with generation @p gen. A
+ * runner that is not a pool has no members: nothing changes. */
+static int pool_targets_to_members(struct store *st, int64_t pool_id, int64_t gen)
+{
+	/* "status <> 2" as the partial index runners_github_member spells it, so
+	 * that each statement is an index search, not a scan of every runner. */
+	static const char *const sql[] = {
+	        "DELETE FROM runner_targets WHERE runner_id IN"
+	        " (SELECT id FROM runners WHERE pool_id = ?1 AND status <> " STORE_RETIRED_SQL ")",
+	        "INSERT INTO runner_targets (runner_id, target) SELECT m.id, t.target"
+	        " FROM runners m JOIN runner_targets t ON t.runner_id = m.pool_id"
+	        " WHERE m.pool_id = ?1 AND m.status <> " STORE_RETIRED_SQL,
+	        "UPDATE runners SET gen = ?2 WHERE pool_id = ?1 AND status <> " STORE_RETIRED_SQL,
+	};
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == 0; i++) {
+		rc = store_prepare(st, sql[i], &s);
+		if (rc < 0)
+			break;
+		sqlite3_bind_int64(s, 1, pool_id);
+		if (sqlite3_bind_parameter_count(s) == 2)
+			sqlite3_bind_int64(s, 2, gen);
+		rc = store_rc(sqlite3_step(s));
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
 int store_runner_update(struct store *st, int64_t id, const char *url, const char *const *targets,
                         size_t n_targets, const char *const *lbls, size_t n_labels, long interval_s,
                         long timeout_ms)
@@ -583,6 +666,8 @@ int store_runner_update(struct store *st, int64_t id, const char *url, const cha
 			rc = labels ? insert_strings(st, id, true, lbls, n_labels)
 			            : insert_strings(st, id, false, targets, n_targets);
 	}
+	if (rc == 0 && targets)
+		rc = pool_targets_to_members(st, id, gen);
 out:
 	if (rc == 0)
 		rc = store_commit(st);

@@ -163,6 +163,47 @@ static const char *const migrations[] = {
         "  label TEXT NOT NULL,"
         "  PRIMARY KEY (runner_id, label)) WITHOUT ROWID;"
         "CREATE INDEX runner_labels_label ON runner_labels(label);",
+        /* 6 → 7: GitHub as a heartbeat source (store_github.c). A pool is a
+         * runner of kind 'github' with `github` set ("OWNER" or
+         * "OWNER/REPO") and its labels in runner_labels; a member is a
+         * runner of kind 'github' with pool_id set, created by the daemon
+         * for each self-hosted runner of the pool's source that carries all
+         * of the pool's labels. One live member per (pool, GitHub runner id):
+         * a retired member leaves the index, so a runner that comes back
+         * after its member was retired becomes a new member (retired stays
+         * retired, policy/registration.h). github_jobs holds workflow jobs
+         * from the webhook (never moved backwards, see store_github.c);
+         * github_deliveries the X-GitHub-Delivery ids already taken. */
+        "ALTER TABLE runners ADD COLUMN github TEXT;"
+        "ALTER TABLE runners ADD COLUMN min_online INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE runners ADD COLUMN pickup_within_s INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE runners ADD COLUMN pool_id INTEGER REFERENCES runners(id);"
+        "ALTER TABLE runners ADD COLUMN github_id INTEGER;"
+        "ALTER TABLE runners ADD COLUMN github_name TEXT;"
+        "ALTER TABLE runners ADD COLUMN gone_ms INTEGER NOT NULL DEFAULT 0;"
+        "CREATE UNIQUE INDEX runners_github_member ON runners(pool_id, github_id)"
+        "  WHERE pool_id IS NOT NULL AND status <> 2;"
+        "INSERT INTO error_classes VALUES (9,'offline'),(10,'gone'),(11,'below_min_online'),"
+        "  (12,'no_pickup');"
+        "CREATE TABLE github_jobs ("
+        "  id INTEGER PRIMARY KEY,"
+        "  run_id INTEGER,"
+        "  repo TEXT,"
+        "  name TEXT,"
+        "  labels TEXT NOT NULL,"
+        "  status TEXT NOT NULL"
+        "    CHECK (status IN ('queued', 'in_progress', 'completed', 'waiting')),"
+        "  conclusion TEXT,"
+        "  queued_ms INTEGER,"
+        "  started_ms INTEGER NOT NULL DEFAULT 0,"
+        "  completed_ms INTEGER NOT NULL DEFAULT 0,"
+        "  runner_name TEXT,"
+        "  updated_ms INTEGER NOT NULL);"
+        "CREATE INDEX github_jobs_queued ON github_jobs(queued_ms);"
+        "CREATE TABLE github_deliveries ("
+        "  guid TEXT PRIMARY KEY,"
+        "  received_ms INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE INDEX github_deliveries_received ON github_deliveries(received_ms);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

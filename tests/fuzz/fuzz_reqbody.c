@@ -280,9 +280,36 @@ static void check_runner(const cJSON *o, bool patch, const struct req_runner *r)
 		CHECK(r->timeout_ms >= 100 && r->timeout_ms <= 86400000);
 	else
 		CHECK(r->timeout_ms == (patch ? -1 : 0));
+	/* Only a GitHub pool has a source and its numbers; a patch changes none. */
+	if (!r->github)
+		CHECK(!r->source && !r->min_online && !r->pickup_within_s &&
+		      !cJSON_GetObjectItemCaseSensitive(o, "github") &&
+		      !cJSON_GetObjectItemCaseSensitive(o, "min_online") &&
+		      !cJSON_GetObjectItemCaseSensitive(o, "pickup_within_s"));
 	if (patch) {
-		CHECK(!r->name && !r->push);
-		CHECK(r->n_targets > 0 || r->url || r->interval_s != -1 || r->timeout_ms != -1);
+		CHECK(!r->name && !r->push && !r->github);
+		CHECK(r->n_targets > 0 || r->url || r->has_labels || r->interval_s != -1 ||
+		      r->timeout_ms != -1);
+	} else if (r->github) {
+		/* A pool: a source, 1..16 labels distinct without case, no URL, no
+		 * interval or timeout, the numbers in range with their defaults. */
+		CHECK(r->name && r->name == member_str(o, "name"));
+		CHECK(!r->push && !r->url && r->n_targets >= 1);
+		CHECK(r->source && r->source == member_str(o, "github"));
+		CHECK(spec_check_github("github", r->source, msg, sizeof(msg)) == 0);
+		CHECK(r->has_labels && r->n_labels >= 1 && r->n_labels <= RUNNER_SPEC_MAX_TARGETS);
+		for (size_t a = 0; a < r->n_labels; a++)
+			for (size_t b = 0; b < a; b++)
+				CHECK(strcasecmp(r->labels[a], r->labels[b]) != 0);
+		CHECK(r->interval_s == 0 && r->timeout_ms == 0);
+		CHECK(r->min_online >= 0 && r->min_online <= RUNNER_SPEC_MIN_ONLINE_MAX);
+		CHECK(r->pickup_within_s >= 0 && r->pickup_within_s <= RUNNER_SPEC_PICKUP_MAX);
+		if (!cJSON_GetObjectItemCaseSensitive(o, "min_online"))
+			CHECK(r->min_online == (r->pickup_within_s ? 0 : 1));
+		if (cJSON_GetObjectItemCaseSensitive(o, "pickup_within_s"))
+			CHECK(r->pickup_within_s >= 1);
+		else
+			CHECK(r->pickup_within_s == 0);
 	} else {
 		CHECK(r->name && r->name == member_str(o, "name"));
 		CHECK(spec_check_name("name", r->name, msg, sizeof(msg)) == 0);

@@ -480,6 +480,34 @@ class Client:
 # ---- the scenario --------------------------------------------------------------
 
 
+def add_member(db_path, pool_id, github_id, github_name):
+    """Adds a member to GitHub pool @pool_id as the daemon does
+    (store_github_member_upsert()): approved, the pool's operator and targets,
+    a new registry generation, unknown from now. Returns its id."""
+    import sqlite3
+    now = int(time.time() * 1000)
+    db = sqlite3.connect(db_path, timeout=10)
+    try:
+        with db:
+            gen = db.execute("SELECT MAX(gen) + 1 FROM runners").fetchone()[0]
+            cur = db.execute(
+                "INSERT INTO runners (operator_id, name, kind, status, created_ms, gen,"
+                " last_state, last_state_ms, pool_id, github_id, github_name)"
+                " SELECT operator_id, name || '/' || ?, 'github', 1, ?, ?, 0, ?, id, ?, ?"
+                " FROM runners WHERE id = ?",
+                (re.sub(r"[^A-Za-z0-9._-]", "_", github_name), now, gen, now, github_id,
+                 github_name, pool_id))
+            member = cur.lastrowid
+            db.execute("INSERT INTO runner_targets (runner_id, target)"
+                       " SELECT ?, target FROM runner_targets WHERE runner_id = ?",
+                       (member, pool_id))
+            db.execute("INSERT INTO intervals (runner_id, start_ms, state) VALUES (?, ?, 0)",
+                       (member, now))
+    finally:
+        db.close()
+    return member
+
+
 def run(c, admin, daemon):
     T = TARGET
     A = admin
@@ -691,6 +719,46 @@ def run(c, admin, daemon):
     c.call(op, "/v1/runners/abc", 400, token=tokA, field="id", note="bad id")
     c.call(op, f"/v1/runners/{rA_http}", 403, token=hbLive, note="heartbeat token")
     c.auth_rules(op, f"/v1/runners/{rA_http}")
+
+    # GitHub pools: registered, approved, listed; a member as the daemon makes
+    # them (store_github_member_upsert(), done here in SQL on the daemon's
+    # database) is listed with its pool and refuses to be changed or retired.
+    op = "POST /v1/runners"
+    rA_pool = register(tokA, "ra-pool", mode="github", github="acme-org/ci",
+                       labels=["self-hosted", "riscv64"], pickup_within_s=300)["id"]
+    pool = {"name": "ra-x", "targets": [T], "mode": "github", "github": "acme-org",
+            "labels": ["x"]}
+    c.call(op, "/v1/runners", 400, token=tokA, body=dict(pool, url="https://x.example.org/"),
+           field="url", note="github pool with a url")
+    c.call(op, "/v1/runners", 400, token=tokA, body=dict(pool, labels=[]), field="labels",
+           note="github pool without labels")
+    c.call(op, "/v1/runners", 400, token=tokA, body=dict(pool, github="a/b/c"), field="github",
+           note="github source not OWNER[/REPO]")
+    c.call(op, "/v1/runners", 400, token=tokA, body=dict(pool, min_online=10001),
+           field="min_online", note="min_online out of range")
+    c.call("POST /v1/runners/{id}/approve", f"/v1/runners/{rA_pool}/approve", 200, token=A,
+           note="github pool")
+    rA_member = add_member(os.path.join(daemon.tmp, "rw.db"), rA_pool, 4711, "rv box 1")
+    for rid, what in ((rA_pool, "pool"), (rA_member, "member")):
+        a = c.call("GET /v1/runners/{id}", f"/v1/runners/{rid}", 200, token=tokA,
+                   note=f"github {what}")
+        if a.json and a.json.get("mode") != "github":
+            c.fail(f"GET /v1/runners/{{id}}: github {what} has mode {a.json.get('mode')!r}")
+    a = c.call("GET /v1/runners/{id}", f"/v1/runners/{rA_member}", 200, token=A)
+    if a.json and (a.json.get("pool"), a.json.get("github_id"), a.json.get("github_name")) != (
+            "ra-pool", 4711, "rv box 1"):
+        c.fail(f"GET /v1/runners/{{id}}: member {a.raw[:300]!r}")
+    c.call("DELETE /v1/runners/{id}", f"/v1/runners/{rA_member}", 409, token=tokA, field="id",
+           note="member of a github pool")
+    c.call("POST /v1/runners/{id}/retire", f"/v1/runners/{rA_member}/retire", 409, token=A,
+           field="id", note="member of a github pool")
+    c.call("PATCH /v1/runners/{id}", f"/v1/runners/{rA_member}", 409, token=tokA,
+           body={"targets": [T]}, field="id", note="member of a github pool")
+    c.call("PATCH /v1/runners/{id}", f"/v1/runners/{rA_pool}", 400, token=tokA,
+           body={"github": "other-org"}, field="github", note="github cannot change")
+    c.call("PATCH /v1/runners/{id}", f"/v1/runners/{rA_pool}", 200, token=tokA,
+           body=c.valid_body("PATCH /v1/runners/{id}", {"labels": ["self-hosted"]}),
+           note="github pool labels")
 
     c.call("PATCH /v1/runners/{id}", f"/v1/runners/{rA_retire}", 409, token=tokA,
            body={"interval_s": 30}, field="id", note="retired runner")

@@ -17,6 +17,12 @@
  *   - bad input: each case gets a 4xx problem naming the field and writes
  *     nothing;
  *   - the address guard at registration, in every spelling;
+ *   - GitHub pools: registered pending with "mode": "github", approved,
+ *     listed with their source, labels and numbers; a member (made as the
+ *     daemon makes them, through the store) listed with its pool, GitHub id
+ *     and name, neither changed nor retired by hand; every bad pool a 400
+ *     naming the field, nothing written; the daemon, which does not watch
+ *     them yet, keeps serving and restarts with them in the database;
  *   - limits: per-token write rate (429 + Retry-After), the header timeout
  *     and the connection cap.
  */
@@ -38,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monitor/store/store.h"
 #include "rwtest.h"
 
 #define ADMIN       "test-admin-token-0123456789abcdef0123456789"
@@ -719,6 +726,165 @@ static void test_bad_input(void **state)
 	rwt_daemon_stop(&f->d, 10000);
 }
 
+/* The runner @p id in GET /v1/runners (as @p token sees them), or NULL. */
+static cJSON *listed(struct fx *f, const char *token, int64_t id)
+{
+	cJSON *d = req(f, "GET", token, NULL, 200, NULL, "/v1/runners"), *e, *found = NULL;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(d, "runners"))
+	{
+		if (jint(e, "id") == id)
+			found = cJSON_Duplicate(e, true);
+	}
+	cJSON_Delete(d);
+	return found;
+}
+
+static void test_github_pool(void **state)
+{
+	struct fx *f = *state;
+	char t[100], t2[100], err[300];
+	int64_t pool, eph, member = 0, before;
+	struct store *st = NULL;
+	cJSON *d, *l;
+
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
+	new_operator(f, "acme", t, sizeof(t));
+	new_operator(f, "bravo", t2, sizeof(t2));
+
+	/* Registered by its operator: pending, no heartbeat token. */
+	d = req(f, "POST", t,
+	        "{\"name\":\"rv-pool\",\"targets\":[\"" T1 "\"],\"mode\":\"github\","
+	        "\"github\":\"rust-lang/rust\",\"labels\":[\"self-hosted\",\"riscv64\"]}",
+	        201, NULL, "/v1/runners");
+	pool = jint(d, "id");
+	assert_string_equal(jstr(d, "status"), "pending");
+	assert_null(cJSON_GetObjectItem(d, "heartbeat_token"));
+	cJSON_Delete(d);
+	d = req(f, "GET", t, NULL, 200, NULL, "/v1/runners/%" PRId64, pool);
+	assert_string_equal(jstr(d, "mode"), "github");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(d, "url")));
+	assert_string_equal(jstr(d, "github"), "rust-lang/rust");
+	assert_int_equal(jint(d, "min_online"), 1);
+	assert_int_equal(jint(d, "pickup_within_s"), 0);
+	l = cJSON_GetObjectItem(d, "labels");
+	assert_int_equal(cJSON_GetArraySize(l), 2);
+	assert_string_equal(cJSON_GetArrayItem(l, 0)->valuestring, "riscv64");
+	assert_string_equal(jstr(d, "status"), "pending");
+	assert_string_equal(jstr(d, "state"), "unknown");
+	assert_string_equal(jstr(d, "reason"), "pending");
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(d, "eligible")));
+	assert_null(cJSON_GetObjectItem(d, "pool"));
+	cJSON_Delete(d);
+
+	/* Only the admin approves it; then it is listed as approved. */
+	req(f, "POST", t, NULL, 403, NULL, "/v1/runners/%" PRId64 "/approve", pool);
+	approve(f, pool);
+	d = listed(f, t, pool);
+	assert_non_null(d);
+	assert_string_equal(jstr(d, "status"), "approved");
+	assert_string_equal(jstr(d, "mode"), "github");
+	assert_string_equal(jstr(d, "github"), "rust-lang/rust");
+	assert_string_equal(jstr(d, "reason"), "unknown"); /* not watched yet */
+	cJSON_Delete(d);
+	assert_null(listed(f, t2, pool));
+
+	/* A pool of ephemeral runners: with a pickup deadline, none need be online. */
+	d = req(f, "POST", t,
+	        "{\"name\":\"eph\",\"targets\":[\"" T1 "\"],\"mode\":\"github\","
+	        "\"github\":\"acme-org\",\"labels\":[\"riscv64\"],\"pickup_within_s\":300}",
+	        201, NULL, "/v1/runners");
+	eph = jint(d, "id");
+	cJSON_Delete(d);
+	d = listed(f, ADMIN, eph);
+	assert_int_equal(jint(d, "min_online"), 0);
+	assert_int_equal(jint(d, "pickup_within_s"), 300);
+	cJSON_Delete(d);
+
+	/* A member, made as the daemon makes them. */
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), 0);
+	assert_int_equal(
+	        store_github_member_upsert(st, pool, 31337, "rv-box \"1\"", 1000, &member, NULL),
+	        0);
+	store_close(st);
+	d = req(f, "GET", t, NULL, 200, NULL, "/v1/runners/%" PRId64, member);
+	assert_string_equal(jstr(d, "name"), "rv-pool/rv-box__1_");
+	assert_string_equal(jstr(d, "mode"), "github");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(d, "url")));
+	assert_string_equal(jstr(d, "pool"), "rv-pool");
+	assert_int_equal(jint(d, "github_id"), 31337);
+	assert_string_equal(jstr(d, "github_name"), "rv-box \"1\"");
+	assert_string_equal(jstr(d, "operator"), "acme");
+	assert_string_equal(jstr(d, "status"), "approved");
+	assert_null(cJSON_GetObjectItem(d, "github"));
+	assert_null(cJSON_GetObjectItem(d, "min_online"));
+	cJSON_Delete(d);
+	/* Neither changed nor withdrawn by hand; the pool is. */
+	conflict(f, "DELETE", t, err, sizeof(err), "/v1/runners/%" PRId64, member);
+	assert_non_null(strstr(err, "member of GitHub pool rv-pool"));
+	conflict(f, "POST", ADMIN, err, sizeof(err), "/v1/runners/%" PRId64 "/retire", member);
+	req(f, "PATCH", t, "{\"targets\":[\"s390x-unknown-linux-gnu\"]}", 409, "id",
+	    "/v1/runners/%" PRId64, member);
+	req(f, "PATCH", t, "{\"url\":\"http://a.example.org/\"}", 400, "url",
+	    "/v1/runners/%" PRId64, pool);
+	req(f, "PATCH", t, "{\"labels\":[]}", 400, "labels", "/v1/runners/%" PRId64, pool);
+	req(f, "PATCH", t, "{\"labels\":[\"A\",\"a\"]}", 400, "labels", "/v1/runners/%" PRId64,
+	    pool);
+	req(f, "PATCH", t, "{\"interval_s\":30}", 400, "interval_s", "/v1/runners/%" PRId64, pool);
+	req(f, "PATCH", t, "{\"min_online\":3}", 400, "min_online", "/v1/runners/%" PRId64, pool);
+	req(f, "PATCH", t, "{\"github\":\"other\"}", 400, "github", "/v1/runners/%" PRId64, pool);
+	/* The pool's new targets are its member's. */
+	cJSON_Delete(req(f, "PATCH", t, "{\"targets\":[\"s390x-unknown-linux-gnu\"]}", 200, NULL,
+	                 "/v1/runners/%" PRId64, pool));
+	d = req(f, "GET", t, NULL, 200, NULL, "/v1/runners/%" PRId64, member);
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "targets"), 0)->valuestring,
+	                    "s390x-unknown-linux-gnu");
+	cJSON_Delete(d);
+
+	/* Bad pools: a 400 naming the field; nothing written. */
+	before = db_int(f, "SELECT count(*) FROM runners");
+#define POOL(extra) "{\"name\":\"p2\",\"targets\":[\"" T1 "\"],\"mode\":\"github\"" extra "}"
+	req(f, "POST", t,
+	    POOL(",\"github\":\"acme-org\",\"labels\":[\"x\"],\"url\":\"http://a.b/\""), 400, "url",
+	    "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme-org\""), 400, "labels", "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme-org\",\"labels\":[]"), 400, "labels",
+	    "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme-org\",\"labels\":[\"Linux\",\"linux\"]"), 400,
+	    "labels", "/v1/runners");
+	req(f, "POST", t, POOL(",\"labels\":[\"x\"]"), 400, "github", "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme/rust/x\",\"labels\":[\"x\"]"), 400, "github",
+	    "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":7,\"labels\":[\"x\"]"), 400, "github", "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme-org\",\"labels\":[\"x\"],\"min_online\":10001"),
+	    400, "min_online", "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme-org\",\"labels\":[\"x\"],\"min_online\":-1"),
+	    400, "min_online", "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme-org\",\"labels\":[\"x\"],\"pickup_within_s\":0"),
+	    400, "pickup_within_s", "/v1/runners");
+	req(f, "POST", t, POOL(",\"github\":\"acme-org\",\"labels\":[\"x\"],\"interval_s\":30"),
+	    400, "interval_s", "/v1/runners");
+	req(f, "POST", t,
+	    "{\"name\":\"p2\",\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\",\"min_online\":1}",
+	    400, "min_online", "/v1/runners");
+	req(f, "POST", t,
+	    "{\"name\":\"p2\",\"targets\":[\"" T1 "\"],\"mode\":\"gitlab\",\"github\":\"a\"}", 400,
+	    "mode", "/v1/runners");
+#undef POOL
+	assert_int_equal(db_int(f, "SELECT count(*) FROM runners"), before);
+
+	/* The daemon keeps serving, and starts again with them in the database. */
+	cJSON_Delete(req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/route?label=riscv64"));
+	rwt_daemon_stop(&f->d, 10000);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
+	d = listed(f, ADMIN, member);
+	assert_non_null(d);
+	assert_string_equal(jstr(d, "pool"), "rv-pool");
+	cJSON_Delete(d);
+	cJSON_Delete(req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/route?target=" T1));
+	rwt_daemon_stop(&f->d, 10000);
+}
+
 static void test_guard_at_registration(void **state)
 {
 	static const char *const refused[] = {
@@ -868,6 +1034,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_push_heartbeat, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_no_raw_tokens, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_github_pool, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_guard_at_registration, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};

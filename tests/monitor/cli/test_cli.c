@@ -9,7 +9,10 @@
  * the test confirms by listing what is in the database afterwards; approve
  * and retire follow policy/registration.h's table (a retired runner stays
  * retired: exit 2, one line, nothing written); an import
- * with one bad entry names the entry and the field and imports none; every
+ * with one bad entry names the entry and the field and imports none; GitHub
+ * pools (--github with --label, never with --url or --push; --json shows the
+ * source, labels and numbers, and a member its pool, GitHub id and name;
+ * members are retired by the daemon, not by hand); every
  * command answers --help on stdout with exit 0; backup refuses an existing
  * file; policy check points at FILE:LINE:.
  */
@@ -293,11 +296,52 @@ static void test_runner_add_refusals(void **state)
 	            GOOD_URL, "--timeout", "50");
 	ADD_REFUSED("timeout", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
 	            GOOD_URL, "--timeout", "x");
-	/* A push runner has no URL; github pools are not in this version. */
+	/* A push runner has no URL. */
 	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--push",
 	            "--url", GOOD_URL);
-	ADD_REFUSED("github", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--github",
-	            "org", "--labels", "x", "--min-online", "1");
+	/* GitHub pools: --github goes with neither --url nor --push, and needs
+	 * --label; each refusal names the flag. */
+	ADD_REFUSED("--url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--github",
+	            "acme-org", "--label", "x", "--url", GOOD_URL);
+	ADD_REFUSED("--push", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--github",
+	            "acme-org", "--label", "x", "--push");
+	ADD_REFUSED("--label", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org");
+	ADD_REFUSED("--label", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "Linux", "--label", "linux");
+	ADD_REFUSED("--label", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "self hosted");
+	ADD_REFUSED("--github", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "-acme", "--label", "x");
+	ADD_REFUSED("--github", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme/ci/extra", "--label", "x");
+	ADD_REFUSED("--github", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme/..", "--label", "x");
+	ADD_REFUSED("--github", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "", "--label", "x");
+	ADD_REFUSED("--min-online", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "x", "--min-online", "10001");
+	ADD_REFUSED("--min-online", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "x", "--min-online", "-1");
+	ADD_REFUSED("--min-online", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "x", "--min-online", "two");
+	ADD_REFUSED("--pickup-within", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "x", "--pickup-within", "0");
+	ADD_REFUSED("--pickup-within", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "x", "--pickup-within", "86401");
+	ADD_REFUSED("--interval", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "x", "--interval", "30");
+	ADD_REFUSED("--timeout", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--github", "acme-org", "--label", "x", "--timeout", "5000");
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--github", "acme-org",
+	            "--label", "x");
+	ADD_REFUSED("name", "--operator", "acme", "--name", "r1", "--target", T_RISCV, "--github",
+	            "acme-org", "--label", "x");
+	/* The pool's flags without --github. */
+	ADD_REFUSED("--min-online", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--url", GOOD_URL, "--min-online", "1");
+	ADD_REFUSED("--pickup-within", "--operator", "acme", "--name", "r2", "--target", T_RISCV,
+	            "--push", "--pickup-within", "60");
 #undef ADD_REFUSED
 
 	/* Seventeen targets. */
@@ -375,6 +419,244 @@ static void test_runner_add_good(void **state)
 	assert_non_null(strstr(r->out, "\"r2\""));
 	RUN(f, r, "runner", "show", "nobody", "--db", f->db);
 	assert_int_equal(usage_error_names(r, "show unknown", "nobody"), 0);
+	free_res(r);
+}
+
+/* ---- GitHub pools ------------------------------------------------------------ */
+
+/* `runner show NAME --json`, parsed. */
+static cJSON *show_json(const struct fx *f, const char *name)
+{
+	struct rwt_res *r = new_res();
+	cJSON *doc;
+
+	RUN(f, r, "runner", "show", name, "--json", "--db", f->db);
+	if (r->code != 0)
+		print_error("show %s: %s", name, r->err);
+	assert_int_equal(r->code, 0);
+	doc = cJSON_Parse(r->out);
+	assert_non_null(doc);
+	free_res(r);
+	return doc;
+}
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!cJSON_IsString(v))
+		print_error("%s: not a string\n", name);
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+static double jnum(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!cJSON_IsNumber(v))
+		print_error("%s: not a number\n", name);
+	assert_true(cJSON_IsNumber(v));
+	return v->valuedouble;
+}
+
+static void test_github_pool_add(void **state)
+{
+	struct fx *f = *state;
+	struct rwt_res *r = new_res();
+	const cJSON *l;
+	cJSON *doc;
+
+	seed(f);
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "rv-pool", "--target", T_RISCV,
+	    "--github", "rust-lang/rust", "--label", "self-hosted", "--label", "riscv64", "--db",
+	    f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "runner rv-pool id "));
+	assert_non_null(strstr(r->out, "approved"));
+	doc = show_json(f, "rv-pool");
+	assert_string_equal(jstr(doc, "kind"), "github");
+	assert_string_equal(jstr(doc, "github"), "rust-lang/rust");
+	assert_string_equal(jstr(doc, "status"), "approved");
+	assert_int_equal(jnum(doc, "min_online"), 1); /* the default */
+	assert_int_equal(jnum(doc, "pickup_within_s"), 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(doc, "url"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(doc, "pool"));
+	l = cJSON_GetObjectItemCaseSensitive(doc, "labels");
+	assert_int_equal(cJSON_GetArraySize(l), 2);
+	assert_string_equal(cJSON_GetArrayItem(l, 0)->valuestring, "riscv64");
+	assert_string_equal(cJSON_GetArrayItem(l, 1)->valuestring, "self-hosted");
+	cJSON_Delete(doc);
+
+	/* An ephemeral pool: with --pickup-within, no member need be online. */
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "eph", "--target", T_S390X,
+	    "--github", "acme-org", "--label", "s390x", "--pickup-within", "300", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	doc = show_json(f, "eph");
+	assert_string_equal(jstr(doc, "github"), "acme-org");
+	assert_int_equal(jnum(doc, "min_online"), 0);
+	assert_int_equal(jnum(doc, "pickup_within_s"), 300);
+	cJSON_Delete(doc);
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "both", "--target", T_S390X,
+	    "--github", "acme-org", "--label", "s390x", "--pickup-within", "60", "--min-online",
+	    "3", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	doc = show_json(f, "both");
+	assert_int_equal(jnum(doc, "min_online"), 3);
+	assert_int_equal(jnum(doc, "pickup_within_s"), 60);
+	cJSON_Delete(doc);
+
+	/* The text form says what it watches. */
+	RUN(f, r, "runner", "show", "eph", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "github    acme-org\n"));
+	assert_non_null(strstr(r->out, "within 300 s"));
+	free_res(r);
+}
+
+/* Members, which the daemon creates (here through the store, as it does):
+ * shown with their pool, GitHub id and name; retiring one by hand is refused. */
+static void test_github_members(void **state)
+{
+	struct fx *f = *state;
+	struct rwt_res *r = new_res();
+	struct store *st = NULL;
+	char err[256], names[512];
+	int64_t pool = 0, m = 0;
+	cJSON *doc, *e;
+	int members = 0;
+
+	seed(f);
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "pool", "--target", T_RISCV,
+	    "--github", "acme-org", "--label", "riscv64", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), 0);
+	{
+		struct store_runner p;
+		assert_int_equal(store_runner_get(st, "pool", 0, &p), 0);
+		pool = p.id;
+		store_runner_deinit(&p);
+	}
+	assert_int_equal(store_github_member_upsert(st, pool, 4711, "rv 1\x1b[31m", 1000, &m, NULL),
+	                 0);
+	store_close(st);
+
+	RUN(f, r, "runner", "list", "--json", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	doc = cJSON_Parse(r->out);
+	assert_true(cJSON_IsArray(doc));
+	cJSON_ArrayForEach(e, doc)
+	{
+		if (!cJSON_GetObjectItemCaseSensitive(e, "pool"))
+			continue;
+		members++;
+		assert_string_equal(jstr(e, "kind"), "github");
+		assert_string_equal(jstr(e, "name"), "pool/rv_1__31m");
+		assert_string_equal(jstr(e, "pool"), "pool");
+		assert_int_equal(jnum(e, "github_id"), 4711);
+		assert_string_equal(jstr(e, "github_name"), "rv 1\x1b[31m");
+		assert_string_equal(jstr(e, "operator"), "acme");
+		assert_string_equal(jstr(e, "status"), "approved");
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "labels")),
+		                 0);
+		assert_null(cJSON_GetObjectItemCaseSensitive(e, "github"));
+		assert_null(cJSON_GetObjectItemCaseSensitive(e, "min_online"));
+		assert_null(cJSON_GetObjectItemCaseSensitive(e, "url"));
+	}
+	cJSON_Delete(doc);
+	assert_int_equal(members, 1);
+
+	/* The text form escapes GitHub's name; the list does not choke on a
+	 * runner without a URL. */
+	RUN(f, r, "runner", "show", "pool/rv_1__31m", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_null(strchr(r->out, 0x1b));
+	assert_non_null(strstr(r->out, "pool      pool\n"));
+	assert_non_null(strstr(r->out, "github id 4711\n"));
+	RUN(f, r, "runner", "list", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "pool/rv_1__31m"));
+
+	/* The daemon retires members; by hand it is refused, nothing written. */
+	RUN(f, r, "runner", "retire", "pool/rv_1__31m", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "retire member", "member of GitHub pool pool"), 0);
+	doc = show_json(f, "pool/rv_1__31m");
+	assert_string_equal(jstr(doc, "status"), "approved");
+	cJSON_Delete(doc);
+	/* Retiring the pool is the way. */
+	RUN(f, r, "runner", "retire", "pool", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1,pool,pool/rv_1__31m");
+	free_res(r);
+}
+
+static void test_github_import(void **state)
+{
+	struct fx *f = *state;
+	struct rwt_res *r = new_res();
+	char file[192], names[512];
+	cJSON *doc;
+
+	seed(f);
+	path_in(f, "import.json", file, sizeof(file));
+	/* Bad pools: each entry names its field; nothing is imported. */
+	rwt_write_file(
+	        file, "[{\"operator\": \"acme\", \"name\": \"g0\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"acme-org\", \"labels\": [\"x\"]},"
+	              " {\"operator\": \"acme\", \"name\": \"g1\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"acme-org\"},"
+	              " {\"operator\": \"acme\", \"name\": \"g2\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"acme-org\", \"labels\": [\"x\"], \"url\": \"" GOOD_URL "\"},"
+	              " {\"operator\": \"acme\", \"name\": \"g3\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"a/b/c\", \"labels\": [\"x\"]},"
+	              " {\"operator\": \"acme\", \"name\": \"g4\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"acme-org\", \"labels\": [\"x\"], \"min_online\": 1.5},"
+	              " {\"operator\": \"acme\", \"name\": \"g5\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"acme-org\", \"labels\": [\"x\"], \"pickup_within_s\": 0},"
+	              " {\"operator\": \"acme\", \"name\": \"g6\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"url\": \"" GOOD_URL "\", \"min_online\": 2},"
+	              " {\"operator\": \"acme\", \"name\": \"g7\", \"targets\": [\"" T_RISCV "\"],"
+	              "  \"github\": \"acme-org\", \"labels\": [\"x\"], \"min_online\": -1}]");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	assert_null(strstr(r->err, "entry 0:"));
+	assert_non_null(strstr(r->err, "entry 1: labels"));
+	assert_non_null(strstr(r->err, "entry 2: url"));
+	assert_non_null(strstr(r->err, "entry 3: github"));
+	assert_non_null(strstr(r->err, "entry 4: min_online"));
+	assert_non_null(strstr(r->err, "entry 5: pickup_within_s"));
+	assert_non_null(strstr(r->err, "entry 6: min_online"));
+	assert_non_null(strstr(r->err, "entry 7: min_online: -1 is not in"));
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1");
+
+	/* Good ones, with an http runner with labels beside them. */
+	rwt_write_file(file,
+	               "[{\"operator\": \"acme\", \"name\": \"g0\", \"targets\": [\"" T_RISCV "\"],"
+	               "  \"github\": \"acme-org/ci\", \"labels\": [\"self-hosted\", \"riscv64\"],"
+	               "  \"pickup_within_s\": 120},"
+	               " {\"operator\": \"acme\", \"name\": \"h0\", \"targets\": [\"" T_RISCV "\"],"
+	               "  \"url\": \"" GOOD_URL "\", \"labels\": [\"fast\"]}]");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	doc = show_json(f, "g0");
+	assert_string_equal(jstr(doc, "kind"), "github");
+	assert_string_equal(jstr(doc, "github"), "acme-org/ci");
+	assert_int_equal(jnum(doc, "min_online"), 0);
+	assert_int_equal(jnum(doc, "pickup_within_s"), 120);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "labels")), 2);
+	cJSON_Delete(doc);
+	doc = show_json(f, "h0");
+	assert_string_equal(jstr(doc, "kind"), "http");
+	assert_string_equal(
+	        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "labels"), 0)->valuestring,
+	        "fast");
+	cJSON_Delete(doc);
 	free_res(r);
 }
 
@@ -891,6 +1173,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_operator_add, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runner_add_good, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_github_pool_add, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_github_members, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_github_import, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_import_bad_entry, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_import_good, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_status_changes, setup, teardown),

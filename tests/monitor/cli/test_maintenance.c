@@ -210,6 +210,15 @@ static void test_migrate_previous_version(void **state)
 	add_runner(f->st, add_operator(f->st, "acme"), "r1");
 	close_db(f);
 	/* Undo the maintenance migration and every one after it. */
+	raw_exec(f->db, "DROP TABLE github_jobs; DROP TABLE github_deliveries;"
+	                " DROP INDEX runners_github_member; ALTER TABLE runners DROP COLUMN github;"
+	                " ALTER TABLE runners DROP COLUMN min_online;"
+	                " ALTER TABLE runners DROP COLUMN pickup_within_s;"
+	                " ALTER TABLE runners DROP COLUMN pool_id;"
+	                " ALTER TABLE runners DROP COLUMN github_id;"
+	                " ALTER TABLE runners DROP COLUMN github_name;"
+	                " ALTER TABLE runners DROP COLUMN gone_ms;"
+	                " DELETE FROM error_classes WHERE code >= 9;");
 	raw_exec(f->db, "DROP TABLE events; DROP TABLE webhook_cursors; DROP TABLE runner_labels;"
 	                " DROP TABLE rollups; DROP TABLE rollup_days;"
 	                " DROP TABLE incidents; DROP INDEX tokens_operator;"

@@ -147,8 +147,9 @@ static size_t slurp(const char *path, char *buf, size_t cap)
 }
 
 static const char *const tables[] = {
-        "operators",    "tokens", "runners",       "runner_targets",  "samples",       "intervals",
-        "monitor_runs", "states", "error_classes", "policy_versions", "blind_periods", "flags",
+        "operators",     "tokens",       "runners",     "runner_targets",    "samples",
+        "intervals",     "monitor_runs", "states",      "error_classes",     "policy_versions",
+        "blind_periods", "flags",        "github_jobs", "github_deliveries",
 };
 
 static void assert_schema_v1(const char *path)
@@ -167,7 +168,15 @@ static void assert_schema_v1(const char *path)
 	raw_text(path, "PRAGMA journal_mode", mode, sizeof(mode));
 	assert_string_equal(mode, "wal");
 	assert_int_equal(raw_int(path, "SELECT COUNT(*) FROM states"), 5);
-	assert_int_equal(raw_int(path, "SELECT COUNT(*) FROM error_classes"), 9);
+	/* error_classes names every enum rw_errclass value as rw_errclass_name()
+	 * does, and nothing else. */
+	assert_int_equal(raw_int(path, "SELECT COUNT(*) FROM error_classes"), RW_ERRCLASS_COUNT);
+	for (int c = 0; c < RW_ERRCLASS_COUNT; c++) {
+		char name[64];
+		snprintf(sql, sizeof(sql), "SELECT name FROM error_classes WHERE code = %d", c);
+		raw_text(path, sql, name, sizeof(name));
+		assert_string_equal(name, rw_errclass_name(c));
+	}
 }
 
 static int64_t add_operator(struct store *st, const char *name, int64_t now)
