@@ -26,6 +26,14 @@ void answer_body(h2o_req_t *req, int status, const char *reason, const char *cty
 	h2o_send_inline(req, body, len);
 }
 
+int answer_no_content(h2o_req_t *req)
+{
+	req->res.status = 204;
+	req->res.reason = "No Content";
+	h2o_send_inline(req, NULL, 0);
+	return 0;
+}
+
 int answer_json(struct api *api, h2o_req_t *req, int status, struct strbuf *b)
 {
 	if (strbuf_failed(b)) {

@@ -25,6 +25,9 @@ struct strbuf;
 void answer_body(h2o_req_t *req, int status, const char *reason, const char *ctype,
                  const char *body, size_t len);
 
+/** Sends 204 No Content. @return 0. */
+int answer_no_content(h2o_req_t *req);
+
 /** Sends @p b as JSON with @p status (200 or 201) and frees it; 503 problem
  *  when @p b ran out of memory. @return 0. */
 int answer_json(struct api *api, h2o_req_t *req, int status, struct strbuf *b);

@@ -174,6 +174,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	    (n >= 11 && memcmp(p, "/v1/runners", 11) == 0 && (n == 11 || p[11] == '/')) ||
 	    (n >= 13 && memcmp(p, "/v1/incidents", 13) == 0 && (n == 13 || p[13] == '/')))
 		return operator_api(api, req, p, n);
+	if (h2o_memis(p, n, H2O_STRLIT("/v1/github/webhook")))
+		return api_github_webhook(api, req);
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
 	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
 		return answer_problem(api, req, 405, "Method Not Allowed", NULL,

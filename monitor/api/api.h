@@ -46,6 +46,11 @@ typedef void (*api_registry_changed_cb)(void *owner);
 /** Appends the whole of /metrics to @p b. */
 typedef void (*api_render_metrics_cb)(void *owner, struct strbuf *b);
 typedef void (*api_closed_cb)(struct api *api, void *data);
+struct store_github_job;
+/** A workflow_job delivery, verified and parsed (strings borrowed for the
+ *  call): the owner merges it and judges the pools it matches.
+ *  @return 0, or RW_E* when it could not be stored (the API answers 503). */
+typedef int (*api_github_job_cb)(void *owner, const struct store_github_job *delivery);
 
 /**
  * What the API may use of the daemon. Every pointer is the owner's and
@@ -66,6 +71,8 @@ struct api_ctx {
 	int listen_port;
 	unsigned max_connections;
 	unsigned drain_ms; /* how long api_close() waits for connections; 0: API_DRAIN_MS */
+	const char *github_webhook_secret; /* NULL: POST /v1/github/webhook is off */
+	api_github_job_cb github_job;      /* with the secret */
 	api_registry_changed_cb registry_changed;
 	api_render_metrics_cb render_metrics;
 	void *owner; /* passed to the callbacks */

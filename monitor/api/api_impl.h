@@ -8,6 +8,7 @@
  *
  *   api.c (server, dispatch) --> api_route.c (route, availability)
  *                            --> api_events.c (events feed)
+ *                            --> api_github.c (GitHub's webhook deliveries)
  *                            --> call.c + api_operators.c, api_runners.c
  *                                (--> api_maintenance.c), api_incidents.c
  *                            --> status.c (the page)
@@ -91,6 +92,9 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id);
 
 /** Frees the cached route answers (api_route.c). */
 void api_route_cache_clear(struct api *api);
+
+/** POST /v1/github/webhook (api_github.c). */
+int api_github_webhook(struct api *api, h2o_req_t *req);
 
 /** GET /v1/events (api_events.c). */
 int api_events(struct api *api, h2o_req_t *req);

@@ -31,6 +31,19 @@ void histogram_observe(struct histogram *h, double seconds);
 /** The q-quantile (0..1) estimated from the buckets (upper bound). */
 double histogram_quantile(const struct histogram *h, double q);
 
+/** GitHub webhook deliveries by result (POST /v1/github/webhook). */
+enum metrics_gh_delivery {
+	METRICS_GH_ACCEPTED,      /* a workflow_job merged */
+	METRICS_GH_DUPLICATE,     /* a delivery id seen before */
+	METRICS_GH_BAD_SIGNATURE, /* missing or wrong X-Hub-Signature-256 */
+	METRICS_GH_IGNORED,       /* ping, or an event not used */
+	METRICS_GH_INVALID,       /* no delivery id, or not GitHub's shape */
+	METRICS_GH_COUNT
+};
+
+/** The result label of each enum metrics_gh_delivery. */
+extern const char *const metrics_gh_delivery_names[METRICS_GH_COUNT];
+
 struct metrics {
 	uint64_t probes[RW_ERRCLASS_COUNT];     /* by result: ok or error class */
 	struct histogram probe_latency;         /* answered probes */
@@ -56,6 +69,7 @@ struct metrics {
 	uint64_t http_rate_limited;  /* 429 answers */
 	uint64_t heartbeats;         /* push heartbeats accepted */
 	uint64_t events;             /* eligibility events announced */
+	uint64_t github_deliveries[METRICS_GH_COUNT];
 	double loop_lag_max_s;
 };
 

@@ -59,6 +59,18 @@ struct runner {
 	int64_t gen;
 	int64_t created_ms; /* registration: probation counts from here */
 	bool push;          /* a push runner: heartbeats, no probes, no URL */
+	/* GitHub (fleet.c, from the store; the daemon's GitHub wiring feeds
+	 * their samples): a pool watches the runners of `github` that carry
+	 * its labels; a member is one of them. Neither is probed. */
+	bool gh_pool, gh_member;
+	char *github;             /* a pool's source: "OWNER" or "OWNER/REPO" */
+	uint32_t min_online;      /* a pool's */
+	uint32_t pickup_within_s; /* a pool's; 0: no pickup rule */
+	int64_t pool_id;          /* a member's pool */
+	int64_t github_id;        /* a member's id at GitHub */
+	int64_t gone_ms;          /* a member: missing from the list since (0: present) */
+	uint32_t gh_online;       /* a pool: members online at the last poll */
+	uint32_t gh_members;      /* a pool: members at the last poll */
 	/* Eligibility as last announced by an event (fleet_check_eligibility()):
 	 * -1 never; 0 eligible; else the enum store_reason it is excluded for. */
 	int elig_code;

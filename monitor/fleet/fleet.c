@@ -161,6 +161,12 @@ static void apply_settings(struct runner *r, const struct rw_policy *pol)
 	r->params.stale_ms = r->push ? INT64_MAX / 4 : 0;
 	r->grace_ms = (int64_t)pol->push.grace_s * 1000;
 	r->params.successes_to_up = pol->probe.successes_to_up;
+	if (r->gh_pool && r->pickup_within_s) {
+		/* A job that waited past its deadline is an outage, not a blip:
+		 * the pool is down from the deadline to the start (pickup.h). */
+		r->params.failures_to_down = 1;
+		r->params.successes_to_up = 1;
+	}
 	/* A probe never outlives its slot: at most the interval. */
 	r->timeout_ms = to < iv * 1000 ? to : iv * 1000;
 	r->floor_ppm = policy_floor_ppm(pol, (const char *const *)r->targets, r->n_targets);
@@ -187,13 +193,14 @@ static void free_registry(struct runner *r)
 	free(r->name);
 	free(r->operator_name);
 	free(r->url);
+	free(r->github);
 	for (size_t i = 0; i < r->n_targets; i++)
 		free(r->targets[i]);
 	free(r->targets);
 	for (size_t i = 0; i < r->n_labels; i++)
 		free(r->labels[i]);
 	free(r->labels);
-	r->name = r->operator_name = r->url = NULL;
+	r->name = r->operator_name = r->url = r->github = NULL;
 	r->targets = r->labels = NULL;
 	r->n_targets = r->n_labels = 0;
 }
@@ -207,16 +214,24 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	unsigned char buf[sizeof(struct in6_addr)];
 
 	r->push = strcmp(sr->kind, "push") == 0;
-	if (!r->push && (!sr->url || url_parse(sr->url, host, sizeof(host), &port, &https, err,
+	r->gh_pool = store_runner_is_pool(sr);
+	r->gh_member = store_runner_is_member(sr);
+	if (!r->push && !r->gh_pool && !r->gh_member && (!sr->url || url_parse(sr->url, host, sizeof(host), &port, &https, err,
 	                                       sizeof(err)) < 0))
 		return RW_EINVAL;
 	free_registry(r);
 	r->name = strdup(sr->name);
 	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
 	r->url = strdup(sr->url ? sr->url : "");
+	r->github = strdup(sr->github ? sr->github : "");
 	r->targets = calloc(sr->n_targets ? sr->n_targets : 1, sizeof(char *));
-	if (!r->name || !r->operator_name || !r->url || !r->targets)
+	if (!r->name || !r->operator_name || !r->url || !r->github || !r->targets)
 		return RW_ENOMEM;
+	r->min_online = (uint32_t)sr->min_online;
+	r->pickup_within_s = (uint32_t)sr->pickup_within_s;
+	r->pool_id = sr->pool_id;
+	r->github_id = sr->github_id;
+	r->gone_ms = sr->gone_ms;
 	for (size_t i = 0; i < sr->n_targets; i++) {
 		r->targets[i] = strdup(sr->targets[i]);
 		if (!r->targets[i])
@@ -254,6 +269,35 @@ static int pools_add(struct fleet *f, struct runner *r)
 	return 0;
 }
 
+/* GitHub runners are sampled once a poll: their interval is the poll's. */
+static uint32_t own_interval(const struct fleet *f, const struct store_runner *sr)
+{
+	if ((store_runner_is_pool(sr) || store_runner_is_member(sr)) && f->github_interval_s)
+		return f->github_interval_s;
+	return sr->interval_s;
+}
+
+/* A member carries its pool's runs-on labels (the store keeps them on the
+ * pool only), so that a route by label lists the pool's members too. */
+static int take_pool_labels(struct fleet *f, struct runner *r)
+{
+	const struct runner *pool = fleet_find(f, r->pool_id);
+
+	if (!pool || r->n_labels)
+		return 0;
+	free(r->labels);
+	r->labels = calloc(pool->n_labels ? pool->n_labels : 1, sizeof(char *));
+	if (!r->labels)
+		return RW_ENOMEM;
+	for (size_t i = 0; i < pool->n_labels; i++) {
+		r->labels[i] = strdup(pool->labels[i]);
+		if (!r->labels[i])
+			return RW_ENOMEM;
+		r->n_labels++;
+	}
+	return 0;
+}
+
 int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw_policy *pol,
                  int64_t since_ms, struct runner **out, bool *is_new)
 {
@@ -271,6 +315,8 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 		if (strcmp(r->url, sr->url ? sr->url : "") != 0 || !same_targets(r, sr)) {
 			pools_remove(f, r);
 			rc = fill_registry(r, sr);
+			if (rc == 0 && r->gh_member)
+				rc = take_pool_labels(f, r);
 			if (rc == 0)
 				rc = pools_add(f, r);
 			if (rc < 0)
@@ -278,7 +324,8 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 		}
 		r->status = sr->status;
 		r->gen = sr->gen;
-		r->own_interval_s = sr->interval_s;
+		r->gone_ms = sr->gone_ms;
+		r->own_interval_s = own_interval(f, sr);
 		r->own_timeout_ms = sr->timeout_ms;
 		apply_settings(r, pol);
 		*out = r;
@@ -298,11 +345,13 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	r->jobs_running = -1;
 	r->elig_code = -1;
 	rc = fill_registry(r, sr);
+	if (rc == 0 && r->gh_member)
+		rc = take_pool_labels(f, r);
 	if (rc < 0) {
 		runner_free(r);
 		return rc;
 	}
-	r->own_interval_s = sr->interval_s;
+	r->own_interval_s = own_interval(f, sr);
 	r->own_timeout_ms = sr->timeout_ms;
 	apply_settings(r, pol);
 	runstate_init(&r->rs, RW_STATE_UNKNOWN, since_ms);

@@ -42,6 +42,9 @@ struct fleet {
 	 * are stale (api.c). */
 	uint64_t route_gen;
 	int64_t gen; /* the highest registry generation applied */
+	/* The GitHub poll interval: GitHub pools' and members' interval
+	 * (0: the policy's probe interval). Set by the owner before use. */
+	uint32_t github_interval_s;
 
 	/* Where results go; set by the owner before use. */
 	struct writer *writer;
@@ -170,7 +173,8 @@ bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t n
 /**
  * Why @p r may not take a job at @p now_ms, as a reason code, or NULL when
  * it is eligible. The most immediate reason wins: "retired", "pending",
- * "maintenance", "down", "unknown", "flagged", "probation".
+ * "maintenance", "down" (a GitHub pool says "no_pickup" or
+ * "below_min_online" instead), "unknown", "flagged", "probation".
  */
 const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64_t now_ms);
 

@@ -29,7 +29,10 @@ const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64
 	if (fleet_in_maintenance(f, r, now_ms))
 		return "maintenance";
 	if (r->rs.state == RW_STATE_DOWN)
-		return "down";
+		/* A GitHub pool says which of its rules failed. */
+		return r->last_class == RW_ERRCLASS_NO_PICKUP          ? "no_pickup"
+		       : r->last_class == RW_ERRCLASS_BELOW_MIN_ONLINE ? "below_min_online"
+		                                                       : "down";
 	if (r->rs.state != RW_STATE_UP)
 		return "unknown";
 	if (r->flagged)

@@ -719,6 +719,8 @@ enum store_reason {
 	STORE_REASON_FLAGGED = 5,
 	STORE_REASON_PROBATION = 6,
 	STORE_REASON_RETIRED = 7,
+	STORE_REASON_BELOW_MIN_ONLINE = 8, /* a GitHub pool: too few members online */
+	STORE_REASON_NO_PICKUP = 9,        /* a GitHub pool: a job waited past pickup_within_s */
 };
 
 /** "pending", "maintenance", ... ("" for STORE_REASON_NONE); and back (0 when unknown). */

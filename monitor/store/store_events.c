@@ -23,6 +23,8 @@ static const char *const reason_names[] = {
         [STORE_REASON_FLAGGED] = "flagged",
         [STORE_REASON_PROBATION] = "probation",
         [STORE_REASON_RETIRED] = "retired",
+        [STORE_REASON_BELOW_MIN_ONLINE] = "below_min_online",
+        [STORE_REASON_NO_PICKUP] = "no_pickup",
 };
 #define N_REASONS (sizeof(reason_names) / sizeof(reason_names[0]))
 

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api_github.c — POST /v1/github/webhook: GitHub's webhook deliveries of
+ * `workflow_job` (and `ping`), the evidence of a pool of ephemeral runners
+ * (policy/pickup.h).
+ *
+ * The steps, in this order, and nothing changes before the last:
+ *   1. the endpoint exists only when the config names
+ *      github.webhook_secret_file (else 404, saying so);
+ *   2. the body is at most API_GITHUB_BODY_MAX bytes (h2o refuses more);
+ *   3. X-Hub-Signature-256 must be "sha256=" and the HMAC-SHA256 of the raw
+ *      body with the secret, compared in constant time (CRYPTO_memcmp):
+ *      else 401, and the delivery is not looked at;
+ *   4. X-GitHub-Delivery is required (400);
+ *   5. X-GitHub-Event: `ping` and other events answer 204 and are counted
+ *      as ignored; `workflow_job` is parsed (400 naming the member when it
+ *      is not GitHub's shape) and handed to the daemon, which merges it into
+ *      the stored job and judges the pools it matches; 204 once stored;
+ *   6. the delivery id is then taken: one seen before is counted as a
+ *      duplicate (its merge changed nothing).
+ * Every delivery is counted by result in /metrics.
+ */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/api/answer.h"
+#include "monitor/api/api_impl.h"
+#include "monitor/core/clock.h"
+#include "monitor/core/metrics.h"
+#include "monitor/store/store.h"
+#include "policy/base/hex.h"
+#include "policy/base/rfc3339.h"
+#include "policy/base/rw_error.h"
+
+static int count(struct api *api, enum metrics_gh_delivery what)
+{
+	api->x.m->github_deliveries[what]++;
+	return 0;
+}
+
+/* The value of request header @p name, or NULL. */
+static const char *header(h2o_req_t *req, const char *name, size_t *len)
+{
+	ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+
+	if (i < 0)
+		return NULL;
+	*len = req->headers.entries[i].value.len;
+	return req->headers.entries[i].value.base;
+}
+
+static bool signature_ok(const struct api_ctx *x, h2o_req_t *req)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char want[HEX_SIZE(EVP_MAX_MD_SIZE)];
+	size_t len = 0;
+	const char *sig = header(req, "x-hub-signature-256", &len);
+
+	if (!sig || len < 7 || memcmp(sig, "sha256=", 7) != 0)
+		return false;
+	if (!HMAC(EVP_sha256(), x->github_webhook_secret, (int)strlen(x->github_webhook_secret),
+	          (const unsigned char *)req->entity.base, req->entity.len, mac, &maclen))
+		return false;
+	hex_encode(mac, maclen, want);
+	/* GitHub writes lower-case hex; compare the whole value in constant time. */
+	return len - 7 == 2 * (size_t)maclen && CRYPTO_memcmp(sig + 7, want, len - 7) == 0;
+}
+
+/* A string member, or NULL. */
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A time member: RFC 3339, or null/absent (0). @return 0 or RW_EINVAL. */
+static int when(const cJSON *o, const char *k, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	*out = 0;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	return cJSON_IsString(v) && rfc3339_parse(v->valuestring, out) == 0 ? 0 : RW_EINVAL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The workflow_job payload into @p j (strings borrowed from @p doc, labels
+ * lower-cased into @p lab). @return 0, or RW_EINVAL with @p field naming the
+ * member at fault.
+ */
+static int parse_job(const cJSON *doc, struct store_github_job *j, char **lab, size_t lab_max,
+                     const char **field)
+{
+	const cJSON *wj = cJSON_GetObjectItemCaseSensitive(doc, "workflow_job");
+	const cJSON *repo = cJSON_GetObjectItemCaseSensitive(doc, "repository");
+	const cJSON *id, *run, *labels, *l;
+	const char *action = str(doc, "action");
+
+	memset(j, 0, sizeof(*j));
+	*field = "workflow_job";
+	if (!cJSON_IsObject(wj))
+		return RW_EINVAL;
+	id = cJSON_GetObjectItemCaseSensitive(wj, "id");
+	*field = "workflow_job.id";
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9e15)
+		return RW_EINVAL;
+	j->id = (int64_t)id->valuedouble;
+	run = cJSON_GetObjectItemCaseSensitive(wj, "run_id");
+	j->run_id = cJSON_IsNumber(run) ? (int64_t)run->valuedouble : 0;
+	j->name = (char *)str(wj, "name");
+	j->repo = (char *)str(repo, "full_name");
+	*field = "repository.full_name";
+	if (!j->repo)
+		return RW_EINVAL;
+	*field = "action";
+	j->status = store_github_job_status_code(action ? action : "");
+	if (j->status <= 0)
+		return RW_EINVAL;
+	j->conclusion = (char *)str(wj, "conclusion");
+	j->runner_name = (char *)str(wj, "runner_name");
+	*field = "workflow_job.created_at";
+	if (when(wj, "created_at", &j->queued_ms) < 0 || j->queued_ms <= 0)
+		return RW_EINVAL;
+	*field = "workflow_job.started_at";
+	if (when(wj, "started_at", &j->started_ms) < 0)
+		return RW_EINVAL;
+	*field = "workflow_job.completed_at";
+	if (when(wj, "completed_at", &j->completed_ms) < 0)
+		return RW_EINVAL;
+	labels = cJSON_GetObjectItemCaseSensitive(wj, "labels");
+	*field = "workflow_job.labels";
+	if (!cJSON_IsArray(labels))
+		return RW_EINVAL;
+	j->labels = lab;
+	cJSON_ArrayForEach(l, labels)
+	{
+		if (!cJSON_IsString(l) || j->n_labels == lab_max)
+			return RW_EINVAL;
+		lab[j->n_labels++] = l->valuestring;
+	}
+	/* GitHub compares labels without case: keep them lower-cased, sorted. */
+	for (size_t i = 0; i < j->n_labels; i++)
+		for (char *p = lab[i]; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	qsort(lab, j->n_labels, sizeof(*lab), cmp_str);
+	return 0;
+}
+
+int api_github_webhook(struct api *api, h2o_req_t *req)
+{
+	const struct api_ctx *x = &api->x;
+	char guid[128], *labels[64];
+	const char *v, *field = NULL;
+	size_t len = 0;
+	struct store_github_job j;
+	cJSON *doc;
+	bool dup = false;
+	int rc;
+
+	if (!x->github_webhook_secret || !x->github_job)
+		return answer_problem(api, req, 404, "Not Found", NULL,
+		                      "GitHub webhooks are off: set github.webhook_secret_file in the "
+		                      "config to receive workflow_job deliveries");
+	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
+		return answer_problem(api, req, 405, "Method Not Allowed", NULL,
+		                      "GitHub posts its deliveries here");
+	if (!signature_ok(x, req)) {
+		count(api, METRICS_GH_BAD_SIGNATURE);
+		return answer_problem(api, req, 401, "Unauthorized", "X-Hub-Signature-256",
+		                      "missing or wrong signature: the webhook's secret must be the "
+		                      "one in github.webhook_secret_file");
+	}
+	v = header(req, "x-github-delivery", &len);
+	if (!v || len == 0 || len >= sizeof(guid)) {
+		count(api, METRICS_GH_INVALID);
+		return answer_problem(api, req, 400, "Bad Request", "X-GitHub-Delivery",
+		                      "a delivery needs its X-GitHub-Delivery id");
+	}
+	snprintf(guid, sizeof(guid), "%.*s", (int)len, v);
+	v = header(req, "x-github-event", &len);
+	if (!v || len != 12 || memcmp(v, "workflow_job", 12) != 0) {
+		/* ping, and events this endpoint does not use. */
+		rc = store_github_delivery_seen(x->st, guid, clock_now_ms(x->clock), &dup);
+		count(api, rc == 0 && dup ? METRICS_GH_DUPLICATE : METRICS_GH_IGNORED);
+		return answer_no_content(req);
+	}
+	doc = cJSON_ParseWithLength(req->entity.base, req->entity.len);
+	rc = doc ? parse_job(doc, &j, labels, sizeof(labels) / sizeof(labels[0]), &field)
+	         : RW_EINVAL;
+	if (rc < 0) {
+		cJSON_Delete(doc);
+		count(api, METRICS_GH_INVALID);
+		return answer_problem(api, req, 400, "Bad Request", doc ? field : NULL,
+		                      doc ? "not a workflow_job delivery as GitHub sends it"
+		                          : "the body is not JSON");
+	}
+	/* Merged before the delivery is taken, so that a failure leaves it
+	 * new for a redelivery; merging a duplicate again changes nothing
+	 * (store_github_job_upsert() never moves a job backwards). */
+	j.updated_ms = clock_now_ms(x->clock);
+	rc = x->github_job(x->owner, &j);
+	cJSON_Delete(doc);
+	if (rc == 0)
+		rc = store_github_delivery_seen(x->st, guid, clock_now_ms(x->clock), &dup);
+	if (rc < 0)
+		return answer_problem(api, req, 503, "Service Unavailable", NULL,
+		                      "the job could not be stored; redeliver it");
+	if (dup)
+		return count(api, METRICS_GH_DUPLICATE) + answer_no_content(req);
+	count(api, METRICS_GH_ACCEPTED);
+	return answer_no_content(req);
+}
