@@ -7,20 +7,21 @@
  * src_transitions[]; a change the table forbids is logged as an error and
  * counted in stats.bad_transitions):
  *
- *                       due; no token yet (an exchange starts)
- *        +--------+ -----------------------------------------> +--------+
- *   add  |        |                                            |        |
- *  ----> |  IDLE  | --- due; token ----+       +-- token ----- |  AUTH  |
- *        |        |                    v       v   ready       |        |
- *        +--------+ <-- whole list -- +----------+             +--------+
- *          |    ^                     | FETCHING | -- next page, |   |
- *          |    |                     +----------+   token gone ->-+   |
- *          |    | backoff over             |                          |
- *          |    |                          | no list: an error, a     | token failed
- *          |    |    +---------+ <---------+ rate limit, a timeout    |
- *          |    +--- | BACKOFF | <----------------------------------- +
- *          |         +---------+ <--- due, but the rate-limit gate is shut,
- *          +-----------------------------  or no token can be had at all
+ *               due; no usable token (an exchange starts)
+ *          +------+ ------------------------------------------> +------+
+ *   add -> | IDLE |                                             | AUTH |
+ *          +------+ -- due; a token --> +----------+ <- token - +------+
+ *           |  ^  ^                     | FETCHING |   ready     ^  |
+ *           |  |  +-- the whole list -- +----------+ -- next ----+  |
+ *           |  |                             |          page; no    |
+ *           |  |                             |          token yet   |
+ *           |  |                     no list | (an error, a rate    | the
+ *           |  |                             |  limit, a timeout)   | exchange
+ *           |  |                             v                      | failed
+ *           |  +------ backoff over ---- +---------+ <--------------+
+ *           +-- due, but the rate-limit  | BACKOFF |
+ *               gate is shut, or no ---> +---------+
+ *               token can be had
  *
  *     IDLE, AUTH, FETCHING, BACKOFF --last ghpoll_remove(), ghpoll_close()--> CLOSING
  *     (a request in flight is aborted; nothing is reported for it)
@@ -35,15 +36,10 @@
  * BACKOFF → IDLE and the poll's start happen in one step of the timer, so
  * a source leaves BACKOFF only when it is polled again.
  *
- * Pages: a poll builds s->pages, one per page as it is read; a 304 page is
- * "borrowed" from s->cache (the last whole list's pages, same index, same
- * URL, its ETag sent as If-None-Match) and not parsed again. When the last
- * page is read the pages become the cache (borrowed ones handed over), and
- * the list handed out (s->list: shallow copies of the pages' runners, sorted
- * by id, duplicates dropped — a runner that moves between pages while they
- * are read would otherwise be listed twice) is rebuilt, unless every page
- * was borrowed, in which case the list is the same as before. A failed poll
- * drops only its own pages: the cache and the list stay as they were.
+ * Pages: a poll reads its pages into s->lst (ghlist.h): a page answered
+ * 304 is the last whole list's page of the same index, sent with its ETag
+ * and not parsed again; when every page was, the list handed out is the
+ * same array as the last time. A failed poll drops only its own pages.
  *
  * Reentrancy: result_cb may add and remove sources or close the poller, so
  * nothing touches a source after calling it, and the loops that may call it
@@ -56,7 +52,6 @@
  */
 #include "monitor/github/ghpoll.h"
 
-#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -102,16 +97,6 @@ static const char *const result_names[GHPOLL_RESULT_COUNT] = {
         [GHPOLL_UNAUTHORIZED] = "unauthorized",
 };
 
-/* One page of a list: its own, or borrowed from the cache (304). */
-struct ghpage {
-	char *url;  /* the URL it was read from */
-	char *etag; /* its ETag; NULL when GitHub sent none */
-	char *next; /* rel="next"; NULL on the last page */
-	struct gh_runner *runners;
-	size_t n;
-	bool borrowed; /* the cache's page of the same index owns the above */
-};
-
 struct ghsource {
 	struct ghpoll *gp;
 	char name[GHPOLL_SOURCE_MAX]; /* as first added */
@@ -124,200 +109,15 @@ struct ghsource {
 	bool wake;         /* a token became ready while in AUTH */
 	uint64_t token_gen;
 	struct ghreq req;
-	/* The poll in progress. */
-	struct ghpage *pages;
-	size_t n_pages, cap_pages;
-	bool conditional; /* the page in flight carries If-None-Match */
-	/* The last whole list. */
-	struct ghpage *cache;
-	size_t n_cache;
-	struct gh_runner *list;
-	size_t n_list;
+	bool conditional;  /* the page in flight carries If-None-Match */
+	struct ghlist lst; /* the poll's pages, the last whole list's */
 };
-
-/* ---- pages and lists ------------------------------------------------------ */
-
-static void runners_free(struct gh_runner *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].name);
-		for (size_t j = 0; j < v[i].n_labels; j++)
-			free(v[i].labels[j]);
-		free(v[i].labels);
-	}
-	free(v);
-}
-
-static void page_free(struct ghpage *p)
-{
-	if (!p->borrowed) {
-		free(p->url);
-		free(p->etag);
-		free(p->next);
-		runners_free(p->runners, p->n);
-	}
-	memset(p, 0, sizeof(*p));
-}
-
-/* Drops the pages of the poll in progress. */
-static void pages_drop(struct ghsource *s)
-{
-	for (size_t i = 0; i < s->n_pages; i++)
-		page_free(&s->pages[i]);
-	s->n_pages = 0;
-}
 
 static void source_free(struct ghsource *s)
 {
-	pages_drop(s);
-	free(s->pages);
-	for (size_t i = 0; i < s->n_cache; i++)
-		page_free(&s->cache[i]);
-	free(s->cache);
-	free(s->list);
+	ghlist_deinit(&s->lst);
 	ghreq_deinit(&s->req);
 	free(s);
-}
-
-static char *lower_dup(const char *s)
-{
-	char *d = strdup(s);
-
-	for (char *p = d; p && *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return d;
-}
-
-/* One runner of the "runners" array. */
-static int parse_runner(const cJSON *r, struct gh_runner *out, char *why, size_t whylen)
-{
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(r, "name");
-	const cJSON *status = cJSON_GetObjectItemCaseSensitive(r, "status");
-	const cJSON *busy = cJSON_GetObjectItemCaseSensitive(r, "busy");
-	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(r, "labels"), *l;
-	size_t n = 0;
-
-	if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 9007199254740992.0 ||
-	    id->valuedouble != (double)(int64_t)id->valuedouble || !cJSON_IsString(name) ||
-	    !cJSON_IsString(status) || (busy && !cJSON_IsBool(busy)) ||
-	    (labels && !cJSON_IsArray(labels))) {
-		snprintf(why, whylen,
-		         "a runner without a whole \"id\", a \"name\" and a \"status\" string, or "
-		         "with a \"busy\" or \"labels\" of the wrong type");
-		return RW_EINVAL;
-	}
-	out->id = (int64_t)id->valuedouble;
-	out->online = strcmp(status->valuestring, "online") == 0;
-	out->busy = cJSON_IsTrue(busy);
-	out->name = strdup(name->valuestring);
-	if (!out->name)
-		return RW_ENOMEM;
-	if (labels && cJSON_GetArraySize(labels) > 0) {
-		out->labels = calloc((size_t)cJSON_GetArraySize(labels), sizeof(char *));
-		if (!out->labels)
-			return RW_ENOMEM;
-	}
-	cJSON_ArrayForEach(l, labels)
-	{
-		const cJSON *ln = cJSON_GetObjectItemCaseSensitive(l, "name");
-		if (!cJSON_IsString(ln)) {
-			snprintf(why, whylen, "runner %" PRId64 ": a label without a \"name\"",
-			         out->id);
-			return RW_EINVAL;
-		}
-		out->labels[n] = lower_dup(ln->valuestring);
-		if (!out->labels[n])
-			return RW_ENOMEM;
-		out->n_labels = ++n;
-	}
-	return 0;
-}
-
-/* The body of a 200: {"total_count": N, "runners": [...]}. */
-static int parse_page(struct ghsource *s, struct ghpage *pg, char *why, size_t whylen)
-{
-	cJSON *doc = cJSON_ParseWithLength(s->req.body ? s->req.body : "", s->req.len);
-	const cJSON *runners = cJSON_GetObjectItemCaseSensitive(doc, "runners"), *r;
-	int rc = 0;
-
-	if (!cJSON_IsObject(doc) || !cJSON_IsArray(runners)) {
-		snprintf(why, whylen, "%s",
-		         doc ? "the answer has no \"runners\" array" : "the answer is not JSON");
-		cJSON_Delete(doc);
-		return RW_EINVAL;
-	}
-	if (cJSON_GetArraySize(runners) > 0) {
-		pg->runners = calloc((size_t)cJSON_GetArraySize(runners), sizeof(*pg->runners));
-		if (!pg->runners)
-			rc = RW_ENOMEM;
-	}
-	cJSON_ArrayForEach(r, runners)
-	{
-		if (rc < 0)
-			break;
-		rc = parse_runner(r, &pg->runners[pg->n], why, whylen);
-		pg->n++; /* counted even when half-made, so that it is freed */
-	}
-	cJSON_Delete(doc);
-	if (rc == RW_ENOMEM)
-		snprintf(why, whylen, "out of memory reading the list");
-	return rc;
-}
-
-static int by_id(const void *a, const void *b)
-{
-	const struct gh_runner *x = a, *y = b;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* The pages become the cache, and the list is rebuilt from them unless
- * every page was the cache's own. */
-static int pages_commit(struct ghsource *s)
-{
-	bool same = s->n_pages == s->n_cache;
-	size_t total = 0, n = 0;
-	struct gh_runner *list = NULL;
-
-	for (size_t i = 0; i < s->n_pages; i++) {
-		same = same && s->pages[i].borrowed;
-		total += s->pages[i].n;
-	}
-	if (!same && total > 0) {
-		list = malloc(total * sizeof(*list));
-		if (!list)
-			return RW_ENOMEM;
-		for (size_t i = 0; i < s->n_pages; i++)
-			for (size_t j = 0; j < s->pages[i].n; j++)
-				list[n++] = s->pages[i].runners[j];
-		qsort(list, n, sizeof(*list), by_id);
-		total = n;
-		n = 0;
-		for (size_t i = 0; i < total; i++)
-			if (n == 0 || list[n - 1].id != list[i].id)
-				list[n++] = list[i];
-	}
-	/* Hand the borrowed pages over, then free what is left of the old
-	 * cache; the new list's shallow copies point into the new pages. */
-	for (size_t i = 0; i < s->n_pages; i++) {
-		if (s->pages[i].borrowed) {
-			s->pages[i] = s->cache[i];
-			s->cache[i].borrowed = true; /* its fields now belong to pages[i] */
-		}
-	}
-	for (size_t i = 0; i < s->n_cache; i++)
-		page_free(&s->cache[i]);
-	free(s->cache);
-	s->cache = s->pages;
-	s->n_cache = s->n_pages;
-	s->pages = NULL;
-	s->n_pages = s->cap_pages = 0;
-	if (!same) {
-		free(s->list);
-		s->list = list;
-		s->n_list = n;
-	}
-	return 0;
 }
 
 /* ---- state, scheduling ------------------------------------------------------ */
@@ -393,7 +193,7 @@ static void poll_failed(struct ghsource *s, int rc, const char *why, uint64_t wa
 	uint64_t wait;
 	struct logline l;
 
-	pages_drop(s);
+	ghlist_drop(&s->lst);
 	s->failures++;
 	wait = wait_ms ? wait_ms : backoff_ms(gp, s->failures);
 	s->due = uv_now(gp->loop) + (wait ? wait : 1);
@@ -412,7 +212,7 @@ static void poll_failed(struct ghsource *s, int rc, const char *why, uint64_t wa
 static void poll_done(struct ghsource *s)
 {
 	struct ghpoll *gp = s->gp;
-	int rc = pages_commit(s);
+	int rc = ghlist_commit(&s->lst);
 
 	if (rc < 0) {
 		poll_failed(s, rc, "out of memory assembling the list", 0);
@@ -424,15 +224,17 @@ static void poll_done(struct ghsource *s)
 	gp->stats.polls_ok++;
 	gp->stats.last_success_ms = clock_wall_ms();
 	arm(gp);
-	gp->result_cb(gp, s->name, s->n_list ? s->list : NULL, s->n_list, 0, NULL, gp->data);
+	gp->result_cb(gp, s->name, s->lst.n_list ? s->lst.list : NULL, s->lst.n_list, 0, NULL,
+	              gp->data);
 }
 
 /* Sends page number n_pages: the first URL, or the previous page's next. */
 static void next_page(struct ghsource *s)
 {
 	struct ghpoll *gp = s->gp;
-	const char *url = s->n_pages == 0 ? s->first_url : s->pages[s->n_pages - 1].next;
-	const char *token = NULL, *why = NULL, *inm = NULL;
+	const char *url =
+	        s->lst.n_pages == 0 ? s->first_url : s->lst.pages[s->lst.n_pages - 1].next;
+	const char *token = NULL, *why = NULL, *inm;
 	char buf[200];
 	int rc;
 
@@ -445,12 +247,8 @@ static void next_page(struct ghsource *s)
 		poll_failed(s, rc, why && *why ? why : rw_strerror(rc), 0);
 		return;
 	}
-	s->conditional = false;
-	if (s->n_pages < s->n_cache && s->cache[s->n_pages].etag &&
-	    strcmp(s->cache[s->n_pages].url, url) == 0) {
-		inm = s->cache[s->n_pages].etag;
-		s->conditional = true;
-	}
+	inm = ghlist_etag_for(&s->lst, url);
+	s->conditional = inm != NULL;
 	rc = ghreq_prepare(&s->req, url, false, "Bearer", token, inm, (long)gp->opts.timeout_ms,
 	                   GHPOLL_PAGE_MAX, s);
 	if (rc == 0)
@@ -472,7 +270,7 @@ static void poll_start(struct ghsource *s)
 
 	if (s->state == SRC_BACKOFF)
 		src_set_state(s, SRC_IDLE);
-	pages_drop(s);
+	ghlist_drop(&s->lst);
 	if (gp->gate_until > now) {
 		snprintf(why, sizeof(why),
 		         "GitHub's rate limit holds every request for another %" PRIu64 " ms",
@@ -598,12 +396,12 @@ static int take_next(struct ghsource *s, struct ghpage *pg, char *why, size_t wh
 		snprintf(why, whylen, "the Link rel=\"next\" leaves api_url (%.200s)", api);
 		return RW_EINVAL;
 	}
-	if (s->n_pages + 1 >= GHPOLL_MAX_PAGES) {
+	if (s->lst.n_pages >= GHPOLL_MAX_PAGES) {
 		snprintf(why, whylen, "more than %d pages", GHPOLL_MAX_PAGES);
 		return RW_EINVAL;
 	}
-	for (size_t i = 0; i < s->n_pages; i++) {
-		if (strcmp(s->pages[i].url, next) == 0) {
+	for (size_t i = 0; i < s->lst.n_pages; i++) {
+		if (strcmp(s->lst.pages[i].url, next) == 0) {
 			snprintf(why, whylen, "the Link rel=\"next\" goes back to page %zu", i + 1);
 			return RW_EINVAL;
 		}
@@ -612,56 +410,31 @@ static int take_next(struct ghsource *s, struct ghpage *pg, char *why, size_t wh
 	return pg->next ? 0 : RW_ENOMEM;
 }
 
-static int pages_grow(struct ghsource *s)
-{
-	if (s->n_pages == s->cap_pages) {
-		size_t nc = s->cap_pages ? s->cap_pages * 2 : 4;
-		struct ghpage *np = realloc(s->pages, nc * sizeof(*np));
-		if (!np)
-			return RW_ENOMEM;
-		s->pages = np;
-		s->cap_pages = nc;
-	}
-	memset(&s->pages[s->n_pages], 0, sizeof(s->pages[0]));
-	return 0;
-}
-
-/* A 200 or a 304 of page n_pages: keep it, then the next page or the end. */
+/* A 200 or a 304 of the next page: keep it, then the next page or the end. */
 static void page_read(struct ghsource *s, long status, const char *url)
 {
 	char why[400], detail[300] = "";
-	struct ghpage *pg;
-	const char *etag;
-	int rc = pages_grow(s);
+	struct ghpage *pg = NULL;
+	int rc;
 
-	if (rc < 0) {
-		poll_failed(s, rc, "out of memory reading the list", 0);
-		return;
-	}
-	pg = &s->pages[s->n_pages];
 	if (status == 304) {
 		count(s->gp, GHPOLL_NOT_MODIFIED);
-		*pg = s->cache[s->n_pages];
-		pg->borrowed = true;
-		s->n_pages++;
-	} else {
-		etag = ghreq_header(&s->req, "ETag", 0);
-		pg->url = strdup(url);
-		pg->etag = etag && *etag ? strdup(etag) : NULL;
-		s->n_pages++; /* from here on pages_drop() frees it */
-		rc = pg->url && (pg->etag || !etag || !*etag) ? 0 : RW_ENOMEM;
+		rc = ghlist_add_cached(&s->lst);
 		if (rc == 0)
-			rc = parse_page(s, pg, detail, sizeof(detail));
+			pg = &s->lst.pages[s->lst.n_pages - 1];
+	} else {
+		rc = ghlist_add_page(&s->lst, url, ghreq_header(&s->req, "ETag", 0), s->req.body,
+		                     s->req.len, &pg, detail, sizeof(detail));
 		if (rc == 0)
 			rc = take_next(s, pg, detail, sizeof(detail));
 		ghreq_wipe_body(&s->req);
 		count(s->gp, rc == RW_EINVAL ? GHPOLL_ERROR : GHPOLL_OK);
-		if (rc < 0) {
-			snprintf(why, sizeof(why), "page %zu: not a runner list: %s", s->n_pages,
-			         rc == RW_ENOMEM ? "out of memory" : detail);
-			poll_failed(s, rc == RW_ENOMEM ? rc : RW_EIO, why, 0);
-			return;
-		}
+	}
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "page %zu: not a runner list: %s", s->lst.n_pages,
+		         rc == RW_ENOMEM ? "out of memory" : detail);
+		poll_failed(s, rc == RW_ENOMEM ? rc : RW_EIO, why, 0);
+		return;
 	}
 	if (pg->next)
 		next_page(s);
@@ -674,7 +447,8 @@ static void source_done(struct ghsource *s, CURLcode result, int rc)
 	struct ghpoll *gp = s->gp;
 	struct ghreq *r = &s->req;
 	char why[600], msg[200] = "";
-	const char *url = s->n_pages == 0 ? s->first_url : s->pages[s->n_pages - 1].next;
+	const char *url =
+	        s->lst.n_pages == 0 ? s->first_url : s->lst.pages[s->lst.n_pages - 1].next;
 	enum ghpoll_result res;
 	uint64_t wait = 0;
 	int64_t remaining;
@@ -694,12 +468,12 @@ static void source_done(struct ghsource *s, CURLcode result, int rc)
 		count(gp, GHPOLL_ERROR);
 		if (r->too_large)
 			snprintf(why, sizeof(why), "page %zu: the answer is larger than %d bytes",
-			         s->n_pages + 1, GHPOLL_PAGE_MAX);
+			         s->lst.n_pages + 1, GHPOLL_PAGE_MAX);
 		else if (result == CURLE_OPERATION_TIMEDOUT)
 			snprintf(why, sizeof(why), "page %zu: no answer within %" PRIu64 " ms",
-			         s->n_pages + 1, gp->opts.timeout_ms);
+			         s->lst.n_pages + 1, gp->opts.timeout_ms);
 		else
-			snprintf(why, sizeof(why), "page %zu: %s", s->n_pages + 1,
+			snprintf(why, sizeof(why), "page %zu: %s", s->lst.n_pages + 1,
 			         r->errbuf[0] ? r->errbuf : curl_easy_strerror(result));
 		poll_failed(s,
 		            result == CURLE_OPERATION_TIMEDOUT ? RW_ETIMEDOUT
@@ -765,7 +539,7 @@ static void source_done(struct ghsource *s, CURLcode result, int rc)
 		return;
 	default:
 		count(gp, GHPOLL_ERROR);
-		snprintf(why, sizeof(why), "page %zu: HTTP %ld%s%s", s->n_pages + 1, status,
+		snprintf(why, sizeof(why), "page %zu: HTTP %ld%s%s", s->lst.n_pages + 1, status,
 		         msg[0] ? ": " : "", msg);
 		poll_failed(s, RW_EIO, why, 0);
 		return;

@@ -55,6 +55,7 @@
 
 #include "monitor/core/config.h"
 #include "monitor/github/ghauth.h"
+#include "monitor/github/ghlist.h"
 #include "monitor/probe/curluv.h"
 #include "policy/base/strbuf.h"
 
@@ -65,16 +66,6 @@
 #define GHPOLL_MAX_PAGES      100 /* 10,000 runners */
 #define GHPOLL_PAGE_MAX       (8 * 1024 * 1024)
 #define GHPOLL_SOURCE_MAX     141 /* "OWNER/REPO": 39 + 1 + 100, and the NUL */
-
-/** One self-hosted runner as GitHub lists it. */
-struct gh_runner {
-	int64_t id;    /* GitHub's runner id */
-	char *name;    /* verbatim */
-	bool online;   /* "status": "online" (busy or idle); else offline */
-	bool busy;     /* running a job */
-	char **labels; /* label names, lower-cased */
-	size_t n_labels;
-};
 
 /** What a list request ended with (runwarden_github_requests_total{result}). */
 enum ghpoll_result {
