@@ -20,7 +20,8 @@
  * lost, a wrong key refused once and not hammered; sources polled
  * concurrently but never two requests at once on one source; ten pools on
  * three owners cost three requests per interval; a source removed while its
- * request hangs reports nothing more. Every test ends with ghpoll's closed
+ * request hangs reports nothing more; a callback may remove its own source,
+ * add another and close the poller. Every test ends with ghpoll's closed
  * callback run exactly once, no illegal state change, and
  * uv_loop_close() == 0. Waits are bounded generously; the only times
  * asserted are lower bounds the client must respect (Retry-After, reset).
@@ -79,6 +80,9 @@ struct fx {
 	void (*step)(struct fx *f);
 	/* checks the list of every successful call */
 	void (*check)(struct fx *f, const struct call *c, const struct gh_runner *v, size_t n);
+	/* runs at the end of every result_cb (re-entrancy) */
+	void (*in_cb)(struct fx *f, const struct call *c);
+	bool closing; /* the poller was closed (from the watch or a callback) */
 	struct call calls[MAX_CALLS];
 	int n_calls;
 	char metrics[8192]; /* ghpoll_render_metrics() just before the close */
@@ -137,6 +141,8 @@ static void result_cb(struct ghpoll *gp, const char *source, const struct gh_run
 		assert_int_equal(n, 0);
 		assert_non_null(why);
 		assert_null(strchr(why, '\n'));
+		if (f->in_cb)
+			f->in_cb(f, c);
 		return;
 	}
 	assert_null(why);
@@ -151,6 +157,8 @@ static void result_cb(struct ghpoll *gp, const char *source, const struct gh_run
 	}
 	if (f->check)
 		f->check(f, c, v, n);
+	if (f->in_cb)
+		f->in_cb(f, c);
 }
 
 static void closed_cb(struct ghpoll *gp, void *data)
@@ -161,23 +169,32 @@ static void closed_cb(struct ghpoll *gp, void *data)
 	f->closed++;
 }
 
+/* Renders the metrics, closes the poller and the watch. */
+static void finish(struct fx *f)
+{
+	struct strbuf b;
+
+	f->closing = true;
+	strbuf_init(&b);
+	ghpoll_render_metrics(&f->gp, &b);
+	snprintf(f->metrics, sizeof(f->metrics), "%s", b.data ? b.data : "");
+	strbuf_deinit(&b);
+	ghpoll_close(&f->gp, closed_cb, f);
+	uv_close((uv_handle_t *)&f->watch, NULL);
+}
+
 static void watch_cb(uv_timer_t *t)
 {
 	struct fx *f = t->data;
 
+	if (f->closing)
+		return;
 	if (f->step)
 		f->step(f);
 	if (uv_now(&f->loop) - f->t0 > WAIT_MS)
 		f->timed_out = true;
-	if (f->timed_out || f->until(f)) {
-		struct strbuf b;
-		strbuf_init(&b);
-		ghpoll_render_metrics(&f->gp, &b);
-		snprintf(f->metrics, sizeof(f->metrics), "%s", b.data ? b.data : "");
-		strbuf_deinit(&b);
-		ghpoll_close(&f->gp, closed_cb, f);
-		uv_close((uv_handle_t *)&f->watch, NULL);
-	}
+	if (f->timed_out || f->until(f))
+		finish(f);
 }
 
 /* Starts the fake GitHub with @p fake_json and a poller on it. */
@@ -866,6 +883,44 @@ static void test_remove_while_fetching(void **state)
 		assert_int_equal(f->calls[i].rc, 0);
 }
 
+/* ---- re-entrancy ---------------------------------------------------------------- */
+
+/* acme's first list: acme is removed and gamma added from the callback;
+ * gamma's first list closes the poller from its callback. */
+static void reenter(struct fx *f, const struct call *c)
+{
+	if (strcmp(c->source, "acme") == 0) {
+		assert_int_equal(ghpoll_remove(&f->gp, "acme"), 0);
+		assert_int_equal(ghpoll_add(&f->gp, "gamma"), 0);
+	} else if (strcmp(c->source, "gamma") == 0 && !f->closing) {
+		finish(f);
+		assert_int_equal(ghpoll_add(&f->gp, "delta"), RW_ECANCELED);
+	}
+}
+
+static bool never(struct fx *f)
+{
+	(void)f;
+	return false;
+}
+
+static void test_reentrant_callbacks(void **state)
+{
+	struct fx *f = *state;
+
+	f->opts.interval_ms = 300;
+	start(f, "{\"owners\": {\"acme\": [\"a-1\"], \"beta\": [\"b-1\"], "
+	         "\"gamma\": [\"g-1\"]}}");
+	add(f, "acme");
+	add(f, "beta");
+	f->in_cb = reenter;
+	f->until = never;
+	run(f);
+	assert_int_equal(calls_of(f, "acme"), 1);
+	assert_int_equal(calls_of(f, "gamma"), 1);
+	assert_true(f->closing);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +934,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_concurrent_sources, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_ten_pools_three_owners, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_remove_while_fetching, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reentrant_callbacks, setup, teardown),
 	};
 
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
