@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/core/config_impl.h"
 #include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
 
@@ -22,6 +23,7 @@ void config_defaults(struct rw_config *c)
 	c->max_connections = 1024;
 	c->write_burst = 30;
 	c->write_per_minute = 60;
+	config_github_defaults(&c->github);
 }
 
 void config_deinit(struct rw_config *c)
@@ -38,6 +40,7 @@ void config_deinit(struct rw_config *c)
 		free(w->events);
 	}
 	c->n_webhooks = 0;
+	config_github_deinit(&c->github);
 }
 
 static const char *const event_kinds[] = {
@@ -302,6 +305,12 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 		} else if (strcmp(k, "webhooks") == 0) {
 			if (parse_webhooks(c, v, path, err, errlen) < 0)
 				goto out;
+		} else if (strcmp(k, "github") == 0) {
+			int grc = config_github_parse(&c->github, v, path, err, errlen);
+			if (grc < 0) {
+				rc = grc;
+				goto out;
+			}
 		} else if (strcmp(k, "admin_token_file") == 0) {
 			if (copy_str(v, k, c->admin_token_file, sizeof(c->admin_token_file), path,
 			             err, errlen))
@@ -317,7 +326,8 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			snprintf(err, errlen,
 			         "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
 			         " max_concurrency, retention_days, max_connections, write_burst,"
-			         " write_per_minute, admin_token_file, webhooks, policy, db)",
+			         " write_per_minute, admin_token_file, webhooks, github, policy, "
+			         "db)",
 			         path, k);
 			goto out;
 		}

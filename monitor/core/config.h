@@ -10,16 +10,19 @@
  * intervals are kept forever), "max_connections": N (API), "write_burst": N
  * and "write_per_minute": N (API write rate per token), "admin_token_file":
  * "FILE" (the admin's bearer token; else $RUNWARDEN_ADMIN_TOKEN), "webhooks":
- * [{"url", "secret", "events": [KIND, ...]}] (notify.h). Flags win over the
- * file.
+ * [{"url", "secret", "events": [KIND, ...]}] (notify.h), "github": {...}
+ * (struct rw_github_cfg below). Flags win over the file.
  */
 #ifndef RW_CONFIG_H
 #define RW_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "monitor/core/guard.h"
 #include "monitor/core/log.h"
+#include "monitor/core/url.h"
 
 #define RW_DEFAULT_LISTEN "127.0.0.1:8470"
 #define RW_DEFAULT_DB     "runwarden.db"
@@ -31,6 +34,54 @@ struct rw_webhook_cfg {
 	char *url;
 	char *secret;
 	char **events; /* the kinds it wants; NULL-ended; NULL: all */
+};
+
+#define RW_GITHUB_API_URL            "https://api.github.com"
+#define RW_GITHUB_POLL_S             60
+#define RW_GITHUB_POLL_MIN_S         10
+#define RW_GITHUB_POLL_MAX_S         3600
+#define RW_GITHUB_WEBHOOK_SECRET_MIN 16
+#define RW_GITHUB_SECRET_FILE_MAX    (64 * 1024)
+
+/** How the GitHub client authenticates (the keys that were given). */
+enum rw_github_auth {
+	RW_GITHUB_AUTH_NONE = 0, /* neither token_file nor an App: no polling */
+	RW_GITHUB_AUTH_TOKEN,    /* token_file */
+	RW_GITHUB_AUTH_APP,      /* app_id, app_private_key_file, installation_id */
+};
+
+/**
+ * "github": {...} of the config file (GITHUB_DESIGN.md "Config"); every key
+ * optional:
+ *
+ *   "api_url": "https://api.github.com"   http(s), url_parse()d, no query or
+ *                                          fragment; trailing '/' removed.
+ *                                          An admin's setting: the probe
+ *                                          address guard does not apply to it.
+ *   "token_file": FILE                     first line, trimmed: the token
+ *   "app_id": N, "app_private_key_file": FILE, "installation_id": N
+ *                                          a GitHub App (all three, and not
+ *                                          with token_file)
+ *   "poll_interval_s": 60                  10..3600
+ *   "webhook_secret_file": FILE            first line, trimmed, >= 16 bytes
+ *
+ * The files are read by config_load_file(), at start-up; their contents
+ * (token, private key, webhook secret) are secrets: never logged, never
+ * quoted in an error, wiped by config_deinit().
+ */
+struct rw_github_cfg {
+	bool configured;           /* the file had a "github" object */
+	char api_url[URL_MAX + 1]; /* never ends in '/' */
+	enum rw_github_auth auth;
+	char token_file[1024]; /* "" when not given */
+	char *token;           /* its first line (secret; NULL unless AUTH_TOKEN) */
+	int64_t app_id;        /* 0 unless AUTH_APP */
+	char app_private_key_file[1024];
+	char *app_private_key_pem; /* the file's text, a PEM key libcrypto loads (secret) */
+	int64_t installation_id;
+	int poll_interval_s;
+	char webhook_secret_file[1024];
+	char *webhook_secret; /* its first line (secret; NULL when not given) */
 };
 
 struct rw_config {
@@ -49,12 +100,18 @@ struct rw_config {
 	char admin_token_file[1024]; /* empty: $RUNWARDEN_ADMIN_TOKEN, else no admin */
 	struct rw_webhook_cfg webhooks[RW_MAX_WEBHOOKS];
 	size_t n_webhooks;
+	struct rw_github_cfg github;
 };
 
 /** Fills the defaults (db from $RUNWARDEN_DB when set). */
 void config_defaults(struct rw_config *c);
 
-/** Reads a --config file over @p c. err gets "FILE: key: problem". */
+/**
+ * Reads a --config file over @p c, and the files its "github" object names.
+ * err gets one line, "FILE: key: problem" ("FILE: github.KEY: problem" for
+ * the github keys), never a secret.
+ * @return 0, RW_EINVAL, RW_ENOENT (the config file), RW_ENOMEM.
+ */
 int config_load_file(struct rw_config *c, const char *path, char *err, size_t errlen);
 
 /** Parses "ADDR:PORT" (IPv6 as "[::1]:8470") into the listen fields. */
@@ -63,7 +120,7 @@ int config_set_listen(struct rw_config *c, const char *s, char *err, size_t errl
 /** Adds an allowlisted CIDR (validated later by the guard). */
 int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t errlen);
 
-/** Frees what config_* allocated. */
+/** Frees what config_* allocated, wiping the secrets first. */
 void config_deinit(struct rw_config *c);
 
 #endif
