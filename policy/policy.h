@@ -135,6 +135,12 @@ struct rw_policy {
 	struct {
 		uint32_t min_runners; /* 0..100000; default 0: no minimum */
 	} pool;
+
+	/* GitHub pools: a member missing from GitHub's list this long is
+	 * retired (GitHub itself drops offline runners after 14 days). */
+	struct {
+		uint32_t member_retention_days; /* 1..366; default 14 */
+	} github;
 };
 
 /**

@@ -3,7 +3,7 @@
  * policy_json.c — policy_to_json(): a parsed policy back to normalized JSON.
  *
  * The output is the canonical text of a policy: every field present, defaults
- * included, keys in the order of DESIGN.md's example (then "pool"), two-space indent, one
+ * included, keys in the order of DESIGN.md's example (then "pool", "github"), two-space indent, one
  * trailing newline. It depends only on the struct, never on the file the
  * policy came from, so equal policies render to equal bytes.
  *
@@ -224,6 +224,10 @@ char *policy_to_json(const struct rw_policy *p)
 	key(&b, 1, "pool");
 	strbuf_puts(&b, "{\n");
 	uint_member(&b, 2, "min_runners", p->pool.min_runners, true);
+	close_at(&b, 1, "},\n");
+	key(&b, 1, "github");
+	strbuf_puts(&b, "{\n");
+	uint_member(&b, 2, "member_retention_days", p->github.member_retention_days, true);
 	close_at(&b, 1, "}\n");
 	strbuf_puts(&b, "}\n");
 	return strbuf_take(&b, NULL); /* NULL after a failed allocation */

@@ -335,9 +335,9 @@ static char *dup_str(const char *s)
 
 /* ---- sections ------------------------------------------------------------ */
 
-static const char *const top_keys[] = {"version",     "uptime_floor",   "tiers",     "targets",
-                                       "probe",       "push",           "window",    "flagging",
-                                       "maintenance", "service_window", "blindness", "pool"};
+static const char *const top_keys[] = {
+        "version",  "uptime_floor", "tiers",          "targets",   "probe", "push",  "window",
+        "flagging", "maintenance",  "service_window", "blindness", "pool",  "github"};
 static const char *const tier_keys[] = {"uptime_floor"};
 static const char *const probe_keys[] = {"interval_s", "timeout_ms", "failures_to_down",
                                          "successes_to_up"};
@@ -349,6 +349,7 @@ static const char *const service_keys[] = {"weekly"};
 static const char *const span_keys[] = {"days", "from", "to"};
 static const char *const blindness_keys[] = {"fraction", "min_runners", "canaries"};
 static const char *const pool_keys[] = {"min_runners"};
+static const char *const github_keys[] = {"member_retention_days"};
 static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 static int cmp_tier(const void *a, const void *b)
@@ -705,6 +706,12 @@ static int apply(const struct pctx *c, struct rw_policy *p)
 		if (rc == 0)
 			rc = opt_uint(c, it, "pool", "min_runners", 0, 100000, "",
 			              &p->pool.min_runners);
+	}
+	if (rc == 0 && (it = member(root, "github"))) {
+		rc = check_object(c, it, "github", KEYS(github_keys));
+		if (rc == 0)
+			rc = opt_uint(c, it, "github", "member_retention_days", 1, 366, "",
+			              &p->github.member_retention_days);
 	}
 	return rc;
 }

@@ -171,17 +171,19 @@ int api_github_webhook(struct api *api, h2o_req_t *req)
 	int rc;
 
 	if (!x->github_webhook_secret || !x->github_job)
-		return answer_problem(api, req, 404, "Not Found", NULL,
-		                      "GitHub webhooks are off: set github.webhook_secret_file in the "
-		                      "config to receive workflow_job deliveries");
+		return answer_problem(
+		        api, req, 404, "Not Found", NULL,
+		        "GitHub webhooks are off: set github.webhook_secret_file in the "
+		        "config to receive workflow_job deliveries");
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
 		return answer_problem(api, req, 405, "Method Not Allowed", NULL,
 		                      "GitHub posts its deliveries here");
 	if (!signature_ok(x, req)) {
 		count(api, METRICS_GH_BAD_SIGNATURE);
-		return answer_problem(api, req, 401, "Unauthorized", "X-Hub-Signature-256",
-		                      "missing or wrong signature: the webhook's secret must be the "
-		                      "one in github.webhook_secret_file");
+		return answer_problem(
+		        api, req, 401, "Unauthorized", "X-Hub-Signature-256",
+		        "missing or wrong signature: the webhook's secret must be the "
+		        "one in github.webhook_secret_file");
 	}
 	v = header(req, "x-github-delivery", &len);
 	if (!v || len == 0 || len >= sizeof(guid)) {

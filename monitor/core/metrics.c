@@ -113,7 +113,9 @@ void metrics_histogram(struct strbuf *b, const char *name, const char *help,
 }
 
 const char *const metrics_gh_delivery_names[METRICS_GH_COUNT] = {
-        [METRICS_GH_ACCEPTED] = "accepted",       [METRICS_GH_DUPLICATE] = "duplicate",
-        [METRICS_GH_BAD_SIGNATURE] = "bad_signature", [METRICS_GH_IGNORED] = "ignored",
+        [METRICS_GH_ACCEPTED] = "accepted",
+        [METRICS_GH_DUPLICATE] = "duplicate",
+        [METRICS_GH_BAD_SIGNATURE] = "bad_signature",
+        [METRICS_GH_IGNORED] = "ignored",
         [METRICS_GH_INVALID] = "invalid",
 };

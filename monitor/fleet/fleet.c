@@ -216,8 +216,9 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	r->push = strcmp(sr->kind, "push") == 0;
 	r->gh_pool = store_runner_is_pool(sr);
 	r->gh_member = store_runner_is_member(sr);
-	if (!r->push && !r->gh_pool && !r->gh_member && (!sr->url || url_parse(sr->url, host, sizeof(host), &port, &https, err,
-	                                       sizeof(err)) < 0))
+	if (!r->push && !r->gh_pool && !r->gh_member &&
+	    (!sr->url ||
+	     url_parse(sr->url, host, sizeof(host), &port, &https, err, sizeof(err)) < 0))
 		return RW_EINVAL;
 	free_registry(r);
 	r->name = strdup(sr->name);

@@ -31,9 +31,9 @@ void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT])
 }
 
 /* The reason codes fleet_exclusion() returns, in the order /metrics lists them. */
-static const char *const exclusion_reasons[] = {
-        "pending",   "maintenance", "down",    "unknown",         "flagged",
-        "probation", "retired",     "no_pickup", "below_min_online"};
+static const char *const exclusion_reasons[] = {"pending", "maintenance", "down",
+                                                "unknown", "flagged",     "probation",
+                                                "retired", "no_pickup",   "below_min_online"};
 #define N_REASONS (sizeof(exclusion_reasons) / sizeof(exclusion_reasons[0]))
 
 /* One target's census: [0] eligible, [1 + k] excluded for exclusion_reasons[k]. */

@@ -180,7 +180,7 @@ static const struct bad bad_docs[] = {
         /* top level: unknown and duplicate keys */
         {TOP("\"uptime_flor\": 0.9"), 0, 3, "uptime_flor",
          ": unknown key (allowed: version, uptime_floor, tiers, targets, probe, push, window, "
-         "flagging, maintenance, service_window, blindness, pool)"},
+         "flagging, maintenance, service_window, blindness, pool, github)"},
         {TOP("\"Version\": 1"), 0, 3, "Version", ": unknown key"},
         {TOP("\"uptime_floor\": 0.9,\n  \"uptime_floor\": 0.95"), 0, 4, "uptime_floor",
          ": duplicate key (first on line 3)"},
@@ -576,7 +576,7 @@ static void test_nesting_limit(void **state)
 	assert_int_equal(parse(&p, doc, err), RW_EINVAL);
 	assert_string_equal(err, "policy.json:3: x: unknown key (allowed: version, uptime_floor, "
 	                         "tiers, targets, probe, push, window, flagging, maintenance, "
-	                         "service_window, blindness, pool)");
+	                         "service_window, blindness, pool, github)");
 
 	/* One more: the 33rd level opens on line 4 + 31 = 35. */
 	n = 0;
@@ -991,7 +991,8 @@ static void test_to_json_text(void **state)
 	assert_non_null(strstr(j, "\"weekly\": []\n"));
 	assert_non_null(strstr(j, "\"canaries\": []\n"));
 	assert_non_null(strstr(j, "\"timeout_ms\": 10000,\n"));
-	assert_non_null(strstr(j, "\"pool\": {\n    \"min_runners\": 0\n  }\n}\n"));
+	assert_non_null(strstr(j, "\"pool\": {\n    \"min_runners\": 0\n  },\n"));
+	assert_non_null(strstr(j, "\"github\": {\n    \"member_retention_days\": 14\n  }\n}\n"));
 	free(j);
 	assert_null(policy_to_json(NULL));
 }
