@@ -38,7 +38,7 @@ struct rw_webhook_cfg {
 
 #define RW_GITHUB_API_URL            "https://api.github.com"
 #define RW_GITHUB_POLL_S             60
-#define RW_GITHUB_POLL_MIN_S         10
+#define RW_GITHUB_POLL_MIN_S         1
 #define RW_GITHUB_POLL_MAX_S         3600
 #define RW_GITHUB_WEBHOOK_SECRET_MIN 16
 #define RW_GITHUB_SECRET_FILE_MAX    (64 * 1024)
@@ -62,7 +62,7 @@ enum rw_github_auth {
  *   "app_id": N, "app_private_key_file": FILE, "installation_id": N
  *                                          a GitHub App (all three, and not
  *                                          with token_file)
- *   "poll_interval_s": 60                  10..3600
+ *   "poll_interval_s": 60                  1..3600
  *   "webhook_secret_file": FILE            first line, trimmed, >= 16 bytes
  *
  * The files are read by config_load_file(), at start-up; their contents

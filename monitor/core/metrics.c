@@ -94,22 +94,57 @@ void metrics_scalar(struct strbuf *b, const char *name, const char *type, const 
 	strbuf_puts(b, "\n");
 }
 
-void metrics_histogram(struct strbuf *b, const char *name, const char *help,
-                       const struct histogram *h)
+/* The _bucket, _sum and _count lines, with one label when @p label is set. */
+static void histogram_lines(struct strbuf *b, const char *name, const char *label,
+                            const char *value, const struct histogram *h)
 {
 	uint64_t cum = 0;
 
-	metrics_family(b, name, "histogram", help);
-	for (int i = 0; i < METRICS_N_BUCKETS; i++) {
-		cum += h->buckets[i];
-		strbuf_printf(b, "%s_bucket{le=\"", name);
-		metrics_value(b, metrics_bucket_bounds[i]);
+	for (int i = 0; i <= METRICS_N_BUCKETS; i++) {
+		strbuf_printf(b, "%s_bucket{", name);
+		if (label) {
+			strbuf_printf(b, "%s=", label);
+			metrics_label_value(b, value);
+			strbuf_puts(b, ",");
+		}
+		strbuf_puts(b, "le=\"");
+		if (i < METRICS_N_BUCKETS) {
+			cum += h->buckets[i];
+			metrics_value(b, metrics_bucket_bounds[i]);
+		} else {
+			cum = h->count;
+			strbuf_puts(b, "+Inf");
+		}
 		strbuf_printf(b, "\"} %llu\n", (unsigned long long)cum);
 	}
-	strbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum ", name, (unsigned long long)h->count,
-	              name);
-	metrics_value(b, h->sum_s);
-	strbuf_printf(b, "\n%s_count %llu\n", name, (unsigned long long)h->count);
+	for (int k = 0; k < 2; k++) {
+		strbuf_printf(b, "%s_%s", name, k ? "count" : "sum");
+		if (label) {
+			strbuf_printf(b, "{%s=", label);
+			metrics_label_value(b, value);
+			strbuf_puts(b, "}");
+		}
+		strbuf_puts(b, " ");
+		if (k)
+			strbuf_printf(b, "%llu\n", (unsigned long long)h->count);
+		else
+			metrics_value(b, h->sum_s);
+		if (!k)
+			strbuf_puts(b, "\n");
+	}
+}
+
+void metrics_histogram(struct strbuf *b, const char *name, const char *help,
+                       const struct histogram *h)
+{
+	metrics_family(b, name, "histogram", help);
+	histogram_lines(b, name, NULL, NULL, h);
+}
+
+void metrics_histogram_labeled(struct strbuf *b, const char *name, const char *label,
+                               const char *value, const struct histogram *h)
+{
+	histogram_lines(b, name, label, value, h);
 }
 
 const char *const metrics_gh_delivery_names[METRICS_GH_COUNT] = {

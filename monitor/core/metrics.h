@@ -96,6 +96,14 @@ void metrics_family(struct strbuf *b, const char *name, const char *type, const 
 void metrics_scalar(struct strbuf *b, const char *name, const char *type, const char *help,
                     double value);
 
+/**
+ * Appends one labelled series of a histogram family (_bucket, _sum and
+ * _count with @p label="@p value"); the family's HELP and TYPE come first,
+ * once, from metrics_family().
+ */
+void metrics_histogram_labeled(struct strbuf *b, const char *name, const char *label,
+                               const char *value, const struct histogram *h);
+
 /** Appends a histogram with its _bucket, _sum and _count lines. */
 void metrics_histogram(struct strbuf *b, const char *name, const char *help,
                        const struct histogram *h);

@@ -71,6 +71,7 @@ struct runner {
 	int64_t gone_ms;          /* a member: missing from the list since (0: present) */
 	uint32_t gh_online;       /* a pool: members online at the last poll */
 	uint32_t gh_members;      /* a pool: members at the last poll */
+	bool gh_seen;             /* a member: in the list being read (scratch) */
 	/* Eligibility as last announced by an event (fleet_check_eligibility()):
 	 * -1 never; 0 eligible; else the enum store_reason it is excluded for. */
 	int elig_code;

@@ -152,7 +152,7 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 	bool is_new;
 	int rc;
 
-	if (sr->status == STORE_RUNNER_RETIRED || strcmp(sr->kind, "github") == 0) {
+	if (sr->status == STORE_RUNNER_RETIRED) {
 		if (r) {
 			sched_remove(&d->sched, r);
 			fleet_remove(&d->fleet, r); /* marks it removed: "retired" */
@@ -195,11 +195,16 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 			log_end(&l);
 		}
 	}
-	/* Push runners are never probed: their heartbeats come to the API. */
-	if (r->status == STORE_RUNNER_APPROVED && !r->push && r->heap_idx == SIZE_MAX)
-		sched_add(&d->sched, r);
-	else if ((r->status != STORE_RUNNER_APPROVED || r->push) && r->heap_idx != SIZE_MAX)
-		sched_remove(&d->sched, r);
+	/* Push runners are never probed: their heartbeats come to the API;
+	 * nor are GitHub pools and members: their samples come from polls. */
+	{
+		bool probed = r->status == STORE_RUNNER_APPROVED && !r->push && !r->gh_pool &&
+		              !r->gh_member;
+		if (probed && r->heap_idx == SIZE_MAX)
+			sched_add(&d->sched, r);
+		else if (!probed && r->heap_idx != SIZE_MAX)
+			sched_remove(&d->sched, r);
+	}
 }
 
 static void sync_registry(struct rw_daemon *d, bool force)
@@ -224,6 +229,8 @@ static void sync_registry(struct rw_daemon *d, bool force)
 	}
 	d->m.registry_reloads++;
 	store_runners_free(rs, n);
+	if (d->serving)
+		daemon_github_sync(&d->github);
 }
 
 /* The API committed a registry write: pick it up before the answer. */
@@ -461,6 +468,11 @@ static void close_handle(struct rw_daemon *d, uv_handle_t *h)
  * is logged when the last one completes. The loop then has nothing left and
  * uv_run() returns.
  */
+static void github_closed(struct daemon_github *g)
+{
+	closed_one(g->d);
+}
+
 static void stop(struct rw_daemon *d, const char *key, const char *why)
 {
 	if (d->stopping)
@@ -484,6 +496,10 @@ static void stop(struct rw_daemon *d, const char *key, const char *why)
 	if (d->notify) {
 		d->pending_closes++;
 		notify_close(d->notify, notify_closed, d);
+	}
+	if (d->github.d) {
+		d->pending_closes++;
+		daemon_github_close(&d->github, clock_now_ms(&d->clock), github_closed);
 	}
 	if (d->prober_live) {
 		/* prober_closed() then writes the last tick and stops the writer. */
@@ -627,6 +643,7 @@ static void render_metrics(void *owner, struct strbuf *b)
 	               "# TYPE runwarden_build_info gauge\n"
 	               "runwarden_build_info{version=\"" RW_VERSION "\"} 1\n");
 	notify_render_metrics(d->notify, b);
+	daemon_github_render_metrics(&d->github, b);
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -695,6 +712,7 @@ static int start(struct rw_daemon *d)
 		int64_t policy_id = d->fleet.policy_id; /* recorded by load_policy() */
 		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
 		d->fleet.policy_id = policy_id;
+		d->fleet.github_interval_s = (uint32_t)d->cfg.github.poll_interval_s;
 		d->fleet.seeing_since_ms = now;
 	}
 	blind_init(&d->blind, &d->fleet);
@@ -714,6 +732,11 @@ static int start(struct rw_daemon *d)
 		return rc;
 	}
 	fleet_evaluate_all(&d->fleet, now);
+	rc = daemon_github_init(&d->github, d, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
 	rc = notify_new(&d->notify, d->loop, &d->cfg, &d->guard, d->st, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);
@@ -734,6 +757,8 @@ static int start(struct rw_daemon *d)
 		                    .listen_host = d->cfg.listen_host,
 		                    .listen_port = d->cfg.listen_port,
 		                    .max_connections = d->cfg.max_connections,
+		                    .github_webhook_secret = d->cfg.github.webhook_secret,
+		                    .github_job = daemon_github_job,
 		                    .registry_changed = on_registry_changed,
 		                    .render_metrics = render_metrics,
 		                    .owner = d};
@@ -804,6 +829,7 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	api_free(d->api);
 	writer_free(d->writer);
 	notify_free(d->notify);
+	daemon_github_deinit(&d->github);
 	store_close(d->st);
 	auth_deinit(&d->auth);
 	policy_deinit(&d->policy);

@@ -21,6 +21,7 @@
 
 #include "monitor/core/clock.h"
 #include "monitor/core/config.h"
+#include "monitor/daemon/daemon_github.h"
 #include "monitor/core/guard.h"
 #include "monitor/core/metrics.h"
 #include "monitor/fleet/blind.h"
@@ -60,7 +61,8 @@ struct rw_daemon {
 	struct blind blind; /* the monitor's own blindness; owns the canaries */
 	struct metrics m;
 	struct api *api;
-	struct notify *notify; /* webhooks; NULL when none are configured */
+	struct notify *notify;       /* webhooks; NULL when none are configured */
+	struct daemon_github github; /* GitHub pools: polls and job pickup */
 
 	uv_timer_t tick;
 	uv_signal_t sig_term, sig_int, sig_hup;

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "monitor/core/metrics.h"
 #include "monitor/github/ghpoll.h"
 
 struct rw_daemon;
@@ -50,11 +51,17 @@ struct daemon_gh_source {
 	bool wanted;              /* scratch for daemon_github_sync() */
 };
 
+/** A pickup pool's queue waits, for /metrics. */
+struct daemon_gh_wait {
+	int64_t pool_id;
+	struct histogram h;
+};
+
 struct daemon_github {
 	struct rw_daemon *d;
 	struct ghpoll poll;
-	bool poll_live;     /* ghpoll_init() succeeded */
-	uv_timer_t timer;   /* the next pickup deadline */
+	bool poll_live;   /* ghpoll_init() succeeded */
+	uv_timer_t timer; /* the next pickup deadline */
 	bool timer_live;
 	struct daemon_gh_source *src; /* the sources added to the poller */
 	size_t n_src;
@@ -62,6 +69,8 @@ struct daemon_github {
 	 * as merged in the store. */
 	struct store_github_job *jobs;
 	size_t n_jobs, cap_jobs;
+	struct daemon_gh_wait *waits;
+	size_t n_waits;
 	bool warned_unconfigured;
 	void (*closed_cb)(struct daemon_github *g);
 	int pending_closes;

@@ -82,7 +82,10 @@ static void push_period(struct blind *b, enum store_blind_cause cause, int64_t f
 	rec.u.blind.end_ms = to_ms;
 	rec.u.blind.cause = (uint8_t)cause;
 	writer_push(b->fleet->writer, &rec);
-	b->fleet->m->blind_ms += (uint64_t)(to_ms - from_ms);
+	/* GitHub unreadable blinds the monitor on GitHub's runners only, not
+	 * on the whole fleet: it is stored and listed, not counted here. */
+	if (cause != STORE_BLIND_GITHUB_API)
+		b->fleet->m->blind_ms += (uint64_t)(to_ms - from_ms);
 }
 
 static void period_end(struct blind *b, enum store_blind_cause cause, int64_t to_ms)
@@ -111,7 +114,10 @@ void blind_record(struct blind *b, enum store_blind_cause cause, int64_t from_ms
 		to_ms = from_ms;
 	push_period(b, cause, from_ms, to_ms);
 	b->cause[cause].periods++;
-	if (log_begin(&l, RW_LOG_WARN, "monitor blind: time is unknown for every runner")) {
+	if (log_begin(&l, RW_LOG_WARN,
+	              cause == STORE_BLIND_GITHUB_API
+	                      ? "GitHub was unreadable: its pools' time was unknown"
+	                      : "monitor blind: time is unknown for every runner")) {
 		log_str(&l, "cause", store_blind_cause_name(cause));
 		log_int(&l, "from_ms", from_ms);
 		log_int(&l, "to_ms", to_ms);

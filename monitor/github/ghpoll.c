@@ -176,9 +176,20 @@ static uint64_t next_slot(const struct ghsource *s, uint64_t now)
 	return t > now ? t : t + iv;
 }
 
-static uint64_t backoff_ms(const struct ghpoll *gp, unsigned failures)
+/*
+ * The wait after @p failures failed polls in a row, doubling to the
+ * maximum. A refusal that looks like a limit (403/429 without Retry-After
+ * or a reset) starts at backoff_min_ms (60 s), as GitHub asks; any other
+ * failure (5xx, a timeout, no connection) starts at the poll interval when
+ * that is shorter, so that GitHub back after a blip is seen at the next
+ * slot rather than a minute later.
+ */
+static uint64_t backoff_ms(const struct ghpoll *gp, unsigned failures, bool limit)
 {
 	uint64_t b = gp->opts.backoff_min_ms;
+
+	if (!limit && gp->opts.interval_ms < b)
+		b = gp->opts.interval_ms;
 
 	for (unsigned i = 1; i < failures && b < gp->opts.backoff_max_ms; i++)
 		b *= 2;
@@ -195,7 +206,7 @@ static void poll_failed(struct ghsource *s, int rc, const char *why, uint64_t wa
 
 	ghlist_drop(&s->lst);
 	s->failures++;
-	wait = wait_ms ? wait_ms : backoff_ms(gp, s->failures);
+	wait = wait_ms ? wait_ms : backoff_ms(gp, s->failures, false);
 	s->due = uv_now(gp->loop) + (wait ? wait : 1);
 	src_set_state(s, SRC_BACKOFF);
 	gp->stats.polls_failed++;
@@ -521,7 +532,7 @@ static void source_done(struct ghsource *s, CURLcode result, int rc)
 			        "organisation, \"Administration: read\" on a repository)",
 			        msg[0] ? msg : "Forbidden");
 		}
-		poll_failed(s, RW_EIO, why, wait);
+		poll_failed(s, RW_EIO, why, wait ? wait : backoff_ms(gp, s->failures + 1, true));
 		return;
 	case 301:
 	case 302:

@@ -23,10 +23,13 @@
  *     HTTP-date); else x-ratelimit-remaining 0: until x-ratelimit-reset.
  *     Both are limits of the credential, not of one source, so no source
  *     starts a request before they pass (the gate);
- *   - anything else — 401, another 403 or 429, 404, 5xx, an answer that is
- *     not a runner list, a timeout (GHPOLL_TIMEOUT_MS per request), a
- *     connection error, no token — backs off exponentially from
- *     GHPOLL_BACKOFF_MIN_MS (60 s), doubling to GHPOLL_BACKOFF_MAX_MS (1 h).
+ *   - another 403 or 429 backs off exponentially from
+ *     GHPOLL_BACKOFF_MIN_MS (60 s), doubling to GHPOLL_BACKOFF_MAX_MS (1 h);
+ *   - anything else — 401, 404, 5xx, an answer that is not a runner list, a
+ *     timeout (GHPOLL_TIMEOUT_MS per request), a connection error, no
+ *     token — backs off the same way but from the poll interval when that
+ *     is shorter than 60 s, so that GitHub back after a blip is seen at the
+ *     next slot.
  * After the backoff the source is polled at once; after a success, at its
  * next slot. A 404 says "not found: OWNER[/REPO] (check the name and the
  * token's access)": GitHub answers 404 both for a name that does not exist
