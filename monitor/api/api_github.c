@@ -180,6 +180,8 @@ int api_github_webhook(struct api *api, h2o_req_t *req)
 		                      "GitHub posts its deliveries here");
 	if (!signature_ok(x, req)) {
 		count(api, METRICS_GH_BAD_SIGNATURE);
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+		               H2O_STRLIT("X-Hub-Signature-256 realm=\"github-webhook\""));
 		return answer_problem(
 		        api, req, 401, "Unauthorized", "X-Hub-Signature-256",
 		        "missing or wrong signature: the webhook's secret must be the "

@@ -176,6 +176,18 @@ static void exclusion_detail(struct strbuf *b, const struct api_ctx *x, const st
 			strbuf_puts(b, t);
 		}
 		strbuf_puts(b, "\"");
+	} else if (strcmp(why, "below_min_online") == 0) {
+		answer_json_time(b, r->rs.since_ms);
+		strbuf_printf(b,
+		              ",\"detail\":\"%" PRIu32 " of %" PRIu32
+		              " members online at the last poll, min_online %" PRIu32 "\"",
+		              r->gh_online, r->gh_members, r->min_online);
+	} else if (strcmp(why, "no_pickup") == 0) {
+		answer_json_time(b, r->rs.since_ms);
+		strbuf_printf(b,
+		              ",\"detail\":\"workflow job %" PRId64
+		              " waited more than pickup_within_s %" PRIu32 " s for a runner\"",
+		              r->gh_job_id, r->pickup_within_s);
 	} else {
 		answer_json_time(b, r->rs.since_ms);
 		if (r->last_probe_ms && r->last_class != RW_ERRCLASS_NONE)

@@ -72,6 +72,7 @@ struct runner {
 	uint32_t gh_online;       /* a pool: members online at the last poll */
 	uint32_t gh_members;      /* a pool: members at the last poll */
 	bool gh_seen;             /* a member: in the list being read (scratch) */
+	int64_t gh_job_id;        /* a pool: the job that waits too long (no_pickup) */
 	/* Eligibility as last announced by an event (fleet_check_eligibility()):
 	 * -1 never; 0 eligible; else the enum store_reason it is excluded for. */
 	int elig_code;

@@ -102,11 +102,11 @@ static size_t pool_jobs(const struct daemon_github *g, const struct runner *pool
 
 /*
  * The pool's verdict at @p t_ms: no_pickup (with *since the deadline that
- * opened it) before below_min_online, else a success. @p next receives the
- * pool's next deadline (INT64_MAX: none).
+ * opened it and *job the job that waits) before below_min_online, else a
+ * success. @p next receives the pool's next deadline (INT64_MAX: none).
  */
 static enum rw_errclass pool_class(const struct daemon_github *g, const struct runner *pool,
-                                   int64_t t_ms, int64_t *since, int64_t *next)
+                                   int64_t t_ms, int64_t *since, int64_t *next, int64_t *job)
 {
 	char buf[POOL_LABELS_MAX][LABEL_MAX];
 	const char *labels[POOL_LABELS_MAX];
@@ -116,12 +116,13 @@ static enum rw_errclass pool_class(const struct daemon_github *g, const struct r
 
 	*since = t_ms;
 	*next = INT64_MAX;
+	*job = 0;
 	if (pool->pickup_within_s && g->n_jobs) {
 		int64_t w = (int64_t)pool->pickup_within_s * 1000;
 		v = malloc(g->n_jobs * sizeof(*v));
 		if (v) {
 			n = pool_jobs(g, pool, v);
-			if (pickup_check(v, n, labels, nl, w, t_ms, since, NULL))
+			if (pickup_check(v, n, labels, nl, w, t_ms, since, job))
 				cls = RW_ERRCLASS_NO_PICKUP;
 			*next = pickup_next_deadline(v, n, labels, nl, w, t_ms);
 			free(v);
@@ -148,11 +149,12 @@ static void sample(struct rw_daemon *d, struct runner *r, int64_t t_ms, enum rw_
 /* Samples @p pool at @p now_ms from what is known; @return its next deadline. */
 static int64_t judge_pool(struct daemon_github *g, struct runner *pool, int64_t now_ms)
 {
-	int64_t since, next;
-	enum rw_errclass cls = pool_class(g, pool, now_ms, &since, &next);
+	int64_t since, next, job;
+	enum rw_errclass cls = pool_class(g, pool, now_ms, &since, &next, &job);
 
 	/* A missed pickup is down from its deadline, not from when it was
 	 * noticed; a recovery is at once. */
+	pool->gh_job_id = job;
 	sample(g->d, pool, cls == RW_ERRCLASS_NO_PICKUP ? since : now_ms, cls);
 	return next;
 }
@@ -168,9 +170,9 @@ static void timer_cb(uv_timer_t *t)
 	for (size_t i = 0; i < d->fleet.n; i++) {
 		struct runner *r = d->fleet.v[i];
 		if (live_pool(r) && r->pickup_within_s) {
-			int64_t since, next;
+			int64_t since, next, job;
 			/* Only a pool whose verdict turns gets a sample between polls. */
-			if (pool_class(g, r, now, &since, &next) == RW_ERRCLASS_NO_PICKUP &&
+			if (pool_class(g, r, now, &since, &next, &job) == RW_ERRCLASS_NO_PICKUP &&
 			    r->last_class != RW_ERRCLASS_NO_PICKUP)
 				judge_pool(g, r, now);
 		}
@@ -188,10 +190,10 @@ static void arm_timer(struct daemon_github *g, int64_t now_ms)
 		return;
 	for (size_t i = 0; i < d->fleet.n; i++) {
 		const struct runner *r = d->fleet.v[i];
-		int64_t since, nd;
+		int64_t since, nd, job;
 		if (!live_pool(r) || !r->pickup_within_s)
 			continue;
-		pool_class(g, r, now_ms, &since, &nd);
+		pool_class(g, r, now_ms, &since, &nd, &job);
 		if (nd < next)
 			next = nd;
 	}
@@ -315,11 +317,11 @@ int daemon_github_job(void *owner, const struct store_github_job *delivery)
 	 * its deadline. */
 	for (size_t i = 0; i < d->fleet.n; i++) {
 		struct runner *r = d->fleet.v[i];
-		int64_t since, next;
+		int64_t since, next, job;
 		enum rw_errclass cls;
 		if (!live_pool(r) || !r->pickup_within_s)
 			continue;
-		cls = pool_class(g, r, now, &since, &next);
+		cls = pool_class(g, r, now, &since, &next, &job);
 		if ((cls == RW_ERRCLASS_NO_PICKUP) != (r->last_class == RW_ERRCLASS_NO_PICKUP))
 			judge_pool(g, r, now);
 	}

@@ -34,6 +34,8 @@ well under 60 s. The daemon is stopped by PID with SIGTERM (SIGKILL after
 line per mismatch otherwise, 2 on a usage or setup error.
 """
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -77,6 +79,7 @@ POLICY = {
 # A burst large enough for every token the test uses normally, refilled so
 # slowly that an exhausted token stays exhausted for the rest of the run.
 CONFIG = {"write_burst": 200, "write_per_minute": 1}
+GITHUB_SECRET = "github-webhook-secret-for-the-conformance-test"
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -233,8 +236,11 @@ class Daemon:
         self.tmp = tmp
         with open(os.path.join(tmp, "policy.json"), "w") as f:
             json.dump(POLICY, f)
+        with open(os.path.join(tmp, "github-secret"), "w") as f:
+            f.write(GITHUB_SECRET + "\n")
         with open(os.path.join(tmp, "config.json"), "w") as f:
-            json.dump(CONFIG, f)
+            json.dump(dict(CONFIG, github={"webhook_secret_file":
+                                           os.path.join(tmp, "github-secret")}), f)
         self.log_path = os.path.join(tmp, "daemon.log")
         self.log = open(self.log_path, "wb")
         env = dict(os.environ, RUNWARDEN_ADMIN_TOKEN=admin)
@@ -327,8 +333,8 @@ class Client:
         self.failures.append(msg)
         print(f"FAIL {msg}", flush=True)
 
-    def raw(self, method, path, token=None, body=None, auth=None):
-        headers = {}
+    def raw(self, method, path, token=None, body=None, auth=None, headers=None):
+        headers = dict(headers or {})
         if auth is not None:
             headers["Authorization"] = auth
         elif token is not None:
@@ -350,11 +356,12 @@ class Client:
         except (urllib.error.URLError, OSError) as e:
             raise Fatal(f"{method} {path}: no answer: {e}")
 
-    def call(self, op, path, expect, token=None, body=None, auth=None, field=None, note=""):
+    def call(self, op, path, expect, token=None, body=None, auth=None, field=None, note="",
+             headers=None):
         """One request of operation @op ("METHOD /template"), checked against the document."""
         method, tmpl = op.split(" ", 1)
         self.spec.op(method, tmpl)
-        a = self.raw(method, path, token=token, body=body, auth=auth)
+        a = self.raw(method, path, token=token, body=body, auth=auth, headers=headers)
         what = f"{method} {path} [{op}]{' (' + note + ')' if note else ''}"
         self.seen.setdefault((method, tmpl), set()).add(str(a.status))
         self.checked += 1
@@ -508,6 +515,33 @@ def add_member(db_path, pool_id, github_id, github_name):
     return member
 
 
+def github_webhook(c):
+    """POST /v1/github/webhook as GitHub delivers: signed, unsigned, not its shape."""
+    op, path = "POST /v1/github/webhook", "/v1/github/webhook"
+
+    def signed(body, guid, event, secret=GITHUB_SECRET):
+        raw = json.dumps(body).encode()
+        sig = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        return raw, {"X-Hub-Signature-256": sig, "X-GitHub-Delivery": guid,
+                     "X-GitHub-Event": event}
+
+    job = {"action": "queued",
+           "workflow_job": {"id": 4242, "run_id": 7, "name": "build", "status": "queued",
+                            "conclusion": None, "created_at": rfc3339(time.time() - 5),
+                            "started_at": None, "completed_at": None,
+                            "labels": ["self-hosted", "riscv64"], "runner_name": None},
+           "repository": {"full_name": "acme/widgets"}}
+    raw, h = signed({"zen": "Design for failure."}, "oa-ping", "ping")
+    c.call(op, path, 204, body=raw, headers=h, note="ping")
+    raw, h = signed(job, "oa-1", "workflow_job")
+    c.call(op, path, 204, body=raw, headers=h, note="a queued job")
+    c.call(op, path, 204, body=raw, headers=h, note="the same delivery again")
+    raw, h = signed(job, "oa-2", "workflow_job", secret="not-the-secret-0123456789")
+    c.call(op, path, 401, body=raw, headers=h, note="wrong signature")
+    raw, h = signed({"action": "queued"}, "oa-3", "workflow_job")
+    c.call(op, path, 400, body=raw, headers=h, note="not a workflow_job")
+
+
 def run(c, admin, daemon):
     T = TARGET
     A = admin
@@ -519,6 +553,7 @@ def run(c, admin, daemon):
     c.call("GET /v1/route", "/v1/route", 400, field="target", note="no target")
     c.call("GET /v1/route", "/v1/route?label=self-hosted", 200, note="by label")
     c.call("GET /v1/events", "/v1/events", 200, note="from the start")
+    github_webhook(c)
     c.call("GET /v1/events", "/v1/events?after=1000000&wait=1", 200, note="long poll, nothing new")
     c.call("GET /v1/events", "/v1/events?after=abc", 400, field="after", note="bad after")
     c.call("GET /v1/events", "/v1/events?wait=61", 400, field="wait", note="wait too long")

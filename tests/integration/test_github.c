@@ -315,7 +315,8 @@ static void test_members_and_pool(void **state)
 	/* r-a goes offline: no member online, below min_online. */
 	rwt_fakegh_post(&f->gh, "runner",
 	                "{\"owner\": \"acme\", \"name\": \"r-a\", \"status\": \"offline\"}");
-	wait_reason(f, "target=" T1, "rv-pool", "below_min_online", NULL, 0);
+	wait_reason(f, "target=" T1, "rv-pool", "below_min_online", detail, sizeof(detail));
+	assert_string_equal(detail, "0 of 2 members online at the last poll, min_online 1");
 	wait_reason(f, "target=" T1, "rv-pool/r-a", "down", NULL, 0);
 	/* r-b disappears from GitHub: gone. */
 	rwt_fakegh_post(&f->gh, "runner",
@@ -403,6 +404,7 @@ static void test_pickup(void **state)
 	/* A job queued 10 s ago, W = 2 s: no pickup since its deadline. */
 	assert_int_equal(deliver(f, "d-1", "workflow_job", body, SECRET), 204);
 	wait_reason(f, "label=ephemeral", "eph", "no_pickup", detail, sizeof(detail));
+	assert_non_null(strstr(detail, "workflow job 501 waited more than pickup_within_s 2 s"));
 	/* The same delivery again: a duplicate, nothing changes. */
 	assert_int_equal(deliver(f, "d-1", "workflow_job", body, SECRET), 204);
 	assert_true(metric(f, "runwarden_github_webhook_deliveries_total{result=\"duplicate\"}") >=
