@@ -6,7 +6,8 @@
 # "down" (always 503). Prints where to look; Ctrl-C stops everything it
 # started. Options:
 #   --for SECONDS   stop by itself after SECONDS
-#   --dir DIR       the demo folder (default ./runwarden-demo), made afresh
+#   --dir DIR       the demo folder (default ./runwarden-demo), made afresh;
+#                   a folder that holds anything it did not make is refused
 #   --port PORT     the API port (default 8470)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,11 +21,19 @@ while [ $# -gt 0 ]; do
 	--for) run_for=${2:?--for needs SECONDS}; shift 2 ;;
 	--dir) dir=${2:?--dir needs a folder}; shift 2 ;;
 	--port) port=${2:?--port needs a number}; shift 2 ;;
-	-h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "quickstart: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
 case "$run_for" in '' | *[!0-9]*) echo "quickstart: --for: \"$run_for\" is not a number of seconds" >&2; exit 2 ;; esac
+
+# The demo folder is emptied and reused only when quickstart made it (its
+# marker is there): a folder that holds anything else is somebody's.
+marker=".runwarden-quickstart"
+if [ -e "$dir" ] && { [ ! -d "$dir" ] || { [ -n "$(ls -A "$dir" 2>/dev/null)" ] && [ ! -f "$dir/$marker" ]; }; }; then
+	echo "quickstart: --dir: \"$dir\" exists and is not a demo folder quickstart made; give an empty or new folder" >&2
+	exit 2
+fi
 
 . contrib/deps.sh
 rw_install_deps
@@ -35,8 +44,9 @@ cmake --build build/release -j "$(nproc 2>/dev/null || echo 2)" --target runward
 rw="$top/build/release/runwarden"
 demo="$top/build/release/rw-demo-runner"
 
-rm -rf "$dir"
+if [ -f "$dir/$marker" ]; then rm -rf "$dir"; fi
 mkdir -p "$dir"
+echo "made by contrib/quickstart.sh; it empties this folder on its next run" >"$dir/$marker"
 db="$dir/runwarden.db"
 export RUNWARDEN_DB="$db"
 

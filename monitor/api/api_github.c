@@ -7,7 +7,9 @@
  * The steps, in this order, and nothing changes before the last:
  *   1. the endpoint exists only when the config names
  *      github.webhook_secret_file (else 404, saying so);
- *   2. the body is at most API_GITHUB_BODY_MAX bytes (h2o refuses more);
+ *   2. the body is at most h2o's cap on every request, 4 × REQBODY_MAX
+ *      (256 KiB): GitHub's workflow_job payloads run to tens of KiB, more
+ *      than the operator API's 64 KiB bodies;
  *   3. X-Hub-Signature-256 must be "sha256=" and the HMAC-SHA256 of the raw
  *      body with the secret, compared in constant time (CRYPTO_memcmp):
  *      else 401, and the delivery is not looked at;
