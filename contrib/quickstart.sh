@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 	--for) run_for=${2:?--for needs SECONDS}; shift 2 ;;
 	--dir) dir=${2:?--dir needs a folder}; shift 2 ;;
 	--port) port=${2:?--port needs a number}; shift 2 ;;
-	-h | --help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "quickstart: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
