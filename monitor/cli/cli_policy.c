@@ -35,7 +35,9 @@ int cli_policy(int argc, char **argv)
 	char err[512], *json;
 	int rc;
 
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if ((argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) ||
+	    (argc == 3 && strcmp(argv[1], "check") == 0 &&
+	     (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))) {
 		fputs(policy_usage, stdout);
 		return CLI_OK;
 	}
