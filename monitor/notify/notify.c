@@ -94,7 +94,11 @@ struct hook {
 	char errbuf[CURL_ERROR_SIZE];
 	char refused[64];      /* the guard's reason, when it refused */
 	unsigned attempts;     /* failures of this event so far */
-	int64_t failing_since; /* wall time of its first failure */
+	int64_t failing_since; /* wall time of its event's first failure */
+	/* From a failure until the next 2xx, through retries and dropped
+	 * events: runwarden_webhook_failing (an alert's `for:` must not reset
+	 * each time a retry is in flight). */
+	bool failing;
 	uint64_t retry_at;     /* loop time */
 	uint64_t delivered, failed, dropped;
 };
@@ -197,6 +201,7 @@ static void failed(struct hook *h, const char *why)
 	uint64_t backoff;
 
 	h->failed++;
+	h->failing = true;
 	h->attempts++;
 	if (!h->failing_since)
 		h->failing_since = now;
@@ -238,6 +243,7 @@ static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
 	}
 	if (result == CURLE_OK && status >= 200 && status < 300) {
 		h->delivered++;
+		h->failing = false;
 		advance(h);
 		return;
 	}
@@ -574,7 +580,7 @@ void notify_render_metrics(const struct notify *n, struct strbuf *b)
 	        {"runwarden_webhook_pending_events", "gauge",
 	         "Events after the webhook's cursor (not yet delivered)."},
 	        {"runwarden_webhook_failing", "gauge",
-	         "1 while the webhook's current event is in backoff."},
+	         "1 from a failed delivery until the next successful one."},
 	};
 
 	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
@@ -587,7 +593,7 @@ void notify_render_metrics(const struct notify *n, struct strbuf *b)
 			           : f == 3 ? (double)(max_event_id > h->cursor
 			                                       ? max_event_id - h->cursor
 			                                       : 0)
-			                    : (double)(h->state == HOOK_BACKOFF);
+			                    : (double)h->failing;
 			char url[512];
 			snprintf(url, sizeof(url), "%.*s", (int)strcspn(h->cfg->url, "?#"),
 			         h->cfg->url);

@@ -59,6 +59,7 @@ struct got {
 	bool signed_ok; /* X-Runwarden-Signature is the HMAC of the body */
 	int status;     /* what it answered */
 	char kind[32];  /* "kind" in the body */
+	double failing; /* runwarden_webhook_failing while the request was made */
 };
 
 struct fx {
@@ -92,7 +93,7 @@ struct fx {
 	int n_ev;
 
 	/* The webhook's counters just before the close. */
-	double delivered, failures, dropped;
+	double delivered, failures, dropped, failing;
 };
 
 static struct fx *the_fx; /* the renderer has no context argument */
@@ -179,6 +180,8 @@ static bool signature_ok(const char *head, const char *body, size_t len)
 	return strcmp(want, got) == 0;
 }
 
+static double metric(struct fx *f, const char *name);
+
 static void receive(struct loopsrv *s, const struct loopsrv_req *rq, struct loopsrv_answer *ans)
 {
 	struct fx *f = s->data;
@@ -192,6 +195,7 @@ static void receive(struct loopsrv *s, const struct loopsrv_req *rq, struct loop
 	g->id = header(rq->head, "X-Runwarden-Event-Id", v, sizeof(v)) ? strtoll(v, NULL, 10) : -1;
 	assert_int_equal(store_webhook_cursor(f->st, f->url, &g->cursor), 0);
 	g->signed_ok = signature_ok(rq->head, rq->body, rq->body_len);
+	g->failing = metric(f, "runwarden_webhook_failing");
 	k = strstr(rq->body, "\"kind\":\"");
 	if (k)
 		snprintf(g->kind, sizeof(g->kind), "%.*s", (int)strcspn(k + 8, "\""), k + 8);
@@ -294,8 +298,6 @@ static void closed_cb(struct notify *n, void *data)
 	f->closed++;
 }
 
-static double metric(struct fx *f, const char *name);
-
 static void watch_cb(uv_timer_t *t)
 {
 	struct fx *f = t->data;
@@ -308,6 +310,7 @@ static void watch_cb(uv_timer_t *t)
 		f->delivered = metric(f, "runwarden_webhook_delivered_total");
 		f->failures = metric(f, "runwarden_webhook_failures_total");
 		f->dropped = metric(f, "runwarden_webhook_dropped_total");
+		f->failing = metric(f, "runwarden_webhook_failing");
 		notify_close(f->n, closed_cb, f);
 		loopsrv_close(&f->srv);
 		uv_close((uv_handle_t *)&f->watch, NULL);
@@ -418,6 +421,12 @@ static void test_retry_after_500(void **state)
 		assert_true(f->got[i].signed_ok);
 	assert_int_equal((int)f->delivered, 2);
 	assert_int_equal((int)f->failures, 1);
+	/* Failing from the first failure until the first success, through the
+	 * retry (an alert with `for:` must not reset at each attempt). */
+	assert_int_equal((int)f->got[0].failing, 0);
+	assert_int_equal((int)f->got[1].failing, 1);
+	assert_int_equal((int)f->got[2].failing, 0);
+	assert_int_equal((int)f->failing, 0);
 }
 
 /* A webhook that wants one kind: the others are skipped, the cursor moves
