@@ -785,7 +785,10 @@ static int start(struct rw_daemon *d)
 	{
 		struct logline l;
 		char listen[300];
-		snprintf(listen, sizeof(listen), "%s:%d", d->cfg.listen_host, api_port(d->api));
+		/* An IPv6 address is bracketed, so that the URL below is one. */
+		snprintf(listen, sizeof(listen),
+		         strchr(d->cfg.listen_host, ':') ? "[%s]:%d" : "%s:%d", d->cfg.listen_host,
+		         api_port(d->api));
 		if (log_begin(&l, RW_LOG_INFO, "serving")) {
 			log_str(&l, "listen", listen);
 			log_str(&l, "db", d->cfg.db_path);

@@ -94,12 +94,14 @@ struct hook {
 	char errbuf[CURL_ERROR_SIZE];
 	char refused[64];      /* the guard's reason, when it refused */
 	unsigned attempts;     /* failures of this event so far */
+	char shown[512];       /* the URL without its query and fragment (which may
+	                          hold a secret): what logs and metrics show */
 	int64_t failing_since; /* wall time of its event's first failure */
 	/* From a failure until the next 2xx, through retries and dropped
 	 * events: runwarden_webhook_failing (an alert's `for:` must not reset
 	 * each time a retry is in flight). */
 	bool failing;
-	uint64_t retry_at;     /* loop time */
+	uint64_t retry_at; /* loop time */
 	uint64_t delivered, failed, dropped;
 };
 
@@ -148,7 +150,7 @@ static void log_hook(const struct hook *h, enum rw_log_level lvl, const char *ms
 	struct logline l;
 
 	if (log_begin(&l, lvl, msg)) {
-		log_str(&l, "webhook", h->cfg->url);
+		log_str(&l, "webhook", h->shown);
 		log_int(&l, "event_id", h->id);
 		log_int(&l, "attempts", h->attempts);
 		if (detail)
@@ -170,7 +172,7 @@ static void hook_set_state(struct hook *h, enum hook_state to)
 		h->n->bad_transitions++;
 	if (log_begin(&l, legal ? RW_LOG_DEBUG : RW_LOG_ERROR,
 	              legal ? "webhook state change" : "illegal webhook state change")) {
-		log_str(&l, "webhook", h->cfg->url);
+		log_str(&l, "webhook", h->shown);
 		log_int(&l, "event_id", h->id);
 		log_str(&l, "from", hook_state_names[from]);
 		log_str(&l, "to", hook_state_names[to]);
@@ -469,6 +471,8 @@ int notify_new(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg
 
 		h->n = n;
 		h->cfg = &cfg->webhooks[i];
+		snprintf(h->shown, sizeof(h->shown), "%.*s", (int)strcspn(h->cfg->url, "?#"),
+		         h->cfg->url);
 		if (url_parse(h->cfg->url, host, sizeof(host), NULL, NULL, bad, sizeof(bad)) < 0) {
 			snprintf(err, errlen, "webhooks[%zu]: url: %s", i, bad);
 			notify_free(n);
@@ -594,11 +598,8 @@ void notify_render_metrics(const struct notify *n, struct strbuf *b)
 			                                       ? max_event_id - h->cursor
 			                                       : 0)
 			                    : (double)h->failing;
-			char url[512];
-			snprintf(url, sizeof(url), "%.*s", (int)strcspn(h->cfg->url, "?#"),
-			         h->cfg->url);
 			strbuf_printf(b, "%s{url=", fam[f].name);
-			metrics_label_value(b, url);
+			metrics_label_value(b, h->shown);
 			strbuf_puts(b, "} ");
 			metrics_value(b, v);
 			strbuf_puts(b, "\n");
