@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,11 +88,32 @@ static void test_clean_stop(void **state)
 	rwt_tmpdir_remove(dir, false);
 }
 
+/* On IPv6 the line scripts read is a URL: the address in brackets. */
+static void test_ipv6_listen_line(void **state)
+{
+	char dir[256], db[320], log[320], line[256];
+	const char *argv[] = {RW_BIN, "serve", "--db", db, "--listen", "[::1]:0", NULL};
+	pid_t pid;
+	int out = -1;
+	(void)state;
+
+	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
+	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	snprintf(log, sizeof(log), "%s/daemon.log", dir);
+	pid = rwt_spawn(argv, log, &out);
+	assert_int_equal(rwt_read_line(out, line, sizeof(line), rwt_mono_ms() + 30000), 0);
+	assert_non_null(strstr(line, "listening on http://[::1]:"));
+	assert_int_equal(rwt_stop_proc(&pid, SIGTERM, 20000), 0);
+	close(out);
+	rwt_tmpdir_remove(dir, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_busy_port),
 	        cmocka_unit_test(test_clean_stop),
+	        cmocka_unit_test(test_ipv6_listen_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
