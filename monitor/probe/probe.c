@@ -437,6 +437,8 @@ static int configure(struct probe *p)
 		SET(CURLOPT_SSL_VERIFYHOST, 2L);
 		SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
 		SET(CURLOPT_TCP_NODELAY, 1L);
+		if (c == CURLE_OK)
+			c = curluv_easy_trust(e); /* the CA store is cached: curluv.h */
 		p->configured = c == CURLE_OK;
 	}
 	/* What differs between runners is set for every probe (the resolve
