@@ -21,7 +21,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rwtest.h"
@@ -408,6 +410,62 @@ double rwf_metric_sum(const char *base, const char *name)
 	double v = scan(t, name, true);
 	free(t);
 	return v;
+}
+
+const char *const rwf_class_names[RWF_NCLASS] = {"ok",   "dns",       "connect",
+                                                 "tls",  "timeout",   "http_status",
+                                                 "body", "too_large", "refused_by_guard"};
+
+int rwf_samples(const char *db, const char *name, int64_t since_ms, int counts[RWF_NCLASS])
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int total = 0, rc;
+
+	memset(counts, 0, sizeof(int) * RWF_NCLASS);
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		fail_msg("cannot open %s: %s", db, sqlite3_errmsg(h));
+	sqlite3_busy_timeout(h, 5000);
+	rc = sqlite3_prepare_v2(h,
+	                        "SELECT s.errclass, count(*) FROM samples s JOIN runners r "
+	                        "ON r.id = s.runner_id WHERE r.name = ?1 AND s.ts_ms >= ?2 "
+	                        "GROUP BY s.errclass",
+	                        -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		fail_msg("%s: %s", db, sqlite3_errmsg(h));
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int cls = sqlite3_column_int(st, 0), n = sqlite3_column_int(st, 1);
+		if (cls >= 0 && cls < RWF_NCLASS)
+			counts[cls] += n;
+		total += n;
+	}
+	if (rc != SQLITE_DONE)
+		fail_msg("%s: %s", db, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return total;
+}
+
+void rwf_counts_str(const int counts[RWF_NCLASS], char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < RWF_NCLASS; i++)
+		if (counts[i] && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%s=%d", o ? " " : "",
+			                      rwf_class_names[i], counts[i]);
+	if (o == 0)
+		snprintf(out, len, "(none)");
+}
+
+int64_t rwf_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t rwf_cpu_ms(pid_t pid)

@@ -107,6 +107,24 @@ double rwf_metric(const char *base, const char *name);
 /** The sum of every sample of the family @p name in @p base/metrics. */
 double rwf_metric_sum(const char *base, const char *name);
 
+/* The error classes in the order the store numbers them (policy/policy.h):
+ * index 0 is success. */
+#define RWF_NCLASS 9
+extern const char *const rwf_class_names[RWF_NCLASS];
+
+/**
+ * Counts the stored samples of runner @p name taken at or after the wall
+ * time @p since_ms, by class, into @p counts (read-only on @p db, which the
+ * daemon may be writing). @return the total.
+ */
+int rwf_samples(const char *db, const char *name, int64_t since_ms, int counts[RWF_NCLASS]);
+
+/** Formats @p counts as "ok=3 dns=1" into @p out. */
+void rwf_counts_str(const int counts[RWF_NCLASS], char *out, size_t len);
+
+/** Wall-clock UTC milliseconds (the clock samples are stamped with). */
+int64_t rwf_wall_ms(void);
+
 /** CPU time (user + system) of process @p pid, in milliseconds. */
 int64_t rwf_cpu_ms(pid_t pid);
 
