@@ -16,6 +16,10 @@
  *   - the daemon's CPU per HTTPS probe is within a generous ratio of its CPU
  *     per HTTP probe: a ratio of two figures taken on the same machine in
  *     the same run, never a time.
+ * And webhooks, which go through the same glue: deliveries of the
+ * registration events to an HTTPS receiver whose certificate is not
+ * trusted (so every attempt is a handshake, retried with backoff) open the
+ * bundle at most once.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,7 +54,7 @@ static const char policy_json[] =
 
 struct fx {
 	char dir[256], bundle[512], policy[320], log[320], cli_log[320], tls_log[320], fx_log[320];
-	struct rwf_tls tls;
+	struct rwf_tls tls, untrusted;
 	struct rwt_fixtures fixtures;
 	struct rwt_daemon d;
 	bool passed;
@@ -155,6 +159,51 @@ static void test_https_costs_the_handshake(void **state)
 	f->passed = true;
 }
 
+static void test_webhooks_cache_too(void **state)
+{
+	struct fx *f = *state;
+	char db[320], config[320], url[128], text[512], buf[4096];
+	const char *const extra[] = {"--config", config, "--allow-cidr", "127.0.0.0/8", NULL};
+	double attempts;
+	int64_t deadline;
+	int in, opens = 0;
+	ssize_t n;
+
+	snprintf(db, sizeof(db), "%s/hooks.db", f->dir);
+	snprintf(config, sizeof(config), "%s/config.json", f->dir);
+	/* The runners are plain HTTP (the prober has a CA cache of its own);
+	 * their registrations are the events delivered. */
+	rwt_fixture_url(&f->fixtures, 0, url, sizeof(url));
+	register_runners(f, db, url);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/hook", f->untrusted.port);
+	snprintf(text, sizeof(text),
+	         "{\"webhooks\": [{\"url\": \"%s\", \"secret\": \"s3cret-s3cret-s3cret\"}]}\n",
+	         url);
+	rwt_write_file(config, text);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, f->bundle, IN_OPEN | IN_CLOSE_NOWRITE) >= 0);
+	rwt_daemon_start(&f->d, f->log, db, extra);
+	deadline = rwt_mono_ms() + 20000;
+	do {
+		rwt_sleep_ms(500);
+		attempts = rwf_metric_sum(f->d.url, "runwarden_webhook_delivered_total") +
+		           rwf_metric_sum(f->d.url, "runwarden_webhook_failures_total");
+	} while (attempts < 4 && rwt_mono_ms() < deadline);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;
+		     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+			opens += (((struct inotify_event *)p)->mask & IN_OPEN) != 0;
+	close(in);
+	fprintf(stderr, "webhooks: %.0f delivery attempts over TLS, %d opens of the bundle\n",
+	        attempts, opens);
+	assert_true(attempts >= 4);
+	if (opens > 1)
+		fail_msg("%d opens of the CA bundle for %.0f webhook deliveries", opens, attempts);
+	rwt_daemon_stop(&f->d, 15000);
+	f->passed = true;
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -169,6 +218,7 @@ static int setup(void **state)
 	rwt_write_file(f->policy, policy_json);
 	rwf_certs(f->dir, f->bundle, sizeof(f->bundle));
 	rwf_tls_start(&f->tls, f->dir, "good", NULL, f->tls_log);
+	rwf_tls_start(&f->untrusted, f->dir, "selfsigned", NULL, f->tls_log);
 	rwt_fixtures_start(&f->fixtures, f->fx_log, ok, 1);
 	*state = f;
 	return 0;
@@ -180,6 +230,7 @@ static int teardown(void **state)
 
 	rwt_daemon_kill(&f->d, SIGKILL, 2000);
 	rwf_tls_stop(&f->tls);
+	rwf_tls_stop(&f->untrusted);
 	rwt_fixtures_stop(&f->fixtures);
 	if (!f->passed) {
 		rwt_dump_file("daemon", f->log);
@@ -196,6 +247,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_https_costs_the_handshake, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_webhooks_cache_too, setup, teardown),
 	};
 
 	rwf_isolate();
