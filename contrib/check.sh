@@ -3,10 +3,14 @@
 # check.sh — everything CI checks, from a clean clone on Debian 12:
 #   1. installs missing packages;
 #   2. builds with warnings as errors, checks the layers (includes and calls
-#      go one way: contrib/layercheck.py) and runs every ctest test;
-#   3. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+#      go one way: contrib/layercheck.py) and runs every ctest test but the
+#      fault suite;
+#   3. runs the fault suite (ctest label `faults`, tests/faults/): hostile
+#      runners, bad TLS, DNS that never answers, oversized headers, each in
+#      network and mount namespaces of its own, so it needs root (CI is);
+#   4. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 #      the unit and integration tests again;
-#   4. checks formatting with clang-format.
+#   5. checks formatting with clang-format.
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +21,8 @@ cd "$(dirname "$0")/.."
 # - prometheus: promtool lints /metrics and contrib/prometheus/alerts.yml;
 # - jq: contrib/github-actions/route-matrix.sh and its test;
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
-rw_install_deps clang-format chromium prometheus jq
+# - openssl: the fault suite makes its certificates and TLS listeners with it.
+rw_install_deps clang-format chromium prometheus jq openssl
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -27,7 +32,9 @@ cmake --build build/check -j "$jobs"
 echo "== layers"
 python3 contrib/layercheck.py --objects build/check
 echo "== tests"
-ctest --test-dir build/check --output-on-failure -j 2
+ctest --test-dir build/check --output-on-failure -j 2 -LE faults
+echo "== fault suite (tests/faults/, one scenario at a time)"
+ctest --test-dir build/check --output-on-failure -L faults
 
 echo "== tests under address;undefined sanitizers"
 cmake -S . -B build/asan -DRW_WERROR=ON -DRW_SANITIZE="address;undefined" \

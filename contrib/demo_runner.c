@@ -4,7 +4,8 @@
  *
  * One process, one libuv loop, many listeners. Each listener answers every
  * request in its mode (ok, fail, hang, reset, refuse, slow:MS, flaky:P,
- * flip:SECONDS, huge, badjson, trickle); /_control/mode switches that mode at
+ * flip:SECONDS, huge, badjson, trickle, and the hostile ones of the fault
+ * suite: endless, gzip, redirect, resetbody); /_control/mode switches that mode at
  * run time and /_control/stats counts what the listener answered. It serves
  * the quickstart's demo runners, the integration tests' fixture runners and
  * the benchmarks' thousands of runners, so it links libuv and nothing else and
@@ -13,7 +14,9 @@
  * Invariants:
  * - Every answer is written with Content-Length and "Connection: close", and
  *   the connection is closed once the write completes: one request per
- *   connection, as the monitor probes.
+ *   connection, as the monitor probes. Two hostile modes break the first
+ *   half on purpose: endless streams a chunked body until the client
+ *   leaves, resetbody promises a Content-Length it never sends.
  * - Canned answers are built once at start-up and shared by all connections;
  *   only control answers are built per request (a few dozen bytes).
  * - Reads go into one shared buffer owned by the server (read callbacks run to
@@ -37,23 +40,29 @@
  *   |   header complete: dispatch on the listener's mode     |
  *   |     |          |           |            |             | EOF before the
  *   |   slow:MS    trickle      hang     ok/fail/flaky/...   | header, read
- *   |     v          v           v       control, 400/431    | error, reset
- *   |  WAITING   TRICKLING    HANGING         |              | mode, shutdown
- *   |     | timer     | last      | client    v              |
- *   |     +------> WRITING        | closes  WRITING          |
- *   |                | byte       |            | written     |
- *   |                v written    v            v (any status)v
- *   +------------------------> CLOSING <-----------------------+
+ *   |   resetbody    |           |       control, 400/431    | error, reset
+ *   |     v          v           v            |   endless    | mode, shutdown
+ *   |  WAITING   TRICKLING    HANGING         |      v       |
+ *   |     | timer     | last      | client    v   STREAMING  |
+ *   |     +------> WRITING        | closes  WRITING   | the  |
+ *   |     |          | byte       |            |      | client
+ *   |     | resetbody v written   v            v      | leaves
+ *   |     +--(RST)-> CLOSING <-----------------------+-------+
  *                                 | last close callback
  *                                 v
  *                               freed
  *
- *   from \ to   WAITING TRICKLING HANGING WRITING CLOSING
- *   READING        x        x        x       x       x
- *   WAITING                                  x       x
- *   TRICKLING                                        x
- *   HANGING                                          x
- *   WRITING                                          x
+ *   from \ to   WAITING TRICKLING HANGING WRITING STREAMING CLOSING
+ *   READING        x        x        x       x        x        x
+ *   WAITING                                  x                 x
+ *   TRICKLING                                                  x
+ *   HANGING                                                    x
+ *   WRITING                                                    x
+ *   STREAMING                                                  x
+ *
+ * resetbody writes its head and part of its body from WAITING, and resets
+ * the connection RESET_AFTER_MS after that write completed (so the client
+ * has the head when the RST comes).
  *
  * Every state may go to CLOSING (read or write error, shutdown). A client's
  * EOF closes READING and HANGING connections; in WAITING, TRICKLING and
@@ -84,6 +93,9 @@
 #define HEADER_STASH_MIN   512           /* first size of a connection's header buffer */
 #define READ_BUF_SIZE      65536         /* the shared read buffer */
 #define TRICKLE_MS         200           /* one byte of a trickle answer per this period */
+#define RESET_AFTER_MS     100           /* resetbody: the RST this long after the part sent */
+#define ENDLESS_CHUNK      16384         /* endless: bytes of each chunk */
+#define GZIP_RUNS          16256u        /* gzip: 258-byte runs of '0' in the padding */
 #define HUGE_BODY_SIZE     (1024 * 1024) /* body of the huge answer */
 #define MODE_TEXT_MAX      63            /* longest MODE accepted, in bytes */
 #define SLOW_MS_MAX        86400000u     /* slow:MS upper bound: one day */
@@ -107,6 +119,10 @@ enum mode_kind {
 	MODE_HUGE,
 	MODE_BADJSON,
 	MODE_TRICKLE,
+	MODE_ENDLESS,
+	MODE_GZIP,
+	MODE_REDIRECT,
+	MODE_RESETBODY,
 };
 
 /* A listener's behaviour: the kind and its one parameter, if any. */
@@ -134,6 +150,11 @@ enum canned {
 	RESP_NOT_FOUND,
 	RESP_BAD_METHOD,
 	RESP_TOO_LARGE,
+	RESP_GZIP,
+	RESP_REDIRECT,
+	RESP_RESETBODY, /* the head and part of the body: the whole answer is never sent */
+	RESP_ENDLESS,   /* the head of a chunked answer */
+	RESP_CHUNK,     /* one chunk of it, sent again and again */
 	RESP_COUNT,
 };
 
@@ -161,6 +182,7 @@ enum conn_state {
 	CONN_TRICKLING,
 	CONN_HANGING,
 	CONN_WRITING,
+	CONN_STREAMING,
 	CONN_CLOSING,
 	CONN_STATE_COUNT,
 };
@@ -260,6 +282,11 @@ static const char usage_text[] =
         "  huge          200 application/json with a 1 MiB body (valid JSON)\n"
         "  badjson       200 application/json with a body that is not JSON\n"
         "  trickle       the ok answer, one byte every 200 ms\n"
+        "  endless       200 application/json with a chunked body that never ends\n"
+        "  gzip          200 application/json, Content-Encoding: gzip (unasked): about\n"
+        "                26 kB that inflate to 4 MiB of JSON\n"
+        "  redirect      302 to http://169.254.169.254/latest/meta-data/\n"
+        "  resetbody     200 with Content-Length 4096, 100 bytes of body, then RST\n"
         "\n"
         "Control (on any listener whatever its mode; a refused port has no listener):\n"
         "  GET|POST /_control/mode?m=MODE  switch this listener to MODE: 200 \"ok\\n\", or\n"
@@ -357,9 +384,18 @@ static int mode_parse(const char *s, struct mode *m, const char **why)
 		const char *name;
 		enum mode_kind kind;
 	} plain[] = {
-	        {"ok", MODE_OK},           {"fail", MODE_FAIL},       {"hang", MODE_HANG},
-	        {"reset", MODE_RESET},     {"refuse", MODE_REFUSE},   {"huge", MODE_HUGE},
-	        {"badjson", MODE_BADJSON}, {"trickle", MODE_TRICKLE},
+	        {"ok", MODE_OK},
+	        {"fail", MODE_FAIL},
+	        {"hang", MODE_HANG},
+	        {"reset", MODE_RESET},
+	        {"refuse", MODE_REFUSE},
+	        {"huge", MODE_HUGE},
+	        {"badjson", MODE_BADJSON},
+	        {"trickle", MODE_TRICKLE},
+	        {"endless", MODE_ENDLESS},
+	        {"gzip", MODE_GZIP},
+	        {"redirect", MODE_REDIRECT},
+	        {"resetbody", MODE_RESETBODY},
 	};
 	uint64_t u;
 	double d;
@@ -399,7 +435,7 @@ static int mode_parse(const char *s, struct mode *m, const char **why)
 		return 0;
 	}
 	*why = "unknown mode; expected ok, fail, hang, reset, refuse, slow:MS, flaky:P, "
-	       "flip:SECONDS, huge, badjson or trickle";
+	       "flip:SECONDS, huge, badjson, trickle, endless, gzip, redirect or resetbody";
 	return -1;
 }
 
@@ -468,6 +504,7 @@ static const char *status_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 302: return "Found";
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -479,23 +516,27 @@ static const char *status_reason(int status)
 }
 
 /*
- * Builds a complete answer into r->buf (malloc'd, owned by the caller).
+ * Builds a complete answer into r->buf (malloc'd, owned by the caller), with
+ * the header lines in @p extra ("" or lines ending in CRLF) and a
+ * Content-Length of @p clen (that of the body when (size_t)-1).
  * Returns 0, or UV_ENOMEM.
  */
-static int response_build(struct response *r, int status, const char *ctype, const char *body,
-                          size_t body_len)
+static int response_build_x(struct response *r, int status, const char *ctype, const char *extra,
+                            size_t clen, const char *body, size_t body_len)
 {
-	char head[256];
+	char head[512];
 	int n;
 
 	n = snprintf(head, sizeof(head),
 	             "HTTP/1.1 %d %s\r\n"
 	             "Server: " PROG "\r\n"
 	             "Content-Type: %s\r\n"
+	             "%s"
 	             "Content-Length: %zu\r\n"
 	             "Connection: close\r\n"
 	             "\r\n",
-	             status, status_reason(status), ctype, body_len);
+	             status, status_reason(status), ctype, extra,
+	             clen == (size_t)-1 ? body_len : clen);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return UV_EINVAL;
 	r->buf = malloc((size_t)n + body_len);
@@ -505,6 +546,23 @@ static int response_build(struct response *r, int status, const char *ctype, con
 	memcpy(r->buf + n, body, body_len);
 	r->hdr_len = (size_t)n;
 	r->len = (size_t)n + body_len;
+	return 0;
+}
+
+static int response_build(struct response *r, int status, const char *ctype, const char *body,
+                          size_t body_len)
+{
+	return response_build_x(r, status, ctype, "", (size_t)-1, body, body_len);
+}
+
+/* A raw answer: @p text as it is. */
+static int response_raw(struct response *r, const char *text, size_t len)
+{
+	r->buf = malloc(len);
+	if (!r->buf)
+		return UV_ENOMEM;
+	memcpy(r->buf, text, len);
+	r->len = r->hdr_len = len;
 	return 0;
 }
 
@@ -531,6 +589,104 @@ static int response_build_huge(struct response *r)
 	return rc;
 }
 
+/* ---- the gzip bomb ------------------------------------------------------ */
+
+/* Bits into a deflate stream: least significant first, as RFC 1951 packs
+ * them; Huffman codes are written most significant bit first (put_code). */
+struct bitw {
+	unsigned char *p;
+	size_t n;
+	uint32_t acc;
+	int bits;
+};
+
+static void put_bits(struct bitw *w, uint32_t v, int n)
+{
+	w->acc |= v << w->bits;
+	w->bits += n;
+	while (w->bits >= 8) {
+		w->p[w->n++] = (unsigned char)w->acc;
+		w->acc >>= 8;
+		w->bits -= 8;
+	}
+}
+
+static void put_code(struct bitw *w, uint32_t code, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+		put_bits(w, (code >> i) & 1u, 1);
+}
+
+/* A literal byte below 144 in the fixed Huffman code: 8 bits, 0x30 + b. */
+static void put_literal(struct bitw *w, unsigned char b)
+{
+	put_code(w, 0x30u + b, 8);
+}
+
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+	crc = ~crc;
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+/*
+ * The gzip answer: {"busy":false,"version":"demo-1","pad":"000…0"} with
+ * 1 + 258 × GZIP_RUNS zeros, as one fixed-Huffman deflate block (a literal
+ * '0', then GZIP_RUNS copies of length 258 at distance 1: 13 bits each).
+ * Built by hand so that the demo runner needs no zlib; tests inflate it to
+ * check it.
+ */
+static int response_build_gzip(struct response *r)
+{
+	static const char pre[] = "{\"busy\":false,\"version\":\"" DEMO_VERSION "\",\"pad\":\"";
+	static const char post[] = "\"}";
+	size_t plain = sizeof(pre) - 1 + 1 + 258u * GZIP_RUNS + sizeof(post) - 1;
+	size_t cap = 10 + (sizeof(pre) + sizeof(post)) * 2 + 2 * GZIP_RUNS + 64;
+	unsigned char *z = malloc(cap);
+	unsigned char zero = '0', run[258];
+	struct bitw w = {z, 0, 0, 0};
+	uint32_t crc = 0;
+	int rc;
+
+	if (!z)
+		return UV_ENOMEM;
+	memcpy(z, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10); /* gzip, deflate, Unix */
+	w.n = 10;
+	put_bits(&w, 1, 1); /* BFINAL */
+	put_bits(&w, 1, 2); /* BTYPE 01: fixed Huffman */
+	for (size_t i = 0; i < sizeof(pre) - 1; i++)
+		put_literal(&w, (unsigned char)pre[i]);
+	put_literal(&w, zero);
+	for (uint32_t i = 0; i < GZIP_RUNS; i++) {
+		put_code(&w, 0xC5u, 8); /* length symbol 285: 258, no extra bits */
+		put_code(&w, 0u, 5);    /* distance code 0: 1 */
+	}
+	for (size_t i = 0; i < sizeof(post) - 1; i++)
+		put_literal(&w, (unsigned char)post[i]);
+	put_code(&w, 0u, 7); /* end of block */
+	if (w.bits)
+		put_bits(&w, 0, 8 - w.bits);
+	crc = crc32_update(crc, (const unsigned char *)pre, sizeof(pre) - 1);
+	crc = crc32_update(crc, &zero, 1);
+	memset(run, '0', sizeof(run));
+	for (uint32_t i = 0; i < GZIP_RUNS; i++)
+		crc = crc32_update(crc, run, sizeof(run));
+	crc = crc32_update(crc, (const unsigned char *)post, sizeof(post) - 1);
+	for (int i = 0; i < 4; i++)
+		z[w.n++] = (unsigned char)(crc >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		z[w.n++] = (unsigned char)((uint32_t)plain >> (8 * i));
+	rc = response_build_x(r, 200, "application/json", "Content-Encoding: gzip\r\n", (size_t)-1,
+	                      (const char *)z, w.n);
+	free(z);
+	return rc;
+}
+
 static int responses_init(struct server *srv)
 {
 	static const char json[] = "application/json";
@@ -553,6 +709,36 @@ static int responses_init(struct server *srv)
 	rc = rc ? rc
 	        : response_build_text(&r[RESP_TOO_LARGE], 431, text,
 	                              "request header larger than 8 KiB\n");
+	rc = rc ? rc : response_build_gzip(&r[RESP_GZIP]);
+	rc = rc ? rc
+	        : response_build_x(&r[RESP_REDIRECT], 302, text,
+	                           "Location: http://169.254.169.254/latest/meta-data/\r\n",
+	                           (size_t)-1, "see the metadata service\n", 25);
+	if (rc == 0) {
+		char part[100];
+		memset(part, ' ', sizeof(part));
+		part[0] = '{';
+		rc = response_build_x(&r[RESP_RESETBODY], 200, json, "", 4096, part, sizeof(part));
+	}
+	if (rc == 0) {
+		static const char head[] = "HTTP/1.1 200 OK\r\n"
+		                           "Server: " PROG "\r\n"
+		                           "Content-Type: application/json\r\n"
+		                           "Transfer-Encoding: chunked\r\n"
+		                           "\r\n";
+		rc = response_raw(&r[RESP_ENDLESS], head, sizeof(head) - 1);
+	}
+	if (rc == 0) {
+		char *chunk = malloc(ENDLESS_CHUNK + 16);
+		int n;
+		if (!chunk)
+			return UV_ENOMEM;
+		n = snprintf(chunk, 16, "%x\r\n", ENDLESS_CHUNK);
+		memset(chunk + n, ' ', ENDLESS_CHUNK);
+		memcpy(chunk + n + ENDLESS_CHUNK, "\r\n", 2);
+		rc = response_raw(&r[RESP_CHUNK], chunk, (size_t)n + ENDLESS_CHUNK + 2);
+		free(chunk);
+	}
 	return rc;
 }
 
@@ -568,11 +754,12 @@ static void conn_close(struct conn *c, bool reset);
 
 static const uint8_t conn_transitions[CONN_STATE_COUNT] = {
         [CONN_READING] = 1u << CONN_WAITING | 1u << CONN_TRICKLING | 1u << CONN_HANGING |
-                         1u << CONN_WRITING | 1u << CONN_CLOSING,
+                         1u << CONN_WRITING | 1u << CONN_STREAMING | 1u << CONN_CLOSING,
         [CONN_WAITING] = 1u << CONN_WRITING | 1u << CONN_CLOSING,
         [CONN_TRICKLING] = 1u << CONN_CLOSING,
         [CONN_HANGING] = 1u << CONN_CLOSING,
         [CONN_WRITING] = 1u << CONN_CLOSING,
+        [CONN_STREAMING] = 1u << CONN_CLOSING,
         [CONN_CLOSING] = 0,
 };
 
@@ -619,15 +806,33 @@ static void conn_close(struct conn *c, bool reset)
 		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 }
 
+static void conn_send(struct conn *c, const char *buf, size_t len);
+static int conn_timer_start(struct conn *c, uv_timer_cb cb, uint64_t timeout, uint64_t repeat);
+
+static void reset_timer_cb(uv_timer_t *t)
+{
+	conn_close(t->data, true);
+}
+
 static void conn_write_cb(uv_write_t *req, int status)
 {
 	struct conn *c = req->data;
+	const struct response *chunk = &c->l->srv->resp[RESP_CHUNK];
 
 	c->writing = false;
 	if (c->state == CONN_CLOSING)
 		return; /* cancelled by conn_close() */
 	if (status == 0 && c->state == CONN_TRICKLING && c->out_off < c->out_len)
 		return; /* the timer sends the next byte */
+	if (status == 0 && c->state == CONN_STREAMING) {
+		conn_send(c, chunk->buf, chunk->len); /* until the client leaves */
+		return;
+	}
+	if (status == 0 && c->state == CONN_WAITING) { /* resetbody: part sent */
+		if (conn_timer_start(c, reset_timer_cb, RESET_AFTER_MS, 0) != 0)
+			conn_close(c, true);
+		return;
+	}
 	conn_close(c, false);
 }
 
@@ -924,6 +1129,16 @@ static void conn_dispatch(struct conn *c, const char *p, size_t n)
 		conn_set_state(c, CONN_WAITING);
 		if (conn_timer_start(c, slow_timer_cb, l->mode.ms, 0) != 0)
 			conn_close(c, false);
+		return;
+	case MODE_GZIP: conn_respond(c, RESP_GZIP, rq.head); return;
+	case MODE_REDIRECT: conn_respond(c, RESP_REDIRECT, rq.head); return;
+	case MODE_RESETBODY:
+		conn_set_state(c, CONN_WAITING);
+		conn_send(c, srv->resp[RESP_RESETBODY].buf, srv->resp[RESP_RESETBODY].len);
+		return;
+	case MODE_ENDLESS:
+		conn_set_state(c, CONN_STREAMING);
+		conn_send(c, srv->resp[RESP_ENDLESS].buf, srv->resp[RESP_ENDLESS].len);
 		return;
 	case MODE_TRICKLE:
 		c->out = ok->buf;

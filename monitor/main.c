@@ -117,8 +117,11 @@ static int cmd_serve(int argc, char **argv)
 		if (config_add_cidr(&cfg, cidrs[i], err, sizeof(err)) < 0)
 			return cli_error(CLI_USAGE, "--allow-cidr: %s", err);
 	log_set_level(cfg.log_level);
-	/* getaddrinfo runs on libuv's thread pool: give slow resolvers room. */
-	setenv("UV_THREADPOOL_SIZE", "16", 0);
+	/* getaddrinfo runs on libuv's thread pool, where a name that is never
+	 * answered holds a thread for resolv.conf's timeout. One operator's
+	 * names hold at most RESOLVER_PER_KEY (4) threads (probe/resolver.h),
+	 * so 64 leave room for 15 operators with broken names at once. */
+	setenv("UV_THREADPOOL_SIZE", "64", 0);
 	if (uv_loop_init(&loop) != 0)
 		return cli_error(CLI_FAIL, "cannot create the event loop");
 	code = daemon_run(&loop, &cfg);

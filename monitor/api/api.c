@@ -3,12 +3,15 @@
  * api.c — the HTTP server on libh2o and its dispatch; see api.h, and
  * api_impl.h for the lifecycle's states.
  *
- * h2o runs on the daemon's libuv loop: we own the listening uv_tcp_t and
- * hand each accepted connection to h2o with h2o_uv_socket_create(). Each
- * connection's uv_tcp_t is embedded in a `struct conn` we count, so that
- * shutdown can wait for open connections (h2o 2.2 has no way to close an
- * HTTP/1 keep-alive connection from outside; h2o's request timeout, set to
- * API_IDLE_MS, closes idle ones, and shutdown waits at most API_DRAIN_MS).
+ * h2o runs on the daemon's libuv loop: we own the listening uv_tcp_t, and
+ * each accepted connection goes first through the gate (gate.c), which
+ * reads its request head (at most 16 KiB: 431 beyond) and then hands it to
+ * h2o with h2o_uv_socket_create(); over max_connections, the gate answers
+ * /healthz only. Each connection's uv_tcp_t is embedded in a `struct conn`
+ * we count, so that shutdown can wait for open connections. Every answer
+ * closes its connection (one request per connection, which the gate relies
+ * on); h2o's request timeout, set to API_IDLE_MS, closes slow ones, and
+ * shutdown waits at most API_DRAIN_MS.
  */
 #include "monitor/api/api.h"
 
@@ -27,8 +30,6 @@
 #include "monitor/core/metrics.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
-
-#define API_IDLE_MS 1500
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
@@ -98,9 +99,10 @@ static void finish_close(struct api *api)
 		return;
 	api_route_cache_clear(api);
 	dispose_h2o(api);
-	api->pending_closes += 2;
+	api->pending_closes += 3;
 	uv_close((uv_handle_t *)&api->drain, handle_closed_cb);
 	uv_close((uv_handle_t *)&api->events_timer, handle_closed_cb);
+	uv_close((uv_handle_t *)&api->gate_timer, handle_closed_cb);
 }
 
 static void drain_cb(uv_timer_t *t)
@@ -126,6 +128,7 @@ void api_close(struct api *api, api_closed_cb cb, void *data)
 	if (!api_set_state(api, API_DRAINING))
 		return;
 	api_events_flush(api);
+	gate_stop(api);
 	api->closed_cb = cb;
 	api->closed_data = data;
 	api->pending_closes = 1;
@@ -170,6 +173,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	struct strbuf b;
 
 	api->x.m->http_requests++;
+	/* One request per connection: the gate (gate.c) reads each
+	 * connection's first request head only. */
+	req->http1_is_persistent = 0;
 	if ((n >= 13 && memcmp(p, "/v1/operators", 13) == 0 && (n == 13 || p[13] == '/')) ||
 	    (n >= 11 && memcmp(p, "/v1/runners", 11) == 0 && (n == 11 || p[11] == '/')) ||
 	    (n >= 13 && memcmp(p, "/v1/incidents", 13) == 0 && (n == 13 || p[13] == '/')))
@@ -218,6 +224,7 @@ static void conn_close_cb(uv_handle_t *h)
 	struct conn *c = (struct conn *)h; /* tcp is the first member */
 	struct api *api = c->api;
 
+	gate_closed(api, c);
 	free(c);
 	if (--api->conns > 0)
 		return;
@@ -234,11 +241,11 @@ static void on_accept(uv_stream_t *listener, int status)
 {
 	struct api *api = listener->data;
 	struct conn *c;
-	h2o_socket_t *sock;
+	bool over;
 
 	if (status < 0 || api->state != API_OPEN)
 		return;
-	c = malloc(sizeof(*c));
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
 	c->api = api;
@@ -246,24 +253,22 @@ static void on_accept(uv_stream_t *listener, int status)
 		free(c);
 		return;
 	}
+	over = (unsigned)(api->conns - api->conns_reserve) >= api->x.max_connections;
 	api->conns++;
 	if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0) {
 		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 		return;
 	}
-	if ((unsigned)api->conns > api->x.max_connections) {
-		/* Over the cap: close at once, so the client sees a reset now
-		 * rather than waiting in the backlog. */
+	if (over && api->conns_reserve >= GATE_RESERVE) {
+		/* Over the cap and the /healthz reserve: close at once, so the
+		 * client sees a reset now rather than waiting in the backlog. */
 		api->x.m->http_conns_refused++;
 		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 		return;
 	}
-	sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, conn_close_cb);
-	if (!sock) {
-		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
-		return;
-	}
-	h2o_accept(&api->accept_ctx, sock);
+	/* The gate reads the request head, then hands the connection to h2o
+	 * (or, over the cap, answers /healthz only). */
+	gate_accept(api, c, over);
 }
 
 /* Binds and listens; on failure the listener is closed and the loop run
@@ -332,6 +337,9 @@ int api_new(struct api **out, const struct api_ctx *x, char *err, size_t errlen)
 	 * REQBODY_MAX and this, reqbody_parse() answers with a problem. */
 	api->config.max_request_entity_size = 4 * REQBODY_MAX;
 	api->config.http1.req_timeout = API_IDLE_MS;
+	/* No h2c: h2o would buffer its header blocks up to H2O_MAX_REQLEN,
+	 * past the gate (gate.c). */
+	api->config.http1.upgrade_to_http2 = 0;
 	api->config.http2.idle_timeout = API_IDLE_MS;
 	host = h2o_config_register_host(&api->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	path = h2o_config_register_path(host, "/", 0);
@@ -347,6 +355,8 @@ int api_new(struct api **out, const struct api_ctx *x, char *err, size_t errlen)
 	api->drain.data = api;
 	uv_timer_init(x->loop, &api->events_timer);
 	api->events_timer.data = api;
+	api->conn_close_cb = conn_close_cb;
+	gate_init(api);
 	*out = api;
 	return 0;
 }

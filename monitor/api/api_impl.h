@@ -6,7 +6,8 @@
  *
  * Who calls whom (no file calls back into one that calls it):
  *
- *   api.c (server, dispatch) --> api_route.c (route, availability)
+ *   api.c (server, dispatch) --> gate.c (request heads before h2o)
+ *                            --> api_route.c (route, availability)
  *                            --> api_events.c (events feed)
  *                            --> api_github.c (GitHub's webhook deliveries)
  *                            --> call.c + api_operators.c, api_runners.c
@@ -30,11 +31,37 @@ struct api_handler {
 	struct api *api;
 };
 
+/* How long a request head may take to arrive (the gate's deadline, and
+ * h2o's request timeout after it). */
+#define API_IDLE_MS 1500
+
+/* Connections over max_connections the gate takes, for /healthz only. */
+#define GATE_RESERVE 16
+
+/* A connection's phases (gate.c has the diagram and the table). */
+enum conn_phase {
+	CONN_GATE,      /* reading the request head ourselves, h2o not involved yet */
+	CONN_H2O,       /* handed to h2o with the head read so far */
+	CONN_ANSWERING, /* the gate writes its own answer (431, or /healthz over the cap) */
+	CONN_LINGER,    /* 431 written: what the client still sends is read and dropped */
+	CONN_CLOSING,   /* uv_close() called */
+	CONN_PHASE_COUNT
+};
+
 /* h2o takes over tcp.data, so the close callback finds its conn by address:
  * tcp must stay the first member. */
 struct conn {
 	uv_tcp_t tcp;
 	struct api *api;
+	/* The gate (gate.c): from accept until h2o has the connection. */
+	struct conn *gprev, *gnext; /* in api->gated */
+	char *head;                 /* the bytes read so far (at most GATE_HEAD_MAX) */
+	size_t head_len, head_cap;
+	uint64_t deadline; /* loop time: the head must have arrived (or linger end) */
+	uv_write_t wreq;
+	enum conn_phase phase;
+	bool reserve; /* over the cap: taken only for /healthz (gate.c) */
+	bool linger;  /* after the gate's answer, drop what comes for a while */
 };
 
 /*
@@ -60,10 +87,15 @@ struct api {
 	uv_tcp_t listener;
 	uv_timer_t drain;
 	int port;
-	int conns;          /* connections open (struct conn) */
-	int pending_closes; /* own handles (listener, timers) not yet closed */
-	bool free_asked;    /* api_free() was called while connections were open */
-	bool h2o_live;      /* ctx and config not yet disposed */
+	int conns;                 /* connections open (struct conn) */
+	int conns_reserve;         /* of which over the cap, for /healthz only (gate.c) */
+	struct conn *gated;        /* connections the gate still holds (gate.c) */
+	uv_timer_t gate_timer;     /* the gate's deadlines */
+	uv_close_cb conn_close_cb; /* api.c's: every connection's handle closes through it */
+	char gate_drop[16384];     /* where the gate reads what it drops */
+	int pending_closes;        /* own handles (listener, timers) not yet closed */
+	bool free_asked;           /* api_free() was called while connections were open */
+	bool h2o_live;             /* ctx and config not yet disposed */
 	api_closed_cb closed_cb;
 	void *closed_data;
 	struct status *status; /* the status page's cache */
@@ -82,6 +114,21 @@ struct api {
 	struct waiter *waiters;
 	uv_timer_t events_timer;
 };
+
+/**
+ * The gate (gate.c): every accepted connection's request head is read
+ * here, capped at GATE_HEAD_MAX, before h2o sees a byte. @p reserve: the
+ * connection is over the cap and gets an answer only for /healthz.
+ */
+void gate_accept(struct api *api, struct conn *c, bool reserve);
+
+/** A connection's handle closed: the gate forgets it (conn_close_cb). */
+void gate_closed(struct api *api, struct conn *c);
+
+/** Starts the gate's timer (api_new()); gate_stop() closes what the gate
+ *  holds (api_close()). */
+void gate_init(struct api *api);
+void gate_stop(struct api *api);
 
 /** GET /v1/route?target=T|label=L (api_route.c). */
 int api_route(struct api *api, h2o_req_t *req);

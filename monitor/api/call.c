@@ -38,6 +38,7 @@ static const char *reason_of(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
 	case 429: return "Too Many Requests";
 	}
 	return "Service Unavailable";
@@ -132,11 +133,42 @@ int call_rate_limit(struct call *c)
 	return RW_EBUSY;
 }
 
-/* Parses the body against @p fields; on failure the problem is sent. */
+/* Whether the request says its body is JSON: "application/json", any
+ * case, optionally followed by parameters ("; charset=utf-8"). */
+static bool says_json(const h2o_req_t *req)
+{
+	static const char json[] = "application/json";
+	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+	const char *v;
+	size_t n;
+
+	if (i < 0)
+		return false;
+	v = req->headers.entries[i].value.base;
+	n = req->headers.entries[i].value.len;
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	return n >= sizeof(json) - 1 && h2o_lcstris(v, sizeof(json) - 1, json, sizeof(json) - 1) &&
+	       (n == sizeof(json) - 1 || v[sizeof(json) - 1] == ';' || v[sizeof(json) - 1] == ' ' ||
+	        v[sizeof(json) - 1] == '\t');
+}
+
+/* Parses the body against @p fields; on failure the problem is sent. A
+ * body that does not say it is JSON is refused before it is read (415). */
 int call_body(struct call *c, const char *const *fields, bool empty_ok, cJSON **out)
 {
 	struct reqbody_error e = {0};
-	int rc = reqbody_parse(c->req->entity.base, c->req->entity.len, fields, empty_ok, out, &e);
+	int rc;
+
+	*out = NULL;
+	if (c->req->entity.len > 0 && !says_json(c->req)) {
+		call_problem(c, 415, "Content-Type",
+		             "the body must be JSON: send it with Content-Type: application/json");
+		return RW_EINVAL;
+	}
+	rc = reqbody_parse(c->req->entity.base, c->req->entity.len, fields, empty_ok, out, &e);
 
 	if (rc == RW_ENOMEM)
 		call_problem(c, 503, NULL, "out of memory");

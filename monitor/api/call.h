@@ -14,7 +14,9 @@
  *   - the object is looked up within the caller's scope: an operator sees
  *     only its own runners and their incidents, so anything else is 404,
  *     exactly as if it did not exist; admin-only actions are 403;
- *   - the body is parsed and validated (reqbody.h): 4xx naming the field.
+ *   - a body must come with Content-Type: application/json (415 naming
+ *     the header), then it is parsed and validated (reqbody.h): 4xx naming
+ *     the field.
  * For /v1/runners/{id}/... and /v1/incidents/{id}/... the scope comes before
  * the body (another operator's runner is 404 whatever the body says); for
  * collections there is no object to look up. Then the change commits (on the
@@ -73,7 +75,8 @@ int64_t call_seg_id(const struct call *c, int i);
 /** Takes one write from the caller's bucket; on refusal the 429 is sent. */
 int call_rate_limit(struct call *c);
 
-/** Parses the body against @p fields (reqbody.h); on failure the problem is sent. */
+/** Parses the body against @p fields (reqbody.h) once its Content-Type
+ *  says JSON (415 otherwise); on failure the problem is sent. */
 int call_body(struct call *c, const char *const *fields, bool empty_ok, cJSON **out);
 
 bool call_is_admin(const struct call *c);

@@ -7,6 +7,7 @@
 void clock_init(struct rw_clock *c)
 {
 	c->last_ms = 0;
+	c->last_wall_ms = 0;
 	c->back_jumps = 0;
 }
 
@@ -17,13 +18,21 @@ int64_t clock_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A jump is a reading below the previous reading: while the wall clock
+ * catches up with what was already returned, its readings are still
+ * behind last_ms, but they are one jump, not one per reading. */
+int64_t clock_observe(struct rw_clock *c, int64_t wall_ms)
+{
+	if (wall_ms < c->last_wall_ms)
+		c->back_jumps++;
+	c->last_wall_ms = wall_ms;
+	if (wall_ms < c->last_ms)
+		return c->last_ms;
+	c->last_ms = wall_ms;
+	return wall_ms;
+}
+
 int64_t clock_now_ms(struct rw_clock *c)
 {
-	int64_t now = clock_wall_ms();
-	if (now < c->last_ms) {
-		c->back_jumps++;
-		return c->last_ms;
-	}
-	c->last_ms = now;
-	return now;
+	return clock_observe(c, clock_wall_ms());
 }

@@ -482,6 +482,7 @@ static void stop(struct rw_daemon *d, const char *key, const char *why)
 		log_msg(RW_LOG_INFO, "stopping", key, why);
 	d->pending_closes++; /* held until every close below is started */
 	close_handle(d, (uv_handle_t *)&d->tick);
+	close_handle(d, (uv_handle_t *)&d->looplag.prepare);
 	close_handle(d, (uv_handle_t *)&d->sig_term);
 	close_handle(d, (uv_handle_t *)&d->sig_int);
 	close_handle(d, (uv_handle_t *)&d->sig_hup);
@@ -603,7 +604,9 @@ static void render_metrics(void *owner, struct strbuf *b)
 	metrics_histogram(b, "runwarden_loop_lag_seconds",
 	                  "How late the one-second tick ran (event loop lag).", &d->m.loop_lag);
 	metrics_scalar(b, "runwarden_loop_lag_max_seconds", "gauge",
-	               "The largest loop lag seen since start.", d->m.loop_lag_max_s);
+	               "The longest the event loop ran callbacks without polling, in any "
+	               "iteration since start.",
+	               d->m.loop_lag_max_s);
 	metrics_scalar(b, "runwarden_clock_back_jumps_total", "counter",
 	               "Times the wall clock went backwards.", (double)d->m.clock_back_jumps);
 	strbuf_printf(b,
@@ -774,6 +777,11 @@ static int start(struct rw_daemon *d)
 	uv_timer_init(d->loop, &d->tick);
 	d->tick.data = d;
 	uv_timer_start(&d->tick, tick_cb, DAEMON_TICK_MS, DAEMON_TICK_MS);
+	if (looplag_start(&d->looplag, d->loop, &d->m.loop_lag_max_s) < 0)
+		log_msg(RW_LOG_WARN,
+		        "libuv does not measure idle time: loop lag is the tick's only", NULL,
+		        NULL);
+	d->looplag.prepare.data = d; /* for handle_closed_cb */
 	uv_signal_init(d->loop, &d->sig_term);
 	uv_signal_init(d->loop, &d->sig_int);
 	uv_signal_init(d->loop, &d->sig_hup);

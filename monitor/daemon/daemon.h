@@ -24,6 +24,7 @@
 #include "monitor/daemon/daemon_github.h"
 #include "monitor/core/guard.h"
 #include "monitor/core/metrics.h"
+#include "monitor/daemon/looplag.h"
 #include "monitor/fleet/blind.h"
 #include "monitor/fleet/fleet.h"
 #include "monitor/fleet/writer.h"
@@ -66,6 +67,7 @@ struct rw_daemon {
 
 	uv_timer_t tick;
 	uv_signal_t sig_term, sig_int, sig_hup;
+	struct looplag looplag; /* every iteration's lag: runwarden_loop_lag_max_seconds */
 	int64_t run_id;
 	int64_t started_ms;
 	int64_t last_tick_ms;

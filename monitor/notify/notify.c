@@ -321,6 +321,8 @@ static int send_event(struct hook *h)
 	SET(CURLOPT_WRITEFUNCTION, discard_cb);
 	SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
 #undef SET
+	if (c == CURLE_OK)
+		c = curluv_easy_trust(h->easy); /* reset cleared it: see curluv.h */
 	if (c != CURLE_OK)
 		return c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL;
 	rc = curluv_add(&h->n->cu, h->easy);

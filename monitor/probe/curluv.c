@@ -335,6 +335,17 @@ int curluv_init(struct curluv *cu, uv_loop_t *loop, curluv_done_cb done_cb, long
 	return 0;
 }
 
+CURLcode curluv_easy_trust(CURL *easy)
+{
+	/* A NULL CAPATH overrides the built-in default (Curl_setstropt frees
+	 * it); CAINFO keeps the built-in bundle. */
+	CURLcode c = curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+
+	if (c == CURLE_OK)
+		c = curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, CURLUV_CA_CACHE_S);
+	return c;
+}
+
 int curluv_add(struct curluv *cu, CURL *easy)
 {
 	CURLMcode mc;

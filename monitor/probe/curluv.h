@@ -20,6 +20,10 @@
 
 struct curluv;
 
+/* How long a multi handle keeps the CA store it built (seconds): an update
+ * of the system bundle is seen within this time. */
+#define CURLUV_CA_CACHE_S 3600L
+
 /**
  * A transfer ended; @p easy is already out of the multi handle.
  * @param result  curl's verdict when @p rc is 0; else CURLE_ABORTED_BY_CALLBACK.
@@ -66,6 +70,22 @@ struct curluv {
  * @return 0 or RW_ENOMEM.
  */
 int curluv_init(struct curluv *cu, uv_loop_t *loop, curluv_done_cb done_cb, long max_conns);
+
+/**
+ * Sets the TLS trust options of @p easy so that the multi handle's cache of
+ * the CA store is used: the system CA bundle (libcurl's default CAINFO) and
+ * no CA directory. libcurl builds an X509 store from the bundle for every
+ * connection unless it may cache it, and it caches only a store made from a
+ * CA file alone (lib/vtls/openssl.c, cache_criteria_met: no CAPATH, no CA
+ * blob, no CRL file). Debian's libcurl is built with both a bundle and a CA
+ * path, so by default every HTTPS transfer re-read the 200 kB bundle on the
+ * loop thread (~45 ms of CPU). Without the CA path the store is built once
+ * per multi handle and kept for CURLUV_CA_CACHE_S; on Debian the path holds
+ * the same certificates as the bundle, so what is trusted does not change.
+ * Call it again after curl_easy_reset().
+ * @return CURLE_OK, or curl's error (CURLE_OUT_OF_MEMORY).
+ */
+CURLcode curluv_easy_trust(CURL *easy);
 
 /** Starts a transfer. @return 0, RW_EINVAL or RW_ENOMEM. */
 int curluv_add(struct curluv *cu, CURL *easy);

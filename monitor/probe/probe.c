@@ -4,11 +4,13 @@
  *
  * A probe's life: prober_start() takes a handle from the pool (or makes one,
  * up to the cap), resolves the host if it is a name whose cached address has
- * expired, configures the handle and adds it to the multi handle. When curl
- * is done, classify() turns the result into an error class, the handle goes
- * back to the pool, and the callback runs. The `live` list holds every probe
- * from start to callback (every state but IDLE), the free list the IDLE
- * ones, so shutdown can cancel each live probe exactly once.
+ * expired (resolver.h: the lookup ends at the probe's timeout at the latest),
+ * configures the handle with what is left of the timeout and adds it to the
+ * multi handle. When curl is done, classify() turns the result into an error
+ * class, the handle goes back to the pool, and the callback runs. The `live`
+ * list holds every probe from start to callback (every state but IDLE), the
+ * free list the IDLE ones, so shutdown can cancel each live probe exactly
+ * once.
  *
  * A probe's states (probe_set_state() is the only writer of p->state and
  * checks every change against probe_transitions[]; an illegal one is
@@ -16,37 +18,34 @@
  *
  *                prober_start()
  *      IDLE ----------------------> STARTING ---- a name to resolve ----> RESOLVING
- *     ^ ^ ^                         |  |  ^                                |  |  |
- *     | | |    could not start:     |  |  +---------- resolved ------------+  |  |
- *     | | +------ callback ---------+  |                                      |  |
- *     | |   (local, or dns)            | curluv_add() ok                      |  |
- *     | |                              v                                      |  |
- *     | +---- curl done, aborted ---TRANSFER                                  |  |
- *     |       or glue failure:                                                |  |
- *     |       callback                        lookup failed: callback (dns)   |  |
- *     +-----------------------------------------------------------------------+  |
- *     |                                                           prober_close() |
- *     |                                                                          v
- *     +---------------- the lookup returns: callback (canceled) -------------- CANCELING
+ *      ^ ^ ^                         |  |  ^                                |  |
+ *      | | |    could not start:     |  |  +---------- resolved ------------+  |
+ *      | | +------ callback ---------+  |                                      |
+ *      | |   (local, or dns)            | curluv_add() ok                      |
+ *      | |                              v                                      |
+ *      | +---- curl done, aborted ---TRANSFER                                  |
+ *      |       or glue failure:                                                |
+ *      |       callback                                                        |
+ *      +------ lookup failed or timed out (dns), canceled: callback -----------+
  *
- *   from \ to    IDLE  STARTING  RESOLVING  CANCELING  TRANSFER
+ *   from \ to    IDLE  STARTING  RESOLVING  TRANSFER
  *   IDLE                   x
- *   STARTING       x                  x                      x
- *   RESOLVING      x       x                     x
- *   CANCELING      x
+ *   STARTING       x                  x          x
+ *   RESOLVING      x       x
  *   TRANSFER       x
  *
  * finish() is the one way back to IDLE: the runner is released, the handle
  * goes back to the pool (or is freed once the prober is closing), then the
- * callback runs. A TRANSFER probe is canceled by curluv_abort(), which ends
- * it at once; a RESOLVING one cannot be (uv_cancel() may be too late), so it
- * waits in CANCELING for its lookup to return.
+ * callback runs. A TRANSFER probe is canceled by curluv_abort(), a
+ * RESOLVING one by resolver_cancel(); both end it at once (a lookup still
+ * running is the resolver's to wait for, not the probe's).
  *
  * The prober's own states (prober_set_state(), prober_transitions[]):
  *
- *   OPEN --prober_close()--> DRAINING --no probe live--> CLOSING --glue closed--> CLOSED
- *                          (live probes     (pool freed,            (closed_cb runs)
- *                           canceled)        curluv_close())
+ *   OPEN --prober_close()--> DRAINING --no probe live--> CLOSING --both closed--> CLOSED
+ *                          (live probes     (pool freed,           (closed_cb runs)
+ *                           canceled)        curluv_close(),
+ *                                            resolver_close())
  *
  *   from \ to    OPEN  DRAINING  CLOSING  CLOSED
  *   OPEN                   x
@@ -61,6 +60,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,15 +72,15 @@
 enum probe_state {
 	PROBE_IDLE,      /* in the pool (free list), no runner */
 	PROBE_STARTING,  /* taken for a runner: neither resolving nor in the multi handle */
-	PROBE_RESOLVING, /* uv_getaddrinfo outstanding */
-	PROBE_CANCELING, /* resolving when the prober closed: waits for the lookup */
+	PROBE_RESOLVING, /* a resolver request is live */
 	PROBE_TRANSFER,  /* in the multi handle */
 	PROBE_STATE_COUNT
 };
 
 static const char *const probe_state_names[PROBE_STATE_COUNT] = {
-        [PROBE_IDLE] = "idle",           [PROBE_STARTING] = "starting",
-        [PROBE_RESOLVING] = "resolving", [PROBE_CANCELING] = "canceling",
+        [PROBE_IDLE] = "idle",
+        [PROBE_STARTING] = "starting",
+        [PROBE_RESOLVING] = "resolving",
         [PROBE_TRANSFER] = "transfer",
 };
 
@@ -88,8 +88,7 @@ static const char *const probe_state_names[PROBE_STATE_COUNT] = {
 static const uint8_t probe_transitions[PROBE_STATE_COUNT] = {
         [PROBE_IDLE] = 1u << PROBE_STARTING,
         [PROBE_STARTING] = 1u << PROBE_IDLE | 1u << PROBE_RESOLVING | 1u << PROBE_TRANSFER,
-        [PROBE_RESOLVING] = 1u << PROBE_IDLE | 1u << PROBE_STARTING | 1u << PROBE_CANCELING,
-        [PROBE_CANCELING] = 1u << PROBE_IDLE,
+        [PROBE_RESOLVING] = 1u << PROBE_IDLE | 1u << PROBE_STARTING,
         [PROBE_TRANSFER] = 1u << PROBE_IDLE,
 };
 
@@ -114,7 +113,8 @@ struct probe {
 	enum probe_state state;
 	struct probe *next, *prev; /* live list, or free list (next only) */
 	struct curl_slist *resolve;
-	uv_getaddrinfo_t gai;
+	struct resolver_req rq;
+	uint64_t start_loop; /* uv_now() when it started: the timeout counts from here */
 	bool guard_refused;
 	bool too_large;
 	bool oom;        /* the body could not be stored: the monitor's failure */
@@ -405,6 +405,10 @@ static int configure(struct probe *p)
 	struct runner *r = p->r;
 	CURL *e = p->easy;
 	CURLcode c = CURLE_OK;
+	/* What the name lookup left of the timeout (at least 1 ms: 0 would
+	 * mean no timeout to curl). */
+	uint64_t spent = uv_now(p->pr->loop) - p->start_loop;
+	long left_ms = spent < r->timeout_ms ? (long)(r->timeout_ms - spent) : 1;
 
 	p->errbuf[0] = '\0';
 	p->body_len = 0;
@@ -437,13 +441,15 @@ static int configure(struct probe *p)
 		SET(CURLOPT_SSL_VERIFYHOST, 2L);
 		SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
 		SET(CURLOPT_TCP_NODELAY, 1L);
+		if (c == CURLE_OK)
+			c = curluv_easy_trust(e); /* the CA store is cached: curluv.h */
 		p->configured = c == CURLE_OK;
 	}
 	/* What differs between runners is set for every probe (the resolve
 	 * list too when empty, so none is left from the previous probe). */
 	SET(CURLOPT_URL, r->url);
-	SET(CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)r->timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, left_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, left_ms);
 	SET(CURLOPT_RESOLVE, p->resolve);
 #undef SET
 	return c == CURLE_OK ? 0 : (c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL);
@@ -530,58 +536,64 @@ static void launch(struct probe *p)
 	finish(p, &res);
 }
 
-static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+static void resolved_cb(struct resolver_req *rq, int rc, const struct sockaddr_storage *addr,
+                        const char *why)
 {
-	struct probe *p = req->data;
+	struct probe *p = rq->data;
 	struct prober *pr = p->pr;
 	struct probe_result res;
-	struct addrinfo *a;
 
-	if (p->state == PROBE_CANCELING) {
-		uv_freeaddrinfo(ai);
-		result_init(&res, p);
+	if (rc == 0) {
+		memcpy(&p->r->addr, addr, sizeof(*addr));
+		p->r->addr_expires = uv_now(pr->loop) + PROBE_DNS_TTL_MS;
+		probe_set_state(p, PROBE_STARTING);
+		launch(p);
+		return;
+	}
+	result_init(&res, p);
+	if (rc == RW_ECANCELED) {
 		res.canceled = true;
-		finish(p, &res);
-		return;
-	}
-	for (a = ai; status == 0 && a; a = a->ai_next) {
-		if (a->ai_family == AF_INET || a->ai_family == AF_INET6) {
-			memcpy(&p->r->addr, a->ai_addr, a->ai_addrlen);
-			p->r->addr_expires = uv_now(pr->loop) + PROBE_DNS_TTL_MS;
-			break;
-		}
-	}
-	uv_freeaddrinfo(ai);
-	if (status != 0 || !a) {
-		result_init(&res, p);
+	} else if (rc == RW_ENOMEM) {
+		local_failure(&res, "could not look the name up", RW_ENOMEM);
+	} else {
 		res.cls = RW_ERRCLASS_DNS;
-		snprintf(res.detail, sizeof(res.detail), "%s: %s", p->r->host,
-		         status ? uv_strerror(status) : "no IPv4 or IPv6 address");
-		finish(p, &res);
-		return;
+		if (rc == RW_ETIMEDOUT)
+			snprintf(res.detail, sizeof(res.detail),
+			         "%s: the name lookup took longer than the timeout (%" PRIu32
+			         " ms)",
+			         p->r->host, p->r->timeout_ms);
+		else
+			snprintf(res.detail, sizeof(res.detail), "%s: %s", p->r->host, why);
 	}
-	probe_set_state(p, PROBE_STARTING);
-	launch(p);
+	finish(p, &res);
 }
 
 int prober_init(struct prober *pr, uv_loop_t *loop, const struct guard *guard,
                 struct rw_clock *clock, size_t max, probe_done_cb cb)
 {
+	int rc;
+
 	memset(pr, 0, sizeof(*pr));
 	pr->loop = loop;
 	pr->guard = guard;
 	pr->clock = clock;
 	pr->max = max;
 	pr->done_cb = cb;
-	/* A small connection cache: probes never reuse connections. */
-	return curluv_init(&pr->cu, loop, done_cb, 16);
+	/* A small connection cache: probes never reuse connections. The glue
+	 * first: a failure there leaves nothing to close. */
+	rc = curluv_init(&pr->cu, loop, done_cb, 16);
+	if (rc < 0)
+		return rc;
+	resolver_init(&pr->rs, loop);
+	pr->rs.data = pr;
+	return 0;
 }
 
 int prober_start(struct prober *pr, struct runner *r)
 {
+	struct probe_result res;
 	struct probe *p;
-	struct addrinfo hints;
-	char port[8];
+	const char *why = NULL;
 	int rc;
 
 	if (pr->state != PROBER_OPEN)
@@ -602,10 +614,12 @@ int prober_start(struct prober *pr, struct runner *r)
 		}
 		p->pr = pr;
 		p->state = PROBE_IDLE;
+		p->rq.data = p;
 		pr->n_alloc++;
 	}
 	p->r = r;
 	p->t_ms = clock_now_ms(pr->clock);
+	p->start_loop = uv_now(pr->loop);
 	r->inflight = p;
 	live_add(pr, p);
 	probe_set_state(p, PROBE_STARTING);
@@ -614,41 +628,49 @@ int prober_start(struct prober *pr, struct runner *r)
 		launch(p);
 		return 0;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", r->port);
-	p->gai.data = p;
-	rc = uv_getaddrinfo(pr->loop, &p->gai, gai_cb, r->host, port, &hints);
-	if (rc < 0) {
-		/* Out of memory is the monitor's failure; anything else
-		 * (a name libuv will not convert) is the name's. */
-		struct probe_result res;
-		result_init(&res, p);
-		if (rc == UV_ENOMEM) {
-			local_failure(&res, "could not start the name lookup", RW_ENOMEM);
-		} else {
-			res.cls = RW_ERRCLASS_DNS;
-			snprintf(res.detail, sizeof(res.detail), "%s: %s", r->host,
-			         uv_strerror(rc));
-		}
-		finish(p, &res);
+	/* One operator's names share RESOLVER_PER_KEY lookups: resolver.h. */
+	rc = resolver_start(&pr->rs, &p->rq, r->host, r->operator_name ? r->operator_name : "",
+	                    r->timeout_ms, resolved_cb, &why);
+	if (rc == 0) {
+		probe_set_state(p, PROBE_RESOLVING);
 		return 0;
 	}
-	probe_set_state(p, PROBE_RESOLVING);
+	/* Out of memory is the monitor's failure; anything else (a name
+	 * libuv will not convert) is the name's. */
+	result_init(&res, p);
+	if (rc == RW_ENOMEM) {
+		local_failure(&res, "could not start the name lookup", RW_ENOMEM);
+	} else {
+		res.cls = RW_ERRCLASS_DNS;
+		snprintf(res.detail, sizeof(res.detail), "%s: %s", r->host,
+		         why ? why : rw_strerror(rc));
+	}
+	finish(p, &res);
 	return 0;
 }
 
-static void cu_closed_cb(struct curluv *cu)
+/* CLOSING: the glue or the resolver closed; the second one ends it. */
+static void closed_one(struct prober *pr)
 {
-	struct prober *pr = (struct prober *)((char *)cu - offsetof(struct prober, cu));
-
+	if (--pr->pending_closes > 0)
+		return;
 	prober_set_state(pr, PROBER_CLOSED);
 	if (pr->closed_cb)
 		pr->closed_cb(pr);
 }
 
-/* DRAINING: once no probe is live, free the pool and close curl's handles. */
+static void cu_closed_cb(struct curluv *cu)
+{
+	closed_one((struct prober *)((char *)cu - offsetof(struct prober, cu)));
+}
+
+static void rs_closed_cb(struct resolver *rs)
+{
+	closed_one(rs->data);
+}
+
+/* DRAINING: once no probe is live, free the pool and close curl's handles
+ * and the resolver (which waits for lookups still running). */
 static void maybe_closed(struct prober *pr)
 {
 	if (pr->live || pr->state != PROBER_DRAINING)
@@ -660,7 +682,9 @@ static void maybe_closed(struct prober *pr)
 		probe_free(p);
 		pr->n_alloc--;
 	}
+	pr->pending_closes = 2;
 	curluv_close(&pr->cu, cu_closed_cb);
+	resolver_close(&pr->rs, rs_closed_cb);
 }
 
 void prober_close(struct prober *pr, prober_closed_cb cb)
@@ -671,14 +695,10 @@ void prober_close(struct prober *pr, prober_closed_cb cb)
 	pr->closed_cb = cb;
 	for (p = pr->live; p; p = next) {
 		next = p->next;
-		if (p->state == PROBE_TRANSFER) {
+		if (p->state == PROBE_TRANSFER)
 			curluv_abort(&pr->cu, p->easy); /* runs done_cb → finish */
-		} else if (p->state == PROBE_RESOLVING) {
-			/* gai_cb → finish, at once or, when the lookup is
-			 * already running (UV_EBUSY), when it returns. */
-			probe_set_state(p, PROBE_CANCELING);
-			(void)uv_cancel((uv_req_t *)&p->gai);
-		}
+		else if (p->state == PROBE_RESOLVING)
+			resolver_cancel(&pr->rs, &p->rq); /* runs resolved_cb → finish */
 	}
 	maybe_closed(pr);
 }

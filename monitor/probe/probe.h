@@ -4,9 +4,12 @@
  * handles that run them.
  *
  * Handles are pooled and sized to the concurrency, not one per runner (a
- * handle costs ~10 kB). Host names are resolved by the prober itself with
- * uv_getaddrinfo, cached per runner for PROBE_DNS_TTL_MS, and handed to curl
- * with CURLOPT_RESOLVE; curl's own DNS cache is never pruned
+ * handle costs ~10 kB). Host names are resolved by the prober itself
+ * (resolver.h: uv_getaddrinfo within the probe's timeout, at most
+ * RESOLVER_PER_KEY lookups per operator), cached per runner for
+ * PROBE_DNS_TTL_MS, and handed to curl with CURLOPT_RESOLVE; the time the
+ * lookup took counts against the probe's timeout, so a probe ends at its
+ * timeout whatever DNS does (class dns). curl's own DNS cache is never pruned
  * (CURLOPT_DNS_CACHE_TIMEOUT -1) because pruning walks the whole cache after
  * every transfer, which with 10,000 hosts costs more than the probe itself.
  * Connections are never reused (a heartbeat to a distinct host has nothing
@@ -33,6 +36,7 @@
 #include "monitor/core/guard.h"
 #include "monitor/core/runner.h"
 #include "monitor/probe/curluv.h"
+#include "monitor/probe/resolver.h"
 #include "policy/policy.h"
 
 #define PROBE_BODY_MAX   (64 * 1024)
@@ -48,13 +52,15 @@ struct probe;
 enum prober_state {
 	PROBER_OPEN,     /* probes may start */
 	PROBER_DRAINING, /* prober_close(): live probes are being canceled */
-	PROBER_CLOSING,  /* none is live: the curl glue is closing */
+	PROBER_CLOSING,  /* none is live: the curl glue and the resolver are closing */
 	PROBER_CLOSED,   /* closed_cb has run */
 };
 
 struct prober {
 	uv_loop_t *loop;
 	struct curluv cu;
+	struct resolver rs;
+	int pending_closes; /* CLOSING: the glue and the resolver */
 	const struct guard *guard;
 	struct rw_clock *clock;
 	probe_done_cb done_cb;

@@ -333,7 +333,8 @@ class Client:
         self.failures.append(msg)
         print(f"FAIL {msg}", flush=True)
 
-    def raw(self, method, path, token=None, body=None, auth=None, headers=None):
+    def raw(self, method, path, token=None, body=None, auth=None, ctype="application/json",
+            headers=None):
         headers = dict(headers or {})
         if auth is not None:
             headers["Authorization"] = auth
@@ -342,7 +343,8 @@ class Client:
         data = None
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+            if ctype is not None:
+                headers["Content-Type"] = ctype
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with self.opener.open(req, timeout=HTTP_TIMEOUT_S) as r:
@@ -357,11 +359,12 @@ class Client:
             raise Fatal(f"{method} {path}: no answer: {e}")
 
     def call(self, op, path, expect, token=None, body=None, auth=None, field=None, note="",
-             headers=None):
+             ctype="application/json", headers=None):
         """One request of operation @op ("METHOD /template"), checked against the document."""
         method, tmpl = op.split(" ", 1)
         self.spec.op(method, tmpl)
-        a = self.raw(method, path, token=token, body=body, auth=auth, headers=headers)
+        a = self.raw(method, path, token=token, body=body, auth=auth, ctype=ctype,
+                     headers=headers)
         what = f"{method} {path} [{op}]{' (' + note + ')' if note else ''}"
         self.seen.setdefault((method, tmpl), set()).add(str(a.status))
         self.checked += 1
@@ -447,6 +450,14 @@ class Client:
         schema, required = self.spec.request_schema(method, tmpl)
         if schema is None:
             raise Fatal(f"{op}: the document has no requestBody")
+        # A body that does not say it is JSON: 415 naming the header, whether
+        # the type is another one or missing; parameters are fine.
+        self.call(op, path, 415, token=token, body={"zz_unknown": 1}, field="Content-Type",
+                  ctype="text/plain", note="text/plain body")
+        self.call(op, path, 415, token=token, body={"zz_unknown": 1}, field="Content-Type",
+                  ctype="application/x-www-form-urlencoded", note="form body")
+        self.call(op, path, 400, token=token, body={"zz_unknown": 1}, field="zz_unknown",
+                  ctype="Application/JSON; charset=utf-8", note="JSON with a charset")
         a = self.call(op, path, 400, token=token, body={"zz_unknown": 1}, field="zz_unknown",
                       note="unknown member")
         m = re.search(r"the members are: (.*)$", (a.json or {}).get("detail", ""))
