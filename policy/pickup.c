@@ -5,6 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ASCII case folding: GitHub's names are ASCII, and the locale must not
+ * matter. */
+static int fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Whether the first @p n bytes of @p a and @p b are equal without case. */
+static bool same_prefix(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]) || !a[i])
+			return false;
+	return true;
+}
+
+bool pickup_source_matches(const char *repo, const char *source)
+{
+	size_t n;
+
+	if (!repo || !source)
+		return false;
+	n = strlen(source);
+	if (strchr(source, '/'))
+		return strlen(repo) == n && same_prefix(repo, source, n);
+	return n > 0 && same_prefix(repo, source, n) && repo[n] == '/';
+}
+
 bool pickup_matches(const struct pickup_job *j, const char *const *labels, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -4,8 +4,12 @@
  * (pure): the rule the daemon samples, the route explains and the report
  * counts, from the workflow jobs GitHub's webhooks told of.
  *
- * A job matches a pool when its labels include every one of the pool's
- * labels (both lower-case; GitHub compares labels case-insensitively). With
+ * A job is of a pool's source when its repository ("OWNER/REPO") is that
+ * source ("OWNER/REPO"), or is one of that owner's ("OWNER"); GitHub's names
+ * compare without case (ASCII). It matches a pool when it is of the pool's
+ * source and its labels include every one of the pool's labels (both
+ * lower-case; GitHub compares labels case-insensitively): the caller keeps
+ * the jobs of the source, and pickup_matches() judges the labels. With
  * W = pickup_within and d(j) = queued(j) + W, the pool FAILS at time t when
  * some matching job j
  *   - was queued and its deadline has passed: d(j) <= t;
@@ -40,6 +44,13 @@ struct pickup_job {
 	int64_t started_ms;   /* 0: not started */
 	int64_t completed_ms; /* 0: not completed */
 };
+
+/**
+ * Whether a job of repository @p repo ("OWNER/REPO"; NULL when unknown) is of
+ * pool source @p source ("OWNER" or "OWNER/REPO"), comparing ASCII letters
+ * without case. A NULL @p repo is of no source.
+ */
+bool pickup_source_matches(const char *repo, const char *source);
 
 /** Whether @p j carries every one of the @p n labels (lower-case). */
 bool pickup_matches(const struct pickup_job *j, const char *const *labels, size_t n);

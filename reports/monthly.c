@@ -7,7 +7,8 @@
  * (account_period_days()), and freed, so memory holds one runner's history
  * at a time plus the report. Then the runners are put in name order and the
  * rest is joined to them by id: the daily rollups (one range scan of the
- * month), the incidents (one query), then targets, operators and totals.
+ * month), the incidents (one query), then targets, operators and totals,
+ * and the GitHub pools (monthly_pools.c: one query of the month's jobs).
  */
 #include "reports/monthly.h"
 
@@ -21,6 +22,7 @@
 #include "reports/evidence.h"
 #include "reports/fmt.h"
 #include "reports/month.h"
+#include "reports/monthly_pools.h"
 
 /* Runner ids to report indices, sorted by id. */
 struct id_index {
@@ -545,6 +547,10 @@ int monthly_run(struct store *st, const struct policy_source *ps, const struct m
 	if (rc == 0)
 		rc = build_totals(out);
 	if (rc == 0) {
+		what = "reading the GitHub workflow jobs";
+		rc = monthly_pools_build(st, out);
+	}
+	if (rc == 0) {
 		what = "reading the monitor's runs and blind periods";
 		rc = monitor_cover_compute(st, o->month_start_ms, out->period_end_ms,
 		                           &out->monitor);
@@ -572,6 +578,7 @@ void monthly_deinit(struct monthly *m)
 	free(m->by_runner);
 	free(m->targets);
 	free(m->operators);
+	free(m->pools);
 	free(m->fleet);
 	monitor_cover_deinit(&m->monitor);
 	memset(m, 0, sizeof(*m));

@@ -38,6 +38,12 @@
  * unacknowledged incidents, and the median (lower median) time to acknowledge
  * and to mitigate.
  *
+ * GitHub pools (monthly_pools.h): every pool among the reported runners,
+ * with its members among them (a member's part is not empty: registered
+ * before the period's end and not retired before the month began) and, for a
+ * pool with a pickup deadline, pickup.h's figures of the workflow jobs of
+ * its source queued in its part of the period.
+ *
  * Everything is a function of the store and the policy (and of the wall
  * clock only to decide that a month is not over yet), so the same database
  * and policy give the same report.
@@ -52,6 +58,7 @@
 #include "monitor/store/policy_source.h"
 #include "monitor/store/store.h"
 #include "policy/account.h"
+#include "policy/pickup.h"
 #include "reports/monitor_cover.h"
 
 struct monthly_incident {
@@ -100,6 +107,15 @@ struct monthly_operator {
 	int64_t ttm_median_ms; /* -1: none mitigated */
 };
 
+struct monthly_pool {
+	size_t runner;              /* the pool's index in monthly.runners */
+	size_t members;             /* its members among monthly.runners */
+	bool has_pickup;            /* pickup_within_s > 0: jobs is set */
+	struct pickup_stats jobs;   /* over the pool's part of the period */
+	uint32_t started_share_ppm; /* jobs.started_in_time / jobs.queued, truncated;
+	                               when jobs.queued > 0 */
+};
+
 struct monthly {
 	int64_t month_start_ms, month_end_ms;
 	int64_t period_end_ms; /* counted over [month_start_ms, period_end_ms) */
@@ -126,6 +142,8 @@ struct monthly {
 	size_t n_targets;
 	struct monthly_operator *operators; /* owned; by name */
 	size_t n_operators;
+	struct monthly_pool *pools; /* owned; by name; none: no GitHub pool reported */
+	size_t n_pools;
 
 	size_t verdicts[3];           /* indexed by enum rw_verdict */
 	struct rw_totals *fleet;      /* owned: n_days, every runner's day summed */

@@ -329,6 +329,11 @@ int monthly_render_html(FILE *f, const struct monthly *m)
 	}
 	if (rc == 0)
 		rc = runners_section(f, m);
+	if (rc == 0 && m->n_pools) {
+		fprintf(f, "<h2 id=\"github-pools\">GitHub pools</h2>\n<p class=\"note\">%s</p>\n",
+		        monthly_tables_pools_note());
+		rc = monthly_tables_pools(m, f, TABLE_HTML, "pools");
+	}
 	if (rc == 0) {
 		fputs("<h2 id=\"operators\">Operators</h2>\n", f);
 		rc = monthly_tables_operators(m, f, TABLE_HTML, "operators");

@@ -6,7 +6,10 @@
  * from integers (cJSON prints them the same everywhere), so the bytes depend
  * on the report alone. It is streamed (jsonw.h): one top-level member per
  * line, and one element per line of the arrays (days, targets, runners,
- * operators, incidents), so memory holds one runner's tree at a time.
+ * github_pools, operators, incidents), so memory holds one runner's tree at a
+ * time. What only GitHub pools have (a member's "pool", the "github_pools"
+ * array) is written only when there is such a runner, so a report without
+ * one reads as it always did.
  */
 #include "reports/monthly_render.h"
 
@@ -131,6 +134,9 @@ static cJSON *runner_json(const struct monthly *m, const struct monthly_runner *
 	for (size_t j = 0; j < r->sr->n_targets; j++)
 		jsonw_push(targets, cJSON_CreateString(r->sr->targets[j]), oom);
 	jsonw_put(o, "targets", targets, oom);
+	if (store_runner_is_member(r->sr))
+		jsonw_put(o, "pool", cJSON_CreateString(r->sr->pool_name ? r->sr->pool_name : ""),
+		          oom);
 	jsonw_put(o, "status", cJSON_CreateString(r->active_at_end ? "active" : "retired"), oom);
 	jsonw_put(o, "registered", jsonw_time(r->sr->created_ms), oom);
 	jsonw_put(o, "retired", jsonw_time(r->active_at_end ? -1 : r->to_ms), oom);
@@ -175,6 +181,38 @@ static cJSON *runner_json(const struct monthly *m, const struct monthly_runner *
 	for (size_t d = 0; d < m->n_days; d++)
 		jsonw_push(daily, uptime_of(&r->days[d]), oom);
 	jsonw_put(o, "daily_uptime", daily, oom);
+	return o;
+}
+
+static cJSON *pool_json(const struct monthly *m, const struct monthly_pool *p, bool *oom)
+{
+	const struct store_runner *sr = m->runners[p->runner].sr;
+	cJSON *o = cJSON_CreateObject(), *labels = cJSON_CreateArray(), *jobs;
+
+	jsonw_put(o, "id", jsonw_int(sr->id), oom);
+	jsonw_put(o, "name", cJSON_CreateString(sr->name), oom);
+	jsonw_put(o, "operator", cJSON_CreateString(sr->operator_name ? sr->operator_name : ""),
+	          oom);
+	jsonw_put(o, "source", cJSON_CreateString(sr->github ? sr->github : ""), oom);
+	for (size_t j = 0; j < sr->n_labels; j++)
+		jsonw_push(labels, cJSON_CreateString(sr->labels[j]), oom);
+	jsonw_put(o, "labels", labels, oom);
+	jsonw_put(o, "min_online", jsonw_int(sr->min_online), oom);
+	jsonw_put(o, "pickup_within_s", jsonw_int(sr->pickup_within_s), oom);
+	jsonw_put(o, "members", jsonw_int((int64_t)p->members), oom);
+	if (!p->has_pickup) {
+		jsonw_put(o, "jobs", cJSON_CreateNull(), oom);
+		return o;
+	}
+	jobs = cJSON_CreateObject();
+	jsonw_put(jobs, "queued", jsonw_int(p->jobs.queued), oom);
+	jsonw_put(jobs, "started_within", jsonw_int(p->jobs.started_in_time), oom);
+	jsonw_put(jobs, "started_within_share",
+	          jsonw_ratio(p->jobs.queued > 0, p->started_share_ppm), oom);
+	jsonw_put(jobs, "queue_wait_p50_ms", jsonw_int_or_null(p->jobs.wait_p50_ms), oom);
+	jsonw_put(jobs, "queue_wait_p95_ms", jsonw_int_or_null(p->jobs.wait_p95_ms), oom);
+	jsonw_put(jobs, "queue_wait_max_ms", jsonw_int_or_null(p->jobs.wait_max_ms), oom);
+	jsonw_put(o, "jobs", jobs, oom);
 	return o;
 }
 
@@ -261,6 +299,14 @@ int monthly_render_json(FILE *f, const struct monthly *m)
 		jsonw_element(&js, runner_json(m, &m->runners[i], &oom), oom);
 	}
 	jsonw_array_end(&js);
+	if (m->n_pools) {
+		jsonw_array_begin(&js, "github_pools");
+		for (size_t i = 0; i < m->n_pools; i++) {
+			oom = false;
+			jsonw_element(&js, pool_json(m, &m->pools[i], &oom), oom);
+		}
+		jsonw_array_end(&js);
+	}
 	jsonw_array_begin(&js, "operators");
 	for (size_t i = 0; i < m->n_operators; i++) {
 		oom = false;

@@ -7,12 +7,15 @@
  *  - Markdown: for pasting into an issue. A header (month, period, complete
  *    or "partial, as of …", the policy's source, version and SHA-256), then
  *    the sections Summary (with the monitor's blind periods), Targets,
- *    Runners, Operators and Incidents as pipe tables.
+ *    Runners, GitHub pools (only when the report has a pool), Operators and
+ *    Incidents as pipe tables.
  *  - JSON: one object, described by contrib/schema/report.schema.json
  *    (monthly_json.c): exact milliseconds, ratios in [0, 1] (truncated to
  *    6 decimals) or null when there is nothing to divide, RFC 3339 times.
  *  - CSV: one row per runner after a header row, RFC 4180 (CRLF, quoting
- *    only where needed), UTF-8; empty fields for missing values.
+ *    only where needed), UTF-8; empty fields for missing values. With
+ *    GitHub pools, more columns at the end: a member's pool, a pool's
+ *    source, labels, minimum, deadline, members and job figures.
  *  - HTML: one self-contained page (monthly_html.c): inline CSS, inline SVG
  *    charts (a heat strip of the fleet's days, a daily bar per runner), a
  *    Content-Security-Policy that forbids every fetch, no JavaScript; prints

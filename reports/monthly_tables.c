@@ -111,9 +111,15 @@ void monthly_tables_runner_notes(const struct monthly *m, const struct monthly_r
 	size_t used = 0;
 
 	out[0] = '\0';
-	if (r->sr->created_ms > m->month_start_ms) {
+	if (store_runner_is_pool(r->sr))
+		used = (size_t)snprintf(out, len, "GitHub pool");
+	else if (store_runner_is_member(r->sr))
+		used = (size_t)snprintf(out, len, "member of %s",
+		                        r->sr->pool_name ? r->sr->pool_name : "?");
+	if (r->sr->created_ms > m->month_start_ms && used < len) {
 		fmt_date(r->sr->created_ms, d);
-		used += (size_t)snprintf(out + used, len - used, "registered %s", d);
+		used += (size_t)snprintf(out + used, len - used, "%sregistered %s",
+		                         used ? "; " : "", d);
 	}
 	if (!r->active_at_end && used < len) {
 		fmt_date(r->to_ms, d);
@@ -187,7 +193,7 @@ int monthly_tables_runners(const struct monthly *m, FILE *f, enum table_format f
 	table_begin(&tab, f, fmt, chart ? R_COLS : R_COLS - 1, heads, css_class);
 	for (size_t i = 0; i < m->n_runners; i++) {
 		const struct monthly_runner *r = &m->runners[i];
-		char c[R_COLS][FMT_LEN], targets[512], maint[2 * FMT_LEN], notes[2 * FMT_LEN];
+		char c[R_COLS][FMT_LEN], targets[512], maint[2 * FMT_LEN], notes[512];
 		const char *row[R_COLS];
 		char *svg = NULL;
 
@@ -303,6 +309,102 @@ int monthly_tables_incidents(const struct monthly *m, FILE *f, enum table_format
 	return table_end(&tab);
 }
 
+const char *monthly_tables_pools_note(void)
+{
+	return "Members are the pool's runners that were registered at some time in the period "
+	       "(each is also listed under Runners). A workflow job is the pool's when its "
+	       "repository is of the "
+	       "pool's source (an owner: any of its repositories) and its labels include all of "
+	       "the pool's labels. For a pool with a pickup deadline, the jobs queued in its part "
+	       "of the period are counted: how many started within the deadline of being queued, "
+	       "and the queue wait, from queueing to the start or, for a job that never started, "
+	       "to its cancellation or the end of the period (p50 and p95 are nearest-rank). A "
+	       "pool without a deadline has no job figures.";
+}
+
+/* "a, b" of a pool's labels. */
+static void labels_of(const struct store_runner *sr, const char *sep, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sr->n_labels && used < len; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? sep : "",
+		                         sr->labels[i]);
+}
+
+enum {
+	P_NAME,
+	P_OPERATOR,
+	P_SOURCE,
+	P_LABELS,
+	P_MIN_ONLINE,
+	P_WITHIN,
+	P_MEMBERS,
+	P_QUEUED,
+	P_STARTED,
+	P_P50,
+	P_P95,
+	P_MAX,
+	P_COLS
+};
+
+int monthly_tables_pools(const struct monthly *m, FILE *f, enum table_format fmt,
+                         const char *css_class)
+{
+	static const char *const heads[P_COLS] = {[P_NAME] = "Pool",
+	                                          [P_OPERATOR] = "Operator",
+	                                          [P_SOURCE] = "Source",
+	                                          [P_LABELS] = "Labels",
+	                                          [P_MIN_ONLINE] = "Min online",
+	                                          [P_WITHIN] = "Pickup within",
+	                                          [P_MEMBERS] = "Members",
+	                                          [P_QUEUED] = "Jobs queued",
+	                                          [P_STARTED] = "Started within",
+	                                          [P_P50] = "Wait p50",
+	                                          [P_P95] = "Wait p95",
+	                                          [P_MAX] = "Wait max"};
+	struct table tab = {.right = BIT(P_MIN_ONLINE) | BIT(P_WITHIN) | BIT(P_MEMBERS) |
+	                             BIT(P_QUEUED) | BIT(P_STARTED) | BIT(P_P50) | BIT(P_P95) |
+	                             BIT(P_MAX)};
+
+	table_begin(&tab, f, fmt, P_COLS, heads, css_class);
+	for (size_t i = 0; i < m->n_pools; i++) {
+		const struct monthly_pool *p = &m->pools[i];
+		const struct store_runner *sr = m->runners[p->runner].sr;
+		char c[P_COLS][FMT_LEN], labels[512], share[FMT_LEN];
+		const char *row[P_COLS];
+
+		for (int k = 0; k < P_COLS; k++) {
+			row[k] = c[k];
+			snprintf(c[k], FMT_LEN, "-");
+		}
+		row[P_NAME] = sr->name;
+		row[P_OPERATOR] = sr->operator_name ? sr->operator_name : "";
+		row[P_SOURCE] = sr->github ? sr->github : "";
+		labels_of(sr, ", ", labels, sizeof(labels));
+		row[P_LABELS] = labels;
+		snprintf(c[P_MIN_ONLINE], FMT_LEN, "%u", (unsigned)sr->min_online);
+		num(p->members, c[P_MEMBERS]);
+		if (p->has_pickup) {
+			duration_format((int64_t)sr->pickup_within_s * 1000, c[P_WITHIN], FMT_LEN);
+			snprintf(c[P_QUEUED], FMT_LEN, "%u", (unsigned)p->jobs.queued);
+			if (p->jobs.queued > 0) {
+				fmt_percent(p->started_share_ppm, share);
+				snprintf(c[P_STARTED], FMT_LEN, "%u (%s)",
+				         (unsigned)p->jobs.started_in_time, share);
+			} else {
+				snprintf(c[P_STARTED], FMT_LEN, "0");
+			}
+			dur_or_dash(p->jobs.wait_p50_ms, c[P_P50]);
+			dur_or_dash(p->jobs.wait_p95_ms, c[P_P95]);
+			dur_or_dash(p->jobs.wait_max_ms, c[P_MAX]);
+		}
+		table_row(&tab, row);
+	}
+	return table_end(&tab);
+}
+
 /* A latency in ms with 3 decimals (exact µs), or "" when missing. */
 static void latency_csv(int64_t us, char out[FMT_LEN])
 {
@@ -343,13 +445,61 @@ enum {
 	C_BLIPS,
 	C_P50,
 	C_P95,
-	C_COLS
+	C_COLS, /* the columns of every report; with GitHub pools, these too: */
+	C_POOL = C_COLS,
+	C_GITHUB,
+	C_LABELS,
+	C_MIN_ONLINE,
+	C_WITHIN,
+	C_MEMBERS,
+	C_JOBS_QUEUED,
+	C_JOBS_STARTED,
+	C_JOBS_SHARE,
+	C_WAIT_P50,
+	C_WAIT_P95,
+	C_WAIT_MAX,
+	C_ALL
 };
+
+/* The GitHub columns of runner @p r: a member's pool; a pool's source,
+ * labels, minimum, deadline, members and job figures (empty when missing). */
+static void csv_github(const struct monthly *m, const struct monthly_runner *r, char c[][FMT_LEN],
+                       const char **row, char *labels, size_t labels_len)
+{
+	const struct monthly_pool *p = NULL;
+
+	if (store_runner_is_member(r->sr))
+		row[C_POOL] = r->sr->pool_name ? r->sr->pool_name : "";
+	if (!store_runner_is_pool(r->sr))
+		return;
+	for (size_t i = 0; i < m->n_pools && !p; i++)
+		if (m->runners + m->pools[i].runner == r)
+			p = &m->pools[i];
+	row[C_GITHUB] = r->sr->github ? r->sr->github : "";
+	labels_of(r->sr, " ", labels, labels_len);
+	row[C_LABELS] = labels;
+	snprintf(c[C_MIN_ONLINE], FMT_LEN, "%u", (unsigned)r->sr->min_online);
+	snprintf(c[C_WITHIN], FMT_LEN, "%u", (unsigned)r->sr->pickup_within_s);
+	if (!p)
+		return; /* not reached: every pool of the report is in m->pools */
+	num(p->members, c[C_MEMBERS]);
+	if (!p->has_pickup)
+		return;
+	snprintf(c[C_JOBS_QUEUED], FMT_LEN, "%u", (unsigned)p->jobs.queued);
+	snprintf(c[C_JOBS_STARTED], FMT_LEN, "%u", (unsigned)p->jobs.started_in_time);
+	if (p->jobs.queued > 0)
+		fmt_ratio(p->started_share_ppm, c[C_JOBS_SHARE]);
+	if (p->jobs.wait_p50_ms >= 0) {
+		i64(p->jobs.wait_p50_ms, c[C_WAIT_P50]);
+		i64(p->jobs.wait_p95_ms, c[C_WAIT_P95]);
+		i64(p->jobs.wait_max_ms, c[C_WAIT_MAX]);
+	}
+}
 
 int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
 {
 	struct table tab = {0};
-	static const char *const heads[C_COLS] = {
+	static const char *const heads[C_ALL] = {
 	        [C_RUNNER] = "runner",
 	        [C_ID] = "id",
 	        [C_OPERATOR] = "operator",
@@ -380,20 +530,32 @@ int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
 	        [C_BLIPS] = "blips",
 	        [C_P50] = "latency_p50_ms",
 	        [C_P95] = "latency_p95_ms",
+	        [C_POOL] = "pool",
+	        [C_GITHUB] = "github",
+	        [C_LABELS] = "labels",
+	        [C_MIN_ONLINE] = "min_online",
+	        [C_WITHIN] = "pickup_within_s",
+	        [C_MEMBERS] = "members",
+	        [C_JOBS_QUEUED] = "jobs_queued",
+	        [C_JOBS_STARTED] = "jobs_started_within",
+	        [C_JOBS_SHARE] = "jobs_started_within_share",
+	        [C_WAIT_P50] = "queue_wait_p50_ms",
+	        [C_WAIT_P95] = "queue_wait_p95_ms",
+	        [C_WAIT_MAX] = "queue_wait_max_ms",
 	};
 	static const enum rw_state states[5] = {RW_STATE_UP, RW_STATE_DOWN, RW_STATE_MAINTENANCE,
 	                                        RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW};
 	int64_t cap = (int64_t)m->policy->pol.maintenance.max_h_per_month * CALENDAR_MS_PER_HOUR;
 
-	table_begin(&tab, f, TABLE_CSV, C_COLS, heads, NULL);
+	table_begin(&tab, f, TABLE_CSV, m->n_pools ? C_ALL : C_COLS, heads, NULL);
 	for (size_t i = 0; i < m->n_runners; i++) {
 		const struct monthly_runner *r = &m->runners[i];
-		char c[C_COLS][FMT_LEN], targets[512];
-		const char *row[C_COLS];
+		char c[C_ALL][FMT_LEN], targets[512], labels[512];
+		const char *row[C_ALL];
 		int64_t tta_max = -1, ttm_max = -1;
 		size_t unacked = 0;
 
-		for (int k = 0; k < C_COLS; k++) {
+		for (int k = 0; k < C_ALL; k++) {
 			row[k] = c[k];
 			c[k][0] = '\0';
 		}
@@ -440,6 +602,8 @@ int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
 			i64(r->blips, c[C_BLIPS]);
 		latency_csv(r->p50_us, c[C_P50]);
 		latency_csv(r->p95_us, c[C_P95]);
+		if (m->n_pools)
+			csv_github(m, r, c, row, labels, sizeof(labels));
 		table_row(&tab, row);
 	}
 	return table_end(&tab);

@@ -42,6 +42,19 @@ typedef char *(*monthly_chart_cb)(const struct monthly *m, const struct monthly_
 int monthly_tables_runners(const struct monthly *m, FILE *f, enum table_format fmt,
                            const char *css_class, monthly_chart_cb chart);
 
+/**
+ * Per GitHub pool (m->pools): pool, operator, source, labels, min online,
+ * pickup within, members, jobs queued, started within (count and share),
+ * queue wait p50, p95 and max; a pool without a pickup deadline has "-" for
+ * the job figures.
+ */
+int monthly_tables_pools(const struct monthly *m, FILE *f, enum table_format fmt,
+                         const char *css_class);
+
+/** What the pools table counts, one paragraph of plain text (no markup, no
+ *  character HTML must escape), for Markdown and HTML alike. */
+const char *monthly_tables_pools_note(void);
+
 /** Per operator: counts, down time, incidents, unacknowledged, median TTA and TTM. */
 int monthly_tables_operators(const struct monthly *m, FILE *f, enum table_format fmt,
                              const char *css_class);

@@ -47,7 +47,7 @@ static void put_row(const struct table *t, const char *const *cells, bool head)
 
 	for (size_t c = 0; c < t->n_cols; c++) {
 		const char *s = cells[c] ? cells[c] : "";
-		bool right = t->right & (1u << c);
+		bool right = t->right & ((uint64_t)1 << c);
 		switch (t->fmt) {
 		case TABLE_MD:
 			fputs(c ? " " : "| ", f);
@@ -64,7 +64,7 @@ static void put_row(const struct table *t, const char *const *cells, bool head)
 				fputs(right ? "<th class=\"n\">" : "<th>", f);
 			else
 				fputs(right ? "<td class=\"n\">" : "<td>", f);
-			if (!head && (t->raw_html & (1u << c)))
+			if (!head && (t->raw_html & ((uint64_t)1 << c)))
 				fputs(s, f);
 			else
 				html_escape_file(f, s);
@@ -79,14 +79,14 @@ void table_begin(struct table *t, FILE *f, enum table_format fmt, size_t n_cols,
 {
 	t->f = f;
 	t->fmt = fmt;
-	t->n_cols = n_cols > 32 ? 32 : n_cols;
+	t->n_cols = n_cols > 64 ? 64 : n_cols;
 	switch (fmt) {
 	case TABLE_MD:
 		put_row(t, heads, true);
 		fputc('\n', f);
 		for (size_t c = 0; c < t->n_cols; c++)
-			fputs(t->right & (1u << c) ? (c ? " ---: |" : "| ---: |")
-			                           : (c ? " --- |" : "| --- |"),
+			fputs(t->right & ((uint64_t)1 << c) ? (c ? " ---: |" : "| ---: |")
+			                                    : (c ? " --- |" : "| --- |"),
 			      f);
 		fputc('\n', f);
 		break;

@@ -20,6 +20,7 @@
 #define RW_TABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum table_format { TABLE_MD, TABLE_CSV, TABLE_HTML };
@@ -27,9 +28,9 @@ enum table_format { TABLE_MD, TABLE_CSV, TABLE_HTML };
 struct table {
 	FILE *f;
 	enum table_format fmt;
-	size_t n_cols;     /* at most 32 */
-	unsigned right;    /* bit c: column c is right-aligned (Markdown, HTML) */
-	unsigned raw_html; /* bit c: column c holds HTML the caller built; written as
+	size_t n_cols;     /* at most 64 */
+	uint64_t right;    /* bit c: column c is right-aligned (Markdown, HTML) */
+	uint64_t raw_html; /* bit c: column c holds HTML the caller built; written as
 	                      is in HTML (the other formats escape it as text) */
 };
 

@@ -35,19 +35,6 @@ static bool live_pool(const struct runner *r)
 	return r->gh_pool && r->status == STORE_RUNNER_APPROVED && !r->removed;
 }
 
-/* Whether job @p j (repo "OWNER/REPO") comes from pool source @p src
- * ("OWNER" or "OWNER/REPO"); GitHub's names compare without case. */
-static bool job_of_source(const struct store_github_job *j, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (!j->repo)
-		return false;
-	if (strchr(src, '/'))
-		return strcasecmp(j->repo, src) == 0;
-	return strncasecmp(j->repo, src, n) == 0 && j->repo[n] == '/';
-}
-
 /* @p r's labels, lower-cased into @p buf, for pickup.h and for matching
  * GitHub's lists (whose labels ghlist.h lower-cases). @return how many. */
 static size_t lower_labels(const struct runner *r, char buf[][LABEL_MAX], const char **out)
@@ -88,7 +75,7 @@ static size_t pool_jobs(const struct daemon_github *g, const struct runner *pool
 
 	for (size_t i = 0; i < g->n_jobs; i++) {
 		const struct store_github_job *j = &g->jobs[i];
-		if (!job_of_source(j, pool->github))
+		if (!pickup_source_matches(j->repo, pool->github))
 			continue;
 		v[n++] = (struct pickup_job){.id = j->id,
 		                             .labels = (const char *const *)j->labels,
@@ -272,7 +259,7 @@ static void observe_wait(struct daemon_github *g, const struct store_github_job 
 		char buf[POOL_LABELS_MAX][LABEL_MAX];
 		const char *labels[POOL_LABELS_MAX];
 		struct histogram *h;
-		if (!live_pool(r) || !job_of_source(j, r->github) ||
+		if (!live_pool(r) || !pickup_source_matches(j->repo, r->github) ||
 		    !pickup_matches(&pj, labels, lower_labels(r, buf, labels)))
 			continue;
 		h = wait_histogram(g, r->id);

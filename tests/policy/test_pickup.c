@@ -40,6 +40,38 @@ static void test_labels(void **state)
 	assert_true(pickup_matches(&c, POOL, 0)); /* no labels: every job */
 }
 
+/* A job's repository against a pool's source: an owner's every repository,
+ * or one repository; names without case. */
+static void test_source(void **state)
+{
+	static const struct {
+		const char *repo, *source;
+		bool want;
+	} cases[] = {
+	        {"acme/rust", "acme", true},
+	        {"ACME/Rust", "acme", true},
+	        {"acme/rust", "AcMe", true},
+	        {"acme/rust", "acme/rust", true},
+	        {"acme/rust", "ACME/RUST", true},
+	        {"acme/rust", "acme/rus", false},
+	        {"acme/rust", "acme/rust2", false},
+	        {"acme/rust2", "acme/rust", false},
+	        {"acme2/rust", "acme", false}, /* a longer owner */
+	        {"acm/rust", "acme", false},   /* a shorter one */
+	        {"acme", "acme", false},       /* not OWNER/REPO */
+	        {"other/acme", "acme", false},
+	        {"acme/rust", "", false},
+	        {NULL, "acme", false},
+	        {"acme/rust", NULL, false},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (pickup_source_matches(cases[i].repo, cases[i].source) != cases[i].want)
+			fail_msg("case %zu: %s of %s: want %d", i,
+			         cases[i].repo ? cases[i].repo : "(null)",
+			         cases[i].source ? cases[i].source : "(null)", cases[i].want);
+}
+
 static void test_rule(void **state)
 {
 	int64_t since = 0, id = 0;
@@ -220,9 +252,8 @@ static void test_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_labels),
-	        cmocka_unit_test(test_rule),
-	        cmocka_unit_test(test_stats),
+	        cmocka_unit_test(test_labels), cmocka_unit_test(test_source),
+	        cmocka_unit_test(test_rule),   cmocka_unit_test(test_stats),
 	        cmocka_unit_test(test_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,8 @@
  *
  *  - Every format through `runwarden report monthly` is byte for byte its
  *    golden file (the months are over, so the wall clock plays no part), and
- *    runwarden-report directly says the same; --out writes the same bytes
+ *    runwarden-report directly says the same; so is a month with GitHub pools
+ *    (report_fixture.h's rfx_build_github()); --out writes the same bytes
  *    (and leaves no temporary file); --stamp adds the time of generation and
  *    nothing else changes; --operator and --policy are honoured; the database
  *    is only read.
@@ -16,7 +17,8 @@
  *    unknown --operator, an invalid --policy, no --month.
  *  - HTML in a browser: headless Chromium loads the page with no console
  *    message at all and no request made by the page (its net log is read); a
- *    deliberately bad page shows that both checks catch what they look for.
+ *    deliberately bad page shows that both checks catch what they look for;
+ *    the golden page of a month with GitHub pools too.
  *    Without chromium the test FAILS, naming the package (contrib/check.sh
  *    installs it; or set RW_CHROMIUM to a Chromium binary).
  */
@@ -103,6 +105,26 @@ static void test_formats_match_golden(void **state)
 	assert_int_equal(before.st_size, after.st_size);
 	assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
 	assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+}
+
+/* A month with GitHub pools: members and pickup figures, from the binary. */
+static void test_github_formats_match_golden(void **state)
+{
+	static const char *const fmts[] = {"md", "json", "csv", "html"};
+	struct rfx *f = *state;
+	struct rwt_res r = {0};
+
+	rfx_build_github(f);
+	store_close(f->st);
+	f->st = NULL;
+	for (size_t i = 0; i < 4; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "monthly-github-2024-06.%s", fmts[i]);
+		RWT_RUN(&r, &f->run, RW_BIN, "report", "monthly", "--month", "2024-06", "--db",
+		        f->db, "--format", fmts[i]);
+		assert_same(&r, name);
+		rwt_res_free(&r);
+	}
 }
 
 static void test_out_stamp_operator_policy(void **state)
@@ -338,7 +360,7 @@ static void test_html_in_chromium(void **state)
 	struct rfx *f = *state;
 	struct rwt_res r = {0};
 	struct browse b;
-	char chromium[512], page[256], bad[256];
+	char chromium[512], page[512], bad[256];
 
 	rwt_chromium(chromium, sizeof(chromium), "the browser check of the HTML report");
 	build_and_close(f);
@@ -371,12 +393,25 @@ static void test_html_in_chromium(void **state)
 	assert_non_null(strstr(b.dom, "<svg class=\"heat\""));
 	assert_non_null(strstr(b.dom, "class=\"d\""));
 	free(b.dom);
+
+	/* The page of a month with GitHub pools, as the golden file has it. */
+	snprintf(page, sizeof(page), "%s/tests/reports/golden/monthly-github-2024-06.html",
+	         RW_SOURCE_DIR);
+	browse(chromium, f->dir, page, &b);
+	assert_int_equal(b.code, 0);
+	if (b.console || b.requests)
+		fail_msg("the GitHub report made %d console messages (%s) and %d requests (%s)",
+		         b.console, b.first_console, b.requests, b.first_request);
+	assert_non_null(strstr(b.dom, "<h2 id=\"github-pools\">GitHub pools</h2>"));
+	free(b.dom);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_formats_match_golden, rfx_setup, rfx_teardown),
+	        cmocka_unit_test_setup_teardown(test_github_formats_match_golden, rfx_setup,
+	                                        rfx_teardown),
 	        cmocka_unit_test_setup_teardown(test_out_stamp_operator_policy, rfx_setup,
 	                                        rfx_teardown),
 	        cmocka_unit_test_setup_teardown(test_errors_exit_2, rfx_setup, rfx_teardown),

@@ -4,9 +4,10 @@
  *  - the JSON validates against contrib/schema/report.schema.json (with
  *    schema_check.h, which is itself tested here: it must reject a wrong
  *    type, a missing or extra member, a bad pattern, enum or bound, and a
- *    schema keyword it does not implement), for both golden months, an
- *    operator filter, --stamp and a partial month; and it agrees with the
- *    CSV on every runner's figures;
+ *    schema keyword it does not implement), for every golden month (one
+ *    with GitHub pools), an operator filter, --stamp and a partial month;
+ *    and it agrees with the CSV on every runner's figures, GitHub pools'
+ *    figures included;
  *  - the CSV parses as RFC 4180 (a strict parser below: CRLF records, quoted
  *    fields with doubled quotes, the same number of fields in every record),
  *    including names that need quoting.
@@ -132,13 +133,14 @@ static cJSON *render_json(const struct monthly *m)
 
 static void test_golden_json_validates(void **state)
 {
-	static const char *const names[] = {"monthly-2024-02.json", "monthly-2024-03.json"};
+	static const char *const names[] = {"monthly-2024-02.json", "monthly-2024-03.json",
+	                                    "monthly-github-2024-06.json"};
 	cJSON *schema = load_schema();
 
 	(void)state;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[512], *text;
-		cJSON *doc, *runner;
+		cJSON *doc, *runner, *pools;
 
 		snprintf(path, sizeof(path), "%s/tests/reports/golden/%s", RW_SOURCE_DIR, names[i]);
 		text = rwt_slurp(path, NULL);
@@ -159,6 +161,20 @@ static void test_golden_json_validates(void **state)
 		cJSON_AddNumberToObject(doc, "extra", 1);
 		assert_invalid(schema, doc, "the member \"extra\" is not allowed");
 		cJSON_DeleteItemFromObject(doc, "extra");
+		pools = cJSON_GetObjectItem(doc, "github_pools");
+		if (pools) {
+			cJSON *p = cJSON_GetArrayItem(pools, 0);
+			cJSON *jobs = cJSON_GetObjectItem(p, "jobs");
+			cJSON_ReplaceItemInObject(jobs, "queued", cJSON_CreateNumber(-1));
+			assert_invalid(schema, doc,
+			               "$.github_pools[0].jobs.queued: -1 is below the minimum 0");
+			cJSON_ReplaceItemInObject(jobs, "queued", cJSON_CreateNumber(8));
+			cJSON_ReplaceItemInObject(p, "source", cJSON_CreateString("a/b/c"));
+			assert_invalid(schema, doc, "$.github_pools[0].source");
+			cJSON_ReplaceItemInObject(p, "source", cJSON_CreateString("acme"));
+			cJSON_DeleteItemFromObject(p, "members");
+			assert_invalid(schema, doc, "the required member \"members\" is missing");
+		}
 		cJSON_DeleteItemFromObject(doc, "summary");
 		assert_invalid(schema, doc, "the required member \"summary\" is missing");
 		cJSON_Delete(doc);
@@ -326,6 +342,87 @@ static void test_csv_parses_and_agrees(void **state)
 	policy_source_deinit(&ps);
 }
 
+/* "" for null, else the number as the CSV writes it. */
+static void csv_of(const cJSON *v, char *out, size_t len)
+{
+	if (cJSON_IsNull(v))
+		snprintf(out, len, "%s", "");
+	else if (v->valuedouble == (double)(int64_t)v->valuedouble)
+		snprintf(out, len, "%.0f", v->valuedouble);
+	else
+		snprintf(out, len, "%g", v->valuedouble);
+}
+
+/* With GitHub pools: 12 more columns, which say what github_pools says, and
+ * each member's pool. */
+static void test_csv_github_agrees(void **state)
+{
+	static const char *const keys[][2] = {{"queued", "jobs_queued"},
+	                                      {"started_within", "jobs_started_within"},
+	                                      {"started_within_share", "jobs_started_within_share"},
+	                                      {"queue_wait_p50_ms", "queue_wait_p50_ms"},
+	                                      {"queue_wait_p95_ms", "queue_wait_p95_ms"},
+	                                      {"queue_wait_max_ms", "queue_wait_max_ms"}};
+	struct rfx *f = *state;
+	struct policy_source ps;
+	struct monthly m;
+	struct csv c;
+	char *text, want[64];
+	cJSON *doc;
+	const cJSON *p, *j;
+	size_t pools = 0, members = 0;
+
+	rfx_build_github(f);
+	rfx_monthly(f, 2024, 6, rfx_ms(2024, 7, 10, 0, 0), NULL, &ps, 0, &m);
+	text = rfx_render(&m, REPORT_CSV, NULL);
+	csv_parse(text, &c);
+	free(text);
+	doc = render_json(&m);
+	assert_int_equal(c.n_rows, m.n_runners + 1);
+	assert_int_equal(c.n_cols, 42);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "github_pools"))
+	{
+		const char *name = cJSON_GetObjectItem(p, "name")->valuestring;
+		const cJSON *jobs = cJSON_GetObjectItem(p, "jobs");
+		size_t r = 1;
+		while (r < c.n_rows && strcmp(c.rows[r][col(&c, "runner")], name) != 0)
+			r++;
+		assert_true(r < c.n_rows);
+		assert_string_equal(c.rows[r][col(&c, "github")],
+		                    cJSON_GetObjectItem(p, "source")->valuestring);
+		assert_string_equal(c.rows[r][col(&c, "pool")], "");
+		csv_of(cJSON_GetObjectItem(p, "members"), want, sizeof(want));
+		assert_string_equal(c.rows[r][col(&c, "members")], want);
+		csv_of(cJSON_GetObjectItem(p, "pickup_within_s"), want, sizeof(want));
+		assert_string_equal(c.rows[r][col(&c, "pickup_within_s")], want);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (cJSON_IsNull(jobs))
+				snprintf(want, sizeof(want), "%s", "");
+			else
+				csv_of(cJSON_GetObjectItem(jobs, keys[k][0]), want, sizeof(want));
+			assert_string_equal(c.rows[r][col(&c, keys[k][1])], want);
+		}
+		pools++;
+	}
+	assert_int_equal(pools, 3);
+	cJSON_ArrayForEach(j, cJSON_GetObjectItem(doc, "runners"))
+	{
+		const cJSON *pool = cJSON_GetObjectItem(j, "pool");
+		size_t r = 1;
+		while (r < c.n_rows && strcmp(c.rows[r][col(&c, "runner")],
+		                              cJSON_GetObjectItem(j, "name")->valuestring) != 0)
+			r++;
+		assert_true(r < c.n_rows);
+		assert_string_equal(c.rows[r][col(&c, "pool")], pool ? pool->valuestring : "");
+		members += pool != NULL;
+	}
+	assert_int_equal(members, 5);
+	csv_free(&c);
+	cJSON_Delete(doc);
+	monthly_deinit(&m);
+	policy_source_deinit(&ps);
+}
+
 /* Names that need quoting survive the round trip. */
 static void test_csv_quoting(void **state)
 {
@@ -373,6 +470,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_variants_validate, rfx_setup, rfx_teardown),
 	        cmocka_unit_test_setup_teardown(test_csv_parses_and_agrees, rfx_setup,
 	                                        rfx_teardown),
+	        cmocka_unit_test_setup_teardown(test_csv_github_agrees, rfx_setup, rfx_teardown),
 	        cmocka_unit_test_setup_teardown(test_csv_quoting, rfx_setup, rfx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,6 +341,226 @@ void rfx_build_history(struct rfx *f)
 		assert_int_equal(store_rollup_day(st, d), 0);
 }
 
+/* ---- the GitHub history ----------------------------------------------------- */
+
+static void add_pool(struct store *st, struct timeline *tl, int64_t op, const char *name,
+                     const char *source, const char *const *labels, size_t n_labels,
+                     uint32_t min_online, uint32_t pickup_s, const char *target, int status,
+                     int64_t created_ms)
+{
+	char *targets[] = {(char *)target};
+	struct store_runner r;
+
+	memset(&r, 0, sizeof(r));
+	r.operator_id = op;
+	r.name = (char *)name;
+	r.kind = (char *)"github";
+	r.github = (char *)source;
+	r.labels = (char **)labels;
+	r.n_labels = n_labels;
+	r.min_online = min_online;
+	r.pickup_within_s = pickup_s;
+	r.targets = targets;
+	r.n_targets = 1;
+	r.status = status;
+	assert_int_equal(store_runner_add(st, &r, created_ms), 0);
+	memset(tl, 0, sizeof(*tl));
+	tl->id = r.id;
+	tl->at[0] = created_ms;
+	tl->state[0] = RW_STATE_UNKNOWN;
+	tl->n = 1;
+}
+
+static void add_member(struct store *st, struct timeline *tl, const struct timeline *pool,
+                       int64_t github_id, const char *name, int64_t created_ms)
+{
+	bool created = false;
+
+	memset(tl, 0, sizeof(*tl));
+	assert_int_equal(store_github_member_upsert(st, pool->id, github_id, name, created_ms,
+	                                            &tl->id, &created),
+	                 0);
+	assert_true(created);
+	tl->at[0] = created_ms;
+	tl->state[0] = RW_STATE_UNKNOWN;
+	tl->n = 1;
+}
+
+/* One workflow_job delivery, merged into the stored job. */
+static void job(struct store *st, int64_t id, const char *repo, const char *const *labels,
+                size_t n_labels, int status, int64_t queued, int64_t started, int64_t completed,
+                const char *conclusion)
+{
+	struct store_github_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.id = id;
+	j.run_id = id * 10;
+	j.repo = (char *)repo;
+	j.name = (char *)"build";
+	j.labels = (char **)labels;
+	j.n_labels = n_labels;
+	j.status = status;
+	j.conclusion = (char *)conclusion;
+	j.queued_ms = queued;
+	j.started_ms = started;
+	j.completed_ms = completed;
+	j.runner_name = started ? (char *)"ephemeral-1" : NULL;
+	j.updated_ms = completed ? completed : started ? started : queued;
+	assert_int_equal(store_github_job_upsert(st, &j, NULL), 0);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void github_jobs(struct store *st)
+{
+	static const char *const rv[] = {"self-hosted", "riscv64"};
+	static const char *const rv_big[] = {"self-hosted", "riscv64", "big"};
+	static const char *const rv_case[] = {"Self-Hosted", "RISCV64"};
+	static const char *const rv_only[] = {"riscv64"};
+	static const char *const x64[] = {"self-hosted", "x64"};
+	static const char *const x64_linux[] = {"linux", "self-hosted", "x64"};
+	static const char *const s390[] = {"s390x"};
+	const int Q = STORE_GHJOB_QUEUED, P = STORE_GHJOB_IN_PROGRESS, C = STORE_GHJOB_COMPLETED;
+	int64_t t;
+
+	/* gh-rv (acme; self-hosted, riscv64; 5 min). Queued before the month. */
+	job(st, 112, "acme/rust", rv, N(rv), C, rfx_ms(2024, 5, 31, 23, 50),
+	    rfx_ms(2024, 6, 1, 0, 3), rfx_ms(2024, 6, 1, 0, 40), "success");
+	/* Started after 1 min; after 4 min 59 s (with one more label); after 5 min
+	 * exactly (names in other cases); after 20 min. */
+	job(st, 101, "acme/rust", rv, N(rv), C, rfx_ms(2024, 6, 3, 10, 0),
+	    rfx_ms(2024, 6, 3, 10, 1), rfx_ms(2024, 6, 3, 10, 30), "success");
+	t = rfx_ms(2024, 6, 5, 12, 0);
+	job(st, 102, "acme/rust", rv_big, N(rv_big), C, t, t + 299 * 1000, t + RFX_HOUR, "success");
+	job(st, 103, "ACME/Tools", rv_case, N(rv_case), C, rfx_ms(2024, 6, 7, 8, 0),
+	    rfx_ms(2024, 6, 7, 8, 5), rfx_ms(2024, 6, 7, 8, 20), "success");
+	job(st, 104, "acme/rust", rv, N(rv), C, rfx_ms(2024, 6, 12, 9, 0),
+	    rfx_ms(2024, 6, 12, 9, 20), rfx_ms(2024, 6, 12, 10, 0), "failure");
+	/* Cancelled after 10 min without a runner. */
+	job(st, 105, "acme/rust", rv, N(rv), Q, rfx_ms(2024, 6, 14, 14, 0), 0, 0, NULL);
+	job(st, 105, "acme/rust", rv, N(rv), C, rfx_ms(2024, 6, 14, 14, 0), 0,
+	    rfx_ms(2024, 6, 14, 14, 10), "cancelled");
+	/* Out of order and twice: in_progress (started after 2 min) before its
+	 * queued delivery, whose started_at is GitHub's queue time and must not
+	 * count as a start; then in_progress again, then completed. */
+	t = rfx_ms(2024, 6, 20, 16, 0);
+	job(st, 106, "acme/docs", rv, N(rv), P, t, t + 2 * RFX_MIN, 0, NULL);
+	job(st, 106, "acme/docs", rv, N(rv), Q, t, t, 0, NULL);
+	job(st, 106, "acme/docs", rv, N(rv), P, t, t + 2 * RFX_MIN, 0, NULL);
+	job(st, 106, "acme/docs", rv, N(rv), C, t, t + 2 * RFX_MIN, t + 30 * RFX_MIN, "success");
+	/* Still waiting at the month's end (10 min); queued 2 min before the end
+	 * and started 3 min after it. */
+	job(st, 107, "acme/rust", rv, N(rv), Q, rfx_ms(2024, 6, 30, 23, 50), 0, 0, NULL);
+	job(st, 108, "acme/rust", rv, N(rv), Q, rfx_ms(2024, 6, 30, 23, 58), 0, 0, NULL);
+	job(st, 108, "acme/rust", rv, N(rv), P, rfx_ms(2024, 6, 30, 23, 58),
+	    rfx_ms(2024, 7, 1, 0, 1), 0, NULL);
+	/* Not gh-rv's: another owner, an owner whose name starts with "acme", a
+	 * label missing. */
+	job(st, 110, "globex/ci", rv, N(rv), Q, rfx_ms(2024, 6, 8, 11, 0), 0, 0, NULL);
+	job(st, 111, "acmeco/rust", rv, N(rv), Q, rfx_ms(2024, 6, 9, 11, 0), 0, 0, NULL);
+	job(st, 117, "acme/rust", rv_only, N(rv_only), C, rfx_ms(2024, 6, 24, 7, 0),
+	    rfx_ms(2024, 6, 24, 7, 1), rfx_ms(2024, 6, 24, 7, 9), "success");
+
+	/* gh-x64 (Acme/Rust; self-hosted, x64; 10 min; registered the 10th at
+	 * noon): one before it existed, one after 2 min, one after 15 min (with
+	 * one more label, the repository in other cases), one of another
+	 * repository. */
+	job(st, 109, "acme/rust", x64, N(x64), C, rfx_ms(2024, 6, 4, 9, 0),
+	    rfx_ms(2024, 6, 4, 9, 30), rfx_ms(2024, 6, 4, 10, 0), "success");
+	job(st, 113, "acme/rust", x64, N(x64), P, rfx_ms(2024, 6, 11, 10, 0),
+	    rfx_ms(2024, 6, 11, 10, 2), 0, NULL);
+	job(st, 114, "acme/RUST", x64_linux, N(x64_linux), P, rfx_ms(2024, 6, 21, 10, 0),
+	    rfx_ms(2024, 6, 21, 10, 15), 0, NULL);
+	job(st, 115, "acme/tools", x64, N(x64), Q, rfx_ms(2024, 6, 22, 10, 0), 0, 0, NULL);
+
+	/* gh-s390 has no deadline: its jobs are not counted. */
+	job(st, 116, "globex/ci", s390, N(s390), C, rfx_ms(2024, 6, 23, 8, 0),
+	    rfx_ms(2024, 6, 23, 8, 1), rfx_ms(2024, 6, 23, 9, 0), "success");
+}
+
+void rfx_build_github(struct rfx *f)
+{
+	static const char *const rv[] = {"RISCV64", "self-hosted"};
+	static const char *const x64[] = {"self-hosted", "x64"};
+	static const char *const s390[] = {"s390x"};
+	static const char *const arm[] = {"arm64"};
+	struct store *st = f->st;
+	struct timeline plain, pool_rv, pool_s390, pool_x64, pending, gone;
+	struct timeline rv1, rv2, rv3, rv_old, s390_a, s390_b, s390_c;
+	struct timeline *sampled[] = {&plain, &pool_rv, &pool_s390, &pool_x64, &rv1,
+	                              &rv2,   &rv3,     &s390_a,    &s390_b};
+	int64_t acme, globex, may1 = rfx_ms(2024, 5, 1, 0, 0), end = rfx_ms(2024, 7, 1, 0, 0);
+
+	acme = add_operator(st, "acme");
+	globex = add_operator(st, "globex");
+	add_runner(st, &plain, acme, "rv-plain", RFX_RISCV, NULL, STORE_RUNNER_APPROVED, may1);
+	add_pool(st, &pool_rv, acme, "gh-rv", "acme", rv, N(rv), 1, 300, RFX_RISCV,
+	         STORE_RUNNER_APPROVED, may1);
+	add_pool(st, &pool_s390, globex, "gh-s390", "globex/ci", s390, N(s390), 1, 0, RFX_S390X,
+	         STORE_RUNNER_APPROVED, may1);
+	add_pool(st, &pool_x64, acme, "gh-x64", "Acme/Rust", x64, N(x64), 0, 600, RFX_X86_64,
+	         STORE_RUNNER_APPROVED, rfx_ms(2024, 6, 10, 12, 0));
+	add_pool(st, &pending, acme, "gh-pending", "acme", x64, N(x64), 0, 60, RFX_X86_64,
+	         STORE_RUNNER_PENDING, may1);
+	add_pool(st, &gone, globex, "gh-gone", "globex", arm, N(arm), 0, 120, RFX_ARMV7,
+	         STORE_RUNNER_APPROVED, rfx_ms(2024, 4, 1, 0, 0));
+	assert_int_equal(store_runner_set_status(st, gone.id, STORE_RUNNER_RETIRED,
+	                                         rfx_ms(2024, 5, 15, 0, 0), NULL),
+	                 0);
+
+	/* gh-rv's members: one all month, one from the 15th, one retired on the
+	 * 10th, one retired in May (not seen in June). */
+	add_member(st, &rv1, &pool_rv, 1, "rv-1", rfx_ms(2024, 5, 2, 0, 0));
+	add_member(st, &rv3, &pool_rv, 3, "rv-3", rfx_ms(2024, 5, 5, 0, 0));
+	add_member(st, &rv_old, &pool_rv, 4, "rv-old", rfx_ms(2024, 5, 3, 0, 0));
+	add_member(st, &rv2, &pool_rv, 2, "rv-2", rfx_ms(2024, 6, 15, 0, 0));
+	/* gh-s390's: one all month, one from the 29th, one first seen when the
+	 * month is over. */
+	add_member(st, &s390_a, &pool_s390, 11, "s390-a", rfx_ms(2024, 5, 2, 0, 0));
+	add_member(st, &s390_b, &pool_s390, 12, "s390-b", rfx_ms(2024, 6, 29, 0, 0));
+	add_member(st, &s390_c, &pool_s390, 13, "s390-c", end);
+
+	change(st, &plain, may1 + 10 * RFX_MIN, RW_STATE_UP);
+	change(st, &pool_s390, may1 + 10 * RFX_MIN, RW_STATE_UP);
+	change(st, &rv1, rfx_ms(2024, 5, 2, 0, 1), RW_STATE_UP);
+	change(st, &rv_old, rfx_ms(2024, 5, 3, 0, 1), RW_STATE_UP);
+	change(st, &rv3, rfx_ms(2024, 5, 5, 0, 1), RW_STATE_UP);
+	change(st, &s390_a, rfx_ms(2024, 5, 2, 0, 1), RW_STATE_UP);
+	assert_int_equal(store_runner_set_status(st, rv_old.id, STORE_RUNNER_RETIRED,
+	                                         rfx_ms(2024, 5, 20, 0, 0), NULL),
+	                 0);
+	/* gh-rv: up, but no pickup from a waiting job's deadline until a matching
+	 * job starts (or the waiting one is cancelled). */
+	change(st, &pool_rv, may1 + 10 * RFX_MIN, RW_STATE_UP);
+	change(st, &pool_rv, rfx_ms(2024, 5, 31, 23, 55), RW_STATE_DOWN);
+	change(st, &pool_rv, rfx_ms(2024, 6, 1, 0, 3), RW_STATE_UP);
+	assert_int_equal(store_runner_set_status(st, rv3.id, STORE_RUNNER_RETIRED,
+	                                         rfx_ms(2024, 6, 10, 0, 0), NULL),
+	                 0);
+	change(st, &pool_x64, rfx_ms(2024, 6, 10, 12, 1), RW_STATE_UP);
+	change(st, &pool_rv, rfx_ms(2024, 6, 12, 9, 5), RW_STATE_DOWN);
+	change(st, &pool_rv, rfx_ms(2024, 6, 12, 9, 20), RW_STATE_UP);
+	change(st, &pool_rv, rfx_ms(2024, 6, 14, 14, 5), RW_STATE_DOWN);
+	change(st, &pool_rv, rfx_ms(2024, 6, 14, 14, 10), RW_STATE_UP);
+	change(st, &rv2, rfx_ms(2024, 6, 15, 0, 1), RW_STATE_UP);
+	change(st, &rv1, rfx_ms(2024, 6, 20, 2, 0), RW_STATE_DOWN); /* offline for 2 h */
+	change(st, &rv1, rfx_ms(2024, 6, 20, 4, 0), RW_STATE_UP);
+	change(st, &pool_x64, rfx_ms(2024, 6, 21, 10, 10), RW_STATE_DOWN);
+	change(st, &pool_x64, rfx_ms(2024, 6, 21, 10, 15), RW_STATE_UP);
+	change(st, &s390_b, rfx_ms(2024, 6, 29, 0, 1), RW_STATE_UP);
+	change(st, &pool_rv, rfx_ms(2024, 6, 30, 23, 55), RW_STATE_DOWN);
+	change(st, &pool_rv, rfx_ms(2024, 7, 1, 0, 1), RW_STATE_UP);
+	github_jobs(st);
+
+	monitor_run(st, rfx_ms(2024, 4, 1, 0, 0), rfx_ms(2024, 7, 1, 0, 30));
+	record_policies(f);
+	for (size_t i = 0; i < N(sampled); i++)
+		write_samples(st, sampled[i], rfx_ms(2024, 5, 31, 0, 0), end);
+	for (int64_t d = rfx_ms(2024, 5, 31, 0, 0) / RFX_DAY; d < end / RFX_DAY; d++)
+		assert_int_equal(store_rollup_day(st, d), 0);
+}
+
 /* ---- running and rendering -------------------------------------------------- */
 
 void rfx_monthly(struct rfx *f, int y, unsigned mo, int64_t now_ms, const char *operator_name,
