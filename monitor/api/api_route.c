@@ -247,7 +247,9 @@ int api_route(struct api *api, h2o_req_t *req)
 	strbuf_init(&b);
 	strbuf_puts(&b, by_label ? "{\"label\":" : "{\"target\":");
 	strbuf_json_str(&b, target);
-	strbuf_puts(&b, ",\"eligible\":[");
+	/* served: whether any runner (eligible or not) serves it, so that "no
+	 * runner for a typo" does not read as "every runner down". */
+	strbuf_printf(&b, ",\"served\":%s,\"eligible\":[", pool && pool->n ? "true" : "false");
 	for (size_t i = 0; i < n_ok; i++) {
 		struct runner *r = rk[i].r;
 		strbuf_printf(&b, "%s{\"id\":%" PRId64 ",\"name\":", i ? "," : "", r->id);

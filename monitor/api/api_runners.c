@@ -123,6 +123,18 @@ static int guard_url(struct call *c, const char *url)
 	return RW_EREFUSED;
 }
 
+/* The targets are ones the policy in force knows (policy/target.h): a
+ * typo would become a target of its own. On refusal the 400 is sent. */
+static int known_targets(struct call *c, const char *const *targets, size_t n)
+{
+	char err[320];
+
+	if (spec_check_targets_known(targets, n, c->x->policy, err, sizeof(err)) == 0)
+		return 0;
+	call_problem(c, 400, "targets", "%s", err);
+	return RW_EINVAL;
+}
+
 /* ---- runners -------------------------------------------------------------- */
 
 static int runners_post(struct call *c)
@@ -149,6 +161,10 @@ static int runners_post(struct call *c)
 		return call_problem(c, e.status, e.field, "%s", e.detail);
 	}
 	if (rr.url && guard_url(c, rr.url) < 0) {
+		cJSON_Delete(o);
+		return 0;
+	}
+	if (known_targets(c, rr.targets, rr.n_targets) < 0) {
 		cJSON_Delete(o);
 		return 0;
 	}
@@ -307,6 +323,10 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 		                    sr->name);
 	}
 	if (rr.url && guard_url(c, rr.url) < 0) {
+		cJSON_Delete(o);
+		return 0;
+	}
+	if (rr.n_targets && known_targets(c, rr.targets, rr.n_targets) < 0) {
 		cJSON_Delete(o);
 		return 0;
 	}

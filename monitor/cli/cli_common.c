@@ -12,6 +12,7 @@
 
 #include "monitor/core/config.h"
 #include "monitor/intake/runner_spec.h"
+#include "monitor/store/policy_source.h"
 #include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
 
@@ -104,6 +105,19 @@ int cli_check_runner(struct store *st, const char *operator_name, const char *na
 	    spec_check_targets(targets, n_targets, err, errlen) < 0 ||
 	    (url && spec_check_url(url, err, errlen) < 0))
 		return RW_EINVAL;
+	{
+		/* Known targets: the policy the daemon last put in force (the
+		 * built-in defaults before it ever ran), as the API checks them. */
+		struct policy_source ps;
+		policy_source_init(&ps);
+		rc = policy_source_current(&ps, st, err, errlen);
+		if (rc == 0 &&
+		    spec_check_targets_known(targets, n_targets, &ps.pol, err, errlen) < 0)
+			rc = RW_EINVAL;
+		policy_source_deinit(&ps);
+		if (rc < 0)
+			return rc;
+	}
 	memset(sr, 0, sizeof(*sr));
 	rc = store_operator_find(st, operator_name, &sr->operator_id);
 	if (rc == RW_ENOENT) {

@@ -136,6 +136,8 @@ int cli_route(int argc, char **argv)
 	}
 	if (json)
 		fwrite(body.data, 1, body.len, stdout);
+	else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "served")))
+		printf("no runner serves %s (registered targets: runwarden runner list)\n", target);
 	else
 		print_table(doc);
 	rc = cJSON_GetArraySize(elig) > 0 ? CLI_OK : CLI_NONE_ELIGIBLE;

@@ -61,6 +61,21 @@ bad:
 	return RW_EINVAL;
 }
 
+int spec_check_targets_known(const char *const *targets, size_t n, const struct rw_policy *pol,
+                             char *err, size_t errlen)
+{
+	char why[200], buf[96];
+
+	for (size_t i = 0; i < n; i++) {
+		if (target_known(targets[i], pol, why, sizeof(why)))
+			continue;
+		snprintf(err, errlen, "target: \"%s\": %s", shown(targets[i], buf, sizeof(buf)),
+		         why);
+		return RW_EINVAL;
+	}
+	return 0;
+}
+
 int spec_check_targets(const char *const *targets, size_t n, char *err, size_t errlen)
 {
 	char buf[96];

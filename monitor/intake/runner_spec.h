@@ -24,6 +24,18 @@ int spec_check_email(const char *email, char *err, size_t errlen);
 /** A list of 1..16 distinct target triples. */
 int spec_check_targets(const char *const *targets, size_t n, char *err, size_t errlen);
 
+struct rw_policy;
+
+/**
+ * Whether every one of @p targets (well-formed: spec_check_targets()) is a
+ * target runwarden knows under @p pol (policy/target.h target_known(): the
+ * policy's "targets" when it lists any, else Rust's vocabulary), so that a
+ * typo does not become a target of its own. @p pol may be NULL.
+ * @return 0, or RW_EINVAL with @p err naming the target and the closest name.
+ */
+int spec_check_targets_known(const char *const *targets, size_t n, const struct rw_policy *pol,
+                             char *err, size_t errlen);
+
 /** 0..16 distinct runs-on labels, each a name (spec_check_name()), e.g. "self-hosted". */
 int spec_check_labels(const char *const *labels, size_t n, char *err, size_t errlen);
 

@@ -673,6 +673,21 @@ static void test_bad_input(void **state)
 	req(f, "POST", t, "{\"name\":\"r1\",\"url\":\"http://a.b/\"}", 400, "targets",
 	    "/v1/runners");
 	req(f, "POST", t, "{\"name\":\"r1\",\"targets\":[\"" T1 "\"]}", 400, "url", "/v1/runners");
+	/* A typo of a triple is not a target of its own. */
+	req(f, "POST", t,
+	    "{\"name\":\"r1\",\"targets\":[\"riscv64gc-unknwon-linux-gnu\"],\"url\":"
+	    "\"http://a.b/\"}",
+	    400, "targets", "/v1/runners");
+	{
+		/* A target nobody serves says so, not "every runner down". */
+		cJSON *doc = req(f, "GET", NULL, NULL, 200, NULL,
+		                 "/v1/route?target=aarch64-unknown-linux-gnu");
+		assert_true(cJSON_IsFalse(cJSON_GetObjectItem(doc, "served")));
+		cJSON_Delete(doc);
+		doc = req(f, "GET", NULL, NULL, 200, NULL, "/v1/route?target=" T1);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(doc, "served")));
+		cJSON_Delete(doc);
+	}
 	req(f, "POST", t, "{\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\"}", 400, "name",
 	    "/v1/runners");
 	req(f, "POST", t, "{\"name\":\"taken\",\"targets\":[\"" T1 "\"],\"url\":\"http://a.b/\"}",

@@ -259,6 +259,12 @@ static void test_runner_add_refusals(void **state)
 	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--target",
 	            T_RISCV, "--url", GOOD_URL);
 	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--url", GOOD_URL);
+	/* Typos of well-formed triples: a target of its own otherwise. */
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--target",
+	            "riscv64gc-unknwon-linux-gnu", "--url", GOOD_URL);
+	assert_non_null(strstr(r->err, "did you mean unknown?"));
+	ADD_REFUSED("target", "--operator", "acme", "--name", "r2", "--target", "s390x-linux",
+	            "--url", GOOD_URL);
 	/* URLs. */
 	ADD_REFUSED("url", "--operator", "acme", "--name", "r2", "--target", T_RISCV, "--url",
 	            "ftp://runner.example.org/");
