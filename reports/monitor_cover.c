@@ -143,7 +143,19 @@ int monitor_cover_compute(struct store *st, int64_t from_ms, int64_t to_ms,
 	memset(out, 0, sizeof(*out));
 	out->from_ms = from_ms;
 	out->to_ms = to_ms;
-	rc = store_run_list(st, from_ms, to_ms, &runs, &n_runs);
+	/* Before the monitor's first run ever it was not installed: that is
+	 * not blindness, and the period it could watch starts there. */
+	rc = store_run_list(st, INT64_MIN / 2, to_ms, &runs, &n_runs);
+	if (rc == 0 && n_runs > 0 && runs[0].started_ms > from_ms)
+		from_ms = runs[0].started_ms < to_ms ? runs[0].started_ms : to_ms;
+	if (rc == 0 && n_runs == 0)
+		from_ms = to_ms; /* never ran: nothing to judge the monitor on */
+	out->since_ms = from_ms;
+	free(runs);
+	runs = NULL;
+	n_runs = 0;
+	if (rc == 0)
+		rc = store_run_list(st, from_ms, to_ms, &runs, &n_runs);
 	if (rc == 0)
 		rc = store_blind_list(st, from_ms, to_ms, &bl, &n_bl);
 	for (size_t i = 0; rc == 0 && i < n_runs; i++)
@@ -184,7 +196,9 @@ int monitor_cover_compute(struct store *st, int64_t from_ms, int64_t to_ms,
 		if (k)
 			qsort(out->blind, k, sizeof(*out->blind), cmp_blind);
 		out->blind_ms = spans_total(&stored) + spans_total(&idle);
-		out->coverage_ppm = fmt_ppm(to_ms - from_ms - out->blind_ms, to_ms - from_ms);
+		out->coverage_ppm =
+		        to_ms > from_ms ? fmt_ppm(to_ms - from_ms - out->blind_ms, to_ms - from_ms)
+		                        : 0;
 	}
 	free(runs);
 	free(bl);

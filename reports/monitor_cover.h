@@ -7,11 +7,13 @@
  *  - the stored blind periods (blind_periods: downtime between runs, tick
  *    gaps, failing canaries, correlated network failures, storage failures),
  *    clipped to the period, each with its stored cause; and
- *  - the time no run covers (before the first run's start, after the last
- *    run's last tick, between runs), where no stored period already says so,
- *    with the cause "not_running".
- * coverage = (period - blind) / period, in ppm, truncated; a period of length
- * 0 has coverage 0. The list is ordered by start, then cause; stored periods
+ *  - the time no run covers (after the last run's last tick, between runs),
+ *    where no stored period already says so, with the cause "not_running".
+ * Time before the monitor's first run ever is not blindness (it was not
+ * installed yet): the watched period starts at since_ms, the later of the
+ * period's start and that first run (the period's end when it never ran).
+ * coverage = (watched - blind) / watched, in ppm, truncated; a watched
+ * period of length 0 has coverage 0. The list is ordered by start, then cause; stored periods
  * may overlap one another (two causes at once), the union is counted once.
  */
 #ifndef RW_MONITOR_COVER_H
@@ -29,6 +31,7 @@ struct monitor_blind {
 
 struct monitor_cover {
 	int64_t from_ms, to_ms;
+	int64_t since_ms; /* the watched period's start (see above) */
 	int64_t blind_ms; /* the union of the list below */
 	uint32_t coverage_ppm;
 	struct monitor_blind *blind; /* owned */

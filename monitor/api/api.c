@@ -183,9 +183,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	if (h2o_memis(p, n, H2O_STRLIT("/v1/github/webhook")))
 		return api_github_webhook(api, req);
 	if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
-	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+	    !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
+		               H2O_STRLIT("GET, HEAD"));
 		return answer_problem(api, req, 405, "Method Not Allowed", NULL,
-		                      "this endpoint answers GET only");
+		                      "this endpoint answers GET and HEAD only");
+	}
 	if (h2o_memis(p, n, H2O_STRLIT("/healthz"))) {
 		static const char ok[] = "{\"status\":\"ok\"}\n";
 		answer_body(req, 200, "OK", "application/json", ok, sizeof(ok) - 1);

@@ -209,6 +209,14 @@ int api_route(struct api *api, h2o_req_t *req)
 	bool first = true, by_label = false;
 	char key[sizeof(api->rcache[0].key)];
 
+	{
+		char other[128];
+		/* One question at a time: a label beside a target is not ignored. */
+		if (answer_query(req, "target", target, sizeof(target)) &&
+		    answer_query(req, "label", other, sizeof(other)))
+			return answer_problem(api, req, 400, "Bad Request", "label",
+			                      "give ?target=T or ?label=L, not both");
+	}
 	if ((!answer_query(req, "target", target, sizeof(target)) || !target[0]) &&
 	    !(by_label = answer_query(req, "label", target, sizeof(target)) && target[0]))
 		return answer_problem(

@@ -9,6 +9,7 @@
 
 #include "monitor/core/config_impl.h"
 #include "monitor/core/url.h"
+#include "policy/json_scan.h"
 #include "policy/base/rw_error.h"
 
 void config_defaults(struct rw_config *c)
@@ -237,7 +238,17 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && len <= 1 << 20 &&
 	    fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)len + 1)) &&
 	    fread(text, 1, (size_t)len, f) == (size_t)len) {
+		struct json_scan_error je;
+		size_t root = 0;
 		text[len] = '\0';
+		/* The policy's scanner first: a syntax error gets its line. */
+		if (!json_scan_check(text, (size_t)len, &root, &je)) {
+			snprintf(err, errlen, "%s:%zu: %s", path,
+			         json_scan_line(text, (size_t)len, je.pos), je.msg);
+			fclose(f);
+			free(text);
+			return RW_EINVAL;
+		}
 		doc = cJSON_ParseWithLength(text, (size_t)len);
 	}
 	fclose(f);

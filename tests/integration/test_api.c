@@ -673,6 +673,18 @@ static void test_bad_input(void **state)
 	req(f, "POST", t, "{\"name\":\"r1\",\"url\":\"http://a.b/\"}", 400, "targets",
 	    "/v1/runners");
 	req(f, "POST", t, "{\"name\":\"r1\",\"targets\":[\"" T1 "\"]}", 400, "url", "/v1/runners");
+	{
+		/* A method an endpoint does not answer: 405 with Allow. */
+		char url[256];
+		struct rwt_resp r;
+		snprintf(url, sizeof(url), "%s/healthz", f->d.url);
+		rwt_http("PUT", url, NULL, "{}", (size_t)-1, &r);
+		assert_int_equal(r.status, 405);
+		assert_string_equal(r.allow, "GET, HEAD");
+		rwt_resp_free(&r);
+	}
+	/* A label beside a target is not ignored. */
+	req(f, "GET", NULL, NULL, 400, "label", "/v1/route?target=" T1 "&label=self-hosted");
 	/* A typo of a triple is not a target of its own. */
 	req(f, "POST", t,
 	    "{\"name\":\"r1\",\"targets\":[\"riscv64gc-unknwon-linux-gnu\"],\"url\":"

@@ -680,6 +680,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	header_value(data, n, "Content-Type", r->ctype, sizeof(r->ctype));
 	header_value(data, n, "Retry-After", r->retry_after, sizeof(r->retry_after));
 	header_value(data, n, "WWW-Authenticate", r->www_auth, sizeof(r->www_auth));
+	header_value(data, n, "Allow", r->allow, sizeof(r->allow));
 	return n;
 }
 

@@ -225,8 +225,8 @@ void rwt_fixture_url(const struct rwt_fixtures *fx, size_t i, char *out, size_t 
 /* ---- HTTP ------------------------------------------------------------------- */
 
 /** An HTTP answer: status (-1: none, see error), body (NUL-terminated,
- *  never NULL), Content-Type, Retry-After and WWW-Authenticate ("" when
- *  absent). */
+ *  never NULL), Content-Type, Retry-After, WWW-Authenticate and Allow (""
+ *  when absent). */
 struct rwt_resp {
 	long status;
 	char *body;
@@ -234,6 +234,7 @@ struct rwt_resp {
 	char ctype[96];
 	char retry_after[16];
 	char www_auth[96];
+	char allow[64];  /* Allow (405 answers) */
 	char error[256]; /* why there is no answer ("" when there is one) */
 };
 

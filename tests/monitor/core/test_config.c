@@ -277,6 +277,21 @@ static void test_refused(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* A syntax error names the file and its line, as the policy's do. */
+static void test_syntax_error_line(void **state)
+{
+	struct fx *f = *state;
+	struct rw_config c;
+	char err[256];
+
+	rwt_write_file(f->cfg, "{\n  \"listen\": \"127.0.0.1:0\",\n  \"retention_days\": 30,\n}\n");
+	config_defaults(&c);
+	assert_int_equal(config_load_file(&c, f->cfg, err, sizeof(err)), RW_EINVAL);
+	if (!strstr(err, ":3: syntax error"))
+		fail_msg("no line in \"%s\"", err);
+	config_deinit(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +299,7 @@ int main(void)
 	        cmocka_unit_test(test_token),
 	        cmocka_unit_test(test_app),
 	        cmocka_unit_test(test_refused),
+	        cmocka_unit_test(test_syntax_error_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
