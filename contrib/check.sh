@@ -21,8 +21,10 @@ cd "$(dirname "$0")/.."
 # - prometheus: promtool lints /metrics and contrib/prometheus/alerts.yml;
 # - jq: contrib/github-actions/route-matrix.sh and its test;
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
-# - openssl: the fault suite makes its certificates and TLS listeners with it.
-rw_install_deps clang-format chromium prometheus jq openssl
+# - openssl: the fault suite makes its certificates and TLS listeners with it;
+# - python3-aiosmtpd: the SMTP sink that receives the operators' mail
+#   (tests/integration/smtp_sink.py, test_notifications.c).
+rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -25,6 +25,7 @@ void config_defaults(struct rw_config *c)
 	c->write_burst = 30;
 	c->write_per_minute = 60;
 	config_github_defaults(&c->github);
+	config_notify_defaults(c);
 }
 
 void config_deinit(struct rw_config *c)
@@ -42,6 +43,7 @@ void config_deinit(struct rw_config *c)
 	}
 	c->n_webhooks = 0;
 	config_github_deinit(&c->github);
+	config_notify_deinit(c);
 }
 
 static const char *const event_kinds[] = {
@@ -58,6 +60,10 @@ static const char *const event_kinds[] = {
         "incident_open",
         "incident_acknowledged",
         "incident_mitigated",
+        "down",
+        "up",
+        "pool_below_min",
+        "pool_restored",
         NULL,
 };
 
@@ -141,7 +147,8 @@ static int parse_webhooks(struct rw_config *c, const cJSON *v, const char *path,
 				         "flagged, "
 				         "unflagged, maintenance_start, maintenance_end, "
 				         "incident_open, "
-				         "incident_acknowledged, incident_mitigated)",
+				         "incident_acknowledged, incident_mitigated, down, up, "
+				         "pool_below_min, pool_restored)",
 				         path, i - 1, n);
 				return RW_EINVAL;
 			}
@@ -322,6 +329,21 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 				rc = grc;
 				goto out;
 			}
+		} else if (strcmp(k, "public_url") == 0) {
+			if (config_public_url_parse(c, v, path, err, errlen) < 0)
+				goto out;
+		} else if (strcmp(k, "zulip") == 0) {
+			int zrc = config_zulip_parse(&c->zulip, v, path, err, errlen);
+			if (zrc < 0) {
+				rc = zrc;
+				goto out;
+			}
+		} else if (strcmp(k, "smtp") == 0) {
+			int mrc = config_smtp_parse(&c->smtp, v, path, err, errlen);
+			if (mrc < 0) {
+				rc = mrc;
+				goto out;
+			}
 		} else if (strcmp(k, "admin_token_file") == 0) {
 			if (copy_str(v, k, c->admin_token_file, sizeof(c->admin_token_file), path,
 			             err, errlen))
@@ -334,12 +356,13 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen))
 				goto out;
 		} else {
-			snprintf(err, errlen,
-			         "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
-			         " max_concurrency, retention_days, max_connections, write_burst,"
-			         " write_per_minute, admin_token_file, webhooks, github, policy, "
-			         "db)",
-			         path, k);
+			snprintf(
+			        err, errlen,
+			        "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
+			        " max_concurrency, retention_days, max_connections, write_burst,"
+			        " write_per_minute, admin_token_file, webhooks, github, public_url,"
+			        " zulip, smtp, policy, db)",
+			        path, k);
 			goto out;
 		}
 	}

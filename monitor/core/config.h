@@ -11,7 +11,9 @@
  * and "write_per_minute": N (API write rate per token), "admin_token_file":
  * "FILE" (the admin's bearer token; else $RUNWARDEN_ADMIN_TOKEN), "webhooks":
  * [{"url", "secret", "events": [KIND, ...]}] (notify.h), "github": {...}
- * (struct rw_github_cfg below). Flags win over the file.
+ * (struct rw_github_cfg below), "public_url": "https://..." (where people
+ * find the status page; messages link to it), "zulip": {...} and "smtp":
+ * {...} (struct rw_zulip_cfg, struct rw_smtp_cfg). Flags win over the file.
  */
 #ifndef RW_CONFIG_H
 #define RW_CONFIG_H
@@ -84,6 +86,57 @@ struct rw_github_cfg {
 	char *webhook_secret; /* its first line (secret; NULL when not given) */
 };
 
+/**
+ * "zulip": {...} of the config file: stream messages for people
+ * (monitor/notify/notify_zulip.c). Every key but "topic" is required:
+ *
+ *   "site": "https://rust-lang.zulipchat.com"  http(s), no query; the API is
+ *                                              SITE/api/v1/messages
+ *   "bot_email": "ci-bot@..."                  the bot's address (basic auth)
+ *   "api_key_file": FILE                       first line, trimmed: its key
+ *   "stream": "t-infra/ci-runners"             the stream's name
+ *   "topic": "{target}"                        {target}, {runner} substituted
+ *
+ * The key is read at start-up, never logged, wiped by config_deinit().
+ */
+struct rw_zulip_cfg {
+	bool configured;
+	char site[URL_MAX + 1]; /* never ends in '/' */
+	char bot_email[256];
+	char api_key_file[1024];
+	char *api_key; /* secret */
+	char stream[256];
+	char topic[256];
+};
+
+#define RW_SMTP_DIGEST_S     60
+#define RW_SMTP_DIGEST_MAX_S 3600
+
+/**
+ * "smtp": {...} of the config file: mail to each runner's operator
+ * (monitor/notify/notify_email.c). "url" and "from" are required:
+ *
+ *   "url": "smtps://mail.example.org"   smtps:// (TLS from the start, port 465
+ *                                       by default) or smtp:// (STARTTLS,
+ *                                       required unless the host is loopback)
+ *   "from": "runwarden@example.org"     the envelope and From: address
+ *   "username_file", "password_file"    first lines: SMTP AUTH (both or none)
+ *   "digest_window_s": 60               0..3600: changes of one operator's
+ *                                       runners that close together make one
+ *                                       mail
+ */
+struct rw_smtp_cfg {
+	bool configured;
+	char url[URL_MAX + 1];
+	bool starttls_optional; /* smtp:// to a loopback host */
+	char from[256];
+	char username_file[1024];
+	char password_file[1024];
+	char *username; /* secret */
+	char *password; /* secret */
+	int digest_window_s;
+};
+
 struct rw_config {
 	char db_path[1024];
 	char policy_path[1024]; /* empty: the built-in defaults */
@@ -101,6 +154,9 @@ struct rw_config {
 	struct rw_webhook_cfg webhooks[RW_MAX_WEBHOOKS];
 	size_t n_webhooks;
 	struct rw_github_cfg github;
+	char public_url[URL_MAX + 1]; /* the status page's public address; "" none */
+	struct rw_zulip_cfg zulip;
+	struct rw_smtp_cfg smtp;
 };
 
 /** Fills the defaults (db from $RUNWARDEN_DB when set). */

@@ -31,87 +31,11 @@ void config_github_defaults(struct rw_github_cfg *g)
 	g->poll_interval_s = RW_GITHUB_POLL_S;
 }
 
-static void wipe_free(char **s)
-{
-	if (*s) {
-		OPENSSL_cleanse(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
-
 void config_github_deinit(struct rw_github_cfg *g)
 {
-	wipe_free(&g->token);
-	wipe_free(&g->app_private_key_pem);
-	wipe_free(&g->webhook_secret);
-}
-
-/* Reads all of @p file (at most RW_GITHUB_SECRET_FILE_MAX bytes) into a
- * NUL-terminated heap buffer; *why says what went wrong otherwise. */
-static char *read_secret_file(const char *file, size_t *len, char *why, size_t whylen)
-{
-	FILE *f = fopen(file, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f) {
-		snprintf(why, whylen, "%s: %s", file, strerror(errno));
-		return NULL;
-	}
-	buf = malloc(RW_GITHUB_SECRET_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		snprintf(why, whylen, "%s: out of memory", file);
-		return NULL;
-	}
-	n = fread(buf, 1, RW_GITHUB_SECRET_FILE_MAX + 1, f);
-	if (ferror(f) || n > RW_GITHUB_SECRET_FILE_MAX) {
-		snprintf(why, whylen, "%s: %s", file,
-		         ferror(f) ? "cannot be read" : "larger than 64 KiB");
-		fclose(f);
-		OPENSSL_cleanse(buf, n > RW_GITHUB_SECRET_FILE_MAX ? n - 1 : n);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* The first line of @p file as a new string: without its line end, and
- * with surrounding blanks removed when @p trim. */
-static char *first_line(const char *file, bool trim, char *why, size_t whylen)
-{
-	size_t len = 0, start = 0, end;
-	char *buf = read_secret_file(file, &len, why, whylen), *out;
-
-	if (!buf)
-		return NULL;
-	end = strcspn(buf, "\n");
-	if (end > 0 && buf[end - 1] == '\r')
-		end--;
-	if (trim) {
-		while (start < end && (buf[start] == ' ' || buf[start] == '\t'))
-			start++;
-		while (end > start && (buf[end - 1] == ' ' || buf[end - 1] == '\t'))
-			end--;
-	}
-	if (memchr(buf, '\0', end) != NULL) {
-		snprintf(why, whylen, "%s: the first line holds a NUL byte", file);
-		out = NULL;
-	} else if (end == start) {
-		snprintf(why, whylen, "%s: the first line is empty", file);
-		out = NULL;
-	} else {
-		out = strndup(buf + start, end - start);
-		if (!out)
-			snprintf(why, whylen, "%s: out of memory", file);
-	}
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return out;
+	config_wipe_free(&g->token);
+	config_wipe_free(&g->app_private_key_pem);
+	config_wipe_free(&g->webhook_secret);
 }
 
 /* A token goes into an Authorization header: visible ASCII only, so that
@@ -126,14 +50,14 @@ static bool token_ok(const char *t)
 
 static int read_token(struct rw_github_cfg *g, char *why, size_t whylen)
 {
-	g->token = first_line(g->token_file, true, why, whylen);
+	g->token = config_first_line(g->token_file, true, why, whylen);
 	if (!g->token)
 		return RW_EINVAL;
 	if (!token_ok(g->token)) {
 		snprintf(why, whylen,
 		         "%s: the token holds a space or a byte outside printable ASCII",
 		         g->token_file);
-		wipe_free(&g->token);
+		config_wipe_free(&g->token);
 		return RW_EINVAL;
 	}
 	return 0;
@@ -143,7 +67,7 @@ static int read_private_key(struct rw_github_cfg *g, char *why, size_t whylen)
 {
 	const char *file = g->app_private_key_file;
 	size_t len = 0;
-	char *pem = read_secret_file(file, &len, why, whylen);
+	char *pem = config_read_secret_file(file, &len, why, whylen);
 	BIO *bio;
 	EVP_PKEY *key = NULL;
 
@@ -266,13 +190,14 @@ static int finish(struct rw_github_cfg *g, const char *path, char *err, size_t e
 		}
 	}
 	if (g->webhook_secret_file[0]) {
-		g->webhook_secret = first_line(g->webhook_secret_file, false, why, sizeof(why));
+		g->webhook_secret =
+		        config_first_line(g->webhook_secret_file, false, why, sizeof(why));
 		if (g->webhook_secret && strlen(g->webhook_secret) < RW_GITHUB_WEBHOOK_SECRET_MIN) {
 			snprintf(why, sizeof(why),
 			         "%s: the secret must be at least %d bytes (e.g. `openssl rand "
 			         "-hex 32`)",
 			         g->webhook_secret_file, RW_GITHUB_WEBHOOK_SECRET_MIN);
-			wipe_free(&g->webhook_secret);
+			config_wipe_free(&g->webhook_secret);
 		}
 		if (!g->webhook_secret) {
 			snprintf(err, errlen, "%s: github.webhook_secret_file: %s", path, why);

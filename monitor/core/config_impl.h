@@ -7,6 +7,7 @@
 #define RW_CONFIG_IMPL_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "monitor/core/config.h"
@@ -25,5 +26,45 @@ int config_github_parse(struct rw_github_cfg *g, const cJSON *v, const char *pat
 
 /** Wipes and frees the secrets of @p g. */
 void config_github_deinit(struct rw_github_cfg *g);
+
+/* ---- files that hold secrets (config_secret.c) ---- */
+
+/** The most a secret file may hold. */
+#define RW_SECRET_FILE_MAX (64 * 1024)
+
+/**
+ * Reads all of @p file (at most RW_SECRET_FILE_MAX bytes) into a
+ * NUL-terminated heap buffer (free it with OPENSSL_cleanse() and free());
+ * NULL with one line in @p why ("FILE: cause", never the content).
+ */
+char *config_read_secret_file(const char *file, size_t *len, char *why, size_t whylen);
+
+/** The first line of @p file as a new string, without its line end and,
+ *  with @p trim, without surrounding blanks; NULL with @p why as above
+ *  (also for an empty first line or one that holds a NUL byte). */
+char *config_first_line(const char *file, bool trim, char *why, size_t whylen);
+
+/** Wipes and frees *@p s, and sets it to NULL. Accepts a NULL *s. */
+void config_wipe_free(char **s);
+
+/* ---- "public_url", "zulip", "smtp" (config_notify.c) ---- */
+
+/** The defaults of "zulip" and "smtp" (nothing allocated). */
+void config_notify_defaults(struct rw_config *c);
+
+/** Reads "public_url" (@p v) into @p c. err: "PATH: public_url: problem". */
+int config_public_url_parse(struct rw_config *c, const cJSON *v, const char *path, char *err,
+                            size_t errlen);
+
+/** Reads "zulip": {...} and its API key file. err: "PATH: zulip.KEY: problem". */
+int config_zulip_parse(struct rw_zulip_cfg *z, const cJSON *v, const char *path, char *err,
+                       size_t errlen);
+
+/** Reads "smtp": {...} and its credential files. err: "PATH: smtp.KEY: problem". */
+int config_smtp_parse(struct rw_smtp_cfg *m, const cJSON *v, const char *path, char *err,
+                      size_t errlen);
+
+/** Wipes and frees the secrets of "zulip" and "smtp". */
+void config_notify_deinit(struct rw_config *c);
 
 #endif

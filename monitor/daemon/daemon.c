@@ -239,6 +239,11 @@ static void on_registry_changed(void *owner)
 	sync_registry(owner, false);
 }
 
+static void restore_pool(const char *target, bool below, void *data)
+{
+	fleet_minimum_restore(data, target, below);
+}
+
 /* Start-up: load every runner; the time since the last run is unknown. */
 static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
 {
@@ -276,6 +281,8 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
 		}
 		free(el);
 	}
+	if (rc == 0) /* and each target's pool against its minimum */
+		rc = store_pool_last(d->st, restore_pool, &d->fleet);
 	return rc;
 }
 

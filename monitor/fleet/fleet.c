@@ -5,8 +5,10 @@
  *
  * A runner's remembered history and the figures computed from it are in
  * fleet_history.c; judging runners (eligibility, flags, their events) in
- * fleet_eligibility.c; what the fleet reports to /metrics in fleet_metrics.c.
- * Calls go one way: fleet.c -> fleet_eligibility.c -> fleet_history.c.
+ * fleet_eligibility.c; each target's pool against its minimum in
+ * fleet_minimum.c; what the fleet reports to /metrics in fleet_metrics.c.
+ * Calls go one way: fleet.c -> fleet_eligibility.c -> fleet_history.c, and
+ * fleet_eligibility.c -> fleet_minimum.c.
  *
  * Invariants: v[] is sorted by id; every runner in v[] is in the pool of
  * each of its targets and of each of its labels, and nowhere else; only runners with status
@@ -417,6 +419,11 @@ static void emit_changes(struct fleet *f, struct runner *r, const struct runstat
 		rec.u.change.runner_id = r->id;
 		rec.u.change.start_ms = c[i].at_ms;
 		rec.u.change.state = (uint8_t)c[i].to;
+		if (c[i].to == RW_STATE_DOWN) {
+			/* Only a failed result confirms DOWN: it is the last one. */
+			rec.u.change.errclass = r->last_class;
+			rec.u.change.http_status = (int16_t)r->last_http;
+		}
 		writer_push(f->writer, &rec);
 		if (fleet_hist_append(r, c[i].at_ms, c[i].to) < 0)
 			log_msg(RW_LOG_ERROR, "out of memory for history", "runner", r->name);

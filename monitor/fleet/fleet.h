@@ -28,7 +28,13 @@ struct target_pool {
 	char *triple;
 	struct runner **v;
 	size_t n, cap;
+	/* Against the policy's pool.min_runners (fleet_minimum.c), as last
+	 * announced: 0 not judged yet, FLEET_POOL_MET, FLEET_POOL_BELOW. */
+	int min_state;
 };
+
+#define FLEET_POOL_MET   1
+#define FLEET_POOL_BELOW 2
 
 struct fleet {
 	struct runner **v; /* sorted by id */
@@ -189,6 +195,26 @@ void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms);
 
 /** fleet_check_eligibility() for every runner (the daemon's tick). */
 void fleet_check_all(struct fleet *f, int64_t now_ms);
+
+/**
+ * Judges the pools of @p r's targets (fleet_minimum.c) against the policy's
+ * pool.min_runners at @p now_ms, after a change of r's eligibility: a pool
+ * falls below its minimum when fewer runners than that are eligible even
+ * counting the unknown ones (the monitor's blindness is no runner's
+ * failure), and is restored when at least that many are eligible, known up.
+ * Each change is an event ("pool_below_min", "pool_restored"; data: target,
+ * eligible, unknown, min_runners) through the writer; a pool never judged
+ * announces only falling below. With no minimum (0) nothing falls below.
+ */
+void fleet_check_minimum(struct fleet *f, const struct runner *r, int64_t now_ms);
+
+/** fleet_check_minimum() for every target's pool (the daemon's tick: a
+ *  policy reload may move the minimum). */
+void fleet_check_minimums(struct fleet *f, int64_t now_ms);
+
+/** Sets the last announced judgement of @p target's pool (start-up, from
+ *  store_pool_last()); a target no runner serves is ignored. */
+void fleet_minimum_restore(struct fleet *f, const char *target, bool below);
 
 /** The median latency (µs) of @p r's last RUNNER_LAT_N answers; -1 when none. */
 int32_t fleet_p50_latency(const struct runner *r);

@@ -132,12 +132,14 @@ void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms)
 	writer_push(f->writer, &rec);
 	f->m->events++;
 	r->elig_code = code;
+	fleet_check_minimum(f, r, now_ms); /* its pools' events follow, in the same batch */
 }
 
 void fleet_check_all(struct fleet *f, int64_t now_ms)
 {
 	for (size_t i = 0; i < f->n; i++)
 		fleet_check_eligibility(f, f->v[i], now_ms);
+	fleet_check_minimums(f, now_ms);
 }
 
 int32_t fleet_p50_latency(const struct runner *r)

@@ -99,6 +99,8 @@ void writer_push(struct writer *w, const struct store_rec *rec)
 	if (rec->kind == STORE_REC_SAMPLE && w->queue.len >= WRITER_MAX_QUEUED) {
 		w->stats.dropped++;
 	} else if (vec_reserve(&w->queue, 1) < 0) {
+		struct store_rec lost = *rec;
+		store_rec_release(&lost); /* the record owned it: see writer.h */
 		w->stats.dropped++;
 	} else {
 		w->queue.v[w->queue.len++] = *rec;
@@ -229,6 +231,8 @@ static void writer_thread(void *arg)
 		uv_mutex_lock(&w->mu);
 		w->final_rc = rc;
 		if (rc == 0) {
+			for (size_t i = 0; i < w->batch.len; i++)
+				store_rec_release(&w->batch.v[i]);
 			w->stats.rows_written += w->batch.len;
 			w->stats.batches++;
 			w->stats.last_batch_us = dt;
@@ -351,6 +355,10 @@ void writer_free(struct writer *w)
 	store_close(w->st);
 	uv_cond_destroy(&w->cond);
 	uv_mutex_destroy(&w->mu);
+	for (size_t i = 0; i < w->queue.len; i++)
+		store_rec_release(&w->queue.v[i]);
+	for (size_t i = 0; i < w->batch.len; i++)
+		store_rec_release(&w->batch.v[i]);
 	free(w->queue.v);
 	free(w->batch.v);
 	free(w);

@@ -58,7 +58,8 @@ struct writer_stats {
 int writer_new(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
                writer_status_cb status_cb, void *data, char *err, size_t errlen);
 
-/** Queues one record (copied). Never blocks on I/O. */
+/** Queues one record (copied). Never blocks on I/O. What the record owns
+ *  (store_rec_release()) is the writer's from then on, written or not. */
 void writer_push(struct writer *w, const struct store_rec *rec);
 
 /** A snapshot of the counters. */

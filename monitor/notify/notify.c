@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notify.c — webhook delivery; see notify.h.
+ * notify.c — delivery of the outbox to every sink (webhooks, Zulip, mail),
+ * and the webhook kind itself; see notify.h and notify_impl.h.
  *
- * One state machine per webhook, driven by a 250 ms timer on the loop
- * (hook_set_state() is the only writer of h->state and checks every change
- * against hook_transitions[]; an illegal one is logged as an error and
- * counted, notify_bad_transitions()):
+ * One state machine per sink, whatever its kind, driven by a 250 ms timer
+ * on the loop (sink_set_state() is the only writer of s->state and checks
+ * every change against sink_transitions[]; an illegal one is logged as an
+ * error and counted, notify_bad_transitions()). "An event" below is the
+ * sink's delivery: one event for a webhook or Zulip, one mail (one or more
+ * events) for mail; its kind's load() says which and how far the cursor
+ * moves once it is done:
  *
  *               an event after the cursor, sent
  *     start --> IDLE -------------------------------------------> SENDING
@@ -37,11 +41,14 @@
  * event, or when the cursor skips events of other kinds; BACKOFF stays
  * BACKOFF when a retry fails before it is sent (counted as a failure).
  * An event that will not render has no body in BACKOFF: its retry loads
- * and renders it again.
+ * and renders it again. An answer that says the delivery can never succeed
+ * (judge() returns NOTIFY_PERMANENT: a mailbox that does not exist) drops
+ * it at once, SENDING -> IDLE, logged and counted like a drop after 24 h.
  *
  * Reading events and writing cursors use the loop thread's store
- * connection: one indexed read per webhook per tick at most, one small
- * write per delivered event.
+ * connection: one indexed read per sink per tick at most, one small
+ * write per delivery. Zulip and mail also read the runner (and its
+ * operator) an event names, when they render it.
  */
 #include "monitor/notify/notify.h"
 
@@ -56,80 +63,270 @@
 #include "monitor/core/log.h"
 #include "monitor/core/metrics.h"
 #include "monitor/core/url.h"
+#include "monitor/notify/notify_impl.h"
 #include "policy/base/hex.h"
 #include "policy/base/rw_error.h"
 
-enum hook_state {
-	HOOK_IDLE,    /* waiting for an event after the cursor */
-	HOOK_SENDING, /* its event's POST in flight */
-	HOOK_BACKOFF, /* its event failed; retried at retry_at */
-	HOOK_STOPPED, /* notify_close(): nothing runs any more */
-	HOOK_STATE_COUNT
-};
+#define MAX_SINKS (RW_MAX_WEBHOOKS + 2)
 
-static const char *const hook_state_names[HOOK_STATE_COUNT] = {
-        [HOOK_IDLE] = "idle",
-        [HOOK_SENDING] = "sending",
-        [HOOK_BACKOFF] = "backoff",
-        [HOOK_STOPPED] = "stopped",
+static const char *const sink_state_names[SINK_STATE_COUNT] = {
+        [SINK_IDLE] = "idle",
+        [SINK_SENDING] = "sending",
+        [SINK_BACKOFF] = "backoff",
+        [SINK_STOPPED] = "stopped",
 };
 
 /* The table of the file header: bit `to` of row `from`. */
-static const uint8_t hook_transitions[HOOK_STATE_COUNT] = {
-        [HOOK_IDLE] = 1u << HOOK_SENDING | 1u << HOOK_BACKOFF | 1u << HOOK_STOPPED,
-        [HOOK_SENDING] = 1u << HOOK_IDLE | 1u << HOOK_BACKOFF | 1u << HOOK_STOPPED,
-        [HOOK_BACKOFF] = 1u << HOOK_IDLE | 1u << HOOK_SENDING | 1u << HOOK_STOPPED,
-        [HOOK_STOPPED] = 0,
-};
-
-struct hook {
-	struct notify *n;
-	const struct rw_webhook_cfg *cfg;
-	enum hook_state state;
-	int64_t cursor; /* the last event delivered (or dropped) */
-	int64_t id;     /* the event being delivered */
-	char *body;     /* its JSON, while SENDING or in BACKOFF */
-	CURL *easy;
-	struct curl_slist *hdrs;
-	char errbuf[CURL_ERROR_SIZE];
-	char refused[64];      /* the guard's reason, when it refused */
-	unsigned attempts;     /* failures of this event so far */
-	char shown[512];       /* the URL without its query and fragment (which may
-	                          hold a secret): what logs and metrics show */
-	int64_t failing_since; /* wall time of its event's first failure */
-	/* From a failure until the next 2xx, through retries and dropped
-	 * events: runwarden_webhook_failing (an alert's `for:` must not reset
-	 * each time a retry is in flight). */
-	bool failing;
-	uint64_t retry_at; /* loop time */
-	uint64_t delivered, failed, dropped;
+static const uint8_t sink_transitions[SINK_STATE_COUNT] = {
+        [SINK_IDLE] = 1u << SINK_SENDING | 1u << SINK_BACKOFF | 1u << SINK_STOPPED,
+        [SINK_SENDING] = 1u << SINK_IDLE | 1u << SINK_BACKOFF | 1u << SINK_STOPPED,
+        [SINK_BACKOFF] = 1u << SINK_IDLE | 1u << SINK_SENDING | 1u << SINK_STOPPED,
+        [SINK_STOPPED] = 0,
 };
 
 struct notify {
 	uv_loop_t *loop;
 	const struct guard *guard;
+	const struct rw_config *cfg;
 	struct store *st;
 	struct curluv cu;
 	uv_timer_t timer;
-	struct hook hooks[RW_MAX_WEBHOOKS];
+	struct sink sinks[MAX_SINKS];
 	size_t n;
 	notify_render_fn render;
 	int64_t max_id; /* the newest event id at the last poll */
 	notify_closed_cb closed_cb;
 	void *closed_data;
 	int pending_closes;       /* handles closing, counted at each close */
-	uint64_t bad_transitions; /* changes hook_transitions[] forbids: bugs */
+	uint64_t bad_transitions; /* changes sink_transitions[] forbids: bugs */
 	bool timer_open;          /* timer initialised and not yet closing */
+};
+
+static void log_sink(const struct sink *s, enum rw_log_level lvl, const char *msg,
+                     const char *detail)
+{
+	struct logline l;
+
+	if (log_begin(&l, lvl, msg)) {
+		log_str(&l, s->ops->is_webhook ? "webhook" : "channel", s->shown);
+		log_int(&l, "event_id", s->upto);
+		log_int(&l, "attempts", s->attempts);
+		if (detail)
+			log_str(&l, "detail", detail);
+		log_end(&l);
+	}
+}
+
+/* The one writer of s->state; staying in a state is not a change. */
+static void sink_set_state(struct sink *s, enum sink_state to)
+{
+	enum sink_state from = s->state;
+	bool legal = (sink_transitions[from] >> to) & 1u;
+	struct logline l;
+
+	if (from == to)
+		return;
+	if (!legal)
+		s->n->bad_transitions++;
+	if (log_begin(&l, legal ? RW_LOG_DEBUG : RW_LOG_ERROR,
+	              legal ? "notification state change" : "illegal notification state change")) {
+		log_str(&l, s->ops->is_webhook ? "webhook" : "channel", s->shown);
+		log_int(&l, "event_id", s->upto);
+		log_str(&l, "from", sink_state_names[from]);
+		log_str(&l, "to", sink_state_names[to]);
+		log_end(&l);
+	}
+	s->state = to;
+}
+
+/* The delivery is done with (delivered, dropped, or nothing to send): the
+ * cursor moves. */
+static void advance(struct sink *s)
+{
+	int rc = store_webhook_cursor_set(s->n->st, s->key, s->upto, clock_wall_ms());
+
+	if (rc < 0)
+		log_sink(s, RW_LOG_WARN,
+		         "notification cursor not saved (the event may be sent again)",
+		         rw_strerror(rc));
+	s->cursor = s->upto;
+	if (s->loaded)
+		s->ops->clear(s);
+	s->loaded = false;
+	s->attempts = 0;
+	s->failing_since = 0;
+	sink_set_state(s, SINK_IDLE);
+}
+
+static void dropped(struct sink *s, const char *msg, const char *why)
+{
+	s->dropped++;
+	log_sink(s, RW_LOG_ERROR, msg, why);
+	advance(s);
+}
+
+static void failed(struct sink *s, const char *why)
+{
+	int64_t now = clock_wall_ms();
+	uint64_t backoff;
+
+	s->failed++;
+	s->failing = true;
+	s->attempts++;
+	if (!s->failing_since)
+		s->failing_since = now;
+	if (now - s->failing_since >= NOTIFY_GIVE_UP_MS) {
+		dropped(s,
+		        s->ops->is_webhook ? "webhook event dropped after 24 h of failures"
+		                           : "notification dropped after 24 h of failures",
+		        why);
+		return;
+	}
+	backoff = NOTIFY_BACKOFF_MIN_MS;
+	for (unsigned i = 1; i < s->attempts && backoff < NOTIFY_BACKOFF_MAX_MS; i++)
+		backoff *= 2;
+	if (backoff > NOTIFY_BACKOFF_MAX_MS)
+		backoff = NOTIFY_BACKOFF_MAX_MS;
+	s->retry_at = uv_now(s->n->loop) + backoff;
+	sink_set_state(s, SINK_BACKOFF);
+	log_sink(s, RW_LOG_WARN,
+	         s->ops->is_webhook ? "webhook delivery failed; retrying"
+	                            : "notification failed; retrying",
+	         why);
+}
+
+static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
+{
+	struct sink *s = NULL;
+	long status = 0;
+	char why[CURL_ERROR_SIZE + 128];
+	int verdict;
+
+	(void)cu;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&s);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == RW_ECANCELED) {
+		/* notify_close(): sent again after the next start. */
+		sink_set_state(s, SINK_STOPPED);
+		return;
+	}
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "the monitor could not drive the request: %s",
+		         rw_strerror(rc));
+		failed(s, why);
+		return;
+	}
+	why[0] = '\0';
+	verdict = s->ops->judge(s, result, status, why, sizeof(why));
+	if (verdict == 0) {
+		s->delivered++;
+		s->failing = false;
+		advance(s);
+	} else if (verdict == NOTIFY_PERMANENT) {
+		s->failed++;
+		s->failing = true;
+		dropped(s, "notification refused for good; dropped", why);
+	} else {
+		failed(s, why);
+	}
+}
+
+static int send_delivery(struct sink *s)
+{
+	CURLcode c = CURLE_OK;
+	int rc;
+
+	curl_easy_reset(s->easy);
+	s->errbuf[0] = '\0';
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (c == CURLE_OK)                                                                 \
+			c = curl_easy_setopt(s->easy, opt, val);                                   \
+	} while (0)
+	SET(CURLOPT_PRIVATE, s);
+	SET(CURLOPT_ERRORBUFFER, s->errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_TIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS);
+	SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
+#undef SET
+	if (c == CURLE_OK)
+		c = curluv_easy_trust(s->easy); /* reset cleared it: see curluv.h */
+	if (c != CURLE_OK)
+		return c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL;
+	rc = s->ops->prepare(s);
+	if (rc < 0)
+		return rc;
+	rc = curluv_add(&s->n->cu, s->easy);
+	if (rc < 0)
+		return rc;
+	sink_set_state(s, SINK_SENDING);
+	return 0;
+}
+
+/* IDLE, or BACKOFF with its time over: (re)loads the delivery when none is
+ * loaded (it never rendered), and sends it. A delivery that will not
+ * render or send is a failure like any other: counted, backed off, and
+ * dropped after NOTIFY_GIVE_UP_MS. */
+static void attempt(struct sink *s)
+{
+	char why[96];
+	int rc;
+
+	if (!s->loaded) {
+		rc = s->ops->load(s);
+		if (rc == 0)
+			return;
+		if (rc == NOTIFY_SKIP) {
+			advance(s);
+			return;
+		}
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "the event could not be rendered: %s",
+			         rw_strerror(rc));
+			failed(s, why);
+			return;
+		}
+		s->loaded = true;
+	}
+	rc = send_delivery(s);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "the request could not be made: %s", rw_strerror(rc));
+		failed(s, why);
+	}
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct notify *n = t->data;
+	uint64_t now = uv_now(n->loop);
+
+	for (size_t i = 0; i < n->n; i++) {
+		struct sink *s = &n->sinks[i];
+		if (s->state == SINK_IDLE || (s->state == SINK_BACKOFF && now >= s->retry_at))
+			attempt(s);
+	}
+}
+
+/* ---- webhooks ---------------------------------------------------------- */
+
+struct hook {
+	const struct rw_webhook_cfg *cfg;
+	char *body; /* the loaded event's JSON */
+	int64_t id; /* its id */
+	struct curl_slist *hdrs;
+	char refused[64]; /* the guard's reason, when it refused */
 };
 
 static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
-	struct hook *h = clientp;
+	struct sink *s = clientp;
+	struct hook *h = s->impl;
 	const char *why;
 
 	if (purpose != CURLSOCKTYPE_IPCXN)
 		return CURL_SOCKET_BAD;
-	why = guard_check_sockaddr(h->n->guard, &a->addr);
+	why = guard_check_sockaddr(s->n->guard, &a->addr);
 	if (why) {
 		snprintf(h->refused, sizeof(h->refused), "%s", why);
 		return CURL_SOCKET_BAD;
@@ -144,119 +341,28 @@ static size_t discard_cb(char *data, size_t size, size_t nmemb, void *userp)
 	return size * nmemb;
 }
 
-static void log_hook(const struct hook *h, enum rw_log_level lvl, const char *msg,
-                     const char *detail)
+/* Loads the event after the cursor, if any, and renders it into h->body. */
+static int hook_load(struct sink *s)
 {
-	struct logline l;
+	struct hook *h = s->impl;
+	struct store_event *v = NULL;
+	struct strbuf b;
+	size_t n = 0;
+	int rc = notify_next_events(s, (const char *const *)h->cfg->events, 1, &v, &n);
 
-	if (log_begin(&l, lvl, msg)) {
-		log_str(&l, "webhook", h->shown);
-		log_int(&l, "event_id", h->id);
-		log_int(&l, "attempts", h->attempts);
-		if (detail)
-			log_str(&l, "detail", detail);
-		log_end(&l);
+	if (rc != 0 || n == 0)
+		return rc;
+	strbuf_init(&b);
+	s->upto = h->id = v[0].id;
+	rc = s->n->render ? s->n->render(&b, &v[0]) : RW_EINVAL;
+	store_events_free(v, n);
+	if (rc == 0)
+		h->body = strbuf_take(&b, NULL);
+	if (rc < 0 || !h->body) {
+		strbuf_deinit(&b);
+		return rc < 0 ? rc : RW_ENOMEM;
 	}
-}
-
-/* The one writer of h->state; staying in a state is not a change. */
-static void hook_set_state(struct hook *h, enum hook_state to)
-{
-	enum hook_state from = h->state;
-	bool legal = (hook_transitions[from] >> to) & 1u;
-	struct logline l;
-
-	if (from == to)
-		return;
-	if (!legal)
-		h->n->bad_transitions++;
-	if (log_begin(&l, legal ? RW_LOG_DEBUG : RW_LOG_ERROR,
-	              legal ? "webhook state change" : "illegal webhook state change")) {
-		log_str(&l, "webhook", h->shown);
-		log_int(&l, "event_id", h->id);
-		log_str(&l, "from", hook_state_names[from]);
-		log_str(&l, "to", hook_state_names[to]);
-		log_end(&l);
-	}
-	h->state = to;
-}
-
-/* The event is done with (delivered, or dropped): the cursor moves. */
-static void advance(struct hook *h)
-{
-	int rc = store_webhook_cursor_set(h->n->st, h->cfg->url, h->id, clock_wall_ms());
-
-	if (rc < 0)
-		log_hook(h, RW_LOG_WARN, "webhook cursor not saved (the event may be sent again)",
-		         rw_strerror(rc));
-	h->cursor = h->id;
-	free(h->body);
-	h->body = NULL;
-	h->attempts = 0;
-	h->failing_since = 0;
-	hook_set_state(h, HOOK_IDLE);
-}
-
-static void failed(struct hook *h, const char *why)
-{
-	int64_t now = clock_wall_ms();
-	uint64_t backoff;
-
-	h->failed++;
-	h->failing = true;
-	h->attempts++;
-	if (!h->failing_since)
-		h->failing_since = now;
-	if (now - h->failing_since >= NOTIFY_GIVE_UP_MS) {
-		h->dropped++;
-		log_hook(h, RW_LOG_ERROR, "webhook event dropped after 24 h of failures", why);
-		advance(h);
-		return;
-	}
-	backoff = NOTIFY_BACKOFF_MIN_MS;
-	for (unsigned i = 1; i < h->attempts && backoff < NOTIFY_BACKOFF_MAX_MS; i++)
-		backoff *= 2;
-	if (backoff > NOTIFY_BACKOFF_MAX_MS)
-		backoff = NOTIFY_BACKOFF_MAX_MS;
-	h->retry_at = uv_now(h->n->loop) + backoff;
-	hook_set_state(h, HOOK_BACKOFF);
-	log_hook(h, RW_LOG_WARN, "webhook delivery failed; retrying", why);
-}
-
-static void done_cb(struct curluv *cu, CURL *easy, CURLcode result, int rc)
-{
-	struct hook *h = NULL;
-	long status = 0;
-	char why[CURL_ERROR_SIZE + 64];
-
-	(void)cu;
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&h);
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == RW_ECANCELED) {
-		/* notify_close(): sent again after the next start. */
-		hook_set_state(h, HOOK_STOPPED);
-		return;
-	}
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "the monitor could not drive the request: %s",
-		         rw_strerror(rc));
-		failed(h, why);
-		return;
-	}
-	if (result == CURLE_OK && status >= 200 && status < 300) {
-		h->delivered++;
-		h->failing = false;
-		advance(h);
-		return;
-	}
-	if (h->refused[0])
-		snprintf(why, sizeof(why), "refused by the address guard: %s", h->refused);
-	else if (result != CURLE_OK)
-		snprintf(why, sizeof(why), "%s",
-		         h->errbuf[0] ? h->errbuf : curl_easy_strerror(result));
-	else
-		snprintf(why, sizeof(why), "HTTP %ld", status);
-	failed(h, why);
+	return 1;
 }
 
 /* Builds the delivery's header list into h->hdrs. A failed append frees
@@ -281,8 +387,9 @@ static int build_headers(struct hook *h, const char *sig_line, const char *id_li
 	return 0;
 }
 
-static int send_event(struct hook *h)
+static int hook_prepare(struct sink *s)
 {
+	struct hook *h = s->impl;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	char sig[64 + 2 * EVP_MAX_MD_SIZE], id[64];
@@ -298,123 +405,99 @@ static int send_event(struct hook *h)
 	rc = build_headers(h, sig, id);
 	if (rc < 0)
 		return rc;
-	curl_easy_reset(h->easy);
-	h->errbuf[0] = '\0';
 	h->refused[0] = '\0';
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (c == CURLE_OK)                                                                 \
-			c = curl_easy_setopt(h->easy, opt, val);                                   \
+			c = curl_easy_setopt(s->easy, opt, val);                                   \
 	} while (0)
-	SET(CURLOPT_PRIVATE, h);
 	SET(CURLOPT_URL, h->cfg->url);
-	SET(CURLOPT_ERRORBUFFER, h->errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_TIMEOUT_MS, (long)NOTIFY_TIMEOUT_MS);
 	SET(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
-	SET(CURLOPT_OPENSOCKETDATA, h);
+	SET(CURLOPT_OPENSOCKETDATA, s);
 	SET(CURLOPT_HTTPHEADER, h->hdrs);
 	SET(CURLOPT_POSTFIELDS, h->body);
 	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(h->body));
 	SET(CURLOPT_WRITEFUNCTION, discard_cb);
-	SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
 #undef SET
-	if (c == CURLE_OK)
-		c = curluv_easy_trust(h->easy); /* reset cleared it: see curluv.h */
-	if (c != CURLE_OK)
-		return c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL;
-	rc = curluv_add(&h->n->cu, h->easy);
-	if (rc < 0)
-		return rc;
-	hook_set_state(h, HOOK_SENDING);
+	return c == CURLE_OK ? 0 : c == CURLE_OUT_OF_MEMORY ? RW_ENOMEM : RW_EINVAL;
+}
+
+static int hook_judge(struct sink *s, CURLcode result, long status, char *why, size_t whylen)
+{
+	struct hook *h = s->impl;
+
+	if (result == CURLE_OK && status >= 200 && status < 300)
+		return 0;
+	if (h->refused[0])
+		snprintf(why, whylen, "refused by the address guard: %s", h->refused);
+	else if (result != CURLE_OK)
+		snprintf(why, whylen, "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(result));
+	else
+		snprintf(why, whylen, "HTTP %ld", status);
+	return -1;
+}
+
+static void hook_clear(struct sink *s)
+{
+	struct hook *h = s->impl;
+
+	free(h->body);
+	h->body = NULL;
+}
+
+static void hook_free(struct sink *s)
+{
+	struct hook *h = s->impl;
+
+	if (!h)
+		return;
+	free(h->body);
+	curl_slist_free_all(h->hdrs);
+	free(h);
+	s->impl = NULL;
+}
+
+static const struct sink_ops hook_ops = {
+        .is_webhook = true,
+        .load = hook_load,
+        .prepare = hook_prepare,
+        .judge = hook_judge,
+        .clear = hook_clear,
+        .free = hook_free,
+};
+
+static int hook_init(struct sink *s, const struct rw_webhook_cfg *cfg, size_t i,
+                     const struct guard *guard, char *err, size_t errlen)
+{
+	struct hook *h = calloc(1, sizeof(*h));
+	char host[256], bad[128];
+	const char *why;
+
+	if (!h)
+		return RW_ENOMEM;
+	s->impl = h;
+	s->ops = &hook_ops;
+	s->channel = "webhook";
+	h->cfg = cfg;
+	snprintf(s->key, sizeof(s->key), "%s", cfg->url);
+	snprintf(s->shown, sizeof(s->shown), "%.*s", (int)strcspn(cfg->url, "?#"), cfg->url);
+	if (url_parse(cfg->url, host, sizeof(host), NULL, NULL, bad, sizeof(bad)) < 0) {
+		snprintf(err, errlen, "webhooks[%zu]: url: %s", i, bad);
+		return RW_EINVAL;
+	}
+	why = guard_check_host(guard, host);
+	if (why) {
+		snprintf(err, errlen,
+		         "webhooks[%zu]: url: the address guard refuses %s (%s); allow it "
+		         "with allow_cidrs",
+		         i, host, why);
+		return RW_EREFUSED;
+	}
 	return 0;
 }
 
-/* Loads the event after the cursor, if any, and renders it into h->body.
- * @return 1 when h->body holds it; 0 when there is none to send (yet: a
- *         store read that failed is tried again at the next tick, as it is
- *         no event's fault); a negative code when it cannot be rendered. */
-static int load_event(struct hook *h)
-{
-	struct store_event *v = NULL;
-	struct strbuf b;
-	size_t n = 0;
-	int64_t max_id = 0;
-	int rc;
-
-	/* The highest id first: every event up to it is committed, so when
-	 * none after the cursor is of this webhook's kinds, the cursor can
-	 * skip to it without missing one. */
-	rc = store_event_max_id(h->n->st, &max_id);
-	if (rc == 0)
-		h->n->max_id = max_id;
-	if (rc == 0 && max_id > h->cursor)
-		rc = store_events_after(h->n->st, h->cursor, 1, (const char *const *)h->cfg->events,
-		                        &v, &n);
-	if (rc < 0 || max_id <= h->cursor)
-		return 0;
-	if (n == 0) {
-		h->id = max_id;
-		advance(h);
-		return 0;
-	}
-	if (v[0].id > max_id) {
-		store_events_free(v, n);
-		return 0; /* committed after the max was read: next tick */
-	}
-	strbuf_init(&b);
-	h->id = v[0].id;
-	rc = h->n->render ? h->n->render(&b, &v[0]) : RW_EINVAL;
-	store_events_free(v, n);
-	if (rc == 0)
-		h->body = strbuf_take(&b, NULL);
-	if (rc < 0 || !h->body) {
-		strbuf_deinit(&b);
-		return rc < 0 ? rc : RW_ENOMEM;
-	}
-	return 1;
-}
-
-/* IDLE, or BACKOFF with its time over: (re)loads the event when its body
- * is missing (it never rendered), and sends it. An event that will not
- * render or send is a failure like any other: counted, backed off, and
- * dropped after NOTIFY_GIVE_UP_MS. */
-static void attempt(struct hook *h)
-{
-	char why[96];
-	int rc;
-
-	if (!h->body) {
-		rc = load_event(h);
-		if (rc == 0)
-			return;
-		if (rc < 0) {
-			snprintf(why, sizeof(why), "the event could not be rendered: %s",
-			         rw_strerror(rc));
-			failed(h, why);
-			return;
-		}
-	}
-	rc = send_event(h);
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "the request could not be made: %s", rw_strerror(rc));
-		failed(h, why);
-	}
-}
-
-static void tick_cb(uv_timer_t *t)
-{
-	struct notify *n = t->data;
-	uint64_t now = uv_now(n->loop);
-
-	for (size_t i = 0; i < n->n; i++) {
-		struct hook *h = &n->hooks[i];
-		if (h->state == HOOK_IDLE || (h->state == HOOK_BACKOFF && now >= h->retry_at))
-			attempt(h);
-	}
-}
+/* ---- the notifier ------------------------------------------------------ */
 
 static void closed_one(struct notify *n)
 {
@@ -451,65 +534,70 @@ static void free_when_closed(struct notify *n, void *data)
 	notify_free(n);
 }
 
+/* The sink's cursor, or for a sink seen for the first time the newest
+ * event (it starts with the events from now on), and its easy handle. */
+static int sink_start(struct notify *n, struct sink *s)
+{
+	int rc = store_webhook_cursor(n->st, s->key, &s->cursor);
+
+	if (rc == RW_ENOENT) {
+		rc = store_event_max_id(n->st, &s->cursor);
+		if (rc == 0)
+			rc = store_webhook_cursor_set(n->st, s->key, s->cursor, clock_wall_ms());
+	}
+	s->upto = s->cursor;
+	s->easy = curl_easy_init();
+	return rc < 0 ? rc : s->easy ? 0 : RW_ENOMEM;
+}
+
 int notify_new(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg,
                const struct guard *guard, struct store *st, char *err, size_t errlen)
 {
 	struct notify *n;
-	int rc, uvrc;
+	size_t want =
+	        cfg->n_webhooks + (cfg->zulip.configured ? 1 : 0) + (cfg->smtp.configured ? 1 : 0);
+	int rc = 0, uvrc;
 
 	*out = NULL;
-	if (cfg->n_webhooks == 0)
+	if (want == 0)
 		return 0;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return RW_ENOMEM;
 	n->loop = loop;
 	n->guard = guard;
+	n->cfg = cfg;
 	n->st = st;
-	for (size_t i = 0; i < cfg->n_webhooks; i++) {
-		struct hook *h = &n->hooks[i];
-		char host[256], bad[128];
-		const char *why;
+	for (size_t i = 0; i < want; i++) {
+		struct sink *s = &n->sinks[i];
 
-		h->n = n;
-		h->cfg = &cfg->webhooks[i];
-		snprintf(h->shown, sizeof(h->shown), "%.*s", (int)strcspn(h->cfg->url, "?#"),
-		         h->cfg->url);
-		if (url_parse(h->cfg->url, host, sizeof(host), NULL, NULL, bad, sizeof(bad)) < 0) {
-			snprintf(err, errlen, "webhooks[%zu]: url: %s", i, bad);
-			notify_free(n);
-			return RW_EINVAL;
-		}
-		why = guard_check_host(guard, host);
-		if (why) {
-			snprintf(err, errlen,
-			         "webhooks[%zu]: url: the address guard refuses %s (%s); allow it "
-			         "with allow_cidrs",
-			         i, host, why);
-			notify_free(n);
-			return RW_EREFUSED;
-		}
-		rc = store_webhook_cursor(st, h->cfg->url, &h->cursor);
-		if (rc == RW_ENOENT) {
-			/* A new webhook starts with the events from now on. */
-			rc = store_event_max_id(st, &h->cursor);
-			if (rc == 0)
-				rc = store_webhook_cursor_set(st, h->cfg->url, h->cursor,
-				                              clock_wall_ms());
-		}
-		h->easy = curl_easy_init();
-		if (rc < 0 || !h->easy) {
-			snprintf(err, errlen, "webhooks[%zu]: cannot start: %s", i,
-			         rc < 0 ? rw_strerror(rc) : "out of memory");
-			n->n = i + 1;
-			notify_free(n);
-			return rc < 0 ? rc : RW_ENOMEM;
-		}
+		s->n = n;
+		s->st = st;
+		s->loop = loop;
+		s->max_id = &n->max_id;
 		n->n = i + 1;
+		if (i < cfg->n_webhooks)
+			rc = hook_init(s, &cfg->webhooks[i], i, guard, err, errlen);
+		else if (cfg->zulip.configured && i == cfg->n_webhooks)
+			rc = notify_zulip_init(s, cfg, err, errlen);
+		else
+			rc = notify_email_init(s, cfg, err, errlen);
+		if (rc == 0) {
+			rc = sink_start(n, s);
+			if (rc < 0)
+				snprintf(err, errlen, "%s: cannot start: %s", s->shown,
+				         rw_strerror(rc));
+		} else if (rc == RW_ENOMEM) {
+			snprintf(err, errlen, "notifications: out of memory");
+		}
+		if (rc < 0) {
+			notify_free(n);
+			return rc;
+		}
 	}
 	rc = curluv_init(&n->cu, loop, done_cb, 8);
 	if (rc < 0) {
-		snprintf(err, errlen, "webhooks: cannot start: %s", rw_strerror(rc));
+		snprintf(err, errlen, "notifications: cannot start: %s", rw_strerror(rc));
 		notify_free(n);
 		return rc;
 	}
@@ -523,7 +611,8 @@ int notify_new(struct notify **out, uv_loop_t *loop, const struct rw_config *cfg
 	if (uvrc < 0) {
 		/* Handles exist now: they close on the loop, and n is freed in
 		 * the last close callback. */
-		snprintf(err, errlen, "webhooks: cannot start the timer: %s", uv_strerror(uvrc));
+		snprintf(err, errlen, "notifications: cannot start the timer: %s",
+		         uv_strerror(uvrc));
 		n->closed_cb = free_when_closed;
 		close_handles(n);
 		return uvrc == UV_ENOMEM ? RW_ENOMEM : RW_EIO;
@@ -548,9 +637,9 @@ void notify_close(struct notify *n, notify_closed_cb cb, void *data)
 	n->closed_cb = cb;
 	n->closed_data = data;
 	for (size_t i = 0; i < n->n; i++) {
-		if (n->hooks[i].state == HOOK_SENDING)
-			curluv_abort(&n->cu, n->hooks[i].easy); /* done_cb: STOPPED */
-		hook_set_state(&n->hooks[i], HOOK_STOPPED);
+		if (n->sinks[i].state == SINK_SENDING)
+			curluv_abort(&n->cu, n->sinks[i].easy); /* done_cb: STOPPED */
+		sink_set_state(&n->sinks[i], SINK_STOPPED);
 	}
 	uv_timer_stop(&n->timer);
 	close_handles(n);
@@ -566,9 +655,13 @@ void notify_free(struct notify *n)
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		curl_easy_cleanup(n->hooks[i].easy);
-		curl_slist_free_all(n->hooks[i].hdrs);
-		free(n->hooks[i].body);
+		struct sink *s = &n->sinks[i];
+		curl_easy_cleanup(s->easy);
+		if (s->ops && s->impl) {
+			if (s->loaded)
+				s->ops->clear(s);
+			s->ops->free(s);
+		}
 	}
 	free(n);
 }
@@ -578,33 +671,54 @@ void notify_render_metrics(const struct notify *n, struct strbuf *b)
 	int64_t max_event_id = n ? n->max_id : 0;
 	static const struct {
 		const char *name, *type, *help;
-	} fam[] = {
-	        {"runwarden_webhook_delivered_total", "counter", "Events delivered (2xx)."},
-	        {"runwarden_webhook_failures_total", "counter", "Delivery attempts that failed."},
-	        {"runwarden_webhook_dropped_total", "counter",
-	         "Events given up after 24 h of failures."},
-	        {"runwarden_webhook_pending_events", "gauge",
-	         "Events after the webhook's cursor (not yet delivered)."},
-	        {"runwarden_webhook_failing", "gauge",
-	         "1 from a failed delivery until the next successful one."},
+	} fam[2][5] = {
+	        {
+	                {"runwarden_webhook_delivered_total", "counter", "Events delivered (2xx)."},
+	                {"runwarden_webhook_failures_total", "counter",
+	                 "Delivery attempts that failed."},
+	                {"runwarden_webhook_dropped_total", "counter",
+	                 "Events given up after 24 h of failures."},
+	                {"runwarden_webhook_pending_events", "gauge",
+	                 "Events after the webhook's cursor (not yet delivered)."},
+	                {"runwarden_webhook_failing", "gauge",
+	                 "1 from a failed delivery until the next successful one."},
+	        },
+	        {
+	                {"runwarden_notification_delivered_total", "counter",
+	                 "Messages delivered to people (Zulip messages, mails)."},
+	                {"runwarden_notification_failures_total", "counter",
+	                 "Message attempts that failed."},
+	                {"runwarden_notification_dropped_total", "counter",
+	                 "Messages given up: refused for good, or after 24 h of failures."},
+	                {"runwarden_notification_pending_events", "gauge",
+	                 "Events after the channel's cursor (not yet delivered, or of no "
+	                 "interest to it)."},
+	                {"runwarden_notification_failing", "gauge",
+	                 "1 from a failed message until the next successful one."},
+	        },
 	};
 
-	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
-		metrics_family(b, fam[f].name, fam[f].type, fam[f].help);
-		for (size_t i = 0; n && i < n->n; i++) {
-			const struct hook *h = &n->hooks[i];
-			double v = f == 0   ? (double)h->delivered
-			           : f == 1 ? (double)h->failed
-			           : f == 2 ? (double)h->dropped
-			           : f == 3 ? (double)(max_event_id > h->cursor
-			                                       ? max_event_id - h->cursor
-			                                       : 0)
-			                    : (double)h->failing;
-			strbuf_printf(b, "%s{url=", fam[f].name);
-			metrics_label_value(b, h->shown);
-			strbuf_puts(b, "} ");
-			metrics_value(b, v);
-			strbuf_puts(b, "\n");
+	for (int w = 0; w < 2; w++) {
+		for (size_t f = 0; f < 5; f++) {
+			metrics_family(b, fam[w][f].name, fam[w][f].type, fam[w][f].help);
+			for (size_t i = 0; n && i < n->n; i++) {
+				const struct sink *s = &n->sinks[i];
+				double v = f == 0   ? (double)s->delivered
+				           : f == 1 ? (double)s->failed
+				           : f == 2 ? (double)s->dropped
+				           : f == 3 ? (double)(max_event_id > s->cursor
+				                                       ? max_event_id - s->cursor
+				                                       : 0)
+				                    : (double)s->failing;
+				if (s->ops->is_webhook != (w == 0))
+					continue;
+				strbuf_printf(b, "%s{%s=", fam[w][f].name,
+				              w == 0 ? "url" : "channel");
+				metrics_label_value(b, w == 0 ? s->shown : s->channel);
+				strbuf_puts(b, "} ");
+				metrics_value(b, v);
+				strbuf_puts(b, "\n");
+			}
 		}
 	}
 }

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * notify.h — webhooks: the events outbox (store.h "events") delivered to
- * the URLs in the config, signed, in order, at least once.
+ * notify.h — the events outbox (store.h "events") delivered to its sinks:
+ * the webhooks of the config (below), Zulip ("zulip" in the config:
+ * notify_zulip.c) and mail to each runner's operator ("smtp":
+ * notify_email.c). Every sink is the same machine (notify.c): a durable
+ * cursor, one delivery at a time in id order, retried with backoff, given
+ * up after 24 h; what differs is what a sink sends for which events.
+ * Zulip's and mail's cursors are rows of webhook_cursors too, keyed
+ * "zulip:SITE#STREAM" and "smtp:URL".
  *
  * Each webhook has a cursor, the id of the last event it delivered, kept in
  * the store (webhook_cursors), so delivery resumes after a restart or a
@@ -49,10 +55,10 @@ struct hook;
 typedef void (*notify_closed_cb)(struct notify *n, void *data);
 
 /**
- * Starts delivering to the webhooks of @p cfg (which must outlive it),
- * reading events and cursors through @p st (the loop thread's store). With
- * no webhooks configured, *@p out is NULL and nothing runs. A webhook seen
- * for the first time starts with the events after the newest one.
+ * Starts delivering to the webhooks, Zulip and mail of @p cfg (which must
+ * outlive it), reading events and cursors through @p st (the loop thread's
+ * store). With none configured, *@p out is NULL and nothing runs. A sink
+ * seen for the first time starts with the events after the newest one.
  * @param err  one line on failure, naming the webhook.
  * @return 0, RW_EINVAL (a webhook's URL does not parse), RW_EREFUSED (a
  *         webhook's host is refused by @p guard), RW_ENOMEM, RW_EIO.
@@ -67,8 +73,9 @@ void notify_set_renderer(struct notify *n, notify_render_fn fn);
 /**
  * Appends the webhooks' metrics (per URL, its query string left out as it
  * may carry a secret: delivered, failures, dropped, pending events as of the
- * last poll, failing) to @p b, from memory; @p n may be NULL (no webhooks:
- * the families with no samples).
+ * last poll, failing) and the same of Zulip and mail
+ * (runwarden_notification_*{channel="zulip"|"email"}) to @p b, from memory;
+ * @p n may be NULL (none: the families with no samples).
  */
 void notify_render_metrics(const struct notify *n, struct strbuf *b);
 

@@ -85,6 +85,33 @@ static int prepare_hot(struct store *st)
 		rc = store_prepare(
 		        st, "INSERT INTO events (at_ms, kind, runner_id, data) VALUES (?, ?, ?, ?)",
 		        &st->ins_event);
+	/* "down" and "up" are what people are told (monitor/notify): a DOWN
+	 * interval is news unless the runner's last down/up event already says
+	 * down (an UNKNOWN stretch in between, such as a restart of the
+	 * monitor, is not a recovery); an UP interval is news only after a
+	 * "down". The last one is read through the partial index events_updown
+	 * (whose WHERE the query repeats literally). */
+	if (rc == 0)
+		rc = store_prepare(
+		        st,
+		        "INSERT INTO events (at_ms, kind, runner_id, data)"
+		        " SELECT ?2, 'down', ?1, json_object('class',"
+		        " (SELECT name FROM error_classes WHERE code = ?3),"
+		        " 'http_status', NULLIF(?4, 0), 'incident_id',"
+		        " (SELECT id FROM incidents WHERE runner_id = ?1 AND start_ms = ?2))"
+		        " WHERE IFNULL((SELECT kind FROM events WHERE runner_id = ?1"
+		        " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1), 'up') <> 'down'",
+		        &st->ev_down);
+	if (rc == 0)
+		rc = store_prepare(st,
+		                   "INSERT INTO events (at_ms, kind, runner_id, data)"
+		                   " SELECT ?2, 'up', ?1, json_object('down_since',"
+		                   " strftime('%Y-%m-%dT%H:%M:%SZ', e.at_ms / 1000, 'unixepoch'),"
+		                   " 'down_ms', MAX(?2 - e.at_ms, 0))"
+		                   " FROM (SELECT kind, at_ms FROM events WHERE runner_id = ?1"
+		                   " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1) e"
+		                   " WHERE e.kind = 'down'",
+		                   &st->ev_up);
 	return rc;
 }
 
@@ -179,6 +206,8 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->open_incident);
 	sqlite3_finalize(st->close_incident);
 	sqlite3_finalize(st->ev_incident);
+	sqlite3_finalize(st->ev_down);
+	sqlite3_finalize(st->ev_up);
 	sqlite3_finalize(st->ins_event);
 	sqlite3_close(st->db);
 	free(st);

@@ -98,6 +98,10 @@ struct store_rec {
 			int64_t runner_id;
 			int64_t start_ms;
 			uint8_t state; /* enum rw_state */
+			/* DOWN: the failure that confirmed it, for the "down"
+			 * event (enum rw_errclass; 0 when not known). */
+			uint8_t errclass;
+			int16_t http_status;
 		} change;
 		struct {
 			int64_t run_id;
@@ -109,10 +113,13 @@ struct store_rec {
 			uint8_t cause; /* enum store_blind_cause */
 		} blind;
 		struct {
-			int64_t runner_id;
+			int64_t runner_id; /* 0: none (a target's pool) */
 			int64_t at_ms;
 			uint8_t kind;   /* enum store_event_kind */
 			uint8_t reason; /* ineligible: enum store_reason */
+			/* The pool events' data, a JSON object (malloc'd, owned by
+			 * the record: see store_rec_release()); NULL for the others. */
+			char *data;
 		} event;
 		struct {
 			int64_t runner_id;
@@ -130,6 +137,10 @@ struct store_rec {
  * @return 0, RW_EBUSY, RW_EIO.
  */
 int store_write_batch(struct store *st, const struct store_rec *recs, size_t n);
+
+/** Frees what a record owns (an event's data) and clears it; the writer
+ *  calls it once the record is written or dropped. */
+void store_rec_release(struct store_rec *rec);
 
 /* ---- the monitor's own runs ------------------------------------------ */
 
@@ -699,7 +710,13 @@ int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version 
  * increase. Kinds: "eligible", "ineligible" (data: reason), "registered",
  * "approved", "retired", "flagged", "unflagged" (data: uptime, threshold),
  * "maintenance_start", "maintenance_end", "incident_open" (data:
- * incident_id), "incident_acknowledged", "incident_mitigated".
+ * incident_id), "incident_acknowledged", "incident_mitigated"; for people
+ * (monitor/notify): "down" (data: class, http_status, incident_id; at: the
+ * start of the DOWN interval) and "up" (data: down_since, down_ms), written
+ * by the writer with the interval and alternating per runner (see
+ * store.c), and "pool_below_min", "pool_restored" (no runner; data: target,
+ * available, min_runners), pushed by the daemon right after the change that
+ * caused them.
  */
 
 enum store_event_kind {
@@ -707,6 +724,8 @@ enum store_event_kind {
 	STORE_EV_INELIGIBLE = 2,
 	STORE_EV_MAINT_START = 3,
 	STORE_EV_MAINT_END = 4,
+	STORE_EV_POOL_BELOW = 5,    /* "pool_below_min" (data owned by the record) */
+	STORE_EV_POOL_RESTORED = 6, /* "pool_restored" (likewise) */
 };
 
 /** Why a runner is not eligible (fleet_exclusion()'s codes). */
@@ -768,6 +787,14 @@ struct store_eligibility {
  * @param out  malloc'd (NULL when *n is 0); the caller frees it.
  */
 int store_eligibility_last(struct store *st, struct store_eligibility **out, size_t *n);
+
+/**
+ * Calls @p cb for every target whose last pool event is "pool_below_min"
+ * (@p below true) or "pool_restored", so that a restarted daemon announces
+ * only changes.
+ */
+int store_pool_last(struct store *st, void (*cb)(const char *target, bool below, void *data),
+                    void *data);
 
 /** A webhook's last delivered event id. @return 0, RW_ENOENT (a webhook never seen). */
 int store_webhook_cursor(struct store *st, const char *url, int64_t *last_id);

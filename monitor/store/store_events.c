@@ -216,3 +216,26 @@ int store_eligibility_last(struct store *st, struct store_eligibility **out, siz
 	*n = len;
 	return 0;
 }
+
+int store_pool_last(struct store *st, void (*cb)(const char *target, bool below, void *data),
+                    void *data)
+{
+	sqlite3_stmt *s;
+	int rc = store_prepare(st,
+	                       "SELECT json_extract(data, '$.target'), kind FROM events"
+	                       " WHERE id IN (SELECT MAX(id) FROM events WHERE kind IN"
+	                       " ('pool_below_min', 'pool_restored')"
+	                       " GROUP BY json_extract(data, '$.target'))",
+	                       &s);
+
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *target = (const char *)sqlite3_column_text(s, 0);
+		const char *kind = (const char *)sqlite3_column_text(s, 1);
+		if (target && kind)
+			cb(target, strcmp(kind, "pool_below_min") == 0, data);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : store_rc(rc);
+}

@@ -41,7 +41,10 @@ static int insert_event(struct store *st, int64_t at_ms, const char *kind, int64
 
 	sqlite3_bind_int64(s, 1, at_ms);
 	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, runner_id);
+	if (runner_id > 0)
+		sqlite3_bind_int64(s, 3, runner_id);
+	else
+		sqlite3_bind_null(s, 3); /* a target's pool */
 	sqlite3_bind_text(s, 4, data, -1, SQLITE_TRANSIENT);
 	return step_reset(s);
 }
@@ -79,12 +82,23 @@ static int write_one(struct store *st, const struct store_rec *r)
 		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
 		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
 		rc = step_reset(s);
-		if (rc < 0 || s != st->open_incident || sqlite3_changes(st->db) == 0)
+		if (rc == 0 && s == st->open_incident && sqlite3_changes(st->db) > 0) {
+			/* An incident opened (or revived): its event, in this batch. */
+			s = st->ev_incident;
+			sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+			sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+			rc = step_reset(s);
+		}
+		if (rc < 0 || r->u.change.state == RW_STATE_UNKNOWN)
 			return rc;
-		/* An incident opened (or revived): its event, in this batch. */
-		s = st->ev_incident;
+		/* What people are told: "down" / "up" (store.c says when). */
+		s = r->u.change.state == RW_STATE_DOWN ? st->ev_down : st->ev_up;
 		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
 		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+		if (s == st->ev_down) {
+			sqlite3_bind_int(s, 3, r->u.change.errclass);
+			sqlite3_bind_int(s, 4, r->u.change.http_status);
+		}
 		return step_reset(s);
 	case STORE_REC_TICK:
 		s = st->upd_tick;
@@ -121,15 +135,17 @@ static int write_one(struct store *st, const struct store_rec *r)
 		        [STORE_EV_INELIGIBLE] = "ineligible",
 		        [STORE_EV_MAINT_START] = "maintenance_start",
 		        [STORE_EV_MAINT_END] = "maintenance_end",
+		        [STORE_EV_POOL_BELOW] = "pool_below_min",
+		        [STORE_EV_POOL_RESTORED] = "pool_restored",
 		};
 		char data[64] = "{}";
-		if (r->u.event.kind < STORE_EV_ELIGIBLE || r->u.event.kind > STORE_EV_MAINT_END)
+		if (r->u.event.kind < STORE_EV_ELIGIBLE || r->u.event.kind > STORE_EV_POOL_RESTORED)
 			return RW_EINVAL;
 		if (r->u.event.kind == STORE_EV_INELIGIBLE)
 			snprintf(data, sizeof(data), "{\"reason\":\"%s\"}",
 			         store_reason_name(r->u.event.reason));
 		return insert_event(st, r->u.event.at_ms, kinds[r->u.event.kind],
-		                    r->u.event.runner_id, data);
+		                    r->u.event.runner_id, r->u.event.data ? r->u.event.data : data);
 	}
 	case STORE_REC_BLIND:
 		s = st->ins_blind;
@@ -140,6 +156,14 @@ static int write_one(struct store *st, const struct store_rec *r)
 		return step_reset(s);
 	}
 	return RW_EINVAL;
+}
+
+void store_rec_release(struct store_rec *rec)
+{
+	if (rec->kind == STORE_REC_EVENT) {
+		free(rec->u.event.data);
+		rec->u.event.data = NULL;
+	}
 }
 
 int store_write_batch(struct store *st, const struct store_rec *recs, size_t n)

@@ -204,6 +204,10 @@ static const char *const migrations[] = {
         "  guid TEXT PRIMARY KEY,"
         "  received_ms INTEGER NOT NULL) WITHOUT ROWID;"
         "CREATE INDEX github_deliveries_received ON github_deliveries(received_ms);",
+        /* 7 → 8: notifications (monitor/notify). A runner's "down" and "up"
+         * events alternate: the writer reads the runner's last one (through
+         * this index) to decide whether a change is news to a human. */
+        "CREATE INDEX events_updown ON events(runner_id, id) WHERE kind IN ('down', 'up');",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

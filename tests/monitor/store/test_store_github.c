@@ -197,7 +197,8 @@ static int64_t gen_of(struct store *st, int64_t id)
  * the schema of version 6 with the rows it had. */
 static void undo_github_migration(const char *db)
 {
-	assert_int_equal(raw_exec(db, "DROP TABLE github_jobs; DROP TABLE github_deliveries;"
+	assert_int_equal(raw_exec(db, "DROP INDEX IF EXISTS events_updown;" /* schema 8 */
+	                              " DROP TABLE github_jobs; DROP TABLE github_deliveries;"
 	                              " DROP INDEX runners_github_member;"
 	                              " ALTER TABLE runners DROP COLUMN github;"
 	                              " ALTER TABLE runners DROP COLUMN min_online;"
@@ -221,7 +222,7 @@ static void test_migrate_from_6(void **state)
 	size_t n = 0;
 	uint8_t hash[32];
 
-	assert_int_equal(store_schema_version(), 7);
+	assert_true(store_schema_version() >= 7);
 	open_db(f);
 	op = add_operator(f->st, "acme");
 	a = add_http(f->st, op, "alpha", "fast");
@@ -248,7 +249,7 @@ static void test_migrate_from_6(void **state)
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM error_classes"), 9);
 
 	open_db(f);
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 7);
+	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM error_classes"), RW_ERRCLASS_COUNT);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM github_jobs"), 0);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM github_deliveries"), 0);
