@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli_import.c — `runwarden runner import FILE`: many runners from one JSON
- * array, http runners ({"operator", "name", "targets", "url"}, optionally
- * "labels") and GitHub pools ({..., "github", "labels"}, optionally
- * "min_online", "pickup_within_s").
+ * array, each entry what `runner add` takes: http runners ({"operator",
+ * "name", "targets", "url"}), push runners ({..., "push": true}) and GitHub
+ * pools ({..., "github", "labels"}), optionally "labels", "interval_s" and
+ * "timeout_ms" (not for pools), "min_online" and "pickup_within_s" (pools).
+ * A key that is none of these is refused (a typo must not be dropped).
+ * Entries are numbered from 1, as people count them.
  *
  * Invariant: every entry is checked, by the rules `runner add` applies
  * (cli_check_runner(), runner_spec.h), before any is written; then all are
- * written in one transaction, or none.
+ * written in one transaction, or none. A push runner's heartbeat token is
+ * printed once, after the commit, as `runner add --push` prints it.
  */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 
 #include "monitor/cli/cli.h"
 #include "monitor/core/clock.h"
+#include "monitor/intake/auth.h"
 #include "monitor/intake/runner_spec.h"
 #include "policy/base/rw_error.h"
 
@@ -54,7 +59,14 @@ struct import_entry {
 	const char *labels[RUNNER_SPEC_MAX_TARGETS + 1];
 	size_t n_labels;
 	struct spec_github gh;
+	bool push;
+	char token[AUTH_TOKEN_MAX]; /* a push runner's heartbeat token */
+	uint8_t hash[32];
 };
+
+static const char *const entry_keys[] = {"operator",   "name",       "targets",        "url",
+                                         "push",       "github",     "labels",         "interval_s",
+                                         "timeout_ms", "min_online", "pickup_within_s"};
 
 /* Reads the strings of array @p a into @p v (at most one more than allowed,
  * so that the rule can say how many is too many). @return false when one is
@@ -101,13 +113,40 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 	const cJSON *gh = cJSON_GetObjectItemCaseSensitive(e, "github");
 	const cJSON *ls = cJSON_GetObjectItemCaseSensitive(e, "labels");
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "targets");
+	const cJSON *push = cJSON_GetObjectItemCaseSensitive(e, "push"), *k;
 	const char *field = NULL;
+	long interval_s = 0, timeout_ms = 0;
+	bool has_interval = false, has_timeout = false;
 	char err[512];
 
 	memset(&ie->gh, 0, sizeof(ie->gh));
 	ie->gh.labels = ie->labels;
+	if (cJSON_IsObject(e))
+		cJSON_ArrayForEach(k, e)
+		{
+			size_t j = 0;
+			while (j < sizeof(entry_keys) / sizeof(entry_keys[0]) &&
+			       strcmp(k->string, entry_keys[j]) != 0)
+				j++;
+			if (j == sizeof(entry_keys) / sizeof(entry_keys[0])) {
+				fprintf(stderr,
+				        "runwarden: %s: entry %d: %s: unknown key (allowed: "
+				        "operator, "
+				        "name, targets, url, push, github, labels, interval_s, "
+				        "timeout_ms, min_online, pickup_within_s)\n",
+				        file, i, k->string);
+				return false;
+			}
+		}
+	ie->push = cJSON_IsTrue(push);
 	if (!cJSON_IsObject(e))
 		field = "(entry)";
+	else if (push && !cJSON_IsBool(push))
+		field = "push";
+	else if (!import_long(e, "interval_s", &has_interval, &interval_s))
+		field = "interval_s";
+	else if (!import_long(e, "timeout_ms", &has_timeout, &timeout_ms))
+		field = "timeout_ms";
 	else if (!cJSON_IsString(op))
 		field = "operator";
 	else if (!cJSON_IsString(nm))
@@ -116,7 +155,7 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 		field = "targets";
 	else if (gh && !cJSON_IsString(gh))
 		field = "github";
-	else if (!gh && !cJSON_IsString(url))
+	else if (!gh && !ie->push && !cJSON_IsString(url))
 		field = "url";
 	else if (ls && (!cJSON_IsArray(ls) || !import_strings(ls, ie->labels, &ie->n_labels)))
 		field = "labels";
@@ -129,17 +168,30 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 		        i, field);
 		return false;
 	}
+	if ((gh || ie->push) && url) {
+		fprintf(stderr,
+		        "runwarden: %s: entry %d: url: a %s has no URL; give \"url\" or \"%s\"\n",
+		        file, i, gh ? "GitHub pool" : "push runner", gh ? "github" : "push");
+		return false;
+	}
+	if (gh && ie->push) {
+		fprintf(stderr, "runwarden: %s: entry %d: push: a GitHub pool is not pushed to\n",
+		        file, i);
+		return false;
+	}
+	if (gh && (has_interval || has_timeout)) {
+		fprintf(stderr,
+		        "runwarden: %s: entry %d: %s: a GitHub pool has the poll interval of the "
+		        "\"github\" config\n",
+		        file, i, has_interval ? "interval_s" : "timeout_ms");
+		return false;
+	}
+	if (spec_check_interval(interval_s, err, sizeof(err)) < 0 ||
+	    spec_check_timeout(timeout_ms, err, sizeof(err)) < 0)
+		goto bad;
 	if (gh) {
 		ie->gh.source = gh->valuestring;
 		ie->gh.n_labels = ie->n_labels;
-		if (url) {
-			fprintf(stderr,
-			        "runwarden: %s: entry %d: url: a GitHub pool has no URL; give "
-			        "either "
-			        "\"github\" or \"url\"\n",
-			        file, i);
-			return false;
-		}
 		if (spec_check_github_pool(&ie->gh, &spec_github_members, NULL, err, sizeof(err)) <
 		    0)
 			goto bad;
@@ -152,11 +204,17 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 		goto bad;
 	}
 	if (cli_check_runner(st, op->valuestring, nm->valuestring, ie->targets, ie->n_targets,
-	                     gh ? NULL : url->valuestring, gh ? &ie->gh : NULL, sr, err,
+	                     gh || ie->push ? NULL : url->valuestring, gh ? &ie->gh : NULL, sr, err,
 	                     sizeof(err)) < 0)
 		goto bad;
 	sr->labels = (char **)ie->labels;
 	sr->n_labels = ie->n_labels;
+	sr->interval_s = (uint32_t)interval_s;
+	sr->timeout_ms = (uint32_t)timeout_ms;
+	if (ie->push && auth_new_token("rwh_", ie->token, ie->hash) < 0) {
+		snprintf(err, sizeof(err), "no random bytes for the heartbeat token");
+		goto bad;
+	}
 	return true;
 bad:
 	fprintf(stderr, "runwarden: %s: entry %d: %s\n", file, i, err);
@@ -195,7 +253,7 @@ int cli_runner_import(const char *db, const char *file)
 	}
 	cJSON_ArrayForEach(e, doc)
 	{
-		if (!import_entry(st, file, i, e, &ies[i], &srs[i])) {
+		if (!import_entry(st, file, i + 1, e, &ies[i], &srs[i])) {
 			srs[i].name = NULL;
 			bad++;
 		} else {
@@ -204,7 +262,7 @@ int cli_runner_import(const char *db, const char *file)
 					fprintf(stderr,
 					        "runwarden: %s: entry %d: name: \"%s\" is also "
 					        "entry %d\n",
-					        file, i, srs[i].name, j);
+					        file, i + 1, srs[i].name, j + 1);
 					bad++;
 					break;
 				}
@@ -218,8 +276,12 @@ int cli_runner_import(const char *db, const char *file)
 		goto out;
 	}
 	rc = store_begin(st);
-	for (size_t k = 0; rc == 0 && k < n; k++)
+	for (size_t k = 0; rc == 0 && k < n; k++) {
 		rc = store_runner_insert(st, &srs[k], clock_wall_ms());
+		if (rc == 0 && ies[k].push)
+			rc = store_token_add(st, srs[k].operator_id, srs[k].id, ies[k].hash,
+			                     clock_wall_ms(), 0, NULL);
+	}
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc < 0) {
@@ -229,6 +291,10 @@ int cli_runner_import(const char *db, const char *file)
 		goto out;
 	}
 	printf("imported %zu runner%s\n", n, n == 1 ? "" : "s");
+	for (size_t k = 0; k < n; k++)
+		if (ies[k].push)
+			printf("runner %s heartbeat token %s (shown once)\n", srs[k].name,
+			       ies[k].token);
 	rc = CLI_OK;
 out:
 	free(srs); /* borrowed strings: owned by doc and ies */

@@ -628,14 +628,14 @@ static void test_github_import(void **state)
 	              "  \"github\": \"acme-org\", \"labels\": [\"x\"], \"min_online\": -1}]");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
-	assert_null(strstr(r->err, "entry 0:"));
-	assert_non_null(strstr(r->err, "entry 1: labels"));
-	assert_non_null(strstr(r->err, "entry 2: url"));
-	assert_non_null(strstr(r->err, "entry 3: github"));
-	assert_non_null(strstr(r->err, "entry 4: min_online"));
-	assert_non_null(strstr(r->err, "entry 5: pickup_within_s"));
-	assert_non_null(strstr(r->err, "entry 6: min_online"));
-	assert_non_null(strstr(r->err, "entry 7: min_online: -1 is not in"));
+	assert_null(strstr(r->err, "entry 1:"));
+	assert_non_null(strstr(r->err, "entry 2: labels"));
+	assert_non_null(strstr(r->err, "entry 3: url"));
+	assert_non_null(strstr(r->err, "entry 4: github"));
+	assert_non_null(strstr(r->err, "entry 5: min_online"));
+	assert_non_null(strstr(r->err, "entry 6: pickup_within_s"));
+	assert_non_null(strstr(r->err, "entry 7: min_online"));
+	assert_non_null(strstr(r->err, "entry 8: min_online: -1 is not in"));
 	runner_names(f, names, sizeof(names));
 	assert_string_equal(names, "r1");
 
@@ -681,15 +681,15 @@ static void test_import_bad_entry(void **state)
 	seed(f);
 	path_in(f, "import.json", file, sizeof(file));
 
-	/* One bad URL among good entries: entry 1, field url; nothing written. */
+	/* One bad URL among good entries: entry 2, field url; nothing written. */
 	rwt_write_file(file,
 	               "[\n " ENTRY("i0", GOOD_URL) ",\n " ENTRY(
 	                       "i1", "ftp://x.example.org/") ",\n " ENTRY("i2", GOOD_URL) "\n]\n");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
-	assert_non_null(strstr(r->err, "entry 1: url"));
-	assert_null(strstr(r->err, "entry 0:"));
-	assert_null(strstr(r->err, "entry 2:"));
+	assert_non_null(strstr(r->err, "entry 2: url"));
+	assert_null(strstr(r->err, "entry 1:"));
+	assert_null(strstr(r->err, "entry 3:"));
 	assert_non_null(strstr(r->err, "nothing was imported"));
 	runner_names(f, names, sizeof(names));
 	assert_string_equal(names, "r1");
@@ -714,15 +714,15 @@ static void test_import_bad_entry(void **state)
 	                                                    "\"], \"url\": 7}]");
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
-	assert_non_null(strstr(r->err, "entry 1: targets"));
-	assert_non_null(strstr(r->err, "entry 2: target"));
-	assert_non_null(strstr(r->err, "entry 3: operator"));
+	assert_non_null(strstr(r->err, "entry 2: targets"));
+	assert_non_null(strstr(r->err, "entry 3: target"));
 	assert_non_null(strstr(r->err, "entry 4: operator"));
-	assert_non_null(strstr(r->err, "entry 5: (entry)"));
-	assert_non_null(strstr(r->err, "entry 6: name"));
+	assert_non_null(strstr(r->err, "entry 5: operator"));
+	assert_non_null(strstr(r->err, "entry 6: (entry)"));
 	assert_non_null(strstr(r->err, "entry 7: name"));
-	assert_non_null(strstr(r->err, "entry 8: url"));
-	assert_null(strstr(r->err, "entry 0:"));
+	assert_non_null(strstr(r->err, "entry 8: name"));
+	assert_non_null(strstr(r->err, "entry 9: url"));
+	assert_null(strstr(r->err, "entry 1:"));
 	runner_names(f, names, sizeof(names));
 	assert_string_equal(names, "r1");
 
@@ -771,10 +771,35 @@ static void test_import_good(void **state)
 	/* Importing the same file again: every entry is now a duplicate. */
 	RUN(f, r, "runner", "import", file, "--db", f->db);
 	assert_int_equal(r->code, 2);
-	assert_non_null(strstr(r->err, "entry 0: name"));
-	assert_non_null(strstr(r->err, "entry 2: name"));
+	assert_non_null(strstr(r->err, "entry 1: name"));
+	assert_non_null(strstr(r->err, "entry 3: name"));
 	runner_names(f, names, sizeof(names));
 	assert_string_equal(names, "r1,i0,i1,i2");
+
+	/* Every field runner add takes: labels, interval_s, timeout_ms, and
+	 * push runners (whose tokens are shown once); an unknown key is
+	 * refused, not dropped. */
+	rwt_write_file(file, "[{\"operator\": \"acme\", \"name\": \"i3\", \"targets\": [\"" T_RISCV
+	                     "\"], \"url\": \"" GOOD_URL "\", \"labels\": [\"self-hosted\"],"
+	                     " \"interval_s\": 30, \"timeout_ms\": 5000},"
+	                     " {\"operator\": \"acme\", \"name\": \"i4\", \"targets\": [\"" T_RISCV
+	                     "\"], \"push\": true}]");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	if (r->code != 0)
+		print_error("%s", r->err);
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "runner i4 heartbeat token rwh_"));
+	RUN(f, r, "runner", "show", "i3", "--json", "--db", f->db);
+	assert_non_null(strstr(r->out, "\"interval_s\":\t30"));
+	assert_non_null(strstr(r->out, "\"timeout_ms\":\t5000"));
+	assert_non_null(strstr(r->out, "self-hosted"));
+	RUN(f, r, "runner", "show", "i4", "--json", "--db", f->db);
+	assert_non_null(strstr(r->out, "\"kind\":\t\"push\""));
+	rwt_write_file(file, "[{\"operator\": \"acme\", \"name\": \"i5\", \"targets\": [\"" T_RISCV
+	                     "\"], \"url\": \"" GOOD_URL "\", \"intervall_s\": 30}]");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	assert_non_null(strstr(r->err, "entry 1: intervall_s: unknown key"));
 
 	/* An empty array imports nothing, successfully. */
 	rwt_write_file(file, "[]");
