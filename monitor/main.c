@@ -40,10 +40,12 @@ static const char usage[] =
         "else $RUNWARDEN_DB, else ./runwarden.db.\n";
 
 static const char serve_usage[] =
-        "usage: runwarden serve [--db FILE] [--policy FILE] [--config FILE]\n"
+        "usage: runwarden serve [--db FILE] [--init] [--policy FILE] [--config FILE]\n"
         "                       [--listen ADDR:PORT] [--allow-cidr CIDR]...\n"
         "                       [--log-level debug|info|warn|error] [--max-concurrency N]\n"
         "\n"
+        "The database must exist (`runwarden operator add` makes it) unless --init\n"
+        "asks for a new one: a mistyped --db is refused, not served empty.\n"
         "Runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads\n"
         "the policy (an invalid file keeps the old one). Listens on " RW_DEFAULT_LISTEN "\n"
         "by default (port 0 picks a free port; the line \"listening on URL\" on stdout\n"
@@ -59,6 +61,7 @@ static int cmd_serve(int argc, char **argv)
 	                                     {"allow-cidr", required_argument, NULL, 'a'},
 	                                     {"log-level", required_argument, NULL, 'L'},
 	                                     {"max-concurrency", required_argument, NULL, 'm'},
+	                                     {"init", no_argument, NULL, 'i'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	struct rw_config cfg;
@@ -66,6 +69,7 @@ static int cmd_serve(int argc, char **argv)
 	const char *cidrs[GUARD_MAX_CIDRS];
 	size_t n_cidrs = 0;
 	long maxc = 0;
+	bool init = false;
 	char err[512], *end;
 	uv_loop_t loop;
 	int c, code;
@@ -91,6 +95,7 @@ static int cmd_serve(int argc, char **argv)
 				                 "--max-concurrency: \"%s\" is not in [1, 100000]",
 				                 optarg);
 			break;
+		case 'i': init = true; break;
 		case 'h': fputs(serve_usage, stdout); return CLI_OK;
 		default: fputs(serve_usage, stderr); return CLI_USAGE;
 		}
@@ -113,6 +118,7 @@ static int cmd_serve(int argc, char **argv)
 		                 level);
 	if (maxc)
 		cfg.max_concurrency = (size_t)maxc;
+	cfg.init = init;
 	for (size_t i = 0; i < n_cidrs; i++)
 		if (config_add_cidr(&cfg, cidrs[i], err, sizeof(err)) < 0)
 			return cli_error(CLI_USAGE, "--allow-cidr: %s", err);

@@ -28,8 +28,8 @@ int cli_open_store(const char *path, bool create, struct store **out)
 {
 	char err[512];
 	int rc = store_open(out, path, create ? STORE_CREATE : 0, err, sizeof(err));
-	if (rc < 0)
-		return cli_error(CLI_FAIL, "%s", err);
+	if (rc < 0) /* a database that is not there is a wrong --db: bad input */
+		return cli_error(rc == RW_ENOENT ? CLI_USAGE : CLI_FAIL, "%s", err);
 	return CLI_OK;
 }
 

@@ -146,6 +146,7 @@ struct rw_config {
 	size_t n_allow_cidrs;
 	enum rw_log_level log_level;
 	size_t max_concurrency;
+	bool init;                   /* serve --init: create the database when there is none */
 	int retention_days;          /* raw samples are kept this long; default 90 */
 	unsigned max_connections;    /* open API connections; default 1024 */
 	unsigned write_burst;        /* API writes a token may make at once; default 30 */

@@ -668,6 +668,7 @@ static int start(struct rw_daemon *d)
 	for (size_t i = 0; i < d->cfg.n_allow_cidrs; i++) {
 		if (guard_allow(&d->guard, d->cfg.allow_cidrs[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "runwarden: --allow-cidr: %s\n", err);
+			d->bad_input = true;
 			return RW_EINVAL;
 		}
 	}
@@ -696,9 +697,25 @@ static int start(struct rw_daemon *d)
 			        "admin endpoints answer 401",
 			        NULL, NULL);
 	}
-	rc = store_open(&d->st, d->cfg.db_path, STORE_CREATE, err, sizeof(err));
+	{
+		/* Bad input writes nothing: the policy is checked before the
+		 * database is opened, let alone created. */
+		struct policy_source ps;
+		policy_source_init(&ps);
+		rc = policy_source_file(&ps, d->cfg.policy_path, &url_opts, err, sizeof(err));
+		policy_source_deinit(&ps);
+		if (rc < 0) {
+			fprintf(stderr, "runwarden: %s\n", err);
+			d->bad_input = rc != RW_ENOMEM;
+			return rc;
+		}
+	}
+	rc = store_open(&d->st, d->cfg.db_path, d->cfg.init ? STORE_CREATE : 0, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "runwarden: %s\n", err);
+		fprintf(stderr, "runwarden: %s%s\n", err,
+		        rc == RW_ENOENT ? "; or start with `runwarden serve --init` for a new one"
+		                        : "");
+		d->bad_input = rc == RW_ENOENT;
 		return rc;
 	}
 	rc = load_policy(d, false);
@@ -834,8 +851,10 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	policy_defaults(&d->policy);
 	rc = start(d);
 	if (rc < 0) {
-		/* start() said why; close what it opened, as a stop would. */
-		d->exit_code = 1;
+		/* start() said why; close what it opened, as a stop would.
+		 * Bad input (a policy, a database that is not there) is 2, as
+		 * for every command; anything else 1. */
+		d->exit_code = d->bad_input ? 2 : 1;
 		stop(d, NULL, NULL);
 	}
 	uv_run(loop, UV_RUN_DEFAULT);

@@ -80,6 +80,7 @@ struct rw_daemon {
 	bool prober_live;   /* prober_init() succeeded */
 	bool sched_live;    /* sched_init() succeeded */
 	bool serving;       /* start() completed */
+	bool bad_input;     /* start() failed on the user's input (exit 2) */
 	bool stopping;
 	int exit_code;
 };

@@ -156,6 +156,15 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		rc = RW_ESCHEMA;
 		goto fail;
 	}
+	if (rc == 0 && !(flags & (STORE_READONLY | STORE_CREATE)) && v == 0) {
+		/* A file with no schema (empty, or another program's): not a
+		 * database to write a schema into unasked. */
+		snprintf(err, errlen,
+		         "%s: not a runwarden database (create one with `runwarden operator add`)",
+		         path);
+		rc = RW_ENOENT;
+		goto fail;
+	}
 	if (rc == 0 && !(flags & STORE_READONLY))
 		rc = store_exec(st, "PRAGMA journal_mode = WAL");
 	if (rc == 0)

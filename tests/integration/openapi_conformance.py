@@ -246,7 +246,7 @@ class Daemon:
         env = dict(os.environ, RUNWARDEN_ADMIN_TOKEN=admin)
         env.pop("RUNWARDEN_DB", None)
         self.proc = subprocess.Popen(
-            [binary, "serve", "--db", os.path.join(tmp, "rw.db"),
+            [binary, "serve", "--db", os.path.join(tmp, "rw.db"), "--init",
              "--policy", os.path.join(tmp, "policy.json"),
              "--config", os.path.join(tmp, "config.json"),
              "--listen", "127.0.0.1:0"],

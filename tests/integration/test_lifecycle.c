@@ -53,8 +53,8 @@ static void test_busy_port(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
 	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%d", ntohs(sa.sin_port));
 
-	RWT_RUN(&r, NULL, RW_BIN, "serve", "--db", db, "--listen", listen_arg, "--log-level",
-	        "warn");
+	RWT_RUN(&r, NULL, RW_BIN, "serve", "--db", db, "--init", "--listen", listen_arg,
+	        "--log-level", "warn");
 	assert_int_equal(r.code, 1);
 	assert_non_null(strstr(r.err, "runwarden: listen: cannot listen on"));
 	assert_non_null(strstr(r.err, listen_arg));
@@ -92,7 +92,7 @@ static void test_clean_stop(void **state)
 static void test_ipv6_listen_line(void **state)
 {
 	char dir[256], db[320], log[320], line[256];
-	const char *argv[] = {RW_BIN, "serve", "--db", db, "--listen", "[::1]:0", NULL};
+	const char *argv[] = {RW_BIN, "serve", "--db", db, "--init", "--listen", "[::1]:0", NULL};
 	pid_t pid;
 	int out = -1;
 	(void)state;
@@ -108,12 +108,40 @@ static void test_ipv6_listen_line(void **state)
 	rwt_tmpdir_remove(dir, false);
 }
 
+/* A mistyped --db is refused, not served empty; a bad policy writes
+ * nothing; both are bad input (exit 2). --init makes a new database. */
+static void test_missing_database(void **state)
+{
+	char dir[256], db[320], policy[320];
+	struct rwt_res r = {0};
+	(void)state;
+
+	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
+	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	RWT_RUN(&r, NULL, RW_BIN, "serve", "--db", db, "--listen", "127.0.0.1:0");
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "no such database"));
+	assert_non_null(strstr(r.err, "serve --init"));
+	assert_int_equal(access(db, F_OK), -1);
+	rwt_res_free(&r);
+	rwt_write_file(policy, "{\"version\": 1, \"uptime_floor\": 1.5}\n");
+	RWT_RUN(&r, NULL, RW_BIN, "serve", "--db", db, "--init", "--policy", policy, "--listen",
+	        "127.0.0.1:0");
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "uptime_floor"));
+	assert_int_equal(access(db, F_OK), -1);
+	rwt_res_free(&r);
+	rwt_tmpdir_remove(dir, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_busy_port),
 	        cmocka_unit_test(test_clean_stop),
 	        cmocka_unit_test(test_ipv6_listen_line),
+	        cmocka_unit_test(test_missing_database),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -518,10 +518,11 @@ void rwt_daemon_start(struct rwt_daemon *d, const char *log, const char *db,
 	argv[n++] = "serve";
 	argv[n++] = "--db";
 	argv[n++] = db;
+	argv[n++] = "--init"; /* a test's database may be new */
 	argv[n++] = "--listen";
 	argv[n++] = "127.0.0.1:0";
 	for (size_t i = 0; extra && extra[i]; i++) {
-		if (n >= MAX_ARGS + 6)
+		if (n >= MAX_ARGS + 5)
 			fail_msg("runwarden serve: too many arguments");
 		argv[n++] = extra[i];
 	}

@@ -877,12 +877,25 @@ static void test_status_changes(void **state)
 	RUN(f, r, "runner", "show", "1", "--json", "--db", f->db);
 	assert_non_null(strstr(r->out, "\"retired\""));
 
-	/* No database: a runtime failure, not a usage error, and none created. */
+	/* No database: a wrong --db is bad input (exit 2, as runwarden-report
+	 * says too), and none is created. */
 	char other[192];
 	path_in(f, "none.db", other, sizeof(other));
 	RUN(f, r, "runner", "retire", "r1", "--db", other);
-	assert_int_equal(r->code, 1);
+	assert_int_equal(r->code, 2);
 	assert_int_equal(access(other, F_OK), -1);
+	RWT_RUN(r, &f->run, RW_REPORT_BIN, "monthly", "--month", "2026-01", "--db", other);
+	assert_int_equal(r->code, 2);
+	/* A zero-byte file is not given a schema by a read. */
+	{
+		struct stat sb;
+		rwt_write_file(other, "");
+		RUN(f, r, "runner", "list", "--db", other);
+		assert_int_equal(r->code, 2);
+		assert_non_null(strstr(r->err, "not a runwarden database"));
+		assert_int_equal(stat(other, &sb), 0);
+		assert_int_equal(sb.st_size, 0);
+	}
 	free_res(r);
 }
 
