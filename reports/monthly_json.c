@@ -20,9 +20,8 @@
 
 #define SCHEMA_VERSION 1
 
-static const enum rw_state state_order[RW_STATE_COUNT] = {RW_STATE_UP, RW_STATE_DOWN,
-                                                          RW_STATE_MAINTENANCE, RW_STATE_UNKNOWN,
-                                                          RW_STATE_OUTSIDE_WINDOW};
+static const enum rw_state state_order[5] = {RW_STATE_UP, RW_STATE_DOWN, RW_STATE_MAINTENANCE,
+                                             RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW};
 static const char *const state_keys[RW_STATE_COUNT] = {
         [RW_STATE_UNKNOWN] = "unknown_ms",
         [RW_STATE_UP] = "up_ms",
@@ -33,7 +32,7 @@ static const char *const state_keys[RW_STATE_COUNT] = {
 
 static void put_states(cJSON *o, const struct rw_totals *t, bool *oom)
 {
-	for (int k = 0; k < RW_STATE_COUNT; k++)
+	for (int k = 0; k < 5; k++)
 		jsonw_put(o, state_keys[state_order[k]], jsonw_int(t->ms[state_order[k]]), oom);
 }
 

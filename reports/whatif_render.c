@@ -157,16 +157,15 @@ static cJSON *side_json(const struct whatif_side *s, bool *oom)
 	        [RW_STATE_MAINTENANCE] = "maintenance_ms",
 	        [RW_STATE_OUTSIDE_WINDOW] = "outside_window_ms",
 	};
-	static const enum rw_state order[RW_STATE_COUNT] = {RW_STATE_UP, RW_STATE_DOWN,
-	                                                    RW_STATE_MAINTENANCE, RW_STATE_UNKNOWN,
-	                                                    RW_STATE_OUTSIDE_WINDOW};
+	static const enum rw_state order[5] = {RW_STATE_UP, RW_STATE_DOWN, RW_STATE_MAINTENANCE,
+	                                       RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW};
 	cJSON *o = cJSON_CreateObject();
 
 	jsonw_put(o, "verdict", cJSON_CreateString(rw_verdict_name(s->month.verdict)), oom);
 	jsonw_put(o, "uptime", ratio_or_null(s->month.has_uptime, s->month.uptime), oom);
 	jsonw_put(o, "coverage", ratio_or_null(s->month.has_coverage, s->month.coverage), oom);
 	jsonw_put(o, "floor", cJSON_CreateNumber(s->floor_ppm / 1e6), oom);
-	for (int k = 0; k < RW_STATE_COUNT; k++)
+	for (int k = 0; k < 5; k++)
 		jsonw_put(o, keys[order[k]],
 		          cJSON_CreateNumber((double)s->month.totals.ms[order[k]]), oom);
 	jsonw_put(o, "eligible", cJSON_CreateBool(s->eligible), oom);
