@@ -56,6 +56,14 @@ static int ratio_at_least(int64_t a, int64_t b, uint32_t ppm)
 	return (__int128)a * 1000000 >= (__int128)b * ppm;
 }
 
+/* a/b in parts per million, truncated; 0 <= a <= b, b > 0. */
+static uint32_t ppm_truncated(int64_t a, int64_t b)
+{
+	if (a >= b)
+		return 1000000;
+	return a <= 0 ? 0 : (uint32_t)(((__int128)a * 1000000) / b);
+}
+
 void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t min_coverage_ppm,
                       struct rw_availability *out)
 {
@@ -67,11 +75,15 @@ void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t mi
 	out->totals = *t;
 	out->floor_ppm = floor_ppm;
 	out->has_uptime = up + down > 0;
-	if (out->has_uptime)
+	if (out->has_uptime) {
 		out->uptime = (double)up / (double)(up + down);
+		out->uptime_ppm = ppm_truncated(up, up + down);
+	}
 	out->has_coverage = service > 0;
-	if (out->has_coverage)
+	if (out->has_coverage) {
 		out->coverage = (double)(up + down) / (double)service;
+		out->coverage_ppm = ppm_truncated(up + down, service);
+	}
 
 	if (service == 0) {
 		out->verdict = RW_VERDICT_PASS; /* nothing was owed */
@@ -87,7 +99,7 @@ void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t mi
 	}
 }
 
-/* ---- overlays: maintenance and the service window ------------------------
+/* ---- overlays: the runner's period, maintenance, the service window -------
  *
  * account_period() is one sweep in time order over four sorted streams of
  * boundaries, each read through a cursor that only moves forward:
@@ -99,7 +111,9 @@ void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t mi
  *   month edges      calendar_month(), where the cap's use restarts at 0;
  *   interval starts  sweep_observe(): the observed state.
  *
- * Outside a service piece is outside_window; inside, the part that is also
+ * First the runner's period cuts each stretch (sweep_run(): outside it is
+ * not_registered, and the cursors skip ahead). Then outside a service
+ * piece is outside_window; inside, the part that is also
  * eligible is credited as maintenance while the month's cap lasts and the
  * rest is observed. The cap's use at `from` comes from the same sweep run
  * over [month start, from) without observing (it skips to each eligible
@@ -241,8 +255,8 @@ static void sweep_service(struct sweep *sw, int64_t a, int64_t b)
 	}
 }
 
-/* Sweeps [a, b); successive calls must continue where the last one ended. */
-static void sweep_run(struct sweep *sw, int64_t a, int64_t b)
+/* Sweeps [a, b) inside the runner's period (rules 1 to 3). */
+static void sweep_life(struct sweep *sw, int64_t a, int64_t b)
 {
 	const struct rw_policy *pol = sw->in->policy;
 
@@ -264,6 +278,28 @@ static void sweep_run(struct sweep *sw, int64_t a, int64_t b)
 		sweep_service(sw, sa, sb);
 		a = sb;
 	}
+}
+
+/* Sweeps [a, b); successive calls must continue where the last one ended.
+ * Rule 0 first: what lies outside the runner's period is not_registered and
+ * is skipped (the cursors only move forward, so skipping is free), the rest
+ * goes through the other rules. */
+static void sweep_run(struct sweep *sw, int64_t a, int64_t b)
+{
+	const struct account_input *in = sw->in;
+	int64_t la = a > in->created_ms ? a : in->created_ms;
+	int64_t lb = in->retired_ms > 0 && in->retired_ms < b ? in->retired_ms : b;
+
+	if (a >= b)
+		return;
+	if (lb <= la) {
+		if (sw->out)
+			sw->out->ms[RW_STATE_NOT_REGISTERED] += b - a;
+		return;
+	}
+	if (sw->out)
+		sw->out->ms[RW_STATE_NOT_REGISTERED] += (la - a) + (b - lb);
+	sweep_life(sw, la, lb);
 }
 
 /* Readies @p sw to sweep from @p from_ms: the cap's use since the start of
@@ -336,4 +372,13 @@ int64_t account_maintenance_used(const struct account_input *in, int64_t t_ms)
 int account_in_service(const struct rw_policy *policy, int64_t t_ms)
 {
 	return calendar_in_service(policy->service_spans, policy->n_service_spans, t_ms);
+}
+
+void account_judge(const struct account_input *in, int64_t from_ms, int64_t to_ms,
+                   uint32_t floor_ppm, struct rw_availability *out)
+{
+	struct rw_totals t;
+
+	account_period(in, from_ms, to_ms, &t);
+	account_evaluate(&t, floor_ppm, in->policy->window.min_coverage_ppm, out);
 }

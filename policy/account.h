@@ -6,15 +6,27 @@
  * form): change i holds from its start to the next change's start; the last
  * one holds until `now`. Over a period [from, to) every millisecond gets
  * exactly one state, so the totals always sum to to - from:
+ *   - time before the runner's registration and from its retirement on is
+ *     NOT_REGISTERED: outside the runner's period, judged on nothing;
  *   - time before the first change, and time after `now`, is UNKNOWN;
  *   - all arithmetic is in integer milliseconds;
  *   - the verdict compares in integer parts per million, never in floats.
  *
+ * Over a period W:
+ *   uptime   = up / (up + down)
+ *   coverage = (up + down) / (W - maintenance - outside_window - not_registered)
+ *            = (up + down) / (up + down + unknown)
  * Verdict (DESIGN.md): FAIL if even counting every unknown millisecond as up
  * the uptime is below the floor; PASS if counting every unknown millisecond
  * as down it is still at or above the floor, or if coverage >= min_coverage
  * and uptime >= floor; otherwise INDETERMINATE. A period with no service time
- * at all (everything maintenance or outside the window) owes nothing: PASS.
+ * at all (everything maintenance, outside the window or not registered) owes
+ * nothing: PASS.
+ *
+ * account_judge() is the one place where a runner's figures and verdict over
+ * a period are decided: the API's availability, the route's ranking, the
+ * flags, the status page, `policy whatif` and the monthly report all call
+ * it, so that the same period gives the same numbers in every view.
  */
 #ifndef RW_ACCOUNT_H
 #define RW_ACCOUNT_H
@@ -48,7 +60,11 @@ struct rw_availability {
 	int has_uptime;   /* 0 when up + down == 0 (no evidence) */
 	double uptime;    /* up / (up + down), when has_uptime */
 	int has_coverage; /* 0 when there is no service time */
-	double coverage;  /* (up + down) / (W - maintenance - outside_window) */
+	double coverage;  /* (up + down) / (W - maintenance - outside_window - not_registered) */
+	/* The same ratios in parts per million, truncated (never rounded up, so
+	 * that a runner shown at its floor meets it): what every view prints. */
+	uint32_t uptime_ppm;   /* 0 unless has_uptime */
+	uint32_t coverage_ppm; /* 0 unless has_coverage */
 	uint32_t floor_ppm;
 	enum rw_verdict verdict;
 };
@@ -64,8 +80,12 @@ void account_totals(const struct rw_interval *iv, size_t n, int64_t now_ms, int6
 /* ---- overlays: maintenance and the service window ------------------------
  *
  * account_period() gives every millisecond of [from, to) exactly one of the
- * five states, by these rules, in this order of precedence:
+ * six states, by these rules, in this order of precedence:
  *
+ *  0. not_registered: a millisecond before the runner's registration
+ *     (created_ms) or at or after its retirement (retired_ms, when not 0) is
+ *     outside the runner's period, whatever else holds. It is neither
+ *     unknown nor service time, and it uses no maintenance cap.
  *  1. outside_window: a millisecond outside the policy's weekly service
  *     window (UTC; days bit 0 = Monday; [from_min, to_min) minutes of the
  *     day) is outside_window, whatever else holds. No spans: always inside.
@@ -90,8 +110,9 @@ void account_totals(const struct rw_interval *iv, size_t n, int64_t now_ms, int6
  *  - Notice is per window: t is eligible when at least one window containing
  *    it was declared min_notice_h before t. A late window overlapping a
  *    timely one therefore adds nothing before its own notice point.
- *  - Only credited milliseconds use the cap: maintenance outside the service
- *    window (rule 1 wins) and the short-notice part of a window use none.
+ *  - Only credited milliseconds use the cap: maintenance outside the
+ *    runner's period (rule 0) or the service window (rule 1) and the
+ *    short-notice part of a window use none.
  *  - "Earliest first" is by the time of the maintenance itself, not by when
  *    it was declared: a month's credit is the first max_h_per_month hours of
  *    its eligible in-service maintenance. max_h_per_month == 0 credits
@@ -125,12 +146,16 @@ struct account_input {
 	size_t n_iv;
 	const struct rw_maintenance *mw; /* any order, may overlap */
 	size_t n_mw;
-	const struct rw_policy *policy; /* service spans, notice, cap; required */
+	const struct rw_policy *policy; /* service spans, notice, cap, min_coverage; required */
 	int64_t now_ms;
+	/* The runner's period (rule 0): [created_ms, retired_ms), or from
+	 * created_ms on while retired_ms is 0 (active). Both 0: always. */
+	int64_t created_ms; /* its registration */
+	int64_t retired_ms; /* its retirement; 0 while it is active */
 };
 
 /**
- * Sums the five states over [@p from_ms, @p to_ms) by the rules above.
+ * Sums the six states over [@p from_ms, @p to_ms) by the rules above.
  * Requires from_ms <= to_ms. The states of @p out sum to to_ms - from_ms.
  */
 void account_period(const struct account_input *in, int64_t from_ms, int64_t to_ms,
@@ -161,8 +186,21 @@ int64_t account_maintenance_used(const struct account_input *in, int64_t t_ms);
  *  calendar_in_service()). */
 int account_in_service(const struct rw_policy *policy, int64_t t_ms);
 
-/** Computes uptime, coverage and the verdict of @p t against the floors. */
+/** Computes uptime, coverage and the verdict of @p t against the floors
+ *  (the rule; views call account_judge()). */
 void account_evaluate(const struct rw_totals *t, uint32_t floor_ppm, uint32_t min_coverage_ppm,
                       struct rw_availability *out);
+
+/**
+ * The figures and verdict of one runner over [@p from_ms, @p to_ms):
+ * account_period() of @p in (its history, maintenance, registration and
+ * retirement, under in->policy), then account_evaluate() against
+ * @p floor_ppm and in->policy's window.min_coverage_ppm. Every view of a
+ * runner's availability calls this and nothing else, so that the same
+ * input and period give the same numbers everywhere. The states of
+ * out->totals sum to to_ms - from_ms. Requires from_ms <= to_ms.
+ */
+void account_judge(const struct account_input *in, int64_t from_ms, int64_t to_ms,
+                   uint32_t floor_ppm, struct rw_availability *out);
 
 #endif

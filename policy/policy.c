@@ -16,6 +16,7 @@ const char *rw_state_name(enum rw_state s)
 	case RW_STATE_DOWN: return "down";
 	case RW_STATE_MAINTENANCE: return "maintenance";
 	case RW_STATE_OUTSIDE_WINDOW: return "outside_window";
+	case RW_STATE_NOT_REGISTERED: return "not_registered";
 	}
 	return "unknown";
 }

@@ -19,17 +19,22 @@
 #include <stdint.h>
 
 /** The states a runner's time can be in (DESIGN.md "Availability accounting").
- *  The numeric values are stored in SQLite: never renumber. */
+ *  The numeric values are stored in SQLite: never renumber.
+ *  RW_STATE_NOT_REGISTERED is the accounting's alone (policy/account.h): time
+ *  before the runner's registration or after its retirement, outside its
+ *  period. It is never a stored interval nor a state machine's state. */
 enum rw_state {
 	RW_STATE_UNKNOWN = 0,
 	RW_STATE_UP = 1,
 	RW_STATE_DOWN = 2,
 	RW_STATE_MAINTENANCE = 3,
 	RW_STATE_OUTSIDE_WINDOW = 4,
+	RW_STATE_NOT_REGISTERED = 5,
 };
-#define RW_STATE_COUNT 5
+#define RW_STATE_COUNT 6
 
-/** Returns "unknown", "up", "down", "maintenance" or "outside_window". */
+/** Returns "unknown", "up", "down", "maintenance", "outside_window" or
+ *  "not_registered". */
 const char *rw_state_name(enum rw_state s);
 
 /** Error class of a failed probe (DESIGN.md "Heartbeat sources").

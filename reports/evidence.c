@@ -39,15 +39,18 @@ void evidence_input(const struct evidence *ev, const struct rw_policy *pol,
 	in->n_mw = ev->n_mw;
 	in->policy = pol;
 	in->now_ms = ev->now_ms;
+	in->created_ms = ev->sr->created_ms;
+	if (ev->sr->status == STORE_RUNNER_RETIRED)
+		in->retired_ms = ev->sr->retired_ms > 0 ? ev->sr->retired_ms : ev->sr->created_ms;
 }
 
-void evidence_account(const struct evidence *ev, const struct rw_policy *pol, int64_t from_ms,
-                      int64_t to_ms, struct rw_totals *out)
+void evidence_judge(const struct evidence *ev, const struct rw_policy *pol, uint32_t floor_ppm,
+                    int64_t from_ms, int64_t to_ms, struct rw_availability *out)
 {
 	struct account_input in;
 
 	evidence_input(ev, pol, &in);
-	account_period(&in, from_ms, to_ms, out);
+	account_judge(&in, from_ms, to_ms, floor_ppm, out);
 }
 
 void evidence_deinit(struct evidence *ev)

@@ -41,13 +41,16 @@ void evidence_init(struct evidence *ev);
 int evidence_load(struct evidence *ev, struct store_reader *rd, const struct store_runner *sr,
                   int64_t from_ms, int64_t to_ms, int64_t now_ms);
 
-/** The account_input of @p ev under @p pol (both stay borrowed). */
+/** The account_input of @p ev under @p pol (both stay borrowed), with the
+ *  runner's registration and retirement (a runner retired without a time,
+ *  from older databases, counts as retired at its registration). */
 void evidence_input(const struct evidence *ev, const struct rw_policy *pol,
                     struct account_input *in);
 
-/** account_period() of @p ev under @p pol over [@p from_ms, @p to_ms). */
-void evidence_account(const struct evidence *ev, const struct rw_policy *pol, int64_t from_ms,
-                      int64_t to_ms, struct rw_totals *out);
+/** account_judge() of @p ev under @p pol against @p floor_ppm over
+ *  [@p from_ms, @p to_ms): the figures and verdict, as every view makes them. */
+void evidence_judge(const struct evidence *ev, const struct rw_policy *pol, uint32_t floor_ppm,
+                    int64_t from_ms, int64_t to_ms, struct rw_availability *out);
 
 /** Frees what @p ev owns and empties it. Accepts NULL. */
 void evidence_deinit(struct evidence *ev);

@@ -61,29 +61,23 @@ static int64_t declared_ms(const struct evidence *ev, int64_t from, int64_t to)
 	return total;
 }
 
-/* Judges one runner over its part of the period. */
+/* Judges one runner over the period, as every view does (account_judge():
+ * its time outside its part is not_registered), and cuts the same
+ * accounting at midnights for its days. */
 static void judge(struct monthly *m, const struct rw_policy *pol, const struct evidence *ev,
                   struct monthly_runner *r)
 {
-	int64_t day0 = floor_day(m->month_start_ms);
-	size_t off = (size_t)(floor_day(r->from_ms) - day0);
 	struct account_input in;
-	struct rw_totals t;
 	uint32_t floor_ppm;
 
 	evidence_input(ev, pol, &in);
-	account_period_days(&in, r->from_ms, r->to_ms, r->days + off, m->n_days - off);
-	memset(&t, 0, sizeof(t));
-	for (size_t d = off; d < m->n_days; d++)
-		for (int k = 0; k < RW_STATE_COUNT; k++)
-			t.ms[k] += r->days[d].ms[k];
 	floor_ppm = policy_floor_ppm(pol, (const char *const *)r->sr->targets, r->sr->n_targets);
-	account_evaluate(&t, floor_ppm, pol->window.min_coverage_ppm, &r->avail);
-	r->uptime_ppm = fmt_ppm(t.ms[RW_STATE_UP], t.ms[RW_STATE_UP] + t.ms[RW_STATE_DOWN]);
-	r->coverage_ppm = fmt_ppm(t.ms[RW_STATE_UP] + t.ms[RW_STATE_DOWN],
-	                          t.ms[RW_STATE_UP] + t.ms[RW_STATE_DOWN] + t.ms[RW_STATE_UNKNOWN]);
+	account_judge(&in, m->month_start_ms, m->period_end_ms, floor_ppm, &r->avail);
+	account_period_days(&in, m->month_start_ms, m->period_end_ms, r->days, m->n_days);
+	r->uptime_ppm = r->avail.uptime_ppm;
+	r->coverage_ppm = r->avail.coverage_ppm;
 
-	r->maint_used_ms = t.ms[RW_STATE_MAINTENANCE];
+	r->maint_used_ms = r->avail.totals.ms[RW_STATE_MAINTENANCE];
 	r->maint_declared_ms = declared_ms(ev, r->from_ms, r->to_ms);
 	if (ev->n_mw > 0) {
 		/* The same sweep without a cap: what the cap took away. A shallow

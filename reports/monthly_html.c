@@ -15,8 +15,10 @@
  *  - per runner, a daily bar: one column per day, split top to bottom into
  *    down, unknown, maintenance, outside the window and up, in proportion to
  *    the runner's part of that day (a day outside its part is empty). A day
- *    with any down time shows at least 1 px of it. Days that are not all up
- *    carry a <title> (a tooltip on screen) with their figures.
+ *    with any down time shows at least 1 px of it. Days that are not all up,
+ *    or only partly the runner's (its registration or retirement), carry a
+ *    <title> (a tooltip on screen) with their figures, the time outside its
+ *    part as "not registered".
  * Heights are integer tenths of a pixel, so the bytes do not depend on
  * floating-point printing.
  */
@@ -97,12 +99,13 @@ static char *put_str(char *p, const char *s)
 
 static const char *heat_class(const struct rw_totals *t)
 {
-	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
+	struct rw_availability a;
 	uint32_t ppm;
 
-	if (up + down == 0)
+	account_evaluate(t, 0, 0, &a);
+	if (!a.has_uptime)
 		return "h0";
-	ppm = fmt_ppm(up, up + down);
+	ppm = a.uptime_ppm;
 	return ppm >= 999000   ? "h5"
 	       : ppm >= 990000 ? "h4"
 	       : ppm >= 950000 ? "h3"
@@ -110,18 +113,21 @@ static const char *heat_class(const struct rw_totals *t)
 	                       : "h1";
 }
 
-/* "2026-03-04: uptime 99.583%; down 1h 0m; unknown 3h 0m" (states other than up). */
-static void day_title(FILE *f, const char *date, const struct rw_totals *t)
+/* "2026-03-04: uptime 99.583%; down 1h 0m; unknown 3h 0m" (states other than
+ * up; a runner's time outside its part as "not registered", when
+ * @p with_nr). */
+static void day_title(FILE *f, const char *date, const struct rw_totals *t, bool with_nr)
 {
 	static const enum rw_state order[] = {RW_STATE_DOWN, RW_STATE_UNKNOWN, RW_STATE_MAINTENANCE,
 	                                      RW_STATE_OUTSIDE_WINDOW};
 	static const char *const names[] = {"down", "unknown", "maintenance", "outside window"};
-	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
+	struct rw_availability a;
 	char s[FMT_LEN];
 
 	fprintf(f, "<title>%s: ", date);
-	if (up + down > 0) {
-		fmt_percent(fmt_ppm(up, up + down), s);
+	account_evaluate(t, 0, 0, &a); /* the uptime as every view computes it */
+	if (a.has_uptime) {
+		fmt_percent(a.uptime_ppm, s);
 		fprintf(f, "uptime %s", s);
 	} else {
 		fputs("no uptime", f);
@@ -131,6 +137,10 @@ static void day_title(FILE *f, const char *date, const struct rw_totals *t)
 			continue;
 		duration_format(t->ms[order[k]], s, FMT_LEN);
 		fprintf(f, "; %s %s", names[k], s);
+	}
+	if (with_nr && t->ms[RW_STATE_NOT_REGISTERED] > 0) {
+		duration_format(t->ms[RW_STATE_NOT_REGISTERED], s, FMT_LEN);
+		fprintf(f, "; not registered %s", s);
 	}
 	fputs("</title>", f);
 }
@@ -171,7 +181,7 @@ static void heat_strip(FILE *f, const struct monthly *m)
 		char date[FMT_LEN];
 		day_date(m, d, date);
 		fputs("<g>", f);
-		day_title(f, date, &m->fleet[d]);
+		day_title(f, date, &m->fleet[d], false);
 		fprintf(f,
 		        "<rect x=\"%d\" y=\"0\" width=\"%d\" height=\"%d\" class=\"%s\"/>"
 		        "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%zu</text></g>\n",
@@ -212,8 +222,8 @@ static void bar_day(FILE *f, int x, const char *date, const struct rw_totals *t)
 		h[0] = MIN_BAD;
 	}
 	fputs("<g>", f);
-	if (t->ms[RW_STATE_UP] != total)
-		day_title(f, date, t);
+	if (t->ms[RW_STATE_UP] != total || t->ms[RW_STATE_NOT_REGISTERED] > 0)
+		day_title(f, date, t, true);
 	for (int k = 0; k < 5; k++) {
 		if (h[k] <= 0)
 			continue;

@@ -20,15 +20,16 @@
 
 #define SCHEMA_VERSION 1
 
-static const enum rw_state state_order[RW_STATE_COUNT] = {RW_STATE_UP, RW_STATE_DOWN,
-                                                          RW_STATE_MAINTENANCE, RW_STATE_UNKNOWN,
-                                                          RW_STATE_OUTSIDE_WINDOW};
+static const enum rw_state state_order[RW_STATE_COUNT] = {
+        RW_STATE_UP,      RW_STATE_DOWN,           RW_STATE_MAINTENANCE,
+        RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW, RW_STATE_NOT_REGISTERED};
 static const char *const state_keys[RW_STATE_COUNT] = {
         [RW_STATE_UNKNOWN] = "unknown_ms",
         [RW_STATE_UP] = "up_ms",
         [RW_STATE_DOWN] = "down_ms",
         [RW_STATE_MAINTENANCE] = "maintenance_ms",
         [RW_STATE_OUTSIDE_WINDOW] = "outside_window_ms",
+        [RW_STATE_NOT_REGISTERED] = "not_registered_ms",
 };
 
 static void put_states(cJSON *o, const struct rw_totals *t, bool *oom)
@@ -37,12 +38,14 @@ static void put_states(cJSON *o, const struct rw_totals *t, bool *oom)
 		jsonw_put(o, state_keys[state_order[k]], jsonw_int(t->ms[state_order[k]]), oom);
 }
 
-/* up / (up + down) of @p t, truncated to ppm, or null. */
+/* up / (up + down) of @p t, truncated to ppm (account_evaluate(), as every
+ * view computes it), or null. */
 static cJSON *uptime_of(const struct rw_totals *t)
 {
-	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
+	struct rw_availability a;
 
-	return jsonw_ratio(up + down > 0, fmt_ppm(up, up + down));
+	account_evaluate(t, 0, 0, &a);
+	return jsonw_ratio(a.has_uptime, a.uptime_ppm);
 }
 
 static cJSON *policy_json(const struct monthly *m, bool *oom)

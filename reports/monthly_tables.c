@@ -431,6 +431,7 @@ enum {
 	C_MAINT,
 	C_UNKNOWN,
 	C_OUTSIDE,
+	C_NOT_REGISTERED,
 	C_INCIDENTS,
 	C_LONGEST,
 	C_UNACKED,
@@ -516,6 +517,7 @@ int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
 	        [C_MAINT] = "maintenance_ms",
 	        [C_UNKNOWN] = "unknown_ms",
 	        [C_OUTSIDE] = "outside_window_ms",
+	        [C_NOT_REGISTERED] = "not_registered_ms",
 	        [C_INCIDENTS] = "incidents",
 	        [C_LONGEST] = "longest_incident_ms",
 	        [C_UNACKED] = "unacknowledged",
@@ -543,8 +545,9 @@ int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
 	        [C_WAIT_P95] = "queue_wait_p95_ms",
 	        [C_WAIT_MAX] = "queue_wait_max_ms",
 	};
-	static const enum rw_state states[5] = {RW_STATE_UP, RW_STATE_DOWN, RW_STATE_MAINTENANCE,
-	                                        RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW};
+	static const enum rw_state states[6] = {
+	        RW_STATE_UP,      RW_STATE_DOWN,           RW_STATE_MAINTENANCE,
+	        RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW, RW_STATE_NOT_REGISTERED};
 	int64_t cap = (int64_t)m->policy->pol.maintenance.max_h_per_month * CALENDAR_MS_PER_HOUR;
 
 	table_begin(&tab, f, TABLE_CSV, m->n_pools ? C_ALL : C_COLS, heads, NULL);
@@ -582,7 +585,7 @@ int monthly_tables_runners_csv(const struct monthly *m, FILE *f)
 		fmt_ratio(r->avail.floor_ppm, c[C_FLOOR]);
 		if (r->avail.has_coverage)
 			fmt_ratio(r->coverage_ppm, c[C_COVERAGE]);
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 6; k++)
 			i64(r->avail.totals.ms[states[k]], c[C_UP + k]);
 		num(r->n_incidents, c[C_INCIDENTS]);
 		if (r->longest_incident_ms >= 0)

@@ -19,12 +19,6 @@
 #include "reports/evidence.h"
 #include "reports/month.h"
 
-/* a / b >= ppm / 1e6, exactly (b > 0); the daemon's comparison (fleet.c). */
-static bool at_least(int64_t a, int64_t b, uint64_t ppm)
-{
-	return (__int128)a * 1000000 >= (__int128)b * ppm;
-}
-
 /* Eligibility at ev->now_ms by whatif.h's rules, most immediate reason first
  * (the order of fleet_exclusion()). */
 static void judge_eligibility(const struct evidence *ev, const struct rw_policy *pol,
@@ -32,22 +26,20 @@ static void judge_eligibility(const struct evidence *ev, const struct rw_policy 
 {
 	int64_t now = ev->now_ms;
 	int64_t from = now - (int64_t)pol->window.rolling_days * CALENDAR_MS_PER_DAY;
-	struct rw_totals t;
-	int64_t up, down;
+	struct rw_availability a;
 
-	evidence_account(ev, pol, from, now, &t);
-	up = t.ms[RW_STATE_UP];
-	down = t.ms[RW_STATE_DOWN];
-	s->has_rolling = up + down > 0;
-	s->rolling_uptime_ppm =
-	        s->has_rolling ? (uint32_t)(((__int128)up * 1000000) / (up + down)) : 0;
+	evidence_judge(ev, pol, s->floor_ppm, from, now, &a);
+	s->has_rolling = a.has_uptime;
+	s->rolling_uptime_ppm = a.uptime_ppm;
 
 	s->reason = NULL;
 	if (ev->sr->status != STORE_RUNNER_APPROVED) {
 		s->reason = "pending";
 	} else {
+		struct account_input in;
 		struct rw_totals at;
-		evidence_account(ev, pol, now, now + 1, &at);
+		evidence_input(ev, pol, &in);
+		account_period(&in, now, now + 1, &at);
 		if (at.ms[RW_STATE_MAINTENANCE] == 1)
 			s->reason = "maintenance";
 		else if (ev->sr->last_state == RW_STATE_DOWN)
@@ -57,8 +49,8 @@ static void judge_eligibility(const struct evidence *ev, const struct rw_policy 
 		else if (now < ev->sr->created_ms +
 		                       (int64_t)pol->flagging.probation_days * CALENDAR_MS_PER_DAY)
 			s->reason = "probation";
-		else if (s->has_rolling && !at_least(up, up + down, s->floor_ppm))
-			s->reason = "flagged";
+		else if (s->has_rolling && s->rolling_uptime_ppm < s->floor_ppm)
+			s->reason = "flagged"; /* truncated ppm: exactly up/(up+down) < floor */
 	}
 	s->eligible = s->reason == NULL;
 }
@@ -66,12 +58,9 @@ static void judge_eligibility(const struct evidence *ev, const struct rw_policy 
 static void judge(const struct evidence *ev, const struct rw_policy *pol, int64_t month_start,
                   int64_t period_end, struct whatif_side *s)
 {
-	struct rw_totals t;
-
 	s->floor_ppm =
 	        policy_floor_ppm(pol, (const char *const *)ev->sr->targets, ev->sr->n_targets);
-	evidence_account(ev, pol, month_start, period_end, &t);
-	account_evaluate(&t, s->floor_ppm, pol->window.min_coverage_ppm, &s->month);
+	evidence_judge(ev, pol, s->floor_ppm, month_start, period_end, &s->month);
 	judge_eligibility(ev, pol, s);
 }
 

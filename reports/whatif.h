@@ -5,9 +5,10 @@
  * For every runner that is not retired, under the current policy and under
  * the new one, side by side:
  *
- *  - the month's figures and verdict: account_period() over the calendar
- *    month (UTC) and account_evaluate() against the runner's floor under
- *    that policy (policy_floor_ppm() of its targets). A month that is not
+ *  - the month's figures and verdict: account_judge() over the calendar
+ *    month (UTC) against the runner's floor under that policy
+ *    (policy_floor_ppm() of its targets), as every view judges; time before
+ *    the runner's registration is not_registered. A month that is not
  *    over (by the wall clock) is counted up to the monitor's last recorded
  *    tick (store_last_tick()) and is marked partial — or up to now when the
  *    monitor recorded no tick in the month (then all of it is unknown, not an

@@ -23,9 +23,7 @@
 static void fmt_uptime(const struct rw_availability *a, char out[CELL])
 {
 	if (a->has_uptime)
-		fmt_percent(fmt_ppm(a->totals.ms[RW_STATE_UP],
-		                    a->totals.ms[RW_STATE_UP] + a->totals.ms[RW_STATE_DOWN]),
-		            out);
+		fmt_percent(a->uptime_ppm, out);
 	else
 		snprintf(out, CELL, "-");
 }
@@ -133,11 +131,6 @@ int whatif_render_text(FILE *f, const struct whatif_result *r, const struct poli
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static cJSON *ratio_or_null(int has, double v)
-{
-	return has ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
 static cJSON *policy_json(const struct policy_source *ps, bool *oom)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -156,23 +149,25 @@ static cJSON *side_json(const struct whatif_side *s, bool *oom)
 	        [RW_STATE_DOWN] = "down_ms",
 	        [RW_STATE_MAINTENANCE] = "maintenance_ms",
 	        [RW_STATE_OUTSIDE_WINDOW] = "outside_window_ms",
+	        [RW_STATE_NOT_REGISTERED] = "not_registered_ms",
 	};
-	static const enum rw_state order[RW_STATE_COUNT] = {RW_STATE_UP, RW_STATE_DOWN,
-	                                                    RW_STATE_MAINTENANCE, RW_STATE_UNKNOWN,
-	                                                    RW_STATE_OUTSIDE_WINDOW};
+	static const enum rw_state order[RW_STATE_COUNT] = {
+	        RW_STATE_UP,      RW_STATE_DOWN,           RW_STATE_MAINTENANCE,
+	        RW_STATE_UNKNOWN, RW_STATE_OUTSIDE_WINDOW, RW_STATE_NOT_REGISTERED};
 	cJSON *o = cJSON_CreateObject();
 
+	/* Ratios truncated to six decimals, as the monthly report and the API
+	 * print them. */
 	jsonw_put(o, "verdict", cJSON_CreateString(rw_verdict_name(s->month.verdict)), oom);
-	jsonw_put(o, "uptime", ratio_or_null(s->month.has_uptime, s->month.uptime), oom);
-	jsonw_put(o, "coverage", ratio_or_null(s->month.has_coverage, s->month.coverage), oom);
+	jsonw_put(o, "uptime", jsonw_ratio(s->month.has_uptime, s->month.uptime_ppm), oom);
+	jsonw_put(o, "coverage", jsonw_ratio(s->month.has_coverage, s->month.coverage_ppm), oom);
 	jsonw_put(o, "floor", cJSON_CreateNumber(s->floor_ppm / 1e6), oom);
 	for (int k = 0; k < RW_STATE_COUNT; k++)
 		jsonw_put(o, keys[order[k]],
 		          cJSON_CreateNumber((double)s->month.totals.ms[order[k]]), oom);
 	jsonw_put(o, "eligible", cJSON_CreateBool(s->eligible), oom);
 	jsonw_put(o, "reason", s->reason ? cJSON_CreateString(s->reason) : cJSON_CreateNull(), oom);
-	jsonw_put(o, "rolling_uptime", ratio_or_null(s->has_rolling, s->rolling_uptime_ppm / 1e6),
-	          oom);
+	jsonw_put(o, "rolling_uptime", jsonw_ratio(s->has_rolling, s->rolling_uptime_ppm), oom);
 	return o;
 }
 
@@ -246,16 +241,13 @@ static const char *const csv_heads[T_COLS] = {
 static void side_cells(const struct whatif_side *s, bool csv, char *verdict, char *eligible,
                        char *uptime, char *floor_)
 {
-	uint32_t up = 0;
+	uint32_t up = s->month.uptime_ppm;
 
 	snprintf(verdict, CELL, "%s", rw_verdict_name(s->month.verdict));
 	if (csv)
 		snprintf(eligible, CELL, "%s", s->eligible ? "yes" : s->reason);
 	else
 		fmt_eligible(s, eligible);
-	if (s->month.has_uptime)
-		up = fmt_ppm(s->month.totals.ms[RW_STATE_UP],
-		             s->month.totals.ms[RW_STATE_UP] + s->month.totals.ms[RW_STATE_DOWN]);
 	if (!s->month.has_uptime)
 		snprintf(uptime, CELL, "%s", csv ? "" : "-");
 	else if (csv)

@@ -109,4 +109,16 @@ void api_free(struct api *api);
  */
 int api_event_render(struct strbuf *b, const struct store_event *e);
 
+struct store_runner;
+
+/**
+ * Appends the answer of GET /v1/runners/{id}/availability for runner @p sr
+ * over [@p from_ms, @p to_ms) at @p now_ms (api_route.c): account_judge()
+ * of its stored and in-memory history under ctx's policy, with its
+ * registration and retirement. Reads ctx's store on the calling thread.
+ * @return 0, RW_ENOMEM, or the store's error.
+ */
+int api_availability_render(const struct api_ctx *ctx, const struct store_runner *sr,
+                            int64_t from_ms, int64_t to_ms, int64_t now_ms, struct strbuf *b);
+
 #endif

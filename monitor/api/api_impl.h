@@ -133,9 +133,9 @@ void gate_stop(struct api *api);
 /** GET /v1/route?target=T|label=L (api_route.c). */
 int api_route(struct api *api, h2o_req_t *req);
 
-/** GET /v1/runners/{id}/availability, once the caller may see runner @p id
- *  (api_route.c). */
-int api_availability(struct api *api, h2o_req_t *req, int64_t id);
+/** GET /v1/runners/{id}/availability, once the caller may see runner @p sr
+ *  (api_route.c): api_availability_render() over the query's period. */
+int api_availability(struct api *api, h2o_req_t *req, const struct store_runner *sr);
 
 /** Frees the cached route answers (api_route.c). */
 void api_route_cache_clear(struct api *api);

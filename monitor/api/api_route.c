@@ -3,6 +3,8 @@
  * api_route.c — the read endpoints CI scheduling and operators poll:
  * GET /v1/route (from memory, with a per-pool answer cache) and
  * GET /v1/runners/{id}/availability (memory, and the store for older time).
+ * Both judge through account_judge() (fleet_judge() for the route), as the
+ * status page, flags, what-if and the monthly report do.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,34 +23,49 @@
 #define API_ROUTE_CACHE_MS 1000
 #define API_MAX_RANGE_MS   (3660LL * 86400 * 1000)
 
-/* Availability of r over [from, to): stored intervals before its in-memory
- * history, the in-memory history (authoritative from its first entry) after;
- * its maintenance windows from the store (from a month before `from`, so the
- * monthly cap sees the whole month), the service window from the policy. */
-static int availability(const struct api_ctx *x, struct runner *r, int64_t from, int64_t to,
-                        int64_t now, struct rw_availability *out, int64_t *maint_used)
+/* Appends a ratio in ppm, truncated to six decimals as every report prints
+ * it (so that a runner shown at its floor meets it), or null. */
+static void json_ppm(struct strbuf *b, bool has, uint32_t ppm)
 {
+	if (has)
+		strbuf_printf(b, "%" PRIu32 ".%06" PRIu32, ppm / 1000000, ppm % 1000000);
+	else
+		strbuf_puts(b, "null");
+}
+
+/* Availability of runner @p sr over [from, to): account_judge() of its
+ * stored intervals before its in-memory history and that history after
+ * (memory is authoritative from its first entry), its maintenance windows
+ * from the store (from a month before `from`, so the monthly cap sees the
+ * whole month), the policy's service window, and its registration and
+ * retirement. A runner the fleet does not hold (retired) is read from the
+ * store alone. */
+static int availability(const struct api_ctx *x, const struct store_runner *sr, int64_t from,
+                        int64_t to, int64_t now, struct rw_availability *out, int64_t *maint_used)
+{
+	struct runner *r = fleet_find(x->fleet, sr->id);
 	struct rw_interval *iv = NULL, *all;
 	struct store_maintenance *ms = NULL;
 	struct rw_maintenance *mw = NULL;
-	size_t n = 0, keep = 0, n_ms = 0;
-	struct rw_totals t;
-	int64_t mem_start = r->n_hist ? r->hist[0].start_ms : INT64_MAX;
+	struct account_input in;
+	size_t n = 0, keep = 0, n_ms = 0, n_mem = r ? r->n_hist : 0;
+	int64_t mem_start = n_mem ? r->hist[0].start_ms : INT64_MAX;
+	uint32_t floor_ppm;
 	int rc = 0;
 
 	if (from < mem_start) {
-		rc = store_intervals(x->st, r->id, from, to, &iv, &n);
+		rc = store_intervals(x->st, sr->id, from, to, &iv, &n);
 		if (rc < 0)
 			return rc;
 		while (keep < n && iv[keep].start_ms < mem_start)
 			keep++;
 	}
-	rc = store_maintenance_list(x->st, r->id, from - 32LL * 86400000, to, false, &ms, &n_ms);
+	rc = store_maintenance_list(x->st, sr->id, from - 32LL * 86400000, to, false, &ms, &n_ms);
 	if (rc < 0) {
 		free(iv);
 		return rc;
 	}
-	all = malloc((keep + r->n_hist + 1) * sizeof(*all));
+	all = malloc((keep + n_mem + 1) * sizeof(*all));
 	mw = malloc((n_ms + 1) * sizeof(*mw));
 	if (!all || !mw) {
 		rc = RW_ENOMEM;
@@ -56,24 +73,34 @@ static int availability(const struct api_ctx *x, struct runner *r, int64_t from,
 	}
 	if (keep)
 		memcpy(all, iv, keep * sizeof(*all));
-	if (r->n_hist)
-		memcpy(all + keep, r->hist, r->n_hist * sizeof(*all));
+	if (n_mem)
+		memcpy(all + keep, r->hist, n_mem * sizeof(*all));
 	for (size_t i = 0; i < n_ms; i++) {
 		mw[i].start_ms = ms[i].start_ms;
 		mw[i].end_ms = ms[i].end_ms;
 		mw[i].declared_ms = ms[i].declared_ms;
 	}
-	{
-		struct account_input in = {.iv = all,
-		                           .n_iv = keep + r->n_hist,
-		                           .mw = mw,
-		                           .n_mw = n_ms,
-		                           .policy = x->policy,
-		                           .now_ms = now};
-		account_period(&in, from, to, &t);
-		*maint_used = account_maintenance_used(&in, to - 1);
+	if (r) {
+		fleet_input(x->fleet, r, now, &in);
+		floor_ppm = r->floor_ppm;
+	} else {
+		memset(&in, 0, sizeof(in));
+		in.created_ms = sr->created_ms;
+		/* Retired without a time (older databases): at registration,
+		 * as the monthly report reads it. */
+		if (sr->status == STORE_RUNNER_RETIRED)
+			in.retired_ms = sr->retired_ms > 0 ? sr->retired_ms : sr->created_ms;
+		floor_ppm = policy_floor_ppm(x->policy, (const char *const *)sr->targets,
+		                             sr->n_targets);
 	}
-	account_evaluate(&t, r->floor_ppm, x->policy->window.min_coverage_ppm, out);
+	in.iv = all;
+	in.n_iv = keep + n_mem;
+	in.mw = mw;
+	in.n_mw = n_ms;
+	in.policy = x->policy;
+	in.now_ms = now;
+	account_judge(&in, from, to, floor_ppm, out);
+	*maint_used = account_maintenance_used(&in, to - 1);
 out:
 	free(all);
 	free(mw);
@@ -82,17 +109,46 @@ out:
 	return rc;
 }
 
-int api_availability(struct api *api, h2o_req_t *req, int64_t id)
+int api_availability_render(const struct api_ctx *x, const struct store_runner *sr, int64_t from_ms,
+                            int64_t to_ms, int64_t now_ms, struct strbuf *b)
+{
+	struct rw_availability a;
+	int64_t maint_used = 0;
+	int rc = availability(x, sr, from_ms, to_ms, now_ms, &a, &maint_used);
+
+	if (rc < 0)
+		return rc;
+	strbuf_printf(b, "{\"id\":%" PRId64 ",\"name\":", sr->id);
+	strbuf_json_str(b, sr->name);
+	strbuf_puts(b, ",\"from\":");
+	answer_json_time(b, from_ms);
+	strbuf_puts(b, ",\"to\":");
+	answer_json_time(b, to_ms);
+	strbuf_printf(b,
+	              ",\"up_ms\":%" PRId64 ",\"down_ms\":%" PRId64 ",\"maintenance_ms\":%" PRId64
+	              ",\"unknown_ms\":%" PRId64 ",\"outside_window_ms\":%" PRId64
+	              ",\"not_registered_ms\":%" PRId64 ",\"uptime\":",
+	              a.totals.ms[RW_STATE_UP], a.totals.ms[RW_STATE_DOWN],
+	              a.totals.ms[RW_STATE_MAINTENANCE], a.totals.ms[RW_STATE_UNKNOWN],
+	              a.totals.ms[RW_STATE_OUTSIDE_WINDOW], a.totals.ms[RW_STATE_NOT_REGISTERED]);
+	json_ppm(b, a.has_uptime, a.uptime_ppm);
+	strbuf_puts(b, ",\"coverage\":");
+	json_ppm(b, a.has_coverage, a.coverage_ppm);
+	strbuf_printf(b, ",\"verdict\":\"%s\",\"floor\":", rw_verdict_name(a.verdict));
+	json_ppm(b, true, a.floor_ppm);
+	strbuf_printf(b,
+	              ",\"maintenance_used_ms\":%" PRId64 ",\"maintenance_cap_ms\":%" PRId64 "}\n",
+	              maint_used, (int64_t)x->policy->maintenance.max_h_per_month * 3600000);
+	return strbuf_failed(b) ? RW_ENOMEM : 0;
+}
+
+int api_availability(struct api *api, h2o_req_t *req, const struct store_runner *sr)
 {
 	const struct api_ctx *x = &api->x;
-	struct runner *r = fleet_find(x->fleet, id);
-	struct rw_availability a;
 	struct strbuf b;
 	char v[64];
-	int64_t now = clock_now_ms(x->clock), from, to, maint_used = 0;
+	int64_t now = clock_now_ms(x->clock), from, to;
 
-	if (!r)
-		return answer_problem(api, req, 404, "Not Found", "id", "no such runner");
 	to = now;
 	if (answer_query(req, "to", v, sizeof(v)) && rfc3339_parse(v, &to) < 0)
 		return answer_problem(api, req, 400, "Bad Request", "to",
@@ -106,30 +162,12 @@ int api_availability(struct api *api, h2o_req_t *req, int64_t id)
 	if (to - from > API_MAX_RANGE_MS)
 		return answer_problem(api, req, 400, "Bad Request", "from",
 		                      "the period may be at most 3660 days");
-	if (availability(x, r, from, to, now, &a, &maint_used) < 0)
+	strbuf_init(&b);
+	if (api_availability_render(x, sr, from, to, now, &b) < 0) {
+		strbuf_deinit(&b);
 		return answer_problem(api, req, 503, "Service Unavailable", NULL,
 		                      "the history could not be read; try again");
-	strbuf_init(&b);
-	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", r->id);
-	strbuf_json_str(&b, r->name);
-	strbuf_puts(&b, ",\"from\":");
-	answer_json_time(&b, from);
-	strbuf_puts(&b, ",\"to\":");
-	answer_json_time(&b, to);
-	strbuf_printf(&b,
-	              ",\"up_ms\":%" PRId64 ",\"down_ms\":%" PRId64 ",\"maintenance_ms\":%" PRId64
-	              ",\"unknown_ms\":%" PRId64 ",\"outside_window_ms\":%" PRId64 ",\"uptime\":",
-	              a.totals.ms[RW_STATE_UP], a.totals.ms[RW_STATE_DOWN],
-	              a.totals.ms[RW_STATE_MAINTENANCE], a.totals.ms[RW_STATE_UNKNOWN],
-	              a.totals.ms[RW_STATE_OUTSIDE_WINDOW]);
-	answer_json_ratio(&b, a.has_uptime, a.uptime);
-	strbuf_puts(&b, ",\"coverage\":");
-	answer_json_ratio(&b, a.has_coverage, a.coverage);
-	strbuf_printf(&b,
-	              ",\"verdict\":\"%s\",\"floor\":%.6f,\"maintenance_used_ms\":%" PRId64
-	              ",\"maintenance_cap_ms\":%" PRId64 "}\n",
-	              rw_verdict_name(a.verdict), a.floor_ppm / 1e6, maint_used,
-	              (int64_t)x->policy->maintenance.max_h_per_month * 3600000);
+	}
 	return answer_strbuf(api, req, &b, "application/json");
 }
 
@@ -139,12 +177,13 @@ struct ranked {
 	int32_t p50_us; /* -1: no latency known */
 };
 
-/* Best first (all are up): higher rolling uptime, then lower p50 latency of
- * the last answers, then not busy, then id. */
+/* Best first (all are up): higher rolling uptime (as shown: truncated ppm),
+ * then lower p50 latency of the last answers, then not busy, then id. */
 static int rank_cmp(const void *pa, const void *pb)
 {
 	const struct ranked *a = pa, *b = pb;
-	double ua = a->a.has_uptime ? a->a.uptime : -1, ub = b->a.has_uptime ? b->a.uptime : -1;
+	int64_t ua = a->a.has_uptime ? (int64_t)a->a.uptime_ppm : -1;
+	int64_t ub = b->a.has_uptime ? (int64_t)b->a.uptime_ppm : -1;
 	int32_t la = a->p50_us < 0 ? INT32_MAX : a->p50_us;
 	int32_t lb = b->p50_us < 0 ? INT32_MAX : b->p50_us;
 
@@ -240,14 +279,11 @@ int api_route(struct api *api, h2o_req_t *req)
 			                      "out of memory");
 		for (size_t i = 0; i < pool->n; i++) {
 			struct runner *r = pool->v[i];
-			struct rw_totals t;
 			if (fleet_exclusion(x->fleet, r, now))
 				continue;
 			rk[n_ok].r = r;
 			rk[n_ok].p50_us = fleet_p50_latency(r);
-			fleet_account(x->fleet, r, now, from, now, &t);
-			account_evaluate(&t, r->floor_ppm, x->policy->window.min_coverage_ppm,
-			                 &rk[n_ok].a);
+			fleet_judge(x->fleet, r, now, from, now, &rk[n_ok].a);
 			n_ok++;
 		}
 		qsort(rk, n_ok, sizeof(*rk), rank_cmp);
@@ -267,7 +303,7 @@ int api_route(struct api *api, h2o_req_t *req)
 		strbuf_printf(&b, ",\"state\":\"%s\",\"since\":", rw_state_name(r->rs.state));
 		answer_json_time(&b, r->rs.since_ms);
 		strbuf_puts(&b, ",\"uptime\":");
-		answer_json_ratio(&b, rk[i].a.has_uptime, rk[i].a.uptime);
+		json_ppm(&b, rk[i].a.has_uptime, rk[i].a.uptime_ppm);
 		if (rk[i].p50_us >= 0)
 			strbuf_printf(&b, ",\"latency_ms\":%.3f", rk[i].p50_us / 1000.0);
 		strbuf_printf(&b, ",\"busy\":%s}", r->busy ? "true" : "false");

@@ -470,11 +470,7 @@ int api_runners(struct call *c, enum method m)
 		                             call_seg_is(c, 2, "approve") ? STORE_RUNNER_APPROVED
 		                                                          : STORE_RUNNER_RETIRED);
 	else if (c->nseg == 3 && m == M_GET && call_seg_is(c, 2, "availability"))
-		rc = fleet_find(c->x->fleet, id) ? api_availability(c->api, c->req, id)
-		                                 : call_problem(c, 409, "id",
-		                                                "runner %s is retired: its "
-		                                                "history is in the monthly report",
-		                                                sr.name);
+		rc = api_availability(c->api, c->req, &sr); /* retired ones too, to retirement */
 	else if (c->nseg >= 3 && call_seg_is(c, 2, "maintenance"))
 		rc = api_maintenance(c, m, &sr);
 	else

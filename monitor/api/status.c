@@ -6,22 +6,25 @@
  *  - per target pool (sorted by triple; tier from policy_target_tier()) its
  *    runners (sorted by name): the state machine's state and since when,
  *    routing (eligible, or fleet_exclusion()'s reason), the rolling-window
- *    uptime and verdict (fleet_account() over [now - rolling_days, now) and
- *    account_evaluate(), exactly as the route answer computes them), the
- *    runner's floor;
+ *    uptime and verdict (fleet_judge() over [now - rolling_days, now):
+ *    account_judge(), as the route answer, the availability API, what-if
+ *    and the monthly report compute them), the runner's floor;
  *  - per runner, STATUS_DAYS daily bars (UTC days, the last one today so
  *    far): account_period_days() over the runner's stored intervals before
  *    its in-memory history and that history after it (memory is
- *    authoritative from its first entry, as in api.c's availability()), with
- *    its stored maintenance windows. A bar is split top to bottom into down,
- *    unknown, maintenance, outside the service window and up, in proportion;
- *    a day with any down time shows at least 1 px of it; time before the
- *    runner's first stored change (its registration) has no bar;
+ *    authoritative from its first entry, as in api_route.c's
+ *    availability()), with its stored maintenance windows and its
+ *    registration. A bar is split top to bottom into down, unknown,
+ *    maintenance, outside the service window and up, in proportion to the
+ *    runner's part of the day; a day with any down time shows at least 1 px
+ *    of it; a day before the runner's registration has no bar, and the bar
+ *    of its first day carries the time before it as not registered (the
+ *    sixth number of data-ms);
  *  - the incidents that overlap the last STATUS_DAYS days, newest first.
  *
  * Cost: raw samples are never read, and completed days are computed once.
  * Each runner's cache entry keeps its STATUS_DAYS - 1 completed days (the
- * five states' milliseconds per day) and their bars rendered as SVG. An
+ * six states' milliseconds per day) and their bars rendered as SVG. An
  * entry is computed in full (store_intervals() and store_maintenance_list()
  * over those days, merged with memory, then account_period_days()) when it
  * is new, when the runner's registry generation changed (maintenance
@@ -157,19 +160,17 @@ static void put_duration(struct strbuf *b, int64_t ms)
 	strbuf_puts(b, d);
 }
 
-/* up / (up + down) as a percentage with three decimals, truncated (so that
- * any down time never reads as 100 %); "no data" without evidence. */
-static void put_uptime(struct strbuf *b, const struct rw_totals *t)
+/* The uptime of @p a as a percentage with three decimals, truncated (so
+ * that any down time never reads as 100 %); "no data" without evidence. */
+static void put_uptime(struct strbuf *b, const struct rw_availability *a)
 {
-	int64_t up = t->ms[RW_STATE_UP], down = t->ms[RW_STATE_DOWN];
-	int64_t mp;
+	uint32_t mp = a->uptime_ppm / 10; /* thousandths of a percent */
 
-	if (up + down <= 0) {
+	if (!a->has_uptime) {
 		strbuf_puts(b, "no data");
 		return;
 	}
-	mp = (int64_t)((__int128)up * 100000 / (up + down)); /* thousandths of a percent */
-	strbuf_printf(b, "%" PRId64 ".%03" PRId64 " %%", mp / 1000, mp % 1000);
+	strbuf_printf(b, "%" PRIu32 ".%03" PRIu32 " %%", mp / 1000, mp % 1000);
 }
 
 /* A ratio in ppm as a percentage, trailing zeros trimmed: "99 %", "99.5 %". */
@@ -194,11 +195,14 @@ static const char *const bar_label[] = {"down", "unknown", "maintenance", "outsi
 #define N_BAR (sizeof(bar_order) / sizeof(bar_order[0]))
 
 /* One day's bar, at column @p col: a group with its tooltip ("2026-10-03:
- * uptime 99.871 %; down 11 min"), its exact milliseconds per state in
- * data-ms (the order of bar_order), and one rect per state present, in
- * proportion; any down time gets at least 1 px. Nothing for an empty day. */
+ * uptime 99.871 %; down 11 min; not registered 6 h"), its exact
+ * milliseconds per state in data-ms (the order of bar_order, then not
+ * registered), and one rect per state of bar_order present, in proportion
+ * to the runner's part of the day; any down time gets at least 1 px.
+ * Nothing for a day with no part of it (before its registration). */
 static void put_day(struct strbuf *b, int64_t day, size_t col, const struct rw_totals *t)
 {
+	struct rw_availability a;
 	int64_t total = 0, cum = 0;
 	int h[N_BAR], prev = 0, y = 0;
 	size_t tallest = 0;
@@ -228,13 +232,19 @@ static void put_day(struct strbuf *b, int64_t day, size_t col, const struct rw_t
 	strbuf_printf(b, "<g data-day=\"%.10s\" data-ms=\"", date);
 	for (size_t j = 0; j < N_BAR; j++)
 		strbuf_printf(b, "%s%" PRId64, j ? "," : "", t->ms[bar_order[j]]);
+	strbuf_printf(b, ",%" PRId64, t->ms[RW_STATE_NOT_REGISTERED]);
 	strbuf_printf(b, "\"><title>%.10s: uptime ", date);
-	put_uptime(b, t);
+	account_evaluate(t, 0, 0, &a); /* a day's uptime, computed as every view does */
+	put_uptime(b, &a);
 	for (size_t j = 0; j < N_BAR; j++) {
 		if (bar_order[j] == RW_STATE_UP || t->ms[bar_order[j]] == 0)
 			continue;
 		strbuf_printf(b, "; %s ", bar_label[j]);
 		put_duration(b, t->ms[bar_order[j]]);
+	}
+	if (t->ms[RW_STATE_NOT_REGISTERED] > 0) {
+		strbuf_puts(b, "; not registered ");
+		put_duration(b, t->ms[RW_STATE_NOT_REGISTERED]);
 	}
 	strbuf_puts(b, "</title>");
 	for (size_t j = 0; j < N_BAR; j++) {
@@ -358,16 +368,13 @@ static int entry_set(struct build *bd, struct status_runner *e, const struct run
 static int entry_shift(struct build *bd, struct status_runner *e, const struct runner *r)
 {
 	int64_t k = bd->day0 - e->day0, from = (e->day0 + PAST) * DAY_MS;
-	struct account_input in = {.iv = r->hist,
-	                           .n_iv = r->n_hist,
-	                           .mw = r->mw,
-	                           .n_mw = r->n_mw,
-	                           .policy = bd->x->policy,
-	                           .now_ms = bd->now};
+	struct account_input in;
 	struct rw_totals days[PAST];
 
 	if (r->n_hist == 0 || r->hist[0].start_ms > from)
 		return RW_EINVAL;
+	fleet_input(bd->x->fleet, r, bd->now, &in);
+	in.policy = bd->x->policy;
 	memset(days, 0, sizeof(days));
 	for (size_t i = 0; i + (size_t)k < PAST; i++)
 		for (int st = 0; st < RW_STATE_COUNT; st++)
@@ -385,7 +392,7 @@ static int entry_compute(struct build *bd, struct status_runner *e, const struct
 {
 	struct status *s = bd->s;
 	const struct api_ctx *x = bd->x;
-	int64_t from = bd->day0 * DAY_MS, to = bd->today_start, first = from;
+	int64_t from = bd->day0 * DAY_MS, to = bd->today_start;
 	int64_t mem_start = r->n_hist ? r->hist[0].start_ms : INT64_MAX;
 	struct rw_interval *iv = NULL;
 	struct store_maintenance *ms = NULL;
@@ -427,21 +434,17 @@ static int entry_compute(struct build *bd, struct status_runner *e, const struct
 		memcpy(s->merged, iv, keep * sizeof(*s->merged));
 	if (r->n_hist)
 		memcpy(s->merged + keep, r->hist, r->n_hist * sizeof(*s->merged));
-	memset(days, 0, sizeof(days));
 	{
-		struct account_input in = {.iv = s->merged,
-		                           .n_iv = keep + r->n_hist,
-		                           .mw = mw,
-		                           .n_mw = n_ms,
-		                           .policy = x->policy,
-		                           .now_ms = bd->now};
-		/* Before the first change the runner was not registered: no
-		 * bar rather than an unknown one. */
-		if (in.n_iv > 0 && in.iv[0].start_ms > first)
-			first = in.iv[0].start_ms;
-		if (first < to)
-			account_period_days(&in, first, to, days + (first / DAY_MS - bd->day0),
-			                    (size_t)(PAST - (first / DAY_MS - bd->day0)));
+		/* Before its registration the runner is not_registered: no
+		 * bar on those days rather than an unknown one. */
+		struct account_input in;
+		fleet_input(x->fleet, r, bd->now, &in);
+		in.iv = s->merged;
+		in.n_iv = keep + r->n_hist;
+		in.mw = mw;
+		in.n_mw = n_ms;
+		in.policy = x->policy;
+		account_period_days(&in, from, to, days, PAST);
 	}
 	rc = entry_set(bd, e, r, days);
 out:
@@ -494,15 +497,13 @@ static void put_bars(struct strbuf *b, struct build *bd, const struct runner *r,
 	              STATUS_DAYS, STATUS_DAYS * BAR_W, BAR_H);
 	if (past && e->svg)
 		strbuf_append(b, e->svg, e->svg_len);
-	if (r->n_hist > 0) {
-		int64_t first = bd->today_start;
+	if (bd->today_start < bd->now) {
+		struct account_input in;
 		struct rw_totals t;
-		if (r->hist[0].start_ms > first)
-			first = r->hist[0].start_ms; /* registered today */
-		if (first < bd->now) {
-			fleet_account(bd->x->fleet, r, bd->now, first, bd->now, &t);
-			put_day(b, bd->day0 + PAST, PAST, &t);
-		}
+		fleet_input(bd->x->fleet, r, bd->now, &in);
+		in.policy = bd->x->policy;
+		account_period(&in, bd->today_start, bd->now, &t);
+		put_day(b, bd->day0 + PAST, PAST, &t);
 	}
 	strbuf_puts(b, "</svg>");
 }
@@ -511,15 +512,13 @@ static void put_runner_row(struct strbuf *b, struct build *bd, const struct runn
 {
 	const struct api_ctx *x = bd->x;
 	struct status_runner *e = entry_find(bd->s, r->id);
-	struct rw_totals t;
 	struct rw_availability a;
 	const char *why = fleet_exclusion(x->fleet, r, bd->now);
 	const char *state = rw_state_name(r->rs.state);
 	bool past = e && entry_ready(bd, e, r);
 
-	fleet_account(x->fleet, r, bd->now,
-	              bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS, bd->now, &t);
-	account_evaluate(&t, r->floor_ppm, x->policy->window.min_coverage_ppm, &a);
+	fleet_judge(x->fleet, r, bd->now,
+	            bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS, bd->now, &a);
 
 	strbuf_puts(b, "<tr class=\"runner\" data-runner=\"");
 	put_html(b, r->name);
@@ -535,7 +534,7 @@ static void put_runner_row(struct strbuf *b, struct build *bd, const struct runn
 	put_duration(b, bd->now - r->rs.since_ms);
 	strbuf_printf(b, "</td><td class=\"routing\">%s</td><td class=\"n uptime\">",
 	              why ? why : "eligible");
-	put_uptime(b, &t);
+	put_uptime(b, &a);
 	strbuf_puts(b, "</td><td class=\"n floor\">");
 	put_ppm(b, r->floor_ppm);
 	strbuf_printf(b, "</td><td class=\"verdict v-%s\">%s</td><td>", rw_verdict_name(a.verdict),
@@ -681,8 +680,8 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 	return true;
 }
 
-/* Builds the page into s->html. On failure the old page stays. */
-static int build(struct status *s)
+/* Builds the page as of @p now into s->html. On failure the old page stays. */
+static int build(struct status *s, int64_t now)
 {
 	const struct api_ctx *x = s->x;
 	struct build bd = {.x = x, .s = s};
@@ -695,7 +694,7 @@ static int build(struct status *s)
 	uint64_t t0 = uv_hrtime();
 	int rc = 0;
 
-	bd.now = clock_now_ms(x->clock);
+	bd.now = now;
 	bd.day0 = bd.now / DAY_MS - PAST;
 	bd.today_start = (bd.day0 + PAST) * DAY_MS;
 	bd.budget_ns = STATUS_COMPUTE_BUDGET_NS;
@@ -800,7 +799,7 @@ int status_page(struct status *s, const char **html, size_t *len)
 	uint64_t age = uv_now(s->x->loop) - s->built_loop;
 
 	if (!s->html || age >= STATUS_MAX_AGE_MS || (!s->complete && age >= STATUS_RETRY_MS)) {
-		int rc = build(s);
+		int rc = build(s, clock_now_ms(s->x->clock));
 		if (rc < 0) {
 			log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
 			if (!s->html)
@@ -813,9 +812,21 @@ int status_page(struct status *s, const char **html, size_t *len)
 	return 0;
 }
 
+int status_render(struct status *s, int64_t now_ms, const char **html, size_t *len)
+{
+	int rc = build(s, now_ms);
+
+	if (rc < 0 && !s->html)
+		return rc;
+	s->served = true;
+	*html = s->html;
+	*len = s->len;
+	return 0;
+}
+
 void status_tick(struct status *s)
 {
-	if (s->served && build(s) < 0)
+	if (s->served && build(s, clock_now_ms(s->x->clock)) < 0)
 		log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
 }
 

@@ -16,6 +16,7 @@
 #define RW_STATUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct api_ctx;
 struct status;
@@ -42,6 +43,15 @@ struct status *status_new(const struct api_ctx *x);
  *         the build ran out of memory).
  */
 int status_page(struct status *s, const char **html, size_t *len);
+
+/**
+ * Builds the page as of @p now_ms now, whatever the cache holds, and caches
+ * it: status_page() with the clock given rather than read (the status page
+ * as another view of the accounting, judged at a chosen instant, for the
+ * tests that hold the views against each other). Same ownership and return
+ * values as status_page().
+ */
+int status_render(struct status *s, int64_t now_ms, const char **html, size_t *len);
 
 /**
  * The once-a-minute job: rebuilds the page when it has been served since it

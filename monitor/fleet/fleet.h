@@ -107,12 +107,23 @@ void fleet_hist_trim(struct runner *r, int64_t cutoff_ms);
 void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n);
 
 /**
- * The five states of @p r over [from, to) from memory (its history, its
- * maintenance windows, the policy's service window): account_period().
- * Exact for periods inside what memory holds (the rolling window).
+ * The account_input of @p r from memory at @p now_ms: its history, its
+ * maintenance windows, the fleet's policy, its registration (a runner in
+ * the fleet is never retired). Borrowed from @p r and @p f: valid until
+ * either changes. Callers that merge older, stored history replace iv/n_iv
+ * (api_route.c, status.c).
  */
-void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
-                   int64_t to_ms, struct rw_totals *out);
+void fleet_input(const struct fleet *f, const struct runner *r, int64_t now_ms,
+                 struct account_input *in);
+
+/**
+ * The figures and verdict of @p r over [from, to) from memory:
+ * account_judge() of fleet_input() against r's floor. Exact for periods
+ * inside what memory holds (the rolling window); time before r's
+ * registration is not_registered.
+ */
+void fleet_judge(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
+                 int64_t to_ms, struct rw_availability *out);
 
 /** The maintenance credited to @p r in the month of @p now_ms, in ms
  *  (account_maintenance_used() over its in-memory windows). */

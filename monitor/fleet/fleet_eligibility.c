@@ -83,17 +83,17 @@ void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms)
 {
 	const struct rw_policy *pol = f->pol;
 	int64_t from = now_ms - (int64_t)pol->window.rolling_days * 86400000;
-	struct rw_totals t;
+	struct rw_availability a;
 	int64_t up, down;
 	uint64_t restore;
 
-	fleet_account(f, r, now_ms, from, now_ms, &t);
-	up = t.ms[RW_STATE_UP];
-	down = t.ms[RW_STATE_DOWN];
-	r->has_window_uptime = up + down > 0;
+	fleet_judge(f, r, now_ms, from, now_ms, &a);
+	up = a.totals.ms[RW_STATE_UP];
+	down = a.totals.ms[RW_STATE_DOWN];
+	r->has_window_uptime = a.has_uptime;
 	if (!r->has_window_uptime)
 		return; /* no evidence: nothing to judge */
-	r->window_uptime_ppm = (uint32_t)(((__int128)up * 1000000) / (up + down));
+	r->window_uptime_ppm = a.uptime_ppm;
 	if (r->status != STORE_RUNNER_APPROVED || fleet_in_probation(f, r, now_ms))
 		return;
 	restore = (uint64_t)r->floor_ppm + pol->flagging.restore_margin_ppm;

@@ -2,9 +2,9 @@
 /*
  * fleet_history.c — what the fleet remembers of each runner, and the
  * figures computed from it: its state changes over the rolling window (and
- * the one before it), its declared maintenance windows, and account_period()
- * over them with the policy in force. Route, status and flags read these,
- * never SQLite.
+ * the one before it), its declared maintenance windows, and account_judge()
+ * over them with the policy in force and the runner's registration. Route,
+ * status and flags read these, never SQLite.
  *
  * Invariant: r->hist is sorted by start and never holds two entries with
  * the same start (fleet_hist_append() replaces the last on an equal start).
@@ -22,41 +22,48 @@ void fleet_set_maintenance(struct runner *r, struct rw_maintenance *mw, size_t n
 	r->n_mw = n;
 }
 
-static struct account_input runner_input(const struct fleet *f, const struct runner *r,
-                                         int64_t now_ms)
+void fleet_input(const struct fleet *f, const struct runner *r, int64_t now_ms,
+                 struct account_input *in)
 {
-	struct account_input in = {
-	        .iv = r->hist,
-	        .n_iv = r->n_hist,
-	        .mw = r->mw,
-	        .n_mw = r->n_mw,
-	        .policy = f->pol,
-	        .now_ms = now_ms,
-	};
-	return in;
+	memset(in, 0, sizeof(*in));
+	in->iv = r->hist;
+	in->n_iv = r->n_hist;
+	in->mw = r->mw;
+	in->n_mw = r->n_mw;
+	in->policy = f->pol;
+	in->now_ms = now_ms;
+	/* A runner in the fleet is not retired: retiring takes it out. */
+	in->created_ms = r->created_ms;
+	in->retired_ms = 0;
 }
 
-void fleet_account(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
-                   int64_t to_ms, struct rw_totals *out)
+void fleet_judge(const struct fleet *f, const struct runner *r, int64_t now_ms, int64_t from_ms,
+                 int64_t to_ms, struct rw_availability *out)
 {
-	struct account_input in = runner_input(f, r, now_ms);
-	account_period(&in, from_ms, to_ms, out);
+	struct account_input in;
+
+	fleet_input(f, r, now_ms, &in);
+	account_judge(&in, from_ms, to_ms, r->floor_ppm, out);
 }
 
 int64_t fleet_maintenance_used(const struct fleet *f, const struct runner *r, int64_t now_ms)
 {
-	struct account_input in = runner_input(f, r, now_ms);
+	struct account_input in;
+
+	fleet_input(f, r, now_ms, &in);
 	return account_maintenance_used(&in, now_ms);
 }
 
 bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms)
 {
+	struct account_input in;
 	struct rw_totals t;
 
 	if (r->n_mw == 0)
 		return false;
 	/* Exactly the accounting's rule (notice, monthly cap) at this instant. */
-	fleet_account(f, r, now_ms, now_ms, now_ms + 1, &t);
+	fleet_input(f, r, now_ms, &in);
+	account_period(&in, now_ms, now_ms + 1, &t);
 	return t.ms[RW_STATE_MAINTENANCE] == 1;
 }
 

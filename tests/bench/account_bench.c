@@ -118,13 +118,16 @@ int main(int argc, char **argv)
 	for (int run = 0; run < RUNS; run++) {
 		int64_t t0 = now_ns();
 		for (size_t i = 0; i < n_runners; i++) {
-			struct account_input in = {iv + r[i].iv_off, r[i].n_iv, mw + r[i].mw_off,
-			                           r[i].n_mw,        &pol,      now};
-			struct rw_totals tot;
+			struct account_input in = {.iv = iv + r[i].iv_off,
+			                           .n_iv = r[i].n_iv,
+			                           .mw = mw + r[i].mw_off,
+			                           .n_mw = r[i].n_mw,
+			                           .policy = &pol,
+			                           .now_ms = now,
+			                           .created_ms = from - 86400000};
 			struct rw_availability av;
-			account_period(&in, from, to, &tot);
-			account_evaluate(&tot, pol.floor_ppm, pol.window.min_coverage_ppm, &av);
-			check += tot.ms[RW_STATE_MAINTENANCE] + (int64_t)av.verdict;
+			account_judge(&in, from, to, pol.floor_ppm, &av);
+			check += av.totals.ms[RW_STATE_MAINTENANCE] + (int64_t)av.verdict;
 		}
 		ns[run] = now_ns() - t0;
 	}

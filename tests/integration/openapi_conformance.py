@@ -823,8 +823,8 @@ def run(c, admin, daemon):
     c.call(op, "/v1/runners/abc/availability", 400, token=tokA, field="id", note="bad id")
     c.call(op, f"/v1/runners/{rA_live}/availability", 404, token=tokB, field="id",
            note="another operator's runner")
-    c.call(op, f"/v1/runners/{rA_retire}/availability", 409, token=tokA, field="id",
-           note="retired runner")
+    c.call(op, f"/v1/runners/{rA_retire}/availability", 200, token=tokA,
+           note="retired runner: up to its retirement, then not_registered")
     c.call(op, f"/v1/runners/{rA_live}/availability", 403, token=hbLive, note="heartbeat token")
     c.auth_rules(op, f"/v1/runners/{rA_live}/availability")
 

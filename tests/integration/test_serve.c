@@ -192,10 +192,10 @@ static void expect_place(const cJSON *doc, const char *name, const char *want,
 }
 
 struct avail {
-	int64_t up, down, maint, unknown, outside;
+	int64_t up, down, maint, unknown, outside, not_registered;
 };
 
-/* GET /v1/runners/{id}/availability over [from, to); checks that the five
+/* GET /v1/runners/{id}/availability over [from, to); checks that the six
  * states sum exactly to the period. */
 static void get_avail(struct fx *f, int64_t id, int64_t from, int64_t to, struct avail *a)
 {
@@ -213,14 +213,17 @@ static void get_avail(struct fx *f, int64_t id, int64_t from, int64_t to, struct
 	a->maint = json_int(doc, "maintenance_ms");
 	a->unknown = json_int(doc, "unknown_ms");
 	a->outside = json_int(doc, "outside_window_ms");
+	a->not_registered = json_int(doc, "not_registered_ms");
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(doc, "verdict"));
 	cJSON_Delete(doc);
 	if (a->up < 0 || a->down < 0 || a->maint < 0 || a->unknown < 0 || a->outside < 0 ||
-	    a->up + a->down + a->maint + a->unknown + a->outside != to - from)
+	    a->not_registered < 0 ||
+	    a->up + a->down + a->maint + a->unknown + a->outside + a->not_registered != to - from)
 		fail_msg("runner %" PRId64 ": up %" PRId64 " + down %" PRId64
 		         " + maintenance %" PRId64 " + unknown %" PRId64 " + outside %" PRId64
-		         " != %" PRId64 " ms",
-		         id, a->up, a->down, a->maint, a->unknown, a->outside, to - from);
+		         " + not registered %" PRId64 " != %" PRId64 " ms",
+		         id, a->up, a->down, a->maint, a->unknown, a->outside, a->not_registered,
+		         to - from);
 }
 
 /* The value of the first /metrics sample line that starts with `prefix`
@@ -433,7 +436,8 @@ static void test_route_and_availability(void **state)
 	get_avail(f, id_ok, from, to, &a);
 	assert_true(a.up > 0);
 	assert_int_equal(a.down, 0);
-	assert_true(a.unknown > 0); /* before registration and before the first probe */
+	assert_true(a.not_registered > 0); /* before registration: not unknown */
+	assert_true(a.unknown > 0);        /* before the first probe */
 	for (int i = 0; i < 3; i++) {
 		int64_t id = i == 0 ? id_fail : i == 1 ? id_hang : id_refuse;
 		get_avail(f, id, from, to, &a);

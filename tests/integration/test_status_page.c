@@ -5,12 +5,11 @@
  *
  * Three fixture runners on two targets: sp-ok (riscv64, up), sp-down
  * (riscv64 and s390x, its fixture fails) and sp-old (s390x, up), whose
- * stored history is seeded through the store API before the daemon starts:
- * up for 100 days, down for two hours 40 days ago (older than the rolling
- * window, so only the stored intervals know it), down for an hour 10 days
- * ago (inside the window, so memory knows it too), and a maintenance window
- * 60 days ago; the old incident is acknowledged and mitigated with notes
- * that hold HTML's special characters.
+ * registration and stored history are seeded through the store API before
+ * the daemon starts: registered and up for 100 days, down for two hours 40 days ago (older than the
+ * rolling window, so only the stored intervals know it), down for an hour 10 days ago (inside the
+ * window, so memory knows it too), and a maintenance window 60 days ago; the old incident is
+ * acknowledged and mitigated with notes that hold HTML's special characters.
  *
  * The test checks:
  *  - the answer: 200, text/html; charset=utf-8; HEAD answers too; POST is
@@ -111,30 +110,50 @@ struct seed {
 	int64_t old_down, recent_down, maint;
 };
 
-static void seed_history(struct fx *f, int64_t id, struct seed *sd)
+/* Registers sp-old 100 days ago (through the store: the CLI registers now,
+ * and time before a runner's registration is not its own) with the
+ * history above. */
+static void seed_history(struct fx *f, struct seed *sd)
 {
 	struct store *st = NULL;
 	struct store_incident *inc = NULL;
+	struct store_runner sr = {0};
+	const char *targets[] = {T2};
+	char url[128];
 	size_t n = 0;
 	char err[256];
-	int64_t base;
+	int64_t base, id, run, prev;
 
 	sd->today = clock_wall_ms() / DAY;
 	base = sd->today * DAY;
 	sd->old_down = base - 40 * DAY + 10 * HOUR;
 	sd->recent_down = base - 10 * DAY + 10 * HOUR;
 	sd->maint = base - 60 * DAY + 12 * HOUR;
-	struct store_rec recs[5] = {
+	if (store_open(&st, f->db, 0, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	rwt_fixture_url(&f->fx, 2, url, sizeof(url));
+	assert_int_equal(store_operator_find(st, "acme", &sr.operator_id), 0);
+	sr.name = "sp-old";
+	sr.kind = "http";
+	sr.url = url;
+	sr.targets = (char **)targets;
+	sr.n_targets = 1;
+	sr.status = STORE_RUNNER_APPROVED;
+	sr.interval_s = 1;
+	assert_int_equal(store_runner_add(st, &sr, base - 100 * DAY), 0);
+	id = sr.id;
+	/* A monitor that watched it from then until a second ago. */
+	assert_int_equal(store_run_begin(st, base - 100 * DAY, &run, &prev), 0);
+	struct store_rec recs[6] = {
 	        {.kind = STORE_REC_CHANGE, .u.change = {id, base - 100 * DAY, RW_STATE_UP}},
 	        {.kind = STORE_REC_CHANGE, .u.change = {id, sd->old_down, RW_STATE_DOWN}},
 	        {.kind = STORE_REC_CHANGE, .u.change = {id, sd->old_down + 2 * HOUR, RW_STATE_UP}},
 	        {.kind = STORE_REC_CHANGE, .u.change = {id, sd->recent_down, RW_STATE_DOWN}},
 	        {.kind = STORE_REC_CHANGE, .u.change = {id, sd->recent_down + HOUR, RW_STATE_UP}},
+	        {.kind = STORE_REC_TICK, .u.tick = {run, clock_wall_ms() - 1000}},
 	};
 
-	if (store_open(&st, f->db, 0, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
-	assert_int_equal(store_write_batch(st, recs, 5), 0);
+	assert_int_equal(store_write_batch(st, recs, 6), 0);
 	assert_int_equal(store_maintenance_add(st, id, sd->maint, sd->maint + 2 * HOUR,
 	                                       sd->maint - 10 * DAY, "kernel <update>", NULL),
 	                 0);
@@ -559,7 +578,7 @@ static void test_status_page(void **state)
 	struct rwt_resp r;
 	char bin[PATH_MAX], url[200], out[256];
 	char *page;
-	int64_t id_old, t_down;
+	int64_t t_down;
 
 	rwt_chromium(bin, sizeof(bin), "this test, which loads the status page in it");
 
@@ -569,8 +588,7 @@ static void test_status_page(void **state)
 	                 0);
 	add_runner(f, "sp-ok", T1, NULL, 0);
 	add_runner(f, "sp-down", T1, T2, 1);
-	id_old = add_runner(f, "sp-old", T2, NULL, 2);
-	seed_history(f, id_old, &sd);
+	seed_history(f, &sd);
 	{
 		const char *const args[] = {"--policy", f->policy, "--allow-cidr", "127.0.0.0/8",
 		                            NULL};

@@ -30,6 +30,7 @@
 #define DWN RW_STATE_DOWN
 #define MNT RW_STATE_MAINTENANCE
 #define OUT RW_STATE_OUTSIDE_WINDOW
+#define NRG RW_STATE_NOT_REGISTERED
 
 static int64_t sum_totals(const struct rw_totals *t)
 {
@@ -43,8 +44,8 @@ static int64_t sum_totals(const struct rw_totals *t)
 static void print_totals(const char *who, const int64_t ms[RW_STATE_COUNT])
 {
 	print_error("  %s: unknown %" PRId64 " up %" PRId64 " down %" PRId64 " maintenance %" PRId64
-	            " outside %" PRId64 "\n",
-	            who, ms[UNK], ms[UP], ms[DWN], ms[MNT], ms[OUT]);
+	            " outside %" PRId64 " not_registered %" PRId64 "\n",
+	            who, ms[UNK], ms[UP], ms[DWN], ms[MNT], ms[OUT], ms[NRG]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -55,7 +56,7 @@ struct tcase {
 	struct rw_interval iv[8];
 	size_t n;
 	int64_t now, from, to;
-	int64_t exp[RW_STATE_COUNT]; /* unknown, up, down, maintenance, outside */
+	int64_t exp[RW_STATE_COUNT]; /* unknown, up, down, maintenance, outside, not_registered */
 };
 
 /* clang-format off */
@@ -129,7 +130,7 @@ static void test_totals_table(void **state)
 
 struct ecase {
 	const char *name;
-	int64_t ms[RW_STATE_COUNT]; /* unknown, up, down, maintenance, outside */
+	int64_t ms[RW_STATE_COUNT]; /* unknown, up, down, maintenance, outside, not_registered */
 	uint32_t floor_ppm, min_coverage_ppm;
 	enum rw_verdict verdict;
 	int has_uptime;
@@ -193,6 +194,21 @@ static const struct ecase ecases[] = {
 	 RW_VERDICT_PASS, 1, 1.0, 1, 0.9},
 	{"coverage excludes maintenance and outside, 1 ppm short", {10, 90, 0, 50, 50}, 990000,
 	 900001, RW_VERDICT_INDETERMINATE, 1, 1.0, 1, 0.9},
+	/* Registered 10 of 30 days (the issue: before registration counted as
+	 * unknown made every new runner INDETERMINATE). */
+	{"registered a third of the period, all up: PASS, full coverage",
+	 {0, 864000000, 0, 0, 0, 1728000000}, 990000, 900000, RW_VERDICT_PASS, 1, 1.0, 1, 1.0},
+	{"the same time counted unknown instead: INDETERMINATE",
+	 {1728000000, 864000000, 0, 0, 0, 0}, 990000, 900000, RW_VERDICT_INDETERMINATE, 1, 1.0, 1,
+	 1.0 / 3.0},
+	{"not registered does not excuse down time", {0, 98, 2, 0, 0, 100000}, 990000, 900000,
+	 RW_VERDICT_FAIL, 1, 0.98, 1, 1.0},
+	{"coverage excludes not registered", {10, 90, 0, 0, 0, 900}, 990000, 900000,
+	 RW_VERDICT_PASS, 1, 1.0, 1, 0.9},
+	{"coverage excludes not registered, 1 ppm short", {10, 90, 0, 0, 0, 900}, 990000, 900001,
+	 RW_VERDICT_INDETERMINATE, 1, 1.0, 1, 0.9},
+	{"never registered in the period: nothing owed", {0, 0, 0, 0, 0, 1000}, 990000, 900000,
+	 RW_VERDICT_PASS, 0, 0, 0, 0},
 	/* 366 days: 1 ms decides, and a double could not tell (up / service
 	 * rounds to exactly 0.999999). */
 	{"366 days, 1 part in 3e16 below the floor", {0, 31621968377, 31622, 0, 0}, 999999, 900000,
@@ -273,7 +289,8 @@ static bool rat_ge(int64_t a, int64_t b, int64_t c, int64_t d)
 
 /*
  * The verdict of DESIGN.md, from the totals and the period's length W:
- * service = W - maintenance - outside_window; FAIL if counting unknown as up
+ * service = W - maintenance - outside_window - not_registered; FAIL if
+ * counting unknown as up
  * the uptime is below the floor; PASS if counting unknown as down it is at or
  * above the floor, or if coverage >= min_coverage and uptime >= floor;
  * otherwise INDETERMINATE; no service time at all is PASS.
@@ -282,7 +299,7 @@ static enum rw_verdict oracle_verdict(const int64_t ms[RW_STATE_COUNT], int64_t 
                                       uint32_t floor_ppm, uint32_t mincov_ppm)
 {
 	int64_t up = ms[UP], down = ms[DWN], unk = ms[UNK];
-	int64_t service = w - ms[MNT] - ms[OUT];
+	int64_t service = w - ms[MNT] - ms[OUT] - ms[NRG];
 
 	if (service == 0)
 		return RW_VERDICT_PASS;
@@ -341,7 +358,7 @@ static void check_verdicts(uint64_t *x, const int64_t ms[RW_STATE_COUNT], int64_
 {
 	struct rw_totals t;
 	int64_t up = ms[UP], down = ms[DWN], unk = ms[UNK];
-	int64_t service = w - ms[MNT] - ms[OUT];
+	int64_t service = w - ms[MNT] - ms[OUT] - ms[NRG];
 
 	memcpy(t.ms, ms, sizeof(t.ms));
 	for (int k = 0; k < 6; k++) {
@@ -372,6 +389,21 @@ static void check_verdicts(uint64_t *x, const int64_t ms[RW_STATE_COUNT], int64_
 		}
 		if (a.has_coverage)
 			assert_true(a.coverage >= 0.0 && a.coverage <= 1.0);
+		/* The printed ratios: truncated, p/1e6 <= ratio < (p+1)/1e6. */
+		if (a.has_uptime) {
+			assert_true(rat_ge(up, up + down, a.uptime_ppm, 1000000));
+			assert_true(a.uptime_ppm == 1000000 ||
+			            !rat_ge(up, up + down, a.uptime_ppm + 1, 1000000));
+		} else {
+			assert_int_equal(a.uptime_ppm, 0);
+		}
+		if (a.has_coverage) {
+			assert_true(rat_ge(up + down, service, a.coverage_ppm, 1000000));
+			assert_true(a.coverage_ppm == 1000000 ||
+			            !rat_ge(up + down, service, a.coverage_ppm + 1, 1000000));
+		} else {
+			assert_int_equal(a.coverage_ppm, 0);
+		}
 		assert_int_equal(a.floor_ppm, floor_ppm);
 	}
 }
@@ -399,7 +431,7 @@ static void test_totals_random_ms(void **state)
 			to = from; /* empty periods too */
 		for (size_t i = 0; i < n; i++) {
 			iv[i].start_ms = rng_below(&x, 2700) - 300;
-			iv[i].state = (enum rw_state)rng_below(&x, RW_STATE_COUNT);
+			iv[i].state = (enum rw_state)rng_below(&x, RW_STATE_NOT_REGISTERED);
 			if (i > 0 && rng_below(&x, 6) == 0)
 				iv[i].start_ms = iv[i - 1].start_ms; /* ties */
 		}
@@ -630,7 +662,7 @@ static void test_month_random(void **state)
 				now = to + 1000 * rng_below(&x, 86400); /* a finished month */
 			for (size_t i = 0; i < n; i++) {
 				iv[i].start_ms = from + 1000 * (rng_below(&x, span_s) - 2 * 86400);
-				iv[i].state = (enum rw_state)rng_below(&x, RW_STATE_COUNT);
+				iv[i].state = (enum rw_state)rng_below(&x, RW_STATE_NOT_REGISTERED);
 				if (i > 0 && rng_below(&x, 8) == 0)
 					iv[i].start_ms = iv[i - 1].start_ms;
 			}

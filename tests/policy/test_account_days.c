@@ -5,7 +5,8 @@
  * checked against a brute-force oracle in test_account_period.c; here every
  * day of the cut sweep must equal account_period() over that day, whatever
  * the history, maintenance windows (short notice, over the cap, across a
- * month's end), service window and period (starting and ending mid-day,
+ * month's end), service window, registration and retirement (mid-day,
+ * before or after the period) and period (starting and ending mid-day,
  * across a month's end, longer than n_out days), and the days must sum to
  * the period.
  */
@@ -82,6 +83,12 @@ static void one_case(uint64_t *x)
 	in.n_mw = n_mw;
 	in.policy = &pol;
 	in.now_ms = base + below(x, 40 * DAY);
+	/* The runner's period: always, from a registration, or one that ended. */
+	if (below(x, 3)) {
+		in.created_ms = base + below(x, 30 * DAY) - 5 * DAY;
+		if (below(x, 2))
+			in.retired_ms = in.created_ms + below(x, 30 * DAY) - DAY;
+	}
 	from = base + below(x, 20 * DAY);
 	to = from + below(x, 30 * DAY);
 	n_out = (size_t)below(x, 40) + 1;

@@ -53,6 +53,7 @@
 #define DWN RW_STATE_DOWN
 #define MNT RW_STATE_MAINTENANCE
 #define OUT RW_STATE_OUTSIDE_WINDOW
+#define NRG RW_STATE_NOT_REGISTERED
 
 #define MON      0x01
 #define TUE      0x02
@@ -73,8 +74,8 @@ static int64_t sum_totals(const struct rw_totals *t)
 static void print_totals(const char *who, const int64_t ms[RW_STATE_COUNT])
 {
 	print_error("  %s: unknown %" PRId64 " up %" PRId64 " down %" PRId64 " maintenance %" PRId64
-	            " outside %" PRId64 "\n",
-	            who, ms[UNK], ms[UP], ms[DWN], ms[MNT], ms[OUT]);
+	            " outside %" PRId64 " not_registered %" PRId64 "\n",
+	            who, ms[UNK], ms[UP], ms[DWN], ms[MNT], ms[OUT], ms[NRG]);
 }
 
 static void make_policy(struct rw_policy *p, const struct rw_policy_span *spans, size_t n,
@@ -254,7 +255,7 @@ static void test_period_table(void **state)
 		struct rw_totals t;
 
 		make_policy(&pol, c->spans, c->n_spans, c->notice_h, c->cap_h);
-		in = (struct account_input){c->iv, c->n_iv, c->mw, c->n_mw, &pol, c->now};
+		in = (struct account_input){c->iv, c->n_iv, c->mw, c->n_mw, &pol, c->now, 0, 0};
 		account_period(&in, c->from, c->to, &t);
 		if (memcmp(t.ms, c->exp, sizeof(c->exp)) != 0) {
 			print_totals("got     ", t.ms);
@@ -271,6 +272,103 @@ static void test_period_table(void **state)
 			fail_msg("case %zu \"%s\": used at to - 1 %" PRId64 ", expected %" PRId64,
 			         i, c->name, account_maintenance_used(&in, c->to - 1),
 			         c->used_last);
+	}
+}
+
+/* Rule 0: the runner's period, against every other rule. */
+struct lcase {
+	const char *name;
+	struct rw_policy_span spans[1];
+	size_t n_spans;
+	uint32_t notice_h, cap_h;
+	struct rw_interval iv[3];
+	size_t n_iv;
+	struct rw_maintenance mw[2];
+	size_t n_mw;
+	int64_t now, from, to, created, retired;
+	int64_t exp[RW_STATE_COUNT]; /* unknown, up, down, maintenance, outside, not_registered */
+	int64_t used;                /* account_maintenance_used(to - 1) */
+};
+
+/* clang-format off */
+static const struct lcase lcases[] = {
+	{"registered mid-period: before it is not_registered, not unknown",
+	 {{0}}, 0, 24, 8, {{T0 + DAY(3), UNK}, {T0 + DAY(3) + H(1), UP}}, 2, {{0}}, 0,
+	 LATER, T0, T0 + DAY(10), T0 + DAY(3), 0,
+	 {H(1), DAY(7) - H(1), 0, 0, 0, DAY(3)}, 0},
+	{"retired mid-period: from it on not_registered",
+	 {{0}}, 0, 24, 8, ALL_DOWN, {{0}}, 0,
+	 LATER, T0, T0 + DAY(10), T0 - DAY(40), T0 + DAY(4) + H(6),
+	 {0, 0, DAY(4) + H(6), 0, 0, DAY(6) - H(6)}, 0},
+	{"registered and retired inside the period",
+	 {{0}}, 0, 24, 8, ALL_UP, {{0}}, 0,
+	 LATER, T0, T0 + DAY(2), T0 + H(5), T0 + H(29),
+	 {0, DAY(1), 0, 0, 0, DAY(1)}, 0},
+	{"not_registered beats after now (unknown)",
+	 {{0}}, 0, 24, 8, ALL_UP, {{0}}, 0,
+	 T0 + H(10), T0, T0 + H(24), T0 + H(2), T0 + H(20),
+	 {H(10), H(8), 0, 0, 0, H(6)}, 0},
+	{"not_registered beats outside_window",
+	 WK_SPAN, 24, 8, ALL_UP, {{0}}, 0,
+	 LATER, T0, T0 + H(24), T0 + H(12), 0,
+	 {0, H(10), 0, 0, H(2), H(12)}, 0},
+	{"maintenance before registration uses none of the cap",
+	 {{0}}, 0, 24, 3, ALL_UP, {MW(T0 + H(8), T0 + H(14))}, 1,
+	 LATER, T0, T0 + H(24), T0 + H(10), 0,
+	 {0, H(11), 0, H(3), 0, H(10)}, H(3)},
+	{"maintenance after retirement uses none of the cap",
+	 {{0}}, 0, 24, 3, ALL_UP, {MW(T0 + H(8), T0 + H(14)), MW(T0 + DAY(2), T0 + DAY(2) + H(5))}, 2,
+	 LATER, T0, T0 + DAY(3), 0, T0 + H(10),
+	 {0, H(8), 0, H(2), 0, DAY(3) - H(10)}, H(2)},
+	{"retired before registered: nothing of the period is the runner's",
+	 {{0}}, 0, 24, 8, ALL_UP, {MW(T0 + H(8), T0 + H(14))}, 1,
+	 LATER, T0, T0 + H(24), T0 + H(12), T0 + H(6),
+	 {0, 0, 0, 0, 0, H(24)}, 0},
+	{"registered after the period",
+	 {{0}}, 0, 24, 8, ALL_UP, {{0}}, 0,
+	 LATER, T0, T0 + H(24), T0 + H(24), 0,
+	 {0, 0, 0, 0, 0, H(24)}, 0},
+	{"retired exactly at from",
+	 {{0}}, 0, 24, 8, ALL_UP, {{0}}, 0,
+	 LATER, T0, T0 + H(24), T0 - DAY(1), T0,
+	 {0, 0, 0, 0, 0, H(24)}, 0},
+};
+/* clang-format on */
+
+static void test_registration_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(lcases) / sizeof(lcases[0]); i++) {
+		const struct lcase *c = &lcases[i];
+		struct rw_policy pol;
+		struct account_input in;
+		struct rw_totals t, d[12], sum;
+		struct rw_availability a, b;
+
+		make_policy(&pol, c->spans, c->n_spans, c->notice_h, c->cap_h);
+		in = (struct account_input){c->iv, c->n_iv, c->mw,      c->n_mw,
+		                            &pol,  c->now,  c->created, c->retired};
+		account_period(&in, c->from, c->to, &t);
+		if (memcmp(t.ms, c->exp, sizeof(c->exp)) != 0) {
+			print_totals("got     ", t.ms);
+			print_totals("expected", c->exp);
+			fail_msg("case %zu \"%s\": totals differ", i, c->name);
+		}
+		assert_int_equal(sum_totals(&t), c->to - c->from);
+		if (account_maintenance_used(&in, c->to - 1) != c->used)
+			fail_msg("case %zu \"%s\": used %" PRId64 ", expected %" PRId64, i, c->name,
+			         account_maintenance_used(&in, c->to - 1), c->used);
+		/* The days of the same sweep sum to it. */
+		account_period_days(&in, c->from, c->to, d, 12);
+		memset(&sum, 0, sizeof(sum));
+		for (int k = 0; k < 12; k++)
+			for (int st = 0; st < RW_STATE_COUNT; st++)
+				sum.ms[st] += d[k].ms[st];
+		assert_memory_equal(&sum, &t, sizeof(t));
+		/* account_judge() is account_period() and account_evaluate(). */
+		account_judge(&in, c->from, c->to, 990000, &a);
+		account_evaluate(&t, 990000, pol.window.min_coverage_ppm, &b);
+		assert_memory_equal(&a, &b, sizeof(a));
 	}
 }
 
@@ -336,7 +434,7 @@ static void test_parsed_policy(void **state)
 	(void)state;
 	assert_int_equal(
 	        policy_parse(&pol, doc, sizeof(doc) - 1, "policy.json", NULL, err, sizeof(err)), 0);
-	in = (struct account_input){iv, 2, mw, 1, &pol, T0 + DAY(30)};
+	in = (struct account_input){iv, 2, mw, 1, &pol, T0 + DAY(30), 0, 0};
 	account_period(&in, T0, T0 + DAY(7), &t);
 	/* Nights mon→tue … fri→sat: 5 × 2 h + 4 × 6 h = 34 h of service. */
 	assert_int_equal(t.ms[OUT], DAY(7) - H(34));
@@ -394,6 +492,7 @@ struct rcase {
 	struct rw_maintenance mw[MAX_MW];
 	size_t n_mw;
 	int64_t now, from, to;
+	int64_t created, retired; /* the runner's period; retired 0: active */
 };
 
 /* The weekly window decided from the weekday and the minute of the day. */
@@ -441,7 +540,9 @@ static void oracle(const struct rcase *c, int64_t until, int64_t want[RW_STATE_C
 			m++;
 		while (k < c->n_iv && c->iv[k].start_ms <= t)
 			k++;
-		if (!oracle_in_service(c, t))
+		if (t < c->created || (c->retired != 0 && t >= c->retired))
+			st = NRG; /* rule 0: no cap used, nothing observed */
+		else if (!oracle_in_service(c, t))
 			st = OUT;
 		else if (oracle_eligible(c, t) && used[m] < cap) {
 			st = MNT;
@@ -544,14 +645,28 @@ static void random_case(uint64_t *x, enum shape shape, size_t month, struct rcas
 		c->iv[i].start_ms = (i > 0 && rng_below(x, 8) == 0)
 		                            ? c->iv[i - 1].start_ms
 		                            : rng_sec(x, c->from - DAY(1), c->to + H(2));
-		c->iv[i].state = (enum rw_state)(rng_below(x, 4) ? 1 + rng_below(x, 2)
-		                                                 : rng_below(x, RW_STATE_COUNT));
+		c->iv[i].state =
+		        (enum rw_state)(rng_below(x, 4) ? 1 + rng_below(x, 2)
+		                                        : rng_below(x, RW_STATE_NOT_REGISTERED));
 	}
 	qsort(c->iv, c->n_iv, sizeof(c->iv[0]), cmp_start);
 	switch (rng_below(x, 5)) {
 	case 0: c->now = c->from; break;
 	case 1: c->now = c->to; break;
 	default: c->now = rng_sec(x, c->from - H(2), c->to + H(2) + SEC);
+	}
+
+	/* The runner's period: always (half the cases), or from a registration
+	 * anywhere around the period (before the month, before from, inside,
+	 * after to), to a retirement (none, inside, after, or even before the
+	 * registration: an empty period). */
+	if (rng_below(x, 2)) {
+		c->created = rng_sec(x, lo - DAY(3), hi + H(1));
+		switch (rng_below(x, 4)) {
+		case 0: c->retired = 0; break;
+		case 1: c->retired = rng_sec(x, c->created - H(6), c->created + SEC); break;
+		default: c->retired = rng_sec(x, c->created + SEC, hi + H(12));
+		}
 	}
 
 	/* Maintenance from the month's start on, so the cap is used before from
@@ -595,7 +710,8 @@ static void check_case(const struct rcase *c, enum shape shape, uint64_t seed, u
 	oracle(c, until, want, used);
 
 	make_policy(&pol, c->spans, c->n_spans, c->notice_h, c->cap_h);
-	in = (struct account_input){c->iv, c->n_iv, c->mw, c->n_mw, &pol, c->now};
+	in = (struct account_input){c->iv, c->n_iv, c->mw,      c->n_mw,
+	                            &pol,  c->now,  c->created, c->retired};
 	account_period(&in, c->from, c->to, &got);
 	if (memcmp(got.ms, want, sizeof(want)) != 0) {
 		print_totals("got   ", got.ms);
@@ -681,10 +797,10 @@ static void test_random_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_period_table),  cmocka_unit_test(test_in_service_edges),
-	        cmocka_unit_test(test_parsed_policy), cmocka_unit_test(test_month_table),
-	        cmocka_unit_test(test_random_short),  cmocka_unit_test(test_random_boundary),
-	        cmocka_unit_test(test_random_long),
+	        cmocka_unit_test(test_period_table),     cmocka_unit_test(test_registration_table),
+	        cmocka_unit_test(test_in_service_edges), cmocka_unit_test(test_parsed_policy),
+	        cmocka_unit_test(test_month_table),      cmocka_unit_test(test_random_short),
+	        cmocka_unit_test(test_random_boundary),  cmocka_unit_test(test_random_long),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

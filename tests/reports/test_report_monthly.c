@@ -34,12 +34,14 @@ static int64_t later(void)
 	return rfx_ms(2024, 4, 10, 0, 0);
 }
 
+/* The runner's own time in @p t: every state but not_registered. */
 static int64_t sum_ms(const struct rw_totals *t)
 {
 	int64_t s = 0;
 
 	for (int k = 0; k < RW_STATE_COUNT; k++)
-		s += t->ms[k];
+		if (k != RW_STATE_NOT_REGISTERED)
+			s += t->ms[k];
 	return s;
 }
 
@@ -59,17 +61,21 @@ static const struct monthly_operator *op(const struct monthly *m, const char *na
 	return NULL;
 }
 
-/* The days of a runner sum to its month, and its month to its part. */
+/* The days of a runner sum to its month, its six states to the period,
+ * and all but not_registered to its part. */
 static void check_sums(const struct monthly *m)
 {
 	for (size_t i = 0; i < m->n_runners; i++) {
 		const struct monthly_runner *r = &m->runners[i];
+		int64_t period = m->period_end_ms - m->month_start_ms;
 		struct rw_totals t = {{0}};
 		for (size_t d = 0; d < m->n_days; d++)
 			for (int k = 0; k < RW_STATE_COUNT; k++)
 				t.ms[k] += r->days[d].ms[k];
 		assert_memory_equal(&t, &r->avail.totals, sizeof(t));
 		assert_int_equal(sum_ms(&r->avail.totals), r->to_ms - r->from_ms);
+		assert_int_equal(r->avail.totals.ms[RW_STATE_NOT_REGISTERED],
+		                 period - (r->to_ms - r->from_ms));
 	}
 }
 
@@ -153,10 +159,13 @@ static void test_february(void **state)
 	assert_int_equal(r->avail.totals.ms[RW_STATE_DOWN], 12 * H);
 	assert_int_equal(r->avail.totals.ms[RW_STATE_UNKNOWN], 10 * M + H);
 	assert_int_equal(r->avail.verdict, RW_VERDICT_PASS);
-	/* Its days before registration are empty. */
+	/* Its days before registration are not its own: not_registered. */
 	assert_int_equal(sum_ms(&r->days[8]), 0);
+	assert_int_equal(r->days[8].ms[RW_STATE_NOT_REGISTERED], RFX_DAY);
 	assert_int_equal(sum_ms(&r->days[9]), 12 * H);
+	assert_int_equal(r->days[9].ms[RW_STATE_NOT_REGISTERED], 12 * H);
 	assert_int_equal(sum_ms(&r->days[10]), RFX_DAY);
+	assert_int_equal(r->avail.totals.ms[RW_STATE_NOT_REGISTERED], 9 * RFX_DAY + 12 * H);
 
 	/* Incidents, by start, with their times. */
 	assert_int_equal(m.n_incidents, 3);
@@ -238,6 +247,7 @@ static void test_march(void **state)
 	assert_int_equal(r->avail.verdict, RW_VERDICT_PASS);
 	assert_int_equal(sum_ms(&r->days[19]), 12 * H);
 	assert_int_equal(sum_ms(&r->days[20]), 0);
+	assert_int_equal(r->avail.totals.ms[RW_STATE_NOT_REGISTERED], 11 * RFX_DAY + 12 * H);
 	assert_int_equal(target(&m, RFX_RISCV)->runners, 1);
 	assert_true(target(&m, RFX_RISCV)->pool_met); /* v2: a pool of 1 */
 

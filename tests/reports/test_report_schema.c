@@ -313,11 +313,12 @@ static void test_csv_parses_and_agrees(void **state)
 	doc = render_json(&m);
 	runners = cJSON_GetObjectItem(doc, "runners");
 	assert_int_equal(c.n_rows, m.n_runners + 1);
-	assert_int_equal(c.n_cols, 30);
+	assert_int_equal(c.n_cols, 31);
 	for (size_t r = 1; r < c.n_rows; r++) {
 		const cJSON *j = cJSON_GetArrayItem(runners, (int)r - 1);
-		static const char *const same_ms[] = {"up_ms", "down_ms", "maintenance_ms",
-		                                      "unknown_ms", "outside_window_ms"};
+		static const char *const same_ms[] = {
+		        "up_ms",      "down_ms",           "maintenance_ms",
+		        "unknown_ms", "outside_window_ms", "not_registered_ms"};
 		char want[64];
 		assert_string_equal(c.rows[r][col(&c, "runner")],
 		                    cJSON_GetObjectItem(j, "name")->valuestring);
@@ -379,7 +380,7 @@ static void test_csv_github_agrees(void **state)
 	free(text);
 	doc = render_json(&m);
 	assert_int_equal(c.n_rows, m.n_runners + 1);
-	assert_int_equal(c.n_cols, 42);
+	assert_int_equal(c.n_cols, 43);
 	cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "github_pools"))
 	{
 		const char *name = cJSON_GetObjectItem(p, "name")->valuestring;

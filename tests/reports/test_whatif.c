@@ -305,11 +305,16 @@ static void test_floor_changes_verdict_and_eligibility(void **state)
 	assert_true(w->side[WHATIF_CURRENT].eligible && w->side[WHATIF_NEW].eligible);
 	assert_false(w->verdict_changed || w->eligibility_changed);
 
-	/* Registered two days before the end: mostly unknown, in probation. */
+	/* Registered two days before the end and up since: judged on those two
+	 * days (the rest of the month is not_registered, not unknown), PASS;
+	 * in probation. */
 	w = find(&res, "newbie");
 	assert_non_null(w);
-	assert_int_equal(w->side[WHATIF_NEW].month.verdict, RW_VERDICT_INDETERMINATE);
-	assert_int_equal(w->side[WHATIF_NEW].month.totals.ms[RW_STATE_UNKNOWN], me - ms - 2 * DAY);
+	assert_int_equal(w->side[WHATIF_NEW].month.verdict, RW_VERDICT_PASS);
+	assert_int_equal(w->side[WHATIF_NEW].month.totals.ms[RW_STATE_UNKNOWN], 0);
+	assert_int_equal(w->side[WHATIF_NEW].month.totals.ms[RW_STATE_UP], 2 * DAY);
+	assert_int_equal(w->side[WHATIF_NEW].month.totals.ms[RW_STATE_NOT_REGISTERED],
+	                 me - ms - 2 * DAY);
 	assert_string_equal(w->side[WHATIF_CURRENT].reason, "probation");
 	assert_string_equal(w->side[WHATIF_NEW].reason, "probation");
 	assert_false(w->verdict_changed || w->eligibility_changed);

@@ -6,7 +6,7 @@
  * The API's context is put together by hand (a store in a temporary file, a
  * fleet with one runner, a libuv loop that never runs) and its clock is held
  * at chosen times (clock_now_ms() never goes back, so setting last_ms ahead
- * of the wall clock fixes "now"). The runner has 100 days of random,
+ * of the wall clock fixes "now"). The runner has 80 days of random,
  * minute-aligned history: the part before its in-memory history only in the
  * store (the store's copy of the in-memory part is falsified, so that the
  * page must take memory's), the rest in memory, and maintenance windows.
@@ -78,15 +78,17 @@ struct fx {
 /* ---- the oracle ------------------------------------------------------------ */
 
 /* The bar of day @p day with totals @p t as status.c marks it: its date and
- * the milliseconds of down, unknown, maintenance, outside window and up. */
+ * the milliseconds of down, unknown, maintenance, outside window, up and
+ * not registered. */
 static void expect_bar(struct strbuf *b, int64_t day, const struct rw_totals *t)
 {
 	char date[40];
 
 	rfc3339_format(day * DAY, date, sizeof(date));
-	strbuf_printf(b, "%.10s=%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ";", date,
-	              t->ms[RW_STATE_DOWN], t->ms[RW_STATE_UNKNOWN], t->ms[RW_STATE_MAINTENANCE],
-	              t->ms[RW_STATE_OUTSIDE_WINDOW], t->ms[RW_STATE_UP]);
+	strbuf_printf(
+	        b, "%.10s=%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ";",
+	        date, t->ms[RW_STATE_DOWN], t->ms[RW_STATE_UNKNOWN], t->ms[RW_STATE_MAINTENANCE],
+	        t->ms[RW_STATE_OUTSIDE_WINDOW], t->ms[RW_STATE_UP], t->ms[RW_STATE_NOT_REGISTERED]);
 }
 
 /* Every bar of runner @p name's strip, in order, as "DAY=MS;" pairs. */
@@ -121,7 +123,9 @@ static char *page_bars(const char *page, const char *name)
 }
 
 /* What the bars must be at the clock's now: account_period() per day over
- * the true history (no bar before the runner's first change). */
+ * the true history, from the runner's registration on (no bar on a day
+ * before it; its first day's bar counts the hours before it as not
+ * registered). */
 static char *oracle_bars(struct fx *f)
 {
 	int64_t now = f->clock.last_ms, today = now / DAY;
@@ -130,18 +134,19 @@ static char *oracle_bars(struct fx *f)
 	                           .mw = f->mw,
 	                           .n_mw = f->n_mw,
 	                           .policy = &f->policy,
-	                           .now_ms = now};
+	                           .now_ms = now,
+	                           .created_ms = f->created};
 	struct strbuf b;
 
 	strbuf_init(&b);
 	for (int64_t day = today - (STATUS_DAYS - 1); day <= today; day++) {
 		int64_t from = day * DAY, to = day == today ? now : from + DAY;
 		struct rw_totals t;
-		if (from < f->truth[0].start_ms)
-			from = f->truth[0].start_ms;
-		if (from >= to)
+		if (from >= to || to <= f->created)
 			continue;
 		account_period(&in, from, to, &t);
+		if (day == f->created / DAY)
+			assert_int_equal(t.ms[RW_STATE_NOT_REGISTERED], f->created - from);
 		expect_bar(&b, day, &t);
 	}
 	assert_false(strbuf_failed(&b));
@@ -290,7 +295,8 @@ static int setup(void **state)
 	assert_non_null(f->status);
 	assert_int_equal(store_operator_add(f->st, "acme", "a@b.c", h, 1, &op), 0);
 
-	f->created = now - 100 * DAY + 7 * HOUR + 13 * MINUTE;
+	/* Registered 80 days ago at 07:13: inside the page's 90 days. */
+	f->created = now - 80 * DAY - 12 * HOUR + 7 * HOUR + 13 * MINUTE;
 	sr.operator_id = op;
 	sr.kind = "http";
 	sr.url = "http://192.0.2.1/health";
@@ -304,7 +310,7 @@ static int setup(void **state)
 	store_runner_deinit(&got);
 	truth_add(f, f->created, RW_STATE_UNKNOWN);
 
-	/* 100 days of changes every 1 to 12 hours, minute-aligned, until 2 h
+	/* 80 days of changes every 1 to 12 hours, minute-aligned, until 2 h
 	 * before now. Before mem_start they go to the store only; from the
 	 * change in effect at mem_start on, to memory (and a falsified copy to
 	 * the store: the page must prefer memory). */
@@ -386,7 +392,7 @@ static void test_bars_and_cache(void **state)
 	int64_t day0 = f->clock.last_ms / DAY, hidden = 0;
 	enum rw_state other;
 
-	/* A 100-day history with store and memory parts, and maintenance. */
+	/* An 80-day history with store and memory parts, and maintenance. */
 	check_bars(f, page(f, false), "first build");
 
 	/* The change behind the cache's back, 60 days ago: 30 s after a
