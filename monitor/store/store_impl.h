@@ -23,6 +23,7 @@ struct store {
 	sqlite3_stmt *open_incident;
 	sqlite3_stmt *close_incident;
 	sqlite3_stmt *ev_incident;
+	sqlite3_stmt *ev_voided;
 	sqlite3_stmt *ins_event;
 };
 
