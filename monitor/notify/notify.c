@@ -41,7 +41,12 @@
  *
  * Reading events and writing cursors use the loop thread's store
  * connection: one indexed read per webhook per tick at most, one small
- * write per delivered event.
+ * write per delivered event. That connection never waits for a lock (the
+ * daemon sets no busy timeout on it): a cursor the database refuses now
+ * (locked by the writer's batch or another process) is kept in memory,
+ * which delivery goes by, and saved again at the next tick
+ * (cursor_unsaved), so the worst a lock costs is the event sent again
+ * after a crash, as at least once allows.
  */
 #include "monitor/notify/notify.h"
 
@@ -86,9 +91,10 @@ struct hook {
 	struct notify *n;
 	const struct rw_webhook_cfg *cfg;
 	enum hook_state state;
-	int64_t cursor; /* the last event delivered (or dropped) */
-	int64_t id;     /* the event being delivered */
-	char *body;     /* its JSON, while SENDING or in BACKOFF */
+	int64_t cursor;      /* the last event delivered (or dropped) */
+	bool cursor_unsaved; /* the store refused it: saved again at the next tick */
+	int64_t id;          /* the event being delivered */
+	char *body;          /* its JSON, while SENDING or in BACKOFF */
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char errbuf[CURL_ERROR_SIZE];
@@ -182,14 +188,21 @@ static void hook_set_state(struct hook *h, enum hook_state to)
 }
 
 /* The event is done with (delivered, or dropped): the cursor moves. */
+/* Saves the cursor; one that cannot be saved now is tried at the next tick. */
+static void save_cursor(struct hook *h)
+{
+	int rc = store_webhook_cursor_set(h->n->st, h->cfg->url, h->cursor, clock_wall_ms());
+
+	if (rc < 0 && rc != RW_EBUSY && !h->cursor_unsaved)
+		log_hook(h, RW_LOG_WARN, "webhook cursor not saved yet (retried at each tick)",
+		         rw_strerror(rc));
+	h->cursor_unsaved = rc < 0;
+}
+
 static void advance(struct hook *h)
 {
-	int rc = store_webhook_cursor_set(h->n->st, h->cfg->url, h->id, clock_wall_ms());
-
-	if (rc < 0)
-		log_hook(h, RW_LOG_WARN, "webhook cursor not saved (the event may be sent again)",
-		         rw_strerror(rc));
 	h->cursor = h->id;
+	save_cursor(h);
 	free(h->body);
 	h->body = NULL;
 	h->attempts = 0;
@@ -411,6 +424,8 @@ static void tick_cb(uv_timer_t *t)
 
 	for (size_t i = 0; i < n->n; i++) {
 		struct hook *h = &n->hooks[i];
+		if (h->cursor_unsaved)
+			save_cursor(h);
 		if (h->state == HOOK_IDLE || (h->state == HOOK_BACKOFF && now >= h->retry_at))
 			attempt(h);
 	}
