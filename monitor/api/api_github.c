@@ -218,7 +218,9 @@ static void delivery_release(struct call_write *w)
 		count(api, x->dup      ? METRICS_GH_DUPLICATE
 		           : x->is_job ? METRICS_GH_ACCEPTED
 		                       : METRICS_GH_IGNORED);
-		if (x->is_job && api->x.github_job(api->x.owner, &x->merged) == 0)
+		/* Stopping: the job is stored, and loaded at the next start. */
+		if (x->is_job && api->state == API_OPEN &&
+		    api->x.github_job(api->x.owner, &x->merged) == 0)
 			memset(&x->merged, 0, sizeof(x->merged)); /* the daemon's now */
 	}
 	store_github_job_deinit(&x->merged);
