@@ -6,7 +6,8 @@
 #      go one way: contrib/layercheck.py) and runs every ctest test but the
 #      fault suite;
 #   3. runs the fault suite (ctest label `faults`, tests/faults/): hostile
-#      runners, bad TLS, DNS that never answers, oversized headers, each in
+#      runners, bad TLS, DNS that never answers, oversized headers, a locked
+#      database, kill -9, a full disk, clock jumps, late timeouts, each in
 #      network and mount namespaces of its own, so it needs root (CI is);
 #   4. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 #      the unit and integration tests again;
@@ -23,8 +24,10 @@ cd "$(dirname "$0")/.."
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
 # - openssl: the fault suite makes its certificates and TLS listeners with it;
 # - python3-aiosmtpd: the SMTP sink that receives the operators' mail
-#   (tests/integration/smtp_sink.py, test_notifications.c).
-rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd
+#   (tests/integration/smtp_sink.py, test_notifications.c);
+# - faketime: the fault suite jumps the daemon's wall clock with libfaketime
+#   (tests/faults/test_clock_jump.c).
+rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd faketime
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

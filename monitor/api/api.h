@@ -37,6 +37,7 @@ struct rw_policy;
 struct store;
 struct store_event;
 struct strbuf;
+struct writer;
 
 #define API_DRAIN_MS 2000
 
@@ -47,10 +48,11 @@ typedef void (*api_registry_changed_cb)(void *owner);
 typedef void (*api_render_metrics_cb)(void *owner, struct strbuf *b);
 typedef void (*api_closed_cb)(struct api *api, void *data);
 struct store_github_job;
-/** A workflow_job delivery, verified and parsed (strings borrowed for the
- *  call): the owner merges it and judges the pools it matches.
- *  @return 0, or RW_E* when it could not be stored (the API answers 503). */
-typedef int (*api_github_job_cb)(void *owner, const struct store_github_job *delivery);
+/** A workflow_job delivery, verified, parsed and merged into the store
+ *  (on the writer's thread): @p merged is the job as stored now, owned by
+ *  the callee, which judges the pools it matches.
+ *  @return 0, or RW_E* (logged; the delivery is taken all the same). */
+typedef int (*api_github_job_cb)(void *owner, struct store_github_job *merged);
 
 /**
  * What the API may use of the daemon. Every pointer is the owner's and
@@ -59,7 +61,8 @@ typedef int (*api_github_job_cb)(void *owner, const struct store_github_job *del
  */
 struct api_ctx {
 	uv_loop_t *loop;
-	struct store *st; /* the loop thread's connection; writes commit before answers */
+	struct store *st;      /* the loop thread's connection: reads only, never waits */
+	struct writer *writer; /* writes commit on its thread, before their answers */
 	struct fleet *fleet;
 	const struct rw_policy *policy;
 	const char *policy_sha256; /* of the policy in force (64 hex digits) */

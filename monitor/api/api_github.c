@@ -33,6 +33,7 @@
 
 #include "monitor/api/answer.h"
 #include "monitor/api/api_impl.h"
+#include "monitor/api/call.h"
 #include "monitor/core/clock.h"
 #include "monitor/core/metrics.h"
 #include "monitor/store/store.h"
@@ -161,15 +162,78 @@ static int parse_job(const cJSON *doc, struct store_github_job *j, char **lab, s
 	return 0;
 }
 
+/*
+ * A delivery, taken on the writer's thread: a workflow_job is merged first
+ * and the delivery id taken after, so that a failure leaves it new for a
+ * redelivery; merging a duplicate again changes nothing
+ * (store_github_job_upsert() never moves a job backwards).
+ */
+struct delivery_write {
+	struct call_write w;
+	char guid[128];
+	bool is_job;
+	cJSON *doc; /* owns what j points to */
+	char *labels[64];
+	struct store_github_job j;
+	struct store_github_job merged; /* the job as stored */
+	bool stored, dup;
+};
+
+static int delivery_work(struct store *st, struct call_write *w)
+{
+	struct delivery_write *x = (struct delivery_write *)w;
+	int rc = 0;
+
+	if (x->is_job) {
+		store_github_job_deinit(&x->merged);
+		memset(&x->merged, 0, sizeof(x->merged));
+		rc = store_github_job_upsert(st, &x->j, &x->merged);
+	}
+	if (rc == 0)
+		rc = store_github_delivery_seen(st, x->guid, w->c.now, &x->dup);
+	x->stored = rc == 0;
+	return rc;
+}
+
+static void delivery_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct delivery_write *x = (struct delivery_write *)w;
+
+	if (rc < 0) {
+		answer_problem(c->api, c->req, 503, "Service Unavailable", NULL,
+		               x->is_job ? "the job could not be stored; redeliver it"
+		                         : "the delivery could not be recorded; redeliver it");
+		return;
+	}
+	answer_no_content(c->req);
+}
+
+/* Counted, and a job judged, whether or not GitHub still waits. */
+static void delivery_release(struct call_write *w)
+{
+	struct delivery_write *x = (struct delivery_write *)w;
+	struct api *api = w->c.api;
+
+	if (x->stored) {
+		count(api, x->dup      ? METRICS_GH_DUPLICATE
+		           : x->is_job ? METRICS_GH_ACCEPTED
+		                       : METRICS_GH_IGNORED);
+		/* Stopping: the job is stored, and loaded at the next start. */
+		if (x->is_job && api->state == API_OPEN &&
+		    api->x.github_job(api->x.owner, &x->merged) == 0)
+			memset(&x->merged, 0, sizeof(x->merged)); /* the daemon's now */
+	}
+	store_github_job_deinit(&x->merged);
+	cJSON_Delete(x->doc);
+}
+
 int api_github_webhook(struct api *api, h2o_req_t *req)
 {
 	const struct api_ctx *x = &api->x;
-	char guid[128], *labels[64];
+	struct delivery_write *dw;
 	const char *v, *field = NULL;
 	size_t len = 0;
-	struct store_github_job j;
-	cJSON *doc;
-	bool dup = false;
+	struct call c;
 	int rc;
 
 	if (!x->github_webhook_secret || !x->github_job)
@@ -190,42 +254,39 @@ int api_github_webhook(struct api *api, h2o_req_t *req)
 		        "one in github.webhook_secret_file");
 	}
 	v = header(req, "x-github-delivery", &len);
-	if (!v || len == 0 || len >= sizeof(guid)) {
+	if (!v || len == 0 || len >= sizeof(dw->guid)) {
 		count(api, METRICS_GH_INVALID);
 		return answer_problem(api, req, 400, "Bad Request", "X-GitHub-Delivery",
 		                      "a delivery needs its X-GitHub-Delivery id");
 	}
-	snprintf(guid, sizeof(guid), "%.*s", (int)len, v);
+	memset(&c, 0, sizeof(c));
+	c.api = api;
+	c.x = x;
+	c.req = req;
+	c.now = clock_now_ms(x->clock);
+	dw = call_write_new(&c, sizeof(*dw), delivery_work, delivery_answer);
+	if (!dw)
+		return 0;
+	dw->w.release = delivery_release;
+	snprintf(dw->guid, sizeof(dw->guid), "%.*s", (int)len, v);
 	v = header(req, "x-github-event", &len);
-	if (!v || len != 12 || memcmp(v, "workflow_job", 12) != 0) {
-		/* ping, and events this endpoint does not use. */
-		rc = store_github_delivery_seen(x->st, guid, clock_now_ms(x->clock), &dup);
-		count(api, rc == 0 && dup ? METRICS_GH_DUPLICATE : METRICS_GH_IGNORED);
-		return answer_no_content(req);
+	/* ping, and events this endpoint does not use, are only taken. */
+	dw->is_job = v && len == 12 && memcmp(v, "workflow_job", 12) == 0;
+	if (dw->is_job) {
+		dw->doc = cJSON_ParseWithLength(req->entity.base, req->entity.len);
+		rc = dw->doc ? parse_job(dw->doc, &dw->j, dw->labels,
+		                         sizeof(dw->labels) / sizeof(dw->labels[0]), &field)
+		             : RW_EINVAL;
+		if (rc < 0) {
+			count(api, METRICS_GH_INVALID);
+			answer_problem(api, req, 400, "Bad Request", dw->doc ? field : NULL,
+			               dw->doc ? "not a workflow_job delivery as GitHub sends it"
+			                       : "the body is not JSON");
+			delivery_release(&dw->w);
+			free(dw);
+			return 0;
+		}
+		dw->j.updated_ms = c.now;
 	}
-	doc = cJSON_ParseWithLength(req->entity.base, req->entity.len);
-	rc = doc ? parse_job(doc, &j, labels, sizeof(labels) / sizeof(labels[0]), &field)
-	         : RW_EINVAL;
-	if (rc < 0) {
-		cJSON_Delete(doc);
-		count(api, METRICS_GH_INVALID);
-		return answer_problem(api, req, 400, "Bad Request", doc ? field : NULL,
-		                      doc ? "not a workflow_job delivery as GitHub sends it"
-		                          : "the body is not JSON");
-	}
-	/* Merged before the delivery is taken, so that a failure leaves it
-	 * new for a redelivery; merging a duplicate again changes nothing
-	 * (store_github_job_upsert() never moves a job backwards). */
-	j.updated_ms = clock_now_ms(x->clock);
-	rc = x->github_job(x->owner, &j);
-	cJSON_Delete(doc);
-	if (rc == 0)
-		rc = store_github_delivery_seen(x->st, guid, clock_now_ms(x->clock), &dup);
-	if (rc < 0)
-		return answer_problem(api, req, 503, "Service Unavailable", NULL,
-		                      "the job could not be stored; redeliver it");
-	if (dup)
-		return count(api, METRICS_GH_DUPLICATE) + answer_no_content(req);
-	count(api, METRICS_GH_ACCEPTED);
-	return answer_no_content(req);
+	return call_write_start(&dw->w);
 }

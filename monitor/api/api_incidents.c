@@ -96,6 +96,51 @@ static int incidents_list(struct call *c)
 	return answer_json(c->api, c->req, 200, &b);
 }
 
+/* Acknowledging and mitigating, on the writer's thread. */
+struct incident_write {
+	struct call_write w;
+	int64_t id;
+	bool ack;
+	char *note; /* may be NULL (mitigated without a note) */
+};
+
+static void incident_release(struct call_write *w)
+{
+	free(((struct incident_write *)w)->note);
+}
+
+static int incident_work(struct store *st, struct call_write *w)
+{
+	struct incident_write *x = (struct incident_write *)w;
+
+	return x->ack ? store_incident_ack(st, x->id, w->c.now, x->note)
+	              : store_incident_mitigate(st, x->id, w->c.now, x->note);
+}
+
+static void incident_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct incident_write *x = (struct incident_write *)w;
+	struct store_incident inc;
+	struct strbuf b;
+
+	if (rc == RW_EEXIST) {
+		call_problem(c, 409, "id", "incident %" PRId64 " is already %s", x->id,
+		             x->ack ? "acknowledged" : "mitigated");
+		return;
+	}
+	if (rc == 0)
+		rc = store_incident_get(c->x->st, x->id, &inc);
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
+	strbuf_init(&b);
+	incident_json(c, &b, &inc);
+	strbuf_puts(&b, "\n");
+	store_incident_deinit(&inc);
+	answer_json(c->api, c->req, 200, &b);
+}
+
 int api_incidents(struct call *c, enum method m)
 {
 	struct store_incident inc;
@@ -128,6 +173,7 @@ int api_incidents(struct call *c, enum method m)
 	if (c->nseg == 3 && m == M_POST &&
 	    (call_seg_is(c, 2, "ack") || call_seg_is(c, 2, "mitigated"))) {
 		bool ack = call_seg_is(c, 2, "ack");
+		struct incident_write *x;
 		struct req_note rn;
 		struct reqbody_error e = {0};
 		cJSON *o;
@@ -139,16 +185,21 @@ int api_incidents(struct call *c, enum method m)
 			cJSON_Delete(o);
 			return call_problem(c, e.status, e.field, "%s", e.detail);
 		}
-		rc = ack ? store_incident_ack(c->x->st, id, c->now, rn.note)
-		         : store_incident_mitigate(c->x->st, id, c->now, rn.note);
+		x = call_write_new(c, sizeof(*x), incident_work, incident_answer);
+		if (x) {
+			x->id = id;
+			x->ack = ack;
+			x->note = rn.note ? strdup(rn.note) : NULL;
+			x->w.release = incident_release;
+		}
 		cJSON_Delete(o);
-		if (rc == RW_EEXIST)
-			return call_problem(c, 409, "id", "incident %" PRId64 " is already %s", id,
-			                    ack ? "acknowledged" : "mitigated");
-		if (rc == 0)
-			rc = store_incident_get(c->x->st, id, &inc);
-		if (rc < 0)
-			return call_store_problem(c, rc);
+		if (!x)
+			return 0;
+		if (rn.note && !x->note) {
+			free(x);
+			return call_problem(c, 503, NULL, "out of memory");
+		}
+		return call_write_start(&x->w);
 	} else if (c->nseg != 2 || m != M_GET) {
 		store_incident_deinit(&inc);
 		return call_problem(c, 405, NULL,

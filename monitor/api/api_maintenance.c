@@ -44,30 +44,81 @@ static void cap_json(struct call *c, struct strbuf *b, int64_t id)
 	              (int64_t)c->x->policy->maintenance.max_h_per_month * 3600000);
 }
 
-/* After a maintenance write: the daemon picks it up now, and the answer is
- * window @p mid as stored, with the runner's cap. */
-static int send_window(struct call *c, int status, int64_t runner_id, int64_t mid)
+/* After a maintenance write (which the daemon picked up): window @p mid as
+ * stored, with the runner's cap. */
+static void send_window(struct call *c, int status, int64_t runner_id, int64_t mid)
 {
 	struct store_maintenance w;
 	struct strbuf b;
 	int rc = store_maintenance_get(c->x->st, mid, &w);
 
-	if (rc < 0)
-		return call_store_problem(c, rc);
-	call_registry_changed(c);
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
 	strbuf_init(&b);
 	strbuf_puts(&b, "{\"window\":");
 	window_json(&b, &w, (int64_t)c->x->policy->maintenance.min_notice_h * 3600000);
 	cap_json(c, &b, runner_id);
 	strbuf_puts(&b, "}\n");
 	store_maintenance_deinit(&w);
-	return answer_json(c->api, c->req, status, &b);
+	answer_json(c->api, c->req, status, &b);
+}
+
+/* Declaring and removing a window, on the writer's thread. */
+struct maint_write {
+	struct call_write w;
+	int64_t runner_id, mid, from_ms, to_ms;
+	char *reason;
+};
+
+static void maint_release(struct call_write *w)
+{
+	free(((struct maint_write *)w)->reason);
+}
+
+static int maint_add_work(struct store *st, struct call_write *w)
+{
+	struct maint_write *x = (struct maint_write *)w;
+	return store_maintenance_add(st, x->runner_id, x->from_ms, x->to_ms, w->c.now, x->reason,
+	                             &x->mid);
+}
+
+static void maint_add_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct maint_write *x = (struct maint_write *)w;
+
+	if (rc < 0)
+		call_store_problem(c, rc);
+	else
+		send_window(c, 201, x->runner_id, x->mid);
+}
+
+static int maint_remove_work(struct store *st, struct call_write *w)
+{
+	struct maint_write *x = (struct maint_write *)w;
+	return store_maintenance_remove(st, x->mid, w->c.now);
+}
+
+static void maint_remove_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct maint_write *x = (struct maint_write *)w;
+
+	if (rc == RW_EINVAL)
+		call_problem(c, 409, "mid",
+		             "window %" PRId64 " is already over or removed: it stays as evidence",
+		             x->mid);
+	else if (rc < 0)
+		call_store_problem(c, rc);
+	else
+		send_window(c, 200, x->runner_id, x->mid);
 }
 
 int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 {
 	int64_t notice = (int64_t)c->x->policy->maintenance.min_notice_h * 3600000;
 	struct store_maintenance w;
+	struct maint_write *x;
 	struct strbuf b;
 	int64_t mid;
 	int rc;
@@ -112,12 +163,23 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 			cJSON_Delete(o);
 			return call_problem(c, 409, "id", "runner %s is retired", sr->name);
 		}
-		rc = store_maintenance_add(c->x->st, sr->id, rm.from_ms, rm.to_ms, c->now,
-		                           rm.reason, &mid);
+		x = call_write_new(c, sizeof(*x), maint_add_work, maint_add_answer);
+		if (x) {
+			x->runner_id = sr->id;
+			x->from_ms = rm.from_ms;
+			x->to_ms = rm.to_ms;
+			x->reason = strdup(rm.reason);
+			x->w.registry = true;
+			x->w.release = maint_release;
+		}
 		cJSON_Delete(o);
-		if (rc < 0)
-			return call_store_problem(c, rc);
-		return send_window(c, 201, sr->id, mid);
+		if (!x)
+			return 0;
+		if (!x->reason) {
+			free(x);
+			return call_problem(c, 503, NULL, "out of memory");
+		}
+		return call_write_start(&x->w);
 	}
 	if (c->nseg == 4 && m == M_DELETE && (mid = call_seg_id(c, 3)) > 0) {
 		rc = store_maintenance_get(c->x->st, mid, &w);
@@ -132,16 +194,13 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 		if (rc < 0)
 			return call_store_problem(c, rc);
 		store_maintenance_deinit(&w);
-		rc = store_maintenance_remove(c->x->st, mid, c->now);
-		if (rc == RW_EINVAL)
-			return call_problem(c, 409, "mid",
-			                    "window %" PRId64
-			                    " is already over or removed: it stays as "
-			                    "evidence",
-			                    mid);
-		if (rc < 0)
-			return call_store_problem(c, rc);
-		return send_window(c, 200, sr->id, mid);
+		x = call_write_new(c, sizeof(*x), maint_remove_work, maint_remove_answer);
+		if (!x)
+			return 0;
+		x->runner_id = sr->id;
+		x->mid = mid;
+		x->w.registry = true;
+		return call_write_start(&x->w);
 	}
 	return call_problem(c, 405, NULL,
 	                    "use GET or POST /v1/runners/{id}/maintenance, or DELETE "

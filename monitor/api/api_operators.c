@@ -34,53 +34,90 @@ static void token_json(struct strbuf *b, const struct store_token *t)
 	strbuf_puts(b, "}");
 }
 
-static int operators_post(struct call *c)
-{
+/* POST /v1/operators: the operator and its first token, on the writer's thread. */
+struct operator_write {
+	struct call_write w;
+	cJSON *o; /* owns what ro points to */
 	struct req_operator ro;
-	struct reqbody_error e = {0};
-	struct store_token t;
-	struct strbuf b;
 	char tok[AUTH_TOKEN_MAX];
 	uint8_t h[32];
-	cJSON *o;
 	int64_t id;
+	struct store_token t;
+};
+
+static int operator_add_work(struct store *st, struct call_write *w)
+{
+	struct operator_write *x = (struct operator_write *)w;
+	int rc = store_operator_add(st, x->ro.name, x->ro.email, x->h, w->c.now, &x->id);
+
+	if (rc == 0)
+		rc = store_token_find(st, x->h, &x->t);
+	return rc;
+}
+
+static void operator_add_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct operator_write *x = (struct operator_write *)w;
+	struct strbuf b;
+
+	if (rc == RW_EEXIST) {
+		call_problem(c, 409, "name",
+		             "name: an operator named \"%s\" exists; choose another", x->ro.name);
+		return;
+	}
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
+	strbuf_init(&b);
+	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", x->id);
+	strbuf_json_str(&b, x->ro.name);
+	strbuf_puts(&b, ",\"email\":");
+	strbuf_json_str(&b, x->ro.email);
+	strbuf_printf(&b, ",\"token_id\":%" PRId64 ",\"token\":\"%s\"}\n", x->t.id, x->tok);
+	answer_json(c->api, c->req, 201, &b);
+}
+
+static void operator_add_release(struct call_write *w)
+{
+	struct operator_write *x = (struct operator_write *)w;
+
+	OPENSSL_cleanse(x->tok, sizeof(x->tok));
+	cJSON_Delete(x->o);
+}
+
+static int operators_post(struct call *c)
+{
+	struct operator_write *x;
+	struct reqbody_error e = {0};
+	cJSON *o;
 	int rc;
 
 	if (!call_is_admin(c))
 		return call_problem(c, 403, NULL, "only the admin creates operators");
 	if (call_body(c, reqbody_operator_fields, false, &o) < 0)
 		return 0;
-	rc = reqbody_operator(o, &ro, &e);
-	if (rc < 0) {
-		cJSON_Delete(o);
-		return call_problem(c, e.status, e.field, "%s", e.detail);
-	}
-	if (auth_new_token("rw_", tok, h) < 0) {
-		cJSON_Delete(o);
-		return call_problem(c, 503, NULL, "no random bytes for a token; try again");
-	}
-	rc = store_operator_add(c->x->st, ro.name, ro.email, h, c->now, &id);
-	if (rc == RW_EEXIST) {
-		call_problem(c, 409, "name",
-		             "name: an operator named \"%s\" exists; choose another", ro.name);
+	x = call_write_new(c, sizeof(*x), operator_add_work, operator_add_answer);
+	if (!x) {
 		cJSON_Delete(o);
 		return 0;
 	}
-	if (rc == 0)
-		rc = store_token_find(c->x->st, h, &t);
+	x->o = o;
+	x->w.release = operator_add_release;
+	rc = reqbody_operator(o, &x->ro, &e);
 	if (rc < 0) {
-		cJSON_Delete(o);
-		return call_store_problem(c, rc);
+		call_problem(c, e.status, e.field, "%s", e.detail);
+		operator_add_release(&x->w);
+		free(x);
+		return 0;
 	}
-	strbuf_init(&b);
-	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", id);
-	strbuf_json_str(&b, ro.name);
-	strbuf_puts(&b, ",\"email\":");
-	strbuf_json_str(&b, ro.email);
-	strbuf_printf(&b, ",\"token_id\":%" PRId64 ",\"token\":\"%s\"}\n", t.id, tok);
-	OPENSSL_cleanse(tok, sizeof(tok));
-	cJSON_Delete(o);
-	return answer_json(c->api, c->req, 201, &b);
+	if (auth_new_token("rw_", x->tok, x->h) < 0) {
+		call_problem(c, 503, NULL, "no random bytes for a token; try again");
+		operator_add_release(&x->w);
+		free(x);
+		return 0;
+	}
+	return call_write_start(&x->w);
 }
 
 static int operators_get(struct call *c)
@@ -109,6 +146,86 @@ static int operators_get(struct call *c)
 	strbuf_puts(&b, "]}\n");
 	store_operators_free(ops, n);
 	return answer_json(c->api, c->req, 200, &b);
+}
+
+/* POST and DELETE /v1/operators/{id}/tokens[/{tid}], on the writer's thread. */
+struct token_write {
+	struct call_write w;
+	int64_t op, tid, expires_ms;
+	char tok[AUTH_TOKEN_MAX];
+	uint8_t h[32];
+	struct store_token t;
+};
+
+static int token_add_work(struct store *st, struct call_write *w)
+{
+	struct token_write *x = (struct token_write *)w;
+	int rc = store_token_add(st, x->op, 0, x->h, w->c.now, x->expires_ms, NULL);
+
+	if (rc == 0)
+		rc = store_token_find(st, x->h, &x->t);
+	return rc;
+}
+
+static void token_add_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct token_write *x = (struct token_write *)w;
+	struct strbuf b;
+
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
+	strbuf_init(&b);
+	strbuf_puts(&b, "{\"token\":\"");
+	strbuf_puts(&b, x->tok);
+	strbuf_puts(&b, "\",\"token_info\":");
+	token_json(&b, &x->t);
+	strbuf_printf(&b, ",\"id\":%" PRId64 "}\n", x->t.id);
+	answer_json(c->api, c->req, 201, &b);
+}
+
+static void token_release(struct call_write *w)
+{
+	struct token_write *x = (struct token_write *)w;
+	OPENSSL_cleanse(x->tok, sizeof(x->tok));
+}
+
+static int token_revoke_work(struct store *st, struct call_write *w)
+{
+	struct token_write *x = (struct token_write *)w;
+	return store_token_revoke(st, x->op, x->tid, w->c.now);
+}
+
+static void token_revoke_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct token_write *x = (struct token_write *)w;
+	struct store_token *v;
+	struct strbuf b;
+	size_t n;
+
+	if (rc == RW_ENOENT) {
+		call_problem(c, 404, "tid", "operator %" PRId64 " has no token %" PRId64, x->op,
+		             x->tid);
+		return;
+	}
+	if (rc == RW_EINVAL) {
+		call_problem(c, 409, "tid", "token %" PRId64 " is already revoked", x->tid);
+		return;
+	}
+	if (rc == 0)
+		rc = store_token_list(c->x->st, x->op, &v, &n);
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
+	strbuf_init(&b);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].id == x->tid)
+			token_json(&b, &v[i]);
+	strbuf_puts(&b, "\n");
+	free(v);
+	answer_json(c->api, c->req, 200, &b);
 }
 
 /* /v1/operators/{id}/tokens[/{tid}]: the admin, or that operator itself. */
@@ -148,9 +265,7 @@ static int operator_tokens(struct call *c, enum method m)
 	if (c->nseg == 3 && m == M_POST) {
 		struct req_token rt;
 		struct reqbody_error e = {0};
-		struct store_token t;
-		char tok[AUTH_TOKEN_MAX];
-		uint8_t h[32];
+		struct token_write *x;
 		cJSON *o;
 		if (call_rate_limit(c) < 0 || call_body(c, reqbody_token_fields, true, &o) < 0)
 			return 0;
@@ -158,45 +273,30 @@ static int operator_tokens(struct call *c, enum method m)
 		cJSON_Delete(o);
 		if (rc < 0)
 			return call_problem(c, e.status, e.field, "%s", e.detail);
-		if (auth_new_token("rw_", tok, h) < 0)
-			return call_problem(c, 503, NULL, "no random bytes for a token; try again");
-		rc = store_token_add(c->x->st, op, 0, h, c->now, rt.expires_ms, NULL);
-		if (rc == 0)
-			rc = store_token_find(c->x->st, h, &t);
-		if (rc < 0)
-			return call_store_problem(c, rc);
-		strbuf_init(&b);
-		strbuf_puts(&b, "{\"token\":\"");
-		strbuf_puts(&b, tok);
-		strbuf_puts(&b, "\",\"token_info\":");
-		token_json(&b, &t);
-		strbuf_printf(&b, ",\"id\":%" PRId64 "}\n", t.id);
-		OPENSSL_cleanse(tok, sizeof(tok));
-		return answer_json(c->api, c->req, 201, &b);
+		x = call_write_new(c, sizeof(*x), token_add_work, token_add_answer);
+		if (!x)
+			return 0;
+		x->w.release = token_release;
+		x->op = op;
+		x->expires_ms = rt.expires_ms;
+		if (auth_new_token("rw_", x->tok, x->h) < 0) {
+			call_problem(c, 503, NULL, "no random bytes for a token; try again");
+			token_release(&x->w);
+			free(x);
+			return 0;
+		}
+		return call_write_start(&x->w);
 	}
 	if (c->nseg == 4 && m == M_DELETE && (tid = call_seg_id(c, 3)) > 0) {
-		struct store_token *v;
-		size_t n;
+		struct token_write *x;
 		if (call_rate_limit(c) < 0)
 			return 0;
-		rc = store_token_revoke(c->x->st, op, tid, c->now);
-		if (rc == RW_ENOENT)
-			return call_problem(c, 404, "tid",
-			                    "operator %" PRId64 " has no token %" PRId64, op, tid);
-		if (rc == RW_EINVAL)
-			return call_problem(c, 409, "tid", "token %" PRId64 " is already revoked",
-			                    tid);
-		if (rc == 0)
-			rc = store_token_list(c->x->st, op, &v, &n);
-		if (rc < 0)
-			return call_store_problem(c, rc);
-		strbuf_init(&b);
-		for (size_t i = 0; i < n; i++)
-			if (v[i].id == tid)
-				token_json(&b, &v[i]);
-		strbuf_puts(&b, "\n");
-		free(v);
-		return answer_json(c->api, c->req, 200, &b);
+		x = call_write_new(c, sizeof(*x), token_revoke_work, token_revoke_answer);
+		if (!x)
+			return 0;
+		x->op = op;
+		x->tid = tid;
+		return call_write_start(&x->w);
 	}
 	return call_problem(c, 405, NULL,
 	                    "use GET or POST /v1/operators/{id}/tokens, or DELETE "

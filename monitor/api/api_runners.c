@@ -137,14 +137,71 @@ static int known_targets(struct call *c, const char *const *targets, size_t n)
 
 /* ---- runners -------------------------------------------------------------- */
 
+/* POST /v1/runners: the runner (and a push runner's heartbeat token), in one
+ * transaction on the writer's thread. */
+struct register_write {
+	struct call_write w;
+	cJSON *o; /* owns what rr and sr point to */
+	struct req_runner rr;
+	struct store_runner sr;
+	char tok[AUTH_TOKEN_MAX];
+	uint8_t h[32];
+};
+
+static int register_work(struct store *st, struct call_write *w)
+{
+	struct register_write *x = (struct register_write *)w;
+	int rc = store_begin(st);
+
+	if (rc == 0)
+		rc = store_runner_insert(st, &x->sr, w->c.now);
+	if (rc == 0 && x->rr.push)
+		rc = store_token_add(st, w->c.who.operator_id, x->sr.id, x->h, w->c.now, 0, NULL);
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc < 0)
+		store_rollback(st);
+	return rc;
+}
+
+static void register_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct register_write *x = (struct register_write *)w;
+	struct strbuf b;
+
+	if (rc == RW_EEXIST) {
+		call_problem(c, 409, "name", "name: a runner named \"%s\" exists; choose another",
+		             x->rr.name);
+		return;
+	}
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
+	strbuf_init(&b);
+	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", x->sr.id);
+	strbuf_json_str(&b, x->rr.name);
+	strbuf_puts(&b, ",\"status\":\"pending\"");
+	if (x->rr.push)
+		strbuf_printf(&b, ",\"heartbeat_token\":\"%s\"", x->tok);
+	strbuf_puts(&b, "}\n");
+	answer_json(c->api, c->req, 201, &b);
+}
+
+static void register_release(struct call_write *w)
+{
+	struct register_write *x = (struct register_write *)w;
+
+	OPENSSL_cleanse(x->tok, sizeof(x->tok));
+	cJSON_Delete(x->o);
+}
+
 static int runners_post(struct call *c)
 {
-	struct req_runner rr;
 	struct reqbody_error e = {0};
-	struct store_runner sr = {0};
-	struct strbuf b;
-	char tok[AUTH_TOKEN_MAX] = "";
-	uint8_t h[32];
+	struct register_write *x;
+	struct store_runner *sr;
+	struct req_runner *rr;
 	cJSON *o;
 	int rc;
 
@@ -155,65 +212,47 @@ static int runners_post(struct call *c)
 		        "`runwarden runner add`)");
 	if (call_rate_limit(c) < 0 || call_body(c, reqbody_runner_fields, false, &o) < 0)
 		return 0;
-	rc = reqbody_runner(o, false, &rr, &e);
-	if (rc < 0) {
-		cJSON_Delete(o);
-		return call_problem(c, e.status, e.field, "%s", e.detail);
-	}
-	if (rr.url && guard_url(c, rr.url) < 0) {
+	x = call_write_new(c, sizeof(*x), register_work, register_answer);
+	if (!x) {
 		cJSON_Delete(o);
 		return 0;
 	}
-	if (known_targets(c, rr.targets, rr.n_targets) < 0) {
-		cJSON_Delete(o);
-		return 0;
-	}
-	sr.operator_id = c->who.operator_id;
-	sr.name = (char *)rr.name;
-	sr.kind = rr.github ? "github" : rr.push ? "push" : "http";
-	sr.github = (char *)rr.source;
-	sr.min_online = (uint32_t)rr.min_online;
-	sr.pickup_within_s = (uint32_t)rr.pickup_within_s;
-	sr.url = (char *)rr.url;
-	sr.targets = (char **)rr.targets;
-	sr.n_targets = rr.n_targets;
-	sr.labels = (char **)rr.labels;
-	sr.n_labels = rr.n_labels;
-	sr.status = STORE_RUNNER_PENDING;
-	sr.interval_s = (uint32_t)rr.interval_s;
-	sr.timeout_ms = (uint32_t)rr.timeout_ms;
-	if (rr.push && auth_new_token("rwh_", tok, h) < 0) {
-		cJSON_Delete(o);
-		return call_problem(c, 503, NULL, "no random bytes for a token; try again");
-	}
-	rc = store_begin(c->x->st);
+	x->o = o;
+	x->w.release = register_release;
+	x->w.registry = true;
+	rr = &x->rr;
+	sr = &x->sr;
+	rc = reqbody_runner(o, false, rr, &e);
+	if (rc < 0)
+		call_problem(c, e.status, e.field, "%s", e.detail);
+	else if (rr->url)
+		rc = guard_url(c, rr->url);
 	if (rc == 0)
-		rc = store_runner_insert(c->x->st, &sr, c->now);
-	if (rc == 0 && rr.push)
-		rc = store_token_add(c->x->st, c->who.operator_id, sr.id, h, c->now, 0, NULL);
-	if (rc == 0)
-		rc = store_commit(c->x->st);
+		rc = known_targets(c, rr->targets, rr->n_targets);
+	if (rc == 0 && rr->push && auth_new_token("rwh_", x->tok, x->h) < 0) {
+		call_problem(c, 503, NULL, "no random bytes for a token; try again");
+		rc = RW_ENOMEM;
+	}
 	if (rc < 0) {
-		store_rollback(c->x->st);
-		if (rc == RW_EEXIST)
-			call_problem(c, 409, "name",
-			             "name: a runner named \"%s\" exists; choose another", rr.name);
-		else
-			call_store_problem(c, rc);
-		cJSON_Delete(o);
+		register_release(&x->w);
+		free(x);
 		return 0;
 	}
-	call_registry_changed(c);
-	strbuf_init(&b);
-	strbuf_printf(&b, "{\"id\":%" PRId64 ",\"name\":", sr.id);
-	strbuf_json_str(&b, rr.name);
-	strbuf_puts(&b, ",\"status\":\"pending\"");
-	if (rr.push)
-		strbuf_printf(&b, ",\"heartbeat_token\":\"%s\"", tok);
-	strbuf_puts(&b, "}\n");
-	OPENSSL_cleanse(tok, sizeof(tok));
-	cJSON_Delete(o);
-	return answer_json(c->api, c->req, 201, &b);
+	sr->operator_id = c->who.operator_id;
+	sr->name = (char *)rr->name;
+	sr->kind = rr->github ? "github" : rr->push ? "push" : "http";
+	sr->github = (char *)rr->source;
+	sr->min_online = (uint32_t)rr->min_online;
+	sr->pickup_within_s = (uint32_t)rr->pickup_within_s;
+	sr->url = (char *)rr->url;
+	sr->targets = (char **)rr->targets;
+	sr->n_targets = rr->n_targets;
+	sr->labels = (char **)rr->labels;
+	sr->n_labels = rr->n_labels;
+	sr->status = STORE_RUNNER_PENDING;
+	sr->interval_s = (uint32_t)rr->interval_s;
+	sr->timeout_ms = (uint32_t)rr->timeout_ms;
+	return call_write_start(&x->w);
 }
 
 static int runners_get(struct call *c)
@@ -241,19 +280,57 @@ static int runners_get(struct call *c)
 	return answer_json(c->api, c->req, 200, &b);
 }
 
-/* After a registry write: the daemon picks it up now, and the answer is the
- * runner as stored. */
-static int reload_and_send(struct call *c, struct store_runner *sr)
+/* After a registry write (which the daemon picked up): the runner as stored. */
+static void reload_and_send(struct call *c, int64_t id)
 {
-	int64_t id = sr->id;
-	int rc;
+	struct store_runner sr;
+	int rc = store_runner_get(c->x->st, NULL, id, &sr);
 
-	call_registry_changed(c);
-	store_runner_deinit(sr);
-	rc = store_runner_get(c->x->st, NULL, id, sr);
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
+	send_runner(c, 200, &sr);
+	store_runner_deinit(&sr);
+}
+
+/* PATCH, approve, retire and DELETE of one runner, on the writer's thread. */
+struct runner_write {
+	struct call_write w;
+	int64_t id;
+	cJSON *o; /* PATCH: owns what rr points to */
+	struct req_runner rr;
+	int to; /* status changes: the new status */
+	struct store_status_change ch;
+	char *name; /* for the log */
+};
+
+static void runner_write_release(struct call_write *w)
+{
+	struct runner_write *x = (struct runner_write *)w;
+
+	cJSON_Delete(x->o);
+	free(x->name);
+}
+
+static int patch_work(struct store *st, struct call_write *w)
+{
+	struct runner_write *x = (struct runner_write *)w;
+	struct req_runner *rr = &x->rr;
+
+	return store_runner_update(st, x->id, rr->url, rr->n_targets ? rr->targets : NULL,
+	                           rr->n_targets, rr->has_labels ? rr->labels : NULL, rr->n_labels,
+	                           rr->interval_s, rr->timeout_ms);
+}
+
+static void patch_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct runner_write *x = (struct runner_write *)w;
+
 	if (rc < 0)
-		return call_store_problem(c, rc);
-	return send_runner(c, 200, sr);
+		call_store_problem(c, rc);
+	else
+		reload_and_send(c, x->id);
 }
 
 /* What a PATCH may change of a GitHub pool (targets and labels, by the
@@ -298,6 +375,7 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 {
 	struct req_runner rr;
 	struct reqbody_error e = {0};
+	struct runner_write *x;
 	cJSON *o;
 	int rc;
 
@@ -330,13 +408,17 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 		cJSON_Delete(o);
 		return 0;
 	}
-	rc = store_runner_update(c->x->st, sr->id, rr.url, rr.n_targets ? rr.targets : NULL,
-	                         rr.n_targets, rr.has_labels ? rr.labels : NULL, rr.n_labels,
-	                         rr.interval_s, rr.timeout_ms);
-	cJSON_Delete(o);
-	if (rc < 0)
-		return call_store_problem(c, rc);
-	return reload_and_send(c, sr);
+	x = call_write_new(c, sizeof(*x), patch_work, patch_answer);
+	if (!x) {
+		cJSON_Delete(o);
+		return 0;
+	}
+	x->o = o;
+	x->rr = rr;
+	x->id = sr->id;
+	x->w.registry = true;
+	x->w.release = runner_write_release;
+	return call_write_start(&x->w);
 }
 
 /* approve, retire, and DELETE (the operator withdraws its runner: retired,
@@ -345,11 +427,47 @@ static int runner_patch(struct call *c, struct store_runner *sr)
  * rules live there and not here: a refusal is a 409 with its reason, and
  * asking for the status the runner already has (approving an approved runner)
  * answers the runner as it is. */
+static int status_work(struct store *st, struct call_write *w)
+{
+	struct runner_write *x = (struct runner_write *)w;
+	return store_runner_set_status(st, x->id, x->to, w->c.now, &x->ch);
+}
+
+static void status_answer(struct call *c, struct call_write *w, int rc)
+{
+	struct runner_write *x = (struct runner_write *)w;
+
+	if (rc == RW_ECONFLICT) {
+		call_problem(c, 409, "id", "%s", x->ch.why);
+		return;
+	}
+	if (rc < 0) {
+		call_store_problem(c, rc);
+		return;
+	}
+	reload_and_send(c, x->id);
+}
+
+/* Logged when it committed, whether or not the client still waits. */
+static void status_done_log(struct call_write *w)
+{
+	struct runner_write *x = (struct runner_write *)w;
+	struct logline l;
+
+	if (x->ch.changed && log_begin(&l, RW_LOG_INFO, "runner registration changed")) {
+		log_int(&l, "runner_id", x->id);
+		log_str(&l, "runner", x->name ? x->name : "");
+		log_str(&l, "from", store_runner_status_name(x->ch.from));
+		log_str(&l, "to", store_runner_status_name(x->to));
+		log_str(&l, "by", call_is_admin(&w->c) ? "admin" : "operator");
+		log_end(&l);
+	}
+	runner_write_release(w);
+}
+
 static int runner_status(struct call *c, struct store_runner *sr, int to)
 {
-	struct store_status_change ch;
-	struct logline l;
-	int rc;
+	struct runner_write *x;
 
 	/* The daemon retires a member once it has been gone from GitHub long
 	 * enough; retired by hand, it would come back at the next poll as a new
@@ -362,21 +480,15 @@ static int runner_status(struct call *c, struct store_runner *sr, int to)
 		                    "the policy's retention; remove the runner or its labels on "
 		                    "GitHub, or retire the pool",
 		                    sr->name, sr->pool_name ? sr->pool_name : "-");
-	rc = store_runner_set_status(c->x->st, sr->id, to, c->now, &ch);
-
-	if (rc == RW_ECONFLICT)
-		return call_problem(c, 409, "id", "%s", ch.why);
-	if (rc < 0)
-		return call_store_problem(c, rc);
-	if (ch.changed && log_begin(&l, RW_LOG_INFO, "runner registration changed")) {
-		log_int(&l, "runner_id", sr->id);
-		log_str(&l, "runner", sr->name);
-		log_str(&l, "from", store_runner_status_name(ch.from));
-		log_str(&l, "to", store_runner_status_name(to));
-		log_str(&l, "by", call_is_admin(c) ? "admin" : "operator");
-		log_end(&l);
-	}
-	return reload_and_send(c, sr);
+	x = call_write_new(c, sizeof(*x), status_work, status_answer);
+	if (!x)
+		return 0;
+	x->id = sr->id;
+	x->to = to;
+	x->name = strdup(sr->name);
+	x->w.registry = true;
+	x->w.release = status_done_log;
+	return call_write_start(&x->w);
 }
 
 static int heartbeat(struct call *c, int64_t id)

@@ -65,8 +65,74 @@ int call_store_problem(struct call *c, int rc)
 		log_str(&l, "detail", store_errmsg(c->x->st));
 		log_end(&l);
 	}
+	{
+		char v[16];
+		size_t n = (size_t)snprintf(v, sizeof(v), "%d", CALL_RETRY_AFTER_S);
+		h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+		               h2o_strdup(&c->req->pool, v, n).base, n);
+	}
+	if (rc == RW_ECANCELED)
+		return call_problem(c, 503, NULL, "the daemon is stopping; try again");
 	return call_problem(c, 503, NULL, "the database could not be %s; try again",
 	                    rc == RW_EBUSY ? "locked in time" : "used");
+}
+
+/* ---- writes on the writer's thread ------------------------------------------ */
+
+/* The request's pool is being freed: its client is gone (or answered). */
+static void write_link_dispose(void *p)
+{
+	struct call_write *w = *(struct call_write **)p;
+
+	if (w) {
+		w->c.req = NULL;
+		w->link = NULL;
+	}
+}
+
+static int write_work(struct store *st, struct writer_job *job)
+{
+	struct call_write *w = (struct call_write *)job;
+	return w->work(st, w);
+}
+
+static void write_done(struct writer_job *job, int rc)
+{
+	struct call_write *w = (struct call_write *)job;
+
+	if (rc == 0 && w->registry)
+		w->c.x->registry_changed(w->c.x->owner);
+	if (w->c.req)
+		w->answer(&w->c, w, rc);
+	if (w->link)
+		*w->link = NULL;
+	if (w->release)
+		w->release(w);
+	free(w);
+}
+
+void *call_write_new(struct call *c, size_t size, call_write_fn work, call_answer_fn answer)
+{
+	struct call_write *w = calloc(1, size);
+
+	if (!w) {
+		call_problem(c, 503, NULL, "out of memory");
+		return NULL;
+	}
+	w->c = *c;
+	w->work = work;
+	w->answer = answer;
+	w->job.fn = write_work;
+	w->job.done = write_done;
+	return w;
+}
+
+int call_write_start(struct call_write *w)
+{
+	w->link = h2o_mem_alloc_shared(&w->c.req->pool, sizeof(*w->link), write_link_dispose);
+	*w->link = w;
+	writer_call(w->c.x->writer, &w->job, CALL_WRITE_WAIT_MS);
+	return 0;
 }
 
 bool call_seg_is(const struct call *c, int i, const char *s)

@@ -19,9 +19,18 @@
  *     the field.
  * For /v1/runners/{id}/... and /v1/incidents/{id}/... the scope comes before
  * the body (another operator's runner is 404 whatever the body says); for
- * collections there is no object to look up. Then the change commits (on the
- * loop thread's store connection) before the answer, and the daemon picks
- * registry changes up at once.
+ * collections there is no object to look up. Then the change commits before
+ * the answer, and the daemon picks registry changes up at once.
+ *
+ * Writes commit on the writer's thread (call_write_start(), writer.h), never
+ * on the loop thread, and the request is answered from the loop once they
+ * did: the loop never waits on SQLite (a database locked by another process
+ * holds up the write and its answer, nothing else), and a write never
+ * contends with the daemon's own batches for the lock. The loop thread's
+ * connection only reads, with no busy timeout: in WAL mode a read does not
+ * wait for a writer, and in the rare case it would (another process
+ * recovering the WAL), the request is answered 503 with Retry-After at once.
+ * A write still locked out after CALL_WRITE_WAIT_MS is answered the same way.
  */
 #ifndef RW_CALL_H
 #define RW_CALL_H
@@ -31,10 +40,15 @@
 #include <stdint.h>
 
 #include "monitor/api/api_impl.h"
+#include "monitor/fleet/writer.h"
 #include "monitor/intake/auth.h"
 #include "monitor/store/store.h"
 
 #define CALL_MAX_SEGS 6
+/* How long a write waits for a database another process has locked. */
+#define CALL_WRITE_WAIT_MS 20000
+/* Retry-After (seconds) of a 503 for a busy or failing database. */
+#define CALL_RETRY_AFTER_S 2
 
 struct call {
 	struct api *api;
@@ -90,6 +104,52 @@ void call_json_str_or_null(struct strbuf *b, const char *s);
  * (or 503) if not. The caller deinits @p sr on success.
  */
 int call_load_runner(struct call *c, int64_t id, const char *field, struct store_runner *sr);
+
+/* ---- writes on the writer's thread ----------------------------------------- */
+
+struct call_write;
+
+/** A write's work, on the writer thread (one attempt; see writer_job_fn). */
+typedef int (*call_write_fn)(struct store *st, struct call_write *w);
+
+/**
+ * A write is done, on the loop thread, and its client still waits:
+ * answer it. @p rc is the work's result (RW_EBUSY: still locked after
+ * CALL_WRITE_WAIT_MS; RW_ECANCELED: the daemon is stopping).
+ */
+typedef void (*call_answer_fn)(struct call *c, struct call_write *w, int rc);
+
+/**
+ * A write in flight: the first member of the handler's own struct, which
+ * holds what the work needs (copied or owned: the request's body may be
+ * gone by the time it runs, but the request's path and pool are not while
+ * c.req is set).
+ */
+struct call_write {
+	struct writer_job job; /* first: the writer's */
+	struct call c;         /* c.req is NULL once the client has gone */
+	call_write_fn work;
+	call_answer_fn answer;
+	/* Frees what the handler's struct owns (may be NULL); runs last. */
+	void (*release)(struct call_write *w);
+	bool registry;            /* on success, the daemon reloads the registry */
+	struct call_write **link; /* in the request's pool: cleared when it goes */
+};
+
+/**
+ * A zeroed write of @p size bytes (a struct that begins with struct
+ * call_write) for call @p c. @return NULL after answering 503 (no memory).
+ */
+void *call_write_new(struct call *c, size_t size, call_write_fn work, call_answer_fn answer);
+
+/**
+ * Queues @p w on the writer's thread. When it is done: with rc 0 and
+ * w->registry the daemon picks the registry change up; answer runs if the
+ * client still waits, a failure other than the ones the handler answers is
+ * a 503 with Retry-After (call_store_problem()); then release, and @p w is
+ * freed. @return 0 (what a handler returns).
+ */
+int call_write_start(struct call_write *w);
 
 /* The handlers, by resource. Each answers the request (always returns 0). */
 int api_operators(struct call *c, enum method m);

@@ -58,6 +58,7 @@ static const char *const event_kinds[] = {
         "maintenance_start",
         "maintenance_end",
         "incident_open",
+        "incident_voided",
         "incident_acknowledged",
         "incident_mitigated",
         "down",
@@ -146,7 +147,7 @@ static int parse_webhooks(struct rw_config *c, const cJSON *v, const char *path,
 				         "ineligible, registered, approved, retired, pending, "
 				         "flagged, "
 				         "unflagged, maintenance_start, maintenance_end, "
-				         "incident_open, "
+				         "incident_open, incident_voided, "
 				         "incident_acknowledged, incident_mitigated, down, up, "
 				         "pool_below_min, pool_restored)",
 				         path, i - 1, n);

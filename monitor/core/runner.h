@@ -122,6 +122,13 @@ struct runner {
 	size_t blind_pos;   /* 1 + its index in the window's heap; 0: not in it */
 	int64_t blind_t_ms; /* the latest result's sample time */
 	bool blind_net;     /* it failed with dns, connect or timeout */
+	/* Its current runs of failures, as results reach blind.c (which
+	 * corrects a blind period's start from them): whether its latest
+	 * result failed (with any class / with a network class), and the
+	 * sample time of the first failure of that run. */
+	bool blind_failing, blind_net_failing;
+	int64_t blind_fail_since_ms, blind_net_since_ms;
+	int64_t blind_last_ms; /* the latest result's sample time, kept out of the window too */
 
 	/* Scheduling (scheduler.c). */
 	uint64_t due;    /* loop time (ms) the next probe is due */

@@ -354,6 +354,64 @@ static void canaries_reload(struct rw_daemon *d)
 		sched_add(&d->sched, d->blind.canaries[i]);
 }
 
+/* A reloaded policy is recorded on the writer's thread (the loop never
+ * writes once it serves); flags record its id from when it is stored. */
+struct policy_write {
+	struct writer_job job;
+	struct rw_daemon *d;
+	char sha256[65];
+	int version;
+	char *body;
+	int64_t now_ms, id;
+};
+
+static int policy_write_work(struct store *st, struct writer_job *job)
+{
+	struct policy_write *pw = (struct policy_write *)job;
+	return store_record_policy(st, pw->sha256, pw->version, pw->body ? pw->body : "",
+	                           pw->now_ms, &pw->id);
+}
+
+static void policy_write_done(struct writer_job *job, int rc)
+{
+	struct policy_write *pw = (struct policy_write *)job;
+
+	if (rc == 0)
+		pw->d->fleet.policy_id = pw->id;
+	else
+		log_msg(RW_LOG_WARN, "could not record the policy version", "error",
+		        rw_strerror(rc));
+	free(pw->body);
+	free(pw);
+}
+
+static void record_policy(struct rw_daemon *d, const struct policy_source *ps)
+{
+	struct policy_write *pw;
+
+	if (!d->writer) { /* start-up: before the loop runs, on our connection */
+		if (d->st && store_record_policy(d->st, ps->sha256, d->policy.version, ps->body,
+		                                 clock_now_ms(&d->clock), &d->fleet.policy_id) < 0)
+			log_msg(RW_LOG_WARN, "could not record the policy version", "error",
+			        store_errmsg(d->st));
+		return;
+	}
+	pw = calloc(1, sizeof(*pw));
+	if (!pw || (ps->body && !(pw->body = strdup(ps->body)))) {
+		free(pw);
+		log_msg(RW_LOG_WARN, "could not record the policy version", "error",
+		        "out of memory");
+		return;
+	}
+	pw->d = d;
+	memcpy(pw->sha256, ps->sha256, sizeof(pw->sha256));
+	pw->version = d->policy.version;
+	pw->now_ms = clock_now_ms(&d->clock);
+	pw->job.fn = policy_write_work;
+	pw->job.done = policy_write_done;
+	writer_call(d->writer, &pw->job, 60000);
+}
+
 /* The policy's URLs (canaries) are checked by the URL parser probes use. */
 static const struct policy_parse_opts url_opts = {.check_url = url_check};
 
@@ -380,10 +438,7 @@ static int load_policy(struct rw_daemon *d, bool reload)
 	d->policy = ps.pol;
 	policy_defaults(&ps.pol);
 	memcpy(d->policy_sha256, ps.sha256, sizeof(ps.sha256));
-	if (d->st && store_record_policy(d->st, ps.sha256, d->policy.version, ps.body,
-	                                 clock_now_ms(&d->clock), &d->fleet.policy_id) < 0)
-		log_msg(RW_LOG_WARN, "could not record the policy version", "error",
-		        store_errmsg(d->st));
+	record_policy(d, &ps);
 	if (reload) {
 		d->m.policy_reloads++;
 		fleet_apply_policy(&d->fleet, &d->policy);
@@ -430,8 +485,28 @@ static void stop_writer(struct rw_daemon *d)
 	d->pending_closes++;
 	rc = writer_close(d->writer, writer_closed, d);
 	if (rc < 0) {
-		log_msg(RW_LOG_ERROR, "the last writes failed", "error", rw_strerror(rc));
-		d->exit_code = 1;
+		/* A stop asked for (SIGTERM) is carried out and exits 0 even
+		 * when the database cannot take the last records (a full disk):
+		 * they are named here, and their time is the monitor's downtime
+		 * at the next start (from the last tick stored), so nothing is
+		 * charged to a runner. Exit 1 is for a daemon that could not
+		 * start or serve, not for one that stopped as asked. */
+		size_t k[STORE_REC_EVENT + 1];
+		size_t total = writer_unwritten(d->writer, k);
+		struct logline l;
+		if (log_begin(&l, RW_LOG_ERROR,
+		              "stopping: the last records could not be written; the time since "
+		              "the last stored tick is unknown (downtime) at the next start")) {
+			log_str(&l, "error", rw_strerror(rc));
+			log_int(&l, "records", (int64_t)total);
+			log_int(&l, "samples", (int64_t)k[STORE_REC_SAMPLE]);
+			log_int(&l, "state_changes", (int64_t)k[STORE_REC_CHANGE]);
+			log_int(&l, "ticks", (int64_t)k[STORE_REC_TICK]);
+			log_int(&l, "blind_periods", (int64_t)k[STORE_REC_BLIND]);
+			log_int(&l, "flags", (int64_t)k[STORE_REC_FLAG]);
+			log_int(&l, "events", (int64_t)k[STORE_REC_EVENT]);
+			log_end(&l);
+		}
 	}
 }
 
@@ -774,6 +849,7 @@ static int start(struct rw_daemon *d)
 	{
 		struct api_ctx x = {.loop = d->loop,
 		                    .st = d->st,
+		                    .writer = d->writer,
 		                    .fleet = &d->fleet,
 		                    .policy = &d->policy,
 		                    .policy_sha256 = d->policy_sha256,
@@ -814,6 +890,13 @@ static int start(struct rw_daemon *d)
 	uv_signal_start(&d->sig_int, signal_cb, SIGINT);
 	uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
 	push_tick(d, now);
+	/* From here on this connection only reads, and never waits: writes
+	 * go to the writer's thread (writer.h), and in WAL mode a read does
+	 * not wait for a writer. A read that would (another process
+	 * recovering the WAL) fails at once with RW_EBUSY and is retried:
+	 * the API answers 503 with Retry-After, the registry and the webhooks
+	 * try again at their next tick. */
+	store_set_busy_timeout(d->st, 0);
 	{
 		struct logline l;
 		char listen[300];

@@ -277,27 +277,23 @@ static bool known_started(const struct daemon_github *g, int64_t id)
 	return false;
 }
 
-int daemon_github_job(void *owner, const struct store_github_job *delivery)
+int daemon_github_job(void *owner, struct store_github_job *stored)
 {
 	struct rw_daemon *d = owner;
 	struct daemon_github *g = &d->github;
-	struct store_github_job merged;
+	struct store_github_job merged = *stored;
 	int64_t now = clock_now_ms(&d->clock);
-	int rc = store_github_job_upsert(d->st, delivery, &merged);
 	bool was_started;
+	int rc;
 
-	if (rc < 0) {
-		log_msg(RW_LOG_WARN, "workflow job not stored", "error", rw_strerror(rc));
-		return rc;
-	}
 	was_started = known_started(g, merged.id);
 	if (!was_started && merged.started_ms > 0 && merged.queued_ms > 0 &&
 	    merged.started_ms >= merged.queued_ms)
 		observe_wait(g, &merged);
 	rc = jobs_put(g, &merged);
 	if (rc < 0) {
-		store_github_job_deinit(&merged);
-		return rc;
+		log_msg(RW_LOG_WARN, "workflow job not judged", "error", rw_strerror(rc));
+		return rc; /* the caller still owns it */
 	}
 	/* A pickup pool whose verdict this turns is judged now: a start ends
 	 * an outage at once, a late delivery of an old queueing opens one at

@@ -88,8 +88,10 @@ int daemon_github_init(struct daemon_github *g, struct rw_daemon *d, char *err, 
  *  of pools that left. Call after every registry change. */
 void daemon_github_sync(struct daemon_github *g);
 
-/** The API's workflow_job callback (api.h api_github_job_cb); owner is the daemon. */
-int daemon_github_job(void *owner, const struct store_github_job *delivery);
+/** The API's workflow_job callback (api.h api_github_job_cb): @p merged is
+ *  the job as stored (the API merged it on the writer's thread), taken over
+ *  on success; owner is the daemon. */
+int daemon_github_job(void *owner, struct store_github_job *merged);
 
 /** Appends the GitHub metric families. */
 void daemon_github_render_metrics(const struct daemon_github *g, struct strbuf *b);

@@ -73,6 +73,57 @@ static void period_begin(struct blind *b, enum store_blind_cause cause, int64_t 
 	}
 }
 
+/*
+ * Counts [from, to) in runwarden_blind_seconds_total, less what is already
+ * counted: the spans in b->counted are disjoint and sorted; the new one is
+ * merged into them. Periods overlap (a correlated period backdated into
+ * the one before it, canary and correlated blindness at once, a tick gap
+ * inside either), and each blind second is counted once. The oldest span
+ * is forgotten when the list is full: a period never reaches that far back
+ * but at start-up (downtime), when the list is empty.
+ */
+static void count_blind(struct blind *b, int64_t from, int64_t to)
+{
+	struct blind_span *v = b->counted;
+	int64_t add = to - from;
+	size_t i, j;
+
+	if (to <= from)
+		return;
+	for (i = 0; i < b->n_counted; i++) {
+		int64_t a = v[i].from > from ? v[i].from : from;
+		int64_t z = v[i].to < to ? v[i].to : to;
+		if (z > a)
+			add -= z - a;
+	}
+	b->fleet->m->blind_ms += (uint64_t)add;
+	/* Merge: the spans that touch [from, to) become one. */
+	for (i = 0; i < b->n_counted && v[i].to < from; i++)
+		;
+	for (j = i; j < b->n_counted && v[j].from <= to; j++) {
+		if (v[j].from < from)
+			from = v[j].from;
+		if (v[j].to > to)
+			to = v[j].to;
+	}
+	if (j == i) { /* nothing merged: insert at i */
+		if (b->n_counted == BLIND_COUNTED) {
+			if (i == 0)
+				return; /* older than all we remember */
+			memmove(&v[0], &v[1], (BLIND_COUNTED - 1) * sizeof(*v));
+			b->n_counted--;
+			i--;
+		}
+		memmove(&v[i + 1], &v[i], (b->n_counted - i) * sizeof(*v));
+		b->n_counted++;
+	} else if (j > i + 1) {
+		memmove(&v[i + 1], &v[j], (b->n_counted - j) * sizeof(*v));
+		b->n_counted -= j - i - 1;
+	}
+	v[i].from = from;
+	v[i].to = to;
+}
+
 static void push_period(struct blind *b, enum store_blind_cause cause, int64_t from_ms,
                         int64_t to_ms)
 {
@@ -85,7 +136,7 @@ static void push_period(struct blind *b, enum store_blind_cause cause, int64_t f
 	/* GitHub unreadable blinds the monitor on GitHub's runners only, not
 	 * on the whole fleet: it is stored and listed, not counted here. */
 	if (cause != STORE_BLIND_GITHUB_API)
-		b->fleet->m->blind_ms += (uint64_t)(to_ms - from_ms);
+		count_blind(b, from_ms, to_ms);
 }
 
 static void period_end(struct blind *b, enum store_blind_cause cause, int64_t to_ms)
@@ -96,6 +147,12 @@ static void period_end(struct blind *b, enum store_blind_cause cause, int64_t to
 	if (to_ms < from)
 		to_ms = from;
 	b->cause[cause].active = false;
+	{
+		struct blind_cause *c = &b->cause[cause];
+		c->past_from[c->n_past % BLIND_PAST] = from;
+		c->past_to[c->n_past % BLIND_PAST] = to_ms;
+		c->n_past++;
+	}
 	push_period(b, cause, from, to_ms);
 	if (log_begin(&l, RW_LOG_INFO, "monitor sees again: blind period over")) {
 		log_str(&l, "cause", store_blind_cause_name(cause));
@@ -142,10 +199,52 @@ bool blind_active(const struct blind *b, enum store_blind_cause cause)
 }
 
 /*
- * The retroactive correction: runners whose failures at or after @p from_ms
- * were taken as evidence are made unknown from the start of what those
- * failures did (a DOWN interval's start, or an UP runner's pending failure
- * run). With @p net_only, only runners whose last failure is network-class.
+ * Whether @p cause's blindness covers a result sampled at @p t_ms: it is
+ * active (a result that arrives while the monitor is blind is judged by
+ * it, whenever its probe started), or @p t_ms is inside one of its
+ * recently ended periods (a probe that started in it and whose result,
+ * a timeout say, arrived after it ended).
+ */
+static bool covers(const struct blind *b, enum store_blind_cause cause, int64_t t_ms)
+{
+	const struct blind_cause *c = &b->cause[cause];
+	unsigned n = c->n_past < BLIND_PAST ? c->n_past : BLIND_PAST;
+
+	if (c->active)
+		return true;
+	for (unsigned i = 0; i < n; i++)
+		if (c->past_from[i] <= t_ms && t_ms < c->past_to[i])
+			return true;
+	return false;
+}
+
+/* Whether @p t_ms is inside an ended period of @p cause (not an active one). */
+static bool in_past(const struct blind *b, enum store_blind_cause cause, int64_t t_ms)
+{
+	const struct blind_cause *c = &b->cause[cause];
+	unsigned n = c->n_past < BLIND_PAST ? c->n_past : BLIND_PAST;
+
+	for (unsigned i = 0; i < n; i++)
+		if (c->past_from[i] <= t_ms && t_ms < c->past_to[i])
+			return true;
+	return false;
+}
+
+/*
+ * The retroactive correction of a blind period that starts at @p from_ms,
+ * one rule for every runner, whatever its state: a runner whose latest
+ * result is a failure the period covers (with @p net_only a network-class
+ * one) is unknown from the later of @p from_ms and the first failure of
+ * that run. From the period's start on, such failures are the monitor's,
+ * and so is what they keep saying: a runner that went down in the period
+ * (even with failures_to_down 1) is unknown from the same start instead (its
+ * incident voided), an up runner's pending failure run is dropped, and a
+ * runner down since before the period, for reasons of its own or at the
+ * outage's first probes, is unknown from the period's start (what it was
+ * before the start stays: runstate_blind() never rewrites it).
+ * Push runners are skipped (their silence is not the monitor's network),
+ * and so are GitHub pools and members (their evidence is GitHub's API,
+ * whose blindness is github_api).
  * @return the earliest time corrected, or INT64_MAX when none.
  */
 static int64_t correct_since(struct blind *b, int64_t from_ms, bool net_only, const char *cause)
@@ -157,18 +256,11 @@ static int64_t correct_since(struct blind *b, int64_t from_ms, bool net_only, co
 		struct runner *r = f->v[i];
 		int64_t at;
 
-		/* A push runner's silence is not the monitor's network failing
-		 * outbound; a gap in the monitor itself is handled by
-		 * fleet.seeing_since_ms. */
-		if (r->push || (net_only && !is_network(r->last_class)))
+		if (r->push || !(net_only ? r->blind_net_failing : r->blind_failing))
 			continue;
-		if (r->rs.state == RW_STATE_DOWN && r->rs.since_ms >= from_ms)
-			at = r->rs.since_ms;
-		else if (r->rs.state == RW_STATE_UP && r->rs.fail_run > 0 &&
-		         r->rs.fail_run_start_ms >= from_ms)
-			at = r->rs.fail_run_start_ms;
-		else
-			continue;
+		at = net_only ? r->blind_net_since_ms : r->blind_fail_since_ms;
+		if (at < from_ms)
+			at = from_ms;
 		fleet_blind_runner(f, r, at, cause);
 		if (at < earliest)
 			earliest = at;
@@ -292,32 +384,59 @@ static void correlated_eval(struct blind *b, int64_t end_ms)
 		return;
 	}
 	if (hit && b->n_win >= pol->blindness.min_runners) {
-		int64_t start = end_ms, c;
+		const struct blind_cause *c = &b->cause[STORE_BLIND_CORRELATED];
+		int64_t start = end_ms;
+		/* The period starts at its earliest counted failure, but never
+		 * inside the previous one: periods of one cause do not overlap. */
 		for (size_t i = 0; i < b->n_win; i++)
 			if (b->win[i]->blind_net && b->win[i]->blind_t_ms < start)
 				start = b->win[i]->blind_t_ms;
-		c = correct_since(b, end_ms - iv + 1, true, "blind: correlated");
-		period_begin(b, STORE_BLIND_CORRELATED, c < start ? c : start,
+		if (c->n_past > 0 && start < c->past_to[(c->n_past - 1) % BLIND_PAST])
+			start = c->past_to[(c->n_past - 1) % BLIND_PAST];
+		correct_since(b, start, true, "blind: correlated");
+		period_begin(b, STORE_BLIND_CORRELATED, start,
 		             "monitor blind: many runners fail at once with network errors; "
 		             "their network failures are unknown",
 		             "runners", b->n_win, b->n_net);
 	}
 }
 
+/* Keeps r's runs of failures (correct_since() reads them). */
+static void track_runs(struct runner *r, int64_t t_ms, bool failed, bool net)
+{
+	if (failed && !r->blind_failing)
+		r->blind_fail_since_ms = t_ms;
+	if (net && !r->blind_net_failing)
+		r->blind_net_since_ms = t_ms;
+	r->blind_failing = failed;
+	r->blind_net_failing = net;
+	r->blind_last_ms = t_ms;
+}
+
 enum fleet_apply blind_on_result(struct blind *b, struct runner *r, const struct probe_result *res)
 {
 	bool failed = res->cls != RW_ERRCLASS_NONE, net = is_network(res->cls);
+	int64_t t = res->t_ms;
 
-	win_put(b, r, res->t_ms, net);
-	if (res->t_ms > b->latest_ms)
-		b->latest_ms = res->t_ms;
+	track_runs(r, t, failed, net);
+	/* A network failure sampled inside an ended correlated period is
+	 * that period's (below), not evidence of a new one: the runner is
+	 * out of the window until its next result. */
+	if (net && in_past(b, STORE_BLIND_CORRELATED, t))
+		blind_forget(b, r);
+	else
+		win_put(b, r, t, net);
+	if (t > b->latest_ms)
+		b->latest_ms = t;
 	correlated_eval(b, b->latest_ms);
 
-	if (b->cause[STORE_BLIND_STORAGE].active)
+	/* Each result is judged by the time it was sampled: a probe that
+	 * started while the monitor was blind and ended after is blind too. */
+	if (covers(b, STORE_BLIND_STORAGE, t))
 		return FLEET_APPLY_NONE;
-	if (!failed || res->t_ms < r->rs.since_ms)
+	if (!failed || t < r->rs.since_ms)
 		return FLEET_APPLY_SAMPLE; /* a success, or a sample rule 6 ignores */
-	if (b->cause[STORE_BLIND_CANARY].active || (net && b->cause[STORE_BLIND_CORRELATED].active))
+	if (covers(b, STORE_BLIND_CANARY, t) || (net && covers(b, STORE_BLIND_CORRELATED, t)))
 		return FLEET_APPLY_BLIND;
 	return FLEET_APPLY_SAMPLE;
 }

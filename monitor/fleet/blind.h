@@ -28,20 +28,11 @@
  *              the ratio ends it: a window that briefly holds fewer runners
  *              because of jitter does not). While blind, a runner's network
  *              failure is applied as runstate_blind() at its sample time;
- *              other failures and successes are applied as usual.
- *              On entering, the recent past is corrected: every runner whose
- *              network failures in the window already counted, that is DOWN
- *              since a time in the window with a network last class, or UP
- *              with a pending failure run started in the window and a network
- *              last class, gets runstate_blind() at that since (the DOWN
- *              interval becomes UNKNOWN from the same start: the store's
- *              INSERT OR REPLACE on (runner, start) and fleet_hist_append()
- *              replace it) or at that run's start. So a DNS outage on the
- *              monitor's side costs no runner its compliance, even with
- *              failures_to_down = 1. The period starts at the earliest of the
- *              corrected times and the counted network failures' times.
- *              Between ticks the window's end is max(E, now - I), so results
- *              that stopped coming age out.
+ *              other failures and successes are applied as usual. The
+ *              period starts at the earliest sample time of the counted
+ *              network failures in the window (never before the end of the
+ *              previous correlated period: periods of one cause do not
+ *              overlap).
  *
  *  canary      The policy's blindness.canaries are probed like runners (same
  *              interval, timeout, prober, guard and scheduler) as struct
@@ -53,20 +44,45 @@
  *              2 × interval like a runner's, and a stale canary is not failing.
  *              The monitor is canary-blind while more than half of the
  *              canaries are failing (one canary: while it fails). While
- *              canary-blind, every runner failure, of any class, is applied
- *              as runstate_blind() at its sample time. On entering, the same
- *              correction as above is applied, with any last class, to the
- *              failures since F, the earliest first failing probe among the
- *              failing canaries; the period starts at F.
+ *              canary-blind, every runner failure, of any class, is
+ *              covered by the rule below; the period starts at F, the
+ *              earliest first failing probe among the failing canaries.
  *
  *  storage     From a failed writer batch (writer_status_cb with rc < 0) until
  *              the writer reports recovery: every runner becomes unknown at
- *              the failure (fleet_blind()), and no result reaches a state
- *              machine while it lasts (samples are still queued). The period
- *              is queued at recovery, so it is written with the retried batch.
+ *              the failure (fleet_blind()), and no result that arrives while
+ *              it lasts, or that was sampled in it, reaches a state machine
+ *              (samples are still queued). The period is queued at recovery,
+ *              so it is written with the retried batch.
  *
- * The causes are independent (two may overlap); storage wins over the others
- * when a result is applied. A result older than its runner's current
+ * One rule for the time a blind period covers, whatever the cause and the
+ * runner's state: no failure it covers (network-class for correlated, any
+ * class for canary) that was *sampled* in it counts as evidence.
+ *   - On entering, every runner whose latest result is such a failure
+ *     becomes unknown from the later of the period's start S and the first
+ *     failure of that run (correct_since()): one that went down in the
+ *     period is unknown from the same start (the DOWN interval becomes
+ *     UNKNOWN: the store's INSERT OR REPLACE on (runner, start) and
+ *     fleet_hist_append() replace it, and its incident is voided and
+ *     retracted), an up runner's pending failure run is dropped, and one
+ *     down since before S (for its own reasons, or at the outage's first
+ *     probes, sampled before the window) is unknown from S (what it was
+ *     before S stays). So a DNS outage on the monitor's side costs no
+ *     runner its compliance, even with failures_to_down = 1.
+ *   - While it lasts, each such failure is applied as runstate_blind() at
+ *     its sample time.
+ *   - After it ended, a failure sampled in it (a probe that started in it
+ *     and timed out after its end, up to timeout_ms later) is applied the
+ *     same way: each result is judged by its sample time against the
+ *     active period and the last BLIND_PAST ended ones of each cause. Such
+ *     a late network failure does not count towards a new correlated
+ *     period either (its runner leaves the window until its next result).
+ * Between ticks the window's end is max(E, now - I), so results that
+ * stopped coming age out.
+ *
+ * The causes are independent (two may overlap; runwarden_blind_seconds_total
+ * counts the time they cover once); storage wins over the others when a
+ * result is applied. A result older than its runner's current
  * interval (rule 6 of runstate.h) is left to runstate_sample(), which ignores
  * it. At shutdown, blind_stop() ends and records what is still active.
  *
@@ -85,11 +101,25 @@
 #include "policy/base/strbuf.h"
 #include "policy/policy.h"
 
+/* Ended periods remembered per cause, for results that arrive late. */
+#define BLIND_PAST 4
+/* Merged spans of blind time remembered for runwarden_blind_seconds_total. */
+#define BLIND_COUNTED 32
+
 /** One cause's state. */
 struct blind_cause {
 	bool active;
 	int64_t since_ms; /* start of the active period */
 	uint64_t periods; /* periods started (recorded ones for downtime and tick_gap) */
+	/* The latest ended periods [past_from, past_to) (a ring; n_past ended
+	 * so far): a result sampled in one arrives up to its timeout later. */
+	int64_t past_from[BLIND_PAST], past_to[BLIND_PAST];
+	unsigned n_past;
+};
+
+/** A span of time already counted in runwarden_blind_seconds_total. */
+struct blind_span {
+	int64_t from, to;
 };
 
 struct blind {
@@ -107,6 +137,12 @@ struct blind {
 	size_t n_canaries;
 
 	struct blind_cause cause[STORE_BLIND_CAUSE_COUNT]; /* by enum store_blind_cause */
+
+	/* The blind time counted so far, as disjoint spans sorted by start
+	 * (the latest BLIND_COUNTED), so that periods that overlap, of one
+	 * cause or of several, are counted once. */
+	struct blind_span counted[BLIND_COUNTED];
+	size_t n_counted;
 };
 
 /** Initialises @p b over @p f (which must outlive it); no canaries yet. */

@@ -54,6 +54,9 @@ struct writer {
 
 	/* Under mu. */
 	struct recvec queue;
+	struct writer_job *jobs, **jobs_tail; /* queued by writer_call() */
+	struct writer_job *done;              /* run: their callbacks are due */
+	int joined;                           /* the thread is gone */
 	int stopping;
 	int final_rc;
 	struct writer_stats stats;
@@ -63,6 +66,7 @@ struct writer {
 
 	/* Thread only. */
 	struct recvec batch;
+	struct writer_job *retry; /* jobs that found the database locked */
 	int64_t retention_ms;
 	uint64_t next_purge;   /* uv_hrtime() in ms */
 	uint64_t next_rollup;  /* uv_hrtime() in ms */
@@ -199,24 +203,98 @@ static void rollup(struct writer *w)
 	w->next_rollup = done ? now : now + WRITER_ROLLUP_PAUSE_MS;
 }
 
+static uint64_t now_ms(void)
+{
+	return uv_hrtime() / 1000000;
+}
+
+void writer_call(struct writer *w, struct writer_job *job, uint32_t wait_ms)
+{
+	int joined;
+
+	job->deadline_ms = now_ms() + wait_ms;
+	job->rc = RW_ECANCELED;
+	job->next = NULL;
+	uv_mutex_lock(&w->mu);
+	joined = w->joined;
+	if (!joined) {
+		*w->jobs_tail = job;
+		w->jobs_tail = &job->next;
+		uv_cond_signal(&w->cond);
+	}
+	uv_mutex_unlock(&w->mu);
+	if (joined)
+		job->done(job, RW_ECANCELED); /* the thread is gone: nothing runs it */
+}
+
+/*
+ * Runs the jobs taken from the queue and those waiting for a lock, oldest
+ * first. A job that finds the database locked waits for the next round (the
+ * others would find it locked too); a job past its deadline, or any job
+ * when @p last, is done with what it got. Done jobs go to the loop.
+ */
+static void run_jobs(struct writer *w, struct writer_job *fresh, bool last)
+{
+	struct writer_job *todo = w->retry, **tail = &todo, *done = NULL, **dtail = &done;
+	bool locked = false;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = fresh;
+	w->retry = NULL;
+	tail = &w->retry;
+	while (todo) {
+		struct writer_job *j = todo;
+		todo = j->next;
+		j->next = NULL;
+		if (!locked) {
+			j->rc = j->fn(w->st, j);
+			locked = j->rc == RW_EBUSY;
+		}
+		if (j->rc == RW_EBUSY && !last && now_ms() < j->deadline_ms) {
+			*tail = j;
+			tail = &j->next;
+		} else {
+			*dtail = j;
+			dtail = &j->next;
+		}
+	}
+	if (!done)
+		return;
+	uv_mutex_lock(&w->mu);
+	for (tail = &w->done; *tail; tail = &(*tail)->next)
+		;
+	*tail = done; /* behind earlier rounds: callbacks run in order */
+	uv_mutex_unlock(&w->mu);
+	uv_async_send(&w->async);
+}
+
 static void writer_thread(void *arg)
 {
 	struct writer *w = arg;
-	int failing = 0;
-	uint64_t backoff_ms = WRITER_BATCH_MS;
+	int failing = 0, reported = 0;
+	uint64_t backoff_ms = WRITER_BATCH_MS, busy_since = 0;
 
 	for (;;) {
+		struct writer_job *fresh;
 		uint64_t t0, dt;
 		int rc, stop;
 
 		uv_mutex_lock(&w->mu);
-		if (!w->stopping && w->queue.len < WRITER_BATCH_ROWS)
+		if (!w->stopping && w->queue.len < WRITER_BATCH_ROWS && !w->jobs)
 			uv_cond_timedwait(&w->cond, &w->mu,
-			                  (failing ? backoff_ms : WRITER_BATCH_MS) * 1000000ULL);
+			                  (failing || w->retry ? backoff_ms : WRITER_BATCH_MS) *
+			                          1000000ULL);
 		take_queue(w);
+		fresh = w->jobs;
+		w->jobs = NULL;
+		w->jobs_tail = &w->jobs;
 		stop = w->stopping;
 		uv_mutex_unlock(&w->mu);
 
+		/* The API's writes first: someone waits for each answer. */
+		if (fresh || w->retry)
+			run_jobs(w, fresh, stop);
 		if (w->batch.len == 0) {
 			if (stop)
 				break;
@@ -247,19 +325,55 @@ static void writer_thread(void *arg)
 		if (rc < 0) {
 			char msg[256];
 			snprintf(msg, sizeof(msg), "%s", store_errmsg(w->st));
-			if (!failing)
+			if (rc != RW_EBUSY)
+				busy_since = 0;
+			else if (!busy_since)
+				busy_since = now_ms();
+			/* Locked by another process: the records wait, and it is
+			 * a storage failure only if it lasts. */
+			if (!reported &&
+			    (rc != RW_EBUSY || now_ms() - busy_since >= WRITER_BUSY_FAIL_MS)) {
 				report(w, rc, msg);
+				reported = 1;
+			}
 			failing = 1;
 			backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
 			if (stop)
 				break; /* shutting down: give up after one more try */
 		} else if (failing) {
 			failing = 0;
+			busy_since = 0;
 			backoff_ms = WRITER_BATCH_MS;
-			report(w, 0, "writes succeed again");
+			/* What piled up in the WAL while commits failed goes back
+			 * to the database now, and the WAL file shrinks to
+			 * journal_size_limit, so that a disk that just got room
+			 * back is not filled again by the log. */
+			if (store_checkpoint(w->st) < 0)
+				fprintf(stderr,
+				        "runwarden: writer: checkpoint after recovery: %s\n",
+				        store_errmsg(w->st));
+			if (reported)
+				report(w, 0, "writes succeed again");
+			reported = 0;
 		}
 		if (!failing && !stop)
 			rollup(w); /* a busy writer is rarely idle: between batches too */
+	}
+}
+
+/* Runs the callbacks of the jobs done, oldest first. On the loop thread. */
+static void finish_jobs(struct writer *w)
+{
+	struct writer_job *done;
+
+	uv_mutex_lock(&w->mu);
+	done = w->done;
+	w->done = NULL;
+	uv_mutex_unlock(&w->mu);
+	while (done) {
+		struct writer_job *j = done;
+		done = j->next;
+		j->done(j, j->rc);
 	}
 }
 
@@ -277,6 +391,7 @@ static void async_cb(uv_async_t *h)
 	uv_mutex_unlock(&w->mu);
 	if (pending && w->status_cb)
 		w->status_cb(w, rc, msg, w->data);
+	finish_jobs(w);
 }
 
 int writer_new(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
@@ -292,6 +407,7 @@ int writer_new(struct writer **out, uv_loop_t *loop, const char *db_path, int64_
 		return RW_ENOMEM;
 	}
 	w->loop = loop;
+	w->jobs_tail = &w->jobs;
 	w->retention_ms = retention_ms;
 	w->rollup_day = -1;
 	w->status_cb = status_cb;
@@ -341,11 +457,42 @@ int writer_close(struct writer *w, writer_closed_cb cb, void *data)
 	uv_cond_signal(&w->cond);
 	uv_mutex_unlock(&w->mu);
 	uv_thread_join(&w->thread);
+	uv_mutex_lock(&w->mu);
+	w->joined = 1;
+	{ /* queued after the thread's last round: never run */
+		struct writer_job **tail = &w->done;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = w->jobs;
+		for (struct writer_job *j = w->jobs; j; j = j->next)
+			j->rc = RW_ECANCELED;
+		w->jobs = NULL;
+		w->jobs_tail = &w->jobs;
+	}
+	uv_mutex_unlock(&w->mu);
+	finish_jobs(w); /* the last round ran every job the thread had */
 	rc = w->final_rc;
 	w->closed_cb = cb;
 	w->closed_data = data;
 	uv_close((uv_handle_t *)&w->async, stopped_close_cb);
 	return rc;
+}
+
+size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_EVENT + 1])
+{
+	const struct recvec *v[2] = {&w->batch, &w->queue};
+	size_t total = 0;
+
+	memset(counts, 0, (STORE_REC_EVENT + 1) * sizeof(*counts));
+	uv_mutex_lock(&w->mu);
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < v[k]->len; i++) {
+			if (v[k]->v[i].kind <= STORE_REC_EVENT)
+				counts[v[k]->v[i].kind]++;
+			total++;
+		}
+	uv_mutex_unlock(&w->mu);
+	return total;
 }
 
 void writer_free(struct writer *w)

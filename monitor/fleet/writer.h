@@ -15,9 +15,24 @@
  * is worth more than raw samples. Failures are reported to the loop through
  * a uv_async_t, so that the daemon can log and count them.
  *
+ * The loop's other writes go the same way (writer_call()): the API's
+ * registrations, maintenance, tokens, incident acknowledgements and GitHub
+ * deliveries, the policy record, each a job run on the thread between
+ * batches, in its own transaction, its result handed back to the loop. So
+ * the loop thread never waits on SQLite, nor does it contend with this
+ * thread for the write lock (it opens no write transaction at all once the
+ * daemon serves): another process that holds the database's lock (a
+ * backup, an sqlite3 shell in BEGIN EXCLUSIVE) makes this thread wait, never
+ * the loop. A job that finds the database locked (RW_EBUSY, after the
+ * connection's busy timeout) is tried again until its deadline; a batch
+ * that finds it locked is kept and retried, and counts as a storage failure
+ * only once it has been locked for WRITER_BUSY_FAIL_MS: a lock is not a
+ * failing disk, and the samples wait in memory meanwhile.
+ *
  * Lifecycle: writer_new() / writer_close(). writer_close() flushes whatever
- * is queued, joins the thread and closes the async handle; its callback runs
- * exactly once, after which writer_free() frees it.
+ * is queued, runs the jobs still queued once, joins the thread, runs the
+ * jobs' callbacks and closes the async handle; its callback runs exactly
+ * once, after which writer_free() frees it.
  */
 #ifndef RW_WRITER_H
 #define RW_WRITER_H
@@ -31,6 +46,8 @@
 #define WRITER_BATCH_ROWS 1000
 #define WRITER_BATCH_MS   100
 #define WRITER_MAX_QUEUED 2000000
+/* A batch locked out this long (by another process) is a storage failure. */
+#define WRITER_BUSY_FAIL_MS 30000
 
 struct writer;
 
@@ -58,6 +75,41 @@ struct writer_stats {
 int writer_new(struct writer **out, uv_loop_t *loop, const char *db_path, int64_t retention_ms,
                writer_status_cb status_cb, void *data, char *err, size_t errlen);
 
+struct writer_job;
+
+/**
+ * A job's work, on the writer thread with its connection: one attempt, in
+ * transactions of its own. @return 0 or RW_E*; RW_EBUSY (the database was
+ * locked for the connection's whole busy timeout) is tried again until the
+ * job's deadline.
+ */
+typedef int (*writer_job_fn)(struct store *st, struct writer_job *job);
+
+/**
+ * A job is done, on the loop thread: @p rc is its work's result, RW_EBUSY
+ * when the database stayed locked past its deadline, RW_ECANCELED when the
+ * writer stopped before it ran.
+ */
+typedef void (*writer_job_done_cb)(struct writer_job *job, int rc);
+
+/** A job, embedded in the caller's struct, which owns it until done runs. */
+struct writer_job {
+	writer_job_fn fn;
+	writer_job_done_cb done;
+	/* The writer's. */
+	uint64_t deadline_ms; /* uv_hrtime() in ms */
+	int rc;
+	struct writer_job *next;
+};
+
+/**
+ * Queues @p job (fn and done set) to run on the writer thread; its done
+ * callback runs exactly once, on the loop thread, even when the writer
+ * stops first. Never blocks on I/O.
+ * @param wait_ms  how long a locked database is waited for, at most.
+ */
+void writer_call(struct writer *w, struct writer_job *job, uint32_t wait_ms);
+
 /** Queues one record (copied). Never blocks on I/O. What the record owns
  *  (store_rec_release()) is the writer's from then on, written or not. */
 void writer_push(struct writer *w, const struct store_rec *rec);
@@ -66,9 +118,16 @@ void writer_push(struct writer *w, const struct store_rec *rec);
 void writer_get_stats(struct writer *w, struct writer_stats *out);
 
 /**
+ * What a stopped writer could not write, by record kind (index: enum
+ * store_rec_kind; 0 unused). @return the total.
+ */
+size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_EVENT + 1]);
+
+/**
  * Flushes, stops the thread, closes the handle; @p cb runs once, on the loop,
  * when @p w may be freed with writer_free().
- * @return the result of the final flush (0 or RW_E*).
+ * @return the result of the final flush (0 or RW_E*; then writer_unwritten()
+ *         says what was lost).
  */
 int writer_close(struct writer *w, writer_closed_cb cb, void *data);
 

@@ -48,7 +48,10 @@
  * Reading events and writing cursors use the loop thread's store
  * connection: one indexed read per sink per tick at most, one small
  * write per delivery. Zulip and mail also read the runner (and its
- * operator) an event names, when they render it.
+ * operator) an event names, when they render it. That connection never
+ * waits for a lock (the daemon sets no busy timeout on it): a cursor the
+ * database refuses is kept in memory and saved at the next tick
+ * (save_cursor()).
  */
 #include "monitor/notify/notify.h"
 
@@ -141,15 +144,25 @@ static void sink_set_state(struct sink *s, enum sink_state to)
 
 /* The delivery is done with (delivered, dropped, or nothing to send): the
  * cursor moves. */
+/* Saves the cursor; one the database refuses now (locked by the writer's
+ * batch or another process: the loop's connection never waits) is kept in
+ * memory, which delivery goes by, and saved again at the next tick, so
+ * the worst a lock costs is an event sent again after a crash, as at
+ * least once allows. */
+static void save_cursor(struct sink *s)
+{
+	int rc = store_webhook_cursor_set(s->n->st, s->key, s->cursor, clock_wall_ms());
+
+	if (rc < 0 && rc != RW_EBUSY && !s->cursor_unsaved)
+		log_sink(s, RW_LOG_WARN, "notification cursor not saved yet (retried at each tick)",
+		         rw_strerror(rc));
+	s->cursor_unsaved = rc < 0;
+}
+
 static void advance(struct sink *s)
 {
-	int rc = store_webhook_cursor_set(s->n->st, s->key, s->upto, clock_wall_ms());
-
-	if (rc < 0)
-		log_sink(s, RW_LOG_WARN,
-		         "notification cursor not saved (the event may be sent again)",
-		         rw_strerror(rc));
 	s->cursor = s->upto;
+	save_cursor(s);
 	if (s->loaded)
 		s->ops->clear(s);
 	s->loaded = false;
@@ -303,6 +316,8 @@ static void tick_cb(uv_timer_t *t)
 
 	for (size_t i = 0; i < n->n; i++) {
 		struct sink *s = &n->sinks[i];
+		if (s->cursor_unsaved)
+			save_cursor(s);
 		if (s->state == SINK_IDLE || (s->state == SINK_BACKOFF && now >= s->retry_at))
 			attempt(s);
 	}

@@ -70,9 +70,10 @@ struct sink {
 	char shown[512];     /* what logs and metrics show: no query, no secret */
 	const char *channel; /* "webhook", "zulip", "email" */
 	enum sink_state state;
-	int64_t cursor; /* the last event delivered (or dropped) */
-	int64_t upto;   /* the cursor once the loaded delivery is done */
-	bool loaded;    /* a delivery is loaded (SENDING, or in BACKOFF) */
+	int64_t cursor;      /* the last event delivered (or dropped) */
+	int64_t upto;        /* the cursor once the loaded delivery is done */
+	bool cursor_unsaved; /* the store refused it: saved again at the next tick */
+	bool loaded;         /* a delivery is loaded (SENDING, or in BACKOFF) */
 	CURL *easy;
 	char errbuf[CURL_ERROR_SIZE];
 	unsigned attempts;     /* failures of this delivery so far */

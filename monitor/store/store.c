@@ -81,6 +81,15 @@ static int prepare_hot(struct store *st)
 		                   " SELECT ?2, 'incident_open', ?1, json_object('incident_id', id)"
 		                   " FROM incidents WHERE runner_id = ?1 AND start_ms = ?2",
 		                   &st->ev_incident);
+	/* Before close_incident: the incidents it is about to void. */
+	if (rc == 0)
+		rc = store_prepare(st,
+		                   "INSERT INTO events (at_ms, kind, runner_id, data)"
+		                   " SELECT ?2, 'incident_voided', ?1,"
+		                   " json_object('incident_id', id, 'state', ?3)"
+		                   " FROM incidents WHERE runner_id = ?1 AND end_ms IS NULL"
+		                   " AND voided = 0 AND start_ms >= ?2",
+		                   &st->ev_voided);
 	if (rc == 0)
 		rc = store_prepare(
 		        st, "INSERT INTO events (at_ms, kind, runner_id, data) VALUES (?, ?, ?, ?)",
@@ -142,7 +151,7 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	rc = store_exec(st, "PRAGMA foreign_keys = ON");
 	/* A newer schema is refused before journal_mode = WAL rewrites the
 	 * file's header: such a file is never written. */
@@ -169,6 +178,13 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		rc = store_exec(st, "PRAGMA journal_mode = WAL");
 	if (rc == 0)
 		rc = store_exec(st, "PRAGMA synchronous = NORMAL");
+	/* Without a limit the WAL keeps its largest size, and after a full
+	 * disk that is what filled it. */
+	if (rc == 0 && !(flags & STORE_READONLY)) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %d", STORE_WAL_LIMIT);
+		rc = store_exec(st, sql);
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: not a usable SQLite database: %s", path,
 		         sqlite3_errmsg(st->db));
@@ -217,9 +233,22 @@ void store_close(struct store *st)
 	sqlite3_finalize(st->ev_incident);
 	sqlite3_finalize(st->ev_down);
 	sqlite3_finalize(st->ev_up);
+	sqlite3_finalize(st->ev_voided);
 	sqlite3_finalize(st->ins_event);
 	sqlite3_close(st->db);
 	free(st);
+}
+
+void store_set_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
+int store_checkpoint(struct store *st)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_rc(rc);
 }
 
 int store_integrity_check(struct store *st, char *err, size_t errlen)

@@ -53,6 +53,26 @@ void store_close(struct store *st);
 /** The last SQLite error message of this connection (for logs). */
 const char *store_errmsg(const struct store *st);
 
+/**
+ * How long a statement waits for a lock another connection holds before it
+ * fails with RW_EBUSY; store_open() sets STORE_BUSY_MS. The daemon's loop
+ * thread sets 0 on its connection once it serves (it only reads then, and
+ * must never wait: see monitor/fleet/writer.h).
+ */
+#define STORE_BUSY_MS 5000
+void store_set_busy_timeout(struct store *st, int ms);
+
+/**
+ * Checkpoints the WAL into the database and truncates it (PRAGMA
+ * wal_checkpoint(TRUNCATE)): the writer runs it after storage failures end,
+ * so that the WAL does not keep the disk full. Every read-write connection
+ * also sets journal_size_limit (STORE_WAL_LIMIT), to which SQLite truncates
+ * the WAL after each checkpoint that resets it.
+ * @return 0, RW_EBUSY (readers held it back; nothing lost), RW_EIO.
+ */
+#define STORE_WAL_LIMIT (64 * 1024 * 1024)
+int store_checkpoint(struct store *st);
+
 /** Transactions. store_begin() takes the write lock at once (IMMEDIATE). */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
@@ -710,7 +730,9 @@ int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version 
  * increase. Kinds: "eligible", "ineligible" (data: reason), "registered",
  * "approved", "retired", "flagged", "unflagged" (data: uptime, threshold),
  * "maintenance_start", "maintenance_end", "incident_open" (data:
- * incident_id), "incident_acknowledged", "incident_mitigated"; for people
+ * incident_id), "incident_voided" (data: incident_id, state: what the time
+ * became; written by the writer in the batch whose change voids the
+ * incident), "incident_acknowledged", "incident_mitigated"; for people
  * (monitor/notify): "down" (data: class, http_status, incident_id; at: the
  * start of the DOWN interval) and "up" (data: down_since, down_ms), written
  * by the writer with the interval and alternating per runner (see

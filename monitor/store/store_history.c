@@ -78,6 +78,19 @@ static int write_one(struct store *st, const struct store_rec *r)
 		rc = step_reset(s);
 		if (rc < 0)
 			return rc;
+		if (r->u.change.state != RW_STATE_DOWN) {
+			/* An incident this change voids (its DOWN interval replaced
+			 * at the same start by the monitor's blindness) was
+			 * announced: its retraction, in the same transaction. */
+			s = st->ev_voided;
+			sqlite3_bind_int64(s, 1, r->u.change.runner_id);
+			sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+			sqlite3_bind_text(s, 3, rw_state_name(r->u.change.state), -1,
+			                  SQLITE_STATIC);
+			rc = step_reset(s);
+			if (rc < 0)
+				return rc;
+		}
 		s = r->u.change.state == RW_STATE_DOWN ? st->open_incident : st->close_incident;
 		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
 		sqlite3_bind_int64(s, 2, r->u.change.start_ms);

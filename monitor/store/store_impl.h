@@ -25,6 +25,7 @@ struct store {
 	sqlite3_stmt *ev_incident;
 	sqlite3_stmt *ev_down; /* "down", unless the runner's last down/up was one */
 	sqlite3_stmt *ev_up;   /* "up", when the runner's last down/up was "down" */
+	sqlite3_stmt *ev_voided;
 	sqlite3_stmt *ins_event;
 };
 

@@ -382,7 +382,11 @@ static void test_correlated_correction(void **state)
 		assert_false(hist_has(x, i, RW_STATE_DOWN));
 	}
 	expect_state(x, 3, RW_STATE_UNKNOWN, T + 4000);
-	expect_state(x, 4, RW_STATE_DOWN, T - 15000);
+	/* r4 was down for its own reasons before the period; its network
+	 * failure inside it does not count: unknown from the period's start
+	 * (issue 12, item 6: it stayed down inside the period before). */
+	expect_state(x, 4, RW_STATE_UNKNOWN, T - 1);
+	assert_int_equal(hist_at(x, 4, T - 2), RW_STATE_DOWN);
 	expect_state(x, 5, RW_STATE_DOWN, T + 500);
 	/* The period starts at the earliest counted network failure (r4's). */
 	assert_int_equal(x->b.cause[STORE_BLIND_CORRELATED].since_ms, T - 1);
@@ -391,7 +395,7 @@ static void test_correlated_correction(void **state)
 	 * failure, a success is a success. */
 	assert_int_equal(result(x, 4, T + 5000, NET), FLEET_APPLY_BLIND);
 	expect_state(x, 4, RW_STATE_UNKNOWN, T + 5000);
-	assert_int_equal(hist_at(x, 4, T + 4999), RW_STATE_DOWN);
+	assert_int_equal(hist_at(x, 4, T + 4999), RW_STATE_UNKNOWN);
 	assert_int_equal(result(x, 6, T + 5100, HTTP), FLEET_APPLY_SAMPLE);
 	expect_state(x, 6, RW_STATE_DOWN, T + 5100);
 	assert_int_equal(result(x, 7, T + 5200, OK), FLEET_APPLY_SAMPLE);
@@ -401,6 +405,12 @@ static void test_correlated_correction(void **state)
 	assert_int_equal(result(x, 1, T + 5300, OK), FLEET_APPLY_SAMPLE);
 	assert_false(correlated(x));
 	assert_int_equal(x->b.cause[STORE_BLIND_CORRELATED].periods, 1);
+	/* A timeout sampled inside the period that arrives after it ended is
+	 * the period's, not the runner's (issue 12, item 5), and it does not
+	 * start a new period. */
+	assert_int_equal(result(x, 2, T + 5250, TOUT), FLEET_APPLY_BLIND);
+	expect_state(x, 2, RW_STATE_UNKNOWN, T + 5250);
+	assert_false(correlated(x));
 	/* After it, a network failure is a failure again. */
 	assert_int_equal(result(x, 0, T + 6000, NET), FLEET_APPLY_SAMPLE);
 	expect_state(x, 0, RW_STATE_DOWN, T + 6000);
@@ -433,7 +443,21 @@ static void test_correlated_correction(void **state)
 	                       " AND state = 2",
 	                       1),
 	                 1); /* r0's own DOWN after the period */
-	assert_int_equal(q_int(db, "SELECT count(*) FROM samples WHERE ?1 = ?1", 0), 12);
+	/* The incidents of r0..r2, announced and then voided, are retracted
+	 * (issue 12, item 7); r4's own incident is closed, not voided. */
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM events WHERE kind = 'incident_voided'"
+	                       " AND ?1 = ?1",
+	                       0),
+	                 3);
+	assert_int_equal(q_int(db,
+	                       "SELECT count(*) FROM events e JOIN incidents i"
+	                       " ON i.id = json_extract(e.data, '$.incident_id')"
+	                       " WHERE e.kind = 'incident_voided' AND i.voided = 1"
+	                       " AND json_extract(e.data, '$.state') = 'unknown' AND ?1 = ?1",
+	                       0),
+	                 3);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM samples WHERE ?1 = ?1", 0), 13);
 	sqlite3_close(db);
 }
 
@@ -499,7 +523,10 @@ static void test_canary_majority(void **state)
 	assert_int_equal(x->b.cause[STORE_BLIND_CANARY].since_ms, T);
 	expect_state(x, 0, RW_STATE_UNKNOWN, T + 1000); /* corrected from T on */
 	assert_false(hist_has(x, 0, RW_STATE_DOWN));
-	expect_state(x, 1, RW_STATE_DOWN, T - 5000); /* before T: kept */
+	/* r1, down before T: kept until T, and unknown from T like everyone
+	 * whose failures the period covers (one rule, issue 12 item 6). */
+	expect_state(x, 1, RW_STATE_UNKNOWN, T);
+	assert_int_equal(hist_at(x, 1, T - 1), RW_STATE_DOWN);
 
 	/* While canary-blind every failure is unknown, successes count. */
 	assert_int_equal(result(x, 1, T + 3000, HTTP), FLEET_APPLY_BLIND);
@@ -645,7 +672,9 @@ static void test_stop_record_metrics(void **state)
 	blind_stop(&x->b, T + 9000);
 	assert_false(blind_active(&x->b, STORE_BLIND_CANARY));
 	assert_false(blind_active(&x->b, STORE_BLIND_STORAGE));
-	assert_int_equal(x->m.blind_ms, 60000 + 7000 + 8000 + 7000);
+	/* Overlapping periods count once: downtime, then [T + 100, T + 9000)
+	 * covered by the tick gap, the canary and the storage periods. */
+	assert_int_equal(x->m.blind_ms, 60000 + 8900);
 	db = open_db(x);
 	assert_int_equal(q_int(db, "SELECT count(*) FROM blind_periods WHERE ?1 = ?1", 0), 4);
 	assert_int_equal(q_int(db,
