@@ -22,7 +22,13 @@ cd "$(dirname "$0")/.."
 # - jq: contrib/github-actions/route-matrix.sh and its test;
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
 # - openssl: the fault suite makes its certificates and TLS listeners with it.
-rw_install_deps clang-format chromium prometheus jq openssl
+# - lintian, dpkg-dev (dpkg-shlibdeps for CPack), mmdebstrap: the Debian
+#   package is built, linted and installed into a Debian 12 chroot
+#   (tests/contrib/test_deb.sh);
+# - systemd (systemd-analyze), man-db and groff-base: the unit and the man
+#   pages are checked (tests/contrib/test_systemd_unit.sh, test_man.py).
+rw_install_deps clang-format chromium prometheus jq openssl lintian dpkg-dev mmdebstrap \
+	systemd man-db groff-base
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

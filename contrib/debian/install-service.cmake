@@ -11,7 +11,9 @@ if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
 else()
   set(_etc ${CMAKE_INSTALL_PREFIX}/etc)
 endif()
-set(_stage ${RW_BINARY_DIR}/service-install)
+# A folder per destination: `cpack` and `cmake --install` may run at once.
+string(MD5 _key "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}")
+set(_stage ${RW_BINARY_DIR}/service-install/${_key})
 file(MAKE_DIRECTORY ${_stage})
 
 function(_rw_install_edited src dest_dir)

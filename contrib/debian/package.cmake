@@ -69,7 +69,8 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE ${RW_DEB_RELEASE})
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# procps: /bin/kill, which the unit's ExecReload runs.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "sqlite3, curl")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_deb}/postinst ${_deb}/prerm ${_deb}/postrm ${_deb}/conffiles)
