@@ -26,8 +26,14 @@ cd "$(dirname "$0")/.."
 # - python3-aiosmtpd: the SMTP sink that receives the operators' mail
 #   (tests/integration/smtp_sink.py, test_notifications.c);
 # - faketime: the fault suite jumps the daemon's wall clock with libfaketime
-#   (tests/faults/test_clock_jump.c).
-rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd faketime
+#   (tests/faults/test_clock_jump.c);
+# - lintian, dpkg-dev (dpkg-shlibdeps for CPack), mmdebstrap: the Debian
+#   package is built, linted and installed into a Debian 12 chroot
+#   (tests/contrib/test_deb.sh);
+# - systemd (systemd-analyze), man-db and groff-base: the unit and the man
+#   pages are checked (tests/contrib/test_systemd_unit.sh, test_man.py).
+rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd faketime \
+	lintian dpkg-dev mmdebstrap systemd man-db groff-base
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -37,7 +37,8 @@ static const char usage[] =
         "  backup FILE           online copy of the database\n"
         "\n"
         "`runwarden COMMAND --help` documents each command. The database is --db FILE,\n"
-        "else $RUNWARDEN_DB, else ./runwarden.db.\n";
+        "else $RUNWARDEN_DB, else ./runwarden.db. --version prints the version.\n"
+        "The manual: runwarden(1), runwarden.conf(5), runwarden-policy(5).\n";
 
 static const char serve_usage[] =
         "usage: runwarden serve [--db FILE] [--init] [--policy FILE] [--config FILE]\n"

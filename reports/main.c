@@ -48,7 +48,9 @@ static const char usage[] =
         "                        the monthly compliance report (Markdown, JSON, CSV,\n"
         "                        HTML); `runwarden report monthly --help`\n"
         "  whatif NEW.json       which runners a new policy would change (verdict,\n"
-        "                        eligibility); `runwarden policy whatif --help`\n";
+        "                        eligibility); `runwarden policy whatif --help`\n"
+        "\n"
+        "--version prints the version. The manual: runwarden-report(1).\n";
 
 static const char whatif_usage[] =
         "usage: runwarden policy whatif NEW.json [--month YYYY-MM] [--db FILE]\n"

@@ -27,9 +27,15 @@ const char *cli_db_path(const char *flag)
 int cli_open_store(const char *path, bool create, struct store **out)
 {
 	char err[512];
-	int rc = store_open(out, path, create ? STORE_CREATE : 0, err, sizeof(err));
+	const char *copy;
+	int from, rc = store_open(out, path, create ? STORE_CREATE : 0, err, sizeof(err));
 	if (rc < 0) /* a database that is not there is a wrong --db: bad input */
 		return cli_error(rc == RW_ENOENT ? CLI_USAGE : CLI_FAIL, "%s", err);
+	from = store_migrated_from(*out, &copy);
+	if (from)
+		cli_error(CLI_OK,
+		          "%s: schema migrated from %d to %d; the database before it is in %s",
+		          path, from, store_schema_version(), copy);
 	return CLI_OK;
 }
 

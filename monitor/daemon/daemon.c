@@ -793,6 +793,15 @@ static int start(struct rw_daemon *d)
 		d->bad_input = rc == RW_ENOENT;
 		return rc;
 	}
+	{
+		const char *copy;
+		int from = store_migrated_from(d->st, &copy);
+		if (from) {
+			snprintf(err, sizeof(err), "schema migrated from %d to %d", from,
+			         store_schema_version());
+			log_msg(RW_LOG_INFO, err, "backup", copy);
+		}
+	}
 	rc = load_policy(d, false);
 	if (rc < 0)
 		return rc;

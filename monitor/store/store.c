@@ -5,7 +5,8 @@
  * its migrations in store_schema.c, the writer's batches and the history in
  * store_history.c, policy versions in store_policy.c, the registry
  * (operators, runners) in store_registry.c, declared maintenance windows in
- * store_maintenance.c, and so on by table.
+ * store_maintenance.c, and so on by table; the online copy itself
+ * (store_copy_db()) in store_copy.c.
  *
  * Invariants:
  *  - The file is in WAL mode with foreign keys on and a busy timeout, so the
@@ -191,7 +192,7 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		goto fail;
 	}
 	if (!(flags & STORE_READONLY)) {
-		rc = store_migrate(st, why, sizeof(why));
+		rc = store_migrate(st, path, why, sizeof(why));
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: %s", path, why);
 			goto fail;
@@ -275,46 +276,21 @@ int store_integrity_check(struct store *st, char *err, size_t errlen)
 
 int store_backup(struct store *st, const char *dest_path, char *err, size_t errlen)
 {
-	sqlite3 *dest = NULL;
-	sqlite3_backup *b;
 	struct store *check = NULL;
-	int rc;
+	int rc = store_copy_db(st->db, dest_path, err, errlen);
 
-	if (access(dest_path, F_OK) == 0) {
-		snprintf(err, errlen, "%s: already exists; choose a new file name", dest_path);
-		return RW_EEXIST;
-	}
-	rc = sqlite3_open_v2(dest_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot create: %s", dest_path,
-		         dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
-		sqlite3_close(dest);
-		return RW_EIO;
-	}
-	b = sqlite3_backup_init(dest, "main", st->db, "main");
-	if (!b) {
-		snprintf(err, errlen, "%s: backup failed: %s", dest_path, sqlite3_errmsg(dest));
-		sqlite3_close(dest);
-		unlink(dest_path);
-		return RW_EIO;
-	}
-	/* Copy in steps so a busy writer is not locked out for the whole copy. */
-	do {
-		rc = sqlite3_backup_step(b, 1024);
-		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-			sqlite3_sleep(20);
-	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-	sqlite3_backup_finish(b);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "%s: backup failed: %s", dest_path, sqlite3_errstr(rc));
-		sqlite3_close(dest);
-		unlink(dest_path);
-		return RW_EIO;
-	}
-	sqlite3_close(dest);
+	if (rc < 0)
+		return rc;
 	rc = store_open(&check, dest_path, 0, err, errlen);
 	if (rc == 0)
 		rc = store_integrity_check(check, err, errlen);
 	store_close(check);
 	return rc;
+}
+
+int store_migrated_from(const struct store *st, const char **backup_path)
+{
+	if (backup_path)
+		*backup_path = st->migrated_from ? st->migration_backup : NULL;
+	return st->migrated_from;
 }

@@ -229,6 +229,15 @@ void store_policy_version_deinit(struct store_policy_version *pv);
  */
 int store_backup(struct store *st, const char *dest_path, char *err, size_t errlen);
 
+/**
+ * What store_open() migrated: @return the schema version the file had before
+ * this open brought it to store_schema_version(), or 0 when it migrated
+ * nothing (a new file, one already current, or opened read-only). When it
+ * migrated, *backup_path (if not NULL) is the copy of the database taken
+ * before the first migration step (store_migrate()), owned by @p st.
+ */
+int store_migrated_from(const struct store *st, const char **backup_path);
+
 /** Runs PRAGMA integrity_check; 0 when it answers "ok". */
 int store_integrity_check(struct store *st, char *err, size_t errlen);
 

@@ -13,6 +13,10 @@
 
 struct store {
 	sqlite3 *db;
+	/* What this open migrated (store_migrated_from()): the version the file
+	 * had, 0 when nothing was migrated, and the copy taken before. */
+	int migrated_from;
+	char migration_backup[1200];
 	/* Statements of the writer's hot path, prepared once. */
 	sqlite3_stmt *ins_sample;
 	sqlite3_stmt *ins_change;
@@ -46,11 +50,24 @@ int store_grow(void **v, size_t *cap, size_t len, size_t elem);
 int store_user_version(struct store *st, int *v);
 
 /**
- * Brings the schema up to store_schema_version() (store_schema.c).
- * @return 0, RW_ESCHEMA (written by a newer runwarden), or the error, with
- *         one line in @p err.
+ * Brings the schema of the database at @p path up to store_schema_version()
+ * (store_schema.c). A database that has a schema (user_version >= 1) is
+ * first copied beside itself, as PATH.schemaV-YYYYMMDDTHHMMSSZ.bak, while
+ * the migration's transaction holds the write lock, so the copy is exactly
+ * what was migrated; when the copy fails nothing is migrated.
+ * @return 0, RW_ESCHEMA (written by a newer runwarden), RW_EEXIST or RW_EIO
+ *         (the copy), or the error, with one line in @p err.
  */
-int store_migrate(struct store *st, char *err, size_t errlen);
+int store_migrate(struct store *st, const char *path, char *err, size_t errlen);
+
+/**
+ * Copies the main database of @p src to the new file @p dest_path (which
+ * must not exist) with the SQLite online backup API, in steps, as one
+ * self-contained file (journal_mode DELETE), then runs PRAGMA
+ * integrity_check on the copy. A failed copy is removed.
+ * @return 0, RW_EEXIST, RW_EIO; one line in @p err.
+ */
+int store_copy_db(sqlite3 *src, const char *dest_path, char *err, size_t errlen);
 
 /** Converts an SQLite result code to RW_E*. */
 int store_rc(int sqlite_rc);

@@ -6,11 +6,13 @@
  * Invariants: migrations are append-only; migration i brings user_version
  * from i to i + 1, and all pending ones run in one transaction. A file with
  * a higher user_version than this binary knows is refused (RW_ESCHEMA),
- * never written.
+ * never written. A file with a schema is copied (online backup API) inside
+ * that transaction before the first step; no copy, no migration.
  */
 #include "monitor/store/store_impl.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "policy/base/rw_error.h"
 
@@ -229,10 +231,47 @@ int store_user_version(struct store *st, int *v)
 	return rc;
 }
 
-int store_migrate(struct store *st, char *err, size_t errlen)
+/* The copy taken before migrating the database at @p path from schema
+ * @p from: PATH.schemaFROM-YYYYMMDDTHHMMSSZ.bak beside it (same file system,
+ * and the one place a hardened service may write: its state directory). */
+static int backup_before(struct store *st, const char *path, int from, char *err, size_t errlen)
 {
-	int v, rc;
-	char sql[64];
+	time_t now = time(NULL);
+	sqlite3 *src = NULL;
+	struct tm tm;
+	char stamp[32];
+	int rc;
+
+	if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+	if ((size_t)snprintf(st->migration_backup, sizeof(st->migration_backup),
+	                     "%s.schema%d-%s.bak", path, from,
+	                     stamp) >= sizeof(st->migration_backup)) {
+		snprintf(err, errlen, "the path of the copy before migrating is too long");
+		return RW_EINVAL;
+	}
+	/* A connection of its own reads the copy: SQLite's backup cannot read
+	 * from a connection in a write transaction. This one holds the write
+	 * lock, so the reader sees exactly what the migration will change. */
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open it to copy: %s", path,
+		         src ? sqlite3_errmsg(src) : "out of memory");
+		sqlite3_close(src);
+		st->migration_backup[0] = '\0';
+		return RW_EIO;
+	}
+	sqlite3_busy_timeout(src, 5000);
+	rc = store_copy_db(src, st->migration_backup, err, errlen);
+	sqlite3_close(src);
+	if (rc < 0)
+		st->migration_backup[0] = '\0';
+	return rc;
+}
+
+int store_migrate(struct store *st, const char *path, char *err, size_t errlen)
+{
+	int v, from, rc;
+	char sql[64], why[1400];
 
 	rc = store_begin(st);
 	if (rc < 0)
@@ -248,6 +287,21 @@ int store_migrate(struct store *st, char *err, size_t errlen)
 		         v, N_MIGRATIONS);
 		return RW_ESCHEMA;
 	}
+	/* A database with data is copied first, while this transaction holds
+	 * the write lock (nothing changes between the copy and the first step).
+	 * A new file (version 0) holds nothing to keep. */
+	from = v;
+	if (v > 0 && v < N_MIGRATIONS) {
+		rc = backup_before(st, path, v, why, sizeof(why));
+		if (rc < 0) {
+			store_rollback(st);
+			snprintf(err, errlen,
+			         "not migrating schema %d to %d: the copy before it failed: %s; "
+			         "nothing was changed",
+			         v, N_MIGRATIONS, why);
+			return rc;
+		}
+	}
 	for (; v < N_MIGRATIONS; v++) {
 		rc = store_exec(st, migrations[v]);
 		if (rc < 0)
@@ -260,6 +314,7 @@ int store_migrate(struct store *st, char *err, size_t errlen)
 	rc = store_commit(st);
 	if (rc < 0)
 		goto fail;
+	st->migrated_from = from > 0 && from < N_MIGRATIONS ? from : 0;
 	return 0;
 fail:
 	snprintf(err, errlen, "migrating the schema failed: %s", sqlite3_errmsg(st->db));
