@@ -26,4 +26,13 @@ int config_github_parse(struct rw_github_cfg *g, const cJSON *v, const char *pat
 /** Wipes and frees the secrets of @p g. */
 void config_github_deinit(struct rw_github_cfg *g);
 
+/**
+ * Reads "tls": {"cert_file": FILE, "key_file": FILE} (@p v) of the config
+ * file @p path into @p c: both paths, no other key (config_tls.c). The
+ * files are read later, by the API at start-up.
+ * err: "PATH: tls.KEY: problem". @return 0 or RW_EINVAL.
+ */
+int config_tls_parse(struct rw_config *c, const cJSON *v, const char *path, char *err,
+                     size_t errlen);
+
 #endif
