@@ -21,7 +21,8 @@ cd "$(dirname "$0")/.."
 # - prometheus: promtool lints /metrics and contrib/prometheus/alerts.yml;
 # - jq: contrib/github-actions/route-matrix.sh and its test;
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
-# - openssl: the fault suite makes its certificates and TLS listeners with it.
+# - openssl: the fault suite and test_tls make their certificates and TLS
+#   listeners with it.
 rw_install_deps clang-format chromium prometheus jq openssl
 
 jobs=$(nproc 2>/dev/null || echo 2)

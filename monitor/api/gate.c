@@ -58,11 +58,10 @@
  *      one that stalls its head;
  *   4. hands a complete head to h2o_http1_accept() (what h2o_accept() calls
  *      after its own handshake), the bytes already in the socket's input.
- * A read of the decrypted stream adds at most one read's worth of records
- * to the input buffer (h2o reserves 4 KiB per read, socket/uv-binding.c.h),
- * so the buffer holds at most GATE_HEAD_MAX plus one read before the gate
- * answers 431. ALPN offers http/1.1 only (tls.c), so no connection is
- * HTTP/2, whose header blocks would bypass the gate as h2c would.
+ * Each read callback adds to the input buffer what one read of the socket
+ * brought, decrypted (socket/uv-binding.c.h, on_read_ssl), so the buffer
+ * holds at most GATE_HEAD_MAX plus one read before the gate answers 431. ALPN offers http/1.1 only
+ * (tls.c), so no connection is HTTP/2, whose header blocks would bypass the gate as h2c would.
  *
  * A connection's phases (conn_set_phase() is the one writer of c->phase and
  * checks every change against phase_transitions[]):
@@ -213,8 +212,9 @@ static void gated_remove(struct api *api, struct conn *c)
 }
 
 /* Closes a connection the gate holds; gate_closed() forgets it once the
- * handle is closed. With TLS, h2o's socket closes it (sending close_notify
- * when the handshake is done) and then calls conn_close_cb on the handle. */
+ * handle is closed. With TLS, h2o's socket closes it (at once: the
+ * context's shutdown is quiet, tls.c says why) and then calls conn_close_cb
+ * on the handle. */
 static void gate_close(struct conn *c)
 {
 	if (c->phase == CONN_CLOSING)

@@ -811,6 +811,7 @@ static int start(struct rw_daemon *d)
 		         api_port(d->api));
 		if (log_begin(&l, RW_LOG_INFO, "serving")) {
 			log_str(&l, "listen", listen);
+			log_str(&l, "scheme", api_tls(d->api) ? "https" : "http");
 			log_str(&l, "db", d->cfg.db_path);
 			log_int(&l, "runners", (int64_t)d->fleet.n);
 			log_str(&l, "policy_sha256", d->policy_sha256);
