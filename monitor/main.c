@@ -33,6 +33,8 @@ static const char usage[] =
         "  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
         "  policy check FILE     validate a policy file\n"
         "  policy whatif FILE    which runners a new policy would change\n"
+        "  policy export --format openslo|sloth|pyrra|rules\n"
+        "                        the policy's floors as SLO specs\n"
         "  report monthly --month YYYY-MM\n"
         "                        the monthly compliance report (md, json, csv, html)\n"
         "  backup FILE           online copy of the database\n"
