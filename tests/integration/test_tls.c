@@ -24,6 +24,7 @@
  *   not match) keeps the old one, logged and counted;
  * - clients that reset their connections (after the handshake, after a
  *   request) leave no descriptor open and do not kill the daemon;
+ * - over max_connections, /healthz is answered over TLS and nothing else;
  * - start-up refuses unreadable, garbage, mismatched and passphrase-protected
  *   files, and a --tls-cert without --tls-key, with one line naming the key.
  */
@@ -622,6 +623,44 @@ static void test_reload(void **state)
 	f->passed = true;
 }
 
+/* Over max_connections, /healthz is still answered over TLS (the gate's
+ * reserve runs the handshake too) and anything else is closed unanswered. */
+static void test_healthz_over_cap(void **state)
+{
+	struct fx *f = *state;
+	const char *args[] = {"--config", f->config, NULL};
+	char config[1024], *answer;
+	struct tconn t;
+	int idle;
+
+	snprintf(config, sizeof(config),
+	         "{\"max_connections\": 1, \"tls\": {\"cert_file\": \"%s\", \"key_file\": "
+	         "\"%s\"}}\n",
+	         f->cert, f->key);
+	rwt_write_file(f->config, config);
+	rwt_daemon_start(&f->d, f->log, f->db, args);
+	/* The one connection the cap allows, held silent (the gate gives it
+	 * 1.5 s; what follows takes a few milliseconds). */
+	idle = tcp_connect(port_of(f->d.url));
+	rwt_sleep_ms(50);
+	tconn_open(&t, f);
+	answer = tconn_get(&t, "/healthz");
+	if (strncmp(answer, "HTTP/1.1 200", 12) != 0 || !strstr(answer, "{\"status\":\"ok\"}"))
+		fail_msg("/healthz over the cap, over TLS: %s", answer);
+	free(answer);
+	tconn_close(&t);
+	tconn_open(&t, f);
+	answer = tconn_get(&t, "/metrics");
+	if (answer[0])
+		fail_msg("/metrics over the cap was answered: %.200s", answer);
+	free(answer);
+	tconn_close(&t);
+	close(idle);
+	wait_metric(f, "runwarden_http_connections_refused_total", 1);
+	rwt_daemon_stop(&f->d, STOP_MS);
+	f->passed = true;
+}
+
 /* The daemon's open descriptors (its sockets among them). */
 static int open_fds(pid_t pid)
 {
@@ -763,6 +802,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(test_https, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_resets, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_healthz_over_cap, setup, teardown),
 	};
 
 	setenv("RUNWARDEN_ADMIN_TOKEN", ADMIN, 1);
