@@ -22,7 +22,8 @@ cd "$(dirname "$0")/.."
 # - prometheus: promtool lints /metrics and contrib/prometheus/alerts.yml;
 # - jq: contrib/github-actions/route-matrix.sh and its test;
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
-# - openssl: the fault suite makes its certificates and TLS listeners with it;
+# - openssl: the fault suite and test_tls make their certificates and TLS
+#   listeners with it;
 # - python3-aiosmtpd: the SMTP sink that receives the operators' mail
 #   (tests/integration/smtp_sink.py, test_notifications.c);
 # - faketime: the fault suite jumps the daemon's wall clock with libfaketime

@@ -6,6 +6,7 @@
  */
 #include <curl/curl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ static const char usage[] =
         "  route TARGET          which runners may take a job for TARGET (exit 0/3)\n"
         "  policy check FILE     validate a policy file\n"
         "  policy whatif FILE    which runners a new policy would change\n"
+        "  policy export --format openslo|sloth|pyrra|rules\n"
+        "                        the policy's floors as SLO specs\n"
         "  report monthly --month YYYY-MM\n"
         "                        the monthly compliance report (md, json, csv, html)\n"
         "  backup FILE           online copy of the database\n"
@@ -44,14 +47,32 @@ static const char serve_usage[] =
         "usage: runwarden serve [--db FILE] [--init] [--policy FILE] [--config FILE]\n"
         "                       [--listen ADDR:PORT] [--allow-cidr CIDR]...\n"
         "                       [--log-level debug|info|warn|error] [--max-concurrency N]\n"
+        "                       [--tls-cert FILE --tls-key FILE]\n"
         "\n"
-        "The database must exist (`runwarden operator add` makes it) unless --init\n"
-        "asks for a new one: a mistyped --db is refused, not served empty.\n"
         "Runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads\n"
-        "the policy (an invalid file keeps the old one). Listens on " RW_DEFAULT_LISTEN "\n"
-        "by default (port 0 picks a free port; the line \"listening on URL\" on stdout\n"
-        "says which). Probes refuse loopback, private, link-local and other internal\n"
-        "addresses unless --allow-cidr (repeatable) allows them.\n";
+        "the policy (an invalid file keeps the old one) and the TLS certificate.\n"
+        "Listens on " RW_DEFAULT_LISTEN " by default (port 0 picks a free port; the\n"
+        "line \"listening on URL\" on stdout says which). Probes refuse loopback,\n"
+        "private, link-local and other internal addresses unless --allow-cidr\n"
+        "(repeatable) allows them.\n"
+        "\n"
+        "  --db FILE             the database (else $RUNWARDEN_DB, else ./runwarden.db);\n"
+        "                        it must exist (`runwarden operator add` makes it)\n"
+        "  --init                create the database when there is none (without it a\n"
+        "                        mistyped --db is refused, not served empty)\n"
+        "  --policy FILE         the uptime policy (else the built-in defaults)\n"
+        "  --config FILE         a JSON config file; flags win over it\n"
+        "  --listen ADDR:PORT    where the HTTP API listens\n"
+        "  --allow-cidr CIDR     let probes reach this range (repeatable)\n"
+        "  --log-level LEVEL     debug, info, warn or error (default info)\n"
+        "  --max-concurrency N   probes in flight at most (default 4096)\n"
+        "  --tls-cert FILE       serve HTTPS with this PEM certificate chain (the\n"
+        "                        server's certificate first); needs --tls-key\n"
+        "  --tls-key FILE        the certificate's PEM private key, unencrypted\n"
+        "\n"
+        "With TLS the listener speaks HTTPS only (TLS 1.2 and 1.3, HTTP/1.1); both\n"
+        "files are read at start-up and again on SIGHUP, when a certificate that\n"
+        "does not load leaves the old one in force.\n";
 
 static int cmd_serve(int argc, char **argv)
 {
@@ -63,10 +84,13 @@ static int cmd_serve(int argc, char **argv)
 	                                     {"log-level", required_argument, NULL, 'L'},
 	                                     {"max-concurrency", required_argument, NULL, 'm'},
 	                                     {"init", no_argument, NULL, 'i'},
+	                                     {"tls-cert", required_argument, NULL, 'C'},
+	                                     {"tls-key", required_argument, NULL, 'K'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	struct rw_config cfg;
 	const char *db = NULL, *policy = NULL, *config = NULL, *listen = NULL, *level = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL;
 	const char *cidrs[GUARD_MAX_CIDRS];
 	size_t n_cidrs = 0;
 	long maxc = 0;
@@ -97,6 +121,8 @@ static int cmd_serve(int argc, char **argv)
 				                 optarg);
 			break;
 		case 'i': init = true; break;
+		case 'C': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
 		case 'h': fputs(serve_usage, stdout); return CLI_OK;
 		default: fputs(serve_usage, stderr); return CLI_USAGE;
 		}
@@ -120,10 +146,17 @@ static int cmd_serve(int argc, char **argv)
 	if (maxc)
 		cfg.max_concurrency = (size_t)maxc;
 	cfg.init = init;
+	if (config_set_tls(&cfg, tls_cert, tls_key, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
 	for (size_t i = 0; i < n_cidrs; i++)
 		if (config_add_cidr(&cfg, cidrs[i], err, sizeof(err)) < 0)
 			return cli_error(CLI_USAGE, "--allow-cidr: %s", err);
 	log_set_level(cfg.log_level);
+	/* A peer that resets its connection makes the next write to it fail
+	 * with EPIPE, which must be an error code, not a signal that kills the
+	 * daemon: libuv writes with plain write(2), and the TLS close writes a
+	 * close_notify after the peer may have gone. */
+	signal(SIGPIPE, SIG_IGN);
 	/* getaddrinfo runs on libuv's thread pool, where a name that is never
 	 * answered holds a thread for resolv.conf's timeout. One operator's
 	 * names hold at most RESOLVER_PER_KEY (4) threads (probe/resolver.h),

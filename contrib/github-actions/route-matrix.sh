@@ -4,16 +4,20 @@
 # GitHub Actions job matrix: one entry per target that has an eligible
 # runner; the others are dropped (default) or kept as optional entries.
 #
-# usage: route-matrix.sh [--server URL] [--optional] [--if-unreachable fail|keep|drop]
-#                        TARGET[=LABEL,LABEL...]...
+# usage: route-matrix.sh [--server URL] [--cacert FILE] [--optional]
+#                        [--if-unreachable fail|keep|drop] TARGET[=LABEL,LABEL...]...
 #
 # Each TARGET is a target triple; the job for it runs on the runner labels
 # given after "=", by default "self-hosted,TARGET". For each target the
-# script runs `runwarden route TARGET --json [--server URL]` (the command is
-# $RUNWARDEN, default "runwarden"; URL defaults to $RUNWARDEN_URL, else the
-# CLI's own default) and reads its exit status: 0 some runner is eligible,
-# 3 none is, anything else the daemon could not be asked.
+# script runs `runwarden route TARGET --json [--server URL] [--cacert FILE]`
+# (the command is $RUNWARDEN, default "runwarden"; URL defaults to
+# $RUNWARDEN_URL, else the CLI's own default) and reads its exit status:
+# 0 some runner is eligible, 3 none is, anything else the daemon could not
+# be asked.
 #
+#   --cacert FILE      the daemon serves https:// with a certificate from a
+#                      private CA: trust the CA certificates in FILE (PEM;
+#                      default $RUNWARDEN_CACERT)
 #   --optional         keep targets with no eligible runner, marked
 #                      "optional": true (for continue-on-error), instead of
 #                      dropping them
@@ -40,8 +44,8 @@ prog=route-matrix.sh
 
 usage() {
 	cat >&2 <<'EOF'
-usage: route-matrix.sh [--server URL] [--optional] [--if-unreachable fail|keep|drop]
-                       TARGET[=LABEL,LABEL...]...
+usage: route-matrix.sh [--server URL] [--cacert FILE] [--optional]
+                       [--if-unreachable fail|keep|drop] TARGET[=LABEL,LABEL...]...
 EOF
 	exit 2
 }
@@ -52,6 +56,7 @@ die() {
 }
 
 server=${RUNWARDEN_URL:-}
+cacert=${RUNWARDEN_CACERT:-}
 optional=false
 unreachable=fail
 rw=${RUNWARDEN:-runwarden}
@@ -65,6 +70,15 @@ while [ $# -gt 0 ]; do
 		;;
 	--server=*)
 		server=${1#*=}
+		shift
+		;;
+	--cacert)
+		[ $# -ge 2 ] || usage
+		cacert=$2
+		shift 2
+		;;
+	--cacert=*)
+		cacert=${1#*=}
 		shift
 		;;
 	--optional)
@@ -122,11 +136,15 @@ for spec in "$@"; do
 		exit 2
 	fi
 
-	if [ -n "$server" ]; then
-		"$rw" route "$target" --json --server "$server" >"$tmp/answer" 2>"$tmp/err"
-	else
-		"$rw" route "$target" --json >"$tmp/answer" 2>"$tmp/err"
-	fi
+	# The optional arguments, as positional parameters of a subshell (POSIX
+	# sh has no arrays); the CLI reads $RUNWARDEN_CACERT too, but saying it
+	# shows in the call.
+	(
+		set -- route "$target" --json
+		[ -z "$server" ] || set -- "$@" --server "$server"
+		[ -z "$cacert" ] || set -- "$@" --cacert "$cacert"
+		exec "$rw" "$@"
+	) >"$tmp/answer" 2>"$tmp/err"
 	rc=$?
 
 	case $rc in

@@ -7,11 +7,12 @@
  * each accepted connection goes first through the gate (gate.c), which
  * reads its request head (at most 16 KiB: 431 beyond) and then hands it to
  * h2o with h2o_uv_socket_create(); over max_connections, the gate answers
- * /healthz only. Each connection's uv_tcp_t is embedded in a `struct conn`
- * we count, so that shutdown can wait for open connections. Every answer
- * closes its connection (one request per connection, which the gate relies
- * on); h2o's request timeout, set to API_IDLE_MS, closes slow ones, and
- * shutdown waits at most API_DRAIN_MS.
+ * /healthz only. With TLS the gate runs the handshake on h2o's socket and
+ * reads the decrypted head (gate.c says why h2o's own TLS accept is not
+ * used); the context is tls.c's, swapped on api_tls_reload(). Each connection's uv_tcp_t is
+ * embedded in a `struct conn` we count, so that shutdown can wait for open connections. Every
+ * answer closes its connection (one request per connection, which the gate relies on); h2o's
+ * request timeout, set to API_IDLE_MS, closes slow ones, and shutdown waits at most API_DRAIN_MS.
  */
 #include "monitor/api/api.h"
 
@@ -30,6 +31,8 @@
 #include "monitor/core/metrics.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
+
+static int tls_load(struct api *api, char *err, size_t errlen);
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
@@ -75,6 +78,7 @@ static void dispose_h2o(struct api *api)
 static void dispose(struct api *api)
 {
 	status_free(api->status);
+	SSL_CTX_free(api->ssl_ctx);
 	free(api);
 }
 
@@ -328,9 +332,14 @@ int api_new(struct api **out, const struct api_ctx *x, char *err, size_t errlen)
 		free(api);
 		return RW_ENOMEM;
 	}
-	rc = listen_on(api, err, errlen);
+	/* The certificate and key are read before anything listens, so that a
+	 * bad file stops the start-up with one line naming its key. */
+	rc = x->tls_cert_file ? tls_load(api, err, errlen) : 0;
+	if (rc == 0)
+		rc = listen_on(api, err, errlen);
 	if (rc < 0) {
 		status_free(api->status);
+		SSL_CTX_free(api->ssl_ctx);
 		free(api);
 		return rc;
 	}
@@ -367,4 +376,78 @@ int api_new(struct api **out, const struct api_ctx *x, char *err, size_t errlen)
 int api_port(const struct api *api)
 {
 	return api->port;
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+/* Builds a context from the configured files and, when it loads, puts it
+ * in force for new connections (the old one lives on in the connections
+ * that hold it: OpenSSL counts them). */
+static int tls_load(struct api *api, char *err, size_t errlen)
+{
+	const struct api_ctx *x = &api->x;
+	struct tls_files files = {.cert_file = x->tls_cert_file,
+	                          .key_file = x->tls_key_file,
+	                          .cert_name =
+	                                  x->tls_cert_name ? x->tls_cert_name : "tls.cert_file",
+	                          .key_name = x->tls_key_name ? x->tls_key_name : "tls.key_file"};
+	struct tls_cert_info info;
+	struct logline l;
+	SSL_CTX *ctx;
+	int rc = tls_ctx_load(&ctx, &files, &info, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	SSL_CTX_free(api->ssl_ctx);
+	api->ssl_ctx = ctx;
+	api->tls_info = info;
+	if (log_begin(&l, RW_LOG_INFO, "tls certificate loaded")) {
+		log_str(&l, "subject", info.subject);
+		log_str(&l, "serial", info.serial);
+		log_int(&l, "not_after", info.not_after_s);
+		log_str(&l, "cert_file", x->tls_cert_file);
+		log_end(&l);
+	}
+	return 0;
+}
+
+bool api_tls(const struct api *api)
+{
+	return api->ssl_ctx != NULL;
+}
+
+int api_tls_reload(struct api *api, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!api->ssl_ctx)
+		return 0;
+	rc = tls_load(api, err, errlen);
+	if (rc < 0) {
+		api->tls_reload_failures++;
+		log_msg(RW_LOG_ERROR, "tls reload failed; keeping the old certificate", "error",
+		        err);
+		return rc;
+	}
+	api->tls_reloads++;
+	return 0;
+}
+
+void api_render_tls_metrics(const struct api *api, struct strbuf *b)
+{
+	if (!api || !api->ssl_ctx)
+		return;
+	metrics_scalar(b, "runwarden_tls_reloads_total", "counter",
+	               "Certificate reloads (SIGHUP) that put a new certificate in force.",
+	               (double)api->tls_reloads);
+	metrics_scalar(b, "runwarden_tls_reload_failures_total", "counter",
+	               "Certificate reloads refused (the old certificate stayed in force).",
+	               (double)api->tls_reload_failures);
+	metrics_scalar(b, "runwarden_tls_handshake_failures_total", "counter",
+	               "TLS handshakes that failed (old protocol versions, no common cipher, "
+	               "garbage).",
+	               (double)api->tls_handshake_failures);
+	metrics_scalar(b, "runwarden_tls_certificate_expiry_timestamp_seconds", "gauge",
+	               "When the certificate in force expires (notAfter), in Unix seconds.",
+	               (double)api->tls_info.not_after_s);
 }

@@ -15,6 +15,10 @@
  * and writes, and two callbacks for what only the daemon can do. It never
  * includes the daemon's header (contrib/layercheck.py enforces it).
  *
+ * With TLS (api_ctx.tls_cert_file), the listener speaks HTTPS only: TLS 1.2
+ * and 1.3, HTTP/1.1 (tls.h); the gate (gate.c) reads the decrypted request
+ * head, so the 16 KiB cap holds over TLS as over plain HTTP.
+ *
  * Lifecycle: api_new() binds and listens (fails fast); api_close() stops
  * accepting, lets open connections finish (at most API_DRAIN_MS), and calls
  * its callback once every handle of its own is closed; api_free() then
@@ -24,6 +28,7 @@
 #ifndef RW_API_H
 #define RW_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -79,6 +84,13 @@ struct api_ctx {
 	api_registry_changed_cb registry_changed;
 	api_render_metrics_cb render_metrics;
 	void *owner; /* passed to the callbacks */
+	/* TLS on the listener: both files, or neither (plain HTTP). The names
+	 * are how the user gave them ("tls.cert_file", "--tls-cert"), for
+	 * errors. The files are read by api_new() and api_tls_reload(). */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	const char *tls_cert_name;
+	const char *tls_key_name;
 };
 
 /**
@@ -91,6 +103,23 @@ int api_new(struct api **out, const struct api_ctx *ctx, char *err, size_t errle
 
 /** The port actually bound (useful with port 0). */
 int api_port(const struct api *api);
+
+/** Whether the listener speaks TLS (https://) rather than plain HTTP. */
+bool api_tls(const struct api *api);
+
+/**
+ * Reads the TLS certificate and key again (SIGHUP: certificates renew) and
+ * swaps the new context in for new connections; connections already open
+ * finish with the one they started with. On failure the old context stays
+ * in force, the failure is logged and counted in /metrics, and @p err says
+ * why (naming the key, as at start-up). Nothing happens without TLS.
+ * @return 0 (also without TLS), or tls_ctx_load()'s error.
+ */
+int api_tls_reload(struct api *api, char *err, size_t errlen);
+
+/** Appends the listener's TLS families to /metrics (reloads, failed
+ *  reloads and handshakes, the certificate's expiry); nothing without TLS. */
+void api_render_tls_metrics(const struct api *api, struct strbuf *b);
 
 /** The daemon's once-a-minute job: keeps the status page fresh while it is read. */
 void api_minute(struct api *api);

@@ -6,7 +6,8 @@
  *
  * Who calls whom (no file calls back into one that calls it):
  *
- *   api.c (server, dispatch) --> gate.c (request heads before h2o)
+ *   api.c (server, dispatch) --> tls.c (the listener's TLS context)
+ *                            --> gate.c (request heads before h2o)
  *                            --> api_route.c (route, availability)
  *                            --> api_events.c (events feed)
  *                            --> api_github.c (GitHub's webhook deliveries)
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "monitor/api/api.h"
+#include "monitor/api/tls.h"
 
 struct status;
 
@@ -40,7 +42,10 @@ struct api_handler {
 
 /* A connection's phases (gate.c has the diagram and the table). */
 enum conn_phase {
-	CONN_GATE,      /* reading the request head ourselves, h2o not involved yet */
+	CONN_HELLO,     /* TLS: its first bytes, to tell a TLS handshake from plain HTTP */
+	CONN_HANDSHAKE, /* TLS: h2o's socket runs the handshake (h2o_socket_ssl_handshake) */
+	CONN_GATE,      /* reading the request head ourselves (decrypted with TLS), h2o
+	                 * not involved yet */
 	CONN_H2O,       /* handed to h2o with the head read so far */
 	CONN_ANSWERING, /* the gate writes its own answer (431, or /healthz over the cap) */
 	CONN_LINGER,    /* 431 written: what the client still sends is read and dropped */
@@ -55,9 +60,13 @@ struct conn {
 	struct api *api;
 	/* The gate (gate.c): from accept until h2o has the connection. */
 	struct conn *gprev, *gnext; /* in api->gated */
-	char *head;                 /* the bytes read so far (at most GATE_HEAD_MAX) */
+	/* The bytes read so far (at most GATE_HEAD_MAX). With TLS, from the
+	 * handshake on, the decrypted bytes are in sock->input instead and
+	 * head_len counts how far the gate has looked for the head's end. */
+	char *head;
 	size_t head_len, head_cap;
-	uint64_t deadline; /* loop time: the head must have arrived (or linger end) */
+	h2o_socket_t *sock; /* TLS: h2o's socket, from the handshake on; NULL before */
+	uint64_t deadline;  /* loop time: the head must have arrived (or linger end) */
 	uv_write_t wreq;
 	enum conn_phase phase;
 	bool reserve; /* over the cap: taken only for /healthz (gate.c) */
@@ -99,6 +108,11 @@ struct api {
 	api_closed_cb closed_cb;
 	void *closed_data;
 	struct status *status; /* the status page's cache */
+	/* TLS (tls.h): the context new connections get, NULL without TLS;
+	 * what its certificate is, and the TLS counters of /metrics. */
+	SSL_CTX *ssl_ctx;
+	struct tls_cert_info tls_info;
+	uint64_t tls_reloads, tls_reload_failures, tls_handshake_failures;
 	/* Route answers, by "t:TARGET" or "l:LABEL", reused while no change
 	 * that shows at once (fleet.route_gen) happened and for at most
 	 * API_ROUTE_CACHE_MS (uptimes and latencies drift slowly). */

@@ -26,6 +26,8 @@ int cli_route(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_maintenance(int argc, char **argv);
+/** `runwarden policy export …`; argv[0] is "export" (cli_slo.c). */
+int cli_policy_export(int argc, char **argv);
 
 /** The database path: @p flag when given, else $RUNWARDEN_DB, else ./runwarden.db. */
 const char *cli_db_path(const char *flag);

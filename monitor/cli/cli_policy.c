@@ -2,7 +2,8 @@
 /*
  * cli_policy.c — `runwarden policy check FILE` and `runwarden backup FILE`,
  * the two one-shot commands that check or copy what the daemon relies on.
- * `runwarden policy whatif …` is a report: it runs runwarden-report.
+ * `runwarden policy whatif …` is a report: it runs runwarden-report;
+ * `runwarden policy export …` is cli_slo.c's.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@ static const char policy_usage[] =
         "usage: runwarden policy check FILE\n"
         "       runwarden policy whatif NEW.json [--month YYYY-MM] [--db FILE]\n"
         "                               [--format text|json|md|csv]\n"
+        "       runwarden policy export --format openslo|sloth|pyrra|rules\n"
+        "                               [--policy FILE | --db FILE] [--out FILE]\n"
         "\n"
         "check validates a policy file. On success prints the normalized policy (every\n"
         "field, defaults included) and the SHA-256 of the file, and exits 0; on\n"
@@ -24,7 +27,10 @@ static const char policy_usage[] =
         "\n"
         "whatif shows which runners NEW.json would change, against the policy in\n"
         "force: the month's verdict and eligibility now, per runner\n"
-        "(`runwarden policy whatif --help`; runs runwarden-report).\n";
+        "(`runwarden policy whatif --help`; runs runwarden-report).\n"
+        "\n"
+        "export writes the policy's floors as SLO specs for OpenSLO, Sloth or Pyrra,\n"
+        "or the Prometheus rule their SLI needs (`runwarden policy export --help`).\n";
 
 /* `policy check` checks canary URLs as the daemon will (url_check()). */
 static const struct policy_parse_opts url_opts = {.check_url = url_check};
@@ -43,6 +49,8 @@ int cli_policy(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "whatif") == 0)
 		return cli_exec_report("whatif", argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cli_policy_export(argc - 1, argv + 1);
 	if (argc != 3 || strcmp(argv[1], "check") != 0) {
 		fputs(policy_usage, stderr);
 		return CLI_USAGE;

@@ -4,10 +4,12 @@
  * runners may take a job for TARGET. The answer comes from the daemon's
  * memory (GET /v1/route), so it is what CI scheduling sees.
  * Exit 0 when at least one runner is eligible, 3 when none, 1 when the
- * daemon cannot be asked.
+ * daemon cannot be asked. An https:// server is verified against the
+ * system's CA bundle, or the --cacert file of a private CA.
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +20,18 @@
 #include "policy/target.h"
 
 static const char route_usage[] =
-        "usage: runwarden route TARGET [--json] [--server URL]\n"
+        "usage: runwarden route TARGET [--json] [--server URL] [--cacert FILE]\n"
         "\n"
         "Prints the runners eligible for TARGET, best first, and the excluded ones\n"
-        "with their reason. --server defaults to $RUNWARDEN_SERVER, else\n"
-        "http://" RW_DEFAULT_LISTEN ". Exit status: 0 when a runner is eligible,\n"
-        "3 when none is, 1 when the daemon cannot be reached.\n";
+        "with their reason. Exit status: 0 when a runner is eligible, 3 when none\n"
+        "is, 1 when the daemon cannot be reached.\n"
+        "\n"
+        "  --json           print the daemon's JSON answer as it is\n"
+        "  --server URL     the daemon (else $RUNWARDEN_SERVER, else\n"
+        "                   http://" RW_DEFAULT_LISTEN "); https:// for one serving TLS\n"
+        "  --cacert FILE    with https://, trust the CA certificates in FILE (PEM)\n"
+        "                   instead of the system's, for a private CA (else\n"
+        "                   $RUNWARDEN_CACERT)\n";
 
 static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -68,9 +76,12 @@ int cli_route(int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 	                                     {"server", required_argument, NULL, 's'},
+	                                     {"cacert", required_argument, NULL, 'c'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *server = getenv("RUNWARDEN_SERVER"), *target;
+	const char *cacert = getenv("RUNWARDEN_CACERT");
+	char cerr[CURL_ERROR_SIZE] = "";
 	bool json = false;
 	struct strbuf url, body;
 	CURL *h;
@@ -85,6 +96,7 @@ int cli_route(int argc, char **argv)
 		switch (c) {
 		case 'j': json = true; break;
 		case 's': server = optarg; break;
+		case 'c': cacert = optarg; break;
 		case 'h': fputs(route_usage, stdout); return CLI_OK;
 		default: fputs(route_usage, stderr); return CLI_USAGE;
 		}
@@ -101,6 +113,13 @@ int cli_route(int argc, char **argv)
 		        target);
 	if (!server || !*server)
 		server = "http://" RW_DEFAULT_LISTEN;
+	if (cacert && *cacert) {
+		FILE *fp = fopen(cacert, "rb");
+		if (!fp)
+			return cli_error(CLI_USAGE, "--cacert: %s: cannot read: %s", cacert,
+			                 strerror(errno));
+		fclose(fp);
+	}
 	h = curl_easy_init();
 	if (!h)
 		return cli_error(CLI_FAIL, "out of memory");
@@ -117,13 +136,24 @@ int cli_route(int argc, char **argv)
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	/* A private CA replaces the system's bundle, as curl --cacert does. */
+	if (cacert && *cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
 	cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(h);
+	if (cc == CURLE_PEER_FAILED_VERIFICATION) {
+		rc = cli_error(CLI_FAIL,
+		               "cannot ask %s: its TLS certificate is not trusted: %s (a private "
+		               "CA? --cacert FILE)",
+		               url.data, cerr[0] ? cerr : curl_easy_strerror(cc));
+		goto out;
+	}
 	if (cc != CURLE_OK) {
 		rc = cli_error(CLI_FAIL,
 		               "cannot ask %s: %s (is `runwarden serve` running? see --server)",
-		               url.data, curl_easy_strerror(cc));
+		               url.data, cerr[0] ? cerr : curl_easy_strerror(cc));
 		goto out;
 	}
 	doc = cJSON_ParseWithLength(body.data ? body.data : "", body.len);

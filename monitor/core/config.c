@@ -345,6 +345,9 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 				rc = mrc;
 				goto out;
 			}
+		} else if (strcmp(k, "tls") == 0) {
+			if (config_tls_parse(c, v, path, err, errlen) < 0)
+				goto out;
 		} else if (strcmp(k, "admin_token_file") == 0) {
 			if (copy_str(v, k, c->admin_token_file, sizeof(c->admin_token_file), path,
 			             err, errlen))
@@ -357,13 +360,13 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen))
 				goto out;
 		} else {
-			snprintf(
-			        err, errlen,
-			        "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
-			        " max_concurrency, retention_days, max_connections, write_burst,"
-			        " write_per_minute, admin_token_file, webhooks, github, public_url,"
-			        " zulip, smtp, policy, db)",
-			        path, k);
+			snprintf(err, errlen,
+			         "%s: %s: unknown key (allowed: listen, allow_cidrs, log_level,"
+			         " max_concurrency, retention_days, max_connections, write_burst,"
+			         " write_per_minute, admin_token_file, webhooks, github, tls, "
+			         "public_url,"
+			         " zulip, smtp, policy, db)",
+			         path, k);
 			goto out;
 		}
 	}

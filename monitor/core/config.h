@@ -11,9 +11,11 @@
  * and "write_per_minute": N (API write rate per token), "admin_token_file":
  * "FILE" (the admin's bearer token; else $RUNWARDEN_ADMIN_TOKEN), "webhooks":
  * [{"url", "secret", "events": [KIND, ...]}] (notify.h), "github": {...}
- * (struct rw_github_cfg below), "public_url": "https://..." (where people
- * find the status page; messages link to it), "zulip": {...} and "smtp":
- * {...} (struct rw_zulip_cfg, struct rw_smtp_cfg). Flags win over the file.
+ * (struct rw_github_cfg below), "tls": {"cert_file": FILE, "key_file":
+ * FILE} (HTTPS on the listener; monitor/api/tls.h), "public_url":
+ * "https://..." (where people find the status page; messages link to it),
+ * "zulip": {...} and "smtp": {...} (struct rw_zulip_cfg, struct
+ * rw_smtp_cfg). Flags win over the file.
  */
 #ifndef RW_CONFIG_H
 #define RW_CONFIG_H
@@ -158,6 +160,13 @@ struct rw_config {
 	char public_url[URL_MAX + 1]; /* the status page's public address; "" none */
 	struct rw_zulip_cfg zulip;
 	struct rw_smtp_cfg smtp;
+	/* HTTPS on the listener: both paths, or both empty (plain HTTP). The
+	 * names say where each came from ("FILE: tls.cert_file", "--tls-cert"),
+	 * for the start-up's and the reload's errors. */
+	char tls_cert_file[1024];
+	char tls_key_file[1024];
+	char tls_cert_name[1100];
+	char tls_key_name[1100];
 };
 
 /** Fills the defaults (db from $RUNWARDEN_DB when set). */
@@ -173,6 +182,14 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 
 /** Parses "ADDR:PORT" (IPv6 as "[::1]:8470") into the listen fields. */
 int config_set_listen(struct rw_config *c, const char *s, char *err, size_t errlen);
+
+/**
+ * Sets the TLS files from --tls-cert and --tls-key (NULL: keep what the
+ * config file gave), then checks that both or neither are set.
+ * @return 0 or RW_EINVAL with one line in @p err naming the flag.
+ */
+int config_set_tls(struct rw_config *c, const char *cert, const char *key, char *err,
+                   size_t errlen);
 
 /** Adds an allowlisted CIDR (validated later by the guard). */
 int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t errlen);

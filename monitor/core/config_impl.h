@@ -67,4 +67,15 @@ int config_smtp_parse(struct rw_smtp_cfg *m, const cJSON *v, const char *path, c
 /** Wipes and frees the secrets of "zulip" and "smtp". */
 void config_notify_deinit(struct rw_config *c);
 
+/* ---- "tls" (config_tls.c) ---- */
+
+/**
+ * Reads "tls": {"cert_file": FILE, "key_file": FILE} (@p v) of the config
+ * file @p path into @p c: both paths, no other key (config_tls.c). The
+ * files are read later, by the API at start-up.
+ * err: "PATH: tls.KEY: problem". @return 0 or RW_EINVAL.
+ */
+int config_tls_parse(struct rw_config *c, const cJSON *v, const char *path, char *err,
+                     size_t errlen);
+
 #endif

@@ -599,7 +599,12 @@ static void signal_cb(uv_signal_t *h, int signum)
 	struct rw_daemon *d = h->data;
 
 	if (signum == SIGHUP) {
+		char err[1024];
 		load_policy(d, true);
+		/* Certificates renew: a new one for new connections, or the old
+		 * one kept (api.c logs and counts a failure). */
+		if (d->api && api_tls_reload(d->api, err, sizeof(err)) == 0 && api_tls(d->api))
+			log_msg(RW_LOG_INFO, "tls certificate reloaded", NULL, NULL);
 		return;
 	}
 	stop(d, "signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -729,6 +734,7 @@ static void render_metrics(void *owner, struct strbuf *b)
 	               "runwarden_build_info{version=\"" RW_VERSION "\"} 1\n");
 	notify_render_metrics(d->notify, b);
 	daemon_github_render_metrics(&d->github, b);
+	api_render_tls_metrics(d->api, b);
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -874,6 +880,12 @@ static int start(struct rw_daemon *d)
 		                    .registry_changed = on_registry_changed,
 		                    .render_metrics = render_metrics,
 		                    .owner = d};
+		if (d->cfg.tls_cert_file[0]) {
+			x.tls_cert_file = d->cfg.tls_cert_file;
+			x.tls_key_file = d->cfg.tls_key_file;
+			x.tls_cert_name = d->cfg.tls_cert_name;
+			x.tls_key_name = d->cfg.tls_key_name;
+		}
 		rc = api_new(&d->api, &x, err, sizeof(err));
 	}
 	if (rc < 0) {
@@ -915,6 +927,7 @@ static int start(struct rw_daemon *d)
 		         api_port(d->api));
 		if (log_begin(&l, RW_LOG_INFO, "serving")) {
 			log_str(&l, "listen", listen);
+			log_str(&l, "scheme", api_tls(d->api) ? "https" : "http");
 			log_str(&l, "db", d->cfg.db_path);
 			log_int(&l, "runners", (int64_t)d->fleet.n);
 			log_str(&l, "policy_sha256", d->policy_sha256);
@@ -922,7 +935,7 @@ static int start(struct rw_daemon *d)
 		}
 		d->serving = true;
 		/* A line for scripts (tests, quickstart) that start us on port 0. */
-		printf("listening on http://%s\n", listen);
+		printf("listening on %s://%s\n", api_tls(d->api) ? "https" : "http", listen);
 		fflush(stdout);
 	}
 	return 0;

@@ -244,7 +244,16 @@ void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT]);
  * serves and those the policy's target map names, so a mapped target that
  * nobody serves shows 0 eligible runners instead of no series; a target
  * whose last runner was retired and that the policy does not map is left
- * out. On allocation failure @p b is marked failed.
+ * out. Then the per-runner families, one set of series for each approved
+ * runner that is not retired: runwarden_runner_state{runner,operator,state}
+ * (every state listed: unknown, up, down, maintenance; 1 for the current
+ * one), runwarden_runner_uptime_ratio{runner,operator} over the rolling
+ * window (left out while it has no up or down time),
+ * runwarden_runner_floor_ratio{runner,operator},
+ * runwarden_runner_probe_duration_seconds{runner} of the last answered
+ * probe (left out for a runner without one) and
+ * runwarden_runner_target_info{runner,target,tier}, one per target.
+ * On allocation failure @p b is marked failed.
  */
 void fleet_render_metrics(const struct fleet *f, int64_t now_ms, struct strbuf *b);
 

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fleet_metrics.c — what the fleet reports to /metrics: runners by state,
- * flagged runners, and per target the eligible and excluded runners by
- * reason, judged as the route query judges them; see fleet.h.
+ * flagged runners, per target the eligible and excluded runners by reason,
+ * judged as the route query judges them, and per approved runner its
+ * state, rolling-window uptime, floor, targets and last probe duration;
+ * see fleet.h.
+ *
+ * Every family is rendered from memory at scrape time, never from SQLite.
+ * The per-runner families are bounded by the registry: one set of series
+ * per approved runner (pending and retired runners have none, so a retired
+ * runner's series end with its retirement), and README.md ("Metrics") says
+ * how many series a fleet of N runners makes.
  */
 #include "monitor/fleet/fleet.h"
 
@@ -63,6 +71,120 @@ static void census_pool(const struct fleet *f, const struct target_pool *p, int6
 	}
 }
 
+/* The states runwarden_runner_state lists for every runner, in order. */
+static const enum rw_state runner_states[] = {RW_STATE_UNKNOWN, RW_STATE_UP, RW_STATE_DOWN,
+                                              RW_STATE_MAINTENANCE};
+
+/* The runners the per-runner families describe: approved and not retired. */
+static bool runner_listed(const struct runner *r)
+{
+	return r->status == STORE_RUNNER_APPROVED && !r->removed;
+}
+
+/* `{runner="NAME",operator="OP"` (the brace left open for more labels). */
+static void runner_labels(struct strbuf *b, const struct runner *r, bool with_operator)
+{
+	strbuf_puts(b, "{runner=");
+	metrics_label_value(b, r->name ? r->name : "");
+	if (with_operator) {
+		strbuf_puts(b, ",operator=");
+		metrics_label_value(b, r->operator_name ? r->operator_name : "");
+	}
+}
+
+/*
+ * The per-runner families. The state a runner is reported in is the one the
+ * route query sees: credited maintenance first (fleet_in_maintenance(), as
+ * fleet_exclusion() orders it), else its state machine's. The uptime is
+ * account_period() over the policy's rolling window, from memory, exactly as
+ * GET /v1/route computes a runner's "uptime" (absent while the window holds
+ * no up or down time, where the route says null). The floor is the one the
+ * flags and verdicts use (the strictest of its targets' tiers).
+ */
+static void render_runners(const struct fleet *f, int64_t now_ms, struct strbuf *b)
+{
+	int64_t from = now_ms - (int64_t)f->pol->window.rolling_days * 86400000;
+
+	metrics_family(b, "runwarden_runner_state", "gauge",
+	               "1 for the state each approved runner is in now (unknown, up, down, "
+	               "maintenance), 0 for the others.");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct runner *r = f->v[i];
+		enum rw_state now_state;
+		if (!runner_listed(r))
+			continue;
+		now_state = fleet_in_maintenance(f, r, now_ms) ? RW_STATE_MAINTENANCE : r->rs.state;
+		for (size_t k = 0; k < sizeof(runner_states) / sizeof(runner_states[0]); k++) {
+			strbuf_puts(b, "runwarden_runner_state");
+			runner_labels(b, r, true);
+			strbuf_printf(b, ",state=\"%s\"} %d\n", rw_state_name(runner_states[k]),
+			              runner_states[k] == now_state);
+		}
+	}
+	metrics_family(b, "runwarden_runner_uptime_ratio", "gauge",
+	               "Each approved runner's uptime, up / (up + down), over the policy's "
+	               "rolling window, as the route query computes it.");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct runner *r = f->v[i];
+		struct rw_availability a;
+		if (!runner_listed(r))
+			continue;
+		/* The one judgement every view makes (fleet_judge()), in ppm. */
+		fleet_judge(f, r, now_ms, from, now_ms, &a);
+		if (!a.has_uptime)
+			continue;
+		strbuf_puts(b, "runwarden_runner_uptime_ratio");
+		runner_labels(b, r, true);
+		strbuf_puts(b, "} ");
+		metrics_value(b, a.uptime_ppm / 1e6);
+		strbuf_puts(b, "\n");
+	}
+	metrics_family(b, "runwarden_runner_floor_ratio", "gauge",
+	               "The uptime floor the policy holds each approved runner to (the "
+	               "strictest of its targets' tiers).");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct runner *r = f->v[i];
+		if (!runner_listed(r))
+			continue;
+		strbuf_puts(b, "runwarden_runner_floor_ratio");
+		runner_labels(b, r, true);
+		strbuf_puts(b, "} ");
+		metrics_value(b, r->floor_ppm / 1e6);
+		strbuf_puts(b, "\n");
+	}
+	metrics_family(b, "runwarden_runner_probe_duration_seconds", "gauge",
+	               "How long each approved runner's last answered probe took.");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct runner *r = f->v[i];
+		if (!runner_listed(r) || r->last_latency_us < 0)
+			continue;
+		strbuf_puts(b, "runwarden_runner_probe_duration_seconds");
+		runner_labels(b, r, false);
+		strbuf_puts(b, "} ");
+		metrics_value(b, r->last_latency_us / 1e6);
+		strbuf_puts(b, "\n");
+	}
+	metrics_family(b, "runwarden_runner_target_info", "gauge",
+	               "Always 1: each approved runner's targets, with the tier the policy "
+	               "maps each to (default when it maps none).");
+	for (size_t i = 0; i < f->n; i++) {
+		const struct runner *r = f->v[i];
+		if (!runner_listed(r))
+			continue;
+		for (size_t k = 0; k < r->n_targets; k++) {
+			int tier = policy_target_tier(f->pol, r->targets[k]);
+			strbuf_puts(b, "runwarden_runner_target_info");
+			runner_labels(b, r, false);
+			strbuf_puts(b, ",target=");
+			metrics_label_value(b, r->targets[k]);
+			if (tier)
+				strbuf_printf(b, ",tier=\"%d\"} 1\n", tier);
+			else
+				strbuf_puts(b, ",tier=\"default\"} 1\n");
+		}
+	}
+}
+
 void fleet_render_metrics(const struct fleet *f, int64_t now_ms, struct strbuf *b)
 {
 	size_t n_pol = f->pol ? f->pol->n_targets : 0, n = 0;
@@ -105,4 +227,5 @@ void fleet_render_metrics(const struct fleet *f, int64_t now_ms, struct strbuf *
 		}
 	}
 	free(c);
+	render_runners(f, now_ms, b);
 }

@@ -201,7 +201,7 @@ verify_out=$(systemd-analyze verify --root="${root:-/}" --man=no \
 # ---- 5. run it as runwarden, with the packaged config ------------------------------
 log=$tmp/serve.log
 # As the unit runs it (User=, WorkingDirectory=), but on a free port.
-chroot "${root:-/}" /bin/sh -c 'cd /var/lib/runwarden && exec setpriv --reuid=runwarden --regid=runwarden --init-groups --inh-caps=-all -- env -i PATH=/usr/bin:/bin runwarden serve --config /etc/runwarden/runwarden.json --listen 127.0.0.1:0' \
+chroot "${root:-/}" /bin/sh -c 'cd /var/lib/runwarden && exec setpriv --reuid=runwarden --regid=runwarden --init-groups --inh-caps=-all -- env -i PATH=/usr/bin:/bin runwarden serve --init --config /etc/runwarden/runwarden.json --listen 127.0.0.1:0' \
 	>"$log" 2>&1 </dev/null &
 daemon_pid=$!
 url=""

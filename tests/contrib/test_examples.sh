@@ -31,7 +31,7 @@ for conf in contrib/debian/runwarden.json contrib/examples/runwarden.json; do
 		-e "s|\"127.0.0.1:8470\"|\"127.0.0.1:0\"|" "$src/$conf" >"$tmp/rw.json"
 	grep -q '/etc/\|/var/lib/' "$tmp/rw.json" && fail "$conf: a path was not moved: $(cat "$tmp/rw.json")"
 	: >"$tmp/out.log"
-	"$rw" serve --config "$tmp/rw.json" >"$tmp/out.log" 2>"$tmp/err.log" &
+	"$rw" serve --init --config "$tmp/rw.json" >"$tmp/out.log" 2>"$tmp/err.log" &
 	pid=$!
 	for _ in $(seq 1 100); do grep -q '^listening on' "$tmp/out.log" && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$tmp/out.log")

@@ -35,7 +35,7 @@ exit "$(cat "$FAKE/$2.rc")"
 EOF
 chmod +x "$tmp/bin/runwarden"
 export FAKE=$tmp/fake PATH=$tmp/bin:$PATH
-unset RUNWARDEN RUNWARDEN_URL GITHUB_OUTPUT GITHUB_STEP_SUMMARY
+unset RUNWARDEN RUNWARDEN_URL RUNWARDEN_CACERT GITHUB_OUTPUT GITHUB_STEP_SUMMARY
 
 RV=riscv64gc-unknown-linux-gnu
 S3=s390x-unknown-linux-gnu
@@ -163,6 +163,24 @@ expect_rc env 0
 grep -qx "route $PP --json --server http://from-env:1" "$FAKE/calls" ||
 	fail "env: calls: $(cat "$FAKE/calls")"
 
+# 6b. A private CA: --cacert FILE, or $RUNWARDEN_CACERT, reaches the CLI.
+: >"$FAKE/calls"
+run --server https://monitor.example --cacert /etc/ssl/private-ca.pem "$PP"
+expect_rc cacert 0
+grep -qx "route $PP --json --server https://monitor.example --cacert /etc/ssl/private-ca.pem" \
+	"$FAKE/calls" || fail "cacert: calls: $(cat "$FAKE/calls")"
+: >"$FAKE/calls"
+RUNWARDEN_CACERT=/tmp/ca.pem run --cacert=/tmp/other.pem "$PP"
+expect_rc cacert-flag-wins 0
+grep -qx "route $PP --json --cacert /tmp/other.pem" "$FAKE/calls" ||
+	fail "cacert-flag-wins: calls: $(cat "$FAKE/calls")"
+: >"$FAKE/calls"
+RUNWARDEN_CACERT=/tmp/ca.pem run "$PP"
+grep -qx "route $PP --json --cacert /tmp/ca.pem" "$FAKE/calls" ||
+	fail "cacert-env: calls: $(cat "$FAKE/calls")"
+run --cacert
+expect_rc cacert-missing-file 2
+
 # 7. Usage errors exit 2.
 run
 expect_rc no-targets 2
@@ -189,6 +207,10 @@ assert build["needs"] == "route" and "count" in build["if"], build
 assert "fromJSON(needs.route.outputs.matrix)" in build["strategy"]["matrix"], build
 assert build["runs-on"] == "${{ matrix.runs_on }}", build["runs-on"]
 assert "matrix.optional" in str(build["continue-on-error"]), build
+# A private CA's certificate reaches the script as $RUNWARDEN_CACERT.
+route_step = [s for s in route["steps"] if "route-matrix.sh" in s.get("run", "")][0]
+assert "RUNWARDEN_CA_PEM" in route_step.get("env", {}), route_step
+assert "RUNWARDEN_CACERT" in route_step["run"], route_step["run"]
 EOF
 else
 	fail "python3 with PyYAML is needed to check $wf (apt-get install python3-yaml)"

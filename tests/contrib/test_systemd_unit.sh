@@ -28,7 +28,7 @@ command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed 
 # 1. The directives, each a whole line.
 for line in 'User=runwarden' 'Group=runwarden' 'StateDirectory=runwarden' \
 	'ConfigurationDirectory=runwarden' 'WorkingDirectory=/var/lib/runwarden' \
-	'ExecStart=/usr/bin/runwarden serve --config /etc/runwarden/runwarden.json' \
+	'ExecStart=/usr/bin/runwarden serve --init --config /etc/runwarden/runwarden.json' \
 	'ExecReload=/bin/kill -HUP $MAINPID' 'ProtectSystem=strict' 'ProtectHome=yes' \
 	'PrivateTmp=yes' 'NoNewPrivileges=yes' 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
 	'SystemCallFilter=@system-service' 'CapabilityBoundingSet=' 'MemoryDenyWriteExecute=yes' \
@@ -79,7 +79,7 @@ for f in bin/runwarden bin/runwarden-report bin/rw-demo-runner \
 	[ -e "$inst/$f" ] || fail "cmake --install did not install $f"
 done
 iu=$inst/lib/systemd/system/runwarden.service
-grep -qxF "ExecStart=$inst/bin/runwarden serve --config $inst/etc/runwarden/runwarden.json" "$iu" ||
+grep -qxF "ExecStart=$inst/bin/runwarden serve --init --config $inst/etc/runwarden/runwarden.json" "$iu" ||
 	fail "installed unit: $(grep ExecStart "$iu")"
 grep -qF "\"policy\": \"$inst/etc/runwarden/policy.json\"" "$inst/etc/runwarden/runwarden.json" ||
 	fail "installed config does not name $inst/etc/runwarden/policy.json"

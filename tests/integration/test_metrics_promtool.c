@@ -202,6 +202,11 @@ static const char *const families[] = {
         "runwarden_build_info",
         "runwarden_webhook_failing",
         "runwarden_webhook_dropped_total",
+        "runwarden_runner_state",
+        "runwarden_runner_uptime_ratio",
+        "runwarden_runner_floor_ratio",
+        "runwarden_runner_probe_duration_seconds",
+        "runwarden_runner_target_info",
 };
 
 static void test_metrics_pass_promtool(void **state)
@@ -296,7 +301,12 @@ static void test_metrics_pass_promtool(void **state)
 		                 "\",reason=\"pending\"}") == 1 &&
 		    sample(text, "runwarden_target_eligible_runners{target=\"" T_UNSERVED "\"}") ==
 		            0 &&
-		    sample(text, "runwarden_canaries") == 1)
+		    sample(text, "runwarden_canaries") == 1 &&
+		    sample(text, "runwarden_runner_state{runner=\"fx-ok\",operator=\"acme\","
+		                 "state=\"up\"}") == 1 &&
+		    sample(text, "runwarden_runner_state{runner=\"fx-fail\",operator=\"acme\","
+		                 "state=\"down\"}") == 1 &&
+		    sample(text, "runwarden_runner_probe_duration_seconds{runner=\"fx-ok\"}") >= 0)
 			break;
 		if (rwt_mono_ms() >= deadline)
 			fail_msg("/metrics did not get the expected samples in time:\n%s", text);
@@ -304,6 +314,20 @@ static void test_metrics_pass_promtool(void **state)
 	}
 	assert_true(sample(text, "runwarden_http_errors_total") >= 2);
 	assert_true(sample(text, "runwarden_http_auth_failures_total") >= 1);
+	/* Per-runner families: approved runners only (not fx-pending), every
+	 * state listed, the uptime of a runner that was up and of one that
+	 * went down, and the targets with their tiers. */
+	assert_true(sample(text, "runwarden_runner_state{runner=\"fx-ok\",operator=\"acme\","
+	                         "state=\"down\"}") == 0);
+	assert_true(sample(text, "runwarden_runner_state{runner=\"fx-ok\",operator=\"acme\","
+	                         "state=\"maintenance\"}") == 0);
+	assert_true(sample(text, "runwarden_runner_uptime_ratio{runner=\"fx-ok\","
+	                         "operator=\"acme\"}") == 1);
+	assert_true(sample(text, "runwarden_runner_floor_ratio{runner=\"fx-ok\","
+	                         "operator=\"acme\"}") == 0);
+	assert_true(sample(text, "runwarden_runner_target_info{runner=\"fx-fail\",target=\"" T1
+	                         "\",tier=\"2\"}") == 1);
+	assert_null(strstr(text, "runner=\"fx-pending\""));
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		char type[128];
 		snprintf(type, sizeof(type), "\n# TYPE %s ", families[i]);

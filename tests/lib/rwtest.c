@@ -538,7 +538,8 @@ void rwt_daemon_start(struct rwt_daemon *d, const char *log, const char *db,
 			         "(wait status %d; its stderr is above, in %s)",
 			         RWT_START_MS, status, log);
 		}
-		if (strncmp(line, "listening on http://", 20) == 0)
+		if (strncmp(line, "listening on http://", 20) == 0 ||
+		    strncmp(line, "listening on https://", 21) == 0)
 			break;
 	}
 	snprintf(d->url, sizeof(d->url), "%s", line + 13);

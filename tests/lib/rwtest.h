@@ -167,15 +167,15 @@ int rwt_read_line(int fd, char *buf, size_t len, int64_t deadline);
 struct rwt_daemon {
 	pid_t pid;     /* 0: not running */
 	int out;       /* its stdout after the "listening on" line (<= 0: none) */
-	char url[128]; /* http://127.0.0.1:PORT, kept after it stops */
+	char url[128]; /* http://127.0.0.1:PORT (https:// with TLS), kept after it stops */
 	char log[320]; /* its stderr */
 };
 
 /**
  * Starts `runwarden serve --db @p db --listen 127.0.0.1:0` followed by
  * @p extra (NULL-terminated; NULL: nothing), stderr appended to @p log,
- * and reads the port from its "listening on http://ADDR:PORT" line into
- * d->url. On failure prints the daemon's log and fails the test.
+ * and reads the port from its "listening on http://ADDR:PORT" line (https://
+ * with TLS) into d->url. On failure prints the daemon's log and fails the test.
  */
 void rwt_daemon_start(struct rwt_daemon *d, const char *log, const char *db,
                       const char *const extra[]);

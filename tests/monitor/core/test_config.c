@@ -8,7 +8,8 @@
  * files that are missing, empty, hold a bad token, a key libcrypto will
  * not load or a key that is not RSA, a short webhook secret. No error line
  * quotes a secret. The keys are made here with libcrypto (RSA 2048, and an
- * EC key for the refusal).
+ * EC key for the refusal). Then the "tls" object and --tls-cert/--tls-key
+ * (config_tls.c): the paths, where each came from, and every refusal.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,6 +278,81 @@ static void test_refused(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* "tls": {"cert_file", "key_file"}: both paths kept with the key that
+ * named them (for the daemon's errors); every refusal is one line naming
+ * the key; the flags fill in or override either path, and one without the
+ * other is refused naming the flag. */
+static void test_tls(void **state)
+{
+	static const struct {
+		const char *tls, *err_has;
+	} bad[] = {
+	        {"\"cert.pem\"",
+	         "tls: must be an object {\"cert_file\": FILE, \"key_file\": FILE}"},
+	        {"{\"cert_file\": \"c.pem\"}",
+	         "tls.key_file: missing (tls needs both cert_file and key_file)"},
+	        {"{\"key_file\": \"k.pem\"}", "tls.cert_file: missing"},
+	        {"{\"cert_file\": \"c.pem\", \"key_file\": \"\"}",
+	         "tls.key_file: must be the path of a PEM file"},
+	        {"{\"cert_file\": 5, \"key_file\": \"k.pem\"}",
+	         "tls.cert_file: must be the path of a PEM file"},
+	        {"{\"cert_file\": \"c.pem\", \"key_file\": \"k.pem\", \"ca_file\": \"x\"}",
+	         "tls.ca_file: unknown key (allowed: cert_file, key_file)"},
+	};
+	struct fx *f = *state;
+	struct rw_config c;
+	char text[512], err[512], want[512];
+
+	config_defaults(&c);
+	assert_string_equal(c.tls_cert_file, "");
+	assert_int_equal(config_set_tls(&c, NULL, NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.tls_cert_file, "");
+	config_deinit(&c);
+
+	rwt_write_file(f->cfg, "{\"tls\": {\"cert_file\": \"/etc/rw/cert.pem\", "
+	                       "\"key_file\": \"/etc/rw/key.pem\"}}\n");
+	config_defaults(&c);
+	assert_int_equal(config_load_file(&c, f->cfg, err, sizeof(err)), 0);
+	assert_string_equal(c.tls_cert_file, "/etc/rw/cert.pem");
+	assert_string_equal(c.tls_key_file, "/etc/rw/key.pem");
+	snprintf(want, sizeof(want), "%s: tls.cert_file", f->cfg);
+	assert_string_equal(c.tls_cert_name, want);
+	snprintf(want, sizeof(want), "%s: tls.key_file", f->cfg);
+	assert_string_equal(c.tls_key_name, want);
+	/* A flag wins over the file, and says so in errors. */
+	assert_int_equal(config_set_tls(&c, "/run/new.pem", NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.tls_cert_file, "/run/new.pem");
+	assert_string_equal(c.tls_cert_name, "--tls-cert");
+	assert_string_equal(c.tls_key_file, "/etc/rw/key.pem");
+	config_deinit(&c);
+
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof(text), "{\"tls\": %s}\n", bad[i].tls);
+		rwt_write_file(f->cfg, text);
+		config_defaults(&c);
+		snprintf(want, sizeof(want), "%s: %s", f->cfg, bad[i].err_has);
+		if (config_load_file(&c, f->cfg, err, sizeof(err)) != RW_EINVAL ||
+		    strncmp(err, want, strlen(want)) != 0 || strchr(err, '\n'))
+			fail_msg("row %zu: %s\n  err  \"%s\"\n  want \"%s...\"", i, bad[i].tls, err,
+			         want);
+		config_deinit(&c);
+	}
+
+	/* One flag without the other, and nothing in the file. */
+	config_defaults(&c);
+	assert_int_equal(config_set_tls(&c, "c.pem", NULL, err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "--tls-cert needs --tls-key"));
+	config_deinit(&c);
+	config_defaults(&c);
+	assert_int_equal(config_set_tls(&c, NULL, "k.pem", err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "--tls-key needs --tls-cert"));
+	config_deinit(&c);
+	config_defaults(&c);
+	assert_int_equal(config_set_tls(&c, "", "k.pem", err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "--tls-cert: \"\" is not a file path"));
+	config_deinit(&c);
+}
+
 /* A syntax error names the file and its line, as the policy's do. */
 static void test_syntax_error_line(void **state)
 {
@@ -300,6 +376,7 @@ int main(void)
 	        cmocka_unit_test(test_app),
 	        cmocka_unit_test(test_refused),
 	        cmocka_unit_test(test_syntax_error_line),
+	        cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
