@@ -125,15 +125,16 @@ static void test_clock_jumps(void **state)
 		struct rwt_resp r;
 		cJSON *o;
 		int64_t sum = 0;
-		static const char *const keys[] = {"up_ms", "down_ms", "maintenance_ms",
-		                                   "unknown_ms", "outside_window_ms"};
+		static const char *const keys[] = {
+		        "up_ms",      "down_ms",           "maintenance_ms",
+		        "unknown_ms", "outside_window_ms", "not_registered_ms"};
 		snprintf(url, sizeof(url), "%s/v1/runners/%d/availability?from=%s&to=%s", f->d.url,
 		         i, from, to);
 		rwt_http("GET", url, ADMIN_TOKEN, NULL, 0, &r);
 		assert_int_equal(r.status, 200);
 		o = cJSON_Parse(r.body);
 		assert_non_null(o);
-		for (size_t k = 0; k < 5; k++) {
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 			cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[k]);
 			assert_true(cJSON_IsNumber(v));
 			if (v->valuedouble < 0)
