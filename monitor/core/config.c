@@ -350,14 +350,19 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 				goto out;
 		} else if (strcmp(k, "admin_token_file") == 0) {
 			if (copy_str(v, k, c->admin_token_file, sizeof(c->admin_token_file), path,
-			             err, errlen))
+			             err, errlen) ||
+			    config_rebase(path, k, c->admin_token_file, sizeof(c->admin_token_file),
+			                  err, errlen))
 				goto out;
 		} else if (strcmp(k, "policy") == 0) {
 			if (copy_str(v, k, c->policy_path, sizeof(c->policy_path), path, err,
-			             errlen))
+			             errlen) ||
+			    config_rebase(path, k, c->policy_path, sizeof(c->policy_path), err,
+			                  errlen))
 				goto out;
 		} else if (strcmp(k, "db") == 0) {
-			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen))
+			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen) ||
+			    config_rebase(path, k, c->db_path, sizeof(c->db_path), err, errlen))
 				goto out;
 		} else {
 			snprintf(err, errlen,

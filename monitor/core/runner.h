@@ -57,8 +57,9 @@ struct runner {
 	size_t n_labels;
 	int status; /* enum store_runner_status */
 	int64_t gen;
-	int64_t created_ms; /* registration: probation counts from here */
-	bool push;          /* a push runner: heartbeats, no probes, no URL */
+	int64_t created_ms;          /* registration: probation counts from here */
+	int64_t probation_waived_ms; /* the admin waived its probation then; 0: not */
+	bool push;                   /* a push runner: heartbeats, no probes, no URL */
 	/* GitHub (fleet.c, from the store; the daemon's GitHub wiring feeds
 	 * their samples): a pool watches the runners of `github` that carry
 	 * its labels; a member is one of them. Neither is probed. */

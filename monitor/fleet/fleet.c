@@ -328,6 +328,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 		r->status = sr->status;
 		r->gen = sr->gen;
 		r->gone_ms = sr->gone_ms;
+		r->probation_waived_ms = sr->probation_waived_ms;
 		r->own_interval_s = own_interval(f, sr);
 		r->own_timeout_ms = sr->timeout_ms;
 		apply_settings(r, pol);
@@ -341,6 +342,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	r->status = sr->status;
 	r->gen = sr->gen;
 	r->created_ms = sr->created_ms;
+	r->probation_waived_ms = sr->probation_waived_ms;
 	r->flagged = sr->flagged;
 	r->flag_since_ms = sr->flag_since_ms;
 	r->heap_idx = SIZE_MAX;
@@ -448,6 +450,7 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	struct store_rec rec = {.kind = STORE_REC_SAMPLE};
 	struct runstate_change c[RUNSTATE_MAX_CHANGES];
 	uint64_t blips = r->rs.blips;
+	uint8_t prev_class = r->last_class;
 	int n;
 
 	rec.u.sample.runner_id = r->id;
@@ -472,7 +475,27 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	if (res->latency_us >= 0)
 		histogram_observe(&f->m->probe_latency, res->latency_us / 1e6);
 
-	if (how == FLEET_APPLY_SAMPLE) {
+	if (how == FLEET_APPLY_SAMPLE && res->cls == RW_ERRCLASS_REFUSED_BY_GUARD) {
+		/* The address guard refused the address the name resolved to at
+		 * connect time: the monitor refused to look, which says nothing
+		 * about the runner. Unknown from the sample on (as for the
+		 * monitor's blindness: its runs are dropped, so no failure before
+		 * it joins one after), never down: no flag, no incident. */
+		struct logline l;
+		n = runstate_blind(&r->rs, &r->params, res->t_ms, c);
+		emit_changes(f, r, c, n, rw_errclass_name(res->cls));
+		/* Once per run of refusals, whether or not the state changed
+		 * (a runner unknown since its start has no change to log). */
+		if (prev_class != RW_ERRCLASS_REFUSED_BY_GUARD &&
+		    log_begin(&l, RW_LOG_WARN,
+		              "probe refused by the address guard: the runner is unknown")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "runner", r->name);
+			log_str(&l, "cause", rw_errclass_name(res->cls));
+			log_str(&l, "detail", res->detail);
+			log_end(&l);
+		}
+	} else if (how == FLEET_APPLY_SAMPLE) {
 		n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
 		emit_changes(f, r, c, n,
 		             res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));

@@ -301,6 +301,9 @@ struct store_runner {
 	int64_t github_id;        /* member: GitHub's runner id */
 	char *github_name;        /* member: GitHub's runner name, verbatim */
 	int64_t gone_ms;          /* member: missing from GitHub's list since; 0: listed */
+	/* When the admin waived its probation (store_runner_approve()); 0: not
+	 * waived. Read only: policy_probation_end_ms() says when it ends. */
+	int64_t probation_waived_ms;
 };
 
 /** Whether @p r is a GitHub pool (kind "github", no pool of its own). */
@@ -352,6 +355,7 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 struct store_status_change {
 	int from;      /* the status read inside the transaction */
 	bool changed;  /* false: the runner already had the status; nothing written */
+	bool waived;   /* store_runner_approve(): its probation was waived now */
 	char why[256]; /* RW_ECONFLICT: one line naming the runner, its status and
 	                  what it allows (registration_check()) */
 };
@@ -373,6 +377,19 @@ struct store_status_change {
  */
 int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms,
                             struct store_status_change *out);
+
+/**
+ * store_runner_set_status(id, STORE_RUNNER_APPROVED), and with
+ * @p no_probation the waiver of its probation in the same transaction
+ * (probation_waived_ms = @p now_ms, a new registry generation, so that the
+ * daemon picks it up), for a runner that is approved already too: a runner
+ * moved from another monitor has its history elsewhere. A runner waived
+ * before keeps its first waiver (out->waived false, nothing written); a
+ * refused approval (a retired runner) writes nothing.
+ * @return as store_runner_set_status().
+ */
+int store_runner_approve(struct store *st, int64_t id, int64_t now_ms, bool no_probation,
+                         struct store_status_change *out);
 
 /**
  * Changes a runner's URL (unless NULL), targets and labels (each unless NULL;
@@ -427,10 +444,14 @@ bool store_maintenance_cancelled(const struct store_maintenance *m);
  * declared at @p declared_ms, and bumps the runner's generation; one
  * transaction. The caller validates the reason and the times (the CLI and API
  * share maintenance_spec.h); the store checks only what the schema needs.
+ * An exact duplicate of a window that stands (same runner, start and end,
+ * not removed) is refused and writes nothing: it would change nothing, and
+ * is a request sent twice (store_maintenance.c says why).
  * @param reason  copied; must not be NULL.
- * @param id      receives the new window's id; may be NULL.
- * @return 0, RW_EINVAL (end_ms <= start_ms, no reason), RW_ENOENT (no such
- *         runner), RW_EBUSY, RW_EIO.
+ * @param id      receives the new window's id, or with RW_EEXIST the id of
+ *                the window it duplicates; may be NULL.
+ * @return 0, RW_EEXIST (a duplicate), RW_EINVAL (end_ms <= start_ms, no
+ *         reason), RW_ENOENT (no such runner), RW_EBUSY, RW_EIO.
  */
 int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms, int64_t end_ms,
                           int64_t declared_ms, const char *reason, int64_t *id);

@@ -308,7 +308,7 @@ void store_runners_free(struct store_runner *rs, size_t n)
 	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"              \
 	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms,"         \
 	" f.flagged, f.at_ms, r.github, r.min_online, r.pickup_within_s, r.pool_id, p.name,"       \
-	" r.github_id, r.github_name, r.gone_ms"
+	" r.github_id, r.github_name, r.gone_ms, r.probation_waived_ms"
 
 /* The latest flag row of each runner (none: NULLs, read as not flagged). */
 #define FLAG_JOIN                                                                                  \
@@ -344,6 +344,7 @@ static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
 	r->github_id = sqlite3_column_int64(s, 21);
 	r->github_name = store_col_strdup(s, 22, &oom);
 	r->gone_ms = sqlite3_column_int64(s, 23);
+	r->probation_waived_ms = sqlite3_column_int64(s, 24);
 	return oom ? RW_ENOMEM : 0;
 }
 
@@ -526,8 +527,50 @@ static int read_status(struct store *st, int64_t id, int *status, char *name, si
 	return rc;
 }
 
+/* Waives runner @p id's probation inside the caller's transaction, unless
+ * it was waived before (*waived false: the first waiver stands). */
+static int waive_probation(struct store *st, int64_t id, int64_t now_ms, bool *waived)
+{
+	sqlite3_stmt *s;
+	int64_t gen;
+	int rc = next_gen(st, &gen);
+
+	*waived = false;
+	if (rc < 0)
+		return rc;
+	rc = store_prepare(st,
+	                   "UPDATE runners SET probation_waived_ms = ?2, gen = ?3"
+	                   " WHERE id = ?1 AND probation_waived_ms = 0",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now_ms);
+	sqlite3_bind_int64(s, 3, gen);
+	rc = store_rc(sqlite3_step(s));
+	if (rc == 0)
+		*waived = sqlite3_changes(st->db) > 0;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int set_status(struct store *st, int64_t id, int status, int64_t now_ms, bool no_probation,
+                      struct store_status_change *out);
+
 int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms,
                             struct store_status_change *out)
+{
+	return set_status(st, id, status, now_ms, false, out);
+}
+
+int store_runner_approve(struct store *st, int64_t id, int64_t now_ms, bool no_probation,
+                         struct store_status_change *out)
+{
+	return set_status(st, id, STORE_RUNNER_APPROVED, now_ms, no_probation, out);
+}
+
+static int set_status(struct store *st, int64_t id, int status, int64_t now_ms, bool no_probation,
+                      struct store_status_change *out)
 {
 	struct store_status_change local;
 	sqlite3_stmt *s;
@@ -547,8 +590,10 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
 	if (rc < 0)
 		goto out;
 	rc = registration_check(name, out->from, status, out->why, sizeof(out->why));
+	if (rc == REGISTRATION_SAME && no_probation)
+		rc = waive_probation(st, id, now_ms, &out->waived);
 	if (rc <= REGISTRATION_SAME)
-		goto out; /* refused, or already there: nothing to write */
+		goto out; /* refused, or already there: nothing (else) to write */
 	rc = next_gen(st, &gen);
 	if (rc < 0)
 		goto out;
@@ -570,6 +615,8 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
 	sqlite3_finalize(s);
 	if (rc == 0)
 		rc = store_event_add(st, now_ms, registration_status_name(status), id, NULL);
+	if (rc == 0 && no_probation)
+		rc = waive_probation(st, id, now_ms, &out->waived);
 	if (rc < 0)
 		goto out;
 	out->changed = true;
@@ -578,6 +625,7 @@ out:
 		rc = store_commit(st);
 	if (rc < 0) {
 		out->changed = false;
+		out->waived = false;
 		store_rollback(st);
 	}
 	return rc;

@@ -186,7 +186,7 @@ awk 'BEGIN { printf "[" }
      { printf "%s\n{\"operator\":\"bench\",\"name\":\"bench-%06d\",\"targets\":[\"riscv64gc-unknown-linux-gnu\"],\"url\":\"http://%s/health\"}",
               (NR > 1 ? "," : ""), NR, $1 }
      END { print "]" }' "$tmp/addrs.txt" >"$tmp/runners.json"
-"$rw" runner import "$tmp/runners.json" --db "$db" >/dev/null
+"$rw" runner import "$tmp/runners.json" --db "$db" --allow-cidr 127.0.0.0/8 >/dev/null
 
 # ---- runwarden ---------------------------------------------------------------------
 serve_args=(serve --db "$db" --policy "$policy" --listen 127.0.0.1:0 --allow-cidr 127.0.0.0/8 --log-level warn)

@@ -91,13 +91,13 @@ static int64_t add_runner(struct fx *f, const char *name, const char *t1, const 
 
 	rwt_fixture_url(&f->fx, (size_t)fixture, url, sizeof(url));
 	if (t2)
-		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
-		             "--operator", "acme", "--name", name, "--target", t1, "--target", t2,
-		             "--url", url, "--interval", "1", NULL);
+		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--allow-cidr",
+		             "127.0.0.0/8", "--db", f->db, "--operator", "acme", "--name", name,
+		             "--target", t1, "--target", t2, "--url", url, "--interval", "1", NULL);
 	else
-		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
-		             "--operator", "acme", "--name", name, "--target", t1, "--url", url,
-		             "--interval", "1", NULL);
+		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--allow-cidr",
+		             "127.0.0.0/8", "--db", f->db, "--operator", "acme", "--name", name,
+		             "--target", t1, "--url", url, "--interval", "1", NULL);
 	if (rc != 0 || sscanf(out, "runner %*s id %lld approved", &id) != 1 || id <= 0)
 		fail_msg("runner add %s: exit %d: %s", name, rc, out);
 	return id;
