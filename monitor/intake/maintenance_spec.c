@@ -97,7 +97,7 @@ static size_t to_windows(const struct store_maintenance *ws, size_t n, int64_t s
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (ws[i].id == skip_id)
+		if (ws[i].id == skip_id || store_maintenance_cancelled(&ws[i]))
 			continue;
 		out[k].start_ms = ws[i].start_ms;
 		out[k].end_ms = ws[i].end_ms;

@@ -138,7 +138,9 @@ struct store_rec {
 			uint8_t kind;   /* enum store_event_kind */
 			uint8_t reason; /* ineligible: enum store_reason */
 			/* The pool events' data, a JSON object (malloc'd, owned by
-			 * the record: see store_rec_release()); NULL for the others. */
+			 * the record: see store_rec_release()); an ineligible
+			 * event's when it says more than its reason (the address
+			 * guard's refusal); NULL for the others. */
 			char *data;
 		} event;
 		struct {

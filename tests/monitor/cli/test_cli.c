@@ -731,9 +731,12 @@ static void test_runner_add_guard(void **state)
 	assert_int_equal(usage_error_names(r, "list", "--allow-cidr"), 0);
 
 	/* The config file `serve` reads: its allow_cidrs, and its db when there
-	 * is no --db (a relative path, from the config file's folder). */
-	path_in(f, "rw.json", cfg, sizeof(cfg));
-	rwt_write_file(cfg, "{\"allow_cidrs\": [\"10.0.0.0/8\"], \"db\": \"rw.db\"}\n");
+	 * is no --db (a relative path, from the config file's folder: conf/,
+	 * while the command runs in the test's folder). */
+	path_in(f, "conf", cfg, sizeof(cfg));
+	assert_int_equal(mkdir(cfg, 0700), 0);
+	path_in(f, "conf/rw.json", cfg, sizeof(cfg));
+	rwt_write_file(cfg, "{\"allow_cidrs\": [\"10.0.0.0/8\"], \"db\": \"../rw.db\"}\n");
 	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "h1", "--target", T_RISCV,
 	    "--url", "http://10.9.9.9/health", "--config", cfg);
 	if (r->code != 0)
