@@ -175,6 +175,7 @@ static const char runner_usage[] =
         "         (optional \"labels\"), or of GitHub pools {..., \"github\", \"labels\",\n"
         "         \"min_online\", \"pickup_within_s\"}; every entry is checked before any "
         "is written.\n"
+        "         URLs are checked as for add (--allow-cidr, --config).\n"
         "A running daemon picks changes up within a second.\n";
 
 struct runner_opts {
