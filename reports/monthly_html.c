@@ -15,7 +15,9 @@
  * runners that are not PASS and the targets below the minimum named under
  * it; the heat strip; the runners (a row of figures with the uptime's gauge
  * against the floor, policy/base/gauge.h, and a row for the daily bar, as
- * wide as the page); targets, pools, operators, incidents. Below 760 px
+ * wide as the page); targets, pools, operators, incidents. On a screen
+ * narrower than 1100 px (a tablet, a phone: the pools table needs about
+ * that much)
  * every table row becomes a card (cells labelled from data-label); printed,
  * rows stay whole and colours are kept. Verdicts are words in colour, never
  * colour alone; target triples never wrap.
@@ -56,7 +58,7 @@
 #define MIN_BAD          20 /* tenths: the least down time drawn */
 #define MAX_ATTENTION    20 /* runners and targets named in the summary */
 
-/* Laptop first; below 760 px every table row becomes a card (each cell
+/* Laptop first; on a screen below 1100 px every table row becomes a card (each cell
  * labelled with its column's title); paper keeps rows whole and colours.
  * Verdicts are words in colour (contrast at least 4.5:1), never colour
  * alone. */
@@ -108,8 +110,9 @@ static const char css[] =
         ".legend{font-size:.85em;color:#3d3d3d}.legend svg{display:inline;vertical-align:middle}"
         "\n"
         "p.note{font-size:.85em;color:#3d3d3d;max-width:60em}\n"
-        "@media (max-width:760px){body{padding:0 .8em;margin:.8em auto}h1{font-size:1.35em}"
-        ".card{flex-basis:8.5em}.card .big{font-size:1.5em}\n"
+        "@media screen and (max-width:1100px){body{padding:0 .8em;margin:.8em auto}"
+        "h1{font-size:1.35em}"
+        ".card .big{font-size:1.5em}\n"
         "table,thead,tbody,tr,td{display:block;border:0}table{width:100%}thead{display:none}\n"
         "tbody>tr{border:1px solid var(--line);border-radius:6px;margin:.5em 0;"
         "padding:.4em .6em}\n"

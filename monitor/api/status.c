@@ -46,7 +46,9 @@
  * and the rolling uptime from memory (as the route answer computes it)
  * plus copying its cached bars, and one incident query.
  *
- * Layout: a table per target on a laptop; below 760 px (a phone) each row
+ * Layout: a table per target on a laptop (the bars narrow down to 2.5 px a
+ * day before the table would overflow); on a screen below 980 px (a tablet,
+ * a phone) each row
  * is a card, its cells labelled by CSS alone (so the markup stays one
  * table); printed, rows stay whole and colours are kept. Verdicts and
  * states are words with a symbol in colour, never colour alone.
@@ -131,7 +133,7 @@ struct build {
 };
 
 static const char css[] =
-        /* Laptop first; a phone (below 760 px) gets each runner as a card;
+        /* Laptop first; a screen below 980 px gets each runner as a card;
          * paper gets black text on white, no reload, rows kept whole.
          * Verdicts and states are words in colour (contrast at least 4.5:1),
          * never colour alone. */
@@ -180,14 +182,14 @@ static const char css[] =
         ".ongoing{color:var(--fail);font-weight:700}.below{color:var(--fail);font-weight:600}\n"
         "svg{display:block}.u{fill:#2e7d32}.d{fill:#c62828}.m{fill:#1565c0}.x{fill:#9e9e9e}"
         ".o{fill:#d6d6d6}.bg{fill:#f3f3f3}\n"
-        "svg.bars{width:360px;height:32px}\n"
+        "td.days{width:376px}svg.bars{width:100%;min-width:225px;height:32px}\n"
         "svg.gauge{display:inline-block;vertical-align:middle}"
         ".g-bg{fill:#e6e6e6}.g-ok{fill:#2e7d32}.g-bad{fill:#c62828}.g-none{fill:#bdbdbd}"
         ".g-floor{fill:#1f1f1f}\n"
         ".legend{font-size:.85em;color:#3d3d3d}.legend svg{display:inline;"
         "vertical-align:middle;margin:0 .2em 0 .8em}\n"
-        "@media (max-width:760px){body{padding:0 .8em;margin:.8em auto}"
-        "h1{font-size:1.35em}.card{flex-basis:8.5em}.card .big{font-size:1.5em}\n"
+        "@media screen and (max-width:980px){body{padding:0 .8em;margin:.8em auto}"
+        "h1{font-size:1.35em}.card .big{font-size:1.5em}\n"
         "table.runners,table.runners tbody,table.incidents,table.incidents tbody{display:block;"
         "border:0}table.runners thead,table.incidents thead{display:none}\n"
         "tr.runner,tr.incident{display:flex;flex-wrap:wrap;align-items:center;gap:.2em .9em;"

@@ -2,16 +2,20 @@
 /*
  * test_ui_layout.c — the monthly HTML report and the status page as people
  * see them: loaded in headless Chromium (tests/lib/cdp_layout.py drives it
- * over the DevTools protocol on a pipe) on a laptop (1280 px), a phone
- * (390 px) and paper (the print media type at A4's 794 px), each measured
- * and photographed. The screenshots stay in the build folder, beside this
- * executable: ui-report-2024-03-*.png, ui-report-github-2024-06-*.png,
- * ui-status-*.png.
+ * over the DevTools protocol on a pipe) on a laptop (1280 px), a small
+ * laptop (1024 px), a tablet (820 px), a phone (390 px) and paper (the
+ * print media type at A4's 794 px), each measured and photographed. The
+ * screenshots and pages stay in the build folder, beside this executable:
+ * ui-report-2024-03*, ui-report-github-2024-06*, ui-status* (.html; .png
+ * of the whole page; -top.png of the first screenful).
  *
  * On every page, at every width:
  *  - no horizontal scrollbar: the document is no wider than the viewport,
  *    and no element passes the viewport's right edge or scrolls sideways;
- *  - a summary (#summary) comes first, inside the viewport;
+ *  - a summary (#summary) comes first, inside the viewport, and nothing in
+ *    it spills out of its box;
+ *  - laid out at the phone's own width (a page without a viewport meta is
+ *    laid out 980 px wide and zoomed out);
  *  - no console message, exception or log entry (CSP violations are log
  *    entries), and no request but the page itself;
  *  - target triples (.triple) each on one line;
@@ -19,8 +23,8 @@
  *    out; a background of its own, PASS's and FAIL's different), and every
  *    runner has a gauge of its uptime against its floor;
  *  - daily bars large enough to see: at 1280 px at least 8 px (report) or
- *    4 px (status page, 90 days) a day and 24 px high; at 390 px at least
- *    2.5 px a day and 20 px high.
+ *    4 px (status page, 90 days) a day and 24 px high; at the other screen
+ *    widths at least 2.5 px a day and 20 px high.
  * A deliberately bad page (too wide, a script that logs, an image from the
  * network) shows that the checks catch what they look for.
  *
@@ -76,7 +80,7 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *const modes[] = {"1280x900", "390x844", "print:794"};
+static const char *const modes[] = {"1280x900", "1024x768", "820x1180", "390x844", "print:794"};
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))
 
 /* The folder of this executable: the build folder, where screenshots stay. */
@@ -103,7 +107,7 @@ static cJSON *measure(const char *dir, const char *url, const char *shots)
 	rwt_require_program(py, sizeof(py), "RW_PYTHON3", names, "python3", "the browser driver");
 	snprintf(profile, sizeof(profile), "%s/chromium-profile", dir);
 	RWT_RUN(&r, &o, py, RW_SOURCE_DIR "/tests/lib/cdp_layout.py", chromium, profile, url, shots,
-	        modes[0], modes[1], modes[2]);
+	        modes[0], modes[1], modes[2], modes[3], modes[4]);
 	if (r.code != 0)
 		fail_msg("cdp_layout.py %s: exit %d: %s", url, r.code, r.err);
 	doc = cJSON_Parse(r.out);
@@ -238,7 +242,7 @@ static int check_page(const cJSON *doc, const struct expect *e)
 			double per_day = days > 0 ? w / days : 0;
 			double want_w = laptop ? e->day_px_wide : 2.5, want_h = laptop ? 24 : 20;
 			bars++;
-			if (!phone && !laptop)
+			if (strncmp(modes[i], "print:", 6) == 0)
 				continue; /* paper: it fits, above */
 			if (days > 0 && (per_day < want_w || h < want_h)) {
 				print_error("%s at %s: daily bars of %.1f px a day, %.0f px high\n",
