@@ -18,7 +18,9 @@ cd "$(dirname "$0")/.."
 . contrib/deps.sh
 # Only the tests need these:
 # - chromium: the HTML report and the status page are loaded in headless
-#   Chromium (tests/reports/test_report_cli.c, tests/integration/test_status_page.c);
+#   Chromium (tests/reports/test_report_cli.c, tests/integration/test_status_page.c),
+#   and measured and photographed at 1280 px, 390 px and on paper
+#   (tests/reports/test_ui_layout.c, over tests/lib/cdp_layout.py);
 # - prometheus: promtool lints /metrics and contrib/prometheus/alerts.yml;
 # - jq: contrib/github-actions/route-matrix.sh and its test;
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.

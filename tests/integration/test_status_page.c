@@ -297,8 +297,12 @@ static void check_structure(const char *page, const struct seed *sd)
 
 	/* Targets in order, with their tiers; runners with their states. */
 	assert_true(strstr(page, s1 + 1) < strstr(page, s2 + 1));
-	expect_has(s1, T1, "<h2>" T1 " <span class=\"tier\">tier 2</span></h2>");
-	expect_has(s2, T2, "<h2>" T2 " <span class=\"tier\">no tier</span></h2>");
+	expect_has(s1, T1,
+	           "<h2><span class=\"triple\">" T1
+	           "</span> <span class=\"tier\">tier 2</span></h2>");
+	expect_has(s2, T2,
+	           "<h2><span class=\"triple\">" T2
+	           "</span> <span class=\"tier\">no tier</span></h2>");
 	expect_row(s1, T1, "sp-ok", "up");
 	expect_row(s1, T1, "sp-down", "down");
 	expect_row(s2, T2, "sp-down", "down");
@@ -331,7 +335,9 @@ static void check_structure(const char *page, const struct seed *sd)
 	{
 		/* sp-old's strip: a group per day, 90 of them. */
 		const char *p = strstr(s2, "data-runner=\"sp-old\"");
-		const char *end = p ? strstr(p, "</svg>") : NULL;
+		const char *end;
+		p = p ? strstr(p, "<svg class=\"bars\"") : NULL; /* after the gauge */
+		end = p ? strstr(p, "</svg>") : NULL;
 		char *strip;
 		assert_non_null(end);
 		strip = strndup(p, (size_t)(end - p));
