@@ -398,11 +398,11 @@ static void cli_runner(struct sfx *f, const char *name, const char *op, const ch
 	if (t2)
 		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
 		             "--operator", op, "--name", name, "--target", t1, "--target", t2,
-		             "--url", url, "--interval", "1", NULL);
+		             "--url", url, "--interval", "1", "--allow-cidr", "127.0.0.0/8", NULL);
 	else
 		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
 		             "--operator", op, "--name", name, "--target", t1, "--url", url,
-		             "--interval", "1", NULL);
+		             "--interval", "1", "--allow-cidr", "127.0.0.0/8", NULL);
 	if (rc != 0)
 		fail_msg("runner add %s: exit %d: %s", name, rc, out);
 }
