@@ -160,6 +160,11 @@ int sched_add(struct scheduler *s, struct runner *r)
 		s->heap = nh;
 		s->cap = ncap;
 	}
+	/* The loop's cached time is as old as the current callback, or, at
+	 * start-up, as the loop: loading a large fleet takes a second or more,
+	 * and slots chosen from the stale time would all be due at once when
+	 * the loop starts (a burst of probes, every one late). */
+	uv_update_time(s->loop);
 	r->due = next_slot(s, r, uv_now(s->loop));
 	r->heap_idx = s->n;
 	s->heap[s->n++] = r;
