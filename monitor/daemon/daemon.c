@@ -948,6 +948,7 @@ static int start(struct rw_daemon *d)
 	uv_signal_start(&d->sig_int, signal_cb, SIGINT);
 	uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
 	push_tick(d, now);
+	sched_reanchor(&d->sched);
 	/* From here on this connection only reads, and never waits: writes
 	 * go to the writer's thread (writer.h), and in WAL mode a read does
 	 * not wait for a writer. A read that would (another process

@@ -174,6 +174,21 @@ int sched_add(struct scheduler *s, struct runner *r)
 	return 0;
 }
 
+void sched_reanchor(struct scheduler *s)
+{
+	uint64_t now;
+
+	uv_update_time(s->loop);
+	now = uv_now(s->loop);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->heap[i]->due <= now)
+			s->heap[i]->due = next_slot(s, s->heap[i], now);
+	/* Floyd's heap construction: O(n). */
+	for (size_t i = s->n / 2; i-- > 0;)
+		sift_down(s, i);
+	rearm(s);
+}
+
 void sched_remove(struct scheduler *s, struct runner *r)
 {
 	size_t i = r->heap_idx;
