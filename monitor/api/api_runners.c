@@ -86,7 +86,7 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 		strbuf_puts(b, ",\"last_heartbeat\":");
 		call_json_time_or_null(b, r->last_heartbeat_ms);
 		strbuf_puts(b, ",\"version\":");
-		call_json_str_or_null(b, r->version[0] ? r->version : NULL);
+		call_json_str_or_null(b, r->version && r->version[0] ? r->version : NULL);
 		if (r->jobs_running >= 0)
 			strbuf_printf(b, ",\"jobs_running\":%ld", r->jobs_running);
 		else

@@ -19,7 +19,7 @@ void config_defaults(struct rw_config *c)
 	snprintf(c->db_path, sizeof(c->db_path), "%s", db && *db ? db : RW_DEFAULT_DB);
 	config_set_listen(c, RW_DEFAULT_LISTEN, NULL, 0);
 	c->log_level = RW_LOG_INFO;
-	c->max_concurrency = 4096;
+	c->max_concurrency = 256;
 	c->retention_days = 90;
 	c->max_connections = 1024;
 	c->write_burst = 30;

@@ -42,6 +42,7 @@ void runner_free(struct runner *r)
 	if (!r)
 		return;
 	free_registry(r);
+	free(r->version);
 	free(r->hist);
 	free(r->mw);
 	free(r);
@@ -202,7 +203,8 @@ static void free_registry(struct runner *r)
 	for (size_t i = 0; i < r->n_labels; i++)
 		free(r->labels[i]);
 	free(r->labels);
-	r->name = r->operator_name = r->url = r->github = NULL;
+	free(r->host);
+	r->name = r->operator_name = r->url = r->github = r->host = NULL;
 	r->targets = r->labels = NULL;
 	r->n_targets = r->n_labels = 0;
 }
@@ -211,7 +213,7 @@ static void free_registry(struct runner *r)
  * first). A push runner has no URL; an http runner's must parse. */
 static int fill_registry(struct runner *r, const struct store_runner *sr)
 {
-	char host[256] = "", err[160];
+	char host[RUNNER_HOST_MAX] = "", err[160];
 	int port = 0, https = 0;
 	unsigned char buf[sizeof(struct in6_addr)];
 
@@ -227,8 +229,9 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
 	r->url = strdup(sr->url ? sr->url : "");
 	r->github = strdup(sr->github ? sr->github : "");
+	r->host = strdup(host);
 	r->targets = calloc(sr->n_targets ? sr->n_targets : 1, sizeof(char *));
-	if (!r->name || !r->operator_name || !r->url || !r->github || !r->targets)
+	if (!r->name || !r->operator_name || !r->url || !r->github || !r->host || !r->targets)
 		return RW_ENOMEM;
 	r->min_online = (uint32_t)sr->min_online;
 	r->pickup_within_s = (uint32_t)sr->pickup_within_s;
@@ -250,7 +253,6 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 			return RW_ENOMEM;
 		r->n_labels++;
 	}
-	snprintf(r->host, sizeof(r->host), "%s", host);
 	r->port = port ? port : (https ? 443 : 80);
 	r->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 	r->addr_expires = 0; /* resolve the (maybe new) host again */
@@ -580,8 +582,16 @@ void fleet_heartbeat(struct fleet *f, struct runner *r, int64_t now_ms, bool bus
 		res.t_ms = r->rs.last_sample_ms + 1;
 	res.busy = busy;
 	r->last_heartbeat_ms = res.t_ms;
-	if (version)
-		snprintf(r->version, sizeof(r->version), "%s", version);
+	/* Kept only when it changes: most runners never send one, and a
+	 * runner's version is the same heartbeat after heartbeat. Without
+	 * memory for a new one, the old one stays. */
+	if (version && (!r->version || strcmp(r->version, version) != 0)) {
+		char *v = strdup(version);
+		if (v) {
+			free(r->version);
+			r->version = v;
+		}
+	}
 	if (jobs_running >= 0)
 		r->jobs_running = jobs_running;
 	fleet_record_result(f, r, &res, FLEET_APPLY_SAMPLE);

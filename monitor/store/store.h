@@ -31,9 +31,15 @@
 struct store;
 
 enum store_open_flags {
-	STORE_CREATE = 1,   /* create the file and migrate it if needed */
-	STORE_READONLY = 2, /* open read-only; never migrates */
+	STORE_CREATE = 1,      /* create the file and migrate it if needed */
+	STORE_READONLY = 2,    /* open read-only; never migrates */
+	STORE_SMALL_CACHE = 4, /* a page cache of STORE_SMALL_CACHE_KIB: the daemon's
+	                        * connections, which append and read a little at a
+	                        * time (SQLite's default is 2 MiB a connection) */
 };
+
+/* The page cache of a STORE_SMALL_CACHE connection, in KiB. */
+#define STORE_SMALL_CACHE_KIB 512
 
 /**
  * Opens (and with STORE_CREATE creates and migrates) the database at @p path.
@@ -349,6 +355,19 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
  * ordered by id. Free with store_runners_free().
  */
 int store_runner_list(struct store *st, int64_t after_gen, struct store_runner **out, size_t *n);
+
+/**
+ * One page of store_runner_list(): at most @p limit runners (0: no limit)
+ * whose generation is above @p after_gen and whose id is above @p after_id,
+ * ordered by id; the next page starts after the last id of this one. Each
+ * page is its own snapshot: a runner changed between pages gets a
+ * generation above every one read so far, so a later list after the
+ * highest generation seen picks it up. A caller that loads a large fleet
+ * page by page holds one page of copies at a time, not the whole registry
+ * twice (the daemon's start-up). Free with store_runners_free().
+ */
+int store_runner_page(struct store *st, int64_t after_gen, int64_t after_id, size_t limit,
+                      struct store_runner **out, size_t *n);
 
 /** Reads one runner by name (or, when @p name is NULL, by @p id). */
 int store_runner_get(struct store *st, const char *name, int64_t id, struct store_runner *out);

@@ -366,8 +366,8 @@ static int push_string(struct store_runner *r, bool labels, sqlite3_stmt *s, int
 	return 0;
 }
 
-/* Reads the targets (or the labels) of runners[0..n) (sorted by id) in one
- * pass. */
+/* Reads the targets (or the labels) of runners[0..n) (sorted by id, one
+ * page: ids v[0].id to v[n - 1].id) in one pass. */
 static int load_strings(struct store *st, struct store_runner *v, size_t n, int64_t after_gen,
                         bool labels)
 {
@@ -378,15 +378,21 @@ static int load_strings(struct store *st, struct store_runner *v, size_t n, int6
 	rc = store_prepare(
 	        st,
 	        labels ? "SELECT t.runner_id, t.label FROM runner_labels t JOIN runners r"
-	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ON r.id = t.runner_id WHERE r.gen > ? AND r.id BETWEEN ? AND ?"
 	                 " ORDER BY t.runner_id, t.label"
 	               : "SELECT t.runner_id, t.target FROM runner_targets t JOIN runners r"
-	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ON r.id = t.runner_id WHERE r.gen > ? AND r.id BETWEEN ? AND ?"
 	                 " ORDER BY t.runner_id, t.target",
 	        &s);
 	if (rc < 0)
 		return rc;
+	if (n == 0) {
+		sqlite3_finalize(s);
+		return 0;
+	}
 	sqlite3_bind_int64(s, 1, after_gen);
+	sqlite3_bind_int64(s, 2, v[0].id);
+	sqlite3_bind_int64(s, 3, v[n - 1].id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(s, 0);
 		while (i < n && v[i].id < id)
@@ -406,6 +412,12 @@ static int load_strings(struct store *st, struct store_runner *v, size_t n, int6
 
 int store_runner_list(struct store *st, int64_t after_gen, struct store_runner **out, size_t *n)
 {
+	return store_runner_page(st, after_gen, 0, 0, out, n);
+}
+
+int store_runner_page(struct store *st, int64_t after_gen, int64_t after_id, size_t limit,
+                      struct store_runner **out, size_t *n)
+{
 	sqlite3_stmt *s;
 	struct store_runner *v = NULL;
 	size_t len = 0, cap = 0;
@@ -419,11 +431,15 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 		return rc;
 	rc = store_prepare(st,
 	                   "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-	                   " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.gen > ? ORDER BY r.id",
+	                   " ON o.id = r.operator_id " FLAG_JOIN
+	                   " WHERE r.gen > ? AND r.id > ? ORDER BY r.id LIMIT ?",
 	                   &s);
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(s, 1, after_gen);
+	sqlite3_bind_int64(s, 2, after_id);
+	/* LIMIT -1: no limit. */
+	sqlite3_bind_int64(s, 3, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;

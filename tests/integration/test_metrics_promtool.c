@@ -163,6 +163,7 @@ static const char *const families[] = {
         "runwarden_probes_skipped_total",
         "runwarden_probes_deferred_total",
         "runwarden_probes_in_flight",
+        "runwarden_probe_handles",
         "runwarden_runners",
         "runwarden_state_changes_total",
         "runwarden_blips_total",
