@@ -142,6 +142,7 @@ static void load_maintenance(struct rw_daemon *d, struct runner *r)
 	}
 	store_maintenance_free(ms, n);
 	fleet_set_maintenance(r, mw, n);
+	fleet_touch(&d->fleet, r); /* its windows decide when it next wakes */
 }
 
 /* Brings the fleet in line with one stored runner. */
@@ -321,12 +322,12 @@ static void tick_cb(uv_timer_t *t)
 	d->last_tick_loop = loop_now;
 	d->m.clock_back_jumps = d->clock.back_jumps;
 	sync_registry(d, false);
+	/* Each runner's flag once a minute, a sixtieth of the fleet a tick:
+	 * a minute's work at once would stall the loop at 100,000 runners. */
+	fleet_evaluate_some(&d->fleet, now, now - (int64_t)d->policy.window.rolling_days * 86400000,
+	                    (d->fleet.n + 59) / 60);
 	if (loop_now - d->last_minute >= 60000) {
-		int64_t cutoff = now - (int64_t)d->policy.window.rolling_days * 86400000;
 		d->last_minute = loop_now;
-		for (size_t i = 0; i < d->fleet.n; i++)
-			fleet_hist_trim(d->fleet.v[i], cutoff);
-		fleet_evaluate_all(&d->fleet, now);
 		api_minute(d->api);
 	}
 }

@@ -61,6 +61,21 @@ struct fleet {
 	/* Since when the monitor has been running without a gap, able to
 	 * receive heartbeats: silence before it is not a push runner's. */
 	int64_t seeing_since_ms;
+
+	/* What the tick looks at (fleet_wake.c): a min-heap of runners by
+	 * wake_ms, the list of runners to judge at the next tick, and "judge
+	 * them all" (a policy change, a clock step, no memory for the list). */
+	struct runner **wheap;
+	size_t n_wheap, cap_wheap;
+	struct runner **due;
+	size_t n_due, cap_due;
+	bool due_all;
+	int64_t last_judged_ms; /* the last tick's time */
+	/* A change of the pools or of their minimum (registry, policy): the
+	 * tick judges every pool again (fleet_check_minimums()). */
+	bool minimums_dirty;
+	/* The slice of fleet_evaluate_some(): runners after this id are next. */
+	int64_t eval_next_id;
 };
 
 /** An empty fleet; @p pol must outlive it (the daemon swaps its contents on reload). */
@@ -150,9 +165,45 @@ enum fleet_apply {
 void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res,
                          enum fleet_apply how);
 
-/** Applies staleness at @p now_ms to every runner, and the missed-heartbeat
- * rule to push runners. */
+/**
+ * The tick's first step at @p now_ms: applies staleness, and the
+ * missed-heartbeat rule to push runners, to the runners whose inputs
+ * changed since the last tick (fleet_touch()) and those whose wake time
+ * (fleet_wake_at()) has come; they stay listed, in id order, for
+ * fleet_check_all(). Every other runner is, by construction, unchanged by
+ * it: the result is the same as applying it to every runner.
+ */
 void fleet_advance(struct fleet *f, int64_t now_ms);
+
+/**
+ * Has the tick look at @p r (fleet_advance(), fleet_check_all()): its
+ * inputs changed (a result, its registry record, its maintenance windows,
+ * its flag). Every function of this header that changes a runner calls it;
+ * a caller that changes a runner's fields itself calls it too. Never
+ * fails: without memory for the list, the tick looks at every runner.
+ */
+void fleet_touch(struct fleet *f, struct runner *r);
+
+/** fleet_touch() for every runner (a policy change). */
+void fleet_touch_all(struct fleet *f);
+
+/**
+ * The earliest time after @p now_ms at which, with no new input, the tick's
+ * work could change anything for @p r: staleness, the missed-heartbeat
+ * rule, the end of probation, a maintenance window (every tick while inside
+ * one). INT64_MAX when nothing can change without an input. Never later
+ * than the first such change; it may be earlier.
+ */
+int64_t fleet_wake_at(const struct fleet *f, const struct runner *r, int64_t now_ms);
+
+/* fleet_wake.c, for fleet.c and fleet_eligibility.c: takes the due runners
+ * onto the list (sorted by id; returns its length), puts the listed ones
+ * back in the heap at their next wake time and empties the list, takes a
+ * runner leaving the fleet out of both, frees both. */
+size_t fleet_wake_collect(struct fleet *f, int64_t now_ms);
+void fleet_wake_reschedule(struct fleet *f, int64_t now_ms);
+void fleet_wake_forget(struct fleet *f, struct runner *r);
+void fleet_wake_deinit(struct fleet *f);
 
 /**
  * Records a heartbeat of push runner @p r at @p now_ms: a successful sample
@@ -181,8 +232,16 @@ void fleet_blind_runner(struct fleet *f, struct runner *r, int64_t from_ms, cons
  */
 void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms);
 
-/** fleet_evaluate() for every runner (the daemon calls it every minute). */
+/** fleet_evaluate() for every runner (start-up, a policy change). */
 void fleet_evaluate_all(struct fleet *f, int64_t now_ms);
+
+/**
+ * fleet_evaluate() and fleet_hist_trim() (at @p cutoff_ms) for the next
+ * @p count runners by id after the last call's, wrapping around: the
+ * daemon's tick calls it with a sixtieth of the fleet, so that every runner
+ * is evaluated once a minute without a minute's work in one tick.
+ */
+void fleet_evaluate_some(struct fleet *f, int64_t now_ms, int64_t cutoff_ms, size_t count);
 
 /** Whether @p r is in probation at @p now_ms. */
 bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t now_ms);
@@ -204,7 +263,13 @@ const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64
  */
 void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms);
 
-/** fleet_check_eligibility() for every runner (the daemon's tick). */
+/**
+ * The tick's second step: fleet_check_eligibility() at @p now_ms for the
+ * runners fleet_advance() listed (and any touched since), then their next
+ * wake times; and fleet_check_minimums() when a registry or policy change
+ * may have moved a pool. The events are those a check of every runner
+ * would announce, at the same times.
+ */
 void fleet_check_all(struct fleet *f, int64_t now_ms);
 
 /**

@@ -67,7 +67,8 @@ static void judge(struct fleet *f, struct target_pool *p, int64_t now_ms)
 	if (!rec.u.event.data) {
 		strbuf_deinit(&b);
 		log_msg(RW_LOG_ERROR, "out of memory for a pool event", "target", p->triple);
-		return; /* judged again at the next tick */
+		f->minimums_dirty = true; /* judged again at the next tick */
+		return;
 	}
 	rec.u.event.at_ms = now_ms;
 	rec.u.event.kind = to == FLEET_POOL_BELOW ? STORE_EV_POOL_BELOW : STORE_EV_POOL_RESTORED;
@@ -113,4 +114,5 @@ void fleet_minimum_restore(struct fleet *f, const char *target, bool below)
 
 	if (p)
 		p->min_state = below ? FLEET_POOL_BELOW : FLEET_POOL_MET;
+	f->minimums_dirty = true;
 }
