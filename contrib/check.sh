@@ -32,9 +32,11 @@ cd "$(dirname "$0")/.."
 #   package is built, linted and installed into a Debian 12 chroot
 #   (tests/contrib/test_deb.sh);
 # - systemd (systemd-analyze), man-db and groff-base: the unit and the man
-#   pages are checked (tests/contrib/test_systemd_unit.sh, test_man.py).
+#   pages are checked (tests/contrib/test_systemd_unit.sh, test_man.py);
+# - wrk: the loop-lag benchmark's smoke test drives the API with it
+#   (tests/bench/looplag_bench.sh, ctest looplag_bench_smoke).
 rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd faketime \
-	lintian dpkg-dev mmdebstrap systemd man-db groff-base
+	lintian dpkg-dev mmdebstrap systemd man-db groff-base wrk
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -27,7 +27,9 @@
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
 #include "monitor/api/status.h"
+#include "monitor/core/clock.h"
 #include "monitor/core/log.h"
+#include "monitor/fleet/fleet.h"
 #include "monitor/core/metrics.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
@@ -160,8 +162,8 @@ static int operator_api(struct api *api, h2o_req_t *req, const char *path, size_
 	struct call c;
 	enum method m;
 
-	if (call_begin(&c, api, req, path, len, &m) < 0)
-		return 0;
+	if (call_begin(&c, api, req, path, len, &m, operator_api) < 0)
+		return 0; /* answered, or answered once its token is looked up */
 	if (call_seg_is(&c, 0, "operators"))
 		return api_operators(&c, m);
 	if (call_seg_is(&c, 0, "runners"))
@@ -169,12 +171,98 @@ static int operator_api(struct api *api, h2o_req_t *req, const char *path, size_
 	return api_incidents(&c, m);
 }
 
+/* ---- /metrics in slices ----------------------------------------------------
+ *
+ * The daemon's own families are rendered at once (a few hundred lines);
+ * the fleet's per-runner families (7 lines a runner) are streamed: each
+ * piece is what fleet_metrics_walk_step() renders in API_METRICS_SLICE_NS,
+ * sent when the client took the last one (h2o's proceed), so that 100,000
+ * runners' 700,000 lines never hold the loop for more than a slice per
+ * connection. The scrape's time is its start. */
+#define API_METRICS_SLICE_NS ((uint64_t)300 * 1000)
+
+struct metrics_gen {
+	h2o_generator_t super; /* first: h2o's */
+	struct api *api;
+	struct strbuf b; /* the piece being sent; valid until proceed */
+	struct fleet_metrics_walk w;
+	bool walk_live;
+};
+
+static void metrics_gen_dispose(void *p)
+{
+	struct metrics_gen *g = p;
+
+	strbuf_deinit(&g->b);
+	if (g->walk_live)
+		fleet_metrics_walk_deinit(&g->w);
+}
+
+/* Renders the next piece and sends it (the last one as final). */
+static void metrics_send(struct metrics_gen *g, h2o_req_t *req)
+{
+	h2o_iovec_t buf;
+	bool done = fleet_metrics_walk_step(g->api->x.fleet, &g->w, &g->b,
+	                                    uv_hrtime() + API_METRICS_SLICE_NS);
+
+	/* Out of memory mid-stream: the answer ends short; Prometheus
+	 * rejects a scrape cut in the middle of a line, so cut at one. */
+	if (strbuf_failed(&g->b))
+		done = true;
+	buf = h2o_iovec_init(g->b.data ? g->b.data : "", g->b.failed ? 0 : g->b.len);
+	h2o_send(req, &buf, 1, done ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void metrics_proceed(h2o_generator_t *self, h2o_req_t *req)
+{
+	struct metrics_gen *g = (struct metrics_gen *)self;
+
+	strbuf_deinit(&g->b); /* the last piece was taken */
+	strbuf_init(&g->b);
+	metrics_send(g, req);
+}
+
+static void metrics_stop(h2o_generator_t *self, h2o_req_t *req)
+{
+	(void)self;
+	(void)req; /* the client left: the pool's dispose frees the walk */
+}
+
+static int answer_metrics(struct api *api, h2o_req_t *req)
+{
+	struct metrics_gen *g = h2o_mem_alloc_shared(&req->pool, sizeof(*g), metrics_gen_dispose);
+
+	memset(g, 0, sizeof(*g));
+	g->super.proceed = metrics_proceed;
+	g->super.stop = metrics_stop;
+	g->api = api;
+	strbuf_init(&g->b);
+	api->x.render_metrics(api->x.owner, &g->b);
+	g->walk_live =
+	        fleet_metrics_walk_init(&g->w, api->x.fleet, clock_now_ms(api->x.clock)) == 0;
+	if (!g->walk_live)
+		g->b.failed = true;
+	if (strbuf_failed(&g->b)) {
+		struct strbuf b = g->b;
+		strbuf_init(&g->b);
+		return answer_strbuf(api, req, &b, "text/plain; version=0.0.4; charset=utf-8");
+	}
+	req->res.status = 200;
+	req->res.reason = "OK";
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+	               H2O_STRLIT("text/plain; version=0.0.4; charset=utf-8"));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+	               H2O_STRLIT("no-store"));
+	h2o_start_response(req, &g->super);
+	metrics_send(g, req);
+	return 0;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct api *api = ((struct api_handler *)self)->api;
 	const char *p = req->path_normalized.base;
 	size_t n = req->path_normalized.len;
-	struct strbuf b;
 
 	api->x.m->http_requests++;
 	/* One request per connection: the gate (gate.c) reads each
@@ -198,11 +286,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		answer_body(req, 200, "OK", "application/json", ok, sizeof(ok) - 1);
 		return 0;
 	}
-	if (h2o_memis(p, n, H2O_STRLIT("/metrics"))) {
-		strbuf_init(&b);
-		api->x.render_metrics(api->x.owner, &b);
-		return answer_strbuf(api, req, &b, "text/plain; version=0.0.4; charset=utf-8");
-	}
+	if (h2o_memis(p, n, H2O_STRLIT("/metrics")))
+		return answer_metrics(api, req);
 	if (h2o_memis(p, n, H2O_STRLIT("/v1/route")))
 		return api_route(api, req);
 	if (h2o_memis(p, n, H2O_STRLIT("/"))) {
@@ -220,6 +305,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 }
 
 void api_minute(struct api *api)
+{
+	status_minute(api->status);
+}
+
+void api_tick(struct api *api)
 {
 	status_tick(api->status);
 }

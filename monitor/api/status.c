@@ -66,9 +66,11 @@
 #define PAST                     (STATUS_DAYS - 1) /* completed days: all bars but today's */
 #define STATUS_COMPUTE_BUDGET_NS ((uint64_t)20 * 1000 * 1000)
 #define STATUS_RETRY_MS          5000 /* an incomplete page is built again after this */
-#define STATUS_MAX_INCIDENTS     500  /* newest shown; the rest are counted */
-#define BAR_W                    4    /* px per day: a 3 px column and a 1 px gap */
-#define BAR_H                    28   /* px */
+#define STATUS_MAX_ROWS          500  /* runner rows; past it, excluded runners only */
+#define STATUS_SLICE_NS          ((uint64_t)2 * 1000 * 1000) /* one slice of a build */
+#define STATUS_MAX_INCIDENTS     50 /* open, then newest, shown; the rest are counted */
+#define BAR_W                    4  /* px per day: a 3 px column and a 1 px gap */
+#define BAR_H                    28 /* px */
 
 /* One runner's completed days, and what they were computed from. */
 struct status_runner {
@@ -98,9 +100,22 @@ struct status {
 	size_t n_rv;
 	struct rw_interval *merged; /* scratch: stored prefix + memory */
 	size_t cap_merged;
+	struct build *bd; /* a build in progress (status_tick() continues it), or NULL */
 };
 
-/* What one build needs beside the page. */
+/* One target's section of a page being built: what it lists, by id, so
+ * that a runner leaving the fleet while the build goes on is skipped. */
+struct pool_plan {
+	char *triple;
+	size_t total;    /* runners serving it */
+	size_t eligible; /* of which eligible */
+	int64_t *ids;    /* the rows, sorted by name */
+	size_t n_ids;
+	size_t left_out; /* excluded runners past the page's row budget */
+};
+
+/* One build of the page: planned at once (build_begin()), its rows
+ * rendered in slices (build_step()), assembled at the end (build_finish()). */
 struct build {
 	const struct api_ctx *x;
 	struct status *s;
@@ -109,6 +124,12 @@ struct build {
 	int64_t today_start; /* the last bar's: (day0 + PAST) * DAY_MS */
 	uint64_t budget_ns;  /* left for full computations */
 	size_t unread;       /* runners shown without their completed days */
+	size_t n_runners;    /* runners with a target */
+	bool big;            /* more rows than STATUS_MAX_ROWS: excluded runners only */
+	struct pool_plan *pools;
+	size_t n_pools, pool_i, row_i;
+	struct strbuf pb;  /* the sections so far */
+	uint64_t spent_ns; /* in its slices, for the slow-build log */
 };
 
 static const char css[] =
@@ -268,18 +289,18 @@ static void entry_clear(struct status_runner *e)
 	e->valid = false;
 }
 
-/* Brings the cache in line with the fleet (both sorted by id): entries of
- * runners that left are freed, new runners get empty entries. On allocation
- * failure the old cache stays. */
-static int entries_sync(struct status *s, const struct fleet *f)
+/* Brings the cache in line with the runners the page lists (@p ids,
+ * sorted, distinct): entries of runners no longer listed are freed, new
+ * ones get empty entries. On allocation failure the old cache stays. */
+static int entries_sync(struct status *s, const int64_t *ids, size_t n)
 {
-	struct status_runner *nv = f->n ? calloc(f->n, sizeof(*nv)) : NULL;
+	struct status_runner *nv = n ? calloc(n, sizeof(*nv)) : NULL;
 	size_t j = 0;
 
-	if (f->n && !nv)
+	if (n && !nv)
 		return RW_ENOMEM;
-	for (size_t i = 0; i < f->n; i++) {
-		int64_t id = f->v[i]->id;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = ids[i];
 		while (j < s->n_rv && s->rv[j].runner_id < id)
 			entry_clear(&s->rv[j++]);
 		if (j < s->n_rv && s->rv[j].runner_id == id)
@@ -291,7 +312,7 @@ static int entries_sync(struct status *s, const struct fleet *f)
 		entry_clear(&s->rv[j++]);
 	free(s->rv);
 	s->rv = nv;
-	s->n_rv = f->n;
+	s->n_rv = n;
 	return 0;
 }
 
@@ -558,43 +579,6 @@ static int cmp_runner(const void *pa, const void *pb)
 	return c ? c : (a->id > b->id) - (a->id < b->id);
 }
 
-static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool *p)
-{
-	const struct api_ctx *x = bd->x;
-	struct runner **v = malloc(p->n * sizeof(*v));
-	int tier = policy_target_tier(x->policy, p->triple);
-	size_t eligible = 0;
-
-	if (!v)
-		return RW_ENOMEM;
-	memcpy(v, p->v, p->n * sizeof(*v));
-	qsort(v, p->n, sizeof(*v), cmp_runner);
-	for (size_t i = 0; i < p->n; i++)
-		if (!fleet_exclusion(x->fleet, v[i], bd->now))
-			eligible++;
-	strbuf_puts(b, "<section class=\"target\" data-target=\"");
-	put_html(b, p->triple);
-	strbuf_puts(b, "\"><h2>");
-	put_html(b, p->triple);
-	if (tier > 0)
-		strbuf_printf(b, " <span class=\"tier\">tier %d</span>", tier);
-	else
-		strbuf_puts(b, " <span class=\"tier\">no tier</span>");
-	strbuf_printf(b, "</h2>\n<p class=\"pool\">%zu of %zu runner%s eligible for jobs.</p>\n",
-	              eligible, p->n, p->n == 1 ? "" : "s");
-	strbuf_printf(b,
-	              "<table class=\"runners\"><thead><tr><th>Runner</th><th>Operator</th>"
-	              "<th>State</th><th>Since</th><th>Routing</th><th>Uptime (%u d)</th>"
-	              "<th>Floor</th><th>Verdict</th><th>Last %d days (UTC)</th></tr></thead>"
-	              "<tbody>\n",
-	              x->policy->window.rolling_days, STATUS_DAYS);
-	for (size_t i = 0; i < p->n; i++)
-		put_runner_row(b, bd, v[i]);
-	strbuf_puts(b, "</tbody></table></section>\n");
-	free(v);
-	return 0;
-}
-
 static void put_legend(struct strbuf *b)
 {
 	strbuf_puts(b, "<p class=\"legend\">Daily bars, oldest left, today (so far) right; "
@@ -607,17 +591,20 @@ static void put_legend(struct strbuf *b)
 	strbuf_puts(b, ". Hover a bar for its figures.</p>\n");
 }
 
-/* The incidents that overlap the last STATUS_DAYS days, newest first.
- * @return false when they could not be read (the page says so). */
+/* The incidents that overlap the last STATUS_DAYS days: the open ones,
+ * then those that ended, newest first, at most STATUS_MAX_INCIDENTS (two
+ * bounded queries however many there are); the rest are counted and left
+ * to the API. @return false when they could not be read (the page says so). */
 static bool put_incidents(struct strbuf *b, struct build *bd)
 {
 	struct store_incident *v = NULL;
-	size_t n = 0, shown;
+	size_t n = 0, more = 0;
 	int64_t from = bd->day0 * DAY_MS;
 
 	strbuf_printf(b, "<section id=\"incidents\"><h2>Incidents, last %d days</h2>\n",
 	              STATUS_DAYS);
-	if (store_incident_list(bd->x->st, 0, 0, from, bd->now + 1, &v, &n) < 0) {
+	if (store_incident_recent(bd->x->st, from, bd->now + 1, STATUS_MAX_INCIDENTS, &v, &n,
+	                          &more) < 0) {
 		strbuf_puts(b, "<p class=\"note\">The incident history could not be read just now; "
 		               "it will be back at the next refresh.</p></section>\n");
 		return false;
@@ -626,12 +613,11 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 		strbuf_puts(b, "<p class=\"note\">No incidents.</p></section>\n");
 		return true;
 	}
-	shown = n < STATUS_MAX_INCIDENTS ? n : STATUS_MAX_INCIDENTS;
 	strbuf_puts(b, "<table class=\"incidents\"><thead><tr><th>Runner</th><th>Started</th>"
 	               "<th>Ended</th><th>Duration</th><th>Acknowledged</th><th>Mitigated</th>"
 	               "<th>Notes</th></tr></thead><tbody>\n");
-	for (size_t k = 0; k < shown; k++) {
-		const struct store_incident *inc = &v[n - 1 - k];
+	for (size_t k = 0; k < n; k++) {
+		const struct store_incident *inc = &v[k];
 		int64_t end = inc->end_ms ? inc->end_ms : bd->now;
 
 		strbuf_printf(b, "<tr class=\"incident\" data-ongoing=\"%s\"><td>",
@@ -672,51 +658,232 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 		strbuf_puts(b, "</td></tr>\n");
 	}
 	strbuf_puts(b, "</tbody></table>\n");
-	if (shown < n)
-		strbuf_printf(b, "<p class=\"note\">%zu older incidents not shown.</p>\n",
-		              n - shown);
+	if (more)
+		strbuf_printf(b,
+		              "<p class=\"note more\">And %s%zu more not shown: operators read "
+		              "them all with <code>GET /v1/incidents</code>.</p>\n",
+		              more >= STORE_INCIDENTS_COUNT_CAP ? "at least " : "", more);
 	strbuf_puts(b, "</section>\n");
 	store_incidents_free(v, n);
 	return true;
 }
 
-/* Builds the page as of @p now into s->html. On failure the old page stays. */
-static int build(struct status *s, int64_t now)
+/* The header of pool @p p's section. */
+static void put_pool_head(struct strbuf *b, struct build *bd, const struct pool_plan *p)
+{
+	const struct api_ctx *x = bd->x;
+	int tier = policy_target_tier(x->policy, p->triple);
+
+	strbuf_puts(b, "<section class=\"target\" data-target=\"");
+	put_html(b, p->triple);
+	strbuf_puts(b, "\"><h2>");
+	put_html(b, p->triple);
+	if (tier > 0)
+		strbuf_printf(b, " <span class=\"tier\">tier %d</span>", tier);
+	else
+		strbuf_puts(b, " <span class=\"tier\">no tier</span>");
+	strbuf_printf(b, "</h2>\n<p class=\"pool\">%zu of %zu runner%s eligible for jobs.</p>\n",
+	              p->eligible, p->total, p->total == 1 ? "" : "s");
+	if (bd->big) {
+		strbuf_printf(b,
+		              "<p class=\"note\">Too many runners for one page: the %zu "
+		              "eligible ones are listed by <code>GET /v1/route?target=",
+		              p->eligible);
+		put_html(b, p->triple);
+		strbuf_puts(b, "</code>; the others are below.</p>\n");
+	}
+	strbuf_printf(b,
+	              "<table class=\"runners\"><thead><tr><th>Runner</th><th>Operator</th>"
+	              "<th>State</th><th>Since</th><th>Routing</th><th>Uptime (%u d)</th>"
+	              "<th>Floor</th><th>Verdict</th><th>Last %d days (UTC)</th></tr></thead>"
+	              "<tbody>\n",
+	              x->policy->window.rolling_days, STATUS_DAYS);
+}
+
+static void put_pool_tail(struct strbuf *b, const struct pool_plan *p)
+{
+	strbuf_puts(b, "</tbody></table>");
+	if (p->left_out)
+		strbuf_printf(b,
+		              "<p class=\"note more\">And %zu more excluded runner%s not shown "
+		              "(the page lists at most %d).</p>",
+		              p->left_out, p->left_out == 1 ? "" : "s", STATUS_MAX_ROWS);
+	strbuf_puts(b, "</section>\n");
+}
+
+static void build_free(struct build *bd)
+{
+	if (!bd)
+		return;
+	for (size_t i = 0; i < bd->n_pools; i++) {
+		free(bd->pools[i].triple);
+		free(bd->pools[i].ids);
+	}
+	free(bd->pools);
+	strbuf_deinit(&bd->pb);
+	free(bd);
+}
+
+static int cmp_id(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+/*
+ * Plans a page as of @p now: its pools (sorted by triple) and their rows.
+ * With at most STATUS_MAX_ROWS rows in all, every runner of every pool,
+ * eligibility judged now (fleet_exclusion()); past it, the page would be
+ * megabytes and its build seconds, so it lists only the runners that are
+ * not eligible as last announced (their events, r->elig_code), up to
+ * STATUS_MAX_ROWS rows, and counts the rest. Costs one pass over the
+ * pools' runners; the rows are rendered by build_step().
+ */
+static struct build *build_begin(struct status *s, int64_t now)
 {
 	const struct api_ctx *x = s->x;
-	struct build bd = {.x = x, .s = s};
-	const struct target_pool **pools = NULL;
-	size_t n_pools = 0, n_runners = 0;
-	struct strbuf b, pb;
-	bool incidents_ok;
-	char *html;
-	size_t len;
-	uint64_t t0 = uv_hrtime();
-	int rc = 0;
+	const struct fleet *f = x->fleet;
+	struct build *bd = calloc(1, sizeof(*bd));
+	size_t rows = 0, budget = STATUS_MAX_ROWS, n_ids = 0;
+	int64_t *all = NULL;
 
-	bd.now = now;
-	bd.day0 = bd.now / DAY_MS - PAST;
-	bd.today_start = (bd.day0 + PAST) * DAY_MS;
-	bd.budget_ns = STATUS_COMPUTE_BUDGET_NS;
+	if (!bd)
+		return NULL;
+	bd->x = x;
+	bd->s = s;
+	bd->now = now;
+	bd->day0 = now / DAY_MS - PAST;
+	bd->today_start = (bd->day0 + PAST) * DAY_MS;
+	bd->budget_ns = STATUS_COMPUTE_BUDGET_NS;
+	strbuf_init(&bd->pb);
 	if (strcmp(s->policy_sha256, x->policy_sha256) != 0) {
 		memcpy(s->policy_sha256, x->policy_sha256, sizeof(s->policy_sha256));
 		s->policy_gen++;
 	}
-	if (entries_sync(s, x->fleet) < 0)
-		return RW_ENOMEM;
-	if (x->fleet->n_pools) {
-		pools = malloc(x->fleet->n_pools * sizeof(*pools));
-		if (!pools)
-			return RW_ENOMEM;
-		for (size_t i = 0; i < x->fleet->n_pools; i++)
-			if (x->fleet->pools[i].n > 0)
-				pools[n_pools++] = &x->fleet->pools[i];
-		qsort(pools, n_pools, sizeof(*pools), cmp_pool);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i]->n_targets > 0)
+			bd->n_runners++;
+	for (size_t i = 0; i < f->n_pools; i++)
+		rows += f->pools[i].n;
+	bd->big = rows > STATUS_MAX_ROWS;
+	bd->pools = f->n_pools ? calloc(f->n_pools, sizeof(*bd->pools)) : NULL;
+	all = calloc(rows < STATUS_MAX_ROWS ? rows + 1 : STATUS_MAX_ROWS + 1, sizeof(*all));
+	if ((f->n_pools && !bd->pools) || !all)
+		goto fail;
+	{
+		const struct target_pool **pv =
+		        f->n_pools ? malloc(f->n_pools * sizeof(*pv)) : NULL;
+		size_t np = 0;
+		if (f->n_pools && !pv)
+			goto fail;
+		for (size_t i = 0; i < f->n_pools; i++)
+			if (f->pools[i].n > 0)
+				pv[np++] = &f->pools[i];
+		qsort(pv, np, sizeof(*pv), cmp_pool);
+		for (size_t i = 0; i < np; i++) {
+			struct pool_plan *pp = &bd->pools[bd->n_pools++];
+			struct runner **v = malloc(pv[i]->n * sizeof(*v));
+			size_t nv = 0;
+			pp->triple = strdup(pv[i]->triple);
+			pp->total = pv[i]->n;
+			if (!v || !pp->triple) {
+				free(v);
+				free(pv);
+				goto fail;
+			}
+			for (size_t k = 0; k < pv[i]->n; k++) {
+				const struct runner *r = pv[i]->v[k];
+				bool ok = bd->big ? r->elig_code == 0 : !fleet_exclusion(f, r, now);
+				if (ok)
+					pp->eligible++;
+				if (!bd->big || !ok)
+					v[nv++] = pv[i]->v[k];
+			}
+			qsort(v, nv, sizeof(*v), cmp_runner);
+			if (nv > budget) {
+				pp->left_out = nv - budget;
+				nv = budget;
+			}
+			budget -= nv;
+			pp->ids = nv ? malloc(nv * sizeof(*pp->ids)) : NULL;
+			if (nv && !pp->ids) {
+				free(v);
+				free(pv);
+				goto fail;
+			}
+			for (size_t k = 0; k < nv; k++) {
+				pp->ids[k] = v[k]->id;
+				all[n_ids++] = v[k]->id;
+			}
+			pp->n_ids = nv;
+			free(v);
+		}
+		free(pv);
 	}
-	for (size_t i = 0; i < x->fleet->n; i++)
-		if (x->fleet->v[i]->n_targets > 0)
-			n_runners++;
+	/* The cache keeps the completed days of the listed runners only. */
+	qsort(all, n_ids, sizeof(*all), cmp_id);
+	{
+		size_t k = 0;
+		for (size_t i = 0; i < n_ids; i++)
+			if (k == 0 || all[k - 1] != all[i])
+				all[k++] = all[i];
+		n_ids = k;
+	}
+	if (entries_sync(s, all, n_ids) < 0)
+		goto fail;
+	free(all);
+	return bd;
+fail:
+	free(all);
+	build_free(bd);
+	return NULL;
+}
 
+/* Renders rows until @p deadline_ns (uv_hrtime(); 0: no deadline).
+ * @return whether every row is done. */
+static bool build_step(struct build *bd, uint64_t deadline_ns)
+{
+	uint64_t t0 = uv_hrtime();
+	bool done = false;
+
+	while (bd->pool_i < bd->n_pools) {
+		struct pool_plan *pp = &bd->pools[bd->pool_i];
+		if (bd->row_i == 0)
+			put_pool_head(&bd->pb, bd, pp);
+		while (bd->row_i < pp->n_ids) {
+			const struct runner *r = fleet_find(bd->x->fleet, pp->ids[bd->row_i++]);
+			if (r) /* else it left the fleet meanwhile */
+				put_runner_row(&bd->pb, bd, r);
+			if (deadline_ns && uv_hrtime() >= deadline_ns)
+				goto out;
+		}
+		put_pool_tail(&bd->pb, pp);
+		bd->pool_i++;
+		bd->row_i = 0;
+	}
+	done = true;
+out:
+	bd->spent_ns += uv_hrtime() - t0;
+	return done;
+}
+
+/* Assembles the page of a build whose rows are done, into s->html. On
+ * failure the old page stays. */
+static int build_finish(struct build *bd)
+{
+	struct status *s = bd->s;
+	const struct api_ctx *x = bd->x;
+	uint64_t t0 = uv_hrtime();
+	bool incidents_ok;
+	struct strbuf b;
+	char *html;
+	size_t len;
+
+	if (strbuf_failed(&bd->pb))
+		return RW_ENOMEM;
+	for (size_t i = 0; i < s->n_rv; i++)
+		if (!s->rv[i].valid)
+			bd->unread++;
 	strbuf_init(&b);
 	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -727,40 +894,24 @@ static int build(struct status *s, int64_t now)
 	strbuf_puts(&b, css);
 	strbuf_puts(&b,
 	            "</style></head>\n<body>\n<h1>Runner status</h1>\n<p class=\"meta\">As of ");
-	put_time(&b, bd.now);
+	put_time(&b, bd->now);
 	strbuf_printf(&b,
 	              " UTC (all times are UTC; this page is at most a minute old and reloads "
 	              "every minute). %zu runner%s, %zu target%s. Uptime is up / (up + down) over "
 	              "the last %u days; the verdict holds it against the runner's floor.</p>\n",
-	              n_runners, n_runners == 1 ? "" : "s", n_pools, n_pools == 1 ? "" : "s",
-	              x->policy->window.rolling_days);
+	              bd->n_runners, bd->n_runners == 1 ? "" : "s", bd->n_pools,
+	              bd->n_pools == 1 ? "" : "s", x->policy->window.rolling_days);
 	put_legend(&b);
-	if (n_pools == 0)
+	if (bd->n_pools == 0)
 		strbuf_puts(&b, "<p class=\"note\">No runners are registered.</p>\n");
-	strbuf_init(&pb);
-	for (size_t i = 0; i < n_pools && rc == 0; i++)
-		rc = put_pool(&pb, &bd, pools[i]);
-	free(pools);
-	if (rc == 0 && strbuf_failed(&pb))
-		rc = RW_ENOMEM;
-	if (rc < 0) {
-		strbuf_deinit(&pb);
-		strbuf_deinit(&b);
-		return rc;
-	}
-	/* s->rv[i] is the entry of x->fleet->v[i] (entries_sync()). */
-	for (size_t i = 0; i < s->n_rv; i++)
-		if (x->fleet->v[i]->n_targets > 0 && !s->rv[i].valid)
-			bd.unread++;
-	if (bd.unread)
+	if (bd->unread)
 		strbuf_printf(&b,
 		              "<p class=\"note\">The past days of %zu runner%s are still being "
 		              "computed; their bars show today only, for now.</p>\n",
-		              bd.unread, bd.unread == 1 ? "" : "s");
-	if (pb.data)
-		strbuf_append(&b, pb.data, pb.len);
-	strbuf_deinit(&pb);
-	incidents_ok = put_incidents(&b, &bd);
+		              bd->unread, bd->unread == 1 ? "" : "s");
+	if (bd->pb.data)
+		strbuf_append(&b, bd->pb.data, bd->pb.len);
+	incidents_ok = put_incidents(&b, bd);
 	strbuf_puts(&b, "</body></html>\n");
 
 	html = strbuf_take(&b, &len);
@@ -770,17 +921,46 @@ static int build(struct status *s, int64_t now)
 	s->html = html;
 	s->len = len;
 	s->built_loop = uv_now(x->loop);
-	s->complete = incidents_ok && bd.unread == 0;
+	s->complete = incidents_ok && bd->unread == 0;
 	s->served = false;
-	if (uv_hrtime() - t0 > 50u * 1000 * 1000) {
+	bd->spent_ns += uv_hrtime() - t0;
+	if (bd->spent_ns > 50u * 1000 * 1000) {
 		struct logline l;
 		if (log_begin(&l, RW_LOG_WARN, "status page build was slow")) {
-			log_int(&l, "ms", (int64_t)((uv_hrtime() - t0) / 1000000));
-			log_int(&l, "runners", (int64_t)n_runners);
+			log_int(&l, "ms", (int64_t)(bd->spent_ns / 1000000));
+			log_int(&l, "runners", (int64_t)bd->n_runners);
 			log_end(&l);
 		}
 	}
 	return 0;
+}
+
+/* Builds the page as of @p now at once into s->html (the first page, and
+ * status_render()). On failure the old page stays. */
+static int build(struct status *s, int64_t now)
+{
+	struct build *bd;
+	int rc;
+
+	build_free(s->bd); /* one at a time: a build at once replaces a sliced one */
+	s->bd = NULL;
+	bd = build_begin(s, now);
+	if (!bd)
+		return RW_ENOMEM;
+	build_step(bd, 0);
+	rc = build_finish(bd);
+	build_free(bd);
+	return rc;
+}
+
+/* Starts a build in slices (status_tick() continues it), unless one runs. */
+static void build_start(struct status *s)
+{
+	if (s->bd)
+		return;
+	s->bd = build_begin(s, clock_now_ms(s->x->clock));
+	if (!s->bd)
+		log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
 }
 
 /* ---- entry points -------------------------------------------------------------- */
@@ -798,13 +978,16 @@ int status_page(struct status *s, const char **html, size_t *len)
 {
 	uint64_t age = uv_now(s->x->loop) - s->built_loop;
 
-	if (!s->html || age >= STATUS_MAX_AGE_MS || (!s->complete && age >= STATUS_RETRY_MS)) {
+	if (!s->html) {
+		/* The first page is built at once: there is nothing to serve. */
 		int rc = build(s, clock_now_ms(s->x->clock));
 		if (rc < 0) {
-			log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
-			if (!s->html)
-				return rc;
+			log_msg(RW_LOG_WARN, "status page not built: out of memory", NULL, NULL);
+			return rc;
 		}
+	} else if (age >= STATUS_MAX_AGE_MS || (!s->complete && age >= STATUS_RETRY_MS)) {
+		/* The cached page meanwhile; the next one in slices. */
+		build_start(s);
 	}
 	s->served = true;
 	*html = s->html;
@@ -824,16 +1007,30 @@ int status_render(struct status *s, int64_t now_ms, const char **html, size_t *l
 	return 0;
 }
 
-void status_tick(struct status *s)
+void status_minute(struct status *s)
 {
-	if (s->served && build(s, clock_now_ms(s->x->clock)) < 0)
+	if (s->served)
+		build_start(s);
+}
+
+bool status_tick(struct status *s)
+{
+	if (!s->bd)
+		return false;
+	if (!build_step(s->bd, uv_hrtime() + STATUS_SLICE_NS))
+		return true;
+	if (build_finish(s->bd) < 0)
 		log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
+	build_free(s->bd);
+	s->bd = NULL;
+	return false;
 }
 
 void status_free(struct status *s)
 {
 	if (!s)
 		return;
+	build_free(s->bd);
 	for (size_t i = 0; i < s->n_rv; i++)
 		entry_clear(&s->rv[i]);
 	free(s->rv);

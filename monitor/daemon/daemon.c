@@ -326,6 +326,7 @@ static void tick_cb(uv_timer_t *t)
 	 * a minute's work at once would stall the loop at 100,000 runners. */
 	fleet_evaluate_some(&d->fleet, now, now - (int64_t)d->policy.window.rolling_days * 86400000,
 	                    (d->fleet.n + 59) / 60);
+	api_tick(d->api); /* a slice of the status page's build, if one runs */
 	if (loop_now - d->last_minute >= 60000) {
 		d->last_minute = loop_now;
 		api_minute(d->api);
@@ -667,7 +668,8 @@ static void render_metrics(void *owner, struct strbuf *b)
 	               (double)d->m.unflags);
 	metrics_scalar(b, "runwarden_runners_flagged", "gauge", "Runners flagged now.",
 	               (double)fleet_count_flagged(&d->fleet));
-	fleet_render_metrics(&d->fleet, clock_now_ms(&d->clock), b);
+	/* The fleet's per-target and per-runner families follow, streamed by
+	 * the API (fleet_metrics_walk_step()). */
 	metrics_scalar(b, "runwarden_blips_total", "counter",
 	               "Failure runs shorter than failures_to_down.", (double)d->m.blips);
 	blind_render_metrics(&d->blind, b);
@@ -812,6 +814,13 @@ static int start(struct rw_daemon *d)
 	rc = load_policy(d, false);
 	if (rc < 0)
 		return rc;
+	/* Every token in memory: a request is authenticated without SQLite. */
+	rc = auth_load(&d->auth, d->st);
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s: reading the tokens: %s\n", d->cfg.db_path,
+		        store_errmsg(d->st));
+		return rc;
+	}
 	now = clock_now_ms(&d->clock);
 	d->started_ms = now;
 	rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);

@@ -322,4 +322,33 @@ void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT]);
  */
 void fleet_render_metrics(const struct fleet *f, int64_t now_ms, struct strbuf *b);
 
+struct census;
+
+/**
+ * fleet_render_metrics() in steps, so that a large fleet's /metrics never
+ * holds the loop for long: _init() at the scrape's time (@p now_ms; the
+ * targets as they are then), then _step() until it returns true, each
+ * appending what it renders before @p deadline_ns (uv_hrtime(); 0: no
+ * deadline), then _deinit(). Between steps the fleet may change: each step
+ * goes on with the runners after the last one done, by id. The walk owns
+ * what it holds; it borrows nothing from the fleet between steps.
+ */
+struct fleet_metrics_walk {
+	int64_t now_ms;
+	int phase;        /* the family being rendered (fleet_metrics.c) */
+	int64_t after_id; /* runners up to this id are done in this phase */
+	struct census *census;
+	size_t n_census;
+};
+
+/** @return 0 or RW_ENOMEM (nothing to deinit then). */
+int fleet_metrics_walk_init(struct fleet_metrics_walk *w, const struct fleet *f, int64_t now_ms);
+
+/** @return whether the walk is complete. */
+bool fleet_metrics_walk_step(const struct fleet *f, struct fleet_metrics_walk *w, struct strbuf *b,
+                             uint64_t deadline_ns);
+
+/** Frees what the walk holds. */
+void fleet_metrics_walk_deinit(struct fleet_metrics_walk *w);
+
 #endif
