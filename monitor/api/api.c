@@ -105,7 +105,8 @@ static void finish_close(struct api *api)
 		return;
 	api_route_cache_clear(api);
 	dispose_h2o(api);
-	api->pending_closes += 3;
+	api->pending_closes += 4;
+	uv_close((uv_handle_t *)&api->metrics_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&api->drain, handle_closed_cb);
 	uv_close((uv_handle_t *)&api->events_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&api->gate_timer, handle_closed_cb);
@@ -176,34 +177,104 @@ static int operator_api(struct api *api, h2o_req_t *req, const char *path, size_
  * The daemon's own families are rendered at once (a few hundred lines);
  * the fleet's per-runner families (7 lines a runner) are streamed: each
  * piece is what fleet_metrics_walk_step() renders in API_METRICS_SLICE_NS,
- * sent when the client took the last one (h2o's proceed), so that 100,000
- * runners' 700,000 lines never hold the loop for more than a slice per
- * connection. The scrape's time is its start. */
+ * sent when the client took the last one (h2o's proceed). libuv runs write
+ * callbacks several times an iteration, and every scrape has its own, so
+ * the pieces of all scrapes share API_METRICS_ITER_NS an iteration: past
+ * it, a scrape's next piece waits for metrics_timer. So 100,000 runners'
+ * 600,000 lines, scraped by many at once, never hold the loop for more
+ * than about a millisecond. The scrape's time is its start. */
 #define API_METRICS_SLICE_NS ((uint64_t)300 * 1000)
+#define API_METRICS_ITER_NS  ((uint64_t)1000 * 1000)
 
 struct metrics_gen {
 	h2o_generator_t super; /* first: h2o's */
 	struct api *api;
+	h2o_req_t *req;
 	struct strbuf b; /* the piece being sent; valid until proceed */
 	struct fleet_metrics_walk w;
 	bool walk_live;
+	bool waiting; /* in api->metrics_waiting */
+	struct metrics_gen *wprev, *wnext;
 };
+
+static void metrics_unwait(struct metrics_gen *g)
+{
+	if (!g->waiting)
+		return;
+	if (g->wprev)
+		g->wprev->wnext = g->wnext;
+	else
+		g->api->metrics_waiting = g->wnext;
+	if (g->wnext)
+		g->wnext->wprev = g->wprev;
+	else
+		g->api->metrics_waiting_tail = g->wprev;
+	g->wprev = g->wnext = NULL;
+	g->waiting = false;
+}
 
 static void metrics_gen_dispose(void *p)
 {
 	struct metrics_gen *g = p;
 
+	metrics_unwait(g); /* the client left while its piece waited */
 	strbuf_deinit(&g->b);
 	if (g->walk_live)
 		fleet_metrics_walk_deinit(&g->w);
 }
 
-/* Renders the next piece and sends it (the last one as final). */
+/* Whether this loop iteration has room for another piece. */
+static bool metrics_room(struct api *api)
+{
+	uint64_t now = uv_now(api->x.loop);
+
+	if (now != api->metrics_now) {
+		api->metrics_now = now;
+		api->metrics_spent_ns = 0;
+	}
+	return api->metrics_spent_ns < API_METRICS_ITER_NS;
+}
+
+static void metrics_send(struct metrics_gen *g, h2o_req_t *req);
+
+static void metrics_timer_cb(uv_timer_t *t)
+{
+	struct api *api = t->data;
+
+	while (api->metrics_waiting && metrics_room(api)) {
+		struct metrics_gen *g = api->metrics_waiting;
+		metrics_unwait(g);
+		metrics_send(g, g->req);
+	}
+	if (api->metrics_waiting)
+		uv_timer_start(&api->metrics_timer, metrics_timer_cb, 1, 0);
+}
+
+/* Renders the next piece and sends it (the last one as final), or queues
+ * the scrape when this iteration's share is spent. */
 static void metrics_send(struct metrics_gen *g, h2o_req_t *req)
 {
+	struct api *api = g->api;
 	h2o_iovec_t buf;
-	bool done = fleet_metrics_walk_step(g->api->x.fleet, &g->w, &g->b,
-	                                    uv_hrtime() + API_METRICS_SLICE_NS);
+	uint64_t t0;
+	bool done;
+
+	if (!metrics_room(api) && api->state == API_OPEN) {
+		g->waiting = true;
+		g->wnext = NULL;
+		g->wprev = api->metrics_waiting_tail;
+		if (g->wprev)
+			g->wprev->wnext = g;
+		else
+			api->metrics_waiting = g;
+		api->metrics_waiting_tail = g;
+		if (!uv_is_active((uv_handle_t *)&api->metrics_timer))
+			uv_timer_start(&api->metrics_timer, metrics_timer_cb, 1, 0);
+		return;
+	}
+	t0 = uv_hrtime();
+	done = fleet_metrics_walk_step(api->x.fleet, &g->w, &g->b, t0 + API_METRICS_SLICE_NS);
+	api->metrics_spent_ns += uv_hrtime() - t0;
 
 	/* Out of memory mid-stream: the answer ends short; Prometheus
 	 * rejects a scrape cut in the middle of a line, so cut at one. */
@@ -232,16 +303,21 @@ static int answer_metrics(struct api *api, h2o_req_t *req)
 {
 	struct metrics_gen *g = h2o_mem_alloc_shared(&req->pool, sizeof(*g), metrics_gen_dispose);
 
+	uint64_t t0 = uv_hrtime();
+
 	memset(g, 0, sizeof(*g));
 	g->super.proceed = metrics_proceed;
 	g->super.stop = metrics_stop;
 	g->api = api;
+	g->req = req;
 	strbuf_init(&g->b);
+	metrics_room(api);
 	api->x.render_metrics(api->x.owner, &g->b);
 	g->walk_live =
 	        fleet_metrics_walk_init(&g->w, api->x.fleet, clock_now_ms(api->x.clock)) == 0;
 	if (!g->walk_live)
 		g->b.failed = true;
+	api->metrics_spent_ns += uv_hrtime() - t0;
 	if (strbuf_failed(&g->b)) {
 		struct strbuf b = g->b;
 		strbuf_init(&g->b);
@@ -457,6 +533,8 @@ int api_new(struct api **out, const struct api_ctx *x, char *err, size_t errlen)
 	api->drain.data = api;
 	uv_timer_init(x->loop, &api->events_timer);
 	api->events_timer.data = api;
+	uv_timer_init(x->loop, &api->metrics_timer);
+	api->metrics_timer.data = api;
 	api->conn_close_cb = conn_close_cb;
 	gate_init(api);
 	*out = api;
