@@ -736,8 +736,9 @@ static int cmp_id(const void *pa, const void *pb)
  * eligibility judged now (fleet_exclusion()); past it, the page would be
  * megabytes and its build seconds, so it lists only the runners that are
  * not eligible as last announced (their events, r->elig_code), up to
- * STATUS_MAX_ROWS rows, and counts the rest. Costs one pass over the
- * pools' runners; the rows are rendered by build_step().
+ * STATUS_MAX_ROWS rows (the first registered, sorted by name), and counts
+ * the rest. Costs one pass over the pools' runners; the rows are rendered
+ * by build_step().
  */
 static struct build *build_begin(struct status *s, int64_t now)
 {
@@ -791,19 +792,20 @@ static struct build *build_begin(struct status *s, int64_t now)
 				free(pv);
 				goto fail;
 			}
+			/* Past the budget, the first excluded runners in the
+			 * pool's order (registration) are listed, so that
+			 * only the listed ones are sorted by name. */
 			for (size_t k = 0; k < pv[i]->n; k++) {
 				const struct runner *r = pv[i]->v[k];
 				bool ok = bd->big ? r->elig_code == 0 : !fleet_exclusion(f, r, now);
 				if (ok)
 					pp->eligible++;
-				if (!bd->big || !ok)
+				else if (bd->big && nv == budget)
+					pp->left_out++;
+				if ((!bd->big || !ok) && nv < budget)
 					v[nv++] = pv[i]->v[k];
 			}
 			qsort(v, nv, sizeof(*v), cmp_runner);
-			if (nv > budget) {
-				pp->left_out = nv - budget;
-				nv = budget;
-			}
 			budget -= nv;
 			pp->ids = nv ? malloc(nv * sizeof(*pp->ids)) : NULL;
 			if (nv && !pp->ids) {

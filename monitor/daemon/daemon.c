@@ -309,6 +309,8 @@ static void tick_cb(uv_timer_t *t)
 	histogram_observe(&d->m.loop_lag, lag_s);
 	if (lag_s > d->m.loop_lag_max_s)
 		d->m.loop_lag_max_s = lag_s;
+	/* One instant: each pool is judged once, after its runners. */
+	fleet_batch_begin(&d->fleet);
 	if (now - d->last_tick_ms > DAEMON_BLIND_GAP_MS) {
 		push_blind(d, d->last_tick_ms, now, STORE_BLIND_TICK_GAP);
 		fleet_blind(&d->fleet, d->last_tick_ms);
@@ -317,6 +319,7 @@ static void tick_cb(uv_timer_t *t)
 	fleet_advance(&d->fleet, now);
 	blind_tick(&d->blind, now);
 	fleet_check_all(&d->fleet, now);
+	fleet_batch_end(&d->fleet, now);
 	push_tick(d, now);
 	d->last_tick_ms = now;
 	d->last_tick_loop = loop_now;
@@ -697,6 +700,14 @@ static void render_metrics(void *owner, struct strbuf *b)
 	               "The longest the event loop ran callbacks without polling, in any "
 	               "iteration since start.",
 	               d->m.loop_lag_max_s);
+	metrics_histogram(b, "runwarden_loop_iteration_cpu_seconds",
+	                  "CPU time the event loop's thread spent in each iteration (its own "
+	                  "work, without the time other processes held the CPU).",
+	                  &d->m.loop_cpu);
+	metrics_scalar(b, "runwarden_loop_iteration_cpu_max_seconds", "gauge",
+	               "The most CPU time the event loop's thread spent in one iteration since "
+	               "start.",
+	               d->m.loop_cpu_max_s);
 	metrics_scalar(b, "runwarden_clock_back_jumps_total", "counter",
 	               "Times the wall clock went backwards.", (double)d->m.clock_back_jumps);
 	strbuf_printf(b,
@@ -912,6 +923,7 @@ static int start(struct rw_daemon *d)
 		log_msg(RW_LOG_WARN,
 		        "libuv does not measure idle time: loop lag is the tick's only", NULL,
 		        NULL);
+	looplag_cpu(&d->looplag, &d->m.loop_cpu, &d->m.loop_cpu_max_s);
 	d->looplag.prepare.data = d; /* for handle_closed_cb */
 	uv_signal_init(d->loop, &d->sig_term);
 	uv_signal_init(d->loop, &d->sig_int);

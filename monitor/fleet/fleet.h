@@ -31,6 +31,7 @@ struct target_pool {
 	/* Against the policy's pool.min_runners (fleet_minimum.c), as last
 	 * announced: 0 not judged yet, FLEET_POOL_MET, FLEET_POOL_BELOW. */
 	int min_state;
+	bool min_dirty; /* a runner's eligibility changed within a batch */
 };
 
 #define FLEET_POOL_MET   1
@@ -74,6 +75,10 @@ struct fleet {
 	/* A change of the pools or of their minimum (registry, policy): the
 	 * tick judges every pool again (fleet_check_minimums()). */
 	bool minimums_dirty;
+	/* Inside fleet_batch_begin()/_end(): pools whose runners changed
+	 * eligibility are judged once, at the end (min_dirty). */
+	int batch;
+	bool batch_pools;
 	/* The slice of fleet_evaluate_some(): runners after this id are next. */
 	int64_t eval_next_id;
 };
@@ -287,6 +292,19 @@ void fleet_check_minimum(struct fleet *f, const struct runner *r, int64_t now_ms
 /** fleet_check_minimum() for every target's pool (the daemon's tick: a
  *  policy reload may move the minimum). */
 void fleet_check_minimums(struct fleet *f, int64_t now_ms);
+
+/**
+ * A batch of changes at one instant (the daemon's tick: blindness,
+ * staleness, eligibility): inside it, fleet_check_minimum() only marks the
+ * runner's pools, and fleet_batch_end() judges each marked pool once, at
+ * @p now_ms, after all of the batch's eligibility events. Judging a pool
+ * counts its runners, so a tick that changes many runners (a restart, the
+ * monitor's blindness) costs one count per pool instead of one per runner
+ * and pool; and a pool is announced as the instant leaves it, not as it
+ * passed through the batch. Batches nest.
+ */
+void fleet_batch_begin(struct fleet *f);
+void fleet_batch_end(struct fleet *f, int64_t now_ms);
 
 /** Sets the last announced judgement of @p target's pool (start-up, from
  *  store_pool_last()); a target no runner serves is ignored. */

@@ -97,8 +97,34 @@ void fleet_check_minimum(struct fleet *f, const struct runner *r, int64_t now_ms
 {
 	for (size_t i = 0; i < r->n_targets; i++) {
 		struct target_pool *p = pool_of(f, r->targets[i]);
-		if (p)
+		if (!p)
+			continue;
+		if (f->batch) {
+			p->min_dirty = true;
+			f->batch_pools = true;
+		} else {
 			judge(f, p, now_ms);
+		}
+	}
+}
+
+void fleet_batch_begin(struct fleet *f)
+{
+	f->batch++;
+}
+
+void fleet_batch_end(struct fleet *f, int64_t now_ms)
+{
+	if (f->batch > 0 && --f->batch > 0)
+		return;
+	if (!f->batch_pools)
+		return;
+	f->batch_pools = false;
+	for (size_t i = 0; i < f->n_pools; i++) {
+		if (f->pools[i].min_dirty) {
+			f->pools[i].min_dirty = false;
+			judge(f, &f->pools[i], now_ms);
+		}
 	}
 }
 

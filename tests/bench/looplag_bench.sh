@@ -15,19 +15,26 @@
 #   --runs K        wrk runs per endpoint, round robin; medians reported (default 3)
 #   --conns C       wrk connections (default 16)
 #   --bin DIR       where runwarden and rw-demo-runner are (default build/release)
+#   --db FILE       keep the imported fleet in FILE, and when FILE exists, serve a
+#                   copy of it instead of importing (saves minutes at 100,000
+#                   runners; use the same --listeners and --port-base)
+#   --port-base P   listeners on 127.0.0.1:P, P+1, ... (default 0: ephemeral ports)
 #   --keep          keep the temporary folder (database, logs, scrapes)
 #   --help          print this and exit
-# Prints, per endpoint, wrk's req/s and the tick lateness p99 / max (the
-# upper bound of the histogram bucket holding the quantile) of each run,
-# then the median of the runs, min-max, and a `summary:` line. Also the
-# idle lateness (no wrk) and runwarden_loop_lag_max_seconds (the longest
-# loop iteration since start). Needs curl, awk and wrk (Debian package
-# `wrk`; installed with apt-get when missing and running as root).
-# Everything it starts is stopped on exit.
+# Prints, per endpoint and run, wrk's req/s, the tick lateness p99 / max
+# (runwarden_loop_lag_seconds; upper bounds of the buckets holding them),
+# the loop's CPU time per iteration p99 / max (runwarden_loop_iteration_
+# cpu_seconds, when the daemon has it: its own work, whatever else runs)
+# and the share of the run the daemon waited for a CPU (/proc/PID/schedstat:
+# the machine's contention); then the median of the runs, min-max, and a
+# `summary:` line. Also the idle figures (no wrk) and the longest loop
+# iteration since start. Needs curl, awk and wrk (Debian package `wrk`;
+# installed with apt-get when missing and running as root). Everything it
+# starts is stopped on exit.
 set -euo pipefail
 
 runners=100000 targets=100 interval=120 listeners=64 warmup= duration=20 runs=3 conns=16
-bin=build/release keep=0
+bin=build/release keep=0 dbarg= portbase=0
 die() { echo "looplag_bench: $*" >&2; exit 2; }
 num() { case "$2" in '' | *[!0-9]*) die "$1: \"$2\" is not a whole number" ;; esac; }
 while [ $# -gt 0 ]; do
@@ -41,8 +48,10 @@ while [ $# -gt 0 ]; do
 	--runs) runs=${2-}; num "$1" "$runs"; shift 2 ;;
 	--conns) conns=${2-}; num "$1" "$conns"; shift 2 ;;
 	--bin) bin=${2:?--bin needs a folder}; shift 2 ;;
+	--db) dbarg=${2:?--db needs a file}; shift 2 ;;
+	--port-base) portbase=${2-}; num "$1" "$portbase"; shift 2 ;;
 	--keep) keep=1; shift ;;
-	-h | --help) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -79,7 +88,13 @@ wait_line() { # FILE REGEX SECONDS
 	return 1
 }
 
-"$demo" --many "$listeners" >"$tmp/demo.out" 2>"$tmp/demo.log" &
+if [ "$portbase" -gt 0 ]; then
+	largs=()
+	for ((i = 0; i < listeners; i++)); do largs+=(--listen "127.0.0.1:$((portbase + i))" ok); done
+	"$demo" "${largs[@]}" >"$tmp/demo.out" 2>"$tmp/demo.log" &
+else
+	"$demo" --many "$listeners" >"$tmp/demo.out" 2>"$tmp/demo.log" &
+fi
 pids+=($!)
 wait_line "$tmp/demo.out" '^\[' 30 || die "rw-demo-runner did not start (see $tmp/demo.log)"
 head -n1 "$tmp/demo.out" | tr -d '[]"' | tr ',' '\n' >"$tmp/addrs.txt"
@@ -88,7 +103,13 @@ cat >"$policy" <<EOF
 { "version": 1, "flagging": { "probation_days": 0 },
   "probe": { "interval_s": $interval, "timeout_ms": 2000, "failures_to_down": 3 } }
 EOF
-"$rw" operator add bench --email bench@example.org --db "$db" >/dev/null
+fresh=1
+if [ -n "$dbarg" ] && [ -e "$dbarg" ]; then
+	fresh=0
+	cp "$dbarg" "$db"
+	echo "== serving a copy of $dbarg" >&2
+fi
+[ "$fresh" -eq 0 ] || "$rw" operator add bench --email bench@example.org --db "$db" >/dev/null
 # Runner i probes listener i mod L, target i mod K.
 awk -v n="$runners" -v k="$targets" 'NR == FNR { a[NR - 1] = $1; l = NR; next }
      END { printf "["
@@ -97,8 +118,11 @@ awk -v n="$runners" -v k="$targets" 'NR == FNR { a[NR - 1] = $1; l = NR; next }
                     (i ? "," : ""), i, i % k, a[i % l], i
            print "]" }' "$tmp/addrs.txt" /dev/null >"$tmp/runners.json"
 t0=$(date +%s)
-"$rw" runner import "$tmp/runners.json" --db "$db" >/dev/null
-echo "== imported $runners runners in $(($(date +%s) - t0)) s" >&2
+if [ "$fresh" -eq 1 ]; then
+	"$rw" runner import "$tmp/runners.json" --db "$db" >/dev/null
+	echo "== imported $runners runners in $(($(date +%s) - t0)) s" >&2
+	[ -z "$dbarg" ] || cp "$db" "$dbarg"
+fi
 
 # The daemon on CPU 0 and wrk on CPU 1 when there are two.
 pin0= pin1=
@@ -119,8 +143,17 @@ scrape() { # OUT
 	{ grep '^runwarden_loop_lag_seconds_bucket' "$1.full" || true; } |
 		sed 's/.*le="\([^"]*\)"} \(.*\)/\1 \2/' >"$1"
 	{ grep '^runwarden_loop_lag_max_seconds ' "$1.full" || true; } | awk '{ print $2 }' >"$1.max"
+	{ grep '^runwarden_loop_iteration_cpu_seconds_bucket' "$1.full" || true; } |
+		sed 's/.*le="\([^"]*\)"} \(.*\)/\1 \2/' >"$1.cpu"
 	{ grep -c '' "$1.full" || true; } >"$1.lines"
+	awk '{ print $2 }' "/proc/$rwpid/schedstat" >"$1.wait" 2>/dev/null || echo 0 >"$1.wait"
+	date +%s%N >"$1.t"
 	rm -f "$1.full"
+}
+# The share of the time between two scrapes the daemon waited for a CPU, in %.
+wait_of() { # BEFORE AFTER
+	awk -v a="$(cat "$1.wait")" -v b="$(cat "$2.wait")" -v s="$(cat "$1.t")" -v e="$(cat "$2.t")" \
+		'BEGIN { if (e > s) printf "%.0f", 100 * (b - a) / (e - s); else print "nan" }'
 }
 # Δ of two scrapes -> "p99_ms max_ms samples" (bucket upper bounds).
 lag_of() { # BEFORE AFTER
@@ -147,7 +180,8 @@ echo "== sizes: / $bytes_status bytes, /v1/route $bytes_route bytes, /metrics $(
 sleep "$duration"
 scrape "$tmp/s1"
 idle=$(lag_of "$tmp/s0" "$tmp/s1")
-echo "   idle: lateness p99/max ms, samples: $idle" >&2
+idlecpu=$(lag_of "$tmp/s0.cpu" "$tmp/s1.cpu")
+echo "   idle: lateness p99/max ms, ticks: $idle; iteration CPU p99/max ms, iterations: $idlecpu; waited for a CPU $(wait_of "$tmp/s0" "$tmp/s1") %" >&2
 
 names=(status route metrics)
 urls=("$api/" "$api/v1/route?target=$T" "$api/metrics")
@@ -158,8 +192,10 @@ for ((run = 1; run <= runs; run++)); do
 		rps=$(wrk_rps "${urls[$e]}")
 		scrape "$tmp/b$k"
 		lag=$(lag_of "$tmp/a$k" "$tmp/b$k")
-		echo "${names[$e]} $rps $lag" >>"$tmp/results.txt"
-		echo "   run $run ${names[$e]}: $rps req/s; lateness p99/max ms, samples: $lag" >&2
+		cpu=$(lag_of "$tmp/a$k.cpu" "$tmp/b$k.cpu")
+		wt=$(wait_of "$tmp/a$k" "$tmp/b$k")
+		echo "${names[$e]} $rps $lag $cpu $wt" >>"$tmp/results.txt"
+		echo "   run $run ${names[$e]}: $rps req/s; lateness p99/max ms, ticks: $lag; iteration CPU p99/max ms, iterations: $cpu; waited for a CPU $wt %" >&2
 		k=$((k + 1))
 	done
 done
@@ -167,16 +203,19 @@ maxlag=$(cat "$tmp/b$((k - 1)).max")
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 range() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
-printf '%-10s %14s %20s %20s\n' endpoint "req/s (med)" "p99 ms med (min-max)" "max ms med (min-max)"
-summary="runners=$runners interval=$interval conns=$conns idle_p99_ms=$(echo "$idle" | cut -d' ' -f1)"
+printf '%-8s %11s %18s %18s %18s %18s %9s\n' endpoint "req/s" "lateness p99 ms" "lateness max ms" \
+	"iter CPU p99 ms" "iter CPU max ms" "CPU wait"
+summary="runners=$runners interval=$interval conns=$conns idle_p99_ms=$(echo "$idle" | cut -d' ' -f1) idle_cpu_p99_ms=$(echo "$idlecpu" | cut -d' ' -f1) idle_cpu_max_ms=$(echo "$idlecpu" | cut -d' ' -f2)"
 for e in status route metrics; do
 	grep "^$e " "$tmp/results.txt" >"$tmp/$e.txt"
-	r=$(cut -d' ' -f2 "$tmp/$e.txt" | median)
-	p=$(cut -d' ' -f3 "$tmp/$e.txt" | median) pr=$(cut -d' ' -f3 "$tmp/$e.txt" | range)
-	m=$(cut -d' ' -f4 "$tmp/$e.txt" | median) mr=$(cut -d' ' -f4 "$tmp/$e.txt" | range)
-	printf '%-10s %14s %20s %20s\n' "$e" "$r" "$p ($pr)" "$m ($mr)"
-	summary="$summary ${e}_rps=$r ${e}_p99_ms=$p ${e}_max_ms=$m"
+	col() { cut -d' ' -f"$1" "$tmp/$e.txt" | median; }
+	rng() { cut -d' ' -f"$1" "$tmp/$e.txt" | range; }
+	printf '%-8s %11s %18s %18s %18s %18s %8s%%\n' "$e" "$(col 2)" "$(col 3) ($(rng 3))" \
+		"$(col 4) ($(rng 4))" "$(col 6) ($(rng 6))" "$(col 7) ($(rng 7))" "$(col 9)"
+	summary="$summary ${e}_rps=$(col 2) ${e}_p99_ms=$(col 3) ${e}_max_ms=$(col 4) ${e}_cpu_p99_ms=$(col 6) ${e}_cpu_max_ms=$(col 7) ${e}_cpu_wait_pct=$(col 9)"
 done
+echo "(medians of $runs runs, min-max in brackets; lateness: the one-second tick, wall time;"
+echo " iter CPU: each loop iteration's CPU time; CPU wait: share of the run the daemon waited for a CPU)"
 echo "longest loop iteration since start: $(awk '{ printf "%.1f ms", $1 * 1000 }' "$tmp/b$((k - 1)).max")"
 echo "summary: $summary loop_max_ms=$(awk '{ printf "%.1f", $1 * 1000 }' <<<"$maxlag") status_bytes=$bytes_status route_bytes=$bytes_route metrics_lines=$(cat "$tmp/s0.lines")"
 kill -0 "$rwpid" 2>/dev/null || die "runwarden died (see $tmp/serve.log)"

@@ -552,7 +552,8 @@ static void test_big_fleet(void **state)
 	assert_null(strstr(html, "data-runner=\"big-011\""));
 	assert_null(strstr(html, "excluded runners not shown"));
 
-	/* All excluded: the budget's worth, by name, and a count of the rest. */
+	/* All excluded: the budget's worth (the first registered, shown by
+	 * name), and a count of the rest. */
 	for (size_t i = 0; i < f->fleet.n; i++)
 		f->fleet.v[i]->elig_code = STORE_REASON_DOWN;
 	assert_int_equal(status_render(f->status, now, &html, &len), 0);

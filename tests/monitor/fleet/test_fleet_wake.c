@@ -332,11 +332,53 @@ static void test_random_fleet(void **state)
 	assert_true(x->m.events > 100);
 }
 
+/* ---- pools judged once a batch ------------------------------------------ */
+
+/* Inside a batch, a pool is judged once, at its end, after its runners'
+ * events; outside one, at once. */
+static void test_batch_pools(void **state)
+{
+	struct fx *x = *state;
+	struct runner *r[3];
+	uint64_t ev;
+	const struct target_pool *p;
+
+	x->pol.pool.min_runners = 2;
+	for (int i = 0; i < 3; i++) {
+		r[i] = add(x, i + 1, false, STORE_RUNNER_APPROVED, T0 - 30 * DAY, 60);
+		result(x, r[i], T0, true);
+	}
+	tick(x, T0);
+	p = fleet_pool(&x->f, T1);
+	assert_non_null(p);
+	assert_int_equal(p->min_state, FLEET_POOL_MET);
+
+	/* Two go down in one batch: one pool event, after both of theirs. */
+	ev = x->m.events;
+	fleet_batch_begin(&x->f);
+	for (int i = 0; i < 2; i++) {
+		runstate_init(&r[i]->rs, RW_STATE_DOWN, T0 + SEC);
+		fleet_check_eligibility(&x->f, r[i], T0 + SEC);
+		assert_int_equal(p->min_state, FLEET_POOL_MET); /* not yet */
+	}
+	assert_int_equal(x->m.events, ev + 2);
+	fleet_batch_end(&x->f, T0 + SEC);
+	assert_int_equal(p->min_state, FLEET_POOL_BELOW);
+	assert_int_equal(x->m.events, ev + 3);
+
+	/* Outside a batch: judged with the change. */
+	runstate_init(&r[0]->rs, RW_STATE_UP, T0 + 2 * SEC);
+	fleet_check_eligibility(&x->f, r[0], T0 + 2 * SEC);
+	assert_int_equal(p->min_state, FLEET_POOL_MET);
+	assert_int_equal(x->m.events, ev + 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_boundaries, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_random_fleet, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_batch_pools, setup, teardown),
 	};
 	log_set_level(RW_LOG_ERROR); /* thousands of state changes */
 	return cmocka_run_group_tests(tests, NULL, NULL);
