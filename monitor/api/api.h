@@ -125,7 +125,8 @@ void api_render_tls_metrics(const struct api *api, struct strbuf *b);
 /** The daemon's once-a-minute job: keeps the status page fresh while it is read. */
 void api_minute(struct api *api);
 
-/** The daemon's one-second tick: continues the status page's build. */
+/** Continues the status page's build by a slice (the daemon calls it every
+ *  DAEMON_SLICE_MS). */
 void api_tick(struct api *api);
 
 /**

@@ -67,7 +67,7 @@
 #define STATUS_COMPUTE_BUDGET_NS ((uint64_t)20 * 1000 * 1000)
 #define STATUS_RETRY_MS          5000 /* an incomplete page is built again after this */
 #define STATUS_MAX_ROWS          500  /* runner rows; past it, excluded runners only */
-#define STATUS_SLICE_NS          ((uint64_t)2 * 1000 * 1000) /* one slice of a build */
+#define STATUS_SLICE_NS          ((uint64_t)1000 * 1000) /* one slice of a build */
 #define STATUS_MAX_INCIDENTS     50 /* open, then newest, shown; the rest are counted */
 #define BAR_W                    4  /* px per day: a 3 px column and a 1 px gap */
 #define BAR_H                    28 /* px */

@@ -11,8 +11,8 @@
  * request that finds it STATUS_MAX_AGE_MS old, or the daemon's
  * once-a-minute job while someone is reading it, starts a new build, and
  * the cached page is served until it is done, so a request costs a copy of
- * the cached bytes. A build runs in slices of at most a few milliseconds,
- * one a tick (status_tick()), so that it never stalls the loop; only the
+ * the cached bytes. A build runs in slices of about a millisecond, ten a
+ * second (status_tick()), so that it never stalls the loop; only the
  * first page, with nothing to serve yet, is built at once. Past
  * STATUS_MAX_ROWS runner rows (a fleet of thousands) the page lists only
  * the runners not eligible, and at most STATUS_MAX_ROWS of them; the
@@ -68,8 +68,9 @@ int status_render(struct status *s, int64_t now_ms, const char **html, size_t *l
  */
 void status_minute(struct status *s);
 
-/** The daemon's tick: the next slice of a build in progress, and the new
- *  page once it is done. @return whether a build is still in progress. */
+/** The next slice of a build in progress (the daemon's, every
+ *  DAEMON_SLICE_MS), and the new page once it is done.
+ *  @return whether a build is still in progress. */
 bool status_tick(struct status *s);
 
 /** Frees the cache. Accepts NULL. */

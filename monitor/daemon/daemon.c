@@ -201,9 +201,14 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 	{
 		bool probed = r->status == STORE_RUNNER_APPROVED && !r->push && !r->gh_pool &&
 		              !r->gh_member;
-		if (probed && r->heap_idx == SIZE_MAX)
+		if (probed && r->heap_idx == SIZE_MAX) {
+			/* Its slot from the loop's time now, not the time
+			 * start-up began: loading 100,000 runners takes seconds,
+			 * and slots computed from a stale clock all fall due at
+			 * once when the loop starts. */
+			uv_update_time(d->loop);
 			sched_add(&d->sched, r);
-		else if (!probed && r->heap_idx != SIZE_MAX)
+		} else if (!probed && r->heap_idx != SIZE_MAX)
 			sched_remove(&d->sched, r);
 	}
 }
@@ -325,15 +330,26 @@ static void tick_cb(uv_timer_t *t)
 	d->last_tick_loop = loop_now;
 	d->m.clock_back_jumps = d->clock.back_jumps;
 	sync_registry(d, false);
-	/* Each runner's flag once a minute, a sixtieth of the fleet a tick:
-	 * a minute's work at once would stall the loop at 100,000 runners. */
-	fleet_evaluate_some(&d->fleet, now, now - (int64_t)d->policy.window.rolling_days * 86400000,
-	                    (d->fleet.n + 59) / 60);
-	api_tick(d->api); /* a slice of the status page's build, if one runs */
 	if (loop_now - d->last_minute >= 60000) {
 		d->last_minute = loop_now;
 		api_minute(d->api);
 	}
+}
+
+/*
+ * Work spread over time, a slice every DAEMON_SLICE_MS: each runner's flag
+ * once a minute (a 600th of the fleet a slice: the whole fleet at once is
+ * ~0.2 s at 100,000 runners), and the status page's build, if one runs.
+ */
+static void slice_cb(uv_timer_t *t)
+{
+	struct rw_daemon *d = t->data;
+	int64_t now = clock_now_ms(&d->clock);
+	size_t per_minute = 60000 / DAEMON_SLICE_MS;
+
+	fleet_evaluate_some(&d->fleet, now, now - (int64_t)d->policy.window.rolling_days * 86400000,
+	                    (d->fleet.n + per_minute - 1) / per_minute);
+	api_tick(d->api);
 }
 
 /* ---- policy -------------------------------------------------------------- */
@@ -569,6 +585,7 @@ static void stop(struct rw_daemon *d, const char *key, const char *why)
 		log_msg(RW_LOG_INFO, "stopping", key, why);
 	d->pending_closes++; /* held until every close below is started */
 	close_handle(d, (uv_handle_t *)&d->tick);
+	close_handle(d, (uv_handle_t *)&d->slice);
 	close_handle(d, (uv_handle_t *)&d->looplag.prepare);
 	close_handle(d, (uv_handle_t *)&d->sig_term);
 	close_handle(d, (uv_handle_t *)&d->sig_int);
@@ -919,6 +936,9 @@ static int start(struct rw_daemon *d)
 	uv_timer_init(d->loop, &d->tick);
 	d->tick.data = d;
 	uv_timer_start(&d->tick, tick_cb, DAEMON_TICK_MS, DAEMON_TICK_MS);
+	uv_timer_init(d->loop, &d->slice);
+	d->slice.data = d;
+	uv_timer_start(&d->slice, slice_cb, DAEMON_SLICE_MS, DAEMON_SLICE_MS);
 	if (looplag_start(&d->looplag, d->loop, &d->m.loop_lag_max_s) < 0)
 		log_msg(RW_LOG_WARN,
 		        "libuv does not measure idle time: loop lag is the tick's only", NULL,

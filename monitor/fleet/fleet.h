@@ -243,8 +243,8 @@ void fleet_evaluate_all(struct fleet *f, int64_t now_ms);
 /**
  * fleet_evaluate() and fleet_hist_trim() (at @p cutoff_ms) for the next
  * @p count runners by id after the last call's, wrapping around: the
- * daemon's tick calls it with a sixtieth of the fleet, so that every runner
- * is evaluated once a minute without a minute's work in one tick.
+ * daemon calls it every 100 ms with a 600th of the fleet, so that every
+ * runner is evaluated once a minute without a minute's work at once.
  */
 void fleet_evaluate_some(struct fleet *f, int64_t now_ms, int64_t cutoff_ms, size_t count);
 
