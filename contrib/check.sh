@@ -36,7 +36,8 @@ cd "$(dirname "$0")/.."
 # - systemd (systemd-analyze), man-db and groff-base: the unit and the man
 #   pages are checked (tests/contrib/test_systemd_unit.sh, test_man.py);
 # - prometheus-blackbox-exporter, nginx, wrk: tests/bench/probe_bench.sh's
-#   smoke test runs all three probers, over HTTPS too.
+#   smoke test runs all three probers, over HTTPS too; wrk also drives the
+#   API in the loop-lag benchmark's smoke test (looplag_bench_smoke).
 rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd faketime \
 	lintian dpkg-dev mmdebstrap systemd man-db groff-base \
 	prometheus-blackbox-exporter nginx wrk

@@ -27,7 +27,9 @@
 #include "monitor/api/call.h"
 #include "monitor/api/reqbody.h"
 #include "monitor/api/status.h"
+#include "monitor/core/clock.h"
 #include "monitor/core/log.h"
+#include "monitor/fleet/fleet.h"
 #include "monitor/core/metrics.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
@@ -103,7 +105,8 @@ static void finish_close(struct api *api)
 		return;
 	api_route_cache_clear(api);
 	dispose_h2o(api);
-	api->pending_closes += 3;
+	api->pending_closes += 4;
+	uv_close((uv_handle_t *)&api->metrics_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&api->drain, handle_closed_cb);
 	uv_close((uv_handle_t *)&api->events_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&api->gate_timer, handle_closed_cb);
@@ -160,8 +163,8 @@ static int operator_api(struct api *api, h2o_req_t *req, const char *path, size_
 	struct call c;
 	enum method m;
 
-	if (call_begin(&c, api, req, path, len, &m) < 0)
-		return 0;
+	if (call_begin(&c, api, req, path, len, &m, operator_api) < 0)
+		return 0; /* answered, or answered once its token is looked up */
 	if (call_seg_is(&c, 0, "operators"))
 		return api_operators(&c, m);
 	if (call_seg_is(&c, 0, "runners"))
@@ -169,12 +172,173 @@ static int operator_api(struct api *api, h2o_req_t *req, const char *path, size_
 	return api_incidents(&c, m);
 }
 
+/* ---- /metrics in slices ----------------------------------------------------
+ *
+ * The daemon's own families are rendered at once (a few hundred lines);
+ * the fleet's per-runner families (7 lines a runner) are streamed: each
+ * piece is what fleet_metrics_walk_step() renders in API_METRICS_SLICE_NS,
+ * sent when the client took the last one (h2o's proceed). libuv runs write
+ * callbacks several times an iteration, and every scrape has its own, so
+ * the pieces of all scrapes share API_METRICS_ITER_NS an iteration: past
+ * it, a scrape's next piece waits for metrics_timer. So 100,000 runners'
+ * 600,000 lines, scraped by many at once, never hold the loop for more
+ * than about a millisecond. The scrape's time is its start. */
+#define API_METRICS_SLICE_NS ((uint64_t)300 * 1000)
+#define API_METRICS_ITER_NS  ((uint64_t)1000 * 1000)
+
+struct metrics_gen {
+	h2o_generator_t super; /* first: h2o's */
+	struct api *api;
+	h2o_req_t *req;
+	struct strbuf b; /* the piece being sent; valid until proceed */
+	struct fleet_metrics_walk w;
+	bool walk_live;
+	bool waiting; /* in api->metrics_waiting */
+	struct metrics_gen *wprev, *wnext;
+};
+
+static void metrics_unwait(struct metrics_gen *g)
+{
+	if (!g->waiting)
+		return;
+	if (g->wprev)
+		g->wprev->wnext = g->wnext;
+	else
+		g->api->metrics_waiting = g->wnext;
+	if (g->wnext)
+		g->wnext->wprev = g->wprev;
+	else
+		g->api->metrics_waiting_tail = g->wprev;
+	g->wprev = g->wnext = NULL;
+	g->waiting = false;
+}
+
+static void metrics_gen_dispose(void *p)
+{
+	struct metrics_gen *g = p;
+
+	metrics_unwait(g); /* the client left while its piece waited */
+	strbuf_deinit(&g->b);
+	if (g->walk_live)
+		fleet_metrics_walk_deinit(&g->w);
+}
+
+/* Whether this loop iteration has room for another piece. */
+static bool metrics_room(struct api *api)
+{
+	uint64_t now = uv_now(api->x.loop);
+
+	if (now != api->metrics_now) {
+		api->metrics_now = now;
+		api->metrics_spent_ns = 0;
+	}
+	return api->metrics_spent_ns < API_METRICS_ITER_NS;
+}
+
+static void metrics_send(struct metrics_gen *g, h2o_req_t *req);
+
+static void metrics_timer_cb(uv_timer_t *t)
+{
+	struct api *api = t->data;
+
+	while (api->metrics_waiting && metrics_room(api)) {
+		struct metrics_gen *g = api->metrics_waiting;
+		metrics_unwait(g);
+		metrics_send(g, g->req);
+	}
+	if (api->metrics_waiting)
+		uv_timer_start(&api->metrics_timer, metrics_timer_cb, 1, 0);
+}
+
+/* Renders the next piece and sends it (the last one as final), or queues
+ * the scrape when this iteration's share is spent. */
+static void metrics_send(struct metrics_gen *g, h2o_req_t *req)
+{
+	struct api *api = g->api;
+	h2o_iovec_t buf;
+	uint64_t t0;
+	bool done;
+
+	if (!metrics_room(api) && api->state == API_OPEN) {
+		g->waiting = true;
+		g->wnext = NULL;
+		g->wprev = api->metrics_waiting_tail;
+		if (g->wprev)
+			g->wprev->wnext = g;
+		else
+			api->metrics_waiting = g;
+		api->metrics_waiting_tail = g;
+		if (!uv_is_active((uv_handle_t *)&api->metrics_timer))
+			uv_timer_start(&api->metrics_timer, metrics_timer_cb, 1, 0);
+		return;
+	}
+	t0 = uv_hrtime();
+	done = fleet_metrics_walk_step(api->x.fleet, &g->w, &g->b, t0 + API_METRICS_SLICE_NS);
+	api->metrics_spent_ns += uv_hrtime() - t0;
+
+	/* Out of memory mid-stream: the answer ends short; Prometheus
+	 * rejects a scrape cut in the middle of a line, so cut at one. */
+	if (strbuf_failed(&g->b))
+		done = true;
+	buf = h2o_iovec_init(g->b.data ? g->b.data : "", g->b.failed ? 0 : g->b.len);
+	h2o_send(req, &buf, 1, done ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void metrics_proceed(h2o_generator_t *self, h2o_req_t *req)
+{
+	struct metrics_gen *g = (struct metrics_gen *)self;
+
+	strbuf_deinit(&g->b); /* the last piece was taken */
+	strbuf_init(&g->b);
+	metrics_send(g, req);
+}
+
+static void metrics_stop(h2o_generator_t *self, h2o_req_t *req)
+{
+	(void)self;
+	(void)req; /* the client left: the pool's dispose frees the walk */
+}
+
+static int answer_metrics(struct api *api, h2o_req_t *req)
+{
+	struct metrics_gen *g = h2o_mem_alloc_shared(&req->pool, sizeof(*g), metrics_gen_dispose);
+
+	uint64_t t0 = uv_hrtime();
+
+	memset(g, 0, sizeof(*g));
+	g->super.proceed = metrics_proceed;
+	g->super.stop = metrics_stop;
+	g->api = api;
+	g->req = req;
+	strbuf_init(&g->b);
+	metrics_room(api);
+	api->x.render_metrics(api->x.owner, &g->b);
+	g->walk_live =
+	        fleet_metrics_walk_init(&g->w, api->x.fleet, clock_now_ms(api->x.clock)) == 0;
+	if (!g->walk_live)
+		g->b.failed = true;
+	api->metrics_spent_ns += uv_hrtime() - t0;
+	if (strbuf_failed(&g->b)) {
+		struct strbuf b = g->b;
+		strbuf_init(&g->b);
+		return answer_strbuf(api, req, &b, "text/plain; version=0.0.4; charset=utf-8");
+	}
+	req->res.status = 200;
+	req->res.reason = "OK";
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+	               H2O_STRLIT("text/plain; version=0.0.4; charset=utf-8"));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+	               H2O_STRLIT("no-store"));
+	h2o_start_response(req, &g->super);
+	metrics_send(g, req);
+	return 0;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct api *api = ((struct api_handler *)self)->api;
 	const char *p = req->path_normalized.base;
 	size_t n = req->path_normalized.len;
-	struct strbuf b;
 
 	api->x.m->http_requests++;
 	/* One request per connection: the gate (gate.c) reads each
@@ -198,11 +362,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		answer_body(req, 200, "OK", "application/json", ok, sizeof(ok) - 1);
 		return 0;
 	}
-	if (h2o_memis(p, n, H2O_STRLIT("/metrics"))) {
-		strbuf_init(&b);
-		api->x.render_metrics(api->x.owner, &b);
-		return answer_strbuf(api, req, &b, "text/plain; version=0.0.4; charset=utf-8");
-	}
+	if (h2o_memis(p, n, H2O_STRLIT("/metrics")))
+		return answer_metrics(api, req);
 	if (h2o_memis(p, n, H2O_STRLIT("/v1/route")))
 		return api_route(api, req);
 	if (h2o_memis(p, n, H2O_STRLIT("/"))) {
@@ -220,6 +381,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 }
 
 void api_minute(struct api *api)
+{
+	status_minute(api->status);
+}
+
+void api_tick(struct api *api)
 {
 	status_tick(api->status);
 }
@@ -367,6 +533,8 @@ int api_new(struct api **out, const struct api_ctx *x, char *err, size_t errlen)
 	api->drain.data = api;
 	uv_timer_init(x->loop, &api->events_timer);
 	api->events_timer.data = api;
+	uv_timer_init(x->loop, &api->metrics_timer);
+	api->metrics_timer.data = api;
 	api->conn_close_cb = conn_close_cb;
 	gate_init(api);
 	*out = api;

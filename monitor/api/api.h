@@ -49,7 +49,8 @@ struct writer;
 /** Registry rows changed (a write of the API committed): the owner picks
  *  the changes up before the answer goes out. */
 typedef void (*api_registry_changed_cb)(void *owner);
-/** Appends the whole of /metrics to @p b. */
+/** Appends the daemon's families of /metrics to @p b; the API streams the
+ *  fleet's after them (fleet_metrics_walk_step()). */
 typedef void (*api_render_metrics_cb)(void *owner, struct strbuf *b);
 typedef void (*api_closed_cb)(struct api *api, void *data);
 struct store_github_job;
@@ -123,6 +124,10 @@ void api_render_tls_metrics(const struct api *api, struct strbuf *b);
 
 /** The daemon's once-a-minute job: keeps the status page fresh while it is read. */
 void api_minute(struct api *api);
+
+/** Continues the status page's build by a slice (the daemon calls it every
+ *  DAEMON_SLICE_MS). */
+void api_tick(struct api *api);
 
 /**
  * Stops accepting, answers parked long polls, waits for open connections

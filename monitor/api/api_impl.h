@@ -127,6 +127,13 @@ struct api {
 	/* Long polls of /v1/events (api_events.c). */
 	struct waiter *waiters;
 	uv_timer_t events_timer;
+	/* /metrics streamed (api.c): the pieces rendered in this loop
+	 * iteration (uv_now() tells one from the next) and the scrapes whose
+	 * next piece waits for metrics_timer once they took their share. */
+	uint64_t metrics_now;
+	uint64_t metrics_spent_ns;
+	struct metrics_gen *metrics_waiting, *metrics_waiting_tail; /* first come, first served */
+	uv_timer_t metrics_timer;
 };
 
 /**

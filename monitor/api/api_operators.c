@@ -191,18 +191,43 @@ static void token_release(struct call_write *w)
 	OPENSSL_cleanse(x->tok, sizeof(x->tok));
 }
 
+/* The revocation, then the token as it is now (its hash for the daemon's
+ * table, and the answer), on the writer's thread. */
 static int token_revoke_work(struct store *st, struct call_write *w)
 {
 	struct token_write *x = (struct token_write *)w;
-	return store_token_revoke(st, x->op, x->tid, w->c.now);
+	struct store_token *v = NULL;
+	size_t n = 0;
+	int rc = store_token_revoke(st, x->op, x->tid, w->c.now);
+
+	if (rc == 0)
+		rc = store_token_list(st, x->op, &v, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (v[i].id == x->tid)
+			x->t = v[i];
+	free(v);
+	return rc;
+}
+
+/* Committed: the token is refused from the next request on, before the
+ * revoking request is answered. */
+static void token_revoke_committed(struct call_write *w)
+{
+	struct token_write *x = (struct token_write *)w;
+	auth_revoked(w->c.x->auth, x->t.sha256, x->t.revoked_ms ? x->t.revoked_ms : w->c.now);
+}
+
+/* A new token: the daemon's table learns it. */
+static void token_add_committed(struct call_write *w)
+{
+	struct token_write *x = (struct token_write *)w;
+	auth_learn(w->c.x->auth, &x->t); /* out of memory: looked up at its first use */
 }
 
 static void token_revoke_answer(struct call *c, struct call_write *w, int rc)
 {
 	struct token_write *x = (struct token_write *)w;
-	struct store_token *v;
 	struct strbuf b;
-	size_t n;
 
 	if (rc == RW_ENOENT) {
 		call_problem(c, 404, "tid", "operator %" PRId64 " has no token %" PRId64, x->op,
@@ -213,18 +238,13 @@ static void token_revoke_answer(struct call *c, struct call_write *w, int rc)
 		call_problem(c, 409, "tid", "token %" PRId64 " is already revoked", x->tid);
 		return;
 	}
-	if (rc == 0)
-		rc = store_token_list(c->x->st, x->op, &v, &n);
 	if (rc < 0) {
 		call_store_problem(c, rc);
 		return;
 	}
 	strbuf_init(&b);
-	for (size_t i = 0; i < n; i++)
-		if (v[i].id == x->tid)
-			token_json(&b, &v[i]);
+	token_json(&b, &x->t);
 	strbuf_puts(&b, "\n");
-	free(v);
 	answer_json(c->api, c->req, 200, &b);
 }
 
@@ -277,6 +297,7 @@ static int operator_tokens(struct call *c, enum method m)
 		if (!x)
 			return 0;
 		x->w.release = token_release;
+		x->w.committed = token_add_committed;
 		x->op = op;
 		x->expires_ms = rt.expires_ms;
 		if (auth_new_token("rw_", x->tok, x->h) < 0) {
@@ -296,6 +317,7 @@ static int operator_tokens(struct call *c, enum method m)
 			return 0;
 		x->op = op;
 		x->tid = tid;
+		x->w.committed = token_revoke_committed;
 		return call_write_start(&x->w);
 	}
 	return call_problem(c, 405, NULL,

@@ -100,6 +100,8 @@ static void write_done(struct writer_job *job, int rc)
 {
 	struct call_write *w = (struct call_write *)job;
 
+	if (rc == 0 && w->committed)
+		w->committed(w);
 	if (rc == 0 && w->registry)
 		w->c.x->registry_changed(w->c.x->owner);
 	if (w->c.req)
@@ -157,23 +159,95 @@ int64_t call_seg_id(const struct call *c, int i)
 	return *end ? 0 : (int64_t)v;
 }
 
+/* ---- a token memory does not know, looked up on the writer's thread ---------- */
+
+struct token_lookup {
+	struct writer_job job; /* first: the writer's */
+	struct api *api;
+	h2o_req_t *req; /* NULL once the client has gone */
+	struct token_lookup **link;
+	call_resume_fn resume;
+	uint8_t h[32];
+	struct store_token t;
+};
+
+static void lookup_link_dispose(void *p)
+{
+	struct token_lookup *l = *(struct token_lookup **)p;
+
+	if (l) {
+		l->req = NULL;
+		l->link = NULL;
+	}
+}
+
+static int lookup_work(struct store *st, struct writer_job *job)
+{
+	struct token_lookup *l = (struct token_lookup *)job;
+	return store_token_find(st, l->h, &l->t);
+}
+
+static void lookup_done(struct writer_job *job, int rc)
+{
+	struct token_lookup *l = (struct token_lookup *)job;
+	struct api *api = l->api;
+
+	if (rc == 0)
+		rc = auth_learn(api->x.auth, &l->t);
+	else if (rc == RW_ENOENT)
+		rc = auth_learn_unknown(api->x.auth, l->h);
+	if (l->link)
+		*l->link = NULL;
+	if (l->req) {
+		if (rc == 0) {
+			/* The table knows the hash now: call_begin() resolves it. */
+			l->resume(api, l->req, l->req->path_normalized.base,
+			          l->req->path_normalized.len);
+		} else {
+			struct call c = {.api = api, .x = &api->x, .req = l->req};
+			call_store_problem(&c, rc == RW_ENOMEM ? RW_EIO : rc);
+		}
+	}
+	free(l);
+}
+
+/* Looks hash @p h up off the loop; @return RW_EBUSY: answered later (or the problem sent). */
+static int lookup_start(struct call *c, const uint8_t h[32], call_resume_fn resume)
+{
+	struct token_lookup *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		call_problem(c, 503, NULL, "out of memory");
+		return RW_ENOMEM;
+	}
+	l->api = c->api;
+	l->req = c->req;
+	l->resume = resume;
+	memcpy(l->h, h, sizeof(l->h));
+	l->link = h2o_mem_alloc_shared(&c->req->pool, sizeof(*l->link), lookup_link_dispose);
+	*l->link = l;
+	l->job.fn = lookup_work;
+	l->job.done = lookup_done;
+	writer_call(c->x->writer, &l->job, CALL_WRITE_WAIT_MS);
+	return RW_EBUSY;
+}
+
 /* ---- steps 1 to 3 --------------------------------------------------------- */
 
-static int call_authenticate(struct call *c)
+static int call_authenticate(struct call *c, call_resume_fn resume)
 {
 	ssize_t i = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
 	const char *why = "missing";
+	uint8_t h[32];
 	int rc;
 
-	rc = auth_resolve(c->x->auth, c->x->st,
-	                  i >= 0 ? c->req->headers.entries[i].value.base : NULL,
-	                  i >= 0 ? c->req->headers.entries[i].value.len : 0, c->now, &c->who, &why);
+	rc = auth_resolve(c->x->auth, i >= 0 ? c->req->headers.entries[i].value.base : NULL,
+	                  i >= 0 ? c->req->headers.entries[i].value.len : 0, c->now, &c->who, &why,
+	                  h);
 	if (rc == 0)
 		return 0;
-	if (rc != RW_EINVAL) {
-		call_store_problem(c, rc);
-		return rc;
-	}
+	if (rc == RW_ENOENT)
+		return lookup_start(c, h, resume);
 	c->x->m->http_auth_failures++;
 	h2o_add_header(&c->req->pool, &c->req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
 	               H2O_STRLIT("Bearer realm=\"runwarden\""));
@@ -286,7 +360,7 @@ int call_load_runner(struct call *c, int64_t id, const char *field, struct store
 /* ---- the first steps ------------------------------------------------------ */
 
 int call_begin(struct call *c, struct api *api, h2o_req_t *req, const char *path, size_t len,
-               enum method *m)
+               enum method *m, call_resume_fn resume)
 {
 	const char *p = path + 4, *end = path + len; /* after "/v1/" */
 
@@ -309,7 +383,7 @@ int call_begin(struct call *c, struct api *api, h2o_req_t *req, const char *path
 		call_problem(c, *m == M_OTHER ? 405 : 404, NULL, "no such endpoint");
 		return RW_EINVAL;
 	}
-	return call_authenticate(c);
+	return call_authenticate(c, resume);
 }
 
 void call_registry_changed(struct call *c)

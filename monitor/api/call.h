@@ -63,14 +63,22 @@ struct call {
 
 enum method { M_GET, M_POST, M_PATCH, M_DELETE, M_OTHER };
 
+/** Dispatches a request of the operator API again (api.c's): call_begin()
+ *  calls it once a token it had to look up is known. */
+typedef int (*call_resume_fn)(struct api *api, h2o_req_t *req, const char *path, size_t len);
+
 /**
  * Starts a call: splits @p path (normalized, "/v1/...") into segments and
- * authenticates the caller. On failure the problem (404, 405, 401, 403 or
- * 503) is sent and an error returned.
+ * authenticates the caller from memory (auth.h). On failure the problem
+ * (404, 405, 401, 403 or 503) is sent and an error returned. A token the
+ * daemon's table does not know is looked up on the writer's thread, never
+ * on the loop: call_begin() then returns RW_EBUSY without answering, and
+ * once the lookup is done @p resume runs with the same request (if its
+ * client still waits), when the table knows the answer.
  * @return 0 or RW_E*.
  */
 int call_begin(struct call *c, struct api *api, h2o_req_t *req, const char *path, size_t len,
-               enum method *m);
+               enum method *m, call_resume_fn resume);
 
 /** A write committed: the daemon picks registry changes up before the answer. */
 void call_registry_changed(struct call *c);
@@ -132,6 +140,9 @@ struct call_write {
 	call_answer_fn answer;
 	/* Frees what the handler's struct owns (may be NULL); runs last. */
 	void (*release)(struct call_write *w);
+	/* On success, on the loop thread, whether the client waits or not
+	 * (may be NULL): what memory must learn of the write (auth.h). */
+	void (*committed)(struct call_write *w);
 	bool registry;            /* on success, the daemon reloads the registry */
 	struct call_write **link; /* in the request's pool: cleared when it goes */
 };

@@ -3,12 +3,15 @@
  * status.c — the status page at GET /; see status.h.
  *
  * What the page shows and where each figure comes from:
- *  - first, the summary: the runners shown, by state and by rolling verdict
- *    (each judged once per build, count_runners(), and the judgement reused
- *    by its rows), the target pools with fewer eligible runners than the
+ *  - first, the summary: the runners with a target, by state and by rolling
+ *    verdict, the target pools with fewer eligible runners than the
  *    policy's pool.min_runners, the open incidents, and a list naming the
  *    runners down or failing and the pools below the minimum (at most
- *    STATUS_MAX_ATTENTION, then a count);
+ *    STATUS_MAX_ATTENTION, then a count). The runners are judged for it in
+ *    the build's slices, a pass over the fleet by id before the rows
+ *    (build_step(): each judgement is kept in the runner's cache entry and
+ *    reused by its rows); the open incidents are counted from the incident
+ *    query (open ones come first);
  *  - per target pool (sorted by triple; tier from policy_target_tier()) its
  *    runners (sorted by name): the state machine's state and since when,
  *    routing (eligible, or fleet_exclusion()'s reason), the rolling-window
@@ -52,6 +55,7 @@
  * is a card, its cells labelled by CSS alone (so the markup stays one
  * table); printed, rows stay whole and colours are kept. Verdicts and
  * states are words with a symbol in colour, never colour alone.
+
  *
  * Every string that came from an operator or a runner (names, targets,
  * notes) goes through put_html(); numbers and times are formatted here.
@@ -81,10 +85,12 @@
 #define PAST                     (STATUS_DAYS - 1) /* completed days: all bars but today's */
 #define STATUS_COMPUTE_BUDGET_NS ((uint64_t)20 * 1000 * 1000)
 #define STATUS_RETRY_MS          5000 /* an incomplete page is built again after this */
-#define STATUS_MAX_INCIDENTS     500  /* newest shown; the rest are counted */
-#define BAR_W                    4    /* px per day: a 3 px column and a 1 px gap */
-#define BAR_H                    32   /* px */
-#define STATUS_MAX_ATTENTION     20   /* runners and pools named in the summary */
+#define STATUS_MAX_ROWS          500  /* runner rows; past it, excluded runners only */
+#define STATUS_SLICE_NS          ((uint64_t)1000 * 1000) /* one slice of a build */
+#define STATUS_MAX_INCIDENTS     50 /* open, then newest, shown; the rest are counted */
+#define BAR_W                    4  /* px per day: a 3 px column and a 1 px gap */
+#define BAR_H                    32 /* px */
+#define STATUS_MAX_ATTENTION     20 /* runners and pools named in the summary */
 
 /* One runner's completed days, and what they were computed from. */
 struct status_runner {
@@ -98,7 +104,8 @@ struct status_runner {
 	int32_t past[PAST][RW_STATE_COUNT]; /* ms of each state; all 0: no bar */
 	char *svg;                          /* the past days' bars (SVG groups) */
 	size_t svg_len;
-	struct rw_availability avail; /* the rolling verdict, judged once per build */
+	struct rw_availability avail; /* the rolling verdict, as build "judged" judged it */
+	uint64_t judged;              /* the build (status.builds) that judged avail; 0: none */
 };
 
 struct status {
@@ -115,9 +122,24 @@ struct status {
 	size_t n_rv;
 	struct rw_interval *merged; /* scratch: stored prefix + memory */
 	size_t cap_merged;
+	struct build *bd; /* a build in progress (status_tick() continues it), or NULL */
+	uint64_t builds;  /* builds begun; numbers them from 1 */
 };
 
-/* What one build needs beside the page. */
+/* One target's section of a page being built: what it lists, by id, so
+ * that a runner leaving the fleet while the build goes on is skipped. */
+struct pool_plan {
+	char *triple;
+	size_t total;    /* runners serving it */
+	size_t eligible; /* of which eligible */
+	int64_t *ids;    /* the rows, sorted by name */
+	size_t n_ids;
+	size_t left_out; /* excluded runners past the page's row budget */
+	bool below;      /* fewer eligible runners than the policy's minimum */
+};
+
+/* One build of the page: planned at once (build_begin()), its rows
+ * rendered in slices (build_step()), assembled at the end (build_finish()). */
 struct build {
 	const struct api_ctx *x;
 	struct status *s;
@@ -126,10 +148,22 @@ struct build {
 	int64_t today_start; /* the last bar's: (day0 + PAST) * DAY_MS */
 	uint64_t budget_ns;  /* left for full computations */
 	size_t unread;       /* runners shown without their completed days */
-	/* The summary's counts, gathered while the page is built. */
-	size_t n_runners, verdicts[3], up, down, other;
-	size_t pools, pools_below, open_incidents, attention;
-	struct strbuf att; /* the summary's list: runners down or failing, pools below */
+	size_t n_runners;    /* runners with a target */
+	bool big;            /* more rows than STATUS_MAX_ROWS: excluded runners only */
+	struct pool_plan *pools;
+	size_t n_pools, pool_i, row_i;
+	uint64_t serial; /* status.builds when it began */
+	/* The summary's counts: the judging pass (by id, after judged_id) and
+	 * build_begin()'s pools. */
+	bool judging_done;
+	int64_t judged_id; /* the last runner judged; 0: none yet */
+	size_t judged_n, verdicts[3], up, down, other;
+	size_t pools_below, open_incidents;
+	size_t attention;  /* runners down or failing; the first are named in att */
+	bool open_more;    /* there may be open incidents past the query's limit */
+	struct strbuf att; /* the summary's list: runners down or failing */
+	struct strbuf pb;  /* the sections so far */
+	uint64_t spent_ns; /* in its slices, for the slow-build log */
 };
 
 static const char css[] =
@@ -365,18 +399,18 @@ static void entry_clear(struct status_runner *e)
 	e->valid = false;
 }
 
-/* Brings the cache in line with the fleet (both sorted by id): entries of
- * runners that left are freed, new runners get empty entries. On allocation
- * failure the old cache stays. */
-static int entries_sync(struct status *s, const struct fleet *f)
+/* Brings the cache in line with the runners the page lists (@p ids,
+ * sorted, distinct): entries of runners no longer listed are freed, new
+ * ones get empty entries. On allocation failure the old cache stays. */
+static int entries_sync(struct status *s, const int64_t *ids, size_t n)
 {
-	struct status_runner *nv = f->n ? calloc(f->n, sizeof(*nv)) : NULL;
+	struct status_runner *nv = n ? calloc(n, sizeof(*nv)) : NULL;
 	size_t j = 0;
 
-	if (f->n && !nv)
+	if (n && !nv)
 		return RW_ENOMEM;
-	for (size_t i = 0; i < f->n; i++) {
-		int64_t id = f->v[i]->id;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = ids[i];
 		while (j < s->n_rv && s->rv[j].runner_id < id)
 			entry_clear(&s->rv[j++]);
 		if (j < s->n_rv && s->rv[j].runner_id == id)
@@ -388,7 +422,7 @@ static int entries_sync(struct status *s, const struct fleet *f)
 		entry_clear(&s->rv[j++]);
 	free(s->rv);
 	s->rv = nv;
-	s->n_rv = f->n;
+	s->n_rv = n;
 	return 0;
 }
 
@@ -616,8 +650,8 @@ static void put_runner_row(struct strbuf *b, struct build *bd, const struct runn
 	bool past = e && entry_ready(bd, e, r);
 	char up[PCT_LEN], fl[PCT_LEN];
 
-	if (e)
-		a = e->avail; /* judged by count_runners() for this build */
+	if (e && e->judged == bd->serial)
+		a = e->avail; /* judged by judge_step() for this build */
 	else
 		fleet_judge(x->fleet, r, bd->now,
 		            bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS, bd->now,
@@ -665,59 +699,6 @@ static int cmp_runner(const void *pa, const void *pb)
 	return c ? c : (a->id > b->id) - (a->id < b->id);
 }
 
-static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool *p)
-{
-	const struct api_ctx *x = bd->x;
-	struct runner **v = malloc(p->n * sizeof(*v));
-	int tier = policy_target_tier(x->policy, p->triple);
-	uint32_t min = x->policy->pool.min_runners;
-	size_t eligible = 0;
-
-	if (!v)
-		return RW_ENOMEM;
-	memcpy(v, p->v, p->n * sizeof(*v));
-	qsort(v, p->n, sizeof(*v), cmp_runner);
-	for (size_t i = 0; i < p->n; i++)
-		if (!fleet_exclusion(x->fleet, v[i], bd->now))
-			eligible++;
-	strbuf_puts(b, "<section class=\"target\" data-target=\"");
-	put_html(b, p->triple);
-	strbuf_puts(b, "\"><h2><span class=\"triple\">");
-	put_html(b, p->triple);
-	strbuf_puts(b, "</span>");
-	if (tier > 0)
-		strbuf_printf(b, " <span class=\"tier\">tier %d</span>", tier);
-	else
-		strbuf_puts(b, " <span class=\"tier\">no tier</span>");
-	strbuf_printf(b, "</h2>\n<p class=\"pool\">%zu of %zu runner%s eligible for jobs.",
-	              eligible, p->n, p->n == 1 ? "" : "s");
-	bd->pools++;
-	if (eligible < min) {
-		strbuf_printf(b, " <span class=\"below\">Below the policy's minimum of %u.</span>",
-		              (unsigned)min);
-		bd->pools_below++;
-		if (bd->attention++ < STATUS_MAX_ATTENTION) {
-			strbuf_puts(&bd->att, "<li>Pool <span class=\"triple\">");
-			put_html(&bd->att, p->triple);
-			strbuf_printf(&bd->att,
-			              "</span>: %zu of %zu runner%s eligible, below the minimum of "
-			              "%u</li>\n",
-			              eligible, p->n, p->n == 1 ? "" : "s", (unsigned)min);
-		}
-	}
-	strbuf_printf(b,
-	              "</p>\n<table class=\"runners\"><thead><tr><th>Runner</th><th>Operator</th>"
-	              "<th>State</th><th>Routing</th><th>Uptime (%u d)</th>"
-	              "<th>Against floor</th><th>Floor</th><th>Verdict</th>"
-	              "<th>Last %d days (UTC)</th></tr></thead><tbody>\n",
-	              x->policy->window.rolling_days, STATUS_DAYS);
-	for (size_t i = 0; i < p->n; i++)
-		put_runner_row(b, bd, v[i]);
-	strbuf_puts(b, "</tbody></table></section>\n");
-	free(v);
-	return 0;
-}
-
 static void put_legend(struct strbuf *b)
 {
 	strbuf_puts(b, "<p class=\"legend\">Daily bars, oldest left, today (so far) right; "
@@ -730,17 +711,20 @@ static void put_legend(struct strbuf *b)
 	strbuf_puts(b, ". Hover a bar for its figures.</p>\n");
 }
 
-/* The incidents that overlap the last STATUS_DAYS days, newest first.
- * @return false when they could not be read (the page says so). */
+/* The incidents that overlap the last STATUS_DAYS days: the open ones,
+ * then those that ended, newest first, at most STATUS_MAX_INCIDENTS (two
+ * bounded queries however many there are); the rest are counted and left
+ * to the API. @return false when they could not be read (the page says so). */
 static bool put_incidents(struct strbuf *b, struct build *bd)
 {
 	struct store_incident *v = NULL;
-	size_t n = 0, shown;
+	size_t n = 0, more = 0;
 	int64_t from = bd->day0 * DAY_MS;
 
 	strbuf_printf(b, "<section id=\"incidents\"><h2>Incidents, last %d days</h2>\n",
 	              STATUS_DAYS);
-	if (store_incident_list(bd->x->st, 0, 0, from, bd->now + 1, &v, &n) < 0) {
+	if (store_incident_recent(bd->x->st, from, bd->now + 1, STATUS_MAX_INCIDENTS, &v, &n,
+	                          &more) < 0) {
 		strbuf_puts(b, "<p class=\"note\">The incident history could not be read just now; "
 		               "it will be back at the next refresh.</p></section>\n");
 		return false;
@@ -749,14 +733,15 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 		strbuf_puts(b, "<p class=\"note\">No incidents.</p></section>\n");
 		return true;
 	}
+	/* Open ones come first: when all shown are open, more may be. */
 	for (size_t k = 0; k < n; k++)
 		bd->open_incidents += v[k].end_ms == 0;
-	shown = n < STATUS_MAX_INCIDENTS ? n : STATUS_MAX_INCIDENTS;
+	bd->open_more = more > 0 && bd->open_incidents == n;
 	strbuf_puts(b, "<table class=\"incidents\"><thead><tr><th>Runner</th><th>Started</th>"
 	               "<th>Ended</th><th>Duration</th><th>Acknowledged</th><th>Mitigated</th>"
 	               "<th>Notes</th></tr></thead><tbody>\n");
-	for (size_t k = 0; k < shown; k++) {
-		const struct store_incident *inc = &v[n - 1 - k];
+	for (size_t k = 0; k < n; k++) {
+		const struct store_incident *inc = &v[k];
 		int64_t end = inc->end_ms ? inc->end_ms : bd->now;
 
 		strbuf_printf(b, "<tr class=\"incident\" data-ongoing=\"%s\"><td>",
@@ -797,63 +782,136 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 		strbuf_puts(b, "</td></tr>\n");
 	}
 	strbuf_puts(b, "</tbody></table>\n");
-	if (shown < n)
-		strbuf_printf(b, "<p class=\"note\">%zu older incidents not shown.</p>\n",
-		              n - shown);
+	if (more)
+		strbuf_printf(b,
+		              "<p class=\"note more\">And %s%zu more not shown: operators read "
+		              "them all with <code>GET /v1/incidents</code>.</p>\n",
+		              more >= STORE_INCIDENTS_COUNT_CAP ? "at least " : "", more);
 	strbuf_puts(b, "</section>\n");
 	store_incidents_free(v, n);
 	return true;
 }
 
-/* Judges every runner shown once for this build (its rows in each of its
- * targets' sections reuse the judgement), and counts them for the summary:
- * by verdict and by state, naming those down or failing. */
-static void count_runners(struct build *bd)
+/* The header of pool @p p's section. */
+static void put_pool_head(struct strbuf *b, struct build *bd, const struct pool_plan *p)
 {
 	const struct api_ctx *x = bd->x;
-	int64_t from = bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS;
+	int tier = policy_target_tier(x->policy, p->triple);
 
-	/* s->rv[i] is the entry of x->fleet->v[i] (entries_sync()). */
-	for (size_t i = 0; i < x->fleet->n && i < bd->s->n_rv; i++) {
-		const struct runner *r = x->fleet->v[i];
-		struct rw_availability *a = &bd->s->rv[i].avail;
+	strbuf_puts(b, "<section class=\"target\" data-target=\"");
+	put_html(b, p->triple);
+	strbuf_puts(b, "\"><h2><span class=\"triple\">");
+	put_html(b, p->triple);
+	strbuf_puts(b, "</span>");
+	if (tier > 0)
+		strbuf_printf(b, " <span class=\"tier\">tier %d</span>", tier);
+	else
+		strbuf_puts(b, " <span class=\"tier\">no tier</span>");
+	strbuf_printf(b, "</h2>\n<p class=\"pool\">%zu of %zu runner%s eligible for jobs.",
+	              p->eligible, p->total, p->total == 1 ? "" : "s");
+	if (p->below)
+		strbuf_printf(b, " <span class=\"below\">Below the policy's minimum of %u.</span>",
+		              (unsigned)x->policy->pool.min_runners);
+	strbuf_puts(b, "</p>\n");
+	if (bd->big) {
+		strbuf_printf(b,
+		              "<p class=\"note\">Too many runners for one page: the %zu "
+		              "eligible ones are listed by <code>GET /v1/route?target=",
+		              p->eligible);
+		put_html(b, p->triple);
+		strbuf_puts(b, "</code>; the others are below.</p>\n");
+	}
+	strbuf_printf(b,
+	              "<table class=\"runners\"><thead><tr><th>Runner</th><th>Operator</th>"
+	              "<th>State</th><th>Routing</th><th>Uptime (%u d)</th>"
+	              "<th>Against floor</th><th>Floor</th><th>Verdict</th>"
+	              "<th>Last %d days (UTC)</th></tr></thead><tbody>\n",
+	              x->policy->window.rolling_days, STATUS_DAYS);
+}
+
+static void put_pool_tail(struct strbuf *b, const struct pool_plan *p)
+{
+	strbuf_puts(b, "</tbody></table>");
+	if (p->left_out)
+		strbuf_printf(b,
+		              "<p class=\"note more\">And %zu more excluded runner%s not shown "
+		              "(the page lists at most %d).</p>",
+		              p->left_out, p->left_out == 1 ? "" : "s", STATUS_MAX_ROWS);
+	strbuf_puts(b, "</section>\n");
+}
+
+/* Judges, for the summary, the runners with a target after bd->judged_id
+ * (the fleet is sorted by id, so a runner joining or leaving meanwhile
+ * moves nothing) until @p deadline_ns (uv_hrtime(); 0: none): counts them
+ * by verdict and by state, names those down or failing, and keeps each
+ * judgement in the runner's cache entry for its rows. @return whether the
+ * pass is done. */
+static bool judge_step(struct build *bd, uint64_t deadline_ns)
+{
+	const struct api_ctx *x = bd->x;
+	const struct fleet *f = x->fleet;
+	int64_t from = bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS;
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->v[mid]->id <= bd->judged_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < f->n; i++) {
+		const struct runner *r = f->v[i];
+		struct status_runner *e;
+		struct rw_availability av, *a = &av;
 		bool down = r->rs.state == RW_STATE_DOWN;
 
+		bd->judged_id = r->id;
 		if (r->n_targets == 0)
 			continue;
-		fleet_judge(x->fleet, r, bd->now, from, bd->now, a);
-		bd->n_runners++;
+		fleet_judge(f, r, bd->now, from, bd->now, a);
+		e = entry_find(bd->s, r->id);
+		if (e) {
+			e->avail = av;
+			e->judged = bd->serial;
+		}
+		bd->judged_n++;
 		if ((unsigned)a->verdict < 3)
 			bd->verdicts[a->verdict]++;
 		bd->up += r->rs.state == RW_STATE_UP;
 		bd->down += down;
 		bd->other += !down && r->rs.state != RW_STATE_UP;
-		if (!down && a->verdict != RW_VERDICT_FAIL)
-			continue;
-		if (bd->attention++ >= STATUS_MAX_ATTENTION)
-			continue;
-		strbuf_puts(&bd->att, "<li>");
-		if (down)
-			strbuf_puts(&bd->att, "<span class=\"st st-down\">down</span> ");
-		if (a->verdict == RW_VERDICT_FAIL)
-			strbuf_puts(&bd->att, "<span class=\"verdict v-FAIL\">FAIL</span> ");
-		strbuf_puts(&bd->att, "<span class=\"who\">");
-		put_html(&bd->att, r->name);
-		strbuf_puts(&bd->att, "</span> (");
-		put_html(&bd->att, r->operator_name);
-		strbuf_puts(&bd->att, ")");
-		if (down) {
-			strbuf_puts(&bd->att, " for ");
-			put_duration(&bd->att, bd->now - r->rs.since_ms);
+		if ((down || a->verdict == RW_VERDICT_FAIL) &&
+		    bd->attention++ < STATUS_MAX_ATTENTION) {
+			strbuf_puts(&bd->att, "<li>");
+			if (down)
+				strbuf_puts(&bd->att, "<span class=\"st st-down\">down</span> ");
+			if (a->verdict == RW_VERDICT_FAIL)
+				strbuf_puts(&bd->att,
+				            "<span class=\"verdict v-FAIL\">FAIL</span> ");
+			strbuf_puts(&bd->att, "<span class=\"who\">");
+			put_html(&bd->att, r->name);
+			strbuf_puts(&bd->att, "</span> (");
+			put_html(&bd->att, r->operator_name);
+			strbuf_puts(&bd->att, ")");
+			if (down) {
+				strbuf_puts(&bd->att, " for ");
+				put_duration(&bd->att, bd->now - r->rs.since_ms);
+			}
+			if (a->verdict == RW_VERDICT_FAIL) {
+				char up[PCT_LEN], fl[PCT_LEN];
+				fmt_uptime(up, a);
+				fmt_ppm(fl, r->floor_ppm);
+				strbuf_printf(&bd->att, ", uptime %s below its floor of %s", up,
+				              fl);
+			}
+			strbuf_puts(&bd->att, "</li>\n");
 		}
-		if (a->verdict == RW_VERDICT_FAIL) {
-			char up[PCT_LEN], fl[PCT_LEN];
-			fmt_uptime(up, a);
-			fmt_ppm(fl, r->floor_ppm);
-			strbuf_printf(&bd->att, ", uptime %s below its floor of %s", up, fl);
-		}
-		strbuf_puts(&bd->att, "</li>\n");
+		if (deadline_ns && uv_hrtime() >= deadline_ns)
+			return false;
 	}
+	bd->judging_done = true;
+	return true;
 }
 
 /* One card of the summary: a big number and what it counts (HTML). */
@@ -874,8 +932,8 @@ static void put_summary(struct strbuf *b, const struct build *bd, bool incidents
 	               "<div class=\"cards\">\n");
 	snprintf(what, sizeof(what),
 	         "runner%s<br><span class=\"sub\">%zu up, %zu down, %zu other</span>",
-	         bd->n_runners == 1 ? "" : "s", bd->up, bd->down, bd->other);
-	put_card(b, bd->down ? "k-warn" : "k-ok", bd->n_runners, what);
+	         bd->judged_n == 1 ? "" : "s", bd->up, bd->down, bd->other);
+	put_card(b, bd->down ? "k-warn" : "k-ok", bd->judged_n, what);
 	for (int v = 0; v < 3; v++) {
 		const char *name = rw_verdict_name((enum rw_verdict)v);
 		snprintf(what, sizeof(what),
@@ -887,63 +945,229 @@ static void put_summary(struct strbuf *b, const struct build *bd, bool incidents
 	snprintf(what, sizeof(what),
 	         "of %zu pool%s below the minimum<br><span class=\"sub\">of %u eligible "
 	         "runner%s</span>",
-	         bd->pools, bd->pools == 1 ? "" : "s", (unsigned)bd->x->policy->pool.min_runners,
+	         bd->n_pools, bd->n_pools == 1 ? "" : "s",
+	         (unsigned)bd->x->policy->pool.min_runners,
 	         bd->x->policy->pool.min_runners == 1 ? "" : "s");
 	put_card(b, bd->pools_below ? "k-warn" : "k-ok", bd->pools_below, what);
 	snprintf(what, sizeof(what), "open incident%s%s", bd->open_incidents == 1 ? "" : "s",
-	         incidents_ok ? "" : "<br><span class=\"sub\">(could not be read)</span>");
+	         !incidents_ok   ? "<br><span class=\"sub\">(could not be read)</span>"
+	         : bd->open_more ? "<br><span class=\"sub\">at least; more are not shown</span>"
+	                         : "");
 	put_card(b, bd->open_incidents ? "k-warn" : "k-ok", bd->open_incidents, what);
 	strbuf_puts(b, "</div>\n");
-	if (bd->attention) {
+	if (bd->attention + bd->pools_below) {
+		size_t all = bd->attention + bd->pools_below;
+		size_t named =
+		        bd->attention < STATUS_MAX_ATTENTION ? bd->attention : STATUS_MAX_ATTENTION;
+
 		strbuf_puts(b, "<ul class=\"attention\" aria-label=\"Needs attention\">\n");
-		strbuf_append(b, bd->att.data, bd->att.len);
-		if (bd->attention > STATUS_MAX_ATTENTION)
+		if (bd->att.data)
+			strbuf_append(b, bd->att.data, bd->att.len);
+		/* The pools below the minimum, after the runners, as many as fit. */
+		for (size_t i = 0; i < bd->n_pools && named < STATUS_MAX_ATTENTION; i++) {
+			const struct pool_plan *p = &bd->pools[i];
+			if (!p->below)
+				continue;
+			named++;
+			strbuf_puts(b, "<li>Pool <span class=\"triple\">");
+			put_html(b, p->triple);
+			strbuf_printf(b,
+			              "</span>: %zu of %zu runner%s eligible, below the minimum of "
+			              "%u</li>\n",
+			              p->eligible, p->total, p->total == 1 ? "" : "s",
+			              (unsigned)bd->x->policy->pool.min_runners);
+		}
+		if (all > STATUS_MAX_ATTENTION)
 			strbuf_printf(b, "<li>and %zu more, below</li>\n",
-			              bd->attention - STATUS_MAX_ATTENTION);
+			              all - STATUS_MAX_ATTENTION);
 		strbuf_puts(b, "</ul>\n");
 	}
 	strbuf_puts(b, "</section>\n");
 }
 
-/* Builds the page as of @p now into s->html. On failure the old page stays. */
-static int build(struct status *s, int64_t now)
+static void build_free(struct build *bd)
+{
+	if (!bd)
+		return;
+	for (size_t i = 0; i < bd->n_pools; i++) {
+		free(bd->pools[i].triple);
+		free(bd->pools[i].ids);
+	}
+	free(bd->pools);
+	strbuf_deinit(&bd->att);
+	strbuf_deinit(&bd->pb);
+	free(bd);
+}
+
+static int cmp_id(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+/*
+ * Plans a page as of @p now: its pools (sorted by triple) and their rows.
+ * With at most STATUS_MAX_ROWS rows in all, every runner of every pool,
+ * eligibility judged now (fleet_exclusion()); past it, the page would be
+ * megabytes and its build seconds, so it lists only the runners that are
+ * not eligible as last announced (their events, r->elig_code), up to
+ * STATUS_MAX_ROWS rows (the first registered, sorted by name), and counts
+ * the rest. Costs one pass over the pools' runners; the rows are rendered
+ * by build_step().
+ */
+static struct build *build_begin(struct status *s, int64_t now)
 {
 	const struct api_ctx *x = s->x;
-	struct build bd = {.x = x, .s = s};
-	const struct target_pool **pools = NULL;
-	size_t n_pools = 0, n_runners = 0;
-	struct strbuf b, pb, ib;
-	bool incidents_ok;
-	char *html;
-	size_t len;
-	uint64_t t0 = uv_hrtime();
-	int rc = 0;
+	const struct fleet *f = x->fleet;
+	struct build *bd = calloc(1, sizeof(*bd));
+	size_t rows = 0, budget = STATUS_MAX_ROWS, n_ids = 0;
+	int64_t *all = NULL;
 
-	bd.now = now;
-	bd.day0 = bd.now / DAY_MS - PAST;
-	bd.today_start = (bd.day0 + PAST) * DAY_MS;
-	bd.budget_ns = STATUS_COMPUTE_BUDGET_NS;
+	if (!bd)
+		return NULL;
+	bd->x = x;
+	bd->s = s;
+	bd->now = now;
+	bd->day0 = now / DAY_MS - PAST;
+	bd->today_start = (bd->day0 + PAST) * DAY_MS;
+	bd->budget_ns = STATUS_COMPUTE_BUDGET_NS;
+	bd->serial = ++s->builds;
+	strbuf_init(&bd->att);
+	strbuf_init(&bd->pb);
 	if (strcmp(s->policy_sha256, x->policy_sha256) != 0) {
 		memcpy(s->policy_sha256, x->policy_sha256, sizeof(s->policy_sha256));
 		s->policy_gen++;
 	}
-	if (entries_sync(s, x->fleet) < 0)
-		return RW_ENOMEM;
-	if (x->fleet->n_pools) {
-		pools = malloc(x->fleet->n_pools * sizeof(*pools));
-		if (!pools)
-			return RW_ENOMEM;
-		for (size_t i = 0; i < x->fleet->n_pools; i++)
-			if (x->fleet->pools[i].n > 0)
-				pools[n_pools++] = &x->fleet->pools[i];
-		qsort(pools, n_pools, sizeof(*pools), cmp_pool);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i]->n_targets > 0)
+			bd->n_runners++;
+	for (size_t i = 0; i < f->n_pools; i++)
+		rows += f->pools[i].n;
+	bd->big = rows > STATUS_MAX_ROWS;
+	bd->pools = f->n_pools ? calloc(f->n_pools, sizeof(*bd->pools)) : NULL;
+	all = calloc(rows < STATUS_MAX_ROWS ? rows + 1 : STATUS_MAX_ROWS + 1, sizeof(*all));
+	if ((f->n_pools && !bd->pools) || !all)
+		goto fail;
+	{
+		const struct target_pool **pv =
+		        f->n_pools ? malloc(f->n_pools * sizeof(*pv)) : NULL;
+		size_t np = 0;
+		if (f->n_pools && !pv)
+			goto fail;
+		for (size_t i = 0; i < f->n_pools; i++)
+			if (f->pools[i].n > 0)
+				pv[np++] = &f->pools[i];
+		qsort(pv, np, sizeof(*pv), cmp_pool);
+		for (size_t i = 0; i < np; i++) {
+			struct pool_plan *pp = &bd->pools[bd->n_pools++];
+			struct runner **v = malloc(pv[i]->n * sizeof(*v));
+			size_t nv = 0;
+			pp->triple = strdup(pv[i]->triple);
+			pp->total = pv[i]->n;
+			if (!v || !pp->triple) {
+				free(v);
+				free(pv);
+				goto fail;
+			}
+			/* Past the budget, the first excluded runners in the
+			 * pool's order (registration) are listed, so that
+			 * only the listed ones are sorted by name. */
+			for (size_t k = 0; k < pv[i]->n; k++) {
+				const struct runner *r = pv[i]->v[k];
+				bool ok = bd->big ? r->elig_code == 0 : !fleet_exclusion(f, r, now);
+				if (ok)
+					pp->eligible++;
+				else if (bd->big && nv == budget)
+					pp->left_out++;
+				if ((!bd->big || !ok) && nv < budget)
+					v[nv++] = pv[i]->v[k];
+			}
+			pp->below = pp->eligible < x->policy->pool.min_runners;
+			bd->pools_below += pp->below;
+			qsort(v, nv, sizeof(*v), cmp_runner);
+			budget -= nv;
+			pp->ids = nv ? malloc(nv * sizeof(*pp->ids)) : NULL;
+			if (nv && !pp->ids) {
+				free(v);
+				free(pv);
+				goto fail;
+			}
+			for (size_t k = 0; k < nv; k++) {
+				pp->ids[k] = v[k]->id;
+				all[n_ids++] = v[k]->id;
+			}
+			pp->n_ids = nv;
+			free(v);
+		}
+		free(pv);
 	}
-	for (size_t i = 0; i < x->fleet->n; i++)
-		if (x->fleet->v[i]->n_targets > 0)
-			n_runners++;
-	strbuf_init(&bd.att);
-	count_runners(&bd);
+	/* The cache keeps the completed days of the listed runners only. */
+	qsort(all, n_ids, sizeof(*all), cmp_id);
+	{
+		size_t k = 0;
+		for (size_t i = 0; i < n_ids; i++)
+			if (k == 0 || all[k - 1] != all[i])
+				all[k++] = all[i];
+		n_ids = k;
+	}
+	if (entries_sync(s, all, n_ids) < 0)
+		goto fail;
+	free(all);
+	return bd;
+fail:
+	free(all);
+	build_free(bd);
+	return NULL;
+}
 
+/* Renders rows until @p deadline_ns (uv_hrtime(); 0: no deadline).
+ * @return whether every row is done. */
+static bool build_step(struct build *bd, uint64_t deadline_ns)
+{
+	uint64_t t0 = uv_hrtime();
+	bool done = false;
+
+	/* First the summary's judgements (which the rows reuse), then the rows. */
+	if (!bd->judging_done && !judge_step(bd, deadline_ns))
+		goto out;
+	while (bd->pool_i < bd->n_pools) {
+		struct pool_plan *pp = &bd->pools[bd->pool_i];
+		if (bd->row_i == 0)
+			put_pool_head(&bd->pb, bd, pp);
+		while (bd->row_i < pp->n_ids) {
+			const struct runner *r = fleet_find(bd->x->fleet, pp->ids[bd->row_i++]);
+			if (r) /* else it left the fleet meanwhile */
+				put_runner_row(&bd->pb, bd, r);
+			if (deadline_ns && uv_hrtime() >= deadline_ns)
+				goto out;
+		}
+		put_pool_tail(&bd->pb, pp);
+		bd->pool_i++;
+		bd->row_i = 0;
+	}
+	done = true;
+out:
+	bd->spent_ns += uv_hrtime() - t0;
+	return done;
+}
+
+/* Assembles the page of a build whose rows are done, into s->html. On
+ * failure the old page stays. */
+static int build_finish(struct build *bd)
+{
+	struct status *s = bd->s;
+	const struct api_ctx *x = bd->x;
+	uint64_t t0 = uv_hrtime();
+	bool incidents_ok;
+	struct strbuf b, ib;
+	char *html;
+	size_t len;
+
+	if (strbuf_failed(&bd->pb) || strbuf_failed(&bd->att))
+		return RW_ENOMEM;
+	for (size_t i = 0; i < s->n_rv; i++)
+		if (!s->rv[i].valid)
+			bd->unread++;
 	strbuf_init(&b);
 	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -954,44 +1178,26 @@ static int build(struct status *s, int64_t now)
 	strbuf_puts(&b, css);
 	strbuf_puts(&b,
 	            "</style></head>\n<body>\n<h1>Runner status</h1>\n<p class=\"meta\">As of ");
-	put_time(&b, bd.now);
+	put_time(&b, bd->now);
 	strbuf_printf(&b,
 	              " UTC (all times are UTC; this page is at most a minute old and reloads "
 	              "every minute). %zu runner%s, %zu target%s. Uptime is up / (up + down) over "
 	              "the last %u days; the verdict holds it against the runner's floor.</p>\n",
-	              n_runners, n_runners == 1 ? "" : "s", n_pools, n_pools == 1 ? "" : "s",
-	              x->policy->window.rolling_days);
-	strbuf_init(&pb);
-	for (size_t i = 0; i < n_pools && rc == 0; i++)
-		rc = put_pool(&pb, &bd, pools[i]);
-	free(pools);
-	if (rc == 0 && strbuf_failed(&pb))
-		rc = RW_ENOMEM;
-	if (rc < 0) {
-		strbuf_deinit(&bd.att);
-		strbuf_deinit(&pb);
-		strbuf_deinit(&b);
-		return rc;
-	}
+	              bd->n_runners, bd->n_runners == 1 ? "" : "s", bd->n_pools,
+	              bd->n_pools == 1 ? "" : "s", x->policy->window.rolling_days);
 	strbuf_init(&ib);
-	incidents_ok = put_incidents(&ib, &bd);
-	put_summary(&b, &bd, incidents_ok);
-	strbuf_deinit(&bd.att);
+	incidents_ok = put_incidents(&ib, bd);
+	put_summary(&b, bd, incidents_ok);
 	put_legend(&b);
-	if (n_pools == 0)
+	if (bd->n_pools == 0)
 		strbuf_puts(&b, "<p class=\"note\">No runners are registered.</p>\n");
-	/* s->rv[i] is the entry of x->fleet->v[i] (entries_sync()). */
-	for (size_t i = 0; i < s->n_rv; i++)
-		if (x->fleet->v[i]->n_targets > 0 && !s->rv[i].valid)
-			bd.unread++;
-	if (bd.unread)
+	if (bd->unread)
 		strbuf_printf(&b,
 		              "<p class=\"note\">The past days of %zu runner%s are still being "
 		              "computed; their bars show today only, for now.</p>\n",
-		              bd.unread, bd.unread == 1 ? "" : "s");
-	if (pb.data)
-		strbuf_append(&b, pb.data, pb.len);
-	strbuf_deinit(&pb);
+		              bd->unread, bd->unread == 1 ? "" : "s");
+	if (bd->pb.data)
+		strbuf_append(&b, bd->pb.data, bd->pb.len);
 	if (ib.data)
 		strbuf_append(&b, ib.data, ib.len);
 	strbuf_deinit(&ib);
@@ -1004,17 +1210,46 @@ static int build(struct status *s, int64_t now)
 	s->html = html;
 	s->len = len;
 	s->built_loop = uv_now(x->loop);
-	s->complete = incidents_ok && bd.unread == 0;
+	s->complete = incidents_ok && bd->unread == 0;
 	s->served = false;
-	if (uv_hrtime() - t0 > 50u * 1000 * 1000) {
+	bd->spent_ns += uv_hrtime() - t0;
+	if (bd->spent_ns > 50u * 1000 * 1000) {
 		struct logline l;
 		if (log_begin(&l, RW_LOG_WARN, "status page build was slow")) {
-			log_int(&l, "ms", (int64_t)((uv_hrtime() - t0) / 1000000));
-			log_int(&l, "runners", (int64_t)n_runners);
+			log_int(&l, "ms", (int64_t)(bd->spent_ns / 1000000));
+			log_int(&l, "runners", (int64_t)bd->n_runners);
 			log_end(&l);
 		}
 	}
 	return 0;
+}
+
+/* Builds the page as of @p now at once into s->html (the first page, and
+ * status_render()). On failure the old page stays. */
+static int build(struct status *s, int64_t now)
+{
+	struct build *bd;
+	int rc;
+
+	build_free(s->bd); /* one at a time: a build at once replaces a sliced one */
+	s->bd = NULL;
+	bd = build_begin(s, now);
+	if (!bd)
+		return RW_ENOMEM;
+	build_step(bd, 0);
+	rc = build_finish(bd);
+	build_free(bd);
+	return rc;
+}
+
+/* Starts a build in slices (status_tick() continues it), unless one runs. */
+static void build_start(struct status *s)
+{
+	if (s->bd)
+		return;
+	s->bd = build_begin(s, clock_now_ms(s->x->clock));
+	if (!s->bd)
+		log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
 }
 
 /* ---- entry points -------------------------------------------------------------- */
@@ -1032,13 +1267,16 @@ int status_page(struct status *s, const char **html, size_t *len)
 {
 	uint64_t age = uv_now(s->x->loop) - s->built_loop;
 
-	if (!s->html || age >= STATUS_MAX_AGE_MS || (!s->complete && age >= STATUS_RETRY_MS)) {
+	if (!s->html) {
+		/* The first page is built at once: there is nothing to serve. */
 		int rc = build(s, clock_now_ms(s->x->clock));
 		if (rc < 0) {
-			log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
-			if (!s->html)
-				return rc;
+			log_msg(RW_LOG_WARN, "status page not built: out of memory", NULL, NULL);
+			return rc;
 		}
+	} else if (age >= STATUS_MAX_AGE_MS || (!s->complete && age >= STATUS_RETRY_MS)) {
+		/* The cached page meanwhile; the next one in slices. */
+		build_start(s);
 	}
 	s->served = true;
 	*html = s->html;
@@ -1058,16 +1296,30 @@ int status_render(struct status *s, int64_t now_ms, const char **html, size_t *l
 	return 0;
 }
 
-void status_tick(struct status *s)
+void status_minute(struct status *s)
 {
-	if (s->served && build(s, clock_now_ms(s->x->clock)) < 0)
+	if (s->served)
+		build_start(s);
+}
+
+bool status_tick(struct status *s)
+{
+	if (!s->bd)
+		return false;
+	if (!build_step(s->bd, uv_hrtime() + STATUS_SLICE_NS))
+		return true;
+	if (build_finish(s->bd) < 0)
 		log_msg(RW_LOG_WARN, "status page not rebuilt: out of memory", NULL, NULL);
+	build_free(s->bd);
+	s->bd = NULL;
+	return false;
 }
 
 void status_free(struct status *s)
 {
 	if (!s)
 		return;
+	build_free(s->bd);
 	for (size_t i = 0; i < s->n_rv; i++)
 		entry_clear(&s->rv[i]);
 	free(s->rv);

@@ -9,14 +9,22 @@
  * laptop, as cards on a phone, and on paper.
  *
  * The page is built from the in-memory fleet plus each runner's stored
- * intervals and maintenance windows (never raw samples), and cached: it is
- * rebuilt when a request finds it STATUS_MAX_AGE_MS old, and by the daemon's
- * once-a-minute job while someone is reading it, so a request usually costs
- * a copy of the cached bytes. Only the loop thread calls these functions.
+ * intervals and maintenance windows (never raw samples), and cached: a
+ * request that finds it STATUS_MAX_AGE_MS old, or the daemon's
+ * once-a-minute job while someone is reading it, starts a new build, and
+ * the cached page is served until it is done, so a request costs a copy of
+ * the cached bytes. A build runs in slices of about a millisecond, ten a
+ * second (status_tick()), so that it never stalls the loop; only the
+ * first page, with nothing to serve yet, is built at once. Past
+ * STATUS_MAX_ROWS runner rows (a fleet of thousands) the page lists only
+ * the runners not eligible, and at most STATUS_MAX_ROWS of them; the
+ * incidents listed are at most the 50 open or most recent, with a count of
+ * the others. Only the loop thread calls these functions.
  */
 #ifndef RW_STATUS_H
 #define RW_STATUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,11 +64,16 @@ int status_page(struct status *s, const char **html, size_t *len);
 int status_render(struct status *s, int64_t now_ms, const char **html, size_t *len);
 
 /**
- * The once-a-minute job: rebuilds the page when it has been served since it
- * was last built (someone is reading it), so that the next request finds it
- * fresh. Does nothing before the first request.
+ * The once-a-minute job: starts a new build when the page has been served
+ * since it was last built (someone is reading it), so that the next request
+ * finds it fresh. Does nothing before the first request.
  */
-void status_tick(struct status *s);
+void status_minute(struct status *s);
+
+/** The next slice of a build in progress (the daemon's, every
+ *  DAEMON_SLICE_MS), and the new page once it is done.
+ *  @return whether a build is still in progress. */
+bool status_tick(struct status *s);
 
 /** Frees the cache. Accepts NULL. */
 void status_free(struct status *s);

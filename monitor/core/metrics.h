@@ -49,6 +49,7 @@ struct metrics {
 	struct histogram probe_latency;         /* answered probes */
 	struct histogram lateness;              /* start time minus due time */
 	struct histogram loop_lag;              /* tick timer lateness */
+	struct histogram loop_cpu;              /* CPU time of each loop iteration */
 	uint64_t probes_skipped;                /* slot skipped: previous in flight */
 	uint64_t probes_deferred;               /* at the concurrency cap */
 	uint64_t state_changes[RW_STATE_COUNT]; /* changes into each state */
@@ -71,6 +72,7 @@ struct metrics {
 	uint64_t events;             /* eligibility events announced */
 	uint64_t github_deliveries[METRICS_GH_COUNT];
 	double loop_lag_max_s;
+	double loop_cpu_max_s;
 };
 
 /**

@@ -88,6 +88,12 @@ struct runner {
 	/* Eligibility as last announced by an event (fleet_check_eligibility()):
 	 * -1 never; 0 eligible; else the enum store_reason it is excluded for. */
 	int elig_code;
+	/* When the tick must next look at it with no new input, its index in
+	 * the fleet's heap of those times, and whether it is on the fleet's
+	 * list of runners to judge at the next tick (fleet_wake.c). */
+	int64_t wake_ms; /* INT64_MAX: never */
+	size_t wake_idx; /* SIZE_MAX: not in the heap */
+	bool wake_listed;
 
 	/* Push runners (fleet_heartbeat()): the last heartbeat and what it said. */
 	int64_t last_heartbeat_ms; /* 0: none since the daemon started */

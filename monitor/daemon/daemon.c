@@ -142,6 +142,7 @@ static void load_maintenance(struct rw_daemon *d, struct runner *r)
 	}
 	store_maintenance_free(ms, n);
 	fleet_set_maintenance(r, mw, n);
+	fleet_touch(&d->fleet, r); /* its windows decide when it next wakes */
 }
 
 /* Brings the fleet in line with one stored runner. */
@@ -200,9 +201,14 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 	{
 		bool probed = r->status == STORE_RUNNER_APPROVED && !r->push && !r->gh_pool &&
 		              !r->gh_member;
-		if (probed && r->heap_idx == SIZE_MAX)
+		if (probed && r->heap_idx == SIZE_MAX) {
+			/* Its slot from the loop's time now, not the time
+			 * start-up began: loading 100,000 runners takes seconds,
+			 * and slots computed from a stale clock all fall due at
+			 * once when the loop starts. */
+			uv_update_time(d->loop);
 			sched_add(&d->sched, r);
-		else if (!probed && r->heap_idx != SIZE_MAX)
+		} else if (!probed && r->heap_idx != SIZE_MAX)
 			sched_remove(&d->sched, r);
 	}
 }
@@ -341,6 +347,8 @@ static void tick_cb(uv_timer_t *t)
 	histogram_observe(&d->m.loop_lag, lag_s);
 	if (lag_s > d->m.loop_lag_max_s)
 		d->m.loop_lag_max_s = lag_s;
+	/* One instant: each pool is judged once, after its runners. */
+	fleet_batch_begin(&d->fleet);
 	if (now - d->last_tick_ms > DAEMON_BLIND_GAP_MS) {
 		push_blind(d, d->last_tick_ms, now, STORE_BLIND_TICK_GAP);
 		fleet_blind(&d->fleet, d->last_tick_ms);
@@ -349,19 +357,32 @@ static void tick_cb(uv_timer_t *t)
 	fleet_advance(&d->fleet, now);
 	blind_tick(&d->blind, now);
 	fleet_check_all(&d->fleet, now);
+	fleet_batch_end(&d->fleet, now);
 	push_tick(d, now);
 	d->last_tick_ms = now;
 	d->last_tick_loop = loop_now;
 	d->m.clock_back_jumps = d->clock.back_jumps;
 	sync_registry(d, false);
 	if (loop_now - d->last_minute >= 60000) {
-		int64_t cutoff = now - (int64_t)d->policy.window.rolling_days * 86400000;
 		d->last_minute = loop_now;
-		for (size_t i = 0; i < d->fleet.n; i++)
-			fleet_hist_trim(d->fleet.v[i], cutoff);
-		fleet_evaluate_all(&d->fleet, now);
 		api_minute(d->api);
 	}
+}
+
+/*
+ * Work spread over time, a slice every DAEMON_SLICE_MS: each runner's flag
+ * once a minute (a 600th of the fleet a slice: the whole fleet at once is
+ * ~0.2 s at 100,000 runners), and the status page's build, if one runs.
+ */
+static void slice_cb(uv_timer_t *t)
+{
+	struct rw_daemon *d = t->data;
+	int64_t now = clock_now_ms(&d->clock);
+	size_t per_minute = 60000 / DAEMON_SLICE_MS;
+
+	fleet_evaluate_some(&d->fleet, now, now - (int64_t)d->policy.window.rolling_days * 86400000,
+	                    (d->fleet.n + per_minute - 1) / per_minute);
+	api_tick(d->api);
 }
 
 /* ---- policy -------------------------------------------------------------- */
@@ -597,6 +618,7 @@ static void stop(struct rw_daemon *d, const char *key, const char *why)
 		log_msg(RW_LOG_INFO, "stopping", key, why);
 	d->pending_closes++; /* held until every close below is started */
 	close_handle(d, (uv_handle_t *)&d->tick);
+	close_handle(d, (uv_handle_t *)&d->slice);
 	close_handle(d, (uv_handle_t *)&d->looplag.prepare);
 	close_handle(d, (uv_handle_t *)&d->sig_term);
 	close_handle(d, (uv_handle_t *)&d->sig_int);
@@ -702,7 +724,8 @@ static void render_metrics(void *owner, struct strbuf *b)
 	               (double)d->m.unflags);
 	metrics_scalar(b, "runwarden_runners_flagged", "gauge", "Runners flagged now.",
 	               (double)fleet_count_flagged(&d->fleet));
-	fleet_render_metrics(&d->fleet, clock_now_ms(&d->clock), b);
+	/* The fleet's per-target and per-runner families follow, streamed by
+	 * the API (fleet_metrics_walk_step()). */
 	metrics_scalar(b, "runwarden_blips_total", "counter",
 	               "Failure runs shorter than failures_to_down.", (double)d->m.blips);
 	blind_render_metrics(&d->blind, b);
@@ -730,6 +753,14 @@ static void render_metrics(void *owner, struct strbuf *b)
 	               "The longest the event loop ran callbacks without polling, in any "
 	               "iteration since start.",
 	               d->m.loop_lag_max_s);
+	metrics_histogram(b, "runwarden_loop_iteration_cpu_seconds",
+	                  "CPU time the event loop's thread spent in each iteration (its own "
+	                  "work, without the time other processes held the CPU).",
+	                  &d->m.loop_cpu);
+	metrics_scalar(b, "runwarden_loop_iteration_cpu_max_seconds", "gauge",
+	               "The most CPU time the event loop's thread spent in one iteration since "
+	               "start.",
+	               d->m.loop_cpu_max_s);
 	metrics_scalar(b, "runwarden_clock_back_jumps_total", "counter",
 	               "Times the wall clock went backwards.", (double)d->m.clock_back_jumps);
 	strbuf_printf(b,
@@ -848,6 +879,13 @@ static int start(struct rw_daemon *d)
 	rc = load_policy(d, false);
 	if (rc < 0)
 		return rc;
+	/* Every token in memory: a request is authenticated without SQLite. */
+	rc = auth_load(&d->auth, d->st);
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s: reading the tokens: %s\n", d->cfg.db_path,
+		        store_errmsg(d->st));
+		return rc;
+	}
 	now = clock_now_ms(&d->clock);
 	d->started_ms = now;
 	rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
@@ -935,10 +973,14 @@ static int start(struct rw_daemon *d)
 	uv_timer_init(d->loop, &d->tick);
 	d->tick.data = d;
 	uv_timer_start(&d->tick, tick_cb, DAEMON_TICK_MS, DAEMON_TICK_MS);
+	uv_timer_init(d->loop, &d->slice);
+	d->slice.data = d;
+	uv_timer_start(&d->slice, slice_cb, DAEMON_SLICE_MS, DAEMON_SLICE_MS);
 	if (looplag_start(&d->looplag, d->loop, &d->m.loop_lag_max_s) < 0)
 		log_msg(RW_LOG_WARN,
 		        "libuv does not measure idle time: loop lag is the tick's only", NULL,
 		        NULL);
+	looplag_cpu(&d->looplag, &d->m.loop_cpu, &d->m.loop_cpu_max_s);
 	d->looplag.prepare.data = d; /* for handle_closed_cb */
 	uv_signal_init(d->loop, &d->sig_term);
 	uv_signal_init(d->loop, &d->sig_int);

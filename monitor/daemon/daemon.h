@@ -40,6 +40,9 @@ struct notify;
 /** A tick gap longer than this is blindness: the daemon did not see. */
 #define DAEMON_TICK_MS      1000
 #define DAEMON_BLIND_GAP_MS 5000
+/** The period of the slices of work spread over time (flags, the status
+ *  page's build), so that no iteration of the loop does much of it. */
+#define DAEMON_SLICE_MS 100
 
 struct rw_daemon {
 	uv_loop_t *loop;
@@ -66,6 +69,7 @@ struct rw_daemon {
 	struct daemon_github github; /* GitHub pools: polls and job pickup */
 
 	uv_timer_t tick;
+	uv_timer_t slice; /* every DAEMON_SLICE_MS: slice_cb() */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	struct looplag looplag; /* every iteration's lag: runwarden_loop_lag_max_seconds */
 	int64_t run_id;

@@ -14,6 +14,11 @@
  * checks, closes): the iteration's lag. No check handle is needed: the
  * idle-time metric already splits the poll phase into waiting and work.
  *
+ * That lag is wall time: on a busy machine it also counts the time other
+ * processes held the CPU while the loop had work. With looplag_cpu(), each
+ * iteration's CPU time on the loop's thread (CLOCK_THREAD_CPUTIME_ID) is
+ * measured too: the loop's own work, whatever else runs.
+ *
  * Lifecycle: looplag_start() starts the prepare handle (unreferenced, so
  * it never keeps the loop alive); the owner closes &ll->prepare, whose
  * data field is the owner's (for its close callback).
@@ -25,6 +30,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "monitor/core/metrics.h"
+
 struct looplag {
 	uv_prepare_t prepare; /* prepare.data: the owner's */
 	uint64_t t_prev;      /* uv_hrtime() at the previous prepare */
@@ -32,6 +39,11 @@ struct looplag {
 	bool primed;          /* t_prev and idle_prev are set */
 	double *max_s;        /* the owner's: raised to the longest iteration */
 	double last_s;        /* the last iteration's lag */
+	/* looplag_cpu(): the thread's CPU time at the previous prepare, and
+	 * where each iteration's is observed (NULL: not measured). */
+	uint64_t cpu_prev;
+	struct histogram *cpu_hist;
+	double *cpu_max_s;
 };
 
 /**
@@ -40,5 +52,9 @@ struct looplag {
  * @return 0, or RW_EIO when libuv will not measure idle time.
  */
 int looplag_start(struct looplag *ll, uv_loop_t *loop, double *max_s);
+
+/** Also observes each iteration's CPU time on the loop's thread into
+ *  @p hist and raises *@p max_s to the longest (call after looplag_start()). */
+void looplag_cpu(struct looplag *ll, struct histogram *hist, double *max_s);
 
 #endif

@@ -63,6 +63,7 @@ void fleet_deinit(struct fleet *f)
 		free(f->lpools[i].v);
 	}
 	free(f->lpools);
+	fleet_wake_deinit(f);
 	fleet_init(f, f->writer, f->m, f->pol);
 }
 
@@ -310,7 +311,8 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	size_t at;
 	int rc;
 
-	f->route_gen++; /* registry fields (targets, labels, status) show in routes */
+	f->route_gen++;           /* registry fields (targets, labels, status) show in routes */
+	f->minimums_dirty = true; /* and pools count approved runners */
 
 	*is_new = false;
 	if (r) {
@@ -334,6 +336,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 		r->own_interval_s = own_interval(f, sr);
 		r->own_timeout_ms = sr->timeout_ms;
 		apply_settings(r, pol);
+		fleet_touch(f, r);
 		*out = r;
 		return 0;
 	}
@@ -348,6 +351,8 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	r->flagged = sr->flagged;
 	r->flag_since_ms = sr->flag_since_ms;
 	r->heap_idx = SIZE_MAX;
+	r->wake_idx = SIZE_MAX;
+	r->wake_ms = INT64_MAX;
 	r->last_latency_us = -1;
 	r->jobs_running = -1;
 	r->elig_code = -1;
@@ -388,6 +393,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 		runner_free(r);
 		return rc;
 	}
+	fleet_touch(f, r);
 	*is_new = true;
 	*out = r;
 	return 0;
@@ -398,7 +404,9 @@ void fleet_remove(struct fleet *f, struct runner *r)
 	size_t i = lower_bound(f, r->id);
 
 	f->route_gen++;
+	f->minimums_dirty = true;
 	pools_remove(f, r);
+	fleet_wake_forget(f, r);
 	if (i < f->n && f->v[i] == r) {
 		memmove(&f->v[i], &f->v[i + 1], (f->n - i - 1) * sizeof(*f->v));
 		f->n--;
@@ -410,6 +418,8 @@ void fleet_apply_policy(struct fleet *f, const struct rw_policy *pol)
 {
 	for (size_t i = 0; i < f->n; i++)
 		apply_settings(f->v[i], pol);
+	fleet_touch_all(f); /* probation, maintenance caps, intervals may move */
+	f->minimums_dirty = true;
 }
 
 /* Logs, counts and queues the changes the state machine produced. */
@@ -461,6 +471,7 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	rec.u.sample.http_status = (int16_t)res->http_status;
 	rec.u.sample.latency_us = res->latency_us;
 	writer_push(f->writer, &rec);
+	fleet_touch(f, r); /* its staleness deadline, maybe its reason */
 
 	r->last_probe_ms = res->t_ms;
 	r->last_class = (uint8_t)res->cls;
@@ -556,9 +567,15 @@ static void push_check(struct fleet *f, struct runner *r, int64_t now_ms)
 
 void fleet_advance(struct fleet *f, int64_t now_ms)
 {
-	for (size_t i = 0; i < f->n; i++) {
+	if (now_ms < f->last_judged_ms)
+		fleet_touch_all(f); /* times went back: wake times may be too late */
+	f->last_judged_ms = now_ms;
+	fleet_wake_collect(f, now_ms);
+	/* The list may grow meanwhile (a push runner's miss touches it again:
+	 * a no-op, it is listed); by index, as it may move. */
+	for (size_t i = 0; i < f->n_due; i++) {
 		struct runstate_change c[1];
-		struct runner *r = f->v[i];
+		struct runner *r = f->due[i];
 		int n;
 		if (r->push) {
 			push_check(f, r, now_ms);
@@ -605,6 +622,7 @@ void fleet_blind(struct fleet *f, int64_t from_ms)
 		int n = runstate_blind(&r->rs, &r->params, from_ms, c);
 		emit_changes(f, r, c, n, "blind");
 	}
+	fleet_touch_all(f);
 }
 
 void fleet_blind_runner(struct fleet *f, struct runner *r, int64_t from_ms, const char *cause)
@@ -612,4 +630,5 @@ void fleet_blind_runner(struct fleet *f, struct runner *r, int64_t from_ms, cons
 	struct runstate_change c[1];
 	int n = runstate_blind(&r->rs, &r->params, from_ms, c);
 	emit_changes(f, r, c, n, cause);
+	fleet_touch(f, r);
 }

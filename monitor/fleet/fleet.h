@@ -31,6 +31,7 @@ struct target_pool {
 	/* Against the policy's pool.min_runners (fleet_minimum.c), as last
 	 * announced: 0 not judged yet, FLEET_POOL_MET, FLEET_POOL_BELOW. */
 	int min_state;
+	bool min_dirty; /* a runner's eligibility changed within a batch */
 };
 
 #define FLEET_POOL_MET   1
@@ -61,6 +62,25 @@ struct fleet {
 	/* Since when the monitor has been running without a gap, able to
 	 * receive heartbeats: silence before it is not a push runner's. */
 	int64_t seeing_since_ms;
+
+	/* What the tick looks at (fleet_wake.c): a min-heap of runners by
+	 * wake_ms, the list of runners to judge at the next tick, and "judge
+	 * them all" (a policy change, a clock step, no memory for the list). */
+	struct runner **wheap;
+	size_t n_wheap, cap_wheap;
+	struct runner **due;
+	size_t n_due, cap_due;
+	bool due_all;
+	int64_t last_judged_ms; /* the last tick's time */
+	/* A change of the pools or of their minimum (registry, policy): the
+	 * tick judges every pool again (fleet_check_minimums()). */
+	bool minimums_dirty;
+	/* Inside fleet_batch_begin()/_end(): pools whose runners changed
+	 * eligibility are judged once, at the end (min_dirty). */
+	int batch;
+	bool batch_pools;
+	/* The slice of fleet_evaluate_some(): runners after this id are next. */
+	int64_t eval_next_id;
 };
 
 /** An empty fleet; @p pol must outlive it (the daemon swaps its contents on reload). */
@@ -153,9 +173,45 @@ enum fleet_apply {
 void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res,
                          enum fleet_apply how);
 
-/** Applies staleness at @p now_ms to every runner, and the missed-heartbeat
- * rule to push runners. */
+/**
+ * The tick's first step at @p now_ms: applies staleness, and the
+ * missed-heartbeat rule to push runners, to the runners whose inputs
+ * changed since the last tick (fleet_touch()) and those whose wake time
+ * (fleet_wake_at()) has come; they stay listed, in id order, for
+ * fleet_check_all(). Every other runner is, by construction, unchanged by
+ * it: the result is the same as applying it to every runner.
+ */
 void fleet_advance(struct fleet *f, int64_t now_ms);
+
+/**
+ * Has the tick look at @p r (fleet_advance(), fleet_check_all()): its
+ * inputs changed (a result, its registry record, its maintenance windows,
+ * its flag). Every function of this header that changes a runner calls it;
+ * a caller that changes a runner's fields itself calls it too. Never
+ * fails: without memory for the list, the tick looks at every runner.
+ */
+void fleet_touch(struct fleet *f, struct runner *r);
+
+/** fleet_touch() for every runner (a policy change). */
+void fleet_touch_all(struct fleet *f);
+
+/**
+ * The earliest time after @p now_ms at which, with no new input, the tick's
+ * work could change anything for @p r: staleness, the missed-heartbeat
+ * rule, the end of probation, a maintenance window (every tick while inside
+ * one). INT64_MAX when nothing can change without an input. Never later
+ * than the first such change; it may be earlier.
+ */
+int64_t fleet_wake_at(const struct fleet *f, const struct runner *r, int64_t now_ms);
+
+/* fleet_wake.c, for fleet.c and fleet_eligibility.c: takes the due runners
+ * onto the list (sorted by id; returns its length), puts the listed ones
+ * back in the heap at their next wake time and empties the list, takes a
+ * runner leaving the fleet out of both, frees both. */
+size_t fleet_wake_collect(struct fleet *f, int64_t now_ms);
+void fleet_wake_reschedule(struct fleet *f, int64_t now_ms);
+void fleet_wake_forget(struct fleet *f, struct runner *r);
+void fleet_wake_deinit(struct fleet *f);
 
 /**
  * Records a heartbeat of push runner @p r at @p now_ms: a successful sample
@@ -184,8 +240,16 @@ void fleet_blind_runner(struct fleet *f, struct runner *r, int64_t from_ms, cons
  */
 void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms);
 
-/** fleet_evaluate() for every runner (the daemon calls it every minute). */
+/** fleet_evaluate() for every runner (start-up, a policy change). */
 void fleet_evaluate_all(struct fleet *f, int64_t now_ms);
+
+/**
+ * fleet_evaluate() and fleet_hist_trim() (at @p cutoff_ms) for the next
+ * @p count runners by id after the last call's, wrapping around: the
+ * daemon calls it every 100 ms with a 600th of the fleet, so that every
+ * runner is evaluated once a minute without a minute's work at once.
+ */
+void fleet_evaluate_some(struct fleet *f, int64_t now_ms, int64_t cutoff_ms, size_t count);
 
 /** Whether @p r is in probation at @p now_ms. */
 bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t now_ms);
@@ -207,7 +271,13 @@ const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64
  */
 void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms);
 
-/** fleet_check_eligibility() for every runner (the daemon's tick). */
+/**
+ * The tick's second step: fleet_check_eligibility() at @p now_ms for the
+ * runners fleet_advance() listed (and any touched since), then their next
+ * wake times; and fleet_check_minimums() when a registry or policy change
+ * may have moved a pool. The events are those a check of every runner
+ * would announce, at the same times.
+ */
 void fleet_check_all(struct fleet *f, int64_t now_ms);
 
 /**
@@ -225,6 +295,19 @@ void fleet_check_minimum(struct fleet *f, const struct runner *r, int64_t now_ms
 /** fleet_check_minimum() for every target's pool (the daemon's tick: a
  *  policy reload may move the minimum). */
 void fleet_check_minimums(struct fleet *f, int64_t now_ms);
+
+/**
+ * A batch of changes at one instant (the daemon's tick: blindness,
+ * staleness, eligibility): inside it, fleet_check_minimum() only marks the
+ * runner's pools, and fleet_batch_end() judges each marked pool once, at
+ * @p now_ms, after all of the batch's eligibility events. Judging a pool
+ * counts its runners, so a tick that changes many runners (a restart, the
+ * monitor's blindness) costs one count per pool instead of one per runner
+ * and pool; and a pool is announced as the instant leaves it, not as it
+ * passed through the batch. Batches nest.
+ */
+void fleet_batch_begin(struct fleet *f);
+void fleet_batch_end(struct fleet *f, int64_t now_ms);
 
 /** Sets the last announced judgement of @p target's pool (start-up, from
  *  store_pool_last()); a target no runner serves is ignored. */
@@ -259,5 +342,34 @@ void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT]);
  * On allocation failure @p b is marked failed.
  */
 void fleet_render_metrics(const struct fleet *f, int64_t now_ms, struct strbuf *b);
+
+struct census;
+
+/**
+ * fleet_render_metrics() in steps, so that a large fleet's /metrics never
+ * holds the loop for long: _init() at the scrape's time (@p now_ms; the
+ * targets as they are then), then _step() until it returns true, each
+ * appending what it renders before @p deadline_ns (uv_hrtime(); 0: no
+ * deadline), then _deinit(). Between steps the fleet may change: each step
+ * goes on with the runners after the last one done, by id. The walk owns
+ * what it holds; it borrows nothing from the fleet between steps.
+ */
+struct fleet_metrics_walk {
+	int64_t now_ms;
+	int phase;        /* the family being rendered (fleet_metrics.c) */
+	int64_t after_id; /* runners up to this id are done in this phase */
+	struct census *census;
+	size_t n_census;
+};
+
+/** @return 0 or RW_ENOMEM (nothing to deinit then). */
+int fleet_metrics_walk_init(struct fleet_metrics_walk *w, const struct fleet *f, int64_t now_ms);
+
+/** @return whether the walk is complete. */
+bool fleet_metrics_walk_step(const struct fleet *f, struct fleet_metrics_walk *w, struct strbuf *b,
+                             uint64_t deadline_ns);
+
+/** Frees what the walk holds. */
+void fleet_metrics_walk_deinit(struct fleet_metrics_walk *w);
 
 #endif

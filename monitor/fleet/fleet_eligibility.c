@@ -57,6 +57,7 @@ static void set_flag(struct fleet *f, struct runner *r, bool flagged, int64_t no
 	r->flagged = flagged;
 	r->flag_since_ms = now_ms;
 	f->route_gen++;
+	fleet_touch(f, r);
 	rec.u.flag.runner_id = r->id;
 	rec.u.flag.at_ms = now_ms;
 	rec.u.flag.flagged = flagged;
@@ -109,6 +110,33 @@ void fleet_evaluate_all(struct fleet *f, int64_t now_ms)
 		fleet_evaluate(f, f->v[i], now_ms);
 }
 
+void fleet_evaluate_some(struct fleet *f, int64_t now_ms, int64_t cutoff_ms, size_t count)
+{
+	size_t i = 0;
+
+	if (f->n == 0)
+		return;
+	if (count > f->n)
+		count = f->n;
+	{ /* The first runner after the last one evaluated (v is sorted by id). */
+		size_t hi = f->n;
+		while (i < hi) {
+			size_t mid = i + (hi - i) / 2;
+			if (f->v[mid]->id <= f->eval_next_id)
+				i = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	for (size_t k = 0; k < count; k++, i++) {
+		if (i >= f->n)
+			i = 0;
+		fleet_hist_trim(f->v[i], cutoff_ms);
+		fleet_evaluate(f, f->v[i], now_ms);
+		f->eval_next_id = f->v[i]->id;
+	}
+}
+
 void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms)
 {
 	int code = store_reason_code(fleet_exclusion(f, r, now_ms));
@@ -143,9 +171,16 @@ void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms)
 
 void fleet_check_all(struct fleet *f, int64_t now_ms)
 {
-	for (size_t i = 0; i < f->n; i++)
-		fleet_check_eligibility(f, f->v[i], now_ms);
-	fleet_check_minimums(f, now_ms);
+	/* Runners fleet_advance() listed, and any touched since (by index:
+	 * the list may grow). Every other runner's exclusion is what it was
+	 * at its last check (fleet_wake.c): checking it would change nothing. */
+	for (size_t i = 0; i < f->n_due; i++)
+		fleet_check_eligibility(f, f->due[i], now_ms);
+	fleet_wake_reschedule(f, now_ms);
+	if (f->minimums_dirty) {
+		f->minimums_dirty = false;
+		fleet_check_minimums(f, now_ms);
+	}
 }
 
 int32_t fleet_p50_latency(const struct runner *r)

@@ -67,7 +67,8 @@ static void judge(struct fleet *f, struct target_pool *p, int64_t now_ms)
 	if (!rec.u.event.data) {
 		strbuf_deinit(&b);
 		log_msg(RW_LOG_ERROR, "out of memory for a pool event", "target", p->triple);
-		return; /* judged again at the next tick */
+		f->minimums_dirty = true; /* judged again at the next tick */
+		return;
 	}
 	rec.u.event.at_ms = now_ms;
 	rec.u.event.kind = to == FLEET_POOL_BELOW ? STORE_EV_POOL_BELOW : STORE_EV_POOL_RESTORED;
@@ -96,8 +97,34 @@ void fleet_check_minimum(struct fleet *f, const struct runner *r, int64_t now_ms
 {
 	for (size_t i = 0; i < r->n_targets; i++) {
 		struct target_pool *p = pool_of(f, r->targets[i]);
-		if (p)
+		if (!p)
+			continue;
+		if (f->batch) {
+			p->min_dirty = true;
+			f->batch_pools = true;
+		} else {
 			judge(f, p, now_ms);
+		}
+	}
+}
+
+void fleet_batch_begin(struct fleet *f)
+{
+	f->batch++;
+}
+
+void fleet_batch_end(struct fleet *f, int64_t now_ms)
+{
+	if (f->batch > 0 && --f->batch > 0)
+		return;
+	if (!f->batch_pools)
+		return;
+	f->batch_pools = false;
+	for (size_t i = 0; i < f->n_pools; i++) {
+		if (f->pools[i].min_dirty) {
+			f->pools[i].min_dirty = false;
+			judge(f, &f->pools[i], now_ms);
+		}
 	}
 }
 
@@ -113,4 +140,5 @@ void fleet_minimum_restore(struct fleet *f, const char *target, bool below)
 
 	if (p)
 		p->min_state = below ? FLEET_POOL_BELOW : FLEET_POOL_MET;
+	f->minimums_dirty = true;
 }

@@ -111,7 +111,8 @@ struct writer_job {
 void writer_call(struct writer *w, struct writer_job *job, uint32_t wait_ms);
 
 /** Queues one record (copied). Never blocks on I/O. What the record owns
- *  (store_rec_release()) is the writer's from then on, written or not. */
+ *  (store_rec_release()) is the writer's from then on, written or not.
+ *  With @p w NULL (a fleet without storage, in tests) it is released. */
 void writer_push(struct writer *w, const struct store_rec *rec);
 
 /** A snapshot of the counters. */

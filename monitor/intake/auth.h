@@ -13,9 +13,22 @@
  * arrives only as "Authorization: Bearer TOKEN"; query strings and cookies
  * are never read.
  *
- * Lookup is by the SHA-256 of the presented token, so the database compares
- * hashes, never tokens: how long a lookup takes says nothing about any
- * stored token. The admin token's hash is compared with CRYPTO_memcmp().
+ * Lookup is by the SHA-256 of the presented token, so memory and the
+ * database compare hashes, never tokens: how long a lookup takes says
+ * nothing about any stored token. The admin token's hash is compared with
+ * CRYPTO_memcmp().
+ *
+ * The stored tokens are held in memory (a hash table by SHA-256), so that
+ * authenticating a request never reads SQLite on the loop: auth_load() at
+ * start-up reads them all; a token the table does not know (one the CLI
+ * made while the daemon runs) is looked up off the loop by the caller
+ * (call.c, on the writer's thread) and learnt, found (auth_learn()) or not
+ * (auth_learn_unknown(): at most AUTH_UNKNOWN_MAX such hashes are kept, so
+ * that a stream of made-up tokens costs one lookup each and bounded
+ * memory). A revocation through the API marks the token at once
+ * (auth_revoked()), before the revoking request is answered. Tokens are
+ * never deleted and only the API revokes them, so what the table holds
+ * stays true.
  *
  * Writes are rate-limited per token with a token bucket: `burst` writes at
  * once, refilled at `per_minute`. The buckets live in memory (a restart
@@ -48,7 +61,11 @@ struct principal {
 	int64_t token_id;    /* 0 for the admin */
 };
 
+/* Hashes of unknown tokens kept at most (auth_learn_unknown()). */
+#define AUTH_UNKNOWN_MAX 4096
+
 struct auth_bucket;
+struct auth_entry;
 
 struct auth {
 	bool has_admin;
@@ -57,6 +74,11 @@ struct auth {
 	double per_ms;
 	struct auth_bucket *buckets; /* open addressing by key */
 	size_t cap, n;
+	/* The token table: open addressing by the SHA-256, mixed with a key
+	 * drawn at start-up (a client cannot aim its hashes at one slot). */
+	struct auth_entry *tok;
+	size_t tok_cap, tok_n, tok_unknown;
+	uint64_t tok_key;
 };
 
 /**
@@ -90,14 +112,36 @@ void auth_hash(const char *token, size_t len, uint8_t sha256[32]);
 
 /**
  * Resolves an Authorization header value (@p hdr, @p len bytes; NULL when
- * absent) to a principal.
- * @param why  on failure, a static reason: "missing", "not a Bearer token",
- *             "unknown token", "revoked token", "expired token".
- * @return 0, RW_EINVAL (not authenticated: 401), RW_EBUSY / RW_EIO (the
- *         store could not be read: 503).
+ * absent) to a principal, from memory only.
+ * @param why     on failure, a static reason: "missing", "not a Bearer token",
+ *                "unknown token", "revoked token", "expired token".
+ * @param sha256  receives the token's hash (when there is a Bearer token).
+ * @return 0, RW_EINVAL (not authenticated: 401), RW_ENOENT (the table does
+ *         not know the hash: look it up with store_token_find() off the
+ *         loop, auth_learn() or auth_learn_unknown() the answer, and
+ *         resolve again).
  */
-int auth_resolve(const struct auth *a, struct store *st, const char *hdr, size_t len,
-                 int64_t now_ms, struct principal *out, const char **why);
+int auth_resolve(const struct auth *a, const char *hdr, size_t len, int64_t now_ms,
+                 struct principal *out, const char **why, uint8_t sha256[32]);
+
+/**
+ * Loads every stored token into the table (start-up, before the loop
+ * serves). @return 0, RW_ENOMEM, or the store's error.
+ */
+int auth_load(struct auth *a, struct store *st);
+
+/** Adds or updates stored token @p t (its sha256 set) in the table.
+ *  @return 0 or RW_ENOMEM. */
+int auth_learn(struct auth *a, const struct store_token *t);
+
+/** Remembers that no stored token has hash @p sha256; past
+ *  AUTH_UNKNOWN_MAX, the unknown hashes kept are dropped first.
+ *  @return 0 or RW_ENOMEM. */
+int auth_learn_unknown(struct auth *a, const uint8_t sha256[32]);
+
+/** The token whose hash is @p sha256 was revoked at @p now_ms (committed):
+ *  it is refused from now on. Unknown hashes are ignored. */
+void auth_revoked(struct auth *a, const uint8_t sha256[32], int64_t now_ms);
 
 /**
  * Takes one write from @p p's bucket at loop time @p now_ms.

@@ -524,6 +524,7 @@ struct store_token {
 	int64_t created_ms;
 	int64_t expires_ms; /* 0: never */
 	int64_t revoked_ms; /* 0: not revoked */
+	uint8_t sha256[32];
 };
 
 /**
@@ -540,8 +541,9 @@ int store_token_add(struct store *st, int64_t operator_id, int64_t runner_id,
 int store_token_find(struct store *st, const uint8_t sha256[32], struct store_token *out);
 
 /**
- * Lists the tokens of @p operator_id by id. @p out is malloc'd (NULL when
- * *n is 0); the caller frees it with free().
+ * Lists the tokens of @p operator_id by id, or every token with
+ * @p operator_id 0 (the daemon's cache of them, auth.h). @p out is
+ * malloc'd (NULL when *n is 0); the caller frees it with free().
  */
 int store_token_list(struct store *st, int64_t operator_id, struct store_token **out, size_t *n);
 
@@ -591,6 +593,21 @@ struct store_incident {
  */
 int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id, int64_t from_ms,
                         int64_t to_ms, struct store_incident **out, size_t *n);
+
+/** How far store_incident_recent() counts the incidents it leaves out. */
+#define STORE_INCIDENTS_COUNT_CAP 10000
+
+/**
+ * The incidents that overlap [@p from_ms, @p to_ms), voided ones left out,
+ * at most @p limit of them: the open ones first, then those that ended,
+ * each newest (by start) first; and in @p more how many others overlap (at
+ * most STORE_INCIDENTS_COUNT_CAP; it may be that cap when there are more).
+ * Bounded work however many incidents there are (the status page's).
+ * @param out  malloc'd (NULL when *n is 0); free with store_incidents_free().
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_incident_recent(struct store *st, int64_t from_ms, int64_t to_ms, size_t limit,
+                          struct store_incident **out, size_t *n, size_t *more);
 
 /** Reads one incident (not voided). @return 0, RW_ENOENT, RW_ENOMEM, RW_EIO. */
 int store_incident_get(struct store *st, int64_t id, struct store_incident *out);

@@ -43,7 +43,7 @@ int store_token_add(struct store *st, int64_t operator_id, int64_t runner_id,
 
 #define TOKEN_COLS                                                                                 \
 	"id, operator_id, IFNULL(runner_id, 0), created_ms, IFNULL(expires_ms, 0), "               \
-	"IFNULL(revoked_ms, 0)"
+	"IFNULL(revoked_ms, 0), sha256"
 
 static void token_row(sqlite3_stmt *s, struct store_token *t)
 {
@@ -53,6 +53,9 @@ static void token_row(sqlite3_stmt *s, struct store_token *t)
 	t->created_ms = sqlite3_column_int64(s, 3);
 	t->expires_ms = sqlite3_column_int64(s, 4);
 	t->revoked_ms = sqlite3_column_int64(s, 5);
+	memset(t->sha256, 0, sizeof(t->sha256));
+	if (sqlite3_column_bytes(s, 6) == (int)sizeof(t->sha256))
+		memcpy(t->sha256, sqlite3_column_blob(s, 6), sizeof(t->sha256));
 }
 
 int store_token_find(struct store *st, const uint8_t sha256[32], struct store_token *out)
@@ -82,11 +85,15 @@ int store_token_list(struct store *st, int64_t operator_id, struct store_token *
 
 	*out = NULL;
 	*n = 0;
-	rc = store_prepare(
-	        st, "SELECT " TOKEN_COLS " FROM tokens WHERE operator_id = ? ORDER BY id", &s);
+	rc = store_prepare(st,
+	                   operator_id ? "SELECT " TOKEN_COLS
+	                                 " FROM tokens WHERE operator_id = ? ORDER BY id"
+	                               : "SELECT " TOKEN_COLS " FROM tokens ORDER BY id",
+	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, operator_id);
+	if (operator_id)
+		sqlite3_bind_int64(s, 1, operator_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;

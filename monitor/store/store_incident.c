@@ -76,6 +76,86 @@ int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id
 	return 0;
 }
 
+/* Appends the rows of @p s to (*v, *len, *cap); finalizes s. */
+static int collect(sqlite3_stmt *s, struct store_incident **v, size_t *len, size_t *cap)
+{
+	int rc, oom = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_grow((void **)v, cap, *len, sizeof(**v)) < 0) {
+			oom = 1;
+			break;
+		}
+		incident_row(s, &(*v)[(*len)++], &oom);
+		if (oom)
+			break;
+	}
+	sqlite3_finalize(s);
+	return oom ? RW_ENOMEM : rc == SQLITE_DONE ? 0 : store_rc(rc);
+}
+
+int store_incident_recent(struct store *st, int64_t from_ms, int64_t to_ms, size_t limit,
+                          struct store_incident **out, size_t *n, size_t *more)
+{
+	sqlite3_stmt *s;
+	struct store_incident *v = NULL;
+	size_t len = 0, cap = 0;
+	int64_t total = 0;
+	int rc;
+
+	*out = NULL;
+	*n = *more = 0;
+	/* Open ones (the partial index incidents_open), then ended ones by
+	 * start backwards (incidents_start): each stops at the limit. */
+	rc = store_prepare(st,
+	                   "SELECT " INCIDENT_COLS " WHERE i.voided = 0 AND i.end_ms IS NULL AND"
+	                   " i.start_ms < ?1 ORDER BY i.start_ms DESC, i.id DESC LIMIT ?2",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, to_ms);
+	sqlite3_bind_int64(s, 2, (int64_t)limit);
+	rc = collect(s, &v, &len, &cap);
+	if (rc == 0 && len < limit) {
+		rc = store_prepare(st,
+		                   "SELECT " INCIDENT_COLS " WHERE i.voided = 0 AND i.end_ms IS NOT"
+		                   " NULL AND i.end_ms > ?1 AND i.start_ms < ?2"
+		                   " ORDER BY i.start_ms DESC, i.id DESC LIMIT ?3",
+		                   &s);
+		if (rc == 0) {
+			sqlite3_bind_int64(s, 1, from_ms);
+			sqlite3_bind_int64(s, 2, to_ms);
+			sqlite3_bind_int64(s, 3, (int64_t)(limit - len));
+			rc = collect(s, &v, &len, &cap);
+		}
+	}
+	if (rc == 0)
+		rc = store_prepare(
+		        st,
+		        "SELECT count(*) FROM (SELECT 1 FROM incidents WHERE voided = 0"
+		        " AND start_ms < ?1 AND (end_ms IS NULL OR end_ms > ?2) LIMIT ?3)",
+		        &s);
+	if (rc == 0) {
+		sqlite3_bind_int64(s, 1, to_ms);
+		sqlite3_bind_int64(s, 2, from_ms);
+		sqlite3_bind_int64(s, 3, (int64_t)(STORE_INCIDENTS_COUNT_CAP + len));
+		rc = sqlite3_step(s);
+		total = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
+		sqlite3_finalize(s);
+	}
+	if (rc < 0) {
+		store_incidents_free(v, len);
+		return rc;
+	}
+	*out = v;
+	*n = len;
+	*more = total > (int64_t)len ? (size_t)total - len : 0;
+	if (*more > STORE_INCIDENTS_COUNT_CAP)
+		*more = STORE_INCIDENTS_COUNT_CAP;
+	return 0;
+}
+
 int store_incident_get(struct store *st, int64_t id, struct store_incident *out)
 {
 	sqlite3_stmt *s;

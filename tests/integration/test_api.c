@@ -1138,6 +1138,77 @@ static void test_limits(void **state)
 	rwt_daemon_stop(&f->d, 10000);
 }
 
+/* ---- the token table ------------------------------------------------------ */
+
+/* The detail of a 401 answer to GET /v1/runners with @p token. */
+static void want_401(struct fx *f, const char *token, const char *why)
+{
+	char url[700];
+	struct rwt_resp r;
+
+	snprintf(url, sizeof(url), "%s/v1/runners", f->d.url);
+	rwt_http("GET", url, token, NULL, (size_t)-1, &r);
+	if (r.status != 401 || !strstr(r.body, why))
+		fail_msg("GET /v1/runners: HTTP %ld, want 401 \"%s\": %.300s", r.status, why,
+		         r.body);
+	rwt_resp_free(&r);
+}
+
+/*
+ * Tokens are authenticated from the daemon's memory (auth.h): a token the
+ * daemon has served is refused by the very next request once its
+ * revocation is answered; a token the CLI makes while the daemon runs (not
+ * in memory yet) works at its first use, looked up off the loop; a made-up
+ * token is refused every time, also once memory remembers it as unknown.
+ */
+static void test_token_table(void **state)
+{
+	struct fx *f = *state;
+	char ta[100], out[1024], *tok;
+	int64_t a, tid;
+	cJSON *d;
+
+	assert_int_equal(rwt_cli(f->log, out, sizeof(out), "operator", "add", "early", "--email",
+	                         "early@example.org", "--db", f->db, NULL),
+	                 0);
+	rwt_daemon_start(&f->d, f->log, f->db, f->serve_args);
+	/* Loaded at start-up. */
+	tok = strstr(out, "token ");
+	assert_non_null(tok);
+	tok += 6;
+	tok[strcspn(tok, "\n")] = '\0';
+	cJSON_Delete(req(f, "GET", tok, NULL, 200, NULL, "/v1/runners"));
+
+	/* Made through the API: used at once, many times, then revoked. */
+	a = new_operator(f, "acme", ta, sizeof(ta));
+	for (int i = 0; i < 3; i++)
+		cJSON_Delete(req(f, "GET", ta, NULL, 200, NULL, "/v1/runners"));
+	d = req(f, "GET", ADMIN, NULL, 200, NULL, "/v1/operators/%" PRId64 "/tokens", a);
+	tid = jint(cJSON_GetArrayItem(cJSON_GetObjectItem(d, "tokens"), 0), "id");
+	cJSON_Delete(d);
+	cJSON_Delete(req(f, "DELETE", ADMIN, NULL, 200, NULL,
+	                 "/v1/operators/%" PRId64 "/tokens/%" PRId64, a, tid));
+	want_401(f, ta, "revoked token");
+	want_401(f, ta, "revoked token");
+
+	/* Made by the CLI while the daemon runs: good at its first use. */
+	assert_int_equal(rwt_cli(f->log, out, sizeof(out), "operator", "add", "late", "--email",
+	                         "late@example.org", "--db", f->db, NULL),
+	                 0);
+	tok = strstr(out, "token ");
+	assert_non_null(tok);
+	tok += 6;
+	tok[strcspn(tok, "\n")] = '\0';
+	cJSON_Delete(req(f, "GET", tok, NULL, 200, NULL, "/v1/runners"));
+	cJSON_Delete(req(f, "GET", tok, NULL, 200, NULL, "/v1/runners"));
+
+	/* Made up: unknown, and still unknown once remembered as such. */
+	want_401(f, "rw_00000000000000000000000000000000000000000000000000000000000000ff",
+	         "unknown token");
+	want_401(f, "rw_00000000000000000000000000000000000000000000000000000000000000ff",
+	         "unknown token");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1149,6 +1220,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_github_pool, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_guard_at_registration, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_token_table, setup, teardown),
 	};
 	setenv("RUNWARDEN_ADMIN_TOKEN", ADMIN, 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,9 @@
  *   - a policy change (a service window: outside_window appears);
  *   - a maintenance window added to the store, which shows once the
  *     runner's registry generation changes (and not before).
- * Names from operators and runners are HTML-escaped.
+ * Names from operators and runners are HTML-escaped. Past the page's row
+ * budget, the summary still counts every runner by state and verdict, built
+ * at once and in slices.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,8 +162,13 @@ static const char *page(struct fx *f, bool rebuild)
 	const char *html;
 	size_t len;
 
-	if (rebuild)
-		status_tick(f->status); /* rebuilds: the page was served */
+	if (rebuild) {
+		/* The minute job starts a build (the page was served); the
+		 * ticks carry it out, slice by slice. */
+		status_minute(f->status);
+		while (status_tick(f->status))
+			;
+	}
 	assert_int_equal(status_page(f->status, &html, &len), 0);
 	assert_int_equal(strlen(html), len);
 	return html;
@@ -497,11 +504,139 @@ static void test_escaping(void **state)
 	assert_null(strstr(html, "x<y>"));
 }
 
+/* How many times @p needle occurs in @p hay. */
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* The summary counts every runner with a target, whether listed or not:
+ * by state (from the fleet) and by verdict (the verdicts sum to them), and
+ * names the runners down in its attention list (at most 20, then a count). */
+static void check_summary(struct fx *f, const char *html)
+{
+	size_t n = 0, up = 0, down = 0, sum = 0;
+	const char *p = strstr(html, "<section id=\"summary\"");
+	const char *q = strstr(html, "<section class=\"target\"");
+	char want[160];
+
+	assert_non_null(p);
+	assert_non_null(q);
+	assert_true(p < q);
+	for (size_t i = 0; i < f->fleet.n; i++) {
+		const struct runner *r = f->fleet.v[i];
+		if (r->n_targets == 0)
+			continue;
+		n++;
+		up += r->rs.state == RW_STATE_UP;
+		down += r->rs.state == RW_STATE_DOWN;
+	}
+	snprintf(want, sizeof(want),
+	         "<span class=\"big\">%zu</span> runners<br><span class=\"sub\">%zu up, %zu "
+	         "down, %zu other</span>",
+	         n, up, down, n - up - down);
+	if (!strstr(p, want))
+		fail_msg("no summary card \"%s\"", want);
+	for (const char *c = p; (c = strstr(c, "<div class=\"card k-")) && c < q; c++) {
+		const char *v = strstr(c, "<span class=\"verdict v-");
+		if (!v || v > strstr(c, "</div>"))
+			continue;
+		sum += strtoull(strstr(c, "class=\"big\">") + strlen("class=\"big\">"), NULL, 10);
+	}
+	if (sum != n)
+		fail_msg("the verdicts sum to %zu, not %zu:\n%.*s", sum, n, (int)(q - p), p);
+	assert_true(down > 0);
+	if (down <= 20)
+		assert_int_equal(count(p, "<li><span class=\"st st-down\">down</span> "), down);
+}
+
+/* A fleet past the page's row budget: the page lists only the runners not
+ * eligible (as announced), at most its budget of them, and says where the
+ * others are; and the incidents listed are at most 50, the rest counted. */
+static void test_big_fleet(void **state)
+{
+	struct fx *f = *state;
+	const char *targets[] = {T1};
+	struct store_incident *inc = NULL;
+	size_t n_inc = 0;
+	int64_t now = f->clock.last_ms;
+	const char *html;
+	size_t len;
+	char want[160];
+
+	for (int i = 0; i < 599; i++) {
+		struct store_runner sr = {0};
+		struct runner *r;
+		char name[32];
+		bool is_new;
+		snprintf(name, sizeof(name), "big-%03d", i);
+		sr.id = 1000 + i;
+		sr.name = name;
+		sr.operator_name = "acme";
+		sr.kind = "http";
+		sr.url = "http://192.0.2.3/health";
+		sr.targets = (char **)targets;
+		sr.n_targets = 1;
+		sr.status = STORE_RUNNER_APPROVED;
+		sr.created_ms = f->created;
+		assert_int_equal(fleet_upsert(&f->fleet, &sr, &f->policy, f->created, &r, &is_new),
+		                 0);
+		r->elig_code = i % 10 ? 0 : STORE_REASON_DOWN;
+		if (i % 100 == 0)
+			r->rs.state = RW_STATE_DOWN;
+	}
+	/* 61 excluded: every tenth, and rv-1 (never announced). */
+	assert_int_equal(status_render(f->status, now, &html, &len), 0);
+	assert_non_null(strstr(html, "<p class=\"pool\">539 of 600 runners eligible for jobs."));
+	assert_non_null(strstr(html, "Too many runners for one page"));
+	assert_non_null(strstr(html, "GET /v1/route?target=" T1));
+	assert_int_equal(count(html, "<tr class=\"runner\""), 61);
+	assert_non_null(strstr(html, "data-runner=\"big-010\""));
+	assert_null(strstr(html, "data-runner=\"big-011\""));
+	assert_null(strstr(html, "excluded runners not shown"));
+	check_summary(f, html);
+	/* Built in slices (the minute job, then the ticks), the summary's
+	 * judgements are gathered over the whole fleet all the same. */
+	page(f, true);
+	html = page(f, true);
+	check_summary(f, html);
+
+	/* All excluded: the budget's worth (the first registered, shown by
+	 * name), and a count of the rest. */
+	for (size_t i = 0; i < f->fleet.n; i++)
+		f->fleet.v[i]->elig_code = STORE_REASON_DOWN;
+	assert_int_equal(status_render(f->status, now, &html, &len), 0);
+	assert_int_equal(count(html, "<tr class=\"runner\""), 500);
+	assert_non_null(strstr(html, "And 100 more excluded runners not shown"));
+
+	/* Incidents: at most 50 rows, however many there are. */
+	assert_int_equal(
+	        store_incident_list(f->st, 0, 0, (now / DAY - 89) * DAY, now + 1, &inc, &n_inc), 0);
+	store_incidents_free(inc, n_inc);
+	for (int k = 0; n_inc + (size_t)k < 70; k++) {
+		/* Ten-minute outages an hour apart, in the last few days. */
+		store_change(f, now - (int64_t)(k + 1) * HOUR, RW_STATE_DOWN);
+		store_change(f, now - (int64_t)(k + 1) * HOUR + 10 * MINUTE, RW_STATE_UP);
+	}
+	assert_int_equal(
+	        store_incident_list(f->st, 0, 0, (now / DAY - 89) * DAY, now + 1, &inc, &n_inc), 0);
+	store_incidents_free(inc, n_inc);
+	assert_true(n_inc > 50);
+	assert_int_equal(status_render(f->status, now, &html, &len), 0);
+	assert_int_equal(count(html, "<tr class=\"incident\""), 50);
+	snprintf(want, sizeof(want), "And %zu more not shown", n_inc - 50);
+	assert_non_null(strstr(html, want));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_bars_and_cache, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_big_fleet, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -274,6 +274,65 @@ static void test_runner_families(void **state)
 
 /* A fleet with no approved runner still has every family's HELP and TYPE,
  * and no series. */
+/* fleet_metrics_walk_step() with a deadline always past: one runner a
+ * step. The pieces make the text one render makes; a runner added in the
+ * middle of a walk shows in the families not yet begun, and every family
+ * still has one HELP line. */
+static void test_walk_in_steps(void **state)
+{
+	struct fx *x = *state;
+	char *one[] = {T1}, *two[] = {T1, T2};
+	int64_t now = T0 + 10 * H;
+	struct fleet_metrics_walk w;
+	struct strbuf b;
+	size_t steps = 0;
+	char *whole, *pieces;
+
+	for (int64_t id = 1; id <= 40; id++) {
+		char name[16];
+		struct runner *r;
+		snprintf(name, sizeof(name), "r%02d", (int)id);
+		r = add(x, id, name, id % 3 ? "acme" : "bravo",
+		        id % 7 ? STORE_RUNNER_APPROVED : STORE_RUNNER_PENDING, id % 2 ? one : two,
+		        id % 2 ? 1 : 2);
+		fleet_hist_append(r, T0 + (id % 5) * H, id % 4 ? RW_STATE_UP : RW_STATE_DOWN);
+		runstate_init(&r->rs, id % 4 ? RW_STATE_UP : RW_STATE_DOWN, T0 + (id % 5) * H);
+		r->last_latency_us = id % 6 ? (int32_t)id * 1000 : -1;
+	}
+	whole = render(x, now);
+
+	strbuf_init(&b);
+	assert_int_equal(fleet_metrics_walk_init(&w, &x->f, now), 0);
+	while (!fleet_metrics_walk_step(&x->f, &w, &b, 1))
+		steps++;
+	fleet_metrics_walk_deinit(&w);
+	assert_false(strbuf_failed(&b));
+	pieces = strbuf_take(&b, NULL);
+	assert_true(steps > 40); /* it paused inside families, not only between them */
+	assert_string_equal(pieces, whole);
+	free(pieces);
+	free(whole);
+
+	/* A runner joins while the uptime family is being walked. */
+	strbuf_init(&b);
+	assert_int_equal(fleet_metrics_walk_init(&w, &x->f, now), 0);
+	while (!strstr(b.data ? b.data : "", "runwarden_runner_uptime_ratio{runner=\"r20\""))
+		assert_false(fleet_metrics_walk_step(&x->f, &w, &b, 1));
+	add(x, 41, "late", "acme", STORE_RUNNER_APPROVED, one, 1);
+	while (!fleet_metrics_walk_step(&x->f, &w, &b, 1))
+		;
+	fleet_metrics_walk_deinit(&w);
+	pieces = strbuf_take(&b, NULL);
+	assert_non_null(pieces);
+	assert_int_equal(count_lines(pieces, "# HELP runwarden_runner_floor_ratio "), 1);
+	assert_int_equal(count_lines(pieces, "# HELP runwarden_runner_uptime_ratio "), 1);
+	assert_int_equal(count_lines(pieces, "runwarden_runner_floor_ratio{runner=\"late\""), 1);
+	assert_int_equal(count_lines(pieces, "runwarden_runner_target_info{runner=\"late\""), 1);
+	/* The state family was done before it joined. */
+	assert_int_equal(count_lines(pieces, "runwarden_runner_state{runner=\"late\""), 0);
+	free(pieces);
+}
+
 static void test_empty_fleet(void **state)
 {
 	struct fx *x = *state;
@@ -289,6 +348,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_runner_families, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_walk_in_steps, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_empty_fleet, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
