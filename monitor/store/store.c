@@ -158,6 +158,12 @@ static int prepare_hot(struct store *st)
 		        " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1) e"
 		        " WHERE e.kind = 'down'",
 		        &st->ev_up);
+	if (rc == 0 && st->backend == STORE_POSTGRES)
+		rc = store_prepare(st,
+		                   "INSERT INTO samples (runner_id, ts_ms, errclass, http_status,"
+		                   " latency_us) SELECT * FROM unnest(?1::bigint[], ?2::bigint[],"
+		                   " ?3::bigint[], ?4::bigint[], ?5::bigint[])",
+		                   &st->ins_samples_pg);
 	return rc;
 }
 
@@ -330,6 +336,7 @@ void store_close(struct store *st)
 	store_finalize(st->ev_up);
 	store_finalize(st->ev_voided);
 	store_finalize(st->ins_event);
+	store_finalize(st->ins_samples_pg);
 	if (st->backend == STORE_POSTGRES)
 		store_pg_close(st);
 	else

@@ -53,6 +53,9 @@ struct store {
 	struct store_stmt *ev_up;   /* "up", when the runner's last down/up was "down" */
 	struct store_stmt *ev_voided;
 	struct store_stmt *ins_event;
+	/* PostgreSQL only (NULL on SQLite): a batch's samples in one
+	 * statement, as five arrays unnested (store_history.c). */
+	struct store_stmt *ins_samples_pg;
 };
 
 /* REGISTRATION_RETIRED as SQL text, for the statements that must match the
