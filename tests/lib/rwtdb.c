@@ -289,3 +289,24 @@ void rwt_sql_check_integrity(const char *db)
 	if (strcmp(ok, "ok") != 0)
 		fail_msg("%s: integrity_check: %s", db, ok);
 }
+
+int64_t rwt_sql_write_mark(const char *db)
+{
+	char tables[4096], sql[16384], *o = sql;
+	const char *t;
+
+	if (!rwt_db_is_pg(db))
+		fail_msg("rwt_sql_write_mark() is for PostgreSQL; stat() a file");
+	rwt_sql_text(db,
+	             "SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM"
+	             " information_schema.tables WHERE table_schema = 'public'",
+	             tables, sizeof(tables));
+	o += sprintf(o, "SELECT sum(x) FROM (SELECT 0::bigint AS x");
+	for (t = strtok(tables, " "); t; t = strtok(NULL, " "))
+		o += snprintf(o, sizeof(sql) - (size_t)(o - sql) - 1,
+		              " UNION ALL SELECT COALESCE(sum(xmin::text::bigint), 0) + count(*)"
+		              " * 1000000000000 FROM %s",
+		              t);
+	snprintf(o, sizeof(sql) - (size_t)(o - sql), ") s");
+	return rwt_sql_int(db, sql);
+}

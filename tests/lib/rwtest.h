@@ -105,6 +105,11 @@ int64_t rwt_sql_int_args(const char *db, const char *sql, int64_t a, int64_t b);
  *  PostgreSQL, whose server keeps its pages whole: the schema is there). */
 void rwt_sql_check_integrity(const char *db);
 
+/** On PostgreSQL: a number that any write to any table of @p db changes
+ *  (which transactions wrote its rows, and how many there are); what
+ *  stat() of the file is on SQLite. */
+int64_t rwt_sql_write_mark(const char *db);
+
 /** Runs @p sql (several statements allowed) on @p db, creating an SQLite
  *  file that does not exist. @return 0, or -1 when it failed. */
 int rwt_sql_exec(const char *db, const char *sql);
