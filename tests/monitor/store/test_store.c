@@ -1340,6 +1340,35 @@ static void test_pg_missing_database(void **state)
 	assert_non_null(strstr(err, "rwt_no_such_db"));
 }
 
+/* The server ends the connection (a restart, a failover, an administrator):
+ * the statement that finds it gone fails, as a busy SQLite file's does, and
+ * the next one runs on a new connection, prepared statements and all. */
+static void test_pg_reconnects(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_rec rec = sample(1, 5000, 100, 200, RW_ERRCLASS_NONE);
+	int64_t id = 0, count = 0;
+	int rc;
+
+	add_operator(st, "acme", 1000);
+	assert_int_equal(store_write_batch(st, &rec, 1), 0);
+	/* Waits until the backend is gone (PostgreSQL 14+: the timeout). */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid,"
+	                                " 10000) FROM pg_stat_activity WHERE datname ="
+	                                " current_database() AND pid <> pg_backend_pid()) t"),
+	                 1);
+	rc = store_write_batch(st, &rec, 1);
+	assert_int_equal(rc, RW_EIO);
+	assert_true(strstr(store_errmsg(st), "terminating connection") ||
+	            strstr(store_errmsg(st), "server closed the connection"));
+	assert_int_equal(store_write_batch(st, &rec, 1), 0);
+	assert_int_equal(store_sample_count(st, 1, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(store_operator_find(st, "acme", &id), 0);
+	assert_true(id > 0);
+}
+
 /* A server that does not answer: one line naming it, without the password. */
 static void test_pg_cannot_connect(void **state)
 {
@@ -1392,6 +1421,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_pg_backup_says_pg_dump, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_pg_cannot_connect, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_pg_missing_database, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runners, setup, teardown),
