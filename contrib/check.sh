@@ -18,7 +18,9 @@ cd "$(dirname "$0")/.."
 . contrib/deps.sh
 # Only the tests need these:
 # - chromium: the HTML report and the status page are loaded in headless
-#   Chromium (tests/reports/test_report_cli.c, tests/integration/test_status_page.c);
+#   Chromium (tests/reports/test_report_cli.c, tests/integration/test_status_page.c),
+#   and measured and photographed at 1280 px, 390 px and on paper
+#   (tests/reports/test_ui_layout.c, over tests/lib/cdp_layout.py);
 # - prometheus: promtool lints /metrics and contrib/prometheus/alerts.yml;
 # - jq: contrib/github-actions/route-matrix.sh and its test;
 # - python3, python3-yaml: the OpenAPI conformance test and the webhook receiver.
@@ -36,9 +38,12 @@ cd "$(dirname "$0")/.."
 # - postgresql, postgresql-common: the store's tests and test_serve run again
 #   on a throwaway PostgreSQL 15 server (the *_pg tests; ctest fixture
 #   `postgres`, tests/lib/pg_server.sh: initdb and pg_ctl in a temporary
-#   folder, a Unix socket only, as the postgres user when run as root).
+#   folder, a Unix socket only, as the postgres user when run as root);
+# - prometheus-blackbox-exporter, nginx, wrk: tests/bench/probe_bench.sh's
+#   smoke test runs all three probers, over HTTPS too.
 rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd faketime \
-	lintian dpkg-dev mmdebstrap systemd man-db groff-base postgresql postgresql-common
+	lintian dpkg-dev mmdebstrap systemd man-db groff-base postgresql postgresql-common \
+	prometheus-blackbox-exporter nginx wrk
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -78,12 +78,13 @@ mapfile -t addrs < <(head -n1 "$dir/demo-runner.out" | tr -d '[]"' | tr ',' '\n'
 [ ${#addrs[@]} -eq 3 ] || { echo "quickstart: the demo runner did not start (see $dir/demo-runner.log)" >&2; exit 1; }
 
 "$rw" operator add demo-ops --email ops@example.org >"$dir/operator.txt"
+# Loopback passes the address guard only with --allow-cidr, here as for serve.
 "$rw" runner add --operator demo-ops --name healthy --target riscv64gc-unknown-linux-gnu \
-	--url "http://${addrs[0]}/health" >/dev/null
+	--url "http://${addrs[0]}/health" --allow-cidr 127.0.0.0/8 >/dev/null
 "$rw" runner add --operator demo-ops --name flaky --target riscv64gc-unknown-linux-gnu \
-	--url "http://${addrs[1]}/health" >/dev/null
+	--url "http://${addrs[1]}/health" --allow-cidr 127.0.0.0/8 >/dev/null
 "$rw" runner add --operator demo-ops --name down --target s390x-unknown-linux-gnu \
-	--url "http://${addrs[2]}/health" >/dev/null
+	--url "http://${addrs[2]}/health" --allow-cidr 127.0.0.0/8 >/dev/null
 
 # The admin's bearer token for the operator API, in a file only we read.
 (umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/admin.token")

@@ -106,3 +106,10 @@ uint32_t policy_floor_ppm(const struct rw_policy *p, const char *const *targets,
 	}
 	return any ? best : p->floor_ppm;
 }
+
+int64_t policy_probation_end_ms(const struct rw_policy *p, int64_t created_ms, int64_t waived_ms)
+{
+	int64_t end = created_ms + (int64_t)p->flagging.probation_days * 86400000;
+
+	return waived_ms > 0 && waived_ms < end ? waived_ms : end;
+}

@@ -217,4 +217,13 @@ int policy_target_tier(const struct rw_policy *p, const char *triple);
  */
 uint32_t policy_floor_ppm(const struct rw_policy *p, const char *const *targets, size_t n);
 
+/**
+ * When a runner's probation ends: flagging.probation_days after its
+ * registration @p created_ms, or at @p waived_ms when the admin waived it
+ * before that (`runner approve --no-probation`; 0: not waived). A runner is
+ * in probation at t while t < the end. One function for the daemon's
+ * eligibility, the route's "until" and what-if, so they cannot disagree.
+ */
+int64_t policy_probation_end_ms(const struct rw_policy *p, int64_t created_ms, int64_t waived_ms);
+
 #endif

@@ -86,7 +86,7 @@ static int render_md(FILE *f, const struct monthly *m)
 	}
 	if (rc == 0) {
 		fputs("\n## Runners\n\n", f);
-		rc = monthly_tables_runners(m, f, TABLE_MD, NULL, NULL);
+		rc = monthly_tables_runners(m, f, TABLE_MD, NULL);
 	}
 	if (rc == 0 && m->n_pools) {
 		fprintf(f, "\n## GitHub pools\n\n%s\n\n", monthly_tables_pools_note());

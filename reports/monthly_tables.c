@@ -82,7 +82,7 @@ int monthly_tables_blind(const struct monthly *m, FILE *f, enum table_format fmt
 int monthly_tables_targets(const struct monthly *m, FILE *f, enum table_format fmt,
                            const char *css_class)
 {
-	struct table tab = {.right = BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5)};
+	struct table tab = {.right = BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5), .triples = BIT(0)};
 	static const char *const heads[] = {"Target",    "Tier",         "Floor", "Runners",
 	                                    "Compliant", "Pool minimum", "Met"};
 
@@ -153,6 +153,33 @@ static void maintenance_cell(const struct monthly *m, const struct monthly_runne
 	}
 }
 
+void monthly_tables_runner_cells(const struct monthly *m, const struct monthly_runner *r,
+                                 struct monthly_runner_cells *c)
+{
+	targets_of(r->sr, ", ", c->targets, sizeof(c->targets));
+	c->verdict = rw_verdict_name(r->avail.verdict);
+	if (r->avail.has_uptime)
+		fmt_percent(r->uptime_ppm, c->uptime);
+	else
+		snprintf(c->uptime, FMT_LEN, "-");
+	fmt_floor(r->avail.floor_ppm, c->floor);
+	if (r->avail.has_coverage)
+		fmt_percent(r->coverage_ppm, c->coverage);
+	else
+		snprintf(c->coverage, FMT_LEN, "-");
+	duration_format(r->avail.totals.ms[RW_STATE_DOWN], c->down, FMT_LEN);
+	num(r->n_incidents, c->incidents);
+	dur_or_dash(r->longest_incident_ms, c->longest);
+	maintenance_cell(m, r, c->maintenance, sizeof(c->maintenance));
+	if (r->blips >= 0)
+		i64(r->blips, c->blips);
+	else
+		snprintf(c->blips, FMT_LEN, "-");
+	fmt_latency(r->p50_us, c->p50);
+	fmt_latency(r->p95_us, c->p95);
+	monthly_tables_runner_notes(m, r, c->notes, sizeof(c->notes));
+}
+
 enum {
 	R_NAME,
 	R_OPERATOR,
@@ -169,76 +196,48 @@ enum {
 	R_P50,
 	R_P95,
 	R_NOTES,
-	R_CHART,
 	R_COLS
 };
 
 int monthly_tables_runners(const struct monthly *m, FILE *f, enum table_format fmt,
-                           const char *css_class, monthly_chart_cb chart)
+                           const char *css_class)
 {
 	static const char *const heads[R_COLS] = {
 	        [R_NAME] = "Runner",       [R_OPERATOR] = "Operator", [R_TARGETS] = "Targets",
 	        [R_VERDICT] = "Verdict",   [R_UPTIME] = "Uptime",     [R_FLOOR] = "Floor",
 	        [R_COVERAGE] = "Coverage", [R_DOWN] = "Down",         [R_INCIDENTS] = "Incidents",
 	        [R_LONGEST] = "Longest",   [R_MAINT] = "Maintenance", [R_BLIPS] = "Blips",
-	        [R_P50] = "p50",           [R_P95] = "p95",           [R_NOTES] = "Notes",
-	        [R_CHART] = "Daily"};
+	        [R_P50] = "p50",           [R_P95] = "p95",           [R_NOTES] = "Notes"};
 
 	struct table tab = {.right = BIT(R_UPTIME) | BIT(R_FLOOR) | BIT(R_COVERAGE) | BIT(R_DOWN) |
 	                             BIT(R_INCIDENTS) | BIT(R_LONGEST) | BIT(R_BLIPS) | BIT(R_P50) |
-	                             BIT(R_P95),
-	                    .raw_html = BIT(R_CHART)};
-	int rc;
+	                             BIT(R_P95)};
 
-	table_begin(&tab, f, fmt, chart ? R_COLS : R_COLS - 1, heads, css_class);
+	table_begin(&tab, f, fmt, R_COLS, heads, css_class);
 	for (size_t i = 0; i < m->n_runners; i++) {
 		const struct monthly_runner *r = &m->runners[i];
-		char c[R_COLS][FMT_LEN], targets[512], maint[2 * FMT_LEN], notes[512];
+		struct monthly_runner_cells c;
 		const char *row[R_COLS];
-		char *svg = NULL;
 
-		for (int k = 0; k < R_COLS; k++)
-			row[k] = c[k];
+		monthly_tables_runner_cells(m, r, &c);
 		row[R_NAME] = r->sr->name;
 		row[R_OPERATOR] = r->sr->operator_name ? r->sr->operator_name : "";
-		targets_of(r->sr, ", ", targets, sizeof(targets));
-		row[R_TARGETS] = targets;
-		row[R_VERDICT] = rw_verdict_name(r->avail.verdict);
-		if (r->avail.has_uptime)
-			fmt_percent(r->uptime_ppm, c[R_UPTIME]);
-		else
-			snprintf(c[R_UPTIME], FMT_LEN, "-");
-		fmt_floor(r->avail.floor_ppm, c[R_FLOOR]);
-		if (r->avail.has_coverage)
-			fmt_percent(r->coverage_ppm, c[R_COVERAGE]);
-		else
-			snprintf(c[R_COVERAGE], FMT_LEN, "-");
-		duration_format(r->avail.totals.ms[RW_STATE_DOWN], c[R_DOWN], FMT_LEN);
-		num(r->n_incidents, c[R_INCIDENTS]);
-		dur_or_dash(r->longest_incident_ms, c[R_LONGEST]);
-		maintenance_cell(m, r, maint, sizeof(maint));
-		row[R_MAINT] = maint;
-		if (r->blips >= 0)
-			i64(r->blips, c[R_BLIPS]);
-		else
-			snprintf(c[R_BLIPS], FMT_LEN, "-");
-		fmt_latency(r->p50_us, c[R_P50]);
-		fmt_latency(r->p95_us, c[R_P95]);
-		monthly_tables_runner_notes(m, r, notes, sizeof(notes));
-		row[R_NOTES] = notes;
-		if (chart) {
-			svg = chart(m, r);
-			if (!svg) {
-				table_end(&tab);
-				return RW_ENOMEM;
-			}
-		}
-		row[R_CHART] = svg;
+		row[R_TARGETS] = c.targets;
+		row[R_VERDICT] = c.verdict;
+		row[R_UPTIME] = c.uptime;
+		row[R_FLOOR] = c.floor;
+		row[R_COVERAGE] = c.coverage;
+		row[R_DOWN] = c.down;
+		row[R_INCIDENTS] = c.incidents;
+		row[R_LONGEST] = c.longest;
+		row[R_MAINT] = c.maintenance;
+		row[R_BLIPS] = c.blips;
+		row[R_P50] = c.p50;
+		row[R_P95] = c.p95;
+		row[R_NOTES] = c.notes;
 		table_row(&tab, row);
-		free(svg);
 	}
-	rc = table_end(&tab);
-	return rc;
+	return table_end(&tab);
 }
 
 int monthly_tables_operators(const struct monthly *m, FILE *f, enum table_format fmt,

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "reports/fmt.h"
 #include "reports/monthly.h"
 #include "reports/table.h"
 
@@ -31,16 +32,29 @@ int monthly_tables_blind(const struct monthly *m, FILE *f, enum table_format fmt
 int monthly_tables_targets(const struct monthly *m, FILE *f, enum table_format fmt,
                            const char *css_class);
 
-/** A chart of one runner as HTML, malloc'd; NULL when out of memory. */
-typedef char *(*monthly_chart_cb)(const struct monthly *m, const struct monthly_runner *r);
+/** One runner's figures for people, as the runners table shows them. */
+struct monthly_runner_cells {
+	char targets[512];               /* "a, b" */
+	const char *verdict;             /* "PASS", "FAIL", "INDETERMINATE" */
+	char uptime[FMT_LEN];            /* "99.567%", or "-" */
+	char floor[FMT_LEN];             /* "99.5%" */
+	char coverage[FMT_LEN];          /* "100.000%", or "-" */
+	char down[FMT_LEN];              /* a duration */
+	char incidents[FMT_LEN];         /* a count */
+	char longest[FMT_LEN];           /* a duration, or "-" */
+	char maintenance[2 * FMT_LEN];   /* "2 h 00 min of 8 h (+1 h 00 min over cap)" */
+	char blips[FMT_LEN];             /* a count, or "-" */
+	char p50[FMT_LEN], p95[FMT_LEN]; /* latencies, or "-" */
+	char notes[512];                 /* monthly_tables_runner_notes() */
+};
 
-/**
- * Per runner, for people. With @p chart, a last "Daily" column holds what
- * it returns for each runner, as raw HTML.
- * @return 0, RW_ENOMEM (@p chart failed), RW_EIO.
- */
+/** Fills @p c with runner @p r's figures. */
+void monthly_tables_runner_cells(const struct monthly *m, const struct monthly_runner *r,
+                                 struct monthly_runner_cells *c);
+
+/** Per runner, for people: the cells above, a column each. */
 int monthly_tables_runners(const struct monthly *m, FILE *f, enum table_format fmt,
-                           const char *css_class, monthly_chart_cb chart);
+                           const char *css_class);
 
 /**
  * Per GitHub pool (m->pools): pool, operator, source, labels, min online,

@@ -40,6 +40,27 @@ void table_put_csv(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* "a, b" as <span class="triple">a</span> <span class="triple">b</span>. */
+static void put_triples(FILE *f, const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		char one[256];
+
+		while (*s == ' ')
+			s++, n--;
+		snprintf(one, sizeof(one), "%.*s", (int)n, s);
+		fputs("<span class=\"triple\">", f);
+		html_escape_file(f, one);
+		fputs("</span>", f);
+		s += n;
+		if (*s == ',') {
+			fputc(' ', f);
+			s++;
+		}
+	}
+}
+
 /* One row; @p head: the header row. */
 static void put_row(const struct table *t, const char *const *cells, bool head)
 {
@@ -60,12 +81,18 @@ static void put_row(const struct table *t, const char *const *cells, bool head)
 			table_put_csv(f, s);
 			break;
 		case TABLE_HTML:
-			if (head)
+			if (head) {
 				fputs(right ? "<th class=\"n\">" : "<th>", f);
-			else
-				fputs(right ? "<td class=\"n\">" : "<td>", f);
+			} else {
+				fputs(right ? "<td class=\"n\" data-label=\"" : "<td data-label=\"",
+				      f);
+				html_escape_file(f, t->heads[c]);
+				fputs("\">", f);
+			}
 			if (!head && (t->raw_html & ((uint64_t)1 << c)))
 				fputs(s, f);
+			else if (!head && (t->triples & ((uint64_t)1 << c)))
+				put_triples(f, s);
 			else
 				html_escape_file(f, s);
 			fputs(head ? "</th>" : "</td>", f);
@@ -79,6 +106,7 @@ void table_begin(struct table *t, FILE *f, enum table_format fmt, size_t n_cols,
 {
 	t->f = f;
 	t->fmt = fmt;
+	t->heads = heads;
 	t->n_cols = n_cols > 64 ? 64 : n_cols;
 	switch (fmt) {
 	case TABLE_MD:

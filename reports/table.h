@@ -28,16 +28,22 @@ enum table_format { TABLE_MD, TABLE_CSV, TABLE_HTML };
 struct table {
 	FILE *f;
 	enum table_format fmt;
-	size_t n_cols;     /* at most 64 */
-	uint64_t right;    /* bit c: column c is right-aligned (Markdown, HTML) */
-	uint64_t raw_html; /* bit c: column c holds HTML the caller built; written as
-	                      is in HTML (the other formats escape it as text) */
+	size_t n_cols;            /* at most 64 */
+	uint64_t right;           /* bit c: column c is right-aligned (Markdown, HTML) */
+	uint64_t raw_html;        /* bit c: column c holds HTML the caller built; written as
+	                             is in HTML (the other formats escape it as text) */
+	uint64_t triples;         /* bit c: column c holds target triples, ", "-separated;
+	                             HTML keeps each on one line (<span class="triple">) */
+	const char *const *heads; /* set by table_begin() */
 };
 
 /**
  * Starts a table of @p n_cols columns titled @p heads on @p f: writes the
  * header. HTML writes <table class="@p css_class"> (@p css_class may be
- * NULL); the others ignore it. Set t->right and t->raw_html before.
+ * NULL; the others ignore it), and gives every cell its column's title in
+ * data-label, so that a narrow screen can show each row as a card. Set
+ * t->right, t->raw_html and t->triples before; @p heads must outlive the
+ * table.
  */
 void table_begin(struct table *t, FILE *f, enum table_format fmt, size_t n_cols,
                  const char *const *heads, const char *css_class);

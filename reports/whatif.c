@@ -46,8 +46,8 @@ static void judge_eligibility(const struct evidence *ev, const struct rw_policy 
 			s->reason = "down";
 		else if (ev->sr->last_state != RW_STATE_UP)
 			s->reason = "unknown";
-		else if (now < ev->sr->created_ms +
-		                       (int64_t)pol->flagging.probation_days * CALENDAR_MS_PER_DAY)
+		else if (now < policy_probation_end_ms(pol, ev->sr->created_ms,
+		                                       ev->sr->probation_waived_ms))
 			s->reason = "probation";
 		else if (s->has_rolling && s->rolling_uptime_ppm < s->floor_ppm)
 			s->reason = "flagged"; /* truncated ppm: exactly up/(up+down) < floor */

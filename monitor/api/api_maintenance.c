@@ -12,8 +12,10 @@
 #include "monitor/core/guard.h"
 #include "monitor/core/metrics.h"
 #include "monitor/fleet/fleet.h"
+#include "monitor/intake/maintenance_spec.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/rfc3339.h"
+#include "policy/calendar.h"
 
 /* ---- maintenance ---------------------------------------------------------- */
 
@@ -44,9 +46,51 @@ static void cap_json(struct call *c, struct strbuf *b, int64_t id)
 	              (int64_t)c->x->policy->maintenance.max_h_per_month * 3600000);
 }
 
+/* ,"warnings":[...] about new window @p w of a runner registered at
+ * @p created_ms (maintenance_spec.h: the month's cap, overlaps), from the
+ * runner's windows over the months it touches. */
+static void warnings_json(struct call *c, struct strbuf *b, const struct store_maintenance *w,
+                          int64_t created_ms)
+{
+	struct store_maintenance *ws = NULL;
+	struct maint_advice adv = {.n = 0};
+	int64_t m0, m1, end0, end1;
+	size_t n = 0;
+
+	calendar_month(w->start_ms, &m0, &end0);
+	calendar_month(w->end_ms - 1, &m1, &end1);
+	if (store_maintenance_list(c->x->st, w->runner_id, m0, end1, false, &ws, &n) == 0)
+		spec_maintenance_advice(c->x->policy, created_ms, ws, n, w->id, &adv);
+	store_maintenance_free(ws, n);
+	strbuf_puts(b, ",\"warnings\":[");
+	for (size_t i = 0; i < adv.n; i++) {
+		const struct maint_warning *x = &adv.w[i];
+		strbuf_printf(b, "%s{\"kind\":\"%s\",\"detail\":", i ? "," : "", x->kind);
+		strbuf_json_str(b, x->detail);
+		if (strcmp(x->kind, "overlap") == 0) {
+			strbuf_printf(b, ",\"window_id\":%" PRId64 ",\"from\":", x->window_id);
+			answer_json_time(b, x->start_ms);
+			strbuf_puts(b, ",\"to\":");
+			answer_json_time(b, x->end_ms);
+		} else {
+			char month[40];
+			rfc3339_format(x->month_start_ms, month, sizeof(month));
+			month[7] = '\0';
+			strbuf_printf(b,
+			              ",\"month\":\"%s\",\"used_ms\":%" PRId64
+			              ",\"declared_ms\":%" PRId64 ",\"cap_ms\":%" PRId64,
+			              month, x->used_ms, x->declared_ms, x->cap_ms);
+		}
+		strbuf_puts(b, "}");
+	}
+	strbuf_puts(b, "]");
+}
+
 /* After a maintenance write (which the daemon picked up): window @p mid as
- * stored, with the runner's cap. */
-static void send_window(struct call *c, int status, int64_t runner_id, int64_t mid)
+ * stored, with the runner's cap, and for a new one (@p created_ms > 0: its
+ * runner's registration) the warnings. */
+static void send_window(struct call *c, int status, int64_t runner_id, int64_t mid,
+                        int64_t created_ms)
 {
 	struct store_maintenance w;
 	struct strbuf b;
@@ -60,6 +104,8 @@ static void send_window(struct call *c, int status, int64_t runner_id, int64_t m
 	strbuf_puts(&b, "{\"window\":");
 	window_json(&b, &w, (int64_t)c->x->policy->maintenance.min_notice_h * 3600000);
 	cap_json(c, &b, runner_id);
+	if (created_ms > 0)
+		warnings_json(c, &b, &w, created_ms);
 	strbuf_puts(&b, "}\n");
 	store_maintenance_deinit(&w);
 	answer_json(c->api, c->req, status, &b);
@@ -69,6 +115,7 @@ static void send_window(struct call *c, int status, int64_t runner_id, int64_t m
 struct maint_write {
 	struct call_write w;
 	int64_t runner_id, mid, from_ms, to_ms;
+	int64_t created_ms; /* the runner's registration */
 	char *reason;
 };
 
@@ -87,11 +134,23 @@ static int maint_add_work(struct store *st, struct call_write *w)
 static void maint_add_answer(struct call *c, struct call_write *w, int rc)
 {
 	struct maint_write *x = (struct maint_write *)w;
+	char a[40], b[40];
 
-	if (rc < 0)
+	if (rc == RW_EEXIST) {
+		/* The same window stands (store.h): its id, so that a retried
+		 * POST learns it. */
+		rfc3339_format(x->from_ms, a, sizeof(a));
+		rfc3339_format(x->to_ms, b, sizeof(b));
+		call_problem(c, 409, "from",
+		             "maintenance %" PRId64
+		             " of this runner is the same window (%s to %s); "
+		             "nothing was added",
+		             x->mid, a, b);
+	} else if (rc < 0) {
 		call_store_problem(c, rc);
-	else
-		send_window(c, 201, x->runner_id, x->mid);
+	} else {
+		send_window(c, 201, x->runner_id, x->mid, x->created_ms > 0 ? x->created_ms : 1);
+	}
 }
 
 static int maint_remove_work(struct store *st, struct call_write *w)
@@ -111,7 +170,7 @@ static void maint_remove_answer(struct call *c, struct call_write *w, int rc)
 	else if (rc < 0)
 		call_store_problem(c, rc);
 	else
-		send_window(c, 200, x->runner_id, x->mid);
+		send_window(c, 200, x->runner_id, x->mid, 0);
 }
 
 int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
@@ -166,6 +225,7 @@ int api_maintenance(struct call *c, enum method m, struct store_runner *sr)
 		x = call_write_new(c, sizeof(*x), maint_add_work, maint_add_answer);
 		if (x) {
 			x->runner_id = sr->id;
+			x->created_ms = sr->created_ms;
 			x->from_ms = rm.from_ms;
 			x->to_ms = rm.to_ms;
 			x->reason = strdup(rm.reason);

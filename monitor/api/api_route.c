@@ -206,7 +206,7 @@ static void exclusion_detail(struct strbuf *b, const struct api_ctx *x, const st
 		              r->window_uptime_ppm / 1e6, r->floor_ppm / 1e6);
 	} else if (strcmp(why, "probation") == 0) {
 		int64_t until =
-		        r->created_ms + (int64_t)x->policy->flagging.probation_days * 86400000;
+		        policy_probation_end_ms(x->policy, r->created_ms, r->probation_waived_ms);
 		answer_json_time(b, r->created_ms);
 		strbuf_puts(b, ",\"detail\":\"in probation until ");
 		{

@@ -61,6 +61,21 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 	answer_json_time(b, sr->created_ms);
 	strbuf_printf(b, ",\"interval_s\":%" PRIu32 ",\"timeout_ms\":%" PRIu32, sr->interval_s,
 	              sr->timeout_ms);
+	/* What is used: the fleet's settings (its own, else the policy's; a
+	 * GitHub pool's poll interval; the timeout capped at the interval), or
+	 * for a runner the daemon has not loaded, what it would use. */
+	if (r) {
+		strbuf_printf(b,
+		              ",\"effective_interval_s\":%" PRId64 ",\"effective_timeout_ms\":%u",
+		              r->params.interval_ms / 1000, r->timeout_ms);
+	} else {
+		uint32_t iv = sr->interval_s ? sr->interval_s : c->x->policy->probe.interval_s;
+		uint32_t to = sr->timeout_ms ? sr->timeout_ms : c->x->policy->probe.timeout_ms;
+		strbuf_printf(b,
+		              ",\"effective_interval_s\":%" PRIu32
+		              ",\"effective_timeout_ms\":%" PRIu32,
+		              iv, to < iv * 1000 ? to : iv * 1000);
+	}
 	strbuf_printf(b, ",\"state\":\"%s\",\"since\":",
 	              rw_state_name(r ? r->rs.state : (enum rw_state)sr->last_state));
 	answer_json_time(b, r ? r->rs.since_ms : sr->last_state_ms);
@@ -71,7 +86,7 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 		strbuf_puts(b, ",\"last_heartbeat\":");
 		call_json_time_or_null(b, r->last_heartbeat_ms);
 		strbuf_puts(b, ",\"version\":");
-		call_json_str_or_null(b, r->version[0] ? r->version : NULL);
+		call_json_str_or_null(b, r->version && r->version[0] ? r->version : NULL);
 		if (r->jobs_running >= 0)
 			strbuf_printf(b, ",\"jobs_running\":%ld", r->jobs_running);
 		else
@@ -103,24 +118,23 @@ static int send_runner(struct call *c, int status, const struct store_runner *sr
 }
 
 /* Refuses a URL whose host the address guard refuses (every spelling of a
- * literal; names are checked again at connect time). */
+ * literal; names are checked again at connect time): the check the CLI
+ * makes too (spec_check_url_guard()). On refusal the 400 is sent. */
 static int guard_url(struct call *c, const char *url)
 {
-	char host[256], err[200];
-	const char *why;
+	struct spec_guard_refusal g;
+	char err[400];
+	int rc = spec_check_url_guard(c->x->guard, url, &g, err, sizeof(err));
 
-	if (url_parse(url, host, sizeof(host), NULL, NULL, err, sizeof(err)) < 0) {
-		call_problem(c, 400, "url", "url: %s", err);
-		return RW_EINVAL;
-	}
-	why = guard_check_host(c->x->guard, host);
-	if (!why)
-		return 0;
-	call_problem(c, 400, "url",
-	             "url: the address guard refuses %s (%s): only public addresses are probed, "
-	             "unless the daemon's allow_cidrs permits the range",
-	             host, why);
-	return RW_EREFUSED;
+	if (rc == RW_EREFUSED && g.range[0])
+		call_problem(c, 400, "url",
+		             "%s, unless the daemon's allow_cidrs permits the range (%s)", err,
+		             g.range);
+	else if (rc == RW_EREFUSED)
+		call_problem(c, 400, "url", "%s, unless the daemon's allow_cidrs permits it", err);
+	else if (rc < 0)
+		call_problem(c, 400, "url", "%s", err);
+	return rc;
 }
 
 /* The targets are ones the policy in force knows (policy/target.h): a
@@ -300,7 +314,8 @@ struct runner_write {
 	int64_t id;
 	cJSON *o; /* PATCH: owns what rr points to */
 	struct req_runner rr;
-	int to; /* status changes: the new status */
+	int to;            /* status changes: the new status */
+	bool no_probation; /* approve {"probation": false} */
 	struct store_status_change ch;
 	char *name; /* for the log */
 };
@@ -430,6 +445,9 @@ static int runner_patch(struct call *c, struct store_runner *sr)
 static int status_work(struct store *st, struct call_write *w)
 {
 	struct runner_write *x = (struct runner_write *)w;
+
+	if (x->to == STORE_RUNNER_APPROVED)
+		return store_runner_approve(st, x->id, w->c.now, x->no_probation, &x->ch);
 	return store_runner_set_status(st, x->id, x->to, w->c.now, &x->ch);
 }
 
@@ -462,11 +480,18 @@ static void status_done_log(struct call_write *w)
 		log_str(&l, "by", call_is_admin(&w->c) ? "admin" : "operator");
 		log_end(&l);
 	}
+	if (x->ch.waived && log_begin(&l, RW_LOG_INFO, "runner probation waived")) {
+		log_int(&l, "runner_id", x->id);
+		log_str(&l, "runner", x->name ? x->name : "");
+		log_str(&l, "by", "admin");
+		log_end(&l);
+	}
 	runner_write_release(w);
 }
 
 static int runner_status(struct call *c, struct store_runner *sr, int to)
 {
+	struct req_approve ap = {.probation = true};
 	struct runner_write *x;
 
 	/* The daemon retires a member once it has been gone from GitHub long
@@ -480,11 +505,23 @@ static int runner_status(struct call *c, struct store_runner *sr, int to)
 		                    "the policy's retention; remove the runner or its labels on "
 		                    "GitHub, or retire the pool",
 		                    sr->name, sr->pool_name ? sr->pool_name : "-");
+	if (to == STORE_RUNNER_APPROVED && c->req->entity.len > 0) {
+		struct reqbody_error e = {0};
+		cJSON *o;
+		if (call_body(c, reqbody_approve_fields, true, &o) < 0)
+			return 0;
+		if (reqbody_approve(o, &ap, &e) < 0) {
+			cJSON_Delete(o);
+			return call_problem(c, e.status, e.field, "%s", e.detail);
+		}
+		cJSON_Delete(o);
+	}
 	x = call_write_new(c, sizeof(*x), status_work, status_answer);
 	if (!x)
 		return 0;
 	x->id = sr->id;
 	x->to = to;
+	x->no_probation = !ap.probation;
 	x->name = strdup(sr->name);
 	x->w.registry = true;
 	x->w.release = status_done_log;

@@ -22,6 +22,7 @@ const char *const reqbody_runner_fields[] = {
 const char *const reqbody_heartbeat_fields[] = {"busy", "version", "jobs_running", NULL};
 const char *const reqbody_maintenance_fields[] = {"from", "to", "reason", NULL};
 const char *const reqbody_note_fields[] = {"note", NULL};
+const char *const reqbody_approve_fields[] = {"probation", NULL};
 
 #define VERSION_MAX 128 /* bytes of a heartbeat's "version" */
 
@@ -451,5 +452,20 @@ int reqbody_note(const cJSON *o, bool required, struct req_note *out, struct req
 		return RW_EINVAL;
 	if (out->note && spec_check_reason(out->note, msg, sizeof(msg)) < 0)
 		return fail(err, 400, "note", "note%s", msg + strcspn(msg, ":"));
+	return 0;
+}
+
+int reqbody_approve(const cJSON *o, struct req_approve *out, struct reqbody_error *err)
+{
+	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, "probation") : NULL;
+
+	out->probation = true;
+	if (!v)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return fail(err, 400, "probation",
+		            "probation: must be true (the default) or false (no probation: "
+		            "eligible as soon as it is up)");
+	out->probation = cJSON_IsTrue(v);
 	return 0;
 }

@@ -109,6 +109,16 @@ struct req_note {
 };
 int reqbody_note(const cJSON *o, bool required, struct req_note *out, struct reqbody_error *err);
 
+/**
+ * POST /v1/runners/{id}/approve, with an optional body {"probation": false}:
+ * the runner skips its probation (store_runner_approve()). No body, or
+ * "probation": true, approves as before.
+ */
+struct req_approve {
+	bool probation;
+};
+int reqbody_approve(const cJSON *o, struct req_approve *out, struct reqbody_error *err);
+
 /* The member lists of the endpoints, for reqbody_parse(). */
 extern const char *const reqbody_operator_fields[];
 extern const char *const reqbody_token_fields[];
@@ -116,5 +126,6 @@ extern const char *const reqbody_runner_fields[];
 extern const char *const reqbody_heartbeat_fields[];
 extern const char *const reqbody_maintenance_fields[];
 extern const char *const reqbody_note_fields[];
+extern const char *const reqbody_approve_fields[];
 
 #endif

@@ -3,12 +3,19 @@
  * status.c — the status page at GET /; see status.h.
  *
  * What the page shows and where each figure comes from:
+ *  - first, the summary: the runners shown, by state and by rolling verdict
+ *    (each judged once per build, count_runners(), and the judgement reused
+ *    by its rows), the target pools with fewer eligible runners than the
+ *    policy's pool.min_runners, the open incidents, and a list naming the
+ *    runners down or failing and the pools below the minimum (at most
+ *    STATUS_MAX_ATTENTION, then a count);
  *  - per target pool (sorted by triple; tier from policy_target_tier()) its
  *    runners (sorted by name): the state machine's state and since when,
  *    routing (eligible, or fleet_exclusion()'s reason), the rolling-window
  *    uptime and verdict (fleet_judge() over [now - rolling_days, now):
  *    account_judge(), as the route answer, the availability API, what-if
- *    and the monthly report compute them), the runner's floor;
+ *    and the monthly report compute them), a gauge of that uptime against
+ *    the runner's floor (policy/base/gauge.h), the floor;
  *  - per runner, STATUS_DAYS daily bars (UTC days, the last one today so
  *    far): account_period_days() over the runner's stored intervals before
  *    its in-memory history and that history after it (memory is
@@ -39,6 +46,13 @@
  * and the rolling uptime from memory (as the route answer computes it)
  * plus copying its cached bars, and one incident query.
  *
+ * Layout: a table per target on a laptop (the bars narrow down to 2.5 px a
+ * day before the table would overflow); on a screen below 980 px (a tablet,
+ * a phone) each row
+ * is a card, its cells labelled by CSS alone (so the markup stays one
+ * table); printed, rows stay whole and colours are kept. Verdicts and
+ * states are words with a symbol in colour, never colour alone.
+ *
  * Every string that came from an operator or a runner (names, targets,
  * notes) goes through put_html(); numbers and times are formatted here.
  */
@@ -59,6 +73,7 @@
 #include "policy/base/rw_error.h"
 #include "policy/base/strbuf.h"
 #include "policy/base/duration.h"
+#include "policy/base/gauge.h"
 #include "policy/base/html.h"
 #include "policy/base/rfc3339.h"
 
@@ -68,7 +83,8 @@
 #define STATUS_RETRY_MS          5000 /* an incomplete page is built again after this */
 #define STATUS_MAX_INCIDENTS     500  /* newest shown; the rest are counted */
 #define BAR_W                    4    /* px per day: a 3 px column and a 1 px gap */
-#define BAR_H                    28   /* px */
+#define BAR_H                    32   /* px */
+#define STATUS_MAX_ATTENTION     20   /* runners and pools named in the summary */
 
 /* One runner's completed days, and what they were computed from. */
 struct status_runner {
@@ -82,6 +98,7 @@ struct status_runner {
 	int32_t past[PAST][RW_STATE_COUNT]; /* ms of each state; all 0: no bar */
 	char *svg;                          /* the past days' bars (SVG groups) */
 	size_t svg_len;
+	struct rw_availability avail; /* the rolling verdict, judged once per build */
 };
 
 struct status {
@@ -109,28 +126,99 @@ struct build {
 	int64_t today_start; /* the last bar's: (day0 + PAST) * DAY_MS */
 	uint64_t budget_ns;  /* left for full computations */
 	size_t unread;       /* runners shown without their completed days */
+	/* The summary's counts, gathered while the page is built. */
+	size_t n_runners, verdicts[3], up, down, other;
+	size_t pools, pools_below, open_incidents, attention;
+	struct strbuf att; /* the summary's list: runners down or failing, pools below */
 };
 
 static const char css[] =
-        "body{font:14px/1.4 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;"
-        "margin:1.5em 2em;color:#212121}\n"
-        "h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .3em;"
-        "border-bottom:1px solid #ccc}h2 .tier{font-weight:normal;color:#616161;"
-        "font-size:.85em}\n"
-        "p.meta,p.pool,p.note{margin:.2em 0;color:#424242;font-size:12px}\n"
-        "table{border-collapse:collapse;margin:.4em 0;font-size:12px}\n"
-        "th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:middle}\n"
-        "th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums;"
-        "white-space:nowrap}td.t{white-space:nowrap}\n"
-        ".st{font-weight:600}.st-up{color:#2e7d32}.st-down{color:#c62828}"
-        ".st-maintenance{color:#1565c0}.st-unknown,.st-outside_window{color:#757575}\n"
-        ".v-PASS{color:#2e7d32}.v-FAIL{color:#c62828;font-weight:600}"
-        ".v-INDETERMINATE{color:#ef6c00}\n"
-        ".ongoing{color:#c62828;font-weight:600}\n"
+        /* Laptop first; a screen below 980 px gets each runner as a card;
+         * paper gets black text on white, no reload, rows kept whole.
+         * Verdicts and states are words in colour (contrast at least 4.5:1),
+         * never colour alone. */
+        ":root{--pass:#1b5e20;--fail:#b71c1c;--ind:#8a4b00;--line:#d7d7d7}\n"
+        "*{box-sizing:border-box}\n"
+        "body{font:14px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;"
+        "margin:1.2em auto;padding:0 1em;max-width:1400px;color:#1f1f1f;background:#fff}\n"
+        "h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.15em;margin:1.6em 0 .3em;"
+        "padding-bottom:.15em;border-bottom:1px solid var(--line);overflow-wrap:anywhere}"
+        "h2 .tier{font-weight:normal;color:#555;font-size:.85em}\n"
+        "p.meta,p.pool,p.note{margin:.25em 0;color:#3d3d3d;font-size:.93em}\n"
+        ".triple{white-space:nowrap;font-family:ui-monospace,\"DejaVu Sans Mono\",monospace;"
+        "font-size:.95em}\n"
+        ".summary{margin:1em 0 1.2em}\n"
+        ".cards{display:flex;flex-wrap:wrap;gap:.6em}\n"
+        ".card{flex:1 1 11em;min-width:0;border:1px solid var(--line);border-left-width:6px;"
+        "border-radius:6px;padding:.45em .7em;background:#fafafa}\n"
+        ".card .big{display:block;font-size:1.9em;font-weight:700;line-height:1.15}\n"
+        ".card .sub{font-size:.85em;color:#3d3d3d}\n"
+        ".k-pass{border-left-color:var(--pass)}.k-fail{border-left-color:var(--fail)}"
+        ".k-ind{border-left-color:#ef8f00}.k-warn{border-left-color:var(--fail)}"
+        ".k-ok{border-left-color:var(--pass)}\n"
+        "ul.attention{margin:.8em 0 0;padding:.5em .8em .5em 2em;border:1px solid #f0c8c8;"
+        "background:#fff6f6;border-radius:6px}ul.attention li{margin:.15em "
+        "0}.who{font-weight:700}\n"
+        ".verdict{font-weight:700;white-space:nowrap}\n"
+        "span.verdict{display:inline-block;border-radius:4px;padding:.1em .5em;color:#fff;"
+        "font-size:.85em;line-height:1.4}\n"
+        "span.v-PASS{background:var(--pass)}span.v-FAIL{background:var(--fail)}"
+        "span.v-INDETERMINATE{background:var(--ind)}\n"
+        "td.verdict{font-size:.85em}td.v-PASS{background:#e3f1e4;color:var(--pass)}"
+        "td.v-FAIL{background:#fbe3e3;color:var(--fail)}"
+        "td.v-INDETERMINATE{background:#fdefd9;color:var(--ind)}\n"
+        ".v-PASS::before{content:\"\\2713  \"}.v-FAIL::before{content:\"\\2717  \"}"
+        ".v-INDETERMINATE::before{content:\"? \"}\n"
+        "table{border-collapse:collapse;margin:.4em 0;font-size:.93em}\n"
+        "th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;"
+        "vertical-align:middle}\n"
+        "th{background:#f3f3f3;font-weight:600}td.n{text-align:right;"
+        "font-variant-numeric:tabular-nums;white-space:nowrap}td.t{white-space:nowrap}\n"
+        "table.runners{width:100%}td.name{font-weight:600}td.state{white-space:nowrap}"
+        ".since{font-size:.8em;color:#3d3d3d}td.gauge{padding-left:2px;padding-right:2px}\n"
+        ".st{font-weight:700}.st-up{color:var(--pass)}.st-down{color:var(--fail)}"
+        ".st-maintenance{color:#0d47a1}.st-unknown,.st-outside_window{color:#555}\n"
+        ".st::before{content:\"\\25CF  \"}\n"
+        ".ongoing{color:var(--fail);font-weight:700}.below{color:var(--fail);font-weight:600}\n"
         "svg{display:block}.u{fill:#2e7d32}.d{fill:#c62828}.m{fill:#1565c0}.x{fill:#9e9e9e}"
-        ".o{fill:#e0e0e0}.bg{fill:#f5f5f5}\n"
-        ".legend{font-size:12px;color:#424242}.legend svg{display:inline;"
-        "vertical-align:middle;margin:0 .2em 0 .8em}\n";
+        ".o{fill:#d6d6d6}.bg{fill:#f3f3f3}\n"
+        "td.days{width:376px}svg.bars{width:100%;min-width:225px;height:32px}\n"
+        "svg.gauge{display:inline-block;vertical-align:middle}"
+        ".g-bg{fill:#e6e6e6}.g-ok{fill:#2e7d32}.g-bad{fill:#c62828}.g-none{fill:#bdbdbd}"
+        ".g-floor{fill:#1f1f1f}\n"
+        ".legend{font-size:.85em;color:#3d3d3d}.legend svg{display:inline;"
+        "vertical-align:middle;margin:0 .2em 0 .8em}\n"
+        "@media screen and (max-width:980px){body{padding:0 .8em;margin:.8em auto}"
+        "h1{font-size:1.35em}.card .big{font-size:1.5em}\n"
+        "table.runners,table.runners tbody,table.incidents,table.incidents tbody{display:block;"
+        "border:0}table.runners thead,table.incidents thead{display:none}\n"
+        "tr.runner,tr.incident{display:flex;flex-wrap:wrap;align-items:center;gap:.2em .9em;"
+        "border:1px solid var(--line);border-radius:6px;margin:.5em 0;padding:.45em .6em}\n"
+        "tr.runner td,tr.incident td{display:block;border:0;padding:0;text-align:left}\n"
+        "tr.runner td.name{flex:1 1 100%;font-size:1.05em;overflow-wrap:anywhere}"
+        "tr.runner td:last-child{flex:1 1 100%}\n"
+        "svg.bars{width:100%;max-width:540px}\n"
+        "tr.runner td:nth-child(2)::before{content:\"operator \";color:#555}"
+        "tr.runner td:nth-child(4)::before{content:\"routing \";color:#555}"
+        "tr.runner td:nth-child(5)::before{content:\"uptime \";color:#555}"
+        "tr.runner td:nth-child(7)::before{content:\"floor \";color:#555}"
+        "tr.runner td.verdict{border-radius:4px;padding:.1em .5em}\n"
+        "tr.runner td.state{order:1}tr.runner td.verdict{order:2}tr.runner td.uptime{order:3}"
+        "tr.runner td.gauge{order:4}tr.runner td.floor{order:5}tr.runner td.routing{order:6}"
+        "tr.runner td:nth-child(2){order:7}tr.runner td.days{order:8}\n"
+        "tr.incident td:first-child{flex:1 1 100%;font-weight:600}"
+        "tr.incident td:nth-child(2)::before{content:\"started \";color:#555}"
+        "tr.incident td:nth-child(3)::before{content:\"ended \";color:#555}"
+        "tr.incident td:nth-child(4)::before{content:\"lasted \";color:#555}"
+        "tr.incident td:nth-child(5)::before{content:\"acknowledged \";color:#555}"
+        "tr.incident td:nth-child(6)::before{content:\"mitigated \";color:#555}"
+        "tr.incident td:nth-child(7){flex:1 1 100%}td.t{white-space:normal}}\n"
+        "@media print{body{margin:0;padding:0;font-size:11px;max-width:none}"
+        "h2{break-after:avoid}tr,.card,svg{break-inside:avoid}"
+        "table{font-size:.9em}th,td{padding:1px 3px}svg.bars{width:150px;height:24px}"
+        "svg.gauge{width:50px}"
+        ".card .big{font-size:1.4em}"
+        "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
 
 /* ---- formatting ------------------------------------------------------------ */
 
@@ -160,21 +248,30 @@ static void put_duration(struct strbuf *b, int64_t ms)
 	strbuf_puts(b, d);
 }
 
+#define PCT_LEN 32
+
 /* The uptime of @p a as a percentage with three decimals, truncated (so
  * that any down time never reads as 100 %); "no data" without evidence. */
-static void put_uptime(struct strbuf *b, const struct rw_availability *a)
+static void fmt_uptime(char out[PCT_LEN], const struct rw_availability *a)
 {
 	uint32_t mp = a->uptime_ppm / 10; /* thousandths of a percent */
 
-	if (!a->has_uptime) {
-		strbuf_puts(b, "no data");
-		return;
-	}
-	strbuf_printf(b, "%" PRIu32 ".%03" PRIu32 " %%", mp / 1000, mp % 1000);
+	if (!a->has_uptime)
+		snprintf(out, PCT_LEN, "no data");
+	else
+		snprintf(out, PCT_LEN, "%" PRIu32 ".%03" PRIu32 " %%", mp / 1000, mp % 1000);
+}
+
+static void put_uptime(struct strbuf *b, const struct rw_availability *a)
+{
+	char t[PCT_LEN];
+
+	fmt_uptime(t, a);
+	strbuf_puts(b, t);
 }
 
 /* A ratio in ppm as a percentage, trailing zeros trimmed: "99 %", "99.5 %". */
-static void put_ppm(struct strbuf *b, uint32_t ppm)
+static void fmt_ppm(char out[PCT_LEN], uint32_t ppm)
 {
 	char frac[8];
 	int n;
@@ -182,7 +279,7 @@ static void put_ppm(struct strbuf *b, uint32_t ppm)
 	n = snprintf(frac, sizeof(frac), "%04u", ppm % 10000);
 	while (n > 0 && frac[n - 1] == '0')
 		frac[--n] = '\0';
-	strbuf_printf(b, "%u%s%s %%", ppm / 10000, n ? "." : "", frac);
+	snprintf(out, PCT_LEN, "%u%s%s %%", ppm / 10000, n ? "." : "", frac);
 }
 
 /* ---- bars ------------------------------------------------------------------ */
@@ -490,7 +587,8 @@ static void put_bars(struct strbuf *b, struct build *bd, const struct runner *r,
 {
 	strbuf_printf(b,
 	              "<svg class=\"bars\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-	              "role=\"img\" aria-label=\"daily availability of ",
+	              "preserveAspectRatio=\"none\" role=\"img\" aria-label=\"daily availability "
+	              "of ",
 	              STATUS_DAYS * BAR_W, BAR_H, STATUS_DAYS * BAR_W, BAR_H);
 	put_html(b, r->name);
 	strbuf_printf(b, ", last %d days\"><rect class=\"bg\" width=\"%d\" height=\"%d\"/>",
@@ -516,9 +614,16 @@ static void put_runner_row(struct strbuf *b, struct build *bd, const struct runn
 	const char *why = fleet_exclusion(x->fleet, r, bd->now);
 	const char *state = rw_state_name(r->rs.state);
 	bool past = e && entry_ready(bd, e, r);
+	char up[PCT_LEN], fl[PCT_LEN];
 
-	fleet_judge(x->fleet, r, bd->now,
-	            bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS, bd->now, &a);
+	if (e)
+		a = e->avail; /* judged by count_runners() for this build */
+	else
+		fleet_judge(x->fleet, r, bd->now,
+		            bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS, bd->now,
+		            &a);
+	fmt_uptime(up, &a);
+	fmt_ppm(fl, r->floor_ppm);
 
 	strbuf_puts(b, "<tr class=\"runner\" data-runner=\"");
 	put_html(b, r->name);
@@ -526,19 +631,21 @@ static void put_runner_row(struct strbuf *b, struct build *bd, const struct runn
 	put_html(b, r->name);
 	strbuf_puts(b, "</td><td>");
 	put_html(b, r->operator_name);
-	strbuf_printf(b, "</td><td class=\"state\"><span class=\"st st-%s\">%s</span></td>", state,
-	              state);
-	strbuf_puts(b, "<td class=\"t\">");
-	put_time(b, r->rs.since_ms);
-	strbuf_puts(b, "<br>for ");
+	strbuf_printf(b,
+	              "</td><td class=\"state\"><span class=\"st st-%s\">%s</span> "
+	              "<span class=\"since\">for ",
+	              state, state);
 	put_duration(b, bd->now - r->rs.since_ms);
-	strbuf_printf(b, "</td><td class=\"routing\">%s</td><td class=\"n uptime\">",
-	              why ? why : "eligible");
-	put_uptime(b, &a);
-	strbuf_puts(b, "</td><td class=\"n floor\">");
-	put_ppm(b, r->floor_ppm);
-	strbuf_printf(b, "</td><td class=\"verdict v-%s\">%s</td><td>", rw_verdict_name(a.verdict),
-	              rw_verdict_name(a.verdict));
+	strbuf_puts(b, "<br>since ");
+	put_time(b, r->rs.since_ms);
+	strbuf_printf(b,
+	              "</span></td><td class=\"routing\">%s</td><td class=\"n uptime\">%s</td>"
+	              "<td class=\"gauge\">",
+	              why ? why : "eligible", up);
+	gauge_svg(b, a.has_uptime, a.uptime_ppm, r->floor_ppm, up, fl);
+	strbuf_printf(b, "</td><td class=\"n floor\">%s</td>", fl);
+	strbuf_printf(b, "<td class=\"verdict v-%s\">%s</td><td class=\"days\">",
+	              rw_verdict_name(a.verdict), rw_verdict_name(a.verdict));
 	put_bars(b, bd, r, e, past);
 	strbuf_puts(b, "</td></tr>\n");
 }
@@ -563,6 +670,7 @@ static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool
 	const struct api_ctx *x = bd->x;
 	struct runner **v = malloc(p->n * sizeof(*v));
 	int tier = policy_target_tier(x->policy, p->triple);
+	uint32_t min = x->policy->pool.min_runners;
 	size_t eligible = 0;
 
 	if (!v)
@@ -574,19 +682,34 @@ static int put_pool(struct strbuf *b, struct build *bd, const struct target_pool
 			eligible++;
 	strbuf_puts(b, "<section class=\"target\" data-target=\"");
 	put_html(b, p->triple);
-	strbuf_puts(b, "\"><h2>");
+	strbuf_puts(b, "\"><h2><span class=\"triple\">");
 	put_html(b, p->triple);
+	strbuf_puts(b, "</span>");
 	if (tier > 0)
 		strbuf_printf(b, " <span class=\"tier\">tier %d</span>", tier);
 	else
 		strbuf_puts(b, " <span class=\"tier\">no tier</span>");
-	strbuf_printf(b, "</h2>\n<p class=\"pool\">%zu of %zu runner%s eligible for jobs.</p>\n",
+	strbuf_printf(b, "</h2>\n<p class=\"pool\">%zu of %zu runner%s eligible for jobs.",
 	              eligible, p->n, p->n == 1 ? "" : "s");
+	bd->pools++;
+	if (eligible < min) {
+		strbuf_printf(b, " <span class=\"below\">Below the policy's minimum of %u.</span>",
+		              (unsigned)min);
+		bd->pools_below++;
+		if (bd->attention++ < STATUS_MAX_ATTENTION) {
+			strbuf_puts(&bd->att, "<li>Pool <span class=\"triple\">");
+			put_html(&bd->att, p->triple);
+			strbuf_printf(&bd->att,
+			              "</span>: %zu of %zu runner%s eligible, below the minimum of "
+			              "%u</li>\n",
+			              eligible, p->n, p->n == 1 ? "" : "s", (unsigned)min);
+		}
+	}
 	strbuf_printf(b,
-	              "<table class=\"runners\"><thead><tr><th>Runner</th><th>Operator</th>"
-	              "<th>State</th><th>Since</th><th>Routing</th><th>Uptime (%u d)</th>"
-	              "<th>Floor</th><th>Verdict</th><th>Last %d days (UTC)</th></tr></thead>"
-	              "<tbody>\n",
+	              "</p>\n<table class=\"runners\"><thead><tr><th>Runner</th><th>Operator</th>"
+	              "<th>State</th><th>Routing</th><th>Uptime (%u d)</th>"
+	              "<th>Against floor</th><th>Floor</th><th>Verdict</th>"
+	              "<th>Last %d days (UTC)</th></tr></thead><tbody>\n",
 	              x->policy->window.rolling_days, STATUS_DAYS);
 	for (size_t i = 0; i < p->n; i++)
 		put_runner_row(b, bd, v[i]);
@@ -626,6 +749,8 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 		strbuf_puts(b, "<p class=\"note\">No incidents.</p></section>\n");
 		return true;
 	}
+	for (size_t k = 0; k < n; k++)
+		bd->open_incidents += v[k].end_ms == 0;
 	shown = n < STATUS_MAX_INCIDENTS ? n : STATUS_MAX_INCIDENTS;
 	strbuf_puts(b, "<table class=\"incidents\"><thead><tr><th>Runner</th><th>Started</th>"
 	               "<th>Ended</th><th>Duration</th><th>Acknowledged</th><th>Mitigated</th>"
@@ -680,6 +805,106 @@ static bool put_incidents(struct strbuf *b, struct build *bd)
 	return true;
 }
 
+/* Judges every runner shown once for this build (its rows in each of its
+ * targets' sections reuse the judgement), and counts them for the summary:
+ * by verdict and by state, naming those down or failing. */
+static void count_runners(struct build *bd)
+{
+	const struct api_ctx *x = bd->x;
+	int64_t from = bd->now - (int64_t)x->policy->window.rolling_days * DAY_MS;
+
+	/* s->rv[i] is the entry of x->fleet->v[i] (entries_sync()). */
+	for (size_t i = 0; i < x->fleet->n && i < bd->s->n_rv; i++) {
+		const struct runner *r = x->fleet->v[i];
+		struct rw_availability *a = &bd->s->rv[i].avail;
+		bool down = r->rs.state == RW_STATE_DOWN;
+
+		if (r->n_targets == 0)
+			continue;
+		fleet_judge(x->fleet, r, bd->now, from, bd->now, a);
+		bd->n_runners++;
+		if ((unsigned)a->verdict < 3)
+			bd->verdicts[a->verdict]++;
+		bd->up += r->rs.state == RW_STATE_UP;
+		bd->down += down;
+		bd->other += !down && r->rs.state != RW_STATE_UP;
+		if (!down && a->verdict != RW_VERDICT_FAIL)
+			continue;
+		if (bd->attention++ >= STATUS_MAX_ATTENTION)
+			continue;
+		strbuf_puts(&bd->att, "<li>");
+		if (down)
+			strbuf_puts(&bd->att, "<span class=\"st st-down\">down</span> ");
+		if (a->verdict == RW_VERDICT_FAIL)
+			strbuf_puts(&bd->att, "<span class=\"verdict v-FAIL\">FAIL</span> ");
+		strbuf_puts(&bd->att, "<span class=\"who\">");
+		put_html(&bd->att, r->name);
+		strbuf_puts(&bd->att, "</span> (");
+		put_html(&bd->att, r->operator_name);
+		strbuf_puts(&bd->att, ")");
+		if (down) {
+			strbuf_puts(&bd->att, " for ");
+			put_duration(&bd->att, bd->now - r->rs.since_ms);
+		}
+		if (a->verdict == RW_VERDICT_FAIL) {
+			char up[PCT_LEN], fl[PCT_LEN];
+			fmt_uptime(up, a);
+			fmt_ppm(fl, r->floor_ppm);
+			strbuf_printf(&bd->att, ", uptime %s below its floor of %s", up, fl);
+		}
+		strbuf_puts(&bd->att, "</li>\n");
+	}
+}
+
+/* One card of the summary: a big number and what it counts (HTML). */
+static void put_card(struct strbuf *b, const char *kind, size_t n, const char *what)
+{
+	strbuf_printf(b, "<div class=\"card %s\"><span class=\"big\">%zu</span> %s</div>\n", kind,
+	              n, what);
+}
+
+/* The summary at the top: runners by verdict and by state, pools below the
+ * minimum, open incidents, and what needs someone now. */
+static void put_summary(struct strbuf *b, const struct build *bd, bool incidents_ok)
+{
+	static const char *const vk[3] = {"k-pass", "k-fail", "k-ind"};
+	char what[160];
+
+	strbuf_puts(b, "<section id=\"summary\" class=\"summary\" aria-label=\"Summary\">\n"
+	               "<div class=\"cards\">\n");
+	snprintf(what, sizeof(what),
+	         "runner%s<br><span class=\"sub\">%zu up, %zu down, %zu other</span>",
+	         bd->n_runners == 1 ? "" : "s", bd->up, bd->down, bd->other);
+	put_card(b, bd->down ? "k-warn" : "k-ok", bd->n_runners, what);
+	for (int v = 0; v < 3; v++) {
+		const char *name = rw_verdict_name((enum rw_verdict)v);
+		snprintf(what, sizeof(what),
+		         "<span class=\"verdict v-%s\">%s</span><br><span class=\"sub\">over %u "
+		         "days</span>",
+		         name, name, bd->x->policy->window.rolling_days);
+		put_card(b, vk[v], bd->verdicts[v], what);
+	}
+	snprintf(what, sizeof(what),
+	         "of %zu pool%s below the minimum<br><span class=\"sub\">of %u eligible "
+	         "runner%s</span>",
+	         bd->pools, bd->pools == 1 ? "" : "s", (unsigned)bd->x->policy->pool.min_runners,
+	         bd->x->policy->pool.min_runners == 1 ? "" : "s");
+	put_card(b, bd->pools_below ? "k-warn" : "k-ok", bd->pools_below, what);
+	snprintf(what, sizeof(what), "open incident%s%s", bd->open_incidents == 1 ? "" : "s",
+	         incidents_ok ? "" : "<br><span class=\"sub\">(could not be read)</span>");
+	put_card(b, bd->open_incidents ? "k-warn" : "k-ok", bd->open_incidents, what);
+	strbuf_puts(b, "</div>\n");
+	if (bd->attention) {
+		strbuf_puts(b, "<ul class=\"attention\" aria-label=\"Needs attention\">\n");
+		strbuf_append(b, bd->att.data, bd->att.len);
+		if (bd->attention > STATUS_MAX_ATTENTION)
+			strbuf_printf(b, "<li>and %zu more, below</li>\n",
+			              bd->attention - STATUS_MAX_ATTENTION);
+		strbuf_puts(b, "</ul>\n");
+	}
+	strbuf_puts(b, "</section>\n");
+}
+
 /* Builds the page as of @p now into s->html. On failure the old page stays. */
 static int build(struct status *s, int64_t now)
 {
@@ -687,7 +912,7 @@ static int build(struct status *s, int64_t now)
 	struct build bd = {.x = x, .s = s};
 	const struct target_pool **pools = NULL;
 	size_t n_pools = 0, n_runners = 0;
-	struct strbuf b, pb;
+	struct strbuf b, pb, ib;
 	bool incidents_ok;
 	char *html;
 	size_t len;
@@ -716,6 +941,8 @@ static int build(struct status *s, int64_t now)
 	for (size_t i = 0; i < x->fleet->n; i++)
 		if (x->fleet->v[i]->n_targets > 0)
 			n_runners++;
+	strbuf_init(&bd.att);
+	count_runners(&bd);
 
 	strbuf_init(&b);
 	strbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -734,9 +961,6 @@ static int build(struct status *s, int64_t now)
 	              "the last %u days; the verdict holds it against the runner's floor.</p>\n",
 	              n_runners, n_runners == 1 ? "" : "s", n_pools, n_pools == 1 ? "" : "s",
 	              x->policy->window.rolling_days);
-	put_legend(&b);
-	if (n_pools == 0)
-		strbuf_puts(&b, "<p class=\"note\">No runners are registered.</p>\n");
 	strbuf_init(&pb);
 	for (size_t i = 0; i < n_pools && rc == 0; i++)
 		rc = put_pool(&pb, &bd, pools[i]);
@@ -744,10 +968,18 @@ static int build(struct status *s, int64_t now)
 	if (rc == 0 && strbuf_failed(&pb))
 		rc = RW_ENOMEM;
 	if (rc < 0) {
+		strbuf_deinit(&bd.att);
 		strbuf_deinit(&pb);
 		strbuf_deinit(&b);
 		return rc;
 	}
+	strbuf_init(&ib);
+	incidents_ok = put_incidents(&ib, &bd);
+	put_summary(&b, &bd, incidents_ok);
+	strbuf_deinit(&bd.att);
+	put_legend(&b);
+	if (n_pools == 0)
+		strbuf_puts(&b, "<p class=\"note\">No runners are registered.</p>\n");
 	/* s->rv[i] is the entry of x->fleet->v[i] (entries_sync()). */
 	for (size_t i = 0; i < s->n_rv; i++)
 		if (x->fleet->v[i]->n_targets > 0 && !s->rv[i].valid)
@@ -760,7 +992,9 @@ static int build(struct status *s, int64_t now)
 	if (pb.data)
 		strbuf_append(&b, pb.data, pb.len);
 	strbuf_deinit(&pb);
-	incidents_ok = put_incidents(&b, &bd);
+	if (ib.data)
+		strbuf_append(&b, ib.data, ib.len);
+	strbuf_deinit(&ib);
 	strbuf_puts(&b, "</body></html>\n");
 
 	html = strbuf_take(&b, &len);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * status.h — the public status page at GET /: one self-contained HTML page
- * (inline CSS and SVG, no script, nothing fetched) showing, per target pool,
- * its runners with their current state, rolling-window uptime, floor,
- * verdict and STATUS_DAYS daily bars, then the incidents of the last
- * STATUS_DAYS days.
+ * (inline CSS and SVG, no script, nothing fetched) showing a summary (runners
+ * by state and verdict, pools below the minimum, open incidents, what needs
+ * someone now), then per target pool its runners with their current state,
+ * rolling-window uptime against their floor, verdict and STATUS_DAYS daily
+ * bars, then the incidents of the last STATUS_DAYS days. It reads on a
+ * laptop, as cards on a phone, and on paper.
  *
  * The page is built from the in-memory fleet plus each runner's stored
  * intervals and maintenance windows (never raw samples), and cached: it is

@@ -43,23 +43,41 @@ int cli_open_store(const char *path, bool create, struct store **out);
 int cli_find_runner(struct store *st, const char *key, struct store_runner *out);
 
 struct spec_github; /* monitor/intake/runner_spec.h */
+struct guard;       /* monitor/core/guard.h */
+struct rw_config;   /* monitor/core/config.h */
+
+/**
+ * The address guard the daemon would probe with, for the commands that
+ * register URLs (`runner add`, `runner import`): the allow_cidrs of the
+ * config file @p config (read as `serve --config` reads it; NULL: none),
+ * then each of @p cidrs (--allow-cidr). @p cfg receives the config (its
+ * db_path is the database when no --db is given, as in `serve`); the caller
+ * releases it with config_deinit(), also after a failure.
+ * @return CLI_OK, or CLI_USAGE after one line naming the file or the flag.
+ */
+int cli_load_guard(const char *config, const char *const *cidrs, size_t n_cidrs,
+                   struct rw_config *cfg, struct guard *g);
 
 /**
  * Checks one runner of `runner add` or `runner import` against the rules of
  * runner_spec.h and the database (the operator exists, the name is free); on
  * success fills @p sr, approved, borrowing the strings.
+ * @param g    the address guard (cli_load_guard()): a URL whose host it
+ *             refuses is refused as the API refuses it, with the fix
+ *             (--allow-cidr RANGE or allow_cidrs in the config).
  * @param url  an http runner's URL, or NULL (push, or a pool).
  * @param gh   a GitHub pool's source, labels and numbers, already checked with
  *             spec_check_github_pool(), or NULL.
  * @return 0, RW_EINVAL (bad input, one line in @p err), or the store's error.
  */
-int cli_check_runner(struct store *st, const char *operator_name, const char *name,
-                     const char *const *targets, size_t n_targets, const char *url,
-                     const struct spec_github *gh, struct store_runner *sr, char *err,
-                     size_t errlen);
+int cli_check_runner(struct store *st, const struct guard *g, const char *operator_name,
+                     const char *name, const char *const *targets, size_t n_targets,
+                     const char *url, const struct spec_github *gh, struct store_runner *sr,
+                     char *err, size_t errlen);
 
-/** `runwarden runner import FILE` on the database @p db (cli_import.c). */
-int cli_runner_import(const char *db, const char *file);
+/** `runwarden runner import FILE` on the database @p db, URLs checked
+ *  against @p g (cli_import.c). */
+int cli_runner_import(const char *db, const struct guard *g, const char *file);
 
 /**
  * Runs `runwarden-report SUBCOMMAND ARGS…` in place of this process

@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include "monitor/core/config.h"
+#include "monitor/core/guard.h"
 #include "monitor/intake/runner_spec.h"
 #include "monitor/store/policy_source.h"
 #include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
+#include "policy/base/xesc.h"
 
 const char *cli_db_path(const char *flag)
 {
@@ -104,10 +106,52 @@ int cli_exec_report(const char *subcommand, int n, char **args)
 	return cli_error(CLI_FAIL, "cannot run %s: %s", path, strerror(err));
 }
 
-int cli_check_runner(struct store *st, const char *operator_name, const char *name,
-                     const char *const *targets, size_t n_targets, const char *url,
-                     const struct spec_github *gh, struct store_runner *sr, char *err,
-                     size_t errlen)
+int cli_load_guard(const char *config, const char *const *cidrs, size_t n_cidrs,
+                   struct rw_config *cfg, struct guard *g)
+{
+	char err[512];
+
+	config_defaults(cfg);
+	guard_init(g);
+	if (config && config_load_file(cfg, config, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
+	for (size_t i = 0; i < cfg->n_allow_cidrs; i++)
+		if (guard_allow(g, cfg->allow_cidrs[i], err, sizeof(err)) < 0)
+			return cli_error(CLI_USAGE, "%s: allow_cidrs: %s", config, err);
+	for (size_t i = 0; i < n_cidrs; i++)
+		if (guard_allow(g, cidrs[i], err, sizeof(err)) < 0)
+			return cli_error(CLI_USAGE, "--allow-cidr: %s", err);
+	return CLI_OK;
+}
+
+/* The URL as the API checks it (spec_check_url_guard()), and the fix a
+ * command-line user has: the flag, or the config key `serve` reads too. */
+static int check_url(const struct guard *g, const char *url, char *err, size_t errlen)
+{
+	struct spec_guard_refusal r;
+	char line[400], buf[96];
+	int rc;
+
+	if (spec_check_url(url, err, errlen) < 0)
+		return RW_EINVAL;
+	rc = spec_check_url_guard(g, url, &r, line, sizeof(line));
+	if (rc == 0)
+		return 0;
+	xesc(buf, sizeof(buf), url, strlen(url));
+	if (rc == RW_EREFUSED && r.range[0])
+		snprintf(err, errlen,
+		         "%s (in \"%s\"); pass --allow-cidr %s or set allow_cidrs in the config "
+		         "(--config FILE), as the daemon must",
+		         line, buf, r.range);
+	else
+		snprintf(err, errlen, "%s (in \"%s\")", line, buf);
+	return RW_EINVAL;
+}
+
+int cli_check_runner(struct store *st, const struct guard *g, const char *operator_name,
+                     const char *name, const char *const *targets, size_t n_targets,
+                     const char *url, const struct spec_github *gh, struct store_runner *sr,
+                     char *err, size_t errlen)
 {
 	struct store_runner existing;
 	int rc;
@@ -115,7 +159,7 @@ int cli_check_runner(struct store *st, const char *operator_name, const char *na
 	if (spec_check_name("operator", operator_name, err, errlen) < 0 ||
 	    spec_check_name("name", name, err, errlen) < 0 ||
 	    spec_check_targets(targets, n_targets, err, errlen) < 0 ||
-	    (url && spec_check_url(url, err, errlen) < 0))
+	    (url && check_url(g, url, err, errlen) < 0))
 		return RW_EINVAL;
 	{
 		/* Known targets: the policy the daemon last put in force (the

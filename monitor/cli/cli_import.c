@@ -104,8 +104,8 @@ static bool import_long(const cJSON *e, const char *name, bool *has, long *out)
 
 /* Checks entry @p i of the file; on success fills @p sr (borrowing from the
  * file and from @p ie). @return false after one line on stderr. */
-static bool import_entry(struct store *st, const char *file, int i, const cJSON *e,
-                         struct import_entry *ie, struct store_runner *sr)
+static bool import_entry(struct store *st, const struct guard *g, const char *file, int i,
+                         const cJSON *e, struct import_entry *ie, struct store_runner *sr)
 {
 	const cJSON *op = cJSON_GetObjectItemCaseSensitive(e, "operator");
 	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
@@ -203,7 +203,7 @@ static bool import_entry(struct store *st, const char *file, int i, const cJSON 
 	} else if (spec_check_labels(ie->labels, ie->n_labels, err, sizeof(err)) < 0) {
 		goto bad;
 	}
-	if (cli_check_runner(st, op->valuestring, nm->valuestring, ie->targets, ie->n_targets,
+	if (cli_check_runner(st, g, op->valuestring, nm->valuestring, ie->targets, ie->n_targets,
 	                     gh || ie->push ? NULL : url->valuestring, gh ? &ie->gh : NULL, sr, err,
 	                     sizeof(err)) < 0)
 		goto bad;
@@ -221,7 +221,7 @@ bad:
 	return false;
 }
 
-int cli_runner_import(const char *db, const char *file)
+int cli_runner_import(const char *db, const struct guard *g, const char *file)
 {
 	struct store *st;
 	struct store_runner *srs = NULL;
@@ -253,7 +253,7 @@ int cli_runner_import(const char *db, const char *file)
 	}
 	cJSON_ArrayForEach(e, doc)
 	{
-		if (!import_entry(st, file, i + 1, e, &ies[i], &srs[i])) {
+		if (!import_entry(st, g, file, i + 1, e, &ies[i], &srs[i])) {
 			srs[i].name = NULL;
 			bad++;
 		} else {

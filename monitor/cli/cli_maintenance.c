@@ -23,6 +23,7 @@
 #include "monitor/store/policy_source.h"
 #include "policy/base/rfc3339.h"
 #include "policy/base/rw_error.h"
+#include "policy/calendar.h"
 
 #define HOUR_MS ((int64_t)3600 * 1000)
 
@@ -44,8 +45,11 @@ static const char maintenance_usage[] =
         "\n"
         "Maintenance declared at least maintenance.min_notice_h hours ahead counts as\n"
         "maintenance, up to maintenance.max_h_per_month hours per calendar month (UTC),\n"
-        "earliest first; the rest counts as what the probes see. A running daemon\n"
-        "picks changes up within a second.\n";
+        "earliest first; the rest counts as what the probes see. add warns when the\n"
+        "month's cap is already used or the new window takes the month over it, and\n"
+        "names the runner's windows it overlaps; a window the same as one that stands\n"
+        "(same runner, from and to) is refused (exit 2): it would change nothing.\n"
+        "A running daemon picks changes up within a second.\n";
 
 struct maint_opts {
 	const char *db, *from, *to, *reason, *policy;
@@ -109,6 +113,7 @@ static const struct policy_parse_opts url_opts = {.check_url = url_check};
 
 static int maintenance_add(const struct maint_opts *o, const char *key)
 {
+	struct maint_advice advice = {.n = 0};
 	struct policy_source ps;
 	struct store *st;
 	struct store_runner r;
@@ -140,10 +145,30 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 	retired = rc == 0 && r.status == STORE_RUNNER_RETIRED;
 	if (rc == 0 && !retired)
 		rc = store_maintenance_add(st, r.id, from, to, now, o->reason, &id);
+	if (rc == 0 && !retired) {
+		/* The runner's windows over the months this one touches: what the
+		 * advice reads (a failure here costs only the advice). */
+		struct store_maintenance *ws = NULL;
+		size_t n = 0;
+		int64_t m0, m1, end0, end1;
+		calendar_month(from, &m0, &end0);
+		calendar_month(to - 1, &m1, &end1);
+		if (store_maintenance_list(st, r.id, m0, end1, false, &ws, &n) == 0)
+			spec_maintenance_advice(&ps.pol, r.created_ms, ws, n, id, &advice);
+		store_maintenance_free(ws, n);
+	}
 	store_close(st);
 	if (retired)
 		rc = cli_error(CLI_USAGE, "runner: \"%s\" is retired", key);
-	else if (rc == RW_ENOENT)
+	else if (rc == RW_EEXIST) {
+		rfc3339_format(from, a, sizeof(a));
+		rfc3339_format(to, b, sizeof(b));
+		rc = cli_error(CLI_USAGE,
+		               "from: runner %s already has maintenance %" PRId64
+		               " from %s to %s, the same window; nothing was added (see "
+		               "`runwarden maintenance list %s`)",
+		               r.name, id, a, b, r.name);
+	} else if (rc == RW_ENOENT)
 		rc = cli_error(CLI_USAGE, "runner: \"%s\" does not exist", key);
 	else if (rc < 0)
 		rc = cli_error(CLI_FAIL, "adding the window failed: %s", rw_strerror(rc));
@@ -157,6 +182,11 @@ static int maintenance_add(const struct maint_opts *o, const char *key)
 	printf("maintenance %" PRId64 " added: runner %s, %s to %s (%s h)\n", id, r.name, a, b,
 	       hours(to - from, h, sizeof(h)));
 	print_notice(&ps.pol, o->policy ? o->policy : "default policy", from, to, now);
+	for (size_t i = 0; i < advice.n; i++)
+		printf("warning: %s\n", advice.w[i].detail);
+	if (advice.n_more)
+		printf("warning: it overlaps %zu more windows (runwarden maintenance list %s)\n",
+		       advice.n_more, r.name);
 	store_runner_deinit(&r);
 	policy_source_deinit(&ps);
 	return CLI_OK;

@@ -14,6 +14,8 @@
 
 #include "monitor/cli/cli.h"
 #include "monitor/core/clock.h"
+#include "monitor/core/config.h"
+#include "monitor/core/guard.h"
 #include "monitor/intake/auth.h"
 #include "monitor/intake/runner_spec.h"
 #include "policy/base/rfc3339.h"
@@ -133,14 +135,16 @@ static const char runner_usage[] =
         "usage: runwarden runner add --operator NAME --name NAME --target TRIPLE [--target ...]\n"
         "                            (--url URL | --push) [--label LABEL ...]\n"
         "                            [--interval SECONDS] [--timeout MS] [--db FILE]\n"
+        "                            [--allow-cidr CIDR ...] [--config FILE]\n"
         "       runwarden runner add --operator NAME --name POOL --target TRIPLE [--target ...]\n"
         "                            --github OWNER[/REPO] --label LABEL [--label ...]\n"
         "                            [--min-online N] [--pickup-within SECONDS] [--db FILE]\n"
         "       runwarden runner list [--json] [--db FILE]\n"
         "       runwarden runner show NAME|ID [--json] [--db FILE]\n"
-        "       runwarden runner approve NAME|ID [--db FILE]\n"
+        "       runwarden runner approve NAME|ID [--no-probation] [--db FILE]\n"
         "       runwarden runner retire NAME|ID [--db FILE]\n"
-        "       runwarden runner import FILE [--db FILE]\n"
+        "       runwarden runner import FILE [--db FILE] [--allow-cidr CIDR ...]\n"
+        "                               [--config FILE]\n"
         "\n"
         "add      registers a runner, approved at once (the CLI is the admin): probed at\n"
         "         --url, or --push: it POSTs heartbeats with the token printed once.\n"
@@ -151,9 +155,18 @@ static const char runner_usage[] =
         "         that must be online (default 1, or 0 with --pickup-within);\n"
         "         --pickup-within: a job queued with the labels must start within\n"
         "         SECONDS.\n"
+        "         The URL is checked as the daemon's address guard checks it: loopback,\n"
+        "         private, link-local and other internal addresses are refused unless\n"
+        "         --allow-cidr (repeatable) or the allow_cidrs of --config FILE (the\n"
+        "         config `serve` reads; its db is used when --db is not given) allow\n"
+        "         them. Give the daemon the same ranges, or it will not probe them.\n"
         "list     lists runners with their status and last known state.\n"
         "show     shows one runner.\n"
         "approve  approves a pending runner (approving an approved one changes nothing).\n"
+        "         --no-probation: no probation (flagging.probation_days of the policy\n"
+        "         after registration, 7 by default) for a runner whose record is elsewhere,\n"
+        "         e.g. migrated from another monitor: eligible as soon as it is up. Also\n"
+        "         for a runner approved already (runner add approves at once).\n"
         "retire   stops watching a pending or approved runner; its history is kept.\n"
         "         A retired runner stays retired: approve and retire exit 2.\n"
         "         The daemon retires a GitHub pool's members; retire the pool instead.\n"
@@ -162,17 +175,20 @@ static const char runner_usage[] =
         "         (optional \"labels\"), or of GitHub pools {..., \"github\", \"labels\",\n"
         "         \"min_online\", \"pickup_within_s\"}; every entry is checked before any "
         "is written.\n"
+        "         URLs are checked as for add (--allow-cidr, --config).\n"
         "A running daemon picks changes up within a second.\n";
 
 struct runner_opts {
-	const char *db, *operator_name, *name, *url, *github;
+	const char *db, *operator_name, *name, *url, *github, *config;
+	const char *cidrs[GUARD_MAX_CIDRS];
+	size_t n_cidrs;
 	const char *targets[RUNNER_SPEC_MAX_TARGETS + 1];
 	size_t n_targets;
 	const char *labels[RUNNER_SPEC_MAX_TARGETS + 1];
 	size_t n_labels;
 	long interval_s, timeout_ms;
 	long min_online, pickup_within_s; /* -1: not given */
-	bool json, push;
+	bool json, push, no_probation;
 };
 
 /* The flags that go with --github alone, and those that do not go with it:
@@ -201,7 +217,45 @@ static int check_mode_flags(const struct runner_opts *o)
 	return 0;
 }
 
+/* The guard of add and import, and the database (--db, else the config's). */
+static int load_guard(struct runner_opts *o, struct rw_config *cfg, struct guard *g,
+                      const char **db)
+{
+	int rc = cli_load_guard(o->config, o->cidrs, o->n_cidrs, cfg, g);
+
+	*db = o->db ? o->db : cfg->db_path;
+	return rc;
+}
+
+static int runner_add_checked(struct runner_opts *o, const struct guard *g, const char *db);
+
 static int runner_add(struct runner_opts *o)
+{
+	struct rw_config cfg;
+	struct guard g;
+	const char *db;
+	int rc = load_guard(o, &cfg, &g, &db);
+
+	if (rc == CLI_OK)
+		rc = runner_add_checked(o, &g, db);
+	config_deinit(&cfg);
+	return rc;
+}
+
+static int runner_import(struct runner_opts *o, const char *file)
+{
+	struct rw_config cfg;
+	struct guard g;
+	const char *db;
+	int rc = load_guard(o, &cfg, &g, &db);
+
+	if (rc == CLI_OK)
+		rc = cli_runner_import(db, &g, file);
+	config_deinit(&cfg);
+	return rc;
+}
+
+static int runner_add_checked(struct runner_opts *o, const struct guard *g, const char *db)
 {
 	struct store *st;
 	struct store_runner sr;
@@ -236,10 +290,10 @@ static int runner_add(struct runner_opts *o)
 	                 spec_check_timeout(o->timeout_ms, err, sizeof(err)) < 0 ||
 	                 spec_check_labels(o->labels, o->n_labels, err, sizeof(err)) < 0))
 		return cli_error(CLI_USAGE, "%s", err);
-	rc = cli_open_store(cli_db_path(o->db), false, &st);
+	rc = cli_open_store(db, false, &st);
 	if (rc)
 		return rc;
-	rc = cli_check_runner(st, o->operator_name, o->name, o->targets, o->n_targets, o->url,
+	rc = cli_check_runner(st, g, o->operator_name, o->name, o->targets, o->n_targets, o->url,
 	                      o->github ? &gh : NULL, &sr, err, sizeof(err));
 	if (rc < 0) {
 		store_close(st);
@@ -445,7 +499,9 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 		return rc;
 	}
 	if (rc == 0) {
-		rc = store_runner_set_status(st, r.id, status, clock_wall_ms(), &ch);
+		rc = status == STORE_RUNNER_APPROVED
+		             ? store_runner_approve(st, r.id, clock_wall_ms(), o->no_probation, &ch)
+		             : store_runner_set_status(st, r.id, status, clock_wall_ms(), &ch);
 		if (rc < 0)
 			store_runner_deinit(&r);
 	}
@@ -459,9 +515,15 @@ static int runner_set_status(struct runner_opts *o, const char *key, int status)
 	if (ch.changed)
 		printf("runner %s %s (was %s)\n", r.name, store_runner_status_name(status),
 		       store_runner_status_name(ch.from));
-	else
+	else if (!ch.waived)
 		printf("runner %s is already %s; nothing changed\n", r.name,
 		       store_runner_status_name(status));
+	else
+		printf("runner %s is already %s\n", r.name, store_runner_status_name(status));
+	if (ch.waived)
+		printf("probation waived: runner %s is eligible as soon as it is up\n", r.name);
+	else if (o->no_probation)
+		printf("(its probation was waived before)\n");
 	store_runner_deinit(&r);
 	return CLI_OK;
 }
@@ -480,6 +542,9 @@ int cli_runner(int argc, char **argv)
 	                                     {"min-online", required_argument, NULL, 'm'},
 	                                     {"pickup-within", required_argument, NULL, 'P'},
 	                                     {"db", required_argument, NULL, 'd'},
+	                                     {"allow-cidr", required_argument, NULL, 'a'},
+	                                     {"config", required_argument, NULL, 'c'},
+	                                     {"no-probation", no_argument, NULL, 'N'},
 	                                     {"json", no_argument, NULL, 'j'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
@@ -545,6 +610,14 @@ int cli_runner(int argc, char **argv)
 				                 optarg, RUNNER_SPEC_PICKUP_MAX);
 			break;
 		case 'd': o.db = optarg; break;
+		case 'a':
+			if (o.n_cidrs == GUARD_MAX_CIDRS)
+				return cli_error(CLI_USAGE, "--allow-cidr: at most %d",
+				                 GUARD_MAX_CIDRS);
+			o.cidrs[o.n_cidrs++] = optarg;
+			break;
+		case 'c': o.config = optarg; break;
+		case 'N': o.no_probation = true; break;
 		case 'j': o.json = true; break;
 		case 'h': fputs(runner_usage, stdout); return CLI_OK;
 		default: fputs(runner_usage, stderr); return CLI_USAGE;
@@ -555,6 +628,14 @@ int cli_runner(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	sub = argv[optind];
+	if ((o.n_cidrs || o.config) && strcmp(sub, "add") != 0 && strcmp(sub, "import") != 0)
+		return cli_error(CLI_USAGE,
+		                 "%s: only runner add and runner import check URLs; leave it out",
+		                 o.n_cidrs ? "--allow-cidr" : "--config");
+	if (o.no_probation && strcmp(sub, "approve") != 0)
+		return cli_error(CLI_USAGE,
+		                 "--no-probation: only runner approve waives a probation (runner "
+		                 "approve NAME --no-probation)");
 	if (strcmp(sub, "add") == 0 && argc - optind == 1)
 		return runner_add(&o);
 	if (strcmp(sub, "list") == 0 && argc - optind == 1)
@@ -568,7 +649,7 @@ int cli_runner(int argc, char **argv)
 		if (strcmp(sub, "retire") == 0)
 			return runner_set_status(&o, arg, STORE_RUNNER_RETIRED);
 		if (strcmp(sub, "import") == 0)
-			return cli_runner_import(cli_db_path(o.db), arg);
+			return runner_import(&o, arg);
 	}
 	fputs(runner_usage, stderr);
 	return CLI_USAGE;

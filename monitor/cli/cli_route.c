@@ -63,12 +63,17 @@ static void print_table(const cJSON *doc)
 	}
 	cJSON_ArrayForEach(e, ex)
 	{
-		printf("%-9s %-6.0f %-24s %-16s %-10s %s\n",
+		/* The daemon's detail after the time: until when a probation
+		 * lasts, the floor a flagged runner is under, the last probe. */
+		const char *detail =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "detail"));
+		printf("%-9s %-6.0f %-24s %-16s %-10s %s%s%s\n",
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "reason")),
 		       cJSON_GetObjectItemCaseSensitive(e, "id")->valuedouble,
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name")),
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "operator")), "-",
-		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "since")));
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "since")),
+		       detail ? "  " : "", detail ? detail : "");
 	}
 }
 

@@ -19,7 +19,7 @@ void config_defaults(struct rw_config *c)
 	snprintf(c->db_path, sizeof(c->db_path), "%s", db && *db ? db : RW_DEFAULT_DB);
 	config_set_listen(c, RW_DEFAULT_LISTEN, NULL, 0);
 	c->log_level = RW_LOG_INFO;
-	c->max_concurrency = 4096;
+	c->max_concurrency = 256;
 	c->retention_days = 90;
 	c->max_connections = 1024;
 	c->write_burst = 30;
@@ -204,6 +204,13 @@ int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t err
 	return 0;
 }
 
+/* "db" may name a PostgreSQL database by its libpq URI (store.h,
+ * store_path_is_postgres(): the same two schemes). */
+static bool is_pg_uri(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
+}
+
 static int copy_str(const cJSON *v, const char *key, char *dst, size_t n, const char *path,
                     char *err, size_t errlen)
 {
@@ -350,14 +357,21 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 				goto out;
 		} else if (strcmp(k, "admin_token_file") == 0) {
 			if (copy_str(v, k, c->admin_token_file, sizeof(c->admin_token_file), path,
-			             err, errlen))
+			             err, errlen) ||
+			    config_rebase(path, k, c->admin_token_file, sizeof(c->admin_token_file),
+			                  err, errlen))
 				goto out;
 		} else if (strcmp(k, "policy") == 0) {
 			if (copy_str(v, k, c->policy_path, sizeof(c->policy_path), path, err,
-			             errlen))
+			             errlen) ||
+			    config_rebase(path, k, c->policy_path, sizeof(c->policy_path), err,
+			                  errlen))
 				goto out;
 		} else if (strcmp(k, "db") == 0) {
-			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen))
+			/* A libpq URI (the store on PostgreSQL) is not a path. */
+			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen) ||
+			    (!is_pg_uri(c->db_path) &&
+			     config_rebase(path, k, c->db_path, sizeof(c->db_path), err, errlen)))
 				goto out;
 		} else {
 			snprintf(err, errlen,

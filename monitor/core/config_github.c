@@ -229,11 +229,18 @@ int config_github_parse(struct rw_github_cfg *g, const cJSON *v, const char *pat
 			rc = api_url_key(g, m, path, err, errlen);
 		} else if (strcmp(k, "token_file") == 0) {
 			rc = str_key(m, k, g->token_file, sizeof(g->token_file), path, err, errlen);
+			if (rc == 0)
+				rc = config_rebase(path, "github.token_file", g->token_file,
+				                   sizeof(g->token_file), err, errlen);
 		} else if (strcmp(k, "app_id") == 0) {
 			rc = int_key(m, k, 1, INT64_C(1) << 53, &g->app_id, path, err, errlen);
 		} else if (strcmp(k, "app_private_key_file") == 0) {
 			rc = str_key(m, k, g->app_private_key_file, sizeof(g->app_private_key_file),
 			             path, err, errlen);
+			if (rc == 0)
+				rc = config_rebase(path, "github.app_private_key_file",
+				                   g->app_private_key_file,
+				                   sizeof(g->app_private_key_file), err, errlen);
 		} else if (strcmp(k, "installation_id") == 0) {
 			rc = int_key(m, k, 1, INT64_C(1) << 53, &g->installation_id, path, err,
 			             errlen);
@@ -244,6 +251,10 @@ int config_github_parse(struct rw_github_cfg *g, const cJSON *v, const char *pat
 		} else if (strcmp(k, "webhook_secret_file") == 0) {
 			rc = str_key(m, k, g->webhook_secret_file, sizeof(g->webhook_secret_file),
 			             path, err, errlen);
+			if (rc == 0)
+				rc = config_rebase(path, "github.webhook_secret_file",
+				                   g->webhook_secret_file,
+				                   sizeof(g->webhook_secret_file), err, errlen);
 		} else {
 			snprintf(
 			        err, errlen,

@@ -12,6 +12,19 @@
 
 #include "monitor/core/config.h"
 
+/**
+ * (config_path.c) Rebases the file path in @p dst (a value of the config file @p path) on
+ * the config file's folder when it is relative: a config names its files
+ * where it lives, whatever the working directory of the command that reads
+ * it ("db": "rw.db" in /etc/runwarden/runwarden.json is
+ * /etc/runwarden/rw.db). An absolute path, and a config file named without
+ * a folder, leave it as it is.
+ * @param key  the key, for the error ("github.token_file").
+ * @return 0, or RW_EINVAL with "PATH: KEY: problem" when the result does not
+ *         fit in @p n bytes.
+ */
+int config_rebase(const char *path, const char *key, char *dst, size_t n, char *err, size_t errlen);
+
 /** The defaults of "github" (no file read, nothing allocated). */
 void config_github_defaults(struct rw_github_cfg *g);
 

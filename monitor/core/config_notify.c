@@ -151,10 +151,13 @@ int config_zulip_parse(struct rw_zulip_cfg *z, const cJSON *v, const char *path,
 				         path);
 				rc = RW_EINVAL;
 			}
-		} else if (strcmp(k, "api_key_file") == 0)
+		} else if (strcmp(k, "api_key_file") == 0) {
 			rc = str_key(m, "zulip", k, z->api_key_file, sizeof(z->api_key_file), path,
 			             err, errlen);
-		else if (strcmp(k, "stream") == 0)
+			if (rc == 0)
+				rc = config_rebase(path, "zulip.api_key_file", z->api_key_file,
+				                   sizeof(z->api_key_file), err, errlen);
+		} else if (strcmp(k, "stream") == 0)
 			rc = str_key(m, "zulip", k, z->stream, sizeof(z->stream), path, err,
 			             errlen);
 		else if (strcmp(k, "topic") == 0)
@@ -259,13 +262,19 @@ int config_smtp_parse(struct rw_smtp_cfg *m, const cJSON *v, const char *path, c
 				         path);
 				rc = RW_EINVAL;
 			}
-		} else if (strcmp(key, "username_file") == 0)
+		} else if (strcmp(key, "username_file") == 0) {
 			rc = str_key(k, "smtp", key, m->username_file, sizeof(m->username_file),
 			             path, err, errlen);
-		else if (strcmp(key, "password_file") == 0)
+			if (rc == 0)
+				rc = config_rebase(path, "smtp.username_file", m->username_file,
+				                   sizeof(m->username_file), err, errlen);
+		} else if (strcmp(key, "password_file") == 0) {
 			rc = str_key(k, "smtp", key, m->password_file, sizeof(m->password_file),
 			             path, err, errlen);
-		else if (strcmp(key, "digest_window_s") == 0) {
+			if (rc == 0)
+				rc = config_rebase(path, "smtp.password_file", m->password_file,
+				                   sizeof(m->password_file), err, errlen);
+		} else if (strcmp(key, "digest_window_s") == 0) {
 			rc = 0;
 			if (!cJSON_IsNumber(k) || k->valuedouble < 0 ||
 			    k->valuedouble > RW_SMTP_DIGEST_MAX_S ||

@@ -49,6 +49,9 @@ int config_tls_parse(struct rw_config *c, const cJSON *v, const char *path, char
 		}
 		snprintf(dst, sizeof(c->tls_cert_file), "%s", m->valuestring);
 		snprintf(name, sizeof(c->tls_cert_name), "%s: tls.%s", path, m->string);
+		if (config_rebase(path, is_cert ? "tls.cert_file" : "tls.key_file", dst,
+		                  sizeof(c->tls_cert_file), err, errlen) < 0)
+			return RW_EINVAL;
 		cert |= is_cert;
 		key |= !is_cert;
 	}

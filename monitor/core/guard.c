@@ -159,17 +159,27 @@ static bool allowlisted(const struct guard *g, int family, const uint8_t *addr)
 	return false;
 }
 
-static const char *check_v4(const struct guard *g, const uint8_t addr[4])
+/* The refused range that decided, for guard_check_host_range(). */
+struct guard_hit {
+	const struct guard_range *row;
+	int family;
+};
+
+static const char *check_v4(const struct guard *g, const uint8_t addr[4], struct guard_hit *hit)
 {
 	const struct guard_range *r;
 
 	if (allowlisted(g, AF_INET, addr))
 		return NULL;
 	r = range_lookup(guard_v4, ARRAY_LEN(guard_v4), addr);
+	if (r != NULL && hit != NULL) {
+		hit->row = r;
+		hit->family = AF_INET;
+	}
 	return r != NULL ? r->reason : NULL;
 }
 
-static const char *check_v6(const struct guard *g, const uint8_t addr[16])
+static const char *check_v6(const struct guard *g, const uint8_t addr[16], struct guard_hit *hit)
 {
 	const struct guard_range *r;
 
@@ -179,7 +189,11 @@ static const char *check_v6(const struct guard *g, const uint8_t addr[16])
 	if (r == NULL)
 		return NULL;
 	if (r->embeds_v4)
-		return check_v4(g, addr + 12);
+		return check_v4(g, addr + 12, hit);
+	if (hit != NULL) {
+		hit->row = r;
+		hit->family = AF_INET6;
+	}
 	return r->reason;
 }
 
@@ -280,7 +294,8 @@ int guard_allow(struct guard *g, const char *cidr, char *err, size_t errlen)
 	return 0;
 }
 
-const char *guard_check_sockaddr(const struct guard *g, const struct sockaddr *sa)
+static const char *check_sockaddr(const struct guard *g, const struct sockaddr *sa,
+                                  struct guard_hit *hit)
 {
 	if (sa == NULL)
 		return "unsupported_family";
@@ -288,15 +303,20 @@ const char *guard_check_sockaddr(const struct guard *g, const struct sockaddr *s
 		struct sockaddr_in sin;
 
 		memcpy(&sin, sa, sizeof(sin));
-		return check_v4(g, (const uint8_t *)&sin.sin_addr.s_addr);
+		return check_v4(g, (const uint8_t *)&sin.sin_addr.s_addr, hit);
 	}
 	if (sa->sa_family == AF_INET6) {
 		struct sockaddr_in6 sin6;
 
 		memcpy(&sin6, sa, sizeof(sin6));
-		return check_v6(g, sin6.sin6_addr.s6_addr);
+		return check_v6(g, sin6.sin6_addr.s6_addr, hit);
 	}
 	return "unsupported_family";
+}
+
+const char *guard_check_sockaddr(const struct guard *g, const struct sockaddr *sa)
+{
+	return check_sockaddr(g, sa, NULL);
 }
 
 /* True when @name, whose length is @n, is "localhost" or ends in ".localhost". */
@@ -310,27 +330,29 @@ static bool is_localhost(const char *name, size_t n)
 	return n == lhn || name[n - lhn - 1] == '.';
 }
 
-static const char *check_in_addr(const struct guard *g, struct in_addr a)
+static const char *check_in_addr(const struct guard *g, struct in_addr a, struct guard_hit *hit)
 {
 	struct sockaddr_in sin;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr = a;
-	return guard_check_sockaddr(g, (const struct sockaddr *)&sin);
+	return check_sockaddr(g, (const struct sockaddr *)&sin, hit);
 }
 
-static const char *check_in6_addr(const struct guard *g, const struct in6_addr *a)
+static const char *check_in6_addr(const struct guard *g, const struct in6_addr *a,
+                                  struct guard_hit *hit)
 {
 	struct sockaddr_in6 sin6;
 
 	memset(&sin6, 0, sizeof(sin6));
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_addr = *a;
-	return guard_check_sockaddr(g, (const struct sockaddr *)&sin6);
+	return check_sockaddr(g, (const struct sockaddr *)&sin6, hit);
 }
 
-const char *guard_check_host(const struct guard *g, const char *host)
+/* guard_check_host(), and the row that refused it in @p hit (when not NULL). */
+static const char *check_host(const struct guard *g, const char *host, struct guard_hit *hit)
 {
 	char buf[256];
 	size_t n;
@@ -359,7 +381,7 @@ const char *guard_check_host(const struct guard *g, const char *host)
 		buf[n] = '\0';
 		if (inet_pton(AF_INET6, buf, &a6) != 1)
 			return "unsupported_family";
-		return check_in6_addr(g, &a6);
+		return check_in6_addr(g, &a6, hit);
 	}
 
 	/* A fully qualified spelling ("127.0.0.1.", "localhost.") means the same. */
@@ -368,10 +390,10 @@ const char *guard_check_host(const struct guard *g, const char *host)
 
 	if (is_localhost(host, n)) {
 		struct in_addr a4 = {.s_addr = htonl(INADDR_LOOPBACK)};
-		const char *why = check_in_addr(g, a4);
+		const char *why = check_in_addr(g, a4, hit);
 
 		/* curl resolves localhost to both; either may be allowlisted. */
-		if (why != NULL && check_in6_addr(g, &in6addr_loopback) == NULL)
+		if (why != NULL && check_in6_addr(g, &in6addr_loopback, NULL) == NULL)
 			return NULL;
 		return why;
 	}
@@ -382,7 +404,28 @@ const char *guard_check_host(const struct guard *g, const char *host)
 		memcpy(buf, host, n);
 		buf[n] = '\0';
 		if (inet_aton(buf, &a4) != 0)
-			return check_in_addr(g, a4);
+			return check_in_addr(g, a4, hit);
 	}
 	return NULL; /* a name: judged at connect time */
+}
+
+const char *guard_check_host(const struct guard *g, const char *host)
+{
+	return check_host(g, host, NULL);
+}
+
+const char *guard_check_host_range(const struct guard *g, const char *host, char *range,
+                                   size_t rangelen)
+{
+	struct guard_hit hit = {NULL, 0};
+	const char *why = check_host(g, host, &hit);
+	char net[INET6_ADDRSTRLEN];
+
+	if (range != NULL && rangelen > 0)
+		range[0] = '\0';
+	if (why == NULL || hit.row == NULL || range == NULL || rangelen == 0)
+		return why;
+	if (inet_ntop(hit.family, hit.row->addr, net, sizeof(net)) != NULL)
+		snprintf(range, rangelen, "%s/%u", net, (unsigned)hit.row->prefix);
+	return why;
 }

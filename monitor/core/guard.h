@@ -119,4 +119,19 @@ const char *guard_check_sockaddr(const struct guard *g, const struct sockaddr *s
  */
 const char *guard_check_host(const struct guard *g, const char *host);
 
+/**
+ * guard_check_host(), and the refused range that decided, as a CIDR that
+ * guard_allow() takes ("10.0.0.0/8", "127.0.0.0/8", "fc00::/7"; for an
+ * IPv4-mapped, compatible or NAT64 address the embedded IPv4 address's
+ * range, which allowlists it), so that a refusal can say what to allow.
+ *
+ * @param range     receives the CIDR when a range refused @p host; "" when
+ *                  @p host is permitted or refused for its shape (empty,
+ *                  "unsupported_family"). May be NULL.
+ * @param rangelen  size of @p range (INET6_ADDRSTRLEN + 4 holds any).
+ * @return as guard_check_host().
+ */
+const char *guard_check_host_range(const struct guard *g, const char *host, char *range,
+                                   size_t rangelen);
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "policy/account.h"
@@ -24,6 +25,16 @@
 #include "policy/runstate.h"
 
 #define RUNNER_LAT_N 8
+/* The longest host a URL may name (DNS: 253), with its NUL. */
+#define RUNNER_HOST_MAX 256
+
+/* A resolved address: IPv4 or IPv6, not the 128 bytes of a
+ * sockaddr_storage in every runner. */
+union runner_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
 
 /* What one probe (probe/) or heartbeat (api/) tells about a runner; the
  * fleet (fleet/) turns it into evidence for the state machine. */
@@ -48,7 +59,7 @@ struct runner {
 	char *name;
 	char *operator_name;
 	char *url;
-	char host[256]; /* the URL's host, brackets removed */
+	char *host; /* the URL's host, brackets removed (< RUNNER_HOST_MAX bytes) */
 	int port;
 	bool host_is_ip;
 	char **targets;
@@ -57,8 +68,9 @@ struct runner {
 	size_t n_labels;
 	int status; /* enum store_runner_status */
 	int64_t gen;
-	int64_t created_ms; /* registration: probation counts from here */
-	bool push;          /* a push runner: heartbeats, no probes, no URL */
+	int64_t created_ms;          /* registration: probation counts from here */
+	int64_t probation_waived_ms; /* the admin waived its probation then; 0: not */
+	bool push;                   /* a push runner: heartbeats, no probes, no URL */
 	/* GitHub (fleet.c, from the store; the daemon's GitHub wiring feeds
 	 * their samples): a pool watches the runners of `github` that carry
 	 * its labels; a member is one of them. Neither is probed. */
@@ -79,9 +91,9 @@ struct runner {
 
 	/* Push runners (fleet_heartbeat()): the last heartbeat and what it said. */
 	int64_t last_heartbeat_ms; /* 0: none since the daemon started */
-	char version[129];
-	long jobs_running; /* -1: not reported */
-	int64_t grace_ms;  /* the policy's push grace */
+	char *version;             /* NULL: none reported */
+	long jobs_running;         /* -1: not reported */
+	int64_t grace_ms;          /* the policy's push grace */
 
 	/* The runner's own settings (0: the policy's) and the effective ones. */
 	uint32_t own_interval_s;
@@ -137,8 +149,8 @@ struct runner {
 
 	/* Probing (probe.c). */
 	struct probe *inflight;
-	struct sockaddr_storage addr; /* cached resolution of host */
-	uint64_t addr_expires;        /* loop time; 0: none */
+	union runner_addr addr; /* cached resolution of host */
+	uint64_t addr_expires;  /* loop time; 0: none */
 };
 
 #endif

@@ -207,28 +207,44 @@ static void sync_runner(struct rw_daemon *d, const struct store_runner *sr, int6
 	}
 }
 
+/* Runners read from the store at a time (store_runner_page()): a fleet of
+ * 100,000 is never held twice in memory, as store rows and as runners. */
+#define REGISTRY_PAGE 512
+
 static void sync_registry(struct rw_daemon *d, bool force)
 {
 	struct store_runner *rs = NULL;
 	size_t n = 0;
-	int64_t gen = 0, now = clock_now_ms(&d->clock);
+	int64_t gen = 0, now = clock_now_ms(&d->clock), after_gen = d->fleet.gen, after_id = 0;
 
 	if (store_registry_gen(d->st, &gen) < 0 || (!force && gen <= d->fleet.gen))
 		return;
-	if (store_runner_list(d->st, d->fleet.gen, &rs, &n) < 0) {
-		log_msg(RW_LOG_WARN, "registry read failed; retrying next tick", "error",
-		        store_errmsg(d->st));
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		/* A runner added while we run starts unknown at registration. */
-		int64_t since = rs[i].last_state_ms > now ? now : rs[i].last_state_ms;
-		sync_runner(d, &rs[i], since, false);
-		if (rs[i].gen > d->fleet.gen)
-			d->fleet.gen = rs[i].gen;
-	}
+	do {
+		if (store_runner_page(d->st, after_gen, after_id, REGISTRY_PAGE, &rs, &n) < 0) {
+			/* The pages read so far are applied; the next tick reads
+			 * from the generation they reached. */
+			log_msg(RW_LOG_WARN, "registry read failed; retrying next tick", "error",
+			        store_errmsg(d->st));
+			return;
+		}
+		for (size_t i = 0; i < n; i++) {
+			/* A runner added while we run starts unknown at registration. */
+			int64_t since = rs[i].last_state_ms > now ? now : rs[i].last_state_ms;
+			sync_runner(d, &rs[i], since, false);
+			if (rs[i].gen > d->fleet.gen)
+				d->fleet.gen = rs[i].gen;
+		}
+		if (n > 0)
+			after_id = rs[n - 1].id;
+		store_runners_free(rs, n);
+	} while (n == REGISTRY_PAGE);
+	/* Pages are separate snapshots: a runner of an early page changed
+	 * while a later one was read is seen at its old generation, so the
+	 * generation reached is at most the one read before the first page
+	 * (the next sync reads again what changed after it). */
+	if (d->fleet.gen > gen)
+		d->fleet.gen = gen > after_gen ? gen : after_gen;
 	d->m.registry_reloads++;
-	store_runners_free(rs, n);
 	if (d->serving)
 		daemon_github_sync(&d->github);
 }
@@ -249,26 +265,43 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
 {
 	struct store_runner *rs = NULL;
 	size_t n = 0;
-	int rc = store_runner_list(d->st, 0, &rs, &n);
+	int64_t after_id = 0, gen = 0;
+	int rc = store_registry_gen(d->st, &gen);
 
+	if (rc == 0)
+		rc = store_runner_page(d->st, 0, 0, REGISTRY_PAGE, &rs, &n);
 	if (rc < 0)
 		return rc;
 	if (prev_tick >= 0 && prev_tick < now)
 		push_blind(d, prev_tick, now, STORE_BLIND_DOWNTIME);
-	for (size_t i = 0; i < n; i++) {
-		struct store_runner *sr = &rs[i];
-		int64_t since = sr->last_state_ms;
-		if (prev_tick > since)
-			since = prev_tick;
-		if (since > now)
-			since = now;
-		if (sr->status != STORE_RUNNER_RETIRED && sr->last_state != RW_STATE_UNKNOWN)
-			push_change(d, sr->id, since, RW_STATE_UNKNOWN);
-		sync_runner(d, sr, since, true);
-		if (sr->gen > d->fleet.gen)
-			d->fleet.gen = sr->gen;
+	for (;;) {
+		for (size_t i = 0; i < n; i++) {
+			struct store_runner *sr = &rs[i];
+			int64_t since = sr->last_state_ms;
+			if (prev_tick > since)
+				since = prev_tick;
+			if (since > now)
+				since = now;
+			if (sr->status != STORE_RUNNER_RETIRED &&
+			    sr->last_state != RW_STATE_UNKNOWN)
+				push_change(d, sr->id, since, RW_STATE_UNKNOWN);
+			sync_runner(d, sr, since, true);
+			if (sr->gen > d->fleet.gen)
+				d->fleet.gen = sr->gen;
+		}
+		if (n > 0)
+			after_id = rs[n - 1].id;
+		store_runners_free(rs, n);
+		rs = NULL;
+		if (n < REGISTRY_PAGE)
+			break;
+		rc = store_runner_page(d->st, 0, after_id, REGISTRY_PAGE, &rs, &n);
+		if (rc < 0)
+			return rc;
 	}
-	store_runners_free(rs, n);
+	/* As in sync_registry(): pages are separate snapshots. */
+	if (d->fleet.gen > gen)
+		d->fleet.gen = gen;
 	/* What was announced before the restart, so that only changes are. */
 	{
 		struct store_eligibility *el = NULL;
@@ -648,6 +681,9 @@ static void render_metrics(void *owner, struct strbuf *b)
 	               (double)d->m.probes_deferred);
 	metrics_scalar(b, "runwarden_probes_in_flight", "gauge", "Probes running now.",
 	               (double)d->prober.in_flight);
+	metrics_scalar(b, "runwarden_probe_handles", "gauge",
+	               "libcurl handles the prober holds (in flight and pooled).",
+	               (double)d->prober.n_alloc);
 	fleet_count_states(&d->fleet, states);
 	strbuf_puts(b, "# HELP runwarden_runners Approved runners by current state.\n"
 	               "# TYPE runwarden_runners gauge\n");
@@ -791,7 +827,8 @@ static int start(struct rw_daemon *d)
 			return rc;
 		}
 	}
-	rc = store_open(&d->st, d->cfg.db_path, d->cfg.init ? STORE_CREATE : 0, err, sizeof(err));
+	rc = store_open(&d->st, d->cfg.db_path,
+	                (d->cfg.init ? STORE_CREATE : 0) | STORE_SMALL_CACHE, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s%s\n", err,
 		        rc == RW_ENOENT ? "; or start with `runwarden serve --init` for a new one"
@@ -914,6 +951,7 @@ static int start(struct rw_daemon *d)
 	uv_signal_start(&d->sig_int, signal_cb, SIGINT);
 	uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
 	push_tick(d, now);
+	sched_reanchor(&d->sched);
 	/* From here on this connection only reads, and never waits: writes
 	 * go to the writer's thread (writer.h), and in WAL mode a read does
 	 * not wait for a writer. A read that would (another process

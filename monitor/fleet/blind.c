@@ -520,11 +520,11 @@ static int canary_new(const struct rw_policy *pol, const char *url, int64_t id, 
 	c->id = id;
 	c->name = strdup(url);
 	c->url = strdup(url);
-	if (!c->name || !c->url) {
+	c->host = strdup(host);
+	if (!c->name || !c->url || !c->host) {
 		runner_free(c);
 		return RW_ENOMEM;
 	}
-	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->port = port ? port : (https ? 443 : 80);
 	c->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 	c->status = STORE_RUNNER_APPROVED;

@@ -42,6 +42,7 @@ void runner_free(struct runner *r)
 	if (!r)
 		return;
 	free_registry(r);
+	free(r->version);
 	free(r->hist);
 	free(r->mw);
 	free(r);
@@ -202,7 +203,8 @@ static void free_registry(struct runner *r)
 	for (size_t i = 0; i < r->n_labels; i++)
 		free(r->labels[i]);
 	free(r->labels);
-	r->name = r->operator_name = r->url = r->github = NULL;
+	free(r->host);
+	r->name = r->operator_name = r->url = r->github = r->host = NULL;
 	r->targets = r->labels = NULL;
 	r->n_targets = r->n_labels = 0;
 }
@@ -211,7 +213,7 @@ static void free_registry(struct runner *r)
  * first). A push runner has no URL; an http runner's must parse. */
 static int fill_registry(struct runner *r, const struct store_runner *sr)
 {
-	char host[256] = "", err[160];
+	char host[RUNNER_HOST_MAX] = "", err[160];
 	int port = 0, https = 0;
 	unsigned char buf[sizeof(struct in6_addr)];
 
@@ -227,8 +229,9 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
 	r->url = strdup(sr->url ? sr->url : "");
 	r->github = strdup(sr->github ? sr->github : "");
+	r->host = strdup(host);
 	r->targets = calloc(sr->n_targets ? sr->n_targets : 1, sizeof(char *));
-	if (!r->name || !r->operator_name || !r->url || !r->github || !r->targets)
+	if (!r->name || !r->operator_name || !r->url || !r->github || !r->host || !r->targets)
 		return RW_ENOMEM;
 	r->min_online = (uint32_t)sr->min_online;
 	r->pickup_within_s = (uint32_t)sr->pickup_within_s;
@@ -250,7 +253,6 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 			return RW_ENOMEM;
 		r->n_labels++;
 	}
-	snprintf(r->host, sizeof(r->host), "%s", host);
 	r->port = port ? port : (https ? 443 : 80);
 	r->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 	r->addr_expires = 0; /* resolve the (maybe new) host again */
@@ -328,6 +330,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 		r->status = sr->status;
 		r->gen = sr->gen;
 		r->gone_ms = sr->gone_ms;
+		r->probation_waived_ms = sr->probation_waived_ms;
 		r->own_interval_s = own_interval(f, sr);
 		r->own_timeout_ms = sr->timeout_ms;
 		apply_settings(r, pol);
@@ -341,6 +344,7 @@ int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw
 	r->status = sr->status;
 	r->gen = sr->gen;
 	r->created_ms = sr->created_ms;
+	r->probation_waived_ms = sr->probation_waived_ms;
 	r->flagged = sr->flagged;
 	r->flag_since_ms = sr->flag_since_ms;
 	r->heap_idx = SIZE_MAX;
@@ -448,6 +452,7 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	struct store_rec rec = {.kind = STORE_REC_SAMPLE};
 	struct runstate_change c[RUNSTATE_MAX_CHANGES];
 	uint64_t blips = r->rs.blips;
+	uint8_t prev_class = r->last_class;
 	int n;
 
 	rec.u.sample.runner_id = r->id;
@@ -472,7 +477,27 @@ void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_r
 	if (res->latency_us >= 0)
 		histogram_observe(&f->m->probe_latency, res->latency_us / 1e6);
 
-	if (how == FLEET_APPLY_SAMPLE) {
+	if (how == FLEET_APPLY_SAMPLE && res->cls == RW_ERRCLASS_REFUSED_BY_GUARD) {
+		/* The address guard refused the address the name resolved to at
+		 * connect time: the monitor refused to look, which says nothing
+		 * about the runner. Unknown from the sample on (as for the
+		 * monitor's blindness: its runs are dropped, so no failure before
+		 * it joins one after), never down: no flag, no incident. */
+		struct logline l;
+		n = runstate_blind(&r->rs, &r->params, res->t_ms, c);
+		emit_changes(f, r, c, n, rw_errclass_name(res->cls));
+		/* Once per run of refusals, whether or not the state changed
+		 * (a runner unknown since its start has no change to log). */
+		if (prev_class != RW_ERRCLASS_REFUSED_BY_GUARD &&
+		    log_begin(&l, RW_LOG_WARN,
+		              "probe refused by the address guard: the runner is unknown")) {
+			log_int(&l, "runner_id", r->id);
+			log_str(&l, "runner", r->name);
+			log_str(&l, "cause", rw_errclass_name(res->cls));
+			log_str(&l, "detail", res->detail);
+			log_end(&l);
+		}
+	} else if (how == FLEET_APPLY_SAMPLE) {
 		n = runstate_sample(&r->rs, &r->params, res->t_ms, res->cls == RW_ERRCLASS_NONE, c);
 		emit_changes(f, r, c, n,
 		             res->cls == RW_ERRCLASS_NONE ? "probe" : rw_errclass_name(res->cls));
@@ -557,8 +582,16 @@ void fleet_heartbeat(struct fleet *f, struct runner *r, int64_t now_ms, bool bus
 		res.t_ms = r->rs.last_sample_ms + 1;
 	res.busy = busy;
 	r->last_heartbeat_ms = res.t_ms;
-	if (version)
-		snprintf(r->version, sizeof(r->version), "%s", version);
+	/* Kept only when it changes: most runners never send one, and a
+	 * runner's version is the same heartbeat after heartbeat. Without
+	 * memory for a new one, the old one stays. */
+	if (version && (!r->version || strcmp(r->version, version) != 0)) {
+		char *v = strdup(version);
+		if (v) {
+			free(r->version);
+			r->version = v;
+		}
+	}
 	if (jobs_running >= 0)
 		r->jobs_running = jobs_running;
 	fleet_record_result(f, r, &res, FLEET_APPLY_SAMPLE);

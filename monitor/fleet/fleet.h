@@ -146,7 +146,10 @@ enum fleet_apply {
 };
 
 /** Records one probe result of @p r: sample, then the state machine and its
- *  changes as @p how says. */
+ *  changes as @p how says. A result of class refused_by_guard (a name that
+ *  resolved to an address the guard refuses, at connect time) applied as
+ *  a sample makes the runner unknown (runstate_blind() at its time; logged
+ *  with cause=refused_by_guard), never down: the monitor refused to look. */
 void fleet_record_result(struct fleet *f, struct runner *r, const struct probe_result *res,
                          enum fleet_apply how);
 

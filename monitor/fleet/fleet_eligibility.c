@@ -17,7 +17,7 @@
 
 bool fleet_in_probation(const struct fleet *f, const struct runner *r, int64_t now_ms)
 {
-	return now_ms < r->created_ms + (int64_t)f->pol->flagging.probation_days * 86400000;
+	return now_ms < policy_probation_end_ms(f->pol, r->created_ms, r->probation_waived_ms);
 }
 
 const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64_t now_ms)
@@ -129,6 +129,12 @@ void fleet_check_eligibility(struct fleet *f, struct runner *r, int64_t now_ms)
 	}
 	rec.u.event.kind = code ? STORE_EV_INELIGIBLE : STORE_EV_ELIGIBLE;
 	rec.u.event.reason = (uint8_t)code;
+	/* Unknown because the address guard refused to probe it: said, so that
+	 * whoever reads the event knows the monitor, not the runner, is why
+	 * (without memory the event says only the reason). */
+	if (code == STORE_REASON_UNKNOWN && r->last_class == RW_ERRCLASS_REFUSED_BY_GUARD)
+		rec.u.event.data =
+		        strdup("{\"reason\":\"unknown\",\"cause\":\"refused_by_guard\"}");
 	writer_push(f->writer, &rec);
 	f->m->events++;
 	r->elig_code = code;

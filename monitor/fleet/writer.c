@@ -412,7 +412,7 @@ int writer_new(struct writer **out, uv_loop_t *loop, const char *db_path, int64_
 	w->rollup_day = -1;
 	w->status_cb = status_cb;
 	w->data = data;
-	rc = store_open(&w->st, db_path, STORE_CREATE, err, errlen);
+	rc = store_open(&w->st, db_path, STORE_CREATE | STORE_SMALL_CACHE, err, errlen);
 	if (rc < 0) {
 		free(w);
 		return rc;

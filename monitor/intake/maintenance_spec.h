@@ -33,4 +33,53 @@ int spec_check_maintenance(int64_t from_ms, int64_t to_ms, int64_t now_ms, char 
  */
 int spec_check_reason(const char *reason, char *err, size_t errlen);
 
+/* ---- advice on a new window ------------------------------------------------
+ *
+ * What the CLI (`maintenance add`) and the API (POST .../maintenance) say
+ * about a window they stored, beside its notice: whether the month's cap
+ * (the policy's maintenance.max_h_per_month) was already used or is now
+ * exceeded, and which of the runner's windows it overlaps. Advice, not a
+ * refusal: the accounting decides what counts (policy/account.h, rule 2).
+ */
+
+struct rw_policy;
+struct store_maintenance;
+
+#define MAINT_ADVICE_MAX 10
+
+/** One warning; the fields after detail are set for its kind. */
+struct maint_warning {
+	const char *kind; /* "cap_used", "cap_exceeded" or "overlap" (static) */
+	char detail[300]; /* one line for people, naming the figures or the window */
+	/* cap_used, cap_exceeded: the calendar month (UTC) and its figures */
+	int64_t month_start_ms;
+	int64_t used_ms;     /* credited in the month before this window */
+	int64_t declared_ms; /* declared in the month with it, before the cap */
+	int64_t cap_ms;
+	/* overlap: the other window */
+	int64_t window_id, start_ms, end_ms;
+};
+
+struct maint_advice {
+	struct maint_warning w[MAINT_ADVICE_MAX];
+	size_t n;
+	size_t n_more; /* overlapping windows left out for want of room */
+};
+
+/**
+ * The warnings about window @p new_id among @p ws, the runner's windows
+ * that stand (store_maintenance_list() without the removed ones, over the
+ * months the new window touches; the new window is among them), under
+ * @p pol, for a runner registered at @p created_ms. The cap's figures are
+ * account_maintenance_used()'s: what the month credits without the new
+ * window ("used"), and what it would credit with it if there were no cap
+ * ("declared"; notice and service window still apply). cap_used when the
+ * month's cap was used up before it; else cap_exceeded when the month's
+ * declared maintenance is over the cap. A window that touches two months
+ * is judged in each.
+ */
+void spec_maintenance_advice(const struct rw_policy *pol, int64_t created_ms,
+                             const struct store_maintenance *ws, size_t n, int64_t new_id,
+                             struct maint_advice *out);
+
 #endif

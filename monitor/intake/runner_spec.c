@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "monitor/core/guard.h"
 #include "monitor/core/url.h"
 #include "policy/base/rw_error.h"
 #include "policy/base/xesc.h"
@@ -120,6 +121,29 @@ int spec_check_url(const char *url, char *err, size_t errlen)
 		return RW_EINVAL;
 	}
 	return 0;
+}
+
+int spec_check_url_guard(const struct guard *g, const char *url, struct spec_guard_refusal *out,
+                         char *err, size_t errlen)
+{
+	struct spec_guard_refusal local;
+	char why[200];
+
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof(*out));
+	if (url_parse(url, out->host, sizeof(out->host), NULL, NULL, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "url: %s", why);
+		return RW_EINVAL;
+	}
+	out->why = guard_check_host_range(g, out->host, out->range, sizeof(out->range));
+	if (!out->why)
+		return 0;
+	/* The host came through url_parse(): printable ASCII, no quoting needed. */
+	snprintf(err, errlen,
+	         "url: the address guard refuses %s (%s): only public addresses are probed",
+	         out->host, out->why);
+	return RW_EREFUSED;
 }
 
 int spec_check_interval(long interval_s, char *err, size_t errlen)

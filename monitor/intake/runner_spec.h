@@ -42,6 +42,31 @@ int spec_check_labels(const char *const *labels, size_t n, char *err, size_t err
 /** A health URL: http or https, a host, optional port, as url_parse() checks it. */
 int spec_check_url(const char *url, char *err, size_t errlen);
 
+struct guard; /* monitor/core/guard.h */
+
+/** What a refused URL's message needs, beyond its one line. */
+struct spec_guard_refusal {
+	char host[256];  /* the host as curl reads it */
+	char range[64];  /* the refused range as a CIDR ("10.0.0.0/8"); "" when none */
+	const char *why; /* the guard's reason ("private", "loopback", …) */
+};
+
+/**
+ * The registration-time address check, one for the API (POST and PATCH
+ * /v1/runners) and the CLI (runner add, runner import): @p url is read by
+ * url_parse() and its host judged by guard_check_host() under @p g (IP
+ * literals in every spelling, and "localhost"; a name passes here and is
+ * judged again at connect time, where a refusal makes the runner unknown).
+ * On refusal @p err holds "url: the address guard refuses HOST (WHY): only
+ * public addresses are probed" and @p out the host and the range, so that
+ * each caller names its own fix (a flag, a config key).
+ * @param out  may be NULL.
+ * @return 0; RW_EINVAL when url_parse() refuses the URL (@p err says why);
+ *         RW_EREFUSED when the guard refuses its host.
+ */
+int spec_check_url_guard(const struct guard *g, const char *url, struct spec_guard_refusal *out,
+                         char *err, size_t errlen);
+
 /** A probe or heartbeat interval: 0 (the policy's) or 1..86400 seconds. */
 int spec_check_interval(long interval_s, char *err, size_t errlen);
 

@@ -126,7 +126,7 @@ struct probe {
 	char guard_reason[48];
 	char errbuf[CURL_ERROR_SIZE];
 	/* "-HOST:PORT" of this handle's previous transfer: see set_resolve(). */
-	char prev_key[sizeof(((struct runner *)0)->host) + 8];
+	char prev_key[RUNNER_HOST_MAX + 8];
 };
 
 /* Logs a transition: debug for a legal one, error for one the table does
@@ -441,6 +441,11 @@ static int configure(struct probe *p)
 		SET(CURLOPT_SSL_VERIFYHOST, 2L);
 		SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
 		SET(CURLOPT_TCP_NODELAY, 1L);
+		/* libcurl 7.88 keeps a receive buffer of this size in every
+		 * easy handle, pooled or not (16 KiB by default): health
+		 * answers are a few hundred bytes, and a big one only takes
+		 * more write callbacks. */
+		SET(CURLOPT_BUFFERSIZE, PROBE_RECV_BUFFER);
 		if (c == CURLE_OK)
 			c = curluv_easy_trust(e); /* the CA store is cached: curluv.h */
 		p->configured = c == CURLE_OK;
@@ -475,7 +480,7 @@ static int set_resolve(struct probe *p)
 {
 	struct runner *r = p->r;
 	struct curl_slist *list = NULL, *l;
-	char ip[INET6_ADDRSTRLEN], line[sizeof(r->host) + INET6_ADDRSTRLEN + 16];
+	char ip[INET6_ADDRSTRLEN], line[RUNNER_HOST_MAX + INET6_ADDRSTRLEN + 16];
 	const void *src;
 
 	curl_slist_free_all(p->resolve);
@@ -490,16 +495,16 @@ static int set_resolve(struct probe *p)
 	else
 		snprintf(p->prev_key, sizeof(p->prev_key), "-%s:%d", r->host, r->port);
 	if (!r->host_is_ip) {
-		if (r->addr.ss_family == AF_INET6)
-			src = &((struct sockaddr_in6 *)&r->addr)->sin6_addr;
+		if (r->addr.sa.sa_family == AF_INET6)
+			src = &r->addr.in6.sin6_addr;
 		else
-			src = &((struct sockaddr_in *)&r->addr)->sin_addr;
-		if (!inet_ntop(r->addr.ss_family, src, ip, sizeof(ip))) {
+			src = &r->addr.in.sin_addr;
+		if (!inet_ntop(r->addr.sa.sa_family, src, ip, sizeof(ip))) {
 			curl_slist_free_all(list);
 			return RW_EINVAL;
 		}
 		snprintf(line, sizeof(line),
-		         r->addr.ss_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s", r->host,
+		         r->addr.sa.sa_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s", r->host,
 		         r->port, ip);
 		l = curl_slist_append(list, line);
 		if (!l) {
@@ -544,7 +549,10 @@ static void resolved_cb(struct resolver_req *rq, int rc, const struct sockaddr_s
 	struct probe_result res;
 
 	if (rc == 0) {
-		memcpy(&p->r->addr, addr, sizeof(*addr));
+		/* The resolver answers AF_INET or AF_INET6 only. */
+		memcpy(&p->r->addr, addr,
+		       addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                   : sizeof(struct sockaddr_in));
 		p->r->addr_expires = uv_now(pr->loop) + PROBE_DNS_TTL_MS;
 		probe_set_state(p, PROBE_STARTING);
 		launch(p);

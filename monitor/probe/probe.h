@@ -39,8 +39,10 @@
 #include "monitor/probe/resolver.h"
 #include "policy/policy.h"
 
-#define PROBE_BODY_MAX   (64 * 1024)
-#define PROBE_DNS_TTL_MS 60000
+#define PROBE_BODY_MAX (64 * 1024)
+/* The receive buffer each pooled easy handle keeps (curl's minimum: 1024). */
+#define PROBE_RECV_BUFFER 4096L
+#define PROBE_DNS_TTL_MS  60000
 
 struct prober;
 typedef void (*probe_done_cb)(struct prober *pr, struct runner *r, const struct probe_result *res);

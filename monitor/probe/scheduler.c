@@ -160,6 +160,11 @@ int sched_add(struct scheduler *s, struct runner *r)
 		s->heap = nh;
 		s->cap = ncap;
 	}
+	/* The loop's cached time is as old as the current callback, or, at
+	 * start-up, as the loop: loading a large fleet takes a second or more,
+	 * and slots chosen from the stale time would all be due at once when
+	 * the loop starts (a burst of probes, every one late). */
+	uv_update_time(s->loop);
 	r->due = next_slot(s, r, uv_now(s->loop));
 	r->heap_idx = s->n;
 	s->heap[s->n++] = r;
@@ -167,6 +172,21 @@ int sched_add(struct scheduler *s, struct runner *r)
 	if (r->heap_idx == 0)
 		rearm(s);
 	return 0;
+}
+
+void sched_reanchor(struct scheduler *s)
+{
+	uint64_t now;
+
+	uv_update_time(s->loop);
+	now = uv_now(s->loop);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->heap[i]->due <= now)
+			s->heap[i]->due = next_slot(s, s->heap[i], now);
+	/* Floyd's heap construction: O(n). */
+	for (size_t i = s->n / 2; i-- > 0;)
+		sift_down(s, i);
+	rearm(s);
 }
 
 void sched_remove(struct scheduler *s, struct runner *r)

@@ -48,6 +48,17 @@ int sched_init(struct scheduler *s, uv_loop_t *loop, sched_start_cb cb);
 /** Schedules @p r at its next slot. @return 0 or RW_ENOMEM. */
 int sched_add(struct scheduler *s, struct runner *r);
 
+/**
+ * Moves every runner whose slot has passed to its next slot after the
+ * current time. For the end of start-up: the work after the fleet is
+ * scheduled (evaluation, the API, the status page) can take a second at
+ * 10,000 runners, and the slots it overran would otherwise all start at
+ * once when the loop runs (a burst of late probes, each holding a handle).
+ * No slot is lost: a runner that never had a probe gets its first one
+ * within one interval, as at any start.
+ */
+void sched_reanchor(struct scheduler *s);
+
 /** Takes @p r out of the schedule (no-op when not scheduled). */
 void sched_remove(struct scheduler *s, struct runner *r);
 

@@ -279,6 +279,11 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 		rc = store_exec(st, "PRAGMA journal_mode = WAL");
 	if (rc == 0)
 		rc = store_exec(st, "PRAGMA synchronous = NORMAL");
+	if (rc == 0 && (flags & STORE_SMALL_CACHE)) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", STORE_SMALL_CACHE_KIB);
+		rc = store_exec(st, sql);
+	}
 	/* Without a limit the WAL keeps its largest size, and after a full
 	 * disk that is what filled it. */
 	if (rc == 0 && !(flags & STORE_READONLY)) {

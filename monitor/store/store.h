@@ -32,9 +32,15 @@
 struct store;
 
 enum store_open_flags {
-	STORE_CREATE = 1,   /* create the file and migrate it if needed */
-	STORE_READONLY = 2, /* open read-only; never migrates */
+	STORE_CREATE = 1,      /* create the file and migrate it if needed */
+	STORE_READONLY = 2,    /* open read-only; never migrates */
+	STORE_SMALL_CACHE = 4, /* a page cache of STORE_SMALL_CACHE_KIB: the daemon's
+	                        * connections, which append and read a little at a
+	                        * time (SQLite's default is 2 MiB a connection) */
 };
+
+/* The page cache of a STORE_SMALL_CACHE connection, in KiB. */
+#define STORE_SMALL_CACHE_KIB 512
 
 /**
  * Opens (and with STORE_CREATE creates and migrates) the database at @p path.
@@ -152,7 +158,9 @@ struct store_rec {
 			uint8_t kind;   /* enum store_event_kind */
 			uint8_t reason; /* ineligible: enum store_reason */
 			/* The pool events' data, a JSON object (malloc'd, owned by
-			 * the record: see store_rec_release()); NULL for the others. */
+			 * the record: see store_rec_release()); an ineligible
+			 * event's when it says more than its reason (the address
+			 * guard's refusal); NULL for the others. */
 			char *data;
 		} event;
 		struct {
@@ -315,6 +323,9 @@ struct store_runner {
 	int64_t github_id;        /* member: GitHub's runner id */
 	char *github_name;        /* member: GitHub's runner name, verbatim */
 	int64_t gone_ms;          /* member: missing from GitHub's list since; 0: listed */
+	/* When the admin waived its probation (store_runner_approve()); 0: not
+	 * waived. Read only: policy_probation_end_ms() says when it ends. */
+	int64_t probation_waived_ms;
 };
 
 /** Whether @p r is a GitHub pool (kind "github", no pool of its own). */
@@ -359,6 +370,19 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
  */
 int store_runner_list(struct store *st, int64_t after_gen, struct store_runner **out, size_t *n);
 
+/**
+ * One page of store_runner_list(): at most @p limit runners (0: no limit)
+ * whose generation is above @p after_gen and whose id is above @p after_id,
+ * ordered by id; the next page starts after the last id of this one. Each
+ * page is its own snapshot: a runner changed between pages gets a
+ * generation above every one read so far, so a later list after the
+ * highest generation seen picks it up. A caller that loads a large fleet
+ * page by page holds one page of copies at a time, not the whole registry
+ * twice (the daemon's start-up). Free with store_runners_free().
+ */
+int store_runner_page(struct store *st, int64_t after_gen, int64_t after_id, size_t limit,
+                      struct store_runner **out, size_t *n);
+
 /** Reads one runner by name (or, when @p name is NULL, by @p id). */
 int store_runner_get(struct store *st, const char *name, int64_t id, struct store_runner *out);
 
@@ -366,6 +390,7 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 struct store_status_change {
 	int from;      /* the status read inside the transaction */
 	bool changed;  /* false: the runner already had the status; nothing written */
+	bool waived;   /* store_runner_approve(): its probation was waived now */
 	char why[256]; /* RW_ECONFLICT: one line naming the runner, its status and
 	                  what it allows (registration_check()) */
 };
@@ -387,6 +412,19 @@ struct store_status_change {
  */
 int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms,
                             struct store_status_change *out);
+
+/**
+ * store_runner_set_status(id, STORE_RUNNER_APPROVED), and with
+ * @p no_probation the waiver of its probation in the same transaction
+ * (probation_waived_ms = @p now_ms, a new registry generation, so that the
+ * daemon picks it up), for a runner that is approved already too: a runner
+ * moved from another monitor has its history elsewhere. A runner waived
+ * before keeps its first waiver (out->waived false, nothing written); a
+ * refused approval (a retired runner) writes nothing.
+ * @return as store_runner_set_status().
+ */
+int store_runner_approve(struct store *st, int64_t id, int64_t now_ms, bool no_probation,
+                         struct store_status_change *out);
 
 /**
  * Changes a runner's URL (unless NULL), targets and labels (each unless NULL;
@@ -441,10 +479,14 @@ bool store_maintenance_cancelled(const struct store_maintenance *m);
  * declared at @p declared_ms, and bumps the runner's generation; one
  * transaction. The caller validates the reason and the times (the CLI and API
  * share maintenance_spec.h); the store checks only what the schema needs.
+ * An exact duplicate of a window that stands (same runner, start and end,
+ * not removed) is refused and writes nothing: it would change nothing, and
+ * is a request sent twice (store_maintenance.c says why).
  * @param reason  copied; must not be NULL.
- * @param id      receives the new window's id; may be NULL.
- * @return 0, RW_EINVAL (end_ms <= start_ms, no reason), RW_ENOENT (no such
- *         runner), RW_EBUSY, RW_EIO.
+ * @param id      receives the new window's id, or with RW_EEXIST the id of
+ *                the window it duplicates; may be NULL.
+ * @return 0, RW_EEXIST (a duplicate), RW_EINVAL (end_ms <= start_ms, no
+ *         reason), RW_ENOENT (no such runner), RW_EBUSY, RW_EIO.
  */
 int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms, int64_t end_ms,
                           int64_t declared_ms, const char *reason, int64_t *id);

@@ -97,6 +97,36 @@ int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms,
 	rc = bump_gen(st, runner_id);
 	if (rc < 0)
 		goto out;
+	/* An exact duplicate of a window that still stands (same runner, start
+	 * and end, not removed) is refused. It would change nothing (windows
+	 * that overlap count once, account.h), and it is nearly always the same
+	 * request sent twice: a POST retried after a timeout, a script run
+	 * again. The refusal names the window that stands, so that a retry
+	 * learns its id: adding a window is idempotent. An overlapping window
+	 * that is not the same is accepted (extending a window by declaring a
+	 * longer one is legitimate); the CLI and the API warn about it
+	 * (maintenance_spec.h). A window removed or ended early no longer
+	 * stands: declaring it again is a new decision. */
+	rc = store_prepare(st,
+	                   "SELECT id FROM maintenance WHERE runner_id = ? AND start_ms = ?"
+	                   " AND end_ms = ? AND IFNULL(removed_ms, 0) = 0 LIMIT 1",
+	                   &s);
+	if (rc < 0)
+		goto out;
+	store_bind_int64(s, 1, runner_id);
+	store_bind_int64(s, 2, start_ms);
+	store_bind_int64(s, 3, end_ms);
+	rc = store_step(s);
+	if (rc == SQLITE_ROW) {
+		if (id)
+			*id = store_column_int64(s, 0);
+		rc = RW_EEXIST;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
+	}
+	store_finalize(s);
+	if (rc < 0)
+		goto out;
 	rc = store_prepare(st,
 	                   "INSERT INTO maintenance (runner_id, start_ms, end_ms, declared_ms,"
 	                   " reason) VALUES (?, ?, ?, ?, ?)",

@@ -200,10 +200,12 @@ static const char *const migrations[] = {
         "CREATE INDEX github_deliveries_received ON github_deliveries(received_ms);",
         /* 7 → 8: notifications: a runner's last "down"/"up" event. */
         "CREATE INDEX events_updown ON events(runner_id, id) WHERE kind IN ('down', 'up');",
+        /* 8 → 9: a runner's probation waived at this time (0: not waived). */
+        "ALTER TABLE runners ADD COLUMN probation_waived_ms BIGINT NOT NULL DEFAULT 0;",
 };
 #define N_PG_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == 8,
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == 9,
                "one PostgreSQL migration per SQLite migration (store_schema.c)");
 
 /* The first column of the one row of @p sql as an integer (0: no row). */

@@ -308,7 +308,7 @@ void store_runners_free(struct store_runner *rs, size_t n)
 	"r.id, r.operator_id, o.name, r.name, r.kind, r.url, r.status, r.interval_s,"              \
 	" r.timeout_ms, r.created_ms, r.retired_ms, r.gen, r.last_state, r.last_state_ms,"         \
 	" f.flagged, f.at_ms, r.github, r.min_online, r.pickup_within_s, r.pool_id, p.name,"       \
-	" r.github_id, r.github_name, r.gone_ms"
+	" r.github_id, r.github_name, r.gone_ms, r.probation_waived_ms"
 
 /* The latest flag row of each runner (none: NULLs, read as not flagged). */
 #define FLAG_JOIN                                                                                  \
@@ -344,6 +344,7 @@ static int row_to_runner(struct store_stmt *s, struct store_runner *r)
 	r->github_id = store_column_int64(s, 21);
 	r->github_name = store_col_strdup(s, 22, &oom);
 	r->gone_ms = store_column_int64(s, 23);
+	r->probation_waived_ms = store_column_int64(s, 24);
 	return oom ? RW_ENOMEM : 0;
 }
 
@@ -365,8 +366,8 @@ static int push_string(struct store_runner *r, bool labels, struct store_stmt *s
 	return 0;
 }
 
-/* Reads the targets (or the labels) of runners[0..n) (sorted by id) in one
- * pass. */
+/* Reads the targets (or the labels) of runners[0..n) (sorted by id, one
+ * page: ids v[0].id to v[n - 1].id) in one pass. */
 static int load_strings(struct store *st, struct store_runner *v, size_t n, int64_t after_gen,
                         bool labels)
 {
@@ -377,15 +378,21 @@ static int load_strings(struct store *st, struct store_runner *v, size_t n, int6
 	rc = store_prepare(
 	        st,
 	        labels ? "SELECT t.runner_id, t.label FROM runner_labels t JOIN runners r"
-	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ON r.id = t.runner_id WHERE r.gen > ? AND r.id BETWEEN ? AND ?"
 	                 " ORDER BY t.runner_id, t.label"
 	               : "SELECT t.runner_id, t.target FROM runner_targets t JOIN runners r"
-	                 " ON r.id = t.runner_id WHERE r.gen > ?"
+	                 " ON r.id = t.runner_id WHERE r.gen > ? AND r.id BETWEEN ? AND ?"
 	                 " ORDER BY t.runner_id, t.target",
 	        &s);
 	if (rc < 0)
 		return rc;
+	if (n == 0) {
+		store_finalize(s);
+		return 0;
+	}
 	store_bind_int64(s, 1, after_gen);
+	store_bind_int64(s, 2, v[0].id);
+	store_bind_int64(s, 3, v[n - 1].id);
 	while ((rc = store_step(s)) == SQLITE_ROW) {
 		int64_t id = store_column_int64(s, 0);
 		while (i < n && v[i].id < id)
@@ -405,6 +412,12 @@ static int load_strings(struct store *st, struct store_runner *v, size_t n, int6
 
 int store_runner_list(struct store *st, int64_t after_gen, struct store_runner **out, size_t *n)
 {
+	return store_runner_page(st, after_gen, 0, 0, out, n);
+}
+
+int store_runner_page(struct store *st, int64_t after_gen, int64_t after_id, size_t limit,
+                      struct store_runner **out, size_t *n)
+{
 	struct store_stmt *s;
 	struct store_runner *v = NULL;
 	size_t len = 0, cap = 0;
@@ -418,11 +431,15 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 		return rc;
 	rc = store_prepare(st,
 	                   "SELECT " RUNNER_COLUMNS " FROM runners r JOIN operators o"
-	                   " ON o.id = r.operator_id " FLAG_JOIN " WHERE r.gen > ? ORDER BY r.id",
+	                   " ON o.id = r.operator_id " FLAG_JOIN
+	                   " WHERE r.gen > ? AND r.id > ? ORDER BY r.id LIMIT ?",
 	                   &s);
 	if (rc < 0)
 		goto out;
 	store_bind_int64(s, 1, after_gen);
+	store_bind_int64(s, 2, after_id);
+	/* No limit: INT64_MAX (PostgreSQL refuses SQLite's LIMIT -1). */
+	store_bind_int64(s, 3, limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
@@ -526,8 +543,50 @@ static int read_status(struct store *st, int64_t id, int *status, char *name, si
 	return rc;
 }
 
+/* Waives runner @p id's probation inside the caller's transaction, unless
+ * it was waived before (*waived false: the first waiver stands). */
+static int waive_probation(struct store *st, int64_t id, int64_t now_ms, bool *waived)
+{
+	struct store_stmt *s;
+	int64_t gen;
+	int rc = next_gen(st, &gen);
+
+	*waived = false;
+	if (rc < 0)
+		return rc;
+	rc = store_prepare(st,
+	                   "UPDATE runners SET probation_waived_ms = ?2, gen = ?3"
+	                   " WHERE id = ?1 AND probation_waived_ms = 0",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	store_bind_int64(s, 1, id);
+	store_bind_int64(s, 2, now_ms);
+	store_bind_int64(s, 3, gen);
+	rc = store_rc(store_step(s));
+	if (rc == 0)
+		*waived = store_changes(st) > 0;
+	store_finalize(s);
+	return rc;
+}
+
+static int set_status(struct store *st, int64_t id, int status, int64_t now_ms, bool no_probation,
+                      struct store_status_change *out);
+
 int store_runner_set_status(struct store *st, int64_t id, int status, int64_t now_ms,
                             struct store_status_change *out)
+{
+	return set_status(st, id, status, now_ms, false, out);
+}
+
+int store_runner_approve(struct store *st, int64_t id, int64_t now_ms, bool no_probation,
+                         struct store_status_change *out)
+{
+	return set_status(st, id, STORE_RUNNER_APPROVED, now_ms, no_probation, out);
+}
+
+static int set_status(struct store *st, int64_t id, int status, int64_t now_ms, bool no_probation,
+                      struct store_status_change *out)
 {
 	struct store_status_change local;
 	struct store_stmt *s;
@@ -547,8 +606,10 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
 	if (rc < 0)
 		goto out;
 	rc = registration_check(name, out->from, status, out->why, sizeof(out->why));
+	if (rc == REGISTRATION_SAME && no_probation)
+		rc = waive_probation(st, id, now_ms, &out->waived);
 	if (rc <= REGISTRATION_SAME)
-		goto out; /* refused, or already there: nothing to write */
+		goto out; /* refused, or already there: nothing (else) to write */
 	rc = next_gen(st, &gen);
 	if (rc < 0)
 		goto out;
@@ -570,6 +631,8 @@ int store_runner_set_status(struct store *st, int64_t id, int status, int64_t no
 	store_finalize(s);
 	if (rc == 0)
 		rc = store_event_add(st, now_ms, registration_status_name(status), id, NULL);
+	if (rc == 0 && no_probation)
+		rc = waive_probation(st, id, now_ms, &out->waived);
 	if (rc < 0)
 		goto out;
 	out->changed = true;
@@ -578,6 +641,7 @@ out:
 		rc = store_commit(st);
 	if (rc < 0) {
 		out->changed = false;
+		out->waived = false;
 		store_rollback(st);
 	}
 	return rc;

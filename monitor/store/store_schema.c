@@ -210,6 +210,11 @@ static const char *const migrations[] = {
          * events alternate: the writer reads the runner's last one (through
          * this index) to decide whether a change is news to a human. */
         "CREATE INDEX events_updown ON events(runner_id, id) WHERE kind IN ('down', 'up');",
+        /* 8 → 9: the admin may waive a runner's probation (`runner approve
+         * --no-probation`, {"probation": false} in the API's approve): its
+         * probation ends at this time if it had not ended before (0: not
+         * waived; policy_probation_end_ms()). */
+        "ALTER TABLE runners ADD COLUMN probation_waived_ms INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

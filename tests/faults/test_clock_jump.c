@@ -98,9 +98,9 @@ static void test_clock_jumps(void **state)
 		char name[16];
 		snprintf(name, sizeof(name), "r%d", i);
 		rwt_fixture_url(&f->fixtures, (size_t)i, url, sizeof(url));
-		assert_int_equal(rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--db", f->db,
-		                         "--operator", "ops", "--name", name, "--target", TARGET,
-		                         "--url", url, NULL),
+		assert_int_equal(rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--allow-cidr",
+		                         "127.0.0.0/8", "--db", f->db, "--operator", "ops",
+		                         "--name", name, "--target", TARGET, "--url", url, NULL),
 		                 0);
 	}
 	rwt_write_file(f->policy, policy_json);

@@ -63,8 +63,9 @@ static void add_runner(struct fx *f, const char *op, const char *name, const cha
 	char url[256];
 
 	snprintf(url, sizeof(url), "http://%s:%d/health", host, f->port);
-	if (rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--db", f->db, "--operator", op, "--name",
-	            name, "--target", TARGET, "--url", url, NULL) != 0) {
+	if (rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--allow-cidr", "127.0.0.0/8", "--db",
+	            f->db, "--operator", op, "--name", name, "--target", TARGET, "--url", url,
+	            NULL) != 0) {
 		rwt_dump_file("cli", f->cli_log);
 		fail_msg("runner add %s failed", name);
 	}
@@ -138,8 +139,9 @@ static void test_dns_isolation(void **state)
 	snprintf(path, sizeof(path), "%s/broken.json", f->dir);
 	rwt_write_file(path, json);
 	free(json);
-	assert_int_equal(
-	        rwt_cli(f->cli_log, NULL, 0, "runner", "import", path, "--db", f->db, NULL), 0);
+	assert_int_equal(rwt_cli(f->cli_log, NULL, 0, "runner", "import", "--allow-cidr",
+	                         "127.0.0.0/8", path, "--db", f->db, NULL),
+	                 0);
 	start(f, "{\"version\": 1, \"uptime_floor\": 0, \"flagging\": {\"probation_days\": 0},\n"
 	         " \"probe\": {\"interval_s\": 2, \"timeout_ms\": 1500, \"failures_to_down\": 2},\n"
 	         " \"blindness\": {\"fraction\": 1, \"min_runners\": 1000}}\n");

@@ -150,8 +150,9 @@ static void test_hostile_runners(void **state)
 	snprintf(json + len, sizeof(json) - len, "]\n");
 	snprintf(path, sizeof(path), "%s/runners.json", f->dir);
 	rwt_write_file(path, json);
-	assert_int_equal(
-	        rwt_cli(f->cli_log, NULL, 0, "runner", "import", path, "--db", f->db, NULL), 0);
+	assert_int_equal(rwt_cli(f->cli_log, NULL, 0, "runner", "import", "--allow-cidr",
+	                         "127.0.0.0/8", path, "--db", f->db, NULL),
+	                 0);
 	{
 		const char *const extra[] = {"--policy", f->policy, "--allow-cidr", "127.0.0.0/8",
 		                             NULL};

@@ -71,8 +71,9 @@ static void start(struct fx *f, const char *const modes[])
 		char name[16];
 		snprintf(name, sizeof(name), "r%d", i);
 		rwt_fixture_url(&f->fixtures, (size_t)i, url, sizeof(url));
-		if (rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--db", f->db, "--operator",
-		            "ops", "--name", name, "--target", TARGET, "--url", url, NULL) != 0) {
+		if (rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--allow-cidr", "127.0.0.0/8",
+		            "--db", f->db, "--operator", "ops", "--name", name, "--target", TARGET,
+		            "--url", url, NULL) != 0) {
 			rwt_dump_file("cli", f->cli_log);
 			fail_msg("runner add %s failed", name);
 		}

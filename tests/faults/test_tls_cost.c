@@ -70,9 +70,10 @@ static void register_runners(struct fx *f, const char *db, const char *url)
 	                 0);
 	for (int i = 0; i < N_RUNNERS; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
-		assert_int_equal(rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--db", db,
-		                         "--operator", "ops", "--name", name, "--target",
-		                         "x86_64-unknown-linux-gnu", "--url", url, NULL),
+		assert_int_equal(rwt_cli(f->cli_log, NULL, 0, "runner", "add", "--allow-cidr",
+		                         "127.0.0.0/8", "--db", db, "--operator", "ops", "--name",
+		                         name, "--target", "x86_64-unknown-linux-gnu", "--url", url,
+		                         NULL),
 		                 0);
 	}
 }

@@ -664,6 +664,14 @@ def run(c, admin, daemon):
     c.call(op, "/v1/runners/abc/approve", 400, token=A, field="id", note="bad id")
     c.call(op, f"/v1/runners/{rA_http}/approve", 403, token=hbLive, note="heartbeat token")
     c.auth_rules(op, f"/v1/runners/{rA_http}/approve")
+    # An optional body: {"probation": false} waives the runner's probation.
+    a = c.call(op, f"/v1/runners/{rA_live}/approve", 200, token=A,
+               body=c.valid_body(op, {"probation": False}), note="no probation")
+    if a.json and a.json.get("status") != "approved":
+        c.fail(f"{op}: status {a.json.get('status')!r} after approving without probation")
+    c.call(op, f"/v1/runners/{rA_live}/approve", 400, token=A, body={"probation": "no"},
+           field="probation", note="probation not a boolean")
+    c.body_rules(op, f"/v1/runners/{rA_live}/approve", A, empty_expect=200)
 
     # heartbeats: ra-live goes up, ra-down never sends one and goes down.
     op = "POST /v1/runners/{id}/heartbeat"

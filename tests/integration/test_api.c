@@ -298,7 +298,50 @@ static void test_scoping(void **state)
 	        201, NULL, "/v1/runners/%" PRId64 "/maintenance", rb);
 	mid = jint(cJSON_GetObjectItem(d, "window"), "id");
 	assert_int_equal(jint(d, "maintenance_cap_ms"), 8 * 3600000);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "warnings")), 0);
 	cJSON_Delete(d);
+	/* The same window again: 409 naming "from" and the window; one that
+	 * overlaps it and takes the month over its 8 h cap: stored, with two
+	 * warnings; then the cap is used. */
+	{
+		static const char again[] = "{\"from\":\"2099-01-01T00:00:00Z\",\"to\":"
+		                            "\"2099-01-01T02:00:00Z\",\"reason\":\"again\"}";
+		char detail[64], url[300];
+		struct rwt_resp resp;
+		const cJSON *w;
+		req(f, "POST", tb, again, 409, "from", "/v1/runners/%" PRId64 "/maintenance", rb);
+		snprintf(url, sizeof(url), "%s/v1/runners/%" PRId64 "/maintenance", f->d.url, rb);
+		rwt_http("POST", url, tb, again, (size_t)-1, &resp);
+		snprintf(detail, sizeof(detail), "maintenance %" PRId64 " of this runner", mid);
+		if (!strstr(resp.body, detail))
+			fail_msg("the 409 does not name window %" PRId64 ": %s", mid, resp.body);
+		rwt_resp_free(&resp);
+		d = req(f, "POST", tb,
+		        "{\"from\":\"2099-01-01T01:00:00Z\",\"to\":\"2099-01-01T10:00:00Z\","
+		        "\"reason\":\"longer\"}",
+		        201, NULL, "/v1/runners/%" PRId64 "/maintenance", rb);
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(d, "warnings")), 2);
+		w = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "warnings"), 0);
+		assert_string_equal(jstr(w, "kind"), "overlap");
+		assert_int_equal(jint(w, "window_id"), mid);
+		assert_string_equal(jstr(w, "from"), "2099-01-01T00:00:00.000Z");
+		assert_string_equal(jstr(w, "to"), "2099-01-01T02:00:00.000Z");
+		w = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "warnings"), 1);
+		assert_string_equal(jstr(w, "kind"), "cap_exceeded");
+		assert_string_equal(jstr(w, "month"), "2099-01");
+		assert_int_equal(jint(w, "used_ms"), 2 * 3600000);
+		assert_int_equal(jint(w, "declared_ms"), 10 * 3600000);
+		assert_int_equal(jint(w, "cap_ms"), 8 * 3600000);
+		cJSON_Delete(d);
+		d = req(f, "POST", tb,
+		        "{\"from\":\"2099-01-05T00:00:00Z\",\"to\":\"2099-01-05T01:00:00Z\","
+		        "\"reason\":\"more\"}",
+		        201, NULL, "/v1/runners/%" PRId64 "/maintenance", rb);
+		w = cJSON_GetArrayItem(cJSON_GetObjectItem(d, "warnings"), 0);
+		assert_string_equal(jstr(w, "kind"), "cap_used");
+		assert_int_equal(jint(w, "used_ms"), 8 * 3600000);
+		cJSON_Delete(d);
+	}
 	cJSON_Delete(wait_state(f, pb, "down"));
 	/* The incident is written by the writer's next batch (<= 100 ms). */
 	for (int64_t until = rwt_mono_ms() + DEADLINE_MS;; rwt_sleep_ms(50)) {
@@ -450,6 +493,32 @@ static void test_registration(void **state)
 	assert_int_equal(db_int(f, "SELECT count(*) FROM events"), events);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM events WHERE kind = 'approved'"), 1);
 
+	/* {"probation": false}: the admin waives a runner's probation, for an
+	 * approved one too; a bad value is a 400 naming it and writes nothing;
+	 * a second waiver keeps the first. */
+	snprintf(sql, sizeof(sql), "SELECT probation_waived_ms FROM runners WHERE id = %" PRId64,
+	         r1);
+	assert_int_equal(db_int(f, sql), 0);
+	req(f, "POST", ADMIN, "{\"probation\": \"no\"}", 400, "probation",
+	    "/v1/runners/%" PRId64 "/approve", r1);
+	req(f, "POST", ADMIN, "{\"probaton\": false}", 400, "probaton",
+	    "/v1/runners/%" PRId64 "/approve", r1);
+	assert_int_equal(db_int(f, "SELECT MAX(gen) FROM runners"), gen);
+	d = req(f, "POST", ADMIN, "{\"probation\": true}", 200, NULL,
+	        "/v1/runners/%" PRId64 "/approve", r1);
+	cJSON_Delete(d);
+	assert_int_equal(db_int(f, sql), 0);
+	d = req(f, "POST", ADMIN, "{\"probation\": false}", 200, NULL,
+	        "/v1/runners/%" PRId64 "/approve", r1);
+	assert_string_equal(jstr(d, "status"), "approved");
+	cJSON_Delete(d);
+	retired_ms = db_int(f, sql); /* the waiver's time, for now */
+	assert_true(retired_ms > 0);
+	assert_true(db_int(f, "SELECT MAX(gen) FROM runners") > gen);
+	cJSON_Delete(req(f, "POST", ADMIN, "{\"probation\": false}", 200, NULL,
+	                 "/v1/runners/%" PRId64 "/approve", r1));
+	assert_int_equal(db_int(f, sql), retired_ms);
+
 	/* approved -> retired; then retiring twice, approving and withdrawing a
 	 * retired runner are refused and write nothing. */
 	d = req(f, "POST", ADMIN, NULL, 200, NULL, "/v1/runners/%" PRId64 "/retire", r1);
@@ -505,6 +574,7 @@ static void test_registration(void **state)
 	assert_non_null(log);
 	assert_non_null(strstr(log, "from=pending to=approved"));
 	assert_non_null(strstr(log, "from=approved to=retired"));
+	assert_non_null(strstr(log, "msg=\"runner probation waived\" runner_id="));
 	assert_non_null(strstr(log, "from=pending to=retired"));
 	{
 		int n = 0;
@@ -771,12 +841,23 @@ static void test_bad_input(void **state)
 	                         db_int(f, "SELECT count(*) FROM tokens"),
 	                 before);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM maintenance"), 0);
+	/* interval_s 0 is the policy's, and the answer says which is used. */
+	{
+		cJSON *d = req(f, "GET", t, NULL, 200, NULL, "/v1/runners/1");
+		assert_int_equal(jint(d, "interval_s"), 0);
+		assert_int_equal(jint(d, "effective_interval_s"), 1);
+		assert_int_equal(jint(d, "timeout_ms"), 0);
+		assert_int_equal(jint(d, "effective_timeout_ms"), 500);
+		cJSON_Delete(d);
+	}
 	/* A valid PATCH does change it. */
 	{
 		cJSON *d = req(f, "PATCH", t,
 		               "{\"interval_s\":30,\"targets\":[\"s390x-unknown-linux-gnu\"]}", 200,
 		               NULL, "/v1/runners/1");
 		assert_int_equal(jint(d, "interval_s"), 30);
+		assert_int_equal(jint(d, "effective_interval_s"), 30);
+		assert_int_equal(jint(d, "effective_timeout_ms"), 500);
 		assert_string_equal(
 		        cJSON_GetArrayItem(cJSON_GetObjectItem(d, "targets"), 0)->valuestring,
 		        "s390x-unknown-linux-gnu");

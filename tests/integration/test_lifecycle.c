@@ -6,7 +6,9 @@
  * with no handle left open (before the daemon counted its closes by hand,
  * it left the prober's, scheduler's and writer's handles open and main()
  * warned "event loop closed with handles still open"). A normal stop after
- * SIGTERM logs "stopped" once and exits 0.
+ * SIGTERM logs "stopped" once and exits 0. The daemon reads the registry
+ * page by page (at start-up and when it changes): a fleet of several pages
+ * is loaded whole.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,13 +151,85 @@ static void test_missing_database(void **state)
 	rwt_tmpdir_remove(dir, false);
 }
 
+/* Writes @p n runners named NAME-00001.. of operator acme to @p path. */
+static void write_runners(const char *path, const char *name, int n)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs("[", fp);
+	for (int i = 1; i <= n; i++)
+		fprintf(fp,
+		        "%s\n{\"operator\":\"acme\",\"name\":\"%s-%05d\",\"targets\":"
+		        "[\"riscv64gc-unknown-linux-gnu\"],\"url\":\"http://127.0.0.1:9/%s/%d\"}",
+		        i > 1 ? "," : "", name, i, name, i);
+	fputs("]\n", fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The approved runners /metrics counts (runwarden_runners, every state). */
+static long metrics_runners(const struct rwt_daemon *d)
+{
+	char url[192];
+	struct rwt_resp r = {0};
+	long total = 0;
+
+	snprintf(url, sizeof(url), "%s/metrics", d->url);
+	rwt_http("GET", url, NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	for (const char *p = r.body; (p = strstr(p, "\nrunwarden_runners{state=\"")) != NULL;) {
+		const char *v = strchr(p, ' ');
+		assert_non_null(v);
+		total += strtol(v + 1, NULL, 10);
+		p = v;
+	}
+	rwt_resp_free(&r);
+	return total;
+}
+
+/* More runners than one page of the registry (512): all of them are loaded
+ * at start-up, and as many again added while it runs are all picked up. */
+static void test_fleet_of_pages(void **state)
+{
+	char dir[256], db[320], log[320], json[320];
+	struct rwt_daemon d = {0};
+	int64_t deadline;
+	long n = 0;
+	(void)state;
+
+	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
+	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	snprintf(log, sizeof(log), "%s/daemon.log", dir);
+	snprintf(json, sizeof(json), "%s/runners.json", dir);
+	assert_int_equal(rwt_cli(log, NULL, 0, "operator", "add", "acme", "--email",
+	                         "ops@example.org", "--db", db, NULL),
+	                 0);
+	write_runners(json, "first", 1100);
+	assert_int_equal(rwt_cli(log, NULL, 0, "runner", "import", json, "--db", db, "--allow-cidr",
+	                         "127.0.0.0/8", NULL),
+	                 0);
+	rwt_daemon_start(&d, log, db, NULL);
+	assert_int_equal(metrics_runners(&d), 1100);
+
+	write_runners(json, "second", 600);
+	assert_int_equal(rwt_cli(log, NULL, 0, "runner", "import", json, "--db", db, "--allow-cidr",
+	                         "127.0.0.0/8", NULL),
+	                 0);
+	/* The registry is read again at the next tick (once a second). */
+	deadline = rwt_mono_ms() + 20000;
+	while ((n = metrics_runners(&d)) != 1700 && rwt_mono_ms() < deadline)
+		rwt_sleep_ms(200);
+	assert_int_equal(n, 1700);
+	rwt_daemon_stop(&d, 20000);
+	rwt_tmpdir_remove(dir, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_busy_port),
-	        cmocka_unit_test(test_clean_stop),
-	        cmocka_unit_test(test_ipv6_listen_line),
-	        cmocka_unit_test(test_missing_database),
+	        cmocka_unit_test(test_busy_port),        cmocka_unit_test(test_clean_stop),
+	        cmocka_unit_test(test_ipv6_listen_line), cmocka_unit_test(test_missing_database),
+	        cmocka_unit_test(test_fleet_of_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -165,6 +165,7 @@ static const char *const families[] = {
         "runwarden_probes_skipped_total",
         "runwarden_probes_deferred_total",
         "runwarden_probes_in_flight",
+        "runwarden_probe_handles",
         "runwarden_runners",
         "runwarden_state_changes_total",
         "runwarden_blips_total",
@@ -252,9 +253,9 @@ static void test_metrics_pass_promtool(void **state)
 		char name[16], url[128];
 		snprintf(name, sizeof(name), "fx-%s", i ? "fail" : "ok");
 		snprintf(url, sizeof(url), "http://%s/health", f->fx.addr[i]);
-		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
-		             "--operator", "acme", "--name", name, "--target", T1, "--url", url,
-		             "--interval", "1", NULL);
+		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--allow-cidr",
+		             "127.0.0.0/8", "--db", f->db, "--operator", "acme", "--name", name,
+		             "--target", T1, "--url", url, "--interval", "1", NULL);
 		if (rc != 0)
 			fail_msg("runner add %s: exit %d: %s", name, rc, out);
 	}

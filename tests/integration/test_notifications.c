@@ -430,12 +430,12 @@ static void test_zulip_and_mail(void **state)
 	CLI(f, "operator", "add", "beta", "--email", "ops@beta.example.org");
 	for (size_t i = 0; i < 3; i++)
 		rwt_fixture_url(&f->fx, i, url[i], sizeof(url[i]));
-	CLI(f, "runner", "add", "--operator", "acme", "--name", "r1", "--target", T1, "--url",
-	    url[0]);
-	CLI(f, "runner", "add", "--operator", "acme", "--name", "r2", "--target", T1, "--url",
-	    url[1]);
-	CLI(f, "runner", "add", "--operator", "beta", "--name", "r3", "--target", T1, "--url",
-	    url[2]);
+	CLI(f, "runner", "add", "--allow-cidr", "127.0.0.0/8", "--operator", "acme", "--name", "r1",
+	    "--target", T1, "--url", url[0]);
+	CLI(f, "runner", "add", "--allow-cidr", "127.0.0.0/8", "--operator", "acme", "--name", "r2",
+	    "--target", T1, "--url", url[1]);
+	CLI(f, "runner", "add", "--allow-cidr", "127.0.0.0/8", "--operator", "beta", "--name", "r3",
+	    "--target", T1, "--url", url[2]);
 	wait_for(f, "every runner eligible", all_eligible);
 
 	/* Two of acme's runners fail while nobody listens; once the changes are

@@ -92,13 +92,13 @@ static int64_t add_runner(struct fx *f, const char *name, const char *t1, const 
 
 	rwt_fixture_url(&f->fx, (size_t)fixture, url, sizeof(url));
 	if (t2)
-		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
-		             "--operator", "acme", "--name", name, "--target", t1, "--target", t2,
-		             "--url", url, "--interval", "1", NULL);
+		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--allow-cidr",
+		             "127.0.0.0/8", "--db", f->db, "--operator", "acme", "--name", name,
+		             "--target", t1, "--target", t2, "--url", url, "--interval", "1", NULL);
 	else
-		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
-		             "--operator", "acme", "--name", name, "--target", t1, "--url", url,
-		             "--interval", "1", NULL);
+		rc = rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--allow-cidr",
+		             "127.0.0.0/8", "--db", f->db, "--operator", "acme", "--name", name,
+		             "--target", t1, "--url", url, "--interval", "1", NULL);
 	if (rc != 0 || sscanf(out, "runner %*s id %lld approved", &id) != 1 || id <= 0)
 		fail_msg("runner add %s: exit %d: %s", name, rc, out);
 	return id;
@@ -298,8 +298,12 @@ static void check_structure(const char *page, const struct seed *sd)
 
 	/* Targets in order, with their tiers; runners with their states. */
 	assert_true(strstr(page, s1 + 1) < strstr(page, s2 + 1));
-	expect_has(s1, T1, "<h2>" T1 " <span class=\"tier\">tier 2</span></h2>");
-	expect_has(s2, T2, "<h2>" T2 " <span class=\"tier\">no tier</span></h2>");
+	expect_has(s1, T1,
+	           "<h2><span class=\"triple\">" T1
+	           "</span> <span class=\"tier\">tier 2</span></h2>");
+	expect_has(s2, T2,
+	           "<h2><span class=\"triple\">" T2
+	           "</span> <span class=\"tier\">no tier</span></h2>");
 	expect_row(s1, T1, "sp-ok", "up");
 	expect_row(s1, T1, "sp-down", "down");
 	expect_row(s2, T2, "sp-down", "down");
@@ -332,7 +336,9 @@ static void check_structure(const char *page, const struct seed *sd)
 	{
 		/* sp-old's strip: a group per day, 90 of them. */
 		const char *p = strstr(s2, "data-runner=\"sp-old\"");
-		const char *end = p ? strstr(p, "</svg>") : NULL;
+		const char *end;
+		p = p ? strstr(p, "<svg class=\"bars\"") : NULL; /* after the gauge */
+		end = p ? strstr(p, "</svg>") : NULL;
 		char *strip;
 		assert_non_null(end);
 		strip = strndup(p, (size_t)(end - p));

@@ -380,9 +380,9 @@ static void test_https(void **state)
 	                         "ops@example.org", "--db", f->db, NULL),
 	                 0);
 	snprintf(url, sizeof(url), "http://%s/health", f->fx.addr[0]);
-	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--db", f->db,
-	                         "--operator", "acme", "--name", "rv-1", "--target", T1, "--url",
-	                         url, "--interval", "1", NULL),
+	assert_int_equal(rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--allow-cidr",
+	                         "127.0.0.0/8", "--db", f->db, "--operator", "acme", "--name",
+	                         "rv-1", "--target", T1, "--url", url, "--interval", "1", NULL),
 	                 0);
 	rwt_daemon_start(&f->d, f->log, f->db, args);
 	assert_true(strncmp(f->d.url, "https://127.0.0.1:", 18) == 0);

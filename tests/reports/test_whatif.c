@@ -351,6 +351,22 @@ static void test_floor_changes_verdict_and_eligibility(void **state)
 	whatif_result_deinit(&res);
 	policy_source_deinit(&cur);
 	policy_source_deinit(&next);
+
+	/* The admin waived newbie's probation (runner approve --no-probation):
+	 * what-if judges it as the daemon does, eligible. */
+	{
+		struct store_status_change ch;
+		assert_int_equal(store_runner_approve(f->st, newbie, me - DAY, true, &ch), 0);
+		assert_true(ch.waived);
+	}
+	run_whatif(f, POLICY_095, ms, me, me + 2 * HOUR, &cur, &next, &res);
+	w = find(&res, "newbie");
+	assert_non_null(w);
+	assert_null(w->side[WHATIF_CURRENT].reason);
+	assert_true(w->side[WHATIF_NEW].eligible);
+	whatif_result_deinit(&res);
+	policy_source_deinit(&cur);
+	policy_source_deinit(&next);
 }
 
 /* A month that is not over is counted up to the last tick and says so. */

@@ -101,6 +101,8 @@ static char *page_bars(const char *page, const char *name)
 	snprintf(key, sizeof(key), "data-runner=\"%s\"", name);
 	p = strstr(page, key);
 	assert_non_null(p);
+	p = strstr(p, "<svg class=\"bars\""); /* after the uptime gauge */
+	assert_non_null(p);
 	end = strstr(p, "</svg>");
 	assert_non_null(end);
 	strbuf_init(&b);

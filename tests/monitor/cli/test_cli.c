@@ -384,7 +384,7 @@ static void test_runner_add_good(void **state)
 	seed(f);
 	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "r2", "--target", T_S390X,
 	    "--target", T_RISCV, "--url", "http://[2001:db8::1]:8080/health", "--interval", "30",
-	    "--timeout", "5000", "--db", f->db);
+	    "--timeout", "5000", "--allow-cidr", "2001:db8::/32", "--db", f->db);
 	if (r->code != 0)
 		print_error("%s", r->err);
 	assert_int_equal(r->code, 0);
@@ -667,11 +667,108 @@ static void test_github_import(void **state)
 	free_res(r);
 }
 
-/* ---- runner import ------------------------------------------------------- */
+/* ---- the address guard --------------------------------------------------- */
 
 #define ENTRY(name, url)                                                                           \
 	"{\"operator\": \"acme\", \"name\": \"" name "\", \"targets\": [\"" T_RISCV                \
 	"\"], \"url\": \"" url "\"}"
+
+/* runner add and runner import refuse the URLs the daemon's address guard
+ * refuses (the API's check, spec_check_url_guard()), with the field, the
+ * value and the fix, exit 2 and nothing written; --allow-cidr and the
+ * allow_cidrs of --config let them through. */
+static void test_runner_add_guard(void **state)
+{
+	static const struct {
+		const char *url, *host, *range;
+	} refused[] = {
+	        {"http://10.1.2.3/health", "10.1.2.3", "10.0.0.0/8"},
+	        {"http://localhost:8080/health", "localhost", "127.0.0.0/8"},
+	        {"http://0x7f000001/health", "127.0.0.1", "127.0.0.0/8"},
+	        {"http://[::ffff:192.168.1.5]/", "192.168.1.5", "192.168.0.0/16"},
+	        {"http://169.254.169.254/latest", "169.254.169.254", "169.254.169.254/32"},
+	        {"https://[fd00::1]:8443/", "fd00::1", "fc00::/7"},
+	};
+	struct fx *f = *state;
+	struct rwt_res *r = new_res();
+	char names[512], file[192], cfg[192], text[512];
+	int bad = 0;
+
+	seed(f);
+	for (size_t i = 0; i < ARRAY_LEN(refused); i++) {
+		RUN(f, r, "runner", "add", "--operator", "acme", "--name", "g1", "--target",
+		    T_RISCV, "--url", refused[i].url, "--db", f->db);
+		bad += usage_error_names(r, refused[i].url, "url: the address guard refuses");
+		if (!strstr(r->err, refused[i].url) || !strstr(r->err, "--allow-cidr") ||
+		    !strstr(r->err, refused[i].range) || !strstr(r->err, "allow_cidrs")) {
+			print_error("%s: want the URL, --allow-cidr %s and allow_cidrs in: %s",
+			            refused[i].url, refused[i].range, r->err);
+			bad++;
+		}
+		/* The fix it names works. */
+		snprintf(text, sizeof(text), "g%zu", i);
+		RUN(f, r, "runner", "add", "--operator", "acme", "--name", text, "--target",
+		    T_RISCV, "--url", refused[i].url, "--allow-cidr", refused[i].range, "--db",
+		    f->db);
+		if (r->code != 0) {
+			print_error("%s with --allow-cidr %s: exit %d: %s", refused[i].url,
+			            refused[i].range, r->code, r->err);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1,g0,g1,g2,g3,g4,g5");
+
+	/* A range that does not hold the address does not help; a bad CIDR is
+	 * a usage error naming the flag; the flag is for add and import only. */
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "h1", "--target", T_RISCV,
+	    "--url", "http://10.1.2.3/", "--allow-cidr", "192.168.0.0/16", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "other range", "10.0.0.0/8"), 0);
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "h1", "--target", T_RISCV,
+	    "--url", "http://10.1.2.3/", "--allow-cidr", "10.0.0.1/8", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "host bits", "--allow-cidr"), 0);
+	RUN(f, r, "runner", "list", "--allow-cidr", "10.0.0.0/8", "--db", f->db);
+	assert_int_equal(usage_error_names(r, "list", "--allow-cidr"), 0);
+
+	/* The config file `serve` reads: its allow_cidrs, and its db when there
+	 * is no --db (a relative path, from the config file's folder: conf/,
+	 * while the command runs in the test's folder). */
+	path_in(f, "conf", cfg, sizeof(cfg));
+	assert_int_equal(mkdir(cfg, 0700), 0);
+	path_in(f, "conf/rw.json", cfg, sizeof(cfg));
+	rwt_write_file(cfg, "{\"allow_cidrs\": [\"10.0.0.0/8\"], \"db\": \"../rw.db\"}\n");
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "h1", "--target", T_RISCV,
+	    "--url", "http://10.9.9.9/health", "--config", cfg);
+	if (r->code != 0)
+		print_error("--config: exit %d: %s", r->code, r->err);
+	assert_int_equal(r->code, 0);
+	rwt_write_file(cfg, "{\"allow_cidrs\": [\"10.0.0.1/8\"]}\n");
+	RUN(f, r, "runner", "add", "--operator", "acme", "--name", "h2", "--target", T_RISCV,
+	    "--url", "http://10.9.9.9/health", "--config", cfg, "--db", f->db);
+	assert_int_equal(usage_error_names(r, "bad config", "allow_cidrs"), 0);
+
+	/* import: the entry, the field and the fix; nothing imported. */
+	path_in(f, "import.json", file, sizeof(file));
+	rwt_write_file(file, "[" ENTRY("i1", GOOD_URL) ",\n" ENTRY(
+	                             "i2", "http://172.16.0.9:9000/health") "]\n");
+	RUN(f, r, "runner", "import", file, "--db", f->db);
+	assert_int_equal(r->code, 2);
+	assert_non_null(strstr(r->err, "entry 2: url: the address guard refuses 172.16.0.9"));
+	assert_non_null(strstr(r->err, "--allow-cidr 172.16.0.0/12"));
+	assert_null(strstr(r->err, "entry 1:"));
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1,g0,g1,g2,g3,g4,g5,h1");
+	RUN(f, r, "runner", "import", file, "--allow-cidr", "172.16.0.0/12", "--db", f->db);
+	if (r->code != 0)
+		print_error("import --allow-cidr: exit %d: %s", r->code, r->err);
+	assert_int_equal(r->code, 0);
+	runner_names(f, names, sizeof(names));
+	assert_string_equal(names, "r1,g0,g1,g2,g3,g4,g5,h1,i1,i2");
+	free_res(r);
+}
+
+/* ---- runner import ------------------------------------------------------- */
 
 static void test_import_bad_entry(void **state)
 {
@@ -1235,6 +1332,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_operator_add, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_runner_add_good, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_guard, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_github_pool_add, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_github_members, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_github_import, setup, teardown),

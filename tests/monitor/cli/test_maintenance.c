@@ -196,7 +196,8 @@ static void test_migrate_previous_version(void **state)
 	add_runner(f->st, add_operator(f->st, "acme"), "r1");
 	close_db(f);
 	/* Undo the maintenance migration and every one after it. */
-	raw_exec(f->db, "DROP TABLE github_jobs; DROP TABLE github_deliveries;"
+	raw_exec(f->db, "ALTER TABLE runners DROP COLUMN probation_waived_ms;"
+	                " DROP TABLE github_jobs; DROP TABLE github_deliveries;"
 	                " DROP INDEX runners_github_member; ALTER TABLE runners DROP COLUMN github;"
 	                " ALTER TABLE runners DROP COLUMN min_online;"
 	                " ALTER TABLE runners DROP COLUMN pickup_within_s;"
@@ -660,6 +661,83 @@ static void test_cli_add_and_list(void **state)
 	free_res(r);
 }
 
+/* `maintenance add` says when the month's cap is already used or the new
+ * window takes the month over it, and which windows it overlaps (naming
+ * their ids and times); an exact duplicate of a window that stands is
+ * refused, exit 2 naming "from" and the window, and writes nothing. Times
+ * in a fixed future month, so the months are known. */
+static void test_cli_add_warnings(void **state)
+{
+	struct fx *f = *state;
+	struct rwt_res *r = new_res();
+	char policy[192], want[200];
+	long long a = 0, b = 0;
+	cJSON *doc;
+
+	seed(f);
+	snprintf(policy, sizeof(policy), "%s/policy.json", f->dir);
+	rwt_write_file(policy, "{\"version\": 1, \"maintenance\": {\"min_notice_h\": 0, "
+	                       "\"max_h_per_month\": 3}}\n");
+#define ADD(from, to)                                                                              \
+	RUN(f, r, "maintenance", "add", "r1", "--from", from, "--to", to, "--reason", "work",      \
+	    "--policy", policy, "--db", f->db)
+
+	/* 2 h of a 3 h cap: no warning. */
+	ADD("2099-01-10T00:00:00Z", "2099-01-10T02:00:00Z");
+	assert_int_equal(r->code, 0);
+	assert_int_equal(sscanf(r->out, "maintenance %lld added", &a), 1);
+	assert_null(strstr(r->out, "warning:"));
+	/* 2 h more: the month goes over the cap. */
+	ADD("2099-01-11T00:00:00Z", "2099-01-11T02:00:00Z");
+	assert_int_equal(r->code, 0);
+	assert_int_equal(sscanf(r->out, "maintenance %lld added", &b), 1);
+	if (!strstr(r->out, "warning: 4 h of maintenance are now declared in 2099-01, over the "
+	                    "cap of 3 h (max_h_per_month): the 1 h beyond it"))
+		fail_msg("no cap_exceeded warning in:\n%s", r->out);
+	/* The cap is used up: a later window says so. */
+	ADD("2099-01-20T00:00:00Z", "2099-01-20T01:00:00Z");
+	assert_int_equal(r->code, 0);
+	if (!strstr(r->out, "warning: the maintenance cap of 2099-01 (max_h_per_month 3 h) is "
+	                    "already used (3 h credited)"))
+		fail_msg("no cap_used warning in:\n%s", r->out);
+	/* Overlapping the first: its id and times are named. */
+	ADD("2099-01-10T01:00:00Z", "2099-01-10T03:00:00Z");
+	assert_int_equal(r->code, 0);
+	snprintf(want, sizeof(want),
+	         "warning: it overlaps maintenance %lld (2099-01-10T00:00:00.000Z to "
+	         "2099-01-10T02:00:00.000Z) of the same runner",
+	         a);
+	if (!strstr(r->out, want))
+		fail_msg("no overlap warning (%s) in:\n%s", want, r->out);
+	/* The same window again: refused, nothing written. */
+	ADD("2099-01-11T00:00:00Z", "2099-01-11T02:00:00Z");
+	assert_int_equal(usage_error_names(r, "duplicate", "from:"), 0);
+	snprintf(want, sizeof(want), "already has maintenance %lld from 2099-01-11T00:00:00.000Z",
+	         b);
+	if (!strstr(r->err, want))
+		fail_msg("the refusal does not name window %lld: %s", b, r->err);
+	doc = list_json(f, "r1");
+	assert_int_equal(cJSON_GetArraySize(doc), 4);
+	cJSON_Delete(doc);
+	/* Across two months: January's cap is used, February's is not. */
+	ADD("2099-01-31T23:00:00Z", "2099-02-01T01:00:00Z");
+	assert_int_equal(r->code, 0);
+	assert_non_null(strstr(r->out, "cap of 2099-01"));
+	assert_null(strstr(r->out, "2099-02 ("));
+	assert_null(strstr(r->out, "in 2099-02"));
+	/* A cancelled window stands no more: declaring it again is new. */
+	{
+		char id[32];
+		snprintf(id, sizeof(id), "%lld", b);
+		RUN(f, r, "maintenance", "remove", id, "--db", f->db);
+		assert_int_equal(r->code, 0);
+	}
+	ADD("2099-01-11T00:00:00Z", "2099-01-11T02:00:00Z");
+	assert_int_equal(r->code, 0);
+#undef ADD
+	free_res(r);
+}
+
 static void test_cli_add_refusals(void **state)
 {
 	struct fx *f = *state;
@@ -907,6 +985,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_add_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_remove_rules, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cli_add_and_list, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cli_add_warnings, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cli_add_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cli_remove, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cli_help, setup, teardown),

@@ -9,7 +9,8 @@
  * not load or a key that is not RSA, a short webhook secret. No error line
  * quotes a secret. The keys are made here with libcrypto (RSA 2048, and an
  * EC key for the refusal). Then the "tls" object and --tls-cert/--tls-key
- * (config_tls.c): the paths, where each came from, and every refusal.
+ * (config_tls.c): the paths, where each came from, and every refusal. Then
+ * relative paths: from the config file's folder, not the working directory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "monitor/core/config.h"
 #include "policy/base/rw_error.h"
@@ -368,6 +371,77 @@ static void test_syntax_error_line(void **state)
 	config_deinit(&c);
 }
 
+/* Relative paths in the file are relative to its folder: the config in
+ * folder A, the working directory B; the token file is read from A. */
+static void test_relative_paths(void **state)
+{
+	struct fx *f = *state;
+	struct rw_config c;
+	char cwd[512], other[256], want[512], err[512];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(other, sizeof(other), "%s/elsewhere", f->dir);
+	assert_int_equal(mkdir(other, 0700), 0);
+	assert_int_equal(chdir(other), 0);
+	rwt_write_file(f->cfg, "{\"db\": \"rw.db\", \"policy\": \"sub/policy.json\","
+	                       " \"admin_token_file\": \"../admin.tok\","
+	                       " \"tls\": {\"cert_file\": \"c.pem\", \"key_file\": \"/abs/k.pem\"},"
+	                       " \"github\": {\"token_file\": \"token\"},"
+	                       " \"smtp\": {\"url\": \"smtps://mail.example.org\","
+	                       " \"from\": \"rw@example.org\", \"username_file\": \"token\","
+	                       " \"password_file\": \"token\"}}\n");
+	config_defaults(&c);
+	if (config_load_file(&c, f->cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	snprintf(want, sizeof(want), "%s/rw.db", f->dir);
+	assert_string_equal(c.db_path, want);
+	snprintf(want, sizeof(want), "%s/sub/policy.json", f->dir);
+	assert_string_equal(c.policy_path, want);
+	snprintf(want, sizeof(want), "%s/../admin.tok", f->dir);
+	assert_string_equal(c.admin_token_file, want);
+	snprintf(want, sizeof(want), "%s/c.pem", f->dir);
+	assert_string_equal(c.tls_cert_file, want);
+	assert_string_equal(c.tls_key_file, "/abs/k.pem");
+	assert_string_equal(c.github.token_file, f->token);
+	assert_string_equal(c.github.token, "ghp_TOKENSECRET0123456789");
+	assert_string_equal(c.smtp.username_file, f->token);
+	config_deinit(&c);
+
+	/* A config file named without a folder: its folder is the working one. */
+	assert_int_equal(chdir(f->dir), 0);
+	rwt_write_file(f->cfg, "{\"db\": \"rw.db\", \"github\": {\"token_file\": \"token\"}}\n");
+	config_defaults(&c);
+	if (config_load_file(&c, "rw.json", err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c.db_path, "rw.db");
+	assert_string_equal(c.github.token, "ghp_TOKENSECRET0123456789");
+	config_deinit(&c);
+	assert_int_equal(chdir(cwd), 0);
+}
+
+/* A libpq URI in "db" names a PostgreSQL database, not a file: it is kept
+ * as written, not joined to the config file's folder. */
+static void test_db_uri_kept(void **state)
+{
+	static const char *const uris[] = {
+	        "postgresql://rw@db.example.org/runwarden?sslmode=verify-full",
+	        "postgres:///runwarden?host=/run/postgresql",
+	};
+	struct fx *f = *state;
+	struct rw_config c;
+	char json[256], err[512];
+
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		snprintf(json, sizeof(json), "{\"db\": \"%s\"}\n", uris[i]);
+		rwt_write_file(f->cfg, json);
+		config_defaults(&c);
+		if (config_load_file(&c, f->cfg, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_string_equal(c.db_path, uris[i]);
+		config_deinit(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +451,8 @@ int main(void)
 	        cmocka_unit_test(test_refused),
 	        cmocka_unit_test(test_syntax_error_line),
 	        cmocka_unit_test(test_tls),
+	        cmocka_unit_test(test_relative_paths),
+	        cmocka_unit_test(test_db_uri_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

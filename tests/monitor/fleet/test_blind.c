@@ -630,6 +630,56 @@ static void test_storage(void **state)
 	assert_int_equal(x->m.blind_ms, 4000);
 }
 
+/* A refusal of the address guard at connect time (a name that now resolves
+ * to a guarded address) is the monitor refusing to look: the runner is
+ * unknown from it, never down, however many follow (failures_to_down is 1
+ * here), no incident opens, and the event that makes it ineligible says
+ * why. Another failure class, for contrast, is down at once. */
+static void test_refused_by_guard(void **state)
+{
+	struct fx *x = *state;
+	const char *db;
+
+	result(x, 0, T, OK);
+	result(x, 1, T, OK);
+	expect_state(x, 0, RW_STATE_UP, T);
+	assert_int_equal(result(x, 0, T + IV, RW_ERRCLASS_REFUSED_BY_GUARD), FLEET_APPLY_SAMPLE);
+	expect_state(x, 0, RW_STATE_UNKNOWN, T + IV);
+	for (int k = 2; k < 6; k++) {
+		result(x, 0, T + k * IV, RW_ERRCLASS_REFUSED_BY_GUARD);
+		expect_state(x, 0, RW_STATE_UNKNOWN, T + k * IV);
+	}
+	assert_false(hist_has(x, 0, RW_STATE_DOWN));
+	assert_false(x->r[0]->flagged);
+	assert_string_equal(fleet_exclusion(&x->f, x->r[0], T + 6 * IV), "unknown");
+	result(x, 1, T + IV, HTTP);
+	expect_state(x, 1, RW_STATE_DOWN, T + IV);
+	/* It answers again (the name resolves to a public address): up. */
+	result(x, 0, T + 6 * IV, OK);
+	expect_state(x, 0, RW_STATE_UP, T + 6 * IV);
+
+	flush(x);
+	db = open_db(x);
+	assert_int_equal(
+	        q_int(db, "SELECT count(*) FROM intervals WHERE runner_id = ?1 AND state = 2", 1),
+	        0);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM incidents WHERE runner_id = ?1", 1), 0);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM incidents WHERE runner_id = ?1", 2), 1);
+	assert_int_equal(
+	        q_int(db, "SELECT count(*) FROM samples WHERE runner_id = ?1 AND errclass = 8", 1),
+	        5);
+	assert_int_equal(
+	        q_int(db,
+	              rwt_db_is_pg(db)
+	                      ? "SELECT count(*) FROM events WHERE runner_id = ?1 AND kind ="
+	                        " 'ineligible' AND data::json->>'cause' = 'refused_by_guard'"
+	                      : "SELECT count(*) FROM events WHERE runner_id = ?1 AND kind ="
+	                        " 'ineligible' AND json_extract(data, '$.cause') ="
+	                        " 'refused_by_guard'",
+	              1),
+	        1);
+}
+
 /* blind_stop ends what is active; blind_record is counted by cause. */
 static void test_stop_record_metrics(void **state)
 {
@@ -744,6 +794,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_canary_majority, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_canary_single_and_stale, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_storage, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_refused_by_guard, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_stop_record_metrics, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_window_heap, setup, teardown),
 	};

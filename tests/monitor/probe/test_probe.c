@@ -122,6 +122,8 @@ static int teardown(void **state)
 
 /* Starts the server and the prober; runner i probes the server (or @p port
  * when not 0) at 127.0.0.1 with @p timeout_ms. */
+static char loopback_host[] = "127.0.0.1", localhost_host[] = "localhost";
+
 static void start(struct fx *f, size_t max, uint32_t timeout_ms, int port)
 {
 	loopsrv_start(&f->srv, &f->loop, answer, f);
@@ -134,7 +136,7 @@ static void start(struct fx *f, size_t max, uint32_t timeout_ms, int port)
 		r->id = (int64_t)i + 1;
 		r->name = f->url[i];
 		r->url = f->url[i];
-		snprintf(r->host, sizeof(r->host), "127.0.0.1");
+		r->host = loopback_host;
 		r->port = port ? port : f->srv.port;
 		r->host_is_ip = true;
 		r->timeout_ms = timeout_ms;
@@ -407,7 +409,7 @@ static void test_cancel_while_resolving(void **state)
 	struct fx *f = *state;
 
 	start(f, 8, 5000, 0);
-	snprintf(f->r[0].host, sizeof(f->r[0].host), "localhost");
+	f->r[0].host = localhost_host;
 	f->r[0].host_is_ip = false;
 	assert_int_equal(prober_start(&f->pr, &f->r[0]), 0);
 	assert_int_equal(f->calls[0], 0);

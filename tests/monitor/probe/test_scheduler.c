@@ -20,6 +20,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <uv.h>
 
@@ -394,12 +395,77 @@ static void test_busy_retries_soon(void **state)
 	free(f);
 }
 
+/* A runner added while the loop's cached time is stale (start-up loads
+ * the fleet before the loop runs) gets a slot after the current time, not
+ * one that is already due. */
+static void test_add_uses_current_time(void **state)
+{
+	uv_loop_t loop;
+	struct scheduler s;
+	struct runner r = {.id = 5, .heap_idx = SIZE_MAX};
+	uint64_t stale;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(sched_init(&s, &loop, NULL), 0);
+	r.params.interval_ms = 60000;
+	stale = uv_now(&loop);
+	usleep(120 * 1000); /* the loop does not run: its time stays stale */
+	assert_int_equal(uv_now(&loop), stale);
+	assert_int_equal(sched_add(&s, &r), 0);
+	assert_true(uv_now(&loop) >= stale + 120);
+	assert_true(r.due > uv_now(&loop));
+	sched_close(&s, NULL);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* sched_reanchor(): runners whose slots passed while the loop did not run
+ * get their next slot after the current time; the others keep theirs. */
+static void test_reanchor(void **state)
+{
+	uv_loop_t loop;
+	struct scheduler s;
+	struct runner rs[20];
+	uint64_t far_due;
+
+	(void)state;
+	memset(rs, 0, sizeof(rs));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(sched_init(&s, &loop, NULL), 0);
+	for (size_t i = 0; i < 20; i++) {
+		rs[i].id = (int64_t)i + 1;
+		rs[i].heap_idx = SIZE_MAX;
+		rs[i].params.interval_ms = i == 0 ? 3600000 : 100;
+		assert_int_equal(sched_add(&s, &rs[i]), 0);
+	}
+	far_due = rs[0].due;
+	usleep(250 * 1000); /* every 100 ms slot chosen above has passed */
+	uv_update_time(&loop);
+	for (size_t i = 1; i < 20; i++)
+		assert_true(rs[i].due <= uv_now(&loop));
+	sched_reanchor(&s);
+	for (size_t i = 1; i < 20; i++)
+		assert_true(rs[i].due > uv_now(&loop));
+	assert_int_equal(rs[0].due, far_due);
+	/* Still a heap: the earliest is on top. */
+	for (size_t i = 0; i < 20; i++)
+		assert_true(s.heap[0]->due <= rs[i].due);
+	sched_close(&s, NULL);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_phase_range),       cmocka_unit_test(test_phase_spread),
-	        cmocka_unit_test(test_heap_invariants),   cmocka_unit_test(test_loop_schedule),
+	        cmocka_unit_test(test_phase_range),
+	        cmocka_unit_test(test_phase_spread),
+	        cmocka_unit_test(test_heap_invariants),
+	        cmocka_unit_test(test_loop_schedule),
 	        cmocka_unit_test(test_busy_retries_soon),
+	        cmocka_unit_test(test_add_uses_current_time),
+	        cmocka_unit_test(test_reanchor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "monitor/store/store.h"
+#include "monitor/store/store_impl.h"
 #include "policy/base/rw_error.h"
 #include "rwtest.h"
 
@@ -225,6 +226,34 @@ static void test_migrate_empty_file(void **state)
 	assert_schema_v1(f->db);
 }
 
+/* The connection's page cache size, as PRAGMA cache_size says it. */
+static int64_t cache_size(struct store *st)
+{
+	struct store_stmt *s = NULL;
+	int64_t v;
+
+	assert_int_equal(store_prepare(st, "PRAGMA cache_size", &s), 0);
+	assert_int_equal(store_step(s), SQLITE_ROW);
+	v = store_column_int64(s, 0);
+	store_finalize(s);
+	return v;
+}
+
+/* STORE_SMALL_CACHE: the daemon's connections keep STORE_SMALL_CACHE_KIB of
+ * pages, not SQLite's default 2 MiB (a negative cache_size is in KiB). */
+static void test_small_cache(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "";
+	struct store *small = NULL;
+
+	open_db(f);
+	assert_int_equal(cache_size(f->st), -2000);
+	assert_int_equal(store_open(&small, f->db, STORE_SMALL_CACHE, err, sizeof(err)), 0);
+	assert_int_equal(cache_size(small), -STORE_SMALL_CACHE_KIB);
+	store_close(small);
+}
+
 static void test_reopen_is_idempotent(void **state)
 {
 	struct fx *f = *state;
@@ -414,6 +443,35 @@ static void test_runners(void **state)
 		assert_string_equal(rs[i].targets[1], "s390x-unknown-linux-gnu");
 		assert_int_equal(rs[i].last_state, RW_STATE_UNKNOWN);
 	}
+	store_runners_free(rs, n);
+
+	/* Page by page (store_runner_page()): at most LIMIT from after an id,
+	 * each with its own targets; the last page is short. */
+	assert_int_equal(store_runner_page(st, 0, 0, 2, &rs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rs[0].id, a);
+	assert_int_equal(rs[1].id, b);
+	assert_int_equal(rs[1].n_targets, 2);
+	assert_string_equal(rs[1].targets[1], "s390x-unknown-linux-gnu");
+	store_runners_free(rs, n);
+	assert_int_equal(store_runner_page(st, 0, b, 2, &rs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rs[0].id, c);
+	assert_int_equal(rs[0].n_targets, 2);
+	assert_string_equal(rs[0].targets[0], "riscv64gc-unknown-linux-gnu");
+	store_runners_free(rs, n);
+	assert_int_equal(store_runner_page(st, 0, c, 2, &rs, &n), 0);
+	assert_int_equal(n, 0);
+	store_runners_free(rs, n);
+	/* The generation and the id both bound a page. */
+	assert_int_equal(store_runner_page(st, 1, 0, 1, &rs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rs[0].id, b);
+	store_runners_free(rs, n);
+	assert_int_equal(store_runner_page(st, 1, b, 0, &rs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rs[0].id, c);
+	assert_int_equal(rs[0].n_targets, 2);
 	store_runners_free(rs, n);
 
 	/* Only the ones changed after a generation. */
@@ -1287,12 +1345,19 @@ static void test_pg_migrates_older_schema(void **state)
 	add_operator(f->st, "acme", 1000);
 	store_close(f->st);
 	f->st = NULL;
-	/* Back to schema 7: without the index of migration 8. */
-	raw_exec(f->db, "DROP INDEX events_updown; UPDATE runwarden_schema SET version = 7");
+	/* Back to schema 7: without the index of migration 8 and the column of
+	 * migration 9; both pending migrations run. */
+	raw_exec(f->db, "DROP INDEX events_updown;"
+	                " ALTER TABLE runners DROP COLUMN probation_waived_ms;"
+	                " UPDATE runwarden_schema SET version = 7");
 	open_db(f);
 	assert_int_equal(store_migrated_from(f->st, NULL), 7);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM pg_indexes"
 	                                " WHERE indexname = 'events_updown'"),
+	                 1);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM information_schema.columns"
+	                                " WHERE table_name = 'runners'"
+	                                " AND column_name = 'probation_waived_ms'"),
 	                 1);
 	assert_int_equal(store_operator_find(f->st, "acme", &id), 0);
 	store_close(f->st);
@@ -1393,6 +1458,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_migrate_new_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_migrate_empty_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_small_cache, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_operators, setup, teardown),

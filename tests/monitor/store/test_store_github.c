@@ -178,7 +178,8 @@ static int64_t gen_of(struct store *st, int64_t id)
  * the schema of version 6 with the rows it had. */
 static void undo_github_migration(const char *db)
 {
-	assert_int_equal(raw_exec(db, "DROP INDEX IF EXISTS events_updown;" /* schema 8 */
+	assert_int_equal(raw_exec(db, "ALTER TABLE runners DROP COLUMN probation_waived_ms;" /* 9 */
+	                              " DROP INDEX IF EXISTS events_updown;" /* schema 8 */
 	                              " DROP TABLE github_jobs; DROP TABLE github_deliveries;"
 	                              " DROP INDEX runners_github_member;"
 	                              " ALTER TABLE runners DROP COLUMN github;"

@@ -244,7 +244,7 @@ static void failed_copy_migrates_nothing(void **state)
  * one changes nothing (test_store.c, test_pg_migrates_older_schema). */
 
 /* A database of schema 7 with a runner in it, made by this runwarden and
- * taken back one step. */
+ * taken back two steps (migrations 8 and 9). */
 static void make_schema7_pg(const char *db)
 {
 	struct store *st = NULL;
@@ -255,6 +255,7 @@ static void make_schema7_pg(const char *db)
 	assert_int_equal(rwt_sql_exec(db, "INSERT INTO operators (name, email, created_ms)"
 	                                  " VALUES ('acme', 'ops@acme.example', 1000);"
 	                                  "DROP INDEX events_updown;"
+	                                  "ALTER TABLE runners DROP COLUMN probation_waived_ms;"
 	                                  "UPDATE runwarden_schema SET version = 7"),
 	                 0);
 }
