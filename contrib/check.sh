@@ -35,11 +35,15 @@ cd "$(dirname "$0")/.."
 #   (tests/contrib/test_deb.sh);
 # - systemd (systemd-analyze), man-db and groff-base: the unit and the man
 #   pages are checked (tests/contrib/test_systemd_unit.sh, test_man.py);
+# - postgresql, postgresql-common: the store's tests and test_serve run again
+#   on a throwaway PostgreSQL 15 server (the *_pg tests; ctest fixture
+#   `postgres`, tests/lib/pg_server.sh: initdb and pg_ctl in a temporary
+#   folder, a Unix socket only, as the postgres user when run as root);
 # - prometheus-blackbox-exporter, nginx, wrk: tests/bench/probe_bench.sh's
 #   smoke test runs all three probers, over HTTPS too; wrk also drives the
 #   API in the loop-lag benchmark's smoke test (looplag_bench_smoke).
 rw_install_deps clang-format chromium prometheus jq openssl python3-aiosmtpd faketime \
-	lintian dpkg-dev mmdebstrap systemd man-db groff-base \
+	lintian dpkg-dev mmdebstrap systemd man-db groff-base postgresql postgresql-common \
 	prometheus-blackbox-exporter nginx wrk
 
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -6,7 +6,7 @@
 rw_install_deps() {
 	# What building and running need; check.sh adds what only tests need.
 	local pkgs=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev
-		libsqlite3-dev libcjson-dev libh2o-dev libssl-dev libcmocka-dev sqlite3 curl
+		libsqlite3-dev libpq-dev libcjson-dev libh2o-dev libssl-dev libcmocka-dev sqlite3 curl
 		python3 python3-yaml scdoc "$@")
 	local missing=() p
 	for p in "${pkgs[@]}"; do

@@ -40,7 +40,8 @@ static const char usage[] =
         "  backup FILE           online copy of the database\n"
         "\n"
         "`runwarden COMMAND --help` documents each command. The database is --db FILE,\n"
-        "else $RUNWARDEN_DB, else ./runwarden.db. --version prints the version.\n"
+        "else $RUNWARDEN_DB, else ./runwarden.db; FILE may be a PostgreSQL URI\n"
+        "(postgresql://USER@HOST/DBNAME). --version prints the version.\n"
         "The manual: runwarden(1), runwarden.conf(5), runwarden-policy(5).\n";
 
 static const char serve_usage[] =
@@ -56,8 +57,9 @@ static const char serve_usage[] =
         "private, link-local and other internal addresses unless --allow-cidr\n"
         "(repeatable) allows them.\n"
         "\n"
-        "  --db FILE             the database (else $RUNWARDEN_DB, else ./runwarden.db);\n"
-        "                        it must exist (`runwarden operator add` makes it)\n"
+        "  --db FILE             the database (else $RUNWARDEN_DB, else ./runwarden.db),\n"
+        "                        or a postgresql:// URI; it must exist (`runwarden\n"
+        "                        operator add` makes it, or gives it its schema)\n"
         "  --init                create the database when there is none (without it a\n"
         "                        mistyped --db is refused, not served empty)\n"
         "  --policy FILE         the uptime policy (else the built-in defaults)\n"

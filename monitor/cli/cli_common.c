@@ -34,10 +34,16 @@ int cli_open_store(const char *path, bool create, struct store **out)
 	if (rc < 0) /* a database that is not there is a wrong --db: bad input */
 		return cli_error(rc == RW_ENOENT ? CLI_USAGE : CLI_FAIL, "%s", err);
 	from = store_migrated_from(*out, &copy);
-	if (from)
+	if (from && copy)
 		cli_error(CLI_OK,
 		          "%s: schema migrated from %d to %d; the database before it is in %s",
 		          path, from, store_schema_version(), copy);
+	else if (from) { /* PostgreSQL: one transaction, no copy (pg_dump's) */
+		char name[1024];
+		store_display_name(path, name, sizeof(name));
+		cli_error(CLI_OK, "%s: schema migrated from %d to %d", name, from,
+		          store_schema_version());
+	}
 	return CLI_OK;
 }
 

@@ -119,7 +119,7 @@ int cli_policy_export(int argc, char **argv)
 	} else if (f != SLO_FORMAT_RULES) {
 		const char *path = cli_db_path(db);
 		struct store *st;
-		if (access(path, F_OK) != 0)
+		if (!store_path_is_postgres(path) && access(path, F_OK) != 0)
 			return cli_error(CLI_USAGE,
 			                 "policy export: no database at %s (give --policy FILE, or "
 			                 "--db FILE where the daemon runs)",

@@ -204,6 +204,13 @@ int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t err
 	return 0;
 }
 
+/* "db" may name a PostgreSQL database by its libpq URI (store.h,
+ * store_path_is_postgres(): the same two schemes). */
+static bool is_pg_uri(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
+}
+
 static int copy_str(const cJSON *v, const char *key, char *dst, size_t n, const char *path,
                     char *err, size_t errlen)
 {
@@ -361,8 +368,10 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			                  errlen))
 				goto out;
 		} else if (strcmp(k, "db") == 0) {
+			/* A libpq URI (the store on PostgreSQL) is not a path. */
 			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen) ||
-			    config_rebase(path, k, c->db_path, sizeof(c->db_path), err, errlen))
+			    (!is_pg_uri(c->db_path) &&
+			     config_rebase(path, k, c->db_path, sizeof(c->db_path), err, errlen)))
 				goto out;
 		} else {
 			snprintf(err, errlen,

@@ -873,7 +873,8 @@ static int start(struct rw_daemon *d)
 		if (from) {
 			snprintf(err, sizeof(err), "schema migrated from %d to %d", from,
 			         store_schema_version());
-			log_msg(RW_LOG_INFO, err, "backup", copy);
+			log_msg(RW_LOG_INFO, err, "backup",
+			        copy ? copy : "none (PostgreSQL: pg_dump)");
 		}
 	}
 	rc = load_policy(d, false);
@@ -890,7 +891,9 @@ static int start(struct rw_daemon *d)
 	d->started_ms = now;
 	rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
 	if (rc < 0) {
-		fprintf(stderr, "runwarden: %s: %s\n", d->cfg.db_path, store_errmsg(d->st));
+		char name[1024];
+		store_display_name(d->cfg.db_path, name, sizeof(name));
+		fprintf(stderr, "runwarden: %s: %s\n", name, store_errmsg(d->st));
 		return rc;
 	}
 	rc = writer_new(&d->writer, d->loop, d->cfg.db_path,
@@ -1008,7 +1011,9 @@ static int start(struct rw_daemon *d)
 		if (log_begin(&l, RW_LOG_INFO, "serving")) {
 			log_str(&l, "listen", listen);
 			log_str(&l, "scheme", api_tls(d->api) ? "https" : "http");
-			log_str(&l, "db", d->cfg.db_path);
+			char name[1024];
+			store_display_name(d->cfg.db_path, name, sizeof(name));
+			log_str(&l, "db", name);
 			log_int(&l, "runners", (int64_t)d->fleet.n);
 			log_str(&l, "policy_sha256", d->policy_sha256);
 			log_end(&l);

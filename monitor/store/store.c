@@ -8,6 +8,10 @@
  * store_maintenance.c, and so on by table; the online copy itself
  * (store_copy_db()) in store_copy.c.
  *
+ * A libpq URI instead of a file path opens a PostgreSQL database
+ * (store_pg.c) with the same store files on top; the file-only parts here
+ * (WAL, the online backup) answer for it as the comments say.
+ *
  * Invariants:
  *  - The file is in WAL mode with foreign keys on and a busy timeout, so the
  *    loop thread's reads never wait for the writer's transactions.
@@ -33,20 +37,25 @@ static int prepare_hot(struct store *st)
 	        " VALUES (?, ?, ?, ?, ?)",
 	        &st->ins_sample);
 	if (rc == 0)
-		rc = store_prepare(st,
-		                   "INSERT OR REPLACE INTO intervals (runner_id, start_ms, state)"
-		                   " VALUES (?, ?, ?)",
-		                   &st->ins_change);
+		rc = store_prepare_dialect(
+		        st,
+		        "INSERT OR REPLACE INTO intervals (runner_id, start_ms, state)"
+		        " VALUES (?, ?, ?)",
+		        "INSERT INTO intervals (runner_id, start_ms, state) VALUES (?, ?, ?)"
+		        " ON CONFLICT (runner_id, start_ms) DO UPDATE SET state = excluded.state",
+		        &st->ins_change);
 	if (rc == 0)
 		rc = store_prepare(st,
 		                   "UPDATE runners SET last_state = ?2, last_state_ms = ?3"
 		                   " WHERE id = ?1 AND last_state_ms <= ?3",
 		                   &st->upd_last_state);
 	if (rc == 0)
-		rc = store_prepare(st,
-		                   "UPDATE monitor_runs SET last_tick_ms = MAX(last_tick_ms, ?2)"
-		                   " WHERE id = ?1",
-		                   &st->upd_tick);
+		rc = store_prepare_dialect(st,
+		                           "UPDATE monitor_runs SET last_tick_ms = "
+		                           "MAX(last_tick_ms, ?2) WHERE id = ?1",
+		                           "UPDATE monitor_runs SET last_tick_ms = "
+		                           "GREATEST(last_tick_ms, ?2) WHERE id = ?1",
+		                           &st->upd_tick);
 	if (rc == 0)
 		rc = store_prepare(
 		        st, "INSERT INTO blind_periods (start_ms, end_ms, cause) VALUES (?, ?, ?)",
@@ -77,20 +86,30 @@ static int prepare_hot(struct store *st)
 		                   " WHERE runner_id = ?1 AND end_ms IS NULL AND voided = 0",
 		                   &st->close_incident);
 	if (rc == 0)
-		rc = store_prepare(st,
-		                   "INSERT INTO events (at_ms, kind, runner_id, data)"
-		                   " SELECT ?2, 'incident_open', ?1, json_object('incident_id', id)"
-		                   " FROM incidents WHERE runner_id = ?1 AND start_ms = ?2",
-		                   &st->ev_incident);
+		rc = store_prepare_dialect(
+		        st,
+		        "INSERT INTO events (at_ms, kind, runner_id, data)"
+		        " SELECT ?2, 'incident_open', ?1, json_object('incident_id', id)"
+		        " FROM incidents WHERE runner_id = ?1 AND start_ms = ?2",
+		        "INSERT INTO events (at_ms, kind, runner_id, data)"
+		        " SELECT ?2, 'incident_open', ?1, '{\"incident_id\":' || id || '}'"
+		        " FROM incidents WHERE runner_id = ?1 AND start_ms = ?2",
+		        &st->ev_incident);
 	/* Before close_incident: the incidents it is about to void. */
 	if (rc == 0)
-		rc = store_prepare(st,
-		                   "INSERT INTO events (at_ms, kind, runner_id, data)"
-		                   " SELECT ?2, 'incident_voided', ?1,"
-		                   " json_object('incident_id', id, 'state', ?3)"
-		                   " FROM incidents WHERE runner_id = ?1 AND end_ms IS NULL"
-		                   " AND voided = 0 AND start_ms >= ?2",
-		                   &st->ev_voided);
+		rc = store_prepare_dialect(st,
+		                           "INSERT INTO events (at_ms, kind, runner_id, data)"
+		                           " SELECT ?2, 'incident_voided', ?1,"
+		                           " json_object('incident_id', id, 'state', ?3)"
+		                           " FROM incidents WHERE runner_id = ?1 AND end_ms IS NULL"
+		                           " AND voided = 0 AND start_ms >= ?2",
+		                           "INSERT INTO events (at_ms, kind, runner_id, data)"
+		                           " SELECT ?2, 'incident_voided', ?1,"
+		                           " '{\"incident_id\":' || id || ',\"state\":' || "
+		                           "to_json(?3::text)::text || '}'"
+		                           " FROM incidents WHERE runner_id = ?1 AND end_ms IS NULL"
+		                           " AND voided = 0 AND start_ms >= ?2",
+		                           &st->ev_voided);
 	if (rc == 0)
 		rc = store_prepare(
 		        st, "INSERT INTO events (at_ms, kind, runner_id, data) VALUES (?, ?, ?, ?)",
@@ -102,7 +121,7 @@ static int prepare_hot(struct store *st)
 	 * "down". The last one is read through the partial index events_updown
 	 * (whose WHERE the query repeats literally). */
 	if (rc == 0)
-		rc = store_prepare(
+		rc = store_prepare_dialect(
 		        st,
 		        "INSERT INTO events (at_ms, kind, runner_id, data)"
 		        " SELECT ?2, 'down', ?1, json_object('class',"
@@ -111,18 +130,97 @@ static int prepare_hot(struct store *st)
 		        " (SELECT id FROM incidents WHERE runner_id = ?1 AND start_ms = ?2))"
 		        " WHERE IFNULL((SELECT kind FROM events WHERE runner_id = ?1"
 		        " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1), 'up') <> 'down'",
+		        "INSERT INTO events (at_ms, kind, runner_id, data)"
+		        " SELECT ?2, 'down', ?1, '{\"class\":' || COALESCE(to_json((SELECT name"
+		        " FROM error_classes WHERE code = ?3))::text, 'null') || "
+		        "',\"http_status\":'"
+		        " || COALESCE(NULLIF(?4, 0)::text, 'null') || ',\"incident_id\":'"
+		        " || COALESCE((SELECT id FROM incidents WHERE runner_id = ?1"
+		        " AND start_ms = ?2)::text, 'null') || '}'"
+		        " WHERE COALESCE((SELECT kind FROM events WHERE runner_id = ?1"
+		        " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1), 'up') <> 'down'",
 		        &st->ev_down);
 	if (rc == 0)
+		rc = store_prepare_dialect(
+		        st,
+		        "INSERT INTO events (at_ms, kind, runner_id, data)"
+		        " SELECT ?2, 'up', ?1, json_object('down_since',"
+		        " strftime('%Y-%m-%dT%H:%M:%SZ', e.at_ms / 1000, 'unixepoch'),"
+		        " 'down_ms', MAX(?2 - e.at_ms, 0))"
+		        " FROM (SELECT kind, at_ms FROM events WHERE runner_id = ?1"
+		        " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1) e"
+		        " WHERE e.kind = 'down'",
+		        "INSERT INTO events (at_ms, kind, runner_id, data)"
+		        " SELECT ?2, 'up', ?1, '{\"down_since\":\"' || to_char(to_timestamp(e.at_ms"
+		        " / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		        " || '\",\"down_ms\":' || GREATEST(?2 - e.at_ms, 0) || '}'"
+		        " FROM (SELECT kind, at_ms FROM events WHERE runner_id = ?1"
+		        " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1) e"
+		        " WHERE e.kind = 'down'",
+		        &st->ev_up);
+	if (rc == 0 && st->backend == STORE_POSTGRES)
 		rc = store_prepare(st,
-		                   "INSERT INTO events (at_ms, kind, runner_id, data)"
-		                   " SELECT ?2, 'up', ?1, json_object('down_since',"
-		                   " strftime('%Y-%m-%dT%H:%M:%SZ', e.at_ms / 1000, 'unixepoch'),"
-		                   " 'down_ms', MAX(?2 - e.at_ms, 0))"
-		                   " FROM (SELECT kind, at_ms FROM events WHERE runner_id = ?1"
-		                   " AND kind IN ('down', 'up') ORDER BY id DESC LIMIT 1) e"
-		                   " WHERE e.kind = 'down'",
-		                   &st->ev_up);
+		                   "INSERT INTO samples (runner_id, ts_ms, errclass, http_status,"
+		                   " latency_us) SELECT * FROM unnest(?1::bigint[], ?2::bigint[],"
+		                   " ?3::bigint[], ?4::bigint[], ?5::bigint[])",
+		                   &st->ins_samples_pg);
 	return rc;
+}
+
+static void pg_label(const char *uri, char *out, size_t outlen);
+
+/* The URI as errors name it: without the password, if it holds one
+ * (user:password@host); libpq's own messages never repeat it. */
+void store_display_name(const char *path, char *out, size_t outlen)
+{
+	if (store_is_pg_uri(path))
+		pg_label(path, out, outlen);
+	else
+		snprintf(out, outlen, "%s", path);
+}
+
+bool store_path_is_postgres(const char *path)
+{
+	return store_is_pg_uri(path);
+}
+
+static void pg_label(const char *uri, char *out, size_t outlen)
+{
+	const char *auth = strstr(uri, "://") + 3, *at = strchr(auth, '@'),
+	           *slash = strchr(auth, '/'), *colon = strchr(auth, ':');
+
+	if (at && (!slash || at < slash) && colon && colon < at)
+		snprintf(out, outlen, "%.*s:***%s", (int)(colon - uri), uri, at);
+	else
+		snprintf(out, outlen, "%s", uri);
+}
+
+static int open_pg(struct store **out, const char *uri, unsigned flags, char *err, size_t errlen)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	char label[1200], why[600];
+	int rc;
+
+	pg_label(uri, label, sizeof(label));
+	if (!st) {
+		snprintf(err, errlen, "%s: out of memory", label);
+		return RW_ENOMEM;
+	}
+	rc = store_pg_open(st, uri, flags, why, sizeof(why));
+	if (rc == 0)
+		rc = store_pg_migrate(st, flags, why, sizeof(why));
+	if (rc == 0) {
+		rc = prepare_hot(st);
+		if (rc < 0)
+			snprintf(why, sizeof(why), "%s", store_pg_errmsg(st));
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", label, why);
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
 }
 
 int store_open(struct store **out, const char *path, unsigned flags, char *err, size_t errlen)
@@ -132,6 +230,8 @@ int store_open(struct store **out, const char *path, unsigned flags, char *err, 
 	int rc, oflags, v = 0;
 
 	*out = NULL;
+	if (store_is_pg_uri(path))
+		return open_pg(out, path, flags, err, errlen);
 	if (!(flags & STORE_CREATE) && access(path, F_OK) != 0) {
 		snprintf(err, errlen,
 		         "%s: no such database (create one with `runwarden operator add`)", path);
@@ -228,46 +328,77 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
-	sqlite3_finalize(st->ins_sample);
-	sqlite3_finalize(st->ins_change);
-	sqlite3_finalize(st->upd_last_state);
-	sqlite3_finalize(st->upd_tick);
-	sqlite3_finalize(st->ins_blind);
-	sqlite3_finalize(st->ins_flag);
-	sqlite3_finalize(st->open_incident);
-	sqlite3_finalize(st->close_incident);
-	sqlite3_finalize(st->ev_incident);
-	sqlite3_finalize(st->ev_down);
-	sqlite3_finalize(st->ev_up);
-	sqlite3_finalize(st->ev_voided);
-	sqlite3_finalize(st->ins_event);
-	sqlite3_close(st->db);
+	store_finalize(st->ins_sample);
+	store_finalize(st->ins_change);
+	store_finalize(st->upd_last_state);
+	store_finalize(st->upd_tick);
+	store_finalize(st->ins_blind);
+	store_finalize(st->ins_flag);
+	store_finalize(st->open_incident);
+	store_finalize(st->close_incident);
+	store_finalize(st->ev_incident);
+	store_finalize(st->ev_down);
+	store_finalize(st->ev_up);
+	store_finalize(st->ev_voided);
+	store_finalize(st->ins_event);
+	store_finalize(st->ins_samples_pg);
+	if (st->backend == STORE_POSTGRES)
+		store_pg_close(st);
+	else
+		sqlite3_close(st->db);
 	free(st);
 }
 
 void store_set_busy_timeout(struct store *st, int ms)
 {
-	sqlite3_busy_timeout(st->db, ms);
+	if (st->backend == STORE_POSTGRES)
+		store_pg_set_lock_timeout(st, ms);
+	else
+		sqlite3_busy_timeout(st->db, ms);
 }
 
 int store_checkpoint(struct store *st)
 {
-	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	int rc;
+
+	/* PostgreSQL checkpoints its own WAL. */
+	if (st->backend == STORE_POSTGRES)
+		return 0;
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : store_rc(rc);
 }
 
 int store_integrity_check(struct store *st, char *err, size_t errlen)
 {
-	sqlite3_stmt *s;
-	int rc = store_prepare(st, "PRAGMA integrity_check", &s);
+	struct store_stmt *s;
+	int rc;
+
+	if (st->backend == STORE_POSTGRES) {
+		/* The server keeps its own pages whole (amcheck is its
+		 * administrator's): what is checked here is that the schema is
+		 * this runwarden's and every table reads. */
+		int v;
+		rc = store_pg_schema_version(st, &v);
+		if (rc == 0 && v != store_schema_version())
+			rc = RW_EIO;
+		if (rc == 0)
+			rc = store_exec(st, "SELECT count(*) FROM runners; SELECT count(*) FROM"
+			                    " intervals; SELECT count(*) FROM events");
+		if (rc < 0)
+			snprintf(err, errlen, "integrity_check: %s",
+			         v != store_schema_version() ? "schema version does not match"
+			                                     : store_pg_errmsg(st));
+		return rc;
+	}
+	rc = store_prepare(st, "PRAGMA integrity_check", &s);
 	if (rc < 0) {
 		snprintf(err, errlen, "integrity_check: %s", sqlite3_errmsg(st->db));
 		return rc;
 	}
-	rc = sqlite3_step(s);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+		const char *t = (const char *)store_column_text(s, 0);
 		rc = t && strcmp(t, "ok") == 0 ? 0 : RW_EIO;
 		if (rc < 0)
 			snprintf(err, errlen, "integrity_check: %s", t ? t : "(null)");
@@ -275,15 +406,23 @@ int store_integrity_check(struct store *st, char *err, size_t errlen)
 		rc = store_rc(rc);
 		snprintf(err, errlen, "integrity_check: %s", sqlite3_errmsg(st->db));
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
 int store_backup(struct store *st, const char *dest_path, char *err, size_t errlen)
 {
 	struct store *check = NULL;
-	int rc = store_copy_db(st->db, dest_path, err, errlen);
+	int rc;
 
+	if (st->backend == STORE_POSTGRES) {
+		snprintf(err, errlen,
+		         "the database is on PostgreSQL: back it up with pg_dump (pg_dump -Fc -f "
+		         "%s DBNAME), which copies it consistently while runwarden runs",
+		         dest_path);
+		return RW_EINVAL;
+	}
+	rc = store_copy_db(st->db, dest_path, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = store_open(&check, dest_path, 0, err, errlen);
@@ -296,6 +435,7 @@ int store_backup(struct store *st, const char *dest_path, char *err, size_t errl
 int store_migrated_from(const struct store *st, const char **backup_path)
 {
 	if (backup_path)
-		*backup_path = st->migrated_from ? st->migration_backup : NULL;
+		*backup_path =
+		        st->migrated_from && st->migration_backup[0] ? st->migration_backup : NULL;
 	return st->migrated_from;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store.h — runwarden's memory: one SQLite file in WAL mode.
+ * store.h — runwarden's memory: one SQLite file in WAL mode, or a
+ * PostgreSQL database (a libpq URI in place of the path; store_pg.c).
  *
  * The store is synchronous and single-connection: a `struct store` is used by
  * one thread at a time. The daemon opens two: the writer thread's (samples,
@@ -49,6 +50,19 @@ enum store_open_flags {
  *         a newer runwarden), RW_EIO, RW_ENOMEM.
  */
 int store_open(struct store **out, const char *path, unsigned flags, char *err, size_t errlen);
+
+/**
+ * Whether @p path is a PostgreSQL database: a libpq URI starting with
+ * "postgresql://" or "postgres://" (store_open() then connects to it); else
+ * it is an SQLite file.
+ */
+bool store_path_is_postgres(const char *path);
+
+/**
+ * The database @p path as messages and logs name it: the path, or the URI
+ * with its password (user:PASSWORD@) replaced by ***.
+ */
+void store_display_name(const char *path, char *out, size_t outlen);
 
 /** The schema version (PRAGMA user_version) this runwarden writes. */
 int store_schema_version(void);

@@ -44,32 +44,32 @@ int store_reason_code(const char *name)
 int store_event_add(struct store *st, int64_t at_ms, const char *kind, int64_t runner_id,
                     const char *data)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st,
 	                       "INSERT INTO events (at_ms, kind, runner_id, data)"
 	                       " VALUES (?, ?, ?, IFNULL(?, '{}'))",
 	                       &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, at_ms);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	store_bind_int64(s, 1, at_ms);
+	store_bind_text(s, 2, kind, -1, SQLITE_STATIC);
 	if (runner_id > 0)
-		sqlite3_bind_int64(s, 3, runner_id);
+		store_bind_int64(s, 3, runner_id);
 	else
-		sqlite3_bind_null(s, 3);
+		store_bind_null(s, 3);
 	if (data)
-		sqlite3_bind_text(s, 4, data, -1, SQLITE_STATIC);
+		store_bind_text(s, 4, data, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(s, 4);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+		store_bind_null(s, 4);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	return rc;
 }
 
 int store_events_after(struct store *st, int64_t after_id, size_t limit, const char *const *kinds,
                        struct store_event **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_event *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc, oom = 0;
@@ -83,9 +83,9 @@ int store_events_after(struct store *st, int64_t after_id, size_t limit, const c
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, after_id);
-	while (len < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(s, 2);
+	store_bind_int64(s, 1, after_id);
+	while (len < limit && (rc = store_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)store_column_text(s, 2);
 		struct store_event *e;
 		bool want = !kinds;
 		for (size_t i = 0; kinds && kinds[i]; i++)
@@ -97,16 +97,16 @@ int store_events_after(struct store *st, int64_t after_id, size_t limit, const c
 			break;
 		}
 		e = &v[len++];
-		e->id = sqlite3_column_int64(s, 0);
-		e->at_ms = sqlite3_column_int64(s, 1);
+		e->id = store_column_int64(s, 0);
+		e->at_ms = store_column_int64(s, 1);
 		snprintf(e->kind, sizeof(e->kind), "%s", kind);
-		e->runner_id = sqlite3_column_int64(s, 3);
+		e->runner_id = store_column_int64(s, 3);
 		e->runner_name = store_col_strdup(s, 4, &oom);
 		e->data = store_col_strdup(s, 5, &oom);
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	rc = oom ? RW_ENOMEM : (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : store_rc(rc);
 	if (rc < 0) {
 		store_events_free(v, len);
@@ -119,17 +119,17 @@ int store_events_after(struct store *st, int64_t after_id, size_t limit, const c
 
 static int one_int(struct store *st, const char *sql, const char *text, int64_t *out)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, sql, &s);
 
 	if (rc < 0)
 		return rc;
 	if (text)
-		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		store_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	rc = store_step(s);
+	*out = rc == SQLITE_ROW ? store_column_int64(s, 0) : 0;
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
@@ -161,52 +161,59 @@ int store_webhook_cursor(struct store *st, const char *url, int64_t *last_id)
 
 int store_webhook_cursor_set(struct store *st, const char *url, int64_t last_id, int64_t now_ms)
 {
-	sqlite3_stmt *s;
-	int rc = store_prepare(
+	struct store_stmt *s;
+	int rc = store_prepare_dialect(
 	        st,
 	        "INSERT INTO webhook_cursors (url, last_id, updated_ms) VALUES (?1, ?2, ?3)"
 	        " ON CONFLICT (url) DO UPDATE SET last_id = MAX(last_id, ?2),"
 	        " updated_ms = ?3",
+	        "INSERT INTO webhook_cursors (url, last_id, updated_ms) VALUES (?1, ?2, ?3)"
+	        " ON CONFLICT (url) DO UPDATE SET last_id = GREATEST(webhook_cursors.last_id, ?2),"
+	        " updated_ms = ?3",
 	        &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, last_id);
-	sqlite3_bind_int64(s, 3, now_ms);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_text(s, 1, url, -1, SQLITE_STATIC);
+	store_bind_int64(s, 2, last_id);
+	store_bind_int64(s, 3, now_ms);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	return rc;
 }
 
 int store_eligibility_last(struct store *st, struct store_eligibility **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_eligibility *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = store_prepare(st,
-	                   "SELECT runner_id, kind, json_extract(data, '$.reason') FROM events"
-	                   " WHERE id IN (SELECT MAX(id) FROM events WHERE kind IN"
-	                   " ('eligible', 'ineligible') GROUP BY runner_id)",
-	                   &s);
+	rc = store_prepare_dialect(
+	        st,
+	        "SELECT runner_id, kind, json_extract(data, '$.reason') FROM events"
+	        " WHERE id IN (SELECT MAX(id) FROM events WHERE kind IN"
+	        " ('eligible', 'ineligible') GROUP BY runner_id)",
+	        "SELECT runner_id, kind, data::json->>'reason' FROM events"
+	        " WHERE id IN (SELECT MAX(id) FROM events WHERE kind IN"
+	        " ('eligible', 'ineligible') GROUP BY runner_id)",
+	        &s);
 	if (rc < 0)
 		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(s, 1);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)store_column_text(s, 1);
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		v[len].runner_id = sqlite3_column_int64(s, 0);
+		v[len].runner_id = store_column_int64(s, 0);
 		v[len].code = strcmp(kind, "eligible") == 0
 		                      ? 0
-		                      : store_reason_code((const char *)sqlite3_column_text(s, 2));
+		                      : store_reason_code((const char *)store_column_text(s, 2));
 		len++;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
 	if (rc < 0) {
 		free(v);
@@ -220,22 +227,26 @@ int store_eligibility_last(struct store *st, struct store_eligibility **out, siz
 int store_pool_last(struct store *st, void (*cb)(const char *target, bool below, void *data),
                     void *data)
 {
-	sqlite3_stmt *s;
-	int rc = store_prepare(st,
-	                       "SELECT json_extract(data, '$.target'), kind FROM events"
-	                       " WHERE id IN (SELECT MAX(id) FROM events WHERE kind IN"
-	                       " ('pool_below_min', 'pool_restored')"
-	                       " GROUP BY json_extract(data, '$.target'))",
-	                       &s);
+	struct store_stmt *s;
+	int rc = store_prepare_dialect(st,
+	                               "SELECT json_extract(data, '$.target'), kind FROM events"
+	                               " WHERE id IN (SELECT MAX(id) FROM events WHERE kind IN"
+	                               " ('pool_below_min', 'pool_restored')"
+	                               " GROUP BY json_extract(data, '$.target'))",
+	                               "SELECT data::json->>'target', kind FROM events"
+	                               " WHERE id IN (SELECT MAX(id) FROM events WHERE kind IN"
+	                               " ('pool_below_min', 'pool_restored')"
+	                               " GROUP BY data::json->>'target')",
+	                               &s);
 
 	if (rc < 0)
 		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *target = (const char *)sqlite3_column_text(s, 0);
-		const char *kind = (const char *)sqlite3_column_text(s, 1);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
+		const char *target = (const char *)store_column_text(s, 0);
+		const char *kind = (const char *)store_column_text(s, 1);
 		if (target && kind)
 			cb(target, strcmp(kind, "pool_below_min") == 0, data);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }

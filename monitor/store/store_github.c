@@ -36,7 +36,7 @@ struct pool_row {
 
 static int read_pool(struct store *st, int64_t pool_id, struct pool_row *p)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st,
 	                       "SELECT operator_id, status, name, kind = 'github' AND github IS NOT"
 	                       " NULL AND pool_id IS NULL FROM runners WHERE id = ?",
@@ -44,18 +44,18 @@ static int read_pool(struct store *st, int64_t pool_id, struct pool_row *p)
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, pool_id);
-	rc = sqlite3_step(s);
+	store_bind_int64(s, 1, pool_id);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
-		const unsigned char *name = sqlite3_column_text(s, 2);
-		p->operator_id = sqlite3_column_int64(s, 0);
-		p->status = sqlite3_column_int(s, 1);
+		const unsigned char *name = store_column_text(s, 2);
+		p->operator_id = store_column_int64(s, 0);
+		p->status = store_column_int(s, 1);
 		snprintf(p->name, sizeof(p->name), "%s", name ? (const char *)name : "");
-		rc = sqlite3_column_int(s, 3) ? 0 : RW_EINVAL;
+		rc = store_column_int(s, 3) ? 0 : RW_EINVAL;
 	} else {
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc == 0 && p->status == REGISTRATION_RETIRED)
 		rc = RW_ECONFLICT;
 	return rc;
@@ -66,44 +66,47 @@ static int read_pool(struct store *st, int64_t pool_id, struct pool_row *p)
 static int find_member(struct store *st, int64_t pool_id, int64_t github_id,
                        const char *github_name, int64_t *id, bool *same_name)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	/* "status <> 2" spelled as the partial index runners_github_member
 	 * spells it, so that SQLite uses the index (it does not match a bound
 	 * parameter against an index's WHERE). */
-	int rc = store_prepare(st,
-	                       "SELECT id, github_name IS ?3 FROM runners WHERE pool_id = ?1"
-	                       " AND github_id = ?2 AND status <> " STORE_RETIRED_SQL,
-	                       &s);
+	int rc = store_prepare_dialect(
+	        st,
+	        "SELECT id, github_name IS ?3 FROM runners WHERE pool_id = ?1"
+	        " AND github_id = ?2 AND status <> " STORE_RETIRED_SQL,
+	        "SELECT id, github_name IS NOT DISTINCT FROM ?3 FROM runners WHERE pool_id = ?1"
+	        " AND github_id = ?2 AND status <> " STORE_RETIRED_SQL,
+	        &s);
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, pool_id);
-	sqlite3_bind_int64(s, 2, github_id);
-	sqlite3_bind_text(s, 3, github_name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	store_bind_int64(s, 1, pool_id);
+	store_bind_int64(s, 2, github_id);
+	store_bind_text(s, 3, github_name, -1, SQLITE_STATIC);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		*same_name = sqlite3_column_int(s, 1) == 1;
+		*id = store_column_int64(s, 0);
+		*same_name = store_column_int(s, 1) == 1;
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
 static int name_taken(struct store *st, const char *name, bool *taken)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "SELECT 1 FROM runners WHERE name = ?", &s);
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	store_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = store_step(s);
 	*taken = rc == SQLITE_ROW;
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
@@ -142,7 +145,7 @@ static int member_name(struct store *st, const char *pool, int64_t github_id,
 /* The pool's targets, malloc'd (the caller frees each and the array). */
 static int pool_targets(struct store *st, int64_t pool_id, char ***out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	char **v = NULL;
 	size_t len = 0, cap = 0;
 	int rc, oom = 0;
@@ -153,8 +156,8 @@ static int pool_targets(struct store *st, int64_t pool_id, char ***out, size_t *
 	        st, "SELECT target FROM runner_targets WHERE runner_id = ? ORDER BY target", &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, pool_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, pool_id);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			oom = 1;
 			break;
@@ -164,7 +167,7 @@ static int pool_targets(struct store *st, int64_t pool_id, char ***out, size_t *
 			break;
 		len++;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (oom || rc != SQLITE_DONE) {
 		for (size_t i = 0; i < len; i++)
 			free(v[i]);
@@ -180,7 +183,7 @@ static int pool_targets(struct store *st, int64_t pool_id, char ***out, size_t *
  * that GitHub name. */
 static int touch_runner(struct store *st, int64_t id, const char *github_name)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int64_t gen;
 	int rc = store_registry_gen(st, &gen);
 
@@ -192,11 +195,11 @@ static int touch_runner(struct store *st, int64_t id, const char *github_name)
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, gen + 1);
-	sqlite3_bind_text(s, 3, github_name, -1, SQLITE_STATIC);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_int64(s, 1, id);
+	store_bind_int64(s, 2, gen + 1);
+	store_bind_text(s, 3, github_name, -1, SQLITE_STATIC);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	return rc;
 }
 
@@ -271,7 +274,7 @@ int store_github_member_upsert(struct store *st, int64_t pool_id, int64_t github
 
 int store_github_member_set_gone(struct store *st, int64_t member_id, int64_t gone_ms)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int64_t was = 0;
 	bool member = false;
 	int rc;
@@ -284,16 +287,16 @@ int store_github_member_set_gone(struct store *st, int64_t member_id, int64_t go
 	rc = store_prepare(st, "SELECT pool_id IS NOT NULL, gone_ms FROM runners WHERE id = ?", &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, member_id);
-	rc = sqlite3_step(s);
+	store_bind_int64(s, 1, member_id);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
-		member = sqlite3_column_int(s, 0) == 1;
-		was = sqlite3_column_int64(s, 1);
+		member = store_column_int(s, 0) == 1;
+		was = store_column_int64(s, 1);
 		rc = member ? 0 : RW_EINVAL;
 	} else {
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	/* Gone stays gone from its first time; listed stays listed. */
 	if (rc < 0 || (was != 0) == (gone_ms != 0))
 		goto out;
@@ -303,10 +306,10 @@ int store_github_member_set_gone(struct store *st, int64_t member_id, int64_t go
 	rc = store_prepare(st, "UPDATE runners SET gone_ms = ?2 WHERE id = ?1", &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, member_id);
-	sqlite3_bind_int64(s, 2, gone_ms);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_int64(s, 1, member_id);
+	store_bind_int64(s, 2, gone_ms);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 out:
 	if (rc == 0)
 		rc = store_commit(st);
@@ -319,7 +322,7 @@ out:
 
 int store_github_delivery_seen(struct store *st, const char *guid, int64_t now_ms, bool *dup)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	*dup = false;
@@ -331,29 +334,29 @@ int store_github_delivery_seen(struct store *st, const char *guid, int64_t now_m
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, guid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now_ms);
-	rc = store_rc(sqlite3_step(s));
+	store_bind_text(s, 1, guid, -1, SQLITE_STATIC);
+	store_bind_int64(s, 2, now_ms);
+	rc = store_rc(store_step(s));
 	if (rc == 0)
-		*dup = sqlite3_changes(st->db) == 0;
-	sqlite3_finalize(s);
+		*dup = store_changes(st) == 0;
+	store_finalize(s);
 	return rc;
 }
 
 int store_github_delivery_purge(struct store *st, int64_t before_ms, int *deleted)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "DELETE FROM github_deliveries WHERE received_ms < ?", &s);
 
 	if (deleted)
 		*deleted = 0;
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, before_ms);
-	rc = store_rc(sqlite3_step(s));
+	store_bind_int64(s, 1, before_ms);
+	rc = store_rc(store_step(s));
 	if (rc == 0 && deleted)
-		*deleted = sqlite3_changes(st->db);
-	sqlite3_finalize(s);
+		*deleted = store_changes(st);
+	store_finalize(s);
 	return rc;
 }
 
@@ -385,9 +388,12 @@ int store_github_job_status_code(const char *name)
 	"(CASE " col " WHEN 'waiting' THEN 1 WHEN 'queued' THEN 2 WHEN 'in_progress' THEN 3"       \
 	" WHEN 'completed' THEN 4 ELSE 0 END)"
 /* The earlier of two times where 0 (or NULL) means not known. */
-#define EARLIEST(a, b)                                                                             \
+#define EARLIEST_AS(min, a, b)                                                                     \
 	"(CASE WHEN IFNULL(" b ", 0) = 0 THEN " a " WHEN IFNULL(" a ", 0) = 0 THEN " b             \
-	" ELSE MIN(" a ", " b ") END)"
+	" ELSE " min "(" a ", " b ") END)"
+#define EARLIEST(a, b) EARLIEST_AS("MIN", a, b)
+/* PostgreSQL's two-argument minimum is LEAST (its MIN is only an aggregate). */
+#define EARLIEST_PG(a, b) EARLIEST_AS("LEAST", a, b)
 /* What comes with the furthest status: the delivery's when it is at least as
  * far as the job, else the job's unless it has none. */
 #define FURTHEST(col)                                                                              \
@@ -415,6 +421,30 @@ static const char job_upsert_sql[] =
         " started_ms = " EARLIEST("started_ms", "excluded.started_ms") ","
         " completed_ms = " EARLIEST("completed_ms", "excluded.completed_ms") ","
         " updated_ms = MAX(updated_ms, excluded.updated_ms)";
+/* The same in PostgreSQL's spelling: LEAST and GREATEST, and the existing
+ * row's columns named by the table where excluded's could be meant. */
+static const char job_upsert_sql_pg[] =
+        "INSERT INTO github_jobs (id, run_id, repo, name, labels, status, conclusion, queued_ms,"
+        " started_ms, completed_ms, runner_name, updated_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        " ON CONFLICT (id) DO UPDATE SET"
+        " run_id = IFNULL(github_jobs.run_id, excluded.run_id),"
+        " repo = IFNULL(github_jobs.repo, excluded.repo),"
+        " name = IFNULL(github_jobs.name, excluded.name),"
+        " labels = CASE WHEN github_jobs.labels = '[]' THEN excluded.labels"
+        " ELSE github_jobs.labels END,"
+        " status = CASE WHEN " RANK("excluded.status") " > " RANK("github_jobs.status")
+                " THEN excluded.status ELSE github_jobs.status END,"
+        " conclusion = CASE WHEN " RANK("excluded.status") " >= " RANK("github_jobs.status")
+                " THEN IFNULL(excluded.conclusion, github_jobs.conclusion)"
+                " ELSE IFNULL(github_jobs.conclusion, excluded.conclusion) END,"
+        " runner_name = CASE WHEN " RANK("excluded.status") " >= " RANK("github_jobs.status")
+                " THEN IFNULL(excluded.runner_name, github_jobs.runner_name)"
+                " ELSE IFNULL(github_jobs.runner_name, excluded.runner_name) END,"
+        " queued_ms = " EARLIEST_PG("github_jobs.queued_ms", "excluded.queued_ms") ","
+        " started_ms = " EARLIEST_PG("github_jobs.started_ms", "excluded.started_ms") ","
+        " completed_ms = " EARLIEST_PG("github_jobs.completed_ms", "excluded.completed_ms") ","
+        " updated_ms = GREATEST(github_jobs.updated_ms, excluded.updated_ms)";
 /* clang-format on */
 
 static int cmp_str(const void *a, const void *b)
@@ -465,37 +495,42 @@ out:
 	return rc;
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+static void bind_text_or_null(struct store_stmt *s, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+		store_bind_text(s, i, v, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(s, i);
+		store_bind_null(s, i);
 }
 
-static void bind_positive_or_null(sqlite3_stmt *s, int i, int64_t v)
+static void bind_positive_or_null(struct store_stmt *s, int i, int64_t v)
 {
 	if (v > 0)
-		sqlite3_bind_int64(s, i, v);
+		store_bind_int64(s, i, v);
 	else
-		sqlite3_bind_null(s, i);
+		store_bind_null(s, i);
 }
 
 /* One job per run of rows with the same id; the last column is one label
  * (NULL when the job has none), from LEFT JOIN json_each(labels). */
-#define JOB_SELECT                                                                                 \
+#define JOB_COLUMNS                                                                                \
 	"SELECT j.id, IFNULL(j.run_id, 0), j.repo, j.name, j.status, j.conclusion,"                \
-	" IFNULL(j.queued_ms, 0), j.started_ms, j.completed_ms, j.runner_name, j.updated_ms,"      \
-	" e.value FROM github_jobs j LEFT JOIN json_each(j.labels) e"
+	" IFNULL(j.queued_ms, 0), j.started_ms, j.completed_ms, j.runner_name, j.updated_ms,"
+#define JOB_SELECT JOB_COLUMNS " e.value FROM github_jobs j LEFT JOIN json_each(j.labels) e"
+/* PostgreSQL: the labels in their order, as json_each gives them. */
+#define JOB_SELECT_PG                                                                              \
+	JOB_COLUMNS                                                                                \
+	" e.value FROM github_jobs j LEFT JOIN LATERAL"                                            \
+	" json_array_elements_text(j.labels::json) WITH ORDINALITY AS e(value, n) ON true"
 
-static int read_jobs(sqlite3_stmt *s, struct store_github_job **out, size_t *n)
+static int read_jobs(struct store_stmt *s, struct store_github_job **out, size_t *n)
 {
 	struct store_github_job *v = NULL, *j = NULL;
 	size_t len = 0, cap = 0;
 	int rc, oom = 0;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(s, 0);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
+		int64_t id = store_column_int64(s, 0);
 		if (!j || j->id != id) {
 			if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 				oom = 1;
@@ -504,19 +539,19 @@ static int read_jobs(sqlite3_stmt *s, struct store_github_job **out, size_t *n)
 			j = &v[len++];
 			memset(j, 0, sizeof(*j));
 			j->id = id;
-			j->run_id = sqlite3_column_int64(s, 1);
+			j->run_id = store_column_int64(s, 1);
 			j->repo = store_col_strdup(s, 2, &oom);
 			j->name = store_col_strdup(s, 3, &oom);
-			j->status = store_github_job_status_code(
-			        (const char *)sqlite3_column_text(s, 4));
+			j->status =
+			        store_github_job_status_code((const char *)store_column_text(s, 4));
 			j->conclusion = store_col_strdup(s, 5, &oom);
-			j->queued_ms = sqlite3_column_int64(s, 6);
-			j->started_ms = sqlite3_column_int64(s, 7);
-			j->completed_ms = sqlite3_column_int64(s, 8);
+			j->queued_ms = store_column_int64(s, 6);
+			j->started_ms = store_column_int64(s, 7);
+			j->completed_ms = store_column_int64(s, 8);
 			j->runner_name = store_col_strdup(s, 9, &oom);
-			j->updated_ms = sqlite3_column_int64(s, 10);
+			j->updated_ms = store_column_int64(s, 10);
 		}
-		if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+		if (store_column_type(s, 11) != SQLITE_NULL) {
 			char **nl = realloc(j->labels, (j->n_labels + 1) * sizeof(*nl));
 			if (!nl) {
 				oom = 1;
@@ -542,15 +577,16 @@ static int read_jobs(sqlite3_stmt *s, struct store_github_job **out, size_t *n)
 static int read_job(struct store *st, int64_t id, struct store_github_job *out)
 {
 	struct store_github_job *v = NULL;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	size_t n = 0;
-	int rc = store_prepare(st, JOB_SELECT " WHERE j.id = ? ORDER BY e.key", &s);
+	int rc = store_prepare_dialect(st, JOB_SELECT " WHERE j.id = ? ORDER BY e.key",
+	                               JOB_SELECT_PG " WHERE j.id = ? ORDER BY e.n", &s);
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
+	store_bind_int64(s, 1, id);
 	rc = read_jobs(s, &v, &n);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc == 0 && n == 0)
 		rc = RW_ENOENT;
 	if (rc == 0) {
@@ -566,7 +602,7 @@ int store_github_job_upsert(struct store *st, const struct store_github_job *j,
 	const char *status = j ? store_github_job_status_name(j->status) : NULL;
 	bool started =
 	        j && (j->status == STORE_GHJOB_IN_PROGRESS || j->status == STORE_GHJOB_COMPLETED);
-	sqlite3_stmt *s = NULL;
+	struct store_stmt *s = NULL;
 	char *labels = NULL;
 	int rc;
 
@@ -580,23 +616,23 @@ int store_github_job_upsert(struct store *st, const struct store_github_job *j,
 	rc = store_begin(st);
 	if (rc < 0)
 		goto out;
-	rc = store_prepare(st, job_upsert_sql, &s);
+	rc = store_prepare_dialect(st, job_upsert_sql, job_upsert_sql_pg, &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, j->id);
+	store_bind_int64(s, 1, j->id);
 	bind_positive_or_null(s, 2, j->run_id);
 	bind_text_or_null(s, 3, j->repo);
 	bind_text_or_null(s, 4, j->name);
-	sqlite3_bind_text(s, 5, labels, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, status, -1, SQLITE_STATIC);
+	store_bind_text(s, 5, labels, -1, SQLITE_STATIC);
+	store_bind_text(s, 6, status, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 7, j->conclusion);
 	bind_positive_or_null(s, 8, j->queued_ms);
-	sqlite3_bind_int64(s, 9, started && j->started_ms > 0 ? j->started_ms : 0);
-	sqlite3_bind_int64(s, 10, started && j->completed_ms > 0 ? j->completed_ms : 0);
+	store_bind_int64(s, 9, started && j->started_ms > 0 ? j->started_ms : 0);
+	store_bind_int64(s, 10, started && j->completed_ms > 0 ? j->completed_ms : 0);
 	bind_text_or_null(s, 11, j->runner_name);
-	sqlite3_bind_int64(s, 12, j->updated_ms);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_int64(s, 12, j->updated_ms);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	if (rc == 0 && merged)
 		rc = read_job(st, j->id, merged);
 out:
@@ -614,21 +650,23 @@ out:
 int store_github_jobs(struct store *st, int64_t from_ms, int64_t to_ms,
                       struct store_github_job **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	rc = store_prepare(st,
-	                   JOB_SELECT " WHERE j.queued_ms >= ? AND j.queued_ms < ?"
-	                              " ORDER BY j.queued_ms, j.id, e.key",
-	                   &s);
+	rc = store_prepare_dialect(st,
+	                           JOB_SELECT " WHERE j.queued_ms >= ? AND j.queued_ms < ?"
+	                                      " ORDER BY j.queued_ms, j.id, e.key",
+	                           JOB_SELECT_PG " WHERE j.queued_ms >= ? AND j.queued_ms < ?"
+	                                         " ORDER BY j.queued_ms, j.id, e.n",
+	                           &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, from_ms);
-	sqlite3_bind_int64(s, 2, to_ms);
+	store_bind_int64(s, 1, from_ms);
+	store_bind_int64(s, 2, to_ms);
 	rc = read_jobs(s, out, n);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 

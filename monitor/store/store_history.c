@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "policy/base/rw_error.h"
+#include "policy/base/strbuf.h"
 
 const char *store_blind_cause_name(int cause)
 {
@@ -27,54 +28,54 @@ const char *store_blind_cause_name(int cause)
 	return "unknown";
 }
 
-static int step_reset(sqlite3_stmt *s)
+static int step_reset(struct store_stmt *s)
 {
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
+	int rc = store_step(s);
+	store_reset(s);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
 static int insert_event(struct store *st, int64_t at_ms, const char *kind, int64_t runner_id,
                         const char *data)
 {
-	sqlite3_stmt *s = st->ins_event;
+	struct store_stmt *s = st->ins_event;
 
-	sqlite3_bind_int64(s, 1, at_ms);
-	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	store_bind_int64(s, 1, at_ms);
+	store_bind_text(s, 2, kind, -1, SQLITE_STATIC);
 	if (runner_id > 0)
-		sqlite3_bind_int64(s, 3, runner_id);
+		store_bind_int64(s, 3, runner_id);
 	else
-		sqlite3_bind_null(s, 3); /* a target's pool */
-	sqlite3_bind_text(s, 4, data, -1, SQLITE_TRANSIENT);
+		store_bind_null(s, 3); /* a target's pool */
+	store_bind_text(s, 4, data, -1, SQLITE_TRANSIENT);
 	return step_reset(s);
 }
 
 static int write_one(struct store *st, const struct store_rec *r)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	switch (r->kind) {
 	case STORE_REC_SAMPLE:
 		s = st->ins_sample;
-		sqlite3_bind_int64(s, 1, r->u.sample.runner_id);
-		sqlite3_bind_int64(s, 2, r->u.sample.ts_ms);
-		sqlite3_bind_int(s, 3, r->u.sample.errclass);
-		sqlite3_bind_int(s, 4, r->u.sample.http_status);
-		sqlite3_bind_int(s, 5, r->u.sample.latency_us);
+		store_bind_int64(s, 1, r->u.sample.runner_id);
+		store_bind_int64(s, 2, r->u.sample.ts_ms);
+		store_bind_int(s, 3, r->u.sample.errclass);
+		store_bind_int(s, 4, r->u.sample.http_status);
+		store_bind_int(s, 5, r->u.sample.latency_us);
 		return step_reset(s);
 	case STORE_REC_CHANGE:
 		s = st->ins_change;
-		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
-		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
-		sqlite3_bind_int(s, 3, r->u.change.state);
+		store_bind_int64(s, 1, r->u.change.runner_id);
+		store_bind_int64(s, 2, r->u.change.start_ms);
+		store_bind_int(s, 3, r->u.change.state);
 		rc = step_reset(s);
 		if (rc < 0)
 			return rc;
 		s = st->upd_last_state;
-		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
-		sqlite3_bind_int(s, 2, r->u.change.state);
-		sqlite3_bind_int64(s, 3, r->u.change.start_ms);
+		store_bind_int64(s, 1, r->u.change.runner_id);
+		store_bind_int(s, 2, r->u.change.state);
+		store_bind_int64(s, 3, r->u.change.start_ms);
 		rc = step_reset(s);
 		if (rc < 0)
 			return rc;
@@ -83,56 +84,55 @@ static int write_one(struct store *st, const struct store_rec *r)
 			 * at the same start by the monitor's blindness) was
 			 * announced: its retraction, in the same transaction. */
 			s = st->ev_voided;
-			sqlite3_bind_int64(s, 1, r->u.change.runner_id);
-			sqlite3_bind_int64(s, 2, r->u.change.start_ms);
-			sqlite3_bind_text(s, 3, rw_state_name(r->u.change.state), -1,
-			                  SQLITE_STATIC);
+			store_bind_int64(s, 1, r->u.change.runner_id);
+			store_bind_int64(s, 2, r->u.change.start_ms);
+			store_bind_text(s, 3, rw_state_name(r->u.change.state), -1, SQLITE_STATIC);
 			rc = step_reset(s);
 			if (rc < 0)
 				return rc;
 		}
 		s = r->u.change.state == RW_STATE_DOWN ? st->open_incident : st->close_incident;
-		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
-		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+		store_bind_int64(s, 1, r->u.change.runner_id);
+		store_bind_int64(s, 2, r->u.change.start_ms);
 		rc = step_reset(s);
-		if (rc == 0 && s == st->open_incident && sqlite3_changes(st->db) > 0) {
+		if (rc == 0 && s == st->open_incident && store_changes(st) > 0) {
 			/* An incident opened (or revived): its event, in this batch. */
 			s = st->ev_incident;
-			sqlite3_bind_int64(s, 1, r->u.change.runner_id);
-			sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+			store_bind_int64(s, 1, r->u.change.runner_id);
+			store_bind_int64(s, 2, r->u.change.start_ms);
 			rc = step_reset(s);
 		}
 		if (rc < 0 || r->u.change.state == RW_STATE_UNKNOWN)
 			return rc;
 		/* What people are told: "down" / "up" (store.c says when). */
 		s = r->u.change.state == RW_STATE_DOWN ? st->ev_down : st->ev_up;
-		sqlite3_bind_int64(s, 1, r->u.change.runner_id);
-		sqlite3_bind_int64(s, 2, r->u.change.start_ms);
+		store_bind_int64(s, 1, r->u.change.runner_id);
+		store_bind_int64(s, 2, r->u.change.start_ms);
 		if (s == st->ev_down) {
-			sqlite3_bind_int(s, 3, r->u.change.errclass);
-			sqlite3_bind_int(s, 4, r->u.change.http_status);
+			store_bind_int(s, 3, r->u.change.errclass);
+			store_bind_int(s, 4, r->u.change.http_status);
 		}
 		return step_reset(s);
 	case STORE_REC_TICK:
 		s = st->upd_tick;
-		sqlite3_bind_int64(s, 1, r->u.tick.run_id);
-		sqlite3_bind_int64(s, 2, r->u.tick.ts_ms);
+		store_bind_int64(s, 1, r->u.tick.run_id);
+		store_bind_int64(s, 2, r->u.tick.ts_ms);
 		return step_reset(s);
 	case STORE_REC_FLAG: {
 		char reason[96];
 		snprintf(reason, sizeof(reason), "uptime %.6f %s %.6f", r->u.flag.uptime_ppm / 1e6,
 		         r->u.flag.flagged ? "<" : ">=", r->u.flag.threshold_ppm / 1e6);
 		s = st->ins_flag;
-		sqlite3_bind_int64(s, 1, r->u.flag.runner_id);
-		sqlite3_bind_int64(s, 2, r->u.flag.at_ms);
-		sqlite3_bind_int(s, 3, r->u.flag.flagged);
-		sqlite3_bind_int64(s, 4, r->u.flag.uptime_ppm);
-		sqlite3_bind_int64(s, 5, r->u.flag.threshold_ppm);
+		store_bind_int64(s, 1, r->u.flag.runner_id);
+		store_bind_int64(s, 2, r->u.flag.at_ms);
+		store_bind_int(s, 3, r->u.flag.flagged);
+		store_bind_int64(s, 4, r->u.flag.uptime_ppm);
+		store_bind_int64(s, 5, r->u.flag.threshold_ppm);
 		if (r->u.flag.policy_id > 0)
-			sqlite3_bind_int64(s, 6, r->u.flag.policy_id);
+			store_bind_int64(s, 6, r->u.flag.policy_id);
 		else
-			sqlite3_bind_null(s, 6);
-		sqlite3_bind_text(s, 7, reason, -1, SQLITE_TRANSIENT);
+			store_bind_null(s, 6);
+		store_bind_text(s, 7, reason, -1, SQLITE_TRANSIENT);
 		rc = step_reset(s);
 		if (rc < 0)
 			return rc;
@@ -162,10 +162,9 @@ static int write_one(struct store *st, const struct store_rec *r)
 	}
 	case STORE_REC_BLIND:
 		s = st->ins_blind;
-		sqlite3_bind_int64(s, 1, r->u.blind.start_ms);
-		sqlite3_bind_int64(s, 2, r->u.blind.end_ms);
-		sqlite3_bind_text(s, 3, store_blind_cause_name(r->u.blind.cause), -1,
-		                  SQLITE_STATIC);
+		store_bind_int64(s, 1, r->u.blind.start_ms);
+		store_bind_int64(s, 2, r->u.blind.end_ms);
+		store_bind_text(s, 3, store_blind_cause_name(r->u.blind.cause), -1, SQLITE_STATIC);
 		return step_reset(s);
 	}
 	return RW_EINVAL;
@@ -179,12 +178,63 @@ void store_rec_release(struct store_rec *rec)
 	}
 }
 
+/* PostgreSQL: the samples of a batch in one statement (a round trip each
+ * would be most of the batch's time), as arrays in PostgreSQL's text form,
+ * {1,2,3}. Samples are read by no other record's statement, so writing them
+ * together, in the batch's transaction, writes what one at a time would. */
+static int write_samples_pg(struct store *st, const struct store_rec *recs, size_t n)
+{
+	struct strbuf a[5];
+	size_t k = 0;
+	int rc = 0;
+
+	for (int c = 0; c < 5; c++) {
+		strbuf_init(&a[c]);
+		strbuf_puts(&a[c], "{");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *sep;
+		if (recs[i].kind != STORE_REC_SAMPLE)
+			continue;
+		sep = k++ ? "," : "";
+		strbuf_printf(&a[0], "%s%lld", sep, (long long)recs[i].u.sample.runner_id);
+		strbuf_printf(&a[1], "%s%lld", sep, (long long)recs[i].u.sample.ts_ms);
+		strbuf_printf(&a[2], "%s%d", sep, recs[i].u.sample.errclass);
+		strbuf_printf(&a[3], "%s%d", sep, recs[i].u.sample.http_status);
+		strbuf_printf(&a[4], "%s%ld", sep, (long)recs[i].u.sample.latency_us);
+	}
+	for (int c = 0; c < 5; c++) {
+		char *text;
+		strbuf_puts(&a[c], "}");
+		text = strbuf_failed(&a[c]) ? NULL : strbuf_take(&a[c], NULL);
+		if (!text)
+			rc = RW_ENOMEM;
+		else
+			store_bind_text(st->ins_samples_pg, c + 1, text, -1, SQLITE_TRANSIENT);
+		free(text);
+		strbuf_deinit(&a[c]);
+	}
+	if (rc == 0 && k > 0)
+		rc = step_reset(st->ins_samples_pg);
+	return rc;
+}
+
 int store_write_batch(struct store *st, const struct store_rec *recs, size_t n)
 {
+	bool samples_apart = st->ins_samples_pg != NULL;
 	int rc = store_begin(st);
 	if (rc < 0)
 		return rc;
+	if (samples_apart) {
+		rc = write_samples_pg(st, recs, n);
+		if (rc < 0) {
+			store_rollback(st);
+			return rc;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (samples_apart && recs[i].kind == STORE_REC_SAMPLE)
+			continue;
 		rc = write_one(st, &recs[i]);
 		if (rc < 0) {
 			store_rollback(st);
@@ -199,7 +249,7 @@ int store_write_batch(struct store *st, const struct store_rec *recs, size_t n)
 
 int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *prev_tick_ms)
 {
-	sqlite3_stmt *s = NULL;
+	struct store_stmt *s = NULL;
 	int rc;
 
 	rc = store_last_tick(st, prev_tick_ms);
@@ -209,35 +259,35 @@ int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, now_ms);
-	sqlite3_bind_int64(s, 2, now_ms);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_bind_int64(s, 1, now_ms);
+	store_bind_int64(s, 2, now_ms);
+	rc = store_step(s);
+	store_finalize(s);
 	if (rc != SQLITE_DONE)
 		return store_rc(rc);
-	*run_id = sqlite3_last_insert_rowid(st->db);
+	*run_id = store_last_insert_rowid(st);
 	return 0;
 }
 
 int store_last_tick(struct store *st, int64_t *tick_ms)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "SELECT MAX(last_tick_ms) FROM monitor_runs", &s);
 	if (rc < 0)
 		return rc;
-	rc = sqlite3_step(s);
-	*tick_ms = (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-	                   ? sqlite3_column_int64(s, 0)
+	rc = store_step(s);
+	*tick_ms = (rc == SQLITE_ROW && store_column_type(s, 0) != SQLITE_NULL)
+	                   ? store_column_int64(s, 0)
 	                   : -1;
 	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
 int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
                     struct rw_interval **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct rw_interval *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
@@ -252,19 +302,19 @@ int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_
 	        &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, runner_id);
-	sqlite3_bind_int64(s, 2, from_ms);
-	sqlite3_bind_int64(s, 3, to_ms);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, runner_id);
+	store_bind_int64(s, 2, from_ms);
+	store_bind_int64(s, 3, to_ms);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		v[len].start_ms = sqlite3_column_int64(s, 0);
-		v[len].state = (enum rw_state)sqlite3_column_int(s, 1);
+		v[len].start_ms = store_column_int64(s, 0);
+		v[len].state = (enum rw_state)store_column_int(s, 1);
 		len++;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc != SQLITE_DONE) {
 		free(v);
 		return store_rc(rc);
@@ -276,32 +326,35 @@ int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_
 
 int store_sample_count(struct store *st, int64_t runner_id, int64_t *count)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "SELECT COUNT(*) FROM samples WHERE runner_id = ?", &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, runner_id);
-	rc = sqlite3_step(s);
-	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	store_bind_int64(s, 1, runner_id);
+	rc = store_step(s);
+	*count = rc == SQLITE_ROW ? store_column_int64(s, 0) : 0;
 	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
 int store_purge_samples(struct store *st, int64_t before_ms, int limit, int *deleted)
 {
-	sqlite3_stmt *s;
-	int rc = store_prepare(st,
-	                       "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples"
-	                       " WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
-	                       &s);
+	struct store_stmt *s;
+	int rc = store_prepare_dialect(
+	        st,
+	        "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples"
+	        " WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
+	        "DELETE FROM samples WHERE id IN (SELECT id FROM samples"
+	        " WHERE ts_ms < ? ORDER BY ts_ms LIMIT ?)",
+	        &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, before_ms);
-	sqlite3_bind_int(s, 2, limit);
-	rc = sqlite3_step(s);
-	*deleted = rc == SQLITE_DONE ? sqlite3_changes(st->db) : 0;
+	store_bind_int64(s, 1, before_ms);
+	store_bind_int(s, 2, limit);
+	rc = store_step(s);
+	*deleted = rc == SQLITE_DONE ? store_changes(st) : 0;
 	rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }

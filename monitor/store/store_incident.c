@@ -21,24 +21,24 @@
 	" IFNULL(i.ack_ms, 0), i.ack_note, IFNULL(i.mitigated_ms, 0), i.mitigated_note"            \
 	" FROM incidents i JOIN runners r ON r.id = i.runner_id"
 
-static void incident_row(sqlite3_stmt *s, struct store_incident *v, int *oom)
+static void incident_row(struct store_stmt *s, struct store_incident *v, int *oom)
 {
-	v->id = sqlite3_column_int64(s, 0);
-	v->runner_id = sqlite3_column_int64(s, 1);
+	v->id = store_column_int64(s, 0);
+	v->runner_id = store_column_int64(s, 1);
 	v->runner_name = store_col_strdup(s, 2, oom);
-	v->operator_id = sqlite3_column_int64(s, 3);
-	v->start_ms = sqlite3_column_int64(s, 4);
-	v->end_ms = sqlite3_column_int64(s, 5);
-	v->ack_ms = sqlite3_column_int64(s, 6);
+	v->operator_id = store_column_int64(s, 3);
+	v->start_ms = store_column_int64(s, 4);
+	v->end_ms = store_column_int64(s, 5);
+	v->ack_ms = store_column_int64(s, 6);
 	v->ack_note = store_col_strdup(s, 7, oom);
-	v->mitigated_ms = sqlite3_column_int64(s, 8);
+	v->mitigated_ms = store_column_int64(s, 8);
 	v->mitigated_note = store_col_strdup(s, 9, oom);
 }
 
 int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id, int64_t from_ms,
                         int64_t to_ms, struct store_incident **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_incident *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc, oom = 0;
@@ -52,11 +52,11 @@ int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, operator_id);
-	sqlite3_bind_int64(s, 2, runner_id);
-	sqlite3_bind_int64(s, 3, to_ms);
-	sqlite3_bind_int64(s, 4, from_ms);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, operator_id);
+	store_bind_int64(s, 2, runner_id);
+	store_bind_int64(s, 3, to_ms);
+	store_bind_int64(s, 4, from_ms);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			oom = 1;
 			break;
@@ -65,7 +65,7 @@ int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	rc = oom ? RW_ENOMEM : rc == SQLITE_DONE ? 0 : store_rc(rc);
 	if (rc < 0) {
 		store_incidents_free(v, len);
@@ -77,11 +77,11 @@ int store_incident_list(struct store *st, int64_t operator_id, int64_t runner_id
 }
 
 /* Appends the rows of @p s to (*v, *len, *cap); finalizes s. */
-static int collect(sqlite3_stmt *s, struct store_incident **v, size_t *len, size_t *cap)
+static int collect(struct store_stmt *s, struct store_incident **v, size_t *len, size_t *cap)
 {
 	int rc, oom = 0;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)v, cap, *len, sizeof(**v)) < 0) {
 			oom = 1;
 			break;
@@ -90,14 +90,14 @@ static int collect(sqlite3_stmt *s, struct store_incident **v, size_t *len, size
 		if (oom)
 			break;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return oom ? RW_ENOMEM : rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
 int store_incident_recent(struct store *st, int64_t from_ms, int64_t to_ms, size_t limit,
                           struct store_incident **out, size_t *n, size_t *more)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_incident *v = NULL;
 	size_t len = 0, cap = 0;
 	int64_t total = 0;
@@ -113,8 +113,8 @@ int store_incident_recent(struct store *st, int64_t from_ms, int64_t to_ms, size
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, to_ms);
-	sqlite3_bind_int64(s, 2, (int64_t)limit);
+	store_bind_int64(s, 1, to_ms);
+	store_bind_int64(s, 2, (int64_t)limit);
 	rc = collect(s, &v, &len, &cap);
 	if (rc == 0 && len < limit) {
 		rc = store_prepare(st,
@@ -123,9 +123,9 @@ int store_incident_recent(struct store *st, int64_t from_ms, int64_t to_ms, size
 		                   " ORDER BY i.start_ms DESC, i.id DESC LIMIT ?3",
 		                   &s);
 		if (rc == 0) {
-			sqlite3_bind_int64(s, 1, from_ms);
-			sqlite3_bind_int64(s, 2, to_ms);
-			sqlite3_bind_int64(s, 3, (int64_t)(limit - len));
+			store_bind_int64(s, 1, from_ms);
+			store_bind_int64(s, 2, to_ms);
+			store_bind_int64(s, 3, (int64_t)(limit - len));
 			rc = collect(s, &v, &len, &cap);
 		}
 	}
@@ -133,16 +133,16 @@ int store_incident_recent(struct store *st, int64_t from_ms, int64_t to_ms, size
 		rc = store_prepare(
 		        st,
 		        "SELECT count(*) FROM (SELECT 1 FROM incidents WHERE voided = 0"
-		        " AND start_ms < ?1 AND (end_ms IS NULL OR end_ms > ?2) LIMIT ?3)",
+		        " AND start_ms < ?1 AND (end_ms IS NULL OR end_ms > ?2) LIMIT ?3) AS t",
 		        &s);
 	if (rc == 0) {
-		sqlite3_bind_int64(s, 1, to_ms);
-		sqlite3_bind_int64(s, 2, from_ms);
-		sqlite3_bind_int64(s, 3, (int64_t)(STORE_INCIDENTS_COUNT_CAP + len));
-		rc = sqlite3_step(s);
-		total = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		store_bind_int64(s, 1, to_ms);
+		store_bind_int64(s, 2, from_ms);
+		store_bind_int64(s, 3, (int64_t)(STORE_INCIDENTS_COUNT_CAP + len));
+		rc = store_step(s);
+		total = rc == SQLITE_ROW ? store_column_int64(s, 0) : 0;
 		rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
-		sqlite3_finalize(s);
+		store_finalize(s);
 	}
 	if (rc < 0) {
 		store_incidents_free(v, len);
@@ -158,22 +158,22 @@ int store_incident_recent(struct store *st, int64_t from_ms, int64_t to_ms, size
 
 int store_incident_get(struct store *st, int64_t id, struct store_incident *out)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc, oom = 0;
 
 	memset(out, 0, sizeof(*out));
 	rc = store_prepare(st, "SELECT " INCIDENT_COLS " WHERE i.id = ? AND i.voided = 0", &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
+	store_bind_int64(s, 1, id);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
 		incident_row(s, out, &oom);
 		rc = oom ? RW_ENOMEM : 0;
 	} else {
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc < 0)
 		store_incident_deinit(out);
 	return rc;
@@ -186,7 +186,7 @@ static int set_once(struct store *st, const char *sql, const char *kind, int64_t
                     const char *note)
 {
 	struct store_incident cur;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	char data[48];
 	int rc = store_incident_get(st, id, &cur);
 
@@ -197,16 +197,16 @@ static int set_once(struct store *st, const char *sql, const char *kind, int64_t
 		rc = store_prepare(st, sql, &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now_ms);
+	store_bind_int64(s, 1, id);
+	store_bind_int64(s, 2, now_ms);
 	if (note)
-		sqlite3_bind_text(s, 3, note, -1, SQLITE_STATIC);
+		store_bind_text(s, 3, note, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(s, 3);
-	rc = store_rc(sqlite3_step(s));
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		store_bind_null(s, 3);
+	rc = store_rc(store_step(s));
+	if (rc == 0 && store_changes(st) == 0)
 		rc = RW_EEXIST;
-	sqlite3_finalize(s);
+	store_finalize(s);
 	snprintf(data, sizeof(data), "{\"incident_id\":%lld}", (long long)id);
 	if (rc == 0)
 		rc = store_event_add(st, now_ms, kind, cur.runner_id, data);

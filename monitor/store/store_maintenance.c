@@ -47,19 +47,19 @@ void store_maintenance_free(struct store_maintenance *ms, size_t n)
 	free(ms);
 }
 
-static int row_to_maintenance(sqlite3_stmt *s, struct store_maintenance *m)
+static int row_to_maintenance(struct store_stmt *s, struct store_maintenance *m)
 {
 	int oom = 0;
 
 	memset(m, 0, sizeof(*m));
-	m->id = sqlite3_column_int64(s, 0);
-	m->runner_id = sqlite3_column_int64(s, 1);
+	m->id = store_column_int64(s, 0);
+	m->runner_id = store_column_int64(s, 1);
 	m->runner_name = store_col_strdup(s, 2, &oom);
-	m->start_ms = sqlite3_column_int64(s, 3);
-	m->end_ms = sqlite3_column_int64(s, 4);
-	m->declared_ms = sqlite3_column_int64(s, 5);
+	m->start_ms = store_column_int64(s, 3);
+	m->end_ms = store_column_int64(s, 4);
+	m->declared_ms = store_column_int64(s, 5);
 	m->reason = store_col_strdup(s, 6, &oom);
-	m->removed_ms = sqlite3_column_int64(s, 7);
+	m->removed_ms = store_column_int64(s, 7);
 	return oom ? RW_ENOMEM : 0;
 }
 
@@ -67,25 +67,25 @@ static int row_to_maintenance(sqlite3_stmt *s, struct store_maintenance *m)
  * transaction. RW_ENOENT when there is no such runner. */
 static int bump_gen(struct store *st, int64_t runner_id)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st,
 	                       "UPDATE runners SET gen = (SELECT MAX(gen) FROM runners) + 1"
 	                       " WHERE id = ?",
 	                       &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, runner_id);
-	rc = store_rc(sqlite3_step(s));
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
+	store_bind_int64(s, 1, runner_id);
+	rc = store_rc(store_step(s));
+	if (rc == 0 && store_changes(st) == 0)
 		rc = RW_ENOENT;
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
 int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms, int64_t end_ms,
                           int64_t declared_ms, const char *reason, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	if (!reason || end_ms <= start_ms)
@@ -113,18 +113,18 @@ int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms,
 	                   &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, runner_id);
-	sqlite3_bind_int64(s, 2, start_ms);
-	sqlite3_bind_int64(s, 3, end_ms);
-	rc = sqlite3_step(s);
+	store_bind_int64(s, 1, runner_id);
+	store_bind_int64(s, 2, start_ms);
+	store_bind_int64(s, 3, end_ms);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
 		if (id)
-			*id = sqlite3_column_int64(s, 0);
+			*id = store_column_int64(s, 0);
 		rc = RW_EEXIST;
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc < 0)
 		goto out;
 	rc = store_prepare(st,
@@ -133,17 +133,17 @@ int store_maintenance_add(struct store *st, int64_t runner_id, int64_t start_ms,
 	                   &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, runner_id);
-	sqlite3_bind_int64(s, 2, start_ms);
-	sqlite3_bind_int64(s, 3, end_ms);
-	sqlite3_bind_int64(s, 4, declared_ms);
-	sqlite3_bind_text(s, 5, reason, -1, SQLITE_STATIC);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_int64(s, 1, runner_id);
+	store_bind_int64(s, 2, start_ms);
+	store_bind_int64(s, 3, end_ms);
+	store_bind_int64(s, 4, declared_ms);
+	store_bind_text(s, 5, reason, -1, SQLITE_STATIC);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	if (rc < 0)
 		goto out;
 	if (id)
-		*id = sqlite3_last_insert_rowid(st->db);
+		*id = store_last_insert_rowid(st);
 	rc = store_commit(st);
 out:
 	if (rc < 0)
@@ -154,7 +154,7 @@ out:
 int store_maintenance_list(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
                            bool include_removed, struct store_maintenance **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_maintenance *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
@@ -165,17 +165,17 @@ int store_maintenance_list(struct store *st, int64_t runner_id, int64_t from_ms,
 	                   "SELECT " MAINT_COLUMNS " FROM maintenance m JOIN runners r"
 	                   " ON r.id = m.runner_id"
 	                   " WHERE (?1 = 0 OR m.runner_id = ?1) AND m.start_ms < ?3"
-	                   " AND m.end_ms > ?2 AND (?4 OR m.removed_ms IS NULL"
+	                   " AND m.end_ms > ?2 AND (?4 <> 0 OR m.removed_ms IS NULL"
 	                   " OR m.removed_ms > m.start_ms)"
 	                   " ORDER BY m.start_ms, m.id",
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, runner_id);
-	sqlite3_bind_int64(s, 2, from_ms);
-	sqlite3_bind_int64(s, 3, to_ms);
-	sqlite3_bind_int(s, 4, include_removed ? 1 : 0);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, runner_id);
+	store_bind_int64(s, 2, from_ms);
+	store_bind_int64(s, 3, to_ms);
+	store_bind_int(s, 4, include_removed ? 1 : 0);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
@@ -185,7 +185,7 @@ int store_maintenance_list(struct store *st, int64_t runner_id, int64_t from_ms,
 			break;
 		}
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc != SQLITE_DONE) {
 		store_maintenance_free(v, len);
 		return store_rc(rc);
@@ -197,7 +197,7 @@ int store_maintenance_list(struct store *st, int64_t runner_id, int64_t from_ms,
 
 int store_maintenance_get(struct store *st, int64_t id, struct store_maintenance *out)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -207,13 +207,13 @@ int store_maintenance_get(struct store *st, int64_t id, struct store_maintenance
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
+	store_bind_int64(s, 1, id);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW)
 		rc = row_to_maintenance(s, out);
 	else
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc < 0)
 		store_maintenance_deinit(out);
 	return rc;
@@ -222,7 +222,7 @@ int store_maintenance_get(struct store *st, int64_t id, struct store_maintenance
 int store_maintenance_remove(struct store *st, int64_t id, int64_t now_ms)
 {
 	struct store_maintenance m;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	rc = store_begin(st);
@@ -244,10 +244,10 @@ int store_maintenance_remove(struct store *st, int64_t id, int64_t now_ms)
 	                   &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now_ms);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_int64(s, 1, id);
+	store_bind_int64(s, 2, now_ms);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	if (rc < 0)
 		goto out;
 	rc = bump_gen(st, m.runner_id);

@@ -57,7 +57,7 @@ static bool github_fields_ok(const struct store_runner *r)
 int store_operator_add(struct store *st, const char *name, const char *email,
                        const uint8_t token_sha256[32], int64_t now_ms, int64_t *id)
 {
-	sqlite3_stmt *s = NULL;
+	struct store_stmt *s = NULL;
 	int rc;
 
 	rc = store_begin(st);
@@ -67,23 +67,23 @@ int store_operator_add(struct store *st, const char *name, const char *email,
 	                   &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, email, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, now_ms);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	store_bind_text(s, 2, email, -1, SQLITE_STATIC);
+	store_bind_int64(s, 3, now_ms);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	if (rc < 0)
 		goto out;
-	*id = sqlite3_last_insert_rowid(st->db);
+	*id = store_last_insert_rowid(st);
 	rc = store_prepare(
 	        st, "INSERT INTO tokens (operator_id, sha256, created_ms) VALUES (?, ?, ?)", &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, *id);
-	sqlite3_bind_blob(s, 2, token_sha256, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, now_ms);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_int64(s, 1, *id);
+	store_bind_blob(s, 2, token_sha256, 32, SQLITE_STATIC);
+	store_bind_int64(s, 3, now_ms);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	if (rc < 0)
 		goto out;
 	rc = store_commit(st);
@@ -95,19 +95,19 @@ out:
 
 int store_operator_find(struct store *st, const char *name, int64_t *id)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "SELECT id FROM operators WHERE name = ?", &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	store_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
+		*id = store_column_int64(s, 0);
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
@@ -122,7 +122,7 @@ void store_operators_free(struct store_operator *ops, size_t n)
 
 int store_operator_list(struct store *st, struct store_operator **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_operator *v = NULL;
 	size_t len = 0;
 	int rc, oom = 0;
@@ -133,20 +133,20 @@ int store_operator_list(struct store *st, struct store_operator **out, size_t *n
 	                   &s);
 	if (rc < 0)
 		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		struct store_operator *nv = realloc(v, (len + 1) * sizeof(*v));
 		if (!nv) {
 			oom = 1;
 			break;
 		}
 		v = nv;
-		v[len].id = sqlite3_column_int64(s, 0);
+		v[len].id = store_column_int64(s, 0);
 		v[len].name = store_col_strdup(s, 1, &oom);
 		v[len].email = store_col_strdup(s, 2, &oom);
-		v[len].created_ms = sqlite3_column_int64(s, 3);
+		v[len].created_ms = store_column_int64(s, 3);
 		len++;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (oom || rc != SQLITE_DONE) {
 		store_operators_free(v, len);
 		return oom ? RW_ENOMEM : store_rc(rc);
@@ -166,14 +166,14 @@ static int next_gen(struct store *st, int64_t *gen)
 
 int store_registry_gen(struct store *st, int64_t *gen)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "SELECT IFNULL(MAX(gen), 0) FROM runners", &s);
 	if (rc < 0)
 		return rc;
-	rc = sqlite3_step(s);
-	*gen = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = store_step(s);
+	*gen = rc == SQLITE_ROW ? store_column_int64(s, 0) : 0;
 	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
@@ -194,25 +194,25 @@ int store_runner_add(struct store *st, struct store_runner *r, int64_t now_ms)
 static int insert_strings(struct store *st, int64_t id, bool labels, const char *const *targets,
                           size_t n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(
 	        st,
 	        labels ? "INSERT INTO runner_labels (runner_id, label) VALUES (?, ?)"
 	               : "INSERT INTO runner_targets (runner_id, target) VALUES (?, ?)",
 	        &s);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_text(s, 2, targets[i], -1, SQLITE_STATIC);
-		rc = store_rc(sqlite3_step(s));
-		sqlite3_reset(s);
+		store_bind_int64(s, 1, id);
+		store_bind_text(s, 2, targets[i], -1, SQLITE_STATIC);
+		rc = store_rc(store_step(s));
+		store_reset(s);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
 int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms)
 {
-	sqlite3_stmt *s = NULL;
+	struct store_stmt *s = NULL;
 	int rc;
 
 	if (!r->kind || !github_fields_ok(r))
@@ -229,28 +229,28 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	        &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, r->operator_id);
-	sqlite3_bind_text(s, 2, r->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, r->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, r->url, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, r->status);
-	sqlite3_bind_int64(s, 6, r->interval_s);
-	sqlite3_bind_int64(s, 7, r->timeout_ms);
-	sqlite3_bind_int64(s, 8, now_ms);
-	sqlite3_bind_int64(s, 9, r->gen);
-	sqlite3_bind_text(s, 10, r->github, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 11, r->min_online);
-	sqlite3_bind_int64(s, 12, r->pickup_within_s);
+	store_bind_int64(s, 1, r->operator_id);
+	store_bind_text(s, 2, r->name, -1, SQLITE_STATIC);
+	store_bind_text(s, 3, r->kind, -1, SQLITE_STATIC);
+	store_bind_text(s, 4, r->url, -1, SQLITE_STATIC);
+	store_bind_int(s, 5, r->status);
+	store_bind_int64(s, 6, r->interval_s);
+	store_bind_int64(s, 7, r->timeout_ms);
+	store_bind_int64(s, 8, now_ms);
+	store_bind_int64(s, 9, r->gen);
+	store_bind_text(s, 10, r->github, -1, SQLITE_STATIC);
+	store_bind_int64(s, 11, r->min_online);
+	store_bind_int64(s, 12, r->pickup_within_s);
 	if (r->pool_id) {
-		sqlite3_bind_int64(s, 13, r->pool_id);
-		sqlite3_bind_int64(s, 14, r->github_id);
+		store_bind_int64(s, 13, r->pool_id);
+		store_bind_int64(s, 14, r->github_id);
 	}
-	sqlite3_bind_text(s, 15, r->github_name, -1, SQLITE_STATIC);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_text(s, 15, r->github_name, -1, SQLITE_STATIC);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 	if (rc < 0)
 		goto out;
-	r->id = sqlite3_last_insert_rowid(st->db);
+	r->id = store_last_insert_rowid(st);
 	r->created_ms = now_ms;
 	r->last_state = RW_STATE_UNKNOWN;
 	r->last_state_ms = now_ms;
@@ -269,10 +269,10 @@ int store_runner_insert(struct store *st, struct store_runner *r, int64_t now_ms
 	        st, "INSERT INTO intervals (runner_id, start_ms, state) VALUES (?, ?, 0)", &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_int64(s, 2, now_ms);
-	rc = store_rc(sqlite3_step(s));
-	sqlite3_finalize(s);
+	store_bind_int64(s, 1, r->id);
+	store_bind_int64(s, 2, now_ms);
+	rc = store_rc(store_step(s));
+	store_finalize(s);
 out:
 	return rc;
 }
@@ -315,41 +315,41 @@ void store_runners_free(struct store_runner *rs, size_t n)
 	"LEFT JOIN flags f ON f.id = (SELECT id FROM flags WHERE runner_id = r.id"                 \
 	" ORDER BY at_ms DESC, id DESC LIMIT 1) LEFT JOIN runners p ON p.id = r.pool_id"
 
-static int row_to_runner(sqlite3_stmt *s, struct store_runner *r)
+static int row_to_runner(struct store_stmt *s, struct store_runner *r)
 {
 	int oom = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
-	r->operator_id = sqlite3_column_int64(s, 1);
+	r->id = store_column_int64(s, 0);
+	r->operator_id = store_column_int64(s, 1);
 	r->operator_name = store_col_strdup(s, 2, &oom);
 	r->name = store_col_strdup(s, 3, &oom);
 	r->kind = store_col_strdup(s, 4, &oom);
 	r->url = store_col_strdup(s, 5, &oom);
-	r->status = sqlite3_column_int(s, 6);
-	r->interval_s = (uint32_t)sqlite3_column_int64(s, 7);
-	r->timeout_ms = (uint32_t)sqlite3_column_int64(s, 8);
-	r->created_ms = sqlite3_column_int64(s, 9);
-	r->retired_ms = sqlite3_column_int64(s, 10);
-	r->gen = sqlite3_column_int64(s, 11);
-	r->last_state = sqlite3_column_int(s, 12);
-	r->last_state_ms = sqlite3_column_int64(s, 13);
-	r->flagged = sqlite3_column_int(s, 14) == 1;
-	r->flag_since_ms = sqlite3_column_int64(s, 15);
+	r->status = store_column_int(s, 6);
+	r->interval_s = (uint32_t)store_column_int64(s, 7);
+	r->timeout_ms = (uint32_t)store_column_int64(s, 8);
+	r->created_ms = store_column_int64(s, 9);
+	r->retired_ms = store_column_int64(s, 10);
+	r->gen = store_column_int64(s, 11);
+	r->last_state = store_column_int(s, 12);
+	r->last_state_ms = store_column_int64(s, 13);
+	r->flagged = store_column_int(s, 14) == 1;
+	r->flag_since_ms = store_column_int64(s, 15);
 	r->github = store_col_strdup(s, 16, &oom);
-	r->min_online = (uint32_t)sqlite3_column_int64(s, 17);
-	r->pickup_within_s = (uint32_t)sqlite3_column_int64(s, 18);
-	r->pool_id = sqlite3_column_int64(s, 19);
+	r->min_online = (uint32_t)store_column_int64(s, 17);
+	r->pickup_within_s = (uint32_t)store_column_int64(s, 18);
+	r->pool_id = store_column_int64(s, 19);
 	r->pool_name = store_col_strdup(s, 20, &oom);
-	r->github_id = sqlite3_column_int64(s, 21);
+	r->github_id = store_column_int64(s, 21);
 	r->github_name = store_col_strdup(s, 22, &oom);
-	r->gone_ms = sqlite3_column_int64(s, 23);
-	r->probation_waived_ms = sqlite3_column_int64(s, 24);
+	r->gone_ms = store_column_int64(s, 23);
+	r->probation_waived_ms = store_column_int64(s, 24);
 	return oom ? RW_ENOMEM : 0;
 }
 
 /* Appends the text of column @p col to a runner's targets or labels. */
-static int push_string(struct store_runner *r, bool labels, sqlite3_stmt *s, int col)
+static int push_string(struct store_runner *r, bool labels, struct store_stmt *s, int col)
 {
 	char ***v = labels ? &r->labels : &r->targets;
 	size_t *n = labels ? &r->n_labels : &r->n_targets;
@@ -371,7 +371,7 @@ static int push_string(struct store_runner *r, bool labels, sqlite3_stmt *s, int
 static int load_strings(struct store *st, struct store_runner *v, size_t n, int64_t after_gen,
                         bool labels)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	size_t i = 0;
 	int rc, oom = 0;
 
@@ -387,14 +387,14 @@ static int load_strings(struct store *st, struct store_runner *v, size_t n, int6
 	if (rc < 0)
 		return rc;
 	if (n == 0) {
-		sqlite3_finalize(s);
+		store_finalize(s);
 		return 0;
 	}
-	sqlite3_bind_int64(s, 1, after_gen);
-	sqlite3_bind_int64(s, 2, v[0].id);
-	sqlite3_bind_int64(s, 3, v[n - 1].id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(s, 0);
+	store_bind_int64(s, 1, after_gen);
+	store_bind_int64(s, 2, v[0].id);
+	store_bind_int64(s, 3, v[n - 1].id);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
+		int64_t id = store_column_int64(s, 0);
 		while (i < n && v[i].id < id)
 			i++;
 		if (i == n || v[i].id != id)
@@ -404,7 +404,7 @@ static int load_strings(struct store *st, struct store_runner *v, size_t n, int6
 			break;
 		}
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (oom)
 		return RW_ENOMEM;
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
@@ -418,7 +418,7 @@ int store_runner_list(struct store *st, int64_t after_gen, struct store_runner *
 int store_runner_page(struct store *st, int64_t after_gen, int64_t after_id, size_t limit,
                       struct store_runner **out, size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_runner *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
@@ -436,11 +436,11 @@ int store_runner_page(struct store *st, int64_t after_gen, int64_t after_id, siz
 	                   &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, after_gen);
-	sqlite3_bind_int64(s, 2, after_id);
-	/* LIMIT -1: no limit. */
-	sqlite3_bind_int64(s, 3, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, after_gen);
+	store_bind_int64(s, 2, after_id);
+	/* No limit: INT64_MAX (PostgreSQL refuses SQLite's LIMIT -1). */
+	store_bind_int64(s, 3, limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
@@ -450,7 +450,7 @@ int store_runner_page(struct store *st, int64_t after_gen, int64_t after_id, siz
 			break;
 		}
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
 	if (rc == 0)
 		rc = load_strings(st, v, len, after_gen, false);
@@ -469,7 +469,7 @@ out:
 
 int store_runner_get(struct store *st, const char *name, int64_t id, struct store_runner *out)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -482,15 +482,15 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 	if (rc < 0)
 		return rc;
 	if (name)
-		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		store_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
+		store_bind_int64(s, 1, id);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW)
 		rc = row_to_runner(s, out);
 	else
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc < 0) {
 		store_runner_deinit(out);
 		return rc;
@@ -504,13 +504,13 @@ int store_runner_get(struct store *st, const char *name, int64_t id, struct stor
 		                   &s);
 		if (rc < 0)
 			goto fail;
-		sqlite3_bind_int64(s, 1, out->id);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		store_bind_int64(s, 1, out->id);
+		while ((rc = store_step(s)) == SQLITE_ROW)
 			if (push_string(out, labels, s, 0) < 0) {
 				rc = SQLITE_NOMEM;
 				break;
 			}
-		sqlite3_finalize(s);
+		store_finalize(s);
 		rc = rc == SQLITE_DONE ? 0 : store_rc(rc);
 		if (rc < 0)
 			goto fail;
@@ -524,22 +524,22 @@ fail:
 /* Reads runner @p id's status and name inside the caller's transaction. */
 static int read_status(struct store *st, int64_t id, int *status, char *name, size_t namelen)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "SELECT status, name FROM runners WHERE id = ?", &s);
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
+	store_bind_int64(s, 1, id);
+	rc = store_step(s);
 	if (rc == SQLITE_ROW) {
-		const unsigned char *n = sqlite3_column_text(s, 1);
-		*status = sqlite3_column_int(s, 0);
+		const unsigned char *n = store_column_text(s, 1);
+		*status = store_column_int(s, 0);
 		snprintf(name, namelen, "%s", n ? (const char *)n : "");
 		rc = 0;
 	} else {
 		rc = rc == SQLITE_DONE ? RW_ENOENT : store_rc(rc);
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
@@ -547,7 +547,7 @@ static int read_status(struct store *st, int64_t id, int *status, char *name, si
  * it was waived before (*waived false: the first waiver stands). */
 static int waive_probation(struct store *st, int64_t id, int64_t now_ms, bool *waived)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int64_t gen;
 	int rc = next_gen(st, &gen);
 
@@ -560,13 +560,13 @@ static int waive_probation(struct store *st, int64_t id, int64_t now_ms, bool *w
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now_ms);
-	sqlite3_bind_int64(s, 3, gen);
-	rc = store_rc(sqlite3_step(s));
+	store_bind_int64(s, 1, id);
+	store_bind_int64(s, 2, now_ms);
+	store_bind_int64(s, 3, gen);
+	rc = store_rc(store_step(s));
 	if (rc == 0)
-		*waived = sqlite3_changes(st->db) > 0;
-	sqlite3_finalize(s);
+		*waived = store_changes(st) > 0;
+	store_finalize(s);
 	return rc;
 }
 
@@ -589,7 +589,7 @@ static int set_status(struct store *st, int64_t id, int status, int64_t now_ms, 
                       struct store_status_change *out)
 {
 	struct store_status_change local;
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	char name[256];
 	int64_t gen;
 	int rc;
@@ -620,15 +620,15 @@ static int set_status(struct store *st, int64_t id, int status, int64_t now_ms, 
 	                   &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, status);
-	sqlite3_bind_int64(s, 3, gen);
-	sqlite3_bind_int64(s, 4, now_ms);
-	sqlite3_bind_int(s, 5, REGISTRATION_RETIRED);
-	rc = store_rc(sqlite3_step(s));
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
+	store_bind_int64(s, 1, id);
+	store_bind_int(s, 2, status);
+	store_bind_int64(s, 3, gen);
+	store_bind_int64(s, 4, now_ms);
+	store_bind_int(s, 5, REGISTRATION_RETIRED);
+	rc = store_rc(store_step(s));
+	if (rc == 0 && store_changes(st) == 0)
 		rc = RW_ENOENT;
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc == 0)
 		rc = store_event_add(st, now_ms, registration_status_name(status), id, NULL);
 	if (rc == 0 && no_probation)
@@ -662,18 +662,18 @@ static int pool_targets_to_members(struct store *st, int64_t pool_id, int64_t ge
 	        " WHERE m.pool_id = ?1 AND m.status <> " STORE_RETIRED_SQL,
 	        "UPDATE runners SET gen = ?2 WHERE pool_id = ?1 AND status <> " STORE_RETIRED_SQL,
 	};
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == 0; i++) {
 		rc = store_prepare(st, sql[i], &s);
 		if (rc < 0)
 			break;
-		sqlite3_bind_int64(s, 1, pool_id);
-		if (sqlite3_bind_parameter_count(s) == 2)
-			sqlite3_bind_int64(s, 2, gen);
-		rc = store_rc(sqlite3_step(s));
-		sqlite3_finalize(s);
+		store_bind_int64(s, 1, pool_id);
+		if (store_bind_parameter_count(s) == 2)
+			store_bind_int64(s, 2, gen);
+		rc = store_rc(store_step(s));
+		store_finalize(s);
 	}
 	return rc;
 }
@@ -682,7 +682,7 @@ int store_runner_update(struct store *st, int64_t id, const char *url, const cha
                         size_t n_targets, const char *const *lbls, size_t n_labels, long interval_s,
                         long timeout_ms)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int64_t gen;
 	int rc;
 
@@ -700,18 +700,18 @@ int store_runner_update(struct store *st, int64_t id, const char *url, const cha
 	                   &s);
 	if (rc < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, gen);
+	store_bind_int64(s, 1, id);
+	store_bind_int64(s, 2, gen);
 	if (url)
-		sqlite3_bind_text(s, 3, url, -1, SQLITE_STATIC);
+		store_bind_text(s, 3, url, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(s, 3);
-	sqlite3_bind_int64(s, 4, interval_s);
-	sqlite3_bind_int64(s, 5, timeout_ms);
-	rc = store_rc(sqlite3_step(s));
-	if (rc == 0 && sqlite3_changes(st->db) == 0)
+		store_bind_null(s, 3);
+	store_bind_int64(s, 4, interval_s);
+	store_bind_int64(s, 5, timeout_ms);
+	rc = store_rc(store_step(s));
+	if (rc == 0 && store_changes(st) == 0)
 		rc = RW_ENOENT;
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc < 0)
 		goto out;
 	for (int labels = 0; labels < 2 && rc == 0; labels++) {
@@ -723,9 +723,9 @@ int store_runner_update(struct store *st, int64_t id, const char *url, const cha
 		                   &s);
 		if (rc < 0)
 			break;
-		sqlite3_bind_int64(s, 1, id);
-		rc = store_rc(sqlite3_step(s));
-		sqlite3_finalize(s);
+		store_bind_int64(s, 1, id);
+		rc = store_rc(store_step(s));
+		store_finalize(s);
 		if (rc == 0)
 			rc = labels ? insert_strings(st, id, true, lbls, n_labels)
 			            : insert_strings(st, id, false, targets, n_targets);

@@ -18,7 +18,7 @@
 int store_blind_list(struct store *st, int64_t from_ms, int64_t to_ms, struct store_blind **out,
                      size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_blind *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
@@ -32,22 +32,22 @@ int store_blind_list(struct store *st, int64_t from_ms, int64_t to_ms, struct st
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, from_ms);
-	sqlite3_bind_int64(s, 2, to_ms);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *cause = sqlite3_column_text(s, 3);
+	store_bind_int64(s, 1, from_ms);
+	store_bind_int64(s, 2, to_ms);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
+		const unsigned char *cause = store_column_text(s, 3);
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		v[len].id = sqlite3_column_int64(s, 0);
-		v[len].start_ms = sqlite3_column_int64(s, 1);
-		v[len].end_ms = sqlite3_column_int64(s, 2);
+		v[len].id = store_column_int64(s, 0);
+		v[len].start_ms = store_column_int64(s, 1);
+		v[len].end_ms = store_column_int64(s, 2);
 		snprintf(v[len].cause, sizeof(v[len].cause), "%s",
 		         cause ? (const char *)cause : "unknown");
 		len++;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc != SQLITE_DONE) {
 		free(v);
 		return store_rc(rc);
@@ -60,7 +60,7 @@ int store_blind_list(struct store *st, int64_t from_ms, int64_t to_ms, struct st
 int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct store_run **out,
                    size_t *n)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	struct store_run *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
@@ -73,19 +73,19 @@ int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct stor
 	                   &s);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, from_ms);
-	sqlite3_bind_int64(s, 2, to_ms);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, from_ms);
+	store_bind_int64(s, 2, to_ms);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		v[len].id = sqlite3_column_int64(s, 0);
-		v[len].started_ms = sqlite3_column_int64(s, 1);
-		v[len].last_tick_ms = sqlite3_column_int64(s, 2);
+		v[len].id = store_column_int64(s, 0);
+		v[len].started_ms = store_column_int64(s, 1);
+		v[len].last_tick_ms = store_column_int64(s, 2);
 		len++;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	if (rc != SQLITE_DONE) {
 		free(v);
 		return store_rc(rc);
@@ -97,7 +97,7 @@ int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct stor
 
 int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version *out)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc =
 	        store_prepare(st,
 	                      "SELECT id, sha256, version, body, effective_ms FROM policy_versions"
@@ -108,7 +108,7 @@ int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version 
 		memset(out, 0, sizeof(*out));
 		return rc;
 	}
-	sqlite3_bind_int64(s, 1, t_ms);
+	store_bind_int64(s, 1, t_ms);
 	return store_policy_row(s, out);
 }
 
@@ -116,8 +116,8 @@ int store_policy_at(struct store *st, int64_t t_ms, struct store_policy_version 
 
 struct store_reader {
 	struct store *st;
-	sqlite3_stmt *intervals;
-	sqlite3_stmt *maintenance;
+	struct store_stmt *intervals;
+	struct store_stmt *maintenance;
 };
 
 int store_reader_new(struct store *st, struct store_reader **out)
@@ -156,23 +156,24 @@ void store_reader_free(struct store_reader *r)
 {
 	if (!r)
 		return;
-	sqlite3_finalize(r->intervals);
-	sqlite3_finalize(r->maintenance);
+	store_finalize(r->intervals);
+	store_finalize(r->maintenance);
 	free(r);
 }
 
 /* Runs @p s (bound to ?1 runner, ?2 from, ?3 to) and appends each row to the
  * growable *buf of @p elem-sized items through @p row. */
-static int read_rows(sqlite3_stmt *s, int64_t runner_id, int64_t from_ms, int64_t to_ms, void **buf,
-                     size_t *cap, size_t *n, size_t elem, void (*row)(sqlite3_stmt *s, void *dst))
+static int read_rows(struct store_stmt *s, int64_t runner_id, int64_t from_ms, int64_t to_ms,
+                     void **buf, size_t *cap, size_t *n, size_t elem,
+                     void (*row)(struct store_stmt *s, void *dst))
 {
 	int rc;
 
 	*n = 0;
-	sqlite3_bind_int64(s, 1, runner_id);
-	sqlite3_bind_int64(s, 2, from_ms);
-	sqlite3_bind_int64(s, 3, to_ms);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, runner_id);
+	store_bind_int64(s, 2, from_ms);
+	store_bind_int64(s, 3, to_ms);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		if (store_grow(buf, cap, *n, elem) < 0) {
 			rc = SQLITE_NOMEM;
 			break;
@@ -180,25 +181,25 @@ static int read_rows(sqlite3_stmt *s, int64_t runner_id, int64_t from_ms, int64_
 		row(s, (char *)*buf + *n * elem);
 		(*n)++;
 	}
-	sqlite3_reset(s);
+	store_reset(s);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
-static void interval_row(sqlite3_stmt *s, void *dst)
+static void interval_row(struct store_stmt *s, void *dst)
 {
 	struct rw_interval *iv = dst;
 
-	iv->start_ms = sqlite3_column_int64(s, 0);
-	iv->state = (enum rw_state)sqlite3_column_int(s, 1);
+	iv->start_ms = store_column_int64(s, 0);
+	iv->state = (enum rw_state)store_column_int(s, 1);
 }
 
-static void maintenance_row(sqlite3_stmt *s, void *dst)
+static void maintenance_row(struct store_stmt *s, void *dst)
 {
 	struct rw_maintenance *mw = dst;
 
-	mw->start_ms = sqlite3_column_int64(s, 0);
-	mw->end_ms = sqlite3_column_int64(s, 1);
-	mw->declared_ms = sqlite3_column_int64(s, 2);
+	mw->start_ms = store_column_int64(s, 0);
+	mw->end_ms = store_column_int64(s, 1);
+	mw->declared_ms = store_column_int64(s, 2);
 }
 
 int store_reader_intervals(struct store_reader *r, int64_t runner_id, int64_t from_ms,

@@ -75,62 +75,62 @@ static int decode_hist(const uint8_t *buf, size_t len, uint32_t *counts, int n)
 	return 0;
 }
 
-static int step_done(sqlite3_stmt *s)
+static int step_done(struct store_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = store_step(s);
 
-	sqlite3_reset(s);
+	store_reset(s);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
 /* The failure run in progress at @p t_ms: failures right before it, and
  * whether a success came before them. */
-static int lead_in(sqlite3_stmt *s, int64_t runner_id, int64_t t_ms, uint32_t *failures,
+static int lead_in(struct store_stmt *s, int64_t runner_id, int64_t t_ms, uint32_t *failures,
                    bool *success)
 {
 	int rc;
 
 	*failures = 0;
 	*success = false;
-	sqlite3_bind_int64(s, 1, runner_id);
-	sqlite3_bind_int64(s, 2, t_ms);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_int(s, 0) == RW_ERRCLASS_NONE) {
+	store_bind_int64(s, 1, runner_id);
+	store_bind_int64(s, 2, t_ms);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
+		if (store_column_int(s, 0) == RW_ERRCLASS_NONE) {
 			*success = true;
 			break;
 		}
 		(*failures)++;
 	}
-	sqlite3_reset(s);
+	store_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
 /* One runner's day, folded; samples == 0 when it had none. */
-static int fold_runner(sqlite3_stmt *lead, sqlite3_stmt *day_q, int64_t runner_id, int64_t from,
-                       int64_t to, struct rollup_acc *acc)
+static int fold_runner(struct store_stmt *lead, struct store_stmt *day_q, int64_t runner_id,
+                       int64_t from, int64_t to, struct rollup_acc *acc)
 {
 	uint32_t lead_failures;
 	bool lead_success;
 	int rc;
 
 	rollup_acc_init(acc, 0, false);
-	sqlite3_bind_int64(day_q, 1, runner_id);
-	sqlite3_bind_int64(day_q, 2, from);
-	sqlite3_bind_int64(day_q, 3, to);
-	while ((rc = sqlite3_step(day_q)) == SQLITE_ROW) {
+	store_bind_int64(day_q, 1, runner_id);
+	store_bind_int64(day_q, 2, from);
+	store_bind_int64(day_q, 3, to);
+	while ((rc = store_step(day_q)) == SQLITE_ROW) {
 		if (acc->day.samples == 0) {
 			/* Only runners with samples that day need the run carried in. */
 			int lrc = lead_in(lead, runner_id, from, &lead_failures, &lead_success);
 			if (lrc < 0) {
-				sqlite3_reset(day_q);
+				store_reset(day_q);
 				return lrc;
 			}
 			rollup_acc_init(acc, lead_failures, lead_success);
 		}
-		rollup_acc_feed(acc, sqlite3_column_int(day_q, 0) == RW_ERRCLASS_NONE,
-		                sqlite3_column_int64(day_q, 1));
+		rollup_acc_feed(acc, store_column_int(day_q, 0) == RW_ERRCLASS_NONE,
+		                store_column_int64(day_q, 1));
 	}
-	sqlite3_reset(day_q);
+	store_reset(day_q);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
@@ -146,48 +146,58 @@ struct pending_row {
 static int write_rows(struct store *st, int64_t day, const struct pending_row *rows, size_t n,
                       bool day_done)
 {
-	sqlite3_stmt *ins = NULL, *mark = NULL;
+	struct store_stmt *ins = NULL, *mark = NULL;
 	bool own;
 	int rc;
 
-	rc = store_prepare(st,
-	                   "INSERT OR REPLACE INTO rollups (day, runner_id, samples, failures,"
-	                   " latency, fail_runs) VALUES (?, ?, ?, ?, ?, ?)",
-	                   &ins);
+	rc = store_prepare_dialect(
+	        st,
+	        "INSERT OR REPLACE INTO rollups (day, runner_id, samples, failures,"
+	        " latency, fail_runs) VALUES (?, ?, ?, ?, ?, ?)",
+	        "INSERT INTO rollups (day, runner_id, samples, failures, latency, fail_runs)"
+	        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, runner_id) DO UPDATE SET"
+	        " samples = excluded.samples, failures = excluded.failures,"
+	        " latency = excluded.latency, fail_runs = excluded.fail_runs",
+	        &ins);
 	if (rc == 0 && day_done)
-		rc = store_prepare(st,
-		                   "INSERT OR REPLACE INTO rollup_days (day, runners, samples)"
-		                   " SELECT ?1, COUNT(*), IFNULL(SUM(samples), 0) FROM rollups"
-		                   " WHERE day = ?1",
-		                   &mark);
+		rc = store_prepare_dialect(
+		        st,
+		        "INSERT OR REPLACE INTO rollup_days (day, runners, samples)"
+		        " SELECT ?1, COUNT(*), IFNULL(SUM(samples), 0) FROM rollups"
+		        " WHERE day = ?1",
+		        "INSERT INTO rollup_days (day, runners, samples)"
+		        " SELECT ?1, COUNT(*), COALESCE(SUM(samples), 0) FROM rollups"
+		        " WHERE day = ?1 ON CONFLICT (day) DO UPDATE SET"
+		        " runners = excluded.runners, samples = excluded.samples",
+		        &mark);
 	/* In the caller's transaction when one is open (store_rollup_put()). */
-	own = sqlite3_get_autocommit(st->db) != 0;
+	own = !store_in_transaction(st);
 	if (rc == 0 && own)
 		rc = store_begin(st);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		sqlite3_bind_int64(ins, 1, day);
-		sqlite3_bind_int64(ins, 2, rows[i].runner_id);
-		sqlite3_bind_int64(ins, 3, rows[i].samples);
-		sqlite3_bind_int64(ins, 4, rows[i].failures);
-		sqlite3_bind_blob(ins, 5, rows[i].lat, (int)rows[i].lat_len, SQLITE_STATIC);
-		sqlite3_bind_blob(ins, 6, rows[i].runs, (int)rows[i].runs_len, SQLITE_STATIC);
+		store_bind_int64(ins, 1, day);
+		store_bind_int64(ins, 2, rows[i].runner_id);
+		store_bind_int64(ins, 3, rows[i].samples);
+		store_bind_int64(ins, 4, rows[i].failures);
+		store_bind_blob(ins, 5, rows[i].lat, (int)rows[i].lat_len, SQLITE_STATIC);
+		store_bind_blob(ins, 6, rows[i].runs, (int)rows[i].runs_len, SQLITE_STATIC);
 		rc = step_done(ins);
 	}
 	if (rc == 0 && day_done) {
-		sqlite3_bind_int64(mark, 1, day);
+		store_bind_int64(mark, 1, day);
 		rc = step_done(mark);
 	}
 	if (rc == 0 && own)
 		rc = store_commit(st);
 	if (rc < 0 && own)
 		store_rollback(st);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(mark);
+	store_finalize(ins);
+	store_finalize(mark);
 	return rc;
 }
 
 /* Folds the next runner of the list page into @p rows when it had samples. */
-static int take_runner(sqlite3_stmt *lead, sqlite3_stmt *day_q, int64_t id, int64_t day,
+static int take_runner(struct store_stmt *lead, struct store_stmt *day_q, int64_t id, int64_t day,
                        struct pending_row **rows, size_t *n_rows, size_t *cap, uint64_t *read)
 {
 	int64_t from = day * CALENDAR_MS_PER_DAY;
@@ -212,7 +222,7 @@ static int take_runner(sqlite3_stmt *lead, sqlite3_stmt *day_q, int64_t id, int6
 int store_rollup_step(struct store *st, int64_t day, int64_t *cursor, uint32_t max_samples,
                       bool *done)
 {
-	sqlite3_stmt *list = NULL, *lead = NULL, *day_q = NULL;
+	struct store_stmt *list = NULL, *lead = NULL, *day_q = NULL;
 	struct pending_row *rows = NULL;
 	size_t n_rows = 0, cap = 0;
 	int64_t next = *cursor;
@@ -234,30 +244,30 @@ int store_rollup_step(struct store *st, int64_t day, int64_t *cursor, uint32_t m
 		                   " AND ts_ms >= ?2 AND ts_ms < ?3 ORDER BY ts_ms",
 		                   &day_q);
 	if (rc == 0)
-		sqlite3_bind_int(lead, 3, LEAD_MAX);
+		store_bind_int(lead, 3, LEAD_MAX);
 	/* Pages of the runner list until the list or the budget runs out; a
 	 * runner is never split between steps. */
 	while (rc == 0 && more && read < max_samples) {
 		int got = 0, src = SQLITE_DONE;
-		sqlite3_bind_int64(list, 1, next);
-		sqlite3_bind_int(list, 2, RUNNER_PAGE);
-		while (read < max_samples && (src = sqlite3_step(list)) == SQLITE_ROW) {
-			int64_t id = sqlite3_column_int64(list, 0);
+		store_bind_int64(list, 1, next);
+		store_bind_int(list, 2, RUNNER_PAGE);
+		while (read < max_samples && (src = store_step(list)) == SQLITE_ROW) {
+			int64_t id = store_column_int64(list, 0);
 			got++;
 			rc = take_runner(lead, day_q, id, day, &rows, &n_rows, &cap, &read);
 			if (rc < 0)
 				break;
 			next = id;
 		}
-		sqlite3_reset(list);
+		store_reset(list);
 		if (rc == 0 && src != SQLITE_ROW && src != SQLITE_DONE)
 			rc = store_rc(src);
 		if (rc == 0 && src == SQLITE_DONE && got < RUNNER_PAGE)
 			more = false;
 	}
-	sqlite3_finalize(list);
-	sqlite3_finalize(lead);
-	sqlite3_finalize(day_q);
+	store_finalize(list);
+	store_finalize(lead);
+	store_finalize(day_q);
 	if (rc == 0)
 		rc = write_rows(st, day, rows, n_rows, !more);
 	free(rows);
@@ -282,18 +292,18 @@ int store_rollup_day(struct store *st, int64_t day)
 /* One integer from @p sql, whose parameter ?1 (if any) is @p a; *null when NULL. */
 static int query_int64(struct store *st, const char *sql, int64_t a, int64_t *out, bool *null)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, sql, &s);
 
 	if (rc < 0)
 		return rc;
-	if (sqlite3_bind_parameter_count(s) > 0)
-		sqlite3_bind_int64(s, 1, a);
-	rc = sqlite3_step(s);
-	*null = rc != SQLITE_ROW || sqlite3_column_type(s, 0) == SQLITE_NULL;
-	*out = *null ? 0 : sqlite3_column_int64(s, 0);
+	if (store_bind_parameter_count(s) > 0)
+		store_bind_int64(s, 1, a);
+	rc = store_step(s);
+	*null = rc != SQLITE_ROW || store_column_type(s, 0) == SQLITE_NULL;
+	*out = *null ? 0 : store_column_int64(s, 0);
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 
@@ -364,7 +374,7 @@ int store_rollup_mark_done(struct store *st, int64_t day)
 int store_rollup_sum(struct store *st, int64_t from_day, int64_t to_day, store_rollup_sink_cb cb,
                      void *data)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st,
 	                       "SELECT day, runner_id, samples, failures, latency, fail_runs"
 	                       " FROM rollups WHERE day >= ? AND day < ? ORDER BY day, runner_id",
@@ -372,16 +382,16 @@ int store_rollup_sum(struct store *st, int64_t from_day, int64_t to_day, store_r
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, from_day);
-	sqlite3_bind_int64(s, 2, to_day);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	store_bind_int64(s, 1, from_day);
+	store_bind_int64(s, 2, to_day);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
 		struct rollup_day *sum =
-		        cb(sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 0), data);
-		int64_t samples = sqlite3_column_int64(s, 2), failures = sqlite3_column_int64(s, 3);
-		const uint8_t *lat = sqlite3_column_blob(s, 4);
-		size_t lat_len = (size_t)sqlite3_column_bytes(s, 4);
-		const uint8_t *runs = sqlite3_column_blob(s, 5);
-		size_t runs_len = (size_t)sqlite3_column_bytes(s, 5);
+		        cb(store_column_int64(s, 1), store_column_int64(s, 0), data);
+		int64_t samples = store_column_int64(s, 2), failures = store_column_int64(s, 3);
+		const uint8_t *lat = store_column_blob(s, 4);
+		size_t lat_len = (size_t)store_column_bytes(s, 4);
+		const uint8_t *runs = store_column_blob(s, 5);
+		size_t runs_len = (size_t)store_column_bytes(s, 5);
 
 		if (!sum)
 			continue;
@@ -398,23 +408,23 @@ int store_rollup_sum(struct store *st, int64_t from_day, int64_t to_day, store_r
 		                        ? UINT32_MAX
 		                        : sum->failures + (uint32_t)failures;
 	}
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc == SQLITE_DONE ? 0 : store_rc(rc);
 }
 
 int store_rollup_days_done(struct store *st, int64_t from_day, int64_t to_day, int64_t *count)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "SELECT COUNT(*) FROM rollup_days WHERE day >= ? AND day < ?",
 	                       &s);
 
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 1, from_day);
-	sqlite3_bind_int64(s, 2, to_day);
-	rc = sqlite3_step(s);
-	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	store_bind_int64(s, 1, from_day);
+	store_bind_int64(s, 2, to_day);
+	rc = store_step(s);
+	*count = rc == SQLITE_ROW ? store_column_int64(s, 0) : 0;
 	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }

@@ -225,14 +225,14 @@ int store_schema_version(void)
 
 int store_user_version(struct store *st, int *v)
 {
-	sqlite3_stmt *s;
+	struct store_stmt *s;
 	int rc = store_prepare(st, "PRAGMA user_version", &s);
 	if (rc < 0)
 		return rc;
-	rc = sqlite3_step(s);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	rc = store_step(s);
+	*v = rc == SQLITE_ROW ? store_column_int(s, 0) : 0;
 	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
-	sqlite3_finalize(s);
+	store_finalize(s);
 	return rc;
 }
 

@@ -27,7 +27,6 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +43,7 @@
 #define STOP_MS     20000
 
 struct fx {
-	char dir[256], db[320], policy[320], config[320], token[320], secret[320];
+	char dir[256], db[1200], policy[320], config[320], token[320], secret[320];
 	char log[320], cli_log[320];
 	const char *serve_args[5];
 	struct rwt_fakegh gh;
@@ -79,7 +78,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	rwt_tmpdir(f->dir, sizeof(f->dir), "github");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->config, sizeof(f->config), "%s/config.json", f->dir);
 	snprintf(f->token, sizeof(f->token), "%s/github-token", f->dir);
@@ -129,6 +128,7 @@ static int teardown(void **state)
 
 	rwt_daemon_stop(&f->d, STOP_MS);
 	rwt_fakegh_stop(&f->gh);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -296,8 +296,6 @@ static void test_members_and_pool(void **state)
 	struct fx *f = *state;
 	char detail[256];
 	char *r;
-	sqlite3 *db;
-	sqlite3_stmt *st;
 	int64_t n = 0;
 
 	/* Members: r-a and r-b carry both labels (case does not matter);
@@ -343,35 +341,20 @@ static void test_members_and_pool(void **state)
 	wait_reason(f, "target=" T1, "rv-pool/r-a", "eligible", NULL, 0);
 
 	/* The outage is stored as the monitor's blindness on GitHub. */
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
 	for (int64_t end = rwt_mono_ms() + DEADLINE_MS; n == 0; rwt_sleep_ms(200)) {
-		assert_int_equal(
-		        sqlite3_prepare_v2(db,
-		                           "SELECT count(*) FROM blind_periods WHERE cause = "
-		                           "'github_api' AND end_ms > start_ms",
-		                           -1, &st, NULL),
-		        SQLITE_OK);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		n = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		n = rwt_sql_int(f->db, "SELECT count(*) FROM blind_periods WHERE cause = "
+		                       "'github_api' AND end_ms > start_ms");
 		if (rwt_mono_ms() > end)
 			fail_msg("no github_api blind period stored");
 	}
 	/* Never down while GitHub failed: the pool's only down time is none
 	 * (below_min_online came before the outage and ended before it). */
-	assert_int_equal(
-	        sqlite3_prepare_v2(db,
-	                           "SELECT count(*) FROM intervals i JOIN runners r ON "
-	                           "r.id = i.runner_id JOIN blind_periods b ON b.cause = "
-	                           "'github_api' WHERE r.name = 'rv-pool/r-a' AND i.state = "
-	                           "2 AND i.start_ms >= b.start_ms AND i.start_ms < b.end_ms",
-	                           -1, &st, NULL),
-	        SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(st, 0), 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	assert_int_equal(rwt_sql_int(f->db,
+	                             "SELECT count(*) FROM intervals i JOIN runners r ON "
+	                             "r.id = i.runner_id JOIN blind_periods b ON b.cause = "
+	                             "'github_api' WHERE r.name = 'rv-pool/r-a' AND i.state = "
+	                             "2 AND i.start_ms >= b.start_ms AND i.start_ms < b.end_ms"),
+	                 0);
 }
 
 static void test_pickup(void **state)

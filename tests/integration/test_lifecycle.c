@@ -37,7 +37,7 @@ static size_t count(const char *hay, const char *needle)
 
 static void test_busy_port(void **state)
 {
-	char dir[256], db[320], listen_arg[64];
+	char dir[256], db[1200], listen_arg[64];
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
 	struct rwt_res r = {0};
@@ -45,7 +45,7 @@ static void test_busy_port(void **state)
 	(void)state;
 
 	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
-	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	rwt_db(db, sizeof(db), dir, "runwarden.db");
 	/* Hold a port so that the daemon's bind fails after the store, the
 	 * writer, the prober and the scheduler have started. */
 	assert_true(fd >= 0);
@@ -65,18 +65,19 @@ static void test_busy_port(void **state)
 	assert_int_equal(r.out_len, 0);
 	rwt_res_free(&r);
 	close(fd);
+	rwt_db_drop(db);
 	rwt_tmpdir_remove(dir, false);
 }
 
 static void test_clean_stop(void **state)
 {
-	char dir[256], db[320], log[320];
+	char dir[256], db[1200], log[320];
 	struct rwt_daemon d = {0};
 	char *text;
 	(void)state;
 
 	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
-	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	rwt_db(db, sizeof(db), dir, "runwarden.db");
 	snprintf(log, sizeof(log), "%s/daemon.log", dir);
 	rwt_daemon_start(&d, log, db, NULL);
 	rwt_daemon_stop(&d, 20000); /* SIGTERM; fails the test unless it exits 0 */
@@ -87,26 +88,28 @@ static void test_clean_stop(void **state)
 	assert_null(strstr(text, "handles still open"));
 	assert_null(strstr(text, "illegal state change"));
 	free(text);
+	rwt_db_drop(db);
 	rwt_tmpdir_remove(dir, false);
 }
 
 /* On IPv6 the line scripts read is a URL: the address in brackets. */
 static void test_ipv6_listen_line(void **state)
 {
-	char dir[256], db[320], log[320], line[256];
+	char dir[256], db[1200], log[320], line[256];
 	const char *argv[] = {RW_BIN, "serve", "--db", db, "--init", "--listen", "[::1]:0", NULL};
 	pid_t pid;
 	int out = -1;
 	(void)state;
 
 	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
-	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	rwt_db(db, sizeof(db), dir, "runwarden.db");
 	snprintf(log, sizeof(log), "%s/daemon.log", dir);
 	pid = rwt_spawn(argv, log, &out);
 	assert_int_equal(rwt_read_line(out, line, sizeof(line), rwt_mono_ms() + 30000), 0);
 	assert_non_null(strstr(line, "listening on http://[::1]:"));
 	assert_int_equal(rwt_stop_proc(&pid, SIGTERM, 20000), 0);
 	close(out);
+	rwt_db_drop(db);
 	rwt_tmpdir_remove(dir, false);
 }
 
@@ -114,18 +117,24 @@ static void test_ipv6_listen_line(void **state)
  * nothing; both are bad input (exit 2). --init makes a new database. */
 static void test_missing_database(void **state)
 {
-	char dir[256], db[320], policy[320];
+	char dir[256], db[1200], policy[320];
 	struct rwt_res r = {0};
 	(void)state;
 
 	rwt_tmpdir(dir, sizeof(dir), "lifecycle");
-	snprintf(db, sizeof(db), "%s/runwarden.db", dir);
+	rwt_db(db, sizeof(db), dir, "runwarden.db");
 	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
 	RWT_RUN(&r, NULL, RW_BIN, "serve", "--db", db, "--listen", "127.0.0.1:0");
 	assert_int_equal(r.code, 2);
-	assert_non_null(strstr(r.err, "no such database"));
+	/* On PostgreSQL the database is there, empty: not a runwarden one. */
+	assert_non_null(
+	        strstr(r.err, rwt_db_is_pg(db) ? "not a runwarden database" : "no such database"));
 	assert_non_null(strstr(r.err, "serve --init"));
 	assert_int_equal(access(db, F_OK), -1);
+	if (rwt_db_is_pg(db))
+		assert_int_equal(rwt_sql_int(db, "SELECT count(*) FROM information_schema.tables"
+		                                 " WHERE table_schema = 'public'"),
+		                 0);
 	rwt_res_free(&r);
 	rwt_write_file(policy, "{\"version\": 1, \"uptime_floor\": 1.5}\n");
 	RWT_RUN(&r, NULL, RW_BIN, "serve", "--db", db, "--init", "--policy", policy, "--listen",
@@ -133,7 +142,12 @@ static void test_missing_database(void **state)
 	assert_int_equal(r.code, 2);
 	assert_non_null(strstr(r.err, "uptime_floor"));
 	assert_int_equal(access(db, F_OK), -1);
+	if (rwt_db_is_pg(db))
+		assert_int_equal(rwt_sql_int(db, "SELECT count(*) FROM information_schema.tables"
+		                                 " WHERE table_schema = 'public'"),
+		                 0);
 	rwt_res_free(&r);
+	rwt_db_drop(db);
 	rwt_tmpdir_remove(dir, false);
 }
 

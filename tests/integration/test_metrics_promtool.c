@@ -43,7 +43,8 @@
 
 struct fx {
 	char dir[256];
-	char db[320], policy[320], config[320], daemon_log[320], fixture_log[320], cli_log[320];
+	char db[1200]; /* a file, or a PostgreSQL URI (rwt_db()) */
+	char policy[320], config[320], daemon_log[320], fixture_log[320], cli_log[320];
 	char metrics[320];
 	struct rwt_daemon d;
 	struct rwt_fixtures fx; /* ok, fail, canary */
@@ -125,7 +126,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "promtool");
-	snprintf(f->db, sizeof(f->db), "%s/runwarden.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "runwarden.db");
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->config, sizeof(f->config), "%s/config.json", f->dir);
 	snprintf(f->daemon_log, sizeof(f->daemon_log), "%s/daemon.log", f->dir);
@@ -147,6 +148,7 @@ static int teardown(void **state)
 		rwt_dump_file("rw-demo-runner stderr", f->fixture_log);
 		rwt_dump_file("runwarden CLI stderr", f->cli_log);
 	}
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, !f->passed);
 	free(f);
 	return 0;

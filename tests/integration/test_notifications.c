@@ -32,7 +32,6 @@
 #include <cmocka.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +51,8 @@
 
 struct fx {
 	char dir[256];
-	char db[320], policy[320], config[320], log[320];
+	char db[1200]; /* a file, or a PostgreSQL URI (rwt_db()) */
+	char policy[320], config[320], log[320];
 	char zlog[320], zout[320], mlog[320], mout[320], keyf[320], userf[320], passf[320];
 	const char *serve_args[5];
 	struct rwt_daemon d;
@@ -122,7 +122,7 @@ static int setup(void **state)
 		         PYTHON);
 	rwt_tmpdir(f->dir, sizeof(f->dir), "notifications");
 #define P(field, name) snprintf(f->field, sizeof(f->field), "%s/" name, f->dir)
-	P(db, "rw.db");
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	P(policy, "policy.json");
 	P(config, "config.json");
 	P(log, "daemon.log");
@@ -173,6 +173,7 @@ static int teardown(void **state)
 	rwt_daemon_kill(&f->d, SIGKILL, 1000);
 	stop_receivers(f);
 	rwt_fixtures_stop(&f->fx);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -459,16 +460,7 @@ static void test_zulip_and_mail(void **state)
 	check_mail(f);
 	rwt_daemon_stop(&f->d, 10000);
 	{
-		sqlite3 *db;
-		sqlite3_stmt *s;
-		assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
-		sqlite3_finalize(s);
-		sqlite3_close(db);
+		rwt_sql_check_integrity(f->db);
 	}
 }
 

@@ -30,7 +30,6 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +62,8 @@ static const char policy_json[] = "{\n"
 
 struct fx {
 	char dir[256];
-	char db[320], policy[320], daemon_log[320], fixture_log[320], cli_log[320];
+	char db[1200]; /* a file, or a PostgreSQL URI (rwt_db()) */
+	char policy[320], daemon_log[320], fixture_log[320], cli_log[320];
 	const char *serve_args[5]; /* --policy, --allow-cidr 127.0.0.0/8 */
 	struct rwt_daemon d;       /* d.url: http://127.0.0.1:PORT */
 	struct rwt_fixtures fx;    /* fx.addr[i]: "127.0.0.1:PORT" of listener i */
@@ -307,46 +307,21 @@ static int64_t add_fixture_runner(struct fx *f, const char *name, const char *ta
 
 /* ---- the database ------------------------------------------------------------ */
 
-static sqlite3 *open_db(struct fx *f)
+/* The test's database, read through connections of the harness's own. */
+static const char *open_db(struct fx *f)
 {
-	sqlite3 *db = NULL;
-
-	if (sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", f->db, db ? sqlite3_errmsg(db) : "cannot open");
-	sqlite3_busy_timeout(db, 5000);
-	return db;
+	return f->db;
 }
 
 /* Runs a query of one integer with up to two int64 parameters. */
-static int64_t q_int(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+static int64_t q_int(const char *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_bind_parameter_count(st) >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		fail_msg("%s: no row: %s", sql, sqlite3_errmsg(db));
-	}
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return rwt_sql_int_args(db, sql, a, b);
 }
 
-static void check_integrity(sqlite3 *db)
+static void check_integrity(const char *db)
 {
-	sqlite3_stmt *st = NULL;
-
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-	sqlite3_finalize(st);
+	rwt_sql_check_integrity(db);
 }
 
 /* ---- fixture setup ------------------------------------------------------------ */
@@ -358,7 +333,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "serve");
-	snprintf(f->db, sizeof(f->db), "%s/runwarden.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "runwarden.db");
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->daemon_log, sizeof(f->daemon_log), "%s/daemon.log", f->dir);
 	snprintf(f->fixture_log, sizeof(f->fixture_log), "%s/fixtures.log", f->dir);
@@ -384,6 +359,7 @@ static int teardown(void **state)
 		rwt_dump_file("rw-demo-runner stderr", f->fixture_log);
 		rwt_dump_file("runwarden CLI stderr", f->cli_log);
 	}
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, !f->passed);
 	free(f);
 	return 0;
@@ -521,7 +497,7 @@ static void test_sigterm_flushes(void **state)
 	static const char *const modes[] = {"ok", "fail"};
 	struct fx *f = *state;
 	int64_t id_ok, id_bad, t_stop;
-	sqlite3 *db;
+	const char *db;
 
 	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
@@ -558,7 +534,6 @@ static void test_sigterm_flushes(void **state)
 	                 1);
 	/* The last tick was written at shutdown, after we asked. */
 	assert_true(q_int(db, "SELECT max(last_tick_ms) FROM monitor_runs", 0, 0) >= t_stop);
-	sqlite3_close(db);
 	f->passed = true;
 }
 
@@ -570,7 +545,7 @@ static void test_restart_gap_is_unknown(void **state)
 	struct fx *f = *state;
 	int64_t id_ok, id_bad, t_stop, t_restart, now;
 	struct avail a;
-	sqlite3 *db;
+	const char *db;
 
 	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	add_operator(f);
@@ -625,7 +600,6 @@ static void test_restart_gap_is_unknown(void **state)
 	                       " AND start_ms >= ?1 AND start_ms < ?2",
 	                       t_stop, t_restart),
 	                 0);
-	sqlite3_close(db);
 	f->passed = true;
 }
 
@@ -642,7 +616,7 @@ static void test_guard_refuses_loopback(void **state)
 	int64_t id_ip, id_name, deadline;
 	char url[128];
 	int s, accepted = 0;
-	sqlite3 *db;
+	const char *db;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -710,7 +684,6 @@ static void test_guard_refuses_loopback(void **state)
 		                       id, 0),
 		                 0);
 	}
-	sqlite3_close(db);
 	{
 		char *log = rwt_slurp(f->daemon_log, NULL);
 		assert_non_null(log);
@@ -852,7 +825,7 @@ static void test_flags_and_probation(void **state)
 	static const char *const modes[] = {"ok", "ok"};
 	struct fx *f = *state;
 	char where[64], detail[128];
-	sqlite3 *db;
+	const char *db;
 	cJSON *doc;
 	int64_t id;
 
@@ -942,7 +915,6 @@ static void test_flags_and_probation(void **state)
 	                       " AND ? = 0",
 	                       id, 0),
 	                 0);
-	sqlite3_close(db);
 	f->passed = true;
 }
 
@@ -1062,7 +1034,7 @@ static void test_correlated_blindness(void **state)
 	int64_t ids[6], id_ok, now;
 	char name[32], *m;
 	struct avail a;
-	sqlite3 *db;
+	const char *db;
 	cJSON *doc;
 
 	rwt_write_file(f->policy,
@@ -1128,7 +1100,6 @@ static void test_correlated_blindness(void **state)
 		                  " AND errclass = 2",
 		                  ids[i], 0) >= 2);
 	}
-	sqlite3_close(db);
 	f->passed = true;
 }
 
@@ -1148,7 +1119,7 @@ static void test_canary_blindness(void **state)
 	char policy[1024], canary[128], *m;
 	int64_t id, t_ok, now;
 	struct avail a;
-	sqlite3 *db;
+	const char *db;
 
 	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
 	snprintf(canary, sizeof(canary), "\"http://%s/health\"", f->fx.addr[0]);
@@ -1211,7 +1182,6 @@ static void test_canary_blindness(void **state)
 	                 1);
 	assert_true(q_int(db, "SELECT start_ms FROM intervals WHERE runner_id = ?1 AND state = 2",
 	                  id, 0) >= t_ok - 1000);
-	sqlite3_close(db);
 	f->passed = true;
 }
 

@@ -59,7 +59,8 @@
 
 struct fx {
 	char dir[256];
-	char db[320], log[320], cli_log[320], fx_log[320], policy[320], config[320];
+	char db[1200]; /* a file, or a PostgreSQL URI (rwt_db()) */
+	char log[320], cli_log[320], fx_log[320], policy[320], config[320];
 	char ca[320], ca_key[320], ext[320];
 	char cert[320], key[320];   /* the files the daemon is given */
 	char cert1[320], key1[320]; /* serial 1001 */
@@ -313,7 +314,7 @@ static int setup(void **state)
 	find_programs(f);
 	rwt_tmpdir(f->dir, sizeof(f->dir), "tls");
 #define P(field, name) snprintf(f->field, sizeof(f->field), "%s/" name, f->dir)
-	P(db, "runwarden.db");
+	rwt_db(f->db, sizeof(f->db), f->dir, "runwarden.db");
 	P(log, "daemon.log");
 	P(cli_log, "cli.log");
 	P(fx_log, "fixtures.log");
@@ -354,6 +355,7 @@ static int teardown(void **state)
 		rwt_dump_file("runwarden serve stderr", f->log);
 		rwt_dump_file("runwarden CLI stderr", f->cli_log);
 	}
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, !f->passed);
 	free(f);
 	return 0;

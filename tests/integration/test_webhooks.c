@@ -20,7 +20,6 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +35,8 @@
 
 struct fx {
 	char dir[256];
-	char db[320], policy[320], config[320], log[320], rlog[320], hooklog[320];
+	char db[1200]; /* a file, or a PostgreSQL URI (rwt_db()) */
+	char policy[320], config[320], log[320], rlog[320], hooklog[320];
 	const char *serve_args[5]; /* --policy, --config */
 	struct rwt_daemon d;
 	pid_t receiver;
@@ -65,7 +65,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	rwt_tmpdir(f->dir, sizeof(f->dir), "hooks");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
 	snprintf(f->config, sizeof(f->config), "%s/config.json", f->dir);
 	snprintf(f->log, sizeof(f->log), "%s/daemon.log", f->dir);
@@ -93,6 +93,7 @@ static int teardown(void **state)
 	rwt_stop_proc(&f->receiver, SIGKILL, 1000);
 	if (f->rout > 0)
 		close(f->rout);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -281,16 +282,7 @@ static void test_crash_before_delivery(void **state)
 	rwt_daemon_kill(&f->d, SIGTERM, 10000);
 	{
 		/* The database survived the SIGKILL whole. */
-		sqlite3 *db;
-		sqlite3_stmt *s;
-		assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
-		sqlite3_finalize(s);
-		sqlite3_close(db);
+		rwt_sql_check_integrity(f->db);
 	}
 }
 

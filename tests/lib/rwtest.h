@@ -66,6 +66,54 @@ char *rwt_slurp(const char *path, size_t *len);
 /** Prints "---- LABEL (PATH)" and the file at @p path to stderr, if any. */
 void rwt_dump_file(const char *label, const char *path);
 
+/* ---- the database a test runs on (rwtdb.c) -------------------------------
+ *
+ * The store's tests, and the integration tests that pass --db, run on SQLite
+ * files, or on PostgreSQL when $RW_TEST_PG_URI (or the file named by
+ * $RW_TEST_PG_URI_FILE) holds a libpq URI with the placeholder {db}: the
+ * ctest fixture `postgres` starts a throwaway server (tests/lib/pg_server.sh)
+ * and runs the *_pg twins of those tests on it.
+ */
+
+/** Whether the tests run on PostgreSQL. */
+bool rwt_pg(void);
+
+/**
+ * A fresh database for a test: @p dir/@p name (not created), or on
+ * PostgreSQL a new empty database on the test server, its URI into @p out.
+ */
+void rwt_db(char *out, size_t len, const char *dir, const char *name);
+
+/** Drops a database rwt_db() created on PostgreSQL; nothing for a file. */
+void rwt_db_drop(const char *db);
+
+/** Whether @p db is a PostgreSQL URI. */
+bool rwt_db_is_pg(const char *db);
+
+/** The first column of the first row of @p sql on @p db as an integer (-999:
+ *  no row; a NULL reads 0), through a connection of the test's own. */
+int64_t rwt_sql_int(const char *db, const char *sql);
+
+/** The same as text into @p out ("" for no row or NULL). */
+void rwt_sql_text(const char *db, const char *sql, char *out, size_t outlen);
+
+/** The integer of the one row of @p sql with parameters ?1 = @p a and ?2 =
+ *  @p b (a NULL reads 0); no row fails the test. */
+int64_t rwt_sql_int_args(const char *db, const char *sql, int64_t a, int64_t b);
+
+/** Fails the test unless SQLite's integrity_check answers "ok" (on
+ *  PostgreSQL, whose server keeps its pages whole: the schema is there). */
+void rwt_sql_check_integrity(const char *db);
+
+/** On PostgreSQL: a number that any write to any table of @p db changes
+ *  (which transactions wrote its rows, and how many there are); what
+ *  stat() of the file is on SQLite. */
+int64_t rwt_sql_write_mark(const char *db);
+
+/** Runs @p sql (several statements allowed) on @p db, creating an SQLite
+ *  file that does not exist. @return 0, or -1 when it failed. */
+int rwt_sql_exec(const char *db, const char *sql);
+
 /* ---- programs run to completion ------------------------------------------ */
 
 /** The default bound of rwt_run(): generous, since tests may run under the

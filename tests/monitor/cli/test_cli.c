@@ -43,7 +43,7 @@
 
 struct fx {
 	char dir[256];
-	char db[320];
+	char db[1200];       /* a file, or a PostgreSQL URI (rwt_db()) */
 	struct rwt_opts run; /* runwarden runs in dir */
 };
 
@@ -54,7 +54,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "test-cli");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	f->run.dir = f->dir;
 	*state = f;
 	return 0;
@@ -64,6 +64,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -1063,6 +1064,23 @@ static void test_backup(void **state)
 	free_res(r);
 }
 
+/* On PostgreSQL `backup` copies nothing and says to use pg_dump (exit 1). */
+static void test_backup_pg(void **state)
+{
+	struct fx *f = *state;
+	struct rwt_res *r = new_res();
+	char dest[192];
+
+	RUN(f, r, "operator", "add", "acme", "--email", "ops@acme.example", "--db", f->db);
+	assert_int_equal(r->code, 0);
+	path_in(f, "copy.db", dest, sizeof(dest));
+	RUN(f, r, "backup", dest, "--db", f->db);
+	assert_int_equal(r->code, 1);
+	assert_non_null(strstr(r->err, "pg_dump"));
+	assert_int_equal(access(dest, F_OK), -1);
+	free_res(r);
+}
+
 /* ---- policy check -------------------------------------------------------- */
 
 static void test_policy_check(void **state)
@@ -1325,6 +1343,22 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_policy_check, setup, teardown),
 	};
+	/* On PostgreSQL (test_cli_pg): test_backup_pg in test_backup's place. */
+	const struct CMUnitTest pg_tests[] = {
+	        cmocka_unit_test_setup_teardown(test_operator_add, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_good, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_github_pool_add, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_github_members, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_github_import, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_import_bad_entry, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_import_good, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_status_changes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_backup_pg, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_policy_check, setup, teardown),
+	};
 
+	if (rwt_pg())
+		return cmocka_run_group_tests_name("the CLI on PostgreSQL", pg_tests, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

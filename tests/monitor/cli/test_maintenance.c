@@ -23,7 +23,6 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +48,7 @@
 
 struct fx {
 	char dir[256];
-	char db[320];
+	char db[1200];       /* a file, or a PostgreSQL URI (rwt_db()) */
 	struct rwt_opts run; /* runwarden runs in dir */
 	struct store *st;
 };
@@ -61,7 +60,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "test-maint");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	f->run.dir = f->dir;
 	*state = f;
 	return 0;
@@ -72,6 +71,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -98,26 +98,12 @@ static void close_db(struct fx *f)
  * (-999: no row). */
 static int64_t raw_int(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t v = -999;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
+	return rwt_sql_int(path, sql);
 }
 
 static void raw_exec(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(rwt_sql_exec(path, sql), 0);
 }
 
 static int64_t add_operator(struct store *st, const char *name)
@@ -1004,5 +990,18 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cli_remove, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cli_help, setup, teardown),
 	};
+	/* On PostgreSQL (test_maintenance_pg): all but the two that check SQLite's
+	 * schema history (test_store.c checks PostgreSQL's migrations). */
+	const struct CMUnitTest pg_tests[] = {
+	        cmocka_unit_test_setup_teardown(test_add_and_list, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_add_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_remove_rules, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cli_add_and_list, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cli_add_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cli_remove, setup, teardown),
+	};
+	if (rwt_pg())
+		return cmocka_run_group_tests_name("maintenance on PostgreSQL", pg_tests, NULL,
+		                                   NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

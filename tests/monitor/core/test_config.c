@@ -419,6 +419,29 @@ static void test_relative_paths(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/* A libpq URI in "db" names a PostgreSQL database, not a file: it is kept
+ * as written, not joined to the config file's folder. */
+static void test_db_uri_kept(void **state)
+{
+	static const char *const uris[] = {
+	        "postgresql://rw@db.example.org/runwarden?sslmode=verify-full",
+	        "postgres:///runwarden?host=/run/postgresql",
+	};
+	struct fx *f = *state;
+	struct rw_config c;
+	char json[256], err[512];
+
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		snprintf(json, sizeof(json), "{\"db\": \"%s\"}\n", uris[i]);
+		rwt_write_file(f->cfg, json);
+		config_defaults(&c);
+		if (config_load_file(&c, f->cfg, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_string_equal(c.db_path, uris[i]);
+		config_deinit(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +452,7 @@ int main(void)
 	        cmocka_unit_test(test_syntax_error_line),
 	        cmocka_unit_test(test_tls),
 	        cmocka_unit_test(test_relative_paths),
+	        cmocka_unit_test(test_db_uri_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

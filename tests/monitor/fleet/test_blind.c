@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,7 @@
 #define T         1000000000000LL /* a time well after every runner's start */
 
 struct fx {
-	char dir[256], db[320];
+	char dir[256], db[1200]; /* db: a file, or a PostgreSQL URI (rwt_db()) */
 	uv_loop_t loop;
 	struct writer *w;
 	int stopped;
@@ -81,7 +80,7 @@ static int setup(void **state)
 		free(x);
 		return -1;
 	}
-	snprintf(x->db, sizeof(x->db), "%s/rw.db", x->dir);
+	rwt_db(x->db, sizeof(x->db), x->dir, "rw.db");
 	if (writer_new(&x->w, &x->loop, x->db, 0, NULL, NULL, err, sizeof(err)) < 0) {
 		print_error("%s\n", err);
 		return -1;
@@ -135,6 +134,7 @@ static int teardown(void **state)
 	fleet_deinit(&x->f);
 	policy_deinit(&x->pol);
 	assert_int_equal(uv_loop_close(&x->loop), 0);
+	rwt_db_drop(x->db);
 	rwt_tmpdir_remove(x->dir, false);
 	free(x);
 	return 0;
@@ -223,27 +223,17 @@ static void set_canaries(struct fx *x, size_t n, int64_t now)
 	assert_int_equal(x->b.n_canaries, n);
 }
 
-static sqlite3 *open_db(struct fx *x)
+/* Flushes the writer; the database is then read through connections of the
+ * harness's own (rwtest.h). */
+static const char *open_db(struct fx *x)
 {
-	sqlite3 *db = NULL;
 	flush(x);
-	assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	return db;
+	return x->db;
 }
 
-static int64_t q_int(sqlite3 *db, const char *sql, int64_t a)
+static int64_t q_int(const char *db, const char *sql, int64_t a)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_bind_parameter_count(st) >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return rwt_sql_int_args(db, sql, a, 0);
 }
 
 /* ---- correlated failures ------------------------------------------------- */
@@ -360,7 +350,7 @@ static void test_window_edges(void **state)
 static void test_correlated_correction(void **state)
 {
 	struct fx *x = *state;
-	sqlite3 *db;
+	const char *db;
 
 	x->pol.blindness.min_runners = 6;
 	x->pol.blindness.fraction_ppm = 600000;
@@ -451,14 +441,19 @@ static void test_correlated_correction(void **state)
 	                       0),
 	                 3);
 	assert_int_equal(q_int(db,
-	                       "SELECT count(*) FROM events e JOIN incidents i"
-	                       " ON i.id = json_extract(e.data, '$.incident_id')"
-	                       " WHERE e.kind = 'incident_voided' AND i.voided = 1"
-	                       " AND json_extract(e.data, '$.state') = 'unknown' AND ?1 = ?1",
+	                       rwt_db_is_pg(db)
+	                               ? "SELECT count(*) FROM events e JOIN incidents i"
+	                                 " ON i.id = (e.data::json->>'incident_id')::bigint"
+	                                 " WHERE e.kind = 'incident_voided' AND i.voided = 1"
+	                                 " AND e.data::json->>'state' = 'unknown' AND ?1 = ?1"
+	                               : "SELECT count(*) FROM events e JOIN incidents i"
+	                                 " ON i.id = json_extract(e.data, '$.incident_id')"
+	                                 " WHERE e.kind = 'incident_voided' AND i.voided = 1"
+	                                 " AND json_extract(e.data, '$.state') = 'unknown'"
+	                                 " AND ?1 = ?1",
 	                       0),
 	                 3);
 	assert_int_equal(q_int(db, "SELECT count(*) FROM samples WHERE ?1 = ?1", 0), 13);
-	sqlite3_close(db);
 }
 
 /* failures_to_down 3: UP runners with a pending network run in the window
@@ -567,7 +562,7 @@ static void test_canary_majority(void **state)
 static void test_canary_single_and_stale(void **state)
 {
 	struct fx *x = *state;
-	sqlite3 *db;
+	const char *db;
 
 	set_canaries(x, 1, T - IV);
 	canary_result(x, 0, T, OK);
@@ -590,7 +585,6 @@ static void test_canary_single_and_stale(void **state)
 	                 1);
 	assert_int_equal(q_int(db, "SELECT end_ms FROM blind_periods WHERE ?1 = ?1", 0),
 	                 T + 3 * IV + 1);
-	sqlite3_close(db);
 }
 
 /* ---- storage ------------------------------------------------------------------ */
@@ -598,7 +592,7 @@ static void test_canary_single_and_stale(void **state)
 static void test_storage(void **state)
 {
 	struct fx *x = *state;
-	sqlite3 *db;
+	const char *db;
 
 	result(x, 0, T, OK);
 	result(x, 1, T, HTTP);
@@ -633,7 +627,6 @@ static void test_storage(void **state)
 	                       "1000000001000",
 	                       2),
 	                 RW_STATE_UNKNOWN);
-	sqlite3_close(db);
 	assert_int_equal(x->m.blind_ms, 4000);
 }
 
@@ -645,7 +638,7 @@ static void test_storage(void **state)
 static void test_refused_by_guard(void **state)
 {
 	struct fx *x = *state;
-	sqlite3 *db;
+	const char *db;
 
 	result(x, 0, T, OK);
 	result(x, 1, T, OK);
@@ -677,11 +670,14 @@ static void test_refused_by_guard(void **state)
 	        5);
 	assert_int_equal(
 	        q_int(db,
-	              "SELECT count(*) FROM events WHERE runner_id = ?1 AND kind = "
-	              "'ineligible' AND json_extract(data, '$.cause') = 'refused_by_guard'",
+	              rwt_db_is_pg(db)
+	                      ? "SELECT count(*) FROM events WHERE runner_id = ?1 AND kind ="
+	                        " 'ineligible' AND data::json->>'cause' = 'refused_by_guard'"
+	                      : "SELECT count(*) FROM events WHERE runner_id = ?1 AND kind ="
+	                        " 'ineligible' AND json_extract(data, '$.cause') ="
+	                        " 'refused_by_guard'",
 	              1),
 	        1);
-	sqlite3_close(db);
 }
 
 /* blind_stop ends what is active; blind_record is counted by cause. */
@@ -690,7 +686,7 @@ static void test_stop_record_metrics(void **state)
 	struct fx *x = *state;
 	struct strbuf sb;
 	char *text;
-	sqlite3 *db;
+	const char *db;
 
 	blind_record(&x->b, STORE_BLIND_DOWNTIME, T - 60000, T);
 	blind_record(&x->b, STORE_BLIND_TICK_GAP, T + 100, T + 7100);
@@ -734,7 +730,6 @@ static void test_stop_record_metrics(void **state)
 	                       " ('downtime', 'tick_gap', 'storage') AND ?1 = ?1",
 	                       0),
 	                 3);
-	sqlite3_close(db);
 }
 
 /* ---- the window's heap ---------------------------------------------------------- */

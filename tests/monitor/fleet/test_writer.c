@@ -38,7 +38,7 @@
 
 struct fx {
 	char dir[256];
-	char db[320];
+	char db[1200]; /* a file, or a PostgreSQL URI (rwt_db()) */
 	uv_loop_t loop;
 	uv_timer_t timer;
 	struct writer *w;
@@ -62,7 +62,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "test-writer");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	if (uv_loop_init(&f->loop) != 0) {
 		free(f);
 		return -1;
@@ -76,6 +76,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	writer_free(f->w);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -135,6 +136,18 @@ static int *read_seqs(const char *db, size_t *n)
 	size_t len = 0;
 
 	assert_non_null(v);
+	if (rwt_db_is_pg(db)) {
+		static char buf[(N_ROWS + 16) * 12];
+		rwt_sql_text(db,
+		             "SELECT string_agg(latency_us::text, ',' ORDER BY id) FROM samples",
+		             buf, sizeof(buf));
+		for (char *p = buf; *p; p += *p == ',') {
+			assert_true(len < N_ROWS + 16);
+			v[len++] = (int)strtol(p, &p, 10);
+		}
+		*n = len;
+		return v;
+	}
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "SELECT latency_us FROM samples ORDER BY rowid", -1,
 	                                    &s, NULL),
@@ -398,8 +411,22 @@ static void test_retention_purge(void **state)
 static void inject_failure(const char *db, int seq, int on)
 {
 	sqlite3 *h = NULL;
-	char sql[256];
+	char sql[512];
 
+	if (rwt_db_is_pg(db)) {
+		if (on)
+			snprintf(sql, sizeof(sql),
+			         "CREATE FUNCTION rw_inject() RETURNS trigger LANGUAGE plpgsql AS"
+			         " $$BEGIN RAISE EXCEPTION 'injected failure'; END$$;"
+			         " CREATE TRIGGER inject BEFORE INSERT ON samples FOR EACH ROW"
+			         " WHEN (NEW.latency_us = %d) EXECUTE FUNCTION rw_inject()",
+			         seq);
+		else
+			snprintf(sql, sizeof(sql),
+			         "DROP TRIGGER inject ON samples; DROP FUNCTION rw_inject()");
+		assert_int_equal(rwt_sql_exec(db, sql), 0);
+		return;
+	}
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	sqlite3_busy_timeout(h, 5000);
 	if (on)

@@ -38,7 +38,7 @@
 
 struct fx {
 	char dir[256];
-	char db[320];
+	char db[1200]; /* a file, or a PostgreSQL URI (rwt_db()) */
 	struct store *st;
 };
 
@@ -55,7 +55,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "test-store");
-	path_in(f, "rw.db", f->db, sizeof(f->db));
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	*state = f;
 	return 0;
 }
@@ -65,6 +65,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -83,56 +84,24 @@ static struct store *open_db(struct fx *f)
 	return f->st;
 }
 
-/* ---- a second, plain connection to check what is on disk --------------- */
-
-static sqlite3 *raw_open(const char *path)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	return db;
-}
+/* ---- a second, plain connection to check what is stored ----------------- */
 
 /* The first column of the first row of @p sql as an integer (-999: no row). */
 static int64_t raw_int(const char *path, const char *sql)
 {
-	sqlite3 *db = raw_open(path);
-	sqlite3_stmt *s = NULL;
-	int64_t v = -999;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
+	return rwt_sql_int(path, sql);
 }
 
 /* The first column of the first row of @p sql as text, into @p out. */
 static void raw_text(const char *path, const char *sql, char *out, size_t outlen)
 {
-	sqlite3 *db = raw_open(path);
-	sqlite3_stmt *s = NULL;
-
-	out[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	rwt_sql_text(path, sql, out, outlen);
 }
 
 /* Runs @p sql, creating the file when it does not exist. */
 static void raw_exec(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
-
-	assert_int_equal(
-	        sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-	        SQLITE_OK);
-
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	assert_int_equal(rwt_sql_exec(path, sql), 0);
 }
 
 /* Reads at most @p cap bytes of @p path; returns how many. */
@@ -156,18 +125,26 @@ static const char *const tables[] = {
 static void assert_schema_v1(const char *path)
 {
 	char sql[256], mode[32];
+	bool pg = rwt_db_is_pg(path);
 
-	assert_int_equal(raw_int(path, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(
+	        raw_int(path, pg ? "SELECT version FROM runwarden_schema" : "PRAGMA user_version"),
+	        store_schema_version());
 	for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
 		snprintf(sql, sizeof(sql),
-		         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
+		         pg ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = "
+		              "'%s'"
+		            : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
+		              "'%s'",
 		         tables[i]);
 		if (raw_int(path, sql) != 1)
 			print_error("table %s is missing\n", tables[i]);
 		assert_int_equal(raw_int(path, sql), 1);
 	}
-	raw_text(path, "PRAGMA journal_mode", mode, sizeof(mode));
-	assert_string_equal(mode, "wal");
+	if (!pg) {
+		raw_text(path, "PRAGMA journal_mode", mode, sizeof(mode));
+		assert_string_equal(mode, "wal");
+	}
 	assert_int_equal(raw_int(path, "SELECT COUNT(*) FROM states"), 5);
 	/* error_classes names every enum rw_errclass value as rw_errclass_name()
 	 * does, and nothing else. */
@@ -252,13 +229,13 @@ static void test_migrate_empty_file(void **state)
 /* The connection's page cache size, as PRAGMA cache_size says it. */
 static int64_t cache_size(struct store *st)
 {
-	sqlite3_stmt *s = NULL;
+	struct store_stmt *s = NULL;
 	int64_t v;
 
 	assert_int_equal(store_prepare(st, "PRAGMA cache_size", &s), 0);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	assert_int_equal(store_step(s), SQLITE_ROW);
+	v = store_column_int64(s, 0);
+	store_finalize(s);
 	return v;
 }
 
@@ -405,11 +382,16 @@ static void test_operators(void **state)
 	/* The token is stored as the 32 bytes given, nothing else. */
 	assert_int_equal(raw_int(f->db, "SELECT LENGTH(sha256) FROM tokens ORDER BY id LIMIT 1"),
 	                 32);
-	assert_int_equal(
-	        raw_int(f->db,
-	                "SELECT COUNT(*) FROM tokens WHERE sha256 = "
-	                "X'6161616161616161616161616161616161616161616161616161616161616161'"),
-	        1);
+	assert_int_equal(raw_int(f->db, rwt_db_is_pg(f->db)
+	                                        ? "SELECT COUNT(*) FROM tokens WHERE sha256 = '\\x"
+	                                          "616161616161616161616161616161616161616161616161"
+	                                          "6161616161616161'"
+	                                          "::bytea"
+	                                        : "SELECT COUNT(*) FROM tokens WHERE sha256 = "
+	                                          "X'"
+	                                          "616161616161616161616161616161616161616161616161"
+	                                          "6161616161616161'"),
+	                 1);
 }
 
 /* ---- runners ----------------------------------------------------------- */
@@ -1304,6 +1286,171 @@ static void test_transactions(void **state)
 	store_close(NULL);
 }
 
+/* ---- PostgreSQL: what stands for the file's behaviour ------------------- */
+
+/* An empty database is not written into without STORE_CREATE; with it, it
+ * gets the schema (in runwarden_schema, not PRAGMA user_version). */
+static void test_pg_empty_database(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)0x1;
+	char err[512] = "";
+
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), RW_ENOENT);
+	assert_null(st);
+	assert_non_null(strstr(err, "not a runwarden database"));
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM information_schema.tables"
+	                                " WHERE table_schema = 'public'"),
+	                 0);
+	assert_int_equal(store_open(&st, f->db, STORE_READONLY, err, sizeof(err)), RW_ENOENT);
+	assert_non_null(strstr(err, "not a runwarden database"));
+	open_db(f);
+	assert_schema_v1(f->db);
+}
+
+/* A database a newer runwarden wrote is refused by every kind of open, and
+ * nothing is written: the migration's transaction is rolled back. */
+static void test_pg_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)0x1;
+	char err[512] = "", sql[160];
+
+	snprintf(sql, sizeof(sql),
+	         "CREATE TABLE runwarden_schema (version BIGINT NOT NULL);"
+	         " INSERT INTO runwarden_schema VALUES (%d); CREATE TABLE future (x BIGINT)",
+	         store_schema_version() + 1);
+	raw_exec(f->db, sql);
+	assert_int_equal(store_open(&st, f->db, STORE_CREATE, err, sizeof(err)), RW_ESCHEMA);
+	assert_null(st);
+	assert_non_null(strstr(err, "newer"));
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), RW_ESCHEMA);
+	assert_int_equal(store_open(&st, f->db, STORE_READONLY, err, sizeof(err)), RW_ESCHEMA);
+	assert_null(st);
+	assert_int_equal(raw_int(f->db, "SELECT version FROM runwarden_schema"),
+	                 store_schema_version() + 1);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM information_schema.tables"
+	                                " WHERE table_name = 'runners'"),
+	                 0);
+}
+
+/* An older schema is brought up to date in one transaction; a migration that
+ * fails leaves the database as it was. */
+static void test_pg_migrates_older_schema(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = 0;
+
+	open_db(f);
+	add_operator(f->st, "acme", 1000);
+	store_close(f->st);
+	f->st = NULL;
+	/* Back to schema 7: without the index of migration 8 and the column of
+	 * migration 9; both pending migrations run. */
+	raw_exec(f->db, "DROP INDEX events_updown;"
+	                " ALTER TABLE runners DROP COLUMN probation_waived_ms;"
+	                " UPDATE runwarden_schema SET version = 7");
+	open_db(f);
+	assert_int_equal(store_migrated_from(f->st, NULL), 7);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM pg_indexes"
+	                                " WHERE indexname = 'events_updown'"),
+	                 1);
+	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM information_schema.columns"
+	                                " WHERE table_name = 'runners'"
+	                                " AND column_name = 'probation_waived_ms'"),
+	                 1);
+	assert_int_equal(store_operator_find(f->st, "acme", &id), 0);
+	store_close(f->st);
+	f->st = NULL;
+	/* A step that fails: the index exists, but the version says 7. */
+	raw_exec(f->db, "UPDATE runwarden_schema SET version = 7");
+	{
+		struct store *st = NULL;
+		char err[512] = "";
+		assert_true(store_open(&st, f->db, STORE_CREATE, err, sizeof(err)) < 0);
+		assert_null(st);
+		assert_non_null(strstr(err, "migrating the schema failed"));
+	}
+	assert_int_equal(raw_int(f->db, "SELECT version FROM runwarden_schema"), 7);
+}
+
+/* `runwarden backup` copies files; a PostgreSQL database is pg_dump's. */
+static void test_pg_backup_says_pg_dump(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	char dest[1300], err[512] = "";
+
+	path_in(f, "copy.db", dest, sizeof(dest));
+	assert_int_equal(store_backup(st, dest, err, sizeof(err)), RW_EINVAL);
+	assert_non_null(strstr(err, "pg_dump"));
+	assert_int_equal(access(dest, F_OK), -1);
+	assert_int_equal(store_integrity_check(st, err, sizeof(err)), 0);
+	assert_int_equal(store_checkpoint(st), 0);
+}
+
+/* A database the server does not have is a wrong --db, as a missing file. */
+static void test_pg_missing_database(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)0x1;
+	char err[1400] = "", missing[1300];
+	const char *q = strchr(f->db, '?');
+
+	/* The test's URI with its database name replaced. */
+	snprintf(missing, sizeof(missing), "postgresql://%.*s/rwt_no_such_db%s",
+	         (int)(strchr(f->db + 13, '/') - (f->db + 13)), f->db + 13, q ? q : "");
+	assert_int_equal(store_open(&st, missing, 0, err, sizeof(err)), RW_ENOENT);
+	assert_null(st);
+	assert_non_null(strstr(err, "rwt_no_such_db"));
+}
+
+/* The server ends the connection (a restart, a failover, an administrator):
+ * the statement that finds it gone fails, as a busy SQLite file's does, and
+ * the next one runs on a new connection, prepared statements and all. */
+static void test_pg_reconnects(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_db(f);
+	struct store_rec rec = sample(1, 5000, 100, 200, RW_ERRCLASS_NONE);
+	int64_t id = 0, count = 0;
+	int rc;
+
+	add_operator(st, "acme", 1000);
+	assert_int_equal(store_write_batch(st, &rec, 1), 0);
+	/* Waits until the backend is gone (PostgreSQL 14+: the timeout). */
+	assert_int_equal(raw_int(f->db, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid,"
+	                                " 10000) FROM pg_stat_activity WHERE datname ="
+	                                " current_database() AND pid <> pg_backend_pid()) t"),
+	                 1);
+	rc = store_write_batch(st, &rec, 1);
+	assert_int_equal(rc, RW_EIO);
+	assert_true(strstr(store_errmsg(st), "terminating connection") ||
+	            strstr(store_errmsg(st), "server closed the connection"));
+	assert_int_equal(store_write_batch(st, &rec, 1), 0);
+	assert_int_equal(store_sample_count(st, 1, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(store_operator_find(st, "acme", &id), 0);
+	assert_true(id > 0);
+}
+
+/* A server that does not answer: one line naming it, without the password. */
+static void test_pg_cannot_connect(void **state)
+{
+	struct store *st = (struct store *)0x1;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(store_open(&st,
+	                            "postgresql://rw:s3cret@127.0.0.1:1/nodb?connect_timeout=5",
+	                            STORE_CREATE, err, sizeof(err)),
+	                 RW_EIO);
+	assert_null(st);
+	assert_non_null(strstr(err, "cannot connect"));
+	assert_non_null(strstr(err, "127.0.0.1"));
+	assert_null(strstr(err, "s3cret"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1331,6 +1478,34 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_record_policy, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	};
+	/* On PostgreSQL, what the tests above check of the file (its bytes, its
+	 * journal mode, the online backup) has these in its place. */
+	const struct CMUnitTest pg_tests[] = {
+	        cmocka_unit_test_setup_teardown(test_pg_empty_database, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_newer_schema_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_migrates_older_schema, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_backup_says_pg_dump, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_cannot_connect, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_missing_database, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runners, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_status_table, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_status_stale_view, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_status_race, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_runner_add_starts_unknown, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_write_batch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_write_batch_all_or_nothing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_intervals_window, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_samples_purge, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_run_begin, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_record_policy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	};
 
+	if (rwt_pg())
+		return cmocka_run_group_tests_name("store on PostgreSQL", pg_tests, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

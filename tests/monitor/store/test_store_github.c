@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
+#include <sqlite3.h> /* SQLITE_OK */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +36,7 @@
 
 struct fx {
 	char dir[256];
-	char db[320];
+	char db[1200];
 	struct store *st;
 };
 
@@ -47,7 +47,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "test-store-github");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	*state = f;
 	return 0;
 }
@@ -57,6 +57,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -79,49 +80,29 @@ static void close_db(struct fx *f)
 	f->st = NULL;
 }
 
-/* ---- a second, plain connection ---------------------------------------- */
+/* ---- a second, plain connection (rwtest.h) ------------------------------- */
 
 static int64_t raw_int(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t v = -999;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		print_error("%s: %s\n", sql, sqlite3_errmsg(db));
-	assert_non_null(s);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
+	return rwt_sql_int(path, sql);
 }
 
 static void raw_text(const char *path, const char *sql, char *out, size_t outlen)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-
-	out[0] = '\0';
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	rwt_sql_text(path, sql, out, outlen);
 }
 
-/* Runs @p sql; returns SQLite's result code. */
+/* Runs @p sql; returns 0 (SQLITE_OK) or -1. */
 static int raw_exec(const char *path, const char *sql)
 {
-	sqlite3 *db = NULL;
-	int rc;
+	return rwt_sql_exec(path, sql);
+}
 
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
+/* The schema version as each backend keeps it. */
+static int64_t schema_version(const char *db)
+{
+	return raw_int(db, rwt_db_is_pg(db) ? "SELECT version FROM runwarden_schema"
+	                                    : "PRAGMA user_version");
 }
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -208,8 +189,10 @@ static void undo_github_migration(const char *db)
 	                              " ALTER TABLE runners DROP COLUMN github_id;"
 	                              " ALTER TABLE runners DROP COLUMN github_name;"
 	                              " ALTER TABLE runners DROP COLUMN gone_ms;"
-	                              " DELETE FROM error_classes WHERE code >= 9;"
-	                              " PRAGMA user_version = 6;"),
+	                              " DELETE FROM error_classes WHERE code >= 9;"),
+	                 SQLITE_OK);
+	assert_int_equal(raw_exec(db, rwt_db_is_pg(db) ? "UPDATE runwarden_schema SET version = 6"
+	                                               : "PRAGMA user_version = 6"),
 	                 SQLITE_OK);
 }
 
@@ -243,14 +226,20 @@ static void test_migrate_from_6(void **state)
 	close_db(f);
 
 	undo_github_migration(f->db);
-	raw_text(f->db, "SELECT sql FROM sqlite_master WHERE name = 'runners'", sql, sizeof(sql));
+	raw_text(f->db,
+	         rwt_db_is_pg(f->db)
+	                 ? "SELECT string_agg(column_name || ' ' || CASE data_type WHEN 'text'"
+	                   " THEN 'TEXT' ELSE 'INTEGER' END, ', ') FROM information_schema.columns"
+	                   " WHERE table_name = 'runners'"
+	                 : "SELECT sql FROM sqlite_master WHERE name = 'runners'",
+	         sql, sizeof(sql));
 	assert_null(strstr(sql, "github TEXT"));
 	assert_null(strstr(sql, "gone_ms"));
 	assert_null(strstr(sql, "pool_id"));
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM error_classes"), 9);
 
 	open_db(f);
-	assert_int_equal(raw_int(f->db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(schema_version(f->db), store_schema_version());
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM error_classes"), RW_ERRCLASS_COUNT);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM github_jobs"), 0);
 	assert_int_equal(raw_int(f->db, "SELECT COUNT(*) FROM github_deliveries"), 0);

@@ -32,7 +32,7 @@
 
 struct fx {
 	char dir[256];
-	char db[320];
+	char db[1200];
 	struct store *st;
 	int64_t runner;
 };
@@ -48,7 +48,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	rwt_tmpdir(f->dir, sizeof(f->dir), "test-updown");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	assert_int_equal(store_open(&f->st, f->db, STORE_CREATE, err, sizeof(err)), 0);
 	memset(tok, 1, sizeof(tok));
 	assert_int_equal(store_operator_add(f->st, "acme", "ops@example.org", tok, 1000, &op), 0);
@@ -71,6 +71,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -122,18 +123,8 @@ static void test_down_up_alternate(void **state)
 	change(f, 5000, RW_STATE_DOWN, RW_ERRCLASS_HTTP_STATUS, 503);
 	change(f, 5000, RW_STATE_DOWN, RW_ERRCLASS_HTTP_STATUS, 503); /* replayed */
 	updown(f, 0, got, sizeof(got));
-	{
-		sqlite3 *db;
-		sqlite3_stmt *s;
-		assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM incidents", -1, &s, NULL),
-		                 SQLITE_OK);
-		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		incident = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-		sqlite3_close(db);
-	}
+	incident = rwt_sql_int(f->db, "SELECT id FROM incidents");
+	assert_true(incident > 0);
 	{
 		char want[256];
 		snprintf(want, sizeof(want),
@@ -235,7 +226,19 @@ static void test_index_is_used(void **state)
 	sqlite3_stmt *s;
 	char plan[1024] = "";
 
-	(void)f;
+	if (rwt_db_is_pg(f->db)) {
+		/* The partial index matches the query (with sequential scans
+		 * priced out, as on a table of many runners). */
+		rwt_sql_text(
+		        f->db,
+		        "SET enable_seqscan = off; EXPLAIN (FORMAT JSON) SELECT kind FROM events"
+		        " WHERE runner_id = 1 AND kind IN ('down', 'up')"
+		        " ORDER BY id DESC LIMIT 1",
+		        plan, sizeof(plan));
+		if (!strstr(plan, "events_updown"))
+			fail_msg("the last down/up is not read through events_updown: %s", plan);
+		return;
+	}
 	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
 	                                    "EXPLAIN QUERY PLAN SELECT kind FROM events WHERE"

@@ -27,7 +27,7 @@
 
 struct fx {
 	char dir[512];
-	char db[600];
+	char db[1200];
 };
 
 static int setup(void **state)
@@ -36,7 +36,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	rwt_tmpdir(f->dir, sizeof(f->dir), "store_upgrade");
-	snprintf(f->db, sizeof(f->db), "%s/runwarden.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "runwarden.db");
 	*state = f;
 	return 0;
 }
@@ -45,6 +45,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;
@@ -236,6 +237,61 @@ static void failed_copy_migrates_nothing(void **state)
 	assert_int_equal(count_prefixed(f->dir, "runwarden.db.schema", NULL, 0), 1);
 }
 
+/* ---- PostgreSQL: no copy, one transaction ----------------------------------
+ *
+ * A PostgreSQL database is not copied before a migration (the operator's
+ * copy is pg_dump's): the migration runs in one transaction, so a failed
+ * one changes nothing (test_store.c, test_pg_migrates_older_schema). */
+
+/* A database of schema 7 with a runner in it, made by this runwarden and
+ * taken back two steps (migrations 8 and 9). */
+static void make_schema7_pg(const char *db)
+{
+	struct store *st = NULL;
+	char err[1600] = "";
+
+	assert_int_equal(store_open(&st, db, STORE_CREATE, err, sizeof(err)), 0);
+	store_close(st);
+	assert_int_equal(rwt_sql_exec(db, "INSERT INTO operators (name, email, created_ms)"
+	                                  " VALUES ('acme', 'ops@acme.example', 1000);"
+	                                  "DROP INDEX events_updown;"
+	                                  "ALTER TABLE runners DROP COLUMN probation_waived_ms;"
+	                                  "UPDATE runwarden_schema SET version = 7"),
+	                 0);
+}
+
+static void pg_upgrade_takes_no_copy(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	const char *copy = "x";
+	char err[1600] = "";
+
+	make_schema7_pg(f->db);
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), 0);
+	assert_int_equal(store_migrated_from(st, &copy), 7);
+	assert_null(copy);
+	store_close(st);
+	assert_int_equal(rwt_sql_int(f->db, "SELECT version FROM runwarden_schema"),
+	                 store_schema_version());
+	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM operators"), 1);
+	/* Nothing was written beside the test's folder's files. */
+	assert_int_equal(count_prefixed(f->dir, "runwarden.db", NULL, 0), 0);
+}
+
+static void pg_read_only_never_migrates(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char err[1600] = "";
+
+	make_schema7_pg(f->db);
+	assert_true(store_open(&st, f->db, STORE_READONLY, err, sizeof(err)) < 0);
+	assert_null(st);
+	assert_non_null(strstr(err, "schema version does not match"));
+	assert_int_equal(rwt_sql_int(f->db, "SELECT version FROM runwarden_schema"), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,5 +300,12 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(read_only_never_migrates, setup, teardown),
 	        cmocka_unit_test_setup_teardown(failed_copy_migrates_nothing, setup, teardown),
 	};
+	const struct CMUnitTest pg_tests[] = {
+	        cmocka_unit_test_setup_teardown(pg_upgrade_takes_no_copy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(new_database_no_copy, setup, teardown),
+	        cmocka_unit_test_setup_teardown(pg_read_only_never_migrates, setup, teardown),
+	};
+	if (rwt_pg())
+		return cmocka_run_group_tests_name("upgrade on PostgreSQL", pg_tests, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

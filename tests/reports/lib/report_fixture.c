@@ -39,7 +39,7 @@ int rfx_setup(void **state)
 	if (!f)
 		return -1;
 	rwt_tmpdir(f->dir, sizeof(f->dir), "test-report");
-	snprintf(f->db, sizeof(f->db), "%s/rw.db", f->dir);
+	rwt_db(f->db, sizeof(f->db), f->dir, "rw.db");
 	f->run.dir = f->dir;
 	if (store_open(&f->st, f->db, STORE_CREATE, err, sizeof(err)) != 0) {
 		print_error("store_open: %s\n", err);
@@ -55,6 +55,7 @@ int rfx_teardown(void **state)
 	struct rfx *f = *state;
 
 	store_close(f->st);
+	rwt_db_drop(f->db);
 	rwt_tmpdir_remove(f->dir, false);
 	free(f);
 	return 0;

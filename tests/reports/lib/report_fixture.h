@@ -48,7 +48,7 @@
 
 struct rfx {
 	char dir[256];
-	char db[320];
+	char db[1200];       /* a file, or a PostgreSQL URI (rwt_db()) */
 	struct rwt_opts run; /* programs run in dir */
 	struct store *st;
 	char sha[3][65]; /* the stored policies' hashes, v1..v3 */
