@@ -623,6 +623,7 @@ static void stop(struct rw_daemon *d, const char *key, const char *why)
 	close_handle(d, (uv_handle_t *)&d->sig_term);
 	close_handle(d, (uv_handle_t *)&d->sig_int);
 	close_handle(d, (uv_handle_t *)&d->sig_hup);
+	close_handle(d, (uv_handle_t *)&d->sig_stall);
 	if (d->sched_live) {
 		d->pending_closes++;
 		sched_close(&d->sched, sched_closed_cb);
@@ -653,6 +654,15 @@ static void signal_cb(uv_signal_t *h, int signum)
 {
 	struct rw_daemon *d = h->data;
 
+	if (signum == SIGUSR2) {
+		/* A stall of the loop on purpose (daemon.h: fault_stall_ms). */
+		uint64_t end = uv_hrtime() + (uint64_t)d->fault_stall_ms * 1000000;
+		log_msg(RW_LOG_WARN, "stalling the loop on purpose (RUNWARDEN_FAULT_STALL_MS)",
+		        NULL, NULL);
+		while (uv_hrtime() < end)
+			;
+		return;
+	}
 	if (signum == SIGHUP) {
 		char err[1024];
 		load_policy(d, true);
@@ -992,6 +1002,15 @@ static int start(struct rw_daemon *d)
 	uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&d->sig_int, signal_cb, SIGINT);
 	uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
+	{
+		const char *stall = getenv("RUNWARDEN_FAULT_STALL_MS");
+		if (stall && atoi(stall) > 0) {
+			d->fault_stall_ms = (unsigned)atoi(stall);
+			uv_signal_init(d->loop, &d->sig_stall);
+			d->sig_stall.data = d;
+			uv_signal_start(&d->sig_stall, signal_cb, SIGUSR2);
+		}
+	}
 	push_tick(d, now);
 	sched_reanchor(&d->sched);
 	/* From here on this connection only reads, and never waits: writes

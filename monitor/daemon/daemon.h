@@ -71,6 +71,11 @@ struct rw_daemon {
 	uv_timer_t tick;
 	uv_timer_t slice; /* every DAEMON_SLICE_MS: slice_cb() */
 	uv_signal_t sig_term, sig_int, sig_hup;
+	/* Fault injection for the test suite only (tests/faults/test_loop_lag):
+	 * with $RUNWARDEN_FAULT_STALL_MS set at start, SIGUSR2 makes the loop
+	 * busy for that long in one callback, a stall of known size. */
+	uv_signal_t sig_stall;
+	unsigned fault_stall_ms;
 	struct looplag looplag; /* every iteration's lag: runwarden_loop_lag_max_seconds */
 	int64_t run_id;
 	int64_t started_ms;
