@@ -1057,7 +1057,8 @@ static struct build *build_begin(struct status *s, int64_t now)
 		for (size_t i = 0; i < f->n_pools; i++)
 			if (f->pools[i].n > 0)
 				pv[np++] = &f->pools[i];
-		qsort(pv, np, sizeof(*pv), cmp_pool);
+		if (np > 1)
+			qsort(pv, np, sizeof(*pv), cmp_pool);
 		for (size_t i = 0; i < np; i++) {
 			struct pool_plan *pp = &bd->pools[bd->n_pools++];
 			struct runner **v = malloc(pv[i]->n * sizeof(*v));

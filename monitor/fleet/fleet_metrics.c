@@ -243,7 +243,8 @@ int fleet_metrics_walk_init(struct fleet_metrics_walk *w, const struct fleet *f,
 		}
 	}
 	w->n_census = n;
-	qsort(w->census, n, sizeof(*w->census), cmp_census);
+	if (n > 1)
+		qsort(w->census, n, sizeof(*w->census), cmp_census);
 	return 0;
 fail:
 	w->n_census = n;

@@ -216,7 +216,8 @@ size_t fleet_wake_collect(struct fleet *f, int64_t now_ms)
 		if (!listed && !r->wake_listed)
 			break; /* out of memory: due_all is set */
 	}
-	qsort(f->due, f->n_due, sizeof(*f->due), cmp_id);
+	if (f->n_due > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(f->due, f->n_due, sizeof(*f->due), cmp_id);
 	return f->n_due;
 }
 
