@@ -54,19 +54,23 @@ struct probe_result {
 struct probe;
 
 struct runner {
-	/* Registry (fleet.c), from the store. */
+	/* Registry (fleet.c), from the store. The strings and the two arrays
+	 * live in one allocation, `reg` (runner_set_registry()): a runner's
+	 * ten or so small strings each in their own malloc() chunk cost more
+	 * in headers and rounding than in text (~200 bytes a runner). */
 	int64_t id;
+	void *reg;
 	char *name;
 	char *operator_name;
 	char *url;
 	char *host; /* the URL's host, brackets removed (< RUNNER_HOST_MAX bytes) */
 	int port;
+	int status; /* enum store_runner_status */
 	bool host_is_ip;
 	char **targets;
 	size_t n_targets;
 	char **labels; /* runs-on labels */
 	size_t n_labels;
-	int status; /* enum store_runner_status */
 	int64_t gen;
 	int64_t created_ms;          /* registration: probation counts from here */
 	int64_t probation_waived_ms; /* the admin waived its probation then; 0: not */

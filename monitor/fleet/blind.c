@@ -518,10 +518,8 @@ static int canary_new(const struct rw_policy *pol, const char *url, int64_t id, 
 	if (!c)
 		return RW_ENOMEM;
 	c->id = id;
-	c->name = strdup(url);
-	c->url = strdup(url);
-	c->host = strdup(host);
-	if (!c->name || !c->url || !c->host) {
+	if (runner_set_registry(
+	            c, &(struct runner_registry){.name = url, .url = url, .host = host}) < 0) {
 		runner_free(c);
 		return RW_ENOMEM;
 	}

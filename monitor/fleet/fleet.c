@@ -194,20 +194,64 @@ static bool same_targets(const struct runner *r, const struct store_runner *sr)
 
 static void free_registry(struct runner *r)
 {
-	free(r->name);
-	free(r->operator_name);
-	free(r->url);
-	free(r->github);
-	for (size_t i = 0; i < r->n_targets; i++)
-		free(r->targets[i]);
-	free(r->targets);
-	for (size_t i = 0; i < r->n_labels; i++)
-		free(r->labels[i]);
-	free(r->labels);
-	free(r->host);
+	free(r->reg);
+	r->reg = NULL;
 	r->name = r->operator_name = r->url = r->github = r->host = NULL;
 	r->targets = r->labels = NULL;
 	r->n_targets = r->n_labels = 0;
+}
+
+/* Copies @p s to @p *at and moves @p *at past its NUL. */
+static char *put_str(char **at, const char *s)
+{
+	char *d = *at;
+	size_t n = strlen(s ? s : "") + 1;
+
+	memcpy(d, s ? s : "", n);
+	*at += n;
+	return d;
+}
+
+int runner_set_registry(struct runner *r, const struct runner_registry *in)
+{
+	const char *one[] = {in->name, in->operator_name, in->url, in->github, in->host};
+	size_t n_ptr = in->n_targets + in->n_labels, size = n_ptr * sizeof(char *);
+	char **ptrs, *at;
+	struct runner nr = {0};
+
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		size += strlen(one[i] ? one[i] : "") + 1;
+	for (size_t i = 0; i < in->n_targets; i++)
+		size += strlen(in->targets[i]) + 1;
+	for (size_t i = 0; i < in->n_labels; i++)
+		size += strlen(in->labels[i]) + 1;
+	/* The pointer arrays first, for their alignment; then the text. */
+	ptrs = malloc(size);
+	if (!ptrs)
+		return RW_ENOMEM;
+	at = (char *)(ptrs + n_ptr);
+	/* All copied before the old block goes: @p in may point into it. */
+	nr.name = put_str(&at, in->name);
+	nr.operator_name = put_str(&at, in->operator_name);
+	nr.url = put_str(&at, in->url);
+	nr.github = put_str(&at, in->github);
+	nr.host = put_str(&at, in->host);
+	for (size_t i = 0; i < in->n_targets; i++)
+		ptrs[i] = put_str(&at, in->targets[i]);
+	for (size_t i = 0; i < in->n_labels; i++)
+		ptrs[in->n_targets + i] = put_str(&at, in->labels[i]);
+	free_registry(r);
+	r->reg = ptrs;
+	r->name = nr.name;
+	r->operator_name = nr.operator_name;
+	r->url = nr.url;
+	r->github = nr.github;
+	r->host = nr.host;
+	r->targets = ptrs;
+	r->n_targets = in->n_targets;
+	r->labels = ptrs + in->n_targets;
+	r->n_labels = in->n_labels;
+	return 0;
 }
 
 /* Copies the registry fields of @p sr into @p r (whose old ones are freed
@@ -225,35 +269,27 @@ static int fill_registry(struct runner *r, const struct store_runner *sr)
 	    (!sr->url ||
 	     url_parse(sr->url, host, sizeof(host), &port, &https, err, sizeof(err)) < 0))
 		return RW_EINVAL;
-	free_registry(r);
-	r->name = strdup(sr->name);
-	r->operator_name = strdup(sr->operator_name ? sr->operator_name : "");
-	r->url = strdup(sr->url ? sr->url : "");
-	r->github = strdup(sr->github ? sr->github : "");
-	r->host = strdup(host);
-	r->targets = calloc(sr->n_targets ? sr->n_targets : 1, sizeof(char *));
-	if (!r->name || !r->operator_name || !r->url || !r->github || !r->host || !r->targets)
-		return RW_ENOMEM;
+	{
+		struct runner_registry in = {
+		        .name = sr->name,
+		        .operator_name = sr->operator_name,
+		        .url = sr->url,
+		        .github = sr->github,
+		        .host = host,
+		        .targets = sr->targets,
+		        .n_targets = sr->n_targets,
+		        .labels = sr->labels,
+		        .n_labels = sr->n_labels,
+		};
+		int rc = runner_set_registry(r, &in);
+		if (rc < 0)
+			return rc;
+	}
 	r->min_online = (uint32_t)sr->min_online;
 	r->pickup_within_s = (uint32_t)sr->pickup_within_s;
 	r->pool_id = sr->pool_id;
 	r->github_id = sr->github_id;
 	r->gone_ms = sr->gone_ms;
-	for (size_t i = 0; i < sr->n_targets; i++) {
-		r->targets[i] = strdup(sr->targets[i]);
-		if (!r->targets[i])
-			return RW_ENOMEM;
-		r->n_targets++;
-	}
-	r->labels = calloc(sr->n_labels ? sr->n_labels : 1, sizeof(char *));
-	if (!r->labels)
-		return RW_ENOMEM;
-	for (size_t i = 0; i < sr->n_labels; i++) {
-		r->labels[i] = strdup(sr->labels[i]);
-		if (!r->labels[i])
-			return RW_ENOMEM;
-		r->n_labels++;
-	}
 	r->port = port ? port : (https ? 443 : 80);
 	r->host_is_ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 	r->addr_expires = 0; /* resolve the (maybe new) host again */
@@ -291,17 +327,20 @@ static int take_pool_labels(struct fleet *f, struct runner *r)
 
 	if (!pool || r->n_labels)
 		return 0;
-	free(r->labels);
-	r->labels = calloc(pool->n_labels ? pool->n_labels : 1, sizeof(char *));
-	if (!r->labels)
-		return RW_ENOMEM;
-	for (size_t i = 0; i < pool->n_labels; i++) {
-		r->labels[i] = strdup(pool->labels[i]);
-		if (!r->labels[i])
-			return RW_ENOMEM;
-		r->n_labels++;
+	{
+		struct runner_registry in = {
+		        .name = r->name,
+		        .operator_name = r->operator_name,
+		        .url = r->url,
+		        .github = r->github,
+		        .host = r->host,
+		        .targets = r->targets,
+		        .n_targets = r->n_targets,
+		        .labels = pool->labels,
+		        .n_labels = pool->n_labels,
+		};
+		return runner_set_registry(r, &in);
 	}
-	return 0;
 }
 
 int fleet_upsert(struct fleet *f, const struct store_runner *sr, const struct rw_policy *pol,

@@ -152,6 +152,24 @@ int64_t fleet_maintenance_used(const struct fleet *f, const struct runner *r, in
 /** Whether @p r is in credited maintenance at @p now_ms (notice and cap met). */
 bool fleet_in_maintenance(const struct fleet *f, const struct runner *r, int64_t now_ms);
 
+/** A runner's registry strings, for runner_set_registry(). NULL strings are
+ *  taken as "". */
+struct runner_registry {
+	const char *name, *operator_name, *url, *github, *host;
+	char *const *targets;
+	size_t n_targets;
+	char *const *labels;
+	size_t n_labels;
+};
+
+/**
+ * Sets @p r's registry strings (name, operator_name, url, github, host,
+ * targets, labels) to copies of @p in, all in one allocation that replaces
+ * the previous one. @p in may point into @p r's current strings.
+ * @return 0, or RW_ENOMEM (@p r is then unchanged).
+ */
+int runner_set_registry(struct runner *r, const struct runner_registry *in);
+
 /** Frees a runner that is out of the fleet. Accepts NULL. */
 void runner_free(struct runner *r);
 

@@ -217,5 +217,8 @@ done
 echo "(medians of $runs runs, min-max in brackets; lateness: the one-second tick, wall time;"
 echo " iter CPU: each loop iteration's CPU time; CPU wait: share of the run the daemon waited for a CPU)"
 echo "longest loop iteration since start: $(awk '{ printf "%.1f ms", $1 * 1000 }' "$tmp/b$((k - 1)).max")"
-echo "summary: $summary loop_max_ms=$(awk '{ printf "%.1f", $1 * 1000 }' <<<"$maxlag") status_bytes=$bytes_status route_bytes=$bytes_route metrics_lines=$(cat "$tmp/s0.lines")"
+# Peak RSS over the whole run (start-up, probes, every endpoint under wrk).
+rss_mb=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$rwpid/status" 2>/dev/null || echo nan)
+echo "peak RSS of runwarden since start: $rss_mb MB"
+echo "summary: $summary rss_peak_mb=$rss_mb loop_max_ms=$(awk '{ printf "%.1f", $1 * 1000 }' <<<"$maxlag") status_bytes=$bytes_status route_bytes=$bytes_route metrics_lines=$(cat "$tmp/s0.lines")"
 kill -0 "$rwpid" 2>/dev/null || die "runwarden died (see $tmp/serve.log)"
