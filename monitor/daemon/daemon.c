@@ -444,6 +444,55 @@ static void take_over(struct rw_daemon *d)
 	}
 }
 
+/* Brings a follower's view of one runner to the leader's state change:
+ * its state machine and history take the leader's state, from the change's
+ * start or its own last change's, whichever is later (memory's history
+ * stays sorted), and route answers follow at once. Its own probes go on
+ * from there. */
+static void follow_change(struct rw_daemon *d, int64_t runner_id, int state, int64_t start_ms)
+{
+	struct runner *r = fleet_find(&d->fleet, runner_id);
+
+	if (!r) { /* registered a moment ago: the registry first */
+		sync_registry(d, false);
+		r = fleet_find(&d->fleet, runner_id);
+	}
+	if (!r || state < 0 || state > RW_STATE_DOWN || r->rs.state == (enum rw_state)state)
+		return;
+	if (r->n_hist > 0 && r->hist[r->n_hist - 1].start_ms > start_ms)
+		start_ms = r->hist[r->n_hist - 1].start_ms;
+	runstate_init(&r->rs, (enum rw_state)state, start_ms);
+	fleet_hist_append(r, start_ms, (enum rw_state)state);
+	fleet_touch(&d->fleet, r);
+	d->fleet.route_gen++;
+	d->m.followed_changes++;
+}
+
+/* The leader's committed state changes (STORE_PG_STATE_CHANNEL), heard by
+ * every daemon within a second; a follower's view follows them. */
+static void leader_state(struct leader *l, const char *p, size_t len, void *data)
+{
+	struct rw_daemon *d = data;
+	const char *end = p + len;
+
+	if (leader_held(l) || d->stopping)
+		return; /* its own */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char line[96];
+		long long id, start;
+		int state;
+		size_t n = (size_t)((nl ? nl : end) - p);
+		if (n < sizeof(line)) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (sscanf(line, "%lld %d %lld", &id, &state, &start) == 3)
+				follow_change(d, id, state, start);
+		}
+		p += n + 1;
+	}
+}
+
 static void leader_changed(struct leader *l, bool held, void *data)
 {
 	struct rw_daemon *d = data;
@@ -901,6 +950,10 @@ static void render_metrics(void *owner, struct strbuf *b)
 		               "stopped being it.",
 		               (double)(gained + lost));
 	}
+	metrics_scalar(b, "runwarden_leader_state_changes_followed_total", "counter",
+	               "A follower's runners brought to the leader's state, as the leader's "
+	               "notifications came (PostgreSQL).",
+	               (double)d->m.followed_changes);
 	metrics_scalar(b, "runwarden_writer_withheld_total", "counter",
 	               "Combined records a follower did not write (the leader writes them).",
 	               (double)ws.withheld);
@@ -1080,6 +1133,7 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
 	}
+	leader_on_state(d->leader, leader_state, d);
 	/* A follower's start-up writes none of the combined records either
 	 * (load_fleet()'s unknown intervals are the leader's to write). */
 	writer_set_combined(d->writer, leader_held(d->leader));

@@ -11,6 +11,7 @@
 #include "monitor/daemon/leader.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ struct leader {
 	uv_mutex_t mu;
 	uv_cond_t cond;
 	PGconn *first; /* the session of the first attempt, handed to the thread */
+	leader_state_cb state_cb;
+	void *state_data;
 
 	/* Loop only. */
 	bool held;
@@ -45,7 +48,16 @@ struct leader {
 	bool stop;
 	bool exited;
 	char t_err[256]; /* why the session failed, for the loop's log */
+	/* Notifications on STORE_PG_STATE_CHANNEL not yet handed to the loop,
+	 * their payloads one after the other; bounded by LEADER_QUEUE_MAX. */
+	char *q;
+	size_t q_len, q_cap;
+	uint64_t q_dropped;
 };
+
+/* Payload bytes waiting for the loop, at most: past it they are dropped
+ * (counted), and the follower's view catches up at the next change. */
+#define LEADER_QUEUE_MAX (4u << 20)
 
 static void no_notice(void *arg, const char *message)
 {
@@ -72,6 +84,15 @@ static bool step(const char *conninfo, PGconn **c, bool held, char *err, size_t 
 		}
 		PQsetNoticeProcessor(*c, no_notice, NULL);
 		held = false; /* a new session holds nothing */
+		r = PQexec(*c, "LISTEN " STORE_PG_STATE_CHANNEL);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (!ok) {
+			snprintf(err, errlen, "%s", PQerrorMessage(*c));
+			PQfinish(*c);
+			*c = NULL;
+			return false;
+		}
 	}
 	r = PQexec(*c, held ? "SELECT true"
 	                    : "SELECT pg_try_advisory_lock(" STR(LEADER_PG_LOCK_KEY) ")");
@@ -87,6 +108,77 @@ static bool step(const char *conninfo, PGconn **c, bool held, char *err, size_t 
 	return got;
 }
 
+/* Moves the session's notifications into the loop's queue. Thread only. */
+static void take_notifications(struct leader *l, PGconn *c)
+{
+	PGnotify *nf;
+	bool any = false;
+
+	if (!c)
+		return;
+	while ((nf = PQnotifies(c)) != NULL) {
+		size_t n = strlen(nf->extra);
+		uv_mutex_lock(&l->mu);
+		if (l->q_len + n > LEADER_QUEUE_MAX) {
+			l->q_dropped++;
+		} else {
+			if (l->q_len + n > l->q_cap) {
+				size_t cap = l->q_cap ? l->q_cap : 4096;
+				char *nq;
+				while (cap < l->q_len + n)
+					cap *= 2;
+				nq = realloc(l->q, cap);
+				if (nq) {
+					l->q = nq;
+					l->q_cap = cap;
+				}
+			}
+			if (l->q_len + n <= l->q_cap) {
+				memcpy(l->q + l->q_len, nf->extra, n);
+				l->q_len += n;
+				any = true;
+			} else {
+				l->q_dropped++;
+			}
+		}
+		uv_mutex_unlock(&l->mu);
+		PQfreemem(nf);
+	}
+	if (any)
+		uv_async_send(&l->async);
+}
+
+/* Waits LEADER_RETRY_MS for the next step, taking the notifications that
+ * arrive meanwhile (checked every 100 ms for a stop). Thread only.
+ * @return whether to stop. */
+static bool wait_and_listen(struct leader *l, PGconn **c)
+{
+	uint64_t end = uv_hrtime() + (uint64_t)LEADER_RETRY_MS * 1000000;
+
+	for (;;) {
+		uint64_t now = uv_hrtime();
+		bool stop;
+		uv_mutex_lock(&l->mu);
+		if (!l->stop && !*c && now < end)
+			uv_cond_timedwait(&l->cond, &l->mu, end - now);
+		stop = l->stop;
+		uv_mutex_unlock(&l->mu);
+		if (stop)
+			return true;
+		if (!*c || now >= end)
+			return false;
+		{
+			struct pollfd pfd = {.fd = PQsocket(*c), .events = POLLIN};
+			uint64_t left_ms = (end - now) / 1000000 + 1;
+			if (poll(&pfd, 1, left_ms > 100 ? 100 : (int)left_ms) > 0) {
+				if (!PQconsumeInput(*c))
+					return false; /* the next step finds it failed */
+				take_notifications(l, *c);
+			}
+		}
+	}
+}
+
 static void thread_main(void *arg)
 {
 	struct leader *l = arg;
@@ -100,15 +192,10 @@ static void thread_main(void *arg)
 		char err[256] = "";
 		bool now;
 
-		uv_mutex_lock(&l->mu);
-		if (!l->stop)
-			uv_cond_timedwait(&l->cond, &l->mu, (uint64_t)LEADER_RETRY_MS * 1000000);
-		if (l->stop) {
-			uv_mutex_unlock(&l->mu);
+		if (wait_and_listen(l, &c))
 			break;
-		}
-		uv_mutex_unlock(&l->mu);
 		now = step(l->conninfo, &c, held, err, sizeof(err));
+		take_notifications(l, c);
 		if (now != held) {
 			held = now;
 			uv_mutex_lock(&l->mu);
@@ -137,11 +224,21 @@ static void async_cb(uv_async_t *a)
 	bool held, exited;
 	char err[256];
 
+	char *q;
+	size_t q_len;
+
 	uv_mutex_lock(&l->mu);
 	held = l->t_held;
 	exited = l->exited;
 	snprintf(err, sizeof(err), "%s", l->t_err);
+	q = l->q;
+	q_len = l->q_len;
+	l->q = NULL;
+	l->q_len = l->q_cap = 0;
 	uv_mutex_unlock(&l->mu);
+	if (q_len > 0 && !l->closing && !exited && l->state_cb)
+		l->state_cb(l, q, q_len, l->state_data);
+	free(q);
 	if (exited) {
 		uv_thread_join(&l->thread); /* it has returned: no wait */
 		uv_close((uv_handle_t *)&l->async, async_closed_cb);
@@ -233,6 +330,12 @@ fail_mu:
 	return RW_ENOMEM;
 }
 
+void leader_on_state(struct leader *l, leader_state_cb cb, void *data)
+{
+	l->state_cb = cb;
+	l->state_data = data;
+}
+
 bool leader_held(const struct leader *l)
 {
 	return l && l->held;
@@ -268,6 +371,7 @@ void leader_free(struct leader *l)
 		uv_cond_destroy(&l->cond);
 		uv_mutex_destroy(&l->mu);
 		free(l->conninfo);
+		free(l->q);
 	}
 	free(l);
 }

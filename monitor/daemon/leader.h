@@ -29,6 +29,10 @@
  *            +----------------+
  *             session failed (the lock is gone with it)
  *
+ * The same session LISTENs on STORE_PG_STATE_CHANNEL, on which the leader's
+ * writer notifies every committed batch of state changes: the followers'
+ * in-memory views follow the leader's within a second (leader_on_state()).
+ *
  * On SQLite there is one daemon: it is the leader from the start, always,
  * and nothing runs (no thread, no handle).
  *
@@ -46,6 +50,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "monitor/store/store.h"
+
 /** The advisory lock's key, 0x72770002: "rw" and 2 (the store's write
  *  transactions use "rw" and 1, transaction-scoped: monitor/store/store_pg.c).
  *  In decimal, as PostgreSQL 15 reads no hexadecimal literal. */
@@ -59,6 +65,11 @@ struct leader;
  *  leader_close(). */
 typedef void (*leader_change_cb)(struct leader *l, bool held, void *data);
 typedef void (*leader_closed_cb)(struct leader *l, void *data);
+/** Payloads of STORE_PG_STATE_CHANNEL (monitor/store/store.h: lines
+ *  "RUNNER_ID STATE START_MS\n"), @p len bytes, not NUL-terminated, in the
+ *  order the leader committed them; on the loop thread, borrowed for the
+ *  call. Every daemon gets them, the leader its own too. */
+typedef void (*leader_state_cb)(struct leader *l, const char *payloads, size_t len, void *data);
 
 /**
  * For @p db (a file or a libpq URI): on SQLite, a leader at once, always.
@@ -71,6 +82,12 @@ typedef void (*leader_closed_cb)(struct leader *l, void *data);
  */
 int leader_new(struct leader **out, uv_loop_t *loop, const char *db, leader_change_cb cb,
                void *data, char *err, size_t errlen);
+
+/** Sets the callback of the leader's state changes (none by default). The
+ *  session LISTENs on STORE_PG_STATE_CHANNEL from its start; notifications
+ *  reach the loop as they arrive (the thread waits on the session's socket
+ *  between its once-a-second steps). Nothing on SQLite. */
+void leader_on_state(struct leader *l, leader_state_cb cb, void *data);
 
 /** Whether this daemon is the leader now (as the loop last heard). */
 bool leader_held(const struct leader *l);

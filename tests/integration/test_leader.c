@@ -13,7 +13,10 @@
  *   - after kill -9 of the leader, the other reports runwarden_leader 1
  *     within 10 s (the time is measured and printed), an up runner has no
  *     down time over the kill, the events keep their order, and the
- *     receiver gets every event at least once, in order.
+ *     receiver gets every event at least once, in order;
+ *   - a follower's route answer follows the leader's state changes
+ *     (LISTEN/NOTIFY), even where its own probes would not see them: its
+ *     policy probes once a day and needs 100 failures for down.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,6 +51,16 @@ static const char policy_json[] = "{\n"
                                   "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
                                   "             \"failures_to_down\": 2, \"successes_to_up\": 1 }\n"
                                   "}\n";
+
+/* The follower's own view changes too slowly to see anything in a test. */
+static const char slow_policy_json[] = "{\n"
+                                       "  \"version\": 1,\n"
+                                       "  \"uptime_floor\": 0,\n"
+                                       "  \"flagging\": { \"probation_days\": 0 },\n"
+                                       "  \"probe\": { \"interval_s\": 86400,\n"
+                                       "             \"failures_to_down\": 100, "
+                                       "\"successes_to_up\": 1 }\n"
+                                       "}\n";
 
 struct fx {
 	char dir[256];
@@ -447,6 +460,52 @@ static void test_two_daemons_failover(void **state)
 	f->passed = true;
 }
 
+static void test_follower_follows_leader(void **state)
+{
+	static const char *const modes[] = {"ok"};
+	struct fx *f = *state;
+	char out[256], slow[320], url[128];
+	const char *slow_args[5];
+	int64_t t_down, lag_ms;
+
+	snprintf(slow, sizeof(slow), "%s/slow.json", f->dir);
+	rwt_write_file(slow, slow_policy_json);
+	slow_args[0] = "--policy";
+	slow_args[1] = slow;
+	slow_args[2] = "--config";
+	slow_args[3] = f->config;
+	slow_args[4] = NULL;
+	rwt_fixtures_start(&f->fx, f->fx_log, modes, 1);
+	if (rwt_cli(f->cli_log, out, sizeof(out), "operator", "add", "acme", "--email",
+	            "ops@example.org", "--db", f->db, NULL) != 0)
+		fail_msg("operator add failed (see %s)", f->cli_log);
+	/* The policy's interval: each daemon's own. */
+	rwt_fixture_url(&f->fx, 0, url, sizeof(url));
+	if (rwt_cli(f->cli_log, out, sizeof(out), "runner", "add", "--allow-cidr", "127.0.0.0/8",
+	            "--db", f->db, "--operator", "acme", "--name", "fx", "--target", T1, "--url",
+	            url, NULL) != 0)
+		fail_msg("runner add failed: %s (see %s)", out, f->cli_log);
+	rwt_daemon_start(&f->a, f->log_a, f->db, f->serve_args);
+	rwt_daemon_start(&f->b, f->log_b, f->db, slow_args);
+	assert_int_equal(leader_gauge(&f->a), 1);
+	assert_int_equal(leader_gauge(&f->b), 0);
+	wait_route(&f->a, "fx", "eligible");
+	wait_route(&f->b, "fx", "eligible");
+	rwt_fixture_mode(&f->fx, 0, "fail");
+	wait_route(&f->a, "fx", "down");
+	t_down = rwt_mono_ms();
+	wait_route(&f->b, "fx", "down");
+	lag_ms = rwt_mono_ms() - t_down;
+	fprintf(stderr, "the follower's route showed down %" PRId64 " ms after the leader's did\n",
+	        lag_ms);
+	rwt_fixture_mode(&f->fx, 0, "ok");
+	wait_route(&f->a, "fx", "eligible");
+	wait_route(&f->b, "fx", "eligible");
+	rwt_daemon_stop(&f->b, 10000);
+	rwt_daemon_stop(&f->a, 10000);
+	f->passed = true;
+}
+
 int main(void)
 {
 	const struct CMUnitTest sqlite_tests[] = {
@@ -454,6 +513,7 @@ int main(void)
 	};
 	const struct CMUnitTest pg_tests[] = {
 	        cmocka_unit_test_setup_teardown(test_two_daemons_failover, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_follower_follows_leader, setup, teardown),
 	};
 	setenv("RUNWARDEN_ADMIN_TOKEN", ADMIN, 1);
 	/* The same program on either backend (test_leader, test_leader_pg):

@@ -204,6 +204,7 @@ static const char *const families[] = {
         "runwarden_start_time_seconds",
         "runwarden_leader",
         "runwarden_leader_changes_total",
+        "runwarden_leader_state_changes_followed_total",
         "runwarden_writer_withheld_total",
         "runwarden_build_info",
         "runwarden_webhook_failing",
