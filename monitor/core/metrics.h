@@ -61,6 +61,7 @@ struct metrics {
 	uint64_t policy_reloads;
 	uint64_t policy_reload_failures;
 	uint64_t registry_reloads;
+	uint64_t followed_changes; /* a follower: runners set to the leader's state */
 	uint64_t storage_failures;
 	uint64_t http_requests;
 	uint64_t http_errors;        /* answers >= 400 */

@@ -325,7 +325,7 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
 	return rc;
 }
 
-/* ---- tick ---------------------------------------------------------------- */
+/* ---- leadership ----------------------------------------------------------- */
 
 static void push_tick(struct rw_daemon *d, int64_t now)
 {
@@ -334,6 +334,182 @@ static void push_tick(struct rw_daemon *d, int64_t now)
 	rec.u.tick.ts_ms = now;
 	writer_push(d->writer, &rec);
 }
+
+/* Brings one runner in line with what the leader stored, as start-up does
+ * (load_fleet()): its stored history, then unknown from @p since_ms; its
+ * state machine starts again from unknown, and its flag is the stored one. */
+static void reload_runner(struct rw_daemon *d, struct runner *r, const struct store_runner *sr,
+                          int64_t since_ms)
+{
+	struct rw_interval *iv = NULL;
+	size_t n = 0;
+	int64_t from = since_ms - (int64_t)d->policy.window.rolling_days * 86400000;
+
+	if (store_intervals(d->st, r->id, from, since_ms, &iv, &n) == 0) {
+		r->n_hist = 0;
+		for (size_t i = 0; i < n; i++)
+			fleet_hist_append(r, iv[i].start_ms, iv[i].state);
+	} /* else: its own history stays; the unknown below is appended to it */
+	free(iv);
+	fleet_hist_append(r, since_ms, RW_STATE_UNKNOWN);
+	runstate_init(&r->rs, RW_STATE_UNKNOWN, since_ms);
+	r->flagged = sr->flagged;
+	r->flag_since_ms = sr->flag_since_ms;
+	r->elig_code = -1; /* the stored announcement, if any, follows */
+	fleet_touch(&d->fleet, r);
+}
+
+/*
+ * This daemon has become the leader (another died, or its lock's session
+ * failed): it starts from the database's truth, not from its own view as a
+ * follower. As at start-up after a restart, the time since the old leader's
+ * last tick is unknown (a "downtime" blind period, and an unknown interval
+ * for every runner whose stored state is not unknown), never down; the
+ * runners' histories, flags, last announced eligibility and pools are read
+ * back; then the tick goes on, announcing only what changes from there.
+ * Reads on the loop's connection, as start-up does: one page of runners at a
+ * time and one history read per runner.
+ */
+static void take_over(struct rw_daemon *d)
+{
+	struct store_runner *rs = NULL;
+	size_t n = 0;
+	int64_t prev_tick = -1, after_id = 0, now = clock_now_ms(&d->clock);
+	int rc = store_last_tick(d->st, &prev_tick);
+
+	writer_set_combined(d->writer, true);
+	fleet_batch_begin(&d->fleet);
+	if (rc == 0 && prev_tick >= 0 && prev_tick < now)
+		push_blind(d, prev_tick, now, STORE_BLIND_DOWNTIME);
+	while (rc == 0) {
+		rc = store_runner_page(d->st, 0, after_id, REGISTRY_PAGE, &rs, &n);
+		if (rc < 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			struct store_runner *sr = &rs[i];
+			struct runner *r = fleet_find(&d->fleet, sr->id);
+			int64_t since = sr->last_state_ms;
+			if (!r || sr->status == STORE_RUNNER_RETIRED)
+				continue;
+			if (prev_tick > since)
+				since = prev_tick;
+			if (since > now)
+				since = now;
+			if (sr->last_state != RW_STATE_UNKNOWN)
+				push_change(d, sr->id, since, RW_STATE_UNKNOWN);
+			reload_runner(d, r, sr, since);
+		}
+		if (n > 0)
+			after_id = rs[n - 1].id;
+		store_runners_free(rs, n);
+		rs = NULL;
+		if (n < REGISTRY_PAGE)
+			break;
+	}
+	if (rc == 0) {
+		struct store_eligibility *el = NULL;
+		size_t ne = 0;
+		rc = store_eligibility_last(d->st, &el, &ne);
+		for (size_t i = 0; rc == 0 && i < ne; i++) {
+			struct runner *r = fleet_find(&d->fleet, el[i].runner_id);
+			if (r)
+				r->elig_code = el[i].code;
+		}
+		free(el);
+	}
+	for (size_t i = 0; i < d->fleet.n_pools; i++)
+		d->fleet.pools[i].min_state = 0;
+	if (rc == 0)
+		rc = store_pool_last(d->st, restore_pool, &d->fleet);
+	if (rc < 0)
+		log_msg(RW_LOG_ERROR,
+		        "taking over: the stored state could not be read in full; going on from "
+		        "what was",
+		        "error", store_errmsg(d->st));
+	d->fleet.minimums_dirty = true;
+	d->fleet.route_gen++;
+	fleet_touch_all(&d->fleet);
+	fleet_evaluate_all(&d->fleet, now);
+	fleet_batch_end(&d->fleet, now);
+	d->last_tick_ms = now;
+	push_tick(d, now);
+	notify_set_active(d->notify, true);
+	{
+		struct logline l;
+		if (log_begin(&l, RW_LOG_INFO, "took over as leader")) {
+			log_int(&l, "old_leader_last_tick_ms", prev_tick);
+			log_int(&l, "unknown_ms", prev_tick >= 0 ? now - prev_tick : 0);
+			log_end(&l);
+		}
+	}
+}
+
+/* Brings a follower's view of one runner to the leader's state change:
+ * its state machine and history take the leader's state, from the change's
+ * start or its own last change's, whichever is later (memory's history
+ * stays sorted), and route answers follow at once. Its own probes go on
+ * from there. */
+static void follow_change(struct rw_daemon *d, int64_t runner_id, int state, int64_t start_ms)
+{
+	struct runner *r = fleet_find(&d->fleet, runner_id);
+
+	if (!r) { /* registered a moment ago: the registry first */
+		sync_registry(d, false);
+		r = fleet_find(&d->fleet, runner_id);
+	}
+	if (!r || state < 0 || state > RW_STATE_DOWN || r->rs.state == (enum rw_state)state)
+		return;
+	if (r->n_hist > 0 && r->hist[r->n_hist - 1].start_ms > start_ms)
+		start_ms = r->hist[r->n_hist - 1].start_ms;
+	runstate_init(&r->rs, (enum rw_state)state, start_ms);
+	fleet_hist_append(r, start_ms, (enum rw_state)state);
+	fleet_touch(&d->fleet, r);
+	d->fleet.route_gen++;
+	d->m.followed_changes++;
+}
+
+/* The leader's committed state changes (STORE_PG_STATE_CHANNEL), heard by
+ * every daemon within a second; a follower's view follows them. */
+static void leader_state(struct leader *l, const char *p, size_t len, void *data)
+{
+	struct rw_daemon *d = data;
+	const char *end = p + len;
+
+	if (leader_held(l) || d->stopping)
+		return; /* its own */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char line[96];
+		long long id, start;
+		int state;
+		size_t n = (size_t)((nl ? nl : end) - p);
+		if (n < sizeof(line)) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (sscanf(line, "%lld %d %lld", &id, &state, &start) == 3)
+				follow_change(d, id, state, start);
+		}
+		p += n + 1;
+	}
+}
+
+static void leader_changed(struct leader *l, bool held, void *data)
+{
+	struct rw_daemon *d = data;
+
+	(void)l;
+	if (d->stopping)
+		return;
+	if (held) {
+		take_over(d);
+		return;
+	}
+	/* The lock may be another's already: write and deliver nothing more. */
+	writer_set_combined(d->writer, false);
+	notify_set_active(d->notify, false);
+}
+
+/* ---- tick ---------------------------------------------------------------- */
 
 static void tick_cb(uv_timer_t *t)
 {
@@ -523,9 +699,26 @@ static void sched_closed_cb(uv_handle_t *h)
 	closed_one(s->data);
 }
 
+static void leader_closed(struct leader *l, void *data)
+{
+	(void)l;
+	closed_one(data);
+}
+
+/* The leader's lock is let go last, once the writer has written what this
+ * daemon had (its last tick), so that a follower taking over reads it. */
+static void stop_leader(struct rw_daemon *d)
+{
+	if (!d->leader)
+		return;
+	d->pending_closes++;
+	leader_close(d->leader, leader_closed, d);
+}
+
 static void writer_closed(struct writer *w, void *data)
 {
 	(void)w;
+	stop_leader(data);
 	closed_one(data);
 }
 
@@ -534,8 +727,10 @@ static void stop_writer(struct rw_daemon *d)
 {
 	int rc;
 
-	if (!d->writer)
+	if (!d->writer) {
+		stop_leader(d);
 		return;
+	}
 	d->pending_closes++;
 	rc = writer_close(d->writer, writer_closed, d);
 	if (rc < 0) {
@@ -742,6 +937,26 @@ static void render_metrics(void *owner, struct strbuf *b)
 	metrics_scalar(b, "runwarden_blind_seconds_total", "counter",
 	               "Seconds the monitor could not see.", (double)d->m.blind_ms / 1000.0);
 	writer_get_stats(d->writer, &ws);
+	metrics_scalar(b, "runwarden_leader", "gauge",
+	               "1 when this daemon is the leader: it writes the combined records "
+	               "(state changes, incidents, flags, events) and delivers notifications; "
+	               "always 1 on SQLite.",
+	               leader_held(d->leader) ? 1.0 : 0.0);
+	{
+		uint64_t gained, lost;
+		leader_counts(d->leader, &gained, &lost);
+		metrics_scalar(b, "runwarden_leader_changes_total", "counter",
+		               "Times this daemon became the leader (the first time counts) or "
+		               "stopped being it.",
+		               (double)(gained + lost));
+	}
+	metrics_scalar(b, "runwarden_leader_state_changes_followed_total", "counter",
+	               "A follower's runners brought to the leader's state, as the leader's "
+	               "notifications came (PostgreSQL).",
+	               (double)d->m.followed_changes);
+	metrics_scalar(b, "runwarden_writer_withheld_total", "counter",
+	               "Combined records a follower did not write (the leader writes them).",
+	               (double)ws.withheld);
 	metrics_scalar(b, "runwarden_writer_queue_depth", "gauge",
 	               "Records waiting for the SQLite writer.", (double)ws.queued);
 	metrics_scalar(b, "runwarden_writer_rows_total", "counter", "Records committed.",
@@ -913,6 +1128,15 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
 	}
+	rc = leader_new(&d->leader, d->loop, d->cfg.db_path, leader_changed, d, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "runwarden: %s\n", err);
+		return rc;
+	}
+	leader_on_state(d->leader, leader_state, d);
+	/* A follower's start-up writes none of the combined records either
+	 * (load_fleet()'s unknown intervals are the leader's to write). */
+	writer_set_combined(d->writer, leader_held(d->leader));
 	{
 		int64_t policy_id = d->fleet.policy_id; /* recorded by load_policy() */
 		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
@@ -948,6 +1172,7 @@ static int start(struct rw_daemon *d)
 		return rc;
 	}
 	notify_set_renderer(d->notify, api_event_render);
+	notify_set_active(d->notify, leader_held(d->leader));
 	/* The last step that can fail: nothing after it needs undoing. */
 	{
 		struct api_ctx x = {.loop = d->loop,
@@ -1075,6 +1300,7 @@ int daemon_run(uv_loop_t *loop, const struct rw_config *cfg)
 	api_free(d->api);
 	writer_free(d->writer);
 	notify_free(d->notify);
+	leader_free(d->leader);
 	daemon_github_deinit(&d->github);
 	store_close(d->st);
 	auth_deinit(&d->auth);

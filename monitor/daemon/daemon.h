@@ -24,6 +24,7 @@
 #include "monitor/daemon/daemon_github.h"
 #include "monitor/core/guard.h"
 #include "monitor/core/metrics.h"
+#include "monitor/daemon/leader.h"
 #include "monitor/daemon/looplag.h"
 #include "monitor/fleet/blind.h"
 #include "monitor/fleet/fleet.h"
@@ -67,6 +68,11 @@ struct rw_daemon {
 	struct api *api;
 	struct notify *notify;       /* webhooks; NULL when none are configured */
 	struct daemon_github github; /* GitHub pools: polls and job pickup */
+	/* Whether this daemon writes the combined records and delivers
+	 * (leader.h): always on SQLite; on PostgreSQL, the holder of the
+	 * advisory lock. A follower probes, keeps its own view in memory and
+	 * serves the API; its writer and notifier hold the rest back. */
+	struct leader *leader;
 
 	uv_timer_t tick;
 	uv_timer_t slice; /* every DAEMON_SLICE_MS: slice_cb() */

@@ -46,7 +46,9 @@ struct recvec {
 
 struct writer {
 	uv_loop_t *loop;
-	uv_async_t async; /* thread → loop: a status to report */
+	uv_async_t async;  /* thread → loop: a status to report */
+	bool follower;     /* loop only: writer_set_combined(w, false) */
+	uint64_t withheld; /* loop only: records a follower did not write */
 	uv_thread_t thread;
 	uv_mutex_t mu;
 	uv_cond_t cond;
@@ -104,6 +106,13 @@ void writer_push(struct writer *w, const struct store_rec *rec)
 		store_rec_release(&lost);
 		return;
 	}
+	if (w->follower && rec->kind != STORE_REC_SAMPLE) {
+		/* The leader writes the combined records (writer.h). */
+		struct store_rec withheld = *rec;
+		store_rec_release(&withheld);
+		w->withheld++;
+		return;
+	}
 	uv_mutex_lock(&w->mu);
 	if (rec->kind == STORE_REC_SAMPLE && w->queue.len >= WRITER_MAX_QUEUED) {
 		w->stats.dropped++;
@@ -126,6 +135,13 @@ void writer_get_stats(struct writer *w, struct writer_stats *out)
 	*out = w->stats;
 	out->queued = w->queue.len + w->batch.len;
 	uv_mutex_unlock(&w->mu);
+	out->withheld = w->withheld;
+}
+
+void writer_set_combined(struct writer *w, bool on)
+{
+	if (w)
+		w->follower = !on;
 }
 
 /* Moves the loop's queue behind whatever the thread still holds. Under mu. */

@@ -37,6 +37,7 @@
 #ifndef RW_WRITER_H
 #define RW_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -63,6 +64,7 @@ struct writer_stats {
 	size_t queued;
 	uint64_t last_batch_us; /* duration of the last commit */
 	uint64_t max_batch_us;
+	uint64_t withheld; /* combined records not written: a follower's */
 };
 
 /**
@@ -114,6 +116,17 @@ void writer_call(struct writer *w, struct writer_job *job, uint32_t wait_ms);
  *  (store_rec_release()) is the writer's from then on, written or not.
  *  With @p w NULL (a fleet without storage, in tests) it is released. */
 void writer_push(struct writer *w, const struct store_rec *rec);
+
+/**
+ * Whether this daemon writes the combined records (default: yes). With
+ * several daemons on one PostgreSQL database only the leader does
+ * (monitor/daemon/leader.h): a follower's writer_push() releases every
+ * record but samples unwritten (state changes, and with them incidents;
+ * flags; events; blind periods; ticks), counted in stats.withheld. Samples
+ * and jobs (the API's writes) are written by every daemon. Records queued
+ * before the switch are written. Loop thread only.
+ */
+void writer_set_combined(struct writer *w, bool on);
 
 /** A snapshot of the counters. */
 void writer_get_stats(struct writer *w, struct writer_stats *out);

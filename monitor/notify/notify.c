@@ -103,6 +103,9 @@ struct notify {
 	int pending_closes;       /* handles closing, counted at each close */
 	uint64_t bad_transitions; /* changes sink_transitions[] forbids: bugs */
 	bool timer_open;          /* timer initialised and not yet closing */
+	/* notify_set_active(): a follower delivers nothing; a daemon that
+	 * becomes the leader reads each sink's cursor again first. */
+	bool inactive;
 };
 
 static void log_sink(const struct sink *s, enum rw_log_level lvl, const char *msg,
@@ -309,6 +312,33 @@ static void attempt(struct sink *s)
 	}
 }
 
+/* A daemon that has just become the leader goes on from the cursor the old
+ * leader stored, or from its own when that is further (one it could not
+ * save yet): what it had loaded itself, as a follower or as an earlier
+ * leader, is dropped and loaded again. @return 0, or RW_E* (retried at the
+ * next tick). */
+static int reload_cursor(struct sink *s)
+{
+	int64_t stored;
+	int rc = store_webhook_cursor(s->st, s->key, &stored);
+
+	if (rc == RW_ENOENT)
+		stored = s->cursor;
+	else if (rc < 0)
+		return rc;
+	if (s->loaded)
+		s->ops->clear(s);
+	s->loaded = false;
+	s->attempts = 0;
+	s->failing_since = 0;
+	if (stored > s->cursor)
+		s->cursor = stored;
+	s->upto = s->cursor;
+	sink_set_state(s, SINK_IDLE);
+	s->reload = false;
+	return 0;
+}
+
 static void tick_cb(uv_timer_t *t)
 {
 	struct notify *n = t->data;
@@ -318,9 +348,22 @@ static void tick_cb(uv_timer_t *t)
 		struct sink *s = &n->sinks[i];
 		if (s->cursor_unsaved)
 			save_cursor(s);
+		if (n->inactive)
+			continue; /* a follower: its delivery in flight ends, no other starts */
+		if (s->reload && s->state != SINK_SENDING && reload_cursor(s) < 0)
+			continue;
 		if (s->state == SINK_IDLE || (s->state == SINK_BACKOFF && now >= s->retry_at))
 			attempt(s);
 	}
+}
+
+void notify_set_active(struct notify *n, bool active)
+{
+	if (!n || n->inactive == !active)
+		return;
+	n->inactive = !active;
+	for (size_t i = 0; active && i < n->n; i++)
+		n->sinks[i].reload = true;
 }
 
 /* ---- webhooks ---------------------------------------------------------- */

@@ -80,6 +80,17 @@ void notify_set_renderer(struct notify *n, notify_render_fn fn);
 void notify_render_metrics(const struct notify *n, struct strbuf *b);
 
 /**
+ * Whether this daemon delivers (default: yes). With several daemons on one
+ * PostgreSQL database only the leader does (monitor/daemon/leader.h): a
+ * follower starts no delivery (one in flight when it lost the lead ends
+ * and moves its cursor). Made active again, each sink first reads its
+ * stored cursor, which the old leader moved, and goes on from there: every
+ * event is delivered at least once and in id order, and a receiver
+ * deduplicates by the event id (X-Runwarden-Event-Id). Accepts NULL.
+ */
+void notify_set_active(struct notify *n, bool active);
+
+/**
  * Stops: aborts deliveries in flight (their events are delivered again
  * after the next start), closes every handle, then calls @p cb once.
  * Accepts NULL (then @p cb runs at once).

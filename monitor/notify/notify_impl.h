@@ -74,6 +74,7 @@ struct sink {
 	int64_t upto;        /* the cursor once the loaded delivery is done */
 	bool cursor_unsaved; /* the store refused it: saved again at the next tick */
 	bool loaded;         /* a delivery is loaded (SENDING, or in BACKOFF) */
+	bool reload;         /* read the stored cursor again before the next attempt */
 	CURL *easy;
 	char errbuf[CURL_ERROR_SIZE];
 	unsigned attempts;     /* failures of this delivery so far */

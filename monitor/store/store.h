@@ -175,6 +175,15 @@ struct store_rec {
 };
 
 /**
+ * On PostgreSQL, the channel on which every committed batch with state
+ * changes notifies its listeners (NOTIFY, sent at commit): payloads of
+ * lines "RUNNER_ID STATE START_MS\n" (enum rw_state), in the batch's order,
+ * at most ~7,000 bytes each. Only the leader writes state changes
+ * (monitor/daemon/leader.h); the followers listen.
+ */
+#define STORE_PG_STATE_CHANNEL "runwarden_state"
+
+/**
  * Writes @p n records in one transaction; all or nothing.
  * @return 0, RW_EBUSY, RW_EIO.
  */

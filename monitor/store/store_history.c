@@ -219,6 +219,45 @@ static int write_samples_pg(struct store *st, const struct store_rec *recs, size
 	return rc;
 }
 
+/* PostgreSQL: the batch's state changes as notifications on
+ * STORE_PG_STATE_CHANNEL (store.h), sent by the server when the batch
+ * commits, so that a listener never hears of a change it cannot read yet.
+ * Payloads stay under the server's 8,000 bytes. */
+static int notify_changes_pg(struct store *st, const struct store_rec *recs, size_t n)
+{
+	struct strbuf b;
+	struct store_stmt *s = NULL;
+	int rc = 0;
+
+	strbuf_init(&b);
+	for (size_t i = 0; i <= n && rc == 0; i++) {
+		if (i < n && recs[i].kind == STORE_REC_CHANGE)
+			strbuf_printf(&b, "%lld %d %lld\n", (long long)recs[i].u.change.runner_id,
+			              recs[i].u.change.state, (long long)recs[i].u.change.start_ms);
+		if (strbuf_failed(&b)) {
+			rc = RW_ENOMEM;
+			break;
+		}
+		if (b.len == 0 || (i < n && b.len < 7000))
+			continue;
+		if (!s)
+			rc = store_prepare(st, "SELECT pg_notify('" STORE_PG_STATE_CHANNEL "', ?1)",
+			                   &s);
+		if (rc == 0) {
+			int step;
+			store_bind_text(s, 1, b.data, (int)b.len, SQLITE_TRANSIENT);
+			step = store_step(s);
+			store_reset(s);
+			rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : store_rc(step);
+		}
+		b.len = 0; /* the buffer is kept for the next payload */
+		b.data[0] = '\0';
+	}
+	store_finalize(s);
+	strbuf_deinit(&b);
+	return rc;
+}
+
 int store_write_batch(struct store *st, const struct store_rec *recs, size_t n)
 {
 	bool samples_apart = st->ins_samples_pg != NULL;
@@ -236,6 +275,13 @@ int store_write_batch(struct store *st, const struct store_rec *recs, size_t n)
 		if (samples_apart && recs[i].kind == STORE_REC_SAMPLE)
 			continue;
 		rc = write_one(st, &recs[i]);
+		if (rc < 0) {
+			store_rollback(st);
+			return rc;
+		}
+	}
+	if (samples_apart) { /* PostgreSQL */
+		rc = notify_changes_pg(st, recs, n);
 		if (rc < 0) {
 			store_rollback(st);
 			return rc;

@@ -354,6 +354,82 @@ static void test_stop_flushes(void **state)
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 }
 
+/* ---- a follower writes samples only (writer_set_combined()) ------------- */
+
+static void push_change(struct fx *f, int64_t start_ms, enum rw_state state)
+{
+	struct store_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_CHANGE;
+	r.u.change.runner_id = 42;
+	r.u.change.start_ms = start_ms;
+	r.u.change.state = (uint8_t)state;
+	writer_push(f->w, &r);
+}
+
+static void test_follower_withholds(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	struct rw_interval *iv = NULL;
+	struct writer_stats ws;
+	struct store_rec r;
+	char err[512] = "";
+	size_t n = 0;
+	int64_t last = 0, count = 0;
+
+	assert_int_equal(writer_new(&f->w, &f->loop, f->db, 0, status_cb, f, err, sizeof(err)), 0);
+	writer_set_combined(f->w, false);
+	push_samples(f, 10, 0);
+	push_change(f, 1000, RW_STATE_UP);
+	push_change(f, 2000, RW_STATE_DOWN);
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_BLIND;
+	r.u.blind.start_ms = 10;
+	r.u.blind.end_ms = 20;
+	r.u.blind.cause = STORE_BLIND_DOWNTIME;
+	writer_push(f->w, &r);
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_TICK;
+	r.u.tick.run_id = 1;
+	r.u.tick.ts_ms = 5000;
+	writer_push(f->w, &r);
+	memset(&r, 0, sizeof(r));
+	r.kind = STORE_REC_EVENT; /* what it owns is released, not leaked */
+	r.u.event.at_ms = 3000;
+	r.u.event.kind = STORE_EV_POOL_BELOW;
+	r.u.event.data = strdup("{\"target\": \"t\"}");
+	assert_non_null(r.u.event.data);
+	writer_push(f->w, &r);
+	/* The leader again: the combined records are written. */
+	writer_set_combined(f->w, true);
+	push_change(f, 3000, RW_STATE_UNKNOWN);
+
+	assert_int_equal(writer_close(f->w, stopped_cb, f), 0);
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(f->stopped, 1);
+	writer_get_stats(f->w, &ws);
+	assert_int_equal(ws.rows_written, 11);
+	assert_int_equal(ws.withheld, 5);
+
+	assert_int_equal(store_open(&st, f->db, 0, err, sizeof(err)), 0);
+	for (int64_t id = 1; id <= 7; id++) {
+		int64_t c = 0;
+		assert_int_equal(store_sample_count(st, id, &c), 0);
+		count += c;
+	}
+	assert_int_equal(count, 10);
+	assert_int_equal(store_intervals(st, 42, 0, 10000, &iv, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(iv[0].start_ms, 3000);
+	free(iv);
+	assert_int_equal(store_last_tick(st, &last), 0);
+	assert_int_equal(last, -1);
+	store_close(st);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
 /* ---- retention: old samples are purged while the writer is idle -------- */
 
 static void purge_timer_cb(uv_timer_t *t)
@@ -653,6 +729,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_rows_in_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_flush_on_time, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_follower_withholds, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_failure_retried_in_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_stop_while_failing, setup, teardown),
