@@ -545,7 +545,7 @@ static void stop_writer(struct rw_daemon *d)
 		 * at the next start (from the last tick stored), so nothing is
 		 * charged to a runner. Exit 1 is for a daemon that could not
 		 * start or serve, not for one that stopped as asked. */
-		size_t k[STORE_REC_EVENT + 1];
+		size_t k[STORE_REC_KINDS];
 		size_t total = writer_unwritten(d->writer, k);
 		struct logline l;
 		if (log_begin(&l, RW_LOG_ERROR,
@@ -559,6 +559,7 @@ static void stop_writer(struct rw_daemon *d)
 			log_int(&l, "blind_periods", (int64_t)k[STORE_REC_BLIND]);
 			log_int(&l, "flags", (int64_t)k[STORE_REC_FLAG]);
 			log_int(&l, "events", (int64_t)k[STORE_REC_EVENT]);
+			log_int(&l, "vantage_states", (int64_t)k[STORE_REC_VSTATE]);
 			log_end(&l);
 		}
 	}
@@ -899,7 +900,11 @@ static int start(struct rw_daemon *d)
 	}
 	now = clock_now_ms(&d->clock);
 	d->started_ms = now;
-	rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
+	/* The vantage first: the run, and everything the writer writes, are
+	 * tagged with it (store.h "vantage points"). */
+	rc = store_vantage_register(d->st, d->cfg.vantage, now, &d->vantage_id);
+	if (rc == 0)
+		rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
 	if (rc < 0) {
 		char name[1024];
 		store_display_name(d->cfg.db_path, name, sizeof(name));
@@ -913,6 +918,15 @@ static int start(struct rw_daemon *d)
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
 	}
+	writer_set_vantage(d->writer, d->vantage_id);
+	{
+		struct logline l;
+		if (log_begin(&l, RW_LOG_INFO, "vantage point")) {
+			log_str(&l, "vantage", d->cfg.vantage);
+			log_int(&l, "vantage_id", d->vantage_id);
+			log_end(&l);
+		}
+	}
 	{
 		int64_t policy_id = d->fleet.policy_id; /* recorded by load_policy() */
 		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
@@ -923,6 +937,8 @@ static int start(struct rw_daemon *d)
 	blind_init(&d->blind, &d->fleet);
 	d->prober_live = prober_init(&d->prober, d->loop, &d->guard, &d->clock,
 	                             d->cfg.max_concurrency, probe_done) == 0;
+	if (d->prober_live)
+		prober_set_vantage(&d->prober, d->cfg.vantage);
 	d->sched_live = d->prober_live && sched_init(&d->sched, d->loop, sched_start) == 0;
 	if (!d->sched_live) {
 		fprintf(stderr, "runwarden: out of memory\n");
@@ -967,6 +983,8 @@ static int start(struct rw_daemon *d)
 		                    .github_job = daemon_github_job,
 		                    .registry_changed = on_registry_changed,
 		                    .render_metrics = render_metrics,
+		                    .vantage_id = d->vantage_id,
+		                    .blind = &d->blind,
 		                    .owner = d};
 		if (d->cfg.tls_cert_file[0]) {
 			x.tls_cert_file = d->cfg.tls_cert_file;

@@ -110,6 +110,13 @@ struct writer_job {
  */
 void writer_call(struct writer *w, struct writer_job *job, uint32_t wait_ms);
 
+/**
+ * Tags what the writer writes from now on with vantage @p vantage_id
+ * (store_set_vantage() on its connection; 0 until set). Call it before the
+ * first writer_push() of records that are the vantage's.
+ */
+void writer_set_vantage(struct writer *w, int64_t vantage_id);
+
 /** Queues one record (copied). Never blocks on I/O. What the record owns
  *  (store_rec_release()) is the writer's from then on, written or not.
  *  With @p w NULL (a fleet without storage, in tests) it is released. */
@@ -122,7 +129,7 @@ void writer_get_stats(struct writer *w, struct writer_stats *out);
  * What a stopped writer could not write, by record kind (index: enum
  * store_rec_kind; 0 unused). @return the total.
  */
-size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_EVENT + 1]);
+size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_KINDS]);
 
 /**
  * Flushes, stops the thread, closes the handle; @p cb runs once, on the loop,
