@@ -297,10 +297,11 @@ static void test_default_is_host_name(void **state)
 /* ---- one daemon ------------------------------------------------------------- */
 
 /* --vantage wins over the config file's; the probes name it; everything the
- * daemon writes carries its id (1 here: a vantage "old-host" was there
+ * daemon writes carries its id (3 here: a vantage "old-host" was there
  * first, with id 0, the id of the rows written before vantages existed);
  * the answer lists its state, and old-host's, whose heartbeat stopped, as
- * unknown; a vantage with a live heartbeat is shown as its row says. */
+ * unknown; a vantage with a live heartbeat is shown as its row says, unless
+ * a stored blind period covers now. */
 static void test_one_daemon_tags(void **state)
 {
 	static const char *const modes[] = {"ok"};
@@ -316,33 +317,38 @@ static void test_one_daemon_tags(void **state)
 	/* Two vantages before this daemon: old-host stopped long ago, holding
 	 * the runner down; far-away says its heartbeat is fresh (an hour
 	 * ahead) and holds it down too. */
+	/* A third, blind-now, has a fresh heartbeat too but a stored blind
+	 * period that covers now: it holds nothing. */
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO vantages (id, name, first_seen_ms, last_tick_ms) VALUES"
-	         " (0, 'old-host', 1000, 2000), (1, 'far-away', 1000, %" PRId64 ");"
+	         " (0, 'old-host', 1000, 2000), (1, 'far-away', 1000, %" PRId64 "),"
+	         " (2, 'blind-now', 1000, %" PRId64 ");"
 	         "INSERT INTO vantage_states (vantage_id, runner_id, state, since_ms) VALUES"
-	         " (0, %" PRId64 ", 2, 1500), (1, %" PRId64 ", 2, 1500)",
-	         far_future, id, id);
+	         " (0, %" PRId64 ", 2, 1500), (1, %" PRId64 ", 2, 1500), (2, %" PRId64 ", 1, 1500);"
+	         "INSERT INTO blind_periods (start_ms, end_ms, cause, vantage_id) VALUES"
+	         " (1000, %" PRId64 ", 'canary', 2)",
+	         far_future, far_future, id, id, id, far_future);
 	assert_int_equal(rwt_sql_exec(f->db, sql), 0);
 	rwt_daemon_start(&f->a, f->log_a, f->db, args);
 	snprintf(want, sizeof(want), "runwarden/%s (vantage site-1)", RW_VERSION);
 	wait_user_agent(f, 0, want);
-	wait_vantages(&f->a, id, "old-host=unknown,far-away=down,site-1=up");
+	wait_vantages(&f->a, id, "old-host=unknown,far-away=down,blind-now=unknown,site-1=up");
 
-	assert_int_equal(rwt_sql_int(f->db, "SELECT id FROM vantages WHERE name = 'site-1'"), 2);
+	assert_int_equal(rwt_sql_int(f->db, "SELECT id FROM vantages WHERE name = 'site-1'"), 3);
 	assert_int_equal(
 	        rwt_sql_int(f->db, "SELECT count(*) FROM vantages WHERE name = 'from-file'"), 0);
 	/* Its state, its samples, its run, its heartbeat. */
 	wait_sql(f->db,
-	         "SELECT count(*) FROM vantage_states WHERE vantage_id = 2 AND runner_id = ?1"
+	         "SELECT count(*) FROM vantage_states WHERE vantage_id = 3 AND runner_id = ?1"
 	         " AND state = 1 /* up */",
 	         id, 1);
-	assert_true(rwt_sql_int(f->db, "SELECT count(*) FROM samples WHERE vantage_id = 2") > 0);
-	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM samples WHERE vantage_id <> 2"),
+	assert_true(rwt_sql_int(f->db, "SELECT count(*) FROM samples WHERE vantage_id = 3") > 0);
+	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM samples WHERE vantage_id <> 3"),
 	                 0);
 	assert_int_equal(
-	        rwt_sql_int(f->db, "SELECT count(*) FROM monitor_runs WHERE vantage_id = 2"), 1);
+	        rwt_sql_int(f->db, "SELECT count(*) FROM monitor_runs WHERE vantage_id = 3"), 1);
 	wait_sql(f->db,
-	         "SELECT count(*) FROM vantages WHERE id = 2 AND last_tick_ms > first_seen_ms", 0,
+	         "SELECT count(*) FROM vantages WHERE id = 3 AND last_tick_ms > first_seen_ms", 0,
 	         1);
 	rwt_daemon_stop(&f->a, STOP_MS);
 
@@ -350,10 +356,46 @@ static void test_one_daemon_tags(void **state)
 	 * what it held to unknown: test_store_vantage), and opens a second run
 	 * under it. */
 	rwt_daemon_start(&f->a, f->log_a, f->db, args);
-	wait_vantages(&f->a, id, "old-host=unknown,far-away=down,site-1=up");
+	wait_vantages(&f->a, id, "old-host=unknown,far-away=down,blind-now=unknown,site-1=up");
 	assert_int_equal(
-	        rwt_sql_int(f->db, "SELECT count(*) FROM monitor_runs WHERE vantage_id = 2"), 2);
-	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM vantages"), 3);
+	        rwt_sql_int(f->db, "SELECT count(*) FROM monitor_runs WHERE vantage_id = 3"), 2);
+	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM vantages"), 4);
+	rwt_daemon_stop(&f->a, STOP_MS);
+	f->passed = true;
+}
+
+/* The daemon's own blindness: while its one canary fails, its vantage
+ * holds nothing (unknown), although the runner's successes keep it up in
+ * its state machine; when the canary answers again, the vantage is up. */
+static void test_own_blindness(void **state)
+{
+	static const char *const modes[] = {"ok", "fail"};
+	struct fx *f = *state;
+	const char *args[] = {"--policy", f->policy, "--allow-cidr", "127.0.0.0/8", "--vantage",
+	                      "v",        NULL};
+	char policy[1024], canary[128];
+	int64_t id;
+
+	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 2);
+	rwt_fixture_url(&f->fx, 1, canary, sizeof(canary));
+	snprintf(policy, sizeof(policy),
+	         "{ \"version\": 1, \"uptime_floor\": 0,\n"
+	         "  \"flagging\": { \"probation_days\": 0 },\n"
+	         "  \"probe\": { \"interval_s\": 1, \"timeout_ms\": 500,\n"
+	         "             \"failures_to_down\": 2, \"successes_to_up\": 1 },\n"
+	         "  \"blindness\": { \"canaries\": [ \"%s\" ] } }\n",
+	         canary);
+	rwt_write_file(f->policy, policy);
+	id = add_runner(f);
+	rwt_daemon_start(&f->a, f->log_a, f->db, args);
+	wait_vantages(&f->a, id, "v=unknown");
+	wait_sql(f->db,
+	         "SELECT CASE WHEN count(*) > 0 THEN 1 ELSE 0 END FROM samples"
+	         " WHERE runner_id = ?1 AND errclass = 0",
+	         id, 1);
+	wait_vantages(&f->a, id, "v=unknown"); /* still: the canary still fails */
+	rwt_fixture_mode(&f->fx, 1, "ok");
+	wait_vantages(&f->a, id, "v=up");
 	rwt_daemon_stop(&f->a, STOP_MS);
 	f->passed = true;
 }
@@ -424,6 +466,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_default_is_host_name, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_one_daemon_tags, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_own_blindness, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_two_daemons, setup, teardown),
 	};
 
