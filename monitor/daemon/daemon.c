@@ -266,8 +266,14 @@ static void restore_pool(const char *target, bool below, void *data)
 	fleet_minimum_restore(data, target, below);
 }
 
-/* Start-up: load every runner; the time since the last run is unknown. */
-static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
+/* Start-up: load every runner; the time since the last run is unknown.
+ * @p prev_tick is the last tick of this vantage's previous run (its own
+ * downtime, a blind period of its own); @p last_any the last tick of any
+ * vantage's run, from which the runners' stored (combined) states are no
+ * longer known: with one daemon the two are the same, and a second vantage
+ * starting beside a running one does not turn what the first one found
+ * unknown back to when it found it. */
+static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t last_any, int64_t now)
 {
 	struct store_runner *rs = NULL;
 	size_t n = 0;
@@ -284,8 +290,8 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
 		for (size_t i = 0; i < n; i++) {
 			struct store_runner *sr = &rs[i];
 			int64_t since = sr->last_state_ms;
-			if (prev_tick > since)
-				since = prev_tick;
+			if (last_any > since)
+				since = last_any;
 			if (since > now)
 				since = now;
 			if (sr->status != STORE_RUNNER_RETIRED &&
@@ -820,7 +826,7 @@ static void render_metrics(void *owner, struct strbuf *b)
 static int start(struct rw_daemon *d)
 {
 	char err[512];
-	int64_t prev_tick = -1, now;
+	int64_t prev_tick = -1, last_any = -1, now;
 	int rc;
 
 	guard_init(&d->guard);
@@ -903,6 +909,8 @@ static int start(struct rw_daemon *d)
 	/* The vantage first: the run, and everything the writer writes, are
 	 * tagged with it (store.h "vantage points"). */
 	rc = store_vantage_register(d->st, d->cfg.vantage, now, &d->vantage_id);
+	if (rc == 0) /* before this run's first tick is there */
+		rc = store_last_tick(d->st, &last_any);
 	if (rc == 0)
 		rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
 	if (rc < 0) {
@@ -947,7 +955,7 @@ static int start(struct rw_daemon *d)
 	d->prober.data = d;
 	d->sched.data = d;
 	canaries_reload(d);
-	rc = load_fleet(d, prev_tick, now);
+	rc = load_fleet(d, prev_tick, last_any, now);
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: loading runners: %s\n", store_errmsg(d->st));
 		return rc;

@@ -404,8 +404,8 @@ static void test_own_blindness(void **state)
 
 /* Vantages a and b on one database; the runner fails only for a's
  * User-Agent: a holds it down, b holds it up, and each daemon's answer
- * lists both with their own states. When b stops, its heartbeat goes stale
- * and a's answer shows b unknown. */
+ * lists both with their own states. b's start does not void what a found.
+ * When b stops, its heartbeat goes stale and a's answer shows b unknown. */
 static void test_two_daemons(void **state)
 {
 	static const char *const modes[] = {"failua:(vantage a)"};
@@ -420,9 +420,21 @@ static void test_two_daemons(void **state)
 	id = add_runner(f);
 	rwt_daemon_start(&f->a, f->log_a, f->db, args_a);
 	wait_vantages(&f->a, id, "a=down");
+	/* a's incident is stored, and a has ticked since it began. */
+	wait_sql(f->db,
+	         "SELECT count(*) FROM vantages WHERE name = 'a' AND last_tick_ms >"
+	         " (SELECT start_ms FROM incidents WHERE runner_id = ?1)",
+	         id, 1);
 	rwt_daemon_start(&f->b, f->log_b, f->db, args_b);
 	wait_vantages(&f->b, id, "a=down,b=up");
 	wait_vantages(&f->a, id, "a=down,b=up");
+	/* b's start made the stored state unknown from a's last tick, not from
+	 * the start of a's down (which would have voided a's incident and
+	 * retracted its announcement). */
+	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM incidents WHERE voided <> 0"), 0);
+	assert_int_equal(
+	        rwt_sql_int(f->db, "SELECT count(*) FROM events WHERE kind = 'incident_voided'"),
+	        0);
 	/* Each one's samples under its own id, and each one's own state. */
 	assert_int_equal(rwt_sql_int(f->db, "SELECT id FROM vantages WHERE name = 'a'"), 0);
 	assert_int_equal(rwt_sql_int(f->db, "SELECT id FROM vantages WHERE name = 'b'"), 1);
