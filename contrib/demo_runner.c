@@ -82,6 +82,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -98,6 +99,7 @@
 #define GZIP_RUNS          16256u        /* gzip: 258-byte runs of '0' in the padding */
 #define HUGE_BODY_SIZE     (1024 * 1024) /* body of the huge answer */
 #define MODE_TEXT_MAX      63            /* longest MODE accepted, in bytes */
+#define UA_MAX             127           /* the last User-Agent kept, in bytes */
 #define SLOW_MS_MAX        86400000u     /* slow:MS upper bound: one day */
 #define FLIP_S_MAX         86400.0       /* flip:SECONDS upper bound: one day */
 #define MANY_MAX           100000u       /* --many upper bound */
@@ -123,13 +125,15 @@ enum mode_kind {
 	MODE_GZIP,
 	MODE_REDIRECT,
 	MODE_RESETBODY,
+	MODE_FAILUA,
 };
 
 /* A listener's behaviour: the kind and its one parameter, if any. */
 struct mode {
 	enum mode_kind kind;
-	uint32_t ms; /* slow: the delay; flip: the half period */
-	double p;    /* flaky: the probability of failing */
+	uint32_t ms;                /* slow: the delay; flip: the half period */
+	double p;                   /* flaky: the probability of failing */
+	char ua[MODE_TEXT_MAX + 1]; /* failua: fail when the User-Agent holds this */
 };
 
 /* A complete HTTP answer; hdr_len bytes of it are the head (for HEAD). */
@@ -171,8 +175,9 @@ struct listener {
 	uv_tcp_t tcp;
 	struct server *srv;
 	struct mode mode;
-	uint64_t requests; /* requests answered in the listener's mode */
-	uint64_t rng;      /* splitmix64 state for flaky:P */
+	uint64_t requests;        /* requests answered in the listener's mode */
+	uint64_t rng;             /* splitmix64 state for flaky:P */
+	char last_ua[UA_MAX + 1]; /* the User-Agent of the last request answered */
 	enum listener_state state;
 };
 
@@ -287,15 +292,18 @@ static const char usage_text[] =
         "                26 kB that inflate to 4 MiB of JSON\n"
         "  redirect      302 to http://169.254.169.254/latest/meta-data/\n"
         "  resetbody     200 with Content-Length 4096, 100 bytes of body, then RST\n"
+        "  failua:TEXT   fail when the request's User-Agent contains TEXT, else ok (a\n"
+        "                runner that only one vantage point of several sees down)\n"
         "\n"
         "Control (on any listener whatever its mode; a refused port has no listener):\n"
         "  GET|POST /_control/mode?m=MODE  switch this listener to MODE: 200 \"ok\\n\", or\n"
         "                                  400 with the reason. m=refuse closes the\n"
         "                                  listener for good; later control cannot\n"
         "                                  reopen it. MODE may be percent-encoded.\n"
-        "  GET /_control/stats             200 {\"requests\":N}: the requests this\n"
-        "                                  listener answered in its mode (control\n"
-        "                                  requests are not counted)\n"
+        "  GET /_control/stats             200 {\"requests\":N,\"user_agent\":UA}: the\n"
+        "                                  requests this listener answered in its mode\n"
+        "                                  (control requests are not counted) and the\n"
+        "                                  User-Agent of the last one (null: none)\n"
         "\n"
         "HTTP: the request header may take up to 8 KiB (else 431 and close); only the\n"
         "request line is parsed. Every answer has Content-Length and Connection: close,\n"
@@ -434,8 +442,18 @@ static int mode_parse(const char *s, struct mode *m, const char **why)
 		m->ms = (uint32_t)(d * 1000.0 + 0.5);
 		return 0;
 	}
+	if (strncmp(s, "failua:", 7) == 0) {
+		if (!s[7]) {
+			*why = "failua:TEXT needs the text to look for in the User-Agent";
+			return -1;
+		}
+		m->kind = MODE_FAILUA;
+		snprintf(m->ua, sizeof(m->ua), "%s", s + 7);
+		return 0;
+	}
 	*why = "unknown mode; expected ok, fail, hang, reset, refuse, slow:MS, flaky:P, "
-	       "flip:SECONDS, huge, badjson, trickle, endless, gzip, redirect or resetbody";
+	       "flip:SECONDS, huge, badjson, trickle, endless, gzip, redirect, resetbody or "
+	       "failua:TEXT";
 	return -1;
 }
 
@@ -1072,14 +1090,55 @@ static void control_mode(struct conn *c, const struct request *rq)
 
 static void control_stats(struct conn *c, const struct request *rq)
 {
-	char body[64];
+	char body[64 + 2 * UA_MAX], *o;
 
 	if (!rq->head && !bytes_eq(rq->method, rq->method_len, "GET")) {
 		conn_respond(c, RESP_BAD_METHOD, false);
 		return;
 	}
-	snprintf(body, sizeof(body), "{\"requests\":%" PRIu64 "}", c->l->requests);
+	o = body + snprintf(body, sizeof(body),
+	                    "{\"requests\":%" PRIu64 ",\"user_agent\":", c->l->requests);
+	if (!c->l->last_ua[0]) {
+		o += snprintf(o, 8, "null");
+	} else { /* a JSON string: the header's bytes are printable ASCII */
+		*o++ = '"';
+		for (const char *u = c->l->last_ua; *u; u++) {
+			if (*u == '"' || *u == '\\')
+				*o++ = '\\';
+			*o++ = *u;
+		}
+		*o++ = '"';
+	}
+	snprintf(o, 4, "}");
 	conn_respond_dyn(c, 200, "application/json", body, rq->head);
+}
+
+/*
+ * Keeps the value of the User-Agent header in p[0..n) (a complete header)
+ * in @p out, printable ASCII only, at most UA_MAX bytes; "" when absent.
+ */
+static void header_user_agent(const char *p, size_t n, char *out)
+{
+	static const char name[] = "\nuser-agent:";
+	size_t k = sizeof(name) - 1, len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i + k <= n; i++) {
+		size_t j = 0;
+		while (j < k && tolower((unsigned char)p[i + j]) == name[j])
+			j++;
+		if (j < k)
+			continue;
+		i += k;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		while (i < n && len < UA_MAX && p[i] >= ' ' && p[i] < 0x7f)
+			out[len++] = p[i++];
+		while (len > 0 && out[len - 1] == ' ')
+			len--;
+		out[len] = '\0';
+		return;
+	}
 }
 
 /* The request header is complete in p[0..n): answer it. */
@@ -1105,7 +1164,12 @@ static void conn_dispatch(struct conn *c, const char *p, size_t n)
 		return;
 	}
 	l->requests++;
+	header_user_agent(p, n, l->last_ua);
 	switch (l->mode.kind) {
+	case MODE_FAILUA:
+		fail = strstr(l->last_ua, l->mode.ua) != NULL;
+		conn_respond(c, fail ? RESP_FAIL : RESP_OK, rq.head);
+		return;
 	case MODE_OK: conn_respond(c, RESP_OK, rq.head); return;
 	case MODE_FAIL: conn_respond(c, RESP_FAIL, rq.head); return;
 	case MODE_HUGE: conn_respond(c, RESP_HUGE, rq.head); return;

@@ -48,7 +48,7 @@ static const char serve_usage[] =
         "usage: runwarden serve [--db FILE] [--init] [--policy FILE] [--config FILE]\n"
         "                       [--listen ADDR:PORT] [--allow-cidr CIDR]...\n"
         "                       [--log-level debug|info|warn|error] [--max-concurrency N]\n"
-        "                       [--tls-cert FILE --tls-key FILE]\n"
+        "                       [--tls-cert FILE --tls-key FILE] [--vantage NAME]\n"
         "\n"
         "Runs the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads\n"
         "the policy (an invalid file keeps the old one) and the TLS certificate.\n"
@@ -71,6 +71,10 @@ static const char serve_usage[] =
         "  --tls-cert FILE       serve HTTPS with this PEM certificate chain (the\n"
         "                        server's certificate first); needs --tls-key\n"
         "  --tls-key FILE        the certificate's PEM private key, unencrypted\n"
+        "  --vantage NAME        this daemon's vantage point, 1 to 63 of [A-Za-z0-9._-]\n"
+        "                        (default: the host name); its samples, runs and\n"
+        "                        blind periods are stored under it, and its probes\n"
+        "                        send User-Agent: runwarden/VERSION (vantage NAME)\n"
         "\n"
         "With TLS the listener speaks HTTPS only (TLS 1.2 and 1.3, HTTP/1.1); both\n"
         "files are read at start-up and again on SIGHUP, when a certificate that\n"
@@ -88,11 +92,12 @@ static int cmd_serve(int argc, char **argv)
 	                                     {"init", no_argument, NULL, 'i'},
 	                                     {"tls-cert", required_argument, NULL, 'C'},
 	                                     {"tls-key", required_argument, NULL, 'K'},
+	                                     {"vantage", required_argument, NULL, 'V'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	struct rw_config cfg;
 	const char *db = NULL, *policy = NULL, *config = NULL, *listen = NULL, *level = NULL;
-	const char *tls_cert = NULL, *tls_key = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL, *vantage = NULL;
 	const char *cidrs[GUARD_MAX_CIDRS];
 	size_t n_cidrs = 0;
 	long maxc = 0;
@@ -125,6 +130,7 @@ static int cmd_serve(int argc, char **argv)
 		case 'i': init = true; break;
 		case 'C': tls_cert = optarg; break;
 		case 'K': tls_key = optarg; break;
+		case 'V': vantage = optarg; break;
 		case 'h': fputs(serve_usage, stdout); return CLI_OK;
 		default: fputs(serve_usage, stderr); return CLI_USAGE;
 		}
@@ -153,6 +159,10 @@ static int cmd_serve(int argc, char **argv)
 	for (size_t i = 0; i < n_cidrs; i++)
 		if (config_add_cidr(&cfg, cidrs[i], err, sizeof(err)) < 0)
 			return cli_error(CLI_USAGE, "--allow-cidr: %s", err);
+	if (vantage && config_set_vantage(&cfg, vantage, "--vantage", err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
+	if (config_default_vantage(&cfg, err, sizeof(err)) < 0)
+		return cli_error(CLI_USAGE, "%s", err);
 	log_set_level(cfg.log_level);
 	/* A peer that resets its connection makes the next write to it fail
 	 * with EPIPE, which must be an error code, not a signal that kills the

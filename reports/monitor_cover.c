@@ -131,8 +131,35 @@ static int64_t clip(int64_t t, int64_t lo, int64_t hi)
 	return t < lo ? lo : t > hi ? hi : t;
 }
 
+/* Keeps the runs of @p vantage_id (-1: all) in place; returns how many. */
+static size_t keep_runs(struct store_run *v, size_t n, int64_t vantage_id)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (vantage_id < 0 || v[i].vantage_id == vantage_id)
+			v[k++] = v[i];
+	return k;
+}
+
+static size_t keep_blind(struct store_blind *v, size_t n, int64_t vantage_id)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (vantage_id < 0 || v[i].vantage_id == vantage_id)
+			v[k++] = v[i];
+	return k;
+}
+
 int monitor_cover_compute(struct store *st, int64_t from_ms, int64_t to_ms,
                           struct monitor_cover *out)
+{
+	return monitor_cover_compute_vantage(st, -1, from_ms, to_ms, out);
+}
+
+int monitor_cover_compute_vantage(struct store *st, int64_t vantage_id, int64_t from_ms,
+                                  int64_t to_ms, struct monitor_cover *out)
 {
 	struct store_run *runs = NULL;
 	struct store_blind *bl = NULL;
@@ -146,6 +173,8 @@ int monitor_cover_compute(struct store *st, int64_t from_ms, int64_t to_ms,
 	/* Before the monitor's first run ever it was not installed: that is
 	 * not blindness, and the period it could watch starts there. */
 	rc = store_run_list(st, INT64_MIN / 2, to_ms, &runs, &n_runs);
+	if (rc == 0)
+		n_runs = keep_runs(runs, n_runs, vantage_id);
 	if (rc == 0 && n_runs > 0 && runs[0].started_ms > from_ms)
 		from_ms = runs[0].started_ms < to_ms ? runs[0].started_ms : to_ms;
 	if (rc == 0 && n_runs == 0)
@@ -157,7 +186,11 @@ int monitor_cover_compute(struct store *st, int64_t from_ms, int64_t to_ms,
 	if (rc == 0)
 		rc = store_run_list(st, from_ms, to_ms, &runs, &n_runs);
 	if (rc == 0)
+		n_runs = keep_runs(runs, n_runs, vantage_id);
+	if (rc == 0)
 		rc = store_blind_list(st, from_ms, to_ms, &bl, &n_bl);
+	if (rc == 0)
+		n_bl = keep_blind(bl, n_bl, vantage_id);
 	for (size_t i = 0; rc == 0 && i < n_runs; i++)
 		rc = spans_push(&seen, clip(runs[i].started_ms, from_ms, to_ms),
 		                clip(runs[i].last_tick_ms, from_ms, to_ms));

@@ -46,6 +46,15 @@ struct monitor_cover {
 int monitor_cover_compute(struct store *st, int64_t from_ms, int64_t to_ms,
                           struct monitor_cover *out);
 
+/**
+ * The same for one vantage point (store.h "vantage points"): its own runs
+ * and its own blind periods only, from its own first run; @p vantage_id -1
+ * is every vantage at once (monitor_cover_compute()): the monitor as a
+ * whole was running while any of its daemons ran.
+ */
+int monitor_cover_compute_vantage(struct store *st, int64_t vantage_id, int64_t from_ms,
+                                  int64_t to_ms, struct monitor_cover *out);
+
 /** Frees what @p c owns. Accepts NULL. */
 void monitor_cover_deinit(struct monitor_cover *c);
 

@@ -483,6 +483,34 @@ static int build_totals(struct monthly *m)
 	return 0;
 }
 
+/* Each vantage point's coverage of [month_start, period_end), as the
+ * monitor's (monitor_cover.h), from its own runs and blind periods. */
+static int load_vantages(struct store *st, int64_t month_start_ms, struct monthly *out)
+{
+	struct store_vantage *v = NULL;
+	size_t n = 0;
+	int rc = store_vantage_list(st, &v, &n);
+
+	if (rc < 0 || n == 0)
+		return rc;
+	out->vantages = calloc(n, sizeof(*out->vantages));
+	if (!out->vantages) {
+		free(v);
+		return RW_ENOMEM;
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct monthly_vantage *mv = &out->vantages[i];
+		memcpy(mv->name, v[i].name, sizeof(mv->name));
+		mv->first_seen_ms = v[i].first_seen_ms;
+		rc = monitor_cover_compute_vantage(st, v[i].id, month_start_ms, out->period_end_ms,
+		                                   &mv->cover);
+		if (rc == 0)
+			out->n_vantages++;
+	}
+	free(v);
+	return rc;
+}
+
 int monthly_run(struct store *st, const struct policy_source *ps, const struct monthly_opts *o,
                 struct monthly *out, char *err, size_t errlen)
 {
@@ -549,6 +577,10 @@ int monthly_run(struct store *st, const struct policy_source *ps, const struct m
 		rc = monitor_cover_compute(st, o->month_start_ms, out->period_end_ms,
 		                           &out->monitor);
 	}
+	if (rc == 0) {
+		what = "reading the vantage points";
+		rc = load_vantages(st, o->month_start_ms, out);
+	}
 	free(ids);
 	if (rc < 0) {
 		if (rc == RW_ENOMEM)
@@ -575,5 +607,8 @@ void monthly_deinit(struct monthly *m)
 	free(m->pools);
 	free(m->fleet);
 	monitor_cover_deinit(&m->monitor);
+	for (size_t i = 0; i < m->n_vantages; i++)
+		monitor_cover_deinit(&m->vantages[i].cover);
+	free(m->vantages);
 	memset(m, 0, sizeof(*m));
 }

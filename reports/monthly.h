@@ -149,6 +149,18 @@ struct monthly {
 	struct rw_totals *fleet;      /* owned: n_days, every runner's day summed */
 	int64_t rollup_days;          /* days of the month with rollups */
 	struct monitor_cover monitor; /* over [month_start_ms, period_end_ms) */
+	/* Each vantage point's own coverage over the same period (its runs and
+	 * its blind periods), ordered as they registered; none in a database
+	 * where no daemon registered one. */
+	struct monthly_vantage *vantages; /* owned */
+	size_t n_vantages;
+};
+
+/** One vantage point of the report (store.h "vantage points"). */
+struct monthly_vantage {
+	char name[STORE_VANTAGE_MAX + 1];
+	int64_t first_seen_ms;
+	struct monitor_cover cover; /* its own runs and blind periods */
 };
 
 struct monthly_opts {

@@ -572,6 +572,11 @@ int monthly_render_html(FILE *f, const struct monthly *m)
 		fputs("<h3>Monitor blind periods</h3>\n", f);
 		rc = monthly_tables_blind(m, f, TABLE_HTML, "blind");
 	}
+	if (rc == 0 && m->n_vantages) {
+		fprintf(f, "<h3 id=\"vantages\">Vantage points</h3>\n<p class=\"note\">%s</p>\n",
+		        monthly_tables_vantages_note());
+		rc = monthly_tables_vantages(m, f, TABLE_HTML, "vantages");
+	}
 	if (rc == 0)
 		rc = runners_section(f, m);
 	if (rc == 0) {

@@ -93,6 +93,20 @@ static cJSON *summary_json(const struct monthly *m, bool *oom)
 	}
 	jsonw_put(mon, "blind_periods", list, oom);
 	jsonw_put(o, "monitor", mon, oom);
+	if (m->n_vantages) { /* a database where a daemon registered one */
+		cJSON *vl = cJSON_CreateArray();
+		for (size_t i = 0; i < m->n_vantages; i++) {
+			const struct monthly_vantage *v = &m->vantages[i];
+			cJSON *p = cJSON_CreateObject();
+			jsonw_put(p, "name", cJSON_CreateString(v->name), oom);
+			jsonw_put(p, "coverage", jsonw_ratio(true, v->cover.coverage_ppm), oom);
+			jsonw_put(p, "blind_ms", jsonw_int(v->cover.blind_ms), oom);
+			jsonw_put(p, "blind_periods", jsonw_int((int64_t)v->cover.n_blind), oom);
+			jsonw_put(p, "first_seen", jsonw_time(v->first_seen_ms), oom);
+			jsonw_push(vl, p, oom);
+		}
+		jsonw_put(o, "vantages", vl, oom);
+	}
 	return o;
 }
 

@@ -80,6 +80,10 @@ static int render_md(FILE *f, const struct monthly *m)
 		fputs("\n### Monitor blind periods\n\n", f);
 		rc = monthly_tables_blind(m, f, TABLE_MD, NULL);
 	}
+	if (rc == 0 && m->n_vantages) {
+		fprintf(f, "\n### Vantage points\n\n%s\n\n", monthly_tables_vantages_note());
+		rc = monthly_tables_vantages(m, f, TABLE_MD, NULL);
+	}
 	if (rc == 0) {
 		fputs("\n## Targets\n\n", f);
 		rc = monthly_tables_targets(m, f, TABLE_MD, NULL);

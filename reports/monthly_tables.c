@@ -60,6 +60,34 @@ int monthly_tables_summary(const struct monthly *m, FILE *f, enum table_format f
 	return table_end(&tab);
 }
 
+int monthly_tables_vantages(const struct monthly *m, FILE *f, enum table_format fmt,
+                            const char *css_class)
+{
+	static const char *const heads[] = {"Vantage point", "Coverage", "Blind", "First seen"};
+	struct table tab = {.right = BIT(1)};
+
+	table_begin(&tab, f, fmt, 4, heads, css_class);
+	for (size_t i = 0; i < m->n_vantages; i++) {
+		const struct monthly_vantage *v = &m->vantages[i];
+		char c[FMT_LEN], b[FMT_LEN], d[FMT_LEN], s[FMT_LEN];
+		const char *row[4] = {v->name, c, b, s};
+		fmt_percent(v->cover.coverage_ppm, c);
+		duration_format(v->cover.blind_ms, d, FMT_LEN);
+		snprintf(b, FMT_LEN, "%s in %zu period%s", d, v->cover.n_blind,
+		         v->cover.n_blind == 1 ? "" : "s");
+		fmt_when(v->first_seen_ms, s);
+		table_row(&tab, row);
+	}
+	return table_end(&tab);
+}
+
+const char *monthly_tables_vantages_note(void)
+{
+	return "Each vantage point is one runwarden daemon (serve --vantage NAME). Its coverage "
+	       "is the share of the period, from its first run on, that it was running and not "
+	       "blind, from its own runs and blind periods.";
+}
+
 int monthly_tables_blind(const struct monthly *m, FILE *f, enum table_format fmt,
                          const char *css_class)
 {

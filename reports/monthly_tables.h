@@ -24,6 +24,14 @@
 int monthly_tables_summary(const struct monthly *m, FILE *f, enum table_format fmt,
                            const char *css_class);
 
+/** The vantage points (m->vantages): name, coverage, blind time and
+ *  periods, first seen. */
+int monthly_tables_vantages(const struct monthly *m, FILE *f, enum table_format fmt,
+                            const char *css_class);
+
+/** The sentence under the vantage points' table: what their coverage is. */
+const char *monthly_tables_vantages_note(void);
+
 /** The monitor's blind periods: start, end, duration, cause. */
 int monthly_tables_blind(const struct monthly *m, FILE *f, enum table_format fmt,
                          const char *css_class);

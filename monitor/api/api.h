@@ -34,6 +34,7 @@
 
 struct api;
 struct auth;
+struct blind;
 struct fleet;
 struct guard;
 struct metrics;
@@ -85,6 +86,10 @@ struct api_ctx {
 	api_registry_changed_cb registry_changed;
 	api_render_metrics_cb render_metrics;
 	void *owner; /* passed to the callbacks */
+	/* This daemon's vantage point (store_vantage_register()) and its own
+	 * blindness: the availability answer's "vantages" (api_route.c). */
+	int64_t vantage_id;
+	const struct blind *blind; /* NULL: never blind (tests) */
 	/* TLS on the listener: both files, or neither (plain HTTP). The names
 	 * are how the user gave them ("tls.cert_file", "--tls-cert"), for
 	 * errors. The files are read by api_new() and api_tls_reload(). */

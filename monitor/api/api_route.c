@@ -14,6 +14,7 @@
 #include "monitor/api/answer.h"
 #include "monitor/api/api_impl.h"
 #include "monitor/core/clock.h"
+#include "monitor/fleet/blind.h"
 #include "monitor/fleet/fleet.h"
 #include "monitor/store/store.h"
 #include "policy/base/rw_error.h"
@@ -22,6 +23,13 @@
 
 #define API_ROUTE_CACHE_MS 1000
 #define API_MAX_RANGE_MS   (3660LL * 86400 * 1000)
+
+/* A vantage point whose heartbeat (vantages.last_tick_ms, written with every
+ * one-second tick, a writer batch of at most 100 ms later) is older than
+ * this has stopped, or cannot write: its daemon holds nothing, and the
+ * answer shows it "unknown" from its last heartbeat. Ten ticks leave room
+ * for a slow commit without calling a live vantage stopped. */
+#define API_VANTAGE_STALE_MS 10000
 
 /* Appends a ratio in ppm, truncated to six decimals as every report prints
  * it (so that a runner shown at its floor meets it), or null. */
@@ -109,6 +117,107 @@ out:
 	return rc;
 }
 
+/* This daemon's own blindness now, if any: *since_ms its earliest active
+ * cause's start. GitHub's API being unreadable blinds GitHub's pools only,
+ * not the vantage. */
+static bool own_blind(const struct api_ctx *x, int64_t *since_ms)
+{
+	bool blind = false;
+
+	for (int c = 1; x->blind && c < STORE_BLIND_CAUSE_COUNT; c++) {
+		if (c == STORE_BLIND_GITHUB_API ||
+		    !blind_active(x->blind, (enum store_blind_cause)c))
+			continue;
+		if (!blind || x->blind->cause[c].since_ms < *since_ms)
+			*since_ms = x->blind->cause[c].since_ms;
+		blind = true;
+	}
+	return blind;
+}
+
+static void vantage_entry(struct strbuf *b, bool *first, const char *name, int state,
+                          int64_t since_ms)
+{
+	strbuf_puts(b, *first ? "{\"name\":" : ",{\"name\":");
+	strbuf_json_str(b, name);
+	strbuf_printf(b, ",\"state\":\"%s\",\"since\":", rw_state_name((enum rw_state)state));
+	answer_json_time(b, since_ms);
+	strbuf_puts(b, "}");
+	*first = false;
+}
+
+/*
+ * "vantages": each vantage point's own state of the runner, ordered as they
+ * registered: this daemon's from its state machine in memory (so that with
+ * one daemon the one entry agrees with the runner's state), the others'
+ * from vantage_states. A vantage that holds nothing is "unknown": one
+ * whose heartbeat is stale (API_VANTAGE_STALE_MS; since its last one), or
+ * one blind now (since its blindness began).
+ */
+static int render_vantages(const struct api_ctx *x, const struct store_runner *sr, int64_t now,
+                           struct strbuf *b)
+{
+	struct runner *r = fleet_find(x->fleet, sr->id);
+	struct store_vantage_state *vs = NULL;
+	size_t n = 0;
+	bool first = true, own_done = false;
+	int rc = store_vantage_states(x->st, sr->id, now, &vs, &n);
+
+	if (rc < 0)
+		return rc;
+	strbuf_puts(b, ",\"vantages\":[");
+	for (size_t i = 0; i <= n; i++) {
+		int64_t blind_since = 0;
+		bool own = i < n ? vs[i].vantage_id == x->vantage_id : !own_done;
+		int state;
+		int64_t since;
+
+		if (own && (own_done || (!r && i == n)))
+			continue;
+		if (own && r) {
+			state = r->rs.state;
+			since = r->rs.since_ms;
+			if (own_blind(x, &blind_since) && state != RW_STATE_UNKNOWN) {
+				state = RW_STATE_UNKNOWN;
+				since = blind_since > since ? blind_since : since;
+			}
+			own_done = true;
+			/* The name is the stored row's, or, before the first row is
+			 * written, looked up below. */
+			if (i < n) {
+				vantage_entry(b, &first, vs[i].name, state, since);
+			} else {
+				struct store_vantage *all = NULL;
+				size_t na = 0;
+				rc = store_vantage_list(x->st, &all, &na);
+				for (size_t k = 0; rc == 0 && k < na; k++)
+					if (all[k].id == x->vantage_id)
+						vantage_entry(b, &first, all[k].name, state, since);
+				free(all);
+				if (rc < 0)
+					break;
+			}
+			continue;
+		}
+		if (i == n)
+			continue;
+		state = vs[i].state;
+		since = vs[i].since_ms;
+		if (!own && now - vs[i].last_tick_ms > API_VANTAGE_STALE_MS) {
+			state = RW_STATE_UNKNOWN;
+			since = vs[i].last_tick_ms > since ? vs[i].last_tick_ms : since;
+		} else if (vs[i].blind && state != RW_STATE_UNKNOWN) {
+			state = RW_STATE_UNKNOWN;
+		}
+		if (own)
+			own_done = true;
+		vantage_entry(b, &first, vs[i].name, state, since);
+	}
+	strbuf_puts(b, "]");
+	free(vs);
+	return rc;
+}
+
 int api_availability_render(const struct api_ctx *x, const struct store_runner *sr, int64_t from_ms,
                             int64_t to_ms, int64_t now_ms, struct strbuf *b)
 {
@@ -136,9 +245,12 @@ int api_availability_render(const struct api_ctx *x, const struct store_runner *
 	json_ppm(b, a.has_coverage, a.coverage_ppm);
 	strbuf_printf(b, ",\"verdict\":\"%s\",\"floor\":", rw_verdict_name(a.verdict));
 	json_ppm(b, true, a.floor_ppm);
-	strbuf_printf(b,
-	              ",\"maintenance_used_ms\":%" PRId64 ",\"maintenance_cap_ms\":%" PRId64 "}\n",
+	strbuf_printf(b, ",\"maintenance_used_ms\":%" PRId64 ",\"maintenance_cap_ms\":%" PRId64,
 	              maint_used, (int64_t)x->policy->maintenance.max_h_per_month * 3600000);
+	rc = render_vantages(x, sr, now_ms, b);
+	if (rc < 0)
+		return rc;
+	strbuf_puts(b, "}\n");
 	return strbuf_failed(b) ? RW_ENOMEM : 0;
 }
 

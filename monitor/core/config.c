@@ -367,6 +367,18 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			    config_rebase(path, k, c->policy_path, sizeof(c->policy_path), err,
 			                  errlen))
 				goto out;
+		} else if (strcmp(k, "vantage") == 0) {
+			char where[1100];
+			snprintf(where, sizeof(where), "%s: vantage", path);
+			if (!cJSON_IsString(v)) {
+				snprintf(err, errlen,
+				         "%s: must be a string, the vantage name, e.g. "
+				         "\"eu-west-1\"",
+				         where);
+				goto out;
+			}
+			if (config_set_vantage(c, v->valuestring, where, err, errlen) < 0)
+				goto out;
 		} else if (strcmp(k, "db") == 0) {
 			/* A libpq URI (the store on PostgreSQL) is not a path. */
 			if (copy_str(v, k, c->db_path, sizeof(c->db_path), path, err, errlen) ||
@@ -379,7 +391,7 @@ int config_load_file(struct rw_config *c, const char *path, char *err, size_t er
 			         " max_concurrency, retention_days, max_connections, write_burst,"
 			         " write_per_minute, admin_token_file, webhooks, github, tls, "
 			         "public_url,"
-			         " zulip, smtp, policy, db)",
+			         " zulip, smtp, policy, db, vantage)",
 			         path, k);
 			goto out;
 		}

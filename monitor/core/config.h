@@ -15,7 +15,8 @@
  * FILE} (HTTPS on the listener; monitor/api/tls.h), "public_url":
  * "https://..." (where people find the status page; messages link to it),
  * "zulip": {...} and "smtp": {...} (struct rw_zulip_cfg, struct
- * rw_smtp_cfg). Flags win over the file.
+ * rw_smtp_cfg), "vantage": "NAME" (this daemon's vantage point; else the
+ * host name; config_set_vantage()). Flags win over the file.
  */
 #ifndef RW_CONFIG_H
 #define RW_CONFIG_H
@@ -32,6 +33,9 @@
 #define RW_DEFAULT_DB     "runwarden.db"
 
 #define RW_MAX_WEBHOOKS 16
+
+/* The longest vantage name (config_vantage.c; STORE_VANTAGE_MAX). */
+#define RW_VANTAGE_MAX 63
 
 /** One webhook: events are POSTed to url, signed with secret (notify.h). */
 struct rw_webhook_cfg {
@@ -167,6 +171,9 @@ struct rw_config {
 	char tls_key_file[1024];
 	char tls_cert_name[1100];
 	char tls_key_name[1100];
+	/* This daemon's vantage point: --vantage, else "vantage" in the file,
+	 * else the host name (config_default_vantage()); "" until resolved. */
+	char vantage[RW_VANTAGE_MAX + 1];
 };
 
 /** Fills the defaults (db from $RUNWARDEN_DB when set). */
@@ -190,6 +197,22 @@ int config_set_listen(struct rw_config *c, const char *s, char *err, size_t errl
  */
 int config_set_tls(struct rw_config *c, const char *cert, const char *key, char *err,
                    size_t errlen);
+
+/**
+ * Sets the vantage name from @p name, which @p where names in the error
+ * ("--vantage", "FILE: vantage"): 1 to RW_VANTAGE_MAX characters of
+ * [A-Za-z0-9._-]. @return 0 or RW_EINVAL with one line in @p err naming
+ * @p where, the value and the rule.
+ */
+int config_set_vantage(struct rw_config *c, const char *name, const char *where, char *err,
+                       size_t errlen);
+
+/**
+ * When no vantage name was given, takes the host name (gethostname()).
+ * @return 0, or RW_EINVAL when it is not a valid name (one line in @p err
+ *         saying to give --vantage).
+ */
+int config_default_vantage(struct rw_config *c, char *err, size_t errlen);
 
 /** Adds an allowlisted CIDR (validated later by the guard). */
 int config_add_cidr(struct rw_config *c, const char *cidr, char *err, size_t errlen);

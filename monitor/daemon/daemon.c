@@ -266,8 +266,14 @@ static void restore_pool(const char *target, bool below, void *data)
 	fleet_minimum_restore(data, target, below);
 }
 
-/* Start-up: load every runner; the time since the last run is unknown. */
-static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
+/* Start-up: load every runner; the time since the last run is unknown.
+ * @p prev_tick is the last tick of this vantage's previous run (its own
+ * downtime, a blind period of its own); @p last_any the last tick of any
+ * vantage's run, from which the runners' stored (combined) states are no
+ * longer known: with one daemon the two are the same, and a second vantage
+ * starting beside a running one does not turn what the first one found
+ * unknown back to when it found it. */
+static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t last_any, int64_t now)
 {
 	struct store_runner *rs = NULL;
 	size_t n = 0;
@@ -284,8 +290,8 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t now)
 		for (size_t i = 0; i < n; i++) {
 			struct store_runner *sr = &rs[i];
 			int64_t since = sr->last_state_ms;
-			if (prev_tick > since)
-				since = prev_tick;
+			if (last_any > since)
+				since = last_any;
 			if (since > now)
 				since = now;
 			if (sr->status != STORE_RUNNER_RETIRED &&
@@ -740,7 +746,7 @@ static void stop_writer(struct rw_daemon *d)
 		 * at the next start (from the last tick stored), so nothing is
 		 * charged to a runner. Exit 1 is for a daemon that could not
 		 * start or serve, not for one that stopped as asked. */
-		size_t k[STORE_REC_EVENT + 1];
+		size_t k[STORE_REC_KINDS];
 		size_t total = writer_unwritten(d->writer, k);
 		struct logline l;
 		if (log_begin(&l, RW_LOG_ERROR,
@@ -754,6 +760,7 @@ static void stop_writer(struct rw_daemon *d)
 			log_int(&l, "blind_periods", (int64_t)k[STORE_REC_BLIND]);
 			log_int(&l, "flags", (int64_t)k[STORE_REC_FLAG]);
 			log_int(&l, "events", (int64_t)k[STORE_REC_EVENT]);
+			log_int(&l, "vantage_states", (int64_t)k[STORE_REC_VSTATE]);
 			log_end(&l);
 		}
 	}
@@ -1034,7 +1041,7 @@ static void render_metrics(void *owner, struct strbuf *b)
 static int start(struct rw_daemon *d)
 {
 	char err[512];
-	int64_t prev_tick = -1, now;
+	int64_t prev_tick = -1, last_any = -1, now;
 	int rc;
 
 	guard_init(&d->guard);
@@ -1114,7 +1121,13 @@ static int start(struct rw_daemon *d)
 	}
 	now = clock_now_ms(&d->clock);
 	d->started_ms = now;
-	rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
+	/* The vantage first: the run, and everything the writer writes, are
+	 * tagged with it (store.h "vantage points"). */
+	rc = store_vantage_register(d->st, d->cfg.vantage, now, &d->vantage_id);
+	if (rc == 0) /* before this run's first tick is there */
+		rc = store_last_tick(d->st, &last_any);
+	if (rc == 0)
+		rc = store_run_begin(d->st, now, &d->run_id, &prev_tick);
 	if (rc < 0) {
 		char name[1024];
 		store_display_name(d->cfg.db_path, name, sizeof(name));
@@ -1127,6 +1140,15 @@ static int start(struct rw_daemon *d)
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: %s\n", err);
 		return rc;
+	}
+	writer_set_vantage(d->writer, d->vantage_id);
+	{
+		struct logline l;
+		if (log_begin(&l, RW_LOG_INFO, "vantage point")) {
+			log_str(&l, "vantage", d->cfg.vantage);
+			log_int(&l, "vantage_id", d->vantage_id);
+			log_end(&l);
+		}
 	}
 	rc = leader_new(&d->leader, d->loop, d->cfg.db_path, leader_changed, d, err, sizeof(err));
 	if (rc < 0) {
@@ -1147,6 +1169,8 @@ static int start(struct rw_daemon *d)
 	blind_init(&d->blind, &d->fleet);
 	d->prober_live = prober_init(&d->prober, d->loop, &d->guard, &d->clock,
 	                             d->cfg.max_concurrency, probe_done) == 0;
+	if (d->prober_live)
+		prober_set_vantage(&d->prober, d->cfg.vantage);
 	d->sched_live = d->prober_live && sched_init(&d->sched, d->loop, sched_start) == 0;
 	if (!d->sched_live) {
 		fprintf(stderr, "runwarden: out of memory\n");
@@ -1155,7 +1179,7 @@ static int start(struct rw_daemon *d)
 	d->prober.data = d;
 	d->sched.data = d;
 	canaries_reload(d);
-	rc = load_fleet(d, prev_tick, now);
+	rc = load_fleet(d, prev_tick, last_any, now);
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: loading runners: %s\n", store_errmsg(d->st));
 		return rc;
@@ -1192,6 +1216,8 @@ static int start(struct rw_daemon *d)
 		                    .github_job = daemon_github_job,
 		                    .registry_changed = on_registry_changed,
 		                    .render_metrics = render_metrics,
+		                    .vantage_id = d->vantage_id,
+		                    .blind = &d->blind,
 		                    .owner = d};
 		if (d->cfg.tls_cert_file[0]) {
 			x.tls_cert_file = d->cfg.tls_cert_file;

@@ -84,6 +84,7 @@ struct rw_daemon {
 	unsigned fault_stall_ms;
 	struct looplag looplag; /* every iteration's lag: runwarden_loop_lag_max_seconds */
 	int64_t run_id;
+	int64_t vantage_id; /* store_vantage_register() of cfg.vantage */
 	int64_t started_ms;
 	int64_t last_tick_ms;
 	uint64_t last_tick_loop;   /* uv_now at the last tick */

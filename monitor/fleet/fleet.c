@@ -478,6 +478,10 @@ static void emit_changes(struct fleet *f, struct runner *r, const struct runstat
 			rec.u.change.http_status = (int16_t)r->last_http;
 		}
 		writer_push(f->writer, &rec);
+		/* This daemon's own view, kept apart from the combined intervals
+		 * (vantage_states, under the writer's vantage). */
+		rec.kind = STORE_REC_VSTATE;
+		writer_push(f->writer, &rec);
 		if (fleet_hist_append(r, c[i].at_ms, c[i].to) < 0)
 			log_msg(RW_LOG_ERROR, "out of memory for history", "runner", r->name);
 		f->m->state_changes[c[i].to]++;

@@ -62,6 +62,8 @@ struct writer {
 	int stopping;
 	int final_rc;
 	struct writer_stats stats;
+	int64_t vantage_id; /* writer_set_vantage(); the thread applies it */
+	int vantage_set;
 	int pending_status; /* a status not yet reported to the loop */
 	int status_rc;
 	char status_msg[256];
@@ -101,12 +103,19 @@ static int vec_reserve(struct recvec *v, size_t extra)
 
 void writer_push(struct writer *w, const struct store_rec *rec)
 {
+	struct store_rec hb;
+
 	if (!w) { /* a fleet without storage (tests): nothing is kept */
 		struct store_rec lost = *rec;
 		store_rec_release(&lost);
 		return;
 	}
-	if (w->follower && rec->kind != STORE_REC_SAMPLE) {
+	if (w->follower && rec->kind == STORE_REC_TICK) {
+		/* Its vantage's heartbeat, not the monitor's tick (writer.h). */
+		hb = *rec;
+		hb.u.tick.heartbeat_only = true;
+		rec = &hb;
+	} else if (w->follower && rec->kind != STORE_REC_SAMPLE && rec->kind != STORE_REC_VSTATE) {
 		/* The leader writes the combined records (writer.h). */
 		struct store_rec withheld = *rec;
 		store_rec_release(&withheld);
@@ -126,6 +135,16 @@ void writer_push(struct writer *w, const struct store_rec *rec)
 			uv_cond_signal(&w->cond);
 	}
 	w->stats.queued = w->queue.len;
+	uv_mutex_unlock(&w->mu);
+}
+
+void writer_set_vantage(struct writer *w, int64_t vantage_id)
+{
+	if (!w)
+		return;
+	uv_mutex_lock(&w->mu);
+	w->vantage_id = vantage_id;
+	w->vantage_set = 1;
 	uv_mutex_unlock(&w->mu);
 }
 
@@ -306,6 +325,11 @@ static void writer_thread(void *arg)
 			uv_cond_timedwait(&w->cond, &w->mu,
 			                  (failing || w->retry ? backoff_ms : WRITER_BATCH_MS) *
 			                          1000000ULL);
+		if (w->vantage_set) {
+			/* Before the queue it came ahead of: writer_set_vantage(). */
+			store_set_vantage(w->st, w->vantage_id);
+			w->vantage_set = 0;
+		}
 		take_queue(w);
 		fresh = w->jobs;
 		w->jobs = NULL;
@@ -499,16 +523,16 @@ int writer_close(struct writer *w, writer_closed_cb cb, void *data)
 	return rc;
 }
 
-size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_EVENT + 1])
+size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_KINDS])
 {
 	const struct recvec *v[2] = {&w->batch, &w->queue};
 	size_t total = 0;
 
-	memset(counts, 0, (STORE_REC_EVENT + 1) * sizeof(*counts));
+	memset(counts, 0, STORE_REC_KINDS * sizeof(*counts));
 	uv_mutex_lock(&w->mu);
 	for (size_t k = 0; k < 2; k++)
 		for (size_t i = 0; i < v[k]->len; i++) {
-			if (v[k]->v[i].kind <= STORE_REC_EVENT)
+			if (v[k]->v[i].kind < STORE_REC_KINDS)
 				counts[v[k]->v[i].kind]++;
 			total++;
 		}

@@ -112,6 +112,13 @@ struct writer_job {
  */
 void writer_call(struct writer *w, struct writer_job *job, uint32_t wait_ms);
 
+/**
+ * Tags what the writer writes from now on with vantage @p vantage_id
+ * (store_set_vantage() on its connection; 0 until set). Call it before the
+ * first writer_push() of records that are the vantage's.
+ */
+void writer_set_vantage(struct writer *w, int64_t vantage_id);
+
 /** Queues one record (copied). Never blocks on I/O. What the record owns
  *  (store_rec_release()) is the writer's from then on, written or not.
  *  With @p w NULL (a fleet without storage, in tests) it is released. */
@@ -122,9 +129,12 @@ void writer_push(struct writer *w, const struct store_rec *rec);
  * several daemons on one PostgreSQL database only the leader does
  * (monitor/daemon/leader.h): a follower's writer_push() releases every
  * record but samples unwritten (state changes, and with them incidents;
- * flags; events; blind periods; ticks), counted in stats.withheld. Samples
- * and jobs (the API's writes) are written by every daemon. Records queued
- * before the switch are written. Loop thread only.
+ * flags; events; blind periods), counted in stats.withheld. Samples, the
+ * vantage's own states (STORE_REC_VSTATE) and jobs (the API's writes) are
+ * written by every daemon; a follower's tick moves only its vantage's
+ * heartbeat (vantages.last_tick_ms), not monitor_runs, whose last tick a
+ * takeover reads as the old leader's. Records queued before the switch are
+ * written. Loop thread only.
  */
 void writer_set_combined(struct writer *w, bool on);
 
@@ -135,7 +145,7 @@ void writer_get_stats(struct writer *w, struct writer_stats *out);
  * What a stopped writer could not write, by record kind (index: enum
  * store_rec_kind; 0 unused). @return the total.
  */
-size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_EVENT + 1]);
+size_t writer_unwritten(struct writer *w, size_t counts[STORE_REC_KINDS]);
 
 /**
  * Flushes, stops the thread, closes the handle; @p cb runs once, on the loop,

@@ -439,7 +439,7 @@ static int configure(struct probe *p)
 		SET(CURLOPT_DNS_CACHE_TIMEOUT, -1L);
 		SET(CURLOPT_SSL_VERIFYPEER, 1L);
 		SET(CURLOPT_SSL_VERIFYHOST, 2L);
-		SET(CURLOPT_USERAGENT, "runwarden/" RW_VERSION);
+		SET(CURLOPT_USERAGENT, p->pr->user_agent);
 		SET(CURLOPT_TCP_NODELAY, 1L);
 		/* libcurl 7.88 keeps a receive buffer of this size in every
 		 * easy handle, pooled or not (16 KiB by default): health
@@ -587,6 +587,7 @@ int prober_init(struct prober *pr, uv_loop_t *loop, const struct guard *guard,
 	pr->clock = clock;
 	pr->max = max;
 	pr->done_cb = cb;
+	snprintf(pr->user_agent, sizeof(pr->user_agent), "runwarden/%s", RW_VERSION);
 	/* A small connection cache: probes never reuse connections. The glue
 	 * first: a failure there leaves nothing to close. */
 	rc = curluv_init(&pr->cu, loop, done_cb, 16);
@@ -595,6 +596,12 @@ int prober_init(struct prober *pr, uv_loop_t *loop, const struct guard *guard,
 	resolver_init(&pr->rs, loop);
 	pr->rs.data = pr;
 	return 0;
+}
+
+void prober_set_vantage(struct prober *pr, const char *name)
+{
+	snprintf(pr->user_agent, sizeof(pr->user_agent), "runwarden/%s (vantage %s)", RW_VERSION,
+	         name);
 }
 
 int prober_start(struct prober *pr, struct runner *r)

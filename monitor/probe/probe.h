@@ -43,6 +43,8 @@
 /* The receive buffer each pooled easy handle keeps (curl's minimum: 1024). */
 #define PROBE_RECV_BUFFER 4096L
 #define PROBE_DNS_TTL_MS  60000
+/* "runwarden/VERSION (vantage NAME)" with a 63-character name fits. */
+#define PROBE_USER_AGENT_MAX 128
 
 struct prober;
 typedef void (*probe_done_cb)(struct prober *pr, struct runner *r, const struct probe_result *res);
@@ -76,6 +78,9 @@ struct prober {
 	size_t in_flight;
 	enum prober_state state;
 	uint64_t bad_transitions; /* state changes the tables forbid: bugs, logged */
+	/* Sent with every probe: "runwarden/VERSION", or with a vantage
+	 * "runwarden/VERSION (vantage NAME)" (prober_set_vantage()). */
+	char user_agent[PROBE_USER_AGENT_MAX];
 };
 
 /**
@@ -85,6 +90,14 @@ struct prober {
  */
 int prober_init(struct prober *pr, uv_loop_t *loop, const struct guard *guard,
                 struct rw_clock *clock, size_t max, probe_done_cb done_cb);
+
+/**
+ * Names the vantage point in every probe's User-Agent from now on:
+ * "runwarden/VERSION (vantage NAME)", so that the operators of the runners
+ * can tell several monitors apart in their logs. Call it before the first
+ * probe (a pooled handle keeps the User-Agent it was first set up with).
+ */
+void prober_set_vantage(struct prober *pr, const char *name);
 
 /**
  * Starts a probe of @p r (which must have none in flight).

@@ -33,8 +33,8 @@ static int prepare_hot(struct store *st)
 
 	rc = store_prepare(
 	        st,
-	        "INSERT INTO samples (runner_id, ts_ms, errclass, http_status, latency_us)"
-	        " VALUES (?, ?, ?, ?, ?)",
+	        "INSERT INTO samples (runner_id, ts_ms, errclass, http_status, latency_us,"
+	        " vantage_id) VALUES (?, ?, ?, ?, ?, ?)",
 	        &st->ins_sample);
 	if (rc == 0)
 		rc = store_prepare_dialect(
@@ -57,9 +57,29 @@ static int prepare_hot(struct store *st)
 		                           "GREATEST(last_tick_ms, ?2) WHERE id = ?1",
 		                           &st->upd_tick);
 	if (rc == 0)
-		rc = store_prepare(
-		        st, "INSERT INTO blind_periods (start_ms, end_ms, cause) VALUES (?, ?, ?)",
-		        &st->ins_blind);
+		rc = store_prepare(st,
+		                   "INSERT INTO blind_periods (start_ms, end_ms, cause, vantage_id)"
+		                   " VALUES (?, ?, ?, ?)",
+		                   &st->ins_blind);
+	/* A vantage's own state of a runner: the latest change it pushed is
+	 * its current state, whatever its start (store_rec_kind). */
+	if (rc == 0)
+		rc = store_prepare(st,
+		                   "INSERT INTO vantage_states (vantage_id, runner_id, state,"
+		                   " since_ms) VALUES (?1, ?2, ?3, ?4)"
+		                   " ON CONFLICT (vantage_id, runner_id) DO UPDATE SET"
+		                   " state = excluded.state, since_ms = excluded.since_ms",
+		                   &st->ins_vstate);
+	if (rc == 0)
+		rc = store_prepare_dialect(
+		        st,
+		        "UPDATE vantages SET last_tick_ms = MAX(last_tick_ms, ?2)"
+		        " WHERE id = (SELECT vantage_id FROM monitor_runs"
+		        " WHERE id = ?1)",
+		        "UPDATE vantages SET last_tick_ms = GREATEST(last_tick_ms,"
+		        " ?2) WHERE id = (SELECT vantage_id FROM monitor_runs"
+		        " WHERE id = ?1)",
+		        &st->upd_vant_tick);
 	if (rc == 0)
 		rc = store_prepare(
 		        st,
@@ -161,8 +181,9 @@ static int prepare_hot(struct store *st)
 	if (rc == 0 && st->backend == STORE_POSTGRES)
 		rc = store_prepare(st,
 		                   "INSERT INTO samples (runner_id, ts_ms, errclass, http_status,"
-		                   " latency_us) SELECT * FROM unnest(?1::bigint[], ?2::bigint[],"
-		                   " ?3::bigint[], ?4::bigint[], ?5::bigint[])",
+		                   " latency_us, vantage_id) SELECT *, ?6::bigint FROM"
+		                   " unnest(?1::bigint[], ?2::bigint[], ?3::bigint[], ?4::bigint[],"
+		                   " ?5::bigint[])",
 		                   &st->ins_samples_pg);
 	return rc;
 }
@@ -342,6 +363,8 @@ void store_close(struct store *st)
 	store_finalize(st->ev_voided);
 	store_finalize(st->ins_event);
 	store_finalize(st->ins_samples_pg);
+	store_finalize(st->ins_vstate);
+	store_finalize(st->upd_vant_tick);
 	if (st->backend == STORE_POSTGRES)
 		store_pg_close(st);
 	else

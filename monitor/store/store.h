@@ -14,7 +14,8 @@
  *   operators, tokens, runners, runner_targets, runner_labels, samples,
  *   intervals, monitor_runs, blind_periods, policy_versions, error_classes,
  *   states, flags, maintenance, incidents, rollups, rollup_days, events,
- *   webhook_cursors, github_jobs, github_deliveries.
+ *   webhook_cursors, github_jobs, github_deliveries, vantages,
+ *   vantage_states.
  * `intervals` holds one row per state change, (runner_id, start_ms) unique;
  * a row holds until the next row of the same runner.
  */
@@ -107,7 +108,13 @@ enum store_rec_kind {
 	STORE_REC_BLIND = 4,  /* the monitor was blind over [start, end) */
 	STORE_REC_FLAG = 5,   /* a runner was flagged or unflagged */
 	STORE_REC_EVENT = 6,  /* an event the daemon saw (eligibility, maintenance) */
+	/* This daemon's own state of one runner changed (u.change: runner_id,
+	 * start_ms, state): upserted into vantage_states under the writing
+	 * connection's vantage (store_set_vantage()). Pushed beside each
+	 * STORE_REC_CHANGE; the CHANGE writes the combined intervals. */
+	STORE_REC_VSTATE = 7,
 };
+#define STORE_REC_KINDS 8 /* one more than the highest kind */
 
 /** Why the monitor was blind; stored as text in blind_periods.cause. */
 enum store_blind_cause {
@@ -146,6 +153,9 @@ struct store_rec {
 		struct {
 			int64_t run_id;
 			int64_t ts_ms;
+			/* Only the run's vantage's heartbeat (vantages.last_tick_ms),
+			 * not monitor_runs: a follower's tick (writer_set_combined()). */
+			bool heartbeat_only;
 		} tick;
 		struct {
 			int64_t start_ms;
@@ -193,12 +203,79 @@ int store_write_batch(struct store *st, const struct store_rec *recs, size_t n);
  *  calls it once the record is written or dropped. */
 void store_rec_release(struct store_rec *rec);
 
+/* ---- vantage points (store_vantage.c) ----------------------------------
+ *
+ * Each daemon is a vantage point with a name (`serve --vantage NAME`).
+ * The first vantage to register in a database gets id 0, which is also
+ * what every row written before vantages existed is tagged with (the
+ * columns' DEFAULT 0): a single daemon's history stays its own. A
+ * connection writes under its vantage (store_set_vantage(); 0 until set):
+ * samples, blind periods and STORE_REC_VSTATE records are tagged with it,
+ * store_run_begin() opens the run under it, and a STORE_REC_TICK moves the
+ * heartbeat (vantages.last_tick_ms) of its run's vantage.
+ */
+
+/** Vantage names: 1 to STORE_VANTAGE_MAX characters of [A-Za-z0-9._-]. */
+#define STORE_VANTAGE_MAX 63
+
+/** Whether @p name is a valid vantage name (see STORE_VANTAGE_MAX). */
+bool store_vantage_name_valid(const char *name);
+
+/**
+ * Finds the vantage @p name, or adds it (first seen and heartbeat at
+ * @p now_ms; id 0 when it is the first, else the highest id + 1), in one
+ * transaction; then every runner state it held (vantage_states) becomes
+ * unknown from its last heartbeat, because its daemon is starting over and
+ * knows nothing yet; and the connection writes under it from then on
+ * (store_set_vantage()). Two daemons registering at once both succeed.
+ * @return 0, RW_EINVAL (not a valid name), RW_EBUSY, RW_EIO.
+ */
+int store_vantage_register(struct store *st, const char *name, int64_t now_ms, int64_t *id);
+
+/** The vantage this connection's writes are tagged with (see above). */
+void store_set_vantage(struct store *st, int64_t vantage_id);
+
+/** One vantage's view of one runner (store_vantage_states()). */
+struct store_vantage_state {
+	int64_t vantage_id;
+	char name[STORE_VANTAGE_MAX + 1];
+	int state; /* enum rw_state, as its daemon last wrote it */
+	int64_t since_ms;
+	int64_t last_tick_ms; /* the vantage's heartbeat */
+	bool blind;           /* a stored blind period of it covers now_ms */
+};
+
+/**
+ * Reads every vantage's row for runner @p runner_id, ordered by id (the
+ * order they registered in).
+ * @param out  receives a malloc'd array the caller frees (NULL when n is 0).
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_vantage_states(struct store *st, int64_t runner_id, int64_t now_ms,
+                         struct store_vantage_state **out, size_t *n);
+
+/** A vantage point as registered. */
+struct store_vantage {
+	int64_t id;
+	char name[STORE_VANTAGE_MAX + 1];
+	int64_t first_seen_ms;
+	int64_t last_tick_ms;
+};
+
+/**
+ * Lists every vantage, ordered by id. @p out is malloc'd (NULL when *n is
+ * 0); free it with free(). @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_vantage_list(struct store *st, struct store_vantage **out, size_t *n);
+
 /* ---- the monitor's own runs ------------------------------------------ */
 
 /**
- * Records that a daemon run starts at @p now_ms.
+ * Records that a daemon run starts at @p now_ms, under the connection's
+ * vantage (store_set_vantage()).
  * @param run_id        receives the new run's id.
- * @param prev_tick_ms  receives the last tick of the previous run, or -1.
+ * @param prev_tick_ms  receives the last tick of the previous run of the
+ *                      same vantage, or -1.
  */
 int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *prev_tick_ms);
 
@@ -773,7 +850,8 @@ struct store_blind {
 	int64_t id;
 	int64_t start_ms;
 	int64_t end_ms;
-	char cause[16]; /* store_blind_cause_name() */
+	char cause[16];     /* store_blind_cause_name() */
+	int64_t vantage_id; /* the vantage that was blind */
 };
 
 /**
@@ -790,6 +868,7 @@ struct store_run {
 	int64_t id;
 	int64_t started_ms;
 	int64_t last_tick_ms;
+	int64_t vantage_id;
 };
 
 /**

@@ -63,6 +63,7 @@ static int write_one(struct store *st, const struct store_rec *r)
 		store_bind_int(s, 3, r->u.sample.errclass);
 		store_bind_int(s, 4, r->u.sample.http_status);
 		store_bind_int(s, 5, r->u.sample.latency_us);
+		store_bind_int64(s, 6, st->vantage_id);
 		return step_reset(s);
 	case STORE_REC_CHANGE:
 		s = st->ins_change;
@@ -114,9 +115,25 @@ static int write_one(struct store *st, const struct store_rec *r)
 		}
 		return step_reset(s);
 	case STORE_REC_TICK:
-		s = st->upd_tick;
+		if (!r->u.tick.heartbeat_only) {
+			s = st->upd_tick;
+			store_bind_int64(s, 1, r->u.tick.run_id);
+			store_bind_int64(s, 2, r->u.tick.ts_ms);
+			rc = step_reset(s);
+			if (rc < 0)
+				return rc;
+		}
+		/* The heartbeat of the run's vantage (none before one registered). */
+		s = st->upd_vant_tick;
 		store_bind_int64(s, 1, r->u.tick.run_id);
 		store_bind_int64(s, 2, r->u.tick.ts_ms);
+		return step_reset(s);
+	case STORE_REC_VSTATE:
+		s = st->ins_vstate;
+		store_bind_int64(s, 1, st->vantage_id);
+		store_bind_int64(s, 2, r->u.change.runner_id);
+		store_bind_int(s, 3, r->u.change.state);
+		store_bind_int64(s, 4, r->u.change.start_ms);
 		return step_reset(s);
 	case STORE_REC_FLAG: {
 		char reason[96];
@@ -165,6 +182,7 @@ static int write_one(struct store *st, const struct store_rec *r)
 		store_bind_int64(s, 1, r->u.blind.start_ms);
 		store_bind_int64(s, 2, r->u.blind.end_ms);
 		store_bind_text(s, 3, store_blind_cause_name(r->u.blind.cause), -1, SQLITE_STATIC);
+		store_bind_int64(s, 4, st->vantage_id);
 		return step_reset(s);
 	}
 	return RW_EINVAL;
@@ -214,6 +232,7 @@ static int write_samples_pg(struct store *st, const struct store_rec *recs, size
 		free(text);
 		strbuf_deinit(&a[c]);
 	}
+	store_bind_int64(st->ins_samples_pg, 6, st->vantage_id);
 	if (rc == 0 && k > 0)
 		rc = step_reset(st->ins_samples_pg);
 	return rc;
@@ -298,15 +317,30 @@ int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *
 	struct store_stmt *s = NULL;
 	int rc;
 
-	rc = store_last_tick(st, prev_tick_ms);
+	/* The previous run of this vantage: another vantage's ticks say
+	 * nothing about when this one stopped seeing. */
+	rc = store_prepare(st, "SELECT MAX(last_tick_ms) FROM monitor_runs WHERE vantage_id = ?",
+	                   &s);
 	if (rc < 0)
 		return rc;
-	rc = store_prepare(st, "INSERT INTO monitor_runs (started_ms, last_tick_ms) VALUES (?, ?)",
+	store_bind_int64(s, 1, st->vantage_id);
+	rc = store_step(s);
+	*prev_tick_ms = (rc == SQLITE_ROW && store_column_type(s, 0) != SQLITE_NULL)
+	                        ? store_column_int64(s, 0)
+	                        : -1;
+	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
+	store_finalize(s);
+	if (rc < 0)
+		return rc;
+	rc = store_prepare(st,
+	                   "INSERT INTO monitor_runs (started_ms, last_tick_ms, vantage_id)"
+	                   " VALUES (?, ?, ?)",
 	                   &s);
 	if (rc < 0)
 		return rc;
 	store_bind_int64(s, 1, now_ms);
 	store_bind_int64(s, 2, now_ms);
+	store_bind_int64(s, 3, st->vantage_id);
 	rc = store_step(s);
 	store_finalize(s);
 	if (rc != SQLITE_DONE)

@@ -53,6 +53,10 @@ struct store {
 	struct store_stmt *ev_up;   /* "up", when the runner's last down/up was "down" */
 	struct store_stmt *ev_voided;
 	struct store_stmt *ins_event;
+	struct store_stmt *ins_vstate;    /* vantage_states upsert */
+	struct store_stmt *upd_vant_tick; /* vantages.last_tick_ms of a run's vantage */
+	/* The vantage this connection's writes are tagged with (store.h). */
+	int64_t vantage_id;
 	/* PostgreSQL only (NULL on SQLite): a batch's samples in one
 	 * statement, as five arrays unnested (store_history.c). */
 	struct store_stmt *ins_samples_pg;

@@ -202,10 +202,30 @@ static const char *const migrations[] = {
         "CREATE INDEX events_updown ON events(runner_id, id) WHERE kind IN ('down', 'up');",
         /* 8 → 9: a runner's probation waived at this time (0: not waived). */
         "ALTER TABLE runners ADD COLUMN probation_waived_ms BIGINT NOT NULL DEFAULT 0;",
+        /* 9 → 10: vantage points (see store_schema.c). vantages.id is a
+         * plain key, not an identity: store_vantage_register() gives the
+         * first vantage id 0 (the rows tagged DEFAULT 0) and each next one
+         * MAX(id) + 1. ADD COLUMN with a constant default rewrites no
+         * table on PostgreSQL 11 and later. */
+        "CREATE TABLE vantages ("
+        "  id BIGINT PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  first_seen_ms BIGINT NOT NULL,"
+        "  last_tick_ms BIGINT NOT NULL);"
+        "ALTER TABLE samples ADD COLUMN vantage_id BIGINT NOT NULL DEFAULT 0;"
+        "ALTER TABLE monitor_runs ADD COLUMN vantage_id BIGINT NOT NULL DEFAULT 0;"
+        "ALTER TABLE blind_periods ADD COLUMN vantage_id BIGINT NOT NULL DEFAULT 0;"
+        "CREATE TABLE vantage_states ("
+        "  vantage_id BIGINT NOT NULL,"
+        "  runner_id BIGINT NOT NULL,"
+        "  state BIGINT NOT NULL,"
+        "  since_ms BIGINT NOT NULL,"
+        "  PRIMARY KEY (vantage_id, runner_id));"
+        "CREATE INDEX vantage_states_runner ON vantage_states(runner_id);",
 };
 #define N_PG_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == 9,
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == 10,
                "one PostgreSQL migration per SQLite migration (store_schema.c)");
 
 /* The first column of the one row of @p sql as an integer (0: no row). */

@@ -26,7 +26,7 @@ int store_blind_list(struct store *st, int64_t from_ms, int64_t to_ms, struct st
 	*out = NULL;
 	*n = 0;
 	rc = store_prepare(st,
-	                   "SELECT id, start_ms, end_ms, cause FROM blind_periods"
+	                   "SELECT id, start_ms, end_ms, cause, vantage_id FROM blind_periods"
 	                   " WHERE start_ms < ?2 AND end_ms > ?1 AND end_ms > start_ms"
 	                   " ORDER BY start_ms, id",
 	                   &s);
@@ -45,6 +45,7 @@ int store_blind_list(struct store *st, int64_t from_ms, int64_t to_ms, struct st
 		v[len].end_ms = store_column_int64(s, 2);
 		snprintf(v[len].cause, sizeof(v[len].cause), "%s",
 		         cause ? (const char *)cause : "unknown");
+		v[len].vantage_id = store_column_int64(s, 4);
 		len++;
 	}
 	store_finalize(s);
@@ -68,7 +69,7 @@ int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct stor
 	*out = NULL;
 	*n = 0;
 	rc = store_prepare(st,
-	                   "SELECT id, started_ms, last_tick_ms FROM monitor_runs"
+	                   "SELECT id, started_ms, last_tick_ms, vantage_id FROM monitor_runs"
 	                   " WHERE started_ms < ?2 AND last_tick_ms > ?1 ORDER BY started_ms, id",
 	                   &s);
 	if (rc < 0)
@@ -83,6 +84,7 @@ int store_run_list(struct store *st, int64_t from_ms, int64_t to_ms, struct stor
 		v[len].id = store_column_int64(s, 0);
 		v[len].started_ms = store_column_int64(s, 1);
 		v[len].last_tick_ms = store_column_int64(s, 2);
+		v[len].vantage_id = store_column_int64(s, 3);
 		len++;
 	}
 	store_finalize(s);

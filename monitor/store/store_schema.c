@@ -215,6 +215,33 @@ static const char *const migrations[] = {
          * probation ends at this time if it had not ended before (0: not
          * waived; policy_probation_end_ms()). */
         "ALTER TABLE runners ADD COLUMN probation_waived_ms INTEGER NOT NULL DEFAULT 0;",
+        /* 9 → 10: vantage points (store_vantage.c). Each daemon registers
+         * its vantage (`serve --vantage NAME`) by name and tags what it
+         * writes: its samples, its monitor_runs row, its blind periods.
+         * vantages.last_tick_ms is its heartbeat (every tick); vantage_states
+         * holds each vantage's own current state of each runner (its own
+         * state machine, backdated as the intervals are). The tag is a
+         * column with DEFAULT 0, cheap to add to a large samples table, and
+         * 0 means "written before vantages existed": the first vantage to
+         * register in a database takes id 0 (store_vantage_register()), so
+         * that the rows a single daemon wrote before this migration are
+         * its own. No foreign keys, as for intervals: a batch must not fail
+         * on a row the loop thread has not seen. */
+        "CREATE TABLE vantages ("
+        "  id INTEGER PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  first_seen_ms INTEGER NOT NULL,"
+        "  last_tick_ms INTEGER NOT NULL);"
+        "ALTER TABLE samples ADD COLUMN vantage_id INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE monitor_runs ADD COLUMN vantage_id INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE blind_periods ADD COLUMN vantage_id INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE vantage_states ("
+        "  vantage_id INTEGER NOT NULL,"
+        "  runner_id INTEGER NOT NULL,"
+        "  state INTEGER NOT NULL,"
+        "  since_ms INTEGER NOT NULL,"
+        "  PRIMARY KEY (vantage_id, runner_id)) WITHOUT ROWID;"
+        "CREATE INDEX vantage_states_runner ON vantage_states(runner_id);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -24,6 +24,7 @@
 #include "policy/base/rw_error.h"
 #include "policy/calendar.h"
 #include "report_fixture.h"
+#include "schema_check.h"
 
 #define H RFX_HOUR
 #define M RFX_MIN
@@ -386,6 +387,91 @@ static void test_partial_month(void **state)
 	policy_source_deinit(&ps);
 }
 
+/* Writes a run of the connection's vantage over [from, to). */
+static void vantage_run(struct store *st, int64_t from, int64_t to)
+{
+	struct store_rec tk = {.kind = STORE_REC_TICK};
+	int64_t run = 0, prev = 0;
+
+	assert_int_equal(store_run_begin(st, from, &run, &prev), 0);
+	tk.u.tick.run_id = run;
+	tk.u.tick.ts_ms = to;
+	assert_int_equal(store_write_batch(st, &tk, 1), 0);
+}
+
+/* The vantage points and each one's coverage of the month, in every
+ * format: "east" ran all of March but was blind 6 h (canaries); "west"
+ * started on the 17th (its coverage counts from there) and ran to the
+ * end. The JSON validates against the report's schema. */
+static void test_vantages(void **state)
+{
+	struct rfx *f = *state;
+	int64_t m0 = rfx_ms(2024, 3, 1, 0, 0), m1 = rfx_ms(2024, 4, 1, 0, 0), id;
+	int64_t w0 = rfx_ms(2024, 3, 17, 0, 0);
+	struct store_rec bl = {.kind = STORE_REC_BLIND};
+	struct policy_source ps;
+	struct monthly m;
+	char *md, *json, *html, path[512], err[512], *text;
+	cJSON *doc, *vs, *e, *schema;
+
+	assert_int_equal(store_vantage_register(f->st, "east", m0 - RFX_DAY, &id), 0);
+	vantage_run(f->st, m0 - RFX_DAY, m1 + RFX_HOUR);
+	bl.u.blind.start_ms = rfx_ms(2024, 3, 5, 0, 0);
+	bl.u.blind.end_ms = rfx_ms(2024, 3, 5, 6, 0);
+	bl.u.blind.cause = STORE_BLIND_CANARY;
+	assert_int_equal(store_write_batch(f->st, &bl, 1), 0);
+	assert_int_equal(store_vantage_register(f->st, "west", w0, &id), 0);
+	vantage_run(f->st, w0, m1 + RFX_HOUR);
+
+	rfx_monthly(f, 2024, 3, m1 + RFX_DAY, NULL, &ps, 0, &m);
+	assert_int_equal(m.n_vantages, 2);
+	assert_string_equal(m.vantages[0].name, "east");
+	assert_int_equal(m.vantages[0].cover.blind_ms, 6 * RFX_HOUR);
+	assert_int_equal(m.vantages[0].cover.coverage_ppm, 991935); /* 1 - 6 h / 31 d */
+	assert_string_equal(m.vantages[1].name, "west");
+	assert_int_equal(m.vantages[1].cover.since_ms, w0);
+	assert_int_equal(m.vantages[1].cover.coverage_ppm, 1000000);
+	/* The monitor as a whole: east's blindness, west's runs do not undo it
+	 * (its blind periods are the union of its daemons'). */
+	assert_int_equal(m.monitor.blind_ms, 6 * RFX_HOUR);
+
+	md = rfx_render(&m, REPORT_MD, NULL);
+	assert_non_null(strstr(md, "### Vantage points"));
+	assert_non_null(strstr(md, "| east | 99.193% | 6 h 00 min in 1 period |"));
+	assert_non_null(
+	        strstr(md, "| west | 100.000% | 0 ms in 0 periods | 2024-03-17 00:00:00 |"));
+	html = rfx_render(&m, REPORT_HTML, NULL);
+	assert_non_null(strstr(html, "<h3 id=\"vantages\">Vantage points</h3>"));
+	assert_non_null(strstr(html, ">west<"));
+	json = rfx_render(&m, REPORT_JSON, NULL);
+	doc = cJSON_Parse(json);
+	assert_non_null(doc);
+	vs = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "summary"), "vantages");
+	assert_int_equal(cJSON_GetArraySize(vs), 2);
+	e = cJSON_GetArrayItem(vs, 0);
+	assert_string_equal(cJSON_GetObjectItem(e, "name")->valuestring, "east");
+	assert_int_equal((int64_t)cJSON_GetObjectItem(e, "blind_ms")->valuedouble, 6 * RFX_HOUR);
+	assert_int_equal(cJSON_GetObjectItem(e, "blind_periods")->valueint, 1);
+	e = cJSON_GetArrayItem(vs, 1);
+	assert_string_equal(cJSON_GetObjectItem(e, "first_seen")->valuestring,
+	                    "2024-03-17T00:00:00.000Z");
+	snprintf(path, sizeof(path), "%s/contrib/schema/report.schema.json", RW_SOURCE_DIR);
+	text = rwt_slurp(path, NULL);
+	assert_non_null(text);
+	schema = cJSON_Parse(text);
+	assert_non_null(schema);
+	if (schema_check(schema, doc, err, sizeof(err)) != 0)
+		fail_msg("the report does not validate: %s", err);
+	cJSON_Delete(schema);
+	free(text);
+	cJSON_Delete(doc);
+	free(md);
+	free(html);
+	free(json);
+	monthly_deinit(&m);
+	policy_source_deinit(&ps);
+}
+
 /* Each format against its golden file; rendering twice gives the same bytes. */
 static void check_golden(struct rfx *f, int y, unsigned mo, const char *stem)
 {
@@ -461,6 +547,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_policy_file_and_operator, rfx_setup,
 	                                        rfx_teardown),
 	        cmocka_unit_test_setup_teardown(test_partial_month, rfx_setup, rfx_teardown),
+	        cmocka_unit_test_setup_teardown(test_vantages, rfx_setup, rfx_teardown),
 	        cmocka_unit_test_setup_teardown(test_golden, rfx_setup, rfx_teardown),
 	        cmocka_unit_test_setup_teardown(test_rebuild_same_bytes, rfx_setup, rfx_teardown),
 	};

@@ -1345,10 +1345,15 @@ static void test_pg_migrates_older_schema(void **state)
 	add_operator(f->st, "acme", 1000);
 	store_close(f->st);
 	f->st = NULL;
-	/* Back to schema 7: without the index of migration 8 and the column of
-	 * migration 9; both pending migrations run. */
+	/* Back to schema 7: without the index of migration 8, the column of
+	 * migration 9 and the vantages of migration 10; the pending migrations
+	 * run. */
 	raw_exec(f->db, "DROP INDEX events_updown;"
 	                " ALTER TABLE runners DROP COLUMN probation_waived_ms;"
+	                " DROP TABLE vantages; DROP TABLE vantage_states;"
+	                " ALTER TABLE samples DROP COLUMN vantage_id;"
+	                " ALTER TABLE monitor_runs DROP COLUMN vantage_id;"
+	                " ALTER TABLE blind_periods DROP COLUMN vantage_id;"
 	                " UPDATE runwarden_schema SET version = 7");
 	open_db(f);
 	assert_int_equal(store_migrated_from(f->st, NULL), 7);

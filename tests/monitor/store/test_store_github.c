@@ -178,18 +178,23 @@ static int64_t gen_of(struct store *st, int64_t id)
  * the schema of version 6 with the rows it had. */
 static void undo_github_migration(const char *db)
 {
-	assert_int_equal(raw_exec(db, "ALTER TABLE runners DROP COLUMN probation_waived_ms;" /* 9 */
-	                              " DROP INDEX IF EXISTS events_updown;" /* schema 8 */
-	                              " DROP TABLE github_jobs; DROP TABLE github_deliveries;"
-	                              " DROP INDEX runners_github_member;"
-	                              " ALTER TABLE runners DROP COLUMN github;"
-	                              " ALTER TABLE runners DROP COLUMN min_online;"
-	                              " ALTER TABLE runners DROP COLUMN pickup_within_s;"
-	                              " ALTER TABLE runners DROP COLUMN pool_id;"
-	                              " ALTER TABLE runners DROP COLUMN github_id;"
-	                              " ALTER TABLE runners DROP COLUMN github_name;"
-	                              " ALTER TABLE runners DROP COLUMN gone_ms;"
-	                              " DELETE FROM error_classes WHERE code >= 9;"),
+	assert_int_equal(raw_exec(db,
+	                          "DROP TABLE vantages; DROP TABLE vantage_states;" /* 10 */
+	                          " ALTER TABLE samples DROP COLUMN vantage_id;"
+	                          " ALTER TABLE monitor_runs DROP COLUMN vantage_id;"
+	                          " ALTER TABLE blind_periods DROP COLUMN vantage_id;"
+	                          " ALTER TABLE runners DROP COLUMN probation_waived_ms;" /* 9 */
+	                          " DROP INDEX IF EXISTS events_updown;" /* schema 8 */
+	                          " DROP TABLE github_jobs; DROP TABLE github_deliveries;"
+	                          " DROP INDEX runners_github_member;"
+	                          " ALTER TABLE runners DROP COLUMN github;"
+	                          " ALTER TABLE runners DROP COLUMN min_online;"
+	                          " ALTER TABLE runners DROP COLUMN pickup_within_s;"
+	                          " ALTER TABLE runners DROP COLUMN pool_id;"
+	                          " ALTER TABLE runners DROP COLUMN github_id;"
+	                          " ALTER TABLE runners DROP COLUMN github_name;"
+	                          " ALTER TABLE runners DROP COLUMN gone_ms;"
+	                          " DELETE FROM error_classes WHERE code >= 9;"),
 	                 SQLITE_OK);
 	assert_int_equal(raw_exec(db, rwt_db_is_pg(db) ? "UPDATE runwarden_schema SET version = 6"
 	                                               : "PRAGMA user_version = 6"),
