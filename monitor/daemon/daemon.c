@@ -266,6 +266,28 @@ static void restore_pool(const char *target, bool below, void *data)
 	fleet_minimum_restore(data, target, below);
 }
 
+/* Each runner's eligibility and each target's pool as last announced (by
+ * this daemon before a restart, or by the old leader before a takeover),
+ * so that only changes from there are announced. */
+static int restore_announced(struct rw_daemon *d)
+{
+	struct store_eligibility *el = NULL;
+	size_t ne = 0;
+	int rc = store_eligibility_last(d->st, &el, &ne);
+
+	for (size_t i = 0; rc == 0 && i < ne; i++) {
+		struct runner *r = fleet_find(&d->fleet, el[i].runner_id);
+		if (r)
+			r->elig_code = el[i].code;
+	}
+	free(el);
+	for (size_t i = 0; i < d->fleet.n_pools; i++)
+		d->fleet.pools[i].min_state = 0;
+	if (rc == 0)
+		rc = store_pool_last(d->st, restore_pool, &d->fleet);
+	return rc;
+}
+
 /* Start-up: load every runner; the time since the last run is unknown.
  * @p prev_tick is the last tick of this vantage's previous run (its own
  * downtime, a blind period of its own); @p last_any the last tick of any
@@ -315,19 +337,7 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t last_any, 
 	if (d->fleet.gen > gen)
 		d->fleet.gen = gen;
 	/* What was announced before the restart, so that only changes are. */
-	{
-		struct store_eligibility *el = NULL;
-		size_t ne = 0;
-		rc = store_eligibility_last(d->st, &el, &ne);
-		for (size_t i = 0; rc == 0 && i < ne; i++) {
-			struct runner *r = fleet_find(&d->fleet, el[i].runner_id);
-			if (r)
-				r->elig_code = el[i].code;
-		}
-		free(el);
-	}
-	if (rc == 0) /* and each target's pool against its minimum */
-		rc = store_pool_last(d->st, restore_pool, &d->fleet);
+	rc = restore_announced(d);
 	return rc;
 }
 
@@ -412,21 +422,8 @@ static void take_over(struct rw_daemon *d)
 		if (n < REGISTRY_PAGE)
 			break;
 	}
-	if (rc == 0) {
-		struct store_eligibility *el = NULL;
-		size_t ne = 0;
-		rc = store_eligibility_last(d->st, &el, &ne);
-		for (size_t i = 0; rc == 0 && i < ne; i++) {
-			struct runner *r = fleet_find(&d->fleet, el[i].runner_id);
-			if (r)
-				r->elig_code = el[i].code;
-		}
-		free(el);
-	}
-	for (size_t i = 0; i < d->fleet.n_pools; i++)
-		d->fleet.pools[i].min_state = 0;
 	if (rc == 0)
-		rc = store_pool_last(d->st, restore_pool, &d->fleet);
+		rc = restore_announced(d);
 	if (rc < 0)
 		log_msg(RW_LOG_ERROR,
 		        "taking over: the stored state could not be read in full; going on from "
