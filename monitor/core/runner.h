@@ -54,6 +54,9 @@ struct probe_result {
 struct probe;
 
 struct runner {
+	/* Fields are ordered so that the struct has no holes to speak of
+	 * (pahole): 10,000 runners are 10,000 of these. */
+
 	/* Registry (fleet.c), from the store. The strings and the two arrays
 	 * live in one allocation, `reg` (runner_set_registry()): a runner's
 	 * ten or so small strings each in their own malloc() chunk cost more
@@ -64,9 +67,6 @@ struct runner {
 	char *operator_name;
 	char *url;
 	char *host; /* the URL's host, brackets removed (< RUNNER_HOST_MAX bytes) */
-	int port;
-	int status; /* enum store_runner_status */
-	bool host_is_ip;
 	char **targets;
 	size_t n_targets;
 	char **labels; /* runs-on labels */
@@ -74,20 +74,23 @@ struct runner {
 	int64_t gen;
 	int64_t created_ms;          /* registration: probation counts from here */
 	int64_t probation_waived_ms; /* the admin waived its probation then; 0: not */
-	bool push;                   /* a push runner: heartbeats, no probes, no URL */
+	int port;
+	int status; /* enum store_runner_status */
+	bool host_is_ip;
+	bool push; /* a push runner: heartbeats, no probes, no URL */
 	/* GitHub (fleet.c, from the store; the daemon's GitHub wiring feeds
 	 * their samples): a pool watches the runners of `github` that carry
 	 * its labels; a member is one of them. Neither is probed. */
 	bool gh_pool, gh_member;
-	char *github;             /* a pool's source: "OWNER" or "OWNER/REPO" */
+	bool gh_seen;             /* a member: in the list being read (scratch) */
 	uint32_t min_online;      /* a pool's */
 	uint32_t pickup_within_s; /* a pool's; 0: no pickup rule */
+	uint32_t gh_online;       /* a pool: members online at the last poll */
+	uint32_t gh_members;      /* a pool: members at the last poll */
+	char *github;             /* a pool's source: "OWNER" or "OWNER/REPO" */
 	int64_t pool_id;          /* a member's pool */
 	int64_t github_id;        /* a member's id at GitHub */
 	int64_t gone_ms;          /* a member: missing from the list since (0: present) */
-	uint32_t gh_online;       /* a pool: members online at the last poll */
-	uint32_t gh_members;      /* a pool: members at the last poll */
-	bool gh_seen;             /* a member: in the list being read (scratch) */
 	int64_t gh_job_id;        /* a pool: the job that waits too long (no_pickup) */
 	/* Eligibility as last announced by an event (fleet_check_eligibility()):
 	 * -1 never; 0 eligible; else the enum store_reason it is excluded for. */
@@ -95,9 +98,9 @@ struct runner {
 	/* When the tick must next look at it with no new input, its index in
 	 * the fleet's heap of those times, and whether it is on the fleet's
 	 * list of runners to judge at the next tick (fleet_wake.c). */
+	bool wake_listed;
 	int64_t wake_ms; /* INT64_MAX: never */
 	size_t wake_idx; /* SIZE_MAX: not in the heap */
-	bool wake_listed;
 
 	/* Push runners (fleet_heartbeat()): the last heartbeat and what it said. */
 	int64_t last_heartbeat_ms; /* 0: none since the daemon started */
@@ -126,9 +129,9 @@ struct runner {
 	/* Flag (fleet.c): rolling-window uptime below the floor, with
 	 * hysteresis; see fleet_evaluate(). */
 	bool flagged;
-	int64_t flag_since_ms;
-	bool has_window_uptime;
 	uint32_t window_uptime_ppm; /* at the last evaluation */
+	bool has_window_uptime;
+	int64_t flag_since_ms;
 	/* Its state changes over the rolling window (and the one before it),
 	 * sorted, so that route and availability answers come from memory. */
 	struct rw_interval *hist;
@@ -143,24 +146,24 @@ struct runner {
 	 * while it is in the window. */
 	size_t blind_pos;   /* 1 + its index in the window's heap; 0: not in it */
 	int64_t blind_t_ms; /* the latest result's sample time */
-	bool blind_net;     /* it failed with dns, connect or timeout */
 	/* Its current runs of failures, as results reach blind.c (which
 	 * corrects a blind period's start from them): whether its latest
 	 * result failed (with any class / with a network class), and the
 	 * sample time of the first failure of that run. */
-	bool blind_failing, blind_net_failing;
 	int64_t blind_fail_since_ms, blind_net_since_ms;
 	int64_t blind_last_ms; /* the latest result's sample time, kept out of the window too */
+	bool blind_net;        /* it failed with dns, connect or timeout */
+	bool blind_failing, blind_net_failing;
 
 	/* Scheduling (scheduler.c). */
+	bool removed;    /* retired or deleted: free once idle */
 	uint64_t due;    /* loop time (ms) the next probe is due */
 	size_t heap_idx; /* SIZE_MAX when not scheduled */
-	bool removed;    /* retired or deleted: free once idle */
 
 	/* Probing (probe.c). */
 	struct probe *inflight;
-	union runner_addr addr; /* cached resolution of host */
 	uint64_t addr_expires;  /* loop time; 0: none */
+	union runner_addr addr; /* cached resolution of host */
 };
 
 #endif
