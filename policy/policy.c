@@ -52,6 +52,7 @@ void policy_defaults(struct rw_policy *p)
 	p->probe.failures_to_down = 3;
 	p->probe.successes_to_up = 1;
 	p->push.grace_s = 120;
+	p->vantage.quorum = 1;
 	p->github.member_retention_days = 14;
 	p->window.rolling_days = 30;
 	p->window.min_coverage = 0.9;

@@ -106,6 +106,14 @@ struct rw_policy {
 		uint32_t grace_s; /* 0..86400; default 120 */
 	} push;
 
+	/* Several vantage points (daemons with `serve --vantage NAME` on one
+	 * database): a runner is down while at least quorum of them hold it
+	 * down, up while one holds it up and fewer than quorum hold it down,
+	 * unknown otherwise (policy/quorum.h). The leader's policy counts. */
+	struct {
+		uint32_t quorum; /* 1..64; default 1 */
+	} vantage;
+
 	struct {
 		uint32_t rolling_days; /* 1..366; default 30 */
 		double min_coverage;   /* [0, 1]; default 0.9 */

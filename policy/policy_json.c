@@ -201,6 +201,11 @@ char *policy_to_json(const struct rw_policy *p)
 	uint_member(&b, 2, "grace_s", p->push.grace_s, true);
 	close_at(&b, 1, "},\n");
 
+	key(&b, 1, "vantage");
+	strbuf_puts(&b, "{\n");
+	uint_member(&b, 2, "quorum", p->vantage.quorum, true);
+	close_at(&b, 1, "},\n");
+
 	key(&b, 1, "window");
 	strbuf_puts(&b, "{\n");
 	uint_member(&b, 2, "rolling_days", p->window.rolling_days, false);

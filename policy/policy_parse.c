@@ -232,9 +232,13 @@ static uint32_t to_ppm(double v)
 	return whole + (y - whole >= 0.5);
 }
 
-/* An integral number in [lo, hi]; @p note is appended to a range error. */
-static int get_int(const struct pctx *c, const cJSON *it, const char *path, double lo, double hi,
-                   const char *note, long *out)
+/*
+ * An integral number in [lo, hi]; @p note is appended to an error above hi,
+ * @p hint to every error (what the number counts, for a field whose range
+ * alone does not say).
+ */
+static int get_int_hinted(const struct pctx *c, const cJSON *it, const char *path, double lo,
+                          double hi, const char *note, const char *hint, long *out)
 {
 	char got[96], range[64];
 	double v;
@@ -247,11 +251,18 @@ static int get_int(const struct pctx *c, const cJSON *it, const char *path, doub
 	snprintf(range, sizeof(range), "in [%.0f, %.0f]", lo, hi);
 	describe(c, it, true, got, sizeof(got));
 	if (!cJSON_IsNumber(it))
-		return fail(c, it, path, "expected an integer %s, got %s", range, got);
+		return fail(c, it, path, "expected an integer %s, got %s%s", range, got, hint);
 	if (!is_integral(v))
-		return fail(c, it, path, "%s is not an integer (allowed: an integer %s)", got,
-		            range);
-	return fail(c, it, path, "%s is not %s%s", got, range, v > hi ? note : "");
+		return fail(c, it, path, "%s is not an integer (allowed: an integer %s)%s", got,
+		            range, hint);
+	return fail(c, it, path, "%s is not %s%s%s", got, range, v > hi ? note : "", hint);
+}
+
+/* An integral number in [lo, hi]; @p note is appended to a range error above hi. */
+static int get_int(const struct pctx *c, const cJSON *it, const char *path, double lo, double hi,
+                   const char *note, long *out)
+{
+	return get_int_hinted(c, it, path, lo, hi, note, "", out);
 }
 
 /* Optional unsigned field @p key of @p obj; left alone when absent. */
@@ -336,12 +347,13 @@ static char *dup_str(const char *s)
 /* ---- sections ------------------------------------------------------------ */
 
 static const char *const top_keys[] = {
-        "version",  "uptime_floor", "tiers",          "targets",   "probe", "push",  "window",
-        "flagging", "maintenance",  "service_window", "blindness", "pool",  "github"};
+        "version", "uptime_floor", "tiers",       "targets",        "probe",     "push", "vantage",
+        "window",  "flagging",     "maintenance", "service_window", "blindness", "pool", "github"};
 static const char *const tier_keys[] = {"uptime_floor"};
 static const char *const probe_keys[] = {"interval_s", "timeout_ms", "failures_to_down",
                                          "successes_to_up"};
 static const char *const push_keys[] = {"grace_s"};
+static const char *const vantage_keys[] = {"quorum"};
 static const char *const window_keys[] = {"rolling_days", "min_coverage"};
 static const char *const flagging_keys[] = {"restore_margin", "probation_days"};
 static const char *const maintenance_keys[] = {"min_notice_h", "max_h_per_month"};
@@ -591,6 +603,25 @@ static int apply_service_window(const struct pctx *c, const cJSON *obj, struct r
 	return 0;
 }
 
+/* Every error of vantage.quorum says what it counts: its range alone does not. */
+#define QUORUM_HINT                                                                                \
+	"; it counts vantage points (daemons of `runwarden serve --vantage NAME` on one "          \
+	"PostgreSQL database) that must hold a runner down; 1, the default, is any one"
+
+static int apply_vantage(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
+{
+	const cJSON *it;
+	long v;
+	int rc = check_object(c, obj, "vantage", KEYS(vantage_keys));
+
+	if (rc < 0 || !(it = member(obj, "quorum")))
+		return rc;
+	rc = get_int_hinted(c, it, "vantage.quorum", 1, 64, "", QUORUM_HINT, &v);
+	if (rc == 0)
+		p->vantage.quorum = (uint32_t)v;
+	return rc;
+}
+
 static int apply_blindness(const struct pctx *c, const cJSON *obj, struct rw_policy *p)
 {
 	const cJSON *list;
@@ -669,6 +700,8 @@ static int apply(const struct pctx *c, struct rw_policy *p)
 		if (rc == 0)
 			rc = opt_uint(c, it, "push", "grace_s", 0, 86400, "", &p->push.grace_s);
 	}
+	if (rc == 0 && (it = member(root, "vantage")))
+		rc = apply_vantage(c, it, p);
 	if (rc == 0 && (it = member(root, "window"))) {
 		rc = check_object(c, it, "window", KEYS(window_keys));
 		if (rc == 0)

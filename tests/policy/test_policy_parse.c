@@ -65,7 +65,7 @@ static bool policy_equal(const struct rw_policy *a, const struct rw_policy *b)
 	    a->blindness.n_canaries != b->blindness.n_canaries)
 		return false;
 	if (memcmp(&a->probe, &b->probe, sizeof(a->probe)) != 0 ||
-	    a->push.grace_s != b->push.grace_s ||
+	    a->push.grace_s != b->push.grace_s || a->vantage.quorum != b->vantage.quorum ||
 	    a->window.rolling_days != b->window.rolling_days ||
 	    a->window.min_coverage != b->window.min_coverage ||
 	    a->window.min_coverage_ppm != b->window.min_coverage_ppm ||
@@ -77,7 +77,8 @@ static bool policy_equal(const struct rw_policy *a, const struct rw_policy *b)
 	    a->blindness.fraction != b->blindness.fraction ||
 	    a->blindness.fraction_ppm != b->blindness.fraction_ppm ||
 	    a->blindness.min_runners != b->blindness.min_runners ||
-	    a->pool.min_runners != b->pool.min_runners)
+	    a->pool.min_runners != b->pool.min_runners ||
+	    a->github.member_retention_days != b->github.member_retention_days)
 		return false;
 	for (size_t i = 0; i < a->n_tiers; i++)
 		if (a->tiers[i].tier != b->tiers[i].tier ||
@@ -179,8 +180,8 @@ static const struct bad bad_docs[] = {
         {TOP("\"uptime_floor\": [0.9]"), 0, 3, "uptime_floor", "got an array"},
         /* top level: unknown and duplicate keys */
         {TOP("\"uptime_flor\": 0.9"), 0, 3, "uptime_flor",
-         ": unknown key (allowed: version, uptime_floor, tiers, targets, probe, push, window, "
-         "flagging, maintenance, service_window, blindness, pool, github)"},
+         ": unknown key (allowed: version, uptime_floor, tiers, targets, probe, push, vantage, "
+         "window, flagging, maintenance, service_window, blindness, pool, github)"},
         {TOP("\"Version\": 1"), 0, 3, "Version", ": unknown key"},
         {TOP("\"uptime_floor\": 0.9,\n  \"uptime_floor\": 0.95"), 0, 4, "uptime_floor",
          ": duplicate key (first on line 3)"},
@@ -299,6 +300,24 @@ static const struct bad bad_docs[] = {
         {SEC("push", "\"grace_s\": 86401"), 0, 4, "push.grace_s", ": 86401 is not in [0, 86400]"},
         {SEC("push", "\"grace_s\": 0.5"), 0, 4, "push.grace_s", ": 0.5 is not an integer"},
         {SEC("push", "\"grace_s\": \"120\""), 0, 4, "push.grace_s", "got \"120\" (a string)"},
+        /* vantage: every error of quorum says what it counts */
+        {TOP("\"vantage\": 2"), 0, 3, "vantage", ": expected an object, got 2"},
+        {SEC("vantage", "\"qorum\": 2"), 0, 4, "vantage.qorum", ": unknown key (allowed: quorum)"},
+        {SEC("vantage", "\"quorum\": 2,\n    \"quorum\": 3"), 0, 5, "vantage.quorum",
+         ": duplicate key (first on line 4)"},
+        {SEC("vantage", "\"quorum\": 0"), 0, 4, "vantage.quorum",
+         ": 0 is not in [1, 64]; it counts vantage points (daemons of `runwarden serve "
+         "--vantage NAME` on one PostgreSQL database) that must hold a runner down; 1, the "
+         "default, is any one"},
+        {SEC("vantage", "\"quorum\": 65"), 0, 4, "vantage.quorum",
+         ": 65 is not in [1, 64]; it counts vantage points"},
+        {SEC("vantage", "\"quorum\": -1"), 0, 4, "vantage.quorum",
+         ": -1 is not in [1, 64]; it counts vantage points"},
+        {SEC("vantage", "\"quorum\": 1.5"), 0, 4, "vantage.quorum",
+         ": 1.5 is not an integer (allowed: an integer in [1, 64]); it counts vantage points"},
+        {SEC("vantage", "\"quorum\": \"two\""), 0, 4, "vantage.quorum",
+         ": expected an integer in [1, 64], got \"two\" (a string); it counts vantage points"},
+        {SEC("vantage", "\"quorum\": null"), 0, 4, "vantage.quorum", "got null; it counts"},
         /* window */
         {TOP("\"window\": \"30d\""), 0, 3, "window",
          ": expected an object, got \"30d\" (a string)"},
@@ -574,9 +593,10 @@ static void test_nesting_limit(void **state)
 		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "]");
 	snprintf(doc + n, sizeof(doc) - n, "\n}\n");
 	assert_int_equal(parse(&p, doc, err), RW_EINVAL);
-	assert_string_equal(err, "policy.json:3: x: unknown key (allowed: version, uptime_floor, "
-	                         "tiers, targets, probe, push, window, flagging, maintenance, "
-	                         "service_window, blindness, pool, github)");
+	assert_string_equal(err,
+	                    "policy.json:3: x: unknown key (allowed: version, uptime_floor, "
+	                    "tiers, targets, probe, push, vantage, window, flagging, maintenance, "
+	                    "service_window, blindness, pool, github)");
 
 	/* One more: the 33rd level opens on line 4 + 31 = 35. */
 	n = 0;
@@ -713,6 +733,7 @@ static void test_design_example(void **state)
 	assert_int_equal(p.probe.failures_to_down, 3);
 	assert_int_equal(p.probe.successes_to_up, 1);
 	assert_int_equal(p.push.grace_s, 120);
+	assert_int_equal(p.vantage.quorum, 1);
 	assert_int_equal(p.window.rolling_days, 30);
 	assert_int_equal(p.window.min_coverage_ppm, 900000);
 	assert_true(p.flagging.restore_margin == 0.005);
@@ -739,8 +760,8 @@ static void test_defaults_when_absent(void **state)
 	static const char *const docs[] = {
 	        "{\"version\": 1}",
 	        ("{\"version\": 1, \"tiers\": {}, \"targets\": {}, \"probe\": {}, \"push\": {}, "
-	         "\"window\": {}, \"flagging\": {}, \"maintenance\": {}, \"service_window\": {}, "
-	         "\"blindness\": {}}"),
+	         "\"vantage\": {}, \"window\": {}, \"flagging\": {}, \"maintenance\": {}, "
+	         "\"service_window\": {}, \"blindness\": {}}"),
 	        ("{\"version\": 1, \"service_window\": {\"weekly\": []}, "
 	         "\"blindness\": {\"canaries\": []}}"),
 	        "\xef\xbb\xbf{\"version\": 1}\n",
@@ -760,6 +781,7 @@ static void test_defaults_when_absent(void **state)
 	assert_true(p.uptime_floor == 0.99);
 	assert_int_equal(p.probe.timeout_ms, 10000);
 	assert_int_equal(p.blindness.min_runners, 4);
+	assert_int_equal(p.vantage.quorum, 1);
 	policy_deinit(&p);
 }
 
@@ -790,6 +812,11 @@ static const struct good good_docs[] = {
         {"{\"version\": 1, \"push\": {\"grace_s\": 0}}", U32(push.grace_s), 0},
         {"{\"version\": 1, \"push\": {\"grace_s\": -0}}", U32(push.grace_s), 0},
         {"{\"version\": 1, \"push\": {\"grace_s\": 86400}}", U32(push.grace_s), 86400},
+        {"{\"version\": 1, \"vantage\": {\"quorum\": 1}}", U32(vantage.quorum), 1},
+        {"{\"version\": 1, \"vantage\": {\"quorum\": 2}}", U32(vantage.quorum), 2},
+        {"{\"version\": 1, \"vantage\": {\"quorum\": 2.0}}", U32(vantage.quorum), 2},
+        {"{\"version\": 1, \"vantage\": {\"quorum\": 64}}", U32(vantage.quorum), 64},
+        {"{\"version\": 1, \"vantage\": {}}", U32(vantage.quorum), 1},
         {"{\"version\": 1, \"window\": {\"rolling_days\": 366}}", U32(window.rolling_days), 366},
         {"{\"version\": 1, \"window\": {\"min_coverage\": 0}}", U32(window.min_coverage_ppm), 0},
         {"{\"version\": 1, \"window\": {\"min_coverage\": 1}}", U32(window.min_coverage_ppm),
@@ -921,6 +948,22 @@ static void test_round_trip(void **state)
 	           "[\"https://a.example/\", \"HTTP://B.EXAMPLE/q?x=\\\"1\\\"&y=\\\\\"]},"
 	           "\"pool\": {\"min_runners\": 5}}");
 	round_trip("{\"version\": 2, \"pool\": {\"min_runners\": 100000}}");
+	round_trip("{\"version\": 2, \"vantage\": {\"quorum\": 3}}");
+	round_trip("{\"version\": 2, \"vantage\": {\"quorum\": 64}}");
+}
+
+static void test_to_json_quorum(void **state)
+{
+	struct rw_policy p;
+	char *j;
+
+	(void)state;
+	parse_ok(&p, "{\"version\": 1, \"vantage\": {\"quorum\": 3}}");
+	j = policy_to_json(&p);
+	assert_non_null(j);
+	assert_non_null(strstr(j, "\"vantage\": {\n    \"quorum\": 3\n  },\n"));
+	free(j);
+	policy_deinit(&p);
 }
 
 static void test_to_json_text(void **state)
@@ -936,6 +979,8 @@ static void test_to_json_text(void **state)
 	                                    "\"successes_to_up\"",
 	                                    "\"push\"",
 	                                    "\"grace_s\"",
+	                                    "\"vantage\"",
+	                                    "\"quorum\"",
 	                                    "\"window\"",
 	                                    "\"rolling_days\"",
 	                                    "\"min_coverage\"",
@@ -991,6 +1036,7 @@ static void test_to_json_text(void **state)
 	assert_non_null(strstr(j, "\"weekly\": []\n"));
 	assert_non_null(strstr(j, "\"canaries\": []\n"));
 	assert_non_null(strstr(j, "\"timeout_ms\": 10000,\n"));
+	assert_non_null(strstr(j, "\"vantage\": {\n    \"quorum\": 1\n  },\n"));
 	assert_non_null(strstr(j, "\"pool\": {\n    \"min_runners\": 0\n  },\n"));
 	assert_non_null(strstr(j, "\"github\": {\n    \"member_retention_days\": 14\n  }\n}\n"));
 	free(j);
@@ -1131,6 +1177,7 @@ int main(void)
 	        cmocka_unit_test(test_good_values),
 	        cmocka_unit_test(test_service_window_grammar),
 	        cmocka_unit_test(test_round_trip),
+	        cmocka_unit_test(test_to_json_quorum),
 	        cmocka_unit_test(test_to_json_text),
 	        cmocka_unit_test(test_floor_ppm),
 	        cmocka_unit_test(test_api_edges),
