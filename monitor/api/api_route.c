@@ -29,7 +29,6 @@
  * this has stopped, or cannot write: its daemon holds nothing, and the
  * answer shows it "unknown" from its last heartbeat. Ten ticks leave room
  * for a slow commit without calling a live vantage stopped. */
-#define API_VANTAGE_STALE_MS 10000
 
 /* Appends a ratio in ppm, truncated to six decimals as every report prints
  * it (so that a runner shown at its floor meets it), or null. */
@@ -151,7 +150,7 @@ static void vantage_entry(struct strbuf *b, bool *first, const char *name, int s
  * registered: this daemon's from its state machine in memory (so that with
  * one daemon the one entry agrees with the runner's state), the others'
  * from vantage_states. A vantage that holds nothing is "unknown": one
- * whose heartbeat is stale (API_VANTAGE_STALE_MS; since its last one), or
+ * whose heartbeat is stale (FLEET_VANTAGE_STALE_MS; since its last one), or
  * one blind now (since its blindness began).
  */
 static int render_vantages(const struct api_ctx *x, const struct store_runner *sr, int64_t now,
@@ -203,7 +202,7 @@ static int render_vantages(const struct api_ctx *x, const struct store_runner *s
 			continue;
 		state = vs[i].state;
 		since = vs[i].since_ms;
-		if (!own && now - vs[i].last_tick_ms > API_VANTAGE_STALE_MS) {
+		if (!own && now - vs[i].last_tick_ms > FLEET_VANTAGE_STALE_MS) {
 			state = RW_STATE_UNKNOWN;
 			since = vs[i].last_tick_ms > since ? vs[i].last_tick_ms : since;
 		} else if (vs[i].blind && state != RW_STATE_UNKNOWN) {
@@ -328,19 +327,19 @@ static void exclusion_detail(struct strbuf *b, const struct api_ctx *x, const st
 		}
 		strbuf_puts(b, "\"");
 	} else if (strcmp(why, "below_min_online") == 0) {
-		answer_json_time(b, r->rs.since_ms);
+		answer_json_time(b, runner_since(r));
 		strbuf_printf(b,
 		              ",\"detail\":\"%" PRIu32 " of %" PRIu32
 		              " members online at the last poll, min_online %" PRIu32 "\"",
 		              r->gh_online, r->gh_members, r->min_online);
 	} else if (strcmp(why, "no_pickup") == 0) {
-		answer_json_time(b, r->rs.since_ms);
+		answer_json_time(b, runner_since(r));
 		strbuf_printf(b,
 		              ",\"detail\":\"workflow job %" PRId64
 		              " waited more than pickup_within_s %" PRIu32 " s for a runner\"",
 		              r->gh_job_id, r->pickup_within_s);
 	} else {
-		answer_json_time(b, r->rs.since_ms);
+		answer_json_time(b, runner_since(r));
 		if (r->last_probe_ms && r->last_class != RW_ERRCLASS_NONE)
 			strbuf_printf(b, ",\"detail\":\"last probe: %s\"",
 			              rw_errclass_name(r->last_class));
@@ -412,8 +411,8 @@ int api_route(struct api *api, h2o_req_t *req)
 		strbuf_json_str(&b, r->name);
 		strbuf_puts(&b, ",\"operator\":");
 		strbuf_json_str(&b, r->operator_name);
-		strbuf_printf(&b, ",\"state\":\"%s\",\"since\":", rw_state_name(r->rs.state));
-		answer_json_time(&b, r->rs.since_ms);
+		strbuf_printf(&b, ",\"state\":\"%s\",\"since\":", rw_state_name(runner_state(r)));
+		answer_json_time(&b, runner_since(r));
 		strbuf_puts(&b, ",\"uptime\":");
 		json_ppm(&b, rk[i].a.has_uptime, rk[i].a.uptime_ppm);
 		if (rk[i].p50_us >= 0)

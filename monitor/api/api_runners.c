@@ -77,8 +77,8 @@ static void runner_json(struct call *c, struct strbuf *b, const struct store_run
 		              iv, to < iv * 1000 ? to : iv * 1000);
 	}
 	strbuf_printf(b, ",\"state\":\"%s\",\"since\":",
-	              rw_state_name(r ? r->rs.state : (enum rw_state)sr->last_state));
-	answer_json_time(b, r ? r->rs.since_ms : sr->last_state_ms);
+	              rw_state_name(r ? runner_state(r) : (enum rw_state)sr->last_state));
+	answer_json_time(b, r ? runner_since(r) : sr->last_state_ms);
 	why = r ? fleet_exclusion(c->x->fleet, r, c->now) : unloaded_reason(sr);
 	strbuf_printf(b, ",\"eligible\":%s,\"reason\":", why ? "false" : "true");
 	call_json_str_or_null(b, why);
@@ -566,7 +566,7 @@ static int heartbeat(struct call *c, int64_t id)
 	strbuf_init(&b);
 	strbuf_printf(&b,
 	              "{\"id\":%" PRId64 ",\"state\":\"%s\",\"status\":\"%s\",\"next_before\":", id,
-	              rw_state_name(r->rs.state), store_runner_status_name(r->status));
+	              rw_state_name(runner_state(r)), store_runner_status_name(r->status));
 	answer_json_time(&b, r->last_heartbeat_ms + r->params.interval_ms + r->grace_ms);
 	strbuf_puts(&b, "}\n");
 	return answer_json(c->api, c->req, 200, &b);

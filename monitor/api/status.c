@@ -646,7 +646,7 @@ static void put_runner_row(struct strbuf *b, struct build *bd, const struct runn
 	struct status_runner *e = entry_find(bd->s, r->id);
 	struct rw_availability a;
 	const char *why = fleet_exclusion(x->fleet, r, bd->now);
-	const char *state = rw_state_name(r->rs.state);
+	const char *state = rw_state_name(runner_state(r));
 	bool past = e && entry_ready(bd, e, r);
 	char up[PCT_LEN], fl[PCT_LEN];
 
@@ -669,9 +669,9 @@ static void put_runner_row(struct strbuf *b, struct build *bd, const struct runn
 	              "</td><td class=\"state\"><span class=\"st st-%s\">%s</span> "
 	              "<span class=\"since\">for ",
 	              state, state);
-	put_duration(b, bd->now - r->rs.since_ms);
+	put_duration(b, bd->now - runner_since(r));
 	strbuf_puts(b, "<br>since ");
-	put_time(b, r->rs.since_ms);
+	put_time(b, runner_since(r));
 	strbuf_printf(b,
 	              "</span></td><td class=\"routing\">%s</td><td class=\"n uptime\">%s</td>"
 	              "<td class=\"gauge\">",
@@ -864,7 +864,7 @@ static bool judge_step(struct build *bd, uint64_t deadline_ns)
 		const struct runner *r = f->v[i];
 		struct status_runner *e;
 		struct rw_availability av, *a = &av;
-		bool down = r->rs.state == RW_STATE_DOWN;
+		bool down = runner_state(r) == RW_STATE_DOWN;
 
 		bd->judged_id = r->id;
 		if (r->n_targets == 0)
@@ -878,9 +878,9 @@ static bool judge_step(struct build *bd, uint64_t deadline_ns)
 		bd->judged_n++;
 		if ((unsigned)a->verdict < 3)
 			bd->verdicts[a->verdict]++;
-		bd->up += r->rs.state == RW_STATE_UP;
+		bd->up += runner_state(r) == RW_STATE_UP;
 		bd->down += down;
-		bd->other += !down && r->rs.state != RW_STATE_UP;
+		bd->other += !down && runner_state(r) != RW_STATE_UP;
 		if ((down || a->verdict == RW_VERDICT_FAIL) &&
 		    bd->attention++ < STATUS_MAX_ATTENTION) {
 			strbuf_puts(&bd->att, "<li>");
@@ -896,7 +896,7 @@ static bool judge_step(struct build *bd, uint64_t deadline_ns)
 			strbuf_puts(&bd->att, ")");
 			if (down) {
 				strbuf_puts(&bd->att, " for ");
-				put_duration(&bd->att, bd->now - r->rs.since_ms);
+				put_duration(&bd->att, bd->now - runner_since(r));
 			}
 			if (a->verdict == RW_VERDICT_FAIL) {
 				char up[PCT_LEN], fl[PCT_LEN];

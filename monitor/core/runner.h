@@ -166,4 +166,18 @@ struct runner {
 	union runner_addr addr; /* cached resolution of host */
 };
 
+/** The runner's combined state (the last interval of its history: every
+ *  vantage point's under the quorum; with one vantage, its own), which
+ *  every view shows; r->rs is this vantage's own state machine. */
+static inline enum rw_state runner_state(const struct runner *r)
+{
+	return r->n_hist > 0 ? r->hist[r->n_hist - 1].state : RW_STATE_UNKNOWN;
+}
+
+/** Since when runner_state() holds. */
+static inline int64_t runner_since(const struct runner *r)
+{
+	return r->n_hist > 0 ? r->hist[r->n_hist - 1].start_ms : r->rs.since_ms;
+}
+
 #endif

@@ -288,6 +288,19 @@ static int restore_announced(struct rw_daemon *d)
 	return rc;
 }
 
+/* A follower starting beside a running leader: the stored combined state
+ * is the leader's current one (the unknown load_fleet() appends is the
+ * leader's to write, and a follower writes none), so its view shows that
+ * state, not an unknown the leader would never take back. */
+static void keep_stored_state(struct rw_daemon *d, const struct store_runner *sr)
+{
+	struct runner *r = fleet_find(&d->fleet, sr->id);
+
+	if (r && r->n_hist >= 2 && r->hist[r->n_hist - 1].state == RW_STATE_UNKNOWN &&
+	    r->hist[r->n_hist - 2].state == (enum rw_state)sr->last_state)
+		r->n_hist--;
+}
+
 /* Start-up: load every runner; the time since the last run is unknown.
  * @p prev_tick is the last tick of this vantage's previous run (its own
  * downtime, a blind period of its own); @p last_any the last tick of any
@@ -320,6 +333,8 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t last_any, 
 			    sr->last_state != RW_STATE_UNKNOWN)
 				push_change(d, sr->id, since, RW_STATE_UNKNOWN);
 			sync_runner(d, sr, since, true);
+			if (!d->fleet.combining)
+				keep_stored_state(d, sr);
 			if (sr->gen > d->fleet.gen)
 				d->fleet.gen = sr->gen;
 		}
@@ -341,8 +356,6 @@ static int load_fleet(struct rw_daemon *d, int64_t prev_tick, int64_t last_any, 
 	return rc;
 }
 
-/* ---- leadership ----------------------------------------------------------- */
-
 static void push_tick(struct rw_daemon *d, int64_t now)
 {
 	struct store_rec rec = {.kind = STORE_REC_TICK};
@@ -351,9 +364,65 @@ static void push_tick(struct rw_daemon *d, int64_t now)
 	writer_push(d->writer, &rec);
 }
 
+/* ---- leadership and the other vantage points ------------------------------ */
+
+/* The other vantages' heartbeats, for the combined verdict: one small query
+ * (a row per vantage), on PostgreSQL only (on SQLite there is one daemon).
+ * A vantage whose heartbeat went stale holds nothing from its last tick. */
+static void poll_vantages(struct rw_daemon *d, int64_t now)
+{
+	struct store_vantage *v = NULL;
+	size_t n = 0;
+
+	if (!store_path_is_postgres(d->cfg.db_path) || store_vantage_list(d->st, &v, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		fleet_vantage_heartbeat(&d->fleet, v[i].id, v[i].last_tick_ms, now);
+	free(v);
+	if (d->fleet.combining && fleet_vantages_alive(&d->fleet) < d->policy.vantage.quorum &&
+	    now - d->quorum_warned_ms >= 3600000) {
+		struct logline l;
+		d->quorum_warned_ms = now;
+		if (log_begin(&l, RW_LOG_WARN,
+		              "fewer vantage points alive than the quorum: no runner can be down, "
+		              "only up or unknown")) {
+			log_int(&l, "alive", fleet_vantages_alive(&d->fleet));
+			log_int(&l, "quorum", d->policy.vantage.quorum);
+			log_end(&l);
+		}
+	}
+}
+
+/* The other vantages' stored states and heartbeats, at start-up (PostgreSQL
+ * only): what the store's notifications then keep current. Nothing is
+ * judged here: the caller combines every runner from now on, so the time
+ * before stays as stored (fleet_combine_all()). */
+static int load_vantages(struct rw_daemon *d, int64_t now)
+{
+	struct store_vstate_row *v = NULL;
+	size_t n = 0;
+	bool combining = d->fleet.combining;
+	int rc;
+
+	if (!store_path_is_postgres(d->cfg.db_path))
+		return 0;
+	rc = store_vantage_states_all(d->st, d->vantage_id, &v, &n);
+	if (rc < 0)
+		return rc;
+	d->fleet.combining = false;
+	poll_vantages(d, now);
+	for (size_t i = 0; i < n; i++)
+		fleet_vantage_change(&d->fleet, NULL, v[i].vantage_id, v[i].runner_id, v[i].state,
+		                     v[i].since_ms, 0, 0);
+	d->fleet.combining = combining;
+	free(v);
+	return 0;
+}
+
 /* Brings one runner in line with what the leader stored, as start-up does
- * (load_fleet()): its stored history, then unknown from @p since_ms; its
- * state machine starts again from unknown, and its flag is the stored one. */
+ * (load_fleet()): its stored history, then unknown from @p since_ms, and
+ * its flag is the stored one. Its state machine is this vantage's own and
+ * goes on: it never took the leader's states (follow_change()). */
 static void reload_runner(struct rw_daemon *d, struct runner *r, const struct store_runner *sr,
                           int64_t since_ms)
 {
@@ -368,7 +437,6 @@ static void reload_runner(struct rw_daemon *d, struct runner *r, const struct st
 	} /* else: its own history stays; the unknown below is appended to it */
 	free(iv);
 	fleet_hist_append(r, since_ms, RW_STATE_UNKNOWN);
-	runstate_init(&r->rs, RW_STATE_UNKNOWN, since_ms);
 	r->flagged = sr->flagged;
 	r->flag_since_ms = sr->flag_since_ms;
 	r->elig_code = -1; /* the stored announcement, if any, follows */
@@ -394,6 +462,7 @@ static void take_over(struct rw_daemon *d)
 	int rc = store_last_tick(d->st, &prev_tick);
 
 	writer_set_combined(d->writer, true);
+	poll_vantages(d, now);
 	fleet_batch_begin(&d->fleet);
 	if (rc == 0 && prev_tick >= 0 && prev_tick < now)
 		push_blind(d, prev_tick, now, STORE_BLIND_DOWNTIME);
@@ -431,6 +500,10 @@ static void take_over(struct rw_daemon *d)
 		        "error", store_errmsg(d->st));
 	d->fleet.minimums_dirty = true;
 	d->fleet.route_gen++;
+	/* From now on the vantages' holdings make the verdict: the gap
+	 * before stays unknown. */
+	d->fleet.combining = true;
+	fleet_combine_all(&d->fleet, now, "takeover");
 	fleet_touch_all(&d->fleet);
 	fleet_evaluate_all(&d->fleet, now);
 	fleet_batch_end(&d->fleet, now);
@@ -447,11 +520,11 @@ static void take_over(struct rw_daemon *d)
 	}
 }
 
-/* Brings a follower's view of one runner to the leader's state change:
- * its state machine and history take the leader's state, from the change's
- * start or its own last change's, whichever is later (memory's history
- * stays sorted), and route answers follow at once. Its own probes go on
- * from there. */
+/* Brings a follower's view of one runner to the leader's combined change:
+ * its history takes the leader's state, from the change's start or its own
+ * last change's, whichever is later (memory's history stays sorted), and
+ * route answers follow at once. Its own state machine (this vantage's view,
+ * which it writes as its own states) is not touched. */
 static void follow_change(struct rw_daemon *d, int64_t runner_id, int state, int64_t start_ms)
 {
 	struct runner *r = fleet_find(&d->fleet, runner_id);
@@ -460,40 +533,50 @@ static void follow_change(struct rw_daemon *d, int64_t runner_id, int state, int
 		sync_registry(d, false);
 		r = fleet_find(&d->fleet, runner_id);
 	}
-	if (!r || state < 0 || state > RW_STATE_DOWN || r->rs.state == (enum rw_state)state)
+	if (!r || state < 0 || state > RW_STATE_DOWN || runner_state(r) == (enum rw_state)state)
 		return;
 	if (r->n_hist > 0 && r->hist[r->n_hist - 1].start_ms > start_ms)
 		start_ms = r->hist[r->n_hist - 1].start_ms;
-	runstate_init(&r->rs, (enum rw_state)state, start_ms);
 	fleet_hist_append(r, start_ms, (enum rw_state)state);
 	fleet_touch(&d->fleet, r);
 	d->fleet.route_gen++;
 	d->m.followed_changes++;
 }
 
-/* The leader's committed state changes (STORE_PG_STATE_CHANNEL), heard by
- * every daemon within a second; a follower's view follows them. */
+/* The store's notifications (STORE_PG_STATE_CHANNEL, store.h), heard by
+ * every daemon within a second of their commit: a follower's view follows
+ * the leader's combined changes; every daemon keeps the other vantages' own
+ * states, which the leader combines (fleet_quorum.c). */
 static void leader_state(struct leader *l, const char *p, size_t len, void *data)
 {
 	struct rw_daemon *d = data;
 	const char *end = p + len;
+	bool held = leader_held(l);
 
-	if (leader_held(l) || d->stopping)
-		return; /* its own */
+	if (d->stopping)
+		return;
+	fleet_batch_begin(&d->fleet);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		char line[96];
-		long long id, start;
-		int state;
+		char line[128];
+		long long vid, id, start;
+		int state, cls, http;
 		size_t n = (size_t)((nl ? nl : end) - p);
 		if (n < sizeof(line)) {
 			memcpy(line, p, n);
 			line[n] = '\0';
-			if (sscanf(line, "%lld %d %lld", &id, &state, &start) == 3)
-				follow_change(d, id, state, start);
+			if (sscanf(line, "v %lld %lld %d %lld %d %d", &vid, &id, &state, &start, &cls,
+			           &http) == 6)
+				fleet_vantage_change(&d->fleet, fleet_find(&d->fleet, id), vid, id,
+				                     state, start, cls, http);
+			else if (sscanf(line, "r %lld %lld", &vid, &start) == 2)
+				fleet_vantage_restart(&d->fleet, vid, start);
+			else if (!held && sscanf(line, "%lld %d %lld", &id, &state, &start) == 3)
+				follow_change(d, id, state, start); /* the leader's own are its own */
 		}
 		p += n + 1;
 	}
+	fleet_batch_end(&d->fleet, clock_now_ms(&d->clock));
 }
 
 static void leader_changed(struct leader *l, bool held, void *data)
@@ -508,6 +591,7 @@ static void leader_changed(struct leader *l, bool held, void *data)
 		return;
 	}
 	/* The lock may be another's already: write and deliver nothing more. */
+	d->fleet.combining = false;
 	writer_set_combined(d->writer, false);
 	notify_set_active(d->notify, false);
 }
@@ -533,6 +617,8 @@ static void tick_cb(uv_timer_t *t)
 		fleet_blind(&d->fleet, d->last_tick_ms);
 		d->fleet.seeing_since_ms = now; /* heartbeats could not arrive */
 	}
+	if (d->fleet.combining)
+		poll_vantages(d, now);
 	fleet_advance(&d->fleet, now);
 	blind_tick(&d->blind, now);
 	fleet_check_all(&d->fleet, now);
@@ -667,6 +753,7 @@ static int load_policy(struct rw_daemon *d, bool reload)
 		return rc;
 	}
 	/* The policy moves to the daemon; ps keeps the defaults, which own nothing. */
+	uint32_t quorum_before = d->policy.vantage.quorum;
 	policy_deinit(&d->policy);
 	d->policy = ps.pol;
 	policy_defaults(&ps.pol);
@@ -675,6 +762,11 @@ static int load_policy(struct rw_daemon *d, bool reload)
 	if (reload) {
 		d->m.policy_reloads++;
 		fleet_apply_policy(&d->fleet, &d->policy);
+		if (d->policy.vantage.quorum != quorum_before) { /* the verdict's rule changed */
+			fleet_batch_begin(&d->fleet);
+			fleet_combine_all(&d->fleet, clock_now_ms(&d->clock), "policy");
+			fleet_batch_end(&d->fleet, clock_now_ms(&d->clock));
+		}
 		canaries_reload(d);
 		fleet_evaluate_all(&d->fleet, clock_now_ms(&d->clock));
 		log_msg(RW_LOG_INFO, "policy reloaded", "sha256", d->policy_sha256);
@@ -1160,6 +1252,8 @@ static int start(struct rw_daemon *d)
 		int64_t policy_id = d->fleet.policy_id; /* recorded by load_policy() */
 		fleet_init(&d->fleet, d->writer, &d->m, &d->policy);
 		d->fleet.policy_id = policy_id;
+		d->fleet.vantage_id = d->vantage_id;
+		d->fleet.combining = leader_held(d->leader);
 		d->fleet.github_interval_s = (uint32_t)d->cfg.github.poll_interval_s;
 		d->fleet.seeing_since_ms = now;
 	}
@@ -1177,10 +1271,15 @@ static int start(struct rw_daemon *d)
 	d->sched.data = d;
 	canaries_reload(d);
 	rc = load_fleet(d, prev_tick, last_any, now);
+	if (rc == 0)
+		rc = load_vantages(d, now);
 	if (rc < 0) {
 		fprintf(stderr, "runwarden: loading runners: %s\n", store_errmsg(d->st));
 		return rc;
 	}
+	fleet_batch_begin(&d->fleet);
+	fleet_combine_all(&d->fleet, now, "start");
+	fleet_batch_end(&d->fleet, now);
 	fleet_evaluate_all(&d->fleet, now);
 	rc = daemon_github_init(&d->github, d, err, sizeof(err));
 	if (rc < 0) {

@@ -126,8 +126,8 @@ static void sample(struct rw_daemon *d, struct runner *r, int64_t t_ms, enum rw_
 
 	/* Samples go in time order (runstate.h rule 6): evidence the pool
 	 * learns late is placed at its own time when it can be. */
-	if (res.t_ms < r->rs.since_ms)
-		res.t_ms = r->rs.since_ms;
+	if (res.t_ms < runner_since(r))
+		res.t_ms = runner_since(r);
 	if (r->rs.last_sample_ms >= 0 && res.t_ms < r->rs.last_sample_ms)
 		res.t_ms = r->rs.last_sample_ms;
 	fleet_record_result(&d->fleet, r, &res, FLEET_APPLY_SAMPLE);
@@ -662,7 +662,7 @@ void daemon_github_render_metrics(const struct daemon_github *g, struct strbuf *
 			const struct runner *r = d->fleet.v[k];
 			if (r->gh_member && r->pool_id == p->id &&
 			    r->status == STORE_RUNNER_APPROVED && !r->removed)
-				count[r->rs.state]++;
+				count[runner_state(r)]++;
 		}
 		for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
 			strbuf_puts(b, "runwarden_github_members{pool=");

@@ -33,6 +33,7 @@ void fleet_init(struct fleet *f, struct writer *w, struct metrics *m, const stru
 	f->writer = w;
 	f->m = m;
 	f->pol = pol;
+	f->combining = true; /* one daemon, until the owner says otherwise */
 }
 
 static void free_registry(struct runner *r);
@@ -64,6 +65,7 @@ void fleet_deinit(struct fleet *f)
 	}
 	free(f->lpools);
 	fleet_wake_deinit(f);
+	fleet_vantages_deinit(f);
 	fleet_init(f, f->writer, f->m, f->pol);
 }
 
@@ -461,12 +463,17 @@ void fleet_apply_policy(struct fleet *f, const struct rw_policy *pol)
 	f->minimums_dirty = true;
 }
 
-/* Logs, counts and queues the changes the state machine produced. */
+/*
+ * Writes this vantage's own changes (STORE_REC_VSTATE), then has each judged
+ * for the combined verdict (fleet_quorum.c): with one vantage, each own
+ * change is a combined change, logged "state change". Own changes are
+ * logged apart only where they can differ from the combined ones.
+ */
 static void emit_changes(struct fleet *f, struct runner *r, const struct runstate_change *c, int n,
                          const char *cause)
 {
 	for (int i = 0; i < n; i++) {
-		struct store_rec rec = {.kind = STORE_REC_CHANGE};
+		struct store_rec rec = {.kind = STORE_REC_VSTATE};
 		struct logline l;
 
 		rec.u.change.runner_id = r->id;
@@ -478,16 +485,9 @@ static void emit_changes(struct fleet *f, struct runner *r, const struct runstat
 			rec.u.change.http_status = (int16_t)r->last_http;
 		}
 		writer_push(f->writer, &rec);
-		/* This daemon's own view, kept apart from the combined intervals
-		 * (vantage_states, under the writer's vantage). */
-		rec.kind = STORE_REC_VSTATE;
-		writer_push(f->writer, &rec);
-		if (fleet_hist_append(r, c[i].at_ms, c[i].to) < 0)
-			log_msg(RW_LOG_ERROR, "out of memory for history", "runner", r->name);
-		f->m->state_changes[c[i].to]++;
-		f->route_gen++;
-		fleet_check_eligibility(f, r, c[i].at_ms);
-		if (log_begin(&l, RW_LOG_INFO, "state change")) {
+		fleet_combine(f, r, c[i].to, c[i].at_ms, c[i].at_ms, 0, cause);
+		if ((!f->combining || f->n_vantages > 0) &&
+		    log_begin(&l, RW_LOG_INFO, "vantage state change")) {
 			log_int(&l, "runner_id", r->id);
 			log_str(&l, "runner", r->name);
 			log_str(&l, "from", rw_state_name(c[i].from));

@@ -37,6 +37,31 @@ struct target_pool {
 #define FLEET_POOL_MET   1
 #define FLEET_POOL_BELOW 2
 
+/** How long a vantage point's heartbeat may be silent before it holds
+ *  nothing (its daemon stopped, or lost the database): for the combined
+ *  verdict (fleet_quorum.c) and the availability answer's "vantages". */
+#define FLEET_VANTAGE_STALE_MS 10000
+/** The other vantage points a daemon keeps track of (more are ignored). */
+#define FLEET_VANTAGES_MAX 64
+
+/** Another vantage point's own state of one runner (fleet_quorum.c). */
+struct fleet_vstate {
+	int64_t runner_id;
+	int64_t since_ms;
+	uint8_t state;       /* enum rw_state */
+	uint8_t errclass;    /* its down's class (enum rw_errclass); 0 unless down */
+	int16_t http_status; /* its down's HTTP status; 0 unless down */
+};
+
+/** Another vantage point, as this daemon hears of it (fleet_quorum.c). */
+struct fleet_vantage {
+	int64_t id;
+	int64_t last_tick_ms; /* its heartbeat as last read; -1: not read yet */
+	bool alive;           /* its heartbeat is fresh: what it holds counts */
+	struct fleet_vstate *v; /* by runner id */
+	size_t n, cap;
+};
+
 struct fleet {
 	struct runner **v; /* sorted by id */
 	size_t n, cap;
@@ -81,6 +106,15 @@ struct fleet {
 	bool batch_pools;
 	/* The slice of fleet_evaluate_some(): runners after this id are next. */
 	int64_t eval_next_id;
+
+	/* Vantage points (fleet_quorum.c). r->rs is this vantage's own state
+	 * machine; r->hist is the combined verdict, which every view shows.
+	 * The daemon that combines (the leader; on SQLite the one daemon)
+	 * writes it; the others follow it. Set by the owner. */
+	bool combining;
+	int64_t vantage_id; /* this daemon's */
+	struct fleet_vantage *vantages; /* the others, by id */
+	size_t n_vantages;
 };
 
 /** An empty fleet; @p pol must outlive it (the daemon swaps its contents on reload). */
@@ -389,5 +423,53 @@ bool fleet_metrics_walk_step(const struct fleet *f, struct fleet_metrics_walk *w
 
 /** Frees what the walk holds. */
 void fleet_metrics_walk_deinit(struct fleet_metrics_walk *w);
+
+/* ---- vantage points (fleet_quorum.c) ------------------------------------ */
+
+/**
+ * Judges @p r's combined state again after a change of one vantage's
+ * holding, with this vantage holding @p own since @p own_since_ms: when the
+ * quorum of the live vantages' holdings (policy/quorum.h, Q the policy's
+ * vantage.quorum) differs from r's combined state, writes, remembers and
+ * announces the change, starting at @p at_ms (for DOWN: when the Q-th
+ * vantage went down), no earlier than @p floor_ms nor the combined
+ * history's last start. Nothing when this daemon does not combine.
+ * @return whether the combined state changed.
+ */
+bool fleet_combine(struct fleet *f, struct runner *r, enum rw_state own, int64_t own_since_ms,
+                   int64_t at_ms, int64_t floor_ms, const char *cause);
+
+/** fleet_combine() of every runner at @p now_ms, no earlier (this daemon
+ *  began to combine; the quorum changed). */
+void fleet_combine_all(struct fleet *f, int64_t now_ms, const char *cause);
+
+/**
+ * Another vantage's own change of runner @p runner_id (a "v" line of
+ * STORE_PG_STATE_CHANNEL, or what the store held at start-up): kept, and
+ * when it is newer than what was known and the vantage is alive, the
+ * runner's combined state is judged again at @p since_ms. This daemon's own
+ * vantage's are ignored.
+ * @param r  the runner (fleet_find()), or NULL when the fleet has none yet.
+ */
+void fleet_vantage_change(struct fleet *f, struct runner *r, int64_t vantage_id, int64_t runner_id,
+                          int state, int64_t since_ms, int errclass, int http_status);
+
+/** Vantage @p vantage_id started again (an "r" line): everything it held is
+ *  unknown from @p since_ms (or the later start of what it held). */
+void fleet_vantage_restart(struct fleet *f, int64_t vantage_id, int64_t since_ms);
+
+/**
+ * Vantage @p vantage_id's heartbeat as read at @p now_ms: older than
+ * FLEET_VANTAGE_STALE_MS, it holds nothing from @p last_tick_ms; fresh
+ * again, what it holds counts again from @p now_ms.
+ */
+void fleet_vantage_heartbeat(struct fleet *f, int64_t vantage_id, int64_t last_tick_ms,
+                             int64_t now_ms);
+
+/** How many vantages hold anything now: this one and the live others. */
+unsigned fleet_vantages_alive(const struct fleet *f);
+
+/** Frees what fleet_vantage_*() kept (fleet_deinit() calls it). */
+void fleet_vantages_deinit(struct fleet *f);
 
 #endif

@@ -28,12 +28,12 @@ const char *fleet_exclusion(const struct fleet *f, const struct runner *r, int64
 		return "pending";
 	if (fleet_in_maintenance(f, r, now_ms))
 		return "maintenance";
-	if (r->rs.state == RW_STATE_DOWN)
+	if (runner_state(r) == RW_STATE_DOWN)
 		/* A GitHub pool says which of its rules failed. */
 		return r->last_class == RW_ERRCLASS_NO_PICKUP          ? "no_pickup"
 		       : r->last_class == RW_ERRCLASS_BELOW_MIN_ONLINE ? "below_min_online"
 		                                                       : "down";
-	if (r->rs.state != RW_STATE_UP)
+	if (runner_state(r) != RW_STATE_UP)
 		return "unknown";
 	if (r->flagged)
 		return "flagged";
@@ -100,7 +100,7 @@ void fleet_evaluate(struct fleet *f, struct runner *r, int64_t now_ms)
 	restore = (uint64_t)r->floor_ppm + pol->flagging.restore_margin_ppm;
 	if (!r->flagged && !at_least(up, up + down, r->floor_ppm))
 		set_flag(f, r, true, now_ms, r->floor_ppm);
-	else if (r->flagged && r->rs.state == RW_STATE_UP && at_least(up, up + down, restore))
+	else if (r->flagged && runner_state(r) == RW_STATE_UP && at_least(up, up + down, restore))
 		set_flag(f, r, false, now_ms, restore > 1000000 ? 1000000 : (uint32_t)restore);
 }
 

@@ -37,7 +37,7 @@ void fleet_count_states(const struct fleet *f, uint64_t counts[RW_STATE_COUNT])
 	memset(counts, 0, sizeof(uint64_t) * RW_STATE_COUNT);
 	for (size_t i = 0; i < f->n; i++)
 		if (f->v[i]->status == STORE_RUNNER_APPROVED)
-			counts[f->v[i]->rs.state]++;
+			counts[runner_state(f->v[i])]++;
 }
 
 /* The reason codes fleet_exclusion() returns, in the order /metrics lists them. */
@@ -138,7 +138,7 @@ static void render_one(const struct fleet *f, const struct runner *r, int phase,
 	switch (phase) {
 	case WALK_STATE: {
 		enum rw_state now_state =
-		        fleet_in_maintenance(f, r, now_ms) ? RW_STATE_MAINTENANCE : r->rs.state;
+		        fleet_in_maintenance(f, r, now_ms) ? RW_STATE_MAINTENANCE : runner_state(r);
 		for (size_t k = 0; k < sizeof(runner_states) / sizeof(runner_states[0]); k++) {
 			strbuf_puts(b, "runwarden_runner_state");
 			runner_labels(b, r, true);

@@ -187,9 +187,14 @@ struct store_rec {
 /**
  * On PostgreSQL, the channel on which every committed batch with state
  * changes notifies its listeners (NOTIFY, sent at commit): payloads of
- * lines "RUNNER_ID STATE START_MS\n" (enum rw_state), in the batch's order,
- * at most ~7,000 bytes each. Only the leader writes state changes
- * (monitor/daemon/leader.h); the followers listen.
+ * lines, in the batch's order, at most ~7,000 bytes each:
+ *   "RUNNER_ID STATE START_MS\n"  a combined change (STORE_REC_CHANGE;
+ *       enum rw_state), written by the leader only (monitor/daemon/leader.h);
+ *   "v VANTAGE_ID RUNNER_ID STATE SINCE_MS ERRCLASS HTTP_STATUS\n"  a
+ *       vantage's own change (STORE_REC_VSTATE), written by every daemon;
+ *   "r VANTAGE_ID SINCE_MS\n"  the vantage's daemon started again: every
+ *       state it held is unknown from SINCE_MS (store_vantage_register()).
+ * Listeners skip lines of a form they do not know.
  */
 #define STORE_PG_STATE_CHANNEL "runwarden_state"
 
@@ -253,6 +258,24 @@ struct store_vantage_state {
  */
 int store_vantage_states(struct store *st, int64_t runner_id, int64_t now_ms,
                          struct store_vantage_state **out, size_t *n);
+
+/** One stored state of one vantage (store_vantage_states_all()). */
+struct store_vstate_row {
+	int64_t vantage_id;
+	int64_t runner_id;
+	int64_t since_ms;
+	int state; /* enum rw_state */
+};
+
+/**
+ * Reads every vantage's own state of every runner, but those of vantage
+ * @p except_id, ordered by vantage then runner: what a daemon combining the
+ * vantage points starts from (monitor/fleet/fleet_quorum.c).
+ * @param out  receives a malloc'd array the caller frees (NULL when n is 0).
+ * @return 0, RW_ENOMEM, RW_EBUSY, RW_EIO.
+ */
+int store_vantage_states_all(struct store *st, int64_t except_id, struct store_vstate_row **out,
+                             size_t *n);
 
 /** A vantage point as registered. */
 struct store_vantage {

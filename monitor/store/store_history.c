@@ -238,8 +238,8 @@ static int write_samples_pg(struct store *st, const struct store_rec *recs, size
 	return rc;
 }
 
-/* PostgreSQL: the batch's state changes as notifications on
- * STORE_PG_STATE_CHANNEL (store.h), sent by the server when the batch
+/* PostgreSQL: the batch's state changes, combined and the vantage's own, as
+ * notifications on STORE_PG_STATE_CHANNEL (store.h), sent by the server when the batch
  * commits, so that a listener never hears of a change it cannot read yet.
  * Payloads stay under the server's 8,000 bytes. */
 static int notify_changes_pg(struct store *st, const struct store_rec *recs, size_t n)
@@ -253,6 +253,11 @@ static int notify_changes_pg(struct store *st, const struct store_rec *recs, siz
 		if (i < n && recs[i].kind == STORE_REC_CHANGE)
 			strbuf_printf(&b, "%lld %d %lld\n", (long long)recs[i].u.change.runner_id,
 			              recs[i].u.change.state, (long long)recs[i].u.change.start_ms);
+		else if (i < n && recs[i].kind == STORE_REC_VSTATE)
+			strbuf_printf(&b, "v %lld %lld %d %lld %d %d\n", (long long)st->vantage_id,
+			              (long long)recs[i].u.change.runner_id, recs[i].u.change.state,
+			              (long long)recs[i].u.change.start_ms, recs[i].u.change.errclass,
+			              recs[i].u.change.http_status);
 		if (strbuf_failed(&b)) {
 			rc = RW_ENOMEM;
 			break;

@@ -116,6 +116,19 @@ int store_vantage_register(struct store *st, const char *name, int64_t now_ms, i
 		store_bind_int64(s, 3, last_tick);
 		rc = run_done(s);
 	}
+	/* PostgreSQL: the leader combining the vantages hears of it at commit
+	 * (STORE_PG_STATE_CHANNEL), as of any of the vantage's own changes. */
+	if (rc == 0 && last_tick >= 0 && st->backend == STORE_POSTGRES)
+		rc = store_prepare(st, "SELECT pg_notify('" STORE_PG_STATE_CHANNEL "', ?1)", &s);
+	if (rc == 0 && last_tick >= 0 && st->backend == STORE_POSTGRES) {
+		char line[64];
+		int step;
+		snprintf(line, sizeof(line), "r %lld %lld\n", (long long)*id, (long long)last_tick);
+		store_bind_text(s, 1, line, -1, SQLITE_TRANSIENT);
+		step = store_step(s);
+		store_finalize(s);
+		rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : store_rc(step);
+	}
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc < 0) {
@@ -163,6 +176,44 @@ int store_vantage_states(struct store *st, int64_t runner_id, int64_t now_ms,
 		v[len].since_ms = store_column_int64(s, 3);
 		v[len].last_tick_ms = store_column_int64(s, 4);
 		v[len].blind = store_column_int(s, 5) != 0;
+		len++;
+	}
+	store_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return store_rc(rc);
+	}
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+int store_vantage_states_all(struct store *st, int64_t except_id, struct store_vstate_row **out,
+                             size_t *n)
+{
+	struct store_stmt *s;
+	struct store_vstate_row *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_prepare(st,
+	                   "SELECT vantage_id, runner_id, state, since_ms FROM vantage_states"
+	                   " WHERE vantage_id <> ? ORDER BY vantage_id, runner_id",
+	                   &s);
+	if (rc < 0)
+		return rc;
+	store_bind_int64(s, 1, except_id);
+	while ((rc = store_step(s)) == SQLITE_ROW) {
+		if (store_grow((void **)&v, &cap, len, sizeof(*v)) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		v[len].vantage_id = store_column_int64(s, 0);
+		v[len].runner_id = store_column_int64(s, 1);
+		v[len].state = store_column_int(s, 2);
+		v[len].since_ms = store_column_int64(s, 3);
 		len++;
 	}
 	store_finalize(s);

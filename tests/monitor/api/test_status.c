@@ -531,8 +531,8 @@ static void check_summary(struct fx *f, const char *html)
 		if (r->n_targets == 0)
 			continue;
 		n++;
-		up += r->rs.state == RW_STATE_UP;
-		down += r->rs.state == RW_STATE_DOWN;
+		up += runner_state(r) == RW_STATE_UP;
+		down += runner_state(r) == RW_STATE_DOWN;
 	}
 	snprintf(want, sizeof(want),
 	         "<span class=\"big\">%zu</span> runners<br><span class=\"sub\">%zu up, %zu "
@@ -586,7 +586,7 @@ static void test_big_fleet(void **state)
 		                 0);
 		r->elig_code = i % 10 ? 0 : STORE_REASON_DOWN;
 		if (i % 100 == 0)
-			r->rs.state = RW_STATE_DOWN;
+			fleet_hist_append(r, f->created, RW_STATE_DOWN);
 	}
 	/* 61 excluded: every tenth, and rv-1 (never announced). */
 	assert_int_equal(status_render(f->status, now, &html, &len), 0);

@@ -358,6 +358,7 @@ static void test_batch_pools(void **state)
 	fleet_batch_begin(&x->f);
 	for (int i = 0; i < 2; i++) {
 		runstate_init(&r[i]->rs, RW_STATE_DOWN, T0 + SEC);
+		fleet_hist_append(r[i], T0 + SEC, RW_STATE_DOWN); /* the combined state */
 		fleet_check_eligibility(&x->f, r[i], T0 + SEC);
 		assert_int_equal(p->min_state, FLEET_POOL_MET); /* not yet */
 	}
@@ -368,6 +369,7 @@ static void test_batch_pools(void **state)
 
 	/* Outside a batch: judged with the change. */
 	runstate_init(&r[0]->rs, RW_STATE_UP, T0 + 2 * SEC);
+	fleet_hist_append(r[0], T0 + 2 * SEC, RW_STATE_UP);
 	fleet_check_eligibility(&x->f, r[0], T0 + 2 * SEC);
 	assert_int_equal(p->min_state, FLEET_POOL_MET);
 	assert_int_equal(x->m.events, ev + 5);
