@@ -151,79 +151,6 @@ static void start_receiver(struct fx *f)
 		fail_msg("the webhook receiver did not start (see %s)", f->rlog);
 }
 
-static cJSON *get_json(const struct rwt_daemon *d, const char *path)
-{
-	char url[512];
-	struct rwt_resp r;
-	cJSON *doc;
-
-	snprintf(url, sizeof(url), "%s%s", d->url, path);
-	rwt_http("GET", url, ADMIN, NULL, 0, &r);
-	if (r.status != 200) {
-		rwt_resp_free(&r);
-		fail_msg("GET %s%s: HTTP %ld", d->url, path, r.status);
-	}
-	doc = cJSON_Parse(r.body);
-	rwt_resp_free(&r);
-	assert_non_null(doc);
-	return doc;
-}
-
-/* runwarden_leader of @p d: 1, 0, or -1 when the daemon does not answer. */
-static int leader_gauge(const struct rwt_daemon *d)
-{
-	char url[256];
-	struct rwt_resp r;
-	const char *at;
-	int v = -1;
-
-	snprintf(url, sizeof(url), "%s/metrics", d->url);
-	rwt_http("GET", url, ADMIN, NULL, 0, &r);
-	if (r.status == 200) {
-		at = strstr(r.body, "\nrunwarden_leader ");
-		if (!at)
-			fail_msg("/metrics of %s has no runwarden_leader", d->url);
-		v = atoi(at + strlen("\nrunwarden_leader "));
-	}
-	rwt_resp_free(&r);
-	return v;
-}
-
-/* Where the route answer of @p d puts runner @p name. */
-static void route_place(const struct rwt_daemon *d, const char *name, char *out, size_t len)
-{
-	cJSON *doc = get_json(d, "/v1/route?target=" T1);
-	const cJSON *e;
-
-	snprintf(out, len, "absent");
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "eligible"))
-	{
-		if (strcmp(cJSON_GetObjectItem(e, "name")->valuestring, name) == 0)
-			snprintf(out, len, "eligible");
-	}
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "excluded"))
-	{
-		if (strcmp(cJSON_GetObjectItem(e, "name")->valuestring, name) == 0)
-			snprintf(out, len, "%s", cJSON_GetObjectItem(e, "reason")->valuestring);
-	}
-	cJSON_Delete(doc);
-}
-
-static void wait_route(const struct rwt_daemon *d, const char *name, const char *want)
-{
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	char got[64];
-
-	for (;;) {
-		route_place(d, name, got, sizeof(got));
-		if (strcmp(got, want) == 0)
-			return;
-		if (rwt_mono_ms() > deadline)
-			fail_msg("route of %s: %s is %s, not %s", d->url, name, got, want);
-		rwt_sleep_ms(100);
-	}
-}
-
 static int64_t add_runner(struct fx *f, const char *name, size_t i)
 {
 	char out[512], url[128];
@@ -241,7 +168,7 @@ static int64_t add_runner(struct fx *f, const char *name, size_t i)
 /* The event ids of the feed of @p d, checked strictly increasing. */
 static size_t feed_ids(const struct rwt_daemon *d, int64_t *ids, size_t max)
 {
-	cJSON *doc = get_json(d, "/v1/events?after=0&limit=1000");
+	cJSON *doc = rwt_get_json(d, ADMIN, "/v1/events?after=0&limit=1000");
 	const cJSON *e;
 	size_t n = 0;
 
@@ -326,7 +253,7 @@ static void test_sqlite_always_leader(void **state)
 	char *log;
 
 	rwt_daemon_start(&f->a, f->log_a, f->db, f->serve_args);
-	assert_int_equal(leader_gauge(&f->a), 1);
+	assert_int_equal(rwt_leader_gauge(&f->a, ADMIN), 1);
 	rwt_daemon_stop(&f->a, 10000);
 	f->passed = true;
 	log = rwt_slurp(f->log_a, NULL);
@@ -357,19 +284,20 @@ static void test_two_daemons_failover(void **state)
 
 	/* A starts first and takes the lock; B follows. */
 	rwt_daemon_start(&f->a, f->log_a, f->db, f->serve_args);
-	assert_int_equal(leader_gauge(&f->a), 1);
+	assert_int_equal(rwt_leader_gauge(&f->a, ADMIN), 1);
 	rwt_daemon_start(&f->b, f->log_b, f->db, f->serve_args);
-	wait_route(&f->a, "fx-up", "eligible");
-	wait_route(&f->a, "fx-down", "eligible");
-	wait_route(&f->b, "fx-up", "eligible"); /* B probes and routes from its own view */
-	rwt_sleep_ms(2 * 1000);                 /* several of B's lock attempts */
-	assert_int_equal(leader_gauge(&f->a), 1);
-	assert_int_equal(leader_gauge(&f->b), 0);
+	rwt_wait_route(&f->a, ADMIN, T1, "fx-up", "eligible");
+	rwt_wait_route(&f->a, ADMIN, T1, "fx-down", "eligible");
+	rwt_wait_route(&f->b, ADMIN, T1, "fx-up",
+	               "eligible"); /* B probes and routes from its own view */
+	rwt_sleep_ms(2 * 1000);     /* several of B's lock attempts */
+	assert_int_equal(rwt_leader_gauge(&f->a, ADMIN), 1);
+	assert_int_equal(rwt_leader_gauge(&f->b, ADMIN), 0);
 
 	/* A runner goes down: one interval, one incident, one event, not two. */
 	rwt_fixture_mode(&f->fx, 1, "fail");
-	wait_route(&f->a, "fx-down", "down");
-	wait_route(&f->b, "fx-down", "down");
+	rwt_wait_route(&f->a, ADMIN, T1, "fx-down", "down");
+	rwt_wait_route(&f->b, ADMIN, T1, "fx-down", "down");
 	rwt_sleep_ms(1500); /* both daemons' writers have committed */
 	assert_int_equal(rwt_sql_int_args(f->db,
 	                                  "SELECT count(*) FROM intervals WHERE runner_id = ?1 "
@@ -402,7 +330,7 @@ static void test_two_daemons_failover(void **state)
 	t_kill = rwt_mono_ms();
 	rwt_daemon_kill(&f->a, SIGKILL, 1000);
 	deadline = t_kill + FAILOVER_BOUND_MS + FAILOVER_SLACK_MS;
-	while (leader_gauge(&f->b) != 1) {
+	while (rwt_leader_gauge(&f->b, ADMIN) != 1) {
 		if (rwt_mono_ms() > deadline)
 			fail_msg("no takeover %d ms after the leader's kill -9",
 			         FAILOVER_BOUND_MS + FAILOVER_SLACK_MS);
@@ -416,8 +344,8 @@ static void test_two_daemons_failover(void **state)
 	/* The new leader carries on: a change after the takeover is written
 	 * and delivered. */
 	rwt_fixture_mode(&f->fx, 1, "ok");
-	wait_route(&f->b, "fx-down", "eligible");
-	wait_route(&f->b, "fx-up", "eligible");
+	rwt_wait_route(&f->b, ADMIN, T1, "fx-down", "eligible");
+	rwt_wait_route(&f->b, ADMIN, T1, "fx-up", "eligible");
 	rwt_sleep_ms(1500);
 	/* The up runner: no down time over the kill, in the store and in the
 	 * availability answer. */
@@ -430,7 +358,7 @@ static void test_two_daemons_failover(void **state)
 		char path[128];
 		cJSON *doc;
 		snprintf(path, sizeof(path), "/v1/runners/%" PRId64 "/availability", id_up);
-		doc = get_json(&f->b, path);
+		doc = rwt_get_json(&f->b, ADMIN, path);
 		assert_int_equal((int64_t)cJSON_GetObjectItem(doc, "down_ms")->valuedouble, 0);
 		assert_true(cJSON_GetObjectItem(doc, "up_ms")->valuedouble > 0);
 		cJSON_Delete(doc);
@@ -489,20 +417,20 @@ static void test_follower_follows_leader(void **state)
 		fail_msg("runner add failed: %s (see %s)", out, f->cli_log);
 	rwt_daemon_start(&f->a, f->log_a, f->db, f->serve_args);
 	rwt_daemon_start(&f->b, f->log_b, f->db, slow_args);
-	assert_int_equal(leader_gauge(&f->a), 1);
-	assert_int_equal(leader_gauge(&f->b), 0);
-	wait_route(&f->a, "fx", "eligible");
-	wait_route(&f->b, "fx", "eligible");
+	assert_int_equal(rwt_leader_gauge(&f->a, ADMIN), 1);
+	assert_int_equal(rwt_leader_gauge(&f->b, ADMIN), 0);
+	rwt_wait_route(&f->a, ADMIN, T1, "fx", "eligible");
+	rwt_wait_route(&f->b, ADMIN, T1, "fx", "eligible");
 	rwt_fixture_mode(&f->fx, 0, "fail");
-	wait_route(&f->a, "fx", "down");
+	rwt_wait_route(&f->a, ADMIN, T1, "fx", "down");
 	t_down = rwt_mono_ms();
-	wait_route(&f->b, "fx", "down");
+	rwt_wait_route(&f->b, ADMIN, T1, "fx", "down");
 	lag_ms = rwt_mono_ms() - t_down;
 	fprintf(stderr, "the follower's route showed down %" PRId64 " ms after the leader's did\n",
 	        lag_ms);
 	rwt_fixture_mode(&f->fx, 0, "ok");
-	wait_route(&f->a, "fx", "eligible");
-	wait_route(&f->b, "fx", "eligible");
+	rwt_wait_route(&f->a, ADMIN, T1, "fx", "eligible");
+	rwt_wait_route(&f->b, ADMIN, T1, "fx", "eligible");
 	rwt_daemon_stop(&f->b, 10000);
 	rwt_daemon_stop(&f->a, 10000);
 	f->passed = true;

@@ -111,86 +111,6 @@ static int64_t add_runner(struct fx *f)
 	return id;
 }
 
-static cJSON *get_json(const struct rwt_daemon *d, const char *path)
-{
-	char url[512];
-	struct rwt_resp r;
-	cJSON *doc;
-
-	snprintf(url, sizeof(url), "%s%s", d->url, path);
-	rwt_http("GET", url, ADMIN_TOKEN, NULL, 0, &r);
-	if (r.status != 200) {
-		char copy[300];
-		snprintf(copy, sizeof(copy), "%s", r.status < 0 ? r.error : r.body);
-		rwt_resp_free(&r);
-		fail_msg("GET %s: HTTP %ld: %s", path, r.status, copy);
-	}
-	doc = cJSON_Parse(r.body);
-	rwt_resp_free(&r);
-	if (!doc)
-		fail_msg("GET %s: the answer is not JSON", path);
-	return doc;
-}
-
-/* The "vantages" of runner @p id's availability answer, as
- * "name=state,name=state" in the answer's order; each entry's "since" must
- * be an RFC 3339 time. */
-static void vantages_of(const struct rwt_daemon *d, int64_t id, char *out, size_t len)
-{
-	char path[128];
-	cJSON *doc, *vs, *v;
-	size_t k = 0;
-
-	snprintf(path, sizeof(path), "/v1/runners/%" PRId64 "/availability", id);
-	doc = get_json(d, path);
-	vs = cJSON_GetObjectItemCaseSensitive(doc, "vantages");
-	assert_true(cJSON_IsArray(vs));
-	out[0] = '\0';
-	cJSON_ArrayForEach(v, vs)
-	{
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(v, "state");
-		const cJSON *since = cJSON_GetObjectItemCaseSensitive(v, "since");
-		assert_true(cJSON_IsString(name) && cJSON_IsString(st) && cJSON_IsString(since));
-		/* 2026-11-01T00:00:00.000Z, as the answer's "from" and "to" */
-		assert_int_equal(strlen(since->valuestring), 24);
-		assert_int_equal(since->valuestring[10], 'T');
-		assert_int_equal(since->valuestring[23], 'Z');
-		k += (size_t)snprintf(out + k, len - k, "%s%s=%s", k ? "," : "", name->valuestring,
-		                      st->valuestring);
-		assert_true(k < len);
-	}
-	cJSON_Delete(doc);
-}
-
-/* Waits until vantages_of() is @p want; fails with the last answer. */
-static void wait_vantages(const struct rwt_daemon *d, int64_t id, const char *want)
-{
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS;
-	char got[512] = "";
-
-	for (;;) {
-		vantages_of(d, id, got, sizeof(got));
-		if (strcmp(got, want) == 0)
-			return;
-		if (rwt_mono_ms() > deadline)
-			fail_msg("%s: vantages \"%s\", want \"%s\"", d->url, got, want);
-		rwt_sleep_ms(200);
-	}
-}
-
-/* Waits until the integer @p sql answers (with ?1 = @p a) is @p want: the
- * writer commits what the daemon already answers from memory. */
-static void wait_sql(const char *db, const char *sql, int64_t a, int64_t want)
-{
-	int64_t deadline = rwt_mono_ms() + DEADLINE_MS, got;
-
-	while ((got = rwt_sql_int_args(db, sql, a, 0)) != want && rwt_mono_ms() < deadline)
-		rwt_sleep_ms(100);
-	if (got != want)
-		fail_msg("%s: %" PRId64 ", want %" PRId64, sql, got, want);
-}
-
 /* The User-Agent of the last probe fixture listener @p i answered ("" for
  * none yet). */
 static void fixture_user_agent(const struct fx *f, size_t i, char *out, size_t len)
@@ -332,31 +252,33 @@ static void test_one_daemon_tags(void **state)
 	rwt_daemon_start(&f->a, f->log_a, f->db, args);
 	snprintf(want, sizeof(want), "runwarden/%s (vantage site-1)", RW_VERSION);
 	wait_user_agent(f, 0, want);
-	wait_vantages(&f->a, id, "old-host=unknown,far-away=down,blind-now=unknown,site-1=up");
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id,
+	                  "old-host=unknown,far-away=down,blind-now=unknown,site-1=up");
 
 	assert_int_equal(rwt_sql_int(f->db, "SELECT id FROM vantages WHERE name = 'site-1'"), 3);
 	assert_int_equal(
 	        rwt_sql_int(f->db, "SELECT count(*) FROM vantages WHERE name = 'from-file'"), 0);
 	/* Its state, its samples, its run, its heartbeat. */
-	wait_sql(f->db,
-	         "SELECT count(*) FROM vantage_states WHERE vantage_id = 3 AND runner_id = ?1"
-	         " AND state = 1 /* up */",
-	         id, 1);
+	rwt_wait_sql(f->db,
+	             "SELECT count(*) FROM vantage_states WHERE vantage_id = 3 AND runner_id = ?1"
+	             " AND state = 1 /* up */",
+	             id, 1);
 	assert_true(rwt_sql_int(f->db, "SELECT count(*) FROM samples WHERE vantage_id = 3") > 0);
 	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM samples WHERE vantage_id <> 3"),
 	                 0);
 	assert_int_equal(
 	        rwt_sql_int(f->db, "SELECT count(*) FROM monitor_runs WHERE vantage_id = 3"), 1);
-	wait_sql(f->db,
-	         "SELECT count(*) FROM vantages WHERE id = 3 AND last_tick_ms > first_seen_ms", 0,
-	         1);
+	rwt_wait_sql(f->db,
+	             "SELECT count(*) FROM vantages WHERE id = 3 AND last_tick_ms > first_seen_ms",
+	             0, 1);
 	rwt_daemon_stop(&f->a, STOP_MS);
 
 	/* A restart finds its vantage by name (store_vantage_register() resets
 	 * what it held to unknown: test_store_vantage), and opens a second run
 	 * under it. */
 	rwt_daemon_start(&f->a, f->log_a, f->db, args);
-	wait_vantages(&f->a, id, "old-host=unknown,far-away=down,blind-now=unknown,site-1=up");
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id,
+	                  "old-host=unknown,far-away=down,blind-now=unknown,site-1=up");
 	assert_int_equal(
 	        rwt_sql_int(f->db, "SELECT count(*) FROM monitor_runs WHERE vantage_id = 3"), 2);
 	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM vantages"), 4);
@@ -388,14 +310,14 @@ static void test_own_blindness(void **state)
 	rwt_write_file(f->policy, policy);
 	id = add_runner(f);
 	rwt_daemon_start(&f->a, f->log_a, f->db, args);
-	wait_vantages(&f->a, id, "v=unknown");
-	wait_sql(f->db,
-	         "SELECT CASE WHEN count(*) > 0 THEN 1 ELSE 0 END FROM samples"
-	         " WHERE runner_id = ?1 AND errclass = 0",
-	         id, 1);
-	wait_vantages(&f->a, id, "v=unknown"); /* still: the canary still fails */
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id, "v=unknown");
+	rwt_wait_sql(f->db,
+	             "SELECT CASE WHEN count(*) > 0 THEN 1 ELSE 0 END FROM samples"
+	             " WHERE runner_id = ?1 AND errclass = 0",
+	             id, 1);
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id, "v=unknown"); /* still: the canary still fails */
 	rwt_fixture_mode(&f->fx, 1, "ok");
-	wait_vantages(&f->a, id, "v=up");
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id, "v=up");
 	rwt_daemon_stop(&f->a, STOP_MS);
 	f->passed = true;
 }
@@ -419,15 +341,15 @@ static void test_two_daemons(void **state)
 	rwt_fixtures_start(&f->fx, f->fixture_log, modes, 1);
 	id = add_runner(f);
 	rwt_daemon_start(&f->a, f->log_a, f->db, args_a);
-	wait_vantages(&f->a, id, "a=down");
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id, "a=down");
 	/* a's incident is stored, and a has ticked since it began. */
-	wait_sql(f->db,
-	         "SELECT count(*) FROM vantages WHERE name = 'a' AND last_tick_ms >"
-	         " (SELECT start_ms FROM incidents WHERE runner_id = ?1)",
-	         id, 1);
+	rwt_wait_sql(f->db,
+	             "SELECT count(*) FROM vantages WHERE name = 'a' AND last_tick_ms >"
+	             " (SELECT start_ms FROM incidents WHERE runner_id = ?1)",
+	             id, 1);
 	rwt_daemon_start(&f->b, f->log_b, f->db, args_b);
-	wait_vantages(&f->b, id, "a=down,b=up");
-	wait_vantages(&f->a, id, "a=down,b=up");
+	rwt_wait_vantages(&f->b, ADMIN_TOKEN, id, "a=down,b=up");
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id, "a=down,b=up");
 	/* b's start made the stored state unknown from a's last tick, not from
 	 * the start of a's down (which would have voided a's incident and
 	 * retracted its announcement). */
@@ -452,7 +374,7 @@ static void test_two_daemons(void **state)
 	                 2);
 	rwt_daemon_stop(&f->b, STOP_MS);
 	/* b's heartbeat goes stale after API_VANTAGE_STALE_MS (10 s). */
-	wait_vantages(&f->a, id, "a=down,b=unknown");
+	rwt_wait_vantages(&f->a, ADMIN_TOKEN, id, "a=down,b=unknown");
 	rwt_daemon_stop(&f->a, STOP_MS);
 	f->passed = true;
 }

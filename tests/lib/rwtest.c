@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
@@ -735,4 +736,147 @@ void rwt_resp_free(struct rwt_resp *r)
 {
 	free(r->body);
 	r->body = NULL;
+}
+
+/* ---- the daemon's answers -------------------------------------------------- */
+
+cJSON *rwt_get_json(const struct rwt_daemon *d, const char *token, const char *path)
+{
+	char url[512];
+	struct rwt_resp r;
+	cJSON *doc;
+
+	snprintf(url, sizeof(url), "%s%s", d->url, path);
+	rwt_http("GET", url, token, NULL, 0, &r);
+	if (r.status != 200) {
+		char copy[300];
+		long status = r.status;
+		snprintf(copy, sizeof(copy), "%s", status < 0 ? r.error : r.body);
+		rwt_resp_free(&r);
+		fail_msg("GET %s: HTTP %ld: %s", url, status, copy);
+	}
+	doc = cJSON_Parse(r.body);
+	rwt_resp_free(&r);
+	if (!doc)
+		fail_msg("GET %s: the answer is not JSON", url);
+	return doc;
+}
+
+int rwt_leader_gauge(const struct rwt_daemon *d, const char *token)
+{
+	char url[256];
+	struct rwt_resp r;
+	const char *at;
+	int v = -1;
+
+	snprintf(url, sizeof(url), "%s/metrics", d->url);
+	rwt_http("GET", url, token, NULL, 0, &r);
+	if (r.status == 200) {
+		at = strstr(r.body, "\nrunwarden_leader ");
+		if (!at) {
+			rwt_resp_free(&r);
+			fail_msg("/metrics of %s has no runwarden_leader", d->url);
+		}
+		v = atoi(at + strlen("\nrunwarden_leader "));
+	}
+	rwt_resp_free(&r);
+	return v;
+}
+
+void rwt_vantages_of(const struct rwt_daemon *d, const char *token, int64_t id, char *out,
+                     size_t len)
+{
+	char path[128];
+	cJSON *doc, *vs, *v;
+	size_t k = 0;
+
+	snprintf(path, sizeof(path), "/v1/runners/%" PRId64 "/availability", id);
+	doc = rwt_get_json(d, token, path);
+	vs = cJSON_GetObjectItemCaseSensitive(doc, "vantages");
+	if (!cJSON_IsArray(vs))
+		fail_msg("GET %s%s: no \"vantages\" array", d->url, path);
+	out[0] = '\0';
+	cJSON_ArrayForEach(v, vs)
+	{
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(v, "state");
+		const cJSON *since = cJSON_GetObjectItemCaseSensitive(v, "since");
+		assert_true(cJSON_IsString(name) && cJSON_IsString(st) && cJSON_IsString(since));
+		/* 2026-11-01T00:00:00.000Z, as the answer's "from" and "to" */
+		assert_int_equal(strlen(since->valuestring), 24);
+		assert_int_equal(since->valuestring[10], 'T');
+		assert_int_equal(since->valuestring[23], 'Z');
+		k += (size_t)snprintf(out + k, len - k, "%s%s=%s", k ? "," : "", name->valuestring,
+		                      st->valuestring);
+		assert_true(k < len);
+	}
+	cJSON_Delete(doc);
+}
+
+void rwt_wait_vantages(const struct rwt_daemon *d, const char *token, int64_t id, const char *want)
+{
+	int64_t deadline = rwt_mono_ms() + RWT_WAIT_MS;
+	char got[512] = "";
+
+	for (;;) {
+		rwt_vantages_of(d, token, id, got, sizeof(got));
+		if (strcmp(got, want) == 0)
+			return;
+		if (rwt_mono_ms() > deadline)
+			fail_msg("%s: runner %" PRId64 ": vantages \"%s\", want \"%s\"", d->url, id,
+			         got, want);
+		rwt_sleep_ms(200);
+	}
+}
+
+void rwt_route_place(const struct rwt_daemon *d, const char *token, const char *target,
+                     const char *name, char *out, size_t len)
+{
+	char path[256];
+	cJSON *doc;
+	const cJSON *e;
+
+	snprintf(path, sizeof(path), "/v1/route?target=%s", target);
+	doc = rwt_get_json(d, token, path);
+	snprintf(out, len, "absent");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "eligible"))
+	{
+		const cJSON *n = cJSON_GetObjectItem(e, "name");
+		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+			snprintf(out, len, "eligible");
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "excluded"))
+	{
+		const cJSON *n = cJSON_GetObjectItem(e, "name");
+		const cJSON *why = cJSON_GetObjectItem(e, "reason");
+		if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+			snprintf(out, len, "%s", cJSON_IsString(why) ? why->valuestring : "?");
+	}
+	cJSON_Delete(doc);
+}
+
+void rwt_wait_route(const struct rwt_daemon *d, const char *token, const char *target,
+                    const char *name, const char *want)
+{
+	int64_t deadline = rwt_mono_ms() + RWT_WAIT_MS;
+	char got[64];
+
+	for (;;) {
+		rwt_route_place(d, token, target, name, got, sizeof(got));
+		if (strcmp(got, want) == 0)
+			return;
+		if (rwt_mono_ms() > deadline)
+			fail_msg("route of %s: %s is %s, not %s", d->url, name, got, want);
+		rwt_sleep_ms(100);
+	}
+}
+
+void rwt_wait_sql(const char *db, const char *sql, int64_t a, int64_t want)
+{
+	int64_t deadline = rwt_mono_ms() + RWT_WAIT_MS, got;
+
+	while ((got = rwt_sql_int_args(db, sql, a, 0)) != want && rwt_mono_ms() < deadline)
+		rwt_sleep_ms(100);
+	if (got != want)
+		fail_msg("%s: %" PRId64 ", want %" PRId64, sql, got, want);
 }

@@ -297,4 +297,51 @@ void rwt_http(const char *method, const char *url, const char *token, const char
 
 void rwt_resp_free(struct rwt_resp *r);
 
+/* ---- the daemon's answers ---------------------------------------------------
+ *
+ * What the tests of several daemons on one database (test_vantage,
+ * test_leader, test_quorum) ask each daemon. Each request carries @p token
+ * as a Bearer token.
+ */
+
+/** How long the rwt_wait_*() helpers wait: generous, for a loaded machine. */
+#define RWT_WAIT_MS 30000
+
+struct cJSON;
+
+/** GET @p path (e.g. "/v1/route?target=T") of @p d, parsed; fails the test
+ *  unless the answer is HTTP 200 with JSON. Free with cJSON_Delete(). */
+struct cJSON *rwt_get_json(const struct rwt_daemon *d, const char *token, const char *path);
+
+/** runwarden_leader of the /metrics of @p d: 1, 0, or -1 when the daemon
+ *  does not answer; a /metrics without it fails the test. */
+int rwt_leader_gauge(const struct rwt_daemon *d, const char *token);
+
+/**
+ * The "vantages" of runner @p id's availability answer of @p d, as
+ * "name=state,name=state" in the answer's order, into @p out; each entry's
+ * "since" must be an RFC 3339 time with milliseconds.
+ */
+void rwt_vantages_of(const struct rwt_daemon *d, const char *token, int64_t id, char *out,
+                     size_t len);
+
+/** Waits up to RWT_WAIT_MS until rwt_vantages_of() is @p want; fails with
+ *  the last answer. */
+void rwt_wait_vantages(const struct rwt_daemon *d, const char *token, int64_t id, const char *want);
+
+/** Where the route answer of @p d for @p target puts the runner named
+ *  @p name: "eligible", the reason it is excluded ("down", ...), or
+ *  "absent". */
+void rwt_route_place(const struct rwt_daemon *d, const char *token, const char *target,
+                     const char *name, char *out, size_t len);
+
+/** Waits up to RWT_WAIT_MS until rwt_route_place() is @p want. */
+void rwt_wait_route(const struct rwt_daemon *d, const char *token, const char *target,
+                    const char *name, const char *want);
+
+/** Waits up to RWT_WAIT_MS until the integer @p sql answers on @p db (with
+ *  ?1 = @p a, as rwt_sql_int_args()) is @p want: a daemon's writer commits
+ *  what it already answers from memory. */
+void rwt_wait_sql(const char *db, const char *sql, int64_t a, int64_t want);
+
 #endif
