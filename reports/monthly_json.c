@@ -60,6 +60,7 @@ static cJSON *policy_json(const struct monthly *m, bool *oom)
 	jsonw_put(o, "uptime_floor", jsonw_ratio(true, ps->pol.floor_ppm), oom);
 	jsonw_put(o, "min_coverage", jsonw_ratio(true, ps->pol.window.min_coverage_ppm), oom);
 	jsonw_put(o, "failures_to_down", jsonw_int(ps->pol.probe.failures_to_down), oom);
+	jsonw_put(o, "vantage_quorum", jsonw_int(ps->pol.vantage.quorum), oom);
 	jsonw_put(o, "maintenance_cap_ms",
 	          jsonw_int((int64_t)ps->pol.maintenance.max_h_per_month * CALENDAR_MS_PER_HOUR),
 	          oom);

@@ -185,8 +185,10 @@ static void test_out_stamp_operator_policy(void **state)
 	rwt_res_free(&r);
 
 	/* --operator and --policy. */
-	rfx_write_file(f->dir, "lenient.json", "{ \"version\": 9, \"uptime_floor\": 0.9 }\n", path,
-	               sizeof(path));
+	rfx_write_file(
+	        f->dir, "lenient.json",
+	        "{ \"version\": 9, \"uptime_floor\": 0.9, \"vantage\": { \"quorum\": 3 } }\n", path,
+	        sizeof(path));
 	RWT_RUN(&r, &f->run, RW_BIN, "report", "monthly", "--month", "2024-02", "--db", f->db,
 	        "--operator", "acme", "--policy", "lenient.json", "--format", "csv");
 	assert_int_equal(r.code, 0);
@@ -198,6 +200,12 @@ static void test_out_stamp_operator_policy(void **state)
 	        "--operator", "acme", "--policy", "lenient.json");
 	assert_non_null(strstr(r.out, "- Policy: lenient.json, version 9\n"));
 	assert_non_null(strstr(r.out, "- Operator: acme\n"));
+	rwt_res_free(&r);
+	/* The JSON's policy section names the quorum the report's policy sets. */
+	RWT_RUN(&r, &f->run, RW_BIN, "report", "monthly", "--month", "2024-02", "--db", f->db,
+	        "--policy", "lenient.json", "--format", "json");
+	assert_int_equal(r.code, 0);
+	assert_non_null(strstr(r.out, "\"failures_to_down\":3,\"vantage_quorum\":3,"));
 	rwt_res_free(&r);
 }
 
