@@ -27,6 +27,8 @@
  * - Another vantage's change older than what is known of it, and a change
  *   under this daemon's own vantage id, are ignored.
  * - fleet_combine_all() starts no combined change before its time.
+ * - Another vantage's change to unknown takes its holding away (quorum.h:
+ *   an unknown interval holds nothing).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -650,6 +652,31 @@ static void test_combine_all_floor(void **state)
 	            IVS({T0 + 1000 * SEC, D}, {T0 + 3000 * SEC, N}, {T0 + 4000 * SEC, D}));
 }
 
+/* ---- 10. another vantage's unknown --------------------------------------- */
+
+/*
+ * CONTRADICTS fleet_quorum.c as of 1488f3c: fleet_vantage_change() returns
+ * at once for `state < RW_STATE_UP`, so another vantage's change to UNKNOWN
+ * (its staleness, its blindness, a refusal of the address guard: every
+ * daemon writes those as STORE_REC_VSTATE, relayed as "v" lines with state
+ * 0) is dropped, and its last UP or DOWN keeps counting. policy/quorum.h
+ * says an UNKNOWN interval holds nothing, and fleet.h that the change is
+ * kept. This test is written to that rule and fails until the code follows
+ * it.
+ */
+static void test_other_vantage_unknown(void **state)
+{
+	struct fx *x = *state;
+	struct runner *r = x->r;
+
+	vchange(x, r, 1, D, T0 + 100 * SEC);
+	expect_recs(STORE_REC_CHANGE, r, IVS({T0 + 100 * SEC, D}));
+	/* It went blind: it holds nothing, nor does this one: unknown. */
+	vchange(x, r, 1, N, T0 + 200 * SEC);
+	expect_recs(STORE_REC_CHANGE, r, IVS({T0 + 100 * SEC, D}, {T0 + 200 * SEC, N}));
+	expect_hist(r, IVS({T_ADD, N}, {T0 + 100 * SEC, D}, {T0 + 200 * SEC, N}));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +694,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_older_change_ignored, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_own_id_ignored, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_combine_all_floor, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_other_vantage_unknown, setup, teardown),
 	};
 	log_set_level(RW_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
