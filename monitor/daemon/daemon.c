@@ -458,11 +458,15 @@ static void take_over(struct rw_daemon *d)
 {
 	struct store_runner *rs = NULL;
 	size_t n = 0;
-	int64_t prev_tick = -1, after_id = 0, now = clock_now_ms(&d->clock);
-	int rc = store_last_tick(d->st, &prev_tick);
+	int64_t prev_tick = -1, old_leader = -1, after_id = 0, now = clock_now_ms(&d->clock);
+	int rc = store_last_run(d->st, &prev_tick, &old_leader);
 
 	writer_set_combined(d->writer, true);
 	poll_vantages(d, now);
+	/* The old leader's session ended: its vantage is gone from its last
+	 * tick, though its heartbeat is not yet stale, until it ticks again. */
+	if (rc == 0 && old_leader >= 0)
+		fleet_vantage_gone(&d->fleet, old_leader, prev_tick);
 	fleet_batch_begin(&d->fleet);
 	if (rc == 0 && prev_tick >= 0 && prev_tick < now)
 		push_blind(d, prev_tick, now, STORE_BLIND_DOWNTIME);

@@ -58,6 +58,7 @@ struct fleet_vantage {
 	int64_t id;
 	int64_t last_tick_ms; /* its heartbeat as last read; -1: not read yet */
 	bool alive;           /* its heartbeat is fresh: what it holds counts */
+	int64_t gone_tick_ms; /* fleet_vantage_gone(): not alive until it ticks after this */
 	struct fleet_vstate *v; /* by runner id */
 	size_t n, cap;
 };
@@ -465,6 +466,11 @@ void fleet_vantage_restart(struct fleet *f, int64_t vantage_id, int64_t since_ms
  */
 void fleet_vantage_heartbeat(struct fleet *f, int64_t vantage_id, int64_t last_tick_ms,
                              int64_t now_ms);
+
+/** Vantage @p vantage_id is known to have stopped at its tick
+ *  @p last_tick_ms (the old leader, at a takeover): it holds nothing from
+ *  then until its heartbeat moves past it, however fresh it looks. */
+void fleet_vantage_gone(struct fleet *f, int64_t vantage_id, int64_t last_tick_ms);
 
 /** How many vantages hold anything now: this one and the live others. */
 unsigned fleet_vantages_alive(const struct fleet *f);

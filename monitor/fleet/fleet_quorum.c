@@ -25,12 +25,15 @@
  *     grows; a change at that very start replaces the last interval, as a
  *     blind period replacing a down at its start always did), nor before a
  *     floor the caller sets (a takeover's: the unknown gap stays unknown).
+ * A push runner (heartbeats, no probes) is down only when every vantage
+ * holding it holds it down, whatever Q: its heartbeats go to one daemon or
+ * another, and silence at one is no evidence against those another hears.
  * With one vantage and Q = 1 the combined change is the vantage's own
  * change, at its own start: every figure is what it was before vantages.
  * The rule is exact when changes reach the combining daemon in the order of
  * their starts; a change of another vantage that arrives (within a second,
- * through NOTIFY) after a later change of this vantage's is placed no
- * earlier than that one.
+ * through NOTIFY) after a later combined change is placed no earlier than
+ * that one.
  *
  * A vantage holds nothing while its heartbeat is stale (its daemon stopped
  * or lost the database: FLEET_VANTAGE_STALE_MS), from its last tick; while
@@ -81,6 +84,7 @@ static struct fleet_vantage *vantage_get(struct fleet *f, int64_t id, bool add)
 	memset(&nv[lo], 0, sizeof(*nv));
 	nv[lo].id = id;
 	nv[lo].last_tick_ms = -1;
+	nv[lo].gone_tick_ms = INT64_MIN;
 	nv[lo].alive = true;
 	f->n_vantages++;
 	return &nv[lo];
@@ -185,6 +189,12 @@ bool fleet_combine(struct fleet *f, struct runner *r, enum rw_state own, int64_t
 		up += h[i].state == RW_STATE_UP;
 		down += h[i].state == RW_STATE_DOWN;
 	}
+	/* A push runner's heartbeats reach one daemon or another, not all:
+	 * one that hears them holds it up, and one that does not has no
+	 * evidence against that. Down only when every vantage holding it
+	 * holds it down, whatever the quorum. */
+	if (r->push && down > 0)
+		q = up + down;
 	to = quorum_state(up, down, q);
 	if (to == cur)
 		return false;
@@ -247,7 +257,7 @@ void fleet_vantage_change(struct fleet *f, struct runner *r, int64_t vantage_id,
 	struct fleet_vantage *k;
 	struct fleet_vstate *e;
 
-	if (vantage_id == f->vantage_id || state < RW_STATE_UP || state > RW_STATE_DOWN)
+	if (vantage_id == f->vantage_id || state < RW_STATE_UNKNOWN || state > RW_STATE_DOWN)
 		return;
 	k = vantage_get(f, vantage_id, true);
 	e = k ? entry_get(k, runner_id, true) : NULL;
@@ -306,10 +316,11 @@ void fleet_vantage_heartbeat(struct fleet *f, int64_t vantage_id, int64_t last_t
                              int64_t now_ms)
 {
 	struct fleet_vantage *k;
-	bool alive = now_ms - last_tick_ms <= FLEET_VANTAGE_STALE_MS;
+	bool alive;
 
 	if (vantage_id == f->vantage_id || !(k = vantage_get(f, vantage_id, true)))
 		return;
+	alive = now_ms - last_tick_ms <= FLEET_VANTAGE_STALE_MS && last_tick_ms > k->gone_tick_ms;
 	k->last_tick_ms = last_tick_ms;
 	if (alive == k->alive)
 		return;
@@ -330,6 +341,17 @@ void fleet_vantage_heartbeat(struct fleet *f, int64_t vantage_id, int64_t last_t
 		recombine_vantage(f, k, now_ms, now_ms, "vantage_alive");
 	else
 		recombine_vantage(f, k, last_tick_ms, 0, "vantage_silent");
+}
+
+void fleet_vantage_gone(struct fleet *f, int64_t vantage_id, int64_t last_tick_ms)
+{
+	struct fleet_vantage *k;
+
+	if (vantage_id == f->vantage_id || !(k = vantage_get(f, vantage_id, true)))
+		return;
+	k->gone_tick_ms = last_tick_ms;
+	if (k->alive)
+		fleet_vantage_heartbeat(f, vantage_id, last_tick_ms, last_tick_ms);
 }
 
 unsigned fleet_vantages_alive(const struct fleet *f)

@@ -305,6 +305,10 @@ int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *
 /** The latest tick of any run, or -1 when the monitor never ran. */
 int store_last_tick(struct store *st, int64_t *tick_ms);
 
+/** store_last_tick(), and the vantage of the run that ticked last (the
+ *  leader's, as only the leader's ticks move monitor_runs), or -1 for both. */
+int store_last_run(struct store *st, int64_t *tick_ms, int64_t *vantage_id);
+
 /* ---- history ----------------------------------------------------------- */
 
 /**

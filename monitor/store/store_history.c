@@ -369,6 +369,23 @@ int store_last_tick(struct store *st, int64_t *tick_ms)
 	return rc;
 }
 
+int store_last_run(struct store *st, int64_t *tick_ms, int64_t *vantage_id)
+{
+	struct store_stmt *s;
+	int rc = store_prepare(st,
+	                       "SELECT last_tick_ms, vantage_id FROM monitor_runs"
+	                       " ORDER BY last_tick_ms DESC, id DESC LIMIT 1",
+	                       &s);
+	if (rc < 0)
+		return rc;
+	rc = store_step(s);
+	*tick_ms = rc == SQLITE_ROW ? store_column_int64(s, 0) : -1;
+	*vantage_id = rc == SQLITE_ROW ? store_column_int64(s, 1) : -1;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_rc(rc);
+	store_finalize(s);
+	return rc;
+}
+
 int store_intervals(struct store *st, int64_t runner_id, int64_t from_ms, int64_t to_ms,
                     struct rw_interval **out, size_t *n)
 {
