@@ -569,14 +569,15 @@ static void leader_state(struct leader *l, const char *p, size_t len, void *data
 		if (n < sizeof(line)) {
 			memcpy(line, p, n);
 			line[n] = '\0';
-			if (sscanf(line, "v %lld %lld %d %lld %d %d", &vid, &id, &state, &start, &cls,
-			           &http) == 6)
+			if (sscanf(line, "v %lld %lld %d %lld %d %d", &vid, &id, &state, &start,
+			           &cls, &http) == 6)
 				fleet_vantage_change(&d->fleet, fleet_find(&d->fleet, id), vid, id,
 				                     state, start, cls, http);
 			else if (sscanf(line, "r %lld %lld", &vid, &start) == 2)
 				fleet_vantage_restart(&d->fleet, vid, start);
 			else if (!held && sscanf(line, "%lld %d %lld", &id, &state, &start) == 3)
-				follow_change(d, id, state, start); /* the leader's own are its own */
+				follow_change(d, id, state,
+				              start); /* the leader's own are its own */
 		}
 		p += n + 1;
 	}

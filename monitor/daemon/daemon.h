@@ -87,7 +87,7 @@ struct rw_daemon {
 	int64_t vantage_id; /* store_vantage_register() of cfg.vantage */
 	int64_t started_ms;
 	int64_t last_tick_ms;
-	int64_t quorum_warned_ms; /* fewer vantages alive than the quorum, last said */
+	int64_t quorum_warned_ms;  /* fewer vantages alive than the quorum, last said */
 	uint64_t last_tick_loop;   /* uv_now at the last tick */
 	uint64_t last_minute;      /* uv_now of the last once-a-minute job */
 	struct runner **graveyard; /* removed runners waiting for their probe */

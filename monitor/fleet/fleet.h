@@ -56,9 +56,9 @@ struct fleet_vstate {
 /** Another vantage point, as this daemon hears of it (fleet_quorum.c). */
 struct fleet_vantage {
 	int64_t id;
-	int64_t last_tick_ms; /* its heartbeat as last read; -1: not read yet */
-	bool alive;           /* its heartbeat is fresh: what it holds counts */
-	int64_t gone_tick_ms; /* fleet_vantage_gone(): not alive until it ticks after this */
+	int64_t last_tick_ms;   /* its heartbeat as last read; -1: not read yet */
+	bool alive;             /* its heartbeat is fresh: what it holds counts */
+	int64_t gone_tick_ms;   /* fleet_vantage_gone(): not alive until it ticks after this */
 	struct fleet_vstate *v; /* by runner id */
 	size_t n, cap;
 };
@@ -113,7 +113,7 @@ struct fleet {
 	 * The daemon that combines (the leader; on SQLite the one daemon)
 	 * writes it; the others follow it. Set by the owner. */
 	bool combining;
-	int64_t vantage_id; /* this daemon's */
+	int64_t vantage_id;             /* this daemon's */
 	struct fleet_vantage *vantages; /* the others, by id */
 	size_t n_vantages;
 };

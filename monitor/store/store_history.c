@@ -256,8 +256,8 @@ static int notify_changes_pg(struct store *st, const struct store_rec *recs, siz
 		else if (i < n && recs[i].kind == STORE_REC_VSTATE)
 			strbuf_printf(&b, "v %lld %lld %d %lld %d %d\n", (long long)st->vantage_id,
 			              (long long)recs[i].u.change.runner_id, recs[i].u.change.state,
-			              (long long)recs[i].u.change.start_ms, recs[i].u.change.errclass,
-			              recs[i].u.change.http_status);
+			              (long long)recs[i].u.change.start_ms,
+			              recs[i].u.change.errclass, recs[i].u.change.http_status);
 		if (strbuf_failed(&b)) {
 			rc = RW_ENOMEM;
 			break;

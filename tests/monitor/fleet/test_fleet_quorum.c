@@ -29,6 +29,9 @@
  * - fleet_combine_all() starts no combined change before its time.
  * - Another vantage's change to unknown takes its holding away (quorum.h:
  *   an unknown interval holds nothing).
+ * - A push runner is down only when every vantage holding it holds it down.
+ * - The old leader's vantage, gone at a takeover, holds nothing from its
+ *   last tick until it ticks again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -677,6 +680,60 @@ static void test_other_vantage_unknown(void **state)
 	expect_hist(r, IVS({T_ADD, N}, {T0 + 100 * SEC, D}, {T0 + 200 * SEC, N}));
 }
 
+/* ---- 11. a push runner ----------------------------------------------------- */
+
+/* Its heartbeats reach one daemon or another: down only when every vantage
+ * holding it holds it down, whatever the quorum (here 1). */
+static void test_push_down_only_when_all_down(void **state)
+{
+	struct fx *x = *state;
+	struct runner *r = x->r;
+
+	r->push = true;
+	vchange(x, r, 1, U, T0);
+	expect_recs(STORE_REC_CHANGE, r, IVS({T0, U}));
+	/* This daemon hears no heartbeat: it holds it down; the other hears them. */
+	vchange(x, r, 2, D, T0 + 10 * SEC);
+	expect_recs(STORE_REC_CHANGE, r, IVS({T0, U}));
+	/* The one that heard them stops hearing them: now all hold it down,
+	 * from the later of the two downs. */
+	vchange(x, r, 1, D, T0 + 50 * SEC);
+	expect_recs(STORE_REC_CHANGE, r, IVS({T0, U}, {T0 + 50 * SEC, D}));
+	/* A probed runner with the same holdings is down at the first one. */
+	r->push = false;
+	x->r = add(x, 2);
+	vchange(x, x->r, 1, U, T0);
+	vchange(x, x->r, 2, D, T0 + 10 * SEC);
+	expect_recs(STORE_REC_CHANGE, x->r, IVS({T0, U}, {T0 + 10 * SEC, D}));
+}
+
+/* ---- 12. the old leader at a takeover --------------------------------------- */
+
+/* Known gone from its last tick, though its heartbeat looks fresh, until
+ * its heartbeat moves past that tick. */
+static void test_gone_until_it_ticks(void **state)
+{
+	struct fx *x = *state;
+	struct runner *r = x->r;
+
+	x->pol.vantage.quorum = 2;
+	fleet_vantage_heartbeat(&x->f, 1, T0, T0);
+	vchange(x, r, 1, D, T0);
+	vchange(x, r, 2, D, T0 + 5 * SEC);
+	expect_recs(STORE_REC_CHANGE, r, IVS({T0 + 5 * SEC, D}));
+	fleet_vantage_gone(&x->f, 1, T0 + 20 * SEC);
+	assert_int_equal(fleet_vantages_alive(&x->f), 2); /* this one and 2 */
+	expect_recs(STORE_REC_CHANGE, r, IVS({T0 + 5 * SEC, D}, {T0 + 20 * SEC, N}));
+	/* Its last tick, read again a second later: still gone. */
+	fleet_vantage_heartbeat(&x->f, 1, T0 + 20 * SEC, T0 + 21 * SEC);
+	assert_int_equal(fleet_vantages_alive(&x->f), 2);
+	/* It ticks again (restarted): alive, its down counts from now. */
+	fleet_vantage_heartbeat(&x->f, 1, T0 + 30 * SEC, T0 + 30 * SEC);
+	assert_int_equal(fleet_vantages_alive(&x->f), 3);
+	expect_recs(STORE_REC_CHANGE, r,
+	            IVS({T0 + 5 * SEC, D}, {T0 + 20 * SEC, N}, {T0 + 30 * SEC, D}));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +752,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_own_id_ignored, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_combine_all_floor, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_other_vantage_unknown, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_push_down_only_when_all_down, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_gone_until_it_ticks, setup, teardown),
 	};
 	log_set_level(RW_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
