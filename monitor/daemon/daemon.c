@@ -576,8 +576,7 @@ static void leader_state(struct leader *l, const char *p, size_t len, void *data
 			else if (sscanf(line, "r %lld %lld", &vid, &start) == 2)
 				fleet_vantage_restart(&d->fleet, vid, start);
 			else if (!held && sscanf(line, "%lld %d %lld", &id, &state, &start) == 3)
-				follow_change(d, id, state,
-				              start); /* the leader's own are its own */
+				follow_change(d, id, state, start); /* not the leader's own */
 		}
 		p += n + 1;
 	}
