@@ -111,9 +111,9 @@ void writer_push(struct writer *w, const struct store_rec *rec)
 		return;
 	}
 	if (w->follower && rec->kind == STORE_REC_TICK) {
-		/* Its vantage's heartbeat, not the monitor's tick (writer.h). */
+		/* Its run's tick and heartbeat, not the leader's tick (writer.h). */
 		hb = *rec;
-		hb.u.tick.heartbeat_only = true;
+		hb.u.tick.follower = true;
 		rec = &hb;
 	} else if (w->follower && rec->kind != STORE_REC_SAMPLE && rec->kind != STORE_REC_VSTATE) {
 		/* The leader writes the combined records (writer.h). */

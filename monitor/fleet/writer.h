@@ -131,10 +131,10 @@ void writer_push(struct writer *w, const struct store_rec *rec);
  * record but samples unwritten (state changes, and with them incidents;
  * flags; events; blind periods), counted in stats.withheld. Samples, the
  * vantage's own states (STORE_REC_VSTATE) and jobs (the API's writes) are
- * written by every daemon; a follower's tick moves only its vantage's
- * heartbeat (vantages.last_tick_ms), not monitor_runs, whose last tick a
- * takeover reads as the old leader's. Records queued before the switch are
- * written. Loop thread only.
+ * written by every daemon; a follower's tick moves its run's last tick and
+ * its vantage's heartbeat, not the run's led_until_ms, which a takeover
+ * reads as the old leader's last tick. Records queued before the switch
+ * are written. Loop thread only.
  */
 void writer_set_combined(struct writer *w, bool on);
 

@@ -50,12 +50,15 @@ static int prepare_hot(struct store *st)
 		                   " WHERE id = ?1 AND last_state_ms <= ?3",
 		                   &st->upd_last_state);
 	if (rc == 0)
-		rc = store_prepare_dialect(st,
-		                           "UPDATE monitor_runs SET last_tick_ms = "
-		                           "MAX(last_tick_ms, ?2) WHERE id = ?1",
-		                           "UPDATE monitor_runs SET last_tick_ms = "
-		                           "GREATEST(last_tick_ms, ?2) WHERE id = ?1",
-		                           &st->upd_tick);
+		rc = store_prepare_dialect(
+		        st,
+		        "UPDATE monitor_runs SET last_tick_ms = MAX(last_tick_ms, ?2),"
+		        " led_until_ms = CASE WHEN ?3 <> 0 THEN MAX(led_until_ms, ?2)"
+		        " ELSE led_until_ms END WHERE id = ?1",
+		        "UPDATE monitor_runs SET last_tick_ms = GREATEST(last_tick_ms, ?2),"
+		        " led_until_ms = CASE WHEN ?3 <> 0 THEN GREATEST(led_until_ms, ?2)"
+		        " ELSE led_until_ms END WHERE id = ?1",
+		        &st->upd_tick);
 	if (rc == 0)
 		rc = store_prepare(st,
 		                   "INSERT INTO blind_periods (start_ms, end_ms, cause, vantage_id)"

@@ -153,9 +153,10 @@ struct store_rec {
 		struct {
 			int64_t run_id;
 			int64_t ts_ms;
-			/* Only the run's vantage's heartbeat (vantages.last_tick_ms),
-			 * not monitor_runs: a follower's tick (writer_set_combined()). */
-			bool heartbeat_only;
+			/* A follower's tick (writer_set_combined()): it moves its
+			 * run's last tick and its vantage's heartbeat, not the
+			 * run's led_until_ms, which only a leader's ticks move. */
+			bool follower;
 		} tick;
 		struct {
 			int64_t start_ms;
@@ -302,11 +303,12 @@ int store_vantage_list(struct store *st, struct store_vantage **out, size_t *n);
  */
 int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *prev_tick_ms);
 
-/** The latest tick of any run, or -1 when the monitor never ran. */
+/** The latest tick any run made as the leader (monitor_runs.led_until_ms):
+ *  until then the combined records were written; -1 when none ever led. */
 int store_last_tick(struct store *st, int64_t *tick_ms);
 
-/** store_last_tick(), and the vantage of the run that ticked last (the
- *  leader's, as only the leader's ticks move monitor_runs), or -1 for both. */
+/** store_last_tick(), and the vantage of the run that made it (the old
+ *  leader's, at a takeover), or -1 for both. */
 int store_last_run(struct store *st, int64_t *tick_ms, int64_t *vantage_id);
 
 /* ---- history ----------------------------------------------------------- */

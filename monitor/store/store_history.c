@@ -115,14 +115,13 @@ static int write_one(struct store *st, const struct store_rec *r)
 		}
 		return step_reset(s);
 	case STORE_REC_TICK:
-		if (!r->u.tick.heartbeat_only) {
-			s = st->upd_tick;
-			store_bind_int64(s, 1, r->u.tick.run_id);
-			store_bind_int64(s, 2, r->u.tick.ts_ms);
-			rc = step_reset(s);
-			if (rc < 0)
-				return rc;
-		}
+		s = st->upd_tick;
+		store_bind_int64(s, 1, r->u.tick.run_id);
+		store_bind_int64(s, 2, r->u.tick.ts_ms);
+		store_bind_int(s, 3, !r->u.tick.follower);
+		rc = step_reset(s);
+		if (rc < 0)
+			return rc;
 		/* The heartbeat of the run's vantage (none before one registered). */
 		s = st->upd_vant_tick;
 		store_bind_int64(s, 1, r->u.tick.run_id);
@@ -337,15 +336,17 @@ int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *
 	store_finalize(s);
 	if (rc < 0)
 		return rc;
+	/* A run starting is its own first tick, as the leader's too (it may
+	 * be the leader; a follower's start is then the latest time a takeover
+	 * can count from, as it was before led_until_ms). */
 	rc = store_prepare(st,
-	                   "INSERT INTO monitor_runs (started_ms, last_tick_ms, vantage_id)"
-	                   " VALUES (?, ?, ?)",
+	                   "INSERT INTO monitor_runs (started_ms, last_tick_ms, vantage_id,"
+	                   " led_until_ms) VALUES (?1, ?1, ?2, ?1)",
 	                   &s);
 	if (rc < 0)
 		return rc;
 	store_bind_int64(s, 1, now_ms);
-	store_bind_int64(s, 2, now_ms);
-	store_bind_int64(s, 3, st->vantage_id);
+	store_bind_int64(s, 2, st->vantage_id);
 	rc = store_step(s);
 	store_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -357,13 +358,15 @@ int store_run_begin(struct store *st, int64_t now_ms, int64_t *run_id, int64_t *
 int store_last_tick(struct store *st, int64_t *tick_ms)
 {
 	struct store_stmt *s;
-	int rc = store_prepare(st, "SELECT MAX(last_tick_ms) FROM monitor_runs", &s);
+	int rc = store_prepare(st, "SELECT MAX(led_until_ms) FROM monitor_runs", &s);
 	if (rc < 0)
 		return rc;
 	rc = store_step(s);
 	*tick_ms = (rc == SQLITE_ROW && store_column_type(s, 0) != SQLITE_NULL)
 	                   ? store_column_int64(s, 0)
 	                   : -1;
+	if (*tick_ms < 0) /* runs that never led: -1 */
+		*tick_ms = -1;
 	rc = rc == SQLITE_ROW ? 0 : store_rc(rc);
 	store_finalize(s);
 	return rc;
@@ -373,14 +376,14 @@ int store_last_run(struct store *st, int64_t *tick_ms, int64_t *vantage_id)
 {
 	struct store_stmt *s;
 	int rc = store_prepare(st,
-	                       "SELECT last_tick_ms, vantage_id FROM monitor_runs"
-	                       " ORDER BY last_tick_ms DESC, id DESC LIMIT 1",
+	                       "SELECT led_until_ms, vantage_id FROM monitor_runs"
+	                       " ORDER BY led_until_ms DESC, id DESC LIMIT 1",
 	                       &s);
 	if (rc < 0)
 		return rc;
 	rc = store_step(s);
 	*tick_ms = rc == SQLITE_ROW ? store_column_int64(s, 0) : -1;
-	*vantage_id = rc == SQLITE_ROW ? store_column_int64(s, 1) : -1;
+	*vantage_id = rc == SQLITE_ROW && *tick_ms >= 0 ? store_column_int64(s, 1) : -1;
 	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_rc(rc);
 	store_finalize(s);
 	return rc;

@@ -222,10 +222,13 @@ static const char *const migrations[] = {
         "  since_ms BIGINT NOT NULL,"
         "  PRIMARY KEY (vantage_id, runner_id));"
         "CREATE INDEX vantage_states_runner ON vantage_states(runner_id);",
+        /* 10 → 11: a run's last tick as the leader (see store_schema.c). */
+        "ALTER TABLE monitor_runs ADD COLUMN led_until_ms BIGINT NOT NULL DEFAULT -1;"
+        "UPDATE monitor_runs SET led_until_ms = last_tick_ms;",
 };
 #define N_PG_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == 10,
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == 11,
                "one PostgreSQL migration per SQLite migration (store_schema.c)");
 
 /* The first column of the one row of @p sql as an integer (0: no row). */

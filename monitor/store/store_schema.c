@@ -242,6 +242,13 @@ static const char *const migrations[] = {
         "  since_ms INTEGER NOT NULL,"
         "  PRIMARY KEY (vantage_id, runner_id)) WITHOUT ROWID;"
         "CREATE INDEX vantage_states_runner ON vantage_states(runner_id);",
+        /* 10 → 11: every daemon's run keeps its own last tick (last_tick_ms:
+         * its vantage's coverage in the report), and led_until_ms is the
+         * last tick it made as the leader (-1: it never led), which a
+         * takeover reads as the old leader's (store_last_run()). Before,
+         * only the leader's ticks were written: its runs led throughout. */
+        "ALTER TABLE monitor_runs ADD COLUMN led_until_ms INTEGER NOT NULL DEFAULT -1;"
+        "UPDATE monitor_runs SET led_until_ms = last_tick_ms;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -295,6 +295,19 @@ static void test_one_down_stays_up(void **state)
 	assert_int_equal(rwt_leader_gauge(&f->a, ADMIN), 1);
 	assert_int_equal(rwt_leader_gauge(&f->b, ADMIN), 0);
 	assert_never_down(f->db, r1);
+	/* The follower's run ticks (its coverage in the report), but never as
+	 * the leader: led_until_ms stays at its start, so that a takeover
+	 * reads the leader's last tick, not the follower's. */
+	rwt_wait_sql(f->db,
+	             "SELECT count(*) FROM monitor_runs r JOIN vantages v ON v.id = r.vantage_id"
+	             " WHERE v.name = 'b' AND r.last_tick_ms >= r.started_ms + ?1"
+	             " AND r.led_until_ms = r.started_ms",
+	             2000, 1);
+	rwt_wait_sql(f->db,
+	             "SELECT count(*) FROM monitor_runs r JOIN vantages v ON v.id = r.vantage_id"
+	             " WHERE v.name = 'a' AND r.led_until_ms >= r.started_ms + ?1"
+	             " AND r.led_until_ms = r.last_tick_ms",
+	             2000, 1);
 	rwt_daemon_stop(&f->b, STOP_MS);
 	rwt_daemon_stop(&f->a, STOP_MS);
 	assert_never_down(f->db, r1);

@@ -196,7 +196,8 @@ static void test_migrate_previous_version(void **state)
 	add_runner(f->st, add_operator(f->st, "acme"), "r1");
 	close_db(f);
 	/* Undo the maintenance migration and every one after it. */
-	raw_exec(f->db, "DROP TABLE vantages; DROP TABLE vantage_states;"
+	raw_exec(f->db, "ALTER TABLE monitor_runs DROP COLUMN led_until_ms;"
+	                " DROP TABLE vantages; DROP TABLE vantage_states;"
 	                " ALTER TABLE samples DROP COLUMN vantage_id;"
 	                " ALTER TABLE monitor_runs DROP COLUMN vantage_id;"
 	                " ALTER TABLE blind_periods DROP COLUMN vantage_id;"

@@ -1350,6 +1350,7 @@ static void test_pg_migrates_older_schema(void **state)
 	 * run. */
 	raw_exec(f->db, "DROP INDEX events_updown;"
 	                " ALTER TABLE runners DROP COLUMN probation_waived_ms;"
+	                " ALTER TABLE monitor_runs DROP COLUMN led_until_ms;"
 	                " DROP TABLE vantages; DROP TABLE vantage_states;"
 	                " ALTER TABLE samples DROP COLUMN vantage_id;"
 	                " ALTER TABLE monitor_runs DROP COLUMN vantage_id;"

@@ -179,7 +179,8 @@ static int64_t gen_of(struct store *st, int64_t id)
 static void undo_github_migration(const char *db)
 {
 	assert_int_equal(raw_exec(db,
-	                          "DROP TABLE vantages; DROP TABLE vantage_states;" /* 10 */
+	                          "ALTER TABLE monitor_runs DROP COLUMN led_until_ms;" /* 11 */
+	                          " DROP TABLE vantages; DROP TABLE vantage_states;"   /* 10 */
 	                          " ALTER TABLE samples DROP COLUMN vantage_id;"
 	                          " ALTER TABLE monitor_runs DROP COLUMN vantage_id;"
 	                          " ALTER TABLE blind_periods DROP COLUMN vantage_id;"

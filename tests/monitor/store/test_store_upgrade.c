@@ -256,6 +256,7 @@ static void make_schema7_pg(const char *db)
 	                                  " VALUES ('acme', 'ops@acme.example', 1000);"
 	                                  "DROP INDEX events_updown;"
 	                                  "ALTER TABLE runners DROP COLUMN probation_waived_ms;"
+	                                  "ALTER TABLE monitor_runs DROP COLUMN led_until_ms;"
 	                                  "DROP TABLE vantages; DROP TABLE vantage_states;"
 	                                  "ALTER TABLE samples DROP COLUMN vantage_id;"
 	                                  "ALTER TABLE monitor_runs DROP COLUMN vantage_id;"

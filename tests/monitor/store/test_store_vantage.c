@@ -152,18 +152,31 @@ static void test_tags(void **state)
 	                 6400);
 	/* No combined interval: a VSTATE is the vantage's own view only. */
 	assert_int_equal(rwt_sql_int(f->db, "SELECT count(*) FROM intervals"), 0);
-	/* A follower's tick moves its vantage's heartbeat, not monitor_runs,
-	 * whose last tick a takeover reads as the old leader's (writer.h). */
+	/* A follower's tick moves its vantage's heartbeat and its run's last
+	 * tick (its coverage), not the run's led_until_ms, which a takeover
+	 * reads as the old leader's last tick (writer.h). */
 	r[2].u.tick.ts_ms = 8000;
-	r[2].u.tick.heartbeat_only = true;
+	r[2].u.tick.follower = true;
 	assert_int_equal(store_write_batch(f->st, &r[2], 1), 0);
-	r[2].u.tick.heartbeat_only = false;
+	r[2].u.tick.follower = false;
 	assert_int_equal(rwt_sql_int(f->db, "SELECT last_tick_ms FROM vantages WHERE name = 'b'"),
 	                 8000);
 	assert_int_equal(rwt_sql_int_args(f->db,
 	                                  "SELECT last_tick_ms FROM monitor_runs WHERE id = ?1",
 	                                  run_b, 0),
+	                 8000);
+	assert_int_equal(rwt_sql_int_args(f->db,
+	                                  "SELECT led_until_ms FROM monitor_runs WHERE id = ?1",
+	                                  run_b, 0),
 	                 7000);
+	{
+		int64_t tick = 0, leader = 0;
+		assert_int_equal(store_last_run(f->st, &tick, &leader), 0);
+		assert_int_equal(tick, 7000);
+		assert_int_equal(leader, b);
+		assert_int_equal(store_last_tick(f->st, &tick), 0);
+		assert_int_equal(tick, 7000);
+	}
 
 	/* a starts again: its previous tick is its own, and what it held is
 	 * unknown from then; b's states are untouched. */
