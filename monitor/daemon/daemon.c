@@ -393,15 +393,16 @@ static void poll_vantages(struct rw_daemon *d, int64_t now)
 	}
 }
 
-/* The other vantages' stored states and heartbeats, at start-up (PostgreSQL
- * only): what the store's notifications then keep current. Nothing is
- * judged here: the caller combines every runner from now on, so the time
- * before stays as stored (fleet_combine_all()). */
+/* The other vantages' heartbeats and stored states, at start-up
+ * (PostgreSQL only): what the store's notifications then keep current.
+ * Nothing is judged here (the heartbeats come first, when no state is
+ * held yet, and the states are kept without a runner to judge): the
+ * caller combines every runner from now on, so the time before stays as
+ * stored (fleet_combine_all()). */
 static int load_vantages(struct rw_daemon *d, int64_t now)
 {
 	struct store_vstate_row *v = NULL;
 	size_t n = 0;
-	bool combining = d->fleet.combining;
 	int rc;
 
 	if (!store_path_is_postgres(d->cfg.db_path))
@@ -409,12 +410,10 @@ static int load_vantages(struct rw_daemon *d, int64_t now)
 	rc = store_vantage_states_all(d->st, d->vantage_id, &v, &n);
 	if (rc < 0)
 		return rc;
-	d->fleet.combining = false;
 	poll_vantages(d, now);
 	for (size_t i = 0; i < n; i++)
 		fleet_vantage_change(&d->fleet, NULL, v[i].vantage_id, v[i].runner_id, v[i].state,
 		                     v[i].since_ms, 0, 0);
-	d->fleet.combining = combining;
 	free(v);
 	return 0;
 }

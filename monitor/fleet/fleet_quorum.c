@@ -279,37 +279,42 @@ void fleet_vantage_change(struct fleet *f, struct runner *r, int64_t vantage_id,
 	}
 }
 
+/* Entry @p e holds nothing from @p since_ms (or its later start).
+ * @return whether it held anything before. */
+static bool forget(struct fleet_vstate *e, int64_t since_ms)
+{
+	if (e->state == RW_STATE_UNKNOWN)
+		return false;
+	e->state = RW_STATE_UNKNOWN;
+	e->errclass = 0;
+	e->http_status = 0;
+	if (e->since_ms < since_ms)
+		e->since_ms = since_ms;
+	return true;
+}
+
 void fleet_vantage_restart(struct fleet *f, int64_t vantage_id, int64_t since_ms)
 {
 	struct fleet_vantage *k = vantage_get(f, vantage_id, false);
-	bool alive;
 
 	if (!k || vantage_id == f->vantage_id)
 		return;
 	/* As store_vantage_register() did in the store: unknown from its last
-	 * tick, or from a later start of what it held. Judged as if it were
-	 * silent from then (which it was, in between). */
-	alive = k->alive;
-	k->alive = false;
-	for (size_t i = 0; alive && i < f->n; i++) {
+	 * tick, or from a later start of what it held; an unknown holds
+	 * nothing, so each runner it held is judged again from then. By the
+	 * fleet's runners, then those it held that this daemon does not know. */
+	for (size_t i = 0; i < f->n; i++) {
 		struct runner *r = f->v[i];
 		struct fleet_vstate *e = entry_get(k, r->id, false);
-		if (e && e->state != RW_STATE_UNKNOWN &&
-		    fleet_combine(f, r, r->rs.state, r->rs.since_ms,
-		                  e->since_ms > since_ms ? e->since_ms : since_ms, 0,
+		if (e && forget(e, since_ms) && k->alive &&
+		    fleet_combine(f, r, r->rs.state, r->rs.since_ms, e->since_ms, 0,
 		                  "vantage_restart")) {
-			fleet_evaluate(f, r, since_ms);
+			fleet_evaluate(f, r, e->since_ms);
 			fleet_touch(f, r);
 		}
 	}
-	k->alive = alive;
-	for (size_t i = 0; i < k->n; i++) {
-		struct fleet_vstate *e = &k->v[i];
-		if (e->state == RW_STATE_UNKNOWN)
-			continue;
-		e->state = RW_STATE_UNKNOWN;
-		e->since_ms = e->since_ms > since_ms ? e->since_ms : since_ms;
-	}
+	for (size_t i = 0; i < k->n; i++)
+		forget(&k->v[i], since_ms);
 }
 
 void fleet_vantage_heartbeat(struct fleet *f, int64_t vantage_id, int64_t last_tick_ms,
